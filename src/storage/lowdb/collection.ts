@@ -1,0 +1,229 @@
+/**
+ * A collection of records partitioned into N shard files, fully held in memory.
+ *
+ * Layout: <dir>/meta.json ({ format, shards }) and <dir>/000.json ... one
+ * `Shard` per file. A record lives in shard `hash(shardKey) % N`; the shard key
+ * defaults to the record id, and can be another field so that related records
+ * (e.g. a thread's checkpoints) share a shard and are written atomically.
+ * N is fixed when the collection is created and read back from meta.json.
+ *
+ * In memory: `Map id -> record` (O(1) get) plus optional secondary indexes
+ * `Map key -> Set<id>`. Stored records are never mutated in place: `put`
+ * replaces the whole record, which keeps the indexes exact and lets callers
+ * hand out references they obtained earlier without locking.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { StorageUnavailableError } from "../errors.js";
+import { DurableJsonFile, fsyncDir, removeStaleTemps } from "./durable-file.js";
+import { shardOf } from "./hash.js";
+import { Shard } from "./shard.js";
+
+export type IndexKey = string | null | undefined;
+
+export interface CollectionOptions<T> {
+  /** Directory of this collection (created if missing). */
+  dir: string;
+  /** Shard count for a new collection; an existing one keeps its own. */
+  shards: number;
+  idOf(record: T): string;
+  /** Defaults to idOf. Must not change over a record's life. */
+  shardKeyOf?(record: T): string;
+  /** Secondary equality indexes: name -> key of a record (null/undefined = not indexed). */
+  indexes?: Record<string, (record: T) => IndexKey>;
+}
+
+interface Meta {
+  format: 1;
+  shards: number;
+}
+
+const META_FILE = "meta.json";
+
+export function shardFileName(index: number): string {
+  return `${String(index).padStart(3, "0")}.json`;
+}
+
+export class Collection<T> {
+  readonly #opts: CollectionOptions<T>;
+  readonly #shards: Shard<T>[];
+  readonly #byId = new Map<string, T>();
+  readonly #indexes = new Map<string, { keyOf: (r: T) => IndexKey; ids: Map<string, Set<string>> }>();
+  #closed = false;
+
+  private constructor(opts: CollectionOptions<T>, shards: Shard<T>[]) {
+    this.#opts = opts;
+    this.#shards = shards;
+    for (const [name, keyOf] of Object.entries(opts.indexes ?? {})) {
+      this.#indexes.set(name, { keyOf, ids: new Map() });
+    }
+  }
+
+  /** Opens (or creates) the collection and loads every shard into memory. */
+  static async open<T>(opts: CollectionOptions<T>): Promise<Collection<T>> {
+    await mkdir(opts.dir, { recursive: true });
+    await removeStaleTemps(opts.dir);
+    const metaFile = new DurableJsonFile<Meta>(path.join(opts.dir, META_FILE));
+    let meta = await metaFile.read();
+    if (!meta) {
+      if (!Number.isInteger(opts.shards) || opts.shards < 1 || opts.shards > 4096) {
+        throw new Error(`invalid shard count ${opts.shards}`);
+      }
+      meta = { format: 1, shards: opts.shards };
+      await metaFile.write(meta);
+      await fsyncDir(path.dirname(opts.dir));
+    }
+    if (meta.format !== 1 || !Number.isInteger(meta.shards) || meta.shards < 1) {
+      throw new Error(`unsupported collection metadata in ${opts.dir}`);
+    }
+    const shards = Array.from(
+      { length: meta.shards },
+      (_, i) => new Shard<T>(path.join(opts.dir, shardFileName(i))),
+    );
+    await Promise.all(shards.map((s) => s.load()));
+    const collection = new Collection(opts, shards);
+    for (const shard of shards) {
+      for (const record of Object.values(shard.records)) collection.#remember(record);
+    }
+    return collection;
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  get shardCount(): number {
+    return this.#shards.length;
+  }
+
+  /** The stored record (shared, never to be mutated) or undefined. O(1). */
+  get(id: string): T | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** All records, in no particular order. */
+  values(): IterableIterator<T> {
+    return this.#byId.values();
+  }
+
+  /** Ids whose `index` key equals `key`; undefined if there is no such index. */
+  lookup(index: string, key: string): ReadonlySet<string> | undefined {
+    const idx = this.#indexes.get(index);
+    if (!idx) return undefined;
+    return idx.ids.get(key) ?? EMPTY;
+  }
+
+  /**
+   * Candidate records for a query: those listed in `ids` if given, else those in
+   * the smallest of the given index buckets, else all. Callers still apply their
+   * full predicate; this only narrows what gets scanned.
+   */
+  *candidates(eq: ReadonlyArray<readonly [index: string, key: string]>, ids?: readonly string[]): Iterable<T> {
+    if (ids) {
+      for (const id of new Set(ids)) {
+        const record = this.#byId.get(id);
+        if (record !== undefined) yield record;
+      }
+      return;
+    }
+    let best: ReadonlySet<string> | undefined;
+    for (const [index, key] of eq) {
+      const bucket = this.lookup(index, key);
+      if (bucket && (!best || bucket.size < best.size)) best = bucket;
+    }
+    if (!best) {
+      yield* this.#byId.values();
+      return;
+    }
+    for (const id of best) yield this.#byId.get(id)!;
+  }
+
+  /** Inserts or replaces a record. Resolves once it is durable. */
+  put(record: T): Promise<void> {
+    this.#assertOpen();
+    const id = this.#opts.idOf(record);
+    const previous = this.#byId.get(id);
+    const shard = this.#shardFor(record);
+    if (previous !== undefined) {
+      if (this.#shardFor(previous) !== shard) throw new Error(`shard key of '${id}' changed`);
+      this.#forget(id, previous);
+    }
+    shard.records[id] = record;
+    this.#remember(record);
+    return shard.commit();
+  }
+
+  /** Deletes a record; resolves once durable. Returns false if there was none. */
+  async delete(id: string): Promise<boolean> {
+    this.#assertOpen();
+    const previous = this.#byId.get(id);
+    if (previous === undefined) return false;
+    const shard = this.#shardFor(previous);
+    delete shard.records[id];
+    this.#forget(id, previous);
+    await shard.commit();
+    return true;
+  }
+
+  /**
+   * Resolves once the shard holding `id` has no write pending, so that a read
+   * never reports state that a crash could still take back.
+   */
+  settled(id: string): Promise<void> {
+    const record = this.#byId.get(id);
+    return record === undefined ? Promise.resolve() : this.#shardFor(record).settled();
+  }
+
+  /** Resolves once every shard has no write pending. */
+  async flush(): Promise<void> {
+    while (!this.#shards.every((s) => s.idle)) {
+      await Promise.all(this.#shards.map((s) => s.settled()));
+    }
+  }
+
+  /** Flushes, then rejects further mutations. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+  }
+
+  /** Total shard writes so far (group commit makes this <= mutations). */
+  get writes(): number {
+    return this.#shards.reduce((n, s) => n + s.writes, 0);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StorageUnavailableError(`collection ${this.#opts.dir} is closed`);
+  }
+
+  #shardFor(record: T): Shard<T> {
+    const key = (this.#opts.shardKeyOf ?? this.#opts.idOf)(record);
+    return this.#shards[shardOf(key, this.#shards.length)]!;
+  }
+
+  #remember(record: T): void {
+    const id = this.#opts.idOf(record);
+    this.#byId.set(id, record);
+    for (const { keyOf, ids } of this.#indexes.values()) {
+      const key = keyOf(record);
+      if (key == null) continue;
+      let bucket = ids.get(key);
+      if (!bucket) ids.set(key, (bucket = new Set()));
+      bucket.add(id);
+    }
+  }
+
+  #forget(id: string, record: T): void {
+    this.#byId.delete(id);
+    for (const { keyOf, ids } of this.#indexes.values()) {
+      const key = keyOf(record);
+      if (key == null) continue;
+      const bucket = ids.get(key);
+      if (!bucket) continue;
+      bucket.delete(id);
+      if (bucket.size === 0) ids.delete(key);
+    }
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();

@@ -1,0 +1,88 @@
+/**
+ * A lowdb `Adapter` whose writes survive SIGKILL and power loss.
+ *
+ * write(): serialize -> write `<file>.tmp` -> fsync it -> rename over `<file>`
+ * -> fsync the directory. rename(2) is atomic, so at any moment `<file>` holds
+ * either the previous or the new complete content; the two fsyncs make the new
+ * content and the new directory entry durable before the promise resolves.
+ *
+ * A crash can leave a `*.tmp` behind; it is never read, and `removeStaleTemps`
+ * deletes such leftovers when a collection is opened.
+ */
+import { open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import path from "node:path";
+import type { Adapter } from "lowdb";
+
+export const TEMP_SUFFIX = ".tmp";
+
+export class DurableJsonFile<T> implements Adapter<T> {
+  readonly #file: string;
+  readonly #temp: string;
+  readonly #dir: string;
+
+  constructor(file: string) {
+    this.#file = file;
+    this.#temp = file + TEMP_SUFFIX;
+    this.#dir = path.dirname(file);
+  }
+
+  async read(): Promise<T | null> {
+    let text: string;
+    try {
+      text = await readFile(this.#file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new Error(`corrupt store file ${this.#file}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Serializes synchronously (before the first await), so the file receives the
+   * data exactly as it was when write() was called. Callers must not start a
+   * second write on the same file before the first one settles (they share the
+   * temp file); `Shard` guarantees this.
+   */
+  write(data: T): Promise<void> {
+    return this.writeText(JSON.stringify(data));
+  }
+
+  async writeText(text: string): Promise<void> {
+    const fh = await open(this.#temp, "w");
+    try {
+      await fh.writeFile(text, "utf8");
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(this.#temp, this.#file);
+    await fsyncDir(this.#dir);
+  }
+}
+
+/** Makes a directory's entries (creations, renames) durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Deletes temp files left by writes that a crash interrupted. Returns how many. */
+export async function removeStaleTemps(dir: string): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith(TEMP_SUFFIX)) continue;
+    await unlink(path.join(dir, name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
+    removed++;
+  }
+  return removed;
+}

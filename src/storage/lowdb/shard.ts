@@ -1,0 +1,117 @@
+/**
+ * One shard = one small lowdb file holding `{ records: { [id]: record } }`,
+ * with group commit.
+ *
+ * Mutations change `records` in memory right away and then call `commit()`.
+ * The first commit after an idle period schedules a write on the next
+ * `setImmediate` turn, so every mutation made until then (same tick, same
+ * batch of incoming requests) shares that one write. Commits made while a write
+ * is in flight are collected into exactly one follow-up write, started as soon
+ * as the in-flight one settles. Each write serializes the whole shard as it is
+ * when the write starts, so it contains every mutation committed before it.
+ *
+ * A commit's promise resolves once a write that started after the mutation is
+ * durable, and rejects if that write fails. A failed write leaves memory ahead
+ * of disk; the next commit on this shard rewrites the whole shard, carrying the
+ * earlier changes along with it.
+ */
+import { Low } from "lowdb";
+import { StorageUnavailableError } from "../errors.js";
+import { DurableJsonFile } from "./durable-file.js";
+
+export interface ShardData<T> {
+  records: Record<string, T>;
+}
+
+interface Batch {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+const noop = () => {};
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A caller that drops its commit promise must not crash the process.
+  promise.catch(noop);
+  return { promise, resolve, reject };
+}
+
+export class Shard<T> {
+  readonly #db: Low<ShardData<T>>;
+  readonly #file: string;
+  /** Mutations committed but not yet part of a started write. */
+  #pending: Batch | null = null;
+  /** The write currently on its way to disk. */
+  #inFlight: Promise<void> | null = null;
+  /** Number of writes performed (for tests and the benchmark). */
+  writes = 0;
+
+  constructor(file: string) {
+    this.#file = file;
+    this.#db = new Low<ShardData<T>>(new DurableJsonFile<ShardData<T>>(file), { records: {} });
+  }
+
+  async load(): Promise<void> {
+    await this.#db.read();
+    const data = this.#db.data as unknown;
+    if (
+      typeof data !== "object" ||
+      data === null ||
+      typeof (data as ShardData<T>).records !== "object" ||
+      (data as ShardData<T>).records === null
+    ) {
+      throw new Error(`store file ${this.#file} does not hold a shard`);
+    }
+  }
+
+  /** The live records of this shard. Mutate, then call commit(). */
+  get records(): Record<string, T> {
+    return this.#db.data.records;
+  }
+
+  /** Resolves when a write containing every mutation made so far is durable. */
+  commit(): Promise<void> {
+    if (!this.#pending) {
+      this.#pending = newBatch();
+      if (!this.#inFlight) setImmediate(() => this.#flush());
+    }
+    return this.#pending.promise;
+  }
+
+  /**
+   * Resolves once every write covering mutations made so far has settled
+   * (immediately if idle). Never rejects: the committers get the error.
+   */
+  settled(): Promise<void> {
+    const last = this.#pending?.promise ?? this.#inFlight;
+    return last ? last.then(noop, noop) : Promise.resolve();
+  }
+
+  get idle(): boolean {
+    return !this.#pending && !this.#inFlight;
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    if (!batch) return;
+    this.#pending = null;
+    this.writes++;
+    // Low.write() -> DurableJsonFile.write() serializes synchronously, right here.
+    const write = this.#db.write().then(
+      () => batch.resolve(),
+      (err: unknown) =>
+        batch.reject(new StorageUnavailableError(`write to ${this.#file} failed`, { cause: err })),
+    );
+    this.#inFlight = write.then(() => {
+      this.#inFlight = null;
+      if (this.#pending) this.#flush();
+    });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The embedded default `Storage`: lowdb files under one data directory.
+ *
+ *   <dataDir>/assistants/{meta.json,000.json..}   assistants with their versions
+ *   <dataDir>/threads/{meta.json,000.json..}      threads
+ *
+ * One process owns a data directory at a time.
+ */
+import path from "node:path";
+import { StorageUnavailableError } from "../errors.js";
+import type { Thread } from "../records.js";
+import type { Storage, ThreadHooks } from "../types.js";
+import { assistantCollectionOptions, LowdbAssistants, type AssistantEntity } from "./assistants.js";
+import { Collection } from "./collection.js";
+import { LowdbThreads, threadCollectionOptions } from "./threads.js";
+
+export interface LowdbStorageOptions {
+  dataDir: string;
+  /** Shard counts used when a collection is first created. */
+  shards?: { assistants?: number; threads?: number };
+}
+
+export const DEFAULT_SHARDS = { assistants: 64, threads: 256 } as const;
+
+export class LowdbStorage implements Storage {
+  readonly assistants: LowdbAssistants;
+  readonly threads: LowdbThreads;
+  readonly #collections: { assistants: Collection<AssistantEntity>; threads: Collection<Thread> };
+  readonly #threadHooks = new Set<ThreadHooks>();
+  #closing: Promise<void> | null = null;
+
+  private constructor(assistants: Collection<AssistantEntity>, threads: Collection<Thread>) {
+    this.#collections = { assistants, threads };
+    this.assistants = new LowdbAssistants(assistants);
+    this.threads = new LowdbThreads(threads, () => this.#threadHooks);
+  }
+
+  static async open(options: LowdbStorageOptions): Promise<LowdbStorage> {
+    const shards = { ...DEFAULT_SHARDS, ...options.shards };
+    const [assistants, threads] = await Promise.all([
+      Collection.open(assistantCollectionOptions(path.join(options.dataDir, "assistants"), shards.assistants)),
+      Collection.open(threadCollectionOptions(path.join(options.dataDir, "threads"), shards.threads)),
+    ]);
+    return new LowdbStorage(assistants, threads);
+  }
+
+  addThreadHooks(hooks: ThreadHooks): () => void {
+    if (this.#closing) throw new StorageUnavailableError("storage is closed");
+    this.#threadHooks.add(hooks);
+    return () => this.#threadHooks.delete(hooks);
+  }
+
+  /** Record counts and shard writes so far (diagnostics, benchmark). */
+  stats(): Record<"assistants" | "threads", { records: number; shards: number; writes: number }> {
+    const of = <T>(c: Collection<T>) => ({ records: c.size, shards: c.shardCount, writes: c.writes });
+    return { assistants: of(this.#collections.assistants), threads: of(this.#collections.threads) };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= Promise.all([
+      this.#collections.assistants.close(),
+      this.#collections.threads.close(),
+    ]).then(() => undefined);
+    return this.#closing;
+  }
+}

@@ -1,0 +1,158 @@
+/** ThreadsRepository over a lowdb `Collection<Thread>`. */
+import { v4 as uuidv4 } from "uuid";
+import { ConflictError, NotFoundError } from "../errors.js";
+import type { Thread } from "../records.js";
+import type {
+  Page,
+  Scope,
+  ThreadCreate,
+  ThreadFilter,
+  ThreadHooks,
+  ThreadPatch,
+  ThreadSearch,
+  ThreadsRepository,
+  ThreadUpdate,
+} from "../types.js";
+import { Collection, type CollectionOptions } from "./collection.js";
+import { copy, now } from "./json.js";
+import { contains } from "./match.js";
+import { byField, countWhere, paginate } from "./page.js";
+import { isVisible, ownerCondition, ownerFor } from "./scope.js";
+
+const WHAT = "Thread";
+const UPDATABLE = ["status", "values", "interrupts", "error", "config", "metadata"] as const;
+
+export function threadCollectionOptions(dir: string, shards: number): CollectionOptions<Thread> {
+  return {
+    dir,
+    shards,
+    idOf: (t) => t.thread_id,
+    indexes: { owner: (t) => t.owner, status: (t) => t.status },
+  };
+}
+
+export class LowdbThreads implements ThreadsRepository {
+  constructor(
+    private readonly col: Collection<Thread>,
+    private readonly hooks: () => Iterable<ThreadHooks>,
+  ) {}
+
+  async create(input: ThreadCreate = {}, scope?: Scope): Promise<Thread> {
+    const id = input.thread_id ?? uuidv4();
+    const existing = this.col.get(id);
+    if (existing) {
+      if (input.if_exists !== "do_nothing" || !isVisible(existing, scope)) {
+        throw new ConflictError(WHAT, id);
+      }
+      await this.col.settled(id);
+      return copy(existing);
+    }
+    const at = now();
+    const thread: Thread = {
+      thread_id: id,
+      created_at: at,
+      updated_at: at,
+      state_updated_at: at,
+      metadata: copy(input.metadata ?? {}),
+      status: "idle",
+      values: null,
+      interrupts: {},
+      error: null,
+      config: {},
+      ...(input.ttl ? { ttl: copy(input.ttl) } : {}),
+      owner: ownerFor(scope),
+    };
+    await this.col.put(thread);
+    return copy(thread);
+  }
+
+  async get(threadId: string, scope?: Scope): Promise<Thread> {
+    const thread = this.#require(threadId, scope);
+    await this.col.settled(threadId);
+    return copy(thread);
+  }
+
+  async patch(threadId: string, patch: ThreadPatch, scope?: Scope): Promise<Thread> {
+    const current = this.#require(threadId, scope);
+    const next: Thread = { ...current, updated_at: now() };
+    if (patch.metadata) next.metadata = { ...current.metadata, ...copy(patch.metadata) };
+    if (patch.ttl) next.ttl = copy(patch.ttl);
+    await this.col.put(next);
+    return copy(next);
+  }
+
+  async update(threadId: string, update: ThreadUpdate, scope?: Scope): Promise<Thread> {
+    const current = this.#require(threadId, scope);
+    const at = now();
+    const next: Thread = { ...current, updated_at: at };
+    for (const field of UPDATABLE) {
+      if (update[field] !== undefined) Object.assign(next, { [field]: copy(update[field]) });
+    }
+    if (update.values !== undefined || update.interrupts !== undefined) next.state_updated_at = at;
+    await this.col.put(next);
+    return copy(next);
+  }
+
+  async delete(threadId: string, scope?: Scope): Promise<void> {
+    this.#require(threadId, scope);
+    await this.col.delete(threadId);
+    for (const hooks of this.hooks()) await hooks.delete?.(threadId);
+  }
+
+  async search(query: ThreadSearch = {}, scope?: Scope): Promise<Page<Thread>> {
+    const compare = byField<Thread>(
+      query.sortBy ?? "created_at",
+      query.sortOrder ?? "desc",
+      (t) => t.thread_id,
+    );
+    const page = paginate(this.#candidates(query.filter, scope), matcher(query.filter, scope), compare, query);
+    return { items: page.items.map(copy), total: page.total };
+  }
+
+  async count(filter?: ThreadFilter, scope?: Scope): Promise<number> {
+    return countWhere(this.#candidates(filter, scope), matcher(filter, scope));
+  }
+
+  async copy(threadId: string, scope?: Scope): Promise<Thread> {
+    const source = this.#require(threadId, scope);
+    const at = now();
+    const id = uuidv4();
+    const thread: Thread = {
+      ...source,
+      thread_id: id,
+      created_at: at,
+      updated_at: at,
+      state_updated_at: at,
+      status: source.status === "busy" ? "idle" : source.status,
+    };
+    await this.col.put(thread);
+    try {
+      for (const hooks of this.hooks()) await hooks.copy?.(threadId, id);
+    } catch (err) {
+      await this.col.delete(id);
+      throw err;
+    }
+    return copy(thread);
+  }
+
+  #require(threadId: string, scope: Scope | undefined): Thread {
+    const thread = this.col.get(threadId);
+    if (!thread || !isVisible(thread, scope)) throw new NotFoundError(WHAT, threadId);
+    return thread;
+  }
+
+  #candidates(filter: ThreadFilter | undefined, scope: Scope | undefined): Iterable<Thread> {
+    const eq: Array<readonly [string, string]> = ownerCondition(scope);
+    if (filter?.status) eq.push(["status", filter.status]);
+    // Like the Platform, an empty id list means "no id filter".
+    return this.col.candidates(eq, filter?.ids?.length ? filter.ids : undefined);
+  }
+}
+
+function matcher(filter: ThreadFilter | undefined, scope: Scope | undefined): (t: Thread) => boolean {
+  return (t) =>
+    isVisible(t, scope) &&
+    (filter?.status === undefined || t.status === filter.status) &&
+    (filter?.metadata === undefined || contains(t.metadata, filter.metadata)) &&
+    (filter?.values === undefined || (t.values != null && contains(t.values, filter.values)));
+}
