@@ -31,9 +31,9 @@ export interface ApiAssistant {
 /** API shape: AssistantVersion (one immutable snapshot of an assistant). */
 export type ApiAssistantVersion = Omit<ApiAssistant, "updated_at">;
 
-/** API shape: a thread's time-to-live setting. */
+/** API shape: ThreadTTL (minutes, counted from the thread's last update). */
 export interface ApiThreadTtl {
-  strategy?: "delete";
+  strategy?: "delete" | "keep_latest";
   ttl: number;
 }
 
@@ -45,12 +45,12 @@ export interface ApiThread {
   state_updated_at: string;
   metadata: Metadata;
   status: ThreadStatus;
-  values: Record<string, unknown> | null;
+  values: Record<string, unknown> | unknown[] | null;
   /** task id -> interrupts raised by that task */
   interrupts: Record<string, unknown[]>;
-  error: unknown;
+  error?: string | Record<string, unknown> | null;
   config?: Config;
-  ttl?: ApiThreadTtl;
+  context?: Record<string, unknown> | null;
 }
 
 /** Who a record belongs to; `null` = created without an authenticated user. */
@@ -60,7 +60,8 @@ export interface Owned {
 
 export type Assistant = ApiAssistant & Owned;
 export type AssistantVersion = ApiAssistantVersion & Owned;
-export type Thread = ApiThread & Owned;
+/** `ttl` is kept with the thread (for expiry) but is not part of the API shape. */
+export type Thread = ApiThread & Owned & { ttl?: ApiThreadTtl };
 
 /** Drops the storage-only `owner` field before a record leaves the server. */
 export function toApi<T extends Owned>(record: T): Omit<T, "owner"> {
