@@ -500,6 +500,545 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/threads/{thread_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the runs of a thread
+         * @description Lists the runs of a thread, newest first.
+         */
+        get: operations["listRuns"];
+        put?: never;
+        /**
+         * Create a background run
+         * @description Creates a run on the thread and returns it at once; the run executes in the background.
+         *     When the thread already has an active run, `multitask_strategy` decides (default `reject`: 409).
+         */
+        post: operations["createRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads/{thread_id}/runs/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a run and stream its output
+         * @description Creates a run on the thread and streams its events as Server-Sent Events until it ends.
+         */
+        post: operations["streamRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads/{thread_id}/runs/wait": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a run and wait for its result
+         * @description Creates a run on the thread, waits for it to finish and returns the final state values.
+         */
+        post: operations["waitRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads/{thread_id}/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a run
+         * @description Returns one run of the thread.
+         */
+        get: operations["getRun"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a run
+         * @description Deletes a run that is not active (cancel it first).
+         */
+        delete: operations["deleteRun"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads/{thread_id}/runs/{run_id}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Wait for a run to finish
+         * @description Waits until the run finishes and returns the thread's final state values.
+         */
+        get: operations["joinRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads/{thread_id}/runs/{run_id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Join the stream of a run
+         * @description Streams the events of an existing run from now on, or replays stored events after
+         *     `Last-Event-ID` (`-1`: from the start) when the run was created with `stream_resumable`.
+         *     Ends when the run ends; for a run that already finished, ends at once.
+         */
+        get: operations["joinRunStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads/{thread_id}/runs/{run_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a run
+         * @description Cancels a pending or running run. Cancelling a finished run is a no-op.
+         */
+        post: operations["cancelRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel several runs
+         * @description Cancels the selected runs (by status, by thread, or by id within a thread).
+         */
+        post: operations["cancelRuns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a background stateless run
+         * @description Creates a run on a temporary thread and returns it at once; the run executes in the background.
+         */
+        post: operations["createStatelessRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a stateless run and stream its output
+         * @description Creates a run on a temporary thread and streams its events as Server-Sent Events until it ends.
+         */
+        post: operations["streamStatelessRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/wait": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a stateless run and wait for its result
+         * @description Creates a run on a temporary thread, waits for it to finish and returns the final state values.
+         */
+        post: operations["waitStatelessRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create several stateless runs
+         * @description Creates several background runs on temporary threads at once.
+         */
+        post: operations["createRunBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{run_id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Join the stream of a stateless run
+         * @description Like joining a thread run's stream, for a run identified by its id alone.
+         */
+        get: operations["joinStatelessRunStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads/{thread_id}/runs/crons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Schedule runs on a thread
+         * @description Creates a cron whose runs all execute on this thread.
+         */
+        post: operations["createThreadCron"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/crons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Schedule stateless runs
+         * @description Creates a cron that runs the assistant on a new thread each time it fires.
+         */
+        post: operations["createCron"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/crons/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search crons
+         * @description Lists crons matching the filters, sorted and paged.
+         */
+        post: operations["searchCrons"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/crons/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count crons
+         * @description Counts the crons matching the filters.
+         */
+        post: operations["countCrons"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/crons/{cron_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cron id. */
+                cron_id: components["parameters"]["CronIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a cron
+         * @description Deletes a cron. Runs it already started are not affected.
+         */
+        delete: operations["deleteCron"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a cron
+         * @description Changes a cron's schedule, payload or enabled flag; `next_run_date` is recomputed.
+         */
+        patch: operations["updateCron"];
+        trace?: never;
+    };
+    "/store/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an item
+         * @description Returns the item at (namespace, key), or `null` when there is none.
+         */
+        get: operations["getStoreItem"];
+        /**
+         * Store an item
+         * @description Creates or replaces the item at (namespace, key).
+         */
+        put: operations["putStoreItem"];
+        post?: never;
+        /**
+         * Delete an item
+         * @description Deletes the item at (namespace, key). Deleting a missing item is not an error.
+         */
+        delete: operations["deleteStoreItem"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/store/items/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search items
+         * @description Lists items under a namespace prefix, filtered by value and optionally ranked by a semantic query.
+         */
+        post: operations["searchStoreItems"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/store/namespaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * List namespaces
+         * @description Lists the namespaces that hold items, filtered by prefix/suffix and truncated to `max_depth`.
+         */
+        post: operations["listStoreNamespaces"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mcp/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open a server-to-client MCP stream
+         * @description Part of the MCP streamable-HTTP transport. This server sends no server-initiated
+         *     messages, so it always answers 405 Method Not Allowed, as the transport allows.
+         */
+        get: operations["getMcp"];
+        put?: never;
+        /**
+         * Send MCP messages
+         * @description MCP streamable-HTTP endpoint. Each assistant is exposed as a tool (`tools/list`,
+         *     `tools/call`). The server keeps no MCP session state. Requests are answered with JSON;
+         *     a body holding only notifications or responses is acknowledged with 202.
+         */
+        post: operations["postMcp"];
+        /**
+         * End an MCP session
+         * @description Part of the MCP streamable-HTTP transport. This server keeps no sessions, so it
+         *     always answers 404 (no such session).
+         */
+        delete: operations["deleteMcp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/a2a/{assistant_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Assistant id (UUID) or graph id. */
+                assistant_id: components["parameters"]["AssistantIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Talk to an assistant over A2A
+         * @description Agent-to-Agent JSON-RPC 2.0 endpoint of one assistant. `message/send` runs the assistant
+         *     and answers with the resulting task; `message/stream` answers with SSE events; `tasks/get`
+         *     and `tasks/cancel` look up or cancel a task (a run). The assistant's graph must have a
+         *     `messages` state key.
+         */
+        post: operations["postA2a"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ok": {
         parameters: {
             query?: never;
@@ -1188,6 +1727,714 @@ export interface components {
          * @enum {string}
          */
         ThreadStreamMode: "run_modes" | "lifecycle" | "state_update";
+        /**
+         * @description `pending`: queued; `running`: executing; `success`: finished; `error`: failed;
+         *     `timeout`: exceeded its time budget; `interrupted`: stopped by an interrupt or a cancel.
+         * @enum {string}
+         */
+        RunStatus: "pending" | "running" | "error" | "success" | "timeout" | "interrupted";
+        /** @description A run. When a listing asks for `select`, only the selected fields are present. */
+        Run: {
+            /**
+             * Format: uuid
+             * @description Run id.
+             */
+            run_id: string;
+            /**
+             * Format: uuid
+             * @description Thread the run executes on (a temporary thread for stateless runs).
+             */
+            thread_id: string;
+            /** @description Assistant the run executes. */
+            assistant_id: string;
+            /**
+             * Format: date-time
+             * @description When the run was created.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the run last changed status.
+             */
+            updated_at: string;
+            status: components["schemas"]["RunStatus"];
+            metadata: components["schemas"]["Metadata"];
+            /** @description The run's creation parameters (input, command, config, stream modes, ...) as the server stored them. */
+            kwargs: {
+                [key: string]: unknown;
+            };
+            /** @description Strategy the run was created with. */
+            multitask_strategy: components["schemas"]["MultitaskStrategy"] | null;
+            /** @description Reason given when the run was cancelled. */
+            cancel_reason?: string | null;
+        };
+        /** @description Error of a failed run, as reported inside a run result. */
+        RunError: {
+            /** @description Error class name. */
+            error: string;
+            /** @description Error message. */
+            message: string;
+        };
+        /**
+         * @description The final state values of a finished run (what `runs.wait` and `runs.join` return). When the
+         *     run failed, an object whose `__error__` holds the error.
+         */
+        RunResult: ({
+            __error__?: components["schemas"]["RunError"];
+        } & {
+            [key: string]: unknown;
+        }) | unknown[] | null;
+        /** @description Where LangSmith traces of the run go. */
+        LangSmithTracer: {
+            /** @description LangSmith project. */
+            project_name?: string;
+            /** @description LangSmith dataset example the run belongs to. */
+            example_id?: string;
+        };
+        /** @description Input of the run; any JSON (usually an object matching the graph's input schema). Null or absent when resuming with `command`. */
+        RunInput: unknown;
+        /**
+         * @description What to do when the thread does not exist. `create` creates it; `reject` answers 404.
+         * @enum {string}
+         */
+        IfNotExists: "create" | "reject";
+        /** @description Parameters of a run on an existing thread. */
+        RunCreateStateful: {
+            assistant_id: components["schemas"]["AssistantId"];
+            input?: components["schemas"]["RunInput"];
+            /** @description Command to resume or steer the graph instead of (or with) `input`. */
+            command?: components["schemas"]["Command"] | null;
+            /** @description Checkpoint to start from (forks the thread's history). */
+            checkpoint?: components["schemas"]["CheckpointConfig"];
+            /** @description Checkpoint id to start from (shortcut for `checkpoint.checkpoint_id`). */
+            checkpoint_id?: string;
+            metadata?: components["schemas"]["Metadata"];
+            config?: components["schemas"]["Config"];
+            context?: components["schemas"]["Context"];
+            webhook?: components["schemas"]["Webhook"];
+            interrupt_before?: components["schemas"]["InterruptNodes"];
+            interrupt_after?: components["schemas"]["InterruptNodes"];
+            stream_mode?: components["schemas"]["StreamModes"];
+            /**
+             * @description Also stream events from subgraphs (event names get a `|namespace` suffix).
+             * @default false
+             */
+            stream_subgraphs?: boolean;
+            /**
+             * @description Keep the run's events so a client can rejoin the stream later (with `Last-Event-ID`).
+             * @default false
+             */
+            stream_resumable?: boolean;
+            /** @description LangSmith feedback keys to create feedback URLs for. */
+            feedback_keys?: string[];
+            /** @default reject */
+            multitask_strategy?: components["schemas"]["MultitaskStrategy"];
+            /** @default reject */
+            if_not_exists?: components["schemas"]["IfNotExists"];
+            /** @default cancel */
+            on_disconnect?: components["schemas"]["OnDisconnect"];
+            /** @description Accepted for compatibility with the SDK; ignored for runs on an existing thread. */
+            on_completion?: components["schemas"]["OnCompletion"];
+            /** @description Delay before the run starts, in seconds. */
+            after_seconds?: number;
+            /** @default async */
+            durability?: components["schemas"]["Durability"];
+            /** @description Deprecated; `true` means `durability=async`, `false` means `durability=exit`. */
+            checkpoint_during?: boolean;
+            /** @description When resuming with `command.resume`, fail if there is no pending interrupt to resume. */
+            strict_resume?: boolean;
+            langsmith_tracer?: components["schemas"]["LangSmithTracer"];
+        };
+        /** @description Parameters of a stateless run, executed on a temporary thread. */
+        RunCreateStateless: {
+            assistant_id: components["schemas"]["AssistantId"];
+            input?: components["schemas"]["RunInput"];
+            /** @description Command to steer the graph. */
+            command?: components["schemas"]["Command"] | null;
+            /** @description Accepted for compatibility with the SDK; a stateless run has no history to start from. */
+            checkpoint?: components["schemas"]["CheckpointConfig"];
+            /** @description Accepted for compatibility with the SDK; ignored. */
+            checkpoint_id?: string;
+            metadata?: components["schemas"]["Metadata"];
+            config?: components["schemas"]["Config"];
+            context?: components["schemas"]["Context"];
+            webhook?: components["schemas"]["Webhook"];
+            interrupt_before?: components["schemas"]["InterruptNodes"];
+            interrupt_after?: components["schemas"]["InterruptNodes"];
+            stream_mode?: components["schemas"]["StreamModes"];
+            /**
+             * @description Also stream events from subgraphs.
+             * @default false
+             */
+            stream_subgraphs?: boolean;
+            /**
+             * @description Keep the run's events so a client can rejoin the stream later.
+             * @default false
+             */
+            stream_resumable?: boolean;
+            /** @description LangSmith feedback keys to create feedback URLs for. */
+            feedback_keys?: string[];
+            /** @description Accepted for compatibility with the SDK; a temporary thread never has another run. */
+            multitask_strategy?: components["schemas"]["MultitaskStrategy"];
+            /** @description Accepted for compatibility with the SDK; ignored. */
+            if_not_exists?: components["schemas"]["IfNotExists"];
+            /** @default cancel */
+            on_disconnect?: components["schemas"]["OnDisconnect"];
+            /** @default delete */
+            on_completion?: components["schemas"]["OnCompletion"];
+            /** @description Delay before the run starts, in seconds. */
+            after_seconds?: number;
+            /** @default async */
+            durability?: components["schemas"]["Durability"];
+            /** @description Deprecated; see `durability`. */
+            checkpoint_during?: boolean;
+            /** @description Accepted for compatibility with the SDK. */
+            strict_resume?: boolean;
+            langsmith_tracer?: components["schemas"]["LangSmithTracer"];
+        };
+        /** @description Several stateless runs to create at once. */
+        RunBatchCreate: components["schemas"]["RunCreateStateless"][];
+        /**
+         * @description Which runs to cancel: either every run with a given `status`, or the listed `run_ids`
+         *     of one thread (`thread_id` + `run_ids`), or every active run of `thread_id`.
+         */
+        RunsCancel: {
+            /**
+             * @description Cancel every run in this status (`all` = pending and running).
+             * @enum {string}
+             */
+            status?: "pending" | "running" | "all";
+            /**
+             * Format: uuid
+             * @description Thread whose runs are cancelled.
+             */
+            thread_id?: string;
+            /** @description Runs to cancel (they must belong to `thread_id`). */
+            run_ids?: string[];
+        } | unknown | unknown;
+        /**
+         * @description `interrupt` stops the run and keeps it; `rollback` stops it and deletes the run and its checkpoints.
+         * @enum {string}
+         */
+        CancelAction: "interrupt" | "rollback";
+        /**
+         * @description A field of `Run` to include in listings.
+         * @enum {string}
+         */
+        RunSelectField: "run_id" | "thread_id" | "assistant_id" | "created_at" | "updated_at" | "status" | "metadata" | "kwargs" | "multitask_strategy" | "cancel_reason";
+        /**
+         * @description For crons without a thread, whether each run's temporary thread is deleted (`delete`) or kept (`keep`) after the run.
+         * @enum {string}
+         */
+        OnRunCompleted: "delete" | "keep";
+        /** @description A scheduled job. When a search asks for `select`, only the selected fields are present. */
+        Cron: {
+            /**
+             * Format: uuid
+             * @description Cron id.
+             */
+            cron_id: string;
+            /** @description Assistant each run executes. */
+            assistant_id: string | null;
+            /**
+             * Format: uuid
+             * @description Thread the runs execute on; null for a cron that creates a new thread for each run.
+             */
+            thread_id: string | null;
+            on_run_completed?: components["schemas"]["OnRunCompleted"];
+            /**
+             * Format: date-time
+             * @description When the cron stops firing; null for no end.
+             */
+            end_time: string | null;
+            /** @description Cron expression (5 fields, minute precision). */
+            schedule: string;
+            /** @description IANA time zone the schedule is evaluated in; null means UTC. */
+            timezone: string | null;
+            /**
+             * Format: date-time
+             * @description When the cron was created.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the cron last changed.
+             */
+            updated_at: string;
+            /** @description Run parameters used for each run (input, config, context, stream modes...). */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** @description Owner of the cron, when authentication is in use. */
+            user_id: string | null;
+            /**
+             * Format: date-time
+             * @description When the cron fires next; null when it will not fire again.
+             */
+            next_run_date: string | null;
+            metadata: components["schemas"]["Metadata"];
+            /** @description Whether the cron fires. */
+            enabled: boolean;
+        };
+        /** @description Parameters of a cron that creates a new thread for each run. */
+        CronCreate: {
+            /** @description Cron expression (5 fields, minute precision). */
+            schedule: string;
+            assistant_id: components["schemas"]["AssistantId"];
+            input?: components["schemas"]["RunInput"];
+            metadata?: components["schemas"]["Metadata"];
+            config?: components["schemas"]["Config"];
+            context?: components["schemas"]["Context"];
+            webhook?: components["schemas"]["Webhook"];
+            interrupt_before?: components["schemas"]["InterruptNodes"];
+            interrupt_after?: components["schemas"]["InterruptNodes"];
+            /** @default delete */
+            on_run_completed?: components["schemas"]["OnRunCompleted"];
+            /** @default reject */
+            multitask_strategy?: components["schemas"]["MultitaskStrategy"];
+            /** @description Deprecated; see `durability`. */
+            checkpoint_during?: boolean;
+            /** @default async */
+            durability?: components["schemas"]["Durability"];
+            /**
+             * @description Whether the cron fires.
+             * @default true
+             */
+            enabled?: boolean;
+            /** @description IANA time zone the schedule is evaluated in. Defaults to UTC. */
+            timezone?: string;
+            stream_mode?: components["schemas"]["StreamModes"];
+            /** @description Stream events of subgraphs for the cron's runs. */
+            stream_subgraphs?: boolean;
+            /** @description Keep the events of the cron's runs for later joins. */
+            stream_resumable?: boolean;
+            /**
+             * Format: date-time
+             * @description When the cron stops firing.
+             */
+            end_time?: string;
+        };
+        /** @description Parameters of a cron whose runs all execute on one thread. */
+        ThreadCronCreate: {
+            /** @description Cron expression (5 fields, minute precision). */
+            schedule: string;
+            assistant_id: components["schemas"]["AssistantId"];
+            input?: components["schemas"]["RunInput"];
+            metadata?: components["schemas"]["Metadata"];
+            config?: components["schemas"]["Config"];
+            context?: components["schemas"]["Context"];
+            webhook?: components["schemas"]["Webhook"];
+            interrupt_before?: components["schemas"]["InterruptNodes"];
+            interrupt_after?: components["schemas"]["InterruptNodes"];
+            /** @description Accepted for compatibility with the SDK; a thread cron keeps its thread. */
+            on_run_completed?: components["schemas"]["OnRunCompleted"];
+            /** @default reject */
+            multitask_strategy?: components["schemas"]["MultitaskStrategy"];
+            /** @description Deprecated; see `durability`. */
+            checkpoint_during?: boolean;
+            /** @default async */
+            durability?: components["schemas"]["Durability"];
+            /**
+             * @description Whether the cron fires.
+             * @default true
+             */
+            enabled?: boolean;
+            /** @description IANA time zone the schedule is evaluated in. Defaults to UTC. */
+            timezone?: string;
+            stream_mode?: components["schemas"]["StreamModes"];
+            /** @description Stream events of subgraphs for the cron's runs. */
+            stream_subgraphs?: boolean;
+            /** @description Keep the events of the cron's runs for later joins. */
+            stream_resumable?: boolean;
+            /**
+             * Format: date-time
+             * @description When the cron stops firing.
+             */
+            end_time?: string;
+        };
+        /** @description Fields of a cron to change. Omitted fields keep their value. */
+        CronPatch: {
+            /** @description New cron expression. */
+            schedule?: string;
+            /** @description New IANA time zone. */
+            timezone?: string;
+            /**
+             * Format: date-time
+             * @description New end time; null removes the end time.
+             */
+            end_time?: string | null;
+            input?: components["schemas"]["RunInput"];
+            metadata?: components["schemas"]["Metadata"];
+            config?: components["schemas"]["Config"];
+            context?: components["schemas"]["Context"];
+            webhook?: components["schemas"]["Webhook"];
+            interrupt_before?: components["schemas"]["InterruptNodes"];
+            interrupt_after?: components["schemas"]["InterruptNodes"];
+            on_run_completed?: components["schemas"]["OnRunCompleted"];
+            /** @description Enable or disable the cron. */
+            enabled?: boolean;
+            stream_mode?: components["schemas"]["StreamModes"];
+            /** @description Stream events of subgraphs for the cron's runs. */
+            stream_subgraphs?: boolean;
+            /** @description Keep the events of the cron's runs for later joins. */
+            stream_resumable?: boolean;
+            durability?: components["schemas"]["Durability"];
+        };
+        /**
+         * @description Field to sort crons by.
+         * @enum {string}
+         */
+        CronSortBy: "cron_id" | "assistant_id" | "thread_id" | "next_run_date" | "end_time" | "created_at" | "updated_at";
+        /**
+         * @description A field of `Cron` to include in search results.
+         * @enum {string}
+         */
+        CronSelectField: "cron_id" | "assistant_id" | "thread_id" | "on_run_completed" | "end_time" | "schedule" | "timezone" | "created_at" | "updated_at" | "user_id" | "payload" | "next_run_date" | "metadata" | "enabled" | "now";
+        /** @description Filters and paging for a cron search. */
+        CronSearch: {
+            /** @description Only crons of this assistant. */
+            assistant_id?: string;
+            /**
+             * Format: uuid
+             * @description Only crons on this thread.
+             */
+            thread_id?: string;
+            /** @description Only enabled (true) or disabled (false) crons. */
+            enabled?: boolean;
+            /** @description Only crons whose metadata contains all these key/value pairs. */
+            metadata?: components["schemas"]["Metadata"];
+            limit?: components["schemas"]["Limit"];
+            offset?: components["schemas"]["Offset"];
+            /** @default created_at */
+            sort_by?: components["schemas"]["CronSortBy"];
+            /** @default desc */
+            sort_order?: components["schemas"]["SortOrder"];
+            /** @description Return only these fields of each cron. */
+            select?: components["schemas"]["CronSelectField"][];
+        };
+        /** @description Filters for counting crons. */
+        CronCountRequest: {
+            /** @description Only crons of this assistant. */
+            assistant_id?: string;
+            /**
+             * Format: uuid
+             * @description Only crons on this thread.
+             */
+            thread_id?: string;
+            /** @description Only crons whose metadata contains all these key/value pairs. */
+            metadata?: components["schemas"]["Metadata"];
+        };
+        /** @description One label of a namespace path. Labels cannot contain periods. */
+        NamespaceLabel: string;
+        /** @description A namespace path, outermost label first. */
+        Namespace: components["schemas"]["NamespaceLabel"][];
+        /** @description A stored item. */
+        Item: {
+            /** @description Namespace path of the item. */
+            namespace: string[];
+            /** @description Key of the item within its namespace. */
+            key: string;
+            /** @description The stored JSON object. */
+            value: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @description When the item was first written.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the item was last written.
+             */
+            updated_at: string;
+        };
+        /** @description A stored item found by a search, with its relevance score when a query was given. */
+        SearchItem: {
+            /** @description Namespace path of the item. */
+            namespace: string[];
+            /** @description Key of the item. */
+            key: string;
+            /** @description The stored JSON object. */
+            value: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @description When the item was first written.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the item was last written.
+             */
+            updated_at: string;
+            /** @description Similarity to the query (only for semantic searches). */
+            score?: number | null;
+        };
+        /** @description An item to create or replace. */
+        StorePutRequest: {
+            namespace: components["schemas"]["Namespace"];
+            /** @description Key of the item within the namespace. */
+            key: string;
+            /** @description The JSON object to store. */
+            value: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Which fields of `value` to index for semantic search: `false` to skip indexing, a list of
+             *     JSON paths, or null/absent for the store's default.
+             */
+            index?: false | string[] | null;
+            /** @description Time-to-live in minutes; null or absent for no expiry. */
+            ttl?: number | null;
+        };
+        /** @description The item to delete. */
+        StoreDeleteRequest: {
+            namespace?: components["schemas"]["Namespace"];
+            /** @description Key of the item. */
+            key: string;
+        };
+        /** @description Filters and paging for an item search. */
+        StoreSearchRequest: {
+            /** @description Only items whose namespace starts with this path. */
+            namespace_prefix?: string[] | null;
+            /** @description Only items whose value contains all these key/value pairs. */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
+            /** @default 10 */
+            limit?: components["schemas"]["Limit"];
+            offset?: components["schemas"]["Offset"];
+            /** @description Natural-language query for semantic search (needs a configured index). */
+            query?: string | null;
+            /** @description Whether reading the items refreshes their TTL. */
+            refresh_ttl?: boolean | null;
+        };
+        /** @description Filters and paging for listing namespaces. */
+        StoreListNamespacesRequest: {
+            /** @description Only namespaces starting with this path (`*` matches any label). */
+            prefix?: string[];
+            /** @description Only namespaces ending with this path (`*` matches any label). */
+            suffix?: string[];
+            /** @description Truncate namespaces to this many labels (duplicates removed). */
+            max_depth?: number;
+            /** @default 100 */
+            limit?: components["schemas"]["Limit"];
+            offset?: components["schemas"]["Offset"];
+        };
+        /** @description Items found by a search. */
+        SearchItemsResponse: {
+            items: components["schemas"]["SearchItem"][];
+        };
+        /** @description Namespaces found. */
+        ListNamespaceResponse: {
+            namespaces: string[][];
+        };
+        /** @description A JSON-RPC 2.0 request (it has an `id` and expects a response), e.g. `initialize`, `tools/list`, `tools/call`. */
+        McpJsonRpcRequest: {
+            /**
+             * @description Protocol version marker.
+             * @constant
+             */
+            jsonrpc: "2.0";
+            /** @description Request id, echoed in the response. */
+            id: string | number;
+            /** @description MCP method name. */
+            method: string;
+            /** @description Method parameters. */
+            params?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A JSON-RPC 2.0 notification (no `id`, no response), e.g. `notifications/initialized`. */
+        McpJsonRpcNotification: {
+            /**
+             * @description Protocol version marker.
+             * @constant
+             */
+            jsonrpc: "2.0";
+            /** @description Notification name. */
+            method: string;
+            /** @description Notification parameters. */
+            params?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A JSON-RPC 2.0 response; exactly one of `result` and `error` is present. */
+        McpJsonRpcResponse: {
+            /**
+             * @description Protocol version marker.
+             * @constant
+             */
+            jsonrpc: "2.0";
+            id: components["schemas"]["JsonRpcId"];
+            /** @description Method result. */
+            result?: {
+                [key: string]: unknown;
+            };
+            error?: components["schemas"]["JsonRpcError"];
+        };
+        /** @description Any JSON-RPC message a client may post. */
+        McpJsonRpcMessage: components["schemas"]["McpJsonRpcRequest"] | components["schemas"]["McpJsonRpcNotification"] | components["schemas"]["McpJsonRpcResponse"];
+        /** @description A single JSON-RPC message or a batch of them. */
+        McpRequestBody: components["schemas"]["McpJsonRpcMessage"] | components["schemas"]["McpJsonRpcMessage"][];
+        /** @description The response to a single request, or the responses to a batch. */
+        McpResponseBody: components["schemas"]["McpJsonRpcResponse"] | components["schemas"]["McpJsonRpcResponse"][];
+        /** @description One part of an A2A message. */
+        A2aPart: components["schemas"]["A2aTextPart"] | components["schemas"]["A2aDataPart"];
+        /** @description A text part. */
+        A2aTextPart: {
+            /**
+             * @description Part kind.
+             * @constant
+             */
+            kind: "text";
+            /** @description The text. */
+            text: string;
+            /** @description Part metadata. */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A structured-data part. */
+        A2aDataPart: {
+            /**
+             * @description Part kind.
+             * @constant
+             */
+            kind: "data";
+            /** @description The data. */
+            data: {
+                [key: string]: unknown;
+            };
+            /** @description Part metadata. */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A message exchanged between agents. */
+        A2aMessage: {
+            /**
+             * @description Author of the message (`assistant` is accepted as a synonym of `agent`).
+             * @enum {string}
+             */
+            role: "user" | "agent" | "assistant";
+            /** @description Content of the message. */
+            parts: components["schemas"]["A2aPart"][];
+            /** @description Message id chosen by the sender. */
+            messageId: string;
+            /** @description Conversation id; maps to a thread id. */
+            contextId?: string;
+            /** @description Task the message continues. */
+            taskId?: string;
+            /**
+             * @description Object kind.
+             * @constant
+             */
+            kind?: "message";
+            /** @description Message metadata. */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * Message send parameters
+         * @description Parameters of `message/send` and `message/stream`.
+         */
+        A2aMessageSendParams: {
+            message: components["schemas"]["A2aMessage"];
+            /** @description Thread to continue. */
+            thread?: {
+                /** @description Thread id. */
+                threadId?: string;
+            };
+            /** @description Delivery options (accepted output modes, blocking...). */
+            configuration?: {
+                [key: string]: unknown;
+            };
+            /** @description Request metadata. */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * Task query parameters
+         * @description Parameters of `tasks/get` and `tasks/cancel`.
+         */
+        A2aTaskQueryParams: {
+            /** @description Task id. */
+            id?: string;
+            /** @description Task id (older spelling, accepted). */
+            taskId?: string;
+            /** @description How many history messages to return. */
+            historyLength?: number;
+        };
+        /** @description A JSON-RPC 2.0 request to an agent. */
+        A2aRequest: {
+            /**
+             * @description Protocol version marker.
+             * @constant
+             */
+            jsonrpc: "2.0";
+            /** @description Request id, echoed in the response. */
+            id: string | number;
+            /**
+             * @description A2A method. `message/stream` answers with Server-Sent Events.
+             * @enum {string}
+             */
+            method: "message/send" | "message/stream" | "tasks/get" | "tasks/cancel";
+            params?: components["schemas"]["A2aMessageSendParams"] | components["schemas"]["A2aTaskQueryParams"];
+        };
+        /** @description Status of a task. */
+        A2aTaskStatus: {
+            /**
+             * @description Task state.
+             * @enum {string}
+             */
+            state: "submitted" | "working" | "input-required" | "completed" | "canceled" | "failed" | "rejected" | "auth-required" | "unknown";
+            message?: components["schemas"]["A2aMessage"];
+            /**
+             * Format: date-time
+             * @description When the state was reached.
+             */
+            timestamp?: string;
+        };
+        /** @description A task (one run of the assistant). */
+        A2aTask: {
+            /** @description Task id (the run id). */
+            id: string;
+            /** @description Conversation id (the thread id). */
+            contextId: string;
+            status: components["schemas"]["A2aTaskStatus"];
+            /**
+             * @description Object kind.
+             * @constant
+             */
+            kind: "task";
+            /** @description Outputs produced by the task. */
+            artifacts?: {
+                [key: string]: unknown;
+            }[];
+            /** @description Messages of the task. */
+            history?: components["schemas"]["A2aMessage"][];
+            /** @description Task metadata. */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A JSON-RPC 2.0 response; exactly one of `result` and `error` is present. */
+        A2aResponse: {
+            /**
+             * @description Protocol version marker.
+             * @constant
+             */
+            jsonrpc: "2.0";
+            id: components["schemas"]["JsonRpcId"];
+            /** @description A task or a message. */
+            result?: components["schemas"]["A2aTask"] | components["schemas"]["A2aMessage"];
+            error?: components["schemas"]["JsonRpcError"];
+        };
         /** @description Answer of the health check. */
         HealthResponse: {
             /**
@@ -1281,6 +2528,36 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /**
+         * @description A Server-Sent Events stream of the run. The first event is `metadata`
+         *     (`{"run_id": ..., "thread_id": ...}`); then one event per chunk, named after its stream mode
+         *     (`values`, `updates`, `messages/partial`, `messages/complete`, `messages/metadata`, `custom`,
+         *     `events`, `debug`, `tasks`, `checkpoints`...; with `stream_subgraphs` the name gets a
+         *     `|<namespace>` suffix). `data:` is JSON. An `error` event (`{"error": ..., "message": ...}`)
+         *     reports a failure. Each event has an `id:` usable as `Last-Event-ID`. The stream ends
+         *     after the run ends.
+         */
+        RunStream: {
+            headers: {
+                Location: components["headers"]["Location"];
+                "Content-Location": components["headers"]["ContentLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "text/event-stream": string;
+            };
+        };
+        /** @description Final state values of the run (or its error in `__error__`). */
+        RunResult: {
+            headers: {
+                Location: components["headers"]["Location"];
+                "Content-Location": components["headers"]["ContentLocation"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["RunResult"];
+            };
+        };
     };
     parameters: {
         /** @description Assistant id (UUID) or graph id. */
@@ -1307,6 +2584,10 @@ export interface components {
         Subgraphs: boolean;
         /** @description Return only these fields of the state (repeat the parameter for several). */
         StateSelect: components["schemas"]["ThreadStateSelectField"][];
+        /** @description Only send events of these stream modes (repeat the parameter for several). Defaults to the modes the run was created with. */
+        JoinStreamMode: components["schemas"]["StreamMode"][];
+        /** @description Accepted for compatibility with the SDK (sent by `runs.joinStream`); currently ignored. */
+        JoinCheckpointId: string;
     };
     requestBodies: never;
     headers: {
@@ -2123,6 +3404,862 @@ export interface operations {
             };
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
+        };
+    };
+    listRuns: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of runs. */
+                limit?: components["schemas"]["Limit"];
+                /** @description Number of runs to skip. */
+                offset?: components["schemas"]["Offset"];
+                /** @description Only runs in this status. */
+                status?: components["schemas"]["RunStatus"];
+                /** @description Return only these fields of each run (repeat the parameter for several). */
+                select?: components["schemas"]["RunSelectField"][];
+            };
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"][];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    createRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreateStateful"];
+            };
+        };
+        responses: {
+            /** @description The created run (status `pending`). */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Content-Location": components["headers"]["ContentLocation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    streamRun: {
+        parameters: {
+            query?: {
+                /** @description Only stream events of subgraphs under these namespaces (repeat the parameter for several). */
+                namespace?: components["parameters"]["StreamNamespace"];
+            };
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreateStateful"];
+            };
+        };
+        responses: {
+            200: components["responses"]["RunStream"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    waitRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreateStateful"];
+            };
+        };
+        responses: {
+            200: components["responses"]["RunResult"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    getRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    deleteRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    joinRun: {
+        parameters: {
+            query?: {
+                /** @description Cancel the run when this client disconnects. */
+                cancel_on_disconnect?: components["parameters"]["CancelOnDisconnect"];
+            };
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Final state values of the run (or its error). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunResult"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    joinRunStream: {
+        parameters: {
+            query?: {
+                /** @description Cancel the run when this client disconnects. */
+                cancel_on_disconnect?: components["parameters"]["CancelOnDisconnect"];
+                /** @description Only send events of these stream modes (repeat the parameter for several). Defaults to the modes the run was created with. */
+                stream_mode?: components["parameters"]["JoinStreamMode"];
+                /** @description Only stream events of subgraphs under these namespaces (repeat the parameter for several). */
+                namespace?: components["parameters"]["StreamNamespace"];
+                /** @description Accepted for compatibility with the SDK (sent by `runs.joinStream`); currently ignored. */
+                checkpoint_id?: components["parameters"]["JoinCheckpointId"];
+            };
+            header?: {
+                /**
+                 * @description Resume a stream after the event with this id (events are numbered by the server). `-1`
+                 *     replays every stored event from the start. Only effective for runs created with
+                 *     `stream_resumable: true`, or while the run is still in progress.
+                 */
+                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+            };
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["RunStream"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    cancelRun: {
+        parameters: {
+            query?: {
+                /** @description Answer only once the run has stopped (204) instead of at once (202). */
+                wait?: components["schemas"]["QueryFlag"];
+                /** @description How to cancel. */
+                action?: components["schemas"]["CancelAction"];
+                /** @description Free-text reason, stored in the run's `cancel_reason`. */
+                reason?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cancellation was requested (without `wait`). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The run has stopped (with `wait`). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    cancelRuns: {
+        parameters: {
+            query?: {
+                /** @description How to cancel. */
+                action?: components["schemas"]["CancelAction"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunsCancel"];
+            };
+        };
+        responses: {
+            /** @description The runs were cancelled. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    createStatelessRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreateStateless"];
+            };
+        };
+        responses: {
+            /** @description The created run (status `pending`). */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Content-Location": components["headers"]["ContentLocation"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    streamStatelessRun: {
+        parameters: {
+            query?: {
+                /** @description Only stream events of subgraphs under these namespaces (repeat the parameter for several). */
+                namespace?: components["parameters"]["StreamNamespace"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreateStateless"];
+            };
+        };
+        responses: {
+            200: components["responses"]["RunStream"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    waitStatelessRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreateStateless"];
+            };
+        };
+        responses: {
+            200: components["responses"]["RunResult"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    createRunBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunBatchCreate"];
+            };
+        };
+        responses: {
+            /** @description The created runs, in request order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"][];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    joinStatelessRunStream: {
+        parameters: {
+            query?: {
+                /** @description Cancel the run when this client disconnects. */
+                cancel_on_disconnect?: components["parameters"]["CancelOnDisconnect"];
+                /** @description Only send events of these stream modes (repeat the parameter for several). Defaults to the modes the run was created with. */
+                stream_mode?: components["parameters"]["JoinStreamMode"];
+                /** @description Only stream events of subgraphs under these namespaces (repeat the parameter for several). */
+                namespace?: components["parameters"]["StreamNamespace"];
+                /** @description Accepted for compatibility with the SDK (sent by `runs.joinStream`); currently ignored. */
+                checkpoint_id?: components["parameters"]["JoinCheckpointId"];
+            };
+            header?: {
+                /**
+                 * @description Resume a stream after the event with this id (events are numbered by the server). `-1`
+                 *     replays every stored event from the start. Only effective for runs created with
+                 *     `stream_resumable: true`, or while the run is still in progress.
+                 */
+                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+            };
+            path: {
+                /** @description Run id. */
+                run_id: components["parameters"]["RunIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["RunStream"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    createThreadCron: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThreadCronCreate"];
+            };
+        };
+        responses: {
+            /** @description The created cron. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cron"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    createCron: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CronCreate"];
+            };
+        };
+        responses: {
+            /** @description The created cron. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cron"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    searchCrons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CronSearch"];
+            };
+        };
+        responses: {
+            /** @description The page of matching crons. */
+            200: {
+                headers: {
+                    "X-Pagination-Total": components["headers"]["XPaginationTotal"];
+                    "X-Pagination-Next": components["headers"]["XPaginationNext"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cron"][];
+                };
+            };
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    countCrons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CronCountRequest"];
+            };
+        };
+        responses: {
+            /** @description Number of matching crons. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": number;
+                };
+            };
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    deleteCron: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cron id. */
+                cron_id: components["parameters"]["CronIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cron was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    updateCron: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Cron id. */
+                cron_id: components["parameters"]["CronIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CronPatch"];
+            };
+        };
+        responses: {
+            /** @description The updated cron. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cron"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    getStoreItem: {
+        parameters: {
+            query: {
+                /** @description Key of the item. */
+                key: string;
+                /** @description Namespace path with its labels joined by `.` (e.g. `users.123.prefs`). Absent for the root namespace. */
+                namespace?: string;
+                /** @description Whether reading the item refreshes its TTL. */
+                refresh_ttl?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item, or `null` when it does not exist. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Item"] | null;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    putStoreItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StorePutRequest"];
+            };
+        };
+        responses: {
+            /** @description The item was stored. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    deleteStoreItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StoreDeleteRequest"];
+            };
+        };
+        responses: {
+            /** @description The item no longer exists. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    searchStoreItems: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StoreSearchRequest"];
+            };
+        };
+        responses: {
+            /** @description The matching items. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchItemsResponse"];
+                };
+            };
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    listStoreNamespaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StoreListNamespacesRequest"];
+            };
+        };
+        responses: {
+            /** @description The namespaces. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListNamespaceResponse"];
+                };
+            };
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    getMcp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No server-initiated stream is offered. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    postMcp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["McpRequestBody"];
+            };
+        };
+        responses: {
+            /** @description The JSON-RPC response(s). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["McpResponseBody"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Notifications or responses accepted; no body. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a valid JSON-RPC message. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["McpJsonRpcResponse"];
+                };
+            };
+            /** @description Internal error, reported as a JSON-RPC error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["McpJsonRpcResponse"];
+                };
+            };
+        };
+    };
+    deleteMcp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description There is no session to end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    postA2a: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Assistant id (UUID) or graph id. */
+                assistant_id: components["parameters"]["AssistantIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["A2aRequest"];
+            };
+        };
+        responses: {
+            /** @description The JSON-RPC response (errors are reported in its `error` member). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["A2aResponse"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The body is not a valid JSON-RPC request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["A2aResponse"];
+                };
+            };
+            /** @description The assistant does not exist. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["A2aResponse"];
+                };
+            };
+            /** @description Internal error, reported as a JSON-RPC error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["A2aResponse"];
+                };
+            };
         };
     };
     healthCheck: {
