@@ -64,6 +64,7 @@ describe("examples/langgraph.json", () => {
     });
     expect(registry.spec("trivial").description).toBeUndefined();
     expect(registry.spec("interrupt").description).toMatch(/interrupt/);
+    expect(registry.defaultAssistantId("agent")).toBe("fe096781-5601-53d2-b2f6-0d3403f7e9ca");
   });
 
   it("loads from a folder containing langgraph.json too", async () => {

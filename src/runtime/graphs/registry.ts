@@ -44,6 +44,8 @@ export interface GraphRegistry {
   /** Non-fatal problems met while loading (e.g. a missing .env file). */
   readonly warnings: readonly string[];
   has(graphId: string): boolean;
+  /** Id of a graph's default system assistant (uuid5 of the id; defined for any string). */
+  defaultAssistantId(graphId: string): string;
   /** @throws GraphNotFoundError */
   spec(graphId: string): GraphSpec;
   /**
@@ -118,6 +120,7 @@ export async function loadGraphRegistry(configPath: string, options: LoadGraphRe
     graphIds: Object.freeze([...entries.keys()]),
     warnings: Object.freeze(warnings),
     has: (graphId) => entries.has(graphId),
+    defaultAssistantId,
     spec: (graphId) => ({ ...get(graphId).spec }),
     async resolveGraph(graphId, runConfig, resolveOptions) {
       const { spec, resolved } = get(graphId);
