@@ -1712,8 +1712,11 @@ export interface components {
         ThreadStateSearch: {
             /** @default 10 */
             limit?: components["schemas"]["Limit"];
-            /** @description Only checkpoints older than this one. */
-            before?: components["schemas"]["CheckpointConfig"];
+            /**
+             * @description Only checkpoints older than this one. Either a checkpoint reference, or (what the SDK
+             *     sends) a runnable config whose `configurable` holds `checkpoint_id` / `checkpoint_ns`.
+             */
+            before?: components["schemas"]["CheckpointConfig"] | components["schemas"]["Config"];
             /** @description Only checkpoints whose metadata contains all these key/value pairs. */
             metadata?: components["schemas"]["Metadata"];
             /** @description Only checkpoints under this namespace / checkpoint. */
@@ -2576,7 +2579,10 @@ export interface components {
         LastEventId: string;
         /** @description Cancel the run when this client disconnects. */
         CancelOnDisconnect: components["schemas"]["QueryFlag"];
-        /** @description Only stream events of subgraphs under these namespaces (repeat the parameter for several). */
+        /**
+         * @description Only stream events of these namespaces (`""` is the root graph; repeat the parameter for
+         *     several). Honoured only when `/info` reports the `stream_namespaces` flag; otherwise ignored.
+         */
         StreamNamespace: string[];
         /** @description Also return the subgraphs of subgraphs. */
         Recurse: boolean;
@@ -2586,7 +2592,12 @@ export interface components {
         StateSelect: components["schemas"]["ThreadStateSelectField"][];
         /** @description Only send events of these stream modes (repeat the parameter for several). Defaults to the modes the run was created with. */
         JoinStreamMode: components["schemas"]["StreamMode"][];
-        /** @description Accepted for compatibility with the SDK (sent by `runs.joinStream`); currently ignored. */
+        /**
+         * @description The checkpoint the client already shows (sent by the SDK's `runs.joinStream` together with
+         *     `Last-Event-ID: -1`). A server supporting it replays only the run's events after that
+         *     checkpoint (the whole run when the checkpoint is not one of the run's); a server that does not
+         *     ignores it and replays everything. An explicit `Last-Event-ID` other than `-1` takes precedence.
+         */
         JoinCheckpointId: string;
     };
     requestBodies: never;
@@ -3475,7 +3486,10 @@ export interface operations {
     streamRun: {
         parameters: {
             query?: {
-                /** @description Only stream events of subgraphs under these namespaces (repeat the parameter for several). */
+                /**
+                 * @description Only stream events of these namespaces (`""` is the root graph; repeat the parameter for
+                 *     several). Honoured only when `/info` reports the `stream_namespaces` flag; otherwise ignored.
+                 */
                 namespace?: components["parameters"]["StreamNamespace"];
             };
             header?: never;
@@ -3609,9 +3623,17 @@ export interface operations {
                 cancel_on_disconnect?: components["parameters"]["CancelOnDisconnect"];
                 /** @description Only send events of these stream modes (repeat the parameter for several). Defaults to the modes the run was created with. */
                 stream_mode?: components["parameters"]["JoinStreamMode"];
-                /** @description Only stream events of subgraphs under these namespaces (repeat the parameter for several). */
+                /**
+                 * @description Only stream events of these namespaces (`""` is the root graph; repeat the parameter for
+                 *     several). Honoured only when `/info` reports the `stream_namespaces` flag; otherwise ignored.
+                 */
                 namespace?: components["parameters"]["StreamNamespace"];
-                /** @description Accepted for compatibility with the SDK (sent by `runs.joinStream`); currently ignored. */
+                /**
+                 * @description The checkpoint the client already shows (sent by the SDK's `runs.joinStream` together with
+                 *     `Last-Event-ID: -1`). A server supporting it replays only the run's events after that
+                 *     checkpoint (the whole run when the checkpoint is not one of the run's); a server that does not
+                 *     ignores it and replays everything. An explicit `Last-Event-ID` other than `-1` takes precedence.
+                 */
                 checkpoint_id?: components["parameters"]["JoinCheckpointId"];
             };
             header?: {
@@ -3735,7 +3757,10 @@ export interface operations {
     streamStatelessRun: {
         parameters: {
             query?: {
-                /** @description Only stream events of subgraphs under these namespaces (repeat the parameter for several). */
+                /**
+                 * @description Only stream events of these namespaces (`""` is the root graph; repeat the parameter for
+                 *     several). Honoured only when `/info` reports the `stream_namespaces` flag; otherwise ignored.
+                 */
                 namespace?: components["parameters"]["StreamNamespace"];
             };
             header?: never;
@@ -3807,9 +3832,17 @@ export interface operations {
                 cancel_on_disconnect?: components["parameters"]["CancelOnDisconnect"];
                 /** @description Only send events of these stream modes (repeat the parameter for several). Defaults to the modes the run was created with. */
                 stream_mode?: components["parameters"]["JoinStreamMode"];
-                /** @description Only stream events of subgraphs under these namespaces (repeat the parameter for several). */
+                /**
+                 * @description Only stream events of these namespaces (`""` is the root graph; repeat the parameter for
+                 *     several). Honoured only when `/info` reports the `stream_namespaces` flag; otherwise ignored.
+                 */
                 namespace?: components["parameters"]["StreamNamespace"];
-                /** @description Accepted for compatibility with the SDK (sent by `runs.joinStream`); currently ignored. */
+                /**
+                 * @description The checkpoint the client already shows (sent by the SDK's `runs.joinStream` together with
+                 *     `Last-Event-ID: -1`). A server supporting it replays only the run's events after that
+                 *     checkpoint (the whole run when the checkpoint is not one of the run's); a server that does not
+                 *     ignores it and replays everything. An explicit `Last-Event-ID` other than `-1` takes precedence.
+                 */
                 checkpoint_id?: components["parameters"]["JoinCheckpointId"];
             };
             header?: {
