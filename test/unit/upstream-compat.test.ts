@@ -180,8 +180,10 @@ function stringsOf(doc: Json, schema: Json, depth = 0): StringDomain {
     a === "any" ? b : b === "any" ? a : new Set([...a].filter((v) => b.has(v)));
   for (const key of ["anyOf", "oneOf"]) {
     if (!Array.isArray(s[key])) continue;
-    const parts = s[key].map((x: Json) => stringsOf(doc, x, depth + 1));
-    const joined: StringDomain = parts.includes("any") ? "any" : new Set(parts.flatMap((p: Set<string>) => [...p]));
+    const parts: StringDomain[] = s[key].map((x: Json) => stringsOf(doc, x, depth + 1));
+    const joined: StringDomain = parts.some((p) => p === "any")
+      ? "any"
+      : new Set(parts.flatMap((p) => (p === "any" ? [] : [...p])));
     result = narrow(result, joined);
   }
   if (Array.isArray(s.allOf)) for (const x of s.allOf) result = narrow(result, stringsOf(doc, x, depth + 1));
