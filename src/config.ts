@@ -1,0 +1,57 @@
+import { parseArgs } from "node:util";
+import path from "node:path";
+
+export interface ServerOptions {
+  /** Path to langgraph.json. */
+  configPath: string;
+  port: number;
+  host: string;
+  /** Where the embedded store keeps its files. */
+  dataDir: string;
+  /** `dev` checks every response against the contract and logs violations. */
+  mode: "serve" | "dev";
+}
+
+export const USAGE = `Usage: lgts <serve|dev> [options]
+
+  serve                 serve the graphs of a langgraph.json
+  dev                   the same, and check every response against the API contract
+
+Options (environment variable in brackets):
+  --config <path>       langgraph.json to serve            [LGTS_CONFIG]  default ./langgraph.json
+  --port <n>            port to listen on                   [PORT]         default 2024
+  --host <addr>         address to bind                     [HOST]         default 127.0.0.1
+  --data-dir <path>     where the embedded store lives      [LGTS_DATA_DIR] default ./.lgts
+  -h, --help            show this help`;
+
+export class UsageError extends Error {}
+
+/** Command line first, then environment, then the LangGraph defaults. */
+export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): ServerOptions | "help" {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      "data-dir": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return "help";
+  const [command = "serve", ...extra] = positionals;
+  if (command !== "serve" && command !== "dev") throw new UsageError(`Unknown command '${command}'`);
+  if (extra.length) throw new UsageError(`Unexpected argument '${extra[0]}'`);
+  const portText = values.port ?? env.PORT ?? "2024";
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Invalid port '${portText}'`);
+  return {
+    mode: command,
+    configPath: path.resolve(values.config ?? env.LGTS_CONFIG ?? "langgraph.json"),
+    port,
+    host: values.host ?? env.HOST ?? "127.0.0.1",
+    dataDir: path.resolve(values["data-dir"] ?? env.LGTS_DATA_DIR ?? ".lgts"),
+  };
+}

@@ -1,0 +1,106 @@
+import { HttpError } from "../http/errors.js";
+import type { OperationHandlers } from "../http/operations.js";
+import { paginationHeaders, selectFields } from "./pagination.js";
+import { notYetAvailable } from "./not-yet-available.js";
+import { nullsAsAbsent } from "./nulls.js";
+import type { Services } from "../services.js";
+import type { Scope } from "../storage/types.js";
+
+type AssistantOperations =
+  | "createAssistant"
+  | "searchAssistants"
+  | "countAssistants"
+  | "getAssistant"
+  | "deleteAssistant"
+  | "patchAssistant"
+  | "getAssistantGraph"
+  | "getAssistantSubgraphs"
+  | "getAssistantSubgraphsByNamespace"
+  | "getAssistantSchemas"
+  | "searchAssistantVersions"
+  | "setLatestAssistantVersion";
+
+/** A graph id stands for the graph's default assistant wherever an assistant id is accepted. */
+export function resolveAssistantId(services: Services, assistantId: string): string {
+  return services.graphs.has(assistantId) ? services.graphs.defaultAssistantId(assistantId) : assistantId;
+}
+
+function requireGraph(services: Services, graphId: string) {
+  if (!services.graphs.has(graphId)) {
+    throw new HttpError(404, `Graph '${graphId}' not found; this server serves: ${services.graphs.graphIds.join(", ")}`);
+  }
+}
+
+/** Threads record the assistant they were made for in `metadata.assistant_id`. */
+async function deleteThreadsOf(services: Services, assistantId: string, scope: Scope) {
+  const filter = { metadata: { assistant_id: assistantId } };
+  for (;;) {
+    const { items } = await services.storage.threads.search({ filter, limit: 1000 }, scope);
+    if (items.length === 0) return;
+    for (const thread of items) await services.storage.threads.delete(thread.thread_id, scope);
+  }
+}
+
+export const assistantHandlers: OperationHandlers<AssistantOperations> = {
+  async createAssistant({ body, services, scope }) {
+    requireGraph(services, body.graph_id);
+    const assistant = await services.storage.assistants.create(nullsAsAbsent(body, ["description"]), scope);
+    return { status: 200, body: assistant };
+  },
+
+  async getAssistant({ params, services, scope }) {
+    const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
+    return { status: 200, body: assistant };
+  },
+
+  async patchAssistant({ params, body, services, scope }) {
+    if (body.graph_id !== undefined) requireGraph(services, body.graph_id);
+    const id = resolveAssistantId(services, params.assistant_id);
+    return { status: 200, body: await services.storage.assistants.patch(id, nullsAsAbsent(body, ["description"]), scope) };
+  },
+
+  async deleteAssistant({ params, query, services, scope }) {
+    const id = resolveAssistantId(services, params.assistant_id);
+    await services.storage.assistants.delete(id, scope);
+    if (query.delete_threads) await deleteThreadsOf(services, id, scope);
+    return { status: 204, body: undefined };
+  },
+
+  async searchAssistants({ body, services, scope }) {
+    const { metadata, graph_id, name, limit, offset, sort_by, sort_order, select } = nullsAsAbsent(body);
+    const page = await services.storage.assistants.search(
+      { filter: { metadata, graph_id, name }, sortBy: sort_by, sortOrder: sort_order, limit, offset },
+      scope,
+    );
+    return {
+      status: 200,
+      body: selectFields(page.items, select),
+      headers: paginationHeaders(page.total, offset ?? 0, page.items.length),
+    };
+  },
+
+  async countAssistants({ body, services, scope }) {
+    const { metadata, graph_id, name } = nullsAsAbsent(body);
+    return { status: 200, body: await services.storage.assistants.count({ metadata, graph_id, name }, scope) };
+  },
+
+  async searchAssistantVersions({ params, body, services, scope }) {
+    const { metadata, limit, offset } = nullsAsAbsent(body);
+    const page = await services.storage.assistants.listVersions(
+      resolveAssistantId(services, params.assistant_id),
+      { filter: { metadata }, limit, offset },
+      scope,
+    );
+    return { status: 200, body: page.items };
+  },
+
+  async setLatestAssistantVersion({ params, body, services, scope }) {
+    const id = resolveAssistantId(services, params.assistant_id);
+    return { status: 200, body: await services.storage.assistants.setLatest(id, body.version, scope) };
+  },
+
+  getAssistantGraph: notYetAvailable("assistant graph introspection"),
+  getAssistantSubgraphs: notYetAvailable("assistant subgraph introspection"),
+  getAssistantSubgraphsByNamespace: notYetAvailable("assistant subgraph introspection"),
+  getAssistantSchemas: notYetAvailable("assistant schema introspection"),
+};

@@ -1,0 +1,46 @@
+import type { OperationHandlers } from "../http/operations.js";
+import { assistantHandlers } from "./assistants.js";
+import { notYetAvailable } from "./not-yet-available.js";
+import { systemHandlers } from "./system.js";
+import { threadHandlers } from "./threads.js";
+
+const runs = notYetAvailable("run execution");
+const crons = notYetAvailable("crons");
+const store = notYetAvailable("the store API");
+
+/** Every operation of the contract, by operationId (the compiler checks none is missing). */
+export const operationHandlers: OperationHandlers = {
+  ...assistantHandlers,
+  ...threadHandlers,
+  ...systemHandlers,
+  listRuns: runs,
+  createRun: runs,
+  streamRun: runs,
+  waitRun: runs,
+  getRun: runs,
+  deleteRun: runs,
+  joinRun: runs,
+  joinRunStream: runs,
+  cancelRun: runs,
+  cancelRuns: runs,
+  createStatelessRun: runs,
+  streamStatelessRun: runs,
+  waitStatelessRun: runs,
+  createRunBatch: runs,
+  joinStatelessRunStream: runs,
+  createThreadCron: crons,
+  createCron: crons,
+  searchCrons: crons,
+  countCrons: crons,
+  updateCron: crons,
+  deleteCron: crons,
+  putStoreItem: store,
+  getStoreItem: store,
+  deleteStoreItem: store,
+  searchStoreItems: store,
+  listStoreNamespaces: store,
+  postMcp: notYetAvailable("the MCP endpoint"),
+  getMcp: notYetAvailable("the MCP endpoint"),
+  deleteMcp: notYetAvailable("the MCP endpoint"),
+  postA2a: notYetAvailable("the A2A endpoint"),
+};

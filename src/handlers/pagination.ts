@@ -1,0 +1,18 @@
+/** The SDK reads these to page through search results. */
+export function paginationHeaders(total: number, offset: number, returned: number): Record<string, string> {
+  const headers: Record<string, string> = { "X-Pagination-Total": String(total) };
+  if (offset + returned < total) headers["X-Pagination-Next"] = String(offset + returned);
+  return headers;
+}
+
+/** `select` keeps only the named fields of each item. */
+export function selectFields<T extends object>(items: T[], select: readonly string[] | undefined): Partial<T>[] {
+  if (!select?.length) return items;
+  return items.map((item) => {
+    const picked: Partial<T> = {};
+    for (const field of select) {
+      if (field in item) picked[field as keyof T] = item[field as keyof T];
+    }
+    return picked;
+  });
+}

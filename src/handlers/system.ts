@@ -1,0 +1,44 @@
+import { HttpError } from "../http/errors.js";
+import type { OperationHandlers } from "../http/operations.js";
+import { loadContract } from "../http/contract.js";
+
+type SystemOperations = "healthCheck" | "getInfo" | "getMetrics" | "getOpenApiDocument";
+
+const contract = loadContract();
+
+export const systemHandlers: OperationHandlers<SystemOperations> = {
+  async healthCheck({ query, services }) {
+    if (query.check_db) {
+      try {
+        await services.storage.assistants.count({});
+      } catch (error) {
+        throw new HttpError(500, `Storage check failed: ${(error as Error).message}`);
+      }
+    }
+    return { status: 200, body: { ok: true } };
+  },
+
+  async getInfo({ services }) {
+    return {
+      status: 200,
+      body: {
+        version: services.version,
+        flags: { assistants: true, crons: false, store: false, runs: false, streaming: false, mcp: false, a2a: false },
+        metadata: { server: "langgraph-ts-server", storage: "lowdb", graphs: services.graphs.graphIds },
+      },
+    };
+  },
+
+  async getMetrics({ query, services }) {
+    const { registry } = services.metrics;
+    if (query.format === "json") {
+      const metrics = await registry.getMetricsAsJSON();
+      return { status: 200, body: Object.fromEntries(metrics.map((m) => [m.name, m])) };
+    }
+    return { status: 200, body: await registry.metrics(), contentType: registry.contentType };
+  },
+
+  async getOpenApiDocument() {
+    return { status: 200, body: contract as never };
+  },
+};

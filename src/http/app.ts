@@ -1,0 +1,138 @@
+import express, { type ErrorRequestHandler, type Request, type Response } from "express";
+import type { Context, Document, Handler } from "openapi-backend";
+import type { Logger } from "pino";
+import swaggerUi from "swagger-ui-express";
+import type { Services } from "../services.js";
+import { createContractBackend, loadContract } from "./contract.js";
+import { checkResponse, type ContractViolation } from "./contract-check.js";
+import { errorReply } from "./error-reply.js";
+import { requestLogger } from "./logging.js";
+import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
+import { describeValidationErrors } from "./validation-errors.js";
+
+export interface AppOptions {
+  services: Services;
+  handlers: OperationHandlers;
+  logger: Logger;
+  /** When set, every response is checked against the contract and violations reported here. */
+  onContractViolation?: (violation: ContractViolation) => void;
+}
+
+interface PlainReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  contentType?: string;
+}
+
+export async function createApp(options: AppOptions) {
+  const { services, logger, onContractViolation } = options;
+  const contract = loadContract();
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(requestLogger(logger));
+  app.use(services.metrics.middleware);
+  app.use(express.json({ limit: "50mb" }));
+  app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
+
+  const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
+    const body = reply.status === 204 ? undefined : reply.body;
+    if (onContractViolation && c?.operation) {
+      const headers = { ...reply.headers, "content-type": reply.contentType ?? "application/json" };
+      for (const problem of checkResponse(c.api, c.operation, reply.status, headers, body)) {
+        onContractViolation({ operationId: c.operation.operationId ?? "?", status: reply.status, problem });
+      }
+    }
+    res.status(reply.status);
+    if (reply.headers) res.set(reply.headers);
+    if (body === undefined) res.end();
+    else if (reply.contentType) res.type(reply.contentType).send(body);
+    else res.json(body);
+  };
+
+  const dispatch = (operationId: OperationId): Handler => async (c: Context, req: Request, res: Response) => {
+    try {
+      const ctx = {
+        operationId,
+        body: c.request.requestBody ?? (c.operation.requestBody ? {} : undefined),
+        params: decodeParams(c.request.params),
+        query: c.validation?.coerced?.query ?? c.request.query,
+        headers: req.headers,
+        scope: {},
+        services,
+        req,
+        res,
+      } as unknown as HandlerContext<typeof operationId>;
+      const reply = await (options.handlers[operationId] as (ctx: unknown) => Promise<unknown>)(ctx);
+      if (reply !== STREAMED) send(c, res, reply as PlainReply);
+    } catch (error) {
+      const reply = errorReply(error, logger);
+      if (res.headersSent) res.end();
+      else send(c, res, reply);
+    }
+  };
+
+  const handlers: Record<string, Handler> = {
+    validationFail: (c: Context, _req: Request, res: Response) =>
+      send(c, res, { status: 422, body: { detail: describeValidationErrors(c.validation.errors ?? []) } }),
+    notFound: (c: Context, req: Request, res: Response) =>
+      send(undefined, res, { status: 404, body: { detail: `No route for ${req.method} ${c.request.path}` } }),
+    methodNotAllowed: (c: Context, req: Request, res: Response) =>
+      send(undefined, res, {
+        status: 405,
+        body: { detail: `Method ${req.method} is not allowed on ${c.request.path}` },
+        headers: { Allow: allowedMethods(contract, c.request.path).join(", ") },
+      }),
+  };
+  for (const operationId of Object.keys(options.handlers) as OperationId[]) {
+    handlers[operationId] = dispatch(operationId);
+  }
+  const api = await createContractBackend(handlers, contract);
+
+  app.use((req, res, next) => {
+    api
+      .handleRequest(
+        { method: req.method, path: req.path, query: req.query as never, body: req.body, headers: req.headers as never },
+        req,
+        res,
+      )
+      .catch(next);
+  });
+  app.use(jsonErrors(logger));
+  return { app, api };
+}
+
+function decodeParams(params: Record<string, string | string[]>): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) {
+    const raw = Array.isArray(value) ? value.join("/") : value;
+    try {
+      decoded[name] = decodeURIComponent(raw);
+    } catch {
+      decoded[name] = raw;
+    }
+  }
+  return decoded;
+}
+
+function allowedMethods(contract: Document, path: string): string[] {
+  const template = Object.keys(contract.paths ?? {}).find((candidate) =>
+    new RegExp(`^${candidate.replace(/\{[^}]+\}/g, "[^/]+")}/?$`).test(path),
+  );
+  const item = template ? (contract.paths?.[template] ?? {}) : {};
+  return Object.keys(item)
+    .filter((m) => ["get", "put", "post", "delete", "patch", "head", "options"].includes(m))
+    .map((m) => m.toUpperCase());
+}
+
+/** Body-parser and any other middleware errors become JSON; nothing reaches express's HTML page. */
+function jsonErrors(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    const reply = errorReply(error, logger);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(reply.status).json(reply.body);
+  };
+}

@@ -1,0 +1,96 @@
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { readFileSync } from "node:fs";
+import { pino, type Logger } from "pino";
+import type { ServerOptions } from "./config.js";
+import { createApp } from "./http/app.js";
+import type { ContractViolation } from "./http/contract-check.js";
+import { createMetrics } from "./http/metrics.js";
+import { operationHandlers } from "./handlers/index.js";
+import { loadGraphRegistry } from "./runtime/graphs/index.js";
+import { ensureSystemAssistants } from "./runtime/system-assistants.js";
+import { LowdbStorage } from "./storage/lowdb/storage.js";
+import type { Services } from "./services.js";
+
+/** A startup failure the user can fix (bad config, busy port): reported as one line. */
+export class StartupError extends Error {}
+
+export interface StartOptions extends Omit<ServerOptions, "mode"> {
+  mode?: ServerOptions["mode"];
+  logger?: Logger;
+  /** Overrides the `dev` default of logging violations (tests fail on them instead). */
+  onContractViolation?: (violation: ContractViolation) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  logger: Logger;
+  services: Services;
+  close(): Promise<void>;
+}
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ name: "lgts" });
+  let graphs;
+  try {
+    graphs = await loadGraphRegistry(options.configPath);
+  } catch (error) {
+    throw new StartupError(`Cannot load graphs from ${options.configPath}: ${(error as Error).message}`);
+  }
+  const storage = await LowdbStorage.open({ dataDir: options.dataDir });
+  const services: Services = { storage, graphs, metrics: createMetrics(), logger, version: VERSION };
+  await ensureSystemAssistants(storage, graphs);
+
+  const onContractViolation =
+    options.onContractViolation ??
+    (options.mode === "dev"
+      ? (v: ContractViolation) => logger.warn(v, "response violates the API contract")
+      : undefined);
+  const { app } = await createApp({ services, handlers: operationHandlers, logger, onContractViolation });
+  const server = createServer(app);
+  try {
+    await listen(server, options.port, options.host);
+  } catch (error) {
+    await storage.close();
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new StartupError(
+        `Port ${options.port} on ${options.host} is already in use: choose another with --port <n> or PORT=<n>.`,
+      );
+    }
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  logger.info({ url, graphs: graphs.graphIds, dataDir: options.dataDir }, "listening");
+
+  return {
+    url,
+    port,
+    logger,
+    services,
+    async close() {
+      server.closeIdleConnections();
+      const closed = once(server, "close");
+      server.close();
+      server.closeAllConnections();
+      await closed;
+      await storage.close();
+    },
+  };
+}
+
+async function listen(server: Server, port: number, host: string) {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,111 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadContract } from "../../src/http/contract.js";
+import { operationHandlers } from "../../src/handlers/index.js";
+import { isNotYetAvailable } from "../../src/handlers/not-yet-available.js";
+import { json, startTestServer, type TestServer } from "../support/server.js";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t.dispose());
+afterEach(() => expect(t.violations.splice(0)).toEqual([]));
+
+const METHODS = ["get", "put", "post", "delete", "patch"] as const;
+const contract = loadContract();
+const contractOperations = Object.entries(contract.paths ?? {}).flatMap(([path, item]) =>
+  METHODS.filter((m) => item?.[m]).map((method) => ({ path, method, operationId: item![method]!.operationId! })),
+);
+
+const post = (path: string, body: string, contentType = "application/json") =>
+  fetch(`${t.url}${path}`, { method: "POST", headers: { "content-type": contentType }, body });
+
+describe("the HTTP layer", () => {
+  it("registers a handler for every operation of the contract", async () => {
+    const { createContractBackend } = await import("../../src/http/contract.js");
+    const api = await createContractBackend({});
+    const registered = api.getOperations().map((o) => o.operationId).sort();
+    expect(registered.length).toBe(contractOperations.length);
+    expect(registered).toEqual(contractOperations.map((o) => o.operationId).sort());
+    expect(Object.keys(operationHandlers).sort()).toEqual(registered);
+  });
+
+  it("answers malformed JSON with a JSON 400", async () => {
+    const res = await post("/threads", "{not json");
+    expect(res.status).toBe(400);
+    expect((await json(res)).detail).toMatch(/Malformed JSON/);
+  });
+
+  it("answers an unknown route with a JSON 404 and a wrong method with a JSON 405", async () => {
+    const missing = await fetch(`${t.url}/no/such/route`);
+    expect(missing.status).toBe(404);
+    expect((await json(missing)).detail).toMatch(/No route/);
+    const wrong = await fetch(`${t.url}/threads`, { method: "PUT" });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+    expect((await json(wrong)).detail).toMatch(/not allowed/);
+  });
+
+  it("reports every invalid field at once with 422", async () => {
+    const res = await post("/assistants/search", JSON.stringify({ limit: "many", sort_order: "sideways", bogus: 1 }));
+    expect(res.status).toBe(422);
+    const { detail } = await json(res);
+    expect(detail).toMatch(/body\.limit/);
+    expect(detail).toMatch(/body\.sort_order/);
+    expect(detail).toMatch(/body\.bogus/);
+  });
+
+  it("names the missing feature for operations a later version brings", async () => {
+    const thread = await t.client.threads.create();
+    const res = await fetch(`${t.url}/threads/${thread.thread_id}/state`);
+    expect(res.status).toBe(404);
+    expect((await json(res)).detail).toMatch(/Not available in this server yet: thread state/);
+  });
+
+  it("never answers 500 to junk", async () => {
+    const junk = ["null", "[]", "1", '"x"', "{}", '{"metadata": 5}', '{"limit": -1}', '{"thread_id": {}}'];
+    const built = contractOperations.filter(
+      ({ operationId }) => !isNotYetAvailable(operationHandlers[operationId as keyof typeof operationHandlers]),
+    );
+    for (const { path, method } of built) {
+      const url = path.replace(/\{[^}]+\}/g, "00000000-0000-4000-8000-000000000000");
+      for (const body of method === "get" || method === "delete" ? [undefined] : junk) {
+        const res = await fetch(`${t.url}${url}`, {
+          method: method.toUpperCase(),
+          headers: body ? { "content-type": "application/json" } : {},
+          body,
+        });
+        expect(res.status, `${method.toUpperCase()} ${path} with ${body}`).toBeLessThan(500);
+        await res.arrayBuffer();
+      }
+    }
+  });
+});
+
+describe("system endpoints", () => {
+  it("serves /ok, with a storage check on request", async () => {
+    expect(await json(await fetch(`${t.url}/ok`))).toEqual({ ok: true });
+    expect(await json(await fetch(`${t.url}/ok?check_db=1`))).toEqual({ ok: true });
+  });
+
+  it("serves /info with the version", async () => {
+    const info = await json(await fetch(`${t.url}/info`));
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("serves Prometheus metrics that count requests", async () => {
+    await fetch(`${t.url}/ok`);
+    const res = await fetch(`${t.url}/metrics`);
+    expect(res.headers.get("content-type")).toMatch(/text\/plain/);
+    expect(await res.text()).toMatch(/lgts_http_requests_total\{method="GET",status="200"\} \d+/);
+  });
+
+  it("serves the contract and an interactive reference of it", async () => {
+    const doc = await json(await fetch(`${t.url}/openapi.json`));
+    expect(doc.openapi).toMatch(/^3\.1/);
+    expect(Object.keys(doc.paths)).toContain("/threads");
+    const docs = await fetch(`${t.url}/docs/`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toMatch(/swagger-ui/i);
+  });
+});

@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { REPO_ROOT } from "./server.js";
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface PrismProxy {
+  url: string;
+  /** Prism's log lines (violations are reported there as well as in responses). */
+  output: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `prism proxy --errors` in front of `upstream`: a request or response that breaks the
+ * contract makes Prism answer with an error instead of the server's response.
+ */
+export async function startPrismProxy(upstream: string): Promise<PrismProxy> {
+  const port = await freePort();
+  const prism = path.join(REPO_ROOT, "node_modules/.bin/prism");
+  const child: ChildProcess = spawn(
+    prism,
+    ["proxy", path.join(REPO_ROOT, "generated/openapi.json"), upstream, "--errors", "--port", String(port), "--host", "127.0.0.1"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const output: string[] = [];
+  const collect = (chunk: Buffer) => output.push(...chunk.toString().split("\n").filter(Boolean));
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`prism exited early:\n${output.join("\n")}`);
+    try {
+      if ((await fetch(`${url}/ok`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`prism did not start:\n${output.join("\n")}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    url,
+    output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
