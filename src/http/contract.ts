@@ -53,6 +53,8 @@ export async function createContractBackend(
   const api = new ContractBackend({
     definition,
     strict: true,
+    // compile each operation's validators on first use: compiling all ~70 up front takes seconds
+    quick: true,
     coerceTypes: true,
     customizeAjv: ajv2020,
     handlers,
