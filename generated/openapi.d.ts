@@ -3666,8 +3666,11 @@ export interface operations {
                 wait?: components["schemas"]["QueryFlag"];
                 /** @description How to cancel. */
                 action?: components["schemas"]["CancelAction"];
-                /** @description Free-text reason, stored in the run's `cancel_reason`. */
-                reason?: string;
+                /**
+                 * @description `taken` marks a run whose input was absorbed by another run (steering); the run's
+                 *     `cancel_reason` then starts with `taken:`. Only valid with `action=interrupt`.
+                 */
+                reason?: "taken";
             };
             header?: never;
             path: {
