@@ -1335,6 +1335,19 @@ export interface components {
             /** @description Optional longer description. */
             description?: string | null;
         };
+        /** @description The fields of a `Assistant` that a search's `select` asked for (and only those). */
+        AssistantSelection: {
+            assistant_id?: components["schemas"]["assistant_id"];
+            graph_id?: components["schemas"]["graph_id"];
+            name?: components["schemas"]["name"];
+            description?: components["schemas"]["description"];
+            config?: components["schemas"]["Config"];
+            context?: components["schemas"]["Context"];
+            created_at?: components["schemas"]["created_at"];
+            updated_at?: components["schemas"]["updated_at"];
+            metadata?: components["schemas"]["Metadata"];
+            version?: components["schemas"]["version"];
+        };
         /** @description One stored version of an assistant. */
         AssistantVersion: {
             /** @description Assistant id. */
@@ -1541,6 +1554,20 @@ export interface components {
             extracted?: {
                 [key: string]: unknown;
             };
+        };
+        /** @description The fields of a `Thread` that a search's `select` asked for (and only those). */
+        ThreadSelection: {
+            thread_id?: components["schemas"]["thread_id"];
+            created_at?: components["schemas"]["created_at-2"];
+            updated_at?: components["schemas"]["updated_at-2"];
+            state_updated_at?: components["schemas"]["state_updated_at"];
+            metadata?: components["schemas"]["Metadata"];
+            config?: components["schemas"]["Config"];
+            context?: components["schemas"]["Context"];
+            status?: components["schemas"]["ThreadStatus"];
+            values?: components["schemas"]["StateValues"];
+            interrupts?: components["schemas"]["InterruptMap"];
+            error?: components["schemas"]["error"];
         };
         /** @description Time-to-live of a thread, counted from its last update. */
         ThreadTTL: {
@@ -1896,7 +1923,53 @@ export interface components {
             langsmith_tracer?: components["schemas"]["LangSmithTracer"];
         };
         /** @description Several stateless runs to create at once. */
-        RunBatchCreate: components["schemas"]["RunCreateStateless"][];
+        RunBatchCreate: components["schemas"]["RunBatchItem"][];
+        /**
+         * @description One run of a batch: the fields of `RunCreateStateless`. The SDK's `runs.createBatch` sends its
+         *     payloads as written by the caller, so each field is also accepted under its camelCase name
+         *     (`streamMode` for `stream_mode`, ...); giving both spellings of one field is a 422.
+         */
+        RunBatchItem: {
+            assistant_id?: components["schemas"]["AssistantId"];
+            input?: components["schemas"]["RunInput"];
+            command?: components["schemas"]["command"];
+            checkpoint?: components["schemas"]["checkpoint"];
+            checkpoint_id?: components["schemas"]["checkpoint_id"];
+            metadata?: components["schemas"]["Metadata"];
+            config?: components["schemas"]["Config"];
+            context?: components["schemas"]["Context"];
+            webhook?: components["schemas"]["Webhook"];
+            interrupt_before?: components["schemas"]["InterruptNodes"];
+            interrupt_after?: components["schemas"]["InterruptNodes"];
+            stream_mode?: components["schemas"]["StreamModes"];
+            stream_subgraphs?: components["schemas"]["stream_subgraphs"];
+            stream_resumable?: components["schemas"]["stream_resumable"];
+            feedback_keys?: components["schemas"]["feedback_keys"];
+            multitask_strategy?: components["schemas"]["multitask_strategy"];
+            if_not_exists?: components["schemas"]["if_not_exists"];
+            on_disconnect?: components["schemas"]["on_disconnect"];
+            on_completion?: components["schemas"]["on_completion"];
+            after_seconds?: components["schemas"]["after_seconds"];
+            durability?: components["schemas"]["durability"];
+            checkpoint_during?: components["schemas"]["checkpoint_during"];
+            strict_resume?: components["schemas"]["strict_resume"];
+            langsmith_tracer?: components["schemas"]["LangSmithTracer"];
+            assistantId?: components["schemas"]["AssistantId"];
+            checkpointId?: components["schemas"]["checkpoint_id"];
+            interruptBefore?: components["schemas"]["InterruptNodes"];
+            interruptAfter?: components["schemas"]["InterruptNodes"];
+            streamMode?: components["schemas"]["StreamModes"];
+            streamSubgraphs?: components["schemas"]["stream_subgraphs"];
+            streamResumable?: components["schemas"]["stream_resumable"];
+            feedbackKeys?: components["schemas"]["feedback_keys"];
+            multitaskStrategy?: components["schemas"]["multitask_strategy"];
+            ifNotExists?: components["schemas"]["if_not_exists"];
+            onDisconnect?: components["schemas"]["on_disconnect"];
+            onCompletion?: components["schemas"]["on_completion"];
+            afterSeconds?: components["schemas"]["after_seconds"];
+            checkpointDuring?: components["schemas"]["checkpoint_during"];
+            strictResume?: components["schemas"]["strict_resume"];
+        } | unknown | unknown;
         /**
          * @description Which runs to cancel: either every run with a given `status`, or the listed `run_ids`
          *     of one thread (`thread_id` + `run_ids`), or every active run of `thread_id`.
@@ -2484,6 +2557,84 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description Assistant id (a UUID). */
+        assistant_id: string;
+        /** @description Id of the graph this assistant runs (as registered in `langgraph.json`). */
+        graph_id: string;
+        /** @description Human-readable name. */
+        name: string;
+        /** @description Optional longer description. */
+        description: string | null;
+        /**
+         * Format: date-time
+         * @description When the assistant was created.
+         */
+        created_at: string;
+        /**
+         * Format: date-time
+         * @description When the assistant was last changed.
+         */
+        updated_at: string;
+        /** @description Currently active version number. */
+        version: number;
+        /**
+         * Format: uuid
+         * @description Thread id.
+         */
+        thread_id: string;
+        /**
+         * Format: date-time
+         * @description When the thread was created.
+         */
+        "created_at-2": string;
+        /**
+         * Format: date-time
+         * @description When the thread record last changed.
+         */
+        "updated_at-2": string;
+        /**
+         * Format: date-time
+         * @description When the thread's state (a new checkpoint) last changed.
+         */
+        state_updated_at: string;
+        /** @description Error of the last run when `status` is `error`. */
+        error: string | {
+            [key: string]: unknown;
+        } | null;
+        /** @description Command to steer the graph. */
+        command: components["schemas"]["Command"] | null;
+        /** @description Accepted for compatibility with the SDK; a stateless run has no history to start from. */
+        checkpoint: components["schemas"]["CheckpointConfig"];
+        /** @description Accepted for compatibility with the SDK; ignored. */
+        checkpoint_id: string;
+        /**
+         * @description Also stream events from subgraphs.
+         * @default false
+         */
+        stream_subgraphs: boolean;
+        /**
+         * @description Keep the run's events so a client can rejoin the stream later.
+         * @default false
+         */
+        stream_resumable: boolean;
+        /** @description LangSmith feedback keys to create feedback URLs for. */
+        feedback_keys: string[];
+        /** @description Accepted for compatibility with the SDK; a temporary thread never has another run. */
+        multitask_strategy: components["schemas"]["MultitaskStrategy"];
+        /** @description Accepted for compatibility with the SDK; ignored. */
+        if_not_exists: components["schemas"]["IfNotExists"];
+        /** @default cancel */
+        on_disconnect: components["schemas"]["OnDisconnect"];
+        /** @default delete */
+        on_completion: components["schemas"]["OnCompletion"];
+        /** @description Delay before the run starts, in seconds. */
+        after_seconds: number;
+        /** @default async */
+        durability: components["schemas"]["Durability"];
+        /** @description Deprecated; see `durability`. */
+        checkpoint_during: boolean;
+        /** @description Accepted for compatibility with the SDK. */
+        strict_resume: boolean;
     };
     responses: {
         /** @description The request is malformed. */
@@ -2670,7 +2821,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Assistant"][];
+                    "application/json": (components["schemas"]["Assistant"] | components["schemas"]["AssistantSelection"])[];
                 };
             };
             422: components["responses"]["ValidationError"];
@@ -2997,7 +3148,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Thread"][];
+                    "application/json": (components["schemas"]["Thread"] | components["schemas"]["ThreadSelection"])[];
                 };
             };
             422: components["responses"]["ValidationError"];
@@ -4212,6 +4363,7 @@ export interface operations {
                     "application/json": components["schemas"]["McpJsonRpcResponse"];
                 };
             };
+            422: components["responses"]["ValidationError"];
             /** @description Internal error, reported as a JSON-RPC error. */
             500: {
                 headers: {
@@ -4287,6 +4439,7 @@ export interface operations {
                     "application/json": components["schemas"]["A2aResponse"];
                 };
             };
+            422: components["responses"]["ValidationError"];
             /** @description Internal error, reported as a JSON-RPC error. */
             500: {
                 headers: {

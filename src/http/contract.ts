@@ -55,6 +55,8 @@ export async function createContractBackend(
     strict: true,
     // compile each operation's validators on first use: compiling all ~70 up front takes seconds
     quick: true,
+    // `/mcp/` is a distinct path: trailing slashes are significant
+    ignoreTrailingSlashes: false,
     coerceTypes: true,
     customizeAjv: ajv2020,
     handlers,

@@ -423,6 +423,29 @@ describe("our contract (generated/openapi.json)", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("declares 422 wherever the request has input, and 404 wherever the path names a resource", () => {
+    // the server answers these statuses itself (request validation, missing records)
+    const missing: string[] = [];
+    for (const o of ourOps.values()) {
+      const statuses = Object.keys(o.op.responses ?? {});
+      const hasInput = Boolean(o.op.requestBody || o.params.length);
+      if (hasInput && !statuses.includes("422")) missing.push(`${o.key} 422`);
+      if (o.key.includes("{") && !statuses.includes("404")) missing.push(`${o.key} 404`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("rejects unknown fields in request bodies (JSON-RPC envelopes aside)", () => {
+    const open: string[] = [];
+    for (const o of ourOps.values()) {
+      if (o.key.includes("/mcp/") || o.key.includes("/a2a/")) continue;
+      let schema = resolve(ours, resolve(ours, o.op.requestBody ?? {})?.content?.["application/json"]?.schema ?? {});
+      if (schema?.type === "array") schema = resolve(ours, schema.items);
+      if (schema?.type === "object" && schema.additionalProperties !== false) open.push(o.key);
+    }
+    expect(open).toEqual([]);
+  });
+
   it("declares a schema on every 2xx JSON / SSE response", () => {
     const missing: string[] = [];
     for (const o of ourOps.values()) {
