@@ -21,11 +21,12 @@ import type {
   Assistant,
   AssistantVersion,
   Config,
+  Context,
   Metadata,
   OnConflict,
   Thread,
   ThreadStatus,
-  ApiThreadTtl,
+  ThreadTtl,
 } from "./records.js";
 
 export type * from "./records.js";
@@ -63,7 +64,7 @@ export interface AssistantCreate {
   assistant_id?: string;
   graph_id: string;
   config?: Config;
-  context?: Record<string, unknown>;
+  context?: Context;
   metadata?: Metadata;
   /** default: graph_id */
   name?: string;
@@ -76,7 +77,7 @@ export interface AssistantCreate {
 export interface AssistantPatch {
   graph_id?: string;
   config?: Config;
-  context?: Record<string, unknown>;
+  context?: Context;
   metadata?: Metadata;
   name?: string;
   description?: string | null;
@@ -130,13 +131,13 @@ export interface ThreadCreate {
   metadata?: Metadata;
   /** default "raise" (ConflictError); "do_nothing" returns the existing thread */
   if_exists?: OnConflict;
-  ttl?: ApiThreadTtl;
+  ttl?: ThreadTtl;
 }
 
 export interface ThreadPatch {
   /** merged into the current metadata */
   metadata?: Metadata;
-  ttl?: ApiThreadTtl;
+  ttl?: ThreadTtl;
 }
 
 /**

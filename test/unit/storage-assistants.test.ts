@@ -57,7 +57,7 @@ describe("assistants.create", () => {
     const metadata = { nested: { x: 1 } };
     const a = await storage.assistants.create({ assistant_id: "a1", graph_id: "g", metadata });
     metadata.nested.x = 2;
-    a.metadata.nested = "mutated";
+    a.metadata!.nested = "mutated";
     expect((await storage.assistants.get("a1")).metadata).toEqual({ nested: { x: 1 } });
   });
 });

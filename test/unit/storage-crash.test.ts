@@ -117,7 +117,7 @@ describe("crash safety (SIGKILL)", () => {
           
           continue;
         }
-        if (((thread.metadata.n as number | undefined) ?? 0) < (all.patched.get(id) ?? 0)) stale++;
+        if (((thread.metadata!.n as number | undefined) ?? 0) < (all.patched.get(id) ?? 0)) stale++;
       }
       expect({ round, missing, stale, resurrected }).toEqual({ round, missing: 0, stale: 0, resurrected: 0 });
       await storage.close();

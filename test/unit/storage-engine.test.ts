@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StorageUnavailableError } from "../../src/storage/errors.js";
 import { Collection, shardFileName } from "../../src/storage/lowdb/collection.js";
+import { scheduleFlush } from "../../src/storage/lowdb/flush-queue.js";
 import { contains } from "../../src/storage/lowdb/match.js";
 import { paginate, smallest } from "../../src/storage/lowdb/page.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
@@ -176,6 +177,27 @@ describe("lowdb collection engine", () => {
     expect((await storage.assistants.search({ filter: { graph_id: "g" } }, { owner: "o" })).total).toBe(1);
     expect(storage.stats().threads).toMatchObject({ records: 1, shards: 2 });
     await storage.close();
+  });
+});
+
+describe("flush queue", () => {
+  it("starts queued writes within a per-turn budget, yielding to the loop in between", async () => {
+    const events: string[] = [];
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const all = Array.from({ length: 8 }, (_, i) => ({ startFlush: () => (events.push(`w${i}`), busy(3)) }));
+    for (const f of all) scheduleFlush(f);
+    scheduleFlush(all[0]!); // queued twice: started once
+    // an I/O-like callback queued meanwhile gets to run before all writes have started
+    setImmediate(() => setImmediate(() => events.push("io")));
+    const deadline = performance.now() + 5000;
+    while (events.length < 9 && performance.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect(events.filter((e) => e.startsWith("w"))).toEqual(["w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7"]);
+    const io = events.indexOf("io");
+    expect(io).toBeGreaterThan(0);
+    expect(io).toBeLessThan(events.length - 1);
   });
 });
 

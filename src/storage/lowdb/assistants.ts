@@ -20,9 +20,9 @@ import type {
 } from "../types.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
-import { contains, containsIgnoreCase } from "./match.js";
+import { contains, containsIgnoreCase, containsPredicate } from "./match.js";
 import { byField, countWhere, paginate } from "./page.js";
-import { isVisible, ownerCondition, ownerFor } from "./scope.js";
+import { isVisible, ownerCondition, ownerFor, scopedOwner } from "./scope.js";
 
 /** What is stored per assistant: the current state and every version (ascending). */
 export interface AssistantEntity {
@@ -88,7 +88,7 @@ export class LowdbAssistants implements AssistantsRepository {
       context: patch.context !== undefined ? copy(patch.context) : current.context,
       metadata: patch.metadata !== undefined ? { ...current.metadata, ...copy(patch.metadata) } : current.metadata,
       name: patch.name ?? current.name,
-      description: patch.description !== undefined ? patch.description : current.description,
+      description: patch.description !== undefined ? patch.description : (current.description ?? null),
       version: latestVersion(versions) + 1,
       created_at: at,
       owner: current.owner,
@@ -109,12 +109,19 @@ export class LowdbAssistants implements AssistantsRepository {
       query.sortOrder ?? "desc",
       (a) => a.assistant_id,
     );
-    const page = paginate(this.#candidates(query.filter, scope), matcher(query.filter, scope), compare, query);
-    return { items: page.items.map(copy), total: page.total };
+    const where = matcher(query.filter, scope);
+    const page = paginate(
+      this.#candidates(query.filter, scope),
+      (e) => where(e.assistant),
+      (a, b) => compare(a.assistant, b.assistant),
+      query,
+    );
+    return { items: page.items.map((e) => copy(e.assistant)), total: page.total };
   }
 
   async count(filter?: AssistantFilter, scope?: Scope): Promise<number> {
-    return countWhere(this.#candidates(filter, scope), matcher(filter, scope));
+    const where = matcher(filter, scope);
+    return countWhere(this.#candidates(filter, scope), (e) => where(e.assistant));
   }
 
   async listVersions(
@@ -148,10 +155,10 @@ export class LowdbAssistants implements AssistantsRepository {
     return entity;
   }
 
-  *#candidates(filter: AssistantFilter | undefined, scope: Scope | undefined): Iterable<Assistant> {
+  #candidates(filter: AssistantFilter | undefined, scope: Scope | undefined): Iterable<AssistantEntity> {
     const eq: Array<readonly [string, string]> = ownerCondition(scope);
     if (filter?.graph_id !== undefined) eq.push(["graph_id", filter.graph_id]);
-    for (const entity of this.col.candidates(eq)) yield entity.assistant;
+    return this.col.candidates(eq);
   }
 }
 
@@ -161,10 +168,15 @@ function latestVersion(versions: readonly AssistantVersion[]): number {
   return max;
 }
 
+/** The full predicate of a search, built once per query (not per record). */
 function matcher(filter: AssistantFilter | undefined, scope: Scope | undefined): (a: Assistant) => boolean {
+  const owner = scopedOwner(scope);
+  const graphId = filter?.graph_id;
+  const name = filter?.name;
+  const metadata = filter?.metadata && containsPredicate(filter.metadata);
   return (a) =>
-    isVisible(a, scope) &&
-    (filter?.graph_id === undefined || a.graph_id === filter.graph_id) &&
-    (filter?.name === undefined || containsIgnoreCase(a.name, filter.name)) &&
-    (filter?.metadata === undefined || contains(a.metadata, filter.metadata));
+    (owner === undefined || a.owner === owner) &&
+    (graphId === undefined || a.graph_id === graphId) &&
+    (name === undefined || containsIgnoreCase(a.name, name)) &&
+    (metadata === undefined || metadata(a.metadata));
 }

@@ -116,26 +116,26 @@ export class Collection<T> {
   /**
    * Candidate records for a query: those listed in `ids` if given, else those in
    * the smallest of the given index buckets, else all. Callers still apply their
-   * full predicate; this only narrows what gets scanned.
+   * full predicate; this only narrows what gets scanned. (Plain arrays and the
+   * Map's own iterator: a generator here would cost more than the scan itself.)
    */
-  *candidates(eq: ReadonlyArray<readonly [index: string, key: string]>, ids?: readonly string[]): Iterable<T> {
-    if (ids) {
-      for (const id of new Set(ids)) {
-        const record = this.#byId.get(id);
-        if (record !== undefined) yield record;
-      }
-      return;
-    }
+  candidates(eq: ReadonlyArray<readonly [index: string, key: string]>, ids?: readonly string[]): Iterable<T> {
+    if (ids) return this.#records(new Set(ids));
     let best: ReadonlySet<string> | undefined;
     for (const [index, key] of eq) {
       const bucket = this.lookup(index, key);
       if (bucket && (!best || bucket.size < best.size)) best = bucket;
     }
-    if (!best) {
-      yield* this.#byId.values();
-      return;
+    return best ? this.#records(best) : this.#byId.values();
+  }
+
+  #records(ids: Iterable<string>): T[] {
+    const out: T[] = [];
+    for (const id of ids) {
+      const record = this.#byId.get(id);
+      if (record !== undefined) out.push(record);
     }
-    for (const id of best) yield this.#byId.get(id)!;
+    return out;
   }
 
   /** Inserts or replaces a record. Resolves once it is durable. */
@@ -190,6 +190,11 @@ export class Collection<T> {
   /** Total shard writes so far (group commit makes this <= mutations). */
   get writes(): number {
     return this.#shards.reduce((n, s) => n + s.writes, 0);
+  }
+
+  /** Longest synchronous part of any shard write so far, in ms. */
+  get maxWriteBlockMs(): number {
+    return this.#shards.reduce((m, s) => Math.max(m, s.maxBlockMs), 0);
   }
 
   #assertOpen(): void {

@@ -23,6 +23,22 @@ export function contains(value: unknown, filter: unknown): boolean {
   return true;
 }
 
+/**
+ * `contains` specialised for one filter, for scans: the filter's top-level
+ * entries are listed once instead of once per record.
+ */
+export function containsPredicate(filter: Record<string, unknown>): (value: unknown) => boolean {
+  const entries = Object.entries(filter);
+  return (value) => {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+    const obj = value as Record<string, unknown>;
+    for (const [key, f] of entries) {
+      if (!Object.hasOwn(obj, key) || !contains(obj[key], f)) return false;
+    }
+    return true;
+  };
+}
+
 /** `haystack ILIKE '%needle%'` (without wildcard characters in needle). */
 export function containsIgnoreCase(haystack: string | null | undefined, needle: string): boolean {
   return (haystack ?? "").toLowerCase().includes(needle.toLowerCase());

@@ -3,12 +3,12 @@
  * with group commit.
  *
  * Mutations change `records` in memory right away and then call `commit()`.
- * The first commit after an idle period schedules a write on the next
- * `setImmediate` turn, so every mutation made until then (same tick, same
- * batch of incoming requests) shares that one write. Commits made while a write
- * is in flight are collected into exactly one follow-up write, started as soon
- * as the in-flight one settles. Each write serializes the whole shard as it is
- * when the write starts, so it contains every mutation committed before it.
+ * The first commit after an idle period queues a write on the flush queue
+ * (next `setImmediate` turn), so every mutation made until then (same tick,
+ * same batch of incoming requests) shares that one write. Commits made while a
+ * write is in flight are collected into exactly one follow-up write, queued as
+ * soon as the in-flight one settles. Each write serializes the whole shard as
+ * it is when the write starts, so it contains every mutation committed before.
  *
  * A commit's promise resolves once a write that started after the mutation is
  * durable, and rejects if that write fails. A failed write leaves memory ahead
@@ -18,6 +18,7 @@
 import { Low } from "lowdb";
 import { StorageUnavailableError } from "../errors.js";
 import { DurableJsonFile } from "./durable-file.js";
+import { scheduleFlush, type Flushable } from "./flush-queue.js";
 
 export interface ShardData<T> {
   records: Record<string, T>;
@@ -43,15 +44,17 @@ function newBatch(): Batch {
   return { promise, resolve, reject };
 }
 
-export class Shard<T> {
+export class Shard<T> implements Flushable {
   readonly #db: Low<ShardData<T>>;
   readonly #file: string;
   /** Mutations committed but not yet part of a started write. */
   #pending: Batch | null = null;
   /** The write currently on its way to disk. */
   #inFlight: Promise<void> | null = null;
-  /** Number of writes performed (for tests and the benchmark). */
+  /** Number of writes started (diagnostics: group commit makes it <= mutations). */
   writes = 0;
+  /** Longest synchronous part of a write (serialization), in ms (diagnostics). */
+  maxBlockMs = 0;
 
   constructor(file: string) {
     this.#file = file;
@@ -80,7 +83,7 @@ export class Shard<T> {
   commit(): Promise<void> {
     if (!this.#pending) {
       this.#pending = newBatch();
-      if (!this.#inFlight) setImmediate(() => this.#flush());
+      if (!this.#inFlight) scheduleFlush(this);
     }
     return this.#pending.promise;
   }
@@ -98,20 +101,25 @@ export class Shard<T> {
     return !this.#pending && !this.#inFlight;
   }
 
-  #flush(): void {
+  /** Called by the flush queue: starts the write of everything pending. */
+  startFlush(): void {
     const batch = this.#pending;
-    if (!batch) return;
+    if (!batch || this.#inFlight) return;
     this.#pending = null;
     this.writes++;
+    const t0 = performance.now();
     // Low.write() -> DurableJsonFile.write() serializes synchronously, right here.
-    const write = this.#db.write().then(
+    const started = this.#db.write();
+    const blocked = performance.now() - t0;
+    if (blocked > this.maxBlockMs) this.maxBlockMs = blocked;
+    const write = started.then(
       () => batch.resolve(),
       (err: unknown) =>
         batch.reject(new StorageUnavailableError(`write to ${this.#file} failed`, { cause: err })),
     );
     this.#inFlight = write.then(() => {
       this.#inFlight = null;
-      if (this.#pending) this.#flush();
+      if (this.#pending) scheduleFlush(this);
     });
   }
 }

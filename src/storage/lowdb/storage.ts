@@ -20,7 +20,12 @@ export interface LowdbStorageOptions {
   shards?: { assistants?: number; threads?: number };
 }
 
-export const DEFAULT_SHARDS = { assistants: 64, threads: 256 } as const;
+/**
+ * Shard counts of new collections. A write rewrites one shard, so its cost grows
+ * with records per shard: aim for a few hundred records per shard at most
+ * (1024 thread shards keep a shard around 60 KB at 100k threads).
+ */
+export const DEFAULT_SHARDS = { assistants: 64, threads: 1024 } as const;
 
 export class LowdbStorage implements Storage {
   readonly assistants: LowdbAssistants;
@@ -50,9 +55,17 @@ export class LowdbStorage implements Storage {
     return () => this.#threadHooks.delete(hooks);
   }
 
-  /** Record counts and shard writes so far (diagnostics, benchmark). */
-  stats(): Record<"assistants" | "threads", { records: number; shards: number; writes: number }> {
-    const of = <T>(c: Collection<T>) => ({ records: c.size, shards: c.shardCount, writes: c.writes });
+  /** Record counts, shard writes and longest write block so far (diagnostics, benchmark). */
+  stats(): Record<
+    "assistants" | "threads",
+    { records: number; shards: number; writes: number; maxWriteBlockMs: number }
+  > {
+    const of = <T>(c: Collection<T>) => ({
+      records: c.size,
+      shards: c.shardCount,
+      writes: c.writes,
+      maxWriteBlockMs: c.maxWriteBlockMs,
+    });
     return { assistants: of(this.#collections.assistants), threads: of(this.#collections.threads) };
   }
 

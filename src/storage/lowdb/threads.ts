@@ -15,9 +15,9 @@ import type {
 } from "../types.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
-import { contains } from "./match.js";
+import { containsPredicate } from "./match.js";
 import { byField, countWhere, paginate } from "./page.js";
-import { isVisible, ownerCondition, ownerFor } from "./scope.js";
+import { isVisible, ownerCondition, ownerFor, scopedOwner } from "./scope.js";
 
 const WHAT = "Thread";
 const UPDATABLE = ["status", "values", "interrupts", "error", "config", "metadata"] as const;
@@ -149,10 +149,15 @@ export class LowdbThreads implements ThreadsRepository {
   }
 }
 
+/** The full predicate of a search, built once per query (not per record). */
 function matcher(filter: ThreadFilter | undefined, scope: Scope | undefined): (t: Thread) => boolean {
+  const owner = scopedOwner(scope);
+  const status = filter?.status;
+  const metadata = filter?.metadata && containsPredicate(filter.metadata);
+  const values = filter?.values && containsPredicate(filter.values);
   return (t) =>
-    isVisible(t, scope) &&
-    (filter?.status === undefined || t.status === filter.status) &&
-    (filter?.metadata === undefined || contains(t.metadata, filter.metadata)) &&
-    (filter?.values === undefined || (t.values != null && contains(t.values, filter.values)));
+    (owner === undefined || t.owner === owner) &&
+    (status === undefined || t.status === status) &&
+    (metadata === undefined || metadata(t.metadata)) &&
+    (values === undefined || values(t.values));
 }
