@@ -1554,6 +1554,8 @@ export interface components {
             extracted?: {
                 [key: string]: unknown;
             };
+            /** @description The thread's time-to-live setting (only with `include=ttl`). */
+            ttl?: components["schemas"]["ThreadTTL"];
         };
         /** @description The fields of a `Thread` that a search's `select` asked for (and only those). */
         ThreadSelection: {
@@ -1568,6 +1570,7 @@ export interface components {
             values?: components["schemas"]["StateValues"];
             interrupts?: components["schemas"]["InterruptMap"];
             error?: components["schemas"]["error"];
+            extracted?: components["schemas"]["extracted"];
         };
         /** @description Time-to-live of a thread, counted from its last update. */
         ThreadTTL: {
@@ -2601,6 +2604,10 @@ export interface components {
         error: string | {
             [key: string]: unknown;
         } | null;
+        /** @description Values extracted by the `extract` option of a thread search. */
+        extracted: {
+            [key: string]: unknown;
+        };
         /** @description Command to steer the graph. */
         command: components["schemas"]["Command"] | null;
         /** @description Accepted for compatibility with the SDK; a stateless run has no history to start from. */
@@ -3207,8 +3214,11 @@ export interface operations {
     getThread: {
         parameters: {
             query?: {
-                /** @description Optional extra fields to include (repeat the parameter for several). */
-                include?: string[];
+                /**
+                 * @description Extra fields to include (repeat the parameter for several): `ttl` adds the thread's
+                 *     time-to-live setting, when it has one.
+                 */
+                include?: "ttl"[];
             };
             header?: never;
             path: {

@@ -12,6 +12,7 @@ import { loadGraphRegistry } from "./runtime/graphs/index.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { LowdbStorage } from "./storage/lowdb/storage.js";
 import type { Services } from "./services.js";
+import { ThreadTtlSweeper } from "./runtime/thread-ttl.js";
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
 export class StartupError extends Error {}
@@ -44,8 +45,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     throw new StartupError(`Cannot load graphs from ${options.configPath}: ${(error as Error).message}`);
   }
   const storage = await LowdbStorage.open({ dataDir: options.dataDir });
-  const services: Services = { storage, graphs, metrics: createMetrics(), logger, version: VERSION };
+  const threadTtl = new ThreadTtlSweeper(storage, logger);
+  const services: Services = { storage, threadTtl, graphs, metrics: createMetrics(), logger, version: VERSION };
   await ensureSystemAssistants(storage, graphs);
+  await threadTtl.start();
 
   const onContractViolation =
     options.onContractViolation ??
@@ -57,6 +60,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   try {
     await listen(server, options.port, options.host);
   } catch (error) {
+    await threadTtl.stop();
     await storage.close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new StartupError(
@@ -80,6 +84,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       server.close();
       server.closeAllConnections();
       await closed;
+      await threadTtl.stop();
       await storage.close();
     },
   };

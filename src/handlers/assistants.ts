@@ -5,6 +5,7 @@ import { notYetAvailable } from "./not-yet-available.js";
 import { nullsAsAbsent } from "./nulls.js";
 import type { Services } from "../services.js";
 import type { Scope } from "../storage/types.js";
+import { toApi } from "../storage/records.js";
 
 type AssistantOperations =
   | "createAssistant"
@@ -45,18 +46,18 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
   async createAssistant({ body, services, scope }) {
     requireGraph(services, body.graph_id);
     const assistant = await services.storage.assistants.create(nullsAsAbsent(body, ["description"]), scope);
-    return { status: 200, body: assistant };
+    return { status: 200, body: toApi(assistant) };
   },
 
   async getAssistant({ params, services, scope }) {
     const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
-    return { status: 200, body: assistant };
+    return { status: 200, body: toApi(assistant) };
   },
 
   async patchAssistant({ params, body, services, scope }) {
     if (body.graph_id !== undefined) requireGraph(services, body.graph_id);
     const id = resolveAssistantId(services, params.assistant_id);
-    return { status: 200, body: await services.storage.assistants.patch(id, nullsAsAbsent(body, ["description"]), scope) };
+    return { status: 200, body: toApi(await services.storage.assistants.patch(id, nullsAsAbsent(body, ["description"]), scope)) };
   },
 
   async deleteAssistant({ params, query, services, scope }) {
@@ -74,7 +75,7 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
     );
     return {
       status: 200,
-      body: selectFields(page.items, select),
+      body: selectFields(page.items.map(toApi), select),
       headers: paginationHeaders(page.total, offset ?? 0, page.items.length),
     };
   },
@@ -91,12 +92,12 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
       { filter: { metadata }, limit, offset },
       scope,
     );
-    return { status: 200, body: page.items };
+    return { status: 200, body: page.items.map(toApi) };
   },
 
   async setLatestAssistantVersion({ params, body, services, scope }) {
     const id = resolveAssistantId(services, params.assistant_id);
-    return { status: 200, body: await services.storage.assistants.setLatest(id, body.version, scope) };
+    return { status: 200, body: toApi(await services.storage.assistants.setLatest(id, body.version, scope)) };
   },
 
   getAssistantGraph: notYetAvailable("assistant graph introspection"),

@@ -3,6 +3,31 @@ import type { OperationHandlers } from "../http/operations.js";
 import { notYetAvailable } from "./not-yet-available.js";
 import { nullsAsAbsent } from "./nulls.js";
 import { paginationHeaders, selectFields } from "./pagination.js";
+import { extractAll } from "./extract.js";
+import type { Thread } from "../storage/types.js";
+import type { Services } from "../services.js";
+
+/** The API view of a stored thread: no owner, and the TTL setting only when asked for. */
+function threadView(thread: Thread, includeTtl = false) {
+  const { owner: _owner, ttl, ...view } = thread;
+  return includeTtl && ttl ? { ...view, ttl } : view;
+}
+
+/** TTL strategies need what they act on: `keep_latest` prunes checkpoints. */
+function checkTtl(services: Services, ttl: Thread["ttl"]) {
+  if (ttl?.strategy === "keep_latest" && !services.threadTtl.supportsKeepLatest) {
+    throw new HttpError(422, "body.ttl.strategy: 'keep_latest' needs checkpoints, not available in this server yet");
+  }
+}
+
+function expiresAt(thread: Thread): number | undefined {
+  return thread.ttl ? Date.parse(thread.updated_at) + thread.ttl.ttl * 60_000 : undefined;
+}
+
+function armTtl(services: Services, thread: Thread) {
+  const at = expiresAt(thread);
+  if (at !== undefined) services.threadTtl.nudge(at);
+}
 
 type ThreadOperations =
   | "createThread"
@@ -30,15 +55,24 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
     if (supersteps?.length) {
       throw new HttpError(422, "body.supersteps: not available in this server yet (it needs run execution)");
     }
-    return { status: 200, body: await services.storage.threads.create(create, scope) };
+    checkTtl(services, create.ttl);
+    const thread = await services.storage.threads.create(create, scope);
+    armTtl(services, thread);
+    return { status: 200, body: threadView(thread) };
   },
 
-  async getThread({ params, services, scope }) {
-    return { status: 200, body: await services.storage.threads.get(params.thread_id, scope) };
+  async getThread({ params, query, services, scope }) {
+    const thread = await services.storage.threads.get(params.thread_id, scope);
+    return { status: 200, body: threadView(thread, query.include?.includes("ttl")) };
   },
 
-  async patchThread({ params, body, services, scope }) {
-    return { status: 200, body: await services.storage.threads.patch(params.thread_id, nullsAsAbsent(body), scope) };
+  async patchThread({ params, body, headers, services, scope }) {
+    const patch = nullsAsAbsent(body);
+    checkTtl(services, patch.ttl);
+    const thread = await services.storage.threads.patch(params.thread_id, patch, scope);
+    armTtl(services, thread);
+    if (/\breturn=minimal\b/.test(String(headers.prefer ?? ""))) return { status: 204, body: undefined };
+    return { status: 200, body: threadView(thread) };
   },
 
   async deleteThread({ params, services, scope }) {
@@ -47,18 +81,23 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
   },
 
   async copyThread({ params, services, scope }) {
-    return { status: 200, body: await services.storage.threads.copy(params.thread_id, scope) };
+    const thread = await services.storage.threads.copy(params.thread_id, scope);
+    armTtl(services, thread);
+    return { status: 200, body: threadView(thread) };
   },
 
   async searchThreads({ body, services, scope }) {
-    const { ids, metadata, values, status, limit, offset, sort_by, sort_order, select } = nullsAsAbsent(body);
+    const { ids, metadata, values, status, limit, offset, sort_by, sort_order, select, extract } = nullsAsAbsent(body);
     const page = await services.storage.threads.search(
       { filter: { ids, metadata, values, status }, sortBy: sort_by, sortOrder: sort_order, limit, offset },
       scope,
     );
+    const views = page.items.map((thread) =>
+      extract ? { ...threadView(thread), extracted: extractAll(thread, extract) } : threadView(thread),
+    );
     return {
       status: 200,
-      body: selectFields(page.items, select),
+      body: selectFields(views, select && extract ? [...select, "extracted"] : select),
       headers: paginationHeaders(page.total, offset ?? 0, page.items.length),
     };
   },

@@ -169,6 +169,8 @@ export interface ThreadsRepository {
   delete(threadId: string, scope?: Scope): Promise<void>;
   search(query?: ThreadSearch, scope?: Scope): Promise<Page<Thread>>;
   count(filter?: ThreadFilter, scope?: Scope): Promise<number>;
+  /** Every thread that has a TTL, with the moment it expires (last update + ttl minutes). */
+  expiring(): Promise<ThreadExpiry[]>;
   /**
    * A new thread (new id, same owner) with the source's metadata, values,
    * interrupts, error, config and ttl; status is kept, except that "busy" becomes
@@ -176,6 +178,13 @@ export interface ThreadsRepository {
    * (e.g. checkpoints) run before the copy is returned.
    */
   copy(threadId: string, scope?: Scope): Promise<Thread>;
+}
+
+export interface ThreadExpiry {
+  thread_id: string;
+  /** Epoch milliseconds. */
+  expires_at: number;
+  strategy: NonNullable<ThreadTtl["strategy"]>;
 }
 
 /**

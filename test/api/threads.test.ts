@@ -70,6 +70,42 @@ describe("threads", () => {
     await expect(t.client.threads.get(a.thread_id)).rejects.toMatchObject({ status: 404 });
   });
 
+  it("deletes a thread when its TTL runs out, and shows the TTL on request", async () => {
+    const thread = await t.client.threads.create({ ttl: { ttl: 0.005, strategy: "delete" } }); // 0.3 s
+    const shown = await json(await fetch(`${t.url}/threads/${thread.thread_id}?include=ttl`));
+    expect(shown.ttl).toEqual({ ttl: 0.005, strategy: "delete" });
+    expect(thread).not.toHaveProperty("ttl");
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const res = await fetch(`${t.url}/threads/${thread.thread_id}`);
+      await res.arrayBuffer();
+      if (res.status === 404) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("thread still there 5 s after its TTL");
+  });
+
+  it("extracts values by path in a search", async () => {
+    const tag = crypto.randomUUID();
+    await t.client.threads.create({ metadata: { tag, nested: { list: [1, 2, 3] } } });
+    const [found] = await t.client.threads.search({
+      metadata: { tag },
+      extract: { last: "metadata.nested.list.-1", missing: "values.nope" },
+    });
+    expect((found as unknown as { extracted: unknown }).extracted).toEqual({ last: 3, missing: null });
+  });
+
+  it("answers a patch with 204 when asked for a minimal answer", async () => {
+    const thread = await t.client.threads.create();
+    const res = await fetch(`${t.url}/threads/${thread.thread_id}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", prefer: "return=minimal" },
+      body: JSON.stringify({ metadata: { minimal: true } }),
+    });
+    expect(res.status).toBe(204);
+    expect((await t.client.threads.get(thread.thread_id)).metadata).toEqual({ minimal: true });
+  });
+
   it("rejects a malformed thread id with 422 naming the field", async () => {
     const res = await fetch(`${t.url}/threads/not-a-uuid`);
     expect(res.status).toBe(422);

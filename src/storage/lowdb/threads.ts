@@ -6,6 +6,7 @@ import type {
   Page,
   Scope,
   ThreadCreate,
+  ThreadExpiry,
   ThreadFilter,
   ThreadHooks,
   ThreadPatch,
@@ -27,7 +28,7 @@ export function threadCollectionOptions(dir: string, shards: number): Collection
     dir,
     shards,
     idOf: (t) => t.thread_id,
-    indexes: { owner: (t) => t.owner, status: (t) => t.status },
+    indexes: { owner: (t) => t.owner, status: (t) => t.status, ttl: (t) => (t.ttl ? "set" : null) },
   };
 }
 
@@ -111,6 +112,19 @@ export class LowdbThreads implements ThreadsRepository {
 
   async count(filter?: ThreadFilter, scope?: Scope): Promise<number> {
     return countWhere(this.#candidates(filter, scope), matcher(filter, scope));
+  }
+
+  async expiring(): Promise<ThreadExpiry[]> {
+    const result: ThreadExpiry[] = [];
+    for (const thread of this.col.candidates([["ttl", "set"]])) {
+      if (!thread.ttl) continue;
+      result.push({
+        thread_id: thread.thread_id,
+        expires_at: Date.parse(thread.updated_at) + thread.ttl.ttl * 60_000,
+        strategy: thread.ttl.strategy ?? "delete",
+      });
+    }
+    return result;
   }
 
   async copy(threadId: string, scope?: Scope): Promise<Thread> {
