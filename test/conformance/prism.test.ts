@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Client } from "@langchain/langgraph-sdk";
 import { startPrismProxy, type PrismProxy } from "../support/prism.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -69,6 +71,21 @@ describe("conformance through the Prism validation proxy", () => {
       const res = await fetch(`${prism.url}${path}`);
       expect(res.status, path).toBe(200);
       expect(res.headers.get("sl-violations"), path).toBeNull();
+    }
+  });
+
+  it("fails a response that breaks the contract", async () => {
+    // a stand-in server whose /ok answer has the wrong type proves the proxy checks responses
+    const liar = createServer((_req, res) => res.setHeader("content-type", "application/json").end('{"ok":"yes"}'));
+    await new Promise<void>((resolve) => liar.listen(0, "127.0.0.1", resolve));
+    const liarProxy = await startPrismProxy(`http://127.0.0.1:${(liar.address() as AddressInfo).port}`);
+    try {
+      const res = await fetch(`${liarProxy.url}/ok`);
+      expect(res.status).toBe(500);
+      expect(res.headers.get("sl-violations")).toMatch(/must be boolean/);
+    } finally {
+      await liarProxy.stop();
+      liar.close();
     }
   });
 

@@ -39,7 +39,8 @@ export async function startPrismProxy(upstream: string): Promise<PrismProxy> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`prism exited early:\n${output.join("\n")}`);
     try {
-      if ((await fetch(`${url}/ok`)).ok) break;
+      await (await fetch(`${url}/ok`)).arrayBuffer(); // any answer means Prism is listening
+      break;
     } catch {
       // not listening yet
     }
