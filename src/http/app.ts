@@ -65,6 +65,11 @@ export async function createApp(options: AppOptions) {
       } as unknown as HandlerContext<typeof operationId>;
       const reply = await (options.handlers[operationId] as (ctx: unknown) => Promise<unknown>)(ctx);
       if (reply !== STREAMED) send(c, res, reply as PlainReply);
+      else if (onContractViolation) {
+        // a stream's status and headers are checked; its events are checked by the stream tests
+        const problems = checkResponse(c.api, c.operation, res.statusCode, res.getHeaders(), "");
+        for (const problem of problems) onContractViolation({ operationId, status: res.statusCode, problem });
+      }
     } catch (error) {
       const reply = errorReply(error, logger);
       if (res.headersSent) res.end();

@@ -1,0 +1,98 @@
+import type { Request, Response } from "express";
+
+export interface SseEvent {
+  /** Resumption id (`Last-Event-ID`); every event has one. */
+  id: string;
+  event: string;
+  data: unknown;
+}
+
+export interface SseOptions {
+  /** Extra headers, e.g. `Location` / `Content-Location` pointing at the join URL. */
+  headers?: Record<string, string>;
+  /** A comment line is sent this often so idle proxies keep the connection open. */
+  heartbeatMs?: number;
+}
+
+export interface SseStream {
+  /** Resolves once the event is handed to the socket; waits while the client reads slowly. */
+  send(event: SseEvent): Promise<void>;
+  end(): void;
+  /** True once the client went away (or `end` was called). */
+  readonly closed: boolean;
+  /** Called once when the client disconnects before `end`. */
+  onDisconnect(listener: () => void): void;
+}
+
+const DEFAULT_HEARTBEAT_MS = 10_000;
+
+/** `Last-Event-ID` of a reconnecting client; `-1` asks for a replay from the start. */
+export function lastEventId(req: Request): string | undefined {
+  const header = req.headers["last-event-id"];
+  return Array.isArray(header) ? header[0] : header;
+}
+
+function frame({ id, event, data }: SseEvent): string {
+  // JSON never contains a raw newline, so one `data:` line always carries the whole payload
+  return `event: ${event}\ndata: ${JSON.stringify(data ?? null)}\nid: ${id}\n\n`;
+}
+
+/** Starts a `text/event-stream` answer on `res`. */
+export function openSse(req: Request, res: Response, options: SseOptions = {}): SseStream {
+  res.status(200);
+  res.set({
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache, no-transform",
+    Connection: "keep-alive",
+    // nginx and similar proxies buffer responses unless told not to
+    "X-Accel-Buffering": "no",
+    ...options.headers,
+  });
+  res.flushHeaders();
+  req.socket.setNoDelay(true);
+
+  let closed = false;
+  const disconnectListeners: Array<() => void> = [];
+  const heartbeat = setInterval(() => {
+    if (!closed) res.write(": heartbeat\n\n");
+  }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  heartbeat.unref();
+
+  const finish = () => {
+    closed = true;
+    clearInterval(heartbeat);
+  };
+  res.on("close", () => {
+    if (closed) return;
+    finish();
+    for (const listener of disconnectListeners) listener();
+  });
+
+  return {
+    get closed() {
+      return closed;
+    },
+    async send(event) {
+      if (closed) return;
+      if (!res.write(frame(event))) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off("drain", done);
+            res.off("close", done);
+            resolve();
+          };
+          res.on("drain", done);
+          res.on("close", done);
+        });
+      }
+    },
+    end() {
+      if (closed) return;
+      finish();
+      res.end();
+    },
+    onDisconnect(listener) {
+      disconnectListeners.push(listener);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { execFile } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { parseServerOptions, UsageError } from "../../src/config.js";
+import { EXAMPLES_CONFIG, REPO_ROOT } from "../support/server.js";
+
+const run = promisify(execFile);
+
+describe("lgts options", () => {
+  it("takes flags over environment over defaults", () => {
+    const defaults = parseServerOptions([], {});
+    expect(defaults).toMatchObject({ mode: "serve", port: 2024, host: "127.0.0.1" });
+    expect((defaults as { dataDir: string }).dataDir).toBe(path.resolve(".lgts"));
+
+    const env = { PORT: "3000", HOST: "0.0.0.0", LGTS_CONFIG: "a.json", LGTS_DATA_DIR: "/data" };
+    expect(parseServerOptions(["dev"], env)).toMatchObject({
+      mode: "dev",
+      port: 3000,
+      host: "0.0.0.0",
+      configPath: path.resolve("a.json"),
+      dataDir: "/data",
+    });
+    expect(parseServerOptions(["serve", "--port", "4000", "--data-dir", "/x"], env)).toMatchObject({
+      port: 4000,
+      dataDir: "/x",
+    });
+  });
+
+  it("rejects bad input with a usage error", () => {
+    expect(() => parseServerOptions(["launch"], {})).toThrow(UsageError);
+    expect(() => parseServerOptions(["--port", "http"], {})).toThrow(/Invalid port/);
+    expect(() => parseServerOptions([], { PORT: "70000" })).toThrow(/Invalid port/);
+  });
+
+  it("explains a busy port in one line", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const failure = await run(
+        "node",
+        [path.join(REPO_ROOT, "bin/lgts.js"), "serve", "--config", EXAMPLES_CONFIG, "--port", String(port), "--data-dir", path.join(REPO_ROOT, ".tmp/cli-test")],
+        { cwd: REPO_ROOT },
+      ).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr.trim()).toBe(
+        `Port ${port} on 127.0.0.1 is already in use: choose another with --port <n> or PORT=<n>.`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+});
