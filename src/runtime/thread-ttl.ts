@@ -1,58 +1,46 @@
 import type { Logger } from "pino";
 import type { Storage } from "../storage/types.js";
+import { Alarm } from "./alarm.js";
 
 /**
- * Deletes threads whose TTL has run out. One timer, set to the earliest expiry: no periodic
- * polling. Creating or updating a thread with a TTL `nudge`s the sweeper so an earlier expiry
- * re-arms the timer.
+ * Deletes threads whose TTL has run out, on an alarm set to the earliest expiry. Creating or
+ * updating a thread with a TTL `nudge`s the sweeper so an earlier expiry re-arms it.
  */
 export class ThreadTtlSweeper {
-  #timer: NodeJS.Timeout | null = null;
-  #armedFor = Infinity;
-  #sweeping: Promise<void> | null = null;
-  #stopped = false;
+  readonly #alarm: Alarm;
 
   constructor(
     private readonly storage: Storage,
     private readonly logger: Logger,
     /** Applies a `keep_latest` expiry (keeps only the latest checkpoint); absent: strategy refused. */
     private readonly keepLatest?: (threadId: string) => Promise<void>,
-  ) {}
+  ) {
+    this.#alarm = new Alarm(
+      () => this.#sweep(),
+      (error) => logger.error({ err: error }, "thread TTL sweep failed"),
+    );
+  }
 
   get supportsKeepLatest(): boolean {
     return this.keepLatest !== undefined;
   }
 
-  /** Sweeps once (expired threads left by a previous process) and arms the timer. */
-  async start(): Promise<void> {
-    await this.#sweep();
+  /** Sweeps what expired while no server ran, then waits for the next expiry. */
+  start(): Promise<void> {
+    return this.#alarm.ringNow();
   }
 
   /** A thread's expiry may have moved earlier. */
   nudge(expiresAt: number): void {
-    if (!this.#stopped && expiresAt < this.#armedFor) this.#arm(expiresAt);
+    this.#alarm.armAt(expiresAt);
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    await this.#sweeping;
+  stop(): Promise<void> {
+    return this.#alarm.stop();
   }
 
-  #arm(at: number) {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#armedFor = at;
-    // setTimeout holds at most ~24.8 days; a later expiry re-arms when that fires
-    const delay = Math.min(Math.max(0, at - Date.now()), 2_000_000_000);
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#armedFor = Infinity;
-      this.#sweeping = this.#sweep().finally(() => (this.#sweeping = null));
-    }, delay);
-    this.#timer.unref();
-  }
-
-  async #sweep(): Promise<void> {
+  /** Handles every expired thread; returns when the next one expires. */
+  async #sweep(): Promise<number> {
     const now = Date.now();
     let next = Infinity;
     for (const expiry of await this.storage.threads.expiring()) {
@@ -69,6 +57,6 @@ export class ThreadTtlSweeper {
         }
       }
     }
-    if (!this.#stopped && next !== Infinity) this.#arm(next);
+    return next;
   }
 }
