@@ -35,6 +35,21 @@ export class ConflictError extends StorageError {
   }
 }
 
+/** A run was refused because its thread already has active runs (multitask strategy `reject`). -> 409 */
+export class ThreadBusyError extends StorageError {
+  constructor(
+    readonly threadId: string,
+    readonly activeRuns: string[],
+  ) {
+    super(
+      409,
+      `Thread '${threadId}' already has an active run: ${activeRuns.join(", ")}. ` +
+        `Wait for it to finish, or create the run with multitask_strategy 'enqueue', 'interrupt' or 'rollback'.`,
+    );
+    this.name = "ThreadBusyError";
+  }
+}
+
 /** The store was closed, or a write could not be made durable. -> 500/503 */
 export class StorageUnavailableError extends StorageError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -28,6 +28,17 @@ export type AssistantVersion = Schemas["AssistantVersion"] &
 /** `ttl` is kept with the thread (for expiry) but is not part of the API shape. */
 export type Thread = Schemas["Thread"] & Owned & { ttl?: ThreadTtl };
 
+export type RunStatus = Schemas["RunStatus"];
+export type MultitaskStrategy = Schemas["MultitaskStrategy"];
+export type RunError = Schemas["RunError"];
+/**
+ * A run plus storage-only fields: `attempt` (executions started so far; a crash
+ * retry increments it), `not_before` (ISO time before which it must not start,
+ * from `after_seconds`) and `error` (why a failed run failed).
+ */
+export type Run = Schemas["Run"] &
+  Owned & { attempt: number; not_before: string | null; error: RunError | null };
+
 /** Drops the storage-only `owner` field before a record leaves the server. */
 export function toApi<T extends Owned>(record: T): Omit<T, "owner"> {
   const { owner: _owner, ...api } = record;

@@ -23,7 +23,10 @@ import type {
   Config,
   Context,
   Metadata,
+  MultitaskStrategy,
   OnConflict,
+  Run,
+  RunStatus,
   Thread,
   ThreadStatus,
   ThreadTtl,
@@ -199,11 +202,174 @@ export interface ThreadHooks {
   delete?(threadId: string): Promise<void>;
 }
 
+// ---------------------------------------------------------------------- runs
+
+export interface RunCreate {
+  /** default: a new uuid v7 (time ordered) */
+  run_id?: string;
+  thread_id: string;
+  assistant_id: string;
+  metadata?: Metadata;
+  /** The run's parameters (input, command, config, stream modes...), stored as given. */
+  kwargs: Record<string, unknown>;
+  multitask_strategy: MultitaskStrategy;
+  /** ISO time before which the run must not start (`after_seconds`). */
+  not_before?: string | null;
+}
+
+export interface RunInsert {
+  run: Run;
+  /**
+   * The thread's active (pending/running) runs at the moment of insertion, oldest
+   * first: the `interrupt` and `rollback` strategies cancel these.
+   */
+  inflight: Run[];
+}
+
+/** What the run engine changes on a run; `updated_at` is bumped. */
+export type RunUpdate = Partial<Pick<Run, "status" | "attempt" | "cancel_reason" | "error">>;
+
+export interface RunListQuery {
+  status?: RunStatus;
+  /** default 10 */
+  limit?: number;
+  /** default 0 */
+  offset?: number;
+}
+
+export interface RunsRepository {
+  /**
+   * The multitask primitive: in ONE atomic step, reads the thread's active
+   * (pending/running) runs and inserts the new `pending` run. With strategy
+   * `reject` and an active run present it throws ThreadBusyError (409) and stores
+   * nothing, so of two racing creates at most one passes. (PostgreSQL: one
+   * transaction that locks the thread row `FOR UPDATE`, selects the active runs,
+   * and inserts.) The caller checks that the thread exists beforehand.
+   */
+  create(input: RunCreate, scope?: Scope): Promise<RunInsert>;
+  get(runId: string, scope?: Scope): Promise<Run>;
+  /** Like `get`, and NotFoundError when the run belongs to another thread. */
+  getInThread(threadId: string, runId: string, scope?: Scope): Promise<Run>;
+  /** A thread's runs, newest first. */
+  list(threadId: string, query?: RunListQuery, scope?: Scope): Promise<Page<Run>>;
+  /** A thread's pending/running runs, oldest first. */
+  active(threadId: string): Promise<Run[]>;
+  /** Every run in `status`, oldest first (startup recovery, cancel by status). */
+  withStatus(status: RunStatus, scope?: Scope): Promise<Run[]>;
+  update(runId: string, update: RunUpdate): Promise<Run>;
+  delete(runId: string, scope?: Scope): Promise<void>;
+  /** Deletes every run of a thread (the thread was deleted); returns how many. */
+  deleteThread(threadId: string): Promise<number>;
+}
+
+// --------------------------------------------------------------- store items
+
+/**
+ * An item of the key/value store shared by graphs (`BaseStore`) and the Store API, identified by
+ * (namespace, key). Store items carry no `owner`: LangGraph scopes store access by namespace
+ * (auth handlers rewrite namespaces), not per record.
+ */
+export interface StoreItem {
+  namespace: string[];
+  key: string;
+  value: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  /** Lifetime in minutes, counted from the last write or refreshing read; null = never expires. */
+  ttl_minutes: number | null;
+  /** When the item stops existing (null = never). Expired items are never returned. */
+  expires_at: string | null;
+}
+
+/** A search result; `score` is the cosine similarity to the query vector, null when not ranked. */
+export interface StoreSearchHit extends StoreItem {
+  score: number | null;
+}
+
+/** One embedding of an item; `field` names the indexed path its text came from. */
+export interface StoreVector {
+  field: string;
+  vector: number[];
+}
+
+export interface StoreItemPut {
+  namespace: string[];
+  key: string;
+  value: Record<string, unknown>;
+  /** Minutes; null = never expires. */
+  ttl_minutes: number | null;
+  /** Replaces the item's embeddings; [] = not indexed for semantic search. */
+  vectors: StoreVector[];
+}
+
+export type StoreFilterOperator = "$eq" | "$ne" | "$gt" | "$gte" | "$lt" | "$lte" | "$in" | "$nin";
+
+/**
+ * `value[field] <op> operand` on a top-level field of the item's value (built by
+ * `parseStoreFilter`). $eq/$ne: JSON equality (a missing field differs from everything);
+ * $gt..$lte: numbers with numbers, strings with strings (code-unit order), else no match;
+ * $in/$nin: JSON equality with any element of the operand array.
+ */
+export interface StoreFilterCondition {
+  field: string;
+  op: StoreFilterOperator;
+  operand: unknown;
+}
+
+export interface StoreItemSearch {
+  /** Only items whose namespace starts with these labels ([] = every item). */
+  namespacePrefix: string[];
+  /** Conditions that must all hold. */
+  filter?: StoreFilterCondition[];
+  /**
+   * Ranks by cosine similarity to this vector (best over an item's vectors), best first; items
+   * without a comparable vector follow with score null. Without it: most recently updated first.
+   */
+  queryVector?: number[];
+  /** default 10 */
+  limit?: number;
+  /** default 0 */
+  offset?: number;
+  /** Restarts the TTL of the returned items. */
+  refreshTtl?: boolean;
+}
+
+export interface StoreNamespaceQuery {
+  /** Namespaces starting with these labels; "*" matches any one label. */
+  prefix?: string[];
+  /** Namespaces ending with these labels; "*" matches any one label. */
+  suffix?: string[];
+  /** Truncates namespaces to this many labels, then removes duplicates. */
+  maxDepth?: number;
+  /** default 100 */
+  limit?: number;
+  /** default 0 */
+  offset?: number;
+}
+
+export interface StoreItemsRepository {
+  /** The live item, or null. `refreshTtl` restarts its TTL (durably) before returning it. */
+  get(namespace: string[], key: string, options?: { refreshTtl?: boolean }): Promise<StoreItem | null>;
+  /** Creates or replaces the item; `created_at` survives a replacement of a live item. */
+  put(input: StoreItemPut): Promise<StoreItem>;
+  /** Returns false when there was no live item. */
+  delete(namespace: string[], key: string): Promise<boolean>;
+  search(query: StoreItemSearch): Promise<StoreSearchHit[]>;
+  /** Namespaces that hold live items, in label-by-label order. */
+  listNamespaces(query?: StoreNamespaceQuery): Promise<string[][]>;
+  /** Durably deletes every expired item; returns how many. */
+  deleteExpired(): Promise<number>;
+  /** The earliest `expires_at` of any stored item (possibly already passed), or null. */
+  nextExpiry(): Promise<string | null>;
+}
+
 // ------------------------------------------------------------------- storage
 
 export interface Storage {
   readonly assistants: AssistantsRepository;
   readonly threads: ThreadsRepository;
+  readonly storeItems: StoreItemsRepository;
+  readonly runs: RunsRepository;
   /** Registers hooks; returns a function that unregisters them. */
   addThreadHooks(hooks: ThreadHooks): () => void;
   /** Waits for pending writes, then releases resources; later calls reject. */

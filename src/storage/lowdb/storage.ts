@@ -3,21 +3,23 @@
  *
  *   <dataDir>/assistants/{meta.json,000.json..}   assistants with their versions
  *   <dataDir>/threads/{meta.json,000.json..}      threads
+ *   <dataDir>/runs/{meta.json,000.json..}         runs, sharded by thread id
  *
  * One process owns a data directory at a time.
  */
 import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
-import type { Thread } from "../records.js";
+import type { Run, Thread } from "../records.js";
 import type { Storage, ThreadHooks } from "../types.js";
 import { assistantCollectionOptions, LowdbAssistants, type AssistantEntity } from "./assistants.js";
 import { Collection } from "./collection.js";
+import { LowdbRuns, runCollectionOptions } from "./runs.js";
 import { LowdbThreads, threadCollectionOptions } from "./threads.js";
 
 export interface LowdbStorageOptions {
   dataDir: string;
   /** Shard counts used when a collection is first created. */
-  shards?: { assistants?: number; threads?: number };
+  shards?: { assistants?: number; threads?: number; runs?: number };
 }
 
 /**
@@ -25,28 +27,37 @@ export interface LowdbStorageOptions {
  * with records per shard: aim for a few hundred records per shard at most
  * (1024 thread shards keep a shard around 60 KB at 100k threads).
  */
-export const DEFAULT_SHARDS = { assistants: 64, threads: 1024 } as const;
+export const DEFAULT_SHARDS = { assistants: 64, threads: 1024, runs: 1024 } as const;
 
 export class LowdbStorage implements Storage {
   readonly assistants: LowdbAssistants;
   readonly threads: LowdbThreads;
-  readonly #collections: { assistants: Collection<AssistantEntity>; threads: Collection<Thread> };
+  readonly runs: LowdbRuns;
+  readonly #collections: {
+    assistants: Collection<AssistantEntity>;
+    threads: Collection<Thread>;
+    runs: Collection<Run>;
+  };
   readonly #threadHooks = new Set<ThreadHooks>();
   #closing: Promise<void> | null = null;
 
-  private constructor(assistants: Collection<AssistantEntity>, threads: Collection<Thread>) {
-    this.#collections = { assistants, threads };
+  private constructor(assistants: Collection<AssistantEntity>, threads: Collection<Thread>, runs: Collection<Run>) {
+    this.#collections = { assistants, threads, runs };
     this.assistants = new LowdbAssistants(assistants);
     this.threads = new LowdbThreads(threads, () => this.#threadHooks);
+    this.runs = new LowdbRuns(runs);
+    // A thread's runs go with it; copies start without runs.
+    this.#threadHooks.add({ delete: async (threadId) => void (await this.runs.deleteThread(threadId)) });
   }
 
   static async open(options: LowdbStorageOptions): Promise<LowdbStorage> {
     const shards = { ...DEFAULT_SHARDS, ...options.shards };
-    const [assistants, threads] = await Promise.all([
+    const [assistants, threads, runs] = await Promise.all([
       Collection.open(assistantCollectionOptions(path.join(options.dataDir, "assistants"), shards.assistants)),
       Collection.open(threadCollectionOptions(path.join(options.dataDir, "threads"), shards.threads)),
+      Collection.open(runCollectionOptions(path.join(options.dataDir, "runs"), shards.runs)),
     ]);
-    return new LowdbStorage(assistants, threads);
+    return new LowdbStorage(assistants, threads, runs);
   }
 
   addThreadHooks(hooks: ThreadHooks): () => void {
@@ -57,7 +68,7 @@ export class LowdbStorage implements Storage {
 
   /** Record counts, shard writes and longest write block so far (diagnostics, benchmark). */
   stats(): Record<
-    "assistants" | "threads",
+    "assistants" | "threads" | "runs",
     { records: number; shards: number; writes: number; maxWriteBlockMs: number }
   > {
     const of = <T>(c: Collection<T>) => ({
@@ -66,13 +77,18 @@ export class LowdbStorage implements Storage {
       writes: c.writes,
       maxWriteBlockMs: c.maxWriteBlockMs,
     });
-    return { assistants: of(this.#collections.assistants), threads: of(this.#collections.threads) };
+    return {
+      assistants: of(this.#collections.assistants),
+      threads: of(this.#collections.threads),
+      runs: of(this.#collections.runs),
+    };
   }
 
   close(): Promise<void> {
     this.#closing ??= Promise.all([
       this.#collections.assistants.close(),
       this.#collections.threads.close(),
+      this.#collections.runs.close(),
     ]).then(() => undefined);
     return this.#closing;
   }

@@ -1,0 +1,150 @@
+/**
+ * RunsRepository over a lowdb `Collection<Run>`.
+ *
+ * Runs are sharded by thread id, so a thread's runs live in one shard file and
+ * every change to them is one atomic shard write. Indexes: owner, status, thread.
+ *
+ * Multitask atomicity: `create` checks the thread's active runs and inserts the
+ * new run in one synchronous section (the Collection changes memory before it
+ * awaits the write), so two racing creates on one thread can never both see an
+ * idle thread: in this single-process backend the event loop is the per-thread
+ * serialization. Nothing may `await` between the check and the `put`.
+ */
+import { v7 as uuidv7 } from "uuid";
+import { ConflictError, NotFoundError, ThreadBusyError } from "../errors.js";
+import type { Run, RunStatus } from "../records.js";
+import type {
+  Page,
+  RunCreate,
+  RunInsert,
+  RunListQuery,
+  RunsRepository,
+  RunUpdate,
+  Scope,
+} from "../types.js";
+import { Collection, type CollectionOptions } from "./collection.js";
+import { copy, now } from "./json.js";
+import { byField, paginate } from "./page.js";
+import { isVisible, ownerFor, scopedOwner } from "./scope.js";
+
+const WHAT = "Run";
+export const ACTIVE_STATUSES: readonly RunStatus[] = ["pending", "running"];
+
+export function runCollectionOptions(dir: string, shards: number): CollectionOptions<Run> {
+  return {
+    dir,
+    shards,
+    idOf: (r) => r.run_id,
+    shardKeyOf: (r) => r.thread_id,
+    indexes: { owner: (r) => r.owner, status: (r) => r.status, thread: (r) => r.thread_id },
+  };
+}
+
+/** Oldest first; run ids are uuid v7 (time ordered), so they break same-millisecond ties in creation order. */
+const oldestFirst = byField<Run>("created_at", "asc", (r) => r.run_id);
+
+export class LowdbRuns implements RunsRepository {
+  constructor(private readonly col: Collection<Run>) {}
+
+  async create(input: RunCreate, scope?: Scope): Promise<RunInsert> {
+    const id = input.run_id ?? uuidv7();
+    if (this.col.get(id)) throw new ConflictError(WHAT, id);
+    // From here to `put`: synchronous (see the file comment).
+    const inflight = this.#active(input.thread_id);
+    if (input.multitask_strategy === "reject" && inflight.length > 0) {
+      throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
+    }
+    const at = now();
+    const run: Run = {
+      run_id: id,
+      thread_id: input.thread_id,
+      assistant_id: input.assistant_id,
+      created_at: at,
+      updated_at: at,
+      status: "pending",
+      metadata: copy(input.metadata ?? {}),
+      kwargs: copy(input.kwargs),
+      multitask_strategy: input.multitask_strategy,
+      cancel_reason: null,
+      attempt: 0,
+      not_before: input.not_before ?? null,
+      error: null,
+      owner: ownerFor(scope),
+    };
+    const written = this.col.put(run);
+    const result = { run: copy(run), inflight: inflight.map(copy) };
+    await written;
+    return result;
+  }
+
+  async get(runId: string, scope?: Scope): Promise<Run> {
+    const run = this.#require(runId, scope);
+    await this.col.settled(runId);
+    return copy(run);
+  }
+
+  async getInThread(threadId: string, runId: string, scope?: Scope): Promise<Run> {
+    const run = this.col.get(runId);
+    if (!run || run.thread_id !== threadId || !isVisible(run, scope)) throw new NotFoundError(WHAT, runId);
+    await this.col.settled(runId);
+    return copy(run);
+  }
+
+  async list(threadId: string, query: RunListQuery = {}, scope?: Scope): Promise<Page<Run>> {
+    const owner = scopedOwner(scope);
+    const { status } = query;
+    const where = (r: Run) =>
+      r.thread_id === threadId && (owner === undefined || r.owner === owner) && (status === undefined || r.status === status);
+    const eq: Array<readonly [string, string]> = [["thread", threadId]];
+    if (status) eq.push(["status", status]);
+    const newestFirst = byField<Run>("created_at", "desc", (r) => r.run_id);
+    const page = paginate(this.col.candidates(eq), where, newestFirst, query);
+    return { items: page.items.map(copy), total: page.total };
+  }
+
+  async active(threadId: string): Promise<Run[]> {
+    return this.#active(threadId).map(copy);
+  }
+
+  async withStatus(status: RunStatus, scope?: Scope): Promise<Run[]> {
+    const owner = scopedOwner(scope);
+    const runs: Run[] = [];
+    for (const run of this.col.candidates([["status", status]])) {
+      if (run.status === status && (owner === undefined || run.owner === owner)) runs.push(run);
+    }
+    return runs.sort(oldestFirst).map(copy);
+  }
+
+  async update(runId: string, update: RunUpdate): Promise<Run> {
+    const current = this.col.get(runId);
+    if (!current) throw new NotFoundError(WHAT, runId);
+    const next: Run = { ...current, ...copy(update), updated_at: now() };
+    await this.col.put(next);
+    return copy(next);
+  }
+
+  async delete(runId: string, scope?: Scope): Promise<void> {
+    this.#require(runId, scope);
+    await this.col.delete(runId);
+  }
+
+  async deleteThread(threadId: string): Promise<number> {
+    const ids = [...(this.col.lookup("thread", threadId) ?? [])];
+    await Promise.all(ids.map((id) => this.col.delete(id)));
+    return ids.length;
+  }
+
+  #active(threadId: string): Run[] {
+    const runs: Run[] = [];
+    for (const run of this.col.candidates([["thread", threadId]])) {
+      if (run.thread_id === threadId && ACTIVE_STATUSES.includes(run.status)) runs.push(run);
+    }
+    return runs.sort(oldestFirst);
+  }
+
+  #require(runId: string, scope: Scope | undefined): Run {
+    const run = this.col.get(runId);
+    if (!run || !isVisible(run, scope)) throw new NotFoundError(WHAT, runId);
+    return run;
+  }
+}

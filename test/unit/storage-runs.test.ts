@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import { openTempStorage } from "./storage-helpers.js";
+
+let done: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await done?.();
+  done = undefined;
+});
+
+async function open() {
+  const opened = await openTempStorage();
+  done = opened.done;
+  return opened;
+}
+
+const base = (threadId: string) => ({
+  thread_id: threadId,
+  assistant_id: "a",
+  kwargs: { input: { x: 1 } },
+  multitask_strategy: "reject" as const,
+});
+
+describe("runs repository", () => {
+  it("creates pending runs with storage fields and lists them newest first", async () => {
+    const { storage } = await open();
+    const thread = await storage.threads.create();
+    const first = await storage.runs.create({ ...base(thread.thread_id), metadata: { n: 1 } });
+    expect(first.inflight).toEqual([]);
+    expect(first.run).toMatchObject({
+      thread_id: thread.thread_id,
+      status: "pending",
+      attempt: 0,
+      error: null,
+      not_before: null,
+      metadata: { n: 1 },
+      kwargs: { input: { x: 1 } },
+      multitask_strategy: "reject",
+    });
+    await storage.runs.update(first.run.run_id, { status: "success" });
+    const second = await storage.runs.create({ ...base(thread.thread_id), multitask_strategy: "enqueue" });
+    const page = await storage.runs.list(thread.thread_id);
+    expect(page.total).toBe(2);
+    expect(page.items.map((r) => r.run_id)).toEqual([second.run.run_id, first.run.run_id]);
+    expect((await storage.runs.list(thread.thread_id, { status: "success" })).items.map((r) => r.run_id)).toEqual([
+      first.run.run_id,
+    ]);
+    expect((await storage.runs.list(thread.thread_id, { limit: 1, offset: 1 })).items).toHaveLength(1);
+  });
+
+  it("rejects a second active run atomically: of many racing creates exactly one passes", async () => {
+    const { storage } = await open();
+    const thread = await storage.threads.create();
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => storage.runs.create(base(thread.thread_id))));
+    const passed = results.filter((r) => r.status === "fulfilled");
+    expect(passed).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === "rejected") expect(r.reason).toMatchObject({ status: 409, name: "ThreadBusyError" });
+    }
+    expect((await storage.runs.active(thread.thread_id)).length).toBe(1);
+  });
+
+  it("reports the inflight runs to the interrupt/rollback/enqueue strategies, oldest first", async () => {
+    const { storage } = await open();
+    const thread = await storage.threads.create();
+    const a = await storage.runs.create(base(thread.thread_id));
+    const b = await storage.runs.create({ ...base(thread.thread_id), multitask_strategy: "enqueue" });
+    const c = await storage.runs.create({ ...base(thread.thread_id), multitask_strategy: "interrupt" });
+    expect(c.inflight.map((r) => r.run_id)).toEqual([a.run.run_id, b.run.run_id]);
+    expect((await storage.runs.active(thread.thread_id)).map((r) => r.run_id)).toEqual([
+      a.run.run_id,
+      b.run.run_id,
+      c.run.run_id,
+    ]);
+  });
+
+  it("scopes runs to their thread and owner", async () => {
+    const { storage } = await open();
+    const t1 = await storage.threads.create();
+    const t2 = await storage.threads.create();
+    const { run } = await storage.runs.create(base(t1.thread_id), { owner: "alice" });
+    await expect(storage.runs.getInThread(t2.thread_id, run.run_id)).rejects.toMatchObject({ status: 404 });
+    await expect(storage.runs.get(run.run_id, { owner: "bob" })).rejects.toMatchObject({ status: 404 });
+    expect((await storage.runs.getInThread(t1.thread_id, run.run_id, { owner: "alice" })).run_id).toBe(run.run_id);
+    expect((await storage.runs.list(t1.thread_id, {}, { owner: "bob" })).total).toBe(0);
+  });
+
+  it("finds runs by status, oldest first, and updates them", async () => {
+    const { storage } = await open();
+    const t = await storage.threads.create();
+    const a = await storage.runs.create(base(t.thread_id));
+    const b = await storage.runs.create({ ...base(t.thread_id), multitask_strategy: "enqueue" });
+    await storage.runs.update(a.run.run_id, { status: "running", attempt: 1 });
+    expect((await storage.runs.withStatus("pending")).map((r) => r.run_id)).toEqual([b.run.run_id]);
+    expect(await storage.runs.withStatus("running")).toMatchObject([{ run_id: a.run.run_id, attempt: 1 }]);
+    const failed = await storage.runs.update(a.run.run_id, { status: "error", error: { error: "Boom", message: "bad" } });
+    expect(failed.error).toEqual({ error: "Boom", message: "bad" });
+    await expect(storage.runs.update(crypto.randomUUID(), { status: "error" })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("deletes a thread's runs with the thread and keeps runs across a reopen", async () => {
+    const { storage, dir } = await open();
+    const keep = await storage.threads.create();
+    const drop = await storage.threads.create();
+    const kept = await storage.runs.create(base(keep.thread_id));
+    const dropped = await storage.runs.create(base(drop.thread_id));
+    await storage.threads.delete(drop.thread_id);
+    await expect(storage.runs.get(dropped.run.run_id)).rejects.toMatchObject({ status: 404 });
+    await storage.close();
+
+    const reopened = await LowdbStorage.open({ dataDir: dir });
+    try {
+      expect((await reopened.runs.get(kept.run.run_id)).status).toBe("pending");
+      expect(await reopened.runs.active(keep.thread_id)).toHaveLength(1);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
