@@ -39,6 +39,9 @@ export type RunError = Schemas["RunError"];
 export type Run = Schemas["Run"] &
   Owned & { attempt: number; not_before: string | null; error: RunError | null };
 
+/** A cron; `user_id` mirrors `owner` in the API shape. */
+export type Cron = Schemas["Cron"] & Owned;
+
 /** Drops the storage-only `owner` field before a record leaves the server. */
 export function toApi<T extends Owned>(record: T): Omit<T, "owner"> {
   const { owner: _owner, ...api } = record;

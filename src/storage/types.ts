@@ -18,6 +18,7 @@
  *   Records created within a scope get `owner = scope.owner` (else `null`).
  */
 import type {
+  Cron,
   Assistant,
   AssistantVersion,
   Config,
@@ -363,6 +364,54 @@ export interface StoreItemsRepository {
   nextExpiry(): Promise<string | null>;
 }
 
+// --------------------------------------------------------------------- crons
+
+export interface CronCreate {
+  assistant_id: string;
+  /** null: each firing runs on a new thread */
+  thread_id: string | null;
+  schedule: string;
+  timezone: string | null;
+  end_time: string | null;
+  /** stateless crons only: what happens to each run's thread */
+  on_run_completed?: Cron["on_run_completed"];
+  /** run parameters of every firing */
+  payload: Record<string, unknown>;
+  metadata?: Metadata;
+  /** default true */
+  enabled?: boolean;
+  next_run_date: string | null;
+}
+
+/** Each given field replaces the stored one. */
+export type CronUpdate = Partial<
+  Pick<Cron, "schedule" | "timezone" | "end_time" | "on_run_completed" | "payload" | "metadata" | "enabled" | "next_run_date">
+>;
+
+export interface CronFilter {
+  assistant_id?: string;
+  thread_id?: string;
+  enabled?: boolean;
+  /** JSON containment (`metadata @> filter`) */
+  metadata?: Metadata;
+}
+
+export type CronSortBy = "cron_id" | "assistant_id" | "thread_id" | "next_run_date" | "end_time" | "created_at" | "updated_at";
+export type CronSearch = SearchQuery<CronFilter, CronSortBy>;
+
+export interface CronsRepository {
+  create(input: CronCreate, scope?: Scope): Promise<Cron>;
+  get(cronId: string, scope?: Scope): Promise<Cron>;
+  update(cronId: string, update: CronUpdate, scope?: Scope): Promise<Cron>;
+  delete(cronId: string, scope?: Scope): Promise<void>;
+  search(query?: CronSearch, scope?: Scope): Promise<Page<Cron>>;
+  count(filter?: CronFilter, scope?: Scope): Promise<number>;
+  /** Every enabled cron, for the scheduler. */
+  enabled(): Promise<Cron[]>;
+  /** Deletes the crons of a thread (the thread was deleted); returns how many. */
+  deleteThread(threadId: string): Promise<number>;
+}
+
 // ------------------------------------------------------------------- storage
 
 export interface Storage {
@@ -370,6 +419,7 @@ export interface Storage {
   readonly threads: ThreadsRepository;
   readonly storeItems: StoreItemsRepository;
   readonly runs: RunsRepository;
+  readonly crons: CronsRepository;
   /** Registers hooks; returns a function that unregisters them. */
   addThreadHooks(hooks: ThreadHooks): () => void;
   /** Waits for pending writes, then releases resources; later calls reject. */

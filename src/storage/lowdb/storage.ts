@@ -4,15 +4,17 @@
  *   <dataDir>/assistants/{meta.json,000.json..}   assistants with their versions
  *   <dataDir>/threads/{meta.json,000.json..}      threads
  *   <dataDir>/runs/{meta.json,000.json..}         runs, sharded by thread id
+ *   <dataDir>/crons/{meta.json,000.json..}        crons
  *
  * One process owns a data directory at a time.
  */
 import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
-import type { Run, Thread } from "../records.js";
+import type { Cron, Run, Thread } from "../records.js";
 import type { Storage, ThreadHooks } from "../types.js";
 import { assistantCollectionOptions, LowdbAssistants, type AssistantEntity } from "./assistants.js";
 import { Collection } from "./collection.js";
+import { cronCollectionOptions, LowdbCrons } from "./crons.js";
 import { LowdbRuns, runCollectionOptions } from "./runs.js";
 import { LowdbThreads, threadCollectionOptions } from "./threads.js";
 
@@ -27,37 +29,51 @@ export interface LowdbStorageOptions {
  * with records per shard: aim for a few hundred records per shard at most
  * (1024 thread shards keep a shard around 60 KB at 100k threads).
  */
-export const DEFAULT_SHARDS = { assistants: 64, threads: 1024, runs: 1024 } as const;
+export const DEFAULT_SHARDS = { assistants: 64, threads: 1024, runs: 1024, crons: 64 } as const;
 
 export class LowdbStorage implements Storage {
   readonly assistants: LowdbAssistants;
   readonly threads: LowdbThreads;
   readonly runs: LowdbRuns;
+  readonly crons: LowdbCrons;
   readonly #collections: {
     assistants: Collection<AssistantEntity>;
     threads: Collection<Thread>;
     runs: Collection<Run>;
+    crons: Collection<Cron>;
   };
   readonly #threadHooks = new Set<ThreadHooks>();
   #closing: Promise<void> | null = null;
 
-  private constructor(assistants: Collection<AssistantEntity>, threads: Collection<Thread>, runs: Collection<Run>) {
-    this.#collections = { assistants, threads, runs };
+  private constructor(
+    assistants: Collection<AssistantEntity>,
+    threads: Collection<Thread>,
+    runs: Collection<Run>,
+    crons: Collection<Cron>,
+  ) {
+    this.#collections = { crons, assistants, threads, runs };
     this.assistants = new LowdbAssistants(assistants);
     this.threads = new LowdbThreads(threads, () => this.#threadHooks);
     this.runs = new LowdbRuns(runs);
-    // A thread's runs go with it; copies start without runs.
-    this.#threadHooks.add({ delete: async (threadId) => void (await this.runs.deleteThread(threadId)) });
+    this.crons = new LowdbCrons(crons);
+    // A thread's runs and crons go with it; copies start without either.
+    this.#threadHooks.add({
+      delete: async (threadId) => {
+        await this.runs.deleteThread(threadId);
+        await this.crons.deleteThread(threadId);
+      },
+    });
   }
 
   static async open(options: LowdbStorageOptions): Promise<LowdbStorage> {
     const shards = { ...DEFAULT_SHARDS, ...options.shards };
-    const [assistants, threads, runs] = await Promise.all([
+    const [assistants, threads, runs, crons] = await Promise.all([
       Collection.open(assistantCollectionOptions(path.join(options.dataDir, "assistants"), shards.assistants)),
       Collection.open(threadCollectionOptions(path.join(options.dataDir, "threads"), shards.threads)),
       Collection.open(runCollectionOptions(path.join(options.dataDir, "runs"), shards.runs)),
+      Collection.open(cronCollectionOptions(path.join(options.dataDir, "crons"), shards.crons)),
     ]);
-    return new LowdbStorage(assistants, threads, runs);
+    return new LowdbStorage(assistants, threads, runs, crons);
   }
 
   addThreadHooks(hooks: ThreadHooks): () => void {
@@ -68,7 +84,7 @@ export class LowdbStorage implements Storage {
 
   /** Record counts, shard writes and longest write block so far (diagnostics, benchmark). */
   stats(): Record<
-    "assistants" | "threads" | "runs",
+    "assistants" | "threads" | "runs" | "crons",
     { records: number; shards: number; writes: number; maxWriteBlockMs: number }
   > {
     const of = <T>(c: Collection<T>) => ({
@@ -81,6 +97,7 @@ export class LowdbStorage implements Storage {
       assistants: of(this.#collections.assistants),
       threads: of(this.#collections.threads),
       runs: of(this.#collections.runs),
+      crons: of(this.#collections.crons),
     };
   }
 
@@ -89,6 +106,7 @@ export class LowdbStorage implements Storage {
       this.#collections.assistants.close(),
       this.#collections.threads.close(),
       this.#collections.runs.close(),
+      this.#collections.crons.close(),
     ]).then(() => undefined);
     return this.#closing;
   }
