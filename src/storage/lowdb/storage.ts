@@ -5,6 +5,7 @@
  *   <dataDir>/threads/{meta.json,000.json..}      threads
  *   <dataDir>/runs/{meta.json,000.json..}         runs, sharded by thread id
  *   <dataDir>/crons/{meta.json,000.json..}        crons
+ *   <dataDir>/store/{meta.json,000.json..}        store items with their embeddings
  *
  * One process owns a data directory at a time.
  */
@@ -16,12 +17,13 @@ import { assistantCollectionOptions, LowdbAssistants, type AssistantEntity } fro
 import { Collection } from "./collection.js";
 import { cronCollectionOptions, LowdbCrons } from "./crons.js";
 import { LowdbRuns, runCollectionOptions } from "./runs.js";
+import { LowdbStoreItems, storeItemCollectionOptions, type StoreItemEntity } from "./store-items.js";
 import { LowdbThreads, threadCollectionOptions } from "./threads.js";
 
 export interface LowdbStorageOptions {
   dataDir: string;
   /** Shard counts used when a collection is first created. */
-  shards?: { assistants?: number; threads?: number; runs?: number };
+  shards?: { assistants?: number; threads?: number; runs?: number; storeItems?: number };
 }
 
 /**
@@ -29,18 +31,20 @@ export interface LowdbStorageOptions {
  * with records per shard: aim for a few hundred records per shard at most
  * (1024 thread shards keep a shard around 60 KB at 100k threads).
  */
-export const DEFAULT_SHARDS = { assistants: 64, threads: 1024, runs: 1024, crons: 64 } as const;
+export const DEFAULT_SHARDS = { assistants: 64, threads: 1024, runs: 1024, storeItems: 1024, crons: 64 } as const;
 
 export class LowdbStorage implements Storage {
   readonly assistants: LowdbAssistants;
   readonly threads: LowdbThreads;
   readonly runs: LowdbRuns;
   readonly crons: LowdbCrons;
+  readonly storeItems: LowdbStoreItems;
   readonly #collections: {
     assistants: Collection<AssistantEntity>;
     threads: Collection<Thread>;
     runs: Collection<Run>;
     crons: Collection<Cron>;
+    storeItems: Collection<StoreItemEntity>;
   };
   readonly #threadHooks = new Set<ThreadHooks>();
   #closing: Promise<void> | null = null;
@@ -49,13 +53,15 @@ export class LowdbStorage implements Storage {
     assistants: Collection<AssistantEntity>,
     threads: Collection<Thread>,
     runs: Collection<Run>,
+    storeItems: Collection<StoreItemEntity>,
     crons: Collection<Cron>,
   ) {
-    this.#collections = { crons, assistants, threads, runs };
+    this.#collections = { crons, assistants, threads, runs, storeItems };
     this.assistants = new LowdbAssistants(assistants);
     this.threads = new LowdbThreads(threads, () => this.#threadHooks);
     this.runs = new LowdbRuns(runs);
     this.crons = new LowdbCrons(crons);
+    this.storeItems = new LowdbStoreItems(storeItems);
     // A thread's runs and crons go with it; copies start without either.
     this.#threadHooks.add({
       delete: async (threadId) => {
@@ -67,13 +73,14 @@ export class LowdbStorage implements Storage {
 
   static async open(options: LowdbStorageOptions): Promise<LowdbStorage> {
     const shards = { ...DEFAULT_SHARDS, ...options.shards };
-    const [assistants, threads, runs, crons] = await Promise.all([
+    const [assistants, threads, runs, storeItems, crons] = await Promise.all([
       Collection.open(assistantCollectionOptions(path.join(options.dataDir, "assistants"), shards.assistants)),
       Collection.open(threadCollectionOptions(path.join(options.dataDir, "threads"), shards.threads)),
       Collection.open(runCollectionOptions(path.join(options.dataDir, "runs"), shards.runs)),
+      Collection.open(storeItemCollectionOptions(path.join(options.dataDir, "store"), shards.storeItems)),
       Collection.open(cronCollectionOptions(path.join(options.dataDir, "crons"), shards.crons)),
     ]);
-    return new LowdbStorage(assistants, threads, runs, crons);
+    return new LowdbStorage(assistants, threads, runs, storeItems, crons);
   }
 
   addThreadHooks(hooks: ThreadHooks): () => void {
@@ -84,7 +91,7 @@ export class LowdbStorage implements Storage {
 
   /** Record counts, shard writes and longest write block so far (diagnostics, benchmark). */
   stats(): Record<
-    "assistants" | "threads" | "runs" | "crons",
+    "assistants" | "threads" | "runs" | "storeItems" | "crons",
     { records: number; shards: number; writes: number; maxWriteBlockMs: number }
   > {
     const of = <T>(c: Collection<T>) => ({
@@ -98,6 +105,7 @@ export class LowdbStorage implements Storage {
       threads: of(this.#collections.threads),
       runs: of(this.#collections.runs),
       crons: of(this.#collections.crons),
+      storeItems: of(this.#collections.storeItems),
     };
   }
 
@@ -107,6 +115,7 @@ export class LowdbStorage implements Storage {
       this.#collections.threads.close(),
       this.#collections.runs.close(),
       this.#collections.crons.close(),
+      this.#collections.storeItems.close(),
     ]).then(() => undefined);
     return this.#closing;
   }
