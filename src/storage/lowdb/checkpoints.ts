@@ -1,0 +1,228 @@
+/**
+ * CheckpointsRepository over a lowdb `Collection<CheckpointEntity>`.
+ *
+ * Two kinds of records share one collection, sharded by thread id so that all of a thread's
+ * checkpoints and writes live in one shard file (every change to a thread is one atomic write):
+ * - a checkpoint record per (thread_id, checkpoint_ns, checkpoint_id);
+ * - a writes record per checkpoint, holding that checkpoint's pending writes. It is separate
+ *   because LangGraph may record writes before the put of their checkpoint has been made.
+ *
+ * Indexes: `thread` (every record of a thread) and `namespace` (a thread's checkpoints of one
+ * namespace), so "latest checkpoint" and history scans touch one thread's records only.
+ */
+import { NotFoundError } from "../errors.js";
+import type {
+  CheckpointKey,
+  CheckpointListQuery,
+  CheckpointPut,
+  CheckpointsRepository,
+  CheckpointWrite,
+  Metadata,
+  StoredCheckpoint,
+} from "../types.js";
+import { Collection, type CollectionOptions } from "./collection.js";
+import { copy } from "./json.js";
+import { containsPredicate } from "./match.js";
+
+interface CheckpointRecord extends CheckpointPut {
+  kind: "checkpoint";
+}
+
+interface WritesRecord extends CheckpointKey {
+  kind: "writes";
+  writes: CheckpointWrite[];
+}
+
+export type CheckpointEntity = CheckpointRecord | WritesRecord;
+
+const recordId = (kind: CheckpointEntity["kind"], key: CheckpointKey) =>
+  JSON.stringify([kind, key.thread_id, key.checkpoint_ns, key.checkpoint_id]);
+
+const namespaceKey = (threadId: string, checkpointNs: string) => JSON.stringify([threadId, checkpointNs]);
+
+export function checkpointCollectionOptions(dir: string, shards: number): CollectionOptions<CheckpointEntity> {
+  return {
+    dir,
+    shards,
+    idOf: (r) => recordId(r.kind, r),
+    shardKeyOf: (r) => r.thread_id,
+    indexes: {
+      thread: (r) => r.thread_id,
+      namespace: (r) => (r.kind === "checkpoint" ? namespaceKey(r.thread_id, r.checkpoint_ns) : null),
+    },
+  };
+}
+
+/** Newest first: by timestamp, then by id (uuid6 ids are time ordered within a millisecond too). */
+function newestFirst(a: CheckpointRecord, b: CheckpointRecord): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? 1 : -1;
+  return a.checkpoint_id < b.checkpoint_id ? 1 : a.checkpoint_id > b.checkpoint_id ? -1 : 0;
+}
+
+const copyValue = (w: CheckpointWrite): CheckpointWrite => ({ ...w, value: { ...w.value } });
+
+export class LowdbCheckpoints implements CheckpointsRepository {
+  constructor(private readonly col: Collection<CheckpointEntity>) {}
+
+  async put(checkpoint: CheckpointPut): Promise<void> {
+    const record: CheckpointRecord = {
+      kind: "checkpoint",
+      thread_id: checkpoint.thread_id,
+      checkpoint_ns: checkpoint.checkpoint_ns,
+      checkpoint_id: checkpoint.checkpoint_id,
+      parent_checkpoint_id: checkpoint.parent_checkpoint_id,
+      checkpoint: { type: checkpoint.checkpoint.type, data: checkpoint.checkpoint.data },
+      metadata: copy(checkpoint.metadata),
+      created_at: checkpoint.created_at,
+    };
+    await this.col.put(record);
+  }
+
+  async putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const id = recordId("writes", key);
+    const existing = this.col.get(id) as WritesRecord | undefined;
+    const merged = new Map<string, CheckpointWrite>();
+    for (const w of existing?.writes ?? []) merged.set(`${w.task_id}\u0000${w.idx}`, w);
+    for (const w of writes) {
+      const slot = `${w.task_id}\u0000${w.idx}`;
+      if (w.idx >= 0 && merged.has(slot)) continue;
+      merged.set(slot, copyValue(w));
+    }
+    await this.col.put({
+      kind: "writes",
+      thread_id: key.thread_id,
+      checkpoint_ns: key.checkpoint_ns,
+      checkpoint_id: key.checkpoint_id,
+      writes: [...merged.values()],
+    });
+  }
+
+  async get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined> {
+    const record =
+      key.checkpoint_id !== undefined
+        ? (this.col.get(recordId("checkpoint", { ...key, checkpoint_id: key.checkpoint_id })) as CheckpointRecord | undefined)
+        : this.#latest(key.thread_id, key.checkpoint_ns);
+    if (!record) return undefined;
+    await this.col.settled(recordId("checkpoint", record));
+    return this.#withWrites(record);
+  }
+
+  async list(query: CheckpointListQuery): Promise<StoredCheckpoint[]> {
+    const matches = containsPredicate(query.metadata ?? {});
+    const before = query.before === undefined ? undefined : this.#beforeBound(query);
+    const selected = this.#checkpoints(query.thread_id, query.checkpoint_ns).filter(
+      (r) =>
+        (query.checkpoint_id === undefined || r.checkpoint_id === query.checkpoint_id) &&
+        (before === undefined || before(r)) &&
+        matches(r.metadata),
+    );
+    selected.sort(newestFirst);
+    const limit = query.limit === undefined ? selected.length : Math.max(0, Math.floor(query.limit));
+    const page = selected.slice(0, limit);
+    if (page[0]) await this.col.settled(recordId("checkpoint", page[0]));
+    return page.map((r) => this.#withWrites(r));
+  }
+
+  async patchMetadata(key: CheckpointKey, metadata: Metadata): Promise<void> {
+    const record = this.col.get(recordId("checkpoint", key)) as CheckpointRecord | undefined;
+    if (!record) throw new NotFoundError("Checkpoint", key.checkpoint_id);
+    await this.col.put({ ...record, metadata: { ...record.metadata, ...copy(metadata) } });
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    await Promise.all([...this.#ids(threadId)].map((id) => this.col.delete(id)));
+  }
+
+  async copyThread(sourceThreadId: string, targetThreadId: string): Promise<void> {
+    const records = [...this.#ids(sourceThreadId)].map((id) => this.col.get(id)!);
+    await Promise.all(
+      records.map((r) =>
+        this.col.put(
+          r.kind === "checkpoint"
+            ? { ...r, thread_id: targetThreadId, metadata: copy(r.metadata) }
+            : { ...r, thread_id: targetThreadId, writes: r.writes.map(copyValue) },
+        ),
+      ),
+    );
+  }
+
+  async deleteRun(threadId: string, runId: string): Promise<number> {
+    const doomed = this.#checkpoints(threadId).filter((r) => r.metadata.run_id === runId);
+    const changes: Promise<unknown>[] = [];
+    for (const r of doomed) {
+      changes.push(this.col.delete(recordId("checkpoint", r)), this.col.delete(recordId("writes", r)));
+    }
+    for (const r of this.#writeRecords(threadId)) {
+      const kept = r.writes.filter((w) => w.run_id !== runId);
+      if (kept.length === r.writes.length) continue;
+      const id = recordId("writes", r);
+      changes.push(kept.length ? this.col.put({ ...r, writes: kept }) : this.col.delete(id));
+    }
+    await Promise.all(changes);
+    return doomed.length;
+  }
+
+  async pruneKeepLatest(threadId: string): Promise<void> {
+    const latest = new Map<string, CheckpointRecord>();
+    for (const r of this.#checkpoints(threadId)) {
+      const best = latest.get(r.checkpoint_ns);
+      if (!best || newestFirst(r, best) < 0) latest.set(r.checkpoint_ns, r);
+    }
+    const keep = new Set<string>();
+    for (const r of latest.values()) keep.add(recordId("checkpoint", r)).add(recordId("writes", r));
+    await Promise.all([...this.#ids(threadId)].filter((id) => !keep.has(id)).map((id) => this.col.delete(id)));
+  }
+
+  /** A copy of the checkpoint record with its writes, as the interface returns it. */
+  #withWrites(record: CheckpointRecord): StoredCheckpoint {
+    const { kind: _kind, ...checkpoint } = record;
+    const writes = (this.col.get(recordId("writes", record)) as WritesRecord | undefined)?.writes ?? [];
+    return {
+      ...checkpoint,
+      checkpoint: { ...checkpoint.checkpoint },
+      metadata: copy(checkpoint.metadata),
+      writes: writes.map(copyValue),
+    };
+  }
+
+  #latest(threadId: string, checkpointNs: string): CheckpointRecord | undefined {
+    let best: CheckpointRecord | undefined;
+    for (const r of this.#checkpoints(threadId, checkpointNs)) if (!best || newestFirst(r, best) < 0) best = r;
+    return best;
+  }
+
+  /**
+   * "Older than `query.before`": compared by (created_at, id) when that checkpoint is stored,
+   * else by id alone (ids are time ordered).
+   */
+  #beforeBound(query: CheckpointListQuery): (r: CheckpointRecord) => boolean {
+    const id = query.before!;
+    const anchor = this.#checkpoints(query.thread_id, query.checkpoint_ns).find((r) => r.checkpoint_id === id);
+    return anchor ? (r) => newestFirst(r, anchor) > 0 : (r) => r.checkpoint_id < id;
+  }
+
+  #ids(threadId: string): ReadonlySet<string> {
+    return this.col.lookup("thread", threadId)!;
+  }
+
+  #checkpoints(threadId: string, checkpointNs?: string): CheckpointRecord[] {
+    const ids =
+      checkpointNs === undefined ? this.#ids(threadId) : this.col.lookup("namespace", namespaceKey(threadId, checkpointNs))!;
+    const out: CheckpointRecord[] = [];
+    for (const id of ids) {
+      const r = this.col.get(id);
+      if (r?.kind === "checkpoint") out.push(r);
+    }
+    return out;
+  }
+
+  #writeRecords(threadId: string): WritesRecord[] {
+    const out: WritesRecord[] = [];
+    for (const id of this.#ids(threadId)) {
+      const r = this.col.get(id);
+      if (r?.kind === "writes") out.push(r);
+    }
+    return out;
+  }
+}
