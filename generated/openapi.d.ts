@@ -107,7 +107,8 @@ export interface paths {
         };
         /**
          * Get the graph of an assistant
-         * @description Returns the nodes and edges of the assistant's graph, for drawing it.
+         * @description Returns the nodes and edges of the assistant's graph, for drawing it. A graph factory is
+         *     called with the assistant's config, as for a run; a factory that fails with it is a 422.
          */
         get: operations["getAssistantGraph"];
         put?: never;
@@ -130,7 +131,8 @@ export interface paths {
         };
         /**
          * Get the subgraphs of an assistant
-         * @description Returns the schemas of the graph's subgraphs, keyed by namespace.
+         * @description Returns the schemas of the graph's subgraphs (nodes that are compiled graphs), keyed by
+         *     namespace: the node name, and with `recurse` also `node|inner node` for deeper levels.
          */
         get: operations["getAssistantSubgraphs"];
         put?: never;
@@ -148,14 +150,15 @@ export interface paths {
             path: {
                 /** @description Assistant id (UUID) or graph id. */
                 assistant_id: components["parameters"]["AssistantIdPath"];
-                /** @description Namespace of the subgraph to start from. */
+                /** @description Namespace of the subgraph (`node`, or `node|inner node` together with `recurse=true`). */
                 namespace: string;
             };
             cookie?: never;
         };
         /**
          * Get the subgraphs under a namespace
-         * @description Returns the schemas of the subgraphs under one namespace.
+         * @description Returns the schemas of the one subgraph at exactly this namespace, keyed by it, as LangGraph's
+         *     `getSubgraphs(namespace, recurse)` selects it. No subgraph there is a 404.
          */
         get: operations["getAssistantSubgraphsByNamespace"];
         put?: never;
@@ -178,7 +181,9 @@ export interface paths {
         };
         /**
          * Get the schemas of an assistant
-         * @description Returns JSON Schemas for the graph's input, output, state, config and context.
+         * @description Returns JSON Schemas for the graph's input, output, state, config and context (see
+         *     `GraphSchema` for how they are derived). The first call after start-up waits for the
+         *     TypeScript analysis of the graph modules (about as long as type-checking them).
          */
         get: operations["getAssistantSchemas"];
         put?: never;
@@ -922,12 +927,15 @@ export interface paths {
         };
         /**
          * Get an item
-         * @description Returns the item at (namespace, key), or `null` when there is none.
+         * @description Returns the item at (namespace, key), or `null` when there is none (or it has expired).
          */
         get: operations["getStoreItem"];
         /**
          * Store an item
-         * @description Creates or replaces the item at (namespace, key).
+         * @description Creates or replaces the item at (namespace, key); replacing keeps `created_at`. Graphs see
+         *     the item through their `store` (and items graphs write are served here). With a store index
+         *     in langgraph.json, the `index` fields of the value are embedded; if the embedding function
+         *     fails the item is not stored (503).
          */
         put: operations["putStoreItem"];
         post?: never;
@@ -952,7 +960,10 @@ export interface paths {
         put?: never;
         /**
          * Search items
-         * @description Lists items under a namespace prefix, filtered by value and optionally ranked by a semantic query.
+         * @description Lists unexpired items under a namespace prefix, filtered by value, most recently updated
+         *     first, or ranked by a semantic `query` when langgraph.json configures a store index (see
+         *     the request fields for how a query is handled without one). If the embedding function fails
+         *     the search fails (503).
          */
         post: operations["searchStoreItems"];
         delete?: never;
@@ -1451,7 +1462,12 @@ export interface components {
             /** @description Version number to activate. */
             version: number;
         };
-        /** @description Drawable representation of a graph (nodes and edges). */
+        /**
+         * @description Drawable representation of a graph (nodes and edges), as LangGraph's `getGraphAsync().toJSON()`
+         *     makes it. Node ids are node names; nodes LangGraph names with generated ids (e.g. the
+         *     input/output of a functional-API graph) get their index as id instead. With `xray`, the nodes of
+         *     subgraphs appear as `<subgraph node>:<inner node>`.
+         */
         AssistantGraph: {
             nodes: ({
                 /** @description Node id. */
@@ -1472,10 +1488,10 @@ export interface components {
                 [key: string]: unknown;
             })[];
             edges: ({
-                /** @description Id of the source node. */
-                source: string;
-                /** @description Id of the target node. */
-                target: string;
+                /** @description Id of the source node (a `nodes[].id`). */
+                source: string | number;
+                /** @description Id of the target node (a `nodes[].id`). */
+                target: string | number;
                 /** @description Edge label. */
                 data?: string;
                 /** @description Whether the edge is taken conditionally. */
@@ -1486,7 +1502,23 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description JSON Schemas describing a graph's input, output, state, config and context. */
+        /**
+         * @description JSON Schemas describing a graph's input, output, state, config and context; `null` where the
+         *     graph does not define one. Where they come from:
+         *
+         *     - graphs declared with zod or `StateSchema` carry JSON Schemas at runtime: those are returned.
+         *     - graphs declared with `Annotation` carry only their channel names at runtime. Input, output and
+         *       state schemas list those channels (no `required`: any channel may be unset), typed from the
+         *       TypeScript types of the graph module's export (checked with the TypeScript compiler, once per
+         *       server start, in the background). A context/config `Annotation.Root` exists only as a type, so
+         *       the config schema comes from the types alone. A property whose type is unknown is `{}`.
+         *     - functional-API graphs (`entrypoint`) have no channels: input and output come from the types.
+         *
+         *     Types map to the JSON clients exchange: class instances (messages, documents) are objects named
+         *     after their class (`title`); functions are left out; doc comments become descriptions.
+         *     LangGraph.js takes one schema for both `configurable` and `context`, so `config_schema` and
+         *     `context_schema` are the same.
+         */
         GraphSchema: {
             /** @description Graph id. */
             graph_id: string;
@@ -1496,7 +1528,11 @@ export interface components {
             config_schema?: components["schemas"]["JsonSchemaDocument"];
             context_schema?: components["schemas"]["JsonSchemaDocument"];
         };
-        /** @description JSON Schemas of a subgraph (like `GraphSchema` without the graph id). */
+        /**
+         * @description JSON Schemas of a subgraph (like `GraphSchema` without the graph id). Its types are known when
+         *     a graph module of this server exports the subgraph; otherwise the schemas list its channels
+         *     untyped.
+         */
         GraphSchemaNoId: {
             input_schema?: components["schemas"]["JsonSchemaDocument"];
             output_schema?: components["schemas"]["JsonSchemaDocument"];
@@ -2203,7 +2239,11 @@ export interface components {
             /** @description Only crons whose metadata contains all these key/value pairs. */
             metadata?: components["schemas"]["Metadata"];
         };
-        /** @description One label of a namespace path. Labels cannot contain periods. */
+        /**
+         * @description One label of a namespace path. Labels cannot contain periods (the SDK joins labels with `.`
+         *     in `GET /store/items`) nor colons or NUL characters (the LangGraph.js store rejects them, so a
+         *     graph could not read such an item).
+         */
         NamespaceLabel: string;
         /** @description A namespace path, outermost label first. */
         Namespace: components["schemas"]["NamespaceLabel"][];
@@ -2248,11 +2288,19 @@ export interface components {
              * @description When the item was last written.
              */
             updated_at: string;
-            /** @description Similarity to the query (only for semantic searches). */
+            /**
+             * @description Cosine similarity between the query and the item's best-matching indexed field, when a
+             *     `query` was given and the server has a store index; null otherwise (also for items
+             *     without vectors, which follow the ranked ones).
+             */
             score?: number | null;
         };
         /** @description An item to create or replace. */
         StorePutRequest: {
+            /**
+             * @description Namespace path of the item: at least one label, and the first label cannot be
+             *     `langgraph` (reserved by LangGraph).
+             */
             namespace: components["schemas"]["Namespace"];
             /** @description Key of the item within the namespace. */
             key: string;
@@ -2261,41 +2309,67 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description Which fields of `value` to index for semantic search: `false` to skip indexing, a list of
-             *     JSON paths, or null/absent for the store's default.
+             * @description Which fields of `value` to embed for semantic search: `false` to skip indexing, a list of
+             *     paths, or null/absent for the `fields` of langgraph.json `store.index` (default `["$"]`,
+             *     the whole value). Path syntax: `$`, `field`, `a.b`, `list[*].text`, `list[0]`, `list[-1]`;
+             *     a malformed path is a 422. Without a configured store index nothing is embedded and this
+             *     has no effect, as in the LangGraph stores.
              */
             index?: false | string[] | null;
-            /** @description Time-to-live in minutes; null or absent for no expiry. */
+            /**
+             * @description Time-to-live in minutes (fractions allowed), counted from this write and restarted by
+             *     refreshing reads. Absent: langgraph.json `store.ttl.default_ttl` (no expiry when unset);
+             *     null: the item never expires. Expired items are never returned and are deleted by the
+             *     server's sweeper.
+             */
             ttl?: number | null;
         };
         /** @description The item to delete. */
         StoreDeleteRequest: {
+            /** @description Namespace path of the item; absent for the root namespace. */
             namespace?: components["schemas"]["Namespace"];
             /** @description Key of the item. */
             key: string;
         };
         /** @description Filters and paging for an item search. */
         StoreSearchRequest: {
-            /** @description Only items whose namespace starts with this path. */
-            namespace_prefix?: string[] | null;
-            /** @description Only items whose value contains all these key/value pairs. */
+            /** @description Only items whose namespace starts with this path (absent, null or empty for all items). */
+            namespace_prefix?: components["schemas"]["NamespaceLabel"][] | null;
+            /**
+             * @description Conditions on top-level fields of the item's value, all of which must hold. A field maps to
+             *     a JSON value (JSON equality: `{"tags": ["a"]}` matches exactly that array) or to an object
+             *     of operators: `$eq`, `$ne` (JSON (in)equality; a missing field is unequal to everything),
+             *     `$gt`, `$gte`, `$lt`, `$lte` (numbers with numbers, strings with strings, anything else
+             *     does not match), `$in`, `$nin` (the operand is an array of JSON values). An unknown
+             *     operator, or an object mixing operators and plain keys, is a 422.
+             */
             filter?: {
                 [key: string]: unknown;
             } | null;
             /** @default 10 */
             limit?: components["schemas"]["Limit"];
             offset?: components["schemas"]["Offset"];
-            /** @description Natural-language query for semantic search (needs a configured index). */
+            /**
+             * @description Natural-language query. With langgraph.json `store.index`, items are ranked by the cosine
+             *     similarity of the query's embedding to their best-matching indexed field (each result
+             *     carries it as `score`; items without vectors follow, score null). Without a store index
+             *     the query ranks nothing and results keep the unranked order, as the LangGraph stores
+             *     (InMemoryStore, PostgresStore) do without an index. Unranked order: most recently
+             *     updated first.
+             */
             query?: string | null;
-            /** @description Whether reading the items refreshes their TTL. */
+            /**
+             * @description Whether returning the items restarts their TTL. Absent or null: langgraph.json
+             *     `store.ttl.refresh_on_read` (default true).
+             */
             refresh_ttl?: boolean | null;
         };
         /** @description Filters and paging for listing namespaces. */
         StoreListNamespacesRequest: {
             /** @description Only namespaces starting with this path (`*` matches any label). */
-            prefix?: string[];
+            prefix?: components["schemas"]["NamespaceLabel"][];
             /** @description Only namespaces ending with this path (`*` matches any label). */
-            suffix?: string[];
+            suffix?: components["schemas"]["NamespaceLabel"][];
             /** @description Truncate namespaces to this many labels (duplicates removed). */
             max_depth?: number;
             /** @default 100 */
@@ -2306,7 +2380,7 @@ export interface components {
         SearchItemsResponse: {
             items: components["schemas"]["SearchItem"][];
         };
-        /** @description Namespaces found. */
+        /** @description Namespaces holding at least one unexpired item, sorted label by label. */
         ListNamespaceResponse: {
             namespaces: string[][];
         };
@@ -2690,6 +2764,18 @@ export interface components {
             };
         };
         /**
+         * @description A service the operation depends on failed (the store's embedding function, or a storage write);
+         *     the request can be retried.
+         */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
          * @description A Server-Sent Events stream of the run. The first event is `metadata`
          *     (`{"run_id": ..., "thread_id": ...}`); then one event per chunk, named after its stream mode
          *     (`values`, `updates`, `messages/partial`, `messages/complete`, `messages/metadata`, `custom`,
@@ -3005,7 +3091,7 @@ export interface operations {
             path: {
                 /** @description Assistant id (UUID) or graph id. */
                 assistant_id: components["parameters"]["AssistantIdPath"];
-                /** @description Namespace of the subgraph to start from. */
+                /** @description Namespace of the subgraph (`node`, or `node|inner node` together with `recurse=true`). */
                 namespace: string;
             };
             cookie?: never;
@@ -4194,9 +4280,15 @@ export interface operations {
             query: {
                 /** @description Key of the item. */
                 key: string;
-                /** @description Namespace path with its labels joined by `.` (e.g. `users.123.prefs`). Absent for the root namespace. */
+                /**
+                 * @description Namespace path with its labels joined by `.` (e.g. `users.123.prefs`). Absent or empty
+                 *     for the root namespace. An empty label (`a..b`) or one the store rejects is a 422.
+                 */
                 namespace?: string;
-                /** @description Whether reading the item refreshes its TTL. */
+                /**
+                 * @description Whether reading the item restarts its TTL. Absent: langgraph.json
+                 *     `store.ttl.refresh_on_read` (default true).
+                 */
                 refresh_ttl?: boolean;
             };
             header?: never;
@@ -4239,6 +4331,7 @@ export interface operations {
                 content?: never;
             };
             422: components["responses"]["ValidationError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     deleteStoreItem: {
@@ -4287,6 +4380,7 @@ export interface operations {
                 };
             };
             422: components["responses"]["ValidationError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listStoreNamespaces: {

@@ -13,6 +13,7 @@ import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { LowdbStorage } from "./storage/lowdb/storage.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/thread-ttl.js";
+import { openServerStore, type ServerStore } from "./runtime/store.js";
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
 export class StartupError extends Error {}
@@ -45,8 +46,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     throw new StartupError(`Cannot load graphs from ${options.configPath}: ${(error as Error).message}`);
   }
   const storage = await LowdbStorage.open({ dataDir: options.dataDir });
+  let store: ServerStore;
+  try {
+    store = await openServerStore(storage.storeItems, graphs.config.store, graphs.config.configDir, logger);
+  } catch (error) {
+    await storage.close();
+    throw new StartupError(`Cannot set up the store of ${options.configPath}: ${(error as Error).message}`);
+  }
   const threadTtl = new ThreadTtlSweeper(storage, logger);
-  const services: Services = { storage, threadTtl, graphs, metrics: createMetrics(), logger, version: VERSION };
+  const services: Services = { storage, threadTtl, store, graphs, metrics: createMetrics(), logger, version: VERSION };
   await ensureSystemAssistants(storage, graphs);
   await threadTtl.start();
 
@@ -61,6 +69,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await listen(server, options.port, options.host);
   } catch (error) {
     await threadTtl.stop();
+    await store.close();
     await storage.close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new StartupError(
@@ -85,6 +94,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       server.closeAllConnections();
       await closed;
       await threadTtl.stop();
+      await store.close();
       await storage.close();
     },
   };

@@ -3,11 +3,14 @@ import type { Metrics } from "./http/metrics.js";
 import type { GraphRegistry } from "./runtime/graphs/index.js";
 import type { Storage } from "./storage/types.js";
 import type { ThreadTtlSweeper } from "./runtime/thread-ttl.js";
+import type { ServerStore } from "./runtime/store.js";
 
 /** What handlers may call: everything below the HTTP layer, wired once at startup. */
 export interface Services {
   storage: Storage;
   threadTtl: ThreadTtlSweeper;
+  /** The store graphs receive (pass it to `graphs.resolveGraph`) and the Store API uses. */
+  store: ServerStore;
   graphs: GraphRegistry;
   metrics: Metrics;
   logger: Logger;

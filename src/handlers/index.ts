@@ -1,18 +1,19 @@
 import type { OperationHandlers } from "../http/operations.js";
 import { assistantHandlers } from "./assistants.js";
 import { notYetAvailable } from "./not-yet-available.js";
+import { storeHandlers } from "./store.js";
 import { systemHandlers } from "./system.js";
 import { threadHandlers } from "./threads.js";
 
 const runs = notYetAvailable("run execution");
 const crons = notYetAvailable("crons");
-const store = notYetAvailable("the store API");
 
 /** Every operation of the contract, by operationId (the compiler checks none is missing). */
 export const operationHandlers: OperationHandlers = {
   ...assistantHandlers,
   ...threadHandlers,
   ...systemHandlers,
+  ...storeHandlers,
   listRuns: runs,
   createRun: runs,
   streamRun: runs,
@@ -34,11 +35,6 @@ export const operationHandlers: OperationHandlers = {
   countCrons: crons,
   updateCron: crons,
   deleteCron: crons,
-  putStoreItem: store,
-  getStoreItem: store,
-  deleteStoreItem: store,
-  searchStoreItems: store,
-  listStoreNamespaces: store,
   postMcp: notYetAvailable("the MCP endpoint"),
   getMcp: notYetAvailable("the MCP endpoint"),
   deleteMcp: notYetAvailable("the MCP endpoint"),
