@@ -1,8 +1,8 @@
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import { paginationHeaders, selectFields } from "./pagination.js";
-import { notYetAvailable } from "./not-yet-available.js";
 import { nullsAsAbsent } from "./nulls.js";
+import { assistantSchemas, assistantSubgraphs, drawAssistantGraph } from "../runtime/introspection.js";
 import type { Services } from "../services.js";
 import type { Scope } from "../storage/types.js";
 import { toApi } from "../storage/records.js";
@@ -100,8 +100,24 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
     return { status: 200, body: toApi(await services.storage.assistants.setLatest(id, body.version, scope)) };
   },
 
-  getAssistantGraph: notYetAvailable("assistant graph introspection"),
-  getAssistantSubgraphs: notYetAvailable("assistant subgraph introspection"),
-  getAssistantSubgraphsByNamespace: notYetAvailable("assistant subgraph introspection"),
-  getAssistantSchemas: notYetAvailable("assistant schema introspection"),
+  async getAssistantGraph({ params, query, services, scope }) {
+    const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
+    return { status: 200, body: await drawAssistantGraph(services, assistant, query.xray) };
+  },
+
+  async getAssistantSubgraphs({ params, query, services, scope }) {
+    const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
+    return { status: 200, body: await assistantSubgraphs(services, assistant, { recurse: query.recurse }) };
+  },
+
+  async getAssistantSubgraphsByNamespace({ params, query, services, scope }) {
+    const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
+    const options = { namespace: params.namespace, recurse: query.recurse };
+    return { status: 200, body: await assistantSubgraphs(services, assistant, options) };
+  },
+
+  async getAssistantSchemas({ params, services, scope }) {
+    const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
+    return { status: 200, body: await assistantSchemas(services, assistant) };
+  },
 };

@@ -1,0 +1,92 @@
+/**
+ * The JSON Schemas of a compiled graph (input, output, state, context), from two sources:
+ *
+ * - runtime: graphs declared with zod or StateSchema carry JSON Schemas (LangGraph's own
+ *   converters, reducers and `withLangGraph` extras included); a StateGraph always carries the
+ *   channel names of its state, input and output.
+ * - static: the TypeScript types of the graph's export (introspection-types.ts), the only place
+ *   the value types of an `Annotation` state, and any context schema not written in zod, exist.
+ *
+ * A runtime JSON Schema wins; otherwise a StateGraph's schema lists its channels, typed by the
+ * static types where known. The top level has no `required`: any channel may be unset.
+ */
+import type { components } from "../../generated/openapi.js";
+import {
+  getConfigTypeSchema,
+  getInputTypeSchema,
+  getOutputTypeSchema,
+  getStateTypeSchema,
+} from "@langchain/langgraph/zod/schema";
+import type { JsonSchema } from "./introspection-json-schema.js";
+import type { StaticGraphSchemas } from "./introspection-types.js";
+
+export type GraphSchemas = components["schemas"]["GraphSchemaNoId"];
+
+type Slot = keyof StaticGraphSchemas;
+
+interface ChannelDefinitions {
+  _schemaDefinition?: Record<string, unknown>;
+  _inputDefinition?: Record<string, unknown>;
+  _outputDefinition?: Record<string, unknown>;
+}
+
+/** StateSchema gives every property its own `$schema`; a dialect belongs at the document root only. */
+function withoutNestedDialects(schema: JsonSchema): JsonSchema {
+  const properties = schema.properties as Record<string, JsonSchema> | undefined;
+  if (!properties) return schema;
+  const cleaned = Object.entries(properties).map(([name, { $schema: _dialect, ...property }]) => [name, property]);
+  return { ...schema, properties: Object.fromEntries(cleaned) };
+}
+
+/** The schemas the graph carries itself; LangGraph's converters throw on schemas they cannot convert. */
+function runtimeSchemas(graph: object): Partial<Record<Slot, JsonSchema>> {
+  const convert = (get: (graph: unknown) => unknown): JsonSchema | undefined => {
+    try {
+      const schema = get(graph);
+      return typeof schema === "object" && schema !== null ? withoutNestedDialects(schema as JsonSchema) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    input: convert(getInputTypeSchema),
+    output: convert(getOutputTypeSchema),
+    state: convert(getStateTypeSchema),
+    context: convert(getConfigTypeSchema),
+  };
+}
+
+/** Channel names of a StateGraph by role; undefined for other graphs (functional API, Graph). */
+function channelNames(graph: object): Partial<Record<Slot, string[]>> | undefined {
+  const builder = (graph as { builder?: ChannelDefinitions }).builder;
+  if (!builder?._schemaDefinition) return undefined;
+  const names = (definition: Record<string, unknown> | undefined) => Object.keys(definition ?? builder._schemaDefinition ?? {});
+  return {
+    state: names(builder._schemaDefinition),
+    input: names(builder._inputDefinition),
+    output: names(builder._outputDefinition),
+  };
+}
+
+function channelsSchema(names: string[], typed: JsonSchema | undefined): JsonSchema {
+  const known = (typed?.properties ?? {}) as Record<string, JsonSchema>;
+  return { type: "object", properties: Object.fromEntries(names.map((name) => [name, known[name] ?? {}])) };
+}
+
+export function graphSchemas(graph: object, statics: StaticGraphSchemas | undefined): GraphSchemas {
+  const runtime = runtimeSchemas(graph);
+  const channels = channelNames(graph);
+  const pick = (slot: Slot): JsonSchema | null => {
+    const names = channels?.[slot];
+    return runtime[slot] ?? (names ? channelsSchema(names, statics?.[slot]) : statics?.[slot]) ?? null;
+  };
+  // LangGraph.js has one schema for what arrives as `configurable` and as `context`
+  const context = pick("context");
+  return {
+    input_schema: pick("input"),
+    output_schema: pick("output"),
+    state_schema: pick("state"),
+    config_schema: context,
+    context_schema: context,
+  };
+}

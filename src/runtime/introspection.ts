@@ -1,0 +1,73 @@
+/**
+ * Assistant introspection: the drawable graph, the graph's JSON Schemas and its subgraphs' schemas,
+ * for GET /assistants/{id}/graph, /schemas and /subgraphs. The graph is built the way a run
+ * builds it (factories get the assistant's config), so what is described is what would run.
+ */
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { components } from "../../generated/openapi.js";
+import { HttpError } from "../http/errors.js";
+import type { Services } from "../services.js";
+import { GraphLoadError, GraphNotFoundError, type AnyCompiledGraph } from "./graphs/index.js";
+import { graphSchemas } from "./introspection-schemas.js";
+import { staticSchemaIndex, staticSchemasByInstance } from "./introspection-static.js";
+
+type Assistant = components["schemas"]["Assistant"];
+type AssistantGraph = components["schemas"]["AssistantGraph"];
+type GraphSchema = components["schemas"]["GraphSchema"];
+type Subgraphs = components["schemas"]["Subgraphs"];
+
+const runnableConfig = (assistant: Assistant) => assistant.config as LangGraphRunnableConfig;
+
+async function buildGraph(services: Services, assistant: Assistant): Promise<AnyCompiledGraph> {
+  try {
+    return await services.graphs.resolveGraph(assistant.graph_id, runnableConfig(assistant));
+  } catch (error) {
+    if (error instanceof GraphNotFoundError) {
+      throw new HttpError(404, `Graph '${assistant.graph_id}' of assistant '${assistant.assistant_id}' is not served by this server`);
+    }
+    // a factory that rejects the assistant's config: the assistant, not the server, is at fault
+    if (error instanceof GraphLoadError) {
+      throw new HttpError(422, `The graph of assistant '${assistant.assistant_id}' cannot be built with its config: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/** `xray`: `true` expands every level of subgraphs, a number that many levels, 0/false none. */
+export async function drawAssistantGraph(services: Services, assistant: Assistant, xray: boolean | number = false): Promise<AssistantGraph> {
+  const graph = await buildGraph(services, assistant);
+  const drawable = await graph.getGraphAsync({ ...runnableConfig(assistant), xray });
+  // the JSON the client receives: fields left undefined by the drawer are absent, not present-but-undefined
+  return JSON.parse(JSON.stringify(drawable.toJSON())) as AssistantGraph;
+}
+
+export async function assistantSchemas(services: Services, assistant: Assistant): Promise<GraphSchema> {
+  const graph = await buildGraph(services, assistant);
+  const spec = services.graphs.spec(assistant.graph_id);
+  const index = await staticSchemaIndex(services.graphs, services.logger);
+  return { graph_id: assistant.graph_id, ...graphSchemas(graph, index?.[spec.path]?.[spec.exportName]) };
+}
+
+/**
+ * The schemas of the graph's subgraphs by namespace (`parent|child` for nested ones, with
+ * `recurse`). With `namespace`, only the subgraph at exactly that namespace, as LangGraph's
+ * getSubgraphs selects it; none there is a 404.
+ */
+export async function assistantSubgraphs(
+  services: Services,
+  assistant: Assistant,
+  options: { namespace?: string; recurse?: boolean },
+): Promise<Subgraphs> {
+  const graph = await buildGraph(services, assistant);
+  const index = await staticSchemaIndex(services.graphs, services.logger);
+  const typed = index ? await staticSchemasByInstance(index) : new Map();
+  const result: Subgraphs = {};
+  for await (const [namespace, subgraph] of graph.getSubgraphsAsync(options.namespace, options.recurse ?? false)) {
+    result[namespace] = graphSchemas(subgraph, typed.get(subgraph));
+  }
+  if (options.namespace !== undefined && Object.keys(result).length === 0) {
+    const hint = options.namespace.includes("|") && !options.recurse ? " (a nested namespace needs recurse=true)" : "";
+    throw new HttpError(404, `No subgraph at namespace '${options.namespace}' in graph '${assistant.graph_id}'${hint}`);
+  }
+  return result;
+}
