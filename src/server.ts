@@ -8,6 +8,7 @@ import { createApp } from "./http/app.js";
 import type { ContractViolation } from "./http/contract-check.js";
 import { createMetrics } from "./http/metrics.js";
 import { operationHandlers } from "./handlers/index.js";
+import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
 import { loadGraphRegistry } from "./runtime/graphs/index.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { LowdbStorage } from "./storage/lowdb/storage.js";
@@ -53,8 +54,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await storage.close();
     throw new StartupError(`Cannot set up the store of ${options.configPath}: ${(error as Error).message}`);
   }
-  const threadTtl = new ThreadTtlSweeper(storage, logger);
-  const services: Services = { storage, threadTtl, store, graphs, metrics: createMetrics(), logger, version: VERSION };
+  const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
+  const threadTtl = new ThreadTtlSweeper(storage, logger, (threadId) => storage.checkpoints.pruneKeepLatest(threadId));
+  const services: Services = { storage, checkpointer, threadTtl, store, graphs, metrics: createMetrics(), logger, version: VERSION };
   await ensureSystemAssistants(storage, graphs);
   await threadTtl.start();
 

@@ -2,12 +2,15 @@ import type { Logger } from "pino";
 import type { Metrics } from "./http/metrics.js";
 import type { GraphRegistry } from "./runtime/graphs/index.js";
 import type { Storage } from "./storage/types.js";
+import type { StorageCheckpointSaver } from "./runtime/checkpointer.js";
 import type { ThreadTtlSweeper } from "./runtime/thread-ttl.js";
 import type { ServerStore } from "./runtime/store.js";
 
 /** What handlers may call: everything below the HTTP layer, wired once at startup. */
 export interface Services {
   storage: Storage;
+  /** The LangGraph checkpointer over `storage.checkpoints` (pass it to `graphs.resolveGraph`). */
+  checkpointer: StorageCheckpointSaver;
   threadTtl: ThreadTtlSweeper;
   /** The store graphs receive (pass it to `graphs.resolveGraph`) and the Store API uses. */
   store: ServerStore;
