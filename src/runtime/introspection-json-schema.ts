@@ -141,10 +141,12 @@ const isPlainType = (s: JsonSchema) => typeof s.type === "string" && Object.keys
 
 /** One schema for alternatives: merged when they are all plain `type`s or all constants of one type. */
 function anyOf(schemas: JsonSchema[]): JsonSchema {
-  const plainTypes = new Set(schemas.filter(isPlainType).map((s) => s.type));
-  const unique = schemas.filter(
+  // TypeScript orders union members by internal id; null reads best last (`string | null`)
+  const ordered = [...schemas.filter((s) => s.type !== "null"), ...schemas.filter((s) => s.type === "null")];
+  const plainTypes = new Set(ordered.filter(isPlainType).map((s) => s.type));
+  const unique = ordered.filter(
     (s, i) =>
-      schemas.findIndex((o) => JSON.stringify(o) === JSON.stringify(s)) === i &&
+      ordered.findIndex((o) => JSON.stringify(o) === JSON.stringify(s)) === i &&
       // a constant is redundant next to its whole type ("ai" | string)
       !("const" in s && plainTypes.has(s.type)),
   );

@@ -144,7 +144,7 @@ describe("GET /assistants/{id}/schemas", () => {
     });
     expect(schemas.output_schema).toEqual({
       type: "object",
-      properties: { doubled: { type: "number" }, label: { type: ["null", "string"] } },
+      properties: { doubled: { type: "number" }, label: { type: ["string", "null"] } },
       required: ["doubled", "label"],
     });
     expect(schemas.state_schema).toBeNull();
