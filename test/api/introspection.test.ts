@@ -199,4 +199,23 @@ describe("unknown assistants", () => {
     ];
     for (const call of calls) await expect(call()).rejects.toMatchObject({ status: 404 });
   });
+
+  it("answers 404 for an assistant whose graph this server no longer serves", async () => {
+    // the assistant was made by a server of the examples; this one serves other graphs
+    const earlier = await startTestServer();
+    const orphan = await earlier.client.assistants.create({ graphId: "agent" });
+    await earlier.stop();
+    const later = await startTestServer({
+      configPath: path.join(REPO_ROOT, "test/fixtures/introspection/langgraph.json"),
+      dataDir: earlier.dataDir,
+    });
+    try {
+      const res = await fetch(`${later.url}/assistants/${orphan.assistant_id}/schemas`);
+      expect(res.status).toBe(404);
+      expect((await json(res)).detail).toContain("Graph 'agent'");
+      expect(later.violations).toEqual([]);
+    } finally {
+      await later.dispose();
+    }
+  });
 });
