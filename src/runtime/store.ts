@@ -184,6 +184,10 @@ export class ServerStore extends BaseStore {
   async #putMany(inputs: PutItemInput[]): Promise<StoreItem[]> {
     for (const input of inputs) {
       checkNamespace(input.namespace, "namespace", true);
+      // the API serves values as JSON objects; a graph must not store anything else
+      if (typeof input.value !== "object" || input.value === null || Array.isArray(input.value)) {
+        throw new InvalidStoreRequestError(`value of '${input.key}': expected a JSON object`);
+      }
       // checked with or without an index, so a bad path fails the same way on every server
       if (Array.isArray(input.index)) input.index.forEach((path) => parseFieldPath(path));
     }

@@ -145,6 +145,7 @@ describe("ServerStore as a graph's BaseStore", () => {
     await expect(store.getItem(["a", ""], "k")).rejects.toMatchObject({ status: 422 });
     await expect(store.searchItems({ namespacePrefix: ["a.b"] })).rejects.toMatchObject({ status: 422 });
     expect(await store.getItem(["langgraph"], "k")).toBeNull();
+    await expect(store.put(["a"], "k", ["not", "an", "object"] as never)).rejects.toThrow(/expected a JSON object/);
   });
 });
 
