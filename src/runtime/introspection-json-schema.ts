@@ -56,13 +56,13 @@ export class TypeToJsonSchema {
   }
 
   /** Whether a property may be absent: optional, or its type admits `undefined`. */
-  isOptional(symbol: ts.Symbol, type: ts.Type): boolean {
+  private isOptional(symbol: ts.Symbol, type: ts.Type): boolean {
     if (symbol.flags & ts.SymbolFlags.Optional) return true;
     return type.isUnion() && type.types.some((t) => isFlag(t, ts.TypeFlags.Undefined | ts.TypeFlags.Void));
   }
 
   /** Property types of an object type that have a JSON form (no methods, no symbol keys). */
-  jsonProperties(type: ts.Type): Array<{ name: string; symbol: ts.Symbol; type: ts.Type }> {
+  private jsonProperties(type: ts.Type): Array<{ name: string; symbol: ts.Symbol; type: ts.Type }> {
     const result: Array<{ name: string; symbol: ts.Symbol; type: ts.Type }> = [];
     for (const symbol of this.checker.getPropertiesOfType(type)) {
       if (symbol.flags & ts.SymbolFlags.Method || symbol.escapedName.toString().startsWith("__@")) continue;
