@@ -1,6 +1,6 @@
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
-import { paginationHeaders, selectFields } from "./pagination.js";
+import { pageReply } from "./pagination.js";
 import { nullsAsAbsent } from "./nulls.js";
 import { assistantSchemas, assistantSubgraphs, drawAssistantGraph } from "../runtime/introspection.js";
 import type { Services } from "../services.js";
@@ -73,11 +73,7 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
       { filter: { metadata, graph_id, name }, sortBy: sort_by, sortOrder: sort_order, limit, offset },
       scope,
     );
-    return {
-      status: 200,
-      body: selectFields(page.items.map(toApi), select),
-      headers: paginationHeaders(page.total, offset ?? 0, page.items.length),
-    };
+    return pageReply(page, { offset, select }, toApi);
   },
 
   async countAssistants({ body, services, scope }) {
