@@ -251,7 +251,10 @@ export interface paths {
         put?: never;
         /**
          * Create a thread
-         * @description Creates a thread, optionally with a chosen id and an initial state built from supersteps.
+         * @description Creates a thread, optionally with a chosen id and an initial state built from supersteps
+         *     (applied with the graph named by `metadata.graph_id`, one checkpoint per superstep). With
+         *     `if_exists=do_nothing` an existing thread is returned as it is. 422 when the supersteps do
+         *     not fit the graph (unknown or ambiguous `as_node`, values its reducers reject).
          */
         post: operations["createThread"];
         delete?: never;
@@ -386,13 +389,18 @@ export interface paths {
         };
         /**
          * Get the latest state of a thread
-         * @description Returns the state at the thread's latest checkpoint.
+         * @description Returns the state at the thread's latest checkpoint. A thread without a graph yet (no
+         *     `graph_id`/`assistant_id` in its metadata) or without checkpoints has an empty state.
          */
         get: operations["getThreadState"];
         put?: never;
         /**
          * Update the state of a thread
-         * @description Writes a new checkpoint with the given values, as if the node `as_node` had produced them.
+         * @description Writes a new checkpoint with the given values, as if the node `as_node` had produced them,
+         *     after the latest checkpoint or, with `checkpoint`/`checkpoint_id`, after that one (a fork).
+         *     The thread's values, interrupts and status follow the new state. 409 when a run is active on
+         *     the thread or the thread has no graph yet; 422 when the update does not fit the graph
+         *     (unknown or ambiguous `as_node`, values its reducers reject).
          */
         post: operations["updateThreadState"];
         delete?: never;
@@ -400,7 +408,7 @@ export interface paths {
         head?: never;
         /**
          * Patch the metadata of the latest checkpoint
-         * @description Merges metadata into the thread's latest checkpoint without writing a new one.
+         * @description Merges metadata into the thread's latest checkpoint without writing a new one (404 when the thread has no checkpoint).
          */
         patch: operations["patchThreadState"];
         trace?: never;
@@ -1746,6 +1754,20 @@ export interface components {
             /** @description Pending interrupts across all tasks. */
             interrupts?: components["schemas"]["Interrupt"][];
         };
+        /**
+         * @description The fields of a `ThreadState` that `select` asked for (and only those). `values.<key>` selects
+         *     one key of `values`, so `values` then holds just the selected keys.
+         */
+        ThreadStateSelection: {
+            values?: components["schemas"]["StateValues"];
+            next?: components["schemas"]["next"];
+            tasks?: components["schemas"]["tasks"];
+            checkpoint?: components["schemas"]["Checkpoint"];
+            metadata?: components["schemas"]["Metadata"];
+            created_at?: components["schemas"]["created_at-3"];
+            parent_checkpoint?: components["schemas"]["parent_checkpoint"];
+            interrupts?: components["schemas"]["interrupts"];
+        };
         /** @description A state update applied as if a node had written it, creating a new checkpoint. */
         ThreadStateUpdate: {
             values?: components["schemas"]["StateValues"];
@@ -2682,6 +2704,19 @@ export interface components {
         extracted: {
             [key: string]: unknown;
         };
+        /** @description Nodes that run in the next superstep (empty when the run is done). */
+        next: string[];
+        /** @description Tasks of the next superstep. */
+        tasks: components["schemas"]["ThreadTask"][];
+        /**
+         * Format: date-time
+         * @description When the checkpoint was written.
+         */
+        "created_at-3": string | null;
+        /** @description The previous checkpoint, if any. */
+        parent_checkpoint: components["schemas"]["Checkpoint"] | null;
+        /** @description Pending interrupts across all tasks. */
+        interrupts: components["schemas"]["Interrupt"][];
         /** @description Command to steer the graph. */
         command: components["schemas"]["Command"] | null;
         /** @description Accepted for compatibility with the SDK; a stateless run has no history to start from. */
@@ -3439,7 +3474,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ThreadState"];
+                    "application/json": components["schemas"]["ThreadState"] | components["schemas"]["ThreadStateSelection"];
                 };
             };
             404: components["responses"]["NotFound"];
@@ -3528,7 +3563,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ThreadState"];
+                    "application/json": components["schemas"]["ThreadState"] | components["schemas"]["ThreadStateSelection"];
                 };
             };
             404: components["responses"]["NotFound"];
@@ -3560,7 +3595,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ThreadState"];
+                    "application/json": components["schemas"]["ThreadState"] | components["schemas"]["ThreadStateSelection"];
                 };
             };
             404: components["responses"]["NotFound"];
@@ -3619,7 +3654,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ThreadState"][];
+                    "application/json": (components["schemas"]["ThreadState"] | components["schemas"]["ThreadStateSelection"])[];
                 };
             };
             404: components["responses"]["NotFound"];

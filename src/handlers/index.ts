@@ -4,6 +4,7 @@ import { notYetAvailable } from "./not-yet-available.js";
 import { storeHandlers } from "./store.js";
 import { systemHandlers } from "./system.js";
 import { threadHandlers } from "./threads.js";
+import { threadStateHandlers } from "./thread-state.js";
 
 const runs = notYetAvailable("run execution");
 const crons = notYetAvailable("crons");
@@ -12,6 +13,7 @@ const crons = notYetAvailable("crons");
 export const operationHandlers: OperationHandlers = {
   ...assistantHandlers,
   ...threadHandlers,
+  ...threadStateHandlers,
   ...systemHandlers,
   ...storeHandlers,
   listRuns: runs,

@@ -6,6 +6,7 @@ import { paginationHeaders, selectFields } from "./pagination.js";
 import { extractAll } from "./extract.js";
 import type { Thread } from "../storage/types.js";
 import type { Services } from "../services.js";
+import { createThreadWithSupersteps } from "../runtime/thread-state.js";
 
 /** The API view of a stored thread: no owner, and the TTL setting only when asked for. */
 function threadView(thread: Thread, includeTtl = false) {
@@ -38,25 +39,15 @@ type ThreadOperations =
   | "patchThread"
   | "deleteThread"
   | "copyThread"
-  | "getThreadState"
-  | "updateThreadState"
-  | "patchThreadState"
-  | "getThreadStateAtCheckpoint"
-  | "postThreadStateAtCheckpoint"
-  | "getThreadHistory"
-  | "searchThreadHistory"
   | "joinThreadStream";
-
-const threadState = notYetAvailable("thread state and checkpoints (they come with run execution)");
 
 export const threadHandlers: OperationHandlers<ThreadOperations> = {
   async createThread({ body, services, scope }) {
     const { supersteps, ...create } = nullsAsAbsent(body);
-    if (supersteps?.length) {
-      throw new HttpError(422, "body.supersteps: not available in this server yet (it needs run execution)");
-    }
     checkTtl(services, create.ttl);
-    const thread = await services.storage.threads.create(create, scope);
+    const thread = supersteps?.length
+      ? await createThreadWithSupersteps(services, create, supersteps, scope)
+      : await services.storage.threads.create(create, scope);
     armTtl(services, thread);
     return { status: 200, body: threadView(thread) };
   },
@@ -108,13 +99,15 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
   },
 
   async pruneThreads({ body, services, scope }) {
-    if (body.strategy === "keep_latest") {
-      throw new HttpError(422, "body.strategy: 'keep_latest' needs checkpoints, not available in this server yet");
-    }
     let pruned = 0;
     for (const threadId of body.thread_ids) {
       try {
-        await services.storage.threads.delete(threadId, scope);
+        if (body.strategy === "keep_latest") {
+          await services.storage.threads.get(threadId, scope);
+          await services.storage.checkpoints.pruneKeepLatest(threadId);
+        } else {
+          await services.storage.threads.delete(threadId, scope);
+        }
         pruned += 1;
       } catch (error) {
         if ((error as { status?: number }).status !== 404) throw error;
@@ -123,12 +116,5 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
     return { status: 200, body: { pruned_count: pruned } };
   },
 
-  getThreadState: threadState,
-  updateThreadState: threadState,
-  patchThreadState: threadState,
-  getThreadStateAtCheckpoint: threadState,
-  postThreadStateAtCheckpoint: threadState,
-  getThreadHistory: threadState,
-  searchThreadHistory: threadState,
   joinThreadStream: notYetAvailable("thread streams (they come with streaming runs)"),
 };
