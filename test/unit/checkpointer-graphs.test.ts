@@ -6,7 +6,9 @@ import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { Annotation, Command, interrupt, StateGraph, type CompiledStateGraph } from "@langchain/langgraph";
 import { afterEach, describe, expect, it } from "vitest";
 import { graph as agent } from "../../examples/src/agent.js";
+import { graph as custom } from "../../examples/src/custom.js";
 import { graph as interruptGraph } from "../../examples/src/interrupt.js";
+import { graph as slow } from "../../examples/src/slow.js";
 import { graph as subgraph } from "../../examples/src/subgraph.js";
 import { graph as trivial } from "../../examples/src/trivial.js";
 import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
@@ -103,6 +105,23 @@ describe("example graphs with the storage checkpointer", () => {
       result: "Draft about cats (approved)",
     });
     expect((await resumed.getState(config)).next).toEqual([]);
+  });
+
+  it("slow and custom: reducer-built and node-written channels survive a restart", async () => {
+    const { reopen } = await dataDir();
+    const slowThread = thread();
+    const customThread = thread();
+    let saver = await reopen();
+    await withSaver(slow, saver).invoke({ steps: 2, delay_ms: 0 }, slowThread);
+    await withSaver(custom, saver).invoke({ count: 2 }, customThread);
+
+    saver = await reopen();
+    const slowState = await withSaver(slow, saver).getState(slowThread);
+    expect(slowState.values).toEqual({ steps: 2, delay_ms: 0, completed: 2, log: ["step 1", "step 2"] });
+    // The log reducer goes on from the restored value.
+    const again = await withSaver(slow, saver).invoke({ steps: 3, delay_ms: 0 }, slowThread);
+    expect(again.log).toEqual(["step 1", "step 2", "step 3"]);
+    expect((await withSaver(custom, saver).getState(customThread)).values).toEqual({ count: 2, result: "emitted 2 progress events" });
   });
 
   it("updateState forks from an older checkpoint and attributes writes to a node", async () => {
