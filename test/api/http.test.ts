@@ -55,11 +55,20 @@ describe("the HTTP layer", () => {
     expect(detail).toMatch(/body\.bogus/);
   });
 
-  it("names the missing feature for operations a later version brings", async () => {
-    const thread = await t.client.threads.create();
-    const res = await fetch(`${t.url}/threads/${thread.thread_id}/state`);
-    expect(res.status).toBe(404);
-    expect((await json(res)).detail).toMatch(/Not available in this server yet: thread state/);
+  // GET operations still answered by a placeholder (fewer as features land) that may answer 404.
+  const placeholderGets = contractOperations.filter(
+    ({ path, method, operationId }) =>
+      method === "get" &&
+      isNotYetAvailable(operationHandlers[operationId as keyof typeof operationHandlers]) &&
+      contract.paths?.[path]?.get?.responses?.["404"] !== undefined,
+  );
+
+  it.runIf(placeholderGets.length > 0)("names the missing feature for operations a later version brings", async () => {
+    for (const { path } of placeholderGets) {
+      const res = await fetch(`${t.url}${path.replace(/\{[^}]+\}/g, "00000000-0000-4000-8000-000000000000")}`);
+      expect(res.status).toBe(404);
+      expect((await json(res)).detail).toMatch(/^Not available in this server yet: \S/);
+    }
   });
 
   it("never answers 500 to junk", async () => {
