@@ -1859,6 +1859,19 @@ export interface components {
             /** @description Reason given when the run was cancelled. */
             cancel_reason?: string | null;
         };
+        /** @description The fields of a `Run` that a listing's `select` asked for (and only those). */
+        RunSelection: {
+            run_id?: components["schemas"]["run_id"];
+            thread_id?: components["schemas"]["thread_id-2"];
+            assistant_id?: components["schemas"]["assistant_id-2"];
+            created_at?: components["schemas"]["created_at-4"];
+            updated_at?: components["schemas"]["updated_at-3"];
+            status?: components["schemas"]["RunStatus"];
+            metadata?: components["schemas"]["Metadata"];
+            kwargs?: components["schemas"]["kwargs"];
+            multitask_strategy?: components["schemas"]["multitask_strategy"];
+            cancel_reason?: components["schemas"]["cancel_reason"];
+        };
         /** @description Error of a failed run, as reported inside a run result. */
         RunError: {
             /** @description Error class name. */
@@ -2006,7 +2019,7 @@ export interface components {
             stream_subgraphs?: components["schemas"]["stream_subgraphs"];
             stream_resumable?: components["schemas"]["stream_resumable"];
             feedback_keys?: components["schemas"]["feedback_keys"];
-            multitask_strategy?: components["schemas"]["multitask_strategy"];
+            multitask_strategy?: components["schemas"]["multitask_strategy-2"];
             if_not_exists?: components["schemas"]["if_not_exists"];
             on_disconnect?: components["schemas"]["on_disconnect"];
             on_completion?: components["schemas"]["on_completion"];
@@ -2023,7 +2036,7 @@ export interface components {
             streamSubgraphs?: components["schemas"]["stream_subgraphs"];
             streamResumable?: components["schemas"]["stream_resumable"];
             feedbackKeys?: components["schemas"]["feedback_keys"];
-            multitaskStrategy?: components["schemas"]["multitask_strategy"];
+            multitaskStrategy?: components["schemas"]["multitask_strategy-2"];
             ifNotExists?: components["schemas"]["if_not_exists"];
             onDisconnect?: components["schemas"]["on_disconnect"];
             onCompletion?: components["schemas"]["on_completion"];
@@ -2717,6 +2730,36 @@ export interface components {
         parent_checkpoint: components["schemas"]["Checkpoint"] | null;
         /** @description Pending interrupts across all tasks. */
         interrupts: components["schemas"]["Interrupt"][];
+        /**
+         * Format: uuid
+         * @description Run id.
+         */
+        run_id: string;
+        /**
+         * Format: uuid
+         * @description Thread the run executes on (a temporary thread for stateless runs).
+         */
+        "thread_id-2": string;
+        /** @description Assistant the run executes. */
+        "assistant_id-2": string;
+        /**
+         * Format: date-time
+         * @description When the run was created.
+         */
+        "created_at-4": string;
+        /**
+         * Format: date-time
+         * @description When the run last changed status.
+         */
+        "updated_at-3": string;
+        /** @description The run's creation parameters (input, command, config, stream modes, ...) as the server stored them. */
+        kwargs: {
+            [key: string]: unknown;
+        };
+        /** @description Strategy the run was created with. */
+        multitask_strategy: components["schemas"]["MultitaskStrategy"] | null;
+        /** @description Reason given when the run was cancelled. */
+        cancel_reason: string | null;
         /** @description Command to steer the graph. */
         command: components["schemas"]["Command"] | null;
         /** @description Accepted for compatibility with the SDK; a stateless run has no history to start from. */
@@ -2736,7 +2779,7 @@ export interface components {
         /** @description LangSmith feedback keys to create feedback URLs for. */
         feedback_keys: string[];
         /** @description Accepted for compatibility with the SDK; a temporary thread never has another run. */
-        multitask_strategy: components["schemas"]["MultitaskStrategy"];
+        "multitask_strategy-2": components["schemas"]["MultitaskStrategy"];
         /** @description Accepted for compatibility with the SDK; ignored. */
         if_not_exists: components["schemas"]["IfNotExists"];
         /** @default cancel */
@@ -3720,13 +3763,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The runs. */
+            /** @description The runs (with `select`, only the selected fields of each). */
             200: {
                 headers: {
+                    "X-Pagination-Total": components["headers"]["XPaginationTotal"];
+                    "X-Pagination-Next": components["headers"]["XPaginationNext"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"][];
+                    "application/json": (components["schemas"]["Run"] | components["schemas"]["RunSelection"])[];
                 };
             };
             404: components["responses"]["NotFound"];

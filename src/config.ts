@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import path from "node:path";
+import type { RunEngineOptions } from "./runtime/runs/engine.js";
 
 export interface ServerOptions {
   /** Path to langgraph.json. */
@@ -10,6 +11,8 @@ export interface ServerOptions {
   dataDir: string;
   /** `dev` checks every response against the contract and logs violations. */
   mode: "serve" | "dev";
+  /** Run execution settings (defaults in src/runtime/runs/local-engine.ts). */
+  runs?: RunEngineOptions;
 }
 
 export const USAGE = `Usage: lgts <serve|dev> [options]
@@ -22,6 +25,9 @@ Options (environment variable in brackets):
   --port <n>            port to listen on                   [PORT]         default 2024
   --host <addr>         address to bind                     [HOST]         default 127.0.0.1
   --data-dir <path>     where the embedded store lives      [LGTS_DATA_DIR] default ./.lgts
+  --run-concurrency <n> runs executing at once              [LGTS_RUN_CONCURRENCY] default 10
+  --run-timeout <s>     time limit of a run, 0 = none       [LGTS_RUN_TIMEOUT] default 3600
+  --shutdown-grace <s>  how long running runs may finish at shutdown [LGTS_SHUTDOWN_GRACE] default 30
   -h, --help            show this help`;
 
 export class UsageError extends Error {}
@@ -37,6 +43,9 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
       port: { type: "string" },
       host: { type: "string" },
       "data-dir": { type: "string" },
+      "run-concurrency": { type: "string" },
+      "run-timeout": { type: "string" },
+      "shutdown-grace": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -53,5 +62,27 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
     port,
     host: values.host ?? env.HOST ?? "127.0.0.1",
     dataDir: path.resolve(values["data-dir"] ?? env.LGTS_DATA_DIR ?? ".lgts"),
+    runs: runOptions(values, env),
+  };
+}
+
+function numberOption(name: string, text: string | undefined, integer: boolean, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`Invalid --${name} '${text}'`);
+  }
+  return value;
+}
+
+function runOptions(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): RunEngineOptions {
+  const str = (v: string | boolean | undefined) => (typeof v === "string" ? v : undefined);
+  const concurrency = numberOption("run-concurrency", str(values["run-concurrency"]) ?? env.LGTS_RUN_CONCURRENCY, true, 1);
+  const timeout = numberOption("run-timeout", str(values["run-timeout"]) ?? env.LGTS_RUN_TIMEOUT, false, 0);
+  const grace = numberOption("shutdown-grace", str(values["shutdown-grace"]) ?? env.LGTS_SHUTDOWN_GRACE, false, 0);
+  return {
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(timeout !== undefined ? { runTimeoutMs: timeout * 1000 } : {}),
+    ...(grace !== undefined ? { shutdownGraceMs: grace * 1000 } : {}),
   };
 }

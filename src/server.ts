@@ -14,6 +14,7 @@ import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { LowdbStorage } from "./storage/lowdb/storage.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/thread-ttl.js";
+import { LocalRunEngine } from "./runtime/runs/local-engine.js";
 import { openServerStore, type ServerStore } from "./runtime/store.js";
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
@@ -56,9 +57,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
   const threadTtl = new ThreadTtlSweeper(storage, logger, (threadId) => storage.checkpoints.pruneKeepLatest(threadId));
-  const services: Services = { storage, checkpointer, threadTtl, store, graphs, metrics: createMetrics(), logger, version: VERSION };
+  const runs = new LocalRunEngine({ storage, graphs, checkpointer, store, logger }, options.runs);
+  const services: Services = { storage, checkpointer, threadTtl, store, graphs, runs, metrics: createMetrics(), logger, version: VERSION };
   await ensureSystemAssistants(storage, graphs);
   await threadTtl.start();
+  // runs left by a previous process are scheduled before any new request arrives
+  await runs.start();
 
   const onContractViolation =
     options.onContractViolation ??
@@ -70,6 +74,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   try {
     await listen(server, options.port, options.host);
   } catch (error) {
+    await runs.shutdown(0);
     await threadTtl.stop();
     await store.close();
     await storage.close();
@@ -90,9 +95,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     services,
     async close() {
-      server.closeIdleConnections();
+      // Stop accepting connections, let running runs finish (their waiting clients get answers)
+      // within the grace period, then drop the remaining connections.
       const closed = once(server, "close");
       server.close();
+      server.closeIdleConnections();
+      await runs.shutdown();
       server.closeAllConnections();
       await closed;
       await threadTtl.stop();

@@ -5,6 +5,7 @@ import type { Storage } from "./storage/types.js";
 import type { StorageCheckpointSaver } from "./runtime/checkpointer.js";
 import type { ThreadTtlSweeper } from "./runtime/thread-ttl.js";
 import type { ServerStore } from "./runtime/store.js";
+import type { RunEngine } from "./runtime/runs/engine.js";
 
 /** What handlers may call: everything below the HTTP layer, wired once at startup. */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   /** The store graphs receive (pass it to `graphs.resolveGraph`) and the Store API uses. */
   store: ServerStore;
   graphs: GraphRegistry;
+  /** Schedules, cancels and awaits runs; carries their events (`runs.broker`). */
+  runs: RunEngine;
   metrics: Metrics;
   logger: Logger;
   version: string;

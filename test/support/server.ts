@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@langchain/langgraph-sdk";
 import { pino } from "pino";
 import type { ContractViolation } from "../../src/http/contract-check.js";
+import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -29,7 +30,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { configPath?: string; dataDir?: string } = {},
+  options: { configPath?: string; dataDir?: string; runs?: RunEngineOptions } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "lgts-test-")));
   const violations: ContractViolation[] = [];
@@ -38,6 +39,7 @@ export async function startTestServer(
     port: 0,
     host: "127.0.0.1",
     dataDir,
+    ...(options.runs ? { runs: options.runs } : {}),
     logger: pino({ level: process.env.LGTS_TEST_LOG ?? "silent" }),
     onContractViolation: (violation) => violations.push(violation),
   });

@@ -1,0 +1,168 @@
+import type { Request, Response } from "express";
+import { HttpError } from "../http/errors.js";
+import type { OperationHandlers } from "../http/operations.js";
+import type { Services } from "../services.js";
+import type { Run, Scope } from "../storage/types.js";
+import { runLocationHeaders, runResult, runToApi } from "../runtime/runs/api-shape.js";
+import { normalizeBatchItem } from "../runtime/runs/batch.js";
+import { createRun, prepareRun, startRun } from "../runtime/runs/create.js";
+import type { CancelAction } from "../runtime/runs/engine.js";
+import { notYetAvailable } from "./not-yet-available.js";
+import { nullsAsAbsent } from "./nulls.js";
+import { pageReply } from "./pagination.js";
+
+type RunOperations =
+  | "listRuns"
+  | "createRun"
+  | "streamRun"
+  | "waitRun"
+  | "getRun"
+  | "deleteRun"
+  | "joinRun"
+  | "joinRunStream"
+  | "cancelRun"
+  | "cancelRuns"
+  | "createStatelessRun"
+  | "streamStatelessRun"
+  | "waitStatelessRun"
+  | "createRunBatch"
+  | "joinStatelessRunStream";
+
+const streams = notYetAvailable("run streaming");
+
+const isActive = (run: Run) => run.status === "pending" || run.status === "running";
+const flag = (value: boolean | number | undefined) => value === true || value === 1;
+
+/** Aborts when the client goes away before the answer is complete. */
+function disconnectSignal(req: Request, res: Response): AbortSignal {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort();
+  };
+  res.once("close", onClose);
+  req.once("close", () => {
+    if (req.destroyed && !res.headersSent) onClose();
+  });
+  return controller.signal;
+}
+
+/** Waits for the run's end; cancels it if the client leaves first and `cancelOnDisconnect`. */
+async function awaitResult(services: Services, run: Run, scope: Scope, req: Request, res: Response, cancelOnDisconnect: boolean) {
+  const signal = disconnectSignal(req, res);
+  const outcome = await services.runs.outcome(run, scope, signal);
+  if (outcome === null) {
+    if (cancelOnDisconnect) await services.runs.cancel(run, "interrupt", "the client waiting on it disconnected");
+    return null;
+  }
+  return runResult(outcome);
+}
+
+async function cancelReason(reason: "taken" | undefined, action: CancelAction): Promise<string> {
+  if (reason === "taken") {
+    if (action !== "interrupt") throw new HttpError(422, "query.reason: 'taken' is only valid with action=interrupt");
+    return "taken: its input was absorbed by another run";
+  }
+  return `cancelled by a client (${action})`;
+}
+
+export const runHandlers: OperationHandlers<RunOperations> = {
+  async listRuns({ params, query, services, scope }) {
+    await services.storage.threads.get(params.thread_id, scope);
+    const { limit, offset, status } = query;
+    const page = await services.storage.runs.list(params.thread_id, { limit, offset, status }, scope);
+    return pageReply(page, query, runToApi);
+  },
+
+  async createRun({ params, body, services, scope }) {
+    const run = await createRun(services, params.thread_id, nullsAsAbsent(body), scope);
+    return { status: 200, body: runToApi(run), headers: runLocationHeaders(run, false) };
+  },
+
+  async waitRun({ params, body, services, scope, req, res }) {
+    const run = await createRun(services, params.thread_id, nullsAsAbsent(body), scope);
+    const cancelOnDisconnect = (body.on_disconnect ?? "cancel") === "cancel";
+    const result = await awaitResult(services, run, scope, req, res, cancelOnDisconnect);
+    return { status: 200, body: result, headers: runLocationHeaders(run, false) };
+  },
+
+  async getRun({ params, services, scope }) {
+    return { status: 200, body: runToApi(await services.storage.runs.getInThread(params.thread_id, params.run_id, scope)) };
+  },
+
+  async deleteRun({ params, services, scope }) {
+    const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
+    if (isActive(run)) {
+      throw new HttpError(409, `Run '${run.run_id}' is ${run.status}; cancel it before deleting it`);
+    }
+    await services.storage.runs.delete(run.run_id, scope);
+    return { status: 204, body: undefined };
+  },
+
+  async joinRun({ params, query, services, scope, req, res }) {
+    const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
+    const result = await awaitResult(services, run, scope, req, res, flag(query.cancel_on_disconnect));
+    return { status: 200, body: result };
+  },
+
+  async cancelRun({ params, query, services, scope }) {
+    const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
+    const action = query.action ?? "interrupt";
+    await services.runs.cancel(run, action, await cancelReason(query.reason, action));
+    if (!flag(query.wait)) return { status: 202, body: undefined };
+    await services.runs.outcome(run, scope).catch((error: unknown) => {
+      // a rolled-back run is deleted once it stops
+      if ((error as { status?: number }).status !== 404) throw error;
+    });
+    return { status: 204, body: undefined };
+  },
+
+  async cancelRuns({ body, query, services, scope }) {
+    const { status, thread_id: threadId, run_ids: runIds } = nullsAsAbsent(body as Record<string, unknown>) as {
+      status?: "pending" | "running" | "all";
+      thread_id?: string;
+      run_ids?: string[];
+    };
+    const action = query.action ?? "interrupt";
+    if (runIds && !threadId) throw new HttpError(422, "body.run_ids: give thread_id too (the runs must belong to it)");
+    let runs: Run[];
+    if (threadId) {
+      await services.storage.threads.get(threadId, scope);
+      runs = runIds
+        ? await Promise.all(runIds.map((id) => services.storage.runs.getInThread(threadId, id, scope)))
+        : await services.storage.runs.active(threadId);
+    } else {
+      const statuses = status === "all" || status === undefined ? (["pending", "running"] as const) : [status];
+      runs = (await Promise.all(statuses.map((s) => services.storage.runs.withStatus(s, scope)))).flat();
+    }
+    if (status && status !== "all") runs = runs.filter((r) => r.status === status);
+    const reason = `cancelled by a client (${action})`;
+    await Promise.all(runs.filter(isActive).map((run) => services.runs.cancel(run, action, reason)));
+    return { status: 204, body: undefined };
+  },
+
+  async createStatelessRun({ body, services, scope }) {
+    const run = await createRun(services, null, nullsAsAbsent(body), scope);
+    return { status: 200, body: runToApi(run), headers: runLocationHeaders(run, true) };
+  },
+
+  async waitStatelessRun({ body, services, scope, req, res }) {
+    const run = await createRun(services, null, nullsAsAbsent(body), scope);
+    const cancelOnDisconnect = (body.on_disconnect ?? "cancel") === "cancel";
+    const result = await awaitResult(services, run, scope, req, res, cancelOnDisconnect);
+    return { status: 200, body: result, headers: runLocationHeaders(run, true) };
+  },
+
+  async createRunBatch({ body, services, scope }) {
+    const items = body.map((item, index) => normalizeBatchItem(item, index));
+    // every item is checked before any run is created
+    const prepared = await Promise.all(items.map((item) => prepareRun(services, item, true, scope)));
+    const runs: Run[] = [];
+    for (const item of prepared) runs.push(await startRun(services, null, item, scope));
+    return { status: 200, body: runs.map(runToApi) };
+  },
+
+  streamRun: streams,
+  joinRunStream: streams,
+  streamStatelessRun: streams,
+  joinStatelessRunStream: streams,
+};

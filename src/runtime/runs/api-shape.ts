@@ -1,0 +1,24 @@
+/** The API shapes of runs and run results (storage-only fields never leave the server). */
+import type { components } from "../../../generated/openapi.js";
+import type { Run } from "../../storage/types.js";
+import type { RunOutcome } from "./broker.js";
+
+type ApiRun = components["schemas"]["Run"];
+type RunResult = components["schemas"]["RunResult"];
+
+export function runToApi(run: Run): ApiRun {
+  const { owner: _owner, attempt: _attempt, not_before: _notBefore, error: _error, ...api } = run;
+  return api;
+}
+
+/** What join/wait answer: the final values, or `{__error__}` for a run that failed or timed out. */
+export function runResult(outcome: RunOutcome): RunResult {
+  if (outcome.error) return { __error__: outcome.error };
+  return (outcome.values ?? null) as RunResult;
+}
+
+/** `Content-Location` (exactly the run's path: the SDK parses the ids out of it) and `Location` (its stream). */
+export function runLocationHeaders(run: Pick<Run, "run_id" | "thread_id">, stateless: boolean): Record<string, string> {
+  const path = stateless ? `/runs/${run.run_id}` : `/threads/${run.thread_id}/runs/${run.run_id}`;
+  return { "Content-Location": path, Location: `${path}/stream` };
+}

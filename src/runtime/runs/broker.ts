@@ -1,0 +1,225 @@
+/**
+ * The per-run event broker: pub/sub of a run's stream events, each with an id usable as
+ * `Last-Event-ID`, plus the run's outcome for whoever waits on it (join, wait, cancel?wait).
+ *
+ * `RunEventBroker` is the seam for other deployments (a PostgreSQL/Redis broker would publish
+ * across processes); `LocalRunEventBroker` keeps channels in memory:
+ * - a channel exists from the moment its run is scheduled (`open`) until nobody can need its
+ *   events: right after the run's end for ordinary runs (live subscribers already got every
+ *   event), or `retentionMs` later for `stream_resumable` runs so clients can rejoin;
+ * - while a run is active every event is buffered, so a joiner can replay from any id.
+ */
+import type { RunError, RunStatus } from "../../storage/types.js";
+
+export interface RunEvent {
+  /** Increasing per run ("1", "2", ...): an SSE id. */
+  id: string;
+  /**
+   * What produced it: a LangGraph stream mode ("values", "updates", "messages", "custom",
+   * "debug", "tasks", "checkpoints", "tools"), or "metadata" (first event of an attempt:
+   * `{run_id, attempt}`) or "error" (`{error, message}`, the run failed).
+   */
+  mode: string;
+  /** Namespace of the (sub)graph that emitted it; [] for the root graph. */
+  ns: string[];
+  data: unknown;
+}
+
+/** How a run ended, as join/wait report it. */
+export interface RunOutcome {
+  status: Exclude<RunStatus, "pending" | "running">;
+  /**
+   * The thread's state values after the run, with `__interrupt__` listing pending interrupts;
+   * null when the run produced no state.
+   */
+  values: unknown;
+  error: RunError | null;
+}
+
+export interface RunSubscriber {
+  event(event: RunEvent): void;
+  end(outcome: RunOutcome): void;
+}
+
+export interface SubscribeOptions {
+  /** Replay buffered events after this id first; "-1" replays every buffered event. */
+  lastEventId?: string;
+}
+
+export interface RunEventBroker {
+  /** Makes the run's channel exist (idempotent); `resumable` keeps its events after the end. */
+  open(runId: string, options?: { resumable?: boolean }): void;
+  isOpen(runId: string): boolean;
+  publish(runId: string, event: Omit<RunEvent, "id">): RunEvent;
+  /** Ends the channel: subscribers get `end`, then the events are freed (see file comment). */
+  finish(runId: string, outcome: RunOutcome): void;
+  /**
+   * Live events (after a replay when `lastEventId` is given) until the end. Returns the
+   * unsubscribe function, or null when the run has no open channel (it ended, or is unknown):
+   * the caller then reads the stored run.
+   */
+  subscribe(runId: string, subscriber: RunSubscriber, options?: SubscribeOptions): (() => void) | null;
+  /** Frees every channel at once (server shutdown). */
+  close(): void;
+}
+
+interface Channel {
+  events: RunEvent[];
+  seq: number;
+  subscribers: Set<RunSubscriber>;
+  resumable: boolean;
+  outcome: RunOutcome | null;
+  expiry: NodeJS.Timeout | null;
+}
+
+export interface LocalRunEventBrokerOptions {
+  /** How long a finished resumable run's events stay available (default 10 minutes). */
+  retentionMs?: number;
+}
+
+export class LocalRunEventBroker implements RunEventBroker {
+  readonly #channels = new Map<string, Channel>();
+  readonly #retentionMs: number;
+
+  constructor(options: LocalRunEventBrokerOptions = {}) {
+    this.#retentionMs = options.retentionMs ?? 10 * 60_000;
+  }
+
+  open(runId: string, options: { resumable?: boolean } = {}): void {
+    const existing = this.#channels.get(runId);
+    if (existing && !existing.outcome) {
+      existing.resumable ||= options.resumable ?? false;
+      return;
+    }
+    if (existing) this.#free(runId, existing);
+    this.#channels.set(runId, {
+      events: [],
+      seq: 0,
+      subscribers: new Set(),
+      resumable: options.resumable ?? false,
+      outcome: null,
+      expiry: null,
+    });
+  }
+
+  isOpen(runId: string): boolean {
+    return this.#channels.has(runId);
+  }
+
+  publish(runId: string, event: Omit<RunEvent, "id">): RunEvent {
+    const channel = this.#channels.get(runId);
+    if (!channel || channel.outcome) {
+      // Nobody can receive it: the run was never scheduled here or already ended.
+      return { id: "0", ...event };
+    }
+    const full: RunEvent = { id: String(++channel.seq), ...event };
+    channel.events.push(full);
+    for (const subscriber of channel.subscribers) subscriber.event(full);
+    return full;
+  }
+
+  finish(runId: string, outcome: RunOutcome): void {
+    const channel = this.#channels.get(runId);
+    if (!channel || channel.outcome) return;
+    channel.outcome = outcome;
+    const subscribers = [...channel.subscribers];
+    channel.subscribers.clear();
+    for (const subscriber of subscribers) subscriber.end(outcome);
+    if (!channel.resumable) {
+      this.#free(runId, channel);
+      return;
+    }
+    channel.expiry = setTimeout(() => this.#free(runId, channel), this.#retentionMs);
+    channel.expiry.unref();
+  }
+
+  subscribe(runId: string, subscriber: RunSubscriber, options: SubscribeOptions = {}): (() => void) | null {
+    const channel = this.#channels.get(runId);
+    if (!channel) return null;
+    if (options.lastEventId !== undefined) {
+      const after = Number(options.lastEventId);
+      for (const event of channel.events) {
+        if (!Number.isFinite(after) || after < 0 || Number(event.id) > after) subscriber.event(event);
+      }
+    }
+    if (channel.outcome) {
+      subscriber.end(channel.outcome);
+      return () => {};
+    }
+    channel.subscribers.add(subscriber);
+    return () => channel.subscribers.delete(subscriber);
+  }
+
+  close(): void {
+    for (const [runId, channel] of this.#channels) this.#free(runId, channel);
+  }
+
+  /** Channels currently held (diagnostics and tests). */
+  get size(): number {
+    return this.#channels.size;
+  }
+
+  #free(runId: string, channel: Channel): void {
+    if (channel.expiry) clearTimeout(channel.expiry);
+    if (this.#channels.get(runId) === channel) this.#channels.delete(runId);
+  }
+}
+
+/**
+ * The run's events as an async iterable that ends with the run (for SSE writers). Returns null
+ * when the run has no open channel. Events are queued per consumer, so a slow reader never
+ * blocks the run.
+ */
+export function runEvents(
+  broker: RunEventBroker,
+  runId: string,
+  options: SubscribeOptions & { signal?: AbortSignal } = {},
+): { events: AsyncIterable<RunEvent>; outcome: Promise<RunOutcome | null> } | null {
+  const queue: RunEvent[] = [];
+  let wake: (() => void) | null = null;
+  let ended = false;
+  let resolveOutcome!: (outcome: RunOutcome | null) => void;
+  const outcome = new Promise<RunOutcome | null>((resolve) => (resolveOutcome = resolve));
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const subscription = broker.subscribe(
+    runId,
+    {
+      event: (event) => {
+        queue.push(event);
+        notify();
+      },
+      end: (result) => {
+        ended = true;
+        resolveOutcome(result);
+        notify();
+      },
+    },
+    options,
+  );
+  if (!subscription) return null;
+  const unsubscribe = subscription;
+  const stop = () => {
+    ended = true;
+    unsubscribe();
+    resolveOutcome(null);
+    notify();
+  };
+  options.signal?.addEventListener("abort", stop, { once: true });
+  async function* iterate(): AsyncGenerator<RunEvent> {
+    try {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift()!;
+        if (ended) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      options.signal?.removeEventListener("abort", stop);
+      unsubscribe();
+    }
+  }
+  return { events: iterate(), outcome };
+}

@@ -1,0 +1,95 @@
+/**
+ * Creating runs for the HTTP handlers: resolve the assistant and the thread (creating it for
+ * `if_not_exists: create` and for stateless runs), store the run through the atomic multitask
+ * primitive, cancel what the strategy replaces, mark the thread busy, and schedule the run.
+ */
+import { HttpError } from "../../http/errors.js";
+import type { Services } from "../../services.js";
+import { NotFoundError } from "../../storage/errors.js";
+import type { Assistant, Run, Scope } from "../../storage/types.js";
+import { parseRunRequest, type ParsedRunRequest, type RunRequest } from "./request.js";
+
+/** A graph id stands for the graph's default assistant wherever an assistant id is accepted. */
+async function assistantFor(services: Services, assistantId: string, scope: Scope): Promise<Assistant> {
+  const id = services.graphs.has(assistantId) ? services.graphs.defaultAssistantId(assistantId) : assistantId;
+  const assistant = await services.storage.assistants.get(id, scope);
+  if (!services.graphs.has(assistant.graph_id)) {
+    throw new HttpError(404, `Graph '${assistant.graph_id}' of assistant '${assistant.assistant_id}' is not served by this server`);
+  }
+  return assistant;
+}
+
+async function threadFor(services: Services, threadId: string, parsed: ParsedRunRequest, scope: Scope): Promise<void> {
+  try {
+    await services.storage.threads.get(threadId, scope);
+  } catch (error) {
+    if (!(error instanceof NotFoundError) || parsed.ifNotExists !== "create") throw error;
+    await services.storage.threads.create({ thread_id: threadId, if_exists: "do_nothing" }, scope);
+  }
+}
+
+/** Checks a request without storing anything (batches validate every item before creating any). */
+export async function prepareRun(
+  services: Services,
+  body: RunRequest,
+  stateless: boolean,
+  scope: Scope,
+): Promise<{ parsed: ParsedRunRequest; assistant: Assistant }> {
+  const parsed = parseRunRequest(body, { stateless });
+  return { parsed, assistant: await assistantFor(services, parsed.assistantId, scope) };
+}
+
+/** Stores and schedules a prepared run on `threadId`, or on a new temporary thread when null. */
+export async function startRun(
+  services: Services,
+  threadId: string | null,
+  prepared: { parsed: ParsedRunRequest; assistant: Assistant },
+  scope: Scope,
+): Promise<Run> {
+  const { storage, runs: engine } = services;
+  const { parsed, assistant } = prepared;
+  const ids = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
+  let thread: string;
+  if (threadId === null) {
+    thread = (await storage.threads.create({ metadata: ids }, scope)).thread_id;
+  } else {
+    await threadFor(services, threadId, parsed, scope);
+    thread = threadId;
+  }
+
+  const { run, inflight } = await storage.runs.create(
+    {
+      thread_id: thread,
+      assistant_id: assistant.assistant_id,
+      metadata: parsed.metadata,
+      kwargs: parsed.kwargs as unknown as Record<string, unknown>,
+      multitask_strategy: parsed.multitaskStrategy,
+      not_before: parsed.notBefore ? new Date(parsed.notBefore).toISOString() : null,
+    },
+    scope,
+  );
+  // The thread's busy mark is made in memory now, before the run can start (so the run's own
+  // final status lands after it), and awaited before answering; the run does not wait for it.
+  const marked = Promise.all([
+    threadId === null ? undefined : storage.threads.patch(thread, { metadata: ids }, scope),
+    storage.threads.update(thread, { status: "busy" }, scope),
+  ]);
+  marked.catch(() => {});
+  try {
+    const strategy = parsed.multitaskStrategy;
+    if (strategy === "interrupt" || strategy === "rollback") {
+      const reason = `replaced by run ${run.run_id} (multitask_strategy ${strategy})`;
+      await Promise.all(inflight.map((active) => engine.cancel(active, strategy, reason)));
+    }
+  } finally {
+    // even if cancelling failed, a stored pending run must not be left unscheduled
+    engine.submit(run);
+  }
+  await marked;
+  return run;
+}
+
+/** Validates and starts one run. */
+export async function createRun(services: Services, threadId: string | null, body: RunRequest, scope: Scope): Promise<Run> {
+  return startRun(services, threadId, await prepareRun(services, body, threadId === null, scope), scope);
+}

@@ -1,0 +1,228 @@
+/**
+ * Executes one run from start to end: marks it running (counting the attempt), streams the graph
+ * into the broker, then stores the run's end and the thread's new state, finishes the broker
+ * channel (waking join/wait), sends the webhook and removes a temporary thread.
+ *
+ * Nothing a graph does can escape: a graph error ends the run as `error` with the error stored;
+ * an abort ends it as `interrupted` (cancel; rollback also deletes it and its checkpoints),
+ * `timeout`, or back to `pending` (server shutdown: it resumes at the next start).
+ */
+import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
+import type { Logger } from "pino";
+import { NotFoundError } from "../../storage/errors.js";
+import type { Run, RunError, Storage, ThreadUpdate } from "../../storage/types.js";
+import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
+import { runToApi } from "./api-shape.js";
+import type { RunEventBroker, RunOutcome } from "./broker.js";
+import { readFinalState, resultValues, threadStatusAfter, type FinalState } from "./final-state.js";
+import { buildGraphCall } from "./graph-call.js";
+import { streamGraph } from "./graph-stream.js";
+import { storedOutcome } from "./stored-outcome.js";
+import type { RunKwargs } from "./request.js";
+import { RunCancelled, RunTimedOut, ServerStopping } from "./stop-reasons.js";
+import type { WebhookSender } from "./webhook.js";
+
+export interface RunExecutorDeps {
+  storage: Storage;
+  graphs: GraphRegistry;
+  checkpointer: BaseCheckpointSaver;
+  store?: BaseStore;
+  broker: RunEventBroker;
+  webhooks: WebhookSender;
+  logger: Logger;
+  /** Per-run time limit in ms; 0 = none. */
+  timeoutMs: number;
+}
+
+type Ending =
+  | { kind: "done"; status: RunOutcome["status"]; error: RunError | null; cancelReason: string | null; rollback: boolean }
+  | { kind: "suspended" };
+
+/** `{error, message}` of anything thrown. */
+export function describeError(error: unknown): RunError {
+  if (error instanceof Error) {
+    const name = error.name && error.name !== "Error" ? error.name : error.constructor?.name || "Error";
+    return { error: name, message: error.message || String(error) };
+  }
+  return { error: "Error", message: typeof error === "string" ? error : JSON.stringify(error) ?? String(error) };
+}
+
+/** Runs a storage write whose target may have been deleted meanwhile (thread deleted during the run). */
+async function unlessDeleted<T>(write: Promise<T>): Promise<T | undefined> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
+
+export class RunExecutor {
+  constructor(private readonly deps: RunExecutorDeps) {}
+
+  /** Executes the run; `control` is aborted with a stop reason to cancel it. Never rejects. */
+  async execute(runId: string, control: AbortController): Promise<void> {
+    const { storage, logger } = this.deps;
+    const { broker } = this.deps;
+    let run: Run;
+    try {
+      run = await storage.runs.get(runId);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) logger.error({ err: error, run_id: runId }, "cannot read run to execute");
+      broker.finish(runId, { status: "interrupted", values: null, error: null });
+      return;
+    }
+    if (run.status !== "pending") {
+      // cancelled between its creation and its start
+      broker.finish(runId, await storedOutcome(storage, run));
+      return;
+    }
+    const log = logger.child({ run_id: run.run_id, thread_id: run.thread_id });
+    try {
+      await this.#execute(run, control, log);
+    } catch (error) {
+      log.error({ err: error }, "run bookkeeping failed");
+    }
+  }
+
+  async #execute(run: Run, control: AbortController, log: Logger): Promise<void> {
+    const { storage, broker } = this.deps;
+    const attempt = run.attempt + 1;
+    const kwargs = run.kwargs as unknown as RunKwargs;
+    broker.open(run.run_id, { resumable: kwargs.resumable });
+    // Stored while the graph already starts: a crash before it lands leaves the run pending,
+    // which restarts it just the same.
+    const marked = unlessDeleted(storage.runs.update(run.run_id, { status: "running", attempt }));
+    marked.catch(() => {});
+    const timer = this.deps.timeoutMs > 0 ? setTimeout(() => control.abort(new RunTimedOut(this.deps.timeoutMs)), this.deps.timeoutMs) : null;
+
+    let graph: AnyCompiledGraph | undefined;
+    let ending: Ending;
+    try {
+      graph = await this.#run(run, attempt, control.signal, (g) => (graph = g));
+      ending = { kind: "done", status: "success", error: null, cancelReason: null, rollback: false };
+    } catch (error) {
+      ending = this.#ending(error, control.signal);
+      if (ending.kind === "done" && ending.error) {
+        broker.publish(run.run_id, { mode: "error", ns: [], data: ending.error });
+        if (ending.status === "error") log.info({ err: error }, "run failed");
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    if (!(await marked)) {
+      // the run was deleted with its thread while it ran
+      broker.finish(run.run_id, { status: "interrupted", values: null, error: null });
+      await this.#removeOrphanCheckpoints(run.thread_id);
+      return;
+    }
+    if (ending.kind === "suspended") {
+      await unlessDeleted(storage.runs.update(run.run_id, { status: "pending" }));
+      return;
+    }
+    await this.#finish(run, ending, graph, log);
+  }
+
+  /** Resolves the graph and streams it into the broker; returns the graph for reading its state. */
+  async #run(
+    run: Run,
+    attempt: number,
+    signal: AbortSignal,
+    onGraph: (graph: AnyCompiledGraph) => void,
+  ): Promise<AnyCompiledGraph> {
+    const { storage, graphs, checkpointer, store, broker } = this.deps;
+    const kwargs = run.kwargs as unknown as RunKwargs;
+    broker.publish(run.run_id, { mode: "metadata", ns: [], data: { run_id: run.run_id, attempt } });
+    const assistant = await storage.assistants.get(run.assistant_id);
+    const resume = attempt > 1 && (await this.#wroteCheckpoint(run));
+    const call = buildGraphCall(assistant, run, { attempt, resume });
+    const graph = await graphs.resolveGraph(call.graphId, call.config, { checkpointer, store: store ?? null });
+    onGraph(graph);
+    if (kwargs.strict_resume && kwargs.command?.resume !== undefined && !resume) {
+      const state = await readFinalState(graph, run.thread_id);
+      if (Object.keys(state.interrupts).length === 0) {
+        throw Object.assign(new Error("strict_resume: the thread has no pending interrupt to resume"), {
+          name: "NoInterruptToResume",
+        });
+      }
+    }
+    for await (const chunk of streamGraph(graph, call, signal)) broker.publish(run.run_id, chunk);
+    return graph;
+  }
+
+  /** Whether the thread's latest checkpoint was written by this run (a crashed attempt got that far). */
+  async #wroteCheckpoint(run: Run): Promise<boolean> {
+    const tuple = await this.deps.checkpointer.getTuple({ configurable: { thread_id: run.thread_id, checkpoint_ns: "" } });
+    return (tuple?.metadata as Record<string, unknown> | undefined)?.run_id === run.run_id;
+  }
+
+  #ending(error: unknown, signal: AbortSignal): Ending {
+    const reason: unknown = signal.aborted ? signal.reason : undefined;
+    if (reason instanceof ServerStopping) return { kind: "suspended" };
+    if (reason instanceof RunCancelled) {
+      return { kind: "done", status: "interrupted", error: null, cancelReason: reason.reason, rollback: reason.action === "rollback" };
+    }
+    if (reason instanceof RunTimedOut) {
+      return { kind: "done", status: "timeout", error: describeError(reason), cancelReason: null, rollback: false };
+    }
+    return { kind: "done", status: "error", error: describeError(error), cancelReason: null, rollback: false };
+  }
+
+  #threadUpdate(ending: Extract<Ending, { kind: "done" }>, state: FinalState | null, othersActive: boolean): ThreadUpdate {
+    return {
+      status: threadStatusAfter(ending.status, state, othersActive),
+      error: ending.error,
+      ...(state
+        ? { values: state.values as ThreadUpdate["values"], interrupts: state.interrupts as ThreadUpdate["interrupts"] }
+        : {}),
+    };
+  }
+
+  /**
+   * The thread was deleted while the run still wrote checkpoints: those written after the
+   * thread's checkpoints were removed would be orphans.
+   */
+  async #removeOrphanCheckpoints(threadId: string): Promise<void> {
+    const { storage } = this.deps;
+    if (await unlessDeleted(storage.threads.get(threadId))) return;
+    await storage.checkpoints.deleteThread(threadId);
+  }
+
+  async #finish(run: Run, ending: Extract<Ending, { kind: "done" }>, graph: AnyCompiledGraph | undefined, log: Logger) {
+    const { storage, broker } = this.deps;
+    const kwargs = run.kwargs as unknown as RunKwargs;
+    if (ending.rollback) await storage.checkpoints.deleteRun(run.thread_id, run.run_id);
+    let state: FinalState | null = null;
+    if (graph) {
+      try {
+        state = await readFinalState(graph, run.thread_id);
+      } catch (error) {
+        log.warn({ err: error }, "cannot read the thread's state after the run");
+      }
+    }
+
+    const runWrite = ending.rollback
+      ? unlessDeleted(storage.runs.delete(run.run_id)).then(() => undefined)
+      : unlessDeleted(storage.runs.update(run.run_id, { status: ending.status, error: ending.error, cancel_reason: ending.cancelReason }));
+    // Only microtasks pass between reading the thread's other active runs and writing its status
+    // (in-memory storage reads), so a run created meanwhile sets `busy` after this write.
+    const others = (await storage.runs.active(run.thread_id)).filter((r) => r.run_id !== run.run_id);
+    const threadWrite = kwargs.temporary
+      ? Promise.resolve(run.thread_id) // deleted below: no point recording its state
+      : unlessDeleted(storage.threads.update(run.thread_id, this.#threadUpdate(ending, state, others.length > 0)));
+    const [stored, thread] = await Promise.all([runWrite, threadWrite]);
+    if (thread === undefined) await this.#removeOrphanCheckpoints(run.thread_id);
+
+    const outcome: RunOutcome = {
+      status: ending.status,
+      values: state ? resultValues(state) : null,
+      error: ending.error,
+    };
+    broker.finish(run.run_id, outcome);
+    if (kwargs.webhook) {
+      const payload = { ...runToApi(stored ?? { ...run, status: ending.status }), values: outcome.values, error: outcome.error };
+      this.deps.webhooks.send(kwargs.webhook, payload, { run_id: run.run_id, thread_id: run.thread_id });
+    }
+    if (kwargs.temporary) await unlessDeleted(storage.threads.delete(run.thread_id));
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The thread's state after a run, read from the checkpointer, in the shapes the API shows:
+ * what the thread record keeps (values, interrupts by task id) and what join/wait return.
+ */
+import type { AnyCompiledGraph } from "../graphs/index.js";
+import type { ThreadStatus } from "../../storage/types.js";
+import type { RunOutcome } from "./broker.js";
+import { toPlainJson } from "../plain-json.js";
+
+export interface FinalState {
+  /** Channel values (plain JSON). */
+  values: unknown;
+  /** Pending interrupts by task id (plain JSON). */
+  interrupts: Record<string, Array<Record<string, unknown>>>;
+  /** Nodes that would run next: non-empty when the graph stopped before its end. */
+  next: string[];
+}
+
+export async function readFinalState(graph: AnyCompiledGraph, threadId: string): Promise<FinalState> {
+  const snapshot = await graph.getState({ configurable: { thread_id: threadId } });
+  const interrupts: FinalState["interrupts"] = {};
+  for (const task of snapshot.tasks ?? []) {
+    if (task.interrupts?.length) interrupts[task.id] = toPlainJson(task.interrupts) as Array<Record<string, unknown>>;
+  }
+  return { values: toPlainJson(snapshot.values), interrupts, next: [...(snapshot.next ?? [])] };
+}
+
+/** What join/wait answer for a run that did not fail: the values, plus `__interrupt__` when paused. */
+export function resultValues(state: FinalState): unknown {
+  const pending = Object.values(state.interrupts).flat();
+  if (pending.length === 0) return state.values;
+  const values = state.values !== null && typeof state.values === "object" && !Array.isArray(state.values) ? state.values : {};
+  return { ...values, __interrupt__: pending };
+}
+
+/**
+ * The thread's status once a run has ended: `error` if it failed, `interrupted` if the graph
+ * stopped before its end (an interrupt, interrupt_before/after, or a cancel mid-way), else
+ * `idle`; `busy` whenever another run of the thread is still active.
+ */
+export function threadStatusAfter(
+  status: RunOutcome["status"],
+  state: FinalState | null,
+  othersActive: boolean,
+): ThreadStatus {
+  if (othersActive) return "busy";
+  if (status === "error" || status === "timeout") return "error";
+  if (state && (state.next.length > 0 || Object.keys(state.interrupts).length > 0)) return "interrupted";
+  return "idle";
+}

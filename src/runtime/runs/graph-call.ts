@@ -1,0 +1,113 @@
+/**
+ * What a run hands to LangGraph: the merged config (assistant, then run), the input or Command,
+ * and the stream options. Pure: no I/O.
+ *
+ * Merge rules: `configurable`, `metadata` and `context` merge key by key (the run wins); `tags`
+ * concatenate; other config keys are taken from the run, else the assistant. `configurable`
+ * always carries thread_id, run_id, assistant_id and graph_id; `metadata` carries the same ids,
+ * the run's metadata and the attempt (so checkpoints written by the run can be traced to it).
+ */
+import type { LangGraphRunnableConfig, StreamMode as GraphStreamMode } from "@langchain/langgraph";
+import type { Assistant, Config, Run } from "../../storage/types.js";
+import { toCommand } from "../command.js";
+import type { RunKwargs } from "./request.js";
+
+export interface GraphCall {
+  graphId: string;
+  config: LangGraphRunnableConfig;
+  input: unknown;
+  /** Stream modes asked of graph.stream. */
+  streamModes: GraphStreamMode[];
+  options: {
+    subgraphs: boolean;
+    interruptBefore?: "*" | string[];
+    interruptAfter?: "*" | string[];
+    durability: RunKwargs["durability"];
+    context?: Record<string, unknown>;
+  };
+}
+
+/** API config keys in snake_case, and the RunnableConfig name LangChain reads. */
+const RENAMED: Record<string, string> = {
+  recursion_limit: "recursionLimit",
+  max_concurrency: "maxConcurrency",
+  run_name: "runName",
+};
+
+function runnableConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined || key === "configurable" || key === "tags" || key === "metadata") continue;
+    out[RENAMED[key] ?? key] = value;
+  }
+  return out;
+}
+
+const asRecord = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+
+/** The graph stream modes needed for the requested API stream modes. */
+export function graphStreamModes(requested: readonly string[]): GraphStreamMode[] {
+  const modes = new Set<GraphStreamMode>();
+  for (const mode of requested) {
+    if (mode === "messages-tuple" || mode === "messages") modes.add("messages");
+    else if (mode !== "events") modes.add(mode as GraphStreamMode);
+  }
+  // the stream must yield something for the run to progress observably
+  if (modes.size === 0) modes.add("values");
+  return [...modes];
+}
+
+export interface GraphCallOptions {
+  /** Executions started so far, this one included. */
+  attempt: number;
+  /** Continue from the thread's last checkpoint instead of feeding the input again (crash retry). */
+  resume: boolean;
+}
+
+export function buildGraphCall(assistant: Assistant, run: Run, options: GraphCallOptions): GraphCall {
+  const kwargs = run.kwargs as unknown as RunKwargs;
+  const base: Config = assistant.config ?? {};
+  const own: Config = kwargs.config ?? {};
+  const ids = {
+    thread_id: run.thread_id,
+    run_id: run.run_id,
+    assistant_id: assistant.assistant_id,
+    graph_id: assistant.graph_id,
+  };
+  const tags = [...new Set([...(base.tags ?? []), ...(own.tags ?? [])])];
+  const configurable: Record<string, unknown> = { ...asRecord(base.configurable), ...asRecord(own.configurable), ...ids };
+  if (options.resume) {
+    // a retry continues from the run's own latest checkpoint, not from the one it forked
+    delete configurable.checkpoint_id;
+    delete configurable.checkpoint_map;
+  }
+  const config: LangGraphRunnableConfig = {
+    ...runnableConfig(base),
+    ...runnableConfig(own),
+    ...(tags.length ? { tags } : {}),
+    configurable,
+    metadata: {
+      ...asRecord(base.metadata),
+      ...asRecord(own.metadata),
+      ...run.metadata,
+      ...ids,
+      run_attempt: options.attempt,
+    },
+  };
+  const context = { ...asRecord(assistant.context), ...asRecord(kwargs.context) };
+  const input = options.resume ? null : kwargs.command ? toCommand(kwargs.command) : (kwargs.input ?? null);
+  return {
+    graphId: assistant.graph_id,
+    config,
+    input,
+    streamModes: graphStreamModes(kwargs.stream_mode),
+    options: {
+      subgraphs: kwargs.subgraphs,
+      ...(kwargs.interrupt_before != null ? { interruptBefore: kwargs.interrupt_before } : {}),
+      ...(kwargs.interrupt_after != null ? { interruptAfter: kwargs.interrupt_after } : {}),
+      durability: kwargs.durability,
+      ...(Object.keys(context).length ? { context } : {}),
+    },
+  };
+}

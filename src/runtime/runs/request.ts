@@ -1,0 +1,149 @@
+/**
+ * Turns a run creation request (thread run, stateless run, batch item; crons later) into what is
+ * stored with the run: `kwargs` (everything the executor needs, in the names the LangGraph
+ * Platform uses in `Run.kwargs`) and the scheduling fields. Rejects, with a 422 naming the field,
+ * combinations this server cannot honour.
+ */
+import type { components } from "../../../generated/openapi.js";
+import { HttpError } from "../../http/errors.js";
+import type { Config, Context, MultitaskStrategy } from "../../storage/types.js";
+
+type Schemas = components["schemas"];
+export type RunRequest = Schemas["RunCreateStateful"] | Schemas["RunCreateStateless"];
+export type StreamMode = Schemas["StreamMode"];
+export type Durability = Schemas["Durability"];
+export type RunCommand = Schemas["Command"];
+export type InterruptNodes = Schemas["InterruptNodes"];
+
+/** `Run.kwargs` as this server stores it. */
+export interface RunKwargs {
+  /** null: continue from the thread's current state. */
+  input: unknown;
+  command: RunCommand | null;
+  /** The run's own config; checkpoint fields of the request are merged into `configurable`. */
+  config: Config;
+  context: Context | null;
+  stream_mode: StreamMode[];
+  /** Stream events of subgraphs too. */
+  subgraphs: boolean;
+  /** Keep the events for rejoining after the run ends. */
+  resumable: boolean;
+  interrupt_before: InterruptNodes | null;
+  interrupt_after: InterruptNodes | null;
+  webhook: string | null;
+  durability: Durability;
+  strict_resume: boolean;
+  /** Stateless run whose temporary thread is deleted when it ends (`on_completion: delete`). */
+  temporary: boolean;
+  /** What to do with the run when the client waiting on it disconnects. */
+  on_disconnect: Schemas["OnDisconnect"];
+}
+
+export interface ParsedRunRequest {
+  assistantId: string;
+  kwargs: RunKwargs;
+  metadata: Record<string, unknown>;
+  multitaskStrategy: MultitaskStrategy;
+  ifNotExists: Schemas["IfNotExists"];
+  /** Epoch ms before which the run must not start; 0 = at once. */
+  notBefore: number;
+}
+
+const fail = (field: string, message: string): never => {
+  throw new HttpError(422, `body.${field}: ${message}`);
+};
+
+function streamModes(value: RunRequest["stream_mode"]): StreamMode[] {
+  const modes = value == null ? [] : Array.isArray(value) ? value : [value];
+  const unique = [...new Set(modes)];
+  return unique.length ? unique : ["values"];
+}
+
+function durability(body: RunRequest): Durability {
+  const fromFlag = body.checkpoint_during == null ? undefined : body.checkpoint_during ? "async" : "exit";
+  if (body.durability != null && fromFlag !== undefined && body.durability !== fromFlag) {
+    fail(
+      "checkpoint_during",
+      `checkpoint_during=${body.checkpoint_during} means durability '${fromFlag}', which contradicts durability '${body.durability}'; give only durability`,
+    );
+  }
+  return body.durability ?? fromFlag ?? "async";
+}
+
+function webhook(value: string | null | undefined): string | null {
+  if (value == null) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail("webhook", `'${value}' is not an absolute URL; give an http(s) URL the server can POST to`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    fail("webhook", `only http and https webhooks are supported, got '${url.protocol}'`);
+  }
+  return url.toString();
+}
+
+/** The request's checkpoint fields merged into the run config (stateful runs only). */
+function configWithCheckpoint(body: RunRequest, stateless: boolean): Config {
+  const config: Config = { ...(body.config ?? {}) };
+  if (config.configurable != null && (typeof config.configurable !== "object" || Array.isArray(config.configurable))) {
+    fail("config.configurable", "must be an object");
+  }
+  if (stateless) return config;
+  const checkpoint: Record<string, unknown> = { ...(body.checkpoint ?? {}) };
+  // the URL names the thread; a checkpoint of another thread cannot be a starting point
+  delete checkpoint.thread_id;
+  if (body.checkpoint_id != null) {
+    if (checkpoint.checkpoint_id != null && checkpoint.checkpoint_id !== body.checkpoint_id) {
+      fail("checkpoint_id", "differs from checkpoint.checkpoint_id; give one of them");
+    }
+    checkpoint.checkpoint_id = body.checkpoint_id;
+  }
+  if (checkpoint.checkpoint_map === null) delete checkpoint.checkpoint_map;
+  if (Object.keys(checkpoint).length > 0) config.configurable = { ...config.configurable, ...checkpoint };
+  return config;
+}
+
+export function parseRunRequest(body: RunRequest, options: { stateless: boolean }): ParsedRunRequest {
+  const { stateless } = options;
+  const command = body.command ?? null;
+  if (command !== null && body.input != null) {
+    fail("input", "give either input or command (a command resumes or steers the graph instead of an input)");
+  }
+  if (command !== null && command.resume === undefined && command.update == null && command.goto == null) {
+    fail("command", "needs at least one of resume, update, goto");
+  }
+  if (body.feedback_keys?.length) {
+    fail("feedback_keys", "LangSmith feedback is not available in this server");
+  }
+  if (body.langsmith_tracer != null) {
+    fail("langsmith_tracer", "LangSmith tracing of runs is not available in this server");
+  }
+  const temporary = stateless && ((body as Schemas["RunCreateStateless"]).on_completion ?? "delete") === "delete";
+  const afterSeconds = body.after_seconds ?? 0;
+  return {
+    assistantId: body.assistant_id,
+    kwargs: {
+      input: body.input ?? null,
+      command,
+      config: configWithCheckpoint(body, stateless),
+      context: body.context ?? null,
+      stream_mode: streamModes(body.stream_mode),
+      subgraphs: body.stream_subgraphs ?? false,
+      resumable: body.stream_resumable ?? false,
+      interrupt_before: body.interrupt_before ?? null,
+      interrupt_after: body.interrupt_after ?? null,
+      webhook: webhook(body.webhook),
+      durability: durability(body),
+      strict_resume: body.strict_resume ?? false,
+      temporary,
+      on_disconnect: body.on_disconnect ?? "cancel",
+    },
+    metadata: body.metadata ?? {},
+    // a temporary thread never has another run: the strategy cannot matter there
+    multitaskStrategy: stateless ? "reject" : (body.multitask_strategy ?? "reject"),
+    ifNotExists: body.if_not_exists ?? "reject",
+    notBefore: afterSeconds > 0 ? Date.now() + afterSeconds * 1000 : 0,
+  };
+}

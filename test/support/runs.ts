@@ -1,0 +1,64 @@
+/** Helpers shared by the run test suites. */
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { REPO_ROOT } from "./server.js";
+
+/** Examples (trivial, slow, interrupt, agent, subgraph) plus the failing and inspect fixtures. */
+export const RUNS_CONFIG = path.join(REPO_ROOT, "test/fixtures/runs/langgraph.json");
+
+/** Polls `probe` until it returns a value other than undefined (tests only; production code never polls). */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export interface Receiver {
+  url: string;
+  /** Bodies received so far. */
+  received: unknown[];
+  /** Resolves with the next body (or the n-th overall). */
+  next(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** A local HTTP server collecting JSON POSTs; `fail` answers the first n requests with 500. */
+export async function webhookReceiver(options: { fail?: number } = {}): Promise<Receiver> {
+  const received: unknown[] = [];
+  const waiters: Array<(body: unknown) => void> = [];
+  let failures = options.fail ?? 0;
+  const server: Server = createServer(async (req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (failures > 0) {
+      failures -= 1;
+      res.statusCode = 500;
+      res.end();
+      return;
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+    received.push(body);
+    res.statusCode = 204;
+    res.end();
+    waiters.shift()?.(body);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    next: () => new Promise((resolve) => waiters.push(resolve)),
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, "close");
+    },
+  };
+}
