@@ -286,6 +286,22 @@ describe("thread state", () => {
     expect((await t.client.threads.get(threadId)).thread_id).toBe(threadId);
   });
 
+  it("a keep_latest TTL prunes the history of an expired thread and keeps the thread", async () => {
+    const threadId = await newThread("trivial");
+    await invoke("trivial", threadId, { value: 1 });
+    const latest = await t.client.threads.getState(threadId);
+    // The TTL counts from this update, after the run: nothing is pruned while it still writes.
+    await t.client.threads.update(threadId, { ttl: { ttl: 0.002, strategy: "keep_latest" } });
+    const deadline = Date.now() + 10_000;
+    let history = await t.client.threads.getHistory(threadId);
+    while (history.length > 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      history = await t.client.threads.getHistory(threadId);
+    }
+    expect(history.map((s) => s.checkpoint)).toEqual([latest.checkpoint]);
+    expect((await t.client.threads.get(threadId)).thread_id).toBe(threadId);
+  });
+
   it("resumes an interrupted thread from state that survived a restart", async () => {
     const threadId = await newThread("interrupt");
     await invoke("interrupt", threadId, { topic: "dogs" });
