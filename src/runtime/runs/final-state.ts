@@ -22,7 +22,9 @@ export async function readFinalState(graph: AnyCompiledGraph, threadId: string):
   for (const task of snapshot.tasks ?? []) {
     if (task.interrupts?.length) interrupts[task.id] = toPlainJson(task.interrupts) as Array<Record<string, unknown>>;
   }
-  return { values: toPlainJson(snapshot.values), interrupts, next: [...(snapshot.next ?? [])] };
+  // no checkpoint at all (e.g. its only run was rolled back): the thread has no state, like a new one
+  const values = snapshot.config?.configurable?.checkpoint_id ? toPlainJson(snapshot.values) : null;
+  return { values, interrupts, next: [...(snapshot.next ?? [])] };
 }
 
 /** What join/wait answer for a run that did not fail: the values, plus `__interrupt__` when paused. */
