@@ -32,7 +32,11 @@ function checkpointConfigurable(threadId: string, checkpoint: CheckpointConfig |
     throw new HttpError(422, `${field}.thread_id: '${named}' is not the thread of the path ('${threadId}')`);
   }
   const configurable: CheckpointConfigurable = { thread_id: threadId, checkpoint_ns: "" };
-  for (const [key, value] of Object.entries(rest)) if (value != null) configurable[key] = value;
+  for (const [key, value] of Object.entries(rest)) {
+    // LangGraph keeps its internals (read/send functions, the checkpointer) under "__" keys.
+    if (key.startsWith("__")) throw new HttpError(422, `${field}.${key}: keys starting with "__" are reserved for LangGraph`);
+    if (value != null) configurable[key] = value;
+  }
   return configurable;
 }
 
@@ -56,7 +60,7 @@ export async function readThreadState(
   options: ReadStateOptions = {},
 ): Promise<ThreadState> {
   const thread = await services.storage.threads.get(threadId, scope);
-  const configurable = checkpointConfigurable(threadId, options.checkpoint, "checkpoint");
+  const configurable = checkpointConfigurable(threadId, options.checkpoint, "body.checkpoint");
   const owner = await threadGraph(services, thread, scope);
   const snapshot = owner
     ? await owner.graph.getState({ configurable }, { subgraphs: options.subgraphs ?? false })
@@ -87,7 +91,7 @@ export async function threadHistory(
   options: HistoryOptions = {},
 ): Promise<ThreadState[]> {
   const thread = await services.storage.threads.get(threadId, scope);
-  const configurable = checkpointConfigurable(threadId, options.checkpoint, "checkpoint");
+  const configurable = checkpointConfigurable(threadId, options.checkpoint, "body.checkpoint");
   const owner = await threadGraph(services, thread, scope);
   if (!owner) return [];
   const states: ThreadState[] = [];
@@ -171,10 +175,10 @@ export async function updateThreadState(
     throw new HttpError(409, `Thread '${threadId}' has an active run: update its state once the run is done`);
   }
   const owner = await graphForWrite(services, thread, scope);
-  const configurable = checkpointConfigurable(threadId, update.checkpoint, "checkpoint");
+  const configurable = checkpointConfigurable(threadId, update.checkpoint, "body.checkpoint");
   if (update.checkpointId !== undefined) {
     if (configurable.checkpoint_id !== undefined && configurable.checkpoint_id !== update.checkpointId) {
-      throw new HttpError(422, "checkpoint_id: differs from checkpoint.checkpoint_id; give one of them");
+      throw new HttpError(422, "body.checkpoint_id: differs from body.checkpoint.checkpoint_id; give one of them");
     }
     configurable.checkpoint_id = update.checkpointId;
   }

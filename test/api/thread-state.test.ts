@@ -88,6 +88,9 @@ describe("thread state", () => {
     await expect(
       t.client.threads.getState(threadId, { ...afterA.checkpoint, thread_id: crypto.randomUUID() }),
     ).rejects.toMatchObject({ status: 422 });
+    await expect(
+      t.client.threads.getState(threadId, { ...afterA.checkpoint, __pregel_read: "x" } as typeof afterA.checkpoint),
+    ).rejects.toMatchObject({ status: 422 });
   });
 
   it("updates the state as a node, forks from a checkpoint, and keeps the thread record in step", async () => {
