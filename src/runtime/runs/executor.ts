@@ -22,10 +22,13 @@ import type { RunKwargs } from "./request.js";
 import { RunCancelled, RunTimedOut, ServerStopping } from "./stop-reasons.js";
 import type { WebhookSender } from "./webhook.js";
 
+/** A checkpointer that can also remove what one run saved (rollback). */
+export type RunCheckpointer = BaseCheckpointSaver & { deleteRun(threadId: string, runId: string): Promise<unknown> };
+
 export interface RunExecutorDeps {
   storage: Storage;
   graphs: GraphRegistry;
-  checkpointer: BaseCheckpointSaver;
+  checkpointer: RunCheckpointer;
   store?: BaseStore;
   broker: RunEventBroker;
   webhooks: WebhookSender;
@@ -183,15 +186,15 @@ export class RunExecutor {
    * thread's checkpoints were removed would be orphans.
    */
   async #removeOrphanCheckpoints(threadId: string): Promise<void> {
-    const { storage } = this.deps;
+    const { storage, checkpointer } = this.deps;
     if (await unlessDeleted(storage.threads.get(threadId))) return;
-    await storage.checkpoints.deleteThread(threadId);
+    await checkpointer.deleteThread(threadId);
   }
 
   async #finish(run: Run, ending: Extract<Ending, { kind: "done" }>, graph: AnyCompiledGraph | undefined, log: Logger) {
     const { storage, broker } = this.deps;
     const kwargs = run.kwargs as unknown as RunKwargs;
-    if (ending.rollback) await storage.checkpoints.deleteRun(run.thread_id, run.run_id);
+    if (ending.rollback) await this.deps.checkpointer.deleteRun(run.thread_id, run.run_id);
     let state: FinalState | null = null;
     if (graph) {
       try {

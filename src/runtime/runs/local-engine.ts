@@ -3,14 +3,14 @@
  * them, a LocalRunEventBroker carries their events and ends. Cancelling a running run aborts
  * its signal with a stop reason; cancelling a waiting one takes it out of the queue.
  */
-import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
+import type { BaseStore } from "@langchain/langgraph";
 import type { Logger } from "pino";
 import { NotFoundError } from "../../storage/errors.js";
 import type { Run, Scope, Storage } from "../../storage/types.js";
 import type { GraphRegistry } from "../graphs/index.js";
 import { LocalRunEventBroker, type RunOutcome } from "./broker.js";
 import type { CancelAction, RunEngine, RunEngineOptions } from "./engine.js";
-import { RunExecutor } from "./executor.js";
+import { RunExecutor, type RunCheckpointer } from "./executor.js";
 import { LocalRunQueue, type QueuedRun } from "./queue.js";
 import { recoverRuns, restingStatus } from "./recovery.js";
 import type { RunKwargs } from "./request.js";
@@ -21,7 +21,7 @@ import { WebhookSender } from "./webhook.js";
 export interface LocalRunEngineDeps {
   storage: Storage;
   graphs: GraphRegistry;
-  checkpointer: BaseCheckpointSaver;
+  checkpointer: RunCheckpointer;
   store?: BaseStore;
   logger: Logger;
 }

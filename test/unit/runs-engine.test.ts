@@ -1,0 +1,153 @@
+import { MemorySaver } from "@langchain/langgraph";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadGraphRegistry, type GraphRegistry } from "../../src/runtime/graphs/index.js";
+import { LocalRunEngine } from "../../src/runtime/runs/local-engine.js";
+import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
+import { parseRunRequest, type RunRequest } from "../../src/runtime/runs/request.js";
+import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
+import type { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import { RUNS_CONFIG } from "../support/runs.js";
+import { openTempStorage } from "./storage-helpers.js";
+
+/** MemorySaver that can also forget a run's checkpoints (what the engine needs for rollback). */
+class TestSaver extends MemorySaver {
+  deleted: string[] = [];
+  async deleteRun(_threadId: string, runId: string) {
+    this.deleted.push(runId);
+  }
+}
+
+let registry: GraphRegistry | undefined;
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const done of cleanup.splice(0).reverse()) await done();
+});
+
+async function engine(options: RunEngineOptions = {}) {
+  registry ??= await loadGraphRegistry(RUNS_CONFIG);
+  const { storage, done } = await openTempStorage();
+  await ensureSystemAssistants(storage, registry);
+  const checkpointer = new TestSaver();
+  const runs = new LocalRunEngine({ storage, graphs: registry, checkpointer, logger: pino({ level: "silent" }) }, options);
+  await runs.start();
+  cleanup.push(async () => {
+    await runs.shutdown(0);
+    await done();
+  });
+  return { runs, storage, checkpointer, graphs: registry };
+}
+
+/** Stores a run the way the HTTP layer does (without the HTTP layer) and schedules it. */
+async function submit(env: { runs: LocalRunEngine; storage: LowdbStorage; graphs: GraphRegistry }, threadId: string, body: RunRequest) {
+  const parsed = parseRunRequest(body, { stateless: false });
+  const { run } = await env.storage.runs.create({
+    thread_id: threadId,
+    assistant_id: env.graphs.defaultAssistantId(body.assistant_id),
+    kwargs: parsed.kwargs as unknown as Record<string, unknown>,
+    multitask_strategy: "enqueue",
+    not_before: parsed.notBefore ? new Date(parsed.notBefore).toISOString() : null,
+  });
+  env.runs.submit(run);
+  return run;
+}
+
+describe("LocalRunEngine", () => {
+  it("executes a run: success, attempt counted, thread values and status stored, events published", async () => {
+    const env = await engine();
+    const thread = await env.storage.threads.create();
+    const run = await submit(env, thread.thread_id, { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values", "updates"] });
+    const modes: string[] = [];
+    env.runs.broker.subscribe(run.run_id, { event: (e) => modes.push(e.mode), end: () => {} });
+    const outcome = await env.runs.outcome(run);
+    expect(outcome).toEqual({ status: "success", values: { value: 4 }, error: null });
+    expect(modes[0]).toBe("metadata");
+    expect(modes.filter((m) => m === "updates")).toHaveLength(3);
+    expect(await env.storage.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 1 });
+    expect(await env.storage.threads.get(thread.thread_id)).toMatchObject({ status: "idle", values: { value: 4 } });
+    expect(env.runs.broker.size).toBe(0);
+    // the slot is freed right after the run's end is announced
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(env.runs.load).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it("records a graph error on the run and the thread", async () => {
+    const env = await engine();
+    const thread = await env.storage.threads.create();
+    const run = await submit(env, thread.thread_id, { assistant_id: "failing", input: { message: "nope" } });
+    const errors: unknown[] = [];
+    env.runs.broker.subscribe(run.run_id, { event: (e) => e.mode === "error" && errors.push(e.data), end: () => {} });
+    const outcome = await env.runs.outcome(run);
+    expect(outcome).toMatchObject({ status: "error", error: { error: "ExampleFailure", message: "nope" } });
+    expect(errors).toEqual([{ error: "ExampleFailure", message: "nope" }]);
+    expect(await env.storage.threads.get(thread.thread_id)).toMatchObject({ status: "error", error: { error: "ExampleFailure" } });
+  });
+
+  it("cancels: interrupt keeps the run, rollback deletes it and its checkpoints", async () => {
+    const env = await engine();
+    const thread = await env.storage.threads.create();
+    const kept = await submit(env, thread.thread_id, { assistant_id: "slow", input: { steps: 20, delay_ms: 50 } });
+    const dropped = await submit(env, thread.thread_id, { assistant_id: "slow", input: { steps: 20, delay_ms: 50 } });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await env.runs.cancel(kept, "interrupt", "test");
+    expect(await env.runs.outcome(kept)).toMatchObject({ status: "interrupted" });
+    expect(await env.storage.runs.get(kept.run_id)).toMatchObject({ status: "interrupted", cancel_reason: "test" });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await env.runs.cancel(dropped, "rollback", "test");
+    await env.runs.outcome(dropped);
+    await expect(env.storage.runs.get(dropped.run_id)).rejects.toMatchObject({ status: 404 });
+    expect(env.checkpointer.deleted).toEqual([dropped.run_id]);
+  });
+
+  it("ends a run past the time limit as timeout", async () => {
+    const env = await engine({ runTimeoutMs: 100 });
+    const thread = await env.storage.threads.create();
+    const run = await submit(env, thread.thread_id, { assistant_id: "slow", input: { steps: 5, delay_ms: 100 } });
+    expect(await env.runs.outcome(run)).toMatchObject({ status: "timeout", error: { error: "TimeoutError" } });
+  });
+
+  it("answers outcome() from storage for a run that ended before the question", async () => {
+    const env = await engine();
+    const thread = await env.storage.threads.create();
+    const run = await submit(env, thread.thread_id, { assistant_id: "trivial", input: { value: 0 } });
+    await env.runs.outcome(run);
+    expect(await env.runs.outcome(run)).toEqual({ status: "success", values: { value: 3 }, error: null });
+    const controller = new AbortController();
+    const waiting = await submit(env, thread.thread_id, { assistant_id: "slow", input: { steps: 3, delay_ms: 100 } });
+    const pending = env.runs.outcome(waiting, undefined, controller.signal);
+    controller.abort();
+    expect(await pending).toBeNull();
+  });
+
+  it("retries a run left running by a crash and gives up after maxAttempts", async () => {
+    registry ??= await loadGraphRegistry(RUNS_CONFIG);
+    const { storage, done } = await openTempStorage();
+    cleanup.push(done);
+    await ensureSystemAssistants(storage, registry);
+    const thread = await storage.threads.create();
+    const { run: retried } = await storage.runs.create({
+      thread_id: thread.thread_id,
+      assistant_id: registry.defaultAssistantId("trivial"),
+      kwargs: parseRunRequest({ assistant_id: "trivial", input: { value: 1 } }, { stateless: false }).kwargs as never,
+      multitask_strategy: "enqueue",
+    });
+    await storage.runs.update(retried.run_id, { status: "running", attempt: 1 });
+    const { run: exhausted } = await storage.runs.create({
+      thread_id: (await storage.threads.create()).thread_id,
+      assistant_id: registry.defaultAssistantId("trivial"),
+      kwargs: {},
+      multitask_strategy: "enqueue",
+    });
+    await storage.runs.update(exhausted.run_id, { status: "running", attempt: 3 });
+
+    const runs = new LocalRunEngine(
+      { storage, graphs: registry, checkpointer: new TestSaver(), logger: pino({ level: "silent" }) },
+      { maxAttempts: 3 },
+    );
+    cleanup.unshift(() => runs.shutdown(0));
+    await runs.start();
+    expect(await runs.outcome(retried)).toMatchObject({ status: "success", values: { value: 4 } });
+    expect(await storage.runs.get(retried.run_id)).toMatchObject({ attempt: 2 });
+    expect(await storage.runs.get(exhausted.run_id)).toMatchObject({ status: "error", error: { error: "RunAttemptsExhausted" } });
+  });
+});
