@@ -2097,7 +2097,7 @@ export interface components {
              * @description When the cron stops firing; null for no end.
              */
             end_time: string | null;
-            /** @description Cron expression (5 fields, minute precision). */
+            /** @description Cron expression, 5 fields (minute precision) or 6 with leading seconds, evaluated in `timezone`. */
             schedule: string;
             /** @description IANA time zone the schedule is evaluated in; null means UTC. */
             timezone: string | null;
@@ -2125,10 +2125,33 @@ export interface components {
             metadata: components["schemas"]["Metadata"];
             /** @description Whether the cron fires. */
             enabled: boolean;
+            /**
+             * Format: date-time
+             * @description The server's current time (only when a search's `select` asks for it), to compare with `next_run_date`.
+             */
+            now?: string;
+        };
+        /** @description The fields of a `Cron` that a search's `select` asked for (and only those). */
+        CronSelection: {
+            cron_id?: components["schemas"]["cron_id"];
+            assistant_id?: components["schemas"]["assistant_id-3"];
+            thread_id?: components["schemas"]["thread_id-3"];
+            on_run_completed?: components["schemas"]["OnRunCompleted"];
+            end_time?: components["schemas"]["end_time"];
+            schedule?: components["schemas"]["schedule"];
+            timezone?: components["schemas"]["timezone"];
+            created_at?: components["schemas"]["created_at-5"];
+            updated_at?: components["schemas"]["updated_at-4"];
+            user_id?: components["schemas"]["user_id"];
+            payload?: components["schemas"]["payload"];
+            next_run_date?: components["schemas"]["next_run_date"];
+            metadata?: components["schemas"]["Metadata"];
+            enabled?: components["schemas"]["enabled"];
+            now?: components["schemas"]["now"];
         };
         /** @description Parameters of a cron that creates a new thread for each run. */
         CronCreate: {
-            /** @description Cron expression (5 fields, minute precision). */
+            /** @description Cron expression, 5 fields (minute precision) or 6 with leading seconds, evaluated in `timezone`. */
             schedule: string;
             assistant_id: components["schemas"]["AssistantId"];
             input?: components["schemas"]["RunInput"];
@@ -2166,7 +2189,7 @@ export interface components {
         };
         /** @description Parameters of a cron whose runs all execute on one thread. */
         ThreadCronCreate: {
-            /** @description Cron expression (5 fields, minute precision). */
+            /** @description Cron expression, 5 fields (minute precision) or 6 with leading seconds, evaluated in `timezone`. */
             schedule: string;
             assistant_id: components["schemas"]["AssistantId"];
             input?: components["schemas"]["RunInput"];
@@ -2794,6 +2817,55 @@ export interface components {
         checkpoint_during: boolean;
         /** @description Accepted for compatibility with the SDK. */
         strict_resume: boolean;
+        /**
+         * Format: uuid
+         * @description Cron id.
+         */
+        cron_id: string;
+        /** @description Assistant each run executes. */
+        "assistant_id-3": string | null;
+        /**
+         * Format: uuid
+         * @description Thread the runs execute on; null for a cron that creates a new thread for each run.
+         */
+        "thread_id-3": string | null;
+        /**
+         * Format: date-time
+         * @description When the cron stops firing; null for no end.
+         */
+        end_time: string | null;
+        /** @description Cron expression, 5 fields (minute precision) or 6 with leading seconds, evaluated in `timezone`. */
+        schedule: string;
+        /** @description IANA time zone the schedule is evaluated in; null means UTC. */
+        timezone: string | null;
+        /**
+         * Format: date-time
+         * @description When the cron was created.
+         */
+        "created_at-5": string;
+        /**
+         * Format: date-time
+         * @description When the cron last changed.
+         */
+        "updated_at-4": string;
+        /** @description Owner of the cron, when authentication is in use. */
+        user_id: string | null;
+        /** @description Run parameters used for each run (input, config, context, stream modes...). */
+        payload: {
+            [key: string]: unknown;
+        };
+        /**
+         * Format: date-time
+         * @description When the cron fires next; null when it will not fire again.
+         */
+        next_run_date: string | null;
+        /** @description Whether the cron fires. */
+        enabled: boolean;
+        /**
+         * Format: date-time
+         * @description The server's current time (only when a search's `select` asks for it), to compare with `next_run_date`.
+         */
+        now: string;
     };
     responses: {
         /** @description The request is malformed. */
@@ -4272,7 +4344,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Cron"][];
+                    "application/json": (components["schemas"]["Cron"] | components["schemas"]["CronSelection"])[];
                 };
             };
             422: components["responses"]["ValidationError"];

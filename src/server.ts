@@ -15,6 +15,8 @@ import { LowdbStorage } from "./storage/lowdb/storage.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/thread-ttl.js";
 import { LocalRunEngine } from "./runtime/runs/local-engine.js";
+import { CronScheduler } from "./runtime/crons/scheduler.js";
+import { cronLauncher } from "./runtime/crons/launcher.js";
 import { openServerStore, type ServerStore } from "./runtime/store.js";
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
@@ -58,11 +60,25 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
   const threadTtl = new ThreadTtlSweeper(storage, logger, (threadId) => storage.checkpoints.pruneKeepLatest(threadId));
   const runs = new LocalRunEngine({ storage, graphs, checkpointer, store, logger }, options.runs);
-  const services: Services = { storage, checkpointer, threadTtl, store, graphs, runs, metrics: createMetrics(), logger, version: VERSION };
+  const services: Services = {
+    storage,
+    checkpointer,
+    threadTtl,
+    store,
+    graphs,
+    runs,
+    crons: new CronScheduler(storage, logger),
+    metrics: createMetrics(),
+    logger,
+    version: VERSION,
+  };
+
   await ensureSystemAssistants(storage, graphs);
   await threadTtl.start();
   // runs left by a previous process are scheduled before any new request arrives
   await runs.start();
+  // cron firings create runs through the same services the handlers use
+  await services.crons.start(cronLauncher(services));
 
   const onContractViolation =
     options.onContractViolation ??
@@ -74,6 +90,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   try {
     await listen(server, options.port, options.host);
   } catch (error) {
+    await services.crons.stop();
     await runs.shutdown(0);
     await threadTtl.stop();
     await store.close();
@@ -100,6 +117,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       const closed = once(server, "close");
       server.close();
       server.closeIdleConnections();
+      await services.crons.stop();
       await runs.shutdown();
       server.closeAllConnections();
       await closed;

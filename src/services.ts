@@ -6,6 +6,7 @@ import type { StorageCheckpointSaver } from "./runtime/checkpointer.js";
 import type { ThreadTtlSweeper } from "./runtime/thread-ttl.js";
 import type { ServerStore } from "./runtime/store.js";
 import type { RunEngine } from "./runtime/runs/engine.js";
+import type { CronScheduler } from "./runtime/crons/scheduler.js";
 
 /** What handlers may call: everything below the HTTP layer, wired once at startup. */
 export interface Services {
@@ -18,6 +19,8 @@ export interface Services {
   graphs: GraphRegistry;
   /** Schedules, cancels and awaits runs; carries their events (`runs.broker`). */
   runs: RunEngine;
+  /** Fires crons; handlers `nudge` it when a cron's next firing changes. */
+  crons: CronScheduler;
   metrics: Metrics;
   logger: Logger;
   version: string;

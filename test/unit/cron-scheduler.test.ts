@@ -52,9 +52,9 @@ function firings(fired: Cron[], count: number, ms: number) {
 describe("cron scheduler", () => {
   it("fires on schedule and stops once the cron is deleted", async () => {
     const fired: Cron[] = [];
-    const scheduler = new CronScheduler(storage, async (cron) => void fired.push(cron), logger);
+    const scheduler = new CronScheduler(storage, logger);
     const cron = await createCron();
-    await scheduler.start();
+    await scheduler.start(async (cron) => void fired.push(cron));
     await firings(fired, 2, 4_000);
     expect(fired.every((f) => f.cron_id === cron.cron_id)).toBe(true);
     const stored = await storage.crons.get(cron.cron_id);
@@ -71,8 +71,8 @@ describe("cron scheduler", () => {
     const hourly = { schedule: "0 * * * *", timezone: null, end_time: null };
     const cron = await createCron({ ...hourly, next_run_date: new Date(Date.now() - 3 * 3_600_000).toISOString() });
     const fired: Cron[] = [];
-    const scheduler = new CronScheduler(storage, async (c) => void fired.push(c), logger);
-    await scheduler.start();
+    const scheduler = new CronScheduler(storage, logger);
+    await scheduler.start(async (c) => void fired.push(c));
     expect(fired.map((c) => c.cron_id)).toEqual([cron.cron_id]);
     const next = Date.parse((await storage.crons.get(cron.cron_id)).next_run_date!);
     expect(next).toBeGreaterThan(Date.now());
@@ -85,8 +85,8 @@ describe("cron scheduler", () => {
     await createCron({ enabled: false });
     const ended = { ...everySecond, end_time: new Date(Date.now() + 1_500).toISOString() };
     const ending = await createCron({ ...ended, next_run_date: followingFiring(ended, new Date())!.toISOString() });
-    const scheduler = new CronScheduler(storage, async (c) => void fired.push(c), logger);
-    await scheduler.start();
+    const scheduler = new CronScheduler(storage, logger);
+    await scheduler.start(async (c) => void fired.push(c));
     await new Promise((r) => setTimeout(r, 3_000));
     expect(fired.length).toBeGreaterThanOrEqual(1);
     expect(fired.every((c) => c.cron_id === ending.cron_id)).toBe(true);

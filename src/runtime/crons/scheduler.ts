@@ -16,10 +16,10 @@ export type CronLauncher = (cron: Cron) => Promise<void>;
  */
 export class CronScheduler {
   readonly #alarm: Alarm;
+  #launch: CronLauncher | null = null;
 
   constructor(
     private readonly storage: Storage,
-    private readonly launch: CronLauncher,
     private readonly logger: Logger,
   ) {
     this.#alarm = new Alarm(
@@ -28,7 +28,9 @@ export class CronScheduler {
     );
   }
 
-  start(): Promise<void> {
+  /** Fires what is due (including ticks missed while no server ran), then follows the schedules. */
+  start(launch: CronLauncher): Promise<void> {
+    this.#launch = launch;
     return this.#alarm.ringNow();
   }
 
@@ -55,7 +57,7 @@ export class CronScheduler {
           if ((error as { status?: number }).status === 404) continue; // deleted meanwhile
           throw error;
         }
-        await this.launch(cron).catch((error: unknown) =>
+        await this.#launch!(cron).catch((error: unknown) =>
           this.logger.error({ err: error, cron_id: cron.cron_id }, "cron run could not be started"),
         );
         due = following ? following.getTime() : Infinity;

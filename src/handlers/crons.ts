@@ -1,0 +1,135 @@
+import { HttpError } from "../http/errors.js";
+import type { OperationHandlers, RequestBody } from "../http/operations.js";
+import { followingFiring } from "../runtime/crons/scheduler.js";
+import { checkSchedule } from "../runtime/crons/schedule.js";
+import { toApi } from "../storage/records.js";
+import type { Services } from "../services.js";
+import type { Cron, CronUpdate, Scope } from "../storage/types.js";
+import { resolveAssistantId } from "./assistants.js";
+import { nullsAsAbsent } from "./nulls.js";
+import { pageReply } from "./pagination.js";
+
+type CronOperations = "createThreadCron" | "createCron" | "searchCrons" | "countCrons" | "updateCron" | "deleteCron";
+
+/** Cron fields that configure the runs it starts (kept as the cron's `payload`). */
+const RUN_FIELDS = [
+  "input",
+  "metadata",
+  "config",
+  "context",
+  "webhook",
+  "interrupt_before",
+  "interrupt_after",
+  "multitask_strategy",
+  "checkpoint_during",
+  "durability",
+  "stream_mode",
+  "stream_subgraphs",
+  "stream_resumable",
+] as const;
+
+function runPayload(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(RUN_FIELDS.filter((f) => body[f] !== undefined).map((f) => [f, body[f]]));
+}
+
+function nextRunDate(cron: Pick<Cron, "schedule" | "timezone" | "end_time">): string | null {
+  return followingFiring(cron, new Date())?.toISOString() ?? null;
+}
+
+type CronCreateBody = RequestBody<"createCron"> | RequestBody<"createThreadCron">;
+
+async function createCron(services: Services, scope: Scope, body: CronCreateBody, threadId: string | null) {
+  const fields = nullsAsAbsent(body);
+  const timezone = fields.timezone ?? null;
+  checkSchedule(fields.schedule, timezone);
+  const assistantId = resolveAssistantId(services, fields.assistant_id);
+  await services.storage.assistants.get(assistantId, scope);
+  if (threadId) await services.storage.threads.get(threadId, scope);
+  const end_time = fields.end_time ?? null;
+  const cron = await services.storage.crons.create(
+    {
+      assistant_id: assistantId,
+      thread_id: threadId,
+      schedule: fields.schedule,
+      timezone,
+      end_time,
+      on_run_completed: threadId ? undefined : (fields.on_run_completed ?? "delete"),
+      payload: runPayload(fields),
+      metadata: fields.metadata,
+      enabled: fields.enabled,
+      next_run_date: nextRunDate({ schedule: fields.schedule, timezone, end_time }),
+    },
+    scope,
+  );
+  services.crons.nudge(cron);
+  return { status: 200 as const, body: toApi(cron) };
+}
+
+export const cronHandlers: OperationHandlers<CronOperations> = {
+  createCron: ({ services, scope, body }) => createCron(services, scope, body, null),
+
+  async createThreadCron({ services, scope, body, params }) {
+    if (body.on_run_completed === "delete") {
+      throw new HttpError(422, "body.on_run_completed: a thread cron runs on its thread and never deletes it");
+    }
+    return createCron(services, scope, body, params.thread_id);
+  },
+
+  async updateCron({ params, body, services, scope }) {
+    const current = await services.storage.crons.get(params.cron_id, scope);
+    const fields = nullsAsAbsent(body, ["end_time"]);
+    if (current.thread_id && fields.on_run_completed === "delete") {
+      throw new HttpError(422, "body.on_run_completed: a thread cron runs on its thread and never deletes it");
+    }
+    const schedule = fields.schedule ?? current.schedule;
+    const timezone = fields.timezone ?? current.timezone;
+    const end_time = fields.end_time === undefined ? current.end_time : fields.end_time;
+    checkSchedule(schedule, timezone);
+    const update: CronUpdate = {
+      schedule,
+      timezone,
+      end_time,
+      payload: { ...current.payload, ...runPayload(fields) },
+      next_run_date: nextRunDate({ schedule, timezone, end_time }),
+    };
+    if (fields.metadata) update.metadata = { ...current.metadata, ...fields.metadata };
+    if (fields.enabled !== undefined) update.enabled = fields.enabled;
+    if (fields.on_run_completed !== undefined) update.on_run_completed = fields.on_run_completed;
+    const cron = await services.storage.crons.update(params.cron_id, update, scope);
+    services.crons.nudge(cron);
+    return { status: 200, body: toApi(cron) };
+  },
+
+  async deleteCron({ params, services, scope }) {
+    await services.storage.crons.delete(params.cron_id, scope);
+    return { status: 204, body: undefined };
+  },
+
+  async searchCrons({ body, services, scope }) {
+    const { assistant_id, thread_id, enabled, metadata, limit, offset, sort_by, sort_order, select } =
+      nullsAsAbsent(body);
+    const filter = {
+      assistant_id: assistant_id === undefined ? undefined : resolveAssistantId(services, assistant_id),
+      thread_id,
+      enabled,
+      metadata,
+    };
+    const page = await services.storage.crons.search(
+      { filter, sortBy: sort_by, sortOrder: sort_order, limit, offset },
+      scope,
+    );
+    const now = new Date().toISOString();
+    const view = select?.includes("now") ? (cron: Cron) => ({ ...toApi(cron), now }) : toApi;
+    return pageReply(page, { offset, select }, view);
+  },
+
+  async countCrons({ body, services, scope }) {
+    const { assistant_id, thread_id, metadata } = nullsAsAbsent(body);
+    const filter = {
+      assistant_id: assistant_id === undefined ? undefined : resolveAssistantId(services, assistant_id),
+      thread_id,
+      metadata,
+    };
+    return { status: 200, body: await services.storage.crons.count(filter, scope) };
+  },
+};

@@ -1,0 +1,145 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../support/server.js";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t.dispose());
+afterEach(() => expect(t.violations.splice(0)).toEqual([]));
+
+const EVERY_SECOND = "* * * * * *";
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 8_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("crons", () => {
+  it("a thread cron fires runs on schedule that complete, and stops when deleted", async () => {
+    const thread = await t.client.threads.create();
+    const cron = await t.client.crons.createForThread(thread.thread_id, "trivial", {
+      schedule: EVERY_SECOND,
+      input: { value: 1 },
+      multitaskStrategy: "enqueue",
+      metadata: { purpose: "test" },
+    });
+    expect(cron).toMatchObject({ thread_id: thread.thread_id, schedule: EVERY_SECOND, enabled: true });
+    expect(Date.parse(cron.next_run_date!)).toBeGreaterThan(Date.now() - 1_000);
+
+    const finished = await until("two successful cron runs", async () => {
+      const runs = await t.client.runs.list(thread.thread_id);
+      const done = runs.filter((r) => r.status === "success");
+      return done.length >= 2 ? done : undefined;
+    });
+    expect(finished[0]!.metadata).toMatchObject({ cron_id: cron.cron_id, purpose: "test" });
+    expect((await t.client.threads.getState(thread.thread_id)).values).toEqual({ value: 4 });
+
+    await t.client.crons.delete(cron.cron_id);
+    await new Promise((r) => setTimeout(r, 300)); // a firing already under way may still land
+    const settled = (await t.client.runs.list(thread.thread_id, { limit: 100 })).length;
+    await new Promise((r) => setTimeout(r, 2_200));
+    expect((await t.client.runs.list(thread.thread_id, { limit: 100 })).length).toBe(settled);
+  });
+
+  it("a stateless cron runs on new threads, deleted or kept as asked", async () => {
+    const keeper = await t.client.assistants.create({ graphId: "trivial", name: "keeper" });
+    const kept = await t.client.crons.create(keeper.assistant_id, {
+      schedule: EVERY_SECOND,
+      input: { value: 10 },
+      onRunCompleted: "keep",
+    });
+    expect(kept.thread_id).toBeNull();
+    const thread = await until("a kept cron thread with a finished run", async () => {
+      const threads = await t.client.threads.search({ metadata: { assistant_id: keeper.assistant_id } });
+      for (const candidate of threads) {
+        const runs = await t.client.runs.list(candidate.thread_id);
+        if (runs.some((r) => r.status === "success")) return candidate;
+      }
+      return undefined;
+    });
+    expect((await t.client.threads.getState(thread.thread_id)).values).toEqual({ value: 13 });
+    await t.client.crons.delete(kept.cron_id);
+
+    const deleter = await t.client.assistants.create({ graphId: "trivial", name: "deleter" });
+    const deleting = await t.client.crons.create(deleter.assistant_id, { schedule: EVERY_SECOND, input: { value: 1 } });
+    // the run happens (the cron's next date moves on) but its thread does not stay
+    await until("the cron to fire", async () => {
+      const [found] = await t.client.crons.search({ assistantId: deleter.assistant_id });
+      return found && Date.parse(found.next_run_date!) > Date.parse(deleting.next_run_date!) + 1_000 ? found : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+    await t.client.crons.delete(deleting.cron_id);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await t.client.threads.search({ metadata: { assistant_id: deleter.assistant_id } })).toEqual([]);
+  });
+
+  it("searches, counts and updates crons", async () => {
+    const thread = await t.client.threads.create();
+    const tag = crypto.randomUUID();
+    const daily = await t.client.crons.createForThread(thread.thread_id, "agent", {
+      schedule: "0 9 * * *",
+      timezone: "Europe/Paris",
+      metadata: { tag },
+    });
+    const hourly = await t.client.crons.create("agent", { schedule: "0 * * * *", metadata: { tag }, enabled: false });
+
+    expect(await t.client.crons.count({ metadata: { tag } })).toBe(2);
+    expect(await t.client.crons.count({ threadId: thread.thread_id })).toBe(1);
+    const enabled = await t.client.crons.search({ metadata: { tag }, enabled: true });
+    expect(enabled.map((c) => c.cron_id)).toEqual([daily.cron_id]);
+    const sorted = await t.client.crons.search({ metadata: { tag }, sortBy: "created_at", sortOrder: "asc" });
+    expect(sorted.map((c) => c.cron_id)).toEqual([daily.cron_id, hourly.cron_id]);
+    const picked = await t.client.crons.search({ metadata: { tag }, select: ["cron_id", "now"], limit: 1 });
+    expect(Object.keys(picked[0]!).sort()).toEqual(["cron_id", "now"]);
+
+    const nine = new Date(daily.next_run_date!);
+    expect(nine.toLocaleString("en-GB", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" })).toBe("09:00");
+
+    const updated = await t.client.crons.update(daily.cron_id, { schedule: "30 18 * * *", enabled: false, input: { x: 1 } });
+    expect(updated).toMatchObject({ schedule: "30 18 * * *", enabled: false, payload: { input: { x: 1 } } });
+    const evening = new Date(updated.next_run_date!);
+    expect(evening.toLocaleString("en-GB", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" })).toBe("18:30");
+  });
+
+  it("rejects bad schedules, time zones and unknown threads or assistants", async () => {
+    const thread = await t.client.threads.create();
+    await expect(t.client.crons.createForThread(thread.thread_id, "agent", { schedule: "every day" })).rejects.toMatchObject({ status: 422 });
+    await expect(t.client.crons.create("agent", { schedule: "* * * * *", timezone: "Mars/Olympus" })).rejects.toMatchObject({ status: 422 });
+    await expect(t.client.crons.createForThread(crypto.randomUUID(), "agent", { schedule: "* * * * *" })).rejects.toMatchObject({ status: 404 });
+    await expect(t.client.crons.create(crypto.randomUUID(), { schedule: "* * * * *" })).rejects.toMatchObject({ status: 404 });
+    await expect(
+      t.client.crons.createForThread(thread.thread_id, "agent", { schedule: "* * * * *", onRunCompleted: "delete" }),
+    ).rejects.toMatchObject({ status: 422 });
+  });
+
+  it("deletes a thread's crons with the thread", async () => {
+    const thread = await t.client.threads.create();
+    const cron = await t.client.crons.createForThread(thread.thread_id, "agent", { schedule: "0 0 1 1 *" });
+    await t.client.threads.delete(thread.thread_id);
+    expect(await t.client.crons.search({ threadId: thread.thread_id })).toEqual([]);
+    await expect(t.client.crons.delete(cron.cron_id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("keeps crons across a restart and fires them afterwards", async () => {
+    const thread = await t.client.threads.create();
+    const cron = await t.client.crons.createForThread(thread.thread_id, "trivial", {
+      schedule: "*/2 * * * * *",
+      input: { value: 0 },
+      multitaskStrategy: "enqueue",
+    });
+    t = await t.restart();
+    const [stored] = await t.client.crons.search({ threadId: thread.thread_id });
+    expect(stored?.cron_id).toBe(cron.cron_id);
+    await until("a run after the restart", async () => {
+      const runs = await t.client.runs.list(thread.thread_id);
+      return runs.some((r) => r.status === "success") ? true : undefined;
+    });
+    await t.client.crons.delete(cron.cron_id);
+  });
+});
