@@ -85,6 +85,8 @@ export class RunExecutor {
       await this.#execute(run, control, log);
     } catch (error) {
       log.error({ err: error }, "run bookkeeping failed");
+      // whoever waits on the run must not wait forever (a no-op if its end was announced)
+      broker.finish(runId, { status: "error", values: null, error: describeError(error) });
     }
   }
 
