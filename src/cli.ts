@@ -18,6 +18,11 @@ async function main() {
   }
   try {
     const server = await startServer(options);
+    // A graph can leave a promise rejected with nobody listening (a stray async call in a node).
+    // That is the graph's bug: log it rather than let Node end the process and every other run.
+    process.on("unhandledRejection", (reason) => {
+      server.logger.error({ err: reason }, "unhandled promise rejection (a graph's stray async work?)");
+    });
     const stop = (signal: string) => {
       server.logger.info({ signal }, "shutting down");
       server.close().then(

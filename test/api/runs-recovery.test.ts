@@ -76,6 +76,14 @@ describe("run recovery", () => {
     expect((await t.client.threads.get(threadId)).status).toBe("idle");
   });
 
+  it("survives a graph's unhandled promise rejection", async () => {
+    const { child, client } = await childServer(await dataDir());
+    expect(await client.runs.wait(null, "stray", { input: {} })).toEqual({ done: true });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(child.exitCode).toBeNull();
+    expect(await client.runs.wait(null, "trivial", { input: { value: 1 } })).toEqual({ value: 4 });
+  });
+
   it("marks a run that keeps dying as error instead of retrying it forever", async () => {
     const dir = await dataDir();
     let t = await server({ dataDir: dir });
