@@ -1,10 +1,15 @@
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
+import { createRequire } from "node:module";
 import { loadContract } from "../http/contract.js";
+import { featureFlags } from "./features.js";
+// the handler table is read when /info is answered, long after both modules are loaded
+import { operationHandlers } from "./index.js";
 
 type SystemOperations = "healthCheck" | "getInfo" | "getMetrics" | "getOpenApiDocument";
 
 const contract = loadContract();
+const LANGGRAPH_VERSION = (createRequire(import.meta.url)("@langchain/langgraph/package.json") as { version: string }).version;
 
 export const systemHandlers: OperationHandlers<SystemOperations> = {
   async healthCheck({ query, services }) {
@@ -23,7 +28,8 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
       status: 200,
       body: {
         version: services.version,
-        flags: { assistants: true, crons: false, store: false, runs: false, streaming: false, mcp: false, a2a: false },
+        langgraph_js_version: LANGGRAPH_VERSION,
+        flags: featureFlags(operationHandlers),
         metadata: { server: "langgraph-ts-server", storage: "lowdb", graphs: services.graphs.graphIds },
       },
     };

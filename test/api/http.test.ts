@@ -100,6 +100,8 @@ describe("system endpoints", () => {
   it("serves /info with the version", async () => {
     const info = await json(await fetch(`${t.url}/info`));
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(info.langgraph_js_version).toMatch(/^1\./);
+    expect(info.flags).toMatchObject({ assistants: true, threads: true, runs: true, crons: true, store: true });
   });
 
   it("serves Prometheus metrics that count requests", async () => {
