@@ -71,6 +71,21 @@ describe("LocalRunEngine", () => {
     expect(env.runs.load).toEqual({ running: 0, waiting: 0 });
   });
 
+  it("publishes LangChain callback events for the events stream mode, beside the other modes", async () => {
+    const env = await engine();
+    const thread = await env.storage.threads.create();
+    const run = await submit(env, thread.thread_id, { assistant_id: "agent", input: { messages: [{ role: "user", content: "hi there" }] }, stream_mode: ["events", "updates", "messages-tuple"] });
+    const seen: Array<{ mode: string; data: unknown }> = [];
+    env.runs.broker.subscribe(run.run_id, { event: (e) => seen.push(e), end: () => {} });
+    await env.runs.outcome(run);
+    const events = seen.filter((e) => e.mode === "events").map((e) => (e.data as { event: string }).event);
+    expect(events).toContain("on_chain_start");
+    expect(events).toContain("on_chat_model_stream");
+    expect(seen.filter((e) => e.mode === "updates")).toHaveLength(1);
+    expect(seen.filter((e) => e.mode === "messages").length).toBeGreaterThanOrEqual(3);
+    expect(seen.some((e) => e.mode === "values" || e.mode === "checkpoints")).toBe(false);
+  });
+
   it("records a graph error on the run and the thread", async () => {
     const env = await engine();
     const thread = await env.storage.threads.create();
@@ -86,7 +101,8 @@ describe("LocalRunEngine", () => {
   it("cancels: interrupt keeps the run, rollback deletes it and its checkpoints", async () => {
     const env = await engine();
     const thread = await env.storage.threads.create();
-    const kept = await submit(env, thread.thread_id, { assistant_id: "slow", input: { steps: 20, delay_ms: 50 } });
+    // (through streamEvents: the events mode must stop on cancel too)
+    const kept = await submit(env, thread.thread_id, { assistant_id: "slow", input: { steps: 20, delay_ms: 50 }, stream_mode: ["events"] });
     const dropped = await submit(env, thread.thread_id, { assistant_id: "slow", input: { steps: 20, delay_ms: 50 } });
     await new Promise((resolve) => setTimeout(resolve, 80));
     await env.runs.cancel(kept, "interrupt", "test");

@@ -77,7 +77,8 @@ describe("run requests", () => {
     expect(parseRunRequest({ assistant_id: "g", stream_mode: ["updates", "updates"] }, { stateless: false }).kwargs.stream_mode).toEqual([
       "updates",
     ]);
-    expect(graphStreamModes(["messages-tuple", "messages", "custom", "events"])).toEqual(["messages", "custom"]);
+    expect(graphStreamModes(["messages-tuple", "custom", "events"])).toEqual(["messages", "custom"]);
+    expect(graphStreamModes(["messages"])).toEqual(["messages", "values"]);
     expect(graphStreamModes(["events"])).toEqual(["values"]);
   });
 });

@@ -151,7 +151,7 @@ export class RunExecutor {
         });
       }
     }
-    for await (const chunk of streamGraph(graph, call, signal)) broker.publish(run.run_id, chunk);
+    for await (const chunk of streamGraph(graph, call, run.run_id, signal)) broker.publish(run.run_id, chunk);
     return graph;
   }
 

@@ -18,6 +18,8 @@ export interface GraphCall {
   input: unknown;
   /** Stream modes asked of graph.stream. */
   streamModes: GraphStreamMode[];
+  /** The run asked for LangChain callback events (stream mode `events`). */
+  callbackEvents: boolean;
   options: {
     subgraphs: boolean;
     interruptBefore?: "*" | string[];
@@ -50,7 +52,9 @@ const asRecord = (value: unknown): Record<string, unknown> =>
 export function graphStreamModes(requested: readonly string[]): GraphStreamMode[] {
   const modes = new Set<GraphStreamMode>();
   for (const mode of requested) {
-    if (mode === "messages-tuple" || mode === "messages") modes.add("messages");
+    if (mode === "messages-tuple") modes.add("messages");
+    // the legacy `messages` events (partial/complete) are made from message chunks and the values
+    else if (mode === "messages") modes.add("messages").add("values");
     else if (mode !== "events") modes.add(mode as GraphStreamMode);
   }
   // the stream must yield something for the run to progress observably
@@ -102,6 +106,7 @@ export function buildGraphCall(assistant: Assistant, run: Run, options: GraphCal
     config,
     input,
     streamModes: graphStreamModes(kwargs.stream_mode),
+    callbackEvents: kwargs.stream_mode.includes("events"),
     options: {
       subgraphs: kwargs.subgraphs,
       ...(kwargs.interrupt_before != null ? { interruptBefore: kwargs.interrupt_before } : {}),
