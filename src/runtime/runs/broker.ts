@@ -7,7 +7,10 @@
  * - a channel exists from the moment its run is scheduled (`open`) until nobody can need its
  *   events: right after the run's end for ordinary runs (live subscribers already got every
  *   event), or `retentionMs` later for `stream_resumable` runs so clients can rejoin;
- * - while a run is active every event is buffered, so a joiner can replay from any id.
+ * - while a channel exists its events are buffered, so a joiner can replay from any id; the
+ *   buffer is bounded (`maxBufferedBytes`): past it the oldest events are dropped, and a replay
+ *   starts at the oldest event still held;
+ * - channels know their thread, so a thread's stream can follow every run on it (`watchThread`).
  */
 import type { RunError, RunStatus } from "../../storage/types.js";
 
@@ -23,6 +26,8 @@ export interface RunEvent {
   /** Namespace of the (sub)graph that emitted it; [] for the root graph. */
   ns: string[];
   data: unknown;
+  /** Approximate size of `data` as JSON, in bytes, when the publisher knows it (buffer bound). */
+  size?: number;
 }
 
 /** How a run ended, as join/wait report it. */
@@ -46,9 +51,23 @@ export interface SubscribeOptions {
   lastEventId?: string;
 }
 
+export interface OpenOptions {
+  /** Keep the events after the run's end (`stream_resumable`). */
+  resumable?: boolean;
+  /** The run's thread, for `watchThread` / `threadRuns`. */
+  threadId?: string;
+}
+
+/** A run of a thread whose channel is held. */
+export interface HeldRun {
+  runId: string;
+  /** False once the run ended (its events stay for a resumable run's retention). */
+  active: boolean;
+}
+
 export interface RunEventBroker {
-  /** Makes the run's channel exist (idempotent); `resumable` keeps its events after the end. */
-  open(runId: string, options?: { resumable?: boolean }): void;
+  /** Makes the run's channel exist (idempotent). */
+  open(runId: string, options?: OpenOptions): void;
   isOpen(runId: string): boolean;
   publish(runId: string, event: Omit<RunEvent, "id">): RunEvent;
   /** Ends the channel: subscribers get `end`, then the events are freed (see file comment). */
@@ -59,12 +78,22 @@ export interface RunEventBroker {
    * the caller then reads the stored run.
    */
   subscribe(runId: string, subscriber: RunSubscriber, options?: SubscribeOptions): (() => void) | null;
+  /** The thread's runs whose channels are held, in the order the channels opened. */
+  threadRuns(threadId: string): HeldRun[];
+  /**
+   * Calls `listener` (synchronously, before any event of the run) whenever a channel opens for a
+   * run of the thread. Returns the function that stops watching.
+   */
+  watchThread(threadId: string, listener: (runId: string) => void): () => void;
   /** Frees every channel at once (server shutdown). */
   close(): void;
 }
 
 interface Channel {
+  threadId: string | null;
   events: RunEvent[];
+  /** Sum of the buffered events' sizes. */
+  bytes: number;
   seq: number;
   subscribers: Set<RunSubscriber>;
   resumable: boolean;
@@ -75,31 +104,46 @@ interface Channel {
 export interface LocalRunEventBrokerOptions {
   /** How long a finished resumable run's events stay available (default 10 minutes). */
   retentionMs?: number;
+  /** Most bytes of events buffered per run; the oldest go first past it (default 16 MiB). */
+  maxBufferedBytes?: number;
 }
+
+/** Size counted for an event whose publisher gave none (metadata, error: small objects). */
+const DEFAULT_EVENT_SIZE = 256;
 
 export class LocalRunEventBroker implements RunEventBroker {
   readonly #channels = new Map<string, Channel>();
+  /** Thread id -> its runs with a held channel, in opening order (Sets keep insertion order). */
+  readonly #threadRuns = new Map<string, Set<string>>();
+  readonly #threadWatchers = new Map<string, Set<(runId: string) => void>>();
   readonly #retentionMs: number;
+  readonly #maxBufferedBytes: number;
 
   constructor(options: LocalRunEventBrokerOptions = {}) {
     this.#retentionMs = options.retentionMs ?? 10 * 60_000;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
   }
 
-  open(runId: string, options: { resumable?: boolean } = {}): void {
+  open(runId: string, options: OpenOptions = {}): void {
     const existing = this.#channels.get(runId);
     if (existing && !existing.outcome) {
       existing.resumable ||= options.resumable ?? false;
+      if (!existing.threadId && options.threadId) this.#attach(runId, existing, options.threadId);
       return;
     }
     if (existing) this.#free(runId, existing);
-    this.#channels.set(runId, {
+    const channel: Channel = {
+      threadId: null,
       events: [],
+      bytes: 0,
       seq: 0,
       subscribers: new Set(),
       resumable: options.resumable ?? false,
       outcome: null,
       expiry: null,
-    });
+    };
+    this.#channels.set(runId, channel);
+    if (options.threadId) this.#attach(runId, channel, options.threadId);
   }
 
   isOpen(runId: string): boolean {
@@ -114,6 +158,12 @@ export class LocalRunEventBroker implements RunEventBroker {
     }
     const full: RunEvent = { id: String(++channel.seq), ...event };
     channel.events.push(full);
+    channel.bytes += full.size ?? DEFAULT_EVENT_SIZE;
+    // the newest event always stays, however large: a joiner must be able to catch up to now
+    while (channel.bytes > this.#maxBufferedBytes && channel.events.length > 1) {
+      const dropped = channel.events.shift()!;
+      channel.bytes -= dropped.size ?? DEFAULT_EVENT_SIZE;
+    }
     for (const subscriber of channel.subscribers) subscriber.event(full);
     return full;
   }
@@ -150,6 +200,21 @@ export class LocalRunEventBroker implements RunEventBroker {
     return () => channel.subscribers.delete(subscriber);
   }
 
+  threadRuns(threadId: string): HeldRun[] {
+    const runIds = this.#threadRuns.get(threadId) ?? [];
+    return [...runIds].map((runId) => ({ runId, active: !this.#channels.get(runId)?.outcome }));
+  }
+
+  watchThread(threadId: string, listener: (runId: string) => void): () => void {
+    let watchers = this.#threadWatchers.get(threadId);
+    if (!watchers) this.#threadWatchers.set(threadId, (watchers = new Set()));
+    watchers.add(listener);
+    return () => {
+      watchers.delete(listener);
+      if (watchers.size === 0 && this.#threadWatchers.get(threadId) === watchers) this.#threadWatchers.delete(threadId);
+    };
+  }
+
   close(): void {
     for (const [runId, channel] of this.#channels) this.#free(runId, channel);
   }
@@ -159,9 +224,20 @@ export class LocalRunEventBroker implements RunEventBroker {
     return this.#channels.size;
   }
 
+  #attach(runId: string, channel: Channel, threadId: string): void {
+    channel.threadId = threadId;
+    let runs = this.#threadRuns.get(threadId);
+    if (!runs) this.#threadRuns.set(threadId, (runs = new Set()));
+    runs.add(runId);
+    for (const watcher of [...(this.#threadWatchers.get(threadId) ?? [])]) watcher(runId);
+  }
+
   #free(runId: string, channel: Channel): void {
     if (channel.expiry) clearTimeout(channel.expiry);
-    if (this.#channels.get(runId) === channel) this.#channels.delete(runId);
+    if (this.#channels.get(runId) !== channel) return;
+    this.#channels.delete(runId);
+    const runs = channel.threadId ? this.#threadRuns.get(channel.threadId) : undefined;
+    if (runs?.delete(runId) && runs.size === 0) this.#threadRuns.delete(channel.threadId!);
   }
 }
 

@@ -75,7 +75,7 @@ export class LocalRunEngine implements RunEngine {
   submit(run: Run): void {
     // While stopping, a new run stays pending in storage: the next start picks it up.
     if (this.#stopping) return;
-    this.broker.open(run.run_id, { resumable: (run.kwargs as unknown as RunKwargs).resumable });
+    this.broker.open(run.run_id, { resumable: (run.kwargs as unknown as RunKwargs).resumable, threadId: run.thread_id });
     this.#queue.submit({
       runId: run.run_id,
       threadId: run.thread_id,
@@ -127,7 +127,7 @@ export class LocalRunEngine implements RunEngine {
       // No channel: the run ended already, or is stored but not yet scheduled.
       this.#deps.storage.runs.get(run.run_id, scope).then((current) => {
         if (isActive(current) && !this.#stopping) {
-          this.broker.open(current.run_id);
+          this.broker.open(current.run_id, { threadId: current.thread_id });
           this.outcome(current, scope, signal).then(resolve, reject);
         } else {
           storedOutcome(this.#deps.storage, current).then(resolve, reject);
