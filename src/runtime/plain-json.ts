@@ -10,6 +10,11 @@ const isDictable = (value: unknown): value is Dictable =>
   value !== null && typeof value === "object" && typeof (value as Partial<Dictable>).toDict === "function";
 
 export function toPlainJson(value: unknown): unknown {
+  return JSON.parse(toPlainJsonText(value));
+}
+
+/** The JSON text of `toPlainJson(value)` (undefined becomes `null`); throws on cycles like JSON.stringify. */
+export function toPlainJsonText(value: unknown): string {
   // The replacer sees values after their own toJSON ran, so it looks at the holder's raw value.
   const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, converted: unknown) {
     const raw = this[key];
@@ -19,5 +24,5 @@ export function toPlainJson(value: unknown): unknown {
     }
     return typeof converted === "bigint" ? converted.toString() : converted;
   });
-  return text === undefined ? null : JSON.parse(text);
+  return text ?? "null";
 }

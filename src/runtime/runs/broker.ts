@@ -18,9 +18,11 @@ export interface RunEvent {
   /** Increasing per run ("1", "2", ...): an SSE id. */
   id: string;
   /**
-   * What produced it: a LangGraph stream mode ("values", "updates", "messages", "custom",
-   * "debug", "tasks", "checkpoints", "tools"), or "metadata" (first event of an attempt:
-   * `{run_id, attempt}`) or "error" (`{error, message}`, the run failed).
+   * Its kind, the SSE event name without the namespace suffix: an API stream event made by
+   * `streams/translate.ts` ("values", "updates", "messages" = `[chunk, metadata]` tuples,
+   * "messages/partial" ..., "custom", "events", "debug", "tasks", "checkpoints", "tools"), or
+   * "metadata" (first event of an attempt: `{run_id, attempt}`) or "error" (`{error, message}`,
+   * the run failed).
    */
   mode: string;
   /** Namespace of the (sub)graph that emitted it; [] for the root graph. */

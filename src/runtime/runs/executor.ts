@@ -17,6 +17,7 @@ import type { RunEventBroker, RunOutcome } from "./broker.js";
 import { readFinalState, resultValues, threadStatusAfter, type FinalState } from "./final-state.js";
 import { buildGraphCall } from "./graph-call.js";
 import { streamGraph } from "./graph-stream.js";
+import { RunStreamTranslator } from "../streams/translate.js";
 import { storedOutcome } from "./stored-outcome.js";
 import type { RunKwargs } from "./request.js";
 import { RunCancelled, RunTimedOut, ServerStopping } from "./stop-reasons.js";
@@ -94,7 +95,7 @@ export class RunExecutor {
     const { storage, broker } = this.deps;
     const attempt = run.attempt + 1;
     const kwargs = run.kwargs as unknown as RunKwargs;
-    broker.open(run.run_id, { resumable: kwargs.resumable });
+    broker.open(run.run_id, { resumable: kwargs.resumable, threadId: run.thread_id });
     // Stored while the graph already starts: a crash before it lands leaves the run pending,
     // which restarts it just the same.
     const marked = unlessDeleted(storage.runs.update(run.run_id, { status: "running", attempt }));
@@ -151,7 +152,10 @@ export class RunExecutor {
         });
       }
     }
-    for await (const chunk of streamGraph(graph, call, run.run_id, signal)) broker.publish(run.run_id, chunk);
+    const translator = new RunStreamTranslator(kwargs.stream_mode);
+    for await (const chunk of streamGraph(graph, call, run.run_id, signal)) {
+      for (const event of translator.translate(chunk)) broker.publish(run.run_id, event);
+    }
     return graph;
   }
 
