@@ -7,9 +7,9 @@ import { runLocationHeaders, runResult, runToApi } from "../runtime/runs/api-sha
 import { normalizeBatchItem } from "../runtime/runs/batch.js";
 import { createRun, prepareRun, startRun } from "../runtime/runs/create.js";
 import type { CancelAction } from "../runtime/runs/engine.js";
-import { notYetAvailable } from "./not-yet-available.js";
 import { nullsAsAbsent } from "./nulls.js";
 import { pageReply } from "./pagination.js";
+import { streamHandlers } from "./streams.js";
 
 type RunOperations =
   | "listRuns"
@@ -27,8 +27,6 @@ type RunOperations =
   | "waitStatelessRun"
   | "createRunBatch"
   | "joinStatelessRunStream";
-
-const streams = notYetAvailable("run streaming");
 
 const isActive = (run: Run) => run.status === "pending" || run.status === "running";
 const flag = (value: boolean | number | undefined) => value === true || value === 1;
@@ -161,8 +159,8 @@ export const runHandlers: OperationHandlers<RunOperations> = {
     return { status: 200, body: runs.map(runToApi) };
   },
 
-  streamRun: streams,
-  joinRunStream: streams,
-  streamStatelessRun: streams,
-  joinStatelessRunStream: streams,
+  streamRun: streamHandlers.streamRun,
+  joinRunStream: streamHandlers.joinRunStream,
+  streamStatelessRun: streamHandlers.streamStatelessRun,
+  joinStatelessRunStream: streamHandlers.joinStatelessRunStream,
 };

@@ -1,6 +1,6 @@
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
-import { notYetAvailable } from "./not-yet-available.js";
+import { streamHandlers } from "./streams.js";
 import { nullsAsAbsent } from "./nulls.js";
 import { paginationHeaders, selectFields } from "./pagination.js";
 import { extractAll } from "./extract.js";
@@ -116,5 +116,5 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
     return { status: 200, body: { pruned_count: pruned } };
   },
 
-  joinThreadStream: notYetAvailable("thread streams (they come with streaming runs)"),
+  joinThreadStream: streamHandlers.joinThreadStream,
 };

@@ -67,6 +67,9 @@ export function openSse(req: Request, res: Response, options: SseOptions = {}): 
     finish();
     for (const listener of disconnectListeners) listener();
   });
+  // The client may have gone while the handler prepared the stream: "close" will not come again.
+  const goneAlready = req.socket.destroyed;
+  if (goneAlready) finish();
 
   return {
     get closed() {
@@ -92,7 +95,8 @@ export function openSse(req: Request, res: Response, options: SseOptions = {}): 
       res.end();
     },
     onDisconnect(listener) {
-      disconnectListeners.push(listener);
+      if (goneAlready) queueMicrotask(listener);
+      else disconnectListeners.push(listener);
     },
   };
 }

@@ -39,12 +39,19 @@ export async function prepareRun(
   return { parsed, assistant: await assistantFor(services, parsed.assistantId, scope) };
 }
 
+/**
+ * Called synchronously right after the run is scheduled, before it can publish any event: a
+ * client streaming the run it creates subscribes here, so even a run that ends at once is seen.
+ */
+export type OnScheduled = (run: Run) => void;
+
 /** Stores and schedules a prepared run on `threadId`, or on a new temporary thread when null. */
 export async function startRun(
   services: Services,
   threadId: string | null,
   prepared: { parsed: ParsedRunRequest; assistant: Assistant },
   scope: Scope,
+  onScheduled?: OnScheduled,
 ): Promise<Run> {
   const { storage, runs: engine } = services;
   const { parsed, assistant } = prepared;
@@ -84,12 +91,19 @@ export async function startRun(
   } finally {
     // even if cancelling failed, a stored pending run must not be left unscheduled
     engine.submit(run);
+    onScheduled?.(run);
   }
   await marked;
   return run;
 }
 
 /** Validates and starts one run. */
-export async function createRun(services: Services, threadId: string | null, body: RunRequest, scope: Scope): Promise<Run> {
-  return startRun(services, threadId, await prepareRun(services, body, threadId === null, scope), scope);
+export async function createRun(
+  services: Services,
+  threadId: string | null,
+  body: RunRequest,
+  scope: Scope,
+  onScheduled?: OnScheduled,
+): Promise<Run> {
+  return startRun(services, threadId, await prepareRun(services, body, threadId === null, scope), scope, onScheduled);
 }

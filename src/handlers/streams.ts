@@ -1,0 +1,171 @@
+/**
+ * The streaming operations: create a run and stream it (thread or stateless), join a run's
+ * stream, and a thread's stream across its runs. Errors found before the stream opens (unknown
+ * thread or run, 409 multitask, 422) are ordinary JSON answers.
+ */
+import type { Request } from "express";
+import { HttpError } from "../http/errors.js";
+import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/operations.js";
+import { relayRun } from "../http/run-sse.js";
+import { lastEventId, openSse } from "../http/sse.js";
+import { runLocationHeaders } from "../runtime/runs/api-shape.js";
+import { runEvents, type RunEvent } from "../runtime/runs/broker.js";
+import { createRun } from "../runtime/runs/create.js";
+import type { RunKwargs, StreamMode } from "../runtime/runs/request.js";
+import { joinFilter } from "../runtime/streams/event-names.js";
+import { parseThreadEventId, threadEvents, type ThreadCursor, type ThreadStreamMode } from "../runtime/streams/thread-events.js";
+import type { Services } from "../services.js";
+import { NotFoundError } from "../storage/errors.js";
+import type { Run, Scope } from "../storage/types.js";
+import { nullsAsAbsent } from "./nulls.js";
+
+type StreamOperations = "streamRun" | "streamStatelessRun" | "joinRunStream" | "joinStatelessRunStream" | "joinThreadStream";
+
+type Streamed = Promise<typeof STREAMED>;
+
+const isActive = (run: Run) => run.status === "pending" || run.status === "running";
+const flag = (value: boolean | number | undefined) => value === true || value === 1;
+const everything = () => true;
+
+/** A run stream's `Last-Event-ID`: a run event id, or -1 for a replay from the start. */
+function runEventId(req: Request): string | undefined {
+  const id = lastEventId(req);
+  if (id === undefined || id === "-1" || /^\d+$/.test(id)) return id;
+  throw new HttpError(422, `header Last-Event-ID: '${id}' is not an event id of a run stream (a number, or -1 to replay from the start)`);
+}
+
+function threadCursor(req: Request): ThreadCursor | undefined {
+  const id = lastEventId(req);
+  if (id === undefined) return undefined;
+  const cursor = parseThreadEventId(id);
+  if (cursor) return cursor;
+  throw new HttpError(422, `header Last-Event-ID: '${id}' is not an event id of a thread stream (<run_id>:<n>, or -1 to replay from the start)`);
+}
+
+type CreateContext = HandlerContext<"streamRun"> | HandlerContext<"streamStatelessRun">;
+
+/** Cancels the run when the client that streams it goes away (on request). */
+const cancelling = (services: Services, run: Run, cancel: boolean) =>
+  cancel ? () => services.runs.cancel(run, "interrupt", "the client streaming it disconnected") : undefined;
+
+async function streamNewRun(ctx: CreateContext, threadId: string | null): Streamed {
+  const { services, scope, req, res } = ctx;
+  const body = nullsAsAbsent(ctx.body);
+  const disconnect = new AbortController();
+  let events: AsyncIterable<RunEvent> | null = null;
+  let run: Run;
+  try {
+    run = await createRun(services, threadId, body, scope, (scheduled) => {
+      events = runEvents(services.runs.broker, scheduled.run_id, { signal: disconnect.signal })?.events ?? null;
+    });
+  } catch (error) {
+    disconnect.abort();
+    throw error;
+  }
+  await relayRun(req, res, {
+    events,
+    wanted: everything,
+    disconnect,
+    onClientGone: cancelling(services, run, (body.on_disconnect ?? "cancel") === "cancel"),
+    headers: runLocationHeaders(run, threadId === null),
+    logger: services.logger,
+  });
+  return STREAMED;
+}
+
+type JoinContext = HandlerContext<"joinRunStream"> | HandlerContext<"joinStatelessRunStream">;
+
+/**
+ * Subscribes to the run's channel, replaying after `replayAfter`. A run without a channel ended
+ * already (nothing to relay), unless it is stored active but not scheduled yet (created an instant
+ * ago, or waiting out a shutdown): its channel is opened for it, as the engine would.
+ */
+async function joinEvents(services: Services, runId: string, replayAfter: string | undefined, signal: AbortSignal) {
+  const { broker } = services.runs;
+  const subscribe = () => runEvents(broker, runId, { lastEventId: replayAfter, signal })?.events ?? null;
+  const events = subscribe();
+  if (events) return events;
+  const current = await services.storage.runs.get(runId).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  });
+  if (!current || !isActive(current)) return null;
+  broker.open(current.run_id, { resumable: (current.kwargs as unknown as RunKwargs).resumable, threadId: current.thread_id });
+  return subscribe();
+}
+
+/** `run` is null for a stateless run deleted at its end whose events the broker still holds. */
+async function joinRun(ctx: JoinContext, runId: string, run: Run | null, stateless: boolean): Streamed {
+  const { query, services, req, res } = ctx;
+  const replayAfter = runEventId(req);
+  const disconnect = new AbortController();
+  const events = await joinEvents(services, runId, replayAfter, disconnect.signal);
+  await relayRun(req, res, {
+    events,
+    wanted: joinFilter(query.stream_mode as StreamMode[] | undefined),
+    disconnect,
+    onClientGone: run ? cancelling(services, run, flag(query.cancel_on_disconnect)) : undefined,
+    headers: runLocationHeaders(run ?? { run_id: runId, thread_id: "" }, stateless),
+    logger: services.logger,
+  });
+  return STREAMED;
+}
+
+/**
+ * A stateless run is deleted with its temporary thread when it ends; while the broker still holds
+ * its events (a resumable run's retention) it stays joinable: null then.
+ */
+async function statelessRun(services: Services, runId: string, scope: Scope): Promise<Run | null> {
+  try {
+    return await services.storage.runs.get(runId, scope);
+  } catch (error) {
+    if (error instanceof NotFoundError && services.runs.broker.isOpen(runId)) return null;
+    throw error;
+  }
+}
+
+export const streamHandlers: OperationHandlers<StreamOperations> = {
+  async streamRun(ctx) {
+    return streamNewRun(ctx, ctx.params.thread_id);
+  },
+
+  async streamStatelessRun(ctx) {
+    return streamNewRun(ctx, null);
+  },
+
+  async joinRunStream(ctx) {
+    const { params, services, scope } = ctx;
+    const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
+    return joinRun(ctx, run.run_id, run, false);
+  },
+
+  async joinStatelessRunStream(ctx) {
+    const { params, services, scope } = ctx;
+    return joinRun(ctx, params.run_id, await statelessRun(services, params.run_id, scope), true);
+  },
+
+  async joinThreadStream({ params, query, services, scope, req, res }): Streamed {
+    const threadId = params.thread_id;
+    await services.storage.threads.get(threadId, scope);
+    const after = threadCursor(req);
+    const modes = new Set<ThreadStreamMode>(query.stream_mode?.length ? query.stream_mode : ["run_modes"]);
+    const stop = new AbortController();
+    const sse = openSse(req, res);
+    sse.onDisconnect(() => stop.abort());
+    // the thread's stream has nothing more to say once the thread is gone
+    const removeHooks = services.storage.addThreadHooks({
+      delete: async (deleted) => {
+        if (deleted === threadId) stop.abort();
+      },
+    });
+    try {
+      for await (const event of threadEvents(services.runs.broker, threadId, { modes, after, signal: stop.signal })) {
+        await sse.send(event);
+      }
+    } finally {
+      removeHooks();
+    }
+    sse.end();
+    return STREAMED;
+  },
+};
