@@ -500,9 +500,17 @@ export interface paths {
         };
         /**
          * Stream the activity of a thread
-         * @description Opens a Server-Sent Events stream of everything happening on the thread: the events of
-         *     every run on it (`run_modes`), run start/end (`lifecycle`) and state changes (`state_update`).
-         *     The stream stays open until the client disconnects.
+         * @description Opens a Server-Sent Events stream of everything happening on the thread, across its
+         *     consecutive runs: the events of every run on it (`run_modes`, then `run_done`), run
+         *     start/end (`lifecycle`: `run_start`, `run_done`) and the thread's values after each run
+         *     (`state_update`). Every parsed event matches the `ThreadStreamEvent` schema. The stream
+         *     stays open until the client disconnects or the thread is deleted.
+         *
+         *     Resuming: ids are `<run_id>:<n>`, `<run_id>:state` or `<run_id>:done`; with such a
+         *     `Last-Event-ID` the stream first replays what came after it (the rest of that run, then
+         *     every later run) among the events the server still holds: those of active runs, and of
+         *     `stream_resumable` runs for a while after their end. `-1` replays every held run. Without
+         *     the header, the stream starts with what happens from now on.
          */
         get: operations["joinThreadStream"];
         put?: never;
@@ -1813,8 +1821,10 @@ export interface components {
             select?: components["schemas"]["ThreadStateSelectField"][];
         };
         /**
-         * @description Kind of thread-level event: `run_modes` relays the events of the thread's runs,
-         *     `lifecycle` reports run start/end, `state_update` reports state changes.
+         * @description Kind of thread-level event: `run_modes` relays the events of the thread's runs (as each run
+         *     streams them, with the modes it was created with) and `run_done` when one ends; `lifecycle`
+         *     sends `run_start` (`{run_id, attempt}`) and `run_done` (`{run_id, status, error}`);
+         *     `state_update` sends `{run_id, values}`, the thread's values after each run.
          * @enum {string}
          */
         ThreadStreamMode: "run_modes" | "lifecycle" | "state_update";
@@ -2072,6 +2082,327 @@ export interface components {
          * @enum {string}
          */
         RunSelectField: "run_id" | "thread_id" | "assistant_id" | "created_at" | "updated_at" | "status" | "metadata" | "kwargs" | "multitask_strategy" | "cancel_reason";
+        /**
+         * @description One event of a run stream. `event` is the kind (see RunEventKind), with a
+         *     `|<namespace>` suffix (`updates|child:<task id>`) for events of a subgraph when the run has
+         *     `stream_subgraphs`; `id` numbers the run's events from 1 (usable as `Last-Event-ID`).
+         *     The first event is `metadata`; a failure is reported by a last `error` event.
+         */
+        RunStreamEvent: components["schemas"]["RunEventKind"] & {
+            id?: string;
+        };
+        /**
+         * @description The kinds of run events, by stream mode. Each branch names its events (`event` const or
+         *     pattern), so exactly one applies to an event.
+         */
+        RunEventKind: components["schemas"]["MetadataStreamEvent"] | components["schemas"]["ErrorStreamEvent"] | components["schemas"]["ValuesStreamEvent"] | components["schemas"]["UpdatesStreamEvent"] | components["schemas"]["MessagesTupleStreamEvent"] | components["schemas"]["MessagesPartialStreamEvent"] | components["schemas"]["MessagesCompleteStreamEvent"] | components["schemas"]["MessagesMetadataStreamEvent"] | components["schemas"]["CustomStreamEvent"] | components["schemas"]["EventsStreamEvent"] | components["schemas"]["DebugStreamEvent"] | components["schemas"]["TasksStreamEvent"] | components["schemas"]["CheckpointsStreamEvent"] | components["schemas"]["ToolsStreamEvent"];
+        /** @description The event's SSE id, for `Last-Event-ID`. */
+        StreamEventId: string;
+        /** @description First event of each attempt of the run. */
+        MetadataStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            /** @constant */
+            event: "metadata";
+            data: {
+                /**
+                 * Format: uuid
+                 * @description The run streamed.
+                 */
+                run_id: string;
+                /** @description Execution attempt (above 1 when the run was retried after a server crash). */
+                attempt: number;
+            };
+        };
+        /** @description The run failed (or timed out); the stream ends after it. A cancelled run ends without one. */
+        ErrorStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            /** @constant */
+            event: "error";
+            data: components["schemas"]["RunError"];
+        };
+        /**
+         * @description `values` mode: the graph's state after each step (any JSON: an object for StateGraph
+         *     graphs). When the graph pauses, an object with `__interrupt__` lists the interrupts.
+         */
+        ValuesStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: {
+                __interrupt__?: components["schemas"]["Interrupt"][];
+            };
+        };
+        /**
+         * @description `updates` mode: after each node, `{<node name>: <its update>}`; `{"__interrupt__": [...]}`
+         *     when the graph pauses.
+         */
+        UpdatesStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: {
+                __interrupt__?: components["schemas"]["Interrupt"][];
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description A LangChain message as a plain dict (never LangChain's `{"lc": 1, "type": "constructor"}`
+         *     serialization): `type` is `human`, `ai`, `tool`, `system`, ...; AI messages carry
+         *     `tool_calls` (and, as chunks, `tool_call_chunks`).
+         */
+        StreamedMessage: {
+            /** @description Never present (it marks LangChain's constructor serialization). */
+            lc?: unknown;
+            /** @description Message kind. */
+            type: string;
+            /** @description Text, or a list of content blocks. */
+            content: string | unknown[];
+            /** @description Message id (chunks of one message share it). */
+            id?: string | null;
+            /** @description Name of the author. */
+            name?: string | null;
+            /** @description Tool calls of an AI message. */
+            tool_calls?: ({
+                /** @description Tool name. */
+                name: string;
+                /** @description Arguments. */
+                args: {
+                    [key: string]: unknown;
+                };
+                /** @description Call id. */
+                id?: string | null;
+            } & {
+                [key: string]: unknown;
+            })[];
+            /** @description The call a tool message answers. */
+            tool_call_id?: string;
+            /** @description Provider-specific fields. */
+            additional_kwargs?: {
+                [key: string]: unknown;
+            };
+            /** @description Provider response metadata. */
+            response_metadata?: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description `messages-tuple` mode: a chunk of a message being generated (a token), with its run metadata (`langgraph_node`, tags, ...). */
+        MessagesTupleStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: [
+                components["schemas"]["StreamedMessage"],
+                {
+                    [key: string]: unknown;
+                }
+            ];
+        };
+        /** @description Legacy `messages` mode, for each token: the message generated so far. */
+        MessagesPartialStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: components["schemas"]["StreamedMessage"][];
+        };
+        /** @description Legacy `messages` mode, once per message id: messages of the state that are complete (the input's included). */
+        MessagesCompleteStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: components["schemas"]["StreamedMessage"][];
+        };
+        /** @description Legacy `messages` mode, when a streamed message first appears: `{<message id>: {metadata}}`. */
+        MessagesMetadataStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: {
+                [key: string]: {
+                    /** @description Run metadata of the model call (`langgraph_node`, tags, ...). */
+                    metadata: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        /** @description `custom` mode: what a node wrote with `config.writer` (any JSON). */
+        CustomStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: unknown;
+        };
+        /** @description `events` mode: a LangChain callback event (`streamEvents` v2), e.g. `on_chat_model_stream`. */
+        EventsStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            /** @constant */
+            event: "events";
+            data: {
+                /** @description Callback event name. */
+                event: string;
+                /** @description Name of the runnable. */
+                name: string;
+                /** @description LangChain run id of the runnable (the run's id for the graph itself). */
+                run_id: string;
+                /** @description Tags of the runnable. */
+                tags?: string[];
+                /** @description Metadata of the runnable. */
+                metadata?: {
+                    [key: string]: unknown;
+                };
+                /** @description LangChain run ids of the enclosing runnables, outermost first. */
+                parent_ids?: string[];
+                /** @description `input`, `output` or `chunk`, by event. */
+                data: {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description A task (one node execution) as the `tasks`, `debug` and `checkpoints` modes show it: when it
+         *     starts (`input`, `triggers`) or when it ends (`result`, `error`); a task running a subgraph
+         *     names its checkpoint.
+         */
+        StreamTask: {
+            /** @description Task id. */
+            id: string;
+            /** @description Node name. */
+            name: string;
+            /** @description The node's input. */
+            input?: unknown;
+            /** @description Channels that triggered it. */
+            triggers?: string[];
+            /** @description The task's writes by channel (once it ended). */
+            result?: unknown;
+            /** @description Its error message, if it failed. */
+            error?: string | null;
+            /** @description Interrupts it raised. */
+            interrupts?: components["schemas"]["Interrupt"][];
+            /** @description The checkpoint of the subgraph it runs. */
+            checkpoint?: components["schemas"]["Checkpoint"] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A checkpoint as the `checkpoints` and `debug` modes show it. */
+        StreamCheckpoint: {
+            /** @description Config of the checkpoint (`configurable` holds thread_id, checkpoint_ns, checkpoint_id). */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description Config of the previous checkpoint. */
+            parent_config?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Reference to this checkpoint. */
+            checkpoint?: components["schemas"]["Checkpoint"] | null;
+            /** @description Reference to the previous checkpoint. */
+            parent_checkpoint?: components["schemas"]["Checkpoint"] | null;
+            /** @description State values at the checkpoint. */
+            values: unknown;
+            /** @description Checkpoint metadata (source, step, writes, run ids). */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** @description Nodes to run next. */
+            next: string[];
+            /** @description Tasks of the next step. */
+            tasks: components["schemas"]["StreamTask"][];
+        };
+        /** @description `debug` mode: checkpoints and tasks, each with the step and a timestamp. */
+        DebugStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: {
+                /** @description Superstep. */
+                step: number;
+                /**
+                 * @description What `payload` is.
+                 * @enum {string}
+                 */
+                type: "checkpoint" | "task" | "task_result";
+                /** @description ISO 8601 time. */
+                timestamp: string;
+                payload: components["schemas"]["StreamCheckpoint"] | components["schemas"]["StreamTask"];
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /** @description `tasks` mode: a task starting, then its result. */
+        TasksStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: components["schemas"]["StreamTask"];
+        };
+        /** @description `checkpoints` mode: each checkpoint the run writes. */
+        CheckpointsStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: components["schemas"]["StreamCheckpoint"];
+        };
+        /** @description `tools` mode: tool calls starting, reporting progress, ending or failing. */
+        ToolsStreamEvent: {
+            id: components["schemas"]["StreamEventId"];
+            event: string;
+            data: {
+                /**
+                 * @description Tool lifecycle step.
+                 * @enum {string}
+                 */
+                event: "on_tool_start" | "on_tool_event" | "on_tool_end" | "on_tool_error";
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description One event of a thread stream. Ids are `<run_id>:<n>` (the run's own event n; `run_start` is
+         *     n = 0), `<run_id>:state` or `<run_id>:done`; a reconnecting client sends the last one as
+         *     `Last-Event-ID`.
+         */
+        ThreadStreamEvent: components["schemas"]["ThreadRunEvent"] | components["schemas"]["RunStartStreamEvent"] | components["schemas"]["RunDoneStreamEvent"] | components["schemas"]["StateUpdateStreamEvent"];
+        /** @description `run_modes`: an event of a run of the thread, as the run streams it (with a thread-stream id). */
+        ThreadRunEvent: components["schemas"]["RunEventKind"] & {
+            id?: string;
+        };
+        /** @description `lifecycle`: a run of the thread began executing. */
+        RunStartStreamEvent: {
+            id: string;
+            /** @constant */
+            event: "run_start";
+            data: components["schemas"]["data"];
+        };
+        /** @description `run_modes` and `lifecycle`: a run of the thread ended. */
+        RunDoneStreamEvent: {
+            id: string;
+            /** @constant */
+            event: "run_done";
+            data: {
+                /**
+                 * Format: uuid
+                 * @description The run.
+                 */
+                run_id: string;
+                /**
+                 * @description How it ended.
+                 * @enum {string}
+                 */
+                status: "success" | "error" | "timeout" | "interrupted";
+                /** @description Its error, when it failed or timed out. */
+                error: components["schemas"]["RunError"] | null;
+            };
+        };
+        /** @description `state_update`: the thread's values after a run (with `__interrupt__` when it paused). */
+        StateUpdateStreamEvent: {
+            id: string;
+            /** @constant */
+            event: "state_update";
+            data: {
+                /**
+                 * Format: uuid
+                 * @description The run that changed the state.
+                 */
+                run_id: string;
+                /** @description The thread's values. */
+                values: unknown;
+            };
+        };
         /**
          * @description For crons without a thread, whether each run's temporary thread is deleted (`delete`) or kept (`keep`) after the run.
          * @enum {string}
@@ -2866,6 +3197,15 @@ export interface components {
          * @description The server's current time (only when a search's `select` asks for it), to compare with `next_run_date`.
          */
         now: string;
+        data: {
+            /**
+             * Format: uuid
+             * @description The run streamed.
+             */
+            run_id: string;
+            /** @description Execution attempt (above 1 when the run was retried after a server crash). */
+            attempt: number;
+        };
     };
     responses: {
         /** @description The request is malformed. */
@@ -2926,13 +3266,18 @@ export interface components {
             };
         };
         /**
-         * @description A Server-Sent Events stream of the run. The first event is `metadata`
-         *     (`{"run_id": ..., "thread_id": ...}`); then one event per chunk, named after its stream mode
-         *     (`values`, `updates`, `messages/partial`, `messages/complete`, `messages/metadata`, `custom`,
-         *     `events`, `debug`, `tasks`, `checkpoints`...; with `stream_subgraphs` the name gets a
-         *     `|<namespace>` suffix). `data:` is JSON. An `error` event (`{"error": ..., "message": ...}`)
-         *     reports a failure. Each event has an `id:` usable as `Last-Event-ID`. The stream ends
-         *     after the run ends.
+         * @description A Server-Sent Events stream of the run (`text/event-stream`, never buffered by proxies:
+         *     `X-Accel-Buffering: no`; a `:` heartbeat comment every 10 s keeps idle connections open).
+         *     Each event is `event: <name>`, one `data: <JSON>` line and `id: <n>`, n counting the run's
+         *     events from 1; every parsed event matches the `RunStreamEvent` schema. The first event is
+         *     `metadata` (`{"run_id", "attempt"}`); then one event per chunk of the requested stream modes:
+         *     `values`, `updates`, `custom`, `events`, `debug`, `tasks`, `checkpoints`, `tools`,
+         *     `messages` (for `messages-tuple`: `[message chunk, metadata]`), and for the legacy
+         *     `messages` mode `messages/metadata`, `messages/partial`, `messages/complete`. With
+         *     `stream_subgraphs` the name of a subgraph's event gets a `|<namespace>` suffix
+         *     (`updates|child:<task id>`). A failure ends the stream with an `error` event
+         *     (`{"error", "message"}`). The stream ends as soon as the run has ended and its final status
+         *     is stored (a client that then reads the run sees it finished).
          */
         RunStream: {
             headers: {
@@ -2967,8 +3312,10 @@ export interface components {
         CronIdPath: string;
         /**
          * @description Resume a stream after the event with this id (events are numbered by the server). `-1`
-         *     replays every stored event from the start. Only effective for runs created with
-         *     `stream_resumable: true`, or while the run is still in progress.
+         *     replays every stored event from the start. Effective while the run is in progress, and for
+         *     runs created with `stream_resumable: true` for a while after their end (10 minutes by
+         *     default). The server holds up to 16 MiB of a run's events: past that, a replay starts at
+         *     the oldest event still held. A run stream's ids are numbers (anything else is a 422).
          */
         LastEventId: string;
         /** @description Cancel the run when this client disconnects. */
@@ -3785,8 +4132,10 @@ export interface operations {
             header?: {
                 /**
                  * @description Resume a stream after the event with this id (events are numbered by the server). `-1`
-                 *     replays every stored event from the start. Only effective for runs created with
-                 *     `stream_resumable: true`, or while the run is still in progress.
+                 *     replays every stored event from the start. Effective while the run is in progress, and for
+                 *     runs created with `stream_resumable: true` for a while after their end (10 minutes by
+                 *     default). The server holds up to 16 MiB of a run's events: past that, a replay starts at
+                 *     the oldest event still held. A run stream's ids are numbers (anything else is a 422).
                  */
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
             };
@@ -3799,8 +4148,8 @@ export interface operations {
         requestBody?: never;
         responses: {
             /**
-             * @description An SSE stream. Each event has an `event:` name (the stream mode, e.g. `values`,
-             *     `updates`, `metadata`, `error`), a JSON `data:` line and an `id:`.
+             * @description An SSE stream. Each event has an `event:` name, a JSON `data:` line and an `id:`
+             *     (see `ThreadStreamEvent`).
              */
             200: {
                 headers: {
@@ -4038,8 +4387,10 @@ export interface operations {
             header?: {
                 /**
                  * @description Resume a stream after the event with this id (events are numbered by the server). `-1`
-                 *     replays every stored event from the start. Only effective for runs created with
-                 *     `stream_resumable: true`, or while the run is still in progress.
+                 *     replays every stored event from the start. Effective while the run is in progress, and for
+                 *     runs created with `stream_resumable: true` for a while after their end (10 minutes by
+                 *     default). The server holds up to 16 MiB of a run's events: past that, a replay starts at
+                 *     the oldest event still held. A run stream's ids are numbers (anything else is a 422).
                  */
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
             };
@@ -4250,8 +4601,10 @@ export interface operations {
             header?: {
                 /**
                  * @description Resume a stream after the event with this id (events are numbered by the server). `-1`
-                 *     replays every stored event from the start. Only effective for runs created with
-                 *     `stream_resumable: true`, or while the run is still in progress.
+                 *     replays every stored event from the start. Effective while the run is in progress, and for
+                 *     runs created with `stream_resumable: true` for a while after their end (10 minutes by
+                 *     default). The server holds up to 16 MiB of a run's events: past that, a replay starts at
+                 *     the oldest event still held. A run stream's ids are numbers (anything else is a 422).
                  */
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
             };
