@@ -1024,9 +1024,30 @@ export interface paths {
         put?: never;
         /**
          * Send MCP messages
-         * @description MCP streamable-HTTP endpoint. Each assistant is exposed as a tool (`tools/list`,
-         *     `tools/call`). The server keeps no MCP session state. Requests are answered with JSON;
-         *     a body holding only notifications or responses is acknowledged with 202.
+         * @description Model Context Protocol endpoint (streamable-HTTP transport). Protocol versions 2025-11-25,
+         *     2025-06-18, 2025-03-26 and 2024-11-05: `initialize` answers the client's version when it is
+         *     one of these, else the newest. Every assistant whose graph this server serves is a tool:
+         *
+         *     - `tools/list` lists them all in one page. A tool's `name` is the assistant's name when it
+         *       is a valid tool name (letters, digits, `_`, `-`, `.`; at most 128) that no other assistant
+         *       has, else the assistant id; `description` is the assistant's description, else its
+         *       graph's; `inputSchema` is the graph's input JSON Schema when known (an object schema),
+         *       else any object.
+         *     - `tools/call` runs the assistant as a stateless run with `arguments` as its input and
+         *       waits for it. The result is the run's final state values as one JSON `text` content. A run
+         *       that fails, times out or is cancelled, or that pauses at an interrupt (a stateless run
+         *       cannot be resumed), gives `isError: true` with the reason as text. `name` may also be an
+         *       assistant id. The run is cancelled if the client disconnects before it ends.
+         *     - `initialize` and `ping`. Notifications (`notifications/initialized`,
+         *       `notifications/cancelled`, ...) and JSON-RPC responses are accepted and have no effect.
+         *
+         *     The server keeps no session state and issues no `Mcp-Session-Id`. A body is one JSON-RPC
+         *     message or a batch of them (the request body is checked by this endpoint, not by the
+         *     generic 422 validation, so that every problem is a JSON-RPC error). Requests are answered
+         *     with JSON, or with SSE when the `Accept` header names `text/event-stream` but not JSON;
+         *     a body holding only notifications or responses is acknowledged with 202. Error codes:
+         *     -32700 parse error, -32600 invalid request, -32601 unknown method, -32602 invalid params
+         *     (an unknown tool too), -32603 internal error.
          */
         post: operations["postMcp"];
         /**
@@ -1054,12 +1075,61 @@ export interface paths {
         put?: never;
         /**
          * Talk to an assistant over A2A
-         * @description Agent-to-Agent JSON-RPC 2.0 endpoint of one assistant. `message/send` runs the assistant
-         *     and answers with the resulting task; `message/stream` answers with SSE events; `tasks/get`
-         *     and `tasks/cancel` look up or cancel a task (a run). The assistant's graph must have a
-         *     `messages` state key.
+         * @description Agent-to-Agent protocol (v0.3 JSON-RPC binding) endpoint of one assistant. A context
+         *     (`contextId`) is a thread; a task is a run of the assistant on it, plus the runs that
+         *     answered its interrupts.
+         *
+         *     - `message/send` starts a task and, unless `configuration.blocking` is false, waits for it
+         *       to end; it answers with the task. Text parts become one message appended to the graph's
+         *       `messages` state key (role `user` a human message, `agent`/`assistant` an AI message, its
+         *       id the `messageId`); the objects of data parts are merged into the run input. Without a
+         *       `contextId` a new context is created. A message whose `taskId` names an `input-required`
+         *       task answers that task's interrupt instead: the resume value is the part's text or data
+         *       (a list of them when there are several), and the same task goes on. Messages to one
+         *       context run one after another.
+         *     - `message/stream` does the same and answers with Server-Sent Events, each one JSON-RPC
+         *       response: the task (`submitted`), a `status-update` when it starts `working`, then, once
+         *       it ends, an `artifact-update` with its output (when completed) and a `status-update`
+         *       with `final: true`.
+         *     - `tasks/get` answers with the task; `tasks/cancel` cancels it (an ended task cannot be
+         *       cancelled: error -32002).
+         *
+         *     Task states: `submitted` (queued), `working`, `input-required` (the graph paused at an
+         *     interrupt; `status.message` carries the interrupt values), `completed` (one artifact: the
+         *     text of the graph's last AI message as a text part, and the other state values as a data
+         *     part), `failed` (`status.message` carries the error), `canceled`. `history` holds the
+         *     messages sent for the task, then the status message.
+         *
+         *     The request body is checked by this endpoint, not by the generic 422 validation, so that
+         *     every problem is a JSON-RPC error: -32700 parse error, -32600 invalid request, -32601
+         *     unknown method, -32602 invalid params, -32603 internal error, -32001 task not found,
+         *     -32002 task not cancelable, -32003 push notifications not supported, -32005 none of the
+         *     accepted output modes is offered. Each run started here carries `a2a_task_id` and
+         *     `a2a_message` in its metadata.
          */
         post: operations["postA2a"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/agent-card.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an assistant's A2A agent card
+         * @description The A2A agent card of an assistant: its name and description, one skill (the assistant),
+         *     the input and output modes (`text/plain`, `application/json`), streaming support, and the
+         *     URL of its A2A endpoint (`/a2a/{assistant_id}` on the host the request was sent to).
+         */
+        get: operations["getA2aAgentCard"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2823,9 +2893,9 @@ export interface components {
         McpRequestBody: components["schemas"]["McpJsonRpcMessage"] | components["schemas"]["McpJsonRpcMessage"][];
         /** @description The response to a single request, or the responses to a batch. */
         McpResponseBody: components["schemas"]["McpJsonRpcResponse"] | components["schemas"]["McpJsonRpcResponse"][];
-        /** @description One part of an A2A message. */
+        /** @description One part of an A2A message (file parts are not supported). */
         A2aPart: components["schemas"]["A2aTextPart"] | components["schemas"]["A2aDataPart"];
-        /** @description A text part. */
+        /** @description A text part (media type `text/plain`). */
         A2aTextPart: {
             /**
              * @description Part kind.
@@ -2834,12 +2904,12 @@ export interface components {
             kind: "text";
             /** @description The text. */
             text: string;
-            /** @description Part metadata. */
+            /** @description Part metadata (accepted, not used by this server). */
             metadata?: {
                 [key: string]: unknown;
             };
         };
-        /** @description A structured-data part. */
+        /** @description A structured-data part (media type `application/json`). */
         A2aDataPart: {
             /**
              * @description Part kind.
@@ -2850,7 +2920,7 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
-            /** @description Part metadata. */
+            /** @description Part metadata (accepted, not used by this server). */
             metadata?: {
                 [key: string]: unknown;
             };
@@ -2858,25 +2928,44 @@ export interface components {
         /** @description A message exchanged between agents. */
         A2aMessage: {
             /**
-             * @description Author of the message (`assistant` is accepted as a synonym of `agent`).
+             * @description Author of the message (`assistant` is accepted as a synonym of `agent`; the server's messages have role `agent`).
              * @enum {string}
              */
             role: "user" | "agent" | "assistant";
             /** @description Content of the message. */
             parts: components["schemas"]["A2aPart"][];
-            /** @description Message id chosen by the sender. */
+            /** @description Message id chosen by its sender. */
             messageId: string;
-            /** @description Conversation id; maps to a thread id. */
+            /**
+             * Format: uuid
+             * @description The context (thread id) the message belongs to; a new one when absent.
+             */
             contextId?: string;
-            /** @description Task the message continues. */
+            /** @description A task of the same context. When it is `input-required`, the message answers it; otherwise the message starts a new task in that task's context. */
             taskId?: string;
             /**
              * @description Object kind.
              * @constant
              */
             kind?: "message";
-            /** @description Message metadata. */
+            /** @description Message metadata (accepted, not used by this server). */
             metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description How `message/send` delivers its answer. */
+        A2aMessageSendConfiguration: {
+            /**
+             * @description Wait for the task to end (or need input) before answering; false answers at once with the `submitted` task.
+             * @default true
+             */
+            blocking?: boolean;
+            /** @description Media types the client accepts in artifacts (`text/plain`, `application/json`; wildcards such as `*\/*` and `application/*` count). Artifact parts of other types are left out; when neither is accepted the request fails with -32005. */
+            acceptedOutputModes?: string[];
+            /** @description At most this many (most recent) messages in the task's `history`. */
+            historyLength?: number;
+            /** @description Not supported (error -32003). */
+            pushNotificationConfig?: {
                 [key: string]: unknown;
             };
         };
@@ -2886,31 +2975,35 @@ export interface components {
          */
         A2aMessageSendParams: {
             message: components["schemas"]["A2aMessage"];
-            /** @description Thread to continue. */
+            /** @description The context to continue (same meaning as `message.contextId`; when both are given they must agree). */
             thread?: {
-                /** @description Thread id. */
+                /**
+                 * Format: uuid
+                 * @description Thread id.
+                 */
                 threadId?: string;
             };
-            /** @description Delivery options (accepted output modes, blocking...). */
-            configuration?: {
-                [key: string]: unknown;
-            };
-            /** @description Request metadata. */
+            configuration?: components["schemas"]["A2aMessageSendConfiguration"];
+            /** @description Metadata of the task; stored in the metadata of its runs and returned as the task's `metadata`. */
             metadata?: {
                 [key: string]: unknown;
             };
         };
         /**
          * Task query parameters
-         * @description Parameters of `tasks/get` and `tasks/cancel`.
+         * @description Parameters of `tasks/get` and `tasks/cancel`; `id` or `taskId` is required (error -32602 without either).
          */
         A2aTaskQueryParams: {
             /** @description Task id. */
             id?: string;
-            /** @description Task id (older spelling, accepted). */
+            /** @description Task id (older spelling, accepted; when both are given they must agree). */
             taskId?: string;
-            /** @description How many history messages to return. */
+            /** @description At most this many (most recent) messages in the task's `history`. */
             historyLength?: number;
+            /** @description Request metadata (accepted, not used by this server). */
+            metadata?: {
+                [key: string]: unknown;
+            };
         };
         /** @description A JSON-RPC 2.0 request to an agent. */
         A2aRequest: {
@@ -2921,11 +3014,8 @@ export interface components {
             jsonrpc: "2.0";
             /** @description Request id, echoed in the response. */
             id: string | number;
-            /**
-             * @description A2A method. `message/stream` answers with Server-Sent Events.
-             * @enum {string}
-             */
-            method: "message/send" | "message/stream" | "tasks/get" | "tasks/cancel";
+            /** @description The A2A method; `message/send`, `message/stream` (answered with SSE), `tasks/get` and `tasks/cancel` are supported, any other is error -32601. */
+            method: string;
             params?: components["schemas"]["A2aMessageSendParams"] | components["schemas"]["A2aTaskQueryParams"];
         };
         /** @description Status of a task. */
@@ -2934,17 +3024,26 @@ export interface components {
              * @description Task state.
              * @enum {string}
              */
-            state: "submitted" | "working" | "input-required" | "completed" | "canceled" | "failed" | "rejected" | "auth-required" | "unknown";
+            state: "submitted" | "working" | "input-required" | "completed" | "canceled" | "failed";
             message?: components["schemas"]["A2aMessage"];
             /**
              * Format: date-time
-             * @description When the state was reached.
+             * @description When the state was reached (the last update of the task's latest run).
              */
-            timestamp?: string;
+            timestamp: string;
         };
-        /** @description A task (one run of the assistant). */
+        /** @description An output of a task. */
+        A2aArtifact: {
+            /** @description Artifact id (the id of the run that produced it). */
+            artifactId: string;
+            /** @description Artifact name (`result`). */
+            name?: string;
+            /** @description The output. */
+            parts: components["schemas"]["A2aPart"][];
+        };
+        /** @description A task (a run of the assistant, plus the runs that answered its interrupts). */
         A2aTask: {
-            /** @description Task id (the run id). */
+            /** @description Task id (the id of its first run). */
             id: string;
             /** @description Conversation id (the thread id). */
             contextId: string;
@@ -2954,16 +3053,44 @@ export interface components {
              * @constant
              */
             kind: "task";
-            /** @description Outputs produced by the task. */
-            artifacts?: {
-                [key: string]: unknown;
-            }[];
-            /** @description Messages of the task. */
+            /** @description Outputs of a completed task. */
+            artifacts?: components["schemas"]["A2aArtifact"][];
+            /** @description The messages sent for the task, then the status message. */
             history?: components["schemas"]["A2aMessage"][];
-            /** @description Task metadata. */
+            /** @description The `metadata` the task was started with. */
             metadata?: {
                 [key: string]: unknown;
             };
+        };
+        /** @description A streamed change of a task's status. */
+        A2aTaskStatusUpdateEvent: {
+            /**
+             * @description Object kind.
+             * @constant
+             */
+            kind: "status-update";
+            /** @description Task id. */
+            taskId: string;
+            /** @description Conversation id. */
+            contextId: string;
+            status: components["schemas"]["A2aTaskStatus"];
+            /** @description True for the last event of the stream. */
+            final: boolean;
+        };
+        /** @description A streamed artifact of a task. */
+        A2aTaskArtifactUpdateEvent: {
+            /**
+             * @description Object kind.
+             * @constant
+             */
+            kind: "artifact-update";
+            /** @description Task id. */
+            taskId: string;
+            /** @description Conversation id. */
+            contextId: string;
+            artifact: components["schemas"]["A2aArtifact"];
+            /** @description Always true (artifacts are sent whole). */
+            lastChunk?: boolean;
         };
         /** @description A JSON-RPC 2.0 response; exactly one of `result` and `error` is present. */
         A2aResponse: {
@@ -2973,9 +3100,66 @@ export interface components {
              */
             jsonrpc: "2.0";
             id: components["schemas"]["JsonRpcId"];
-            /** @description A task or a message. */
-            result?: components["schemas"]["A2aTask"] | components["schemas"]["A2aMessage"];
+            result?: components["schemas"]["A2aTask"];
             error?: components["schemas"]["JsonRpcError"];
+        };
+        /** @description One event of `message/stream`, a JSON-RPC 2.0 response. */
+        A2aStreamResponse: {
+            /**
+             * @description Protocol version marker.
+             * @constant
+             */
+            jsonrpc: "2.0";
+            id: components["schemas"]["JsonRpcId"];
+            result?: components["schemas"]["A2aTask"] | components["schemas"]["A2aTaskStatusUpdateEvent"] | components["schemas"]["A2aTaskArtifactUpdateEvent"];
+            error?: components["schemas"]["JsonRpcError"];
+        };
+        /** @description A skill of an agent. */
+        A2aAgentSkill: {
+            /** @description Skill id (the assistant id). */
+            id: string;
+            /** @description Skill name (the assistant's name). */
+            name: string;
+            /** @description What the skill does. */
+            description: string;
+            /** @description Keywords (the graph id). */
+            tags: string[];
+        };
+        /** @description How to talk to an assistant over A2A. */
+        A2aAgentCard: {
+            /** @description A2A protocol version (`0.3.0`). */
+            protocolVersion: string;
+            /** @description The assistant's name. */
+            name: string;
+            /** @description The assistant's description, else its graph's. */
+            description: string;
+            /**
+             * Format: uri
+             * @description URL of the assistant's A2A endpoint.
+             */
+            url: string;
+            /**
+             * @description Transport of `url`.
+             * @constant
+             */
+            preferredTransport: "JSONRPC";
+            /** @description The assistant's version. */
+            version: string;
+            /** @description Optional protocol features. */
+            capabilities: {
+                /** @description `message/stream` is offered (true). */
+                streaming: boolean;
+                /** @description Push notifications are not offered (false). */
+                pushNotifications: boolean;
+                /** @description Task status history is not kept (false). */
+                stateTransitionHistory: boolean;
+            };
+            /** @description Accepted part media types. */
+            defaultInputModes: string[];
+            /** @description Produced part media types. */
+            defaultOutputModes: string[];
+            /** @description One skill, the assistant. */
+            skills: components["schemas"]["A2aAgentSkill"][];
         };
         /** @description Answer of the health check. */
         HealthResponse: {
@@ -4936,7 +5120,10 @@ export interface operations {
     postMcp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The negotiated protocol version, which clients send after `initialize`; one this server does not support is a 400. */
+                "MCP-Protocol-Version"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4946,7 +5133,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The JSON-RPC response(s). */
+            /** @description The JSON-RPC response(s) to the request(s) of the body, in their order. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4956,25 +5143,15 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Notifications or responses accepted; no body. */
+            /** @description The body held only notifications or responses; no body. */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description The body is not a valid JSON-RPC message. */
+            /** @description The body is not JSON, or is a single message (or an empty batch) that is not a valid JSON-RPC message, or `MCP-Protocol-Version` names an unsupported version. */
             400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["McpJsonRpcResponse"];
-                };
-            };
-            422: components["responses"]["ValidationError"];
-            /** @description Internal error, reported as a JSON-RPC error. */
-            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5030,7 +5207,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description The body is not a valid JSON-RPC request. */
+            /** @description The body is not JSON, or not a valid JSON-RPC request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5039,7 +5216,7 @@ export interface operations {
                     "application/json": components["schemas"]["A2aResponse"];
                 };
             };
-            /** @description The assistant does not exist. */
+            /** @description The assistant does not exist (JSON-RPC error -32000). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5048,16 +5225,31 @@ export interface operations {
                     "application/json": components["schemas"]["A2aResponse"];
                 };
             };
-            422: components["responses"]["ValidationError"];
-            /** @description Internal error, reported as a JSON-RPC error. */
-            500: {
+        };
+    };
+    getA2aAgentCard: {
+        parameters: {
+            query: {
+                /** @description Assistant id (UUID) or graph id. */
+                assistant_id: components["schemas"]["AssistantId"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent card. */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["A2aResponse"];
+                    "application/json": components["schemas"]["A2aAgentCard"];
                 };
             };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
         };
     };
     healthCheck: {

@@ -1,7 +1,8 @@
 import type { OperationHandlers } from "../http/operations.js";
+import { a2aHandlers } from "./a2a.js";
 import { assistantHandlers } from "./assistants.js";
 import { cronHandlers } from "./crons.js";
-import { notYetAvailable } from "./not-yet-available.js";
+import { mcpHandlers } from "./mcp.js";
 import { runHandlers } from "./runs.js";
 import { storeHandlers } from "./store.js";
 import { systemHandlers } from "./system.js";
@@ -17,8 +18,6 @@ export const operationHandlers: OperationHandlers = {
   ...systemHandlers,
   ...storeHandlers,
   ...runHandlers,
-  postMcp: notYetAvailable("the MCP endpoint"),
-  getMcp: notYetAvailable("the MCP endpoint"),
-  deleteMcp: notYetAvailable("the MCP endpoint"),
-  postA2a: notYetAvailable("the A2A endpoint"),
+  ...mcpHandlers,
+  ...a2aHandlers,
 };

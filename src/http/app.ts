@@ -6,6 +6,7 @@ import type { Services } from "../services.js";
 import { createContractBackend, loadContract } from "./contract.js";
 import { checkResponse, type ContractViolation } from "./contract-check.js";
 import { errorReply } from "./error-reply.js";
+import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestLogger } from "./logging.js";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
 import { describeValidationErrors } from "./validation-errors.js";
@@ -103,6 +104,7 @@ export async function createApp(options: AppOptions) {
       )
       .catch(next);
   });
+  app.use(jsonRpcParseErrors(api));
   app.use(jsonErrors(logger));
   return { app, api };
 }

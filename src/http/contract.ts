@@ -9,6 +9,7 @@ import {
 } from "openapi-backend";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { isJsonRpcOperation } from "./jsonrpc.js";
 
 export const CONTRACT_PATH = fileURLToPath(new URL("../../generated/openapi.json", import.meta.url));
 
@@ -58,6 +59,8 @@ export async function createContractBackend(
     // `/mcp/` is a distinct path: trailing slashes are significant
     ignoreTrailingSlashes: false,
     coerceTypes: true,
+    // JSON-RPC endpoints answer a bad body with a JSON-RPC error object, so they check it themselves
+    validate: (c) => !isJsonRpcOperation(c.operation),
     customizeAjv: ajv2020,
     handlers,
   });

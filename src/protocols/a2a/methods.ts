@@ -1,0 +1,157 @@
+/**
+ * The A2A methods of one assistant: sending a message (which starts a task, or answers the
+ * interrupt of an `input-required` one), and getting and cancelling tasks. Parameters are
+ * checked against the contract's schemas.
+ */
+import { randomUUID } from "node:crypto";
+import type { components } from "../../../generated/openapi.js";
+import { checkAgainst } from "../../http/contract-schemas.js";
+import { invalidParams, JsonRpcError, namedParams } from "../../http/jsonrpc.js";
+import { GraphLoadError } from "../../runtime/graphs/index.js";
+import { createRun } from "../../runtime/runs/create.js";
+import type { Services } from "../../services.js";
+import type { Assistant, Run, Scope } from "../../storage/types.js";
+import { acceptedModes, chatMessage, resumeValue, splitParts, type OutputMode } from "./parts.js";
+import { awaitsInput, TASK_ID_KEY, TASK_MESSAGE_KEY, taskRuns, taskView } from "./task.js";
+
+type SendParams = components["schemas"]["A2aMessageSendParams"];
+type QueryParams = components["schemas"]["A2aTaskQueryParams"];
+type Message = components["schemas"]["A2aMessage"];
+type Task = components["schemas"]["A2aTask"];
+
+/** A2A error codes. */
+const TASK_NOT_CANCELABLE = -32002;
+const PUSH_NOTIFICATIONS_NOT_SUPPORTED = -32003;
+
+export interface A2aContext {
+  services: Services;
+  assistant: Assistant;
+  scope: Scope;
+  /** Fires when the client disconnects (a task goes on without it). */
+  signal: AbortSignal;
+}
+
+function checked<T>(schema: "A2aMessageSendParams" | "A2aTaskQueryParams", raw: unknown): T {
+  const params = namedParams(raw);
+  const problems = checkAgainst(schema, params, "params");
+  if (problems) throw invalidParams(problems);
+  return params as T;
+}
+
+/** The graph input of a message starting a task: data parts as state keys, text as a chat message. */
+async function graphInput({ services, assistant }: A2aContext, message: Message): Promise<Record<string, unknown>> {
+  const { text, data } = splitParts(message.parts);
+  if (text === null) return data;
+  if ("messages" in data) throw invalidParams("params.message.parts: a data part gives 'messages' and text parts add one; give the messages one way");
+  let channels: Record<string, unknown>;
+  try {
+    channels = (await services.graphs.resolveGraph(assistant.graph_id, assistant.config as never)).channels;
+  } catch (error) {
+    if (error instanceof GraphLoadError) throw invalidParams(`The graph of assistant '${assistant.assistant_id}' cannot be built with its config: ${error.message}`);
+    throw error;
+  }
+  if (!("messages" in channels)) {
+    throw invalidParams(`params.message.parts: graph '${assistant.graph_id}' has no 'messages' state key to put text into; send the input as a data part`);
+  }
+  return { ...data, messages: [chatMessage(message, text)] };
+}
+
+/** The context a message belongs to: its contextId or `thread.threadId`, which must agree. */
+function contextOf(params: SendParams): string | undefined {
+  const { contextId } = params.message;
+  const threadId = params.thread?.threadId;
+  if (contextId !== undefined && threadId !== undefined && contextId !== threadId) {
+    throw invalidParams("params.thread.threadId: differs from params.message.contextId; give one of them");
+  }
+  return contextId ?? threadId;
+}
+
+export interface SentMessage {
+  /** The runs of the task, the one just started last. */
+  runs: Run[];
+  modes: Set<OutputMode>;
+  blocking: boolean;
+  historyLength?: number;
+}
+
+/** Starts the run of a message: a new task, or the answer to an `input-required` task. */
+export async function sendMessage(context: A2aContext, raw: unknown): Promise<SentMessage> {
+  const { services, assistant, scope } = context;
+  const params = checked<SendParams>("A2aMessageSendParams", raw);
+  const { configuration = {}, message } = params;
+  if (configuration.pushNotificationConfig !== undefined) {
+    throw new JsonRpcError(PUSH_NOTIFICATIONS_NOT_SUPPORTED, "Push notifications are not supported by this agent");
+  }
+  const modes = acceptedModes(configuration.acceptedOutputModes);
+  let threadId = contextOf(params);
+
+  let answered: Run[] | null = null;
+  if (message.taskId !== undefined) {
+    const runs = await taskRuns(services, assistant, message.taskId, scope);
+    const taskThread = runs[0]!.thread_id;
+    if (threadId !== undefined && threadId !== taskThread) {
+      throw invalidParams(`params.message.taskId: task '${message.taskId}' belongs to context '${taskThread}', not '${threadId}'`);
+    }
+    threadId = taskThread;
+    if (await awaitsInput(services, runs, scope)) answered = runs;
+  }
+
+  const taskId = answered?.[0]!.run_id;
+  const metadata = { ...params.metadata, [TASK_MESSAGE_KEY]: message, ...(taskId ? { [TASK_ID_KEY]: taskId } : {}) };
+  const start = answered ? { command: { resume: resumeValue(message.parts) } } : { input: await graphInput(context, message) };
+  const run = await createRun(
+    services,
+    threadId ?? randomUUID(),
+    // one context is one conversation: its messages are answered in turn
+    { assistant_id: assistant.assistant_id, ...start, metadata, multitask_strategy: "enqueue", if_not_exists: "create" },
+    scope,
+  );
+  return {
+    runs: answered ? [...answered, run] : [run],
+    modes,
+    blocking: configuration.blocking !== false,
+    historyLength: configuration.historyLength,
+  };
+}
+
+/** `message/send`: the task once it ended or needs input (at once when not blocking). */
+export async function messageSend(context: A2aContext, raw: unknown): Promise<Task> {
+  const { services, scope, signal } = context;
+  const sent = await sendMessage(context, raw);
+  let { runs } = sent;
+  if (sent.blocking) {
+    await services.runs.outcome(runs.at(-1)!, scope, signal);
+    runs = await taskRuns(services, context.assistant, runs[0]!.run_id, scope);
+  }
+  return taskView(services, runs, scope, { modes: sent.modes, historyLength: sent.historyLength });
+}
+
+function queriedTask(raw: unknown): { taskId: string; historyLength?: number } {
+  const params = checked<QueryParams>("A2aTaskQueryParams", raw);
+  if (params.id !== undefined && params.taskId !== undefined && params.id !== params.taskId) {
+    throw invalidParams("params.taskId: differs from params.id; give one of them");
+  }
+  const taskId = params.id ?? params.taskId;
+  if (taskId === undefined) throw invalidParams("params.id: the task id is required");
+  return { taskId, historyLength: params.historyLength };
+}
+
+/** `tasks/get`. */
+export async function tasksGet({ services, assistant, scope }: A2aContext, raw: unknown): Promise<Task> {
+  const { taskId, historyLength } = queriedTask(raw);
+  return taskView(services, await taskRuns(services, assistant, taskId, scope), scope, { historyLength });
+}
+
+/** `tasks/cancel`: cancels the task's active run and answers once it stopped. */
+export async function tasksCancel({ services, assistant, scope }: A2aContext, raw: unknown): Promise<Task> {
+  const { taskId, historyLength } = queriedTask(raw);
+  const runs = await taskRuns(services, assistant, taskId, scope);
+  const latest = runs.at(-1)!;
+  if (latest.status !== "pending" && latest.status !== "running") {
+    const task = await taskView(services, runs, scope);
+    throw new JsonRpcError(TASK_NOT_CANCELABLE, `Task '${taskId}' is ${task.status.state}: only a submitted or working task can be canceled`);
+  }
+  await services.runs.cancel(latest, "interrupt", "canceled by an A2A client (tasks/cancel)");
+  await services.runs.outcome(latest, scope);
+  return taskView(services, await taskRuns(services, assistant, taskId, scope), scope, { historyLength });
+}

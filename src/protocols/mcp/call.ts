@@ -1,0 +1,42 @@
+/**
+ * `tools/call`: the assistant runs as a stateless run with the tool arguments as its input, and
+ * the call waits for it. Its final values are the tool's output; anything that keeps the run
+ * from producing them is reported as a tool error (`isError`), which the calling model sees,
+ * rather than as a protocol error.
+ */
+import { createRun } from "../../runtime/runs/create.js";
+import type { Services } from "../../services.js";
+import type { Assistant, Scope } from "../../storage/types.js";
+
+export interface CallToolResult {
+  content: Array<{ type: "text"; text: string }>;
+  isError: boolean;
+}
+
+const text = (value: string, isError: boolean): CallToolResult => ({ content: [{ type: "text", text: value }], isError });
+
+/** The tool result of the run; when `signal` fires first the run is cancelled (and nobody reads the result). */
+export async function callTool(
+  services: Services,
+  assistant: Assistant,
+  args: Record<string, unknown>,
+  scope: Scope,
+  signal: AbortSignal,
+): Promise<CallToolResult> {
+  const run = await createRun(services, null, { assistant_id: assistant.assistant_id, input: args }, scope);
+  const outcome = await services.runs.outcome(run, scope, signal);
+  if (outcome === null) {
+    await services.runs.cancel(run, "interrupt", "the MCP client calling the tool disconnected");
+    return text("The client disconnected; the run was cancelled.", true);
+  }
+  if (outcome.error) return text(`${outcome.error.error}: ${outcome.error.message}`, true);
+  if (outcome.status !== "success") return text(`The run ended with status '${outcome.status}' before producing a result.`, true);
+  const values = outcome.values as Record<string, unknown> | null;
+  if (values && typeof values === "object" && "__interrupt__" in values) {
+    return text(
+      `The graph paused at an interrupt, which a tool call cannot resume: ${JSON.stringify(values.__interrupt__)}`,
+      true,
+    );
+  }
+  return text(JSON.stringify(values), false);
+}
