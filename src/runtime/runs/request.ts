@@ -87,9 +87,6 @@ function webhook(value: string | null | undefined): string | null {
 /** The request's checkpoint fields merged into the run config (stateful runs only). */
 function configWithCheckpoint(body: RunRequest, stateless: boolean): Config {
   const config: Config = { ...(body.config ?? {}) };
-  if (config.configurable != null && (typeof config.configurable !== "object" || Array.isArray(config.configurable))) {
-    fail("config.configurable", "must be an object");
-  }
   if (stateless) return config;
   const checkpoint: Record<string, unknown> = { ...(body.checkpoint ?? {}) };
   // the URL names the thread; a checkpoint of another thread cannot be a starting point
