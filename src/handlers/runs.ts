@@ -1,4 +1,5 @@
 import type { Request, Response } from "express";
+import { disconnectSignal } from "../http/disconnect.js";
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import type { Services } from "../services.js";
@@ -30,19 +31,6 @@ type RunOperations =
 
 const isActive = (run: Run) => run.status === "pending" || run.status === "running";
 const flag = (value: boolean | number | undefined) => value === true || value === 1;
-
-/** Aborts when the client goes away before the answer is complete. */
-function disconnectSignal(req: Request, res: Response): AbortSignal {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) controller.abort();
-  };
-  res.once("close", onClose);
-  req.once("close", () => {
-    if (req.destroyed && !res.headersSent) onClose();
-  });
-  return controller.signal;
-}
 
 /** Waits for the run's end; cancels it if the client leaves first and `cancelOnDisconnect`. */
 async function awaitResult(services: Services, run: Run, scope: Scope, req: Request, res: Response, cancelOnDisconnect: boolean) {
