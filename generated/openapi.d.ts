@@ -1090,7 +1090,7 @@ export interface paths {
          *     - `message/stream` does the same and answers with Server-Sent Events, each one JSON-RPC
          *       response: the task (`submitted`), a `status-update` when it starts `working`, then, once
          *       it ends, an `artifact-update` with its output (when completed) and a `status-update`
-         *       with `final: true`.
+         *       with `final: true`. A refused message is answered by one error event.
          *     - `tasks/get` answers with the task; `tasks/cancel` cancels it (an ended task cannot be
          *       cancelled: error -32002).
          *

@@ -22,13 +22,16 @@ const ASSISTANT_NOT_FOUND = -32000;
 
 const reply = <S extends 200 | 400 | 404>(status: S, body: unknown) => ({ status, body: body as A2aResponse });
 
-/** `message/stream`: the task's stream results as SSE, each a JSON-RPC response. */
+/**
+ * `message/stream`: the task's stream results as SSE, each a JSON-RPC response. A refused message
+ * is an error event too: streaming clients read the answer to a stream request as a stream.
+ */
 async function stream(id: JsonRpcId, context: A2aContext, params: unknown, { req, res }: HandlerContext<"postA2a">): Promise<typeof STREAMED> {
-  const sent = await sendMessage(context, params);
   const events = openSse(req, res);
   let seq = 0;
   const send = (data: unknown) => events.send({ id: String(++seq), event: "message", data });
   try {
+    const sent = await sendMessage(context, params);
     for await (const result of streamTask(context, sent)) await send(success(id, result));
   } catch (error) {
     await send(failure(id, toJsonRpcError(error, context.services.logger)));

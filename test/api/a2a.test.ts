@@ -1,3 +1,4 @@
+import { A2AClient } from "@a2a-js/sdk/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RUNS_CONFIG } from "../support/runs.js";
 import { json, startTestServer, type TestServer } from "../support/server.js";
@@ -37,6 +38,12 @@ const rpcError = async (assistant: string, method: string, params?: unknown): Pr
   expect(body.result).toBeUndefined();
   return body.error;
 };
+
+const sseData = (body: string): Json[] =>
+  body
+    .split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => JSON.parse(line.slice(6)));
 
 const text = (value: string, extra: Record<string, unknown> = {}) => ({
   message: { role: "user", messageId: crypto.randomUUID(), parts: [{ kind: "text", text: value }], ...extra },
@@ -187,10 +194,7 @@ describe("A2A message/stream", () => {
     const res = await call("agent", "message/stream", text("stream me"), "s1");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const events = (await res.text())
-      .split("\n")
-      .filter((line) => line.startsWith("data: "))
-      .map((line) => JSON.parse(line.slice(6)));
+    const events = sseData(await res.text());
     expect(events.every((e) => e.jsonrpc === "2.0" && e.id === "s1")).toBe(true);
     const results = events.map((e) => e.result);
     expect(results.map((r) => r.kind)).toEqual(["task", "status-update", "artifact-update", "status-update"]);
@@ -201,10 +205,12 @@ describe("A2A message/stream", () => {
     expect(final).toMatchObject({ taskId: task.id, status: { state: "completed" }, final: true });
   });
 
-  it("answers a refused stream with a JSON error", async () => {
-    const res = await call("trivial", "message/stream", text("no messages here"));
-    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-    expect((await json(res)).error.code).toBe(-32602);
+  it("answers a refused stream with one error event", async () => {
+    const res = await call("trivial", "message/stream", text("no messages here"), "s2");
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(sseData(await res.text())).toEqual([
+      { jsonrpc: "2.0", id: "s2", error: { code: -32602, message: expect.stringMatching(/no 'messages' state key/) } },
+    ]);
   });
 });
 
@@ -253,5 +259,50 @@ describe("A2A errors", () => {
     const res = await call(crypto.randomUUID(), "tasks/get", { id: "x" }, 7);
     expect(res.status).toBe(404);
     expect(await json(res)).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32000, message: expect.stringMatching(/not found/) } });
+  });
+});
+
+describe("A2A through the official client (@a2a-js/sdk, protocol 0.3)", () => {
+  const user = (value: string, extra: Record<string, unknown> = {}) => ({
+    kind: "message" as const,
+    role: "user" as const,
+    messageId: crypto.randomUUID(),
+    parts: [{ kind: "text" as const, text: value }],
+    ...extra,
+  });
+
+  it("finds the agent from its card, sends, streams, gets and cancels", async () => {
+    const client = await A2AClient.fromCardUrl(`${t.url}/.well-known/agent-card.json?assistant_id=agent`);
+    const sent = await client.sendMessage({ message: user("interop") });
+    if ("error" in sent) throw new Error(JSON.stringify(sent.error));
+    const task = sent.result as Json;
+    expect(task).toMatchObject({ kind: "task", status: { state: "completed" } });
+    expect(task.artifacts[0].parts).toEqual([{ kind: "text", text: "Echo: interop" }]);
+
+    const kinds: string[] = [];
+    let final: Json;
+    for await (const event of client.sendMessageStream({ message: user("more", { contextId: task.contextId }) })) {
+      kinds.push(event.kind);
+      final = event;
+    }
+    expect(kinds).toEqual(["task", "status-update", "artifact-update", "status-update"]);
+    expect(final).toMatchObject({ final: true, status: { state: "completed" } });
+
+    const got = await client.getTask({ id: task.id });
+    if ("error" in got) throw new Error(JSON.stringify(got.error));
+    expect(got.result).toMatchObject({ id: task.id, status: { state: "completed" } });
+
+    const notCancelable = await client.cancelTask({ id: task.id });
+    expect("error" in notCancelable && notCancelable.error.code).toBe(-32002);
+    const missing = await client.getTask({ id: crypto.randomUUID() });
+    expect("error" in missing && missing.error.code).toBe(-32001);
+  });
+
+  it("reports a refused stream as an error of the stream", async () => {
+    const client = await A2AClient.fromCardUrl(`${t.url}/.well-known/agent-card.json?assistant_id=trivial`);
+    const consume = async () => {
+      for await (const _event of client.sendMessageStream({ message: user("no messages key") })) void _event;
+    };
+    await expect(consume()).rejects.toThrow(/-32602/);
   });
 });
