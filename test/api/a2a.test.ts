@@ -106,6 +106,18 @@ describe("A2A message/send", () => {
     expect(state.values.messages[2]!.id).toBe((run.metadata as Json).a2a_message.messageId);
   });
 
+  it("adds a message of role agent (or assistant) as an AI message", async () => {
+    const task = await result("agent", "message/send", text("hello", { role: "agent" }));
+    const state = await t.client.threads.getState<{ messages: Array<{ type: string; content: string }> }>(task.contextId);
+    expect(state.values.messages.map((m) => [m.type, m.content])).toEqual([
+      ["ai", "hello"],
+      ["ai", "Echo: "],
+    ]);
+    const synonym = await result("agent", "message/send", text("hi", { role: "assistant", contextId: task.contextId }));
+    expect(synonym.status.state).toBe("completed");
+    expect((await t.client.threads.getState<{ messages: Array<{ type: string }> }>(task.contextId)).values.messages[2]!.type).toBe("ai");
+  });
+
   it("continues a context given as thread.threadId, with the task's metadata", async () => {
     const thread = await t.client.threads.create();
     const task = await result("agent", "message/send", { ...text("hi"), thread: { threadId: thread.thread_id }, metadata: { origin: "test" } });
