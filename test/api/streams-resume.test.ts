@@ -1,0 +1,224 @@
+/**
+ * Joining and resuming run streams through the SDK: joining live, replay after Last-Event-ID
+ * (the union with what came before equals an uninterrupted stream: nothing lost, nothing
+ * repeated), the SDK's own reconnect after a broken connection, resumable retention, the join
+ * filter, and what a client going away does to the run (on_disconnect, cancel_on_disconnect).
+ */
+import { Client } from "@langchain/langgraph-sdk";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../support/runs.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { collect, contractViolations, STREAMS_CONFIG, type StreamPart } from "../support/streams.js";
+
+const RETENTION_MS = 1500;
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ configPath: STREAMS_CONFIG, runs: { shutdownGraceMs: 200, resumableRetentionMs: RETENTION_MS } });
+});
+afterAll(() => t.dispose());
+afterEach(() => expect(t.violations.splice(0)).toEqual([]));
+
+const newThread = async () => (await t.client.threads.create()).thread_id;
+/** Five steps of 150 ms, each a values event: long enough to join or drop the connection mid-run. */
+const slowInput = { steps: 5, delay_ms: 150 };
+const key = (p: StreamPart) => `${p.id} ${p.event} ${JSON.stringify(p.data)}`;
+
+/** Reads a stream until `count` events arrived, then leaves (the SDK aborts the request). */
+async function readSome(stream: (signal: AbortSignal) => AsyncIterable<StreamPart>, count: number): Promise<StreamPart[]> {
+  const controller = new AbortController();
+  const parts: StreamPart[] = [];
+  for await (const part of stream(controller.signal)) {
+    parts.push(part);
+    if (parts.length === count) {
+      controller.abort();
+      break;
+    }
+  }
+  return parts;
+}
+
+const joinAll = (threadId: string | null, runId: string, options: Parameters<Client["runs"]["joinStream"]>[2] = {}) =>
+  collect(t.client.runs.joinStream(threadId, runId, options) as AsyncIterable<StreamPart>);
+
+describe("joining a run's stream", () => {
+  it("delivers live events from the moment of joining, or everything with Last-Event-ID -1", async () => {
+    const threadId = await newThread();
+    const run = await t.client.runs.create(threadId, "slow", { input: slowInput, streamMode: "values" });
+    await eventually(async () => ((await t.client.runs.get(threadId, run.run_id)).status === "running" ? true : undefined));
+    const [live, all] = await Promise.all([joinAll(threadId, run.run_id), joinAll(threadId, run.run_id, { lastEventId: "-1" })]);
+    expect(contractViolations([...live, ...all], "RunStreamEvent")).toEqual([]);
+    expect(all.map((p) => p.id)).toEqual(all.map((_, i) => String(i + 1)));
+    expect(all.map((p) => p.event)).toEqual(["metadata", ...Array(6).fill("values")]);
+    // the live join's events are the tail of the whole stream
+    expect(live.length).toBeGreaterThan(0);
+    expect(live.map(key)).toEqual(all.slice(all.length - live.length).map(key));
+    expect((await t.client.runs.get(threadId, run.run_id)).status).toBe("success");
+    // a finished run without stream_resumable has nothing left to send: the join ends at once
+    const started = performance.now();
+    expect(await joinAll(threadId, run.run_id, { lastEventId: "-1" })).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it("filters a join by stream mode (metadata and errors always pass)", async () => {
+    const threadId = await newThread();
+    const run = await t.client.runs.create(threadId, "agent", {
+      input: { messages: [{ role: "user", content: "hi there" }] },
+      streamMode: ["values", "updates", "messages-tuple"],
+      streamResumable: true,
+    });
+    await t.client.runs.join(threadId, run.run_id);
+    const updates = await joinAll(threadId, run.run_id, { lastEventId: "-1", streamMode: ["updates"] });
+    expect(updates.map((p) => p.event)).toEqual(["metadata", "updates"]);
+    const tuples = await joinAll(threadId, run.run_id, { lastEventId: "-1", streamMode: ["messages-tuple"] });
+    expect(tuples.map((p) => p.event)).toEqual(["metadata", "messages", "messages", "messages"]);
+  });
+});
+
+describe("resuming", () => {
+  it("resumes after Last-Event-ID mid-run: the union equals the uninterrupted stream", async () => {
+    const threadId = await newThread();
+    let runId = "";
+    const first = await readSome(
+      (signal) =>
+        t.client.runs.stream(threadId, "slow", {
+          input: slowInput,
+          streamMode: ["values", "updates"],
+          streamResumable: true,
+          onDisconnect: "continue",
+          signal,
+          onRunCreated: (meta) => (runId = meta.run_id),
+        }) as AsyncIterable<StreamPart>,
+      4,
+    );
+    expect((await t.client.runs.get(threadId, runId)).status).toBe("running");
+    const rest = await joinAll(threadId, runId, { lastEventId: first.at(-1)!.id });
+    const whole = await joinAll(threadId, runId, { lastEventId: "-1" });
+    expect(contractViolations([...first, ...rest, ...whole], "RunStreamEvent")).toEqual([]);
+    expect([...first, ...rest].map(key)).toEqual(whole.map(key));
+    expect(whole.map((p) => p.id)).toEqual(whole.map((_, i) => String(i + 1)));
+    expect(whole.length).toBe(1 + 6 + 5);
+  });
+
+  it("lets the SDK reconnect by itself (Location + Last-Event-ID) after the connection breaks", async () => {
+    const requests: Array<{ method: string; url: string; lastEventId: string | null }> = [];
+    let broken = false;
+    // a fetch whose first event stream dies after its first chunks, like a dropped connection
+    const flakyFetch = async (input: string | URL | Request, init?: RequestInit) => {
+      const res = await fetch(input, init);
+      requests.push({ method: init?.method ?? "GET", url: String(input), lastEventId: new Headers(init?.headers).get("last-event-id") });
+      if (broken || !res.headers.get("content-type")?.startsWith("text/event-stream")) return res;
+      broken = true;
+      const reader = res.body!.getReader();
+      let events = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          controller.enqueue(value);
+          events += new TextDecoder().decode(value).split("\n\n").length - 1;
+          if (events >= 3) {
+            await reader.cancel();
+            controller.error(new TypeError("terminated (simulated network failure)"));
+          }
+        },
+      });
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    const client = new Client({ apiUrl: t.url, callerOptions: { fetch: flakyFetch as typeof fetch } });
+    const threadId = (await client.threads.create()).thread_id;
+    let runId = "";
+    const parts = await collect(
+      client.runs.stream(threadId, "slow", {
+        input: { steps: 8, delay_ms: 250 },
+        streamMode: "values",
+        streamResumable: true,
+        onDisconnect: "continue",
+        onRunCreated: (meta) => (runId = meta.run_id),
+      }) as AsyncIterable<StreamPart>,
+    );
+    const reconnect = requests.find((r) => r.method === "GET" && r.url.includes("/stream"));
+    expect(reconnect?.url).toBe(`${t.url}/threads/${threadId}/runs/${runId}/stream`);
+    // the SDK resumes after the last event it parsed before the failure
+    expect(Number(reconnect?.lastEventId)).toBeGreaterThanOrEqual(1);
+    expect(parts.map((p) => p.id)).toEqual(parts.map((_, i) => String(i + 1)));
+    expect(parts.map((p) => p.event)).toEqual(["metadata", ...Array(9).fill("values")]);
+    expect(parts.at(-1)!.data).toMatchObject({ completed: 8 });
+  });
+
+  it("keeps a resumable run's events for the retention: a late join replays and closes at once", async () => {
+    const run = await t.client.runs.create(null, "custom", { input: { count: 2 }, streamMode: "custom", streamResumable: true });
+    const live = await joinAll(null, run.run_id, { lastEventId: "-1" });
+    expect(live.map((p) => p.event)).toEqual(["metadata", "custom", "custom", "custom"]);
+    // the stateless run is deleted with its temporary thread at its end; its events are still held
+    await eventually(() => t.server.services.storage.runs.get(run.run_id).then(() => undefined, () => true));
+    const started = performance.now();
+    const replay = await joinAll(null, run.run_id, { lastEventId: "-1" });
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(replay.map(key)).toEqual(live.map(key));
+    expect((await joinAll(null, run.run_id, { lastEventId: "2" })).map(key)).toEqual(live.slice(2).map(key));
+    // after the retention the events are gone, and so is the stateless run
+    await eventually(async () => ((await fetch(`${t.url}/runs/${run.run_id}/stream`)).status === 404 ? true : undefined), RETENTION_MS + 3000);
+    expect(t.server.services.runs.broker.isOpen(run.run_id)).toBe(false);
+  });
+});
+
+describe("when the client goes away", () => {
+  it("cancels the run with on_disconnect cancel (the default)", async () => {
+    const threadId = await newThread();
+    let runId = "";
+    await readSome(
+      (signal) =>
+        t.client.runs.stream(threadId, "slow", { input: slowInput, signal, onRunCreated: (m) => (runId = m.run_id) }) as AsyncIterable<StreamPart>,
+      2,
+    );
+    const run = await eventually(async () => {
+      const current = await t.client.runs.get(threadId, runId);
+      return current.status === "interrupted" ? current : undefined;
+    });
+    expect(run.status).toBe("interrupted");
+    expect((await t.client.threads.get(threadId)).status).not.toBe("busy");
+  });
+
+  it("lets the run finish with on_disconnect continue, and it stays joinable", async () => {
+    const threadId = await newThread();
+    let runId = "";
+    const first = await readSome(
+      (signal) =>
+        t.client.runs.stream(threadId, "slow", {
+          input: slowInput,
+          onDisconnect: "continue",
+          streamResumable: true,
+          signal,
+          onRunCreated: (m) => (runId = m.run_id),
+        }) as AsyncIterable<StreamPart>,
+      2,
+    );
+    const rest = await joinAll(threadId, runId, { lastEventId: first.at(-1)!.id });
+    expect(rest.at(-1)!.data).toMatchObject({ completed: 5 });
+    expect((await t.client.runs.get(threadId, runId)).status).toBe("success");
+  });
+
+  it("cancels a joined run only when the join asked for it (cancel_on_disconnect)", async () => {
+    const threadId = await newThread();
+    const kept = await t.client.runs.create(threadId, "slow", { input: slowInput, multitaskStrategy: "enqueue" });
+    await readSome((signal) => t.client.runs.joinStream(threadId, kept.run_id, { signal, lastEventId: "-1" }) as AsyncIterable<StreamPart>, 2);
+    await t.client.runs.join(threadId, kept.run_id);
+    expect((await t.client.runs.get(threadId, kept.run_id)).status).toBe("success");
+
+    const cancelled = await t.client.runs.create(threadId, "slow", { input: slowInput });
+    await readSome(
+      (signal) => t.client.runs.joinStream(threadId, cancelled.run_id, { signal, lastEventId: "-1", cancelOnDisconnect: true }) as AsyncIterable<StreamPart>,
+      2,
+    );
+    await eventually(async () => ((await t.client.runs.get(threadId, cancelled.run_id)).status === "interrupted" ? true : undefined));
+  });
+
+  it("frees the stream's subscription when the client leaves", async () => {
+    const threadId = await newThread();
+    const run = await t.client.runs.create(threadId, "slow", { input: slowInput });
+    const broker = t.server.services.runs.broker as unknown as { size: number };
+    await readSome((signal) => t.client.runs.joinStream(threadId, run.run_id, { signal, lastEventId: "-1" }) as AsyncIterable<StreamPart>, 1);
+    await t.client.runs.join(threadId, run.run_id);
+    await eventually(async () => (broker.size === 0 ? true : undefined));
+  });
+});
