@@ -226,6 +226,13 @@ export class LocalRunEventBroker implements RunEventBroker {
     return this.#channels.size;
   }
 
+  /** Thread watchers currently registered (diagnostics and tests). */
+  get threadWatchers(): number {
+    let count = 0;
+    for (const watchers of this.#threadWatchers.values()) count += watchers.size;
+    return count;
+  }
+
   #attach(runId: string, channel: Channel, threadId: string): void {
     channel.threadId = threadId;
     let runs = this.#threadRuns.get(threadId);
