@@ -1,0 +1,200 @@
+/**
+ * Streaming benchmark (`npm run bench:stream`): the server runs in a child process
+ * (bench/stream-server.ts, node --expose-gc, embedded storage in a temp dir, durable checkpoints);
+ * this process drives it over HTTP.
+ *
+ *  1. time to first event: from sending POST /runs/stream (trivial graph) to the first event
+ *     (`metadata`) on the wire;
+ *  2. close delay: from the last event of a finished run to the end of the response (target:
+ *     under 10 ms; the JS dev server polls and takes ~500 ms). Thread runs and stateless runs;
+ *  3. events per second: one run whose node writes BENCH_STREAM_EVENTS custom events, read raw,
+ *     and read through the SDK (its SSE parsing included);
+ *  4. memory: the server's heapUsed after a full GC before and after BENCH_STREAM_RUNS streamed
+ *     runs (stateless, BENCH_STREAM_CLIENTS at a time), then after resumable runs once their
+ *     retention (BENCH_STREAM_RETENTION_MS) has passed.
+ *
+ * Options (env): BENCH_STREAM_RUNS=10000  BENCH_STREAM_CLIENTS=20  BENCH_STREAM_SAMPLES=200
+ *   BENCH_STREAM_EVENTS=20000  BENCH_STREAM_RETENTION_MS=2000  BENCH_DATA_DIR=<dir> (e.g. /dev/shm,
+ *   to separate disk from CPU cost)
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { Client } from "@langchain/langgraph-sdk";
+
+const RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 10_000);
+const CLIENTS = Number(process.env.BENCH_STREAM_CLIENTS ?? 20);
+const SAMPLES = Number(process.env.BENCH_STREAM_SAMPLES ?? 200);
+const EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 20_000);
+const RETENTION_MS = Number(process.env.BENCH_STREAM_RETENTION_MS ?? 2000);
+const TARGET_CLOSE_MS = 10;
+
+function quantiles(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]! };
+}
+const fmt = (q: ReturnType<typeof quantiles>) =>
+  `p50 ${q.p50.toFixed(2)} ms  p90 ${q.p90.toFixed(2)} ms  p99 ${q.p99.toFixed(2)} ms  max ${q.max.toFixed(2)} ms`;
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+interface Heap {
+  heapUsed: number;
+  rss: number;
+  channels: number;
+}
+
+class ServerProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(dataDir: string): Promise<ServerProcess> {
+    const child = fork(fileURLToPath(new URL("./stream-server.ts", import.meta.url)), {
+      execArgv: ["--expose-gc", "--import", "tsx"],
+      env: { ...process.env, BENCH_STREAM_DATA_DIR: dataDir, BENCH_STREAM_RETENTION_MS: String(RETENTION_MS) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const [message] = (await once(child, "message")) as [{ url: string }];
+    return new ServerProcess(child, message.url);
+  }
+
+  async heap(): Promise<Heap> {
+    this.child.send("heap");
+    const [message] = (await once(this.child, "message")) as [Heap];
+    return message;
+  }
+
+  async stop(): Promise<void> {
+    this.child.send("stop");
+    await once(this.child, "exit");
+  }
+}
+
+interface Timing {
+  firstEvent: number;
+  closeDelay: number;
+  events: number;
+}
+
+/** Streams one run with plain fetch, timing the wire: first event, and last event -> end. */
+async function timedStream(url: string, body: unknown): Promise<Timing> {
+  const started = performance.now();
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let firstEvent = 0;
+  let lastEvent = 0;
+  let events = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    const now = performance.now();
+    if (done) return { firstEvent: firstEvent - started, closeDelay: now - lastEvent, events };
+    const frames = decoder.decode(value, { stream: true }).split("\n\n").length - 1;
+    if (frames > 0) {
+      events += frames;
+      lastEvent = now;
+      firstEvent ||= now;
+    }
+  }
+}
+
+async function latency(server: ServerProcess, client: Client) {
+  const trivial = { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values"] };
+  for (let i = 0; i < 20; i++) await timedStream(`${server.url}/runs/stream`, trivial); // warm-up
+  const stateless: Timing[] = [];
+  for (let i = 0; i < SAMPLES; i++) stateless.push(await timedStream(`${server.url}/runs/stream`, trivial));
+  const threaded: Timing[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const thread = await client.threads.create();
+    threaded.push(await timedStream(`${server.url}/threads/${thread.thread_id}/runs/stream`, trivial));
+  }
+  const tokens: Timing[] = [];
+  const agent = { assistant_id: "agent", input: { messages: [{ role: "user", content: "hello streaming world" }] }, stream_mode: ["messages-tuple"] };
+  for (let i = 0; i < SAMPLES / 4; i++) tokens.push(await timedStream(`${server.url}/runs/stream`, agent));
+
+  console.log(`\n1. time to first event (POST -> metadata on the wire), ${SAMPLES} runs each`);
+  console.log(`   stateless trivial:  ${fmt(quantiles(stateless.map((t) => t.firstEvent)))}`);
+  console.log(`   thread trivial:     ${fmt(quantiles(threaded.map((t) => t.firstEvent)))}`);
+  console.log(`   agent tokens:       ${fmt(quantiles(tokens.map((t) => t.firstEvent)))}`);
+  console.log(`\n2. close delay (last event -> end of response; target < ${TARGET_CLOSE_MS} ms, JS dev server ~500 ms)`);
+  for (const [name, samples] of [["stateless trivial", stateless], ["thread trivial", threaded], ["agent tokens", tokens]] as const) {
+    const q = quantiles(samples.map((t) => t.closeDelay));
+    console.log(`   ${name.padEnd(18)}  ${fmt(q)}  ${q.p50 < TARGET_CLOSE_MS ? "(p50 within target)" : "(p50 OVER target)"}`);
+  }
+}
+
+async function throughput(server: ServerProcess, client: Client) {
+  const body = { assistant_id: "custom", input: { count: EVENTS }, stream_mode: ["custom"] };
+  await timedStream(`${server.url}/runs/stream`, { ...body, input: { count: 100 } });
+  const started = performance.now();
+  const raw = await timedStream(`${server.url}/runs/stream`, body);
+  const rawSeconds = (performance.now() - started) / 1000;
+  const sdkStarted = performance.now();
+  let sdkEvents = 0;
+  for await (const _ of client.runs.stream(null, "custom", { input: { count: EVENTS }, streamMode: "custom" })) sdkEvents += 1;
+  const sdkSeconds = (performance.now() - sdkStarted) / 1000;
+  console.log(`\n3. events per second (one run writing ${EVENTS} custom events)`);
+  console.log(`   raw wire:  ${raw.events} events in ${rawSeconds.toFixed(2)} s = ${Math.round(raw.events / rawSeconds)} events/s`);
+  console.log(`   via SDK:   ${sdkEvents} events in ${sdkSeconds.toFixed(2)} s = ${Math.round(sdkEvents / sdkSeconds)} events/s`);
+}
+
+async function memory(server: ServerProcess, client: Client) {
+  const before = await server.heap();
+  const started = performance.now();
+  let next = 0;
+  let events = 0;
+  const worker = async () => {
+    while (next < RUNS) {
+      next += 1;
+      for await (const _ of client.runs.stream(null, "trivial", { input: { value: 1 }, streamMode: ["values", "updates"] })) events += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const after = await server.heap();
+
+  const resumable = Math.min(1000, RUNS);
+  let kept = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (kept < resumable) {
+        kept += 1;
+        for await (const _ of client.runs.stream(null, "trivial", { input: { value: 1 }, streamResumable: true })) void _;
+      }
+    }),
+  );
+  const holding = await server.heap();
+  await sleep(RETENTION_MS + 500);
+  const expired = await server.heap();
+
+  console.log(`\n4. memory (server heapUsed after a full GC)`);
+  console.log(`   ${RUNS} streamed runs (${CLIENTS} clients, ${events} events) in ${seconds.toFixed(1)} s = ${Math.round(RUNS / seconds)} runs/s`);
+  console.log(`   before:  ${mib(before.heapUsed)}  (rss ${mib(before.rss)}, broker channels ${before.channels})`);
+  console.log(`   after:   ${mib(after.heapUsed)}  (rss ${mib(after.rss)}, broker channels ${after.channels})  delta ${mib(after.heapUsed - before.heapUsed)}`);
+  console.log(`   + ${resumable} resumable runs, within retention: ${mib(holding.heapUsed)} (channels ${holding.channels})`);
+  console.log(`   after their ${RETENTION_MS} ms retention:        ${mib(expired.heapUsed)} (channels ${expired.channels})  delta from before ${mib(expired.heapUsed - before.heapUsed)}`);
+}
+
+async function main() {
+  const dataDir = await mkdtemp(path.join(process.env.BENCH_DATA_DIR ?? tmpdir(), "lgts-bench-stream-"));
+  const server = await ServerProcess.start(dataDir);
+  const client = new Client({ apiUrl: server.url });
+  console.log(`server ${server.url} (child process, --expose-gc), data in ${dataDir}`);
+  try {
+    await latency(server, client);
+    await throughput(server, client);
+    await memory(server, client);
+  } finally {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
