@@ -109,6 +109,8 @@ describe("cancelling runs", () => {
     const threadId = await newThread();
     const run = await t.client.runs.create(threadId, "slow", slow(20, 50));
     await running(threadId, run.run_id);
+    // cancelled after its first steps, the thread keeps them and has work left
+    await eventually(async () => ((await checkpointsOf(threadId, run.run_id)).length >= 2 ? true : undefined));
     const res = await fetch(`${t.url}/threads/${threadId}/runs/${run.run_id}/cancel?wait=1&action=interrupt`, { method: "POST" });
     expect(res.status).toBe(204);
     const stopped = await t.client.runs.get(threadId, run.run_id);
