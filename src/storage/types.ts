@@ -216,6 +216,8 @@ export interface RunCreate {
   multitask_strategy: MultitaskStrategy;
   /** ISO time before which the run must not start (`after_seconds`). */
   not_before?: string | null;
+  /** Merged into the thread's metadata when the run is accepted (e.g. graph_id, assistant_id). */
+  thread_metadata?: Metadata;
 }
 
 export interface RunInsert {
@@ -241,11 +243,12 @@ export interface RunListQuery {
 export interface RunsRepository {
   /**
    * The multitask primitive: in ONE atomic step, reads the thread's active
-   * (pending/running) runs and inserts the new `pending` run. With strategy
-   * `reject` and an active run present it throws ThreadBusyError (409) and stores
-   * nothing, so of two racing creates at most one passes. (PostgreSQL: one
-   * transaction that locks the thread row `FOR UPDATE`, selects the active runs,
-   * and inserts.) The caller checks that the thread exists beforehand.
+   * (pending/running) runs, inserts the new `pending` run and marks the thread
+   * `busy` (merging `thread_metadata` into its metadata). With strategy `reject`
+   * and an active run present it throws ThreadBusyError (409) and changes nothing,
+   * so of two racing creates at most one passes. (PostgreSQL: one transaction that
+   * locks the thread row `FOR UPDATE`, selects the active runs, inserts the run and
+   * updates the thread.) NotFoundError if the thread does not exist.
    */
   create(input: RunCreate, scope?: Scope): Promise<RunInsert>;
   get(runId: string, scope?: Scope): Promise<Run>;

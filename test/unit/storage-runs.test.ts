@@ -48,6 +48,19 @@ describe("runs repository", () => {
     expect((await storage.runs.list(thread.thread_id, { limit: 1, offset: 1 })).items).toHaveLength(1);
   });
 
+  it("marks the thread busy with the run, merging thread metadata; a rejected run changes nothing", async () => {
+    const { storage } = await open();
+    const thread = await storage.threads.create({ metadata: { keep: 1 } });
+    await storage.runs.create({ ...base(thread.thread_id), thread_metadata: { graph_id: "g" } });
+    const busy = await storage.threads.get(thread.thread_id);
+    expect(busy).toMatchObject({ status: "busy", metadata: { keep: 1, graph_id: "g" } });
+    await expect(storage.runs.create({ ...base(thread.thread_id), thread_metadata: { graph_id: "other" } })).rejects.toMatchObject({
+      status: 409,
+    });
+    expect(await storage.threads.get(thread.thread_id)).toEqual(busy);
+    await expect(storage.runs.create(base(crypto.randomUUID()))).rejects.toMatchObject({ status: 404 });
+  });
+
   it("rejects a second active run atomically: of many racing creates exactly one passes", async () => {
     const { storage } = await open();
     const thread = await storage.threads.create();
@@ -76,8 +89,9 @@ describe("runs repository", () => {
 
   it("scopes runs to their thread and owner", async () => {
     const { storage } = await open();
-    const t1 = await storage.threads.create();
-    const t2 = await storage.threads.create();
+    const t1 = await storage.threads.create({}, { owner: "alice" });
+    const t2 = await storage.threads.create({}, { owner: "alice" });
+    await expect(storage.runs.create(base(t1.thread_id), { owner: "bob" })).rejects.toMatchObject({ status: 404 });
     const { run } = await storage.runs.create(base(t1.thread_id), { owner: "alice" });
     await expect(storage.runs.getInThread(t2.thread_id, run.run_id)).rejects.toMatchObject({ status: 404 });
     await expect(storage.runs.get(run.run_id, { owner: "bob" })).rejects.toMatchObject({ status: 404 });

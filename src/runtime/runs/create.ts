@@ -1,7 +1,8 @@
 /**
  * Creating runs for the HTTP handlers: resolve the assistant and the thread (creating it for
  * `if_not_exists: create` and for stateless runs), store the run through the atomic multitask
- * primitive, cancel what the strategy replaces, mark the thread busy, and schedule the run.
+ * primitive (which also marks the thread busy), cancel what the strategy replaces, and schedule
+ * the run.
  */
 import { HttpError } from "../../http/errors.js";
 import type { Services } from "../../services.js";
@@ -72,16 +73,11 @@ export async function startRun(
       kwargs: parsed.kwargs as unknown as Record<string, unknown>,
       multitask_strategy: parsed.multitaskStrategy,
       not_before: parsed.notBefore ? new Date(parsed.notBefore).toISOString() : null,
+      // a temporary thread was created with them
+      ...(threadId === null ? {} : { thread_metadata: ids }),
     },
     scope,
   );
-  // The thread's busy mark is made in memory now, before the run can start (so the run's own
-  // final status lands after it), and awaited before answering; the run does not wait for it.
-  const marked = Promise.all([
-    threadId === null ? undefined : storage.threads.patch(thread, { metadata: ids }, scope),
-    storage.threads.update(thread, { status: "busy" }, scope),
-  ]);
-  marked.catch(() => {});
   try {
     const strategy = parsed.multitaskStrategy;
     if (strategy === "interrupt" || strategy === "rollback") {
@@ -93,7 +89,6 @@ export async function startRun(
     engine.submit(run);
     onScheduled?.(run);
   }
-  await marked;
   return run;
 }
 

@@ -4,15 +4,17 @@
  * Runs are sharded by thread id, so a thread's runs live in one shard file and
  * every change to them is one atomic shard write. Indexes: owner, status, thread.
  *
- * Multitask atomicity: `create` checks the thread's active runs and inserts the
- * new run in one synchronous section (the Collection changes memory before it
- * awaits the write), so two racing creates on one thread can never both see an
- * idle thread: in this single-process backend the event loop is the per-thread
- * serialization. Nothing may `await` between the check and the `put`.
+ * Multitask atomicity: `create` checks the thread's active runs, inserts the new
+ * run and marks the thread busy in one synchronous section (the Collections change
+ * memory before they await their writes), so two racing creates on one thread can
+ * never both see an idle thread: in this single-process backend the event loop is
+ * the per-thread serialization. Nothing may `await` between the check and the puts.
+ * The run and the thread are two files written side by side; a crash between them
+ * leaves a pending run on a thread not marked busy, which startup recovery repairs.
  */
 import { v7 as uuidv7 } from "uuid";
 import { ConflictError, NotFoundError, ThreadBusyError } from "../errors.js";
-import type { Run, RunStatus } from "../records.js";
+import type { Run, RunStatus, Thread } from "../records.js";
 import type {
   Page,
   RunCreate,
@@ -44,12 +46,17 @@ export function runCollectionOptions(dir: string, shards: number): CollectionOpt
 const oldestFirst = byField<Run>("created_at", "asc", (r) => r.run_id);
 
 export class LowdbRuns implements RunsRepository {
-  constructor(private readonly col: Collection<Run>) {}
+  constructor(
+    private readonly col: Collection<Run>,
+    private readonly threads: Collection<Thread>,
+  ) {}
 
   async create(input: RunCreate, scope?: Scope): Promise<RunInsert> {
     const id = input.run_id ?? uuidv7();
     if (this.col.get(id)) throw new ConflictError(WHAT, id);
-    // From here to `put`: synchronous (see the file comment).
+    // From here to the puts: synchronous (see the file comment).
+    const thread = this.threads.get(input.thread_id);
+    if (!thread || !isVisible(thread, scope)) throw new NotFoundError("Thread", input.thread_id);
     const inflight = this.#active(input.thread_id);
     if (input.multitask_strategy === "reject" && inflight.length > 0) {
       throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
@@ -71,7 +78,13 @@ export class LowdbRuns implements RunsRepository {
       error: null,
       owner: ownerFor(scope),
     };
-    const written = this.col.put(run);
+    const busy: Thread = {
+      ...thread,
+      status: "busy",
+      metadata: { ...thread.metadata, ...copy(input.thread_metadata ?? {}) },
+      updated_at: at,
+    };
+    const written = Promise.all([this.col.put(run), this.threads.put(busy)]);
     const result = { run: copy(run), inflight: inflight.map(copy) };
     await written;
     return result;

@@ -64,7 +64,7 @@ export class LowdbStorage implements Storage {
     this.assistants = new LowdbAssistants(collections.assistants);
     this.threads = new LowdbThreads(collections.threads, () => this.#threadHooks);
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
-    this.runs = new LowdbRuns(collections.runs);
+    this.runs = new LowdbRuns(collections.runs, collections.threads);
     this.crons = new LowdbCrons(collections.crons);
     this.storeItems = new LowdbStoreItems(collections.storeItems);
     // A thread's checkpoints, runs and crons go with it; a copy gets the checkpoints only.
