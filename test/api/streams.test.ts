@@ -144,6 +144,24 @@ describe("stream modes", () => {
     }
   });
 
+  it("streams tool calls starting, ending and failing (tools mode)", async () => {
+    const ok = await stream(null, "tools", { input: { a: 2, b: 4 }, streamMode: "tools" });
+    expect(named(ok, "tools").map((p) => [p.data.event, p.data.name])).toEqual([
+      ["on_tool_start", "add"],
+      ["on_tool_end", "add"],
+      ["on_tool_start", "divide"],
+      ["on_tool_end", "divide"],
+    ]);
+    expect(named(ok, "tools")[1]!.data.output).toBe("6");
+    const failed = await stream(null, "tools", { input: { a: 2, b: 0 }, streamMode: ["tools", "values"] });
+    expect(named(failed, "tools").at(-1)!.data).toMatchObject({
+      event: "on_tool_error",
+      name: "divide",
+      error: { error: "RangeError", message: "division by zero" },
+    });
+    expect(named(failed, "values").at(-1)!.data).toMatchObject({ sum: "2", quotient: "error: division by zero" });
+  });
+
   it("reports an interrupt in values and updates", async () => {
     const parts = await stream(await newThread(), "interrupt", { input: { topic: "cats" }, streamMode: ["values", "updates"] });
     const interrupt = { value: { question: "Approve the draft?", draft: "Draft about cats" } };

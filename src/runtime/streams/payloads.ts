@@ -80,6 +80,13 @@ export function streamCheckpoint(checkpoint: unknown): unknown {
   };
 }
 
+/** A `tools` chunk: a failed tool's error (an Error, which JSON would empty) becomes `{error, message}`. */
+export function streamToolEvent(chunk: unknown): unknown {
+  if (!isDict(chunk) || !(chunk.error instanceof Error)) return chunk;
+  const { name, message } = chunk.error;
+  return { ...chunk, error: { error: name && name !== "Error" ? name : chunk.error.constructor.name, message } };
+}
+
 /** A `debug` chunk: `{step, type, timestamp, payload}` with a checkpoint or task payload. */
 export function streamDebug(chunk: unknown): unknown {
   if (!isDict(chunk)) return chunk;

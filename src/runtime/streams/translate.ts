@@ -12,7 +12,7 @@
 import type { StreamChunk } from "../runs/graph-stream.js";
 import type { StreamMode } from "../runs/request.js";
 import { LegacyMessages } from "./legacy-messages.js";
-import { payload, streamCheckpoint, streamDebug, streamTask } from "./payloads.js";
+import { payload, streamCheckpoint, streamDebug, streamTask, streamToolEvent } from "./payloads.js";
 
 /** LangGraph's lightweight checkpoint marker (not a checkpoint): streamEvents may add them. */
 const isCheckpointEnvelope = (data: unknown) =>
@@ -23,6 +23,7 @@ const SHAPERS: Partial<Record<string, (data: unknown) => unknown>> = {
   checkpoints: streamCheckpoint,
   debug: streamDebug,
   tasks: streamTask,
+  tools: streamToolEvent,
 };
 
 export class RunStreamTranslator {
