@@ -65,5 +65,9 @@ export async function createContractBackend(
     handlers,
   });
   await api.init();
+  // the router rebuilds its operation list (lodash over every path) on each lookup, and looks up
+  // several times per request; the contract never changes at run time, so build it once
+  const operations = api.router.getOperations();
+  api.router.getOperations = () => operations;
   return api;
 }

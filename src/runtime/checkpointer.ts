@@ -40,6 +40,25 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
     super(serde);
   }
 
+  /**
+   * A saver for one run whose saves return once applied (readable at once, on disk shortly after)
+   * instead of once durable, so consecutive steps share disk writes. The run must `settle()`
+   * before its end is recorded: a crash before that loses only checkpoints of a run that is not
+   * finished yet, which recovery retries from its last durable checkpoint. This is LangGraph's
+   * `durability: "async"` (and `"exit"`); `"sync"` runs use the durable saver itself.
+   */
+  deferringDurability(): DeferredDurabilitySaver {
+    return new DeferredDurabilitySaver(this.checkpoints, this.serde);
+  }
+
+  /** Waits until a storage write is durable. */
+  protected async persist(write: Promise<void>): Promise<void> {
+    await write;
+  }
+
+  /** Resolves once every save made so far is durable (each save of this saver already is). */
+  async settle(): Promise<void> {}
+
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const threadId = config.configurable?.thread_id as string | undefined;
     if (threadId === undefined) return undefined;
@@ -80,7 +99,7 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
       this.#dumpJson(checkpointMetadata(config, metadata)),
     ]);
     const checkpointNs = (config.configurable?.checkpoint_ns as string | undefined) ?? "";
-    await this.checkpoints.put({
+    await this.persist(this.checkpoints.put({
       thread_id: threadId,
       checkpoint_ns: checkpointNs,
       checkpoint_id: checkpoint.id,
@@ -88,7 +107,7 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
       checkpoint: serialized,
       metadata: json,
       created_at: isoTimestamp(checkpoint.ts),
-    });
+    }));
     return { configurable: { thread_id: threadId, checkpoint_ns: checkpointNs, checkpoint_id: checkpoint.id } };
   }
 
@@ -109,14 +128,14 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
         run_id: runId,
       })),
     );
-    await this.checkpoints.putWrites(
+    await this.persist(this.checkpoints.putWrites(
       {
         thread_id: threadId,
         checkpoint_ns: (config.configurable?.checkpoint_ns as string | undefined) ?? "",
         checkpoint_id: checkpointId,
       },
       stored,
-    );
+    ));
   }
 
   async deleteThread(threadId: string): Promise<void> {
@@ -209,4 +228,26 @@ function runIdOf(config: RunnableConfig): string | null {
 function isoTimestamp(ts: string): string {
   const ms = Date.parse(ts);
   return Number.isNaN(ms) ? ts : new Date(ms).toISOString();
+}
+
+export class DeferredDurabilitySaver extends StorageCheckpointSaver {
+  readonly #pending = new Set<Promise<void>>();
+  #failure: { error: unknown } | null = null;
+
+  protected override async persist(write: Promise<void>): Promise<void> {
+    this.#pending.add(write);
+    write.then(
+      () => this.#pending.delete(write),
+      (error: unknown) => {
+        this.#pending.delete(write);
+        this.#failure ??= { error };
+      },
+    );
+  }
+
+  /** Resolves once every save made so far is durable; rejects if one of them failed. */
+  override async settle(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+    if (this.#failure) throw this.#failure.error;
+  }
 }

@@ -38,7 +38,8 @@ describe("multitask strategies", () => {
   it("lets exactly one of many racing creates through with reject", async () => {
     const threadId = await newThread();
     const results = await Promise.allSettled(
-      Array.from({ length: 25 }, () => t.client.runs.create(threadId, "trivial", { input: { value: 1 } })),
+      // a slow run, so the winner is still active when the last request arrives
+      Array.from({ length: 25 }, () => t.client.runs.create(threadId, "slow", slow(2, 500))),
     );
     const passed = results.filter((r) => r.status === "fulfilled");
     expect(passed).toHaveLength(1);

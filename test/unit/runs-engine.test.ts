@@ -11,10 +11,15 @@ import { RUNS_CONFIG } from "../support/runs.js";
 import { openTempStorage } from "./storage-helpers.js";
 
 /** MemorySaver that can also forget a run's checkpoints (what the engine needs for rollback). */
+/** MemorySaver saves are instantly "durable": nothing to defer or settle. */
 class TestSaver extends MemorySaver {
   deleted: string[] = [];
   async deleteRun(_threadId: string, runId: string) {
     this.deleted.push(runId);
+  }
+  async settle() {}
+  deferringDurability() {
+    return this;
   }
 }
 

@@ -23,8 +23,14 @@ import type { RunKwargs } from "./request.js";
 import { RunCancelled, RunTimedOut, ServerStopping } from "./stop-reasons.js";
 import type { WebhookSender } from "./webhook.js";
 
-/** A checkpointer that can also remove what one run saved (rollback). */
-export type RunCheckpointer = BaseCheckpointSaver & { deleteRun(threadId: string, runId: string): Promise<unknown> };
+/** What a run saves through: it can settle its saves (see StorageCheckpointSaver.deferringDurability). */
+type RunSaver = BaseCheckpointSaver & { settle(): Promise<void> };
+
+/** A checkpointer that can also remove what one run saved (rollback) and defer durability. */
+export type RunCheckpointer = RunSaver & {
+  deleteRun(threadId: string, runId: string): Promise<unknown>;
+  deferringDurability(): RunSaver;
+};
 
 export interface RunExecutorDeps {
   storage: Storage;
@@ -102,10 +108,13 @@ export class RunExecutor {
     marked.catch(() => {});
     const timer = this.deps.timeoutMs > 0 ? setTimeout(() => control.abort(new RunTimedOut(this.deps.timeoutMs)), this.deps.timeoutMs) : null;
 
+    // with durability "sync" every step waits for its checkpoint to be on disk
+    const saver = kwargs.durability === "sync" ? this.deps.checkpointer : this.deps.checkpointer.deferringDurability();
     let graph: AnyCompiledGraph | undefined;
     let ending: Ending;
     try {
-      graph = await this.#run(run, attempt, control.signal, (g) => (graph = g));
+      graph = await this.#run(run, attempt, control.signal, saver, (g) => (graph = g));
+      await saver.settle(); // the run's checkpoints are durable before its success is recorded
       ending = { kind: "done", status: "success", error: null, cancelReason: null, rollback: false };
     } catch (error) {
       ending = this.#ending(error, control.signal);
@@ -134,15 +143,16 @@ export class RunExecutor {
     run: Run,
     attempt: number,
     signal: AbortSignal,
+    saver: RunSaver,
     onGraph: (graph: AnyCompiledGraph) => void,
   ): Promise<AnyCompiledGraph> {
-    const { storage, graphs, checkpointer, store, broker } = this.deps;
+    const { storage, graphs, store, broker } = this.deps;
     const kwargs = run.kwargs as unknown as RunKwargs;
     broker.publish(run.run_id, { mode: "metadata", ns: [], data: { run_id: run.run_id, attempt } });
     const assistant = await storage.assistants.get(run.assistant_id);
     const resume = attempt > 1 && (await this.#wroteCheckpoint(run));
     const call = buildGraphCall(assistant, run, { attempt, resume });
-    const graph = await graphs.resolveGraph(call.graphId, call.config, { checkpointer, store: store ?? null });
+    const graph = await graphs.resolveGraph(call.graphId, call.config, { checkpointer: saver, store: store ?? null });
     onGraph(graph);
     if (kwargs.strict_resume && kwargs.command?.resume !== undefined && !resume) {
       const state = await readFinalState(graph, run.thread_id);
