@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../support/runs.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
@@ -9,16 +10,6 @@ afterAll(() => t.dispose());
 afterEach(() => expect(t.violations.splice(0)).toEqual([]));
 
 const EVERY_SECOND = "* * * * * *";
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 8_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("crons", () => {
   it("a thread cron fires runs on schedule that complete, and stops when deleted", async () => {
@@ -32,11 +23,11 @@ describe("crons", () => {
     expect(cron).toMatchObject({ thread_id: thread.thread_id, schedule: EVERY_SECOND, enabled: true });
     expect(Date.parse(cron.next_run_date!)).toBeGreaterThan(Date.now() - 1_000);
 
-    const finished = await until("two successful cron runs", async () => {
+    const finished = await eventually(async () => {
       const runs = await t.client.runs.list(thread.thread_id);
       const done = runs.filter((r) => r.status === "success");
       return done.length >= 2 ? done : undefined;
-    });
+    }, 8_000, "two successful cron runs");
     expect(finished[0]!.metadata).toMatchObject({ cron_id: cron.cron_id, purpose: "test" });
     expect((await t.client.threads.getState(thread.thread_id)).values).toEqual({ value: 4 });
 
@@ -55,24 +46,24 @@ describe("crons", () => {
       onRunCompleted: "keep",
     });
     expect(kept.thread_id).toBeNull();
-    const thread = await until("a kept cron thread with a finished run", async () => {
+    const thread = await eventually(async () => {
       const threads = await t.client.threads.search({ metadata: { assistant_id: keeper.assistant_id } });
       for (const candidate of threads) {
         const runs = await t.client.runs.list(candidate.thread_id);
         if (runs.some((r) => r.status === "success")) return candidate;
       }
       return undefined;
-    });
+    }, 8_000, "a kept cron thread with a finished run");
     expect((await t.client.threads.getState(thread.thread_id)).values).toEqual({ value: 13 });
     await t.client.crons.delete(kept.cron_id);
 
     const deleter = await t.client.assistants.create({ graphId: "trivial", name: "deleter" });
     const deleting = await t.client.crons.create(deleter.assistant_id, { schedule: EVERY_SECOND, input: { value: 1 } });
     // the run happens (the cron's next date moves on) but its thread does not stay
-    await until("the cron to fire", async () => {
+    await eventually(async () => {
       const [found] = await t.client.crons.search({ assistantId: deleter.assistant_id });
       return found && Date.parse(found.next_run_date!) > Date.parse(deleting.next_run_date!) + 1_000 ? found : undefined;
-    });
+    }, 8_000, "the cron to fire");
     await new Promise((r) => setTimeout(r, 1_000));
     await t.client.crons.delete(deleting.cron_id);
     await new Promise((r) => setTimeout(r, 1_000));
@@ -136,10 +127,10 @@ describe("crons", () => {
     t = await t.restart();
     const [stored] = await t.client.crons.search({ threadId: thread.thread_id });
     expect(stored?.cron_id).toBe(cron.cron_id);
-    await until("a run after the restart", async () => {
+    await eventually(async () => {
       const runs = await t.client.runs.list(thread.thread_id);
       return runs.some((r) => r.status === "success") ? true : undefined;
-    });
+    }, 8_000, "a run after the restart");
     await t.client.crons.delete(cron.cron_id);
   });
 });

@@ -6,20 +6,15 @@ import { AIMessageChunk, HumanMessage } from "@langchain/core/messages";
 import { emptyCheckpoint, uuid6, type Checkpoint, type CheckpointMetadata } from "@langchain/langgraph-checkpoint";
 import { Send } from "@langchain/langgraph";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
-import { openTempStorage } from "./storage-helpers.js";
+import { tempStoragePerTest } from "./storage-helpers.js";
 
-let done: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await done?.();
-  done = undefined;
-});
+const openStorage = tempStoragePerTest();
 
 async function open() {
-  const opened = await openTempStorage();
-  done = opened.done;
+  const opened = await openStorage();
   return { ...opened, saver: new StorageCheckpointSaver(opened.storage.checkpoints) };
 }
 

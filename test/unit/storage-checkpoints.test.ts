@@ -1,19 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import type { CheckpointPut, CheckpointWrite } from "../../src/storage/types.js";
-import { openTempStorage } from "./storage-helpers.js";
+import { tempStoragePerTest } from "./storage-helpers.js";
 
-let done: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await done?.();
-  done = undefined;
-});
-
-async function open() {
-  const opened = await openTempStorage();
-  done = opened.done;
-  return opened;
-}
+const open = tempStoragePerTest();
 
 let clock = Date.parse("2026-01-01T00:00:00.000Z");
 /** Checkpoints with increasing timestamps and ids, like LangGraph's uuid6 ids. */

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterEach } from "vitest";
 import { LowdbStorage, type LowdbStorageOptions } from "../../src/storage/lowdb/storage.js";
 
 /** A fresh temp directory, removed by the returned cleanup. */
@@ -23,5 +24,21 @@ export async function openTempStorage(
       await storage.close();
       await cleanup();
     },
+  };
+}
+
+/**
+ * `open()` gives a fresh temp storage per test; each is closed and removed after its test.
+ * Call at the top level of a test file.
+ */
+export function tempStoragePerTest(options: Partial<LowdbStorageOptions> = {}) {
+  const opened: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const done of opened.splice(0)) await done();
+  });
+  return async () => {
+    const temp = await openTempStorage(options);
+    opened.push(temp.done);
+    return temp;
   };
 }

@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
-import { openTempStorage } from "./storage-helpers.js";
+import { tempStoragePerTest } from "./storage-helpers.js";
 
-let done: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await done?.();
-  done = undefined;
-});
-
-async function open() {
-  const opened = await openTempStorage();
-  done = opened.done;
-  return opened;
-}
+const open = tempStoragePerTest();
 
 const base = (threadId: string) => ({
   thread_id: threadId,
