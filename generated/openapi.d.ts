@@ -3505,8 +3505,9 @@ export interface components {
         /** @description Cancel the run when this client disconnects. */
         CancelOnDisconnect: components["schemas"]["QueryFlag"];
         /**
-         * @description Only stream events of these namespaces (`""` is the root graph; repeat the parameter for
-         *     several). Honoured only when `/info` reports the `stream_namespaces` flag; otherwise ignored.
+         * @description Only stream events of these namespaces, written as in event names (`child:<id>`, nested
+         *     namespaces joined by `|`; `""` is the root graph; repeat the parameter for several).
+         *     `metadata` and `error` events are always sent.
          */
         StreamNamespace: string[];
         /** @description Also return the subgraphs of subgraphs. */
@@ -3518,10 +3519,8 @@ export interface components {
         /** @description Only send events of these stream modes (repeat the parameter for several). Defaults to the modes the run was created with. */
         JoinStreamMode: components["schemas"]["StreamMode"][];
         /**
-         * @description The checkpoint the client already shows (sent by the SDK's `runs.joinStream` together with
-         *     `Last-Event-ID: -1`). A server supporting it replays only the run's events after that
-         *     checkpoint (the whole run when the checkpoint is not one of the run's); a server that does not
-         *     ignores it and replays everything. An explicit `Last-Event-ID` other than `-1` takes precedence.
+         * @description Replaying a run's events from a checkpoint (the SDK's `runs.joinStream` `checkpointId`) is not
+         *     supported by this server: a request giving it is refused with 422. Resume with `Last-Event-ID`.
          */
         JoinCheckpointId: string;
     };
@@ -4419,8 +4418,9 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Only stream events of these namespaces (`""` is the root graph; repeat the parameter for
-                 *     several). Honoured only when `/info` reports the `stream_namespaces` flag; otherwise ignored.
+                 * @description Only stream events of these namespaces, written as in event names (`child:<id>`, nested
+                 *     namespaces joined by `|`; `""` is the root graph; repeat the parameter for several).
+                 *     `metadata` and `error` events are always sent.
                  */
                 namespace?: components["parameters"]["StreamNamespace"];
             };
@@ -4556,15 +4556,14 @@ export interface operations {
                 /** @description Only send events of these stream modes (repeat the parameter for several). Defaults to the modes the run was created with. */
                 stream_mode?: components["parameters"]["JoinStreamMode"];
                 /**
-                 * @description Only stream events of these namespaces (`""` is the root graph; repeat the parameter for
-                 *     several). Honoured only when `/info` reports the `stream_namespaces` flag; otherwise ignored.
+                 * @description Only stream events of these namespaces, written as in event names (`child:<id>`, nested
+                 *     namespaces joined by `|`; `""` is the root graph; repeat the parameter for several).
+                 *     `metadata` and `error` events are always sent.
                  */
                 namespace?: components["parameters"]["StreamNamespace"];
                 /**
-                 * @description The checkpoint the client already shows (sent by the SDK's `runs.joinStream` together with
-                 *     `Last-Event-ID: -1`). A server supporting it replays only the run's events after that
-                 *     checkpoint (the whole run when the checkpoint is not one of the run's); a server that does not
-                 *     ignores it and replays everything. An explicit `Last-Event-ID` other than `-1` takes precedence.
+                 * @description Replaying a run's events from a checkpoint (the SDK's `runs.joinStream` `checkpointId`) is not
+                 *     supported by this server: a request giving it is refused with 422. Resume with `Last-Event-ID`.
                  */
                 checkpoint_id?: components["parameters"]["JoinCheckpointId"];
             };
@@ -4695,8 +4694,9 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description Only stream events of these namespaces (`""` is the root graph; repeat the parameter for
-                 *     several). Honoured only when `/info` reports the `stream_namespaces` flag; otherwise ignored.
+                 * @description Only stream events of these namespaces, written as in event names (`child:<id>`, nested
+                 *     namespaces joined by `|`; `""` is the root graph; repeat the parameter for several).
+                 *     `metadata` and `error` events are always sent.
                  */
                 namespace?: components["parameters"]["StreamNamespace"];
             };
@@ -4770,15 +4770,14 @@ export interface operations {
                 /** @description Only send events of these stream modes (repeat the parameter for several). Defaults to the modes the run was created with. */
                 stream_mode?: components["parameters"]["JoinStreamMode"];
                 /**
-                 * @description Only stream events of these namespaces (`""` is the root graph; repeat the parameter for
-                 *     several). Honoured only when `/info` reports the `stream_namespaces` flag; otherwise ignored.
+                 * @description Only stream events of these namespaces, written as in event names (`child:<id>`, nested
+                 *     namespaces joined by `|`; `""` is the root graph; repeat the parameter for several).
+                 *     `metadata` and `error` events are always sent.
                  */
                 namespace?: components["parameters"]["StreamNamespace"];
                 /**
-                 * @description The checkpoint the client already shows (sent by the SDK's `runs.joinStream` together with
-                 *     `Last-Event-ID: -1`). A server supporting it replays only the run's events after that
-                 *     checkpoint (the whole run when the checkpoint is not one of the run's); a server that does not
-                 *     ignores it and replays everything. An explicit `Last-Event-ID` other than `-1` takes precedence.
+                 * @description Replaying a run's events from a checkpoint (the SDK's `runs.joinStream` `checkpointId`) is not
+                 *     supported by this server: a request giving it is refused with 422. Resume with `Last-Event-ID`.
                  */
                 checkpoint_id?: components["parameters"]["JoinCheckpointId"];
             };

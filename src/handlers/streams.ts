@@ -107,12 +107,15 @@ async function joinEvents(services: Services, runId: string, replayAfter: string
 /** `run` is null for a stateless run deleted at its end whose events the broker still holds. */
 async function joinRun(ctx: JoinContext, runId: string, run: Run | null, stateless: boolean): Streamed {
   const { query, services, req, res } = ctx;
+  if (query.checkpoint_id !== undefined) {
+    throw new HttpError(422, "query.checkpoint_id: replaying from a checkpoint is not supported; use Last-Event-ID");
+  }
   const replayAfter = runEventId(req);
   const disconnect = new AbortController();
   const events = await joinEvents(services, runId, replayAfter, disconnect.signal);
   await relayRun(req, res, {
     events,
-    wanted: joinFilter(query.stream_mode as StreamMode[] | undefined),
+    wanted: joinFilter(query.stream_mode as StreamMode[] | undefined, query.namespace),
     disconnect,
     onClientGone: run ? cancelling(services, run, flag(query.cancel_on_disconnect)) : undefined,
     headers: runLocationHeaders(run ?? { run_id: runId, thread_id: "" }, stateless),

@@ -71,10 +71,16 @@ describe("event names", () => {
     expect(streamModeOf("messages/partial")).toBe("messages");
     expect(streamModeOf("metadata")).toBeNull();
     const onlyUpdates = joinFilter(["updates"]);
-    expect(["metadata", "error", "updates", "values", "messages"].filter((mode) => onlyUpdates({ mode }))).toEqual([
+    expect(["metadata", "error", "updates", "values", "messages"].filter((mode) => onlyUpdates({ mode, ns: [] }))).toEqual([
       "metadata",
       "error",
       "updates",
     ]);
+    const onlyChild = joinFilter(undefined, ["child:1"]);
+    expect(onlyChild({ mode: "updates", ns: ["child:1"] })).toBe(true);
+    expect(onlyChild({ mode: "updates", ns: [] })).toBe(false);
+    expect(onlyChild({ mode: "updates", ns: ["child:1", "grandchild:2"] })).toBe(false);
+    expect(onlyChild({ mode: "metadata", ns: [] })).toBe(true);
+    expect(joinFilter(["values"], [""])({ mode: "values", ns: [] })).toBe(true);
   });
 });

@@ -18,12 +18,20 @@ export function streamModeOf(eventMode: string): StreamMode | null {
   return eventMode as StreamMode;
 }
 
-/** Whether a join asking for `modes` (all when absent or empty) gets the event. */
-export function joinFilter(modes: readonly StreamMode[] | undefined): (event: Pick<RunEvent, "mode">) => boolean {
-  if (!modes?.length) return () => true;
-  const wanted = new Set<string>(modes);
+/**
+ * Whether a join asking for `modes` and `namespaces` (each: all when absent or empty) gets the
+ * event. A namespace is written as in event names (`child:<id>`, nested ones joined by `|`), the
+ * root graph is `""`. Events every stream carries (metadata, error) always pass.
+ */
+export function joinFilter(
+  modes: readonly StreamMode[] | undefined,
+  namespaces: readonly string[] | undefined = undefined,
+): (event: Pick<RunEvent, "mode" | "ns">) => boolean {
+  const wantedModes = modes?.length ? new Set<string>(modes) : null;
+  const wantedNamespaces = namespaces?.length ? new Set(namespaces) : null;
   return (event) => {
     const mode = streamModeOf(event.mode);
-    return mode === null || wanted.has(mode);
+    if (mode === null) return true;
+    return (!wantedModes || wantedModes.has(mode)) && (!wantedNamespaces || wantedNamespaces.has(event.ns.join("|")));
   };
 }
