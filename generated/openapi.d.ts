@@ -2017,7 +2017,10 @@ export interface components {
             if_not_exists?: components["schemas"]["IfNotExists"];
             /** @default cancel */
             on_disconnect?: components["schemas"]["OnDisconnect"];
-            /** @description Accepted for compatibility with the SDK; ignored for runs on an existing thread. */
+            /**
+             * @description A run on an existing thread keeps its thread: `keep` is accepted, `delete` is refused with
+             *     422 (delete the thread instead).
+             */
             on_completion?: components["schemas"]["OnCompletion"];
             /** @description Delay before the run starts, in seconds. */
             after_seconds?: number;
@@ -2035,9 +2038,9 @@ export interface components {
             input?: components["schemas"]["RunInput"];
             /** @description Command to steer the graph. */
             command?: components["schemas"]["Command"] | null;
-            /** @description Accepted for compatibility with the SDK; a stateless run has no history to start from. */
+            /** @description Refused with 422 when given: a stateless run starts on a new thread, which has no checkpoint. */
             checkpoint?: components["schemas"]["CheckpointConfig"];
-            /** @description Accepted for compatibility with the SDK; ignored. */
+            /** @description Refused with 422 when given: a stateless run starts on a new thread, which has no checkpoint. */
             checkpoint_id?: string;
             metadata?: components["schemas"]["Metadata"];
             config?: components["schemas"]["Config"];
@@ -2058,9 +2061,12 @@ export interface components {
             stream_resumable?: boolean;
             /** @description LangSmith feedback keys to create feedback URLs for. */
             feedback_keys?: string[];
-            /** @description Accepted for compatibility with the SDK; a temporary thread never has another run. */
+            /**
+             * @description Accepted as for thread runs; it never comes into play, since the run's new thread has no
+             *     other run.
+             */
             multitask_strategy?: components["schemas"]["MultitaskStrategy"];
-            /** @description Accepted for compatibility with the SDK; ignored. */
+            /** @description A stateless run always creates its thread: `create` is accepted, `reject` is refused with 422. */
             if_not_exists?: components["schemas"]["IfNotExists"];
             /** @default cancel */
             on_disconnect?: components["schemas"]["OnDisconnect"];
@@ -2072,7 +2078,7 @@ export interface components {
             durability?: components["schemas"]["Durability"];
             /** @description Deprecated; see `durability`. */
             checkpoint_during?: boolean;
-            /** @description Accepted for compatibility with the SDK. */
+            /** @description When resuming with `command.resume`, fail if there is no pending interrupt to resume (a stateless run's new thread never has one). */
             strict_resume?: boolean;
             langsmith_tracer?: components["schemas"]["LangSmithTracer"];
         };
@@ -2600,7 +2606,7 @@ export interface components {
             webhook?: components["schemas"]["Webhook"];
             interrupt_before?: components["schemas"]["InterruptNodes"];
             interrupt_after?: components["schemas"]["InterruptNodes"];
-            /** @description Accepted for compatibility with the SDK; a thread cron keeps its thread. */
+            /** @description A thread cron runs on its thread and keeps it; `keep` is accepted, `delete` is refused with 422. */
             on_run_completed?: components["schemas"]["OnRunCompleted"];
             /** @default reject */
             multitask_strategy?: components["schemas"]["MultitaskStrategy"];
@@ -3300,9 +3306,9 @@ export interface components {
         cancel_reason: string | null;
         /** @description Command to steer the graph. */
         command: components["schemas"]["Command"] | null;
-        /** @description Accepted for compatibility with the SDK; a stateless run has no history to start from. */
+        /** @description Refused with 422 when given: a stateless run starts on a new thread, which has no checkpoint. */
         checkpoint: components["schemas"]["CheckpointConfig"];
-        /** @description Accepted for compatibility with the SDK; ignored. */
+        /** @description Refused with 422 when given: a stateless run starts on a new thread, which has no checkpoint. */
         checkpoint_id: string;
         /**
          * @description Also stream events from subgraphs.
@@ -3316,9 +3322,12 @@ export interface components {
         stream_resumable: boolean;
         /** @description LangSmith feedback keys to create feedback URLs for. */
         feedback_keys: string[];
-        /** @description Accepted for compatibility with the SDK; a temporary thread never has another run. */
+        /**
+         * @description Accepted as for thread runs; it never comes into play, since the run's new thread has no
+         *     other run.
+         */
         "multitask_strategy-2": components["schemas"]["MultitaskStrategy"];
-        /** @description Accepted for compatibility with the SDK; ignored. */
+        /** @description A stateless run always creates its thread: `create` is accepted, `reject` is refused with 422. */
         if_not_exists: components["schemas"]["IfNotExists"];
         /** @default cancel */
         on_disconnect: components["schemas"]["OnDisconnect"];
@@ -3330,7 +3339,7 @@ export interface components {
         durability: components["schemas"]["Durability"];
         /** @description Deprecated; see `durability`. */
         checkpoint_during: boolean;
-        /** @description Accepted for compatibility with the SDK. */
+        /** @description When resuming with `command.resume`, fail if there is no pending interrupt to resume (a stateless run's new thread never has one). */
         strict_resume: boolean;
         /**
          * Format: uuid

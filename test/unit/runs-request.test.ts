@@ -64,7 +64,16 @@ describe("run requests", () => {
       { stateless: false },
     );
     expect(parsed.kwargs.config.configurable).toEqual({ k: 1, checkpoint_id: "c1", checkpoint_ns: "" });
-    expect(parseRunRequest({ assistant_id: "g", checkpoint_id: "c2" }, { stateless: true }).kwargs.config).toEqual({});
+  });
+
+  it("refuses fields a run cannot honour where it runs", () => {
+    // a stateless run's new thread has no checkpoint to start from, and is always created
+    expect(() => parseRunRequest({ assistant_id: "g", checkpoint_id: "c2" }, { stateless: true })).toThrow(/body\.checkpoint_id/);
+    expect(() => parseRunRequest({ assistant_id: "g", checkpoint: { checkpoint_id: "c" } }, { stateless: true })).toThrow(/body\.checkpoint/);
+    expect(() => parseRunRequest({ assistant_id: "g", if_not_exists: "reject" }, { stateless: true })).toThrow(/body\.if_not_exists/);
+    expect(parseRunRequest({ assistant_id: "g", if_not_exists: "create" }, { stateless: true }).kwargs.temporary).toBe(true);
+    // a run on an existing thread never deletes it
+    expect(() => parseRunRequest({ assistant_id: "g", on_completion: "delete" } as never, { stateless: false })).toThrow(/body\.on_completion/);
   });
 
   it("turns after_seconds into a start time", () => {

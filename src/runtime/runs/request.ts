@@ -102,6 +102,14 @@ function configWithCheckpoint(body: RunRequest, stateless: boolean): Config {
   return config;
 }
 
+/** Fields that only make sense for a run on an existing thread. */
+function refuseThreadFields(body: Schemas["RunCreateStateless"]) {
+  const why = "a stateless run starts on a new thread, which has no checkpoint to start from";
+  if (body.checkpoint != null) fail("checkpoint", why);
+  if (body.checkpoint_id != null) fail("checkpoint_id", why);
+  if (body.if_not_exists === "reject") fail("if_not_exists", "a stateless run always creates its thread");
+}
+
 export function parseRunRequest(body: RunRequest, options: { stateless: boolean }): ParsedRunRequest {
   const { stateless } = options;
   const command = body.command ?? null;
@@ -116,6 +124,10 @@ export function parseRunRequest(body: RunRequest, options: { stateless: boolean 
   }
   if (body.langsmith_tracer != null) {
     fail("langsmith_tracer", "LangSmith tracing of runs is not available in this server");
+  }
+  if (stateless) refuseThreadFields(body as Schemas["RunCreateStateless"]);
+  else if ((body as Schemas["RunCreateStateless"]).on_completion === "delete") {
+    fail("on_completion", "a run on an existing thread keeps its thread; delete the thread instead");
   }
   const temporary = stateless && ((body as Schemas["RunCreateStateless"]).on_completion ?? "delete") === "delete";
   const afterSeconds = body.after_seconds ?? 0;
