@@ -2,13 +2,22 @@ import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import { createRequire } from "node:module";
 import { loadContract } from "../http/contract.js";
-import { featureFlags } from "./features.js";
-// the handler table is read when /info is answered, long after both modules are loaded
-import { operationHandlers } from "./index.js";
 
 type SystemOperations = "healthCheck" | "getInfo" | "getMetrics" | "getOpenApiDocument";
 
 const contract = loadContract();
+
+/** What this server serves, as `/info` reports it. */
+const FEATURES = {
+  assistants: true,
+  threads: true,
+  runs: true,
+  streaming: true,
+  crons: true,
+  store: true,
+  mcp: true,
+  a2a: true,
+} as const;
 const LANGGRAPH_VERSION = (createRequire(import.meta.url)("@langchain/langgraph/package.json") as { version: string }).version;
 
 export const systemHandlers: OperationHandlers<SystemOperations> = {
@@ -29,7 +38,7 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
       body: {
         version: services.version,
         langgraph_js_version: LANGGRAPH_VERSION,
-        flags: featureFlags(operationHandlers),
+        flags: FEATURES,
         metadata: { server: "langgraph-ts-server", storage: "lowdb", graphs: services.graphs.graphIds },
       },
     };

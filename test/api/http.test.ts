@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadContract } from "../../src/http/contract.js";
 import { operationHandlers } from "../../src/handlers/index.js";
-import { isNotYetAvailable } from "../../src/handlers/not-yet-available.js";
 import { json, startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
@@ -55,28 +54,9 @@ describe("the HTTP layer", () => {
     expect(detail).toMatch(/body\.bogus/);
   });
 
-  // GET operations still answered by a placeholder (fewer as features land) that may answer 404.
-  const placeholderGets = contractOperations.filter(
-    ({ path, method, operationId }) =>
-      method === "get" &&
-      isNotYetAvailable(operationHandlers[operationId as keyof typeof operationHandlers]) &&
-      contract.paths?.[path]?.get?.responses?.["404"] !== undefined,
-  );
-
-  it.runIf(placeholderGets.length > 0)("names the missing feature for operations a later version brings", async () => {
-    for (const { path } of placeholderGets) {
-      const res = await fetch(`${t.url}${path.replace(/\{[^}]+\}/g, "00000000-0000-4000-8000-000000000000")}`);
-      expect(res.status).toBe(404);
-      expect((await json(res)).detail).toMatch(/^Not available in this server yet: \S/);
-    }
-  });
-
   it("never answers 500 to junk", async () => {
     const junk = ["null", "[]", "1", '"x"', "{}", '{"metadata": 5}', '{"limit": -1}', '{"thread_id": {}}'];
-    const built = contractOperations.filter(
-      ({ operationId }) => !isNotYetAvailable(operationHandlers[operationId as keyof typeof operationHandlers]),
-    );
-    for (const { path, method } of built) {
+    for (const { path, method } of contractOperations) {
       const url = path.replace(/\{[^}]+\}/g, "00000000-0000-4000-8000-000000000000");
       for (const body of method === "get" || method === "delete" ? [undefined] : junk) {
         const res = await fetch(`${t.url}${url}`, {
