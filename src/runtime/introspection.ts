@@ -7,7 +7,8 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { components } from "../../generated/openapi.js";
 import { HttpError } from "../http/errors.js";
 import type { Services } from "../services.js";
-import { GraphLoadError, GraphNotFoundError, type AnyCompiledGraph } from "./graphs/index.js";
+import type { AnyCompiledGraph } from "./graphs/index.js";
+import { graphFor } from "./graph-for.js";
 import { graphSchemas } from "./introspection-schemas.js";
 import { staticSchemaIndex, staticSchemasByInstance } from "./introspection-static.js";
 
@@ -18,19 +19,8 @@ type Subgraphs = components["schemas"]["Subgraphs"];
 
 const runnableConfig = (assistant: Assistant) => assistant.config as LangGraphRunnableConfig;
 
-async function buildGraph(services: Services, assistant: Assistant): Promise<AnyCompiledGraph> {
-  try {
-    return await services.graphs.resolveGraph(assistant.graph_id, runnableConfig(assistant));
-  } catch (error) {
-    if (error instanceof GraphNotFoundError) {
-      throw new HttpError(404, `Graph '${assistant.graph_id}' of assistant '${assistant.assistant_id}' is not served by this server`);
-    }
-    // a factory that rejects the assistant's config: the assistant, not the server, is at fault
-    if (error instanceof GraphLoadError) {
-      throw new HttpError(422, `The graph of assistant '${assistant.assistant_id}' cannot be built with its config: ${error.message}`);
-    }
-    throw error;
-  }
+function buildGraph(services: Services, assistant: Assistant): Promise<AnyCompiledGraph> {
+  return graphFor(services.graphs, assistant.graph_id, runnableConfig(assistant), `assistant '${assistant.assistant_id}'`);
 }
 
 /** `xray`: `true` expands every level of subgraphs, a number that many levels, 0/false none. */

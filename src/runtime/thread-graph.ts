@@ -5,11 +5,11 @@
  * with the thread's config (graph factories receive it).
  */
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { HttpError } from "../http/errors.js";
 import type { Services } from "../services.js";
 import { NotFoundError } from "../storage/errors.js";
 import type { Scope, Thread } from "../storage/types.js";
-import { GraphLoadError, GraphNotFoundError, type AnyCompiledGraph } from "./graphs/index.js";
+import type { AnyCompiledGraph } from "./graphs/index.js";
+import { graphFor } from "./graph-for.js";
 
 export interface ThreadGraph {
   graphId: string;
@@ -34,20 +34,9 @@ async function graphIdOf(services: Services, thread: Thread, scope: Scope): Prom
 export async function threadGraph(services: Services, thread: Thread, scope: Scope): Promise<ThreadGraph | null> {
   const graphId = await graphIdOf(services, thread, scope);
   if (graphId === null) return null;
-  try {
-    const graph = await services.graphs.resolveGraph(graphId, (thread.config ?? {}) as LangGraphRunnableConfig, {
-      checkpointer: services.checkpointer,
-      store: services.store,
-    });
-    return { graphId, graph };
-  } catch (error) {
-    if (error instanceof GraphNotFoundError) {
-      throw new HttpError(404, `Graph '${graphId}' of thread '${thread.thread_id}' is not served by this server`);
-    }
-    // A factory that rejects the thread's config: the thread, not the server, is at fault.
-    if (error instanceof GraphLoadError) {
-      throw new HttpError(422, `The graph of thread '${thread.thread_id}' cannot be built with its config: ${error.message}`);
-    }
-    throw error;
-  }
+  const graph = await graphFor(services.graphs, graphId, (thread.config ?? {}) as LangGraphRunnableConfig, `thread '${thread.thread_id}'`, {
+    checkpointer: services.checkpointer,
+    store: services.store,
+  });
+  return { graphId, graph };
 }
