@@ -52,6 +52,8 @@ export function openSse(req: Request, res: Response, options: SseOptions = {}): 
   req.socket.setNoDelay(true);
 
   let closed = false;
+  /** Set while the socket's buffer is full: one wait for `drain`, shared by every sender. */
+  let draining: Promise<void> | null = null;
   const disconnectListeners: Array<() => void> = [];
   const heartbeat = setInterval(() => {
     if (!closed) res.write(": heartbeat\n\n");
@@ -76,17 +78,21 @@ export function openSse(req: Request, res: Response, options: SseOptions = {}): 
       return closed;
     },
     async send(event) {
+      // senders that did not wait their turn queue behind the one waiting for the client, in order
+      while (draining) await draining;
       if (closed) return;
       if (!res.write(frame(event))) {
-        await new Promise<void>((resolve) => {
+        draining = new Promise<void>((resolve) => {
           const done = () => {
             res.off("drain", done);
             res.off("close", done);
+            draining = null;
             resolve();
           };
           res.on("drain", done);
           res.on("close", done);
         });
+        await draining;
       }
     },
     end() {
