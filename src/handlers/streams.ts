@@ -44,19 +44,9 @@ function threadCursor(req: Request): ThreadCursor | undefined {
 
 type CreateContext = HandlerContext<"streamRun"> | HandlerContext<"streamStatelessRun">;
 
-/**
- * Cancels the run when the client that streams it goes away (on request). A server shutdown
- * frees the broker's channels before it drops the connections: the run it suspended for the next
- * start is then left alone, the client did not leave it.
- */
+/** Cancels the run when the client that streams it goes away (on request). */
 const cancelling = (services: Services, run: Run, cancel: boolean) =>
-  cancel
-    ? async () => {
-        if (services.runs.broker.isOpen(run.run_id)) {
-          await services.runs.cancel(run, "interrupt", "the client streaming it disconnected");
-        }
-      }
-    : undefined;
+  cancel ? () => services.runs.cancel(run, "interrupt", "the client streaming it disconnected") : undefined;
 
 async function streamNewRun(ctx: CreateContext, threadId: string | null): Streamed {
   const { services, scope, req, res } = ctx;

@@ -142,6 +142,28 @@ describe("run recovery", () => {
     expect(result).toMatchObject({ completed: 4, log: ["step 1", "step 2", "step 3", "step 4"] });
   });
 
+  it("leaves a suspended run resumable even though its waiting client was disconnected", async () => {
+    const dir = await dataDir();
+    let t = await server({ dataDir: dir, runs: { shutdownGraceMs: 50 } });
+    const threadId = (await t.client.threads.create()).thread_id;
+    // the client waits (on_disconnect cancel, the default) while the server shuts down
+    const waiting = t.client.runs.wait(threadId, "slow", slow(4, 150)).catch(() => "disconnected");
+    await eventually(async () => {
+      const values = (await t.client.threads.getState(threadId)).values as { completed?: number } | null;
+      return (values?.completed ?? 0) >= 1 ? true : undefined;
+    });
+    await t.stop();
+    expect(await waiting).toBe("disconnected");
+    const storage = await LowdbStorage.open({ dataDir: dir });
+    const [run] = (await storage.runs.list(threadId)).items;
+    expect(run).toMatchObject({ status: "pending" });
+    await storage.close();
+
+    t = await server({ dataDir: dir });
+    const result = (await t.client.runs.join(threadId, run!.run_id)) as { completed: number };
+    expect(result.completed).toBe(4);
+  });
+
   it("ends a run that exceeds the run timeout as timeout", async () => {
     const t = await server({ runs: { runTimeoutMs: 200 } });
     const threadId = (await t.client.threads.create()).thread_id;

@@ -89,6 +89,9 @@ export class LocalRunEngine implements RunEngine {
       executing.control.abort(new RunCancelled(action, reason));
       return;
     }
+    // A stopping server leaves waiting runs for its next start; the only cancels that reach it
+    // now come from clients its shutdown disconnected, which did not leave the run themselves.
+    if (this.#stopping) return;
     this.#queue.remove(run.run_id);
     const { storage } = this.#deps;
     let current: Run;
