@@ -13,11 +13,11 @@ import { loadGraphRegistry } from "./runtime/graphs/index.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { LowdbStorage } from "./storage/lowdb/storage.js";
 import type { Services } from "./services.js";
-import { ThreadTtlSweeper } from "./runtime/thread-ttl.js";
+import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import { LocalRunEngine } from "./runtime/runs/local-engine.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
 import { cronLauncher } from "./runtime/crons/launcher.js";
-import { openServerStore, type ServerStore } from "./runtime/store.js";
+import { openServerStore, type ServerStore } from "./runtime/store/index.js";
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
 export class StartupError extends Error {}

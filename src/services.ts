@@ -3,8 +3,8 @@ import type { Metrics } from "./http/metrics.js";
 import type { GraphRegistry } from "./runtime/graphs/index.js";
 import type { Storage } from "./storage/types.js";
 import type { StorageCheckpointSaver } from "./runtime/checkpointer.js";
-import type { ThreadTtlSweeper } from "./runtime/thread-ttl.js";
-import type { ServerStore } from "./runtime/store.js";
+import type { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
+import type { ServerStore } from "./runtime/store/index.js";
 import type { RunEngine } from "./runtime/runs/engine.js";
 import type { CronScheduler } from "./runtime/crons/scheduler.js";
 

@@ -2,7 +2,7 @@ import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import { pageReply } from "./pagination.js";
 import { nullsAsAbsent } from "./nulls.js";
-import { assistantSchemas, assistantSubgraphs, drawAssistantGraph } from "../runtime/introspection.js";
+import { assistantSchemas, assistantSubgraphs, drawAssistantGraph } from "../runtime/introspection/index.js";
 import type { Services } from "../services.js";
 import type { Scope } from "../storage/types.js";
 import { toApi } from "../storage/records.js";

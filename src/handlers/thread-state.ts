@@ -6,8 +6,8 @@ import {
   readThreadState,
   threadHistory,
   updateThreadState,
-} from "../runtime/thread-state.js";
-import { selectStateFields } from "../runtime/thread-state-view.js";
+} from "../runtime/threads/state.js";
+import { selectStateFields } from "../runtime/threads/state-view.js";
 
 type ThreadStateOperations =
   | "getThreadState"

@@ -6,7 +6,7 @@ import { paginationHeaders, selectFields } from "./pagination.js";
 import { extractAll } from "./extract.js";
 import type { Thread } from "../storage/types.js";
 import type { Services } from "../services.js";
-import { createThreadWithSupersteps } from "../runtime/thread-state.js";
+import { createThreadWithSupersteps } from "../runtime/threads/state.js";
 
 /** The API view of a stored thread: no owner, and the TTL setting only when asked for. */
 function threadView(thread: Thread, includeTtl = false) {

@@ -2,7 +2,7 @@
 import { Annotation, ReducedValue, StateGraph, StateSchema, entrypoint } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { graphSchemas } from "../../src/runtime/introspection-schemas.js";
+import { graphSchemas } from "../../src/runtime/introspection/schemas.js";
 
 const AnnotationState = Annotation.Root({
   question: Annotation<string>,

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { extractStaticSchemas, type StaticGraphSchemas } from "../../src/runtime/introspection-types.js";
+import { extractStaticSchemas, type StaticGraphSchemas } from "../../src/runtime/introspection/types.js";
 
 const LIBRARY = `
 export declare class Message {

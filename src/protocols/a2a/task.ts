@@ -6,7 +6,7 @@
  */
 import type { components } from "../../../generated/openapi.js";
 import { JsonRpcError } from "../../http/jsonrpc.js";
-import { threadHistory } from "../../runtime/thread-state.js";
+import { threadHistory } from "../../runtime/threads/state.js";
 import type { Services } from "../../services.js";
 import { NotFoundError } from "../../storage/errors.js";
 import type { Assistant, Run, Scope } from "../../storage/types.js";

@@ -5,7 +5,7 @@
  * which assistant a `tools/call` runs, so listing and calling always agree.
  */
 import { HttpError } from "../../http/errors.js";
-import { assistantSchemas } from "../../runtime/introspection.js";
+import { assistantSchemas } from "../../runtime/introspection/index.js";
 import type { Services } from "../../services.js";
 import { NotFoundError } from "../../storage/errors.js";
 import type { Assistant, Scope } from "../../storage/types.js";

@@ -7,9 +7,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
-import type { GraphRegistry } from "./graphs/index.js";
-import type { StaticGraphSchemas, StaticSchemaIndex } from "./introspection-types.js";
-import type { StaticWorkerInput } from "./introspection-worker.js";
+import type { GraphRegistry } from "../graphs/index.js";
+import type { StaticGraphSchemas, StaticSchemaIndex } from "./types.js";
+import type { StaticWorkerInput } from "./worker.js";
 
 /** Generous: a large graph project type-checks in tens of seconds. */
 const WORKER_TIMEOUT_MS = 120_000;
@@ -47,7 +47,7 @@ export function staticSchemaIndex(registry: GraphRegistry, logger: Logger): Prom
 function runWorker(input: StaticWorkerInput): Promise<StaticSchemaIndex> {
   const workerData = {
     ...input,
-    entry: new URL("./introspection-worker.ts", import.meta.url).href,
+    entry: new URL("./worker.ts", import.meta.url).href,
     tsxApi: import.meta.resolve("tsx/esm/api"),
   };
   return new Promise((resolve, reject) => {

@@ -12,10 +12,10 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { StorageError } from "../storage/errors.js";
-import { splitImportString, type StoreIndexConfig } from "./graphs/config.js";
-import { ensureTypeScriptLoader } from "./graphs/loader.js";
-import { parseFieldPath } from "./store-texts.js";
+import { StorageError } from "../../storage/errors.js";
+import { splitImportString, type StoreIndexConfig } from "../graphs/config.js";
+import { ensureTypeScriptLoader } from "../graphs/loader.js";
+import { parseFieldPath } from "./texts.js";
 
 /** The embedding function failed or returned something other than `dims` numbers per text. -> 503 */
 export class EmbeddingError extends StorageError {

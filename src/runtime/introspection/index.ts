@@ -4,13 +4,13 @@
  * builds it (factories get the assistant's config), so what is described is what would run.
  */
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { components } from "../../generated/openapi.js";
-import { HttpError } from "../http/errors.js";
-import type { Services } from "../services.js";
-import type { AnyCompiledGraph } from "./graphs/index.js";
-import { graphFor } from "./graph-for.js";
-import { graphSchemas } from "./introspection-schemas.js";
-import { staticSchemaIndex, staticSchemasByInstance } from "./introspection-static.js";
+import type { components } from "../../../generated/openapi.js";
+import { HttpError } from "../../http/errors.js";
+import type { Services } from "../../services.js";
+import type { AnyCompiledGraph } from "../graphs/index.js";
+import { graphFor } from "../graph-for.js";
+import { graphSchemas } from "./schemas.js";
+import { staticSchemaIndex, staticSchemasByInstance } from "./static.js";
 
 type Assistant = components["schemas"]["Assistant"];
 type AssistantGraph = components["schemas"]["AssistantGraph"];

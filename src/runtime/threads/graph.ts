@@ -5,11 +5,11 @@
  * with the thread's config (graph factories receive it).
  */
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { Services } from "../services.js";
-import { NotFoundError } from "../storage/errors.js";
-import type { Scope, Thread } from "../storage/types.js";
-import type { AnyCompiledGraph } from "./graphs/index.js";
-import { graphFor } from "./graph-for.js";
+import type { Services } from "../../services.js";
+import { NotFoundError } from "../../storage/errors.js";
+import type { Scope, Thread } from "../../storage/types.js";
+import type { AnyCompiledGraph } from "../graphs/index.js";
+import { graphFor } from "../graph-for.js";
 
 export interface ThreadGraph {
   graphId: string;

@@ -4,7 +4,7 @@
  * event loop keeps streaming runs meanwhile; the program's memory goes away with the thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { extractStaticSchemas } from "./introspection-types.js";
+import { extractStaticSchemas } from "./types.js";
 
 export interface StaticWorkerInput {
   files: string[];

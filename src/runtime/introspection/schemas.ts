@@ -4,21 +4,21 @@
  * - runtime: graphs declared with zod or StateSchema carry JSON Schemas (LangGraph's own
  *   converters, reducers and `withLangGraph` extras included); a StateGraph always carries the
  *   channel names of its state, input and output.
- * - static: the TypeScript types of the graph's export (introspection-types.ts), the only place
+ * - static: the TypeScript types of the graph's export (types.ts), the only place
  *   the value types of an `Annotation` state, and any context schema not written in zod, exist.
  *
  * A runtime JSON Schema wins; otherwise a StateGraph's schema lists its channels, typed by the
  * static types where known. The top level has no `required`: any channel may be unset.
  */
-import type { components } from "../../generated/openapi.js";
+import type { components } from "../../../generated/openapi.js";
 import {
   getConfigTypeSchema,
   getInputTypeSchema,
   getOutputTypeSchema,
   getStateTypeSchema,
 } from "@langchain/langgraph/zod/schema";
-import type { JsonSchema } from "./introspection-json-schema.js";
-import type { StaticGraphSchemas } from "./introspection-types.js";
+import type { JsonSchema } from "./json-schema.js";
+import type { StaticGraphSchemas } from "./types.js";
 
 export type GraphSchemas = components["schemas"]["GraphSchemaNoId"];
 

@@ -4,8 +4,8 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StateSnapshot } from "@langchain/langgraph";
-import type { components } from "../../generated/openapi.js";
-import { toPlainJson } from "./plain-json.js";
+import type { components } from "../../../generated/openapi.js";
+import { toPlainJson } from "../plain-json.js";
 
 export type ThreadState = components["schemas"]["ThreadState"];
 export type ThreadStateSelection = components["schemas"]["ThreadStateSelection"];

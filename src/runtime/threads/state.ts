@@ -6,15 +6,15 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StateSnapshot } from "@langchain/langgraph";
-import type { components } from "../../generated/openapi.js";
-import { HttpError } from "../http/errors.js";
-import type { Services } from "../services.js";
-import { ConflictError, NotFoundError, StorageError } from "../storage/errors.js";
-import type { Metadata, Scope, Thread, ThreadCreate } from "../storage/types.js";
-import { toCommand } from "./command.js";
-import { toPlainJson } from "./plain-json.js";
-import { threadGraph, type ThreadGraph } from "./thread-graph.js";
-import { threadStateView, type ThreadState } from "./thread-state-view.js";
+import type { components } from "../../../generated/openapi.js";
+import { HttpError } from "../../http/errors.js";
+import type { Services } from "../../services.js";
+import { ConflictError, NotFoundError, StorageError } from "../../storage/errors.js";
+import type { Metadata, Scope, Thread, ThreadCreate } from "../../storage/types.js";
+import { toCommand } from "../command.js";
+import { toPlainJson } from "../plain-json.js";
+import { threadGraph, type ThreadGraph } from "./graph.js";
+import { threadStateView, type ThreadState } from "./state-view.js";
 
 type CheckpointConfig = components["schemas"]["CheckpointConfig"];
 type Superstep = NonNullable<components["schemas"]["ThreadCreate"]["supersteps"]>[number];

@@ -10,7 +10,7 @@
  * Strings are embedded as they are, numbers and booleans as their text, objects and arrays as
  * JSON; a missing value or null contributes nothing.
  */
-import { InvalidStoreRequestError } from "../storage/store-query.js";
+import { InvalidStoreRequestError } from "../../storage/store-query.js";
 
 type Step = { field: string } | { index: number } | { every: true };
 

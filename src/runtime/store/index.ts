@@ -25,18 +25,18 @@ import {
   type SearchOperation,
 } from "@langchain/langgraph-checkpoint";
 import type { Logger } from "pino";
-import { InvalidStoreRequestError, parseStoreFilter } from "../storage/store-query.js";
+import { InvalidStoreRequestError, parseStoreFilter } from "../../storage/store-query.js";
 import type {
   StoreItem,
   StoreItemsRepository,
   StoreNamespaceQuery,
   StoreSearchHit,
   StoreVector,
-} from "../storage/types.js";
-import type { StoreConfig } from "./graphs/config.js";
-import { loadStoreIndex, type StoreIndex } from "./store-embeddings.js";
-import { StoreSweeper } from "./store-sweeper.js";
-import { indexedTexts, parseFieldPath } from "./store-texts.js";
+} from "../../storage/types.js";
+import type { StoreConfig } from "../graphs/config.js";
+import { loadStoreIndex, type StoreIndex } from "./embeddings.js";
+import { StoreSweeper } from "./sweeper.js";
+import { indexedTexts, parseFieldPath } from "./texts.js";
 
 export interface PutItemInput {
   namespace: string[];

@@ -8,11 +8,11 @@
  * exposes for inference are converted: `~InputType` (what invoke accepts), `~OutputType`,
  * `~RunOutput` (the state) and the `context` of `withConfig` (the context/configurable type).
  *
- * Slow (about 2 s for the examples) and synchronous: run it in a worker (introspection-worker.ts).
+ * Slow (about 2 s for the examples) and synchronous: run it in a worker (worker.ts).
  */
 import path from "node:path";
 import ts from "typescript";
-import { TypeToJsonSchema, type JsonSchema } from "./introspection-json-schema.js";
+import { TypeToJsonSchema, type JsonSchema } from "./json-schema.js";
 
 /** JSON Schemas of one graph export; a key is absent when its type says nothing (any/unknown). */
 export interface StaticGraphSchemas {

@@ -8,8 +8,8 @@
  * A failed sweep (disk error) is logged and retried a minute later rather than right away.
  */
 import type { Logger } from "pino";
-import type { StoreItemsRepository } from "../storage/types.js";
-import { Alarm } from "./alarm.js";
+import type { StoreItemsRepository } from "../../storage/types.js";
+import { Alarm } from "../alarm.js";
 
 const RETRY_MS = 60_000;
 

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { Storage } from "../storage/types.js";
-import { Alarm } from "./alarm.js";
+import type { Storage } from "../../storage/types.js";
+import { Alarm } from "../alarm.js";
 
 /**
  * Deletes threads whose TTL has run out, on an alarm set to the earliest expiry. Creating or
