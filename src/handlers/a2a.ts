@@ -9,7 +9,7 @@ import { HttpError } from "../http/errors.js";
 import { classify, failure, JsonRpcError, RPC, success, toJsonRpcError, type JsonRpcId } from "../http/jsonrpc.js";
 import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/operations.js";
 import { openSse } from "../http/sse.js";
-import { servedAssistant } from "../protocols/assistants.js";
+import { servedAssistant } from "../runtime/assistants.js";
 import { agentCard } from "../protocols/a2a/card.js";
 import { messageSend, sendMessage, tasksCancel, tasksGet, type A2aContext } from "../protocols/a2a/methods.js";
 import { streamTask } from "../protocols/a2a/stream.js";

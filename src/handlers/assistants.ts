@@ -21,10 +21,6 @@ type AssistantOperations =
   | "searchAssistantVersions"
   | "setLatestAssistantVersion";
 
-/** A graph id stands for the graph's default assistant wherever an assistant id is accepted. */
-export function resolveAssistantId(services: Services, assistantId: string): string {
-  return services.graphs.has(assistantId) ? services.graphs.defaultAssistantId(assistantId) : assistantId;
-}
 
 function requireGraph(services: Services, graphId: string) {
   if (!services.graphs.has(graphId)) {
@@ -50,18 +46,18 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
   },
 
   async getAssistant({ params, services, scope }) {
-    const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
+    const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
     return { status: 200, body: toApi(assistant) };
   },
 
   async patchAssistant({ params, body, services, scope }) {
     if (body.graph_id !== undefined) requireGraph(services, body.graph_id);
-    const id = resolveAssistantId(services, params.assistant_id);
+    const id = services.graphs.assistantId(params.assistant_id);
     return { status: 200, body: toApi(await services.storage.assistants.patch(id, nullsAsAbsent(body, ["description"]), scope)) };
   },
 
   async deleteAssistant({ params, query, services, scope }) {
-    const id = resolveAssistantId(services, params.assistant_id);
+    const id = services.graphs.assistantId(params.assistant_id);
     await services.storage.assistants.delete(id, scope);
     if (query.delete_threads) await deleteThreadsOf(services, id, scope);
     return { status: 204, body: undefined };
@@ -84,7 +80,7 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
   async searchAssistantVersions({ params, body, services, scope }) {
     const { metadata, limit, offset } = nullsAsAbsent(body);
     const page = await services.storage.assistants.listVersions(
-      resolveAssistantId(services, params.assistant_id),
+      services.graphs.assistantId(params.assistant_id),
       { filter: { metadata }, limit, offset },
       scope,
     );
@@ -92,28 +88,28 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
   },
 
   async setLatestAssistantVersion({ params, body, services, scope }) {
-    const id = resolveAssistantId(services, params.assistant_id);
+    const id = services.graphs.assistantId(params.assistant_id);
     return { status: 200, body: toApi(await services.storage.assistants.setLatest(id, body.version, scope)) };
   },
 
   async getAssistantGraph({ params, query, services, scope }) {
-    const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
+    const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
     return { status: 200, body: await drawAssistantGraph(services, assistant, query.xray) };
   },
 
   async getAssistantSubgraphs({ params, query, services, scope }) {
-    const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
+    const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
     return { status: 200, body: await assistantSubgraphs(services, assistant, { recurse: query.recurse }) };
   },
 
   async getAssistantSubgraphsByNamespace({ params, query, services, scope }) {
-    const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
+    const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
     const options = { namespace: params.namespace, recurse: query.recurse };
     return { status: 200, body: await assistantSubgraphs(services, assistant, options) };
   },
 
   async getAssistantSchemas({ params, services, scope }) {
-    const assistant = await services.storage.assistants.get(resolveAssistantId(services, params.assistant_id), scope);
+    const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
     return { status: 200, body: await assistantSchemas(services, assistant) };
   },
 };

@@ -5,7 +5,6 @@ import { checkSchedule } from "../runtime/crons/schedule.js";
 import { toApi } from "../storage/records.js";
 import type { Services } from "../services.js";
 import type { Cron, CronUpdate, Scope } from "../storage/types.js";
-import { resolveAssistantId } from "./assistants.js";
 import { nullsAsAbsent } from "./nulls.js";
 import { pageReply } from "./pagination.js";
 
@@ -42,7 +41,7 @@ async function createCron(services: Services, scope: Scope, body: CronCreateBody
   const fields = nullsAsAbsent(body);
   const timezone = fields.timezone ?? null;
   checkSchedule(fields.schedule, timezone);
-  const assistantId = resolveAssistantId(services, fields.assistant_id);
+  const assistantId = services.graphs.assistantId(fields.assistant_id);
   await services.storage.assistants.get(assistantId, scope);
   if (threadId) await services.storage.threads.get(threadId, scope);
   const end_time = fields.end_time ?? null;
@@ -109,7 +108,7 @@ export const cronHandlers: OperationHandlers<CronOperations> = {
     const { assistant_id, thread_id, enabled, metadata, limit, offset, sort_by, sort_order, select } =
       nullsAsAbsent(body);
     const filter = {
-      assistant_id: assistant_id === undefined ? undefined : resolveAssistantId(services, assistant_id),
+      assistant_id: assistant_id === undefined ? undefined : services.graphs.assistantId(assistant_id),
       thread_id,
       enabled,
       metadata,
@@ -126,7 +125,7 @@ export const cronHandlers: OperationHandlers<CronOperations> = {
   async countCrons({ body, services, scope }) {
     const { assistant_id, thread_id, metadata } = nullsAsAbsent(body);
     const filter = {
-      assistant_id: assistant_id === undefined ? undefined : resolveAssistantId(services, assistant_id),
+      assistant_id: assistant_id === undefined ? undefined : services.graphs.assistantId(assistant_id),
       thread_id,
       metadata,
     };

@@ -46,6 +46,8 @@ export interface GraphRegistry {
   has(graphId: string): boolean;
   /** Id of a graph's default system assistant (uuid5 of the id; defined for any string). */
   defaultAssistantId(graphId: string): string;
+  /** A graph id stands for its default assistant wherever an assistant id is accepted. */
+  assistantId(idOrGraphId: string): string;
   /** @throws GraphNotFoundError */
   spec(graphId: string): GraphSpec;
   /**
@@ -121,6 +123,7 @@ export async function loadGraphRegistry(configPath: string, options: LoadGraphRe
     warnings: Object.freeze(warnings),
     has: (graphId) => entries.has(graphId),
     defaultAssistantId,
+    assistantId: (idOrGraphId) => (entries.has(idOrGraphId) ? defaultAssistantId(idOrGraphId) : idOrGraphId),
     spec: (graphId) => ({ ...get(graphId).spec }),
     async resolveGraph(graphId, runConfig, resolveOptions) {
       const { spec, resolved } = get(graphId);

@@ -4,21 +4,12 @@
  * primitive (which also marks the thread busy), cancel what the strategy replaces, and schedule
  * the run.
  */
-import { HttpError } from "../../http/errors.js";
 import type { Services } from "../../services.js";
 import { NotFoundError } from "../../storage/errors.js";
 import type { Assistant, Run, Scope } from "../../storage/types.js";
+import { servedAssistant } from "../assistants.js";
 import { parseRunRequest, type ParsedRunRequest, type RunRequest } from "./request.js";
 
-/** A graph id stands for the graph's default assistant wherever an assistant id is accepted. */
-async function assistantFor(services: Services, assistantId: string, scope: Scope): Promise<Assistant> {
-  const id = services.graphs.has(assistantId) ? services.graphs.defaultAssistantId(assistantId) : assistantId;
-  const assistant = await services.storage.assistants.get(id, scope);
-  if (!services.graphs.has(assistant.graph_id)) {
-    throw new HttpError(404, `Graph '${assistant.graph_id}' of assistant '${assistant.assistant_id}' is not served by this server`);
-  }
-  return assistant;
-}
 
 async function threadFor(services: Services, threadId: string, parsed: ParsedRunRequest, scope: Scope): Promise<void> {
   try {
@@ -37,7 +28,7 @@ export async function prepareRun(
   scope: Scope,
 ): Promise<{ parsed: ParsedRunRequest; assistant: Assistant }> {
   const parsed = parseRunRequest(body, { stateless });
-  return { parsed, assistant: await assistantFor(services, parsed.assistantId, scope) };
+  return { parsed, assistant: await servedAssistant(services, parsed.assistantId, scope) };
 }
 
 /**
