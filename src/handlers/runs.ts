@@ -43,7 +43,7 @@ async function awaitResult(services: Services, run: Run, scope: Scope, req: Requ
   return runResult(outcome);
 }
 
-async function cancelReason(reason: "taken" | undefined, action: CancelAction): Promise<string> {
+function cancelReason(reason: "taken" | undefined, action: CancelAction): string {
   if (reason === "taken") {
     if (action !== "interrupt") throw new HttpError(422, "query.reason: 'taken' is only valid with action=interrupt");
     return "taken: its input was absorbed by another run";
@@ -93,7 +93,7 @@ export const runHandlers: OperationHandlers<RunOperations> = {
   async cancelRun({ params, query, services, scope }) {
     const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
     const action = query.action ?? "interrupt";
-    await services.runs.cancel(run, action, await cancelReason(query.reason, action));
+    await services.runs.cancel(run, action, cancelReason(query.reason, action));
     if (!flag(query.wait)) return { status: 202, body: undefined };
     await services.runs.outcome(run, scope).catch((error: unknown) => {
       // a rolled-back run is deleted once it stops
