@@ -17,6 +17,7 @@ import { assistantCollectionOptions, LowdbAssistants } from "./assistants.js";
 import { checkpointCollectionOptions, LowdbCheckpoints } from "./checkpoints.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { cronCollectionOptions, LowdbCrons } from "./crons.js";
+import type { FileIO } from "./durable-file.js";
 import { LowdbRuns, runCollectionOptions } from "./runs.js";
 import { LowdbStoreItems, storeItemCollectionOptions } from "./store-items.js";
 import { LowdbThreads, threadCollectionOptions } from "./threads.js";
@@ -46,6 +47,8 @@ export interface LowdbStorageOptions {
   dataDir: string;
   /** Shard counts used when a collection is first created. */
   shards?: Partial<Record<CollectionName, number>>;
+  /** File calls of durable writes; defaults to node's (tests substitute a recording one). */
+  io?: FileIO;
 }
 
 export class LowdbStorage implements Storage {
@@ -84,7 +87,8 @@ export class LowdbStorage implements Storage {
       names.map((name) => {
         const { dir, shards, options: collectionOptions } = LAYOUT[name];
         const folder = path.join(options.dataDir, dir);
-        return Collection.open(collectionOptions(folder, options.shards?.[name] ?? shards) as CollectionOptions<never>);
+        const opts = collectionOptions(folder, options.shards?.[name] ?? shards) as CollectionOptions<never>;
+        return Collection.open({ ...opts, io: options.io });
       }),
     );
     return new LowdbStorage(Object.fromEntries(names.map((name, i) => [name, opened[i]])) as unknown as Collections);
