@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadContract } from "../../src/http/contract.js";
 import { operationHandlers } from "../../src/handlers/index.js";
@@ -75,6 +76,20 @@ describe("system endpoints", () => {
   it("serves /ok, with a storage check on request", async () => {
     expect(await json(await fetch(`${t.url}/ok`))).toEqual({ ok: true });
     expect(await json(await fetch(`${t.url}/ok?check_db=1`))).toEqual({ ok: true });
+  });
+
+  it("fails /ok?check_db=1 when the storage can no longer persist, while /ok stays up", async () => {
+    const broken = await startTestServer();
+    try {
+      await rm(broken.dataDir, { recursive: true, force: true });
+      const checked = await fetch(`${broken.url}/ok?check_db=1`);
+      expect(checked.status).toBe(500);
+      expect((await json(checked)).detail).toMatch(/^Storage check failed: .*not writable/);
+      expect(await json(await fetch(`${broken.url}/ok`))).toEqual({ ok: true });
+      expect(broken.violations).toEqual([]);
+    } finally {
+      await broken.dispose();
+    }
   });
 
   it("serves /info with the version", async () => {

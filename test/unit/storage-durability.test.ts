@@ -3,7 +3,7 @@
  * unsynced data), so these tests watch the file calls a write makes through the `FileIO` seam:
  * the data and the directory entry must both be fsynced before the write is acknowledged.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DurableJsonFile, nodeFileIO, type FileIO, type SyncableFile } from "../../src/storage/lowdb/durable-file.js";
@@ -178,5 +178,21 @@ describe("LowdbStorage acknowledgements", () => {
     }
     // the collection folders themselves are entries of the data directory
     expect(rec.indexOf("sync", "end", dataDir)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("LowdbStorage check", () => {
+  it("passes with a durable write, and fails once the data directory is gone or the storage closed", async () => {
+    const dataDir = await dir();
+    const rec = recordingIO();
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { threads: 1 } });
+    await storage.check();
+    expect(rec.indexOf("sync", "end", path.join(dataDir, "health.json.tmp"))).toBeGreaterThanOrEqual(0);
+    expect(JSON.parse(await readFile(path.join(dataDir, "health.json"), "utf8")).checked_at).toEqual(expect.any(String));
+
+    await rm(dataDir, { recursive: true, force: true });
+    await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", status: 503 });
+    await storage.close();
+    await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", message: "storage is closed" });
   });
 });
