@@ -100,10 +100,16 @@ describe("system endpoints", () => {
   });
 
   it("serves Prometheus metrics that count requests", async () => {
-    await fetch(`${t.url}/ok`);
-    const res = await fetch(`${t.url}/metrics`);
-    expect(res.headers.get("content-type")).toMatch(/text\/plain/);
-    expect(await res.text()).toMatch(/lgts_http_requests_total\{method="GET",status="200"\} \d+/);
+    const okCount = async () => {
+      const res = await fetch(`${t.url}/metrics`);
+      expect(res.headers.get("content-type")).toMatch(/text\/plain/);
+      const match = (await res.text()).match(/^lgts_http_requests_total\{method="GET",status="200"\} (\d+)$/m);
+      return match ? Number(match[1]) : 0; // absent until the first GET 200 is answered
+    };
+    const before = await okCount(); // counted itself once answered
+    for (let i = 0; i < 3; i++) await (await fetch(`${t.url}/ok`)).arrayBuffer();
+    await (await fetch(`${t.url}/threads/00000000-0000-4000-8000-000000000000`)).arrayBuffer(); // a 404 is not a 200
+    expect(await okCount()).toBe(before + 4);
   });
 
   it("serves the contract and an interactive reference of it", async () => {
