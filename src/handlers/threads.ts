@@ -1,3 +1,4 @@
+import { isNotFound } from "../errors.js";
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import { streamHandlers } from "./streams.js";
@@ -110,7 +111,7 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
         }
         pruned += 1;
       } catch (error) {
-        if ((error as { status?: number }).status !== 404) throw error;
+        if (!isNotFound(error)) throw error;
       }
     }
     return { status: 200, body: { pruned_count: pruned } };

@@ -42,7 +42,7 @@ describe("assistants.create", () => {
     );
     await expect(
       storage.assistants.create({ assistant_id: "a1", graph_id: "g", if_exists: "raise" }),
-    ).rejects.toMatchObject({ status: 409 });
+    ).rejects.toMatchObject({ kind: "conflict" });
     const same = await storage.assistants.create({
       assistant_id: "a1",
       graph_id: "other",
@@ -113,7 +113,7 @@ describe("assistants.patch / versions / setLatest", () => {
   it("setLatest of a missing version or assistant -> NotFoundError", async () => {
     await storage.assistants.create({ assistant_id: "a1", graph_id: "g" });
     await expect(storage.assistants.setLatest("a1", 7)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(storage.assistants.setLatest("nope", 1)).rejects.toMatchObject({ status: 404 });
+    await expect(storage.assistants.setLatest("nope", 1)).rejects.toMatchObject({ kind: "not_found" });
     await expect(storage.assistants.patch("nope", {})).rejects.toBeInstanceOf(NotFoundError);
   });
 

@@ -32,7 +32,7 @@ describe("threads.create / get / patch / update / delete", () => {
     const t = await storage.threads.create({ thread_id: id, metadata: { a: 1 }, ttl: { strategy: "delete", ttl: 5 } });
     expect(t).toMatchObject({ thread_id: id, metadata: { a: 1 }, ttl: { strategy: "delete", ttl: 5 } });
     await expect(storage.threads.create({ thread_id: id })).rejects.toBeInstanceOf(ConflictError);
-    await expect(storage.threads.create({ thread_id: id, if_exists: "raise" })).rejects.toMatchObject({ status: 409 });
+    await expect(storage.threads.create({ thread_id: id, if_exists: "raise" })).rejects.toMatchObject({ kind: "conflict" });
     expect(await storage.threads.create({ thread_id: id, metadata: { b: 2 }, if_exists: "do_nothing" })).toEqual(t);
   });
 
