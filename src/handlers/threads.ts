@@ -9,9 +9,9 @@ import type { Thread } from "../storage/types.js";
 import type { Services } from "../services.js";
 import { createThreadWithSupersteps } from "../runtime/threads/state.js";
 
-/** The API view of a stored thread: no owner, and the TTL setting only when asked for. */
+/** The API view of a stored thread: the TTL setting only when asked for. */
 function threadView(thread: Thread, includeTtl = false) {
-  const { owner: _owner, ttl, ...view } = thread;
+  const { ttl, ...view } = thread;
   return includeTtl && ttl ? { ...view, ttl } : view;
 }
 

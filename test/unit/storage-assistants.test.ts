@@ -26,7 +26,6 @@ describe("assistants.create", () => {
       context: {},
       metadata: {},
       version: 1,
-      owner: null,
     });
     expect(a.created_at).toBe(a.updated_at);
     expect(new Date(a.created_at).toISOString()).toBe(a.created_at);
@@ -204,13 +203,12 @@ describe("assistants.search / count", () => {
   });
 });
 
-describe("assistants owner scope", () => {
-  it("hides other owners' assistants everywhere", async () => {
-    const alice = { owner: "alice" };
-    const bob = { owner: "bob" };
-    const a = await storage.assistants.create({ assistant_id: "a1", graph_id: "g" }, alice);
-    expect(a.owner).toBe("alice");
-    await storage.assistants.create({ assistant_id: "b1", graph_id: "g" }, bob);
+describe("assistants scope", () => {
+  it("hides the assistants a scope does not match everywhere", async () => {
+    const alice = { conditions: [{ key: "owner", op: "$eq" as const, value: "alice" }] };
+    const bob = { conditions: [{ key: "owner", op: "$eq" as const, value: "bob" }] };
+    await storage.assistants.create({ assistant_id: "a1", graph_id: "g", metadata: { owner: "alice" } }, alice);
+    await storage.assistants.create({ assistant_id: "b1", graph_id: "g", metadata: { owner: "bob" } }, bob);
     await storage.assistants.create({ assistant_id: "n1", graph_id: "g" });
 
     expect((await storage.assistants.get("a1", alice)).assistant_id).toBe("a1");
@@ -226,9 +224,9 @@ describe("assistants owner scope", () => {
 
     expect((await storage.assistants.search({}, alice)).items.map((x) => x.assistant_id)).toEqual(["a1"]);
     expect(await storage.assistants.count({ graph_id: "g" }, bob)).toBe(1);
-    expect(await storage.assistants.count({}, {})).toBe(3);
+    expect(await storage.assistants.count({}, { conditions: [] })).toBe(3);
     const patched = await storage.assistants.patch("a1", { name: "mine" }, alice);
-    expect(patched.owner).toBe("alice");
-    expect((await storage.assistants.listVersions("a1", {}, alice)).items.every((v) => v.owner === "alice")).toBe(true);
+    expect(patched.metadata).toEqual({ owner: "alice" });
+    expect((await storage.assistants.listVersions("a1", {}, alice)).total).toBe(2);
   });
 });

@@ -77,16 +77,22 @@ describe("runs repository", () => {
     ]);
   });
 
-  it("scopes runs to their thread and owner", async () => {
+  it("scopes runs through their thread's metadata", async () => {
     const { storage } = await open();
-    const t1 = await storage.threads.create({}, { owner: "alice" });
-    const t2 = await storage.threads.create({}, { owner: "alice" });
-    await expect(storage.runs.create(base(t1.thread_id), { owner: "bob" })).rejects.toMatchObject({ kind: "not_found" });
-    const { run } = await storage.runs.create(base(t1.thread_id), { owner: "alice" });
+    const alice = { conditions: [{ key: "owner", op: "$eq" as const, value: "alice" }] };
+    const bob = { conditions: [{ key: "owner", op: "$eq" as const, value: "bob" }] };
+    const t1 = await storage.threads.create({ metadata: { owner: "alice" } });
+    const t2 = await storage.threads.create({ metadata: { owner: "alice" } });
+    await expect(storage.runs.create(base(t1.thread_id), bob)).rejects.toMatchObject({ kind: "not_found" });
+    const { run } = await storage.runs.create(base(t1.thread_id), alice);
     await expect(storage.runs.getInThread(t2.thread_id, run.run_id)).rejects.toMatchObject({ kind: "not_found" });
-    await expect(storage.runs.get(run.run_id, { owner: "bob" })).rejects.toMatchObject({ kind: "not_found" });
-    expect((await storage.runs.getInThread(t1.thread_id, run.run_id, { owner: "alice" })).run_id).toBe(run.run_id);
-    expect((await storage.runs.list(t1.thread_id, {}, { owner: "bob" })).total).toBe(0);
+    await expect(storage.runs.get(run.run_id, bob)).rejects.toMatchObject({ kind: "not_found" });
+    await expect(storage.runs.delete(run.run_id, bob)).rejects.toMatchObject({ kind: "not_found" });
+    expect((await storage.runs.getInThread(t1.thread_id, run.run_id, alice)).run_id).toBe(run.run_id);
+    expect((await storage.runs.list(t1.thread_id, {}, bob)).total).toBe(0);
+    expect((await storage.runs.list(t1.thread_id, {}, alice)).total).toBe(1);
+    expect(await storage.runs.withStatus("pending", bob)).toEqual([]);
+    expect((await storage.runs.withStatus("pending", alice)).map((r) => r.run_id)).toEqual([run.run_id]);
   });
 
   it("finds runs by status, oldest first, and updates them", async () => {
