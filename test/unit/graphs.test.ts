@@ -273,13 +273,13 @@ describe("export kinds, env and pass-through config (test/fixtures/graphs)", () 
     expect(process.env.LGTS_FIXTURE_PLAIN).toBe("from the shell");
   });
 
-  it("passes store, checkpointer and http settings through", () => {
+  it("passes store settings through; null stands for an absent setting", () => {
     expect(registry.config.store).toEqual({
       index: { dims: 3, embed: "fake:embed", fields: ["$"] },
       ttl: { default_ttl: 60, sweep_interval_minutes: 5 },
     });
-    expect(registry.config.checkpointer?.ttl?.strategy).toBe("delete");
-    expect(registry.config.http?.cors?.allow_origins).toEqual(["*"]);
+    expect(registry.config.checkpointer).toBeNull();
+    expect(registry.config.http).toEqual({ cors: null });
     expect(registry.config.envFile).toBe(path.join(ROOT, "test/fixtures/graphs/fixture.env"));
   });
 });
@@ -299,6 +299,8 @@ describe("bad configs fail fast with one-line messages", () => {
     ["store-dims.json", GraphConfigError, /store\.index\.dims: expected a positive integer, got string "abc"/],
     ["checkpointer-strategy.json", GraphConfigError, /checkpointer\.ttl\.strategy: expected one of "delete", "keep_latest"/],
     ["http-bool.json", GraphConfigError, /http\.disable_runs: expected a boolean/],
+    ["unsupported-auth.json", GraphConfigError, /auth: authentication is not built yet; remove it to start this server/],
+    ["unsupported-cors.json", GraphConfigError, /http\.cors: CORS settings are not built yet/],
     ["does-not-exist.json", GraphConfigError, /does-not-exist\.json: file not found/],
     ["missing-file.json", GraphLoadError, /graph "ghost" \(\.\/does_not_exist\.ts:graph\): file not found: .*does_not_exist\.ts/],
     ["missing-export.json", GraphLoadError, /graph "nope" \(\.\/not_a_graph\.ts:grpah\): module has no export "grpah" \(exports: .*notAGraph/],

@@ -5,6 +5,8 @@
  * The fields this server uses are validated in depth (graphs, env, store, checkpointer, http,
  * auth); build-only fields (dependencies, dockerfile_lines, python_version...) are type-checked
  * and passed through untouched. Unknown keys are rejected so typos ("graph", "stroe") fail fast.
+ * Keys the server does not honour (yet) are refused (`UNSUPPORTED`): a deployment never runs
+ * believing it has a feature (authentication, CORS...) it does not.
  */
 import { readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
@@ -289,6 +291,48 @@ const TOP_LEVEL: Record<string, Check> = {
   _INTERNAL_docker_tag: nullable(str),
 };
 
+/**
+ * Keys that validate but that this server does not honour, with why: starting with one of them
+ * set (to anything but null) is refused, naming the key.
+ */
+const UNSUPPORTED: Record<string, string> = {
+  "checkpointer.path": "checkpoints live in this server's storage; a custom checkpointer is not supported",
+  "checkpointer.ttl": "checkpoint TTL sweeps are not built; give threads a ttl instead",
+  "checkpointer.serde": "custom checkpoint serializers are not supported",
+  "http.app": "custom routes are not built yet",
+  "http.cors": "CORS settings are not built yet",
+  "http.disable_assistants": "disabling routes is not built yet",
+  "http.disable_threads": "disabling routes is not built yet",
+  "http.disable_runs": "disabling routes is not built yet",
+  "http.disable_store": "disabling routes is not built yet",
+  "http.disable_mcp": "disabling routes is not built yet",
+  "http.disable_a2a": "disabling routes is not built yet",
+  "http.disable_meta": "disabling routes is not built yet",
+  "http.disable_ui": "disabling routes is not built yet",
+  "http.disable_webhooks": "disabling webhooks is not built yet",
+  "http.configurable_headers": "copying request headers into run config is not built yet",
+  "http.logging_headers": "header logging filters are not built yet",
+  "http.middleware_order": "custom middleware is not built yet",
+  "http.enable_custom_route_auth": "custom routes are not built yet",
+  "http.mount_prefix": "mounting under a prefix is not built yet",
+  auth: "authentication is not built yet",
+  encryption: "encryption of stored data is not supported",
+  webhooks: "webhook settings are not built yet (runs' webhook field works)",
+  ui: "generative UI components are not built yet",
+  ui_config: "generative UI components are not built yet",
+};
+
+/** The first key of `raw` this server does not honour, as "<key>: <why>". */
+function unsupportedKey(raw: Record<string, unknown>): string | undefined {
+  for (const [key, why] of Object.entries(UNSUPPORTED)) {
+    const [top, sub] = key.split(".") as [string, string | undefined];
+    const parent = raw[top];
+    const value = sub === undefined ? parent : isPlainObject(parent) ? parent[sub] : undefined;
+    if (value !== undefined && value !== null) return `${key}: ${why}; remove it to start this server`;
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Split "path/to/file.ts:export" into file and export ("default" when there is no export). */
@@ -373,6 +417,8 @@ export function parseLanggraphConfig(raw: unknown, configPath: string): Langgrap
     for (const [key, check] of Object.entries(TOP_LEVEL)) {
       if (key in raw && raw[key] !== undefined) check(raw[key], key);
     }
+    const unsupported = unsupportedKey(raw);
+    if (unsupported) throw new ShapeError(unsupported);
     const graphs = parseGraphs(raw.graphs, configDir);
     const env = parseEnv(raw.env);
     const pick = <T>(key: string) => (key in raw ? (raw[key] as T) : undefined);
