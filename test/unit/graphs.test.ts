@@ -300,7 +300,7 @@ describe("bad configs fail fast with one-line messages", () => {
     ["checkpointer-strategy.json", GraphConfigError, /checkpointer\.ttl\.strategy: expected one of "delete", "keep_latest"/],
     ["http-bool.json", GraphConfigError, /http\.disable_runs: expected a boolean/],
     ["unsupported-auth.json", GraphConfigError, /auth: authentication is not built yet; remove it to start this server/],
-    ["unsupported-cors.json", GraphConfigError, /http\.cors: CORS settings are not built yet/],
+    ["unsupported-http-app.json", GraphConfigError, /http\.app: custom routes are not built yet/],
     ["does-not-exist.json", GraphConfigError, /does-not-exist\.json: file not found/],
     ["missing-file.json", GraphLoadError, /graph "ghost" \(\.\/does_not_exist\.ts:graph\): file not found: .*does_not_exist\.ts/],
     ["missing-export.json", GraphLoadError, /graph "nope" \(\.\/not_a_graph\.ts:grpah\): module has no export "grpah" \(exports: .*notAGraph/],

@@ -300,7 +300,6 @@ const UNSUPPORTED: Record<string, string> = {
   "checkpointer.ttl": "checkpoint TTL sweeps are not built; give threads a ttl instead",
   "checkpointer.serde": "custom checkpoint serializers are not supported",
   "http.app": "custom routes are not built yet",
-  "http.cors": "CORS settings are not built yet",
   "http.disable_assistants": "disabling routes is not built yet",
   "http.disable_threads": "disabling routes is not built yet",
   "http.disable_runs": "disabling routes is not built yet",
