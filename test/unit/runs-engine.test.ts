@@ -118,7 +118,7 @@ describe("LocalRunEngine", () => {
     await running(dropped.run_id);
     await env.runs.cancel(dropped, "rollback", "test");
     await env.runs.outcome(dropped);
-    await expect(env.storage.runs.get(dropped.run_id)).rejects.toMatchObject({ status: 404 });
+    await expect(env.storage.runs.get(dropped.run_id)).rejects.toMatchObject({ kind: "not_found" });
     expect(env.checkpointer.deleted).toEqual([dropped.run_id]);
   });
 
