@@ -1,7 +1,9 @@
 /**
- * Owner scope on every scoped storage query of every repository: a record owned by someone else
- * behaves exactly like a missing one (NotFoundError, absent from lists and counts), the owner
- * sees it, and an unscoped call (the server itself) sees everything.
+ * Owner scope (`{owner: {$eq: ...}}` on metadata, as an auth handler returns it) on every scoped
+ * query of the runs and crons repositories (threads, assistants and store items have theirs in
+ * their own files): a record owned by someone else behaves exactly like a missing one
+ * (NotFoundError, absent from lists and counts), the owner sees it, and an unscoped call (the
+ * server itself) sees everything.
  */
 import { describe, expect, it } from "vitest";
 import { NotFoundError } from "../../src/storage/errors.js";
@@ -10,8 +12,11 @@ import { tempStoragePerTest } from "./storage-helpers.js";
 
 // few shards: opening 1024-shard collections per test is slow
 const open = tempStoragePerTest({ shards: { assistants: 2, threads: 4, checkpoints: 4, runs: 4, crons: 2, storeItems: 2 } });
-const alice = { owner: "alice" };
-const bob = { owner: "bob" };
+type Scope = { conditions: Array<{ key: string; op: "$eq"; value: string }> };
+const ownedBy = (owner: string): Scope => ({ conditions: [{ key: "owner", op: "$eq", value: owner }] });
+const alice = ownedBy("alice");
+const bob = ownedBy("bob");
+const owner = (scope: Scope | undefined) => (scope ? { owner: scope.conditions[0]!.value } : {});
 const FUTURE = "2999-01-01T00:00:00.000Z";
 
 async function expectMissing(call: () => Promise<unknown>, what: string): Promise<void> {
@@ -20,8 +25,8 @@ async function expectMissing(call: () => Promise<unknown>, what: string): Promis
 
 /** One thread with one run per owner (alice, bob) plus an unowned one. */
 async function threadsWithRuns(storage: LowdbStorage) {
-  const runOf = async (scope: { owner: string } | undefined) => {
-    const thread = await storage.threads.create({}, scope);
+  const runOf = async (scope: Scope | undefined) => {
+    const thread = await storage.threads.create({ metadata: owner(scope) });
     const { run } = await storage.runs.create(
       { thread_id: thread.thread_id, assistant_id: "a", kwargs: {}, multitask_strategy: "enqueue" },
       scope,
@@ -32,10 +37,9 @@ async function threadsWithRuns(storage: LowdbStorage) {
 }
 
 describe("owner scope: runs", () => {
-  it("create refuses another owner's thread and stamps the scope's owner", async () => {
+  it("create refuses another owner's thread", async () => {
     const { storage } = await open();
     const { a } = await threadsWithRuns(storage);
-    expect(a.run.owner).toBe("alice");
     await expectMissing(
       () => storage.runs.create({ thread_id: a.thread.thread_id, assistant_id: "a", kwargs: {}, multitask_strategy: "enqueue" }, bob),
       "create on alice's thread as bob",
@@ -69,7 +73,7 @@ describe("owner scope: runs", () => {
     const { a, b, none } = await threadsWithRuns(storage);
     expect((await storage.runs.withStatus("pending", alice)).map((r) => r.run_id)).toEqual([a.run.run_id]);
     expect((await storage.runs.withStatus("pending", bob)).map((r) => r.run_id)).toEqual([b.run.run_id]);
-    expect((await storage.runs.withStatus("pending", { owner: "carol" }))).toEqual([]);
+    expect((await storage.runs.withStatus("pending", ownedBy("carol")))).toEqual([]);
     expect((await storage.runs.withStatus("pending")).map((r) => r.run_id)).toEqual([
       a.run.run_id,
       b.run.run_id,
@@ -84,20 +88,20 @@ describe("owner scope: runs", () => {
 
 describe("owner scope: crons", () => {
   async function cronsOf(storage: LowdbStorage) {
-    const cronOf = (scope: { owner: string } | undefined, metadata: Record<string, unknown>) =>
-      storage.crons.create(
-        { assistant_id: "a", thread_id: null, schedule: "* * * * *", timezone: null, end_time: null, payload: {}, next_run_date: FUTURE, on_run_completed: "delete", metadata },
-        scope,
-      );
+    const cronOf = (scope: Scope | undefined, metadata: Record<string, unknown>) =>
+      storage.crons.create({
+        assistant_id: "a",
+        thread_id: null,
+        schedule: "* * * * *",
+        timezone: null,
+        end_time: null,
+        payload: {},
+        next_run_date: FUTURE,
+        on_run_completed: "delete",
+        metadata: { ...metadata, ...owner(scope) },
+      });
     return { a: await cronOf(alice, { k: 1 }), b: await cronOf(bob, { k: 1 }), none: await cronOf(undefined, { k: 1 }) };
   }
-
-  it("create stamps the scope's owner (and user_id); unscoped creates are unowned", async () => {
-    const { storage } = await open();
-    const { a, none } = await cronsOf(storage);
-    expect(a).toMatchObject({ owner: "alice", user_id: "alice" });
-    expect(none).toMatchObject({ owner: null, user_id: null });
-  });
 
   it("get, update and delete treat another owner's cron as missing", async () => {
     const { storage } = await open();
@@ -120,10 +124,10 @@ describe("owner scope: crons", () => {
     expect(ids(await storage.crons.search({}, alice))).toEqual([a.cron_id]);
     expect(ids(await storage.crons.search({ filter: { metadata: { k: 1 } } }, bob))).toEqual([b.cron_id]);
     expect(ids(await storage.crons.search({ filter: { assistant_id: "a", enabled: true } }, alice))).toEqual([a.cron_id]);
-    expect((await storage.crons.search({}, { owner: "carol" })).total).toBe(0);
+    expect((await storage.crons.search({}, ownedBy("carol"))).total).toBe(0);
     expect(await storage.crons.count({}, alice)).toBe(1);
     expect(await storage.crons.count({ assistant_id: "a" }, bob)).toBe(1);
-    expect(await storage.crons.count({ enabled: true }, { owner: "carol" })).toBe(0);
+    expect(await storage.crons.count({ enabled: true }, ownedBy("carol"))).toBe(0);
     expect(await storage.crons.count()).toBe(3);
     expect((await storage.crons.search()).total).toBe(3);
   });
