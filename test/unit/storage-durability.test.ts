@@ -191,7 +191,7 @@ describe("LowdbStorage check", () => {
     expect(JSON.parse(await readFile(path.join(dataDir, "health.json"), "utf8")).checked_at).toEqual(expect.any(String));
 
     await rm(dataDir, { recursive: true, force: true });
-    await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", status: 503 });
+    await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", kind: "unavailable" });
     await storage.close();
     await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", message: "storage is closed" });
   });
