@@ -54,6 +54,8 @@ export interface OpenOptions {
   resumable?: boolean;
   /** The run's thread, for `watchThread` / `threadRuns`. */
   threadId: string;
+  /** Opened by the process about to execute the run (it will publish its events). */
+  publisher?: boolean;
 }
 
 /** A run of a thread whose events are held. */
