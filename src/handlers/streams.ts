@@ -9,7 +9,7 @@ import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/o
 import { relayRun } from "../http/run-sse.js";
 import { lastEventId, openSse } from "../http/sse.js";
 import { runLocationHeaders } from "../runtime/runs/api-shape.js";
-import type { RunEventStream } from "../runtime/runs/broker.js";
+import type { RunEventStream, SubscribeOptions } from "../runtime/runs/broker.js";
 import { createRun } from "../runtime/runs/create.js";
 import type { StreamMode } from "../runtime/runs/request.js";
 import { joinFilter } from "../runtime/streams/event-names.js";
@@ -78,12 +78,13 @@ type JoinContext = HandlerContext<"joinRunStream"> | HandlerContext<"joinStatele
 /** `run` is null for a stateless run deleted at its end whose events the broker still holds. */
 async function joinRun(ctx: JoinContext, runId: string, run: Run | null, stateless: boolean): Streamed {
   const { query, services, req, res } = ctx;
-  if (query.checkpoint_id !== undefined) {
-    throw new HttpError(422, "query.checkpoint_id: replaying from a checkpoint is not supported; use Last-Event-ID");
-  }
-  const replayAfter = runEventId(req);
+  // useStream rejoins after a reload with its thread's head checkpoint (and Last-Event-ID -1)
+  const replay: SubscribeOptions = {
+    lastEventId: runEventId(req),
+    ...(query.checkpoint_id ? { afterCheckpoint: query.checkpoint_id } : {}),
+  };
   const disconnect = new AbortController();
-  const stream = await services.runs.events(runId, { lastEventId: replayAfter, signal: disconnect.signal });
+  const stream = await services.runs.events(runId, { ...replay, signal: disconnect.signal });
   await relayRun(req, res, {
     events: stream?.events ?? null,
     wanted: joinFilter(query.stream_mode as StreamMode[] | undefined, query.namespace),

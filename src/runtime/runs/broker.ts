@@ -26,6 +26,8 @@ export interface RunEvent {
   data: unknown;
   /** Approximate size of `data` as JSON, in bytes, when the publisher knows it (buffer bound). */
   size?: number;
+  /** The root graph's latest checkpoint when the event was emitted (rejoining after a checkpoint). */
+  checkpointId?: string;
 }
 
 /** How a run ended, as join/wait report it. */
@@ -47,6 +49,32 @@ export interface RunSubscriber {
 export interface SubscribeOptions {
   /** Replay held events after this id first; "-1" replays every held event. */
   lastEventId?: string;
+  /**
+   * Unless `lastEventId` names an event: replay the events emitted after this checkpoint (a client
+   * holding it has every earlier one in its state), the `metadata` events first. Checkpoint ids
+   * sort by creation time, so a checkpoint from before the run replays every held event, and
+   * one newer than every event replays only the metadata.
+   */
+  afterCheckpoint?: string;
+}
+
+/** Whether the options replay from a numbered event (rather than from a checkpoint, everything, or nothing). */
+export function replaysAfterId(options: SubscribeOptions): number | null {
+  const after = Number(options.lastEventId);
+  return options.lastEventId !== undefined && Number.isFinite(after) && after >= 0 ? after : null;
+}
+
+/** The held events a new subscriber gets before the live ones (see SubscribeOptions). */
+export function replayedEvents(events: readonly RunEvent[], options: SubscribeOptions): RunEvent[] {
+  const after = replaysAfterId(options);
+  if (after !== null) return events.filter((event) => Number(event.id) > after);
+  if (options.afterCheckpoint !== undefined) {
+    const afterCheckpoint = options.afterCheckpoint;
+    let start = events.findIndex((event) => event.checkpointId !== undefined && event.checkpointId >= afterCheckpoint);
+    if (start < 0) start = events.length;
+    return [...events.slice(0, start).filter((event) => event.mode === "metadata"), ...events.slice(start)];
+  }
+  return options.lastEventId !== undefined ? [...events] : [];
 }
 
 export interface OpenOptions {

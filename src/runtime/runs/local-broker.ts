@@ -10,15 +10,16 @@
  * Everything happens synchronously inside the (async) calls, so a subscription made in the same
  * tick as `open` sees every event.
  */
-import type {
-  HeldRun,
-  OpenOptions,
-  RunEvent,
-  RunEventBroker,
-  RunOutcome,
-  RunSubscriber,
-  SubscribeOptions,
-  Unsubscribe,
+import {
+  replayedEvents,
+  type HeldRun,
+  type OpenOptions,
+  type RunEvent,
+  type RunEventBroker,
+  type RunOutcome,
+  type RunSubscriber,
+  type SubscribeOptions,
+  type Unsubscribe,
 } from "./broker.js";
 
 interface Channel {
@@ -132,12 +133,7 @@ export class LocalRunEventBroker implements RunEventBroker {
   subscribeNow(runId: string, subscriber: RunSubscriber, options: SubscribeOptions = {}): Unsubscribe | null {
     const channel = this.#channels.get(runId);
     if (!channel) return null;
-    if (options.lastEventId !== undefined) {
-      const after = Number(options.lastEventId);
-      for (const event of channel.events) {
-        if (!Number.isFinite(after) || after < 0 || Number(event.id) > after) subscriber.event(event);
-      }
-    }
+    for (const event of replayedEvents(channel.events, options)) subscriber.event(event);
     if (channel.outcome) {
       subscriber.end(channel.outcome);
       return () => {};
