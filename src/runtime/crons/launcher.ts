@@ -1,3 +1,4 @@
+import { UNSCOPED } from "../../storage/scope.js";
 import { createRun, type RunCreationDeps } from "../runs/create.js";
 import type { CronLauncher } from "./scheduler.js";
 
@@ -7,7 +8,7 @@ import type { CronLauncher } from "./scheduler.js";
  */
 export function cronLauncher(services: RunCreationDeps): CronLauncher {
   return async (cron) => {
-    const scope = cron.owner ? { owner: cron.owner } : {};
+    const scope = UNSCOPED;
     const metadata = { ...(cron.payload.metadata as Record<string, unknown> | undefined), cron_id: cron.cron_id };
     const request = { ...cron.payload, metadata, assistant_id: cron.assistant_id! };
     if (cron.thread_id) await createRun(services, cron.thread_id, request, scope);

@@ -5,6 +5,7 @@
  * the run.
  */
 import { NotFoundError } from "../../storage/errors.js";
+import { metadataInScope } from "../../storage/scope.js";
 import type { Assistant, Run, Scope } from "../../storage/types.js";
 import { servedAssistant, type AssistantLookupDeps } from "../assistants.js";
 import type { RunEngine } from "./engine.js";
@@ -20,7 +21,8 @@ async function threadFor(services: RunCreationDeps, threadId: string, parsed: Pa
     await services.storage.threads.get(threadId, scope);
   } catch (error) {
     if (!(error instanceof NotFoundError) || parsed.ifNotExists !== "create") throw error;
-    await services.storage.threads.create({ thread_id: threadId, if_exists: "do_nothing" }, scope);
+    const metadata = metadataInScope(scope);
+    await services.storage.threads.create({ thread_id: threadId, metadata, if_exists: "do_nothing" }, scope);
   }
 }
 
@@ -54,7 +56,7 @@ export async function startRun(
   const ids = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
   let thread: string;
   if (threadId === null) {
-    thread = (await storage.threads.create({ metadata: ids }, scope)).thread_id;
+    thread = (await storage.threads.create({ metadata: { ...metadataInScope(scope), ...ids } }, scope)).thread_id;
   } else {
     await threadFor(services, threadId, parsed, scope);
     thread = threadId;

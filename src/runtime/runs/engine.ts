@@ -16,7 +16,8 @@
  * `localRunParts` (./local-parts.ts) and `postgresRunParts` (./postgres/) provide them.
  */
 import type { Run, Scope } from "../../storage/types.js";
-import type { ThreadEventsOptions, ThreadStreamEvent } from "../streams/thread-events.js";
+import type { SseEvent } from "../streams/event-names.js";
+import type { ThreadEventsOptions } from "../streams/thread-events.js";
 import type { RunEventBroker, RunEventStream, RunOutcome, SubscribeOptions, Unsubscribe } from "./broker.js";
 
 export type CancelAction = "interrupt" | "rollback";
@@ -58,7 +59,7 @@ export interface RunEngine {
   /** Whether the run's events are still held (an ended resumable run within its retention). */
   holdsEvents(runId: string): Promise<boolean>;
   /** The activity of a thread across its runs (GET /threads/{id}/stream). */
-  threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<ThreadStreamEvent>>;
+  threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>>;
   /** Stops taking runs, lets running ones finish for the grace period, suspends the rest (they resume later). */
   shutdown(graceMs?: number): Promise<void>;
 }

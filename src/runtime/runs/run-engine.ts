@@ -9,7 +9,8 @@ import type { Logger } from "pino";
 import { NotFoundError } from "../../storage/errors.js";
 import type { Run, Scope, Storage } from "../../storage/types.js";
 import type { GraphRegistry } from "../graphs/index.js";
-import { threadEvents, type ThreadEventsOptions, type ThreadStreamEvent } from "../streams/thread-events.js";
+import type { SseEvent } from "../streams/event-names.js";
+import { threadEvents, type ThreadEventsOptions } from "../streams/thread-events.js";
 import { runEvents, type RunEventBroker, type RunEventStream, type RunOutcome, type SubscribeOptions, type Unsubscribe } from "./broker.js";
 import type {
   CancelAction,
@@ -155,7 +156,7 @@ export class ComposedRunEngine implements RunEngine {
     return this.#broker.isOpen(runId);
   }
 
-  threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<ThreadStreamEvent>> {
+  threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>> {
     return threadEvents(this.#broker, threadId, options);
   }
 

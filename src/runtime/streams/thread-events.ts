@@ -16,16 +16,9 @@
 import type { components } from "../../../generated/openapi.js";
 import { EventQueue } from "../event-queue.js";
 import type { RunEventBroker, Unsubscribe } from "../runs/broker.js";
-import { sseEventName } from "./event-names.js";
+import { sseEventName, type SseEvent } from "./event-names.js";
 
 export type ThreadStreamMode = components["schemas"]["ThreadStreamMode"];
-
-/** One event of a thread's stream, as SSE sends it. */
-export interface ThreadStreamEvent {
-  id: string;
-  event: string;
-  data: unknown;
-}
 
 /** Where a reconnecting client stopped: from the start, or after an event of a run. */
 export type ThreadCursor = "start" | { runId: string; position: number | "state" | "done" };
@@ -62,7 +55,7 @@ export async function threadEvents(
   broker: RunEventBroker,
   threadId: string,
   options: ThreadEventsOptions,
-): Promise<AsyncIterable<ThreadStreamEvent>> {
+): Promise<AsyncIterable<SseEvent>> {
   const { modes, after, signal } = options;
   const runModes = modes.has("run_modes");
   const lifecycle = modes.has("lifecycle");
@@ -71,7 +64,7 @@ export async function threadEvents(
   const subscriptions = new Map<string, Unsubscribe | null>();
   let unwatch: Unsubscribe = () => {};
   const stop = () => queue.stop();
-  const queue = new EventQueue<ThreadStreamEvent>(() => {
+  const queue = new EventQueue<SseEvent>(() => {
     signal.removeEventListener("abort", stop);
     unwatch();
     for (const unsubscribe of subscriptions.values()) unsubscribe?.();
