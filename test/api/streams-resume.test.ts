@@ -6,6 +6,8 @@
  */
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { LocalRunEventBroker } from "../../src/runtime/runs/local-broker.js";
+import type { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
 import { eventually } from "../support/runs.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { collect, contractViolations, STREAMS_CONFIG, type StreamPart } from "../support/streams.js";
@@ -158,7 +160,7 @@ describe("resuming", () => {
     expect((await joinAll(null, run.run_id, { lastEventId: "2" })).map(key)).toEqual(live.slice(2).map(key));
     // after the retention the events are gone, and so is the stateless run
     await eventually(async () => ((await fetch(`${t.url}/runs/${run.run_id}/stream`)).status === 404 ? true : undefined), RETENTION_MS + 3000);
-    expect(t.server.services.runs.broker.isOpen(run.run_id)).toBe(false);
+    expect(await t.server.services.runs.holdsEvents(run.run_id)).toBe(false);
   });
 });
 
@@ -254,7 +256,7 @@ describe("when the client goes away", () => {
   });
 
   it("frees the stream's subscription when the client leaves, while the run goes on", async () => {
-    const broker = t.server.services.runs.broker as unknown as { size: number; subscribers: number };
+    const broker = (t.server.services.runs as ComposedRunEngine).broker as LocalRunEventBroker;
     const threadId = await newThread();
     // long enough that the run cannot end (which drops every subscriber anyway) before the check
     const run = await t.client.runs.create(threadId, "slow", { input: { steps: 40, delay_ms: 150 } });

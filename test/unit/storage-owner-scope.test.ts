@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { NotFoundError } from "../../src/storage/errors.js";
+import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import type { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
@@ -18,6 +19,7 @@ const alice = ownedBy("alice");
 const bob = ownedBy("bob");
 const owner = (scope: Scope | undefined) => (scope ? { owner: scope.conditions[0]!.value } : {});
 const FUTURE = "2999-01-01T00:00:00.000Z";
+const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
 
 async function expectMissing(call: () => Promise<unknown>, what: string): Promise<void> {
   await expect(call(), what).rejects.toBeInstanceOf(NotFoundError);
@@ -28,7 +30,7 @@ async function threadsWithRuns(storage: LowdbStorage) {
   const runOf = async (scope: Scope | undefined) => {
     const thread = await storage.threads.create({ metadata: owner(scope) });
     const { run } = await storage.runs.create(
-      { thread_id: thread.thread_id, assistant_id: "a", kwargs: {}, multitask_strategy: "enqueue" },
+      { thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "enqueue" },
       scope,
     );
     return { thread, run };
@@ -41,7 +43,7 @@ describe("owner scope: runs", () => {
     const { storage } = await open();
     const { a } = await threadsWithRuns(storage);
     await expectMissing(
-      () => storage.runs.create({ thread_id: a.thread.thread_id, assistant_id: "a", kwargs: {}, multitask_strategy: "enqueue" }, bob),
+      () => storage.runs.create({ thread_id: a.thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "enqueue" }, bob),
       "create on alice's thread as bob",
     );
     expect(await storage.runs.active(a.thread.thread_id)).toHaveLength(1);
