@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DurableJsonFile, nodeFileIO, type FileIO, type SyncableFile } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
-import { tempDir } from "./storage-helpers.js";
+import { tempDir, TEST_SHARDS } from "./storage-helpers.js";
 
 type Op = "write" | "sync" | "close" | "rename";
 interface Event {
@@ -146,7 +146,7 @@ describe("LowdbStorage acknowledgements", () => {
   it("acknowledges a create only after its shard data and directory entry are synced", async () => {
     const dataDir = await dir();
     const rec = recordingIO();
-    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { threads: 1 } });
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { ...TEST_SHARDS, threads: 1 } });
     cleanups.unshift(() => storage.close());
     const shardTemp = path.join(dataDir, "threads", "000.json.tmp");
 
@@ -169,7 +169,7 @@ describe("LowdbStorage acknowledgements", () => {
   it("syncs a new collection's metadata and its entry in the data directory", async () => {
     const dataDir = await dir();
     const rec = recordingIO();
-    const storage = await LowdbStorage.open({ dataDir, io: rec.io });
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: TEST_SHARDS });
     cleanups.unshift(() => storage.close());
     for (const collection of ["assistants", "threads", "checkpoints", "runs", "crons", "store"]) {
       const meta = path.join(dataDir, collection, "meta.json.tmp");
@@ -185,7 +185,7 @@ describe("LowdbStorage check", () => {
   it("passes with a durable write, and fails once the data directory is gone or the storage closed", async () => {
     const dataDir = await dir();
     const rec = recordingIO();
-    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { threads: 1 } });
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { ...TEST_SHARDS, threads: 1 } });
     await storage.check();
     expect(rec.indexOf("sync", "end", path.join(dataDir, "health.json.tmp"))).toBeGreaterThanOrEqual(0);
     expect(JSON.parse(await readFile(path.join(dataDir, "health.json"), "utf8")).checked_at).toEqual(expect.any(String));

@@ -5,6 +5,12 @@ import path from "node:path";
 import { afterEach } from "vitest";
 import { LowdbStorage, type LowdbStorageOptions } from "../../src/storage/lowdb/storage.js";
 
+/**
+ * Shard counts for test storages: every collection's shard files are created on open, and the
+ * production counts (up to 1024 per collection) make each open cost thousands of files.
+ */
+export const TEST_SHARDS = { assistants: 2, threads: 4, checkpoints: 4, runs: 4, crons: 2, storeItems: 4 } as const;
+
 /** A fresh temp directory, removed by the returned cleanup. */
 export async function tempDir(prefix = "lgts-storage-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
@@ -16,7 +22,7 @@ export async function openTempStorage(
   options: Partial<LowdbStorageOptions> = {},
 ): Promise<{ storage: LowdbStorage; dir: string; done: () => Promise<void> }> {
   const { dir, cleanup } = await tempDir();
-  const storage = await LowdbStorage.open({ dataDir: dir, ...options });
+  const storage = await LowdbStorage.open({ dataDir: dir, ...options, shards: { ...TEST_SHARDS, ...options.shards } });
   return {
     storage,
     dir,
