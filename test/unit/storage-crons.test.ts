@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { NotFoundError } from "../../src/storage/errors.js";
 import type { LowdbStorage } from "../../src/storage/lowdb/storage.js";
-import type { CronCreate } from "../../src/storage/types.js";
+import type { Cron, CronCreate } from "../../src/storage/types.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
 const open = tempStoragePerTest();
@@ -21,12 +21,26 @@ const input = (overrides: Partial<CronCreate> = {}): CronCreate => ({
 
 const ids = (page: { items: Array<{ cron_id: string }> }) => page.items.map((c) => c.cron_id);
 
+/** Resolves once the clock shows a later millisecond (creation order must show in created_at). */
+async function nextMillisecond(): Promise<void> {
+  const start = Date.now();
+  while (Date.now() === start) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Four crons created in order: two on thread t1 (one disabled), one on assistant b, one tagged. */
 async function seed(storage: LowdbStorage) {
-  const c1 = await storage.crons.create(input({ thread_id: "t1", metadata: { tag: "x" } }));
-  const c2 = await storage.crons.create(input({ thread_id: "t1", enabled: false, next_run_date: "2998-01-01T00:00:00.000Z" }));
-  const c3 = await storage.crons.create(input({ assistant_id: "b", metadata: { tag: "x", more: 1 } }));
-  const c4 = await storage.crons.create(input({ schedule: "30 * * * *", end_time: "2030-01-01T00:00:00.000Z" }));
+  const inputs = [
+    input({ thread_id: "t1", metadata: { tag: "x" } }),
+    input({ thread_id: "t1", enabled: false, next_run_date: "2998-01-01T00:00:00.000Z" }),
+    input({ assistant_id: "b", metadata: { tag: "x", more: 1 } }),
+    input({ schedule: "30 * * * *", end_time: "2030-01-01T00:00:00.000Z" }),
+  ];
+  const crons = [];
+  for (const cron of inputs) {
+    await nextMillisecond();
+    crons.push(await storage.crons.create(cron));
+  }
+  const [c1, c2, c3, c4] = crons as [Cron, Cron, Cron, Cron];
   return { c1, c2, c3, c4 };
 }
 
