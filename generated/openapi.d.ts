@@ -1136,6 +1136,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ui/{graph_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * HTML that loads a generative-UI component
+         * @description The generative-UI components of a graph are the `ui` entries of `langgraph.json`, bundled
+         *     for the browser with esbuild at startup (React, `@langchain/langgraph-sdk` and the
+         *     `ui_config.shared` packages are taken from the page). This answers the HTML snippet that
+         *     `LoadExternalComponent` of `@langchain/langgraph-sdk/react-ui` inserts into a shadow root:
+         *     a `<link rel="stylesheet">` per stylesheet, then the `<script>` of the bundle, whose
+         *     `onload` renders the component `name` into the element whose id is `shadowRootId` (the
+         *     literal placeholder `{{shadowRootId}}` unless the request gives one). Asset URLs are
+         *     absolute, so the snippet works on a page served from another origin. `graph_id` may also
+         *     be the id of an assistant of that graph.
+         */
+        post: operations["getUiComponent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui/{graph_id}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of a graph's UI bundle
+         * @description The bundle's script (`entrypoint.js`) or stylesheet (`entrypoint.css`).
+         */
+        get: operations["getUiAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ok": {
         parameters: {
             query?: never;
@@ -2849,6 +2897,16 @@ export interface components {
         ListNamespaceResponse: {
             namespaces: string[][];
         };
+        /** @description The UI message whose component is wanted (the SDK sends its `name`). */
+        UiComponentRequest: {
+            /** @description Component name, a key of the default export of the graph's `ui` module. */
+            name: string;
+            /**
+             * @description Id of the element whose shadow root receives the component (sent by older SDKs); without
+             *     it the snippet carries the placeholder `{{shadowRootId}}`, which the SDK replaces.
+             */
+            shadowRootId?: string;
+        };
         /** @description A JSON-RPC 2.0 request (it has an `id` and expects a response), e.g. `initialize`, `tools/list`, `tools/call`. */
         McpJsonRpcRequest: {
             /**
@@ -3532,6 +3590,8 @@ export interface components {
          *     supported by this server: a request giving it is refused with 422. Resume with `Last-Event-ID`.
          */
         JoinCheckpointId: string;
+        /** @description Graph id of a `ui` entry of langgraph.json, or the id of an assistant of that graph. */
+        UiGraphIdPath: string;
     };
     requestBodies: never;
     headers: {
@@ -5258,6 +5318,62 @@ export interface operations {
             };
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
+        };
+    };
+    getUiComponent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Graph id of a `ui` entry of langgraph.json, or the id of an assistant of that graph. */
+                graph_id: components["parameters"]["UiGraphIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UiComponentRequest"];
+            };
+        };
+        responses: {
+            /** @description The snippet. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    getUiAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Graph id of a `ui` entry of langgraph.json, or the id of an assistant of that graph. */
+                graph_id: components["parameters"]["UiGraphIdPath"];
+                /** @description File name, as the snippet of `POST /ui/{graph_id}` refers to it. */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
         };
     };
     healthCheck: {

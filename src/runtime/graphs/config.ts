@@ -102,7 +102,8 @@ export interface LanggraphConfig {
   encryption?: { path?: string } | null;
   webhooks?: Record<string, unknown> | null;
   ui?: Record<string, string> | null;
-  ui_config?: Record<string, unknown> | null;
+  /** `shared`: packages the UI bundles take from the host page instead of bundling them. */
+  ui_config?: { shared?: string[] } | null;
   /** The parsed JSON, untouched, for fields not modelled here. */
   raw: Record<string, unknown>;
 }
@@ -274,7 +275,7 @@ const TOP_LEVEL: Record<string, Check> = {
   encryption: nullable(shape({ path: nonEmptyStr })),
   webhooks: nullable(anyObject),
   ui: nullable(strMap),
-  ui_config: nullable(anyObject),
+  ui_config: nullable(shape({ shared: strArray })),
   dependencies: strArray,
   dockerfile_lines: strArray,
   docker_compose_file: str,
