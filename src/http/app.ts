@@ -5,6 +5,7 @@ import swaggerUi from "swagger-ui-express";
 import type { Services } from "../services.js";
 import { createContractBackend, loadContract } from "./contract.js";
 import { checkResponse, type ContractViolation } from "./contract-check.js";
+import { corsMiddleware } from "./cors.js";
 import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestLogger } from "./logging.js";
@@ -33,6 +34,8 @@ export async function createApp(options: AppOptions) {
   app.disable("x-powered-by");
   app.use(requestLogger(logger));
   app.use(services.metrics.middleware);
+  // before anything that may refuse a request: a browser must get CORS headers on refusals too
+  app.use(corsMiddleware(services.graphs.config.http?.cors));
   app.use(express.json({ limit: "50mb" }));
   app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
 
