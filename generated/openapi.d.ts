@@ -1856,7 +1856,9 @@ export interface components {
             checkpoint?: components["schemas"]["Checkpoint"] | null;
             /** @description State of the subgraph run by this task (only when subgraphs are requested). */
             state?: components["schemas"]["ThreadState"] | null;
-            /** @description Output of the task, when it already finished; any JSON. */
+            /** @description Where the task comes from, as LangGraph names it (e.g. `["__pregel_pull", "node"]`). */
+            path?: components["schemas"]["AnyValue"][];
+            /** @description Output of the task when it already finished, else null; any JSON. */
             result?: unknown;
         };
         /** @description A field of `ThreadState` to include (`values.<key>` selects one channel). */
