@@ -61,7 +61,6 @@ describe("useStream in Chromium, cross-origin", () => {
     // every token arrived on its own: the text grew through many prefixes of the reply
     expect(seen.length).toBeGreaterThanOrEqual(6);
     for (const text of seen) expect(`Echo: ${WORDS}`.startsWith(text)).toBe(true);
-    expect(page.locator('[data-testid="message"][data-type="human"]')).toBeDefined();
     expect(await page.locator('[data-testid="message"][data-type="human"]').textContent()).toBe(WORDS);
   });
 
@@ -74,7 +73,7 @@ describe("useStream in Chromium, cross-origin", () => {
     await page.getByTestId("resume").click();
     await expect.poll(() => lastAi().textContent(), { timeout: 20_000 }).toBe("You said: yes please");
     await expect.poll(() => page.getByTestId("interrupt").count()).toBe(0);
-    expect((await api.client.threads.get(thread)).status).toBe("idle");
+    await expect.poll(async () => (await api.client.threads.get(thread)).status).toBe("idle");
   });
 
   it("reconnects to the running run after a reload and shows the final state", async () => {
@@ -101,7 +100,9 @@ describe("useStream in Chromium, cross-origin", () => {
     const thread = await threadId();
     await expect.poll(async () => (await api.client.runs.list(thread))[0]?.status, { timeout: 20_000 }).toBe("interrupted");
     await expect.poll(async () => (await api.client.threads.get(thread)).status, { timeout: 20_000 }).toBe("idle");
-    expect(await lastAi().textContent()).not.toBe(`Echo: ${WORDS}`);
+    // the reply stopped short (after a stop the page shows the thread's stored state)
+    const replies = await page.locator('[data-testid="message"][data-type="ai"]').allTextContents();
+    expect(replies).not.toContain(`Echo: ${WORDS}`);
   });
 
   it("shows the error of a failing graph", async () => {
@@ -110,7 +111,7 @@ describe("useStream in Chromium, cross-origin", () => {
     await expect.poll(() => page.getByTestId("error").textContent(), { timeout: 20_000 }).toContain(
       "The failing graph failed on purpose",
     );
-    expect(await page.getByTestId("status").textContent()).toBe("idle");
+    await expect.poll(() => page.getByTestId("status").textContent()).toBe("idle");
   });
 
   it("starts a new thread clean", async () => {
