@@ -2211,7 +2211,7 @@ export interface components {
         /**
          * @description One event of a run stream. `event` is the kind (see RunEventKind), with a
          *     `|<namespace>` suffix (`updates|child:<task id>`) for events of a subgraph when the run has
-         *     `stream_subgraphs`; `id` numbers the run's events from 1 (usable as `Last-Event-ID`).
+         *     `stream_subgraphs`; `id` numbers the run's events from 0 (usable as `Last-Event-ID`).
          *     The first event is `metadata`; a failure is reported by a last `error` event.
          */
         RunStreamEvent: components["schemas"]["RunEventKind"] & {
@@ -3522,7 +3522,8 @@ export interface components {
          * @description A Server-Sent Events stream of the run (`text/event-stream`, never buffered by proxies:
          *     `X-Accel-Buffering: no`; a `:` heartbeat comment every 10 s keeps idle connections open).
          *     Each event is `event: <name>`, one `data: <JSON>` line and `id: <n>`, n counting the run's
-         *     events from 1; every parsed event matches the `RunStreamEvent` schema. The first event is
+         *     events from 0 as the official servers do (`Last-Event-ID: <n>` resumes after event n, `-1`
+         *     replays from the start); every parsed event matches the `RunStreamEvent` schema. The first event is
          *     `metadata` (`{"run_id", "attempt"}`); then one event per chunk of the requested stream modes:
          *     `values`, `updates`, `custom`, `events`, `debug`, `tasks`, `checkpoints`, `tools`,
          *     `messages` (for `messages-tuple`: `[message chunk, metadata]`), and for the legacy
