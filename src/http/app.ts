@@ -11,12 +11,15 @@ import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestLogger } from "./logging.js";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
 import { describeValidationErrors } from "./validation-errors.js";
-import { UNSCOPED } from "../storage/scope.js";
+import { authentication, requestAuth } from "./authentication.js";
+import type { RequestAuthenticator } from "../auth/index.js";
 
 export interface AppOptions {
   services: Services;
   handlers: OperationHandlers;
   logger: Logger;
+  /** The user's Auth (langgraph.json `auth.path`); without it every request is served unauthenticated. */
+  authenticator?: RequestAuthenticator;
   /** When set, every response is checked against the contract and violations reported here. */
   onContractViolation?: (violation: ContractViolation) => void;
 }
@@ -37,8 +40,10 @@ export async function createApp(options: AppOptions) {
   app.use(services.metrics.middleware);
   // before anything that may refuse a request: a browser must get CORS headers on refusals too
   app.use(corsMiddleware(services.graphs.config.http?.cors));
-  app.use(express.json({ limit: "50mb" }));
   app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
+  // before the body is parsed: a request without valid credentials costs no parsing
+  app.use(authentication(options.authenticator, logger));
+  app.use(express.json({ limit: "50mb" }));
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
     const body = reply.status === 204 ? undefined : reply.body;
@@ -63,7 +68,7 @@ export async function createApp(options: AppOptions) {
         params: decodeParams(c.request.params),
         query: c.validation?.coerced?.query ?? c.request.query,
         headers: req.headers,
-        scope: UNSCOPED,
+        auth: requestAuth(res),
         services,
         req,
         res,

@@ -7,6 +7,7 @@
  * always carries thread_id, run_id, assistant_id and graph_id; `metadata` carries the same ids,
  * the run's metadata and the attempt (so checkpoints written by the run can be traced to it).
  */
+import { configurableRunningAs } from "./run-as.js";
 import type { LangGraphRunnableConfig, StreamMode as GraphStreamMode } from "@langchain/langgraph";
 import type { Assistant, Config, Run } from "../../storage/types.js";
 import { toCommand } from "../command.js";
@@ -83,7 +84,12 @@ export function buildGraphCall(assistant: Assistant, run: Run, options: GraphCal
     graph_id: assistant.graph_id,
   };
   const tags = [...new Set([...(base.tags ?? []), ...(own.tags ?? [])])];
-  const configurable: Record<string, unknown> = { ...asRecord(base.configurable), ...asRecord(own.configurable), ...ids };
+  // the user a run acts as comes from the run (set by the server), never from an assistant's config
+  const configurable: Record<string, unknown> = {
+    ...configurableRunningAs(asRecord(base.configurable), null),
+    ...asRecord(own.configurable),
+    ...ids,
+  };
   if (options.resume) {
     // a retry continues from the run's own latest checkpoint, not from the one it forked
     delete configurable.checkpoint_id;
