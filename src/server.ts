@@ -1,7 +1,9 @@
 import { once } from "node:events";
+import { AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { ServerOptions } from "./config.js";
 import { createApp } from "./http/app.js";
@@ -9,12 +11,13 @@ import type { ContractViolation } from "./http/contract-check.js";
 import { createMetrics } from "./http/metrics.js";
 import { operationHandlers } from "./handlers/index.js";
 import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
-import { loadGraphRegistry } from "./runtime/graphs/index.js";
+import { loadGraphRegistry, splitImportString, type LanggraphConfig } from "./runtime/graphs/index.js";
+import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { LowdbStorage } from "./storage/lowdb/storage.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
-import { LocalRunEngine } from "./runtime/runs/local-engine.js";
+import { localRunEngine } from "./runtime/runs/local-parts.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
 import { cronLauncher } from "./runtime/crons/launcher.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
@@ -59,7 +62,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
   const threadTtl = new ThreadTtlSweeper(storage, logger, (threadId) => storage.checkpoints.pruneKeepLatest(threadId));
-  const runs = new LocalRunEngine({ storage, graphs, checkpointer, store, logger }, options.runs);
+  const runs = localRunEngine({ storage, graphs, checkpointer, store, logger }, options.runs);
   const services: Services = {
     storage,
     checkpointer,
@@ -85,16 +88,46 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     (options.mode === "dev"
       ? (v: ContractViolation) => logger.warn(v, "response violates the API contract")
       : undefined);
-  const { app } = await createApp({ services, handlers: operationHandlers, logger, onContractViolation });
-  const server = createServer(app);
-  try {
-    await listen(server, options.port, options.host);
-  } catch (error) {
+  /** Undoes the startup so far, for a server that could not start. */
+  const abandon = async () => {
     await services.crons.stop();
     await runs.shutdown(0);
     await threadTtl.stop();
     await store.close();
     await storage.close();
+  };
+  let authenticator: RequestAuthenticator | undefined;
+  const authPath = graphs.config.auth?.path;
+  if (authPath) {
+    try {
+      authenticator = new RequestAuthenticator(await loadAuth(authPath, graphs.config.configDir), logger);
+    } catch (error) {
+      await abandon();
+      if (error instanceof AuthLoadError) throw new StartupError(`Cannot load the auth of ${options.configPath}: ${error.message}`);
+      throw error;
+    }
+  }
+  let customRoutes;
+  try {
+    customRoutes = await loadHttpApp(graphs.config);
+  } catch (error) {
+    await abandon();
+    if (error instanceof CustomAppError) throw new StartupError(`Cannot load the custom routes of ${options.configPath}: ${error.message}`);
+    throw error;
+  }
+  const { app } = await createApp({
+    services,
+    handlers: operationHandlers,
+    logger,
+    onContractViolation,
+    ...(customRoutes ? { customRoutes } : {}),
+    ...(authenticator ? { authenticator } : {}),
+  });
+  const server = createServer(app);
+  try {
+    await listen(server, options.port, options.host);
+  } catch (error) {
+    await abandon();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new StartupError(
         `Port ${options.port} on ${options.host} is already in use: choose another with --port <n> or PORT=<n>.`,
@@ -105,6 +138,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const port = (server.address() as AddressInfo).port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   logger.info({ url, graphs: graphs.graphIds, dataDir: options.dataDir }, "listening");
+  const selfUrl = pointApiUrlAtSelf(options.host, port, graphs.config.http?.mount_prefix);
 
   return {
     url,
@@ -124,6 +158,36 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await threadTtl.stop();
       await store.close();
       await storage.close();
+      selfUrl.release();
+    },
+  };
+}
+
+/** `http.app` as Express middleware; undefined when the config has none. */
+async function loadHttpApp(config: LanggraphConfig) {
+  const source = config.http?.app;
+  if (!source) return undefined;
+  const { file, exportName } = splitImportString(source);
+  return loadCustomRoutes(path.resolve(config.configDir, file), exportName, source);
+}
+
+/** The value this process last gave LANGGRAPH_API_URL (a user's own value is never replaced). */
+let ownApiUrl: string | undefined;
+
+/**
+ * `LANGGRAPH_API_URL` points at this server, so custom routes, `RemoteGraph` and the SDK inside
+ * graphs can call it (as on LangGraph Platform), unless the user set it. `release` undoes it.
+ */
+function pointApiUrlAtSelf(host: string, port: number, mountPrefix: string | undefined) {
+  const current = process.env.LANGGRAPH_API_URL;
+  if (current !== undefined && current !== ownApiUrl) return { release() {} };
+  // a wildcard address is reached through loopback
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
+  const url = `http://${reachable}:${port}${mountPrefix ?? ""}`;
+  process.env.LANGGRAPH_API_URL = ownApiUrl = url;
+  return {
+    release() {
+      if (process.env.LANGGRAPH_API_URL === url) delete process.env.LANGGRAPH_API_URL;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
 const open = tempStoragePerTest();
@@ -7,7 +8,7 @@ const open = tempStoragePerTest();
 const base = (threadId: string) => ({
   thread_id: threadId,
   assistant_id: "a",
-  kwargs: { input: { x: 1 } },
+  kwargs: parseRunRequest({ assistant_id: "a", input: { x: 1 } }, { stateless: false }).kwargs,
   multitask_strategy: "reject" as const,
 });
 

@@ -1,6 +1,5 @@
-import type { Services } from "../../services.js";
 import { UNSCOPED } from "../../storage/scope.js";
-import { createRun } from "../runs/create.js";
+import { createRun, type RunCreationDeps } from "../runs/create.js";
 import type { CronLauncher } from "./scheduler.js";
 
 /**
@@ -8,7 +7,7 @@ import type { CronLauncher } from "./scheduler.js";
  * (subject to its multitask rules), or on a new thread whose fate `on_run_completed` decides.
  * It runs as the user who created the cron, who was authorized then.
  */
-export function cronLauncher(services: Services): CronLauncher {
+export function cronLauncher(services: RunCreationDeps): CronLauncher {
   return async (cron) => {
     const access = { thread: UNSCOPED, assistant: UNSCOPED, user: cron.auth_user };
     const metadata = { ...(cron.payload.metadata as Record<string, unknown> | undefined), cron_id: cron.cron_id };

@@ -4,11 +4,11 @@
  * primitive (which also marks the thread busy), cancel what the strategy replaces, and schedule
  * the run.
  */
-import type { Services } from "../../services.js";
 import { NotFoundError } from "../../storage/errors.js";
 import { metadataInScope } from "../../storage/scope.js";
 import type { Assistant, Run, Scope, StoredUser } from "../../storage/types.js";
-import { servedAssistant } from "../assistants.js";
+import { servedAssistant, type AssistantLookupDeps } from "../assistants.js";
+import type { RunEngine } from "./engine.js";
 import { parseRunRequest, type ParsedRunRequest, type RunRequest } from "./request.js";
 import { configurableRunningAs } from "./run-as.js";
 
@@ -25,8 +25,12 @@ export interface RunAccess {
   runId?: string;
 }
 
+/** What creating runs needs: storage, the graphs (to find the assistant) and the engine. */
+export interface RunCreationDeps extends AssistantLookupDeps {
+  runs: RunEngine;
+}
 
-async function threadFor(services: Services, threadId: string, parsed: ParsedRunRequest, scope: Scope): Promise<void> {
+async function threadFor(services: RunCreationDeps, threadId: string, parsed: ParsedRunRequest, scope: Scope): Promise<void> {
   try {
     await services.storage.threads.get(threadId, scope);
   } catch (error) {
@@ -38,7 +42,7 @@ async function threadFor(services: Services, threadId: string, parsed: ParsedRun
 
 /** Checks a request without storing anything (batches validate every item before creating any). */
 export async function prepareRun(
-  services: Services,
+  services: RunCreationDeps,
   body: RunRequest,
   stateless: boolean,
   access: RunAccess,
@@ -57,7 +61,7 @@ export type OnScheduled = (run: Run) => void;
 
 /** Stores and schedules a prepared run on `threadId`, or on a new temporary thread when null. */
 export async function startRun(
-  services: Services,
+  services: RunCreationDeps,
   threadId: string | null,
   prepared: { parsed: ParsedRunRequest; assistant: Assistant },
   access: RunAccess,
@@ -81,7 +85,7 @@ export async function startRun(
       thread_id: thread,
       assistant_id: assistant.assistant_id,
       metadata: parsed.metadata,
-      kwargs: parsed.kwargs as unknown as Record<string, unknown>,
+      kwargs: parsed.kwargs,
       multitask_strategy: parsed.multitaskStrategy,
       not_before: parsed.notBefore ? new Date(parsed.notBefore).toISOString() : null,
       // a temporary thread was created with them
@@ -105,7 +109,7 @@ export async function startRun(
 
 /** Validates and starts one run. */
 export async function createRun(
-  services: Services,
+  services: RunCreationDeps,
   threadId: string | null,
   body: RunRequest,
   access: RunAccess,
