@@ -14,6 +14,8 @@ import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
 import { loadGraphRegistry, splitImportString, type LanggraphConfig } from "./runtime/graphs/index.js";
 import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
+import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
+import { registerSdkLogger } from "./runtime/graphs/sdk-logger.js";
 import { LowdbStorage } from "./storage/lowdb/storage.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
@@ -46,9 +48,13 @@ const VERSION = (
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ name: "lgts" });
+  // before the graphs load: a module may call getLogger() at its top level
+  registerSdkLogger(logger);
   let graphs;
+  let assistantDefaults;
   try {
     graphs = await loadGraphRegistry(options.configPath);
+    assistantDefaults = parseDefaultConfig(process.env.LANGGRAPH_CONFIG, graphs.graphIds);
   } catch (error) {
     throw new StartupError(`Cannot load graphs from ${options.configPath}: ${(error as Error).message}`);
   }
@@ -76,7 +82,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     version: VERSION,
   };
 
-  await ensureSystemAssistants(storage, graphs);
+  await ensureSystemAssistants(storage, graphs, assistantDefaults);
   await threadTtl.start();
   // runs left by a previous process are scheduled before any new request arrives
   await runs.start();
