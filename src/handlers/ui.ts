@@ -1,19 +1,23 @@
 import type { Request } from "express";
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
+import type { RequestAuth } from "../auth/index.js";
 import type { Services } from "../services.js";
 import { NotFoundError } from "../storage/errors.js";
-import type { Scope } from "../storage/types.js";
 
 type UiOperations = "getUiComponent" | "getUiAsset";
 
 const CONTENT_TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css" };
 const decoder = new TextDecoder();
 
-/** `LoadExternalComponent` asks with `stream.assistantId`: a graph id, or an assistant's UUID. */
-async function uiGraphId(services: Services, id: string, scope: Scope): Promise<string> {
+/**
+ * `LoadExternalComponent` asks with `stream.assistantId`: a graph id, or an assistant's UUID
+ * (which the caller must be allowed to read).
+ */
+async function uiGraphId(services: Services, id: string, auth: RequestAuth): Promise<string> {
   if (services.ui.files(id)) return id;
   try {
+    const { scope } = await auth.authorize("assistants:read", { assistant_id: id });
     const assistant = await services.storage.assistants.get(id, scope);
     if (services.ui.files(assistant.graph_id)) return assistant.graph_id;
   } catch (error) {
@@ -40,8 +44,8 @@ const escapeHtml = (text: string) =>
 const jsString = (text: string) => JSON.stringify(text).replace(/\{/g, "\\u007b");
 
 export const uiHandlers: OperationHandlers<UiOperations> = {
-  async getUiComponent({ params, body, services, scope, req }) {
-    const graphId = await uiGraphId(services, params.graph_id, scope);
+  async getUiComponent({ params, body, services, auth, req }) {
+    const graphId = await uiGraphId(services, params.graph_id, auth);
     const base = `${publicBase(req)}/ui/${encodeURIComponent(graphId)}`;
     const rootId = body.shadowRootId === undefined ? '"{{shadowRootId}}"' : jsString(body.shadowRootId);
     const html = services.ui.files(graphId)!.map(({ basename }) => {
