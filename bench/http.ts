@@ -9,7 +9,7 @@
  * requests/s over all rounds, the median of the rounds' p99, and ours as a ratio of bare (over all
  * rounds, and the lowest and highest round).
  *
- * Options (env): BENCH_HTTP_SECONDS=4  BENCH_HTTP_ROUNDS=3  BENCH_HTTP_CONNECTIONS=50
+ * Options (env): BENCH_HTTP_SECONDS=2  BENCH_HTTP_ROUNDS=6  BENCH_HTTP_CONNECTIONS=50
  *   BENCH_HTTP_THREADS=1000 (threads created on both before measuring)  BENCH_DATA_DIR=<dir>
  */
 import { spawn } from "node:child_process";
@@ -21,8 +21,8 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { serveChild, stopChild, type ChildServer } from "./support.js";
 
-const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 4);
-const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50);
 const THREADS = Number(process.env.BENCH_HTTP_THREADS ?? 1000);
 

@@ -42,7 +42,9 @@ const VERSION = (
 ).version;
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ name: "lgts" });
+  // asynchronous: lines written while a write is in flight go out together in the next one;
+  // pino flushes what is buffered when the process exits, and close() flushes it too
+  const logger = options.logger ?? pino({ name: "lgts" }, pino.destination({ sync: false }));
   let graphs;
   try {
     graphs = await loadGraphRegistry(options.configPath);
@@ -124,6 +126,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await threadTtl.stop();
       await store.close();
       await storage.close();
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
     },
   };
 }

@@ -7,7 +7,7 @@ import { createContractBackend, loadContract } from "./contract.js";
 import { checkResponse, type ContractViolation } from "./contract-check.js";
 import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
-import { requestLogger } from "./logging.js";
+import { requestObserver } from "./logging.js";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
 import { describeValidationErrors } from "./validation-errors.js";
 
@@ -31,9 +31,9 @@ export async function createApp(options: AppOptions) {
   const contract = loadContract();
   const app = express();
   app.disable("x-powered-by");
-  app.use(requestLogger(logger));
-  app.use(services.metrics.middleware);
-  app.use(express.json({ limit: "50mb" }));
+  // no ETag: computing one hashes every answer, and no client of this API revalidates
+  app.set("etag", false);
+  app.use(requestObserver(logger, services.metrics));
   app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
@@ -48,7 +48,12 @@ export async function createApp(options: AppOptions) {
     if (reply.headers) res.set(reply.headers);
     if (body === undefined) res.end();
     else if (reply.contentType) res.type(reply.contentType).send(body);
-    else res.json(body);
+    else {
+      // serialised once, written as one string with its headers (res.json would copy it into a
+      // Buffer and write headers and body separately)
+      res.setHeader("content-type", "application/json; charset=utf-8");
+      res.end(JSON.stringify(body));
+    }
   };
 
   const dispatch = (operationId: OperationId): Handler => async (c: Context, req: Request, res: Response) => {
@@ -56,7 +61,7 @@ export async function createApp(options: AppOptions) {
       const ctx = {
         operationId,
         body: c.request.requestBody ?? (c.operation.requestBody ? {} : undefined),
-        params: decodeParams(c.request.params),
+        params: c.request.params,
         query: c.validation?.coerced?.query ?? c.request.query,
         headers: req.headers,
         scope: {},
@@ -95,31 +100,25 @@ export async function createApp(options: AppOptions) {
   }
   const api = await createContractBackend(handlers, contract);
 
+  const parseJson = express.json({ limit: "50mb" });
   app.use((req, res, next) => {
-    api
-      .handleRequest(
-        { method: req.method, path: req.path, query: req.query as never, body: req.body, headers: req.headers as never },
-        req,
-        res,
-      )
-      .catch(next);
+    const handle = () => {
+      api
+        .handleRequest(
+          { method: req.method, path: req.path, query: req.query as never, body: req.body, headers: req.headers as never },
+          req,
+          res,
+        )
+        .catch(next);
+    };
+    // only operations that declare a body get one parsed
+    const operation = api.router.matchOperation({ method: req.method, path: req.path, headers: {} });
+    if (operation?.requestBody) parseJson(req, res, (error?: unknown) => (error ? next(error) : handle()));
+    else handle();
   });
   app.use(jsonRpcParseErrors(api));
   app.use(jsonErrors(logger));
   return { app, api };
-}
-
-function decodeParams(params: Record<string, string | string[]>): Record<string, string> {
-  const decoded: Record<string, string> = {};
-  for (const [name, value] of Object.entries(params)) {
-    const raw = Array.isArray(value) ? value.join("/") : value;
-    try {
-      decoded[name] = decodeURIComponent(raw);
-    } catch {
-      decoded[name] = raw;
-    }
-  }
-  return decoded;
 }
 
 function allowedMethods(contract: Document, path: string): string[] {
