@@ -5,6 +5,7 @@ import swaggerUi from "swagger-ui-express";
 import type { Services } from "../services.js";
 import { createContractBackend, loadContract } from "./contract.js";
 import { checkResponse, type ContractViolation } from "./contract-check.js";
+import { corsMiddleware } from "./cors.js";
 import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestObserver } from "./logging.js";
@@ -34,6 +35,8 @@ export async function createApp(options: AppOptions) {
   // no ETag: computing one hashes every answer, and no client of this API revalidates
   app.set("etag", false);
   app.use(requestObserver(logger, services.metrics));
+  // before anything that may refuse a request: a browser must get CORS headers on refusals too
+  app.use(corsMiddleware(services.graphs.config.http?.cors));
   app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {

@@ -86,9 +86,9 @@ describe("run requests", () => {
     expect(parseRunRequest({ assistant_id: "g", stream_mode: ["updates", "updates"] }, { stateless: false }).kwargs.stream_mode).toEqual([
       "updates",
     ]);
-    expect(graphStreamModes(["messages-tuple", "custom", "events"])).toEqual(["messages", "custom"]);
-    expect(graphStreamModes(["messages"])).toEqual(["messages", "values"]);
-    expect(graphStreamModes(["events"])).toEqual(["values"]);
+    expect(graphStreamModes(["messages-tuple", "custom", "events"])).toEqual(["messages", "custom", "checkpoints"]);
+    expect(graphStreamModes(["messages"])).toEqual(["messages", "values", "checkpoints"]);
+    expect(graphStreamModes(["events"])).toEqual(["checkpoints"]);
   });
 });
 
