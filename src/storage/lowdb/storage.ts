@@ -7,6 +7,11 @@
  *   <dataDir>/runs/{meta.json,000.json..}         runs, sharded by thread id
  *   <dataDir>/crons/{meta.json,000.json..}        crons
  *   <dataDir>/store/{meta.json,000.json..}        store items with their embeddings
+ *   <dataDir>/log-<generation>.ndjson             commit log: mutations not yet in their shard
+ *
+ * A mutation is acknowledged once the commit log holds it (group commit: one fsync for all the
+ * mutations of a flush, whichever collections they touch); a checkpoint then rewrites the shards
+ * it changed and drops the log. Opening replays whatever log a crash left.
  *
  * One process owns a data directory at a time.
  */
@@ -16,6 +21,7 @@ import type { Storage, ThreadHooks } from "../types.js";
 import { assistantCollectionOptions, LowdbAssistants } from "./assistants.js";
 import { checkpointCollectionOptions, LowdbCheckpoints } from "./checkpoints.js";
 import { Collection, type CollectionOptions } from "./collection.js";
+import { CommitLog, replayLogs } from "./commit-log.js";
 import { cronCollectionOptions, LowdbCrons } from "./crons.js";
 import { LowdbRuns, runCollectionOptions } from "./runs.js";
 import { LowdbStoreItems, storeItemCollectionOptions } from "./store-items.js";
@@ -36,6 +42,9 @@ const LAYOUT = {
 } as const;
 
 type CollectionName = keyof typeof LAYOUT;
+
+/** Default log bytes after which a checkpoint rewrites the changed shards (bounds replay at startup). */
+const CHECKPOINT_LOG_BYTES = 16 * 1024 * 1024;
 type Collections = {
   [K in CollectionName]: ReturnType<(typeof LAYOUT)[K]["options"]> extends CollectionOptions<infer T>
     ? Collection<T>
@@ -46,6 +55,8 @@ export interface LowdbStorageOptions {
   dataDir: string;
   /** Shard counts used when a collection is first created. */
   shards?: Partial<Record<CollectionName, number>>;
+  /** Log bytes after which a checkpoint rewrites the changed shards (default 16 MiB). */
+  checkpointLogBytes?: number;
 }
 
 export class LowdbStorage implements Storage {
@@ -57,10 +68,15 @@ export class LowdbStorage implements Storage {
   readonly storeItems: LowdbStoreItems;
   readonly #collections: Collections;
   readonly #threadHooks = new Set<ThreadHooks>();
+  readonly #log: CommitLog;
+  #checkpointing: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
 
-  private constructor(collections: Collections) {
+  private constructor(collections: Collections, options: LowdbStorageOptions, generation: number) {
     this.#collections = collections;
+    const limit = options.checkpointLogBytes ?? CHECKPOINT_LOG_BYTES;
+    this.#log = new CommitLog(options.dataDir, generation, limit, () => this.#checkpoint());
+    for (const [name, collection] of Object.entries(collections)) collection.attachLog(name, this.#log);
     this.assistants = new LowdbAssistants(collections.assistants);
     this.threads = new LowdbThreads(collections.threads, () => this.#threadHooks);
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
@@ -87,7 +103,28 @@ export class LowdbStorage implements Storage {
         return Collection.open(collectionOptions(folder, options.shards?.[name] ?? shards) as CollectionOptions<never>);
       }),
     );
-    return new LowdbStorage(Object.fromEntries(names.map((name, i) => [name, opened[i]])) as unknown as Collections);
+    const collections = Object.fromEntries(names.map((name, i) => [name, opened[i]])) as unknown as Collections;
+    // what a crash left in the log goes into memory and then, durably, into the shards
+    const replayed = await replayLogs(options.dataDir, (entry) => {
+      const collection = collections[entry.c as CollectionName] as Collection<unknown> | undefined;
+      if (!collection) throw new Error(`commit log in ${options.dataDir} names an unknown collection '${entry.c}'`);
+      collection.applyLogged(entry);
+    });
+    await Promise.all(Object.values(collections).map((c) => c.writeDirtyShards()));
+    const storage = new LowdbStorage(collections, options, (replayed.at(-1) ?? 0) + 1);
+    await storage.#log.removeBefore(storage.#log.generation);
+    return storage;
+  }
+
+  /** Rewrites the shards the log changed, then drops the log they are in. Failures keep the log. */
+  #checkpoint(): void {
+    this.#checkpointing ??= (async () => {
+      const previous = await this.#log.rotate();
+      await Promise.all(Object.values(this.#collections).map((c) => c.writeDirtyShards()));
+      await this.#log.removeBefore(previous + 1);
+    })()
+      .catch(() => undefined) // the log stays and a later checkpoint (or the next open) retries
+      .finally(() => (this.#checkpointing = null));
   }
 
   addThreadHooks(hooks: ThreadHooks): () => void {
@@ -105,10 +142,21 @@ export class LowdbStorage implements Storage {
     return Object.fromEntries(entries) as ReturnType<LowdbStorage["stats"]>;
   }
 
+  /** Commit log flushes so far (each one fsync, shared by every mutation it carried). */
+  get logFlushes(): number {
+    return this.#log.flushes;
+  }
+
+  /** Refuses further mutations, makes every one made so far durable in its shard, drops the log. */
   close(): Promise<void> {
-    this.#closing ??= Promise.all(
-      Object.values(this.#collections).map((c) => c.close()),
-    ).then(() => undefined);
+    this.#closing ??= (async () => {
+      const collections = Object.values(this.#collections);
+      await Promise.all(collections.map((c) => c.close()));
+      await this.#checkpointing;
+      await this.#log.close();
+      await Promise.all(collections.map((c) => c.writeDirtyShards()));
+      await this.#log.removeBefore(this.#log.generation);
+    })();
     return this.#closing;
   }
 }
