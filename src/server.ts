@@ -14,7 +14,7 @@ import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { LowdbStorage } from "./storage/lowdb/storage.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
-import { LocalRunEngine } from "./runtime/runs/local-engine.js";
+import { localRunEngine } from "./runtime/runs/local-parts.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
 import { cronLauncher } from "./runtime/crons/launcher.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
@@ -61,7 +61,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
   const threadTtl = new ThreadTtlSweeper(storage, logger, (threadId) => storage.checkpoints.pruneKeepLatest(threadId));
-  const runs = new LocalRunEngine({ storage, graphs, checkpointer, store, logger }, options.runs);
+  const runs = localRunEngine({ storage, graphs, checkpointer, store, logger }, options.runs);
   const services: Services = {
     storage,
     checkpointer,

@@ -11,6 +11,7 @@ import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestObserver } from "./logging.js";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
 import { describeValidationErrors } from "./validation-errors.js";
+import { UNSCOPED } from "../storage/scope.js";
 
 export interface AppOptions {
   services: Services;
@@ -67,7 +68,7 @@ export async function createApp(options: AppOptions) {
         params: c.request.params,
         query: c.validation?.coerced?.query ?? c.request.query,
         headers: req.headers,
-        scope: {},
+        scope: UNSCOPED,
         services,
         req,
         res,

@@ -1,7 +1,7 @@
 /**
  * Record shapes kept by storage: the API shapes generated from the contract
- * (`generated/openapi.d.ts`, schemas Assistant, AssistantVersion, Thread) plus
- * the storage-only field `owner` (and, for threads, the TTL setting).
+ * (`generated/openapi.d.ts`, schemas Assistant, AssistantVersion, Thread...) plus a few
+ * storage-only fields (thread TTL setting, run attempts, the user a cron runs as).
  */
 import type { components } from "../../generated/openapi.js";
 
@@ -15,20 +15,42 @@ export type ThreadStatus = Schemas["ThreadStatus"];
 export type ThreadTtl = Schemas["ThreadTTL"];
 export type OnConflict = Schemas["IfExists"];
 
-/** Who a record belongs to; `null` = created without an authenticated user. */
-export interface Owned {
-  owner: string | null;
-}
-
-export type Assistant = Schemas["Assistant"] & Owned;
+export type Assistant = Schemas["Assistant"];
 /** Stored versions always carry every field of the assistant they snapshot. */
 export type AssistantVersion = Schemas["AssistantVersion"] &
-  Owned &
   Required<Pick<Schemas["AssistantVersion"], "name" | "context" | "description">>;
 /** `ttl` is kept with the thread (for expiry) but is not part of the API shape. */
-export type Thread = Schemas["Thread"] & Owned & { ttl?: ThreadTtl };
+export type Thread = Schemas["Thread"] & { ttl?: ThreadTtl };
 
 export type RunStatus = Schemas["RunStatus"];
+export type StreamMode = Schemas["StreamMode"];
+export type Durability = Schemas["Durability"];
+export type RunCommand = Schemas["Command"];
+export type InterruptNodes = Schemas["InterruptNodes"];
+
+/** `Run.kwargs` as this server stores it (the names the LangGraph Platform uses). */
+export interface RunKwargs {
+  /** null: continue from the thread's current state. */
+  input: unknown;
+  command: RunCommand | null;
+  /** The run's own config; checkpoint fields of the request are merged into `configurable`. */
+  config: Config;
+  context: Context | null;
+  stream_mode: StreamMode[];
+  /** Stream events of subgraphs too. */
+  subgraphs: boolean;
+  /** Keep the events for rejoining after the run ends. */
+  resumable: boolean;
+  interrupt_before: InterruptNodes | null;
+  interrupt_after: InterruptNodes | null;
+  webhook: string | null;
+  durability: Durability;
+  strict_resume: boolean;
+  /** Stateless run whose temporary thread is deleted when it ends (`on_completion: delete`). */
+  temporary: boolean;
+  /** What to do with the run when the client waiting on it disconnects. */
+  on_disconnect: Schemas["OnDisconnect"];
+}
 export type MultitaskStrategy = Schemas["MultitaskStrategy"];
 export type RunError = Schemas["RunError"];
 /**
@@ -36,14 +58,13 @@ export type RunError = Schemas["RunError"];
  * retry increments it), `not_before` (ISO time before which it must not start,
  * from `after_seconds`) and `error` (why a failed run failed).
  */
-export type Run = Schemas["Run"] &
-  Owned & { attempt: number; not_before: string | null; error: RunError | null };
+export type Run = Omit<Schemas["Run"], "kwargs"> & { kwargs: RunKwargs; attempt: number; not_before: string | null; error: RunError | null };
 
-/** A cron; `user_id` mirrors `owner` in the API shape. */
-export type Cron = Schemas["Cron"] & Owned;
+/**
+ * The authenticated user as the auth layer describes it (identity, permissions, display_name,
+ * is_authenticated and whatever else the user's `authenticate` returned); storage keeps it opaque.
+ */
+export type StoredUser = Record<string, unknown> & { identity: string };
 
-/** Drops the storage-only `owner` field before a record leaves the server. */
-export function toApi<T extends Owned>(record: T): Omit<T, "owner"> {
-  const { owner: _owner, ...api } = record;
-  return api;
-}
+/** A cron, plus the user its firings run as (`auth_user`, null without authentication; `user_id` is its identity). */
+export type Cron = Schemas["Cron"] & { auth_user: StoredUser | null };

@@ -16,7 +16,6 @@ const assistant: Assistant = {
   version: 1,
   created_at: "2020-01-01T00:00:00.000Z",
   updated_at: "2020-01-01T00:00:00.000Z",
-  owner: null,
 };
 
 function runOf(body: Parameters<typeof parseRunRequest>[0], stateless = false): Run {
@@ -29,13 +28,12 @@ function runOf(body: Parameters<typeof parseRunRequest>[0], stateless = false): 
     updated_at: "",
     status: "pending",
     metadata: parsed.metadata,
-    kwargs: parsed.kwargs as unknown as Record<string, unknown>,
+    kwargs: parsed.kwargs,
     multitask_strategy: parsed.multitaskStrategy,
     cancel_reason: null,
     attempt: 0,
     not_before: null,
     error: null,
-    owner: null,
   };
 }
 

@@ -73,7 +73,7 @@ export interface GraphCallOptions {
 }
 
 export function buildGraphCall(assistant: Assistant, run: Run, options: GraphCallOptions): GraphCall {
-  const kwargs = run.kwargs as unknown as RunKwargs;
+  const kwargs = run.kwargs;
   const base: Config = assistant.config ?? {};
   const own: Config = kwargs.config ?? {};
   const ids = {

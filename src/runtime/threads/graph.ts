@@ -5,11 +5,22 @@
  * with the thread's config (graph factories receive it).
  */
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { Services } from "../../services.js";
+import type { Storage } from "../../storage/types.js";
+import type { StorageCheckpointSaver } from "../checkpointer.js";
+import type { GraphRegistry } from "../graphs/index.js";
+import type { ServerStore } from "../store/index.js";
 import { NotFoundError } from "../../storage/errors.js";
 import type { Scope, Thread } from "../../storage/types.js";
 import type { AnyCompiledGraph } from "../graphs/index.js";
 import { graphFor } from "../graph-for.js";
+
+/** What building a thread's graph needs. */
+export interface ThreadGraphDeps {
+  storage: Storage;
+  graphs: GraphRegistry;
+  checkpointer: StorageCheckpointSaver;
+  store: ServerStore;
+}
 
 export interface ThreadGraph {
   graphId: string;
@@ -17,7 +28,7 @@ export interface ThreadGraph {
 }
 
 /** The id of the thread's graph, or null while it has none. */
-async function graphIdOf(services: Services, thread: Thread, scope: Scope): Promise<string | null> {
+async function graphIdOf(services: ThreadGraphDeps, thread: Thread, scope: Scope): Promise<string | null> {
   const { graph_id: graphId, assistant_id: assistantId } = thread.metadata ?? {};
   if (typeof graphId === "string" && graphId !== "") return graphId;
   if (typeof assistantId !== "string" || assistantId === "") return null;
@@ -31,7 +42,7 @@ async function graphIdOf(services: Services, thread: Thread, scope: Scope): Prom
 }
 
 /** The thread's graph with the server's checkpointer, or null when the thread has no graph yet. */
-export async function threadGraph(services: Services, thread: Thread, scope: Scope): Promise<ThreadGraph | null> {
+export async function threadGraph(services: ThreadGraphDeps, thread: Thread, scope: Scope): Promise<ThreadGraph | null> {
   const graphId = await graphIdOf(services, thread, scope);
   if (graphId === null) return null;
   const graph = await graphFor(services.graphs, graphId, (thread.config ?? {}) as LangGraphRunnableConfig, `thread '${thread.thread_id}'`, {
