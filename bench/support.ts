@@ -1,6 +1,7 @@
 /** What the benchmarks share: starting `lgts serve` in a child process, and latency quantiles. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -27,8 +28,8 @@ export interface ChildServer {
 }
 
 /**
- * Starts `lgts serve` (as deployed: its JSON log on stdout, which is drained here) and resolves
- * once it listens. `args` come after `serve --port 0`.
+ * Starts `lgts serve` (as deployed: its JSON log on stdout, which is drained here, into the file
+ * BENCH_SERVER_LOG names if set) and resolves once it listens. `args` come after `serve --port 0`.
  */
 export async function serveChild(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildServer> {
   const child = spawn(
@@ -39,8 +40,9 @@ export async function serveChild(args: string[], env: NodeJS.ProcessEnv = proces
   for await (const line of createInterface({ input: child.stdout! })) {
     const entry = JSON.parse(line) as { msg?: string; url?: string };
     if (entry.msg === "listening" && entry.url) {
-      // keep draining the log so the child never blocks on a full pipe
-      child.stdout!.resume();
+      // keep draining the log so the child never blocks on a full pipe (into BENCH_SERVER_LOG if set)
+      if (process.env.BENCH_SERVER_LOG) child.stdout!.pipe(createWriteStream(process.env.BENCH_SERVER_LOG));
+      else child.stdout!.resume();
       return { child, url: entry.url, stop: () => stopChild(child) };
     }
   }
