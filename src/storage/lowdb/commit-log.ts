@@ -4,7 +4,7 @@
  * Without it, acknowledging a mutation means rewriting its shard file durably (two fsyncs), so N
  * concurrent requests touching N shards cost 2N fsyncs. With it, a mutation appends one line (the
  * record as stored, or its deletion) to `<dataDir>/log-<generation>.ndjson`; every line appended
- * before a flush starts shares that flush: one write and one fdatasync, whatever the number of
+ * before a flush starts shares that flush: one write and one fsync, whatever the number of
  * requests, records, shards or collections involved. The mutation is acknowledged once its line
  * is on disk. Lines appended while a flush is in flight go together in the next one.
  *
@@ -18,10 +18,10 @@
  * flush rejects its waiters, keeps their lines for the next flush and moves to a new generation,
  * so a torn line is only ever the last of its file.
  */
-import { open, readdir, readFile, unlink, type FileHandle } from "node:fs/promises";
+import { readdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
-import { fsyncDir } from "./durable-file.js";
+import { fsyncDir, nodeFileIO, type FileIO, type SyncableFile } from "./durable-file.js";
 
 export type LogEntry = { c: string; r: unknown } | { c: string; d: string };
 
@@ -80,15 +80,16 @@ export async function replayLogs(dir: string, apply: (entry: LogEntry) => void):
 export class CommitLog {
   readonly #dir: string;
   #generation: number;
-  #file: FileHandle | null = null;
+  #file: SyncableFile | null = null;
   /** Opening the current generation's file (and making its directory entry durable). */
-  #opening: Promise<FileHandle> | null = null;
+  #opening: Promise<SyncableFile> | null = null;
   #lines: string[] = [];
   #pending: Batch | null = null;
   #inFlight: Promise<void> | null = null;
   #bytes = 0;
   readonly #onGrown: () => void;
   readonly #growLimit: number;
+  readonly #io: FileIO;
   /** Flushes so far (diagnostics: group commit makes it far fewer than mutations). */
   flushes = 0;
 
@@ -96,7 +97,8 @@ export class CommitLog {
    * Appends go to generation `generation` (created on first use). `onGrown` is called once the
    * current generation holds more than `growLimit` bytes (time for a checkpoint).
    */
-  constructor(dir: string, generation: number, growLimit: number, onGrown: () => void) {
+  constructor(dir: string, generation: number, growLimit: number, onGrown: () => void, io: FileIO = nodeFileIO) {
+    this.#io = io;
     this.#dir = dir;
     this.#generation = generation;
     this.#growLimit = growLimit;
@@ -142,7 +144,7 @@ export class CommitLog {
     const old = (await logGenerations(this.#dir)).filter((g) => g < generation);
     if (old.length === 0) return;
     for (const g of old) await unlink(path.join(this.#dir, logName(g)));
-    await fsyncDir(this.#dir);
+    await fsyncDir(this.#dir, this.#io);
   }
 
   /** Flushes what is appended (lines a failed flush kept included) and closes the file. */
@@ -165,11 +167,11 @@ export class CommitLog {
     void file?.close().catch(noop);
   }
 
-  #openFile(): Promise<FileHandle> {
+  #openFile(): Promise<SyncableFile> {
     this.#opening ??= (async () => {
-      const file = await open(path.join(this.#dir, logName(this.#generation)), "a");
+      const file = await this.#io.open(path.join(this.#dir, logName(this.#generation)), "a");
       try {
-        await fsyncDir(this.#dir);
+        await fsyncDir(this.#dir, this.#io);
       } catch (err) {
         await file.close();
         throw err;
@@ -189,8 +191,8 @@ export class CommitLog {
     this.flushes++;
     const write = (async () => {
       const file = this.#file ?? (await this.#openFile());
-      await file.write(lines.join(""));
-      await file.datasync();
+      await file.writeFile(lines.join(""), "utf8");
+      await file.sync();
     })();
     this.#inFlight = write.then(
       () => batch.resolve(),

@@ -8,6 +8,7 @@
  *   <dataDir>/crons/{meta.json,000.json..}        crons
  *   <dataDir>/store/{meta.json,000.json..}        store items with their embeddings
  *   <dataDir>/log-<generation>.ndjson             commit log: mutations not yet in their shard
+ *   <dataDir>/health.json                          last storage health check
  *
  * A mutation is acknowledged once the commit log holds it (group commit: one fsync for all the
  * mutations of a flush, whichever collections they touch); a checkpoint then rewrites the shards
@@ -23,6 +24,7 @@ import { checkpointCollectionOptions, LowdbCheckpoints } from "./checkpoints.js"
 import { Collection, type CollectionOptions } from "./collection.js";
 import { CommitLog, replayLogs } from "./commit-log.js";
 import { cronCollectionOptions, LowdbCrons } from "./crons.js";
+import { DurableJsonFile, type FileIO } from "./durable-file.js";
 import { LowdbRuns, runCollectionOptions } from "./runs.js";
 import { LowdbStoreItems, storeItemCollectionOptions } from "./store-items.js";
 import { LowdbThreads, threadCollectionOptions } from "./threads.js";
@@ -45,6 +47,9 @@ type CollectionName = keyof typeof LAYOUT;
 
 /** Default log bytes after which a checkpoint rewrites the changed shards (bounds replay at startup). */
 const CHECKPOINT_LOG_BYTES = 16 * 1024 * 1024;
+
+/** Rewritten by each health check (`check()`); holds nothing else. */
+const HEALTH_FILE = "health.json";
 type Collections = {
   [K in CollectionName]: ReturnType<(typeof LAYOUT)[K]["options"]> extends CollectionOptions<infer T>
     ? Collection<T>
@@ -57,6 +62,8 @@ export interface LowdbStorageOptions {
   shards?: Partial<Record<CollectionName, number>>;
   /** Log bytes after which a checkpoint rewrites the changed shards (default 16 MiB). */
   checkpointLogBytes?: number;
+  /** File calls of durable writes; defaults to node's (tests substitute a recording one). */
+  io?: FileIO;
 }
 
 export class LowdbStorage implements Storage {
@@ -69,13 +76,20 @@ export class LowdbStorage implements Storage {
   readonly #collections: Collections;
   readonly #threadHooks = new Set<ThreadHooks>();
   readonly #log: CommitLog;
+  readonly #healthFile: DurableJsonFile<{ checked_at: string }>;
   #checkpointing: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
 
-  private constructor(collections: Collections, options: LowdbStorageOptions, generation: number) {
+  private constructor(
+    collections: Collections,
+    options: LowdbStorageOptions,
+    generation: number,
+    healthFile: DurableJsonFile<{ checked_at: string }>,
+  ) {
     this.#collections = collections;
+    this.#healthFile = healthFile;
     const limit = options.checkpointLogBytes ?? CHECKPOINT_LOG_BYTES;
-    this.#log = new CommitLog(options.dataDir, generation, limit, () => this.#checkpoint());
+    this.#log = new CommitLog(options.dataDir, generation, limit, () => this.#checkpoint(), options.io);
     for (const [name, collection] of Object.entries(collections)) collection.attachLog(name, this.#log);
     this.assistants = new LowdbAssistants(collections.assistants);
     this.threads = new LowdbThreads(collections.threads, () => this.#threadHooks);
@@ -100,7 +114,8 @@ export class LowdbStorage implements Storage {
       names.map((name) => {
         const { dir, shards, options: collectionOptions } = LAYOUT[name];
         const folder = path.join(options.dataDir, dir);
-        return Collection.open(collectionOptions(folder, options.shards?.[name] ?? shards) as CollectionOptions<never>);
+        const opts = collectionOptions(folder, options.shards?.[name] ?? shards) as CollectionOptions<never>;
+        return Collection.open({ ...opts, io: options.io });
       }),
     );
     const collections = Object.fromEntries(names.map((name, i) => [name, opened[i]])) as unknown as Collections;
@@ -111,7 +126,8 @@ export class LowdbStorage implements Storage {
       collection.applyLogged(entry);
     });
     await Promise.all(Object.values(collections).map((c) => c.writeDirtyShards()));
-    const storage = new LowdbStorage(collections, options, (replayed.at(-1) ?? 0) + 1);
+    const healthFile = new DurableJsonFile<{ checked_at: string }>(path.join(options.dataDir, HEALTH_FILE), options.io);
+    const storage = new LowdbStorage(collections, options, (replayed.at(-1) ?? 0) + 1, healthFile);
     await storage.#log.removeBefore(storage.#log.generation);
     return storage;
   }
@@ -125,6 +141,16 @@ export class LowdbStorage implements Storage {
     })()
       .catch(() => undefined) // the log stays and a later checkpoint (or the next open) retries
       .finally(() => (this.#checkpointing = null));
+  }
+
+  /** A durable write to `<dataDir>/health.json`: fails when the disk is gone, full or read-only. */
+  async check(): Promise<void> {
+    if (this.#closing) throw new StorageUnavailableError("storage is closed");
+    try {
+      await this.#healthFile.write({ checked_at: new Date().toISOString() });
+    } catch (err) {
+      throw new StorageUnavailableError(`data directory is not writable: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   addThreadHooks(hooks: ThreadHooks): () => void {
