@@ -49,7 +49,14 @@ function newBatch(): Batch {
 /** The log generations present in `dir`, oldest first. */
 export async function logGenerations(dir: string): Promise<number[]> {
   const generations: number[] = [];
-  for (const name of await readdir(dir)) {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return generations; // no directory, no log
+    throw err;
+  }
+  for (const name of names) {
     const match = LOG_FILE.exec(name);
     if (match) generations.push(Number(match[1]));
   }

@@ -125,22 +125,23 @@ export class LowdbStorage implements Storage {
       if (!collection) throw new Error(`commit log in ${options.dataDir} names an unknown collection '${entry.c}'`);
       collection.applyLogged(entry);
     });
-    await Promise.all(Object.values(collections).map((c) => c.writeDirtyShards()));
     const healthFile = new DurableJsonFile<{ checked_at: string }>(path.join(options.dataDir, HEALTH_FILE), options.io);
     const storage = new LowdbStorage(collections, options, (replayed.at(-1) ?? 0) + 1, healthFile);
-    await storage.#log.removeBefore(storage.#log.generation);
+    await storage.#checkpointNow(storage.#log.generation);
     return storage;
   }
 
   /** Rewrites the shards the log changed, then drops the log they are in. Failures keep the log. */
   #checkpoint(): void {
-    this.#checkpointing ??= (async () => {
-      const previous = await this.#log.rotate();
-      await Promise.all(Object.values(this.#collections).map((c) => c.writeDirtyShards()));
-      await this.#log.removeBefore(previous + 1);
-    })()
+    this.#checkpointing ??= (async () => this.#checkpointNow((await this.#log.rotate()) + 1))()
       .catch(() => undefined) // the log stays and a later checkpoint (or the next open) retries
       .finally(() => (this.#checkpointing = null));
+  }
+
+  /** Rewrites every changed shard, then deletes the log generations below `generation`. */
+  async #checkpointNow(generation: number): Promise<void> {
+    await Promise.all(Object.values(this.#collections).map((c) => c.writeDirtyShards()));
+    await this.#log.removeBefore(generation);
   }
 
   /** A durable write to `<dataDir>/health.json`: fails when the disk is gone, full or read-only. */
@@ -180,8 +181,9 @@ export class LowdbStorage implements Storage {
       await Promise.all(collections.map((c) => c.close()));
       await this.#checkpointing;
       await this.#log.close();
-      await Promise.all(collections.map((c) => c.writeDirtyShards()));
-      await this.#log.removeBefore(this.#log.generation);
+      // a last checkpoint only makes the next open quicker: if it fails (disk full, data
+      // directory gone), the log still holds every acknowledged mutation for the next open
+      await this.#checkpointNow(this.#log.generation).catch(() => undefined);
     })();
     return this.#closing;
   }
