@@ -15,6 +15,7 @@ import type {
   StoreSearchHit,
   StoreVector,
 } from "../types.js";
+import { storeItemId } from "../store-query.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { ExpiryHeap } from "./expiry-heap.js";
 import { copy } from "./json.js";
@@ -24,11 +25,6 @@ import { bestCosine, compareNamespaces, endsWith, filterPredicate, norm, startsW
 /** What is stored: the item plus its embeddings. */
 export interface StoreItemEntity extends StoreItem {
   vectors: StoreVector[];
-}
-
-/** Unambiguous id of (namespace, key): labels and keys may contain any character. */
-export function storeItemId(namespace: readonly string[], key: string): string {
-  return JSON.stringify([namespace, key]);
 }
 
 export function storeItemCollectionOptions(dir: string, shards: number): CollectionOptions<StoreItemEntity> {
