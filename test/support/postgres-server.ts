@@ -18,6 +18,11 @@ export interface PostgresServer {
   /** Connection string of the `postgres` database as the `postgres` superuser. */
   uri: string;
   port: number;
+  /** Kills the server at once (like a crash), keeping its data; `start()` brings it back. */
+  kill(): Promise<void>;
+  /** Starts the killed server again on the same port and data. */
+  start(): Promise<void>;
+  /** Stops the server and removes its data. */
   stop(): Promise<void>;
 }
 
@@ -70,8 +75,10 @@ export async function startPostgres(): Promise<PostgresServer> {
       "-c max_connections=300",
       "-c shared_buffers=64MB",
     ].join(" ");
+    const start = () => pgExec("pg_ctl", ["-D", data, "-l", path.join(dir, "log"), "-o", settings, "-w", "-t", "60", "start"]);
+    const kill = () => pgExec("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
     try {
-      await pgExec("pg_ctl", ["-D", data, "-l", path.join(dir, "log"), "-o", settings, "-w", "-t", "60", "start"]);
+      await start();
     } catch (error) {
       if (attempt < 3) continue; // the port was taken between probing and binding
       await rm(dir, { recursive: true, force: true });
@@ -81,10 +88,9 @@ export async function startPostgres(): Promise<PostgresServer> {
     return {
       uri: `postgres://postgres@127.0.0.1:${port}/postgres`,
       port,
-      stop: () =>
-        (stopped ??= pgExec("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]).finally(() =>
-          rm(dir, { recursive: true, force: true }),
-        )),
+      kill,
+      start,
+      stop: () => (stopped ??= kill().catch(() => {}).finally(() => rm(dir, { recursive: true, force: true }))),
     };
   }
 }
