@@ -3534,8 +3534,10 @@ export interface components {
         /** @description Only send events of these stream modes (repeat the parameter for several). Defaults to the modes the run was created with. */
         JoinStreamMode: components["schemas"]["StreamMode"][];
         /**
-         * @description Replaying a run's events from a checkpoint (the SDK's `runs.joinStream` `checkpointId`) is not
-         *     supported by this server: a request giving it is refused with 422. Resume with `Last-Event-ID`.
+         * @description A checkpoint of the thread the client already holds (the SDK's `runs.joinStream`
+         *     `checkpointId`; `useStream` sends its thread's head when it rejoins after a reload): the stream
+         *     resumes with the events emitted after that checkpoint, preceded by the run's `metadata` event.
+         *     A `Last-Event-ID` naming an event takes precedence; `-1` does not.
          */
         JoinCheckpointId: string;
     };
@@ -4577,8 +4579,10 @@ export interface operations {
                  */
                 namespace?: components["parameters"]["StreamNamespace"];
                 /**
-                 * @description Replaying a run's events from a checkpoint (the SDK's `runs.joinStream` `checkpointId`) is not
-                 *     supported by this server: a request giving it is refused with 422. Resume with `Last-Event-ID`.
+                 * @description A checkpoint of the thread the client already holds (the SDK's `runs.joinStream`
+                 *     `checkpointId`; `useStream` sends its thread's head when it rejoins after a reload): the stream
+                 *     resumes with the events emitted after that checkpoint, preceded by the run's `metadata` event.
+                 *     A `Last-Event-ID` naming an event takes precedence; `-1` does not.
                  */
                 checkpoint_id?: components["parameters"]["JoinCheckpointId"];
             };
@@ -4791,8 +4795,10 @@ export interface operations {
                  */
                 namespace?: components["parameters"]["StreamNamespace"];
                 /**
-                 * @description Replaying a run's events from a checkpoint (the SDK's `runs.joinStream` `checkpointId`) is not
-                 *     supported by this server: a request giving it is refused with 422. Resume with `Last-Event-ID`.
+                 * @description A checkpoint of the thread the client already holds (the SDK's `runs.joinStream`
+                 *     `checkpointId`; `useStream` sends its thread's head when it rejoins after a reload): the stream
+                 *     resumes with the events emitted after that checkpoint, preceded by the run's `metadata` event.
+                 *     A `Last-Event-ID` naming an event takes precedence; `-1` does not.
                  */
                 checkpoint_id?: components["parameters"]["JoinCheckpointId"];
             };

@@ -13,7 +13,7 @@ import { servedAssistant } from "../runtime/assistants.js";
 import { agentCard } from "../protocols/a2a/card.js";
 import { messageSend, sendMessage, tasksCancel, tasksGet, type A2aContext } from "../protocols/a2a/methods.js";
 import { streamTask } from "../protocols/a2a/stream.js";
-import { StorageError } from "../storage/errors.js";
+import { isNotFound } from "../errors.js";
 
 type A2aResponse = components["schemas"]["A2aResponse"];
 
@@ -56,7 +56,7 @@ async function postA2a(ctx: HandlerContext<"postA2a">) {
   try {
     context = { services, scope, assistant: await servedAssistant(services, params.assistant_id, scope), signal: disconnectSignal(req, res) };
   } catch (error) {
-    const missing = (error instanceof StorageError || error instanceof HttpError) && error.status === 404;
+    const missing = isNotFound(error) || (error instanceof HttpError && error.status === 404);
     if (!missing) throw error;
     return reply(404, failure(id, new JsonRpcError(ASSISTANT_NOT_FOUND, (error as Error).message)));
   }

@@ -5,7 +5,6 @@ import { nullsAsAbsent } from "./nulls.js";
 import { assistantSchemas, assistantSubgraphs, drawAssistantGraph } from "../runtime/introspection/index.js";
 import type { Services } from "../services.js";
 import type { Scope } from "../storage/types.js";
-import { toApi } from "../storage/records.js";
 
 type AssistantOperations =
   | "createAssistant"
@@ -42,18 +41,18 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
   async createAssistant({ body, services, scope }) {
     requireGraph(services, body.graph_id);
     const assistant = await services.storage.assistants.create(nullsAsAbsent(body, ["description"]), scope);
-    return { status: 200, body: toApi(assistant) };
+    return { status: 200, body: assistant };
   },
 
   async getAssistant({ params, services, scope }) {
     const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
-    return { status: 200, body: toApi(assistant) };
+    return { status: 200, body: assistant };
   },
 
   async patchAssistant({ params, body, services, scope }) {
     if (body.graph_id !== undefined) requireGraph(services, body.graph_id);
     const id = services.graphs.assistantId(params.assistant_id);
-    return { status: 200, body: toApi(await services.storage.assistants.patch(id, nullsAsAbsent(body, ["description"]), scope)) };
+    return { status: 200, body: await services.storage.assistants.patch(id, nullsAsAbsent(body, ["description"]), scope) };
   },
 
   async deleteAssistant({ params, query, services, scope }) {
@@ -69,7 +68,7 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
       { filter: { metadata, graph_id, name }, sortBy: sort_by, sortOrder: sort_order, limit, offset },
       scope,
     );
-    return pageReply(page, { offset, select }, toApi);
+    return pageReply(page, { offset, select }, (assistant) => assistant);
   },
 
   async countAssistants({ body, services, scope }) {
@@ -84,12 +83,12 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
       { filter: { metadata }, limit, offset },
       scope,
     );
-    return { status: 200, body: page.items.map(toApi) };
+    return { status: 200, body: page.items };
   },
 
   async setLatestAssistantVersion({ params, body, services, scope }) {
     const id = services.graphs.assistantId(params.assistant_id);
-    return { status: 200, body: toApi(await services.storage.assistants.setLatest(id, body.version, scope)) };
+    return { status: 200, body: await services.storage.assistants.setLatest(id, body.version, scope) };
   },
 
   async getAssistantGraph({ params, query, services, scope }) {

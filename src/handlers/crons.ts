@@ -2,11 +2,16 @@ import { HttpError } from "../http/errors.js";
 import type { OperationHandlers, RequestBody } from "../http/operations.js";
 import { followingFiring } from "../runtime/crons/scheduler.js";
 import { checkSchedule } from "../runtime/crons/schedule.js";
-import { toApi } from "../storage/records.js";
 import type { Services } from "../services.js";
 import type { Cron, CronUpdate, Scope } from "../storage/types.js";
 import { nullsAsAbsent } from "./nulls.js";
 import { pageReply } from "./pagination.js";
+
+/** The API view of a stored cron: without the user its firings run as. */
+function cronView(cron: Cron) {
+  const { auth_user: _user, ...view } = cron;
+  return view;
+}
 
 type CronOperations = "createThreadCron" | "createCron" | "searchCrons" | "countCrons" | "updateCron" | "deleteCron";
 
@@ -58,10 +63,9 @@ async function createCron(services: Services, scope: Scope, body: CronCreateBody
       enabled: fields.enabled,
       next_run_date: nextRunDate({ schedule: fields.schedule, timezone, end_time }),
     },
-    scope,
   );
   services.crons.nudge(cron);
-  return { status: 200 as const, body: toApi(cron) };
+  return { status: 200 as const, body: cronView(cron) };
 }
 
 export const cronHandlers: OperationHandlers<CronOperations> = {
@@ -96,7 +100,7 @@ export const cronHandlers: OperationHandlers<CronOperations> = {
     if (fields.on_run_completed !== undefined) update.on_run_completed = fields.on_run_completed;
     const cron = await services.storage.crons.update(params.cron_id, update, scope);
     services.crons.nudge(cron);
-    return { status: 200, body: toApi(cron) };
+    return { status: 200, body: cronView(cron) };
   },
 
   async deleteCron({ params, services, scope }) {
@@ -118,7 +122,7 @@ export const cronHandlers: OperationHandlers<CronOperations> = {
       scope,
     );
     const now = new Date().toISOString();
-    const view = select?.includes("now") ? (cron: Cron) => ({ ...toApi(cron), now }) : toApi;
+    const view = select?.includes("now") ? (cron: Cron) => ({ ...cronView(cron), now }) : cronView;
     return pageReply(page, { offset, select }, view);
   },
 

@@ -1,3 +1,4 @@
+import { isNotFound } from "../errors.js";
 import type { Request, Response } from "express";
 import { disconnectSignal } from "../http/disconnect.js";
 import { HttpError } from "../http/errors.js";
@@ -97,7 +98,7 @@ export const runHandlers: OperationHandlers<RunOperations> = {
     if (!flag(query.wait)) return { status: 202, body: undefined };
     await services.runs.outcome(run, scope).catch((error: unknown) => {
       // a rolled-back run is deleted once it stops
-      if ((error as { status?: number }).status !== 404) throw error;
+      if (!isNotFound(error)) throw error;
     });
     return { status: 204, body: undefined };
   },

@@ -9,7 +9,7 @@ import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/o
 import { relayRun } from "../http/run-sse.js";
 import { lastEventId, openSse } from "../http/sse.js";
 import { runLocationHeaders } from "../runtime/runs/api-shape.js";
-import { runEvents, type RunEvent } from "../runtime/runs/broker.js";
+import { runEvents, type RunEvent, type SubscribeOptions } from "../runtime/runs/broker.js";
 import { createRun } from "../runtime/runs/create.js";
 import type { RunKwargs, StreamMode } from "../runtime/runs/request.js";
 import { joinFilter } from "../runtime/streams/event-names.js";
@@ -80,9 +80,9 @@ type JoinContext = HandlerContext<"joinRunStream"> | HandlerContext<"joinStatele
  * already (nothing to relay), unless it is stored active but not scheduled yet (created an instant
  * ago, or waiting out a shutdown): its channel is opened for it, as the engine would.
  */
-async function joinEvents(services: Services, runId: string, replayAfter: string | undefined, signal: AbortSignal) {
+async function joinEvents(services: Services, runId: string, replay: SubscribeOptions, signal: AbortSignal) {
   const { broker } = services.runs;
-  const subscribe = () => runEvents(broker, runId, { lastEventId: replayAfter, signal })?.events ?? null;
+  const subscribe = () => runEvents(broker, runId, { ...replay, signal })?.events ?? null;
   const events = subscribe();
   if (events) return events;
   const current = await services.storage.runs.get(runId).catch((error: unknown) => {
@@ -97,12 +97,13 @@ async function joinEvents(services: Services, runId: string, replayAfter: string
 /** `run` is null for a stateless run deleted at its end whose events the broker still holds. */
 async function joinRun(ctx: JoinContext, runId: string, run: Run | null, stateless: boolean): Streamed {
   const { query, services, req, res } = ctx;
-  if (query.checkpoint_id !== undefined) {
-    throw new HttpError(422, "query.checkpoint_id: replaying from a checkpoint is not supported; use Last-Event-ID");
-  }
-  const replayAfter = runEventId(req);
+  // useStream rejoins after a reload with its thread's head checkpoint (and Last-Event-ID -1)
+  const replay: SubscribeOptions = {
+    lastEventId: runEventId(req),
+    ...(query.checkpoint_id ? { afterCheckpoint: query.checkpoint_id } : {}),
+  };
   const disconnect = new AbortController();
-  const events = await joinEvents(services, runId, replayAfter, disconnect.signal);
+  const events = await joinEvents(services, runId, replay, disconnect.signal);
   await relayRun(req, res, {
     events,
     wanted: joinFilter(query.stream_mode as StreamMode[] | undefined, query.namespace),

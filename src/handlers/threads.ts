@@ -1,3 +1,4 @@
+import { isNotFound } from "../errors.js";
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import { streamHandlers } from "./streams.js";
@@ -8,9 +9,9 @@ import type { Thread } from "../storage/types.js";
 import type { Services } from "../services.js";
 import { createThreadWithSupersteps } from "../runtime/threads/state.js";
 
-/** The API view of a stored thread: no owner, and the TTL setting only when asked for. */
+/** The API view of a stored thread: the TTL setting only when asked for. */
 function threadView(thread: Thread, includeTtl = false) {
-  const { owner: _owner, ttl, ...view } = thread;
+  const { ttl, ...view } = thread;
   return includeTtl && ttl ? { ...view, ttl } : view;
 }
 
@@ -110,7 +111,7 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
         }
         pruned += 1;
       } catch (error) {
-        if ((error as { status?: number }).status !== 404) throw error;
+        if (!isNotFound(error)) throw error;
       }
     }
     return { status: 200, body: { pruned_count: pruned } };

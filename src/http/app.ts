@@ -5,11 +5,13 @@ import swaggerUi from "swagger-ui-express";
 import type { Services } from "../services.js";
 import { createContractBackend, loadContract } from "./contract.js";
 import { checkResponse, type ContractViolation } from "./contract-check.js";
+import { corsMiddleware } from "./cors.js";
 import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestLogger } from "./logging.js";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
 import { describeValidationErrors } from "./validation-errors.js";
+import { UNSCOPED } from "../storage/scope.js";
 
 export interface AppOptions {
   services: Services;
@@ -33,6 +35,8 @@ export async function createApp(options: AppOptions) {
   app.disable("x-powered-by");
   app.use(requestLogger(logger));
   app.use(services.metrics.middleware);
+  // before anything that may refuse a request: a browser must get CORS headers on refusals too
+  app.use(corsMiddleware(services.graphs.config.http?.cors));
   app.use(express.json({ limit: "50mb" }));
   app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
 
@@ -59,7 +63,7 @@ export async function createApp(options: AppOptions) {
         params: decodeParams(c.request.params),
         query: c.validation?.coerced?.query ?? c.request.query,
         headers: req.headers,
-        scope: {},
+        scope: UNSCOPED,
         services,
         req,
         res,

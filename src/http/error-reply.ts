@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { StorageError } from "../storage/errors.js";
+import { DomainError, type DomainErrorKind } from "../errors.js";
 import { HttpError } from "./errors.js";
 
 export interface ErrorReply {
@@ -7,12 +7,22 @@ export interface ErrorReply {
   body: { detail: string };
 }
 
+/** The HTTP status of each kind of domain error. */
+export const STATUS_OF: Record<DomainErrorKind, number> = {
+  invalid: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+};
+
 /** Maps anything thrown while answering a request to the JSON error the client receives. */
 export function errorReply(error: unknown, logger: Logger): ErrorReply {
   if (error instanceof HttpError) return { status: error.status, body: { detail: error.detail } };
-  if (error instanceof StorageError) {
-    if (error.status >= 500) logger.error({ err: error }, "storage failure while answering a request");
-    return { status: error.status, body: { detail: error.message } };
+  if (error instanceof DomainError) {
+    if (error.kind === "unavailable") logger.error({ err: error }, "dependency failure while answering a request");
+    return { status: STATUS_OF[error.kind], body: { detail: error.message } };
   }
   const bodyParserError = error as { type?: string; status?: number; message?: string };
   if (bodyParserError?.type === "entity.parse.failed") {

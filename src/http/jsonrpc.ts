@@ -8,7 +8,7 @@ import type { ErrorRequestHandler } from "express";
 import type { OpenAPIBackend } from "openapi-backend";
 import type { Logger } from "pino";
 import type { components } from "../../generated/openapi.js";
-import { StorageError } from "../storage/errors.js";
+import { DomainError } from "../errors.js";
 import { HttpError } from "./errors.js";
 
 export type JsonRpcId = string | number;
@@ -108,7 +108,7 @@ export function namedParams(params: unknown): Record<string, unknown> {
 export function toJsonRpcError(error: unknown, logger: Logger): JsonRpcError {
   if (error instanceof JsonRpcError) return error;
   if (error instanceof HttpError && error.status < 500) return invalidParams(error.detail);
-  if (error instanceof StorageError && error.status < 500) return invalidParams(error.message);
+  if (error instanceof DomainError && error.kind !== "unavailable") return invalidParams(error.message);
   logger.error({ err: error }, "unhandled error while answering a JSON-RPC request");
   return new JsonRpcError(RPC.internalError, "Internal error");
 }

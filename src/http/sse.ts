@@ -1,11 +1,7 @@
 import type { Request, Response } from "express";
+import type { SseEvent } from "../runtime/streams/event-names.js";
 
-export interface SseEvent {
-  /** Resumption id (`Last-Event-ID`); every event has one. */
-  id: string;
-  event: string;
-  data: unknown;
-}
+export type { SseEvent };
 
 export interface SseOptions {
   /** Extra headers, e.g. `Location` / `Content-Location` pointing at the join URL. */

@@ -1,4 +1,4 @@
-import { HttpError } from "../http/errors.js";
+import { notFound } from "../errors.js";
 import type { Services } from "../services.js";
 import type { Assistant, Scope } from "../storage/types.js";
 
@@ -6,7 +6,7 @@ import type { Assistant, Scope } from "../storage/types.js";
 export async function servedAssistant(services: Services, id: string, scope: Scope): Promise<Assistant> {
   const assistant = await services.storage.assistants.get(services.graphs.assistantId(id), scope);
   if (!services.graphs.has(assistant.graph_id)) {
-    throw new HttpError(404, `Graph '${assistant.graph_id}' of assistant '${assistant.assistant_id}' is not served by this server`);
+    throw notFound(`Graph '${assistant.graph_id}' of assistant '${assistant.assistant_id}' is not served by this server`);
   }
   return assistant;
 }

@@ -1,5 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { HttpError } from "../http/errors.js";
+import { invalid, notFound } from "../errors.js";
 import { GraphLoadError, GraphNotFoundError, type AnyCompiledGraph, type GraphRegistry, type ResolveGraphOptions } from "./graphs/index.js";
 
 /**
@@ -18,10 +18,10 @@ export async function graphFor(
     return await graphs.resolveGraph(graphId, config, options);
   } catch (error) {
     if (error instanceof GraphNotFoundError) {
-      throw new HttpError(404, `Graph '${graphId}' of ${owner} is not served by this server`);
+      throw notFound(`Graph '${graphId}' of ${owner} is not served by this server`);
     }
     if (error instanceof GraphLoadError) {
-      throw new HttpError(422, `The graph of ${owner} cannot be built with its config: ${error.message}`);
+      throw invalid(`The graph of ${owner} cannot be built with its config: ${error.message}`);
     }
     throw error;
   }

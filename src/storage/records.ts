@@ -1,7 +1,7 @@
 /**
  * Record shapes kept by storage: the API shapes generated from the contract
- * (`generated/openapi.d.ts`, schemas Assistant, AssistantVersion, Thread) plus
- * the storage-only field `owner` (and, for threads, the TTL setting).
+ * (`generated/openapi.d.ts`, schemas Assistant, AssistantVersion, Thread...) plus a few
+ * storage-only fields (thread TTL setting, run attempts, the user a cron runs as).
  */
 import type { components } from "../../generated/openapi.js";
 
@@ -15,18 +15,12 @@ export type ThreadStatus = Schemas["ThreadStatus"];
 export type ThreadTtl = Schemas["ThreadTTL"];
 export type OnConflict = Schemas["IfExists"];
 
-/** Who a record belongs to; `null` = created without an authenticated user. */
-export interface Owned {
-  owner: string | null;
-}
-
-export type Assistant = Schemas["Assistant"] & Owned;
+export type Assistant = Schemas["Assistant"];
 /** Stored versions always carry every field of the assistant they snapshot. */
 export type AssistantVersion = Schemas["AssistantVersion"] &
-  Owned &
   Required<Pick<Schemas["AssistantVersion"], "name" | "context" | "description">>;
 /** `ttl` is kept with the thread (for expiry) but is not part of the API shape. */
-export type Thread = Schemas["Thread"] & Owned & { ttl?: ThreadTtl };
+export type Thread = Schemas["Thread"] & { ttl?: ThreadTtl };
 
 export type RunStatus = Schemas["RunStatus"];
 export type MultitaskStrategy = Schemas["MultitaskStrategy"];
@@ -36,14 +30,13 @@ export type RunError = Schemas["RunError"];
  * retry increments it), `not_before` (ISO time before which it must not start,
  * from `after_seconds`) and `error` (why a failed run failed).
  */
-export type Run = Schemas["Run"] &
-  Owned & { attempt: number; not_before: string | null; error: RunError | null };
+export type Run = Schemas["Run"] & { attempt: number; not_before: string | null; error: RunError | null };
 
-/** A cron; `user_id` mirrors `owner` in the API shape. */
-export type Cron = Schemas["Cron"] & Owned;
+/**
+ * The authenticated user as the auth layer describes it (identity, permissions, display_name,
+ * is_authenticated and whatever else the user's `authenticate` returned); storage keeps it opaque.
+ */
+export type StoredUser = Record<string, unknown> & { identity: string };
 
-/** Drops the storage-only `owner` field before a record leaves the server. */
-export function toApi<T extends Owned>(record: T): Omit<T, "owner"> {
-  const { owner: _owner, ...api } = record;
-  return api;
-}
+/** A cron, plus the user its firings run as (`auth_user`, null without authentication; `user_id` is its identity). */
+export type Cron = Schemas["Cron"] & { auth_user: StoredUser | null };

@@ -8,9 +8,9 @@ import type { StoreFilterCondition, StoreFilterOperator } from "./types.js";
 
 /** A store request that cannot be answered as written (bad filter, invalid namespace). -> 422 */
 export class InvalidStoreRequestError extends StorageError {
+  override name = "InvalidStoreRequestError";
   constructor(message: string) {
-    super(422, message);
-    this.name = "InvalidStoreRequestError";
+    super("invalid", message);
   }
 }
 

@@ -11,11 +11,11 @@
  * - Every method is async. A mutation's promise resolves only once the change is
  *   durable (on disk / committed), so a response can be sent right after it.
  * - Returned records are copies: mutating them never changes stored state.
- * - Errors: `NotFoundError` (404) and `ConflictError` (409) from `./errors.js`.
- * - `Scope.owner`, when set, hides every record whose `owner` differs: such
- *   records behave exactly as if they did not exist (404 on get/patch/delete),
- *   except that creating one with a taken id is still a conflict.
- *   Records created within a scope get `owner = scope.owner` (else `null`).
+ * - Errors: `NotFoundError` (not_found) and `ConflictError` (conflict) from `./errors.js`.
+ * - A `Scope` hides every record it does not match: such records behave exactly as if they did
+ *   not exist (NotFoundError on get/patch/delete, absent from searches, counts and totals),
+ *   except that creating one with a taken id is still a ConflictError (never "do_nothing").
+ *   Storage adds nothing to created records: callers put what a scope needs in the metadata.
  */
 import type {
   Cron,
@@ -28,6 +28,7 @@ import type {
   OnConflict,
   Run,
   RunStatus,
+  StoredUser,
   Thread,
   ThreadStatus,
   ThreadTtl,
@@ -35,9 +36,42 @@ import type {
 
 export type * from "./records.js";
 
-/** Visibility of a call: which owner's records it may see and touch. */
+/** A JSON scalar an authorization condition compares with. */
+export type ScopeScalar = string | number | boolean;
+
+/**
+ * One condition on the scoped record's metadata object `m` (what `m` is per repository: see
+ * `Scope`). `key` names a top-level field of `m`, taken literally (no paths).
+ * - `$eq`: `m[key]` exists and is JSON-equal to `value` (no type coercion: 1 is not "1").
+ *   SQL: `m -> key = to_jsonb(value)`.
+ * - `$contains`: `m[key]` is an array holding every element of `values` (JSON equality).
+ *   SQL: `jsonb_typeof(m -> key) = 'array' AND m -> key @> to_jsonb(values)`.
+ */
+export type ScopeCondition =
+  | { key: string; op: "$eq"; value: ScopeScalar }
+  | { key: string; op: "$contains"; values: ScopeScalar[] };
+
+/**
+ * Visibility of a call: the records it may see and touch are those matching every condition
+ * (none = every record; no scope at all = every record). Built from the filters LangGraph
+ * `auth.on` handlers return (`{owner: "u1"}`, `{owner: {$eq: "u1"}}`, `{tags: {$contains: "a"}}`),
+ * so the filters are part of the query itself: counts, totals, limit and offset see only the
+ * matching records (SQL: the conditions are ANDed into the WHERE clause of the same statement).
+ *
+ * What `m` (the metadata the conditions apply to) is, per repository:
+ * - assistants: the assistant's metadata (its current version); a hidden assistant's versions
+ *   are hidden with it.
+ * - threads: the thread's metadata.
+ * - runs: the metadata of the run's thread (LangGraph scopes runs through their thread); `create`
+ *   refuses a thread the scope hides with NotFoundError.
+ * - crons: the cron's metadata.
+ * - store items: `{...value, namespace, key}` (the item's value, with its namespace array and key
+ *   overriding same-named fields; SQL: `namespace`/`key` columns, else `value -> key`);
+ *   `listNamespaces` lists the namespaces holding at least one matching item.
+ * - checkpoints: not scoped; callers reach them through a thread the scope lets them see.
+ */
 export interface Scope {
-  owner?: string;
+  readonly conditions: readonly ScopeCondition[];
 }
 
 export type SortOrder = "asc" | "desc";
@@ -176,7 +210,7 @@ export interface ThreadsRepository {
   /** Every thread that has a TTL, with the moment it expires (last update + ttl minutes). */
   expiring(): Promise<ThreadExpiry[]>;
   /**
-   * A new thread (new id, same owner) with the source's metadata, values,
+   * A new thread (new id) with the source's metadata, values,
    * interrupts, error, config and ttl; status is kept, except that "busy" becomes
    * "idle" since no run is attached to the copy. Registered `ThreadHooks.copy`
    * (e.g. checkpoints) run before the copy is returned.
@@ -270,8 +304,8 @@ export interface RunsRepository {
 
 /**
  * An item of the key/value store shared by graphs (`BaseStore`) and the Store API, identified by
- * (namespace, key). Store items carry no `owner`: LangGraph scopes store access by namespace
- * (auth handlers rewrite namespaces), not per record.
+ * (namespace, key). LangGraph auth handlers usually scope store access by rewriting namespaces;
+ * a `Scope` given to the Store API's calls applies to `{...value, namespace, key}` (see `Scope`).
  */
 export interface StoreItem {
   namespace: string[];
@@ -336,6 +370,8 @@ export interface StoreItemSearch {
   offset?: number;
   /** Restarts the TTL of the returned items. */
   refreshTtl?: boolean;
+  /** Only the items the scope matches. */
+  scope?: Scope;
 }
 
 export interface StoreNamespaceQuery {
@@ -349,15 +385,23 @@ export interface StoreNamespaceQuery {
   limit?: number;
   /** default 0 */
   offset?: number;
+  /** Only namespaces holding at least one item the scope matches. */
+  scope?: Scope;
 }
 
 export interface StoreItemsRepository {
-  /** The live item, or null. `refreshTtl` restarts its TTL (durably) before returning it. */
-  get(namespace: string[], key: string, options?: { refreshTtl?: boolean }): Promise<StoreItem | null>;
-  /** Creates or replaces the item; `created_at` survives a replacement of a live item. */
-  put(input: StoreItemPut): Promise<StoreItem>;
-  /** Returns false when there was no live item. */
-  delete(namespace: string[], key: string): Promise<boolean>;
+  /**
+   * The live item, or null (also when the scope hides it). `refreshTtl` restarts its TTL (durably)
+   * before returning it.
+   */
+  get(namespace: string[], key: string, options?: { refreshTtl?: boolean; scope?: Scope }): Promise<StoreItem | null>;
+  /**
+   * Creates or replaces the item; `created_at` survives a replacement of a live item. NotFoundError
+   * when a live item with that key exists but the scope hides it (it is never replaced).
+   */
+  put(input: StoreItemPut, scope?: Scope): Promise<StoreItem>;
+  /** Returns false when there was no live item the scope lets the caller see (nothing is deleted then). */
+  delete(namespace: string[], key: string, scope?: Scope): Promise<boolean>;
   search(query: StoreItemSearch): Promise<StoreSearchHit[]>;
   /** Namespaces that hold live items, in label-by-label order. */
   listNamespaces(query?: StoreNamespaceQuery): Promise<string[][]>;
@@ -384,6 +428,8 @@ export interface CronCreate {
   /** default true */
   enabled?: boolean;
   next_run_date: string | null;
+  /** The user the firings run as (null: no authentication); `user_id` becomes its identity. */
+  auth_user?: StoredUser | null;
 }
 
 /** Each given field replaces the stored one. */
@@ -403,7 +449,7 @@ export type CronSortBy = "cron_id" | "assistant_id" | "thread_id" | "next_run_da
 export type CronSearch = SearchQuery<CronFilter, CronSortBy>;
 
 export interface CronsRepository {
-  create(input: CronCreate, scope?: Scope): Promise<Cron>;
+  create(input: CronCreate): Promise<Cron>;
   get(cronId: string, scope?: Scope): Promise<Cron>;
   update(cronId: string, update: CronUpdate, scope?: Scope): Promise<Cron>;
   delete(cronId: string, scope?: Scope): Promise<void>;

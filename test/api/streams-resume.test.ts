@@ -162,6 +162,46 @@ describe("resuming", () => {
   });
 });
 
+describe("rejoining from a checkpoint (useStream's reconnect after a reload)", () => {
+  /** A finished resumable run of five steps, and the thread's checkpoints (newest first). */
+  async function finishedSlowRun() {
+    const threadId = await newThread();
+    const before = await t.client.runs.wait(threadId, "trivial", { input: { value: 0 } });
+    expect(before).toEqual({ value: 3 });
+    const [head] = await t.client.threads.getHistory(threadId, { limit: 1 });
+    const run = await t.client.runs.create(threadId, "slow", { input: slowInput, streamMode: ["values", "updates"], streamResumable: true });
+    await t.client.runs.join(threadId, run.run_id);
+    const history = await t.client.threads.getHistory(threadId, { limit: 20 });
+    return { threadId, runId: run.run_id, headBeforeRun: head!.checkpoint.checkpoint_id!, history };
+  }
+
+  it("sends only what came after the checkpoint the client holds, as the SDK asks for it", async () => {
+    const { threadId, runId, history } = await finishedSlowRun();
+    const held = history.find((s) => (s.values as { completed?: number }).completed === 2 && s.metadata?.run_id === runId)!;
+    const rejoined = await joinAll(threadId, runId, { lastEventId: "-1", checkpointId: held.checkpoint.checkpoint_id! } as never);
+    const whole = await joinAll(threadId, runId, { lastEventId: "-1" });
+    expect(contractViolations(rejoined, "RunStreamEvent")).toEqual([]);
+    expect(rejoined[0]).toMatchObject({ event: "metadata", data: { run_id: runId } });
+    // steps 3 to 5: their updates and values, exactly the tail of the whole stream
+    const values = rejoined.filter((p) => p.event === "values").map((p) => p.data.completed);
+    expect(values).toEqual([3, 4, 5]);
+    expect(rejoined.filter((p) => p.event === "updates").map((p) => p.data.work.completed)).toEqual([3, 4, 5]);
+    expect(rejoined.slice(1).map(key)).toEqual(whole.slice(whole.length - rejoined.length + 1).map(key));
+  });
+
+  it("replays everything for a checkpoint from before the run, nothing but metadata for the run's last one", async () => {
+    const { threadId, runId, headBeforeRun, history } = await finishedSlowRun();
+    const whole = await joinAll(threadId, runId, { lastEventId: "-1" });
+    const fromBefore = await joinAll(threadId, runId, { lastEventId: "-1", checkpointId: headBeforeRun } as never);
+    expect(fromBefore.map(key)).toEqual(whole.map(key));
+    const fromLast = await joinAll(threadId, runId, { lastEventId: "-1", checkpointId: history[0]!.checkpoint.checkpoint_id! } as never);
+    expect(fromLast.map((p) => p.event)).toEqual(["metadata"]);
+    // a Last-Event-ID naming an event is more precise than the checkpoint: it wins
+    const afterTwo = await joinAll(threadId, runId, { lastEventId: "2", checkpointId: headBeforeRun } as never);
+    expect(afterTwo.map(key)).toEqual(whole.slice(2).map(key));
+  });
+});
+
 describe("when the client goes away", () => {
   it("cancels the run with on_disconnect cancel (the default)", async () => {
     const threadId = await newThread();

@@ -273,12 +273,11 @@ describe("export kinds, env and pass-through config (test/fixtures/graphs)", () 
     expect(process.env.LGTS_FIXTURE_PLAIN).toBe("from the shell");
   });
 
-  it("passes store, checkpointer and http settings through", () => {
+  it("passes store and http settings through", () => {
     expect(registry.config.store).toEqual({
       index: { dims: 3, embed: "fake:embed", fields: ["$"] },
       ttl: { default_ttl: 60, sweep_interval_minutes: 5 },
     });
-    expect(registry.config.checkpointer?.ttl?.strategy).toBe("delete");
     expect(registry.config.http?.cors?.allow_origins).toEqual(["*"]);
     expect(registry.config.envFile).toBe(path.join(ROOT, "test/fixtures/graphs/fixture.env"));
   });
@@ -294,10 +293,12 @@ describe("bad configs fail fast with one-line messages", () => {
     ["graph-number.json", GraphConfigError, /graphs\.a: expected .*got number 42/],
     ["graph-object-extra.json", GraphConfigError, /graphs\.a: unknown key "descripton"/],
     ["python.json", GraphConfigError, /graphs\.a: Python graphs are not supported/],
-    ["env-list.json", GraphConfigError, /env: a list of variable names is not supported/],
+    ["env-list.json", GraphConfigError, /env: expected a .env file path or an object of strings, got an array/],
     ["env-number.json", GraphConfigError, /env\.PORT: expected a string, got number 8000/],
     ["store-dims.json", GraphConfigError, /store\.index\.dims: expected a positive integer, got string "abc"/],
     ["checkpointer-strategy.json", GraphConfigError, /checkpointer\.ttl\.strategy: expected one of "delete", "keep_latest"/],
+    ["checkpointer-ttl.json", GraphConfigError, /checkpointer\.ttl: checkpoint TTL sweeps are not built.*; remove it to start this server/],
+    ["cors-regex.json", GraphConfigError, /http\.cors\.allow_origin_regex: expected a regular expression, got string "\(unclosed"/],
     ["http-bool.json", GraphConfigError, /http\.disable_runs: expected a boolean/],
     ["does-not-exist.json", GraphConfigError, /does-not-exist\.json: file not found/],
     ["missing-file.json", GraphLoadError, /graph "ghost" \(\.\/does_not_exist\.ts:graph\): file not found: .*does_not_exist\.ts/],

@@ -116,7 +116,7 @@ describe("LocalRunEngine", () => {
     await new Promise((resolve) => setTimeout(resolve, 80));
     await env.runs.cancel(dropped, "rollback", "test");
     await env.runs.outcome(dropped);
-    await expect(env.storage.runs.get(dropped.run_id)).rejects.toMatchObject({ status: 404 });
+    await expect(env.storage.runs.get(dropped.run_id)).rejects.toMatchObject({ kind: "not_found" });
     expect(env.checkpointer.deleted).toEqual([dropped.run_id]);
   });
 

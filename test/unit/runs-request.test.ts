@@ -16,7 +16,6 @@ const assistant: Assistant = {
   version: 1,
   created_at: "2020-01-01T00:00:00.000Z",
   updated_at: "2020-01-01T00:00:00.000Z",
-  owner: null,
 };
 
 function runOf(body: Parameters<typeof parseRunRequest>[0], stateless = false): Run {
@@ -35,7 +34,6 @@ function runOf(body: Parameters<typeof parseRunRequest>[0], stateless = false): 
     attempt: 0,
     not_before: null,
     error: null,
-    owner: null,
   };
 }
 
@@ -86,9 +84,9 @@ describe("run requests", () => {
     expect(parseRunRequest({ assistant_id: "g", stream_mode: ["updates", "updates"] }, { stateless: false }).kwargs.stream_mode).toEqual([
       "updates",
     ]);
-    expect(graphStreamModes(["messages-tuple", "custom", "events"])).toEqual(["messages", "custom"]);
-    expect(graphStreamModes(["messages"])).toEqual(["messages", "values"]);
-    expect(graphStreamModes(["events"])).toEqual(["values"]);
+    expect(graphStreamModes(["messages-tuple", "custom", "events"])).toEqual(["messages", "custom", "checkpoints"]);
+    expect(graphStreamModes(["messages"])).toEqual(["messages", "values", "checkpoints"]);
+    expect(graphStreamModes(["events"])).toEqual(["checkpoints"]);
   });
 });
 

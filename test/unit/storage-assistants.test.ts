@@ -26,7 +26,6 @@ describe("assistants.create", () => {
       context: {},
       metadata: {},
       version: 1,
-      owner: null,
     });
     expect(a.created_at).toBe(a.updated_at);
     expect(new Date(a.created_at).toISOString()).toBe(a.created_at);
@@ -42,7 +41,7 @@ describe("assistants.create", () => {
     );
     await expect(
       storage.assistants.create({ assistant_id: "a1", graph_id: "g", if_exists: "raise" }),
-    ).rejects.toMatchObject({ status: 409 });
+    ).rejects.toMatchObject({ kind: "conflict" });
     const same = await storage.assistants.create({
       assistant_id: "a1",
       graph_id: "other",
@@ -113,7 +112,7 @@ describe("assistants.patch / versions / setLatest", () => {
   it("setLatest of a missing version or assistant -> NotFoundError", async () => {
     await storage.assistants.create({ assistant_id: "a1", graph_id: "g" });
     await expect(storage.assistants.setLatest("a1", 7)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(storage.assistants.setLatest("nope", 1)).rejects.toMatchObject({ status: 404 });
+    await expect(storage.assistants.setLatest("nope", 1)).rejects.toMatchObject({ kind: "not_found" });
     await expect(storage.assistants.patch("nope", {})).rejects.toBeInstanceOf(NotFoundError);
   });
 
@@ -204,13 +203,12 @@ describe("assistants.search / count", () => {
   });
 });
 
-describe("assistants owner scope", () => {
-  it("hides other owners' assistants everywhere", async () => {
-    const alice = { owner: "alice" };
-    const bob = { owner: "bob" };
-    const a = await storage.assistants.create({ assistant_id: "a1", graph_id: "g" }, alice);
-    expect(a.owner).toBe("alice");
-    await storage.assistants.create({ assistant_id: "b1", graph_id: "g" }, bob);
+describe("assistants scope", () => {
+  it("hides the assistants a scope does not match everywhere", async () => {
+    const alice = { conditions: [{ key: "owner", op: "$eq" as const, value: "alice" }] };
+    const bob = { conditions: [{ key: "owner", op: "$eq" as const, value: "bob" }] };
+    await storage.assistants.create({ assistant_id: "a1", graph_id: "g", metadata: { owner: "alice" } }, alice);
+    await storage.assistants.create({ assistant_id: "b1", graph_id: "g", metadata: { owner: "bob" } }, bob);
     await storage.assistants.create({ assistant_id: "n1", graph_id: "g" });
 
     expect((await storage.assistants.get("a1", alice)).assistant_id).toBe("a1");
@@ -226,9 +224,9 @@ describe("assistants owner scope", () => {
 
     expect((await storage.assistants.search({}, alice)).items.map((x) => x.assistant_id)).toEqual(["a1"]);
     expect(await storage.assistants.count({ graph_id: "g" }, bob)).toBe(1);
-    expect(await storage.assistants.count({}, {})).toBe(3);
+    expect(await storage.assistants.count({}, { conditions: [] })).toBe(3);
     const patched = await storage.assistants.patch("a1", { name: "mine" }, alice);
-    expect(patched.owner).toBe("alice");
-    expect((await storage.assistants.listVersions("a1", {}, alice)).items.every((v) => v.owner === "alice")).toBe(true);
+    expect(patched.metadata).toEqual({ owner: "alice" });
+    expect((await storage.assistants.listVersions("a1", {}, alice)).total).toBe(2);
   });
 });

@@ -113,7 +113,7 @@ describe("checkpoints repository", () => {
     expect((await storage.checkpoints.get({ thread_id: t, checkpoint_ns: "" }))!.metadata).toEqual({ step: 0, source: "input", tag: "x" });
     await expect(
       storage.checkpoints.patchMetadata({ thread_id: t, checkpoint_ns: "", checkpoint_id: "nope" }, {}),
-    ).rejects.toMatchObject({ status: 404 });
+    ).rejects.toMatchObject({ kind: "not_found" });
   });
 
   it("deletes what a run saved: its checkpoints (all namespaces) and its writes elsewhere", async () => {

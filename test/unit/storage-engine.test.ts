@@ -160,7 +160,7 @@ describe("lowdb collection engine", () => {
 
   it("LowdbStorage round-trips assistants (with versions) and threads across reopen", async () => {
     let storage = await LowdbStorage.open({ dataDir: dir, shards: { assistants: 2, threads: 2 } });
-    await storage.assistants.create({ assistant_id: "a1", graph_id: "g", metadata: { k: 1 } }, { owner: "o" });
+    await storage.assistants.create({ assistant_id: "a1", graph_id: "g", metadata: { k: 1 } });
     await storage.assistants.patch("a1", { name: "renamed" });
     const t = await storage.threads.create({ metadata: { x: 1 } });
     await storage.threads.update(t.thread_id, { status: "interrupted", values: { a: [1, { b: null }] } });
@@ -171,10 +171,10 @@ describe("lowdb collection engine", () => {
     };
     await storage.close();
     storage = await LowdbStorage.open({ dataDir: dir });
-    expect(await storage.assistants.get("a1", { owner: "o" })).toEqual(before.a);
+    expect(await storage.assistants.get("a1", { conditions: [{ key: "k", op: "$eq", value: 1 }] })).toEqual(before.a);
     expect(await storage.assistants.listVersions("a1")).toEqual(before.v);
     expect(await storage.threads.get(t.thread_id)).toEqual(before.t);
-    expect((await storage.assistants.search({ filter: { graph_id: "g" } }, { owner: "o" })).total).toBe(1);
+    expect((await storage.assistants.search({ filter: { graph_id: "g" } }, { conditions: [{ key: "k", op: "$eq", value: 1 }] })).total).toBe(1);
     expect(storage.stats().threads).toMatchObject({ records: 1, shards: 2 });
     await storage.close();
   });

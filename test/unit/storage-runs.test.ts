@@ -44,10 +44,10 @@ describe("runs repository", () => {
     const busy = await storage.threads.get(thread.thread_id);
     expect(busy).toMatchObject({ status: "busy", metadata: { keep: 1, graph_id: "g" } });
     await expect(storage.runs.create({ ...base(thread.thread_id), thread_metadata: { graph_id: "other" } })).rejects.toMatchObject({
-      status: 409,
+      kind: "conflict",
     });
     expect(await storage.threads.get(thread.thread_id)).toEqual(busy);
-    await expect(storage.runs.create(base(crypto.randomUUID()))).rejects.toMatchObject({ status: 404 });
+    await expect(storage.runs.create(base(crypto.randomUUID()))).rejects.toMatchObject({ kind: "not_found" });
   });
 
   it("rejects a second active run atomically: of many racing creates exactly one passes", async () => {
@@ -57,7 +57,7 @@ describe("runs repository", () => {
     const passed = results.filter((r) => r.status === "fulfilled");
     expect(passed).toHaveLength(1);
     for (const r of results) {
-      if (r.status === "rejected") expect(r.reason).toMatchObject({ status: 409, name: "ThreadBusyError" });
+      if (r.status === "rejected") expect(r.reason).toMatchObject({ kind: "conflict", name: "ThreadBusyError" });
     }
     expect((await storage.runs.active(thread.thread_id)).length).toBe(1);
   });
@@ -76,16 +76,22 @@ describe("runs repository", () => {
     ]);
   });
 
-  it("scopes runs to their thread and owner", async () => {
+  it("scopes runs through their thread's metadata", async () => {
     const { storage } = await open();
-    const t1 = await storage.threads.create({}, { owner: "alice" });
-    const t2 = await storage.threads.create({}, { owner: "alice" });
-    await expect(storage.runs.create(base(t1.thread_id), { owner: "bob" })).rejects.toMatchObject({ status: 404 });
-    const { run } = await storage.runs.create(base(t1.thread_id), { owner: "alice" });
-    await expect(storage.runs.getInThread(t2.thread_id, run.run_id)).rejects.toMatchObject({ status: 404 });
-    await expect(storage.runs.get(run.run_id, { owner: "bob" })).rejects.toMatchObject({ status: 404 });
-    expect((await storage.runs.getInThread(t1.thread_id, run.run_id, { owner: "alice" })).run_id).toBe(run.run_id);
-    expect((await storage.runs.list(t1.thread_id, {}, { owner: "bob" })).total).toBe(0);
+    const alice = { conditions: [{ key: "owner", op: "$eq" as const, value: "alice" }] };
+    const bob = { conditions: [{ key: "owner", op: "$eq" as const, value: "bob" }] };
+    const t1 = await storage.threads.create({ metadata: { owner: "alice" } });
+    const t2 = await storage.threads.create({ metadata: { owner: "alice" } });
+    await expect(storage.runs.create(base(t1.thread_id), bob)).rejects.toMatchObject({ kind: "not_found" });
+    const { run } = await storage.runs.create(base(t1.thread_id), alice);
+    await expect(storage.runs.getInThread(t2.thread_id, run.run_id)).rejects.toMatchObject({ kind: "not_found" });
+    await expect(storage.runs.get(run.run_id, bob)).rejects.toMatchObject({ kind: "not_found" });
+    await expect(storage.runs.delete(run.run_id, bob)).rejects.toMatchObject({ kind: "not_found" });
+    expect((await storage.runs.getInThread(t1.thread_id, run.run_id, alice)).run_id).toBe(run.run_id);
+    expect((await storage.runs.list(t1.thread_id, {}, bob)).total).toBe(0);
+    expect((await storage.runs.list(t1.thread_id, {}, alice)).total).toBe(1);
+    expect(await storage.runs.withStatus("pending", bob)).toEqual([]);
+    expect((await storage.runs.withStatus("pending", alice)).map((r) => r.run_id)).toEqual([run.run_id]);
   });
 
   it("finds runs by status, oldest first, and updates them", async () => {
@@ -98,7 +104,7 @@ describe("runs repository", () => {
     expect(await storage.runs.withStatus("running")).toMatchObject([{ run_id: a.run.run_id, attempt: 1 }]);
     const failed = await storage.runs.update(a.run.run_id, { status: "error", error: { error: "Boom", message: "bad" } });
     expect(failed.error).toEqual({ error: "Boom", message: "bad" });
-    await expect(storage.runs.update(crypto.randomUUID(), { status: "error" })).rejects.toMatchObject({ status: 404 });
+    await expect(storage.runs.update(crypto.randomUUID(), { status: "error" })).rejects.toMatchObject({ kind: "not_found" });
   });
 
   it("deletes a thread's runs with the thread and keeps runs across a reopen", async () => {
@@ -108,7 +114,7 @@ describe("runs repository", () => {
     const kept = await storage.runs.create(base(keep.thread_id));
     const dropped = await storage.runs.create(base(drop.thread_id));
     await storage.threads.delete(drop.thread_id);
-    await expect(storage.runs.get(dropped.run.run_id)).rejects.toMatchObject({ status: 404 });
+    await expect(storage.runs.get(dropped.run.run_id)).rejects.toMatchObject({ kind: "not_found" });
     await storage.close();
 
     const reopened = await reopen();

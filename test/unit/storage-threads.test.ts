@@ -3,6 +3,8 @@ import { ConflictError, NotFoundError } from "../../src/storage/errors.js";
 import type { Storage, ThreadSortBy } from "../../src/storage/types.js";
 import { openTempStorage } from "./storage-helpers.js";
 
+const ownedBy = (owner: string) => ({ conditions: [{ key: "owner", op: "$eq" as const, value: owner }] });
+
 let storage: Storage;
 let done: () => Promise<void>;
 
@@ -20,7 +22,7 @@ describe("threads.create / get / patch / update / delete", () => {
   it("creates an idle thread with defaults", async () => {
     const t = await storage.threads.create();
     expect(t.thread_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(t).toMatchObject({ status: "idle", metadata: {}, values: null, interrupts: {}, error: null, owner: null });
+    expect(t).toMatchObject({ status: "idle", metadata: {}, values: null, interrupts: {}, error: null });
     expect(t.created_at).toBe(t.updated_at);
     expect(t.state_updated_at).toBe(t.created_at);
     expect(await storage.threads.get(t.thread_id)).toEqual(t);
@@ -31,7 +33,7 @@ describe("threads.create / get / patch / update / delete", () => {
     const t = await storage.threads.create({ thread_id: id, metadata: { a: 1 }, ttl: { strategy: "delete", ttl: 5 } });
     expect(t).toMatchObject({ thread_id: id, metadata: { a: 1 }, ttl: { strategy: "delete", ttl: 5 } });
     await expect(storage.threads.create({ thread_id: id })).rejects.toBeInstanceOf(ConflictError);
-    await expect(storage.threads.create({ thread_id: id, if_exists: "raise" })).rejects.toMatchObject({ status: 409 });
+    await expect(storage.threads.create({ thread_id: id, if_exists: "raise" })).rejects.toMatchObject({ kind: "conflict" });
     expect(await storage.threads.create({ thread_id: id, metadata: { b: 2 }, if_exists: "do_nothing" })).toEqual(t);
   });
 
@@ -72,8 +74,8 @@ describe("threads.create / get / patch / update / delete", () => {
     const failed = await storage.threads.update(t.thread_id, { status: "error", error: "boom", interrupts: {} });
     expect(failed).toMatchObject({ status: "error", error: "boom", interrupts: {}, values: { messages: ["hi"] } });
     // fields outside the updatable set are ignored even if a caller sneaks them in
-    const sneaky = await storage.threads.update(t.thread_id, { thread_id: "other", owner: "x" } as never);
-    expect(sneaky).toMatchObject({ thread_id: t.thread_id, owner: null });
+    const sneaky = await storage.threads.update(t.thread_id, { thread_id: "other", created_at: "x" } as never);
+    expect(sneaky).toMatchObject({ thread_id: t.thread_id, created_at: t.created_at });
     await expect(storage.threads.update("missing", { status: "idle" })).rejects.toBeInstanceOf(NotFoundError);
   });
 
@@ -156,26 +158,25 @@ describe("threads.search / count", () => {
 
 describe("threads.copy and thread hooks", () => {
   it("copies metadata, values, interrupts and status into a new thread", async () => {
-    const src = await storage.threads.create({ metadata: { m: 1 } }, { owner: "alice" });
+    const src = await storage.threads.create({ metadata: { m: 1, owner: "alice" } }, ownedBy("alice"));
     await storage.threads.update(src.thread_id, {
       status: "interrupted",
       values: { v: [1] },
       interrupts: { t: [{ value: 1 }] },
     });
-    const copy = await storage.threads.copy(src.thread_id, { owner: "alice" });
+    const copy = await storage.threads.copy(src.thread_id, ownedBy("alice"));
     expect(copy.thread_id).not.toBe(src.thread_id);
     expect(copy).toMatchObject({
-      metadata: { m: 1 },
+      metadata: { m: 1, owner: "alice" },
       values: { v: [1] },
       interrupts: { t: [{ value: 1 }] },
       status: "interrupted",
-      owner: "alice",
     });
     expect(await storage.threads.get(copy.thread_id)).toEqual(copy);
     // independent records
     await storage.threads.patch(copy.thread_id, { metadata: { m: 2 } });
-    expect((await storage.threads.get(src.thread_id)).metadata).toEqual({ m: 1 });
-    await expect(storage.threads.copy(src.thread_id, { owner: "bob" })).rejects.toBeInstanceOf(NotFoundError);
+    expect((await storage.threads.get(src.thread_id)).metadata).toEqual({ m: 1, owner: "alice" });
+    await expect(storage.threads.copy(src.thread_id, ownedBy("bob"))).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it("a busy thread's copy is idle (no run is attached to it)", async () => {
@@ -213,14 +214,13 @@ describe("threads.copy and thread hooks", () => {
   });
 });
 
-describe("threads owner scope", () => {
-  it("hides other owners' threads from every operation", async () => {
-    const alice = { owner: "alice" };
-    const bob = { owner: "bob" };
-    const a = await storage.threads.create({ metadata: { x: 1 } }, alice);
-    const b = await storage.threads.create({ metadata: { x: 1 } }, bob);
+describe("threads scope", () => {
+  it("hides the threads a scope does not match from every operation", async () => {
+    const alice = ownedBy("alice");
+    const bob = ownedBy("bob");
+    const a = await storage.threads.create({ metadata: { x: 1, owner: "alice" } }, alice);
+    const b = await storage.threads.create({ metadata: { x: 1, owner: "bob" } }, bob);
     await storage.threads.create({ metadata: { x: 1 } });
-    expect(a.owner).toBe("alice");
 
     for (const op of [
       () => storage.threads.get(a.thread_id, bob),
@@ -244,5 +244,20 @@ describe("threads owner scope", () => {
     expect(await storage.threads.count()).toBe(3);
     expect((await storage.threads.get(a.thread_id, alice)).thread_id).toBe(a.thread_id);
     expect((await storage.threads.get(a.thread_id)).thread_id).toBe(a.thread_id); // unscoped sees all
+  });
+
+  it("pages and totals see only the matching threads; $eq and $contains conditions", async () => {
+    for (let i = 0; i < 5; i++) await storage.threads.create({ metadata: { owner: "alice", tags: ["a", `n${i}`] } });
+    for (let i = 0; i < 7; i++) await storage.threads.create({ metadata: { owner: "bob", tags: ["b"] } });
+    await storage.threads.create({ metadata: { owner: ["alice"] } }); // an array is not equal to "alice"
+    const page = await storage.threads.search({ limit: 2, offset: 4 }, ownedBy("alice"));
+    expect([page.items.length, page.total]).toEqual([1, 5]);
+    const tagged = (values: string[]) => ({ conditions: [{ key: "tags", op: "$contains" as const, values }] });
+    expect(await storage.threads.count({}, tagged(["a"]))).toBe(5);
+    expect(await storage.threads.count({}, tagged(["a", "n3"]))).toBe(1);
+    expect(await storage.threads.count({}, tagged(["a", "b"]))).toBe(0);
+    expect(await storage.threads.count({}, { conditions: [] })).toBe(13);
+    const both = { conditions: [...ownedBy("bob").conditions, ...tagged(["b"]).conditions] };
+    expect(await storage.threads.count({}, both)).toBe(7);
   });
 });

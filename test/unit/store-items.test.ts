@@ -196,3 +196,35 @@ describe("store items repository", () => {
     expect(hit!.score).toBeCloseTo(1, 6);
   });
 });
+
+describe("store items scope", () => {
+  const scope = (conditions: Array<{ key: string; op: "$eq"; value: string } | { key: string; op: "$contains"; values: string[] }>) => ({ conditions });
+  const alice = scope([{ key: "owner", op: "$eq", value: "alice" }]);
+
+  it("applies to {...value, namespace, key} in get, put, delete, search and listNamespaces", async () => {
+    const later = () => (now += MINUTE); // most recently updated first
+    await put(["a", "notes"], "1", { owner: "alice", n: 1 }).then(later);
+    await put(["a", "notes"], "2", { owner: "alice", n: 2 }).then(later);
+    await put(["b", "notes"], "1", { owner: "bob", n: 3 }).then(later);
+    await put(["c"], "x", { owner: "alice", namespace: "spoofed" });
+
+    expect(await items.get(["b", "notes"], "1", { scope: alice })).toBeNull();
+    expect((await items.get(["a", "notes"], "1", { scope: alice }))?.value).toEqual({ owner: "alice", n: 1 });
+    const page = await items.search({ namespacePrefix: [], limit: 1, offset: 2, scope: alice });
+    expect(page.map((i) => i.key)).toEqual(["1"]);
+    expect((await items.search({ namespacePrefix: [], scope: alice })).length).toBe(3);
+    expect(await items.listNamespaces({ scope: alice })).toEqual([["a", "notes"], ["c"]]);
+
+    // the namespace and key override same-named fields of the value
+    const inC = scope([{ key: "namespace", op: "$contains", values: ["c"] }]);
+    expect((await items.search({ namespacePrefix: [], scope: inC })).map((i) => i.key)).toEqual(["x"]);
+    expect(await items.listNamespaces({ scope: scope([{ key: "key", op: "$eq", value: "2" }]) })).toEqual([["a", "notes"]]);
+
+    // a hidden item is neither replaced nor deleted
+    await expect(items.put({ namespace: ["b", "notes"], key: "1", value: { owner: "alice" }, ttl_minutes: null, vectors: [] }, alice))
+      .rejects.toMatchObject({ kind: "not_found" });
+    expect(await items.delete(["b", "notes"], "1", alice)).toBe(false);
+    expect((await items.get(["b", "notes"], "1"))?.value).toEqual({ owner: "bob", n: 3 });
+    expect(await items.delete(["a", "notes"], "1", alice)).toBe(true);
+  });
+});

@@ -82,7 +82,7 @@ describe("loading store.index.embed", () => {
     const failing = await loadStoreIndex(config("./embeddings.ts:failing"), FIXTURES);
     const error = await failing.embedQuery("x").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EmbeddingError);
-    expect(error).toMatchObject({ status: 503 });
+    expect(error).toMatchObject({ kind: "unavailable" });
   });
 });
 
@@ -141,8 +141,8 @@ describe("ServerStore as a graph's BaseStore", () => {
   it("applies the namespace rules of the LangGraph stores as 422 errors", async () => {
     await expect(store.putItem({ namespace: [], key: "k", value: {} })).rejects.toThrow(InvalidStoreRequestError);
     await expect(store.putItem({ namespace: ["langgraph"], key: "k", value: {} })).rejects.toThrow(/langgraph/);
-    await expect(store.getItem(["a", ""], "k")).rejects.toMatchObject({ status: 422 });
-    await expect(store.searchItems({ namespacePrefix: ["a.b"] })).rejects.toMatchObject({ status: 422 });
+    await expect(store.getItem(["a", ""], "k")).rejects.toMatchObject({ kind: "invalid" });
+    await expect(store.searchItems({ namespacePrefix: ["a.b"] })).rejects.toMatchObject({ kind: "invalid" });
     expect(await store.getItem(["langgraph"], "k")).toBeNull();
     await expect(store.put(["a"], "k", ["not", "an", "object"] as never)).rejects.toThrow(/expected a JSON object/);
   });

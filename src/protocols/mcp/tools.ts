@@ -4,7 +4,7 @@
  * id (names are how models pick tools, so they must be unambiguous). The same naming decides
  * which assistant a `tools/call` runs, so listing and calling always agree.
  */
-import { HttpError } from "../../http/errors.js";
+import { DomainError } from "../../errors.js";
 import { assistantSchemas } from "../../runtime/introspection/index.js";
 import type { Services } from "../../services.js";
 import { NotFoundError } from "../../storage/errors.js";
@@ -53,7 +53,7 @@ async function inputSchema(services: Services, assistant: Assistant): Promise<Re
     if (schema && schema.type === "object") return schema;
   } catch (error) {
     // a graph that cannot be built with this assistant's config is still listed: calling it says why
-    if (!(error instanceof HttpError)) throw error;
+    if (!(error instanceof DomainError) || error.kind === "unavailable") throw error;
   }
   return { type: "object", additionalProperties: true };
 }

@@ -1,4 +1,5 @@
 import type { Services } from "../../services.js";
+import { UNSCOPED } from "../../storage/scope.js";
 import { createRun } from "../runs/create.js";
 import type { CronLauncher } from "./scheduler.js";
 
@@ -8,7 +9,7 @@ import type { CronLauncher } from "./scheduler.js";
  */
 export function cronLauncher(services: Services): CronLauncher {
   return async (cron) => {
-    const scope = cron.owner ? { owner: cron.owner } : {};
+    const scope = UNSCOPED;
     const metadata = { ...(cron.payload.metadata as Record<string, unknown> | undefined), cron_id: cron.cron_id };
     const request = { ...cron.payload, metadata, assistant_id: cron.assistant_id! };
     if (cron.thread_id) await createRun(services, cron.thread_id, request, scope);

@@ -1,5 +1,5 @@
 import { Cron as CronPattern } from "croner";
-import { HttpError } from "../../http/errors.js";
+import { invalid } from "../../errors.js";
 
 /**
  * The next moment a schedule fires strictly after `after`: 5-field cron expressions (minute
@@ -15,13 +15,13 @@ export function checkSchedule(schedule: string, timezone: string | null): void {
   try {
     new CronPattern(schedule, { paused: true });
   } catch (error) {
-    throw new HttpError(422, `body.schedule: ${(error as Error).message}`);
+    throw invalid(`body.schedule: ${(error as Error).message}`);
   }
   if (timezone !== null) {
     try {
       new Intl.DateTimeFormat("en-US", { timeZone: timezone });
     } catch {
-      throw new HttpError(422, `body.timezone: unknown time zone '${timezone}'`);
+      throw invalid(`body.timezone: unknown time zone '${timezone}'`);
     }
   }
 }

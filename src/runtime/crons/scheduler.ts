@@ -1,3 +1,4 @@
+import { isNotFound } from "../../errors.js";
 import type { Logger } from "pino";
 import type { Cron, Storage } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
@@ -54,7 +55,7 @@ export class CronScheduler {
         try {
           await this.storage.crons.update(cron.cron_id, { next_run_date: following?.toISOString() ?? null });
         } catch (error) {
-          if ((error as { status?: number }).status === 404) continue; // deleted meanwhile
+          if (isNotFound(error)) continue; // deleted meanwhile
           throw error;
         }
         await this.#launch!(cron).catch((error: unknown) =>

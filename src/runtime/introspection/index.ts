@@ -5,7 +5,7 @@
  */
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { components } from "../../../generated/openapi.js";
-import { HttpError } from "../../http/errors.js";
+import { notFound } from "../../errors.js";
 import type { Services } from "../../services.js";
 import type { AnyCompiledGraph } from "../graphs/index.js";
 import { graphFor } from "../graph-for.js";
@@ -57,7 +57,7 @@ export async function assistantSubgraphs(
   }
   if (options.namespace !== undefined && Object.keys(result).length === 0) {
     const hint = options.namespace.includes("|") && !options.recurse ? " (a nested namespace needs recurse=true)" : "";
-    throw new HttpError(404, `No subgraph at namespace '${options.namespace}' in graph '${assistant.graph_id}'${hint}`);
+    throw notFound(`No subgraph at namespace '${options.namespace}' in graph '${assistant.graph_id}'${hint}`);
   }
   return result;
 }

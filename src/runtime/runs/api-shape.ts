@@ -7,7 +7,7 @@ type ApiRun = components["schemas"]["Run"];
 type RunResult = components["schemas"]["RunResult"];
 
 export function runToApi(run: Run): ApiRun {
-  const { owner: _owner, attempt: _attempt, not_before: _notBefore, error: _error, ...api } = run;
+  const { attempt: _attempt, not_before: _notBefore, error: _error, ...api } = run;
   return api;
 }
 

@@ -8,7 +8,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { components } from "../../../generated/openapi.js";
-import { HttpError } from "../../http/errors.js";
+import { invalid } from "../../errors.js";
 import { nullsAsAbsent } from "../../handlers/nulls.js";
 
 type BatchItem = components["schemas"]["RunBatchItem"];
@@ -50,13 +50,13 @@ export function normalizeBatchItem(item: BatchItem, index: number): StatelessRun
       const snake = given[name];
       const filledDefault = name in DEFAULTS && isDeepStrictEqual(snake, DEFAULTS[name as keyof StatelessRun]);
       if (!filledDefault && !isDeepStrictEqual(snake, value)) {
-        throw new HttpError(422, `body[${index}]: ${key} and ${name} are the same field with different values; give one`);
+        throw invalid(`body[${index}]: ${key} and ${name} are the same field with different values; give one`);
       }
       out[name] = value;
     } else if (!(name in out)) {
       out[name] = value;
     }
   }
-  if (typeof out.assistant_id !== "string") throw new HttpError(422, `body[${index}].assistant_id: required`);
+  if (typeof out.assistant_id !== "string") throw invalid(`body[${index}].assistant_id: required`);
   return out as StatelessRun;
 }

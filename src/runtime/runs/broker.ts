@@ -30,6 +30,8 @@ export interface RunEvent {
   data: unknown;
   /** Approximate size of `data` as JSON, in bytes, when the publisher knows it (buffer bound). */
   size?: number;
+  /** The root graph's latest checkpoint when the event was emitted (rejoining after a checkpoint). */
+  checkpointId?: string;
 }
 
 /** How a run ended, as join/wait report it. */
@@ -51,6 +53,26 @@ export interface RunSubscriber {
 export interface SubscribeOptions {
   /** Replay buffered events after this id first; "-1" replays every buffered event. */
   lastEventId?: string;
+  /**
+   * Unless `lastEventId` names an event: replay the events emitted after this checkpoint (a client
+   * holding it has every earlier one in its state), the `metadata` events first. Checkpoint ids
+   * sort by creation time, so a checkpoint from before the run replays every buffered event, and
+   * one newer than every event replays only the metadata.
+   */
+  afterCheckpoint?: string;
+}
+
+/** The buffered events a new subscriber gets before the live ones (see SubscribeOptions). */
+export function replayedEvents(events: readonly RunEvent[], options: SubscribeOptions): RunEvent[] {
+  const { lastEventId, afterCheckpoint } = options;
+  const after = Number(lastEventId);
+  if (lastEventId !== undefined && Number.isFinite(after) && after >= 0) return events.filter((event) => Number(event.id) > after);
+  if (afterCheckpoint !== undefined) {
+    let start = events.findIndex((event) => event.checkpointId !== undefined && event.checkpointId >= afterCheckpoint);
+    if (start < 0) start = events.length;
+    return [...events.slice(0, start).filter((event) => event.mode === "metadata"), ...events.slice(start)];
+  }
+  return lastEventId !== undefined ? [...events] : [];
 }
 
 export interface OpenOptions {
@@ -188,12 +210,7 @@ export class LocalRunEventBroker implements RunEventBroker {
   subscribe(runId: string, subscriber: RunSubscriber, options: SubscribeOptions = {}): (() => void) | null {
     const channel = this.#channels.get(runId);
     if (!channel) return null;
-    if (options.lastEventId !== undefined) {
-      const after = Number(options.lastEventId);
-      for (const event of channel.events) {
-        if (!Number.isFinite(after) || after < 0 || Number(event.id) > after) subscriber.event(event);
-      }
-    }
+    for (const event of replayedEvents(channel.events, options)) subscriber.event(event);
     if (channel.outcome) {
       subscriber.end(channel.outcome);
       return () => {};

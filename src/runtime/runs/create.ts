@@ -6,6 +6,7 @@
  */
 import type { Services } from "../../services.js";
 import { NotFoundError } from "../../storage/errors.js";
+import { metadataInScope } from "../../storage/scope.js";
 import type { Assistant, Run, Scope } from "../../storage/types.js";
 import { servedAssistant } from "../assistants.js";
 import { parseRunRequest, type ParsedRunRequest, type RunRequest } from "./request.js";
@@ -16,7 +17,8 @@ async function threadFor(services: Services, threadId: string, parsed: ParsedRun
     await services.storage.threads.get(threadId, scope);
   } catch (error) {
     if (!(error instanceof NotFoundError) || parsed.ifNotExists !== "create") throw error;
-    await services.storage.threads.create({ thread_id: threadId, if_exists: "do_nothing" }, scope);
+    const metadata = metadataInScope(scope);
+    await services.storage.threads.create({ thread_id: threadId, metadata, if_exists: "do_nothing" }, scope);
   }
 }
 
@@ -50,7 +52,7 @@ export async function startRun(
   const ids = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
   let thread: string;
   if (threadId === null) {
-    thread = (await storage.threads.create({ metadata: ids }, scope)).thread_id;
+    thread = (await storage.threads.create({ metadata: { ...metadataInScope(scope), ...ids } }, scope)).thread_id;
   } else {
     await threadFor(services, threadId, parsed, scope);
     thread = threadId;

@@ -36,9 +36,10 @@ export function resultValues(state: FinalState): unknown {
 }
 
 /**
- * The thread's status once a run has ended: `error` if it failed, `interrupted` if the graph
- * stopped before its end (an interrupt, interrupt_before/after, or a cancel mid-way), else
- * `idle`; `busy` whenever another run of the thread is still active.
+ * The thread's status once a run has ended: `error` if it failed; `interrupted` while an
+ * interrupt is pending, or when the graph itself stopped before its end (interrupt_before/after);
+ * else `idle`, also after a cancel mid-way (the official servers' `stop()` leaves the thread idle);
+ * `busy` whenever another run of the thread is still active.
  */
 export function threadStatusAfter(
   status: RunOutcome["status"],
@@ -47,6 +48,8 @@ export function threadStatusAfter(
 ): ThreadStatus {
   if (othersActive) return "busy";
   if (status === "error" || status === "timeout") return "error";
-  if (state && (state.next.length > 0 || Object.keys(state.interrupts).length > 0)) return "interrupted";
-  return "idle";
+  if (!state) return "idle";
+  if (Object.keys(state.interrupts).length > 0) return "interrupted";
+  const stoppedByGraph = status === "success" && state.next.length > 0;
+  return stoppedByGraph ? "interrupted" : "idle";
 }

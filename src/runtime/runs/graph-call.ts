@@ -48,7 +48,11 @@ function runnableConfig(config: Config): Record<string, unknown> {
 const asRecord = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 
-/** The graph stream modes needed for the requested API stream modes. */
+/**
+ * The graph stream modes needed for the requested API stream modes. `checkpoints` is always
+ * among them: it marks where each checkpoint falls in the run's events, so a client holding a
+ * checkpoint can rejoin the stream right after it (see RunEvent.checkpointId).
+ */
 export function graphStreamModes(requested: readonly string[]): GraphStreamMode[] {
   const modes = new Set<GraphStreamMode>();
   for (const mode of requested) {
@@ -57,8 +61,7 @@ export function graphStreamModes(requested: readonly string[]): GraphStreamMode[
     else if (mode === "messages") modes.add("messages").add("values");
     else if (mode !== "events") modes.add(mode as GraphStreamMode);
   }
-  // the stream must yield something for the run to progress observably
-  if (modes.size === 0) modes.add("values");
+  modes.add("checkpoints");
   return [...modes];
 }
 

@@ -5,7 +5,7 @@
  * combinations this server cannot honour.
  */
 import type { components } from "../../../generated/openapi.js";
-import { HttpError } from "../../http/errors.js";
+import { invalid } from "../../errors.js";
 import type { Config, Context, MultitaskStrategy } from "../../storage/types.js";
 
 type Schemas = components["schemas"];
@@ -50,7 +50,7 @@ export interface ParsedRunRequest {
 }
 
 const fail = (field: string, message: string): never => {
-  throw new HttpError(422, `body.${field}: ${message}`);
+  throw invalid(`body.${field}: ${message}`);
 };
 
 function streamModes(value: RunRequest["stream_mode"]): StreamMode[] {

@@ -12,17 +12,16 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { StorageError } from "../../storage/errors.js";
+import { DomainError } from "../../errors.js";
 import { splitImportString, type StoreIndexConfig } from "../graphs/config.js";
 import { ensureTypeScriptLoader } from "../graphs/loader.js";
 import { parseFieldPath } from "./texts.js";
 
 /** The embedding function failed or returned something other than `dims` numbers per text. -> 503 */
-export class EmbeddingError extends StorageError {
+export class EmbeddingError extends DomainError {
+  override name = "EmbeddingError";
   constructor(message: string, options?: { cause?: unknown }) {
-    super(503, message);
-    this.name = "EmbeddingError";
-    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+    super("unavailable", message, options);
   }
 }
 

@@ -26,7 +26,10 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import type { Logger } from "pino";
 import { InvalidStoreRequestError, parseStoreFilter } from "../../storage/store-query.js";
+import { forbidden } from "../../errors.js";
+import { inScope, storeItemScopeView } from "../../storage/scope.js";
 import type {
+  Scope,
   StoreItem,
   StoreItemsRepository,
   StoreNamespaceQuery,
@@ -57,6 +60,8 @@ export interface SearchItemsInput {
   query?: string | null;
   /** Absent/null: `store.ttl.refresh_on_read`. */
   refreshTtl?: boolean | null;
+  /** Only the items the caller may see. */
+  scope?: Scope;
 }
 
 export interface ServerStoreOptions {
@@ -92,19 +97,30 @@ export class ServerStore extends BaseStore {
 
   // --------------------------------------------------------------- the API's operations
 
-  async getItem(namespace: string[], key: string, options: { refreshTtl?: boolean | null } = {}): Promise<StoreItem | null> {
+  async getItem(
+    namespace: string[],
+    key: string,
+    options: { refreshTtl?: boolean | null; scope?: Scope } = {},
+  ): Promise<StoreItem | null> {
     checkNamespace(namespace, "namespace", false);
-    return this.items.get(namespace, key, { refreshTtl: options.refreshTtl ?? this.#refreshOnRead });
+    return this.items.get(namespace, key, { refreshTtl: options.refreshTtl ?? this.#refreshOnRead, scope: options.scope });
   }
 
-  async putItem(input: PutItemInput): Promise<StoreItem> {
-    const [item] = await this.#putMany([input]);
+  /**
+   * Within a scope, an item the caller could not see after writing it is refused (forbidden), and
+   * a hidden item is never replaced (not found).
+   */
+  async putItem(input: PutItemInput, scope?: Scope): Promise<StoreItem> {
+    if (!inScope(storeItemScopeView(input), scope)) {
+      throw forbidden(`Not authorized to write item '${input.key}' in namespace [${input.namespace.join(", ")}]`);
+    }
+    const [item] = await this.#putMany([input], scope);
     return item!;
   }
 
-  async deleteItem(namespace: string[], key: string): Promise<void> {
+  async deleteItem(namespace: string[], key: string, scope?: Scope): Promise<void> {
     checkNamespace(namespace, "namespace", false);
-    await this.items.delete(namespace, key);
+    await this.items.delete(namespace, key, scope);
   }
 
   async searchItems(input: SearchItemsInput): Promise<StoreSearchHit[]> {
@@ -118,6 +134,7 @@ export class ServerStore extends BaseStore {
       limit: input.limit,
       offset: input.offset,
       refreshTtl: input.refreshTtl ?? this.#refreshOnRead,
+      scope: input.scope,
       ...(queryVector ? { queryVector } : {}),
     });
   }
@@ -181,7 +198,7 @@ export class ServerStore extends BaseStore {
     return this.options.refreshOnRead ?? true;
   }
 
-  async #putMany(inputs: PutItemInput[]): Promise<StoreItem[]> {
+  async #putMany(inputs: PutItemInput[], scope?: Scope): Promise<StoreItem[]> {
     for (const input of inputs) {
       checkNamespace(input.namespace, "namespace", true);
       // the API serves values as JSON objects; a graph must not store anything else
@@ -201,7 +218,7 @@ export class ServerStore extends BaseStore {
           value: input.value,
           ttl_minutes: input.ttl === undefined ? defaultTtl : input.ttl,
           vectors: vectors[i]!,
-        });
+        }, scope);
         if (item.expires_at !== null) sweeper?.expiresAt(item.expires_at);
         return item;
       }),

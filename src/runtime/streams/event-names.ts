@@ -5,6 +5,14 @@
 import type { RunEvent } from "../runs/broker.js";
 import type { StreamMode } from "../runs/request.js";
 
+/** One event as a client receives it over SSE. */
+export interface SseEvent {
+  /** Resumption id (`Last-Event-ID`); every event has one. */
+  id: string;
+  event: string;
+  data: unknown;
+}
+
 /** The SSE event name: the event's mode, with `|<namespace>` for events of a subgraph. */
 export function sseEventName(event: Pick<RunEvent, "mode" | "ns">): string {
   return event.ns.length > 0 ? `${event.mode}|${event.ns.join("|")}` : event.mode;

@@ -14,9 +14,8 @@
  * holds (active runs, and resumable runs within their retention); `-1` replays every held run.
  */
 import type { components } from "../../../generated/openapi.js";
-import type { SseEvent } from "../../http/sse.js";
 import type { RunEventBroker } from "../runs/broker.js";
-import { sseEventName } from "./event-names.js";
+import { sseEventName, type SseEvent } from "./event-names.js";
 
 export type ThreadStreamMode = components["schemas"]["ThreadStreamMode"];
 

@@ -18,6 +18,12 @@ import { payload, streamCheckpoint, streamDebug, streamTask, streamToolEvent } f
 const isCheckpointEnvelope = (data: unknown) =>
   data !== null && typeof data === "object" && !("values" in data) && !("config" in data);
 
+/** The id of the checkpoint a `checkpoints` chunk announces. */
+function rootCheckpointId(data: unknown): string | undefined {
+  const id = (data as { config?: { configurable?: { checkpoint_id?: unknown } } }).config?.configurable?.checkpoint_id;
+  return typeof id === "string" ? id : undefined;
+}
+
 /** Modes whose payload needs shaping beyond plain JSON. */
 const SHAPERS: Partial<Record<string, (data: unknown) => unknown>> = {
   checkpoints: streamCheckpoint,
@@ -29,6 +35,8 @@ const SHAPERS: Partial<Record<string, (data: unknown) => unknown>> = {
 export class RunStreamTranslator {
   readonly #modes: ReadonlySet<string>;
   readonly #legacy: LegacyMessages | null;
+  /** The root graph's latest checkpoint so far: every event after it carries its id. */
+  #checkpointId: string | undefined;
 
   constructor(requested: readonly StreamMode[]) {
     this.#modes = new Set(requested);
@@ -36,6 +44,12 @@ export class RunStreamTranslator {
   }
 
   translate(chunk: StreamChunk): StreamChunk[] {
+    const events = this.#translate(chunk);
+    if (this.#checkpointId !== undefined) for (const event of events) event.checkpointId = this.#checkpointId;
+    return events;
+  }
+
+  #translate(chunk: StreamChunk): StreamChunk[] {
     const { mode, ns, data } = chunk;
     const events: StreamChunk[] = [];
     if (mode === "messages") {
@@ -43,7 +57,10 @@ export class RunStreamTranslator {
       if (this.#legacy) events.push(...this.#legacy.fromTuple(ns, data));
       return events;
     }
-    if (mode === "checkpoints" && isCheckpointEnvelope(data)) return events;
+    if (mode === "checkpoints") {
+      if (isCheckpointEnvelope(data)) return events;
+      if (ns.length === 0) this.#checkpointId = rootCheckpointId(data) ?? this.#checkpointId;
+    }
     if (this.#modes.has(mode)) {
       const shape = SHAPERS[mode];
       events.push(this.#event(mode, ns, shape ? shape(data) : data));

@@ -7,9 +7,9 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StateSnapshot } from "@langchain/langgraph";
 import type { components } from "../../../generated/openapi.js";
-import { HttpError } from "../../http/errors.js";
+import { conflict, DomainError, invalid, notFound } from "../../errors.js";
 import type { Services } from "../../services.js";
-import { ConflictError, NotFoundError, StorageError } from "../../storage/errors.js";
+import { ConflictError, NotFoundError } from "../../storage/errors.js";
 import type { Metadata, Scope, Thread, ThreadCreate } from "../../storage/types.js";
 import { toCommand } from "../command.js";
 import { toPlainJson } from "../plain-json.js";
@@ -29,12 +29,12 @@ type CheckpointConfigurable = Record<string, unknown> & { thread_id: string; che
 function checkpointConfigurable(threadId: string, checkpoint: CheckpointConfig | undefined, field: string) {
   const { thread_id: named, ...rest } = checkpoint ?? {};
   if (named !== undefined && named !== threadId) {
-    throw new HttpError(422, `${field}.thread_id: '${named}' is not the thread of the path ('${threadId}')`);
+    throw invalid(`${field}.thread_id: '${named}' is not the thread of the path ('${threadId}')`);
   }
   const configurable: CheckpointConfigurable = { thread_id: threadId, checkpoint_ns: "" };
   for (const [key, value] of Object.entries(rest)) {
     // LangGraph keeps its internals (read/send functions, the checkpointer) under "__" keys.
-    if (key.startsWith("__")) throw new HttpError(422, `${field}.${key}: keys starting with "__" are reserved for LangGraph`);
+    if (key.startsWith("__")) throw invalid(`${field}.${key}: keys starting with "__" are reserved for LangGraph`);
     if (value != null) configurable[key] = value;
   }
   return configurable;
@@ -44,7 +44,7 @@ function checkpointConfigurable(threadId: string, checkpoint: CheckpointConfig |
 const emptySnapshot = (config: RunnableConfig): StateSnapshot => ({ values: {}, next: [], config, tasks: [] });
 
 const checkpointNotFound = (threadId: string, checkpointId: string) =>
-  new HttpError(404, `Checkpoint '${checkpointId}' not found in thread '${threadId}'`);
+  notFound(`Checkpoint '${checkpointId}' not found in thread '${threadId}'`);
 
 export interface ReadStateOptions {
   /** Which checkpoint (default: the latest of the root graph). */
@@ -111,8 +111,7 @@ export async function threadHistory(
 async function graphForWrite(services: Services, thread: Thread, scope: Scope): Promise<ThreadGraph> {
   const owner = await threadGraph(services, thread, scope);
   if (!owner) {
-    throw new HttpError(
-      409,
+    throw conflict(
       `Thread '${thread.thread_id}' has no graph yet: create it with a graph id (metadata.graph_id) or run an assistant on it first`,
     );
   }
@@ -129,9 +128,9 @@ async function applyUpdates(
   try {
     return await owner.graph.bulkUpdateState(config, supersteps);
   } catch (error) {
-    if (error instanceof StorageError || error instanceof HttpError) throw error;
+    if (error instanceof DomainError) throw error;
     services.logger.info({ err: error, graph_id: owner.graphId }, "state update refused by the graph");
-    throw new HttpError(422, `The update does not fit graph '${owner.graphId}': ${(error as Error).message ?? String(error)}`);
+    throw invalid(`The update does not fit graph '${owner.graphId}': ${(error as Error).message ?? String(error)}`);
   }
 }
 
@@ -172,13 +171,13 @@ export async function updateThreadState(
 ): Promise<CheckpointConfig> {
   const thread = await services.storage.threads.get(threadId, scope);
   if (thread.status === "busy") {
-    throw new HttpError(409, `Thread '${threadId}' has an active run: update its state once the run is done`);
+    throw conflict(`Thread '${threadId}' has an active run: update its state once the run is done`);
   }
   const owner = await graphForWrite(services, thread, scope);
   const configurable = checkpointConfigurable(threadId, update.checkpoint, "body.checkpoint");
   if (update.checkpointId !== undefined) {
     if (configurable.checkpoint_id !== undefined && configurable.checkpoint_id !== update.checkpointId) {
-      throw new HttpError(422, "body.checkpoint_id: differs from body.checkpoint.checkpoint_id; give one of them");
+      throw invalid("body.checkpoint_id: differs from body.checkpoint.checkpoint_id; give one of them");
     }
     configurable.checkpoint_id = update.checkpointId;
   }
@@ -198,7 +197,7 @@ export async function updateThreadState(
 async function applySupersteps(services: Services, thread: Thread, scope: Scope, supersteps: Superstep[]): Promise<void> {
   const owner = await threadGraph(services, thread, scope);
   if (!owner) {
-    throw new HttpError(422, "body.supersteps: need a graph to apply them; give its id in metadata.graph_id");
+    throw invalid("body.supersteps: need a graph to apply them; give its id in metadata.graph_id");
   }
   const steps: GraphSupersteps = supersteps.map((step) => ({
     updates: step.updates.map((u) => ({ values: u.command != null ? toCommand(u.command) : u.values, asNode: u.as_node })),
@@ -252,6 +251,6 @@ export async function patchLatestCheckpointMetadata(
 ): Promise<void> {
   await services.storage.threads.get(threadId, scope);
   const latest = await services.storage.checkpoints.get({ thread_id: threadId, checkpoint_ns: "" });
-  if (!latest) throw new HttpError(404, `Thread '${threadId}' has no checkpoint yet`);
+  if (!latest) throw notFound(`Thread '${threadId}' has no checkpoint yet`);
   await services.storage.checkpoints.patchMetadata(latest, metadata);
 }

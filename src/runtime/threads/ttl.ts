@@ -1,3 +1,4 @@
+import { isNotFound } from "../../errors.js";
 import type { Logger } from "pino";
 import type { Storage } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
@@ -52,7 +53,7 @@ export class ThreadTtlSweeper {
         if (expiry.strategy === "keep_latest" && this.keepLatest) await this.keepLatest(expiry.thread_id);
         else await this.storage.threads.delete(expiry.thread_id);
       } catch (error) {
-        if ((error as { status?: number }).status !== 404) {
+        if (!isNotFound(error)) {
           this.logger.error({ err: error, thread_id: expiry.thread_id }, "thread TTL sweep failed");
         }
       }

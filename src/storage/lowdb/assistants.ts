@@ -22,7 +22,7 @@ import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
 import { contains, containsIgnoreCase, containsPredicate } from "./match.js";
 import { byField, countWhere, paginate } from "./page.js";
-import { isVisible, ownerCondition, ownerFor, scopedOwner } from "./scope.js";
+import { inScope, scopePredicate } from "../scope.js";
 
 /** What is stored per assistant: the current state and every version (ascending). */
 export interface AssistantEntity {
@@ -37,7 +37,7 @@ export function assistantCollectionOptions(dir: string, shards: number): Collect
     dir,
     shards,
     idOf: (e) => e.assistant.assistant_id,
-    indexes: { owner: (e) => e.assistant.owner, graph_id: (e) => e.assistant.graph_id },
+    indexes: { graph_id: (e) => e.assistant.graph_id },
   };
 }
 
@@ -48,7 +48,7 @@ export class LowdbAssistants implements AssistantsRepository {
     const id = input.assistant_id ?? uuidv4();
     const existing = this.col.get(id);
     if (existing) {
-      if (input.if_exists !== "do_nothing" || !isVisible(existing.assistant, scope)) {
+      if (input.if_exists !== "do_nothing" || !inScope(existing.assistant.metadata, scope)) {
         throw new ConflictError(WHAT, id);
       }
       await this.col.settled(id);
@@ -65,7 +65,6 @@ export class LowdbAssistants implements AssistantsRepository {
       description: input.description ?? null,
       version: 1,
       created_at: at,
-      owner: ownerFor(scope),
     };
     const assistant: Assistant = { ...version, updated_at: at };
     await this.col.put({ assistant, versions: [version] });
@@ -91,7 +90,6 @@ export class LowdbAssistants implements AssistantsRepository {
       description: patch.description !== undefined ? patch.description : (current.description ?? null),
       version: latestVersion(versions) + 1,
       created_at: at,
-      owner: current.owner,
     };
     const assistant: Assistant = { ...version, created_at: current.created_at, updated_at: at };
     await this.col.put({ assistant, versions: [...versions, version] });
@@ -111,7 +109,7 @@ export class LowdbAssistants implements AssistantsRepository {
     );
     const where = matcher(query.filter, scope);
     const page = paginate(
-      this.#candidates(query.filter, scope),
+      this.#candidates(query.filter),
       (e) => where(e.assistant),
       (a, b) => compare(a.assistant, b.assistant),
       query,
@@ -121,7 +119,7 @@ export class LowdbAssistants implements AssistantsRepository {
 
   async count(filter?: AssistantFilter, scope?: Scope): Promise<number> {
     const where = matcher(filter, scope);
-    return countWhere(this.#candidates(filter, scope), (e) => where(e.assistant));
+    return countWhere(this.#candidates(filter), (e) => where(e.assistant));
   }
 
   async listVersions(
@@ -151,12 +149,12 @@ export class LowdbAssistants implements AssistantsRepository {
 
   #require(assistantId: string, scope: Scope | undefined): AssistantEntity {
     const entity = this.col.get(assistantId);
-    if (!entity || !isVisible(entity.assistant, scope)) throw new NotFoundError(WHAT, assistantId);
+    if (!entity || !inScope(entity.assistant.metadata, scope)) throw new NotFoundError(WHAT, assistantId);
     return entity;
   }
 
-  #candidates(filter: AssistantFilter | undefined, scope: Scope | undefined): Iterable<AssistantEntity> {
-    const eq: Array<readonly [string, string]> = ownerCondition(scope);
+  #candidates(filter: AssistantFilter | undefined): Iterable<AssistantEntity> {
+    const eq: Array<readonly [string, string]> = [];
     if (filter?.graph_id !== undefined) eq.push(["graph_id", filter.graph_id]);
     return this.col.candidates(eq);
   }
@@ -170,12 +168,12 @@ function latestVersion(versions: readonly AssistantVersion[]): number {
 
 /** The full predicate of a search, built once per query (not per record). */
 function matcher(filter: AssistantFilter | undefined, scope: Scope | undefined): (a: Assistant) => boolean {
-  const owner = scopedOwner(scope);
+  const visible = scopePredicate(scope);
   const graphId = filter?.graph_id;
   const name = filter?.name;
   const metadata = filter?.metadata && containsPredicate(filter.metadata);
   return (a) =>
-    (owner === undefined || a.owner === owner) &&
+    (visible === undefined || visible(a.metadata)) &&
     (graphId === undefined || a.graph_id === graphId) &&
     (name === undefined || containsIgnoreCase(a.name, name)) &&
     (metadata === undefined || metadata(a.metadata));

@@ -7,7 +7,7 @@ import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
 import { containsPredicate } from "./match.js";
 import { byField, countWhere, paginate } from "./page.js";
-import { isVisible, ownerCondition, ownerFor, scopedOwner } from "./scope.js";
+import { inScope, scopePredicate } from "../scope.js";
 
 const WHAT = "Cron";
 
@@ -17,7 +17,6 @@ export function cronCollectionOptions(dir: string, shards: number): CollectionOp
     shards,
     idOf: (c) => c.cron_id,
     indexes: {
-      owner: (c) => c.owner,
       thread_id: (c) => c.thread_id,
       assistant_id: (c) => c.assistant_id,
       enabled: (c) => String(c.enabled),
@@ -28,9 +27,8 @@ export function cronCollectionOptions(dir: string, shards: number): CollectionOp
 export class LowdbCrons implements CronsRepository {
   constructor(private readonly col: Collection<Cron>) {}
 
-  async create(input: CronCreate, scope?: Scope): Promise<Cron> {
+  async create(input: CronCreate): Promise<Cron> {
     const at = now();
-    const owner = ownerFor(scope);
     const cron: Cron = {
       cron_id: uuidv4(),
       assistant_id: input.assistant_id,
@@ -42,11 +40,11 @@ export class LowdbCrons implements CronsRepository {
       created_at: at,
       updated_at: at,
       payload: copy(input.payload),
-      user_id: owner,
+      user_id: input.auth_user?.identity ?? null,
       next_run_date: input.next_run_date,
       metadata: copy(input.metadata ?? {}),
       enabled: input.enabled ?? true,
-      owner,
+      auth_user: copy(input.auth_user ?? null),
     };
     await this.col.put(cron);
     return copy(cron);
@@ -72,12 +70,12 @@ export class LowdbCrons implements CronsRepository {
 
   async search(query: CronSearch = {}, scope?: Scope): Promise<Page<Cron>> {
     const compare = byField<Cron>(query.sortBy ?? "created_at", query.sortOrder ?? "desc", (c) => c.cron_id);
-    const page = paginate(this.#candidates(query.filter, scope), matcher(query.filter, scope), compare, query);
+    const page = paginate(this.#candidates(query.filter), matcher(query.filter, scope), compare, query);
     return { items: page.items.map(copy), total: page.total };
   }
 
   async count(filter?: CronFilter, scope?: Scope): Promise<number> {
-    return countWhere(this.#candidates(filter, scope), matcher(filter, scope));
+    return countWhere(this.#candidates(filter), matcher(filter, scope));
   }
 
   async enabled(): Promise<Cron[]> {
@@ -93,12 +91,12 @@ export class LowdbCrons implements CronsRepository {
 
   #require(cronId: string, scope: Scope | undefined): Cron {
     const cron = this.col.get(cronId);
-    if (!cron || !isVisible(cron, scope)) throw new NotFoundError(WHAT, cronId);
+    if (!cron || !inScope(cron.metadata, scope)) throw new NotFoundError(WHAT, cronId);
     return cron;
   }
 
-  #candidates(filter: CronFilter | undefined, scope: Scope | undefined): Iterable<Cron> {
-    const eq: Array<readonly [string, string]> = ownerCondition(scope);
+  #candidates(filter: CronFilter | undefined): Iterable<Cron> {
+    const eq: Array<readonly [string, string]> = [];
     if (filter?.thread_id) eq.push(["thread_id", filter.thread_id]);
     if (filter?.assistant_id) eq.push(["assistant_id", filter.assistant_id]);
     if (filter?.enabled !== undefined) eq.push(["enabled", String(filter.enabled)]);
@@ -107,10 +105,10 @@ export class LowdbCrons implements CronsRepository {
 }
 
 function matcher(filter: CronFilter | undefined, scope: Scope | undefined): (c: Cron) => boolean {
-  const owner = scopedOwner(scope);
+  const visible = scopePredicate(scope);
   const metadata = filter?.metadata && containsPredicate(filter.metadata);
   return (c) =>
-    (owner === undefined || c.owner === owner) &&
+    (visible === undefined || visible(c.metadata)) &&
     (filter?.thread_id === undefined || c.thread_id === filter.thread_id) &&
     (filter?.assistant_id === undefined || c.assistant_id === filter.assistant_id) &&
     (filter?.enabled === undefined || c.enabled === filter.enabled) &&

@@ -2,7 +2,8 @@
  * RunsRepository over a lowdb `Collection<Run>`.
  *
  * Runs are sharded by thread id, so a thread's runs live in one shard file and
- * every change to them is one atomic shard write. Indexes: owner, status, thread.
+ * every change to them is one atomic shard write. Indexes: status, thread. A scope applies to
+ * the metadata of a run's thread (a run is visible when its thread is).
  *
  * Multitask atomicity: `create` checks the thread's active runs, inserts the new
  * run and marks the thread busy in one synchronous section (the Collections change
@@ -27,7 +28,7 @@ import type {
 import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
 import { byField, paginate } from "./page.js";
-import { isVisible, ownerFor, scopedOwner } from "./scope.js";
+import { inScope, scopePredicate } from "../scope.js";
 
 const WHAT = "Run";
 export const ACTIVE_STATUSES: readonly RunStatus[] = ["pending", "running"];
@@ -38,7 +39,7 @@ export function runCollectionOptions(dir: string, shards: number): CollectionOpt
     shards,
     idOf: (r) => r.run_id,
     shardKeyOf: (r) => r.thread_id,
-    indexes: { owner: (r) => r.owner, status: (r) => r.status, thread: (r) => r.thread_id },
+    indexes: { status: (r) => r.status, thread: (r) => r.thread_id },
   };
 }
 
@@ -56,7 +57,7 @@ export class LowdbRuns implements RunsRepository {
     if (this.col.get(id)) throw new ConflictError(WHAT, id);
     // From here to the puts: synchronous (see the file comment).
     const thread = this.threads.get(input.thread_id);
-    if (!thread || !isVisible(thread, scope)) throw new NotFoundError("Thread", input.thread_id);
+    if (!thread || !inScope(thread.metadata, scope)) throw new NotFoundError("Thread", input.thread_id);
     const inflight = this.#active(input.thread_id);
     if (input.multitask_strategy === "reject" && inflight.length > 0) {
       throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
@@ -76,7 +77,6 @@ export class LowdbRuns implements RunsRepository {
       attempt: 0,
       not_before: input.not_before ?? null,
       error: null,
-      owner: ownerFor(scope),
     };
     const busy: Thread = {
       ...thread,
@@ -98,16 +98,16 @@ export class LowdbRuns implements RunsRepository {
 
   async getInThread(threadId: string, runId: string, scope?: Scope): Promise<Run> {
     const run = this.col.get(runId);
-    if (!run || run.thread_id !== threadId || !isVisible(run, scope)) throw new NotFoundError(WHAT, runId);
+    if (!run || run.thread_id !== threadId || !this.#visible(run, scope)) throw new NotFoundError(WHAT, runId);
     await this.col.settled(runId);
     return copy(run);
   }
 
   async list(threadId: string, query: RunListQuery = {}, scope?: Scope): Promise<Page<Run>> {
-    const owner = scopedOwner(scope);
+    const thread = this.threads.get(threadId);
+    if (thread && !inScope(thread.metadata, scope)) return { items: [], total: 0 };
     const { status } = query;
-    const where = (r: Run) =>
-      r.thread_id === threadId && (owner === undefined || r.owner === owner) && (status === undefined || r.status === status);
+    const where = (r: Run) => r.thread_id === threadId && (status === undefined || r.status === status);
     const eq: Array<readonly [string, string]> = [["thread", threadId]];
     if (status) eq.push(["status", status]);
     const newestFirst = byField<Run>("created_at", "desc", (r) => r.run_id);
@@ -120,10 +120,10 @@ export class LowdbRuns implements RunsRepository {
   }
 
   async withStatus(status: RunStatus, scope?: Scope): Promise<Run[]> {
-    const owner = scopedOwner(scope);
+    const visible = scopePredicate(scope);
     const runs: Run[] = [];
     for (const run of this.col.candidates([["status", status]])) {
-      if (run.status === status && (owner === undefined || run.owner === owner)) runs.push(run);
+      if (run.status === status && (visible === undefined || visible(this.threads.get(run.thread_id)?.metadata))) runs.push(run);
     }
     return runs.sort(oldestFirst).map(copy);
   }
@@ -157,7 +157,13 @@ export class LowdbRuns implements RunsRepository {
 
   #require(runId: string, scope: Scope | undefined): Run {
     const run = this.col.get(runId);
-    if (!run || !isVisible(run, scope)) throw new NotFoundError(WHAT, runId);
+    if (!run || !this.#visible(run, scope)) throw new NotFoundError(WHAT, runId);
     return run;
+  }
+
+  /** A run is visible when its thread is (a run whose thread is gone only unscoped). */
+  #visible(run: Run, scope: Scope | undefined): boolean {
+    const visible = scopePredicate(scope);
+    return visible === undefined || visible(this.threads.get(run.thread_id)?.metadata);
   }
 }

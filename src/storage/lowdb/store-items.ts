@@ -7,6 +7,7 @@
  * Indexes: the first namespace label (narrows prefix searches). Expiry: an `ExpiryHeap`.
  */
 import type {
+  Scope,
   StoreItem,
   StoreItemPut,
   StoreItemSearch,
@@ -15,6 +16,8 @@ import type {
   StoreSearchHit,
   StoreVector,
 } from "../types.js";
+import { NotFoundError } from "../errors.js";
+import { inScope, scopePredicate, storeItemScopeView } from "../scope.js";
 import { storeItemId } from "../store-query.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { ExpiryHeap } from "./expiry-heap.js";
@@ -55,24 +58,26 @@ export class LowdbStoreItems implements StoreItemsRepository {
     this.#expiries.rebuild(this.#expiryEntries());
   }
 
-  async get(namespace: string[], key: string, options: { refreshTtl?: boolean } = {}): Promise<StoreItem | null> {
+  async get(namespace: string[], key: string, options: { refreshTtl?: boolean; scope?: Scope } = {}): Promise<StoreItem | null> {
     const id = storeItemId(namespace, key);
     const record = this.#live(id, this.clock());
-    if (!record) return null;
+    if (!record || !inScope(storeItemScopeView(record), options.scope)) return null;
     if (options.refreshTtl && record.ttl_minutes !== null) return toItem(await this.#refresh(record));
     await this.col.settled(id);
     return toItem(record);
   }
 
-  async put(input: StoreItemPut): Promise<StoreItem> {
+  async put(input: StoreItemPut, scope?: Scope): Promise<StoreItem> {
     const now = this.clock();
     const id = storeItemId(input.namespace, input.key);
+    const existing = this.#live(id, now);
+    if (existing && !inScope(storeItemScopeView(existing), scope)) throw new NotFoundError("Store item", input.key);
     const at = new Date(now).toISOString();
     const record: StoreItemEntity = {
       namespace: [...input.namespace],
       key: input.key,
       value: copy(input.value),
-      created_at: this.#live(id, now)?.created_at ?? at,
+      created_at: existing?.created_at ?? at,
       updated_at: at,
       ttl_minutes: input.ttl_minutes,
       expires_at: expiry(now, input.ttl_minutes),
@@ -82,9 +87,11 @@ export class LowdbStoreItems implements StoreItemsRepository {
     return toItem(record);
   }
 
-  async delete(namespace: string[], key: string): Promise<boolean> {
+  async delete(namespace: string[], key: string, scope?: Scope): Promise<boolean> {
     const id = storeItemId(namespace, key);
-    const wasLive = this.#live(id, this.clock()) !== undefined;
+    const live = this.#live(id, this.clock());
+    if (live && !inScope(storeItemScopeView(live), scope)) return false;
+    const wasLive = live !== undefined;
     // an expired record not yet swept is removed too: the caller wants it gone
     await this.col.delete(id);
     return wasLive;
@@ -94,12 +101,14 @@ export class LowdbStoreItems implements StoreItemsRepository {
     const now = this.clock();
     const prefix = query.namespacePrefix;
     const matches = filterPredicate(query.filter);
+    const visible = scopePredicate(query.scope);
     const candidates = prefix.length > 0 ? this.col.candidates([["root", prefix[0]!]]) : this.col.values();
     const hits: Array<{ record: StoreItemEntity; score: number | null }> = [];
     const queryVector = query.queryVector;
     const queryNorm = queryVector ? norm(queryVector) : 0;
     for (const record of candidates) {
       if (!isLive(record, now) || !startsWith(record.namespace, prefix) || !matches(record.value)) continue;
+      if (visible && !visible(storeItemScopeView(record))) continue;
       hits.push({ record, score: queryVector ? bestCosine(queryVector, queryNorm, record.vectors) : null });
     }
     const page = paginate(hits, () => true, queryVector ? byScore : byRecency, query).items;
@@ -115,8 +124,9 @@ export class LowdbStoreItems implements StoreItemsRepository {
   async listNamespaces(query: StoreNamespaceQuery = {}): Promise<string[][]> {
     const now = this.clock();
     const seen = new Map<string, string[]>();
+    const visible = scopePredicate(query.scope);
     for (const record of this.col.values()) {
-      if (!isLive(record, now)) continue;
+      if (!isLive(record, now) || (visible && !visible(storeItemScopeView(record)))) continue;
       const ns = record.namespace;
       if (query.prefix && !startsWith(ns, query.prefix, true)) continue;
       if (query.suffix && !endsWith(ns, query.suffix)) continue;

@@ -18,7 +18,7 @@ import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
 import { containsPredicate } from "./match.js";
 import { byField, countWhere, paginate } from "./page.js";
-import { isVisible, ownerCondition, ownerFor, scopedOwner } from "./scope.js";
+import { inScope, scopePredicate } from "../scope.js";
 
 const WHAT = "Thread";
 const UPDATABLE = ["status", "values", "interrupts", "error", "config", "metadata"] as const;
@@ -28,7 +28,7 @@ export function threadCollectionOptions(dir: string, shards: number): Collection
     dir,
     shards,
     idOf: (t) => t.thread_id,
-    indexes: { owner: (t) => t.owner, status: (t) => t.status, ttl: (t) => (t.ttl ? "set" : null) },
+    indexes: { status: (t) => t.status, ttl: (t) => (t.ttl ? "set" : null) },
   };
 }
 
@@ -42,7 +42,7 @@ export class LowdbThreads implements ThreadsRepository {
     const id = input.thread_id ?? uuidv4();
     const existing = this.col.get(id);
     if (existing) {
-      if (input.if_exists !== "do_nothing" || !isVisible(existing, scope)) {
+      if (input.if_exists !== "do_nothing" || !inScope(existing.metadata, scope)) {
         throw new ConflictError(WHAT, id);
       }
       await this.col.settled(id);
@@ -61,7 +61,6 @@ export class LowdbThreads implements ThreadsRepository {
       error: null,
       config: {},
       ...(input.ttl ? { ttl: copy(input.ttl) } : {}),
-      owner: ownerFor(scope),
     };
     await this.col.put(thread);
     return copy(thread);
@@ -106,12 +105,12 @@ export class LowdbThreads implements ThreadsRepository {
       query.sortOrder ?? "desc",
       (t) => t.thread_id,
     );
-    const page = paginate(this.#candidates(query.filter, scope), matcher(query.filter, scope), compare, query);
+    const page = paginate(this.#candidates(query.filter), matcher(query.filter, scope), compare, query);
     return { items: page.items.map(copy), total: page.total };
   }
 
   async count(filter?: ThreadFilter, scope?: Scope): Promise<number> {
-    return countWhere(this.#candidates(filter, scope), matcher(filter, scope));
+    return countWhere(this.#candidates(filter), matcher(filter, scope));
   }
 
   async expiring(): Promise<ThreadExpiry[]> {
@@ -151,12 +150,12 @@ export class LowdbThreads implements ThreadsRepository {
 
   #require(threadId: string, scope: Scope | undefined): Thread {
     const thread = this.col.get(threadId);
-    if (!thread || !isVisible(thread, scope)) throw new NotFoundError(WHAT, threadId);
+    if (!thread || !inScope(thread.metadata, scope)) throw new NotFoundError(WHAT, threadId);
     return thread;
   }
 
-  #candidates(filter: ThreadFilter | undefined, scope: Scope | undefined): Iterable<Thread> {
-    const eq: Array<readonly [string, string]> = ownerCondition(scope);
+  #candidates(filter: ThreadFilter | undefined): Iterable<Thread> {
+    const eq: Array<readonly [string, string]> = [];
     if (filter?.status) eq.push(["status", filter.status]);
     // Like the Platform, an empty id list means "no id filter".
     return this.col.candidates(eq, filter?.ids?.length ? filter.ids : undefined);
@@ -165,12 +164,12 @@ export class LowdbThreads implements ThreadsRepository {
 
 /** The full predicate of a search, built once per query (not per record). */
 function matcher(filter: ThreadFilter | undefined, scope: Scope | undefined): (t: Thread) => boolean {
-  const owner = scopedOwner(scope);
+  const visible = scopePredicate(scope);
   const status = filter?.status;
   const metadata = filter?.metadata && containsPredicate(filter.metadata);
   const values = filter?.values && containsPredicate(filter.values);
   return (t) =>
-    (owner === undefined || t.owner === owner) &&
+    (visible === undefined || visible(t.metadata)) &&
     (status === undefined || t.status === status) &&
     (metadata === undefined || metadata(t.metadata)) &&
     (values === undefined || values(t.values));

@@ -17,12 +17,12 @@ import type {
   Scope,
 } from "../types.js";
 import type { Database, Queryable } from "./database.js";
-import { ownerFor, scopeConditions } from "./scope.js";
+import { scopeConditions } from "./scope.js";
 import { ilikeContains, iso, isoNow, isUniqueViolation, jsonCopy, orderBy, page, Params, where } from "./sql.js";
 
 const WHAT = "Assistant";
 const SORTABLE = new Set(["assistant_id", "graph_id", "name", "created_at", "updated_at"]);
-const FIELDS = "graph_id, config, context, metadata, name, description, version, created_at, owner";
+const FIELDS = "graph_id, config, context, metadata, name, description, version, created_at";
 
 interface AssistantRow {
   assistant_id: string;
@@ -35,7 +35,6 @@ interface AssistantRow {
   version: number;
   created_at: Date;
   updated_at?: Date;
-  owner: string | null;
 }
 
 function toVersion(row: AssistantRow): AssistantVersion {
@@ -49,7 +48,6 @@ function toVersion(row: AssistantRow): AssistantVersion {
     description: row.description,
     version: row.version,
     created_at: iso(row.created_at)!,
-    owner: row.owner,
   };
 }
 
@@ -71,13 +69,12 @@ export class PostgresAssistants implements AssistantsRepository {
       description: input.description ?? null,
       version: 1,
       created_at: at,
-      owner: ownerFor(scope),
     };
     try {
       const inserted = await this.db.transaction(async (tx) => {
         const { rowCount } = await tx.query(
           `INSERT INTO assistants (assistant_id, ${FIELDS}, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8) ON CONFLICT (assistant_id) DO NOTHING`,
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) ON CONFLICT (assistant_id) DO NOTHING`,
           versionValues(version),
         );
         if (rowCount === 0) return false;
@@ -88,19 +85,16 @@ export class PostgresAssistants implements AssistantsRepository {
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
-    const existing = await this.#find(id);
-    if (!existing || input.if_exists !== "do_nothing" || (scope?.owner !== undefined && existing.owner !== scope.owner)) {
-      throw new ConflictError(WHAT, id);
-    }
+    // a hidden assistant's id is still taken, but never handed out by "do_nothing"
+    const existing = input.if_exists === "do_nothing" ? await this.#find(id, scope) : undefined;
+    if (!existing) throw new ConflictError(WHAT, id);
     return existing;
   }
 
   async get(assistantId: string, scope?: Scope): Promise<Assistant> {
-    const params = new Params();
-    const conditions = [`assistant_id = ${params.add(assistantId)}`, ...scopeConditions(params, scope)];
-    const { rows } = await this.db.query<AssistantRow>(`SELECT * FROM assistants WHERE ${where(conditions)}`, params.values);
-    if (!rows[0]) throw new NotFoundError(WHAT, assistantId);
-    return toAssistant(rows[0]);
+    const assistant = await this.#find(assistantId, scope);
+    if (!assistant) throw new NotFoundError(WHAT, assistantId);
+    return assistant;
   }
 
   async patch(assistantId: string, patch: AssistantPatch, scope?: Scope): Promise<Assistant> {
@@ -121,7 +115,6 @@ export class PostgresAssistants implements AssistantsRepository {
         description: patch.description !== undefined ? patch.description : (current.description ?? null),
         version: (rows[0]?.latest ?? 0) + 1,
         created_at: at,
-        owner: current.owner,
       };
       await insertVersion(tx, version);
       return makeCurrent(tx, version, current.created_at, at);
@@ -188,8 +181,10 @@ export class PostgresAssistants implements AssistantsRepository {
     });
   }
 
-  async #find(assistantId: string): Promise<Assistant | undefined> {
-    const { rows } = await this.db.query<AssistantRow>("SELECT * FROM assistants WHERE assistant_id = $1", [assistantId]);
+  async #find(assistantId: string, scope: Scope | undefined): Promise<Assistant | undefined> {
+    const params = new Params();
+    const conditions = [`assistant_id = ${params.add(assistantId)}`, ...scopeConditions(params, scope)];
+    const { rows } = await this.db.query<AssistantRow>(`SELECT * FROM assistants WHERE ${where(conditions)}`, params.values);
     return rows[0] && toAssistant(rows[0]);
   }
 }
@@ -204,13 +199,12 @@ function versionValues(v: AssistantVersion): unknown[] {
     v.name,
     v.description,
     v.created_at,
-    v.owner,
   ];
 }
 
 async function insertVersion(tx: Queryable, v: AssistantVersion): Promise<void> {
   await tx.query(
-    `INSERT INTO assistant_versions (assistant_id, ${FIELDS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $8, $9)`,
+    `INSERT INTO assistant_versions (assistant_id, ${FIELDS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8)`,
     [...versionValues(v), v.version],
   );
 }

@@ -4,13 +4,13 @@ import { NotFoundError } from "../errors.js";
 import type { Cron } from "../records.js";
 import type { CronCreate, CronFilter, CronSearch, CronsRepository, CronUpdate, Page, Scope } from "../types.js";
 import type { Database } from "./database.js";
-import { ownerFor, scopeConditions } from "./scope.js";
+import { scopeConditions } from "./scope.js";
 import { iso, isoNow, jsonCopy, orderBy, page, Params, where } from "./sql.js";
 
 const WHAT = "Cron";
 const SORTABLE = new Set(["cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"]);
 const COLUMNS = `cron_id, assistant_id, thread_id, on_run_completed, end_time, schedule, timezone, created_at, updated_at,
-  payload, user_id, next_run_date, metadata, enabled, owner`;
+  payload, user_id, next_run_date, metadata, enabled, auth_user`;
 
 interface CronRow {
   cron_id: string;
@@ -27,7 +27,7 @@ interface CronRow {
   next_run_date: Date | null;
   metadata: Cron["metadata"];
   enabled: boolean;
-  owner: string | null;
+  auth_user: Cron["auth_user"];
 }
 
 function toCron(row: CronRow): Cron {
@@ -46,7 +46,7 @@ function toCron(row: CronRow): Cron {
     next_run_date: iso(row.next_run_date),
     metadata: row.metadata,
     enabled: row.enabled,
-    owner: row.owner,
+    auth_user: row.auth_user,
   };
 }
 
@@ -65,11 +65,10 @@ const UPDATABLE: Record<keyof CronUpdate, "json" | "plain"> = {
 export class PostgresCrons implements CronsRepository {
   constructor(private readonly db: Database) {}
 
-  async create(input: CronCreate, scope?: Scope): Promise<Cron> {
+  async create(input: CronCreate): Promise<Cron> {
     const at = isoNow();
-    const owner = ownerFor(scope);
     const { rows } = await this.db.query<CronRow>(
-      `INSERT INTO crons (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $10)
+      `INSERT INTO crons (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14)
        RETURNING ${COLUMNS}`,
       [
         uuidv4(),
@@ -81,10 +80,11 @@ export class PostgresCrons implements CronsRepository {
         input.timezone ?? null,
         at,
         JSON.stringify(input.payload),
-        owner,
+        input.auth_user?.identity ?? null,
         input.next_run_date,
         JSON.stringify(input.metadata ?? {}),
         input.enabled ?? true,
+        input.auth_user ? JSON.stringify(input.auth_user) : null,
       ],
     );
     return toCron(rows[0]!);

@@ -11,12 +11,12 @@ import { ConflictError, NotFoundError, ThreadBusyError } from "../errors.js";
 import type { Run, RunStatus } from "../records.js";
 import type { Page, RunCreate, RunInsert, RunListQuery, RunsRepository, RunUpdate, Scope } from "../types.js";
 import type { Database, Queryable } from "./database.js";
-import { ownerFor, scopeConditions } from "./scope.js";
+import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, jsonCopy, page, Params, where } from "./sql.js";
 
 const WHAT = "Run";
 const COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
-  cancel_reason, attempt, not_before, error, owner`;
+  cancel_reason, attempt, not_before, error`;
 const ACTIVE = "status IN ('pending', 'running')";
 
 interface RunRow {
@@ -33,7 +33,6 @@ interface RunRow {
   attempt: number;
   not_before: Date | null;
   error: Run["error"];
-  owner: string | null;
 }
 
 function toRun(row: RunRow): Run {
@@ -51,7 +50,6 @@ function toRun(row: RunRow): Run {
     attempt: row.attempt,
     not_before: iso(row.not_before),
     error: row.error,
-    owner: row.owner,
   };
 }
 
@@ -85,11 +83,10 @@ export class PostgresRuns implements RunsRepository {
           attempt: 0,
           not_before: input.not_before ?? null,
           error: null,
-          owner: ownerFor(scope),
         };
         await tx.query(
-          `INSERT INTO runs (${COLUMNS}) VALUES ($1, $2, $3, $4, $4, 'pending', $5, $6, $7, NULL, 0, $8, NULL, $9)`,
-          [id, run.thread_id, run.assistant_id, at, JSON.stringify(run.metadata), JSON.stringify(run.kwargs), run.multitask_strategy, run.not_before, run.owner],
+          `INSERT INTO runs (${COLUMNS}) VALUES ($1, $2, $3, $4, $4, 'pending', $5, $6, $7, NULL, 0, $8, NULL)`,
+          [id, run.thread_id, run.assistant_id, at, JSON.stringify(run.metadata), JSON.stringify(run.kwargs), run.multitask_strategy, run.not_before],
         );
         await tx.query(`UPDATE threads SET status = 'busy', metadata = metadata || $2::jsonb, updated_at = $3 WHERE thread_id = $1`, [
           input.thread_id,
@@ -106,19 +103,19 @@ export class PostgresRuns implements RunsRepository {
 
   async get(runId: string, scope?: Scope): Promise<Run> {
     const params = new Params();
-    const conditions = [`run_id = ${params.add(runId)}`, ...scopeConditions(params, scope)];
+    const conditions = [`run_id = ${params.add(runId)}`, ...runScopeConditions(params, scope, "runs.thread_id")];
     return this.#one(conditions, params, runId);
   }
 
   async getInThread(threadId: string, runId: string, scope?: Scope): Promise<Run> {
     const params = new Params();
-    const conditions = [`run_id = ${params.add(runId)}`, `thread_id = ${params.add(threadId)}`, ...scopeConditions(params, scope)];
+    const conditions = [`run_id = ${params.add(runId)}`, `thread_id = ${params.add(threadId)}`, ...runScopeConditions(params, scope, "runs.thread_id")];
     return this.#one(conditions, params, runId);
   }
 
   async list(threadId: string, query: RunListQuery = {}, scope?: Scope): Promise<Page<Run>> {
     const params = new Params();
-    const conditions = [`thread_id = ${params.add(threadId)}`, ...scopeConditions(params, scope)];
+    const conditions = [`thread_id = ${params.add(threadId)}`, ...runScopeConditions(params, scope, "runs.thread_id")];
     if (query.status) conditions.push(`status = ${params.add(query.status)}`);
     const countParams = params.values.slice();
     const { rows } = await this.db.query<RunRow>(
@@ -135,7 +132,7 @@ export class PostgresRuns implements RunsRepository {
 
   async withStatus(status: RunStatus, scope?: Scope): Promise<Run[]> {
     const params = new Params();
-    const conditions = [`status = ${params.add(status)}`, ...scopeConditions(params, scope)];
+    const conditions = [`status = ${params.add(status)}`, ...runScopeConditions(params, scope, "runs.thread_id")];
     const { rows } = await this.db.query<RunRow>(
       `SELECT ${COLUMNS} FROM runs WHERE ${where(conditions)} ORDER BY created_at, run_id`,
       params.values,
@@ -160,7 +157,7 @@ export class PostgresRuns implements RunsRepository {
 
   async delete(runId: string, scope?: Scope): Promise<void> {
     const params = new Params();
-    const conditions = [`run_id = ${params.add(runId)}`, ...scopeConditions(params, scope)];
+    const conditions = [`run_id = ${params.add(runId)}`, ...runScopeConditions(params, scope, "runs.thread_id")];
     const { rowCount } = await this.db.query(`DELETE FROM runs WHERE ${where(conditions)}`, params.values);
     if (rowCount === 0) throw new NotFoundError(WHAT, runId);
   }

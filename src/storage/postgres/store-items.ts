@@ -4,7 +4,9 @@
  * followed by '/'), expiry is an index on `expires_at`, and ranking goes through `VectorRanking`.
  * Times come from an injectable clock, like the embedded backend, so expiry is testable.
  */
+import { NotFoundError } from "../errors.js";
 import type {
+  Scope,
   StoreFilterCondition,
   StoreItem,
   StoreItemPut,
@@ -15,6 +17,7 @@ import type {
 } from "../types.js";
 import { storeItemId } from "../store-query.js";
 import type { Database, Queryable } from "./database.js";
+import { storeItemScopeConditions } from "./scope.js";
 import { iso, page, Params, where } from "./sql.js";
 import { cosineOverArrays, type VectorRanking } from "./vector-ranking.js";
 
@@ -60,28 +63,31 @@ export class PostgresStoreItems implements StoreItemsRepository {
     private readonly ranking: VectorRanking = cosineOverArrays,
   ) {}
 
-  async get(namespace: string[], key: string, options: { refreshTtl?: boolean } = {}): Promise<StoreItem | null> {
-    const now = new Date(this.clock()).toISOString();
-    const id = storeItemId(namespace, key);
+  async get(namespace: string[], key: string, options: { refreshTtl?: boolean; scope?: Scope } = {}): Promise<StoreItem | null> {
+    const params = new Params();
+    const now = params.add(new Date(this.clock()).toISOString());
+    const conditions = [
+      `i.item_id = ${params.add(storeItemId(namespace, key))}`,
+      `(i.expires_at IS NULL OR i.expires_at > ${now})`,
+      ...storeItemScopeConditions(params, options.scope, "i"),
+    ];
     const { rows } = options.refreshTtl
       ? await this.db.query<ItemRow>(
-          `UPDATE store_items SET expires_at = CASE WHEN ttl_minutes IS NULL THEN NULL
-             ELSE $2::timestamptz + make_interval(secs => round(ttl_minutes * 60000) / 1000) END
-           WHERE item_id = $1 AND (expires_at IS NULL OR expires_at > $2) RETURNING ${COLUMNS}`,
-          [id, now],
+          `UPDATE store_items i SET expires_at = CASE WHEN ttl_minutes IS NULL THEN NULL
+             ELSE ${now}::timestamptz + make_interval(secs => round(ttl_minutes * 60000) / 1000) END
+           WHERE ${where(conditions)} RETURNING ${COLUMNS}`,
+          params.values,
         )
-      : await this.db.query<ItemRow>(
-          `SELECT ${COLUMNS} FROM store_items WHERE item_id = $1 AND (expires_at IS NULL OR expires_at > $2)`,
-          [id, now],
-        );
+      : await this.db.query<ItemRow>(`SELECT ${COLUMNS} FROM store_items i WHERE ${where(conditions)}`, params.values);
     return rows[0] ? toItem(rows[0]) : null;
   }
 
-  async put(input: StoreItemPut): Promise<StoreItem> {
+  async put(input: StoreItemPut, scope?: Scope): Promise<StoreItem> {
     const now = this.clock();
     const at = new Date(now).toISOString();
     const id = storeItemId(input.namespace, input.key);
     return this.db.transaction(async (tx) => {
+      if (scope?.conditions.length) await this.#requireWritable(tx, id, at, scope, input.key);
       // created_at survives the replacement of a live item only
       const { rows } = await tx.query<ItemRow>(
         `INSERT INTO store_items (item_id, namespace, ns_path, key, value, created_at, updated_at, ttl_minutes, expires_at)
@@ -98,11 +104,17 @@ export class PostgresStoreItems implements StoreItemsRepository {
     });
   }
 
-  async delete(namespace: string[], key: string): Promise<boolean> {
-    // an expired item not yet swept is removed too: the caller wants it gone
+  async delete(namespace: string[], key: string, scope?: Scope): Promise<boolean> {
+    const params = new Params();
+    const now = params.add(new Date(this.clock()).toISOString());
+    const id = params.add(storeItemId(namespace, key));
+    const terms = storeItemScopeConditions(params, scope, "i");
+    // an expired item not yet swept is removed too (the caller wants it gone); a live one the scope hides stays
+    const hidden = terms.length ? `AND NOT ((i.expires_at IS NULL OR i.expires_at > ${now}) AND NOT (${terms.join(" AND ")}))` : "";
     const { rows } = await this.db.query<{ live: boolean }>(
-      "DELETE FROM store_items WHERE item_id = $1 RETURNING (expires_at IS NULL OR expires_at > $2) AS live",
-      [storeItemId(namespace, key), new Date(this.clock()).toISOString()],
+      `DELETE FROM store_items i WHERE i.item_id = ${id} ${hidden}
+       RETURNING (i.expires_at IS NULL OR i.expires_at > ${now}) AS live`,
+      params.values,
     );
     return rows[0]?.live === true;
   }
@@ -112,6 +124,7 @@ export class PostgresStoreItems implements StoreItemsRepository {
     const now = params.add(new Date(this.clock()).toISOString());
     const conditions = [`(i.expires_at IS NULL OR i.expires_at > ${now})`, ...prefixRange(params, query.namespacePrefix, "i.ns_path")];
     for (const condition of query.filter ?? []) conditions.push(filterSql(params, condition));
+    conditions.push(...storeItemScopeConditions(params, query.scope, "i"));
     const score = query.queryVector ? this.ranking.bestScore(params, "i", query.queryVector) : "NULL::float8";
     const order = query.queryVector
       ? "ORDER BY score DESC NULLS LAST, i.updated_at DESC, i.item_id"
@@ -136,7 +149,10 @@ export class PostgresStoreItems implements StoreItemsRepository {
 
   async listNamespaces(query: StoreNamespaceQuery = {}): Promise<string[][]> {
     const params = new Params();
-    const conditions = [`(expires_at IS NULL OR expires_at > ${params.add(new Date(this.clock()).toISOString())})`];
+    const conditions = [
+      `(i.expires_at IS NULL OR i.expires_at > ${params.add(new Date(this.clock()).toISOString())})`,
+      ...storeItemScopeConditions(params, query.scope, "i"),
+    ];
     const prefix = query.prefix ?? [];
     const leading = prefix.slice(0, prefix.indexOf("*") === -1 ? prefix.length : prefix.indexOf("*"));
     conditions.push(...prefixRange(params, leading));
@@ -151,7 +167,7 @@ export class PostgresStoreItems implements StoreItemsRepository {
     });
     const depth = query.maxDepth !== undefined ? `namespace[1:${params.add(Math.max(0, Math.floor(query.maxDepth)))}]` : "namespace";
     const { rows } = await this.db.query<{ ns: string[] }>(
-      `SELECT DISTINCT ${depth} AS ns FROM store_items WHERE ${where(conditions)} ORDER BY ns ${page(params, query, 100)}`,
+      `SELECT DISTINCT ${depth} AS ns FROM store_items i WHERE ${where(conditions)} ORDER BY ns ${page(params, query, 100)}`,
       params.values,
     );
     return rows.map((r) => r.ns);
@@ -165,6 +181,18 @@ export class PostgresStoreItems implements StoreItemsRepository {
   async nextExpiry(): Promise<string | null> {
     const { rows } = await this.db.query<{ at: Date | null }>("SELECT min(expires_at) AS at FROM store_items WHERE expires_at IS NOT NULL");
     return iso(rows[0]?.at ?? null);
+  }
+
+  /** A live item the scope hides cannot be replaced (it looks absent, yet its key is taken). */
+  async #requireWritable(tx: Queryable, id: string, at: string, scope: Scope, key: string): Promise<void> {
+    const params = new Params();
+    const terms = storeItemScopeConditions(params, scope, "i");
+    const { rows } = await tx.query<{ visible: boolean }>(
+      `SELECT ${where(terms)} AS visible FROM store_items i
+       WHERE i.item_id = ${params.add(id)} AND (i.expires_at IS NULL OR i.expires_at > ${params.add(at)}) FOR UPDATE`,
+      params.values,
+    );
+    if (rows[0] && !rows[0].visible) throw new NotFoundError("Store item", key);
   }
 
   async #replaceVectors(tx: Queryable, id: string, input: StoreItemPut): Promise<void> {

@@ -20,13 +20,13 @@ import type {
 } from "../types.js";
 import { copyThreadCheckpoints, deleteThreadCheckpoints } from "./checkpoints.js";
 import type { Database, Queryable } from "./database.js";
-import { ownerFor, scopeConditions } from "./scope.js";
+import { scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, jsonCopy, orderBy, page, Params, where } from "./sql.js";
 
 const WHAT = "Thread";
 const SORTABLE = new Set(["thread_id", "status", "created_at", "updated_at", "state_updated_at"]);
 const JSON_FIELDS = ["values", "interrupts", "error", "config", "metadata"] as const;
-const COLUMNS = `thread_id, created_at, updated_at, state_updated_at, metadata, status, "values", interrupts, error, config, ttl, owner`;
+const COLUMNS = `thread_id, created_at, updated_at, state_updated_at, metadata, status, "values", interrupts, error, config, ttl`;
 
 interface ThreadRow {
   thread_id: string;
@@ -40,7 +40,6 @@ interface ThreadRow {
   error: Thread["error"];
   config: NonNullable<Thread["config"]>;
   ttl: Thread["ttl"] | null;
-  owner: string | null;
 }
 
 function toThread(row: ThreadRow): Thread {
@@ -56,7 +55,6 @@ function toThread(row: ThreadRow): Thread {
     error: row.error,
     config: row.config,
     ...(row.ttl ? { ttl: row.ttl } : {}),
-    owner: row.owner,
   };
 }
 
@@ -72,7 +70,6 @@ const rowValues = (t: Thread) => [
   t.error == null ? null : JSON.stringify(t.error),
   JSON.stringify(t.config ?? {}),
   t.ttl ? JSON.stringify(t.ttl) : null,
-  t.owner,
 ];
 
 export class PostgresThreads implements ThreadsRepository {
@@ -96,11 +93,10 @@ export class PostgresThreads implements ThreadsRepository {
       error: null,
       config: {},
       ...(input.ttl ? { ttl: jsonCopy(input.ttl) } : {}),
-      owner: ownerFor(scope),
     };
     try {
       const { rowCount } = await this.db.query(
-        `INSERT INTO threads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        `INSERT INTO threads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (thread_id) DO NOTHING`,
         rowValues(thread),
       );
@@ -108,10 +104,9 @@ export class PostgresThreads implements ThreadsRepository {
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
-    const existing = await this.#find(this.db, id);
-    if (!existing || input.if_exists !== "do_nothing" || (scope?.owner !== undefined && existing.owner !== scope.owner)) {
-      throw new ConflictError(WHAT, id);
-    }
+    // a hidden thread's id is still taken, but never handed out by "do_nothing"
+    const existing = input.if_exists === "do_nothing" ? await this.#find(this.db, id, scope) : undefined;
+    if (!existing) throw new ConflictError(WHAT, id);
     return existing;
   }
 
@@ -200,7 +195,7 @@ export class PostgresThreads implements ThreadsRepository {
         state_updated_at: at,
         status: source.status === "busy" ? "idle" : source.status,
       };
-      await tx.query(`INSERT INTO threads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, rowValues(thread));
+      await tx.query(`INSERT INTO threads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, rowValues(thread));
       await copyThreadCheckpoints(tx, threadId, thread.thread_id);
       return thread;
     });

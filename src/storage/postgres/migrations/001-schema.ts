@@ -24,14 +24,12 @@ CREATE TABLE assistants (
   description  text,
   version      integer NOT NULL,
   created_at   timestamptz NOT NULL,
-  updated_at   timestamptz NOT NULL,
-  owner        text COLLATE "C"
+  updated_at   timestamptz NOT NULL
 );
 CREATE INDEX assistants_created ON assistants (created_at, assistant_id);
 CREATE INDEX assistants_updated ON assistants (updated_at, assistant_id);
 CREATE INDEX assistants_graph ON assistants (graph_id, assistant_id);
 CREATE INDEX assistants_name ON assistants (name, assistant_id);
-CREATE INDEX assistants_owner ON assistants (owner, created_at);
 CREATE INDEX assistants_metadata ON assistants USING gin (metadata jsonb_path_ops);
 DO $$ BEGIN
   IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
@@ -49,7 +47,6 @@ CREATE TABLE assistant_versions (
   name         text COLLATE "C" NOT NULL,
   description  text,
   created_at   timestamptz NOT NULL,
-  owner        text COLLATE "C",
   PRIMARY KEY (assistant_id, version)
 );
 
@@ -64,15 +61,13 @@ CREATE TABLE threads (
   interrupts       jsonb NOT NULL,
   error            jsonb,
   config           jsonb NOT NULL,
-  ttl              jsonb,
-  owner            text COLLATE "C"
+  ttl              jsonb
 );
 CREATE INDEX threads_created ON threads (created_at, thread_id);
 CREATE INDEX threads_updated ON threads (updated_at, thread_id);
 CREATE INDEX threads_state_updated ON threads (state_updated_at, thread_id);
 CREATE INDEX threads_status ON threads (status, created_at, thread_id);
 CREATE INDEX threads_status_id ON threads (status, thread_id);
-CREATE INDEX threads_owner ON threads (owner, created_at);
 CREATE INDEX threads_ttl ON threads (thread_id) WHERE ttl IS NOT NULL;
 CREATE INDEX threads_metadata ON threads USING gin (metadata jsonb_path_ops);
 CREATE INDEX threads_values ON threads USING gin ("values" jsonb_path_ops);
@@ -90,8 +85,7 @@ CREATE TABLE runs (
   cancel_reason      text,
   attempt            integer NOT NULL,
   not_before         timestamptz,
-  error              jsonb,
-  owner              text COLLATE "C"
+  error              jsonb
 );
 CREATE INDEX runs_thread ON runs (thread_id, created_at, run_id);
 CREATE INDEX runs_status ON runs (status, created_at, run_id);
@@ -111,14 +105,14 @@ CREATE TABLE crons (
   next_run_date    timestamptz,
   metadata         jsonb NOT NULL,
   enabled          boolean NOT NULL,
-  owner            text COLLATE "C"
+  -- the user the firings run as (null without authentication)
+  auth_user        jsonb
 );
 CREATE INDEX crons_created ON crons (created_at, cron_id);
 CREATE INDEX crons_updated ON crons (updated_at, cron_id);
 CREATE INDEX crons_next_run ON crons (next_run_date, cron_id);
 CREATE INDEX crons_thread ON crons (thread_id, cron_id);
 CREATE INDEX crons_assistant ON crons (assistant_id, cron_id);
-CREATE INDEX crons_owner ON crons (owner, created_at);
 CREATE INDEX crons_enabled ON crons (next_run_date) WHERE enabled;
 CREATE INDEX crons_metadata ON crons USING gin (metadata jsonb_path_ops);
 
