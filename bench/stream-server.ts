@@ -8,7 +8,8 @@
 import { fileURLToPath } from "node:url";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { pino } from "pino";
-import type { LocalRunEventBroker } from "../src/runtime/runs/broker.js";
+import type { LocalRunEventBroker } from "../src/runtime/runs/local-broker.js";
+import type { ComposedRunEngine } from "../src/runtime/runs/run-engine.js";
 import { startServer } from "../src/server.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -33,7 +34,7 @@ process.on("message", async (message) => {
       await nextTurn();
     }
     const { heapUsed, rss } = process.memoryUsage();
-    const channels = (server.services.runs.broker as LocalRunEventBroker).size;
+    const channels = ((server.services.runs as ComposedRunEngine).broker as LocalRunEventBroker).size;
     process.send!({ heapUsed, rss, channels });
   } else if (message === "stop") {
     await server.close();

@@ -13,7 +13,7 @@ export interface ServerOptions {
   databaseUri?: string;
   /** `dev` checks every response against the contract and logs violations. */
   mode: "serve" | "dev";
-  /** Run execution settings (defaults in src/runtime/runs/local-engine.ts). */
+  /** Run execution settings (defaults in src/runtime/runs/run-engine.ts). */
   runs?: RunEngineOptions;
 }
 

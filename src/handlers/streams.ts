@@ -9,11 +9,11 @@ import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/o
 import { relayRun } from "../http/run-sse.js";
 import { lastEventId, openSse } from "../http/sse.js";
 import { runLocationHeaders } from "../runtime/runs/api-shape.js";
-import { runEvents, type RunEvent, type SubscribeOptions } from "../runtime/runs/broker.js";
+import type { RunEventStream, SubscribeOptions } from "../runtime/runs/broker.js";
 import { createRun } from "../runtime/runs/create.js";
-import type { RunKwargs, StreamMode } from "../runtime/runs/request.js";
+import type { StreamMode } from "../runtime/runs/request.js";
 import { joinFilter } from "../runtime/streams/event-names.js";
-import { parseThreadEventId, threadEvents, type ThreadCursor, type ThreadStreamMode } from "../runtime/streams/thread-events.js";
+import { parseThreadEventId, type ThreadCursor, type ThreadStreamMode } from "../runtime/streams/thread-events.js";
 import type { Services } from "../services.js";
 import { NotFoundError } from "../storage/errors.js";
 import type { Run, Scope } from "../storage/types.js";
@@ -23,7 +23,6 @@ type StreamOperations = "streamRun" | "streamStatelessRun" | "joinRunStream" | "
 
 type Streamed = Promise<typeof STREAMED>;
 
-const isActive = (run: Run) => run.status === "pending" || run.status === "running";
 const flag = (value: boolean | number | undefined) => value === true || value === 1;
 const everything = () => true;
 
@@ -52,18 +51,19 @@ async function streamNewRun(ctx: CreateContext, threadId: string | null): Stream
   const { services, scope, req, res } = ctx;
   const body = nullsAsAbsent(ctx.body);
   const disconnect = new AbortController();
-  let events: AsyncIterable<RunEvent> | null = null;
+  let subscribed: Promise<RunEventStream | null> = Promise.resolve(null);
   let run: Run;
   try {
     run = await createRun(services, threadId, body, scope, (scheduled) => {
-      events = runEvents(services.runs.broker, scheduled.run_id, { signal: disconnect.signal })?.events ?? null;
+      // subscribed before the run can publish; "-1": from its first event, wherever it executes
+      subscribed = services.runs.events(scheduled.run_id, { lastEventId: "-1", signal: disconnect.signal });
     });
   } catch (error) {
     disconnect.abort();
     throw error;
   }
   await relayRun(req, res, {
-    events,
+    events: (await subscribed)?.events ?? null,
     wanted: everything,
     disconnect,
     onClientGone: cancelling(services, run, (body.on_disconnect ?? "cancel") === "cancel"),
@@ -75,25 +75,6 @@ async function streamNewRun(ctx: CreateContext, threadId: string | null): Stream
 
 type JoinContext = HandlerContext<"joinRunStream"> | HandlerContext<"joinStatelessRunStream">;
 
-/**
- * Subscribes to the run's channel, replaying after `replayAfter`. A run without a channel ended
- * already (nothing to relay), unless it is stored active but not scheduled yet (created an instant
- * ago, or waiting out a shutdown): its channel is opened for it, as the engine would.
- */
-async function joinEvents(services: Services, runId: string, replay: SubscribeOptions, signal: AbortSignal) {
-  const { broker } = services.runs;
-  const subscribe = () => runEvents(broker, runId, { ...replay, signal })?.events ?? null;
-  const events = subscribe();
-  if (events) return events;
-  const current = await services.storage.runs.get(runId).catch((error: unknown) => {
-    if (error instanceof NotFoundError) return null;
-    throw error;
-  });
-  if (!current || !isActive(current)) return null;
-  broker.open(current.run_id, { resumable: (current.kwargs as unknown as RunKwargs).resumable, threadId: current.thread_id });
-  return subscribe();
-}
-
 /** `run` is null for a stateless run deleted at its end whose events the broker still holds. */
 async function joinRun(ctx: JoinContext, runId: string, run: Run | null, stateless: boolean): Streamed {
   const { query, services, req, res } = ctx;
@@ -103,9 +84,9 @@ async function joinRun(ctx: JoinContext, runId: string, run: Run | null, statele
     ...(query.checkpoint_id ? { afterCheckpoint: query.checkpoint_id } : {}),
   };
   const disconnect = new AbortController();
-  const events = await joinEvents(services, runId, replay, disconnect.signal);
+  const stream = await services.runs.events(runId, { ...replay, signal: disconnect.signal });
   await relayRun(req, res, {
-    events,
+    events: stream?.events ?? null,
     wanted: joinFilter(query.stream_mode as StreamMode[] | undefined, query.namespace),
     disconnect,
     onClientGone: run ? cancelling(services, run, flag(query.cancel_on_disconnect)) : undefined,
@@ -123,7 +104,7 @@ async function statelessRun(services: Services, runId: string, scope: Scope): Pr
   try {
     return await services.storage.runs.get(runId, scope);
   } catch (error) {
-    if (error instanceof NotFoundError && services.runs.broker.isOpen(runId)) return null;
+    if (error instanceof NotFoundError && (await services.runs.holdsEvents(runId))) return null;
     throw error;
   }
 }
@@ -163,7 +144,7 @@ export const streamHandlers: OperationHandlers<StreamOperations> = {
       },
     });
     try {
-      for await (const event of threadEvents(services.runs.broker, threadId, { modes, after, signal: stop.signal })) {
+      for await (const event of await services.runs.threadEvents(threadId, { modes, after, signal: stop.signal })) {
         await sse.send(event);
       }
     } finally {

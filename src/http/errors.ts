@@ -8,8 +8,3 @@ export class HttpError extends Error {
     this.name = "HttpError";
   }
 }
-
-export const notFound = (what: string, id: string) =>
-  new HttpError(404, `${what} '${id}' not found`);
-
-export const conflict = (detail: string) => new HttpError(409, detail);

@@ -23,6 +23,34 @@ export type AssistantVersion = Schemas["AssistantVersion"] &
 export type Thread = Schemas["Thread"] & { ttl?: ThreadTtl };
 
 export type RunStatus = Schemas["RunStatus"];
+export type StreamMode = Schemas["StreamMode"];
+export type Durability = Schemas["Durability"];
+export type RunCommand = Schemas["Command"];
+export type InterruptNodes = Schemas["InterruptNodes"];
+
+/** `Run.kwargs` as this server stores it (the names the LangGraph Platform uses). */
+export interface RunKwargs {
+  /** null: continue from the thread's current state. */
+  input: unknown;
+  command: RunCommand | null;
+  /** The run's own config; checkpoint fields of the request are merged into `configurable`. */
+  config: Config;
+  context: Context | null;
+  stream_mode: StreamMode[];
+  /** Stream events of subgraphs too. */
+  subgraphs: boolean;
+  /** Keep the events for rejoining after the run ends. */
+  resumable: boolean;
+  interrupt_before: InterruptNodes | null;
+  interrupt_after: InterruptNodes | null;
+  webhook: string | null;
+  durability: Durability;
+  strict_resume: boolean;
+  /** Stateless run whose temporary thread is deleted when it ends (`on_completion: delete`). */
+  temporary: boolean;
+  /** What to do with the run when the client waiting on it disconnects. */
+  on_disconnect: Schemas["OnDisconnect"];
+}
 export type MultitaskStrategy = Schemas["MultitaskStrategy"];
 export type RunError = Schemas["RunError"];
 /**
@@ -30,7 +58,7 @@ export type RunError = Schemas["RunError"];
  * retry increments it), `not_before` (ISO time before which it must not start,
  * from `after_seconds`) and `error` (why a failed run failed).
  */
-export type Run = Schemas["Run"] & { attempt: number; not_before: string | null; error: RunError | null };
+export type Run = Omit<Schemas["Run"], "kwargs"> & { kwargs: RunKwargs; attempt: number; not_before: string | null; error: RunError | null };
 
 /**
  * The authenticated user as the auth layer describes it (identity, permissions, display_name,

@@ -27,6 +27,7 @@ import type {
   MultitaskStrategy,
   OnConflict,
   Run,
+  RunKwargs,
   RunStatus,
   StoredUser,
   Thread,
@@ -245,8 +246,8 @@ export interface RunCreate {
   thread_id: string;
   assistant_id: string;
   metadata?: Metadata;
-  /** The run's parameters (input, command, config, stream modes...), stored as given. */
-  kwargs: Record<string, unknown>;
+  /** The run's parameters (input, command, config, stream modes...). */
+  kwargs: RunKwargs;
   multitask_strategy: MultitaskStrategy;
   /** ISO time before which the run must not start (`after_seconds`). */
   not_before?: string | null;
@@ -295,6 +296,12 @@ export interface RunsRepository {
   /** Every run in `status`, oldest first (startup recovery, cancel by status). */
   withStatus(status: RunStatus, scope?: Scope): Promise<Run[]>;
   update(runId: string, update: RunUpdate): Promise<Run>;
+  /**
+   * Compare-and-set: applies `update` only while the run is in `status` (one atomic step; in SQL
+   * `UPDATE ... WHERE status = $status`). Returns the updated run, or null when it is in another
+   * status. A cancel and a claim racing for a pending run cannot both win. NotFoundError if missing.
+   */
+  updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null>;
   delete(runId: string, scope?: Scope): Promise<void>;
   /** Deletes every run of a thread (the thread was deleted); returns how many. */
   deleteThread(threadId: string): Promise<number>;

@@ -5,7 +5,8 @@
  * the contract's ThreadStreamEvent.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { LocalRunEventBroker } from "../../src/runtime/runs/broker.js";
+import type { LocalRunEventBroker } from "../../src/runtime/runs/local-broker.js";
+import type { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
 import { eventually } from "../support/runs.js";
 import { json, startTestServer, type TestServer } from "../support/server.js";
 import { contractViolations, STREAMS_CONFIG, type StreamPart } from "../support/streams.js";
@@ -30,7 +31,7 @@ function follow(threadId: string, options: { streamMode?: ThreadMode[]; lastEven
     const iterator = stream[Symbol.asyncIterator]();
     const first = iterator.next();
     // the server watches the thread once the stream is open
-    const broker = t.server.services.runs.broker as LocalRunEventBroker;
+    const broker = (t.server.services.runs as ComposedRunEngine).broker as LocalRunEventBroker;
     const watchers = broker.threadWatchers;
     eventually(async () => (broker.threadWatchers > watchers ? true : undefined)).then(opened);
     let next = await first;

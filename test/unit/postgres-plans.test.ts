@@ -59,13 +59,14 @@ async function workload(s: Storage) {
   await s.threads.count();
   await s.threads.expiring();
 
-  const run = await s.runs.create({ thread_id: t.thread_id, assistant_id: a.assistant_id, kwargs: {}, multitask_strategy: "enqueue" }, scope);
+  const run = await s.runs.create({ thread_id: t.thread_id, assistant_id: a.assistant_id, kwargs: {} as never, multitask_strategy: "enqueue" }, scope);
   await s.runs.get(run.run.run_id, scope);
   await s.runs.getInThread(t.thread_id, run.run.run_id, scope);
   await s.runs.list(t.thread_id, { status: "pending", limit: 2 }, scope);
   await s.runs.active(t.thread_id);
   await s.runs.withStatus("pending", scope);
-  await s.runs.update(run.run.run_id, { status: "success", error: null, attempt: 1, cancel_reason: null });
+  await s.runs.updateIf(run.run.run_id, "pending", { status: "running", attempt: 1 });
+  await s.runs.update(run.run.run_id, { status: "success", error: null, cancel_reason: null });
 
   const cron = await s.crons.create({ assistant_id: a.assistant_id, thread_id: t.thread_id, schedule: "* * * * *", timezone: null, end_time: null, payload: {}, next_run_date: new Date().toISOString(), metadata: { owner: "u1", tags: ["a"] } });
   await s.crons.get(cron.cron_id, scope);

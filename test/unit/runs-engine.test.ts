@@ -2,7 +2,9 @@ import { MemorySaver } from "@langchain/langgraph";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadGraphRegistry, type GraphRegistry } from "../../src/runtime/graphs/index.js";
-import { LocalRunEngine } from "../../src/runtime/runs/local-engine.js";
+import { localRunEngine } from "../../src/runtime/runs/local-parts.js";
+import type { LocalRunEventBroker } from "../../src/runtime/runs/local-broker.js";
+import type { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
 import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
 import { parseRunRequest, type RunRequest } from "../../src/runtime/runs/request.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
@@ -34,7 +36,7 @@ async function engine(options: RunEngineOptions = {}) {
   const { storage, done } = await openTempStorage();
   await ensureSystemAssistants(storage, registry);
   const checkpointer = new TestSaver();
-  const runs = new LocalRunEngine({ storage, graphs: registry, checkpointer, logger: pino({ level: "silent" }) }, options);
+  const runs = localRunEngine({ storage, graphs: registry, checkpointer, logger: pino({ level: "silent" }) }, options);
   await runs.start();
   cleanup.push(async () => {
     await runs.shutdown(0);
@@ -44,12 +46,12 @@ async function engine(options: RunEngineOptions = {}) {
 }
 
 /** Stores a run the way the HTTP layer does (without the HTTP layer) and schedules it. */
-async function submit(env: { runs: LocalRunEngine; storage: Storage; graphs: GraphRegistry }, threadId: string, body: RunRequest) {
+async function submit(env: { runs: ComposedRunEngine; storage: Storage; graphs: GraphRegistry }, threadId: string, body: RunRequest) {
   const parsed = parseRunRequest(body, { stateless: false });
   const { run } = await env.storage.runs.create({
     thread_id: threadId,
     assistant_id: env.graphs.defaultAssistantId(body.assistant_id),
-    kwargs: parsed.kwargs as unknown as Record<string, unknown>,
+    kwargs: parsed.kwargs,
     multitask_strategy: "enqueue",
     not_before: parsed.notBefore ? new Date(parsed.notBefore).toISOString() : null,
   });
@@ -57,7 +59,7 @@ async function submit(env: { runs: LocalRunEngine; storage: Storage; graphs: Gra
   return run;
 }
 
-describe("LocalRunEngine", () => {
+describe("run engine (local parts)", () => {
   it("executes a run: success, attempt counted, thread values and status stored, events published", async () => {
     const env = await engine();
     const thread = await env.storage.threads.create();
@@ -70,7 +72,7 @@ describe("LocalRunEngine", () => {
     expect(modes.filter((m) => m === "updates")).toHaveLength(3);
     expect(await env.storage.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 1 });
     expect(await env.storage.threads.get(thread.thread_id)).toMatchObject({ status: "idle", values: { value: 4 } });
-    expect(env.runs.broker.size).toBe(0);
+    expect((env.runs.broker as LocalRunEventBroker).size).toBe(0);
     // the slot is freed right after the run's end is announced
     await new Promise((resolve) => setImmediate(resolve));
     expect(env.runs.load).toEqual({ running: 0, waiting: 0 });
@@ -149,19 +151,19 @@ describe("LocalRunEngine", () => {
     const { run: retried } = await storage.runs.create({
       thread_id: thread.thread_id,
       assistant_id: registry.defaultAssistantId("trivial"),
-      kwargs: parseRunRequest({ assistant_id: "trivial", input: { value: 1 } }, { stateless: false }).kwargs as never,
+      kwargs: parseRunRequest({ assistant_id: "trivial", input: { value: 1 } }, { stateless: false }).kwargs,
       multitask_strategy: "enqueue",
     });
     await storage.runs.update(retried.run_id, { status: "running", attempt: 1 });
     const { run: exhausted } = await storage.runs.create({
       thread_id: (await storage.threads.create()).thread_id,
       assistant_id: registry.defaultAssistantId("trivial"),
-      kwargs: {},
+      kwargs: parseRunRequest({ assistant_id: "trivial" }, { stateless: false }).kwargs,
       multitask_strategy: "enqueue",
     });
     await storage.runs.update(exhausted.run_id, { status: "running", attempt: 3 });
 
-    const runs = new LocalRunEngine(
+    const runs = localRunEngine(
       { storage, graphs: registry, checkpointer: new TestSaver(), logger: pino({ level: "silent" }) },
       { maxAttempts: 3 },
     );

@@ -28,7 +28,7 @@ function runOf(body: Parameters<typeof parseRunRequest>[0], stateless = false): 
     updated_at: "",
     status: "pending",
     metadata: parsed.metadata,
-    kwargs: parsed.kwargs as unknown as Record<string, unknown>,
+    kwargs: parsed.kwargs,
     multitask_strategy: parsed.multitaskStrategy,
     cancel_reason: null,
     attempt: 0,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
 const open = tempStoragePerTest();
@@ -6,7 +7,7 @@ const open = tempStoragePerTest();
 const base = (threadId: string) => ({
   thread_id: threadId,
   assistant_id: "a",
-  kwargs: { input: { x: 1 } },
+  kwargs: parseRunRequest({ assistant_id: "a", input: { x: 1 } }, { stateless: false }).kwargs,
   multitask_strategy: "reject" as const,
 });
 

@@ -2,6 +2,7 @@ import { isNotFound } from "../../errors.js";
 import type { Logger } from "pino";
 import type { Cron, Storage } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
+import { LocalCluster, type Cluster } from "../cluster.js";
 import { nextFiring } from "./schedule.js";
 
 /** Starts the run of one firing of a cron (a thread run, or a run on a new thread). */
@@ -14,33 +15,41 @@ export type CronLauncher = (cron: Cron) => Promise<void>;
  * between the two loses that one firing rather than repeating it. Missed ticks: a cron whose
  * `next_run_date` passed while no server ran fires once at startup (all its missed ticks count as
  * that one firing), then follows its schedule from the present.
+ *
+ * Several processes: a firing happens under the cluster's "crons" lock, and reads what is due
+ * only once it holds it, so each tick fires once whichever processes' alarms ring; `nudge`
+ * reaches every process, so a cron keeps firing when the process that created it is gone.
  */
 export class CronScheduler {
   readonly #alarm: Alarm;
   #launch: CronLauncher | null = null;
+  #unlisten: () => void = () => {};
 
   constructor(
     private readonly storage: Storage,
     private readonly logger: Logger,
+    private readonly cluster: Cluster = new LocalCluster(),
   ) {
     this.#alarm = new Alarm(
-      () => this.#fireDue(),
+      () => cluster.exclusive("crons", () => this.#fireDue()),
       (error) => logger.error({ err: error }, "cron scheduling failed"),
     );
   }
 
   /** Fires what is due (including ticks missed while no server ran), then follows the schedules. */
-  start(launch: CronLauncher): Promise<void> {
+  async start(launch: CronLauncher): Promise<void> {
     this.#launch = launch;
+    this.#unlisten = await this.cluster.on("crons", (at) => this.#alarm.armAt(Number(at)));
     return this.#alarm.ringNow();
   }
 
-  /** A cron was created or changed: its next firing may be the earliest. */
+  /** A cron was created or changed: its next firing may be the earliest (in every process). */
   nudge(cron: Cron): void {
-    if (cron.enabled && cron.next_run_date) this.#alarm.armAt(Date.parse(cron.next_run_date));
+    if (cron.enabled && cron.next_run_date) this.cluster.broadcast("crons", String(Date.parse(cron.next_run_date)));
   }
 
   stop(): Promise<void> {
+    this.#unlisten();
     return this.#alarm.stop();
   }
 

@@ -6,8 +6,8 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { components } from "../../../generated/openapi.js";
 import { notFound } from "../../errors.js";
-import type { Services } from "../../services.js";
-import type { AnyCompiledGraph } from "../graphs/index.js";
+import type { Logger } from "pino";
+import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
 import { graphFor } from "../graph-for.js";
 import { graphSchemas } from "./schemas.js";
 import { staticSchemaIndex, staticSchemasByInstance } from "./static.js";
@@ -17,21 +17,27 @@ type AssistantGraph = components["schemas"]["AssistantGraph"];
 type GraphSchema = components["schemas"]["GraphSchema"];
 type Subgraphs = components["schemas"]["Subgraphs"];
 
+/** What introspection needs: the graphs, and a logger for schema extraction problems. */
+export interface IntrospectionDeps {
+  graphs: GraphRegistry;
+  logger: Logger;
+}
+
 const runnableConfig = (assistant: Assistant) => assistant.config as LangGraphRunnableConfig;
 
-function buildGraph(services: Services, assistant: Assistant): Promise<AnyCompiledGraph> {
+function buildGraph(services: IntrospectionDeps, assistant: Assistant): Promise<AnyCompiledGraph> {
   return graphFor(services.graphs, assistant.graph_id, runnableConfig(assistant), `assistant '${assistant.assistant_id}'`);
 }
 
 /** `xray`: `true` expands every level of subgraphs, a number that many levels, 0/false none. */
-export async function drawAssistantGraph(services: Services, assistant: Assistant, xray: boolean | number = false): Promise<AssistantGraph> {
+export async function drawAssistantGraph(services: IntrospectionDeps, assistant: Assistant, xray: boolean | number = false): Promise<AssistantGraph> {
   const graph = await buildGraph(services, assistant);
   const drawable = await graph.getGraphAsync({ ...runnableConfig(assistant), xray });
   // the JSON the client receives: fields left undefined by the drawer are absent, not present-but-undefined
   return JSON.parse(JSON.stringify(drawable.toJSON())) as AssistantGraph;
 }
 
-export async function assistantSchemas(services: Services, assistant: Assistant): Promise<GraphSchema> {
+export async function assistantSchemas(services: IntrospectionDeps, assistant: Assistant): Promise<GraphSchema> {
   const graph = await buildGraph(services, assistant);
   const spec = services.graphs.spec(assistant.graph_id);
   const index = await staticSchemaIndex(services.graphs, services.logger);
@@ -44,7 +50,7 @@ export async function assistantSchemas(services: Services, assistant: Assistant)
  * getSubgraphs selects it; none there is a 404.
  */
 export async function assistantSubgraphs(
-  services: Services,
+  services: IntrospectionDeps,
   assistant: Assistant,
   options: { namespace?: string; recurse?: boolean },
 ): Promise<Subgraphs> {

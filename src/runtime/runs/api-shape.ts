@@ -7,8 +7,8 @@ type ApiRun = components["schemas"]["Run"];
 type RunResult = components["schemas"]["RunResult"];
 
 export function runToApi(run: Run): ApiRun {
-  const { attempt: _attempt, not_before: _notBefore, error: _error, ...api } = run;
-  return api;
+  const { attempt: _attempt, not_before: _notBefore, error: _error, kwargs, ...api } = run;
+  return { ...api, kwargs: { ...kwargs } };
 }
 
 /** What join/wait answer: the final values, or `{__error__}` for a run that failed or timed out. */

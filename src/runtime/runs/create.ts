@@ -4,15 +4,19 @@
  * primitive (which also marks the thread busy), cancel what the strategy replaces, and schedule
  * the run.
  */
-import type { Services } from "../../services.js";
 import { NotFoundError } from "../../storage/errors.js";
 import { metadataInScope } from "../../storage/scope.js";
 import type { Assistant, Run, Scope } from "../../storage/types.js";
-import { servedAssistant } from "../assistants.js";
+import { servedAssistant, type AssistantLookupDeps } from "../assistants.js";
+import type { RunEngine } from "./engine.js";
 import { parseRunRequest, type ParsedRunRequest, type RunRequest } from "./request.js";
 
+/** What creating runs needs: storage, the graphs (to find the assistant) and the engine. */
+export interface RunCreationDeps extends AssistantLookupDeps {
+  runs: RunEngine;
+}
 
-async function threadFor(services: Services, threadId: string, parsed: ParsedRunRequest, scope: Scope): Promise<void> {
+async function threadFor(services: RunCreationDeps, threadId: string, parsed: ParsedRunRequest, scope: Scope): Promise<void> {
   try {
     await services.storage.threads.get(threadId, scope);
   } catch (error) {
@@ -24,7 +28,7 @@ async function threadFor(services: Services, threadId: string, parsed: ParsedRun
 
 /** Checks a request without storing anything (batches validate every item before creating any). */
 export async function prepareRun(
-  services: Services,
+  services: RunCreationDeps,
   body: RunRequest,
   stateless: boolean,
   scope: Scope,
@@ -41,7 +45,7 @@ export type OnScheduled = (run: Run) => void;
 
 /** Stores and schedules a prepared run on `threadId`, or on a new temporary thread when null. */
 export async function startRun(
-  services: Services,
+  services: RunCreationDeps,
   threadId: string | null,
   prepared: { parsed: ParsedRunRequest; assistant: Assistant },
   scope: Scope,
@@ -63,7 +67,7 @@ export async function startRun(
       thread_id: thread,
       assistant_id: assistant.assistant_id,
       metadata: parsed.metadata,
-      kwargs: parsed.kwargs as unknown as Record<string, unknown>,
+      kwargs: parsed.kwargs,
       multitask_strategy: parsed.multitaskStrategy,
       not_before: parsed.notBefore ? new Date(parsed.notBefore).toISOString() : null,
       // a temporary thread was created with them
@@ -87,7 +91,7 @@ export async function startRun(
 
 /** Validates and starts one run. */
 export async function createRun(
-  services: Services,
+  services: RunCreationDeps,
   threadId: string | null,
   body: RunRequest,
   scope: Scope,

@@ -19,8 +19,8 @@ import { buildGraphCall } from "./graph-call.js";
 import { streamGraph } from "./graph-stream.js";
 import { RunStreamTranslator } from "../streams/translate.js";
 import { storedOutcome } from "./stored-outcome.js";
-import type { RunKwargs } from "./request.js";
-import { RunCancelled, RunTimedOut, ServerStopping } from "./stop-reasons.js";
+import type { DispatchedRun } from "./engine.js";
+import { RunCancelled, RunNotHeld, RunTimedOut, ServerStopping } from "./stop-reasons.js";
 import type { WebhookSender } from "./webhook.js";
 
 /** What a run saves through: it can settle its saves (see StorageCheckpointSaver.deferringDurability). */
@@ -46,7 +46,9 @@ export interface RunExecutorDeps {
 
 type Ending =
   | { kind: "done"; status: RunOutcome["status"]; error: RunError | null; cancelReason: string | null; rollback: boolean }
-  | { kind: "suspended" };
+  | { kind: "suspended" }
+  /** Another process (or a cancel that came first) holds the run now: record nothing. */
+  | { kind: "not-held" };
 
 /** `{error, message}` of anything thrown. */
 export function describeError(error: unknown): RunError {
@@ -71,25 +73,30 @@ export class RunExecutor {
   constructor(private readonly deps: RunExecutorDeps) {}
 
   /** Executes the run; `control` is aborted with a stop reason to cancel it. Never rejects. */
-  async execute(runId: string, control: AbortController): Promise<void> {
+  async execute(dispatched: DispatchedRun, control: AbortController): Promise<void> {
     const { storage, logger } = this.deps;
     const { broker } = this.deps;
+    const { runId } = dispatched;
     let run: Run;
-    try {
-      run = await storage.runs.get(runId);
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) logger.error({ err: error, run_id: runId }, "cannot read run to execute");
-      broker.finish(runId, { status: "interrupted", values: null, error: null });
-      return;
-    }
-    if (run.status !== "pending") {
-      // cancelled between its creation and its start
-      broker.finish(runId, await storedOutcome(storage, run));
-      return;
+    if (dispatched.claimed) {
+      run = dispatched.claimed;
+    } else {
+      try {
+        run = await storage.runs.get(runId);
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) logger.error({ err: error, run_id: runId }, "cannot read run to execute");
+        broker.finish(runId, { status: "interrupted", values: null, error: null });
+        return;
+      }
+      if (run.status !== "pending") {
+        // cancelled between its creation and its start
+        broker.finish(runId, await storedOutcome(storage, run));
+        return;
+      }
     }
     const log = logger.child({ run_id: run.run_id, thread_id: run.thread_id });
     try {
-      await this.#execute(run, control, log);
+      await this.#execute(run, dispatched.claimed !== undefined, control, log);
     } catch (error) {
       log.error({ err: error }, "run bookkeeping failed");
       // whoever waits on the run must not wait forever (a no-op if its end was announced)
@@ -97,15 +104,25 @@ export class RunExecutor {
     }
   }
 
-  async #execute(run: Run, control: AbortController, log: Logger): Promise<void> {
+  async #execute(run: Run, claimed: boolean, control: AbortController, log: Logger): Promise<void> {
     const { storage, broker } = this.deps;
-    const attempt = run.attempt + 1;
-    const kwargs = run.kwargs as unknown as RunKwargs;
-    broker.open(run.run_id, { resumable: kwargs.resumable, threadId: run.thread_id });
+    // a claim stored the run as running and counted the attempt already
+    const attempt = claimed ? run.attempt : run.attempt + 1;
+    const kwargs = run.kwargs;
+    // event ids continue after those of an earlier attempt
+    await broker.open(run.run_id, { resumable: kwargs.resumable, threadId: run.thread_id, publisher: true });
     // Stored while the graph already starts: a crash before it lands leaves the run pending,
-    // which restarts it just the same.
-    const marked = unlessDeleted(storage.runs.update(run.run_id, { status: "running", attempt }));
-    marked.catch(() => {});
+    // which restarts it just the same. Only a pending run becomes running: a cancel that came
+    // first wins, and this execution stops without recording anything.
+    const marked = claimed
+      ? Promise.resolve(run)
+      : unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "running", attempt }));
+    marked.then(
+      (stored) => {
+        if (stored === null) control.abort(new RunNotHeld("it was cancelled before it started"));
+      },
+      () => {},
+    );
     const timer = this.deps.timeoutMs > 0 ? setTimeout(() => control.abort(new RunTimedOut(this.deps.timeoutMs)), this.deps.timeoutMs) : null;
 
     // with durability "sync" every step waits for its checkpoint to be on disk
@@ -125,7 +142,8 @@ export class RunExecutor {
     } finally {
       if (timer) clearTimeout(timer);
     }
-    if (!(await marked)) {
+    if (ending.kind === "not-held") return;
+    if ((await marked) === undefined) {
       // the run was deleted with its thread while it ran
       broker.finish(run.run_id, { status: "interrupted", values: null, error: null });
       await this.#removeOrphanCheckpoints(run.thread_id);
@@ -147,7 +165,7 @@ export class RunExecutor {
     onGraph: (graph: AnyCompiledGraph) => void,
   ): Promise<AnyCompiledGraph> {
     const { storage, graphs, store, broker } = this.deps;
-    const kwargs = run.kwargs as unknown as RunKwargs;
+    const kwargs = run.kwargs;
     broker.publish(run.run_id, { mode: "metadata", ns: [], data: { run_id: run.run_id, attempt } });
     const assistant = await storage.assistants.get(run.assistant_id);
     const resume = attempt > 1 && (await this.#wroteCheckpoint(run));
@@ -178,6 +196,7 @@ export class RunExecutor {
   #ending(error: unknown, signal: AbortSignal): Ending {
     const reason: unknown = signal.aborted ? signal.reason : undefined;
     if (reason instanceof ServerStopping) return { kind: "suspended" };
+    if (reason instanceof RunNotHeld) return { kind: "not-held" };
     if (reason instanceof RunCancelled) {
       return { kind: "done", status: "interrupted", error: null, cancelReason: reason.reason, rollback: reason.action === "rollback" };
     }
@@ -209,7 +228,7 @@ export class RunExecutor {
 
   async #finish(run: Run, ending: Extract<Ending, { kind: "done" }>, graph: AnyCompiledGraph | undefined, log: Logger) {
     const { storage, broker } = this.deps;
-    const kwargs = run.kwargs as unknown as RunKwargs;
+    const kwargs = run.kwargs;
     if (ending.rollback) await this.deps.checkpointer.deleteRun(run.thread_id, run.run_id);
     let state: FinalState | null = null;
     if (graph) {

@@ -82,10 +82,6 @@ export class LocalRunQueue {
     return this.#running.has(runId) || this.#findWaiting(runId) !== undefined;
   }
 
-  isRunning(runId: string): boolean {
-    return this.#running.has(runId);
-  }
-
   /** Removes a waiting run; false if it is not waiting (unknown, or already executing). */
   remove(runId: string): boolean {
     const found = this.#findWaiting(runId);

@@ -6,38 +6,11 @@
  */
 import type { components } from "../../../generated/openapi.js";
 import { invalid } from "../../errors.js";
-import type { Config, Context, MultitaskStrategy } from "../../storage/types.js";
+import type { Config, Durability, MultitaskStrategy, RunKwargs, StreamMode } from "../../storage/types.js";
 
 type Schemas = components["schemas"];
 export type RunRequest = Schemas["RunCreateStateful"] | Schemas["RunCreateStateless"];
-export type StreamMode = Schemas["StreamMode"];
-export type Durability = Schemas["Durability"];
-export type RunCommand = Schemas["Command"];
-export type InterruptNodes = Schemas["InterruptNodes"];
-
-/** `Run.kwargs` as this server stores it. */
-export interface RunKwargs {
-  /** null: continue from the thread's current state. */
-  input: unknown;
-  command: RunCommand | null;
-  /** The run's own config; checkpoint fields of the request are merged into `configurable`. */
-  config: Config;
-  context: Context | null;
-  stream_mode: StreamMode[];
-  /** Stream events of subgraphs too. */
-  subgraphs: boolean;
-  /** Keep the events for rejoining after the run ends. */
-  resumable: boolean;
-  interrupt_before: InterruptNodes | null;
-  interrupt_after: InterruptNodes | null;
-  webhook: string | null;
-  durability: Durability;
-  strict_resume: boolean;
-  /** Stateless run whose temporary thread is deleted when it ends (`on_completion: delete`). */
-  temporary: boolean;
-  /** What to do with the run when the client waiting on it disconnects. */
-  on_disconnect: Schemas["OnDisconnect"];
-}
+export type { Durability, InterruptNodes, RunCommand, RunKwargs, StreamMode } from "../../storage/types.js";
 
 export interface ParsedRunRequest {
   assistantId: string;

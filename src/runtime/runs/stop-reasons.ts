@@ -30,3 +30,15 @@ export class ServerStopping extends Error {
     this.name = "ServerStopping";
   }
 }
+
+/**
+ * This process no longer holds the run: it was cancelled between its claim and its start, or
+ * (PostgreSQL) its lease was taken over. Whoever holds it now records its end; this one stops
+ * without recording anything.
+ */
+export class RunNotHeld extends Error {
+  constructor(why: string) {
+    super(`the run is no longer held by this process: ${why}`);
+    this.name = "RunNotHeld";
+  }
+}

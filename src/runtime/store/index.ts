@@ -38,6 +38,7 @@ import type {
 } from "../../storage/types.js";
 import type { StoreConfig } from "../graphs/config.js";
 import { loadStoreIndex, type StoreIndex } from "./embeddings.js";
+import type { Cluster } from "../cluster.js";
 import { StoreSweeper } from "./sweeper.js";
 import { indexedTexts, parseFieldPath } from "./texts.js";
 
@@ -259,9 +260,10 @@ export async function openServerStore(
   config: StoreConfig | null | undefined,
   configDir: string,
   logger: Logger,
+  cluster?: Cluster,
 ): Promise<ServerStore> {
   const index = config?.index ? await loadStoreIndex(config.index, configDir) : null;
-  const sweeper = new StoreSweeper(items, logger, config?.ttl?.sweep_interval_minutes);
+  const sweeper = new StoreSweeper(items, logger, config?.ttl?.sweep_interval_minutes, cluster);
   const store = new ServerStore(items, {
     index,
     defaultTtl: config?.ttl?.default_ttl ?? null,

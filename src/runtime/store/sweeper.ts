@@ -6,10 +6,12 @@
  * - absent: an `Alarm` at the earliest expiry, moved earlier by every put that expires sooner;
  * - set: a sweep every that many minutes, as the LangGraph platform documents it.
  * A failed sweep (disk error) is logged and retried a minute later rather than right away.
+ * Across processes a sweep holds the cluster's "store-ttl" lock: one sweep at a time.
  */
 import type { Logger } from "pino";
 import type { StoreItemsRepository } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
+import { LocalCluster, type Cluster } from "../cluster.js";
 
 const RETRY_MS = 60_000;
 
@@ -21,10 +23,11 @@ export class StoreSweeper {
     private readonly items: StoreItemsRepository,
     private readonly logger: Logger,
     intervalMinutes?: number | null,
+    cluster: Cluster = new LocalCluster(),
   ) {
     this.#intervalMs = intervalMinutes ? intervalMinutes * 60_000 : null;
     this.#alarm = new Alarm(
-      () => this.#sweep(),
+      () => cluster.exclusive("store-ttl", () => this.#sweep()),
       (error) => logger.error({ err: error }, "store TTL sweep failed"),
     );
   }

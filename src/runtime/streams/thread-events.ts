@@ -14,7 +14,8 @@
  * holds (active runs, and resumable runs within their retention); `-1` replays every held run.
  */
 import type { components } from "../../../generated/openapi.js";
-import type { RunEventBroker } from "../runs/broker.js";
+import { EventQueue } from "../event-queue.js";
+import type { RunEventBroker, Unsubscribe } from "../runs/broker.js";
 import { sseEventName, type SseEvent } from "./event-names.js";
 
 export type ThreadStreamMode = components["schemas"]["ThreadStreamMode"];
@@ -50,91 +51,75 @@ interface Follow {
   stateSent?: boolean;
 }
 
-export function threadEvents(broker: RunEventBroker, threadId: string, options: ThreadEventsOptions): AsyncIterable<SseEvent> {
+export async function threadEvents(
+  broker: RunEventBroker,
+  threadId: string,
+  options: ThreadEventsOptions,
+): Promise<AsyncIterable<SseEvent>> {
   const { modes, after, signal } = options;
   const runModes = modes.has("run_modes");
   const lifecycle = modes.has("lifecycle");
   const stateUpdates = modes.has("state_update");
-  const queue: SseEvent[] = [];
-  const subscriptions = new Map<string, () => void>();
-  let wake: (() => void) | null = null;
-  let stopped = false;
-  const notify = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
-  const push = (event: SseEvent) => {
-    queue.push(event);
-    notify();
-  };
+  /** Followed runs: their unsubscribe function once known (null while subscribing). */
+  const subscriptions = new Map<string, Unsubscribe | null>();
+  let unwatch: Unsubscribe = () => {};
+  const stop = () => queue.stop();
+  const queue = new EventQueue<SseEvent>(() => {
+    signal.removeEventListener("abort", stop);
+    unwatch();
+    for (const unsubscribe of subscriptions.values()) unsubscribe?.();
+    subscriptions.clear();
+  });
 
-  const follow = (runId: string, from: Follow) => {
-    if (stopped || subscriptions.has(runId)) return;
+  const follow = async (runId: string, from: Follow): Promise<void> => {
+    if (queue.stopped || subscriptions.has(runId)) return;
+    subscriptions.set(runId, null);
     let started = from.started ?? false;
     let ended = false;
-    const unsubscribe = broker.subscribe(
+    const unsubscribe = await broker.subscribe(
       runId,
       {
         event: (event) => {
           if (event.mode === "metadata" && !started) {
             started = true;
-            if (lifecycle) push({ id: `${runId}:0`, event: "run_start", data: event.data });
+            if (lifecycle) queue.push({ id: `${runId}:0`, event: "run_start", data: event.data });
           }
-          if (runModes) push({ id: `${runId}:${event.id}`, event: sseEventName(event), data: event.data });
+          if (runModes) queue.push({ id: `${runId}:${event.id}`, event: sseEventName(event), data: event.data });
         },
         end: (outcome) => {
           ended = true;
           subscriptions.delete(runId);
           if (stateUpdates && !from.stateSent && outcome.values != null) {
-            push({ id: `${runId}:state`, event: "state_update", data: { run_id: runId, values: outcome.values } });
+            queue.push({ id: `${runId}:state`, event: "state_update", data: { run_id: runId, values: outcome.values } });
           }
           if (runModes || lifecycle) {
-            push({ id: `${runId}:done`, event: "run_done", data: { run_id: runId, status: outcome.status, error: outcome.error } });
+            queue.push({ id: `${runId}:done`, event: "run_done", data: { run_id: runId, status: outcome.status, error: outcome.error } });
           }
         },
       },
       from.lastEventId === undefined ? {} : { lastEventId: from.lastEventId },
     );
-    // a run that had already ended called `end` during subscribe
-    if (unsubscribe && !ended) subscriptions.set(runId, unsubscribe);
+    if (queue.stopped || ended || !unsubscribe) {
+      // the client left meanwhile, or the run had ended already (`end` came during subscribe)
+      if (!ended) subscriptions.delete(runId);
+      unsubscribe?.();
+    } else {
+      subscriptions.set(runId, unsubscribe);
+    }
   };
 
-  for (const { runId, active } of broker.threadRuns(threadId)) {
+  // a run opened from now on is followed from its first event: nothing is missed
+  unwatch = broker.watchThread(threadId, (runId) => void follow(runId, { lastEventId: "-1" }));
+  for (const { runId, active } of await broker.threadRuns(threadId)) {
     if (after === undefined) {
-      if (active) follow(runId, { started: true });
+      if (active) await follow(runId, { started: true });
     } else if (after === "start" || runId > after.runId) {
-      follow(runId, { lastEventId: "-1" });
+      await follow(runId, { lastEventId: "-1" });
     } else if (runId === after.runId && after.position !== "done") {
-      follow(runId, after.position === "state" ? { started: true, stateSent: true } : { lastEventId: String(after.position), started: true });
+      await follow(runId, after.position === "state" ? { started: true, stateSent: true } : { lastEventId: String(after.position), started: true });
     }
   }
-  // a channel opens before its run publishes anything: following it then misses nothing
-  const unwatch = broker.watchThread(threadId, (runId) => follow(runId, { lastEventId: "-1" }));
-
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    unwatch();
-    for (const unsubscribe of subscriptions.values()) unsubscribe();
-    subscriptions.clear();
-    notify();
-  };
-  if (signal.aborted) stop();
+  if (signal.aborted) queue.stop();
   else signal.addEventListener("abort", stop, { once: true });
-
-  return {
-    async *[Symbol.asyncIterator]() {
-      try {
-        for (;;) {
-          while (queue.length > 0 && !stopped) yield queue.shift()!;
-          if (stopped) return;
-          await new Promise<void>((resolve) => (wake = resolve));
-        }
-      } finally {
-        signal.removeEventListener("abort", stop);
-        stop();
-      }
-    },
-  };
+  return queue;
 }

@@ -8,12 +8,17 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StateSnapshot } from "@langchain/langgraph";
 import type { components } from "../../../generated/openapi.js";
 import { conflict, DomainError, invalid, notFound } from "../../errors.js";
-import type { Services } from "../../services.js";
+import type { Logger } from "pino";
 import { ConflictError, NotFoundError } from "../../storage/errors.js";
 import type { Metadata, Scope, Thread, ThreadCreate } from "../../storage/types.js";
 import { toCommand } from "../command.js";
 import { toPlainJson } from "../plain-json.js";
-import { threadGraph, type ThreadGraph } from "./graph.js";
+import { threadGraph, type ThreadGraph, type ThreadGraphDeps } from "./graph.js";
+
+/** What reading and writing a thread's state needs. */
+export interface ThreadStateDeps extends ThreadGraphDeps {
+  logger: Logger;
+}
 import { threadStateView, type ThreadState } from "./state-view.js";
 
 type CheckpointConfig = components["schemas"]["CheckpointConfig"];
@@ -54,7 +59,7 @@ export interface ReadStateOptions {
 }
 
 export async function readThreadState(
-  services: Services,
+  services: ThreadStateDeps,
   threadId: string,
   scope: Scope,
   options: ReadStateOptions = {},
@@ -85,7 +90,7 @@ export interface HistoryOptions {
 
 /** The thread's states, newest checkpoint first (none while the thread has no graph). */
 export async function threadHistory(
-  services: Services,
+  services: ThreadStateDeps,
   threadId: string,
   scope: Scope,
   options: HistoryOptions = {},
@@ -108,7 +113,7 @@ export async function threadHistory(
 }
 
 /** The thread's graph, for a write: a thread without one cannot take state. */
-async function graphForWrite(services: Services, thread: Thread, scope: Scope): Promise<ThreadGraph> {
+async function graphForWrite(services: ThreadStateDeps, thread: Thread, scope: Scope): Promise<ThreadGraph> {
   const owner = await threadGraph(services, thread, scope);
   if (!owner) {
     throw conflict(
@@ -120,7 +125,7 @@ async function graphForWrite(services: Services, thread: Thread, scope: Scope): 
 
 /** Applies updates with the graph; the graph refusing them (unknown node, bad values) is the client's 422. */
 async function applyUpdates(
-  services: Services,
+  services: ThreadStateDeps,
   owner: ThreadGraph,
   config: RunnableConfig,
   supersteps: GraphSupersteps,
@@ -135,7 +140,7 @@ async function applyUpdates(
 }
 
 /** The thread record follows its latest state: values, pending interrupts, and idle/interrupted. */
-async function syncThreadRecord(services: Services, owner: ThreadGraph, threadId: string, scope: Scope): Promise<void> {
+async function syncThreadRecord(services: ThreadStateDeps, owner: ThreadGraph, threadId: string, scope: Scope): Promise<void> {
   const snapshot = await owner.graph.getState({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
   const interrupts: Thread["interrupts"] = {};
   for (const task of snapshot.tasks) {
@@ -164,7 +169,7 @@ export interface StateUpdate {
 
 /** Writes a checkpoint as if `asNode` had produced `values`; answers the new checkpoint. */
 export async function updateThreadState(
-  services: Services,
+  services: ThreadStateDeps,
   threadId: string,
   scope: Scope,
   update: StateUpdate,
@@ -194,7 +199,7 @@ export async function updateThreadState(
 }
 
 /** Applies supersteps (one checkpoint each); a `command` takes the place of `values` in an update. */
-async function applySupersteps(services: Services, thread: Thread, scope: Scope, supersteps: Superstep[]): Promise<void> {
+async function applySupersteps(services: ThreadStateDeps, thread: Thread, scope: Scope, supersteps: Superstep[]): Promise<void> {
   const owner = await threadGraph(services, thread, scope);
   if (!owner) {
     throw invalid("body.supersteps: need a graph to apply them; give its id in metadata.graph_id");
@@ -212,7 +217,7 @@ async function applySupersteps(services: Services, thread: Thread, scope: Scope,
  * an existing thread is returned untouched (its history is not rebuilt).
  */
 export async function createThreadWithSupersteps(
-  services: Services,
+  services: ThreadStateDeps,
   create: ThreadCreate,
   supersteps: Superstep[],
   scope: Scope,
@@ -244,7 +249,7 @@ export async function createThreadWithSupersteps(
 
 /** Merges metadata into the latest checkpoint of the thread's root graph (no new checkpoint). */
 export async function patchLatestCheckpointMetadata(
-  services: Services,
+  services: ThreadStateDeps,
   threadId: string,
   scope: Scope,
   metadata: Metadata,

@@ -2,22 +2,27 @@ import { isNotFound } from "../../errors.js";
 import type { Logger } from "pino";
 import type { Storage } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
+import { LocalCluster, type Cluster } from "../cluster.js";
 
 /**
  * Deletes threads whose TTL has run out, on an alarm set to the earliest expiry. Creating or
- * updating a thread with a TTL `nudge`s the sweeper so an earlier expiry re-arms it.
+ * updating a thread with a TTL `nudge`s the sweeper so an earlier expiry re-arms it. Across
+ * processes a sweep holds the cluster's "thread-ttl" lock (one sweep at a time, so each expiry is
+ * handled once) and nudges reach every process.
  */
 export class ThreadTtlSweeper {
   readonly #alarm: Alarm;
+  #unlisten: () => void = () => {};
 
   constructor(
     private readonly storage: Storage,
     private readonly logger: Logger,
     /** Applies a `keep_latest` expiry (keeps only the latest checkpoint); absent: strategy refused. */
     private readonly keepLatest?: (threadId: string) => Promise<void>,
+    private readonly cluster: Cluster = new LocalCluster(),
   ) {
     this.#alarm = new Alarm(
-      () => this.#sweep(),
+      () => cluster.exclusive("thread-ttl", () => this.#sweep()),
       (error) => logger.error({ err: error }, "thread TTL sweep failed"),
     );
   }
@@ -27,16 +32,18 @@ export class ThreadTtlSweeper {
   }
 
   /** Sweeps what expired while no server ran, then waits for the next expiry. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    this.#unlisten = await this.cluster.on("thread-ttl", (at) => this.#alarm.armAt(Number(at)));
     return this.#alarm.ringNow();
   }
 
-  /** A thread's expiry may have moved earlier. */
+  /** A thread's expiry may have moved earlier (in every process). */
   nudge(expiresAt: number): void {
-    this.#alarm.armAt(expiresAt);
+    this.cluster.broadcast("thread-ttl", String(expiresAt));
   }
 
   stop(): Promise<void> {
+    this.#unlisten();
     return this.#alarm.stop();
   }
 

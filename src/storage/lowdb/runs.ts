@@ -136,6 +136,14 @@ export class LowdbRuns implements RunsRepository {
     return copy(next);
   }
 
+  async updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null> {
+    const current = this.col.get(runId);
+    if (!current) throw new NotFoundError(WHAT, runId);
+    // checked and changed in one synchronous step: no other mutation comes between
+    if (current.status !== status) return null;
+    return this.update(runId, update);
+  }
+
   async delete(runId: string, scope?: Scope): Promise<void> {
     this.#require(runId, scope);
     await this.col.delete(runId);

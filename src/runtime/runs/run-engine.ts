@@ -1,0 +1,285 @@
+/**
+ * The run engine over swappable parts (see ./engine.ts): the dispatcher hands this process the
+ * runs it executes, a RunExecutor executes them, the broker carries their events and ends, and
+ * the stop channel brings cancels to the process executing the run. The broker's whole
+ * lifecycle (open, finish, close) is kept here: callers only subscribe.
+ */
+import type { BaseStore } from "@langchain/langgraph";
+import type { Logger } from "pino";
+import { NotFoundError } from "../../storage/errors.js";
+import type { Run, Scope, Storage } from "../../storage/types.js";
+import type { GraphRegistry } from "../graphs/index.js";
+import type { SseEvent } from "../streams/event-names.js";
+import { threadEvents, type ThreadEventsOptions } from "../streams/thread-events.js";
+import { runEvents, type RunEventBroker, type RunEventStream, type RunOutcome, type SubscribeOptions, type Unsubscribe } from "./broker.js";
+import type {
+  CancelAction,
+  DispatchedRun,
+  RunDispatcher,
+  RunEngine,
+  RunEngineOptions,
+  RunEngineParts,
+  StopChannel,
+  StopRequest,
+} from "./engine.js";
+import { RunExecutor, type RunCheckpointer } from "./executor.js";
+import { restingStatus } from "./recovery.js";
+import { RunCancelled, RunNotHeld, ServerStopping } from "./stop-reasons.js";
+import { storedOutcome } from "./stored-outcome.js";
+import { WebhookSender } from "./webhook.js";
+
+export interface RunEngineDeps {
+  storage: Storage;
+  graphs: GraphRegistry;
+  checkpointer: RunCheckpointer;
+  store?: BaseStore;
+  logger: Logger;
+}
+
+export const RUN_ENGINE_DEFAULTS = {
+  concurrency: 10,
+  runTimeoutMs: 60 * 60_000,
+  maxAttempts: 3,
+  shutdownGraceMs: 30_000,
+  resumableRetentionMs: 10 * 60_000,
+} as const satisfies Required<RunEngineOptions>;
+
+/** How long a cancel for a run this process does not execute (yet) is remembered: a claim may be on its way. */
+const EARLY_STOP_MEMORY_MS = 60_000;
+
+const NO_CHANNEL = Symbol("no channel");
+
+const isActive = (run: Run) => run.status === "pending" || run.status === "running";
+
+async function unlessDeleted<T>(read: Promise<T>): Promise<T | null> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  }
+}
+
+export class ComposedRunEngine implements RunEngine {
+  readonly #deps: RunEngineDeps;
+  readonly #options: Required<RunEngineOptions>;
+  readonly #broker: RunEventBroker;
+  readonly #dispatcher: RunDispatcher;
+  readonly #stops: StopChannel;
+  readonly #executor: RunExecutor;
+  readonly #webhooks: WebhookSender;
+  /** Executing runs: how to stop them, and their thread. */
+  readonly #executing = new Map<string, { control: AbortController; threadId: string }>();
+  /** Cancels of runs not executing here when they came, by run id, oldest first (see EARLY_STOP_MEMORY_MS). */
+  readonly #earlyStops = new Map<string, { request: StopRequest; at: number }>();
+  #unlisten: () => void = () => {};
+  #removeHooks: () => void = () => {};
+  #stopping = false;
+
+  constructor(deps: RunEngineDeps, parts: RunEngineParts, options: RunEngineOptions = {}) {
+    this.#deps = deps;
+    this.#options = { ...RUN_ENGINE_DEFAULTS, ...options };
+    this.#broker = parts.broker;
+    this.#dispatcher = parts.dispatcher;
+    this.#stops = parts.stops;
+    this.#webhooks = new WebhookSender(deps.logger);
+    this.#executor = new RunExecutor({
+      ...deps,
+      broker: this.#broker,
+      webhooks: this.#webhooks,
+      timeoutMs: this.#options.runTimeoutMs,
+    });
+  }
+
+  async start(): Promise<void> {
+    this.#unlisten = this.#stops.listen((request) => this.#onStop(request));
+    this.#removeHooks = this.#deps.storage.addThreadHooks({
+      delete: (threadId) => this.#stops.send({ threadId, action: "interrupt", reason: "its thread was deleted" }),
+    });
+    await this.#dispatcher.start({
+      execute: (run) => this.#execute(run),
+      lost: (runId) => this.#executing.get(runId)?.control.abort(new RunNotHeld("its lease was taken over")),
+    });
+  }
+
+  submit(run: Run): void {
+    // While stopping, a new run stays pending in storage: the next start (or another process) takes it.
+    if (this.#stopping) return;
+    this.#open(run);
+    this.#dispatcher.submit(run);
+  }
+
+  async cancel(run: Run, action: CancelAction, reason: string): Promise<void> {
+    const executing = this.#executing.get(run.run_id);
+    if (executing) {
+      executing.control.abort(new RunCancelled(action, reason));
+      return;
+    }
+    // A stopping server leaves waiting runs for its next start; the only cancels that reach it
+    // now come from clients its shutdown disconnected, which did not leave the run themselves.
+    if (this.#stopping) return;
+    this.#dispatcher.withdraw(run.run_id);
+    const { storage } = this.#deps;
+    // Atomic against a claim: either the run is still pending and ends here, or it runs somewhere.
+    const cancelled = await unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "interrupted", cancel_reason: reason }));
+    if (cancelled === null) {
+      const current = await unlessDeleted(storage.runs.get(run.run_id));
+      if (current?.status === "running") await this.#stops.send({ runId: run.run_id, action, reason });
+      return;
+    }
+    // It never started, so it wrote nothing: rolling back is deleting the run.
+    if (action === "rollback") await unlessDeleted(storage.runs.delete(run.run_id));
+    await this.#releaseThread(run.thread_id);
+    this.#broker.finish(run.run_id, await storedOutcome(storage, cancelled));
+  }
+
+  async outcome(run: Run, scope?: Scope, signal?: AbortSignal): Promise<RunOutcome | null> {
+    for (;;) {
+      if (signal?.aborted) return null;
+      const outcome = await this.#awaitEnd(run.run_id, signal);
+      if (outcome !== NO_CHANNEL) return outcome;
+      // No channel: the run ended already, or is stored but not yet scheduled here.
+      const current = await this.#deps.storage.runs.get(run.run_id, scope);
+      if (!isActive(current) || !(await this.#reopen(current))) return storedOutcome(this.#deps.storage, current);
+    }
+  }
+
+  async events(runId: string, options: SubscribeOptions & { signal?: AbortSignal } = {}): Promise<RunEventStream | null> {
+    const stream = await runEvents(this.#broker, runId, options);
+    if (stream) return stream;
+    const current = await unlessDeleted(this.#deps.storage.runs.get(runId));
+    if (!current || !isActive(current) || !(await this.#reopen(current))) return null;
+    return runEvents(this.#broker, runId, options);
+  }
+
+  holdsEvents(runId: string): Promise<boolean> {
+    return this.#broker.isOpen(runId);
+  }
+
+  threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>> {
+    return threadEvents(this.#broker, threadId, options);
+  }
+
+  async shutdown(graceMs = this.#options.shutdownGraceMs): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#removeHooks();
+    this.#dispatcher.stop();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([this.#dispatcher.drained(), grace]);
+    clearTimeout(timer);
+    for (const { control } of this.#executing.values()) control.abort(new ServerStopping());
+    await this.#dispatcher.drained();
+    this.#unlisten();
+    await this.#webhooks.close(Math.min(graceMs, 5_000));
+    await this.#dispatcher.close();
+    await this.#stops.close();
+    await this.#broker.close();
+  }
+
+  /** The broker (diagnostics, tests: what it holds). */
+  get broker(): RunEventBroker {
+    return this.#broker;
+  }
+
+  /** Runs executing and waiting here (diagnostics, tests). */
+  get load(): { running: number; waiting: number } {
+    return this.#dispatcher.load;
+  }
+
+  /** The run's outcome once it ends; null if `signal` fires first; NO_CHANNEL if its events are not held. */
+  #awaitEnd(runId: string, signal?: AbortSignal): Promise<RunOutcome | null | typeof NO_CHANNEL> {
+    return new Promise((resolve, reject) => {
+      let unsubscribe: Unsubscribe | null = null;
+      const onAbort = () => {
+        unsubscribe?.();
+        resolve(null);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const subscriber = {
+        event: () => {},
+        end: (outcome: RunOutcome) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(outcome);
+        },
+      };
+      this.#broker.subscribe(runId, subscriber).then((subscribed) => {
+        if (!subscribed) {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(NO_CHANNEL);
+        } else {
+          unsubscribe = subscribed;
+          if (signal?.aborted) subscribed();
+        }
+      }, reject);
+    });
+  }
+
+  #open(run: Run): void {
+    this.#broker.open(run.run_id, { resumable: run.kwargs.resumable, threadId: run.thread_id }).catch((error: unknown) => {
+      this.#deps.logger.warn({ err: error, run_id: run.run_id }, "cannot open the run's event channel");
+    });
+  }
+
+  /**
+   * An active run without a channel: stored an instant ago and not submitted yet, or left by a
+   * shutdown. Opens it as `submit` would; false while stopping (nothing will end it here).
+   */
+  async #reopen(run: Run): Promise<boolean> {
+    if (this.#stopping) return false;
+    await this.#broker.open(run.run_id, { resumable: run.kwargs.resumable, threadId: run.thread_id });
+    return true;
+  }
+
+  async #execute(run: DispatchedRun): Promise<void> {
+    const control = new AbortController();
+    this.#executing.set(run.runId, { control, threadId: run.threadId });
+    const early = this.#earlyStops.get(run.runId);
+    if (early) {
+      this.#earlyStops.delete(run.runId);
+      control.abort(new RunCancelled(early.request.action, early.request.reason));
+    }
+    try {
+      await this.#executor.execute(run, control);
+    } finally {
+      this.#executing.delete(run.runId);
+    }
+  }
+
+  #onStop(request: StopRequest): void {
+    const stop = new RunCancelled(request.action, request.reason);
+    if ("runId" in request) {
+      const executing = this.#executing.get(request.runId);
+      if (executing) executing.control.abort(stop);
+      else this.#rememberEarlyStop(request.runId, request);
+      return;
+    }
+    // the thread's runs were deleted with it: stop them
+    for (const runId of this.#dispatcher.waiting(request.threadId)) {
+      this.#dispatcher.withdraw(runId);
+      this.#broker.finish(runId, { status: "interrupted", values: null, error: null });
+    }
+    for (const executing of this.#executing.values()) {
+      if (executing.threadId === request.threadId) executing.control.abort(stop);
+    }
+  }
+
+  #rememberEarlyStop(runId: string, request: StopRequest): void {
+    const now = Date.now();
+    for (const [id, { at }] of this.#earlyStops) {
+      if (now - at < EARLY_STOP_MEMORY_MS) break;
+      this.#earlyStops.delete(id);
+    }
+    this.#earlyStops.delete(runId);
+    this.#earlyStops.set(runId, { request, at: now });
+  }
+
+  /** After a waiting run was cancelled: a thread left without active runs is busy no more. */
+  async #releaseThread(threadId: string): Promise<void> {
+    const { storage } = this.#deps;
+    if ((await storage.runs.active(threadId)).length > 0) return;
+    const thread = await unlessDeleted(storage.threads.get(threadId));
+    if (thread?.status === "busy") await unlessDeleted(storage.threads.update(threadId, { status: restingStatus(thread) }));
+  }
+}
