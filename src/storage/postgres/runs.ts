@@ -149,9 +149,26 @@ export class PostgresRuns implements RunsRepository {
   async updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null> {
     const updated = await this.#update(runId, update, status);
     if (updated) return updated;
-    // not updated: missing (NotFoundError) or in another status (null)
-    await this.get(runId);
+    const { rowCount } = await this.db.query("SELECT 1 FROM runs WHERE run_id = $1", [runId]);
+    if (rowCount === 0) throw new NotFoundError(WHAT, runId);
     return null;
+  }
+
+  /** One UPDATE, only while the run is in `status` when given; null when no row matched. */
+  async #update(runId: string, update: RunUpdate, status?: RunStatus): Promise<Run | null> {
+    const params = new Params();
+    const sets = [`updated_at = ${params.add(isoNow())}`];
+    if (update.status !== undefined) sets.push(`status = ${params.add(update.status)}`);
+    if (update.attempt !== undefined) sets.push(`attempt = ${params.add(update.attempt)}`);
+    if (update.cancel_reason !== undefined) sets.push(`cancel_reason = ${params.add(update.cancel_reason)}`);
+    if (update.error !== undefined) sets.push(`error = ${update.error === null ? "NULL" : params.json(update.error)}`);
+    const conditions = [`run_id = ${params.add(runId)}`];
+    if (status !== undefined) conditions.push(`status = ${params.add(status)}`);
+    const { rows } = await this.db.query<RunRow>(
+      `UPDATE runs SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${COLUMNS}`,
+      params.values,
+    );
+    return rows[0] ? toRun(rows[0]) : null;
   }
 
   async delete(runId: string, scope?: Scope): Promise<void> {
@@ -164,23 +181,6 @@ export class PostgresRuns implements RunsRepository {
   async deleteThread(threadId: string): Promise<number> {
     const { rowCount } = await this.db.query("DELETE FROM runs WHERE thread_id = $1", [threadId]);
     return rowCount;
-  }
-
-  /** One UPDATE (guarded by the current status when given); null when no row matched. */
-  async #update(runId: string, update: RunUpdate, onlyIf?: RunStatus): Promise<Run | null> {
-    const params = new Params();
-    const sets = [`updated_at = ${params.add(isoNow())}`];
-    if (update.status !== undefined) sets.push(`status = ${params.add(update.status)}`);
-    if (update.attempt !== undefined) sets.push(`attempt = ${params.add(update.attempt)}`);
-    if (update.cancel_reason !== undefined) sets.push(`cancel_reason = ${params.add(update.cancel_reason)}`);
-    if (update.error !== undefined) sets.push(`error = ${update.error === null ? "NULL" : params.json(update.error)}`);
-    const conditions = [`run_id = ${params.add(runId)}`];
-    if (onlyIf !== undefined) conditions.push(`status = ${params.add(onlyIf)}`);
-    const { rows } = await this.db.query<RunRow>(
-      `UPDATE runs SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${COLUMNS}`,
-      params.values,
-    );
-    return rows[0] ? toRun(rows[0]) : null;
   }
 
   async #one(conditions: string[], params: Params, runId: string): Promise<Run> {
