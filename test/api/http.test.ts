@@ -83,8 +83,8 @@ describe("system endpoints", () => {
     try {
       await rm(broken.dataDir, { recursive: true, force: true });
       const checked = await fetch(`${broken.url}/ok?check_db=1`);
-      expect(checked.status).toBe(500);
-      expect((await json(checked)).detail).toMatch(/^Storage check failed: .*not writable/);
+      expect(checked.status).toBe(503);
+      expect((await json(checked)).detail).toMatch(/^Storage check failed \(lowdb\): .*not writable/);
       expect(await json(await fetch(`${broken.url}/ok`))).toEqual({ ok: true });
       expect(broken.violations).toEqual([]);
     } finally {
