@@ -47,7 +47,9 @@ const VERSION = (
 ).version;
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ name: "lgts" });
+  // asynchronous: lines written while a write is in flight go out together in the next one;
+  // pino flushes what is buffered when the process exits, and close() flushes it too
+  const logger = options.logger ?? pino({ name: "lgts" }, pino.destination({ sync: false }));
   // before the graphs load: a module may call getLogger() at its top level
   registerSdkLogger(logger);
   let graphs;
@@ -166,6 +168,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await store.close();
       await storage.close();
       selfUrl.release();
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
     },
   };
 }
