@@ -1136,6 +1136,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ui/{graph_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * HTML that loads a generative-UI component
+         * @description The generative-UI components of a graph are the `ui` entries of `langgraph.json`, bundled
+         *     for the browser with esbuild at startup (React, `@langchain/langgraph-sdk` and the
+         *     `ui_config.shared` packages are taken from the page). This answers the HTML snippet that
+         *     `LoadExternalComponent` of `@langchain/langgraph-sdk/react-ui` inserts into a shadow root:
+         *     a `<link rel="stylesheet">` per stylesheet, then the `<script>` of the bundle, whose
+         *     `onload` renders the component `name` into the element whose id is `shadowRootId` (the
+         *     literal placeholder `{{shadowRootId}}` unless the request gives one). Asset URLs are
+         *     absolute, so the snippet works on a page served from another origin. `graph_id` may also
+         *     be the id of an assistant of that graph.
+         */
+        post: operations["getUiComponent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui/{graph_id}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of a graph's UI bundle
+         * @description The bundle's script (`entrypoint.js`) or stylesheet (`entrypoint.css`).
+         */
+        get: operations["getUiAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ok": {
         parameters: {
             query?: never;
@@ -1145,7 +1193,8 @@ export interface paths {
         };
         /**
          * Health check
-         * @description Answers `{"ok": true}` when the server is up; with `check_db=1` it also checks the storage backend.
+         * @description Answers `{"ok": true}` when the server is up; with `check_db=1` it also checks the storage backend
+         *     and names it (`{"ok": true, "storage": "postgres"}`); an unreachable database answers 503.
          */
         get: operations["healthCheck"];
         put?: never;
@@ -1165,7 +1214,7 @@ export interface paths {
         };
         /**
          * Server information
-         * @description Returns the server version and feature flags.
+         * @description Returns the server version, feature flags and, in `metadata.storage`, the storage backend (`lowdb` or `postgres`).
          */
         get: operations["getInfo"];
         put?: never;
@@ -1808,7 +1857,9 @@ export interface components {
             checkpoint?: components["schemas"]["Checkpoint"] | null;
             /** @description State of the subgraph run by this task (only when subgraphs are requested). */
             state?: components["schemas"]["ThreadState"] | null;
-            /** @description Output of the task, when it already finished; any JSON. */
+            /** @description Where the task comes from, as LangGraph names it (e.g. `["__pregel_pull", "node"]`). */
+            path?: components["schemas"]["AnyValue"][];
+            /** @description Output of the task when it already finished, else null; any JSON. */
             result?: unknown;
         };
         /** @description A field of `ThreadState` to include (`values.<key>` selects one channel). */
@@ -2161,7 +2212,7 @@ export interface components {
         /**
          * @description One event of a run stream. `event` is the kind (see RunEventKind), with a
          *     `|<namespace>` suffix (`updates|child:<task id>`) for events of a subgraph when the run has
-         *     `stream_subgraphs`; `id` numbers the run's events from 1 (usable as `Last-Event-ID`).
+         *     `stream_subgraphs`; `id` numbers the run's events from 0 (usable as `Last-Event-ID`).
          *     The first event is `metadata`; a failure is reported by a last `error` event.
          */
         RunStreamEvent: components["schemas"]["RunEventKind"] & {
@@ -2849,6 +2900,16 @@ export interface components {
         ListNamespaceResponse: {
             namespaces: string[][];
         };
+        /** @description The UI message whose component is wanted (the SDK sends its `name`). */
+        UiComponentRequest: {
+            /** @description Component name, a key of the default export of the graph's `ui` module. */
+            name: string;
+            /**
+             * @description Id of the element whose shadow root receives the component (sent by older SDKs); without
+             *     it the snippet carries the placeholder `{{shadowRootId}}`, which the SDK replaces.
+             */
+            shadowRootId?: string;
+        };
         /** @description A JSON-RPC 2.0 request (it has an `id` and expects a response), e.g. `initialize`, `tools/list`, `tools/call`. */
         McpJsonRpcRequest: {
             /**
@@ -3174,6 +3235,11 @@ export interface components {
              * @constant
              */
             ok: true;
+            /**
+             * @description The storage backend, reported (and checked) when `check_db=1` is given.
+             * @enum {string}
+             */
+            storage?: "lowdb" | "postgres";
         };
         /** @description Version and capabilities of the server. */
         ServerInfo: {
@@ -3462,7 +3528,8 @@ export interface components {
          * @description A Server-Sent Events stream of the run (`text/event-stream`, never buffered by proxies:
          *     `X-Accel-Buffering: no`; a `:` heartbeat comment every 10 s keeps idle connections open).
          *     Each event is `event: <name>`, one `data: <JSON>` line and `id: <n>`, n counting the run's
-         *     events from 1; every parsed event matches the `RunStreamEvent` schema. The first event is
+         *     events from 0 as the official servers do (`Last-Event-ID: <n>` resumes after event n, `-1`
+         *     replays from the start); every parsed event matches the `RunStreamEvent` schema. The first event is
          *     `metadata` (`{"run_id", "attempt"}`); then one event per chunk of the requested stream modes:
          *     `values`, `updates`, `custom`, `events`, `debug`, `tasks`, `checkpoints`, `tools`,
          *     `messages` (for `messages-tuple`: `[message chunk, metadata]`), and for the legacy
@@ -3491,6 +3558,31 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["RunResult"];
+            };
+        };
+        /**
+         * @description The server has an Auth configured (langgraph.json `auth.path`) and the request's credentials
+         *     are missing or were refused by its `authenticate` handler (or another status an
+         *     `HTTPException` it threw chose).
+         */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description An authorization handler of the configured Auth refused the action (it returned `false` or
+         *     threw). A resource the caller may not see answers 404, exactly as a missing one.
+         */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
             };
         };
     };
@@ -3534,6 +3626,8 @@ export interface components {
          *     A `Last-Event-ID` naming an event takes precedence; `-1` does not.
          */
         JoinCheckpointId: string;
+        /** @description Graph id of a `ui` entry of langgraph.json, or the id of an assistant of that graph. */
+        UiGraphIdPath: string;
     };
     requestBodies: never;
     headers: {
@@ -3579,6 +3673,8 @@ export interface operations {
                     "application/json": components["schemas"]["Assistant"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -3608,6 +3704,8 @@ export interface operations {
                     "application/json": (components["schemas"]["Assistant"] | components["schemas"]["AssistantSelection"])[];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -3633,6 +3731,8 @@ export interface operations {
                     "application/json": number;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -3657,6 +3757,8 @@ export interface operations {
                     "application/json": components["schemas"]["Assistant"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -3683,6 +3785,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -3712,6 +3816,8 @@ export interface operations {
                     "application/json": components["schemas"]["Assistant"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -3740,6 +3846,8 @@ export interface operations {
                     "application/json": components["schemas"]["AssistantGraph"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -3768,6 +3876,8 @@ export interface operations {
                     "application/json": components["schemas"]["Subgraphs"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -3798,6 +3908,8 @@ export interface operations {
                     "application/json": components["schemas"]["Subgraphs"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -3823,6 +3935,8 @@ export interface operations {
                     "application/json": components["schemas"]["GraphSchema"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -3852,6 +3966,8 @@ export interface operations {
                     "application/json": components["schemas"]["AssistantVersion"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -3881,6 +3997,8 @@ export interface operations {
                     "application/json": components["schemas"]["Assistant"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -3907,6 +4025,8 @@ export interface operations {
                     "application/json": components["schemas"]["Thread"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
         };
@@ -3935,6 +4055,8 @@ export interface operations {
                     "application/json": (components["schemas"]["Thread"] | components["schemas"]["ThreadSelection"])[];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -3960,6 +4082,8 @@ export interface operations {
                     "application/json": number;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -3985,6 +4109,8 @@ export interface operations {
                     "application/json": components["schemas"]["ThreadPruneResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -4015,6 +4141,8 @@ export interface operations {
                     "application/json": components["schemas"]["Thread"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4038,6 +4166,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4077,6 +4207,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4102,6 +4234,8 @@ export interface operations {
                     "application/json": components["schemas"]["Thread"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -4133,6 +4267,8 @@ export interface operations {
                     "application/json": components["schemas"]["ThreadState"] | components["schemas"]["ThreadStateSelection"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4162,6 +4298,8 @@ export interface operations {
                     "application/json": components["schemas"]["ThreadStateUpdateResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -4190,6 +4328,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4222,6 +4362,8 @@ export interface operations {
                     "application/json": components["schemas"]["ThreadState"] | components["schemas"]["ThreadStateSelection"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4254,6 +4396,8 @@ export interface operations {
                     "application/json": components["schemas"]["ThreadState"] | components["schemas"]["ThreadStateSelection"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4284,6 +4428,8 @@ export interface operations {
                     "application/json": components["schemas"]["ThreadState"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4313,6 +4459,8 @@ export interface operations {
                     "application/json": (components["schemas"]["ThreadState"] | components["schemas"]["ThreadStateSelection"])[];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4353,6 +4501,8 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4389,6 +4539,8 @@ export interface operations {
                     "application/json": (components["schemas"]["Run"] | components["schemas"]["RunSelection"])[];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4420,6 +4572,8 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -4449,6 +4603,8 @@ export interface operations {
         };
         responses: {
             200: components["responses"]["RunStream"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -4471,6 +4627,8 @@ export interface operations {
         };
         responses: {
             200: components["responses"]["RunResult"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -4499,6 +4657,8 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4524,6 +4684,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -4555,6 +4717,8 @@ export interface operations {
                     "application/json": components["schemas"]["RunResult"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4601,6 +4765,8 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["RunStream"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4643,6 +4809,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4670,6 +4838,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4698,6 +4868,8 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -4724,6 +4896,8 @@ export interface operations {
         };
         responses: {
             200: components["responses"]["RunStream"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -4743,6 +4917,8 @@ export interface operations {
         };
         responses: {
             200: components["responses"]["RunResult"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -4770,6 +4946,8 @@ export interface operations {
                     "application/json": components["schemas"]["Run"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
@@ -4815,6 +4993,8 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["RunStream"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4844,6 +5024,8 @@ export interface operations {
                     "application/json": components["schemas"]["Cron"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4870,6 +5052,8 @@ export interface operations {
                     "application/json": components["schemas"]["Cron"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4898,6 +5082,8 @@ export interface operations {
                     "application/json": (components["schemas"]["Cron"] | components["schemas"]["CronSelection"])[];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -4923,6 +5109,8 @@ export interface operations {
                     "application/json": number;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -4945,6 +5133,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -4974,6 +5164,8 @@ export interface operations {
                     "application/json": components["schemas"]["Cron"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -5010,6 +5202,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -5033,6 +5227,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["Unavailable"];
         };
@@ -5057,6 +5253,8 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -5082,6 +5280,8 @@ export interface operations {
                     "application/json": components["schemas"]["SearchItemsResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
             503: components["responses"]["Unavailable"];
         };
@@ -5108,6 +5308,8 @@ export interface operations {
                     "application/json": components["schemas"]["ListNamespaceResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -5120,6 +5322,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No server-initiated stream is offered. */
             405: {
                 headers: {
@@ -5173,6 +5377,8 @@ export interface operations {
                     "application/json": components["schemas"]["McpJsonRpcResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     deleteMcp: {
@@ -5184,6 +5390,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description There is no session to end. */
             404: {
                 headers: {
@@ -5230,6 +5438,8 @@ export interface operations {
                     "application/json": components["schemas"]["A2aResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description The assistant does not exist (JSON-RPC error -32000). */
             404: {
                 headers: {
@@ -5262,6 +5472,65 @@ export interface operations {
                     "application/json": components["schemas"]["A2aAgentCard"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    getUiComponent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Graph id of a `ui` entry of langgraph.json, or the id of an assistant of that graph. */
+                graph_id: components["parameters"]["UiGraphIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UiComponentRequest"];
+            };
+        };
+        responses: {
+            /** @description The snippet. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    getUiAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Graph id of a `ui` entry of langgraph.json, or the id of an assistant of that graph. */
+                graph_id: components["parameters"]["UiGraphIdPath"];
+                /** @description File name, as the snippet of `POST /ui/{graph_id}` refers to it. */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                };
+            };
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
@@ -5289,6 +5558,7 @@ export interface operations {
             };
             422: components["responses"]["ValidationError"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getInfo: {
@@ -5333,6 +5603,8 @@ export interface operations {
                     "application/json": components["schemas"]["JsonMetrics"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };

@@ -1,8 +1,7 @@
 /** The crons repository: create, update, filters, sorting, paging, the scheduler's view, thread deletion. */
 import { describe, expect, it } from "vitest";
 import { NotFoundError } from "../../src/storage/errors.js";
-import type { LowdbStorage } from "../../src/storage/lowdb/storage.js";
-import type { Cron, CronCreate } from "../../src/storage/types.js";
+import type { Cron, CronCreate, Storage } from "../../src/storage/types.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
 const open = tempStoragePerTest();
@@ -28,7 +27,7 @@ async function nextMillisecond(): Promise<void> {
 }
 
 /** Four crons created in order: two on thread t1 (one disabled), one on assistant b, one tagged. */
-async function seed(storage: LowdbStorage) {
+async function seed(storage: Storage) {
   const inputs = [
     input({ thread_id: "t1", metadata: { tag: "x" } }),
     input({ thread_id: "t1", enabled: false, next_run_date: "2998-01-01T00:00:00.000Z" }),
