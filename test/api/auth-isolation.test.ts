@@ -12,7 +12,8 @@ import { loadContract } from "../../src/http/contract.js";
 import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 
 const CONFIG = path.join(REPO_ROOT, "test/fixtures/auth/langgraph.json");
-const PUBLIC = new Set(["healthCheck", "getInfo", "getOpenApiDocument"]);
+/** Served without credentials (a graph's UI bundle is no user's data: browsers load it by URL, as on LangGraph servers). */
+const PUBLIC = new Set(["healthCheck", "getInfo", "getOpenApiDocument", "getUiAsset"]);
 
 let t: TestServer;
 
