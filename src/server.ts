@@ -23,6 +23,7 @@ import { localRunEngine } from "./runtime/runs/local-parts.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
 import { cronLauncher } from "./runtime/crons/launcher.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
+import { GraphUis } from "./runtime/ui/index.js";
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
 export class StartupError extends Error {}
@@ -60,6 +61,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   } catch (error) {
     throw new StartupError(`Cannot load graphs from ${options.configPath}: ${(error as Error).message}`);
   }
+  let ui: GraphUis;
+  try {
+    // with the UI routes disabled nothing would serve the bundles: they are not built
+    ui = await GraphUis.build(graphs.config.http?.disable_ui ? { ...graphs.config, ui: null } : graphs.config);
+  } catch (error) {
+    throw new StartupError(`Cannot bundle the UI components of ${options.configPath}: ${(error as Error).message}`);
+  }
   const storage = await LowdbStorage.open({ dataDir: options.dataDir });
   let store: ServerStore;
   try {
@@ -79,6 +87,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     graphs,
     runs,
     crons: new CronScheduler(storage, logger),
+    ui,
     metrics: createMetrics(),
     logger,
     version: VERSION,
