@@ -24,7 +24,7 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
   async healthCheck({ query, services }) {
     if (query.check_db) {
       try {
-        await services.storage.assistants.count({});
+        await services.storage.check();
       } catch (error) {
         throw new HttpError(500, `Storage check failed: ${(error as Error).message}`);
       }
