@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
@@ -106,6 +107,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await store.close();
     await storage.close();
   };
+  let authenticator: RequestAuthenticator | undefined;
+  const authPath = graphs.config.auth?.path;
+  if (authPath) {
+    try {
+      authenticator = new RequestAuthenticator(await loadAuth(authPath, graphs.config.configDir), logger);
+    } catch (error) {
+      await abandon();
+      if (error instanceof AuthLoadError) throw new StartupError(`Cannot load the auth of ${options.configPath}: ${error.message}`);
+      throw error;
+    }
+  }
   let customRoutes;
   try {
     customRoutes = await loadHttpApp(graphs.config);
@@ -120,6 +132,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     onContractViolation,
     ...(customRoutes ? { customRoutes } : {}),
+    ...(authenticator ? { authenticator } : {}),
     ...(options.mode === "dev" ? { devRoutes: devRoutes(services) } : {}),
   });
   const server = createServer(app);

@@ -12,12 +12,15 @@ import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestLogger } from "./logging.js";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
 import { describeValidationErrors } from "./validation-errors.js";
-import { UNSCOPED } from "../storage/scope.js";
+import { authentication, requestAuth } from "./authentication.js";
+import type { RequestAuthenticator } from "../auth/index.js";
 
 export interface AppOptions {
   services: Services;
   handlers: OperationHandlers;
   logger: Logger;
+  /** The user's Auth (langgraph.json `auth.path`); without it every request is served unauthenticated. */
+  authenticator?: RequestAuthenticator;
   /** When set, every response is checked against the contract and violations reported here. */
   onContractViolation?: (violation: ContractViolation) => void;
   /** `http.app`: the user's routes, in front of the built-in ones (see custom-routes.ts). */
@@ -73,8 +76,13 @@ export async function createApp(options: AppOptions) {
   const app = express.Router();
   root.use(http?.mount_prefix || "/", app);
   if (options.devRoutes) app.use(options.devRoutes);
-  // the user's routes see the request untouched (body unread), and shadow built-ins
+  // Authentication comes before the body is parsed: a request without valid credentials costs
+  // no parsing. The user's routes (which see the request untouched, body unread, and shadow
+  // built-ins) come before it, unless `http.enable_custom_route_auth` puts them behind it.
+  const authenticate = authentication(options.authenticator, logger);
+  if (http?.enable_custom_route_auth) app.use(authenticate);
   if (options.customRoutes) app.use(options.customRoutes);
+  if (!http?.enable_custom_route_auth) app.use(authenticate);
   app.use(express.json({ limit: "50mb" }));
   if (!http?.disable_meta) {
     app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
@@ -107,7 +115,7 @@ export async function createApp(options: AppOptions) {
         params: decodeParams(c.request.params),
         query: c.validation?.coerced?.query ?? c.request.query,
         headers: req.headers,
-        scope: UNSCOPED,
+        auth: requestAuth(res),
         services,
         req,
         res,

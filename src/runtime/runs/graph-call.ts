@@ -7,6 +7,7 @@
  * always carries thread_id, run_id, assistant_id and graph_id; `metadata` carries the same ids,
  * the run's metadata and the attempt (so checkpoints written by the run can be traced to it).
  */
+import { configurableRunningAs } from "./run-as.js";
 import type { LangGraphRunnableConfig, StreamMode as GraphStreamMode } from "@langchain/langgraph";
 import type { Assistant, Config, Run } from "../../storage/types.js";
 import { toCommand } from "../command.js";
@@ -87,7 +88,8 @@ export function mergeConfig(
     ...runnableConfig(base),
     ...runnableConfig(own),
     ...(tags.length ? { tags } : {}),
-    configurable: { ...asRecord(base.configurable), ...asRecord(own.configurable), ...ids },
+    // the user a run acts as comes from the run (set by the server), never from an assistant's config
+    configurable: { ...configurableRunningAs(asRecord(base.configurable), null), ...asRecord(own.configurable), ...ids },
     metadata: { ...asRecord(base.metadata), ...asRecord(own.metadata), ...extraMetadata, ...ids },
   };
 }
