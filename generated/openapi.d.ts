@@ -1193,7 +1193,8 @@ export interface paths {
         };
         /**
          * Health check
-         * @description Answers `{"ok": true}` when the server is up; with `check_db=1` it also checks the storage backend.
+         * @description Answers `{"ok": true}` when the server is up; with `check_db=1` it also checks the storage backend
+         *     and names it (`{"ok": true, "storage": "postgres"}`); an unreachable database answers 503.
          */
         get: operations["healthCheck"];
         put?: never;
@@ -1213,7 +1214,7 @@ export interface paths {
         };
         /**
          * Server information
-         * @description Returns the server version and feature flags.
+         * @description Returns the server version, feature flags and, in `metadata.storage`, the storage backend (`lowdb` or `postgres`).
          */
         get: operations["getInfo"];
         put?: never;
@@ -3234,6 +3235,11 @@ export interface components {
              * @constant
              */
             ok: true;
+            /**
+             * @description The storage backend, reported (and checked) when `check_db=1` is given.
+             * @enum {string}
+             */
+            storage?: "lowdb" | "postgres";
         };
         /** @description Version and capabilities of the server. */
         ServerInfo: {
@@ -5552,6 +5558,7 @@ export interface operations {
             };
             422: components["responses"]["ValidationError"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getInfo: {

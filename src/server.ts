@@ -17,7 +17,7 @@ import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
 import { registerSdkLogger } from "./runtime/graphs/sdk-logger.js";
-import { LowdbStorage } from "./storage/lowdb/storage.js";
+import { openStorage, redactedUri, type Storage } from "./storage/index.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import { localRunEngine } from "./runtime/runs/local-parts.js";
@@ -73,7 +73,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   } catch (error) {
     throw new StartupError(`Cannot bundle the UI components of ${options.configPath}: ${(error as Error).message}`);
   }
-  const storage = await LowdbStorage.open({ dataDir: options.dataDir });
+  const storage = await openConfiguredStorage(options);
   let store: ServerStore;
   try {
     store = await openServerStore(storage.storeItems, graphs.config.store, graphs.config.configDir, logger);
@@ -160,7 +160,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
-  logger.info({ url, graphs: graphs.graphIds, dataDir: options.dataDir }, "listening");
+  const where = options.databaseUri ? { database: redactedUri(options.databaseUri) } : { dataDir: options.dataDir };
+  logger.info({ url, graphs: graphs.graphIds, storage: storage.backend, ...where }, "listening");
   const selfUrl = pointApiUrlAtSelf(options.host, port, graphs.config.http?.mount_prefix);
 
   return {
@@ -214,6 +215,17 @@ function pointApiUrlAtSelf(host: string, port: number, mountPrefix: string | und
       if (process.env.LANGGRAPH_API_URL === url) delete process.env.LANGGRAPH_API_URL;
     },
   };
+}
+
+/** The embedded store, or PostgreSQL when a database URI is given; failures become one-line startup errors. */
+async function openConfiguredStorage(options: StartOptions): Promise<Storage> {
+  if (!options.databaseUri) return openStorage({ backend: "lowdb", dataDir: options.dataDir });
+  try {
+    return await openStorage({ backend: "postgres", uri: options.databaseUri });
+  } catch (error) {
+    const reason = ((error as Error).message || String(error)).split("\n")[0];
+    throw new StartupError(`Cannot use the database ${redactedUri(options.databaseUri)}: ${reason}`);
+  }
 }
 
 async function listen(server: Server, port: number, host: string) {

@@ -75,7 +75,7 @@ describe("the HTTP layer", () => {
 describe("system endpoints", () => {
   it("serves /ok, with a storage check on request", async () => {
     expect(await json(await fetch(`${t.url}/ok`))).toEqual({ ok: true });
-    expect(await json(await fetch(`${t.url}/ok?check_db=1`))).toEqual({ ok: true });
+    expect(await json(await fetch(`${t.url}/ok?check_db=1`))).toEqual({ ok: true, storage: "lowdb" });
   });
 
   it("fails /ok?check_db=1 when the storage can no longer persist, while /ok stays up", async () => {
@@ -83,8 +83,8 @@ describe("system endpoints", () => {
     try {
       await rm(broken.dataDir, { recursive: true, force: true });
       const checked = await fetch(`${broken.url}/ok?check_db=1`);
-      expect(checked.status).toBe(500);
-      expect((await json(checked)).detail).toMatch(/^Storage check failed: .*not writable/);
+      expect(checked.status).toBe(503);
+      expect((await json(checked)).detail).toMatch(/^Storage check failed \(lowdb\): .*not writable/);
       expect(await json(await fetch(`${broken.url}/ok`))).toEqual({ ok: true });
       expect(broken.violations).toEqual([]);
     } finally {

@@ -6,6 +6,7 @@ import { startServer } from "../../src/server.js";
 import { replayLogs } from "../../src/storage/lowdb/commit-log.js";
 import { storeItemCollectionOptions } from "../../src/storage/lowdb/store-items.js";
 import { json, REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
+import pg from "pg";
 import { pino } from "pino";
 
 const FIXTURES = path.join(REPO_ROOT, "test/fixtures/store");
@@ -17,6 +18,18 @@ async function eventually(probe: () => Promise<boolean>, ms = 10_000): Promise<v
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error("condition not met before the deadline");
     await sleep(25);
+  }
+}
+
+/** Whether the backend still holds an item with this key, read beneath the API (lowdb files and log, or the table). */
+async function isStored(t: TestServer, key: string): Promise<boolean> {
+  if (!t.database) return (await storeFiles(t.dataDir)).includes(key);
+  const client = new pg.Client({ connectionString: t.database.uri });
+  await client.connect();
+  try {
+    return (await client.query("SELECT 1 FROM store_items WHERE key = $1", [key])).rowCount === 1;
+  } finally {
+    await client.end();
   }
 }
 
@@ -136,14 +149,15 @@ describe("store API without a store index (examples config)", () => {
 
   it("expires an item after its ttl (fractions of a minute), and refresh_ttl restarts it", async () => {
     const ns = ["ttl", crypto.randomUUID()];
-    await t.client.store.putItem(ns, "short", { v: 1 }, { ttl: 0.005 }); // 300 ms
-    await t.client.store.putItem(ns, "kept", { v: 2 }, { ttl: 0.02 }); // 1.2 s, refreshed below
+    // TTLs leave a loaded machine (slow requests) room: "short" must still be there when read back
+    await t.client.store.putItem(ns, "short", { v: 1 }, { ttl: 0.02 }); // 1.2 s
+    await t.client.store.putItem(ns, "kept", { v: 2 }, { ttl: 0.03 }); // 1.8 s, refreshed below
     await t.client.store.putItem(ns, "forever", { v: 3 }, { ttl: null });
     expect(await t.client.store.getItem(ns, "short")).not.toBeNull();
 
-    // reads refresh by default (refresh_on_read defaults to true): keep "kept" alive for 2.4 s
+    // reads refresh by default (refresh_on_read defaults to true): keep "kept" alive for 3 s
     const started = Date.now();
-    while (Date.now() - started < 2400) {
+    while (Date.now() - started < 3000) {
       expect(await t.client.store.getItem(ns, "kept")).not.toBeNull();
       await sleep(300);
     }
@@ -169,10 +183,10 @@ describe("store API without a store index (examples config)", () => {
 
   it("deletes expired items durably through the sweeper", async () => {
     const key = `swept-${crypto.randomUUID()}`;
-    await t.client.store.putItem(["sweep"], key, { v: 1 }, { ttl: 0.002 });
-    expect(await storeFiles(t.dataDir)).toContain(key);
-    // the sweeper's deletion reaches the file without any read touching the item
-    await eventually(async () => !(await storeFiles(t.dataDir)).includes(key));
+    await t.client.store.putItem(["sweep"], key, { v: 1 }, { ttl: 0.02 }); // 1.2 s: long enough to see it stored first
+    expect(await isStored(t, key)).toBe(true);
+    // the sweeper's deletion reaches the disk without any read touching the item
+    await eventually(async () => !(await isStored(t, key)));
   });
 
   it("rejects what the store cannot hold or answer with 422 naming the problem", async () => {

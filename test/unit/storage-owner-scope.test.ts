@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { NotFoundError } from "../../src/storage/errors.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
-import type { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import type { Storage } from "../../src/storage/types.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
 // few shards: opening 1024-shard collections per test is slow
@@ -26,7 +26,7 @@ async function expectMissing(call: () => Promise<unknown>, what: string): Promis
 }
 
 /** One thread with one run per owner (alice, bob) plus an unowned one. */
-async function threadsWithRuns(storage: LowdbStorage) {
+async function threadsWithRuns(storage: Storage) {
   const runOf = async (scope: Scope | undefined) => {
     const thread = await storage.threads.create({ metadata: owner(scope) });
     const { run } = await storage.runs.create(
@@ -89,7 +89,7 @@ describe("owner scope: runs", () => {
 });
 
 describe("owner scope: crons", () => {
-  async function cronsOf(storage: LowdbStorage) {
+  async function cronsOf(storage: Storage) {
     const cronOf = (scope: Scope | undefined, metadata: Record<string, unknown>) =>
       storage.crons.create({
         assistant_id: "a",

@@ -60,6 +60,8 @@ export interface LowdbStorageOptions {
   dataDir: string;
   /** Shard counts used when a collection is first created. */
   shards?: Partial<Record<CollectionName, number>>;
+  /** Clock of store-item expiry (tests move it by hand). */
+  clock?: () => number;
   /** Log bytes after which a checkpoint rewrites the changed shards (default 16 MiB). */
   checkpointLogBytes?: number;
   /** File calls of durable writes; defaults to node's (tests substitute a recording one). */
@@ -67,6 +69,7 @@ export interface LowdbStorageOptions {
 }
 
 export class LowdbStorage implements Storage {
+  readonly backend = "lowdb";
   readonly assistants: LowdbAssistants;
   readonly threads: LowdbThreads;
   readonly checkpoints: LowdbCheckpoints;
@@ -96,7 +99,7 @@ export class LowdbStorage implements Storage {
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
     this.runs = new LowdbRuns(collections.runs, collections.threads);
     this.crons = new LowdbCrons(collections.crons);
-    this.storeItems = new LowdbStoreItems(collections.storeItems);
+    this.storeItems = new LowdbStoreItems(collections.storeItems, options.clock ?? Date.now);
     // A thread's checkpoints, runs and crons go with it; a copy gets the checkpoints only.
     this.#threadHooks.add({
       copy: (source, target) => this.checkpoints.copyThread(source, target),
