@@ -13,6 +13,7 @@ import { operationHandlers } from "./handlers/index.js";
 import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
 import { loadGraphRegistry, splitImportString, type LanggraphConfig } from "./runtime/graphs/index.js";
 import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
+import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
 import { registerSdkLogger } from "./runtime/graphs/sdk-logger.js";
@@ -28,7 +29,7 @@ import { GraphUis } from "./runtime/ui/index.js";
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
 export class StartupError extends Error {}
 
-export interface StartOptions extends Omit<ServerOptions, "mode"> {
+export interface StartOptions extends Omit<ServerOptions, "mode" | "reload"> {
   mode?: ServerOptions["mode"];
   logger?: Logger;
   /** Overrides the `dev` default of logging violations (tests fail on them instead). */
@@ -40,7 +41,11 @@ export interface RunningServer {
   port: number;
   logger: Logger;
   services: Services;
-  close(): Promise<void>;
+  /**
+   * Stops the server; running runs get `graceMs` (default: the shutdown grace) to finish, the
+   * others resume at the next start.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const VERSION = (
@@ -139,6 +144,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onContractViolation,
     ...(customRoutes ? { customRoutes } : {}),
     ...(authenticator ? { authenticator } : {}),
+    ...(options.mode === "dev" ? { devRoutes: devRoutes(services) } : {}),
   });
   const server = createServer(app);
   try {
@@ -163,14 +169,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     port,
     logger,
     services,
-    async close() {
+    async close(graceMs?: number) {
       // Stop accepting connections, let running runs finish (their waiting clients get answers)
       // within the grace period, then drop the remaining connections.
       const closed = once(server, "close");
       server.close();
       server.closeIdleConnections();
       await services.crons.stop();
-      await runs.shutdown();
+      await runs.shutdown(graceMs);
       server.closeAllConnections();
       await closed;
       await threadTtl.stop();

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../support/server.js";
+import path from "node:path";
+import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 
 /** Details of the answers that the SDK, useStream and Studio read, as the official servers give them. */
 let t: TestServer;
@@ -55,5 +56,35 @@ describe("thread state details", () => {
     await t.client.threads.updateState(threadId, { values: { decision: "skipped", result: "none" }, asNode: "finish" });
     expect((await t.client.threads.getState(threadId)).next).toEqual([]);
     expect((await t.client.threads.get(threadId)).status).toBe("idle");
+  });
+});
+
+// the first schemas request type-checks the graph files: seconds on a busy machine
+describe("assistant schemas as declared", { timeout: 120_000 }, () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ configPath: path.join(REPO_ROOT, "test/fixtures/schemas/langgraph.json") });
+  });
+  afterAll(() => s.dispose());
+  afterEach(() => expect(s.violations.splice(0)).toEqual([]));
+
+  it("keeps zod registry metadata (langgraph_type) of a state JSON Schema cannot fully express", async () => {
+    const schemas: Json = await s.client.assistants.getSchemas("zod_messages");
+    expect(schemas.state_schema.properties.messages).toEqual({ langgraph_type: "messages" });
+    expect(schemas.input_schema.properties.messages).toMatchObject({ langgraph_type: "messages" });
+    // enums keep their declared order
+    expect(schemas.state_schema.properties.mood.enum).toEqual(["zesty", "angry", "mellow"]);
+  });
+
+  it("derives config_schema and context_schema from a zod context and from an Annotation config", async () => {
+    const zod: Json = await s.client.assistants.getSchemas("zod_messages");
+    expect(zod.config_schema.properties.model).toEqual({ type: "string", enum: ["small", "large", "medium"], description: "Model size" });
+    expect(zod.context_schema).toEqual(zod.config_schema);
+    const annotation: Json = await s.client.assistants.getSchemas("annotation_config");
+    expect(annotation.config_schema.properties).toEqual({
+      tier: { type: "string", enum: ["premium", "basic", "enterprise"], description: "Which tier answers." },
+      retries: { type: "number" },
+    });
+    expect(annotation.context_schema).toEqual(annotation.config_schema);
   });
 });
