@@ -18,6 +18,7 @@ const API_ON_POSTGRES = [
   "test/api/crons.test.ts",
   "test/api/store.test.ts",
   "test/api/threads.test.ts",
+  "test/api/auth-isolation.test.ts",
 ];
 /** Tests of the PostgreSQL backend itself (plans, migrations, lost connections). */
 const POSTGRES_ONLY = ["test/unit/postgres-*.test.ts", "test/api/postgres-*.test.ts"];
