@@ -83,7 +83,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
   const threadTtl = new ThreadTtlSweeper(storage, logger, (threadId) => storage.checkpoints.pruneKeepLatest(threadId));
-  const runs = localRunEngine({ storage, graphs, checkpointer, store, logger }, options.runs);
+  const runs = localRunEngine(
+    { storage, graphs, checkpointer, store, logger },
+    { ...options.runs, ...(graphs.config.http?.disable_webhooks ? { sendWebhooks: false } : {}) },
+  );
   const services: Services = {
     storage,
     checkpointer,

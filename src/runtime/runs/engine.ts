@@ -33,6 +33,8 @@ export interface RunEngineOptions {
   shutdownGraceMs?: number;
   /** How long a finished resumable run's events stay joinable (default 10 min). */
   resumableRetentionMs?: number;
+  /** Whether runs' webhooks are called (default true; `http.disable_webhooks` turns it off). */
+  sendWebhooks?: boolean;
 }
 
 export interface RunEngine {
