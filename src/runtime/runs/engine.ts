@@ -33,6 +33,11 @@ export interface RunEngineOptions {
   shutdownGraceMs?: number;
   /** How long a finished resumable run's events stay joinable (default 10 min). */
   resumableRetentionMs?: number;
+  /**
+   * Several processes (PostgreSQL): how long a run's lease lasts without renewal (default 6 s).
+   * A process renews its leases every third of it; a crashed process's runs resume after at most this.
+   */
+  leaseMs?: number;
 }
 
 export interface RunEngine {

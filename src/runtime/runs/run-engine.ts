@@ -42,6 +42,7 @@ export const RUN_ENGINE_DEFAULTS = {
   maxAttempts: 3,
   shutdownGraceMs: 30_000,
   resumableRetentionMs: 10 * 60_000,
+  leaseMs: 6_000,
 } as const satisfies Required<RunEngineOptions>;
 
 /** How long a cancel for a run this process does not execute (yet) is remembered: a claim may be on its way. */

@@ -1,0 +1,313 @@
+/**
+ * The event broker seam on PostgreSQL: a run's events are rows of `run_events`, so any process
+ * can serve any client of any run, replay after a `Last-Event-ID` included.
+ *
+ * - The process executing a run (the only publisher, by its lease) numbers the events, after
+ *   those of earlier attempts (`open` with `publisher`), and writes them in batches: one
+ *   multi-row INSERT per run and event-loop turn, whose NOTIFY `lgts_run_events` (payload: the
+ *   run id) leaves when the rows are committed.
+ * - A run's end is its last row (`mode = '__end__'`, the outcome as data), so subscribers see it
+ *   after every event. Its `expires_at` is when the run's rows are deleted: at once-ish for
+ *   ordinary runs (a short grace for late readers), after the retention for resumable ones.
+ * - A subscriber reads the rows after its cursor whenever a notice for its run arrives.
+ * - Opening a run NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) for thread streams.
+ */
+import type { Logger } from "pino";
+import type {
+  HeldRun,
+  OpenOptions,
+  RunEvent,
+  RunEventBroker,
+  RunOutcome,
+  RunSubscriber,
+  SubscribeOptions,
+  Unsubscribe,
+} from "../runs/broker.js";
+import type { Notifications, SqlDatabase } from "./notifications.js";
+
+export const EVENTS_CHANNEL = "lgts_run_events";
+export const OPENED_CHANNEL = "lgts_run_opened";
+const END = "__end__";
+/** How long an ordinary run's rows stay after its end (for subscribers still reading). */
+const GRACE_SECONDS = 30;
+const PAGE = 500;
+const SWEEP_MS = 30_000;
+
+export interface PostgresRunEventBrokerOptions {
+  db: SqlDatabase;
+  notifications: Notifications;
+  logger: Logger;
+  /** How long a finished resumable run's events stay available. */
+  retentionMs: number;
+}
+
+interface Row {
+  seq: number;
+  mode: string;
+  ns: string;
+  data: string;
+}
+
+interface Publishing {
+  threadId: string;
+  resumable: boolean;
+  seq: number;
+  rows: Row[];
+  writing: Promise<void> | null;
+  ended: boolean;
+}
+
+interface Tail {
+  runId: string;
+  subscriber: RunSubscriber;
+  cursor: number;
+  ready: boolean;
+  pulling: boolean;
+  again: boolean;
+  done: boolean;
+}
+
+const INSERT_SQL = /* sql */ `
+WITH written AS (
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, resumable, expires_at)
+  SELECT $1, t.seq, $2, t.mode, t.ns, t.data, $3,
+         CASE WHEN t.mode = '${END}' THEN now() + make_interval(secs => $4) END
+    FROM unnest($5::int[], $6::text[], $7::text[], $8::text[]) AS t(seq, mode, ns, data)
+  ON CONFLICT DO NOTHING
+  RETURNING 1)
+SELECT pg_notify('${EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
+
+/** The end of a run this process does not execute (a pending run cancelled): numbered after what is there. */
+const FINISH_SQL = /* sql */ `
+WITH written AS (
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, resumable, expires_at)
+  SELECT $1, coalesce((SELECT max(seq) FROM run_events WHERE run_id = $1), 0) + 1,
+         (SELECT thread_id FROM runs WHERE run_id = $1), '${END}', '[]', $2, false,
+         now() + make_interval(secs => ${GRACE_SECONDS})
+  ON CONFLICT DO NOTHING
+  RETURNING 1)
+SELECT pg_notify('${EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
+
+const STATE_SQL = /* sql */ `
+SELECT (SELECT max(seq) FROM run_events WHERE run_id = $1 AND mode <> '${END}') AS last,
+       (SELECT resumable AND expires_at > now() FROM run_events WHERE run_id = $1 AND mode = '${END}') AS ended_held,
+       EXISTS (SELECT 1 FROM runs WHERE run_id = $1 AND status IN ('pending', 'running')) AS active`;
+
+export class PostgresRunEventBroker implements RunEventBroker {
+  readonly #publishing = new Map<string, Publishing>();
+  readonly #tails = new Map<string, Set<Tail>>();
+  readonly #watchers = new Map<string, Set<(runId: string) => void>>();
+  readonly #unlisten: Array<() => void> = [];
+  #sweep: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: PostgresRunEventBrokerOptions) {}
+
+  async start(): Promise<void> {
+    const { notifications } = this.options;
+    this.#unlisten.push(
+      await notifications.on(EVENTS_CHANNEL, (runId) => {
+        for (const tail of this.#tails.get(runId) ?? []) void this.#pull(tail);
+      }),
+    );
+    this.#unlisten.push(
+      await notifications.on(OPENED_CHANNEL, (payload) => {
+        const [threadId, runId] = payload.split(" ");
+        for (const watcher of [...(this.#watchers.get(threadId!) ?? [])]) watcher(runId!);
+      }),
+    );
+    this.#unlisten.push(
+      notifications.onResync(() => {
+        for (const tails of this.#tails.values()) for (const tail of tails) void this.#pull(tail);
+      }),
+    );
+    this.#sweep = setInterval(() => void this.#deleteExpired(), SWEEP_MS);
+    this.#sweep.unref();
+  }
+
+  async open(runId: string, options: OpenOptions): Promise<void> {
+    if (!options.publisher) {
+      await this.options.notifications.notify(OPENED_CHANNEL, `${options.threadId} ${runId}`);
+      return;
+    }
+    const { rows } = await this.options.db.query<{ last: number | null }>(
+      `SELECT max(seq) AS last FROM run_events WHERE run_id = $1`,
+      [runId],
+    );
+    this.#publishing.set(runId, {
+      threadId: options.threadId,
+      resumable: options.resumable ?? false,
+      seq: Number(rows[0]?.last ?? 0),
+      rows: [],
+      writing: null,
+      ended: false,
+    });
+  }
+
+  async isOpen(runId: string): Promise<boolean> {
+    const { rows } = await this.options.db.query<{ held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM runs WHERE run_id = $1 AND status IN ('pending', 'running'))
+           OR EXISTS (SELECT 1 FROM run_events WHERE run_id = $1 AND mode = '${END}' AND resumable AND expires_at > now()) AS held`,
+      [runId],
+    );
+    return rows[0]?.held ?? false;
+  }
+
+  publish(runId: string, event: Omit<RunEvent, "id">): RunEvent {
+    const publishing = this.#publishing.get(runId);
+    if (!publishing || publishing.ended) return { id: "0", ...event };
+    const full: RunEvent = { id: String(++publishing.seq), ...event };
+    publishing.rows.push({ seq: publishing.seq, mode: event.mode, ns: JSON.stringify(event.ns), data: JSON.stringify(event.data ?? null) });
+    this.#write(runId, publishing);
+    return full;
+  }
+
+  finish(runId: string, outcome: RunOutcome): void {
+    const publishing = this.#publishing.get(runId);
+    if (publishing && !publishing.ended) {
+      publishing.ended = true;
+      publishing.rows.push({ seq: ++publishing.seq, mode: END, ns: "[]", data: JSON.stringify(outcome) });
+      this.#write(runId, publishing);
+      return;
+    }
+    this.options.db.query(FINISH_SQL, [runId, JSON.stringify(outcome)]).catch((error: unknown) => {
+      this.options.logger.error({ err: error, run_id: runId }, "cannot record the end of a run");
+    });
+  }
+
+  async subscribe(runId: string, subscriber: RunSubscriber, options: SubscribeOptions = {}): Promise<Unsubscribe | null> {
+    const tail: Tail = { runId, subscriber, cursor: 0, ready: false, pulling: false, again: false, done: false };
+    let tails = this.#tails.get(runId);
+    if (!tails) this.#tails.set(runId, (tails = new Set()));
+    // registered first: a notice arriving while the state is read is pulled once it is ready
+    tails.add(tail);
+    const unsubscribe = () => this.#drop(tail);
+    try {
+      const { rows } = await this.options.db.query<{ last: number | null; ended_held: boolean | null; active: boolean }>(STATE_SQL, [runId]);
+      const state = rows[0]!;
+      const ended = state.ended_held !== null;
+      if (ended ? !state.ended_held : !state.active) {
+        unsubscribe();
+        return null;
+      }
+      const after = options.lastEventId === undefined ? Number(state.last ?? 0) : Number(options.lastEventId);
+      tail.cursor = Number.isFinite(after) && after > 0 ? after : 0;
+      tail.ready = true;
+      await this.#pull(tail);
+      return unsubscribe;
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+  }
+
+  async threadRuns(threadId: string): Promise<HeldRun[]> {
+    const { rows } = await this.options.db.query<{ run_id: string; active: boolean }>(
+      `SELECT run_id, true AS active FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running')
+       UNION ALL
+       SELECT run_id, false FROM run_events
+        WHERE thread_id = $1 AND mode = '${END}' AND resumable AND expires_at > now()
+       ORDER BY run_id`,
+      [threadId],
+    );
+    return rows.map((r) => ({ runId: r.run_id, active: r.active }));
+  }
+
+  watchThread(threadId: string, listener: (runId: string) => void): Unsubscribe {
+    let watchers = this.#watchers.get(threadId);
+    if (!watchers) this.#watchers.set(threadId, (watchers = new Set()));
+    watchers.add(listener);
+    return () => {
+      watchers.delete(listener);
+      if (watchers.size === 0 && this.#watchers.get(threadId) === watchers) this.#watchers.delete(threadId);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#sweep) clearInterval(this.#sweep);
+    await Promise.allSettled([...this.#publishing.values()].map((p) => p.writing));
+    for (const unlisten of this.#unlisten) unlisten();
+    for (const tails of this.#tails.values()) for (const tail of tails) tail.done = true;
+    this.#tails.clear();
+  }
+
+  /** Writes the run's buffered rows: one INSERT at a time per run, batching what piles up meanwhile. */
+  #write(runId: string, publishing: Publishing): void {
+    if (publishing.writing) return;
+    publishing.writing = (async () => {
+      // let the rest of this turn's events join the batch
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (publishing.rows.length > 0) {
+        const batch = publishing.rows.splice(0);
+        const expiresSeconds = publishing.resumable ? this.options.retentionMs / 1000 : GRACE_SECONDS;
+        try {
+          await this.options.db.query(INSERT_SQL, [
+            runId,
+            publishing.threadId,
+            publishing.resumable,
+            expiresSeconds,
+            batch.map((r) => r.seq),
+            batch.map((r) => r.mode),
+            batch.map((r) => r.ns),
+            batch.map((r) => r.data),
+          ]);
+        } catch (error) {
+          this.options.logger.error({ err: error, run_id: runId, events: batch.length }, "cannot store a run's events");
+        }
+      }
+    })().finally(() => {
+      publishing.writing = null;
+      if (publishing.rows.length > 0) this.#write(runId, publishing);
+      else if (publishing.ended && this.#publishing.get(runId) === publishing) this.#publishing.delete(runId);
+    });
+  }
+
+  async #pull(tail: Tail): Promise<void> {
+    if (!tail.ready || tail.done) return;
+    if (tail.pulling) {
+      tail.again = true;
+      return;
+    }
+    tail.pulling = true;
+    try {
+      do {
+        tail.again = false;
+        const { rows } = await this.options.db.query<{ seq: number; mode: string; ns: string; data: string }>(
+          `SELECT seq, mode, ns, data FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+          [tail.runId, tail.cursor],
+        );
+        for (const row of rows) {
+          if (tail.done) return;
+          tail.cursor = row.seq;
+          if (row.mode === END) {
+            this.#drop(tail);
+            tail.subscriber.end(JSON.parse(row.data) as RunOutcome);
+            return;
+          }
+          tail.subscriber.event({ id: String(row.seq), mode: row.mode, ns: JSON.parse(row.ns) as string[], data: JSON.parse(row.data) });
+        }
+        if (rows.length === PAGE) tail.again = true;
+      } while (tail.again && !tail.done);
+    } catch (error) {
+      this.options.logger.warn({ err: error, run_id: tail.runId }, "cannot read a run's events; retrying on the next notice");
+    } finally {
+      tail.pulling = false;
+    }
+  }
+
+  #drop(tail: Tail): void {
+    tail.done = true;
+    const tails = this.#tails.get(tail.runId);
+    if (tails?.delete(tail) && tails.size === 0) this.#tails.delete(tail.runId);
+  }
+
+  async #deleteExpired(): Promise<void> {
+    try {
+      await this.options.db.query(
+        `DELETE FROM run_events WHERE run_id IN (
+           SELECT run_id FROM run_events WHERE mode = '${END}' AND expires_at < now() LIMIT 1000)`,
+      );
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "cannot delete expired run events");
+    }
+  }
+}
