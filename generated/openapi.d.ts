@@ -1145,7 +1145,8 @@ export interface paths {
         };
         /**
          * Health check
-         * @description Answers `{"ok": true}` when the server is up; with `check_db=1` it also checks the storage backend.
+         * @description Answers `{"ok": true}` when the server is up; with `check_db=1` it also checks the storage backend
+         *     and names it (`{"ok": true, "storage": "postgres"}`); an unreachable database answers 503.
          */
         get: operations["healthCheck"];
         put?: never;
@@ -1165,7 +1166,7 @@ export interface paths {
         };
         /**
          * Server information
-         * @description Returns the server version and feature flags.
+         * @description Returns the server version, feature flags and, in `metadata.storage`, the storage backend (`lowdb` or `postgres`).
          */
         get: operations["getInfo"];
         put?: never;
@@ -3174,6 +3175,11 @@ export interface components {
              * @constant
              */
             ok: true;
+            /**
+             * @description The storage backend, reported (and checked) when `check_db=1` is given.
+             * @enum {string}
+             */
+            storage?: "lowdb" | "postgres";
         };
         /** @description Version and capabilities of the server. */
         ServerInfo: {
@@ -5289,6 +5295,7 @@ export interface operations {
             };
             422: components["responses"]["ValidationError"];
             500: components["responses"]["ServerError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getInfo: {

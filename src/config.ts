@@ -7,8 +7,10 @@ export interface ServerOptions {
   configPath: string;
   port: number;
   host: string;
-  /** Where the embedded store keeps its files. */
+  /** Where the embedded store keeps its files (unused with `databaseUri`). */
   dataDir: string;
+  /** PostgreSQL connection string; selects the PostgreSQL backend instead of the embedded store. */
+  databaseUri?: string;
   /** `dev` checks every response against the contract and logs violations. */
   mode: "serve" | "dev";
   /** Run execution settings (defaults in src/runtime/runs/run-engine.ts). */
@@ -25,6 +27,8 @@ Options (environment variable in brackets):
   --port <n>            port to listen on                   [PORT]         default 2024
   --host <addr>         address to bind                     [HOST]         default 127.0.0.1
   --data-dir <path>     where the embedded store lives      [LGTS_DATA_DIR] default ./.lgts
+  --database-uri <uri>  store everything in PostgreSQL instead (postgres://user:pass@host:5432/db)
+                                                            [DATABASE_URI]
   --run-concurrency <n> runs executing at once              [LGTS_RUN_CONCURRENCY] default 10
   --run-timeout <s>     time limit of a run, 0 = none       [LGTS_RUN_TIMEOUT] default 3600
   --shutdown-grace <s>  how long running runs may finish at shutdown [LGTS_SHUTDOWN_GRACE] default 30
@@ -44,6 +48,7 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
       port: { type: "string" },
       host: { type: "string" },
       "data-dir": { type: "string" },
+      "database-uri": { type: "string" },
       "run-concurrency": { type: "string" },
       "run-timeout": { type: "string" },
       "shutdown-grace": { type: "string" },
@@ -64,8 +69,24 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
     port,
     host: values.host ?? env.HOST ?? "127.0.0.1",
     dataDir: path.resolve(values["data-dir"] ?? env.LGTS_DATA_DIR ?? ".lgts"),
+    ...databaseOption(values["database-uri"] ?? env.DATABASE_URI),
     runs: runOptions(values, env),
   };
+}
+
+/** A PostgreSQL URI selects that backend; an empty value means "not set". */
+function databaseOption(uri: string | undefined): { databaseUri?: string } {
+  if (uri === undefined || uri.trim() === "") return {};
+  let protocol: string;
+  try {
+    protocol = new URL(uri).protocol;
+  } catch {
+    throw new UsageError(`Invalid --database-uri/DATABASE_URI: not a URI (expected postgres://user:password@host:5432/database)`);
+  }
+  if (protocol !== "postgres:" && protocol !== "postgresql:") {
+    throw new UsageError(`Invalid --database-uri/DATABASE_URI: '${protocol}' is not supported, only postgres:// (PostgreSQL)`);
+  }
+  return { databaseUri: uri };
 }
 
 function numberOption(name: string, text: string | undefined, integer: boolean, min: number): number | undefined {

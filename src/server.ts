@@ -11,7 +11,7 @@ import { operationHandlers } from "./handlers/index.js";
 import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
 import { loadGraphRegistry } from "./runtime/graphs/index.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
-import { LowdbStorage } from "./storage/lowdb/storage.js";
+import { openStorage, redactedUri, type Storage } from "./storage/index.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import { localRunEngine } from "./runtime/runs/local-parts.js";
@@ -49,7 +49,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   } catch (error) {
     throw new StartupError(`Cannot load graphs from ${options.configPath}: ${(error as Error).message}`);
   }
-  const storage = await LowdbStorage.open({ dataDir: options.dataDir });
+  const storage = await openConfiguredStorage(options);
   let store: ServerStore;
   try {
     store = await openServerStore(storage.storeItems, graphs.config.store, graphs.config.configDir, logger);
@@ -104,7 +104,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
-  logger.info({ url, graphs: graphs.graphIds, dataDir: options.dataDir }, "listening");
+  const where = options.databaseUri ? { database: redactedUri(options.databaseUri) } : { dataDir: options.dataDir };
+  logger.info({ url, graphs: graphs.graphIds, storage: storage.backend, ...where }, "listening");
 
   return {
     url,
@@ -126,6 +127,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await storage.close();
     },
   };
+}
+
+/** The embedded store, or PostgreSQL when a database URI is given; failures become one-line startup errors. */
+async function openConfiguredStorage(options: StartOptions): Promise<Storage> {
+  if (!options.databaseUri) return openStorage({ backend: "lowdb", dataDir: options.dataDir });
+  try {
+    return await openStorage({ backend: "postgres", uri: options.databaseUri });
+  } catch (error) {
+    const reason = ((error as Error).message || String(error)).split("\n")[0];
+    throw new StartupError(`Cannot use the database ${redactedUri(options.databaseUri)}: ${reason}`);
+  }
 }
 
 async function listen(server: Server, port: number, host: string) {

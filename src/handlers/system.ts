@@ -2,6 +2,7 @@ import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import { createRequire } from "node:module";
 import { loadContract } from "../http/contract.js";
+import { StorageUnavailableError } from "../storage/errors.js";
 
 type SystemOperations = "healthCheck" | "getInfo" | "getMetrics" | "getOpenApiDocument";
 
@@ -26,8 +27,11 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
       try {
         await services.storage.assistants.count({});
       } catch (error) {
-        throw new HttpError(500, `Storage check failed: ${(error as Error).message}`);
+        // an unreachable database is a 503 (retry later), anything else a failure of the server
+        const status = error instanceof StorageUnavailableError ? 503 : 500;
+        throw new HttpError(status, `Storage check failed (${services.storage.backend}): ${(error as Error).message}`);
       }
+      return { status: 200, body: { ok: true, storage: services.storage.backend } };
     }
     return { status: 200, body: { ok: true } };
   },
@@ -39,7 +43,7 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
         version: services.version,
         langgraph_js_version: LANGGRAPH_VERSION,
         flags: FEATURES,
-        metadata: { server: "langgraph-ts-server", storage: "lowdb", graphs: services.graphs.graphIds },
+        metadata: { server: "langgraph-ts-server", storage: services.storage.backend, graphs: services.graphs.graphIds },
       },
     };
   },

@@ -1,19 +1,51 @@
 /** Entry point of the storage layer: pick and open a backend. */
 import { LowdbStorage } from "./lowdb/storage.js";
+import { PostgresStorage } from "./postgres/storage.js";
 import type { Storage } from "./types.js";
 
 export type { Storage } from "./types.js";
 export * from "./errors.js";
 
-export type StorageConfig = {
-  backend: "lowdb";
-  /** Directory holding the data files (created if missing). */
-  dataDir: string;
-};
+export type StorageConfig =
+  | {
+      backend: "lowdb";
+      /** Directory holding the data files (created if missing). */
+      dataDir: string;
+    }
+  | {
+      backend: "postgres";
+      /** `postgres://user:password@host:port/database` */
+      uri: string;
+    };
 
+/** Opens the configured backend; PostgreSQL is migrated to the current schema first. */
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   switch (config.backend) {
     case "lowdb":
       return LowdbStorage.open({ dataDir: config.dataDir });
+    case "postgres":
+      return PostgresStorage.open({
+        uri: config.uri,
+        poolMax: positiveInteger(process.env.LGTS_PG_POOL_MAX),
+        statementTimeoutMs: positiveInteger(process.env.LGTS_PG_STATEMENT_TIMEOUT_MS),
+      });
+  }
+}
+
+function positiveInteger(text: string | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got '${text}'`);
+  return n;
+}
+
+/** A connection string without its password, for messages and logs. */
+export function redactedUri(uri: string): string {
+  try {
+    const url = new URL(uri);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return "(unparseable URI)";
   }
 }

@@ -64,3 +64,8 @@ export function parseStoreFilter(filter: Record<string, unknown> | null | undefi
   }
   return conditions;
 }
+
+/** Unambiguous id of a store item (namespace, key): labels and keys may contain any character. */
+export function storeItemId(namespace: readonly string[], key: string): string {
+  return JSON.stringify([namespace, key]);
+}

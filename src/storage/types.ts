@@ -566,6 +566,8 @@ export interface CheckpointsRepository {
 // ------------------------------------------------------------------- storage
 
 export interface Storage {
+  /** Which implementation this is (`/info` and `/ok?check_db=1` report it). */
+  readonly backend: "lowdb" | "postgres";
   readonly assistants: AssistantsRepository;
   readonly threads: ThreadsRepository;
   readonly checkpoints: CheckpointsRepository;

@@ -74,7 +74,7 @@ describe("the HTTP layer", () => {
 describe("system endpoints", () => {
   it("serves /ok, with a storage check on request", async () => {
     expect(await json(await fetch(`${t.url}/ok`))).toEqual({ ok: true });
-    expect(await json(await fetch(`${t.url}/ok?check_db=1`))).toEqual({ ok: true });
+    expect(await json(await fetch(`${t.url}/ok?check_db=1`))).toEqual({ ok: true, storage: "lowdb" });
   });
 
   it("serves /info with the version", async () => {

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../src/server.js";
 import { json, REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
+import pg from "pg";
 import { pino } from "pino";
 
 const FIXTURES = path.join(REPO_ROOT, "test/fixtures/store");
@@ -18,11 +19,20 @@ async function eventually(probe: () => Promise<boolean>, ms = 10_000): Promise<v
   }
 }
 
-/** The raw content of the store collection's shard files (to check what is on disk). */
-async function storeFiles(dataDir: string): Promise<string> {
-  const dir = path.join(dataDir, "store");
+/** Whether the backend still holds an item with this key, read beneath the API (lowdb shard files, or the table). */
+async function isStored(t: TestServer, key: string): Promise<boolean> {
+  if (t.database) {
+    const client = new pg.Client({ connectionString: t.database.uri });
+    await client.connect();
+    try {
+      return (await client.query("SELECT 1 FROM store_items WHERE key = $1", [key])).rowCount === 1;
+    } finally {
+      await client.end();
+    }
+  }
+  const dir = path.join(t.dataDir, "store");
   const files = (await readdir(dir)).filter((f) => /^\d+\.json$/.test(f));
-  return (await Promise.all(files.map((f) => readFile(path.join(dir, f), "utf8")))).join("\n");
+  return (await Promise.all(files.map((f) => readFile(path.join(dir, f), "utf8")))).some((text) => text.includes(key));
 }
 
 const request = (t: TestServer, method: string, route: string, body?: unknown) =>
@@ -155,10 +165,10 @@ describe("store API without a store index (examples config)", () => {
 
   it("deletes expired items durably through the sweeper", async () => {
     const key = `swept-${crypto.randomUUID()}`;
-    await t.client.store.putItem(["sweep"], key, { v: 1 }, { ttl: 0.002 });
-    expect(await storeFiles(t.dataDir)).toContain(key);
-    // the sweeper's deletion reaches the file without any read touching the item
-    await eventually(async () => !(await storeFiles(t.dataDir)).includes(key));
+    await t.client.store.putItem(["sweep"], key, { v: 1 }, { ttl: 0.02 }); // 1.2 s: long enough to see it stored first
+    expect(await isStored(t, key)).toBe(true);
+    // the sweeper's deletion reaches the disk without any read touching the item
+    await eventually(async () => !(await isStored(t, key)));
   });
 
   it("rejects what the store cannot hold or answer with 422 naming the problem", async () => {

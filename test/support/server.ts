@@ -7,6 +7,7 @@ import { pino } from "pino";
 import type { ContractViolation } from "../../src/http/contract-check.js";
 import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
 import { startServer, type RunningServer } from "../../src/server.js";
+import { createTestDatabase, TEST_STORAGE, type TestDatabase } from "./postgres.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const EXAMPLES_CONFIG = path.join(REPO_ROOT, "examples/langgraph.json");
@@ -20,6 +21,8 @@ export interface TestServer {
   client: Client;
   url: string;
   dataDir: string;
+  /** The server's own PostgreSQL database when this project runs on PostgreSQL (LGTS_TEST_STORAGE). */
+  database?: TestDatabase;
   /** Every response that broke the contract since the server started (tests assert it stays empty). */
   violations: ContractViolation[];
   /** Stops the server; the data directory stays until `dispose`. */
@@ -30,15 +33,17 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { configPath?: string; dataDir?: string; runs?: RunEngineOptions } = {},
+  options: { configPath?: string; dataDir?: string; database?: TestDatabase; runs?: RunEngineOptions } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "lgts-test-")));
+  const database = options.database ?? (TEST_STORAGE === "postgres" ? await createTestDatabase() : undefined);
   const violations: ContractViolation[] = [];
   const server = await startServer({
     configPath: options.configPath ?? EXAMPLES_CONFIG,
     port: 0,
     host: "127.0.0.1",
     dataDir,
+    ...(database ? { databaseUri: database.uri } : {}),
     ...(options.runs ? { runs: options.runs } : {}),
     logger: pino({ level: process.env.LGTS_TEST_LOG ?? "silent" }),
     onContractViolation: (violation) => violations.push(violation),
@@ -54,15 +59,17 @@ export async function startTestServer(
     client: new Client({ apiUrl: server.url }),
     url: server.url,
     dataDir,
+    ...(database ? { database } : {}),
     violations,
     stop,
     async restart() {
       await stop();
-      return startTestServer({ ...options, dataDir });
+      return startTestServer({ ...options, dataDir, ...(database ? { database } : {}) });
     },
     async dispose() {
       await stop();
       await rm(dataDir, { recursive: true, force: true });
+      await database?.drop();
     },
   };
 }

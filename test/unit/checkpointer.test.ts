@@ -8,7 +8,6 @@ import { Send } from "@langchain/langgraph";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { describe, expect, it } from "vitest";
 import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
-import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
 const openStorage = tempStoragePerTest();
@@ -134,7 +133,7 @@ describe("StorageCheckpointSaver", () => {
   });
 
   it("round-trips LangChain messages, Send, interrupts, errors, sets, maps and bytes", async () => {
-    const { saver, storage, dir } = await open();
+    const { saver, storage, reopen } = await open();
     const t = crypto.randomUUID();
     const values = {
       messages: [new HumanMessage({ content: "hi", id: "h1" }), new AIMessageChunk({ content: "yo", id: "a1" })],
@@ -147,7 +146,7 @@ describe("StorageCheckpointSaver", () => {
     await saver.putWrites(stored, [["__interrupt__", [{ id: "i1", value: { question: "ok?" } }]], ["__error__", new Error("boom")], ["blob", new Uint8Array([0, 1, 255])]], "task");
     await storage.close();
 
-    const reopened = await LowdbStorage.open({ dataDir: dir });
+    const reopened = await reopen();
     try {
       const tuple = await new StorageCheckpointSaver(reopened.checkpoints).getTuple(cfg(t));
       const got = tuple!.checkpoint.channel_values as typeof values;

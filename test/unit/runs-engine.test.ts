@@ -8,7 +8,7 @@ import type { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
 import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
 import { parseRunRequest, type RunRequest } from "../../src/runtime/runs/request.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
-import type { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import type { Storage } from "../../src/storage/types.js";
 import { RUNS_CONFIG } from "../support/runs.js";
 import { openTempStorage } from "./storage-helpers.js";
 
@@ -46,7 +46,7 @@ async function engine(options: RunEngineOptions = {}) {
 }
 
 /** Stores a run the way the HTTP layer does (without the HTTP layer) and schedules it. */
-async function submit(env: { runs: ComposedRunEngine; storage: LowdbStorage; graphs: GraphRegistry }, threadId: string, body: RunRequest) {
+async function submit(env: { runs: ComposedRunEngine; storage: Storage; graphs: GraphRegistry }, threadId: string, body: RunRequest) {
   const parsed = parseRunRequest(body, { stateless: false });
   const { run } = await env.storage.runs.create({
     thread_id: threadId,

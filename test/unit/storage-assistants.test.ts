@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConflictError, NotFoundError } from "../../src/storage/errors.js";
-import type { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import type { Storage } from "../../src/storage/types.js";
 import { openTempStorage } from "./storage-helpers.js";
 
-let storage: LowdbStorage;
+let storage: Storage;
 let done: () => Promise<void>;
 
 beforeEach(async () => {

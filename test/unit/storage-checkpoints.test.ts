@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import type { CheckpointPut, CheckpointWrite } from "../../src/storage/types.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
@@ -178,14 +177,14 @@ describe("checkpoints repository", () => {
   });
 
   it("is durable: a reopened storage has the checkpoints and writes", async () => {
-    const { storage, dir } = await open();
+    const { storage, reopen } = await open();
     const t = crypto.randomUUID();
     await storage.checkpoints.put(checkpoint(t, 0));
     await storage.checkpoints.putWrites({ thread_id: t, checkpoint_ns: "", checkpoint_id: "cp-000" }, [write("a", 0, "x", 1)]);
     const before = await storage.checkpoints.list({ thread_id: t });
     await storage.close();
 
-    const reopened = await LowdbStorage.open({ dataDir: dir });
+    const reopened = await reopen();
     try {
       expect(await reopened.checkpoints.list({ thread_id: t })).toEqual(before);
     } finally {

@@ -1,9 +1,18 @@
-/** Shared fixtures for the storage unit tests. */
+/**
+ * Shared fixtures for the storage contract suites. The suites are written against the `Storage`
+ * interface; `openTempStorage` opens the backend of this vitest project (LGTS_TEST_STORAGE):
+ * lowdb in a temp directory, or PostgreSQL in a fresh database of the test server.
+ */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach } from "vitest";
 import { LowdbStorage, type LowdbStorageOptions } from "../../src/storage/lowdb/storage.js";
+import { PostgresStorage } from "../../src/storage/postgres/storage.js";
+import type { Storage } from "../../src/storage/types.js";
+import { createTestDatabase, TEST_STORAGE } from "../support/postgres.js";
+
+export { TEST_STORAGE };
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export async function tempDir(prefix = "lgts-storage-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -11,17 +20,47 @@ export async function tempDir(prefix = "lgts-storage-"): Promise<{ dir: string; 
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Opens a LowdbStorage in a fresh temp dir; `done()` closes it and removes the dir. */
-export async function openTempStorage(
-  options: Partial<LowdbStorageOptions> = {},
-): Promise<{ storage: LowdbStorage; dir: string; done: () => Promise<void> }> {
+export interface TempStorageOptions {
+  /** lowdb shard counts (PostgreSQL has none). */
+  shards?: LowdbStorageOptions["shards"];
+  /** Clock of store-item expiry. */
+  clock?: () => number;
+}
+
+export interface TempStorage {
+  storage: Storage;
+  /** The lowdb data directory (lowdb only). */
+  dir?: string;
+  /** Opens the same data again (after `storage.close()`): what a restarted server sees. */
+  reopen(): Promise<Storage>;
+  done(): Promise<void>;
+}
+
+/** Opens an empty storage of this project's backend; `done()` closes it and removes its data. */
+export async function openTempStorage(options: TempStorageOptions = {}): Promise<TempStorage> {
+  const opened: Storage[] = [];
+  const track = (s: Storage) => (opened.push(s), s);
+  const closeAll = () => Promise.all(opened.map((s) => s.close()));
+  if (TEST_STORAGE === "postgres") {
+    const database = await createTestDatabase();
+    const open = () => PostgresStorage.open({ uri: database.uri, poolMax: 4, ...(options.clock ? { clock: options.clock } : {}) });
+    return {
+      storage: track(await open()),
+      reopen: async () => track(await open()),
+      done: async () => {
+        await closeAll();
+        await database.drop();
+      },
+    };
+  }
   const { dir, cleanup } = await tempDir();
-  const storage = await LowdbStorage.open({ dataDir: dir, ...options });
+  const open = () => LowdbStorage.open({ dataDir: dir, ...options });
   return {
-    storage,
+    storage: track(await open()),
     dir,
+    reopen: async () => track(await open()),
     done: async () => {
-      await storage.close();
+      await closeAll();
       await cleanup();
     },
   };
@@ -31,7 +70,7 @@ export async function openTempStorage(
  * `open()` gives a fresh temp storage per test; each is closed and removed after its test.
  * Call at the top level of a test file.
  */
-export function tempStoragePerTest(options: Partial<LowdbStorageOptions> = {}) {
+export function tempStoragePerTest(options: TempStorageOptions = {}) {
   const opened: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const done of opened.splice(0)) await done();

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
@@ -110,7 +109,7 @@ describe("runs repository", () => {
   });
 
   it("deletes a thread's runs with the thread and keeps runs across a reopen", async () => {
-    const { storage, dir } = await open();
+    const { storage, reopen } = await open();
     const keep = await storage.threads.create();
     const drop = await storage.threads.create();
     const kept = await storage.runs.create(base(keep.thread_id));
@@ -119,7 +118,7 @@ describe("runs repository", () => {
     await expect(storage.runs.get(dropped.run.run_id)).rejects.toMatchObject({ kind: "not_found" });
     await storage.close();
 
-    const reopened = await LowdbStorage.open({ dataDir: dir });
+    const reopened = await reopen();
     try {
       expect((await reopened.runs.get(kept.run.run_id)).status).toBe("pending");
       expect(await reopened.runs.active(keep.thread_id)).toHaveLength(1);

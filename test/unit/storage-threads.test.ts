@@ -1,12 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConflictError, NotFoundError } from "../../src/storage/errors.js";
-import type { LowdbStorage } from "../../src/storage/lowdb/storage.js";
-import type { ThreadSortBy } from "../../src/storage/types.js";
+import type { Storage, ThreadSortBy } from "../../src/storage/types.js";
 import { openTempStorage } from "./storage-helpers.js";
 
 const ownedBy = (owner: string) => ({ conditions: [{ key: "owner", op: "$eq" as const, value: owner }] });
 
-let storage: LowdbStorage;
+let storage: Storage;
 let done: () => Promise<void>;
 
 beforeEach(async () => {

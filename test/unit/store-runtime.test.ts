@@ -7,9 +7,8 @@ import { StoreSweeper } from "../../src/runtime/store/sweeper.js";
 import { indexedTexts, parseFieldPath, textsAt } from "../../src/runtime/store/texts.js";
 import { ServerStore } from "../../src/runtime/store/index.js";
 import { InvalidStoreRequestError } from "../../src/storage/store-query.js";
-import type { StoreItemsRepository } from "../../src/storage/types.js";
+import type { Storage, StoreItemsRepository } from "../../src/storage/types.js";
 import { openTempStorage } from "./storage-helpers.js";
-import type { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/store");
 const silent = pino({ level: "silent" });
@@ -88,7 +87,7 @@ describe("loading store.index.embed", () => {
 });
 
 describe("ServerStore as a graph's BaseStore", () => {
-  let storage: LowdbStorage;
+  let storage: Storage;
   let done: () => Promise<void>;
   let store: ServerStore;
   beforeEach(async () => {

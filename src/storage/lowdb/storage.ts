@@ -46,9 +46,12 @@ export interface LowdbStorageOptions {
   dataDir: string;
   /** Shard counts used when a collection is first created. */
   shards?: Partial<Record<CollectionName, number>>;
+  /** Clock of store-item expiry (tests move it by hand). */
+  clock?: () => number;
 }
 
 export class LowdbStorage implements Storage {
+  readonly backend = "lowdb";
   readonly assistants: LowdbAssistants;
   readonly threads: LowdbThreads;
   readonly checkpoints: LowdbCheckpoints;
@@ -59,14 +62,14 @@ export class LowdbStorage implements Storage {
   readonly #threadHooks = new Set<ThreadHooks>();
   #closing: Promise<void> | null = null;
 
-  private constructor(collections: Collections) {
+  private constructor(collections: Collections, clock: () => number) {
     this.#collections = collections;
     this.assistants = new LowdbAssistants(collections.assistants);
     this.threads = new LowdbThreads(collections.threads, () => this.#threadHooks);
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
     this.runs = new LowdbRuns(collections.runs, collections.threads);
     this.crons = new LowdbCrons(collections.crons);
-    this.storeItems = new LowdbStoreItems(collections.storeItems);
+    this.storeItems = new LowdbStoreItems(collections.storeItems, clock);
     // A thread's checkpoints, runs and crons go with it; a copy gets the checkpoints only.
     this.#threadHooks.add({
       copy: (source, target) => this.checkpoints.copyThread(source, target),
@@ -87,7 +90,8 @@ export class LowdbStorage implements Storage {
         return Collection.open(collectionOptions(folder, options.shards?.[name] ?? shards) as CollectionOptions<never>);
       }),
     );
-    return new LowdbStorage(Object.fromEntries(names.map((name, i) => [name, opened[i]])) as unknown as Collections);
+    const collections = Object.fromEntries(names.map((name, i) => [name, opened[i]])) as unknown as Collections;
+    return new LowdbStorage(collections, options.clock ?? Date.now);
   }
 
   addThreadHooks(hooks: ThreadHooks): () => void {

@@ -18,6 +18,7 @@ import type {
 } from "../types.js";
 import { NotFoundError } from "../errors.js";
 import { inScope, scopePredicate, storeItemScopeView } from "../scope.js";
+import { storeItemId } from "../store-query.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { ExpiryHeap } from "./expiry-heap.js";
 import { copy } from "./json.js";
@@ -27,11 +28,6 @@ import { bestCosine, compareNamespaces, endsWith, filterPredicate, norm, startsW
 /** What is stored: the item plus its embeddings. */
 export interface StoreItemEntity extends StoreItem {
   vectors: StoreVector[];
-}
-
-/** Unambiguous id of (namespace, key): labels and keys may contain any character. */
-export function storeItemId(namespace: readonly string[], key: string): string {
-  return JSON.stringify([namespace, key]);
 }
 
 export function storeItemCollectionOptions(dir: string, shards: number): CollectionOptions<StoreItemEntity> {

@@ -1,0 +1,115 @@
+/**
+ * The connection pool and the one place that turns driver failures into storage errors.
+ *
+ * Every query goes through `Database.query` or a `transaction`: a lost or refused connection, a
+ * server shutting down or a statement that ran out of time becomes `StorageUnavailableError`
+ * (503), so a request fails cleanly while the database is away. The pool opens new connections
+ * on demand, so the next request after the database is back simply works: reconnecting needs no
+ * code of its own. A failed transaction is rolled back (or its connection discarded), so an
+ * unacknowledged write leaves nothing behind and an acknowledged one was committed.
+ */
+import pg from "pg";
+import { StorageUnavailableError } from "../errors.js";
+
+export interface DatabaseOptions {
+  /** Most connections this process holds (default 10). */
+  poolMax?: number;
+  /** Server-side limit of one statement, ms (default 30 s). */
+  statementTimeoutMs?: number;
+  /** How long a request waits for a free connection or a new one, ms (default 10 s). */
+  connectTimeoutMs?: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** SQLSTATE classes/codes meaning "the database is not there right now", not "your query is wrong". */
+const UNAVAILABLE_CODES = new Set(["57P01", "57P02", "57P03", "53300", "57014", "55P03", "40P01"]);
+const UNAVAILABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "EAI_AGAIN"]);
+
+/** Whether a driver error means the database is unreachable or overloaded (-> 503). */
+export function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  if (typeof code === "string" && (code.startsWith("08") || UNAVAILABLE_CODES.has(code) || UNAVAILABLE_NODE_CODES.has(code))) {
+    return true;
+  }
+  const message = error instanceof Error ? error.message : "";
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Cannot use a pool after calling end/i.test(
+    message,
+  );
+}
+
+function translate(error: unknown): unknown {
+  if (error instanceof StorageUnavailableError || !isUnavailable(error)) return error;
+  return new StorageUnavailableError(`database unavailable: ${(error as Error).message}`, { cause: error });
+}
+
+export class Database implements Queryable {
+  readonly #pool: pg.Pool;
+  /** Sees every statement with its parameters (the index-plan test records them). */
+  onQuery: ((text: string, params: readonly unknown[]) => void) | undefined;
+
+  constructor(uri: string, options: DatabaseOptions = {}) {
+    this.#pool = new pg.Pool({
+      connectionString: uri,
+      max: options.poolMax ?? 10,
+      statement_timeout: options.statementTimeoutMs ?? 30_000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      idleTimeoutMillis: 30_000,
+      application_name: "langgraph-ts-server",
+    });
+    // An idle connection the server dropped: the pool discards it; without a listener Node would exit.
+    this.#pool.on("error", () => {});
+  }
+
+  async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    this.onQuery?.(text, params);
+    try {
+      const result = await this.#pool.query(text, params as unknown[]);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /** Runs `work` in one transaction on one connection; rolls back when it throws. */
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw translate(error);
+    }
+    const tx: Queryable = {
+      query: async <R>(text: string, params: readonly unknown[] = []) => {
+        this.onQuery?.(text, params);
+        const result = await client.query(text, params as unknown[]);
+        return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+      },
+    };
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      const result = await work(tx);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      broken = isUnavailable(error);
+      if (!broken) await client.query("ROLLBACK").catch(() => (broken = true));
+      throw translate(error);
+    } finally {
+      // a connection in an unknown state is destroyed rather than given to the next request
+      client.release(broken);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#pool.end();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The PostgreSQL `Storage`: one pool, migrations applied at startup, one repository module per
+ * table group. Several server processes may share the database: nothing here keeps state that
+ * another process would need (thread hooks are this process's own listeners).
+ */
+import { StorageUnavailableError } from "../errors.js";
+import type { Storage, ThreadHooks } from "../types.js";
+import { PostgresAssistants } from "./assistants.js";
+import { PostgresCheckpoints } from "./checkpoints.js";
+import { PostgresCrons } from "./crons.js";
+import { Database, type DatabaseOptions } from "./database.js";
+import { migrate } from "./migrations.js";
+import { PostgresRuns } from "./runs.js";
+import { PostgresStoreItems } from "./store-items.js";
+import { PostgresThreads } from "./threads.js";
+
+export interface PostgresStorageOptions extends DatabaseOptions {
+  /** `postgres://user:password@host:port/database` */
+  uri: string;
+  /** Clock of store-item expiry (tests move it by hand). */
+  clock?: () => number;
+}
+
+export class PostgresStorage implements Storage {
+  readonly backend = "postgres";
+  readonly assistants: PostgresAssistants;
+  readonly threads: PostgresThreads;
+  readonly checkpoints: PostgresCheckpoints;
+  readonly runs: PostgresRuns;
+  readonly crons: PostgresCrons;
+  readonly storeItems: PostgresStoreItems;
+  readonly #threadHooks = new Set<ThreadHooks>();
+  #closing: Promise<void> | null = null;
+
+  private constructor(readonly db: Database, clock: () => number) {
+    this.assistants = new PostgresAssistants(db);
+    this.threads = new PostgresThreads(db, () => this.#threadHooks);
+    this.checkpoints = new PostgresCheckpoints(db);
+    this.runs = new PostgresRuns(db);
+    this.crons = new PostgresCrons(db);
+    this.storeItems = new PostgresStoreItems(db, clock);
+  }
+
+  /** Connects and brings the schema up to date; a database that cannot be reached rejects with StorageUnavailableError. */
+  static async open(options: PostgresStorageOptions): Promise<PostgresStorage> {
+    const db = new Database(options.uri, options);
+    try {
+      await migrate(db);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    return new PostgresStorage(db, options.clock ?? Date.now);
+  }
+
+  addThreadHooks(hooks: ThreadHooks): () => void {
+    if (this.#closing) throw new StorageUnavailableError("storage is closed");
+    this.#threadHooks.add(hooks);
+    return () => this.#threadHooks.delete(hooks);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.db.close();
+    return this.#closing;
+  }
+}
