@@ -13,15 +13,17 @@
  * - Opening a run NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) for thread streams.
  */
 import type { Logger } from "pino";
-import type {
-  HeldRun,
-  OpenOptions,
-  RunEvent,
-  RunEventBroker,
-  RunOutcome,
-  RunSubscriber,
-  SubscribeOptions,
-  Unsubscribe,
+import {
+  replayedEvents,
+  replaysAfterId,
+  type HeldRun,
+  type OpenOptions,
+  type RunEvent,
+  type RunEventBroker,
+  type RunOutcome,
+  type RunSubscriber,
+  type SubscribeOptions,
+  type Unsubscribe,
 } from "../runs/broker.js";
 import type { Notifications, SqlDatabase } from "./notifications.js";
 
@@ -41,18 +43,19 @@ export interface PostgresRunEventBrokerOptions {
   retentionMs: number;
 }
 
-interface Row {
+interface EventRow {
   seq: number;
   mode: string;
   ns: string;
   data: string;
+  checkpoint_id: string | null;
 }
 
 interface Publishing {
   threadId: string;
   resumable: boolean;
   seq: number;
-  rows: Row[];
+  rows: EventRow[];
   writing: Promise<void> | null;
   ended: boolean;
 }
@@ -69,10 +72,10 @@ interface Tail {
 
 const INSERT_SQL = /* sql */ `
 WITH written AS (
-  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, resumable, expires_at)
-  SELECT $1, t.seq, $2, t.mode, t.ns, t.data, $3,
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, checkpoint_id, resumable, expires_at)
+  SELECT $1, t.seq, $2, t.mode, t.ns, t.data, t.checkpoint_id, $3,
          CASE WHEN t.mode = '${END}' THEN now() + make_interval(secs => $4) END
-    FROM unnest($5::int[], $6::text[], $7::text[], $8::text[]) AS t(seq, mode, ns, data)
+    FROM unnest($5::int[], $6::text[], $7::text[], $8::text[], $9::text[]) AS t(seq, mode, ns, data, checkpoint_id)
   ON CONFLICT DO NOTHING
   RETURNING 1)
 SELECT pg_notify('${EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
@@ -92,6 +95,12 @@ const STATE_SQL = /* sql */ `
 SELECT (SELECT max(seq) FROM run_events WHERE run_id = $1 AND mode <> '${END}') AS last,
        (SELECT resumable AND expires_at > now() FROM run_events WHERE run_id = $1 AND mode = '${END}') AS ended_held,
        EXISTS (SELECT 1 FROM runs WHERE run_id = $1 AND status IN ('pending', 'running')) AS active`;
+
+function toEvent(row: EventRow): RunEvent {
+  const event: RunEvent = { id: String(row.seq), mode: row.mode, ns: JSON.parse(row.ns) as string[], data: JSON.parse(row.data) };
+  if (row.checkpoint_id !== null) event.checkpointId = row.checkpoint_id;
+  return event;
+}
 
 export class PostgresRunEventBroker implements RunEventBroker {
   readonly #publishing = new Map<string, Publishing>();
@@ -156,7 +165,13 @@ export class PostgresRunEventBroker implements RunEventBroker {
     const publishing = this.#publishing.get(runId);
     if (!publishing || publishing.ended) return { id: "0", ...event };
     const full: RunEvent = { id: String(++publishing.seq), ...event };
-    publishing.rows.push({ seq: publishing.seq, mode: event.mode, ns: JSON.stringify(event.ns), data: JSON.stringify(event.data ?? null) });
+    publishing.rows.push({
+      seq: publishing.seq,
+      mode: event.mode,
+      ns: JSON.stringify(event.ns),
+      data: JSON.stringify(event.data ?? null),
+      checkpoint_id: event.checkpointId ?? null,
+    });
     this.#write(runId, publishing);
     return full;
   }
@@ -165,7 +180,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     const publishing = this.#publishing.get(runId);
     if (publishing && !publishing.ended) {
       publishing.ended = true;
-      publishing.rows.push({ seq: ++publishing.seq, mode: END, ns: "[]", data: JSON.stringify(outcome) });
+      publishing.rows.push({ seq: ++publishing.seq, mode: END, ns: "[]", data: JSON.stringify(outcome), checkpoint_id: null });
       this.#write(runId, publishing);
       return;
     }
@@ -189,8 +204,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
         unsubscribe();
         return null;
       }
-      const after = options.lastEventId === undefined ? Number(state.last ?? 0) : Number(options.lastEventId);
-      tail.cursor = Number.isFinite(after) && after > 0 ? after : 0;
+      tail.cursor = await this.#replayFrom(tail, options, Number(state.last ?? 0));
       tail.ready = true;
       await this.#pull(tail);
       return unsubscribe;
@@ -198,6 +212,19 @@ export class PostgresRunEventBroker implements RunEventBroker {
       unsubscribe();
       throw error;
     }
+  }
+
+  /** Where the subscriber's live events start; delivers a replay after a checkpoint first. */
+  async #replayFrom(tail: Tail, options: SubscribeOptions, last: number): Promise<number> {
+    const after = replaysAfterId(options);
+    if (after !== null) return after;
+    if (options.afterCheckpoint === undefined) return options.lastEventId === undefined ? last : 0;
+    const { rows } = await this.options.db.query<EventRow>(
+      `SELECT seq, mode, ns, data, checkpoint_id FROM run_events WHERE run_id = $1 AND seq <= $2 AND mode <> '${END}' ORDER BY seq`,
+      [tail.runId, last],
+    );
+    for (const event of replayedEvents(rows.map(toEvent), options)) tail.subscriber.event(event);
+    return last;
   }
 
   async threadRuns(threadId: string): Promise<HeldRun[]> {
@@ -220,6 +247,42 @@ export class PostgresRunEventBroker implements RunEventBroker {
       watchers.delete(listener);
       if (watchers.size === 0 && this.#watchers.get(threadId) === watchers) this.#watchers.delete(threadId);
     };
+  }
+
+  threadDeleted(_threadId: string): void {
+    // Which of the followed runs were deleted before they could end (they were pending)?
+    const runIds = [...this.#tails.keys()];
+    if (runIds.length === 0) return;
+    this.options.db
+      .query<{ run_id: string }>(
+        `SELECT t.run_id FROM unnest($1::text[]) AS t(run_id)
+          WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = t.run_id)
+            AND NOT EXISTS (SELECT 1 FROM run_events e WHERE e.run_id = t.run_id AND e.mode = '${END}')`,
+        [runIds],
+      )
+      .then(({ rows }) => {
+        for (const { run_id: runId } of rows) {
+          for (const tail of [...(this.#tails.get(runId) ?? [])]) {
+            this.#drop(tail);
+            tail.subscriber.end({ status: "interrupted", values: null, error: null });
+          }
+        }
+      })
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, "cannot check the runs of a deleted thread"));
+  }
+
+  /** Subscriptions held in this process (diagnostics, tests). */
+  get size(): number {
+    let count = 0;
+    for (const tails of this.#tails.values()) count += tails.size;
+    return count;
+  }
+
+  /** Thread watchers registered in this process (diagnostics, tests). */
+  get threadWatchers(): number {
+    let count = 0;
+    for (const watchers of this.#watchers.values()) count += watchers.size;
+    return count;
   }
 
   async close(): Promise<void> {
@@ -249,6 +312,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
             batch.map((r) => r.mode),
             batch.map((r) => r.ns),
             batch.map((r) => r.data),
+            batch.map((r) => r.checkpoint_id),
           ]);
         } catch (error) {
           this.options.logger.error({ err: error, run_id: runId, events: batch.length }, "cannot store a run's events");
@@ -271,8 +335,8 @@ export class PostgresRunEventBroker implements RunEventBroker {
     try {
       do {
         tail.again = false;
-        const { rows } = await this.options.db.query<{ seq: number; mode: string; ns: string; data: string }>(
-          `SELECT seq, mode, ns, data FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+        const { rows } = await this.options.db.query<EventRow>(
+          `SELECT seq, mode, ns, data, checkpoint_id FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
           [tail.runId, tail.cursor],
         );
         for (const row of rows) {
@@ -283,7 +347,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
             tail.subscriber.end(JSON.parse(row.data) as RunOutcome);
             return;
           }
-          tail.subscriber.event({ id: String(row.seq), mode: row.mode, ns: JSON.parse(row.ns) as string[], data: JSON.parse(row.data) });
+          tail.subscriber.event(toEvent(row));
         }
         if (rows.length === PAGE) tail.again = true;
       } while (tail.again && !tail.done);

@@ -119,6 +119,11 @@ export interface RunEventBroker {
   threadRuns(threadId: string): Promise<HeldRun[]>;
   /** Calls `listener` whenever a run of the thread is opened. Returns the function that stops watching. */
   watchThread(threadId: string, listener: (runId: string) => void): Unsubscribe;
+  /**
+   * The thread was deleted with its runs (in any process): subscribers of its runs that will
+   * never end now (they were waiting) get an `interrupted` end.
+   */
+  threadDeleted(threadId: string): void;
   /** Frees everything (server shutdown). */
   close(): Promise<void>;
 }

@@ -19,6 +19,8 @@ CREATE TABLE run_events (
   mode       text NOT NULL,
   ns         text NOT NULL,
   data       text NOT NULL,
+  -- the root graph's latest checkpoint when the event was emitted (rejoins after a checkpoint)
+  checkpoint_id text COLLATE "C",
   resumable  boolean NOT NULL,
   expires_at timestamptz,
   PRIMARY KEY (run_id, seq)
