@@ -14,6 +14,9 @@
  * Options (env): BENCH_RUNS=300 (sequential runs)  BENCH_SECONDS=10 (concurrent phase)
  *   BENCH_CLIENTS=50  BENCH_CONCURRENCY=<engine slots, default 10>  BENCH_DATA_DIR=<dir> (e.g.
  *   on tmpfs, to separate disk from CPU cost)  BENCH_DURABILITY=async|sync|exit (default async)
+ *
+ * With DATABASE_URI set, the server runs on PostgreSQL, with one and then three processes
+ * (bench/runs-postgres.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -136,4 +139,8 @@ async function main() {
   }
 }
 
-await main();
+if (process.env.DATABASE_URI) {
+  await (await import("./runs-postgres.js")).benchRunsPostgres(process.env.DATABASE_URI);
+} else {
+  await main();
+}

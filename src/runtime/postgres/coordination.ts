@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { Storage } from "../../storage/types.js";
 import type { Cluster } from "../cluster.js";
 import type { RunEngineParts } from "../runs/engine.js";
+import { PostgresRunLeases } from "../../storage/postgres/run-leases.js";
 import { PostgresCluster } from "./cluster.js";
 import { Notifications, type SqlDatabase } from "./notifications.js";
 import { PostgresRunEventBroker } from "./run-broker.js";
@@ -51,7 +52,7 @@ export async function openPostgresCoordination(options: PostgresCoordinationOpti
     throw error;
   }
   const dispatcher = new PostgresRunDispatcher({
-    db,
+    leases: new PostgresRunLeases(db),
     notifications,
     storage,
     broker,

@@ -94,7 +94,8 @@ SELECT pg_notify('${EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS
 const STATE_SQL = /* sql */ `
 SELECT (SELECT max(seq) FROM run_events WHERE run_id = $1 AND mode <> '${END}') AS last,
        (SELECT resumable AND expires_at > now() FROM run_events WHERE run_id = $1 AND mode = '${END}') AS ended_held,
-       EXISTS (SELECT 1 FROM runs WHERE run_id = $1 AND status IN ('pending', 'running')) AS active`;
+       coalesce((SELECT status IN ('pending', 'running') OR updated_at > now() - make_interval(secs => ${GRACE_SECONDS})
+                   FROM runs WHERE run_id = $1), false) AS live`;
 
 function toEvent(row: EventRow): RunEvent {
   const event: RunEvent = { id: String(row.seq), mode: row.mode, ns: JSON.parse(row.ns) as string[], data: JSON.parse(row.data) };
@@ -138,10 +139,11 @@ export class PostgresRunEventBroker implements RunEventBroker {
       await this.options.notifications.notify(OPENED_CHANNEL, `${options.threadId} ${runId}`);
       return;
     }
-    const { rows } = await this.options.db.query<{ last: number | null }>(
-      `SELECT max(seq) AS last FROM run_events WHERE run_id = $1`,
-      [runId],
-    );
+    // a first attempt has published nothing yet: no need to ask where the numbering stands
+    const { rows } =
+      options.attempt === 1
+        ? { rows: [] }
+        : await this.options.db.query<{ last: number | null }>(`SELECT max(seq) AS last FROM run_events WHERE run_id = $1`, [runId]);
     this.#publishing.set(runId, {
       threadId: options.threadId,
       resumable: options.resumable ?? false,
@@ -197,10 +199,13 @@ export class PostgresRunEventBroker implements RunEventBroker {
     tails.add(tail);
     const unsubscribe = () => this.#drop(tail);
     try {
-      const { rows } = await this.options.db.query<{ last: number | null; ended_held: boolean | null; active: boolean }>(STATE_SQL, [runId]);
+      const { rows } = await this.options.db.query<{ last: number | null; ended_held: boolean | null; live: boolean }>(STATE_SQL, [runId]);
       const state = rows[0]!;
       const ended = state.ended_held !== null;
-      if (ended ? !state.ended_held : !state.active) {
+      // Without its end row, a run is live while active, or for a moment after it stored its end
+      // (the executor stores the run's end first, so that whoever is woken sees it, then writes
+      // the end row); an older ended run's rows have expired.
+      if (ended ? !state.ended_held : !state.live) {
         unsubscribe();
         return null;
       }

@@ -1,10 +1,8 @@
 /**
- * The executor/claim seam on PostgreSQL: every process claims pending runs from the `runs` table.
+ * The executor/claim seam on PostgreSQL: every process claims pending runs from the `runs` table
+ * (the statements are in src/storage/postgres/run-leases.ts: claim exactly once with
+ * `FOR UPDATE SKIP LOCKED`, one active run per thread, in order, `after_seconds` as `not_before`).
  *
- * - Claim: one statement moves due pending runs to `running` (attempt counted, leased to this
- *   process) with `FOR UPDATE SKIP LOCKED`, so each run is claimed by exactly one process. It
- *   only takes a thread's first due pending run, and none of a thread that has a running run:
- *   one active run per thread, in order (`enqueue`), with `after_seconds` as `not_before`.
  * - Pickup: a new run, the end of a run and a run going back to pending NOTIFY `lgts_runs`; every
  *   process LISTENs and claims at once (milliseconds, no polling). The earliest future
  *   `not_before` arms a timer.
@@ -19,12 +17,13 @@ import type { Run, Storage } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
 import type { RunEventBroker } from "../runs/broker.js";
 import type { DispatchHandlers, RunDispatcher } from "../runs/engine.js";
-import type { Notifications, SqlDatabase } from "./notifications.js";
+import type { PostgresRunLeases } from "../../storage/postgres/run-leases.js";
+import type { Notifications } from "./notifications.js";
 
 export const RUNS_CHANNEL = "lgts_runs";
 
 export interface PostgresRunDispatcherOptions {
-  db: SqlDatabase;
+  leases: PostgresRunLeases;
   notifications: Notifications;
   storage: Storage;
   broker: RunEventBroker;
@@ -36,38 +35,6 @@ export interface PostgresRunDispatcherOptions {
   /** How long a lease lasts without renewal: a dead process's runs are taken over after at most this. */
   leaseMs: number;
 }
-
-const CLAIM_SQL = /* sql */ `
-UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = $1,
-       lease_expires_at = now() + make_interval(secs => $2), updated_at = now()
- WHERE run_id IN (
-   SELECT r.run_id FROM runs r
-    WHERE r.status = 'pending' AND (r.not_before IS NULL OR r.not_before <= now())
-      AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.thread_id = r.thread_id AND a.status = 'running')
-      AND NOT EXISTS (SELECT 1 FROM runs e
-                       WHERE e.thread_id = r.thread_id AND e.status = 'pending'
-                         AND (e.not_before IS NULL OR e.not_before <= now())
-                         AND (e.created_at, e.run_id) < (r.created_at, r.run_id))
-    ORDER BY r.created_at, r.run_id
-    LIMIT $3
-    FOR UPDATE OF r SKIP LOCKED)
-RETURNING run_id`;
-
-const RENEW_SQL = /* sql */ `
-UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2)
- WHERE run_id = ANY($3::text[]) AND lease_owner = $1 AND status = 'running'
-RETURNING run_id`;
-
-const REAP_SQL = /* sql */ `
-UPDATE runs SET status = CASE WHEN attempt >= $1 THEN 'error' ELSE 'pending' END,
-       error = CASE WHEN attempt >= $1 THEN $2::jsonb ELSE error END,
-       lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
- WHERE run_id IN (SELECT run_id FROM runs
-                   WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())
-                   FOR UPDATE SKIP LOCKED)
-RETURNING run_id, thread_id, status, attempt`;
-
-const NEXT_DUE_SQL = /* sql */ `SELECT min(not_before) AS at FROM runs WHERE status = 'pending' AND not_before > now()`;
 
 export class PostgresRunDispatcher implements RunDispatcher {
   readonly #running = new Map<string, Promise<void>>();
@@ -150,20 +117,17 @@ export class PostgresRunDispatcher implements RunDispatcher {
   }
 
   async #claimPasses(): Promise<void> {
-    const { db, workerId, leaseMs, concurrency, storage } = this.options;
+    const { leases, workerId, leaseMs, concurrency } = this.options;
     do {
       this.#claimAgain = false;
       while (!this.#stopped && this.#running.size < concurrency) {
-        const { rows } = await db.query<{ run_id: string }>(CLAIM_SQL, [workerId, leaseMs / 1000, concurrency - this.#running.size]);
-        for (const { run_id: runId } of rows) {
-          const run = await storage.runs.get(runId).catch(() => null);
-          if (run) this.#start(run);
-        }
-        if (rows.length === 0) break;
+        const claimed = await leases.claim(workerId, leaseMs, concurrency - this.#running.size);
+        for (const run of claimed) this.#start(run);
+        if (claimed.length === 0) break;
       }
     } while (this.#claimAgain && !this.#stopped);
-    const { rows } = await db.query<{ at: Date | null }>(NEXT_DUE_SQL);
-    if (rows[0]?.at) this.#due.armAt(new Date(rows[0].at).getTime());
+    const next = await leases.nextDelayed();
+    if (next !== null) this.#due.armAt(next);
   }
 
   #start(run: Run): void {
@@ -197,9 +161,8 @@ export class PostgresRunDispatcher implements RunDispatcher {
   async #renew(): Promise<void> {
     const held = [...this.#running.keys()];
     if (held.length === 0) return;
-    const { db, workerId, leaseMs } = this.options;
-    const { rows } = await db.query<{ run_id: string }>(RENEW_SQL, [workerId, leaseMs / 1000, held]);
-    const renewed = new Set(rows.map((r) => r.run_id));
+    const { leases, workerId, leaseMs } = this.options;
+    const renewed = await leases.renew(workerId, leaseMs, held);
     for (const runId of held) {
       if (!renewed.has(runId) && this.#running.has(runId)) this.#handlers?.lost(runId);
     }
@@ -207,15 +170,12 @@ export class PostgresRunDispatcher implements RunDispatcher {
 
   /** Takes back the runs of processes whose leases expired. */
   async #reap(): Promise<void> {
-    const { db, maxAttempts, storage, broker, logger } = this.options;
+    const { leases, maxAttempts, storage, broker, logger } = this.options;
     const exhausted = {
       error: "RunAttemptsExhausted",
       message: `the server stopped ${maxAttempts} times while executing this run; it is not retried again`,
     };
-    const { rows } = await db.query<{ run_id: string; thread_id: string; status: string; attempt: number }>(REAP_SQL, [
-      maxAttempts,
-      JSON.stringify(exhausted),
-    ]);
+    const rows = await leases.reapExpired(maxAttempts, exhausted);
     let retried = 0;
     for (const row of rows) {
       if (row.status === "pending") {

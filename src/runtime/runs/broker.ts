@@ -84,6 +84,8 @@ export interface OpenOptions {
   threadId: string;
   /** Opened by the process about to execute the run (it will publish its events). */
   publisher?: boolean;
+  /** The publisher's execution attempt: events of earlier attempts may exist only when it is above 1. */
+  attempt?: number;
 }
 
 /** A run of a thread whose events are held. */
