@@ -129,6 +129,30 @@ describe("three processes behind a round-robin proxy", () => {
     expect(rest.map((p) => p.id)).toEqual(joined.slice(3).map((p) => p.id));
   });
 
+  it("follows a thread's runs started through other processes, and ends when another deletes the thread", async () => {
+    const [a, b, c] = cluster.processes.map((p) => new Client({ apiUrl: p.url }));
+    const thread = await a!.threads.create();
+    const events: string[] = [];
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const following = (async () => {
+      const stream = a!.threads.joinStream(thread.thread_id, { streamMode: ["lifecycle"] } as never) as AsyncIterable<{ event: string }>;
+      const iterator = stream[Symbol.asyncIterator]();
+      const first = iterator.next();
+      opened();
+      for (let next = await first; !next.done; next = await iterator.next()) events.push(next.value.event);
+    })();
+    await open;
+    // the stream is open once the server watches the thread: runs created from now on are seen
+    await eventually(async () => {
+      await b!.runs.wait(thread.thread_id, "slow", slow(1, 0));
+      return events.includes("run_done") ? true : undefined;
+    }, 20_000, "a run seen by the thread stream");
+    await c!.threads.delete(thread.thread_id);
+    await following;
+    expect(events).toContain("run_start");
+  });
+
   it("fires a seconds cron once per tick, whichever processes' alarms ring", async () => {
     const thread = await client.threads.create();
     const cron = await client.crons.createForThread(thread.thread_id, "slow", { schedule: "*/2 * * * * *", ...slow(1, 0), multitaskStrategy: "enqueue" } as never);

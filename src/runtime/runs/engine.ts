@@ -63,7 +63,7 @@ export interface RunEngine {
   events(runId: string, options?: SubscribeOptions & { signal?: AbortSignal }): Promise<RunEventStream | null>;
   /** Whether the run's events are still held (an ended resumable run within its retention). */
   holdsEvents(runId: string): Promise<boolean>;
-  /** The activity of a thread across its runs (GET /threads/{id}/stream). */
+  /** The activity of a thread across its runs (GET /threads/{id}/stream); ends when the thread is deleted (by any process). */
   threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>>;
   /** Stops taking runs, lets running ones finish for the grace period, suspends the rest (they resume later). */
   shutdown(graceMs?: number): Promise<void>;

@@ -73,6 +73,8 @@ export class ComposedRunEngine implements RunEngine {
   readonly #executing = new Map<string, { control: AbortController; threadId: string }>();
   /** Cancels of runs not executing here when they came, by run id, oldest first (see EARLY_STOP_MEMORY_MS). */
   readonly #earlyStops = new Map<string, { request: StopRequest; at: number }>();
+  /** Open thread streams by thread: ended when the thread is deleted. */
+  readonly #threadStreams = new Map<string, Set<AbortController>>();
   #unlisten: () => void = () => {};
   #removeHooks: () => void = () => {};
   #stopping = false;
@@ -157,8 +159,20 @@ export class ComposedRunEngine implements RunEngine {
     return this.#broker.isOpen(runId);
   }
 
-  threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>> {
-    return threadEvents(this.#broker, threadId, options);
+  async threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>> {
+    // the thread's stream has nothing more to say once the thread is gone
+    const ended = new AbortController();
+    let streams = this.#threadStreams.get(threadId);
+    if (!streams) this.#threadStreams.set(threadId, (streams = new Set()));
+    streams.add(ended);
+    const forget = () => {
+      streams.delete(ended);
+      if (streams.size === 0 && this.#threadStreams.get(threadId) === streams) this.#threadStreams.delete(threadId);
+    };
+    ended.signal.addEventListener("abort", forget, { once: true });
+    options.signal.addEventListener("abort", () => ended.abort(), { once: true });
+    if (options.signal.aborted) ended.abort();
+    return threadEvents(this.#broker, threadId, { ...options, signal: ended.signal });
   }
 
   async shutdown(graceMs = this.#options.shutdownGraceMs): Promise<void> {
@@ -262,6 +276,7 @@ export class ComposedRunEngine implements RunEngine {
       this.#broker.finish(runId, { status: "interrupted", values: null, error: null });
     }
     this.#broker.threadDeleted(request.threadId);
+    for (const stream of [...(this.#threadStreams.get(request.threadId) ?? [])]) stream.abort();
     for (const executing of this.#executing.values()) {
       if (executing.threadId === request.threadId) executing.control.abort(stop);
     }
