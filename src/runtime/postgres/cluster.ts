@@ -18,6 +18,8 @@ export class PostgresCluster implements Cluster {
 
   exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
+      // waiting for another process's sweep is not a statement running too long
+      await tx.query("SET LOCAL statement_timeout = 0");
       await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`lgts:${name}`]);
       return work();
     });

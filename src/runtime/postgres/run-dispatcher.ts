@@ -118,6 +118,7 @@ export class PostgresRunDispatcher implements RunDispatcher {
 
   async #claimPasses(): Promise<void> {
     const { leases, workerId, leaseMs, concurrency } = this.options;
+    // a wake-up during any await of a pass (the last one included) makes one more pass
     do {
       this.#claimAgain = false;
       while (!this.#stopped && this.#running.size < concurrency) {
@@ -125,9 +126,9 @@ export class PostgresRunDispatcher implements RunDispatcher {
         for (const run of claimed) this.#start(run);
         if (claimed.length === 0) break;
       }
+      const next = await leases.nextDelayed();
+      if (next !== null) this.#due.armAt(next);
     } while (this.#claimAgain && !this.#stopped);
-    const next = await leases.nextDelayed();
-    if (next !== null) this.#due.armAt(next);
   }
 
   #start(run: Run): void {
