@@ -6,6 +6,7 @@ const STORAGE_CONTRACT = [
   "test/unit/storage-threads.test.ts",
   "test/unit/storage-runs.test.ts",
   "test/unit/storage-checkpoints.test.ts",
+  "test/unit/storage-owner-scope.test.ts",
   "test/unit/store-items.test.ts",
   "test/unit/checkpointer.test.ts",
 ];

@@ -11,6 +11,7 @@
  *     delay seen by monitorEventLoopDelay while writing.
  *
  * Options (env): BENCH_SIZES=1000,10000,100000  BENCH_OPS=2000  BENCH_KEEP=1
+ * With DATABASE_URI set, the same measurements run on PostgreSQL instead (bench/store-postgres.ts).
  * Exits 1 if a target is missed.
  */
 import { spawn } from "node:child_process";
@@ -214,7 +215,9 @@ async function main() {
   if (checks.some(([, ok]) => !ok)) process.exitCode = 1;
 }
 
-if (process.argv[2] === "--measure") {
+if (process.env.DATABASE_URI) {
+  await (await import("./store-postgres.js")).benchPostgres(process.env.DATABASE_URI);
+} else if (process.argv[2] === "--measure") {
   const result = await measure(process.argv[3]!, Number(process.argv[4]));
   process.stdout.write(JSON.stringify(result) + "\n");
 } else {

@@ -1,7 +1,9 @@
 import { once } from "node:events";
+import { AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { ServerOptions } from "./config.js";
 import { createApp } from "./http/app.js";
@@ -9,8 +11,11 @@ import type { ContractViolation } from "./http/contract-check.js";
 import { createMetrics } from "./http/metrics.js";
 import { operationHandlers } from "./handlers/index.js";
 import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
-import { loadGraphRegistry } from "./runtime/graphs/index.js";
+import { loadGraphRegistry, splitImportString, type LanggraphConfig } from "./runtime/graphs/index.js";
+import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
+import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
+import { registerSdkLogger } from "./runtime/graphs/sdk-logger.js";
 import { openStorage, redactedUri, type Storage } from "./storage/index.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
@@ -44,9 +49,13 @@ const VERSION = (
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? pino({ name: "lgts" });
+  // before the graphs load: a module may call getLogger() at its top level
+  registerSdkLogger(logger);
   let graphs;
+  let assistantDefaults;
   try {
     graphs = await loadGraphRegistry(options.configPath);
+    assistantDefaults = parseDefaultConfig(process.env.LANGGRAPH_CONFIG, graphs.graphIds);
   } catch (error) {
     throw new StartupError(`Cannot load graphs from ${options.configPath}: ${(error as Error).message}`);
   }
@@ -91,7 +100,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     version: VERSION,
   };
 
-  await ensureSystemAssistants(storage, graphs);
+  await ensureSystemAssistants(storage, graphs, assistantDefaults);
   await threadTtl.start();
   // runs left by a previous process are scheduled before any new request arrives
   await runs.start();
@@ -103,17 +112,47 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     (options.mode === "dev"
       ? (v: ContractViolation) => logger.warn(v, "response violates the API contract")
       : undefined);
-  const { app } = await createApp({ services, handlers: operationHandlers, logger, onContractViolation });
-  const server = createServer(app);
-  try {
-    await listen(server, options.port, options.host);
-  } catch (error) {
+  /** Undoes the startup so far, for a server that could not start. */
+  const abandon = async () => {
     await services.crons.stop();
     await runs.shutdown(0);
     await threadTtl.stop();
     await store.close();
     await deployment.close();
     await storage.close();
+  };
+  let authenticator: RequestAuthenticator | undefined;
+  const authPath = graphs.config.auth?.path;
+  if (authPath) {
+    try {
+      authenticator = new RequestAuthenticator(await loadAuth(authPath, graphs.config.configDir), logger);
+    } catch (error) {
+      await abandon();
+      if (error instanceof AuthLoadError) throw new StartupError(`Cannot load the auth of ${options.configPath}: ${error.message}`);
+      throw error;
+    }
+  }
+  let customRoutes;
+  try {
+    customRoutes = await loadHttpApp(graphs.config);
+  } catch (error) {
+    await abandon();
+    if (error instanceof CustomAppError) throw new StartupError(`Cannot load the custom routes of ${options.configPath}: ${error.message}`);
+    throw error;
+  }
+  const { app } = await createApp({
+    services,
+    handlers: operationHandlers,
+    logger,
+    onContractViolation,
+    ...(customRoutes ? { customRoutes } : {}),
+    ...(authenticator ? { authenticator } : {}),
+  });
+  const server = createServer(app);
+  try {
+    await listen(server, options.port, options.host);
+  } catch (error) {
+    await abandon();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new StartupError(
         `Port ${options.port} on ${options.host} is already in use: choose another with --port <n> or PORT=<n>.`,
@@ -125,6 +164,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   const where = options.databaseUri ? { database: redactedUri(options.databaseUri) } : { dataDir: options.dataDir };
   logger.info({ url, graphs: graphs.graphIds, storage: storage.backend, ...where }, "listening");
+  const selfUrl = pointApiUrlAtSelf(options.host, port, graphs.config.http?.mount_prefix);
 
   return {
     url,
@@ -145,6 +185,36 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await store.close();
       await deployment.close();
       await storage.close();
+      selfUrl.release();
+    },
+  };
+}
+
+/** `http.app` as Express middleware; undefined when the config has none. */
+async function loadHttpApp(config: LanggraphConfig) {
+  const source = config.http?.app;
+  if (!source) return undefined;
+  const { file, exportName } = splitImportString(source);
+  return loadCustomRoutes(path.resolve(config.configDir, file), exportName, source);
+}
+
+/** The value this process last gave LANGGRAPH_API_URL (a user's own value is never replaced). */
+let ownApiUrl: string | undefined;
+
+/**
+ * `LANGGRAPH_API_URL` points at this server, so custom routes, `RemoteGraph` and the SDK inside
+ * graphs can call it (as on LangGraph Platform), unless the user set it. `release` undoes it.
+ */
+function pointApiUrlAtSelf(host: string, port: number, mountPrefix: string | undefined) {
+  const current = process.env.LANGGRAPH_API_URL;
+  if (current !== undefined && current !== ownApiUrl) return { release() {} };
+  // a wildcard address is reached through loopback
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
+  const url = `http://${reachable}:${port}${mountPrefix ?? ""}`;
+  process.env.LANGGRAPH_API_URL = ownApiUrl = url;
+  return {
+    release() {
+      if (process.env.LANGGRAPH_API_URL === url) delete process.env.LANGGRAPH_API_URL;
     },
   };
 }

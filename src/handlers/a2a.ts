@@ -41,7 +41,7 @@ async function stream(id: JsonRpcId, context: A2aContext, params: unknown, { req
 }
 
 async function postA2a(ctx: HandlerContext<"postA2a">) {
-  const { body, params, req, res, services, scope } = ctx;
+  const { body, params, req, res, services, auth } = ctx;
   // express parses only JSON bodies: anything else arrives as no body at all
   if (req.body === undefined) {
     return reply(400, failure(null, new JsonRpcError(RPC.parseError, "Parse error: the body must be JSON (Content-Type: application/json)")));
@@ -54,7 +54,10 @@ async function postA2a(ctx: HandlerContext<"postA2a">) {
   const { id, method, params: methodParams } = incoming;
   let context: A2aContext;
   try {
-    context = { services, scope, assistant: await servedAssistant(services, params.assistant_id, scope), signal: disconnectSignal(req, res) };
+    const { scope: assistantScope } = await auth.authorize("assistants:read", { assistant_id: params.assistant_id });
+    const assistant = await servedAssistant(services, params.assistant_id, assistantScope);
+    const { scope } = await auth.authorize("threads:read", {});
+    context = { services, scope, auth, assistant, signal: disconnectSignal(req, res) };
   } catch (error) {
     const missing = isNotFound(error) || (error instanceof HttpError && error.status === 404);
     if (!missing) throw error;
@@ -84,7 +87,8 @@ async function postA2a(ctx: HandlerContext<"postA2a">) {
 export const a2aHandlers: OperationHandlers<"postA2a" | "getA2aAgentCard"> = {
   postA2a,
 
-  async getA2aAgentCard({ query, req, services, scope }) {
+  async getA2aAgentCard({ query, req, services, auth }) {
+    const { scope } = await auth.authorize("assistants:read", { assistant_id: query.assistant_id });
     const assistant = await servedAssistant(services, query.assistant_id, scope);
     return { status: 200, body: agentCard(services, assistant, `${req.protocol}://${req.get("host")}`) };
   },

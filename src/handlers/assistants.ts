@@ -4,7 +4,7 @@ import { pageReply } from "./pagination.js";
 import { nullsAsAbsent } from "./nulls.js";
 import { assistantSchemas, assistantSubgraphs, drawAssistantGraph } from "../runtime/introspection/index.js";
 import type { Services } from "../services.js";
-import type { Scope } from "../storage/types.js";
+import type { RequestAuth } from "../auth/index.js";
 
 type AssistantOperations =
   | "createAssistant"
@@ -28,7 +28,8 @@ function requireGraph(services: Services, graphId: string) {
 }
 
 /** Threads record the assistant they were made for in `metadata.assistant_id`. */
-async function deleteThreadsOf(services: Services, assistantId: string, scope: Scope) {
+async function deleteThreadsOf(services: Services, assistantId: string, auth: RequestAuth) {
+  const { scope } = await auth.authorize("threads:delete", {});
   const filter = { metadata: { assistant_id: assistantId } };
   for (;;) {
     const { items } = await services.storage.threads.search({ filter, limit: 1000 }, scope);
@@ -38,32 +39,44 @@ async function deleteThreadsOf(services: Services, assistantId: string, scope: S
 }
 
 export const assistantHandlers: OperationHandlers<AssistantOperations> = {
-  async createAssistant({ body, services, scope }) {
-    requireGraph(services, body.graph_id);
-    const assistant = await services.storage.assistants.create(nullsAsAbsent(body, ["description"]), scope);
+  async createAssistant({ body, services, auth }) {
+    const fields = nullsAsAbsent(body, ["description"]);
+    const { value, scope } = await auth.authorize("assistants:create", { ...fields, metadata: fields.metadata ?? {} });
+    requireGraph(services, value.graph_id);
+    // the handler may have changed any field (typically metadata): what it leaves is what is stored
+    const create = nullsAsAbsent(value as typeof fields, ["description"]);
+    const assistant = await services.storage.assistants.create(create, scope);
     return { status: 200, body: assistant };
   },
 
-  async getAssistant({ params, services, scope }) {
+  async getAssistant({ params, services, auth }) {
+    const { scope } = await auth.authorize("assistants:read", { assistant_id: params.assistant_id });
     const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
     return { status: 200, body: assistant };
   },
 
-  async patchAssistant({ params, body, services, scope }) {
-    if (body.graph_id !== undefined) requireGraph(services, body.graph_id);
+  async patchAssistant({ params, body, services, auth }) {
+    const fields = nullsAsAbsent(body, ["description"]);
+    const { value, scope } = await auth.authorize("assistants:update", { ...fields, assistant_id: params.assistant_id });
+    const { assistant_id: _id, version: _version, ...patch } = nullsAsAbsent(value as typeof fields & { assistant_id: string; version?: number }, ["description"]);
+    if (patch.graph_id !== undefined) requireGraph(services, patch.graph_id);
     const id = services.graphs.assistantId(params.assistant_id);
-    return { status: 200, body: await services.storage.assistants.patch(id, nullsAsAbsent(body, ["description"]), scope) };
+    return { status: 200, body: await services.storage.assistants.patch(id, patch, scope) };
   },
 
-  async deleteAssistant({ params, query, services, scope }) {
+  async deleteAssistant({ params, query, services, auth }) {
+    const { scope } = await auth.authorize("assistants:delete", { assistant_id: params.assistant_id });
     const id = services.graphs.assistantId(params.assistant_id);
     await services.storage.assistants.delete(id, scope);
-    if (query.delete_threads) await deleteThreadsOf(services, id, scope);
+    if (query.delete_threads) await deleteThreadsOf(services, id, auth);
     return { status: 204, body: undefined };
   },
 
-  async searchAssistants({ body, services, scope }) {
-    const { metadata, graph_id, name, limit, offset, sort_by, sort_order, select } = nullsAsAbsent(body);
+  async searchAssistants({ body, services, auth }) {
+    const fields = nullsAsAbsent(body);
+    const { name, limit, offset, sort_by, sort_order, select } = fields;
+    const { value, scope } = await auth.authorize("assistants:search", { metadata: fields.metadata, graph_id: fields.graph_id, limit, offset });
+    const { metadata, graph_id } = { metadata: value.metadata ?? undefined, graph_id: value.graph_id ?? undefined };
     const page = await services.storage.assistants.search(
       { filter: { metadata, graph_id, name }, sortBy: sort_by, sortOrder: sort_order, limit, offset },
       scope,
@@ -71,12 +84,16 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
     return pageReply(page, { offset, select }, (assistant) => assistant);
   },
 
-  async countAssistants({ body, services, scope }) {
-    const { metadata, graph_id, name } = nullsAsAbsent(body);
+  async countAssistants({ body, services, auth }) {
+    const fields = nullsAsAbsent(body);
+    const { name } = fields;
+    const { value, scope } = await auth.authorize("assistants:search", { metadata: fields.metadata, graph_id: fields.graph_id });
+    const { metadata, graph_id } = { metadata: value.metadata ?? undefined, graph_id: value.graph_id ?? undefined };
     return { status: 200, body: await services.storage.assistants.count({ metadata, graph_id, name }, scope) };
   },
 
-  async searchAssistantVersions({ params, body, services, scope }) {
+  async searchAssistantVersions({ params, body, services, auth }) {
+    const { scope } = await auth.authorize("assistants:read", { assistant_id: params.assistant_id });
     const { metadata, limit, offset } = nullsAsAbsent(body);
     const page = await services.storage.assistants.listVersions(
       services.graphs.assistantId(params.assistant_id),
@@ -86,28 +103,33 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
     return { status: 200, body: page.items };
   },
 
-  async setLatestAssistantVersion({ params, body, services, scope }) {
+  async setLatestAssistantVersion({ params, body, services, auth }) {
+    const { scope } = await auth.authorize("assistants:update", { assistant_id: params.assistant_id, version: body.version });
     const id = services.graphs.assistantId(params.assistant_id);
     return { status: 200, body: await services.storage.assistants.setLatest(id, body.version, scope) };
   },
 
-  async getAssistantGraph({ params, query, services, scope }) {
+  async getAssistantGraph({ params, query, services, auth }) {
+    const { scope } = await auth.authorize("assistants:read", { assistant_id: params.assistant_id });
     const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
     return { status: 200, body: await drawAssistantGraph(services, assistant, query.xray) };
   },
 
-  async getAssistantSubgraphs({ params, query, services, scope }) {
+  async getAssistantSubgraphs({ params, query, services, auth }) {
+    const { scope } = await auth.authorize("assistants:read", { assistant_id: params.assistant_id });
     const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
     return { status: 200, body: await assistantSubgraphs(services, assistant, { recurse: query.recurse }) };
   },
 
-  async getAssistantSubgraphsByNamespace({ params, query, services, scope }) {
+  async getAssistantSubgraphsByNamespace({ params, query, services, auth }) {
+    const { scope } = await auth.authorize("assistants:read", { assistant_id: params.assistant_id });
     const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
     const options = { namespace: params.namespace, recurse: query.recurse };
     return { status: 200, body: await assistantSubgraphs(services, assistant, options) };
   },
 
-  async getAssistantSchemas({ params, services, scope }) {
+  async getAssistantSchemas({ params, services, auth }) {
+    const { scope } = await auth.authorize("assistants:read", { assistant_id: params.assistant_id });
     const assistant = await services.storage.assistants.get(services.graphs.assistantId(params.assistant_id), scope);
     return { status: 200, body: await assistantSchemas(services, assistant) };
   },

@@ -3,7 +3,9 @@ import type { OperationHandlers, RequestBody } from "../http/operations.js";
 import { followingFiring } from "../runtime/crons/scheduler.js";
 import { checkSchedule } from "../runtime/crons/schedule.js";
 import type { Services } from "../services.js";
-import type { Cron, CronUpdate, Scope } from "../storage/types.js";
+import type { AuthEventValueMap } from "@langchain/langgraph-sdk/auth";
+import type { RequestAuth } from "../auth/index.js";
+import type { Cron, CronUpdate } from "../storage/types.js";
 import { nullsAsAbsent } from "./nulls.js";
 import { pageReply } from "./pagination.js";
 
@@ -42,13 +44,26 @@ function nextRunDate(cron: Pick<Cron, "schedule" | "timezone" | "end_time">): st
 
 type CronCreateBody = RequestBody<"createCron"> | RequestBody<"createThreadCron">;
 
-async function createCron(services: Services, scope: Scope, body: CronCreateBody, threadId: string | null) {
-  const fields = nullsAsAbsent(body);
+async function createCron(services: Services, auth: RequestAuth, body: CronCreateBody, threadId: string | null) {
+  const given = nullsAsAbsent(body);
+  // the handler may change the cron (typically its metadata); what it leaves is what is stored
+  const { value } = await auth.authorize("crons:create", {
+    payload: runPayload(given),
+    schedule: given.schedule,
+    thread_id: threadId,
+    user_id: auth.user?.identity ?? null,
+    end_time: given.end_time,
+    metadata: given.metadata ?? {},
+  } as AuthEventValueMap["crons:create"] & { metadata: Record<string, unknown> });
+  const changed = value as typeof value & { metadata?: Record<string, unknown> };
+  const fields = { ...given, schedule: changed.schedule, end_time: changed.end_time ?? undefined, metadata: changed.metadata ?? {} };
+  const { scope: assistantScope } = await auth.authorize("assistants:read", { assistant_id: fields.assistant_id });
+  const { scope: threadScope } = threadId ? await auth.authorize("threads:read", { thread_id: threadId }) : { scope: undefined };
   const timezone = fields.timezone ?? null;
   checkSchedule(fields.schedule, timezone);
   const assistantId = services.graphs.assistantId(fields.assistant_id);
-  await services.storage.assistants.get(assistantId, scope);
-  if (threadId) await services.storage.threads.get(threadId, scope);
+  await services.storage.assistants.get(assistantId, assistantScope);
+  if (threadId) await services.storage.threads.get(threadId, threadScope);
   const end_time = fields.end_time ?? null;
   const cron = await services.storage.crons.create(
     {
@@ -58,10 +73,11 @@ async function createCron(services: Services, scope: Scope, body: CronCreateBody
       timezone,
       end_time,
       on_run_completed: threadId ? undefined : (fields.on_run_completed ?? "delete"),
-      payload: runPayload(fields),
+      payload: { ...runPayload(fields), ...(changed.payload ?? {}) },
       metadata: fields.metadata,
       enabled: fields.enabled,
       next_run_date: nextRunDate({ schedule: fields.schedule, timezone, end_time }),
+      auth_user: auth.user,
     },
   );
   services.crons.nudge(cron);
@@ -69,18 +85,26 @@ async function createCron(services: Services, scope: Scope, body: CronCreateBody
 }
 
 export const cronHandlers: OperationHandlers<CronOperations> = {
-  createCron: ({ services, scope, body }) => createCron(services, scope, body, null),
+  createCron: ({ services, auth, body }) => createCron(services, auth, body, null),
 
-  async createThreadCron({ services, scope, body, params }) {
+  async createThreadCron({ services, auth, body, params }) {
     if (body.on_run_completed === "delete") {
       throw new HttpError(422, "body.on_run_completed: a thread cron runs on its thread and never deletes it");
     }
-    return createCron(services, scope, body, params.thread_id);
+    return createCron(services, auth, body, params.thread_id);
   },
 
-  async updateCron({ params, body, services, scope }) {
+  async updateCron({ params, body, services, auth }) {
+    const given = nullsAsAbsent(body, ["end_time"]);
+    const { value, scope } = await auth.authorize("crons:update", {
+      cron_id: params.cron_id,
+      payload: runPayload(given),
+      schedule: given.schedule,
+      metadata: given.metadata,
+    } as AuthEventValueMap["crons:update"] & { metadata?: Record<string, unknown> });
+    const changed = value as typeof value & { metadata?: Record<string, unknown> };
+    const fields = { ...given, ...runPayload(changed.payload ?? {}), schedule: changed.schedule ?? undefined, metadata: changed.metadata ?? undefined };
     const current = await services.storage.crons.get(params.cron_id, scope);
-    const fields = nullsAsAbsent(body, ["end_time"]);
     if (current.thread_id && fields.on_run_completed === "delete") {
       throw new HttpError(422, "body.on_run_completed: a thread cron runs on its thread and never deletes it");
     }
@@ -103,14 +127,17 @@ export const cronHandlers: OperationHandlers<CronOperations> = {
     return { status: 200, body: cronView(cron) };
   },
 
-  async deleteCron({ params, services, scope }) {
+  async deleteCron({ params, services, auth }) {
+    const { scope } = await auth.authorize("crons:delete", { cron_id: params.cron_id });
     await services.storage.crons.delete(params.cron_id, scope);
     return { status: 204, body: undefined };
   },
 
-  async searchCrons({ body, services, scope }) {
-    const { assistant_id, thread_id, enabled, metadata, limit, offset, sort_by, sort_order, select } =
-      nullsAsAbsent(body);
+  async searchCrons({ body, services, auth }) {
+    const given = nullsAsAbsent(body);
+    const { enabled, metadata, limit, offset, sort_by, sort_order, select } = given;
+    const { value, scope } = await auth.authorize("crons:search", { assistant_id: given.assistant_id, thread_id: given.thread_id, limit, offset });
+    const { assistant_id, thread_id } = { assistant_id: value.assistant_id ?? undefined, thread_id: value.thread_id ?? undefined };
     const filter = {
       assistant_id: assistant_id === undefined ? undefined : services.graphs.assistantId(assistant_id),
       thread_id,
@@ -126,8 +153,11 @@ export const cronHandlers: OperationHandlers<CronOperations> = {
     return pageReply(page, { offset, select }, view);
   },
 
-  async countCrons({ body, services, scope }) {
-    const { assistant_id, thread_id, metadata } = nullsAsAbsent(body);
+  async countCrons({ body, services, auth }) {
+    const given = nullsAsAbsent(body);
+    const { metadata } = given;
+    const { value, scope } = await auth.authorize("crons:search", { assistant_id: given.assistant_id, thread_id: given.thread_id });
+    const { assistant_id, thread_id } = { assistant_id: value.assistant_id ?? undefined, thread_id: value.thread_id ?? undefined };
     const filter = {
       assistant_id: assistant_id === undefined ? undefined : services.graphs.assistantId(assistant_id),
       thread_id,

@@ -44,7 +44,7 @@ async function answer(message: unknown, context: McpContext): Promise<Answer | n
 
 const badRequest = (error: JsonRpcError) => ({ status: 400 as const, body: failure(null, error) as McpResponse });
 
-async function postMcp({ body, headers, req, res, services, scope }: HandlerContext<"postMcp">) {
+async function postMcp({ body, headers, req, res, services, auth }: HandlerContext<"postMcp">) {
   const version = headers["mcp-protocol-version"];
   if (version !== undefined && !(MCP_PROTOCOL_VERSIONS as readonly string[]).includes(String(version))) {
     return badRequest(
@@ -57,7 +57,7 @@ async function postMcp({ body, headers, req, res, services, scope }: HandlerCont
   const messages: unknown[] = batch ? body : [body];
   if (messages.length === 0) return badRequest(new JsonRpcError(RPC.invalidRequest, "Invalid Request: an empty batch"));
 
-  const context: McpContext = { services, scope, signal: disconnectSignal(req, res) };
+  const context: McpContext = { services, auth, signal: disconnectSignal(req, res) };
   const answers = await Promise.all(messages.map((message) => answer(message, context)));
   const responses = answers.filter((a): a is Answer => a !== null) as McpResponse[];
   if (responses.length === 0) return { status: 202 as const, body: undefined };

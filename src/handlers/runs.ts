@@ -9,6 +9,7 @@ import { runLocationHeaders, runResult, runToApi } from "../runtime/runs/api-sha
 import { normalizeBatchItem } from "../runtime/runs/batch.js";
 import { createRun, prepareRun, startRun } from "../runtime/runs/create.js";
 import type { CancelAction } from "../runtime/runs/engine.js";
+import { authorizeRunCreation } from "../auth/run-access.js";
 import { nullsAsAbsent } from "./nulls.js";
 import { pageReply } from "./pagination.js";
 import { streamHandlers } from "./streams.js";
@@ -53,30 +54,35 @@ function cancelReason(reason: "taken" | undefined, action: CancelAction): string
 }
 
 export const runHandlers: OperationHandlers<RunOperations> = {
-  async listRuns({ params, query, services, scope }) {
+  async listRuns({ params, query, services, auth }) {
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     await services.storage.threads.get(params.thread_id, scope);
     const { limit, offset, status } = query;
     const page = await services.storage.runs.list(params.thread_id, { limit, offset, status }, scope);
     return pageReply(page, query, runToApi);
   },
 
-  async createRun({ params, body, services, scope }) {
-    const run = await createRun(services, params.thread_id, nullsAsAbsent(body), scope);
+  async createRun({ params, body, services, auth }) {
+    const authorized = await authorizeRunCreation(auth, params.thread_id, nullsAsAbsent(body));
+    const run = await createRun(services, params.thread_id, authorized.body, authorized.access);
     return { status: 200, body: runToApi(run), headers: runLocationHeaders(run, false) };
   },
 
-  async waitRun({ params, body, services, scope, req, res }) {
-    const run = await createRun(services, params.thread_id, nullsAsAbsent(body), scope);
+  async waitRun({ params, body, services, auth, req, res }) {
+    const authorized = await authorizeRunCreation(auth, params.thread_id, nullsAsAbsent(body));
+    const run = await createRun(services, params.thread_id, authorized.body, authorized.access);
     const cancelOnDisconnect = (body.on_disconnect ?? "cancel") === "cancel";
-    const result = await awaitResult(services, run, scope, req, res, cancelOnDisconnect);
+    const result = await awaitResult(services, run, authorized.access.thread, req, res, cancelOnDisconnect);
     return { status: 200, body: result, headers: runLocationHeaders(run, false) };
   },
 
-  async getRun({ params, services, scope }) {
+  async getRun({ params, services, auth }) {
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     return { status: 200, body: runToApi(await services.storage.runs.getInThread(params.thread_id, params.run_id, scope)) };
   },
 
-  async deleteRun({ params, services, scope }) {
+  async deleteRun({ params, services, auth }) {
+    const { scope } = await auth.authorize("threads:delete", { thread_id: params.thread_id, run_id: params.run_id });
     const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
     if (isActive(run)) {
       throw new HttpError(409, `Run '${run.run_id}' is ${run.status}; cancel it before deleting it`);
@@ -85,15 +91,17 @@ export const runHandlers: OperationHandlers<RunOperations> = {
     return { status: 204, body: undefined };
   },
 
-  async joinRun({ params, query, services, scope, req, res }) {
+  async joinRun({ params, query, services, auth, req, res }) {
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
     const result = await awaitResult(services, run, scope, req, res, flag(query.cancel_on_disconnect));
     return { status: 200, body: result };
   },
 
-  async cancelRun({ params, query, services, scope }) {
-    const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
+  async cancelRun({ params, query, services, auth }) {
     const action = query.action ?? "interrupt";
+    const { scope } = await auth.authorize("threads:update", { thread_id: params.thread_id, action });
+    const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
     await services.runs.cancel(run, action, cancelReason(query.reason, action));
     if (!flag(query.wait)) return { status: 202, body: undefined };
     await services.runs.outcome(run, scope).catch((error: unknown) => {
@@ -103,13 +111,14 @@ export const runHandlers: OperationHandlers<RunOperations> = {
     return { status: 204, body: undefined };
   },
 
-  async cancelRuns({ body, query, services, scope }) {
+  async cancelRuns({ body, query, services, auth }) {
     const { status, thread_id: threadId, run_ids: runIds } = nullsAsAbsent(body as Record<string, unknown>) as {
       status?: "pending" | "running" | "all";
       thread_id?: string;
       run_ids?: string[];
     };
     const action = query.action ?? "interrupt";
+    const { scope } = await auth.authorize("threads:update", { thread_id: threadId, action });
     if (runIds && !threadId) throw new HttpError(422, "body.run_ids: give thread_id too (the runs must belong to it)");
     let runs: Run[];
     if (threadId) {
@@ -127,24 +136,27 @@ export const runHandlers: OperationHandlers<RunOperations> = {
     return { status: 204, body: undefined };
   },
 
-  async createStatelessRun({ body, services, scope }) {
-    const run = await createRun(services, null, nullsAsAbsent(body), scope);
+  async createStatelessRun({ body, services, auth }) {
+    const authorized = await authorizeRunCreation(auth, null, nullsAsAbsent(body));
+    const run = await createRun(services, null, authorized.body, authorized.access);
     return { status: 200, body: runToApi(run), headers: runLocationHeaders(run, true) };
   },
 
-  async waitStatelessRun({ body, services, scope, req, res }) {
-    const run = await createRun(services, null, nullsAsAbsent(body), scope);
+  async waitStatelessRun({ body, services, auth, req, res }) {
+    const authorized = await authorizeRunCreation(auth, null, nullsAsAbsent(body));
+    const run = await createRun(services, null, authorized.body, authorized.access);
     const cancelOnDisconnect = (body.on_disconnect ?? "cancel") === "cancel";
-    const result = await awaitResult(services, run, scope, req, res, cancelOnDisconnect);
+    const result = await awaitResult(services, run, authorized.access.thread, req, res, cancelOnDisconnect);
     return { status: 200, body: result, headers: runLocationHeaders(run, true) };
   },
 
-  async createRunBatch({ body, services, scope }) {
+  async createRunBatch({ body, services, auth }) {
     const items = body.map((item, index) => normalizeBatchItem(item, index));
-    // every item is checked before any run is created
-    const prepared = await Promise.all(items.map((item) => prepareRun(services, item, true, scope)));
+    // every item is checked (and authorized) before any run is created
+    const authorized = await Promise.all(items.map((item) => authorizeRunCreation(auth, null, item)));
+    const prepared = await Promise.all(authorized.map(({ body: item, access }) => prepareRun(services, item, true, access)));
     const runs: Run[] = [];
-    for (const item of prepared) runs.push(await startRun(services, null, item, scope));
+    for (const [i, item] of prepared.entries()) runs.push(await startRun(services, null, item, authorized[i]!.access));
     return { status: 200, body: runs.map(runToApi) };
   },
 

@@ -17,6 +17,7 @@ import { parseThreadEventId, type ThreadCursor, type ThreadStreamMode } from "..
 import type { Services } from "../services.js";
 import { NotFoundError } from "../storage/errors.js";
 import type { Run, Scope } from "../storage/types.js";
+import { authorizeRunCreation } from "../auth/run-access.js";
 import { nullsAsAbsent } from "./nulls.js";
 
 type StreamOperations = "streamRun" | "streamStatelessRun" | "joinRunStream" | "joinStatelessRunStream" | "joinThreadStream";
@@ -48,13 +49,14 @@ const cancelling = (services: Services, run: Run, cancel: boolean) =>
   cancel ? () => services.runs.cancel(run, "interrupt", "the client streaming it disconnected") : undefined;
 
 async function streamNewRun(ctx: CreateContext, threadId: string | null): Streamed {
-  const { services, scope, req, res } = ctx;
-  const body = nullsAsAbsent(ctx.body);
+  const { services, auth, req, res } = ctx;
+  const authorized = await authorizeRunCreation(auth, threadId, nullsAsAbsent(ctx.body));
+  const body = authorized.body;
   const disconnect = new AbortController();
   let subscribed: Promise<RunEventStream | null> = Promise.resolve(null);
   let run: Run;
   try {
-    run = await createRun(services, threadId, body, scope, (scheduled) => {
+    run = await createRun(services, threadId, body, authorized.access, (scheduled) => {
       // subscribed before the run can publish; "-1": from its first event, wherever it executes
       subscribed = services.runs.events(scheduled.run_id, { lastEventId: "-1", signal: disconnect.signal });
     });
@@ -98,13 +100,16 @@ async function joinRun(ctx: JoinContext, runId: string, run: Run | null, statele
 
 /**
  * A stateless run is deleted with its temporary thread when it ends; while the broker still holds
- * its events (a resumable run's retention) it stays joinable: null then.
+ * its events (a resumable run's retention) it stays joinable: null then, for callers whose scope
+ * has no conditions (with authorization filters, only while the run exists).
  */
 async function statelessRun(services: Services, runId: string, scope: Scope): Promise<Run | null> {
   try {
     return await services.storage.runs.get(runId, scope);
   } catch (error) {
-    if (error instanceof NotFoundError && (await services.runs.holdsEvents(runId))) return null;
+    // only unscoped: once the run and its thread are gone nothing says whose events these are
+    const unscoped = scope.conditions.length === 0;
+    if (error instanceof NotFoundError && unscoped && (await services.runs.holdsEvents(runId))) return null;
     throw error;
   }
 }
@@ -119,18 +124,21 @@ export const streamHandlers: OperationHandlers<StreamOperations> = {
   },
 
   async joinRunStream(ctx) {
-    const { params, services, scope } = ctx;
+    const { params, services, auth } = ctx;
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
     return joinRun(ctx, run.run_id, run, false);
   },
 
   async joinStatelessRunStream(ctx) {
-    const { params, services, scope } = ctx;
+    const { params, services, auth } = ctx;
+    const { scope } = await auth.authorize("threads:read", {});
     return joinRun(ctx, params.run_id, await statelessRun(services, params.run_id, scope), true);
   },
 
-  async joinThreadStream({ params, query, services, scope, req, res }): Streamed {
+  async joinThreadStream({ params, query, services, auth, req, res }): Streamed {
     const threadId = params.thread_id;
+    const { scope } = await auth.authorize("threads:read", { thread_id: threadId });
     await services.storage.threads.get(threadId, scope);
     const after = threadCursor(req);
     const modes = new Set<ThreadStreamMode>(query.stream_mode?.length ? query.stream_mode : ["run_modes"]);

@@ -25,7 +25,7 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
   async healthCheck({ query, services }) {
     if (query.check_db) {
       try {
-        await services.storage.assistants.count({});
+        await services.storage.check();
       } catch (error) {
         // an unreachable database is a 503 (retry later), anything else a failure of the server
         const status = error instanceof StorageUnavailableError ? 503 : 500;

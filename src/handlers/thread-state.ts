@@ -32,12 +32,14 @@ function beforeCheckpointId(before: HistoryBefore | null | undefined): string | 
 }
 
 export const threadStateHandlers: OperationHandlers<ThreadStateOperations> = {
-  async getThreadState({ params, query, services, scope }) {
+  async getThreadState({ params, query, services, auth }) {
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     const state = await readThreadState(services, params.thread_id, scope, { subgraphs: query.subgraphs });
     return { status: 200, body: selectStateFields(state, query.select) };
   },
 
-  async getThreadStateAtCheckpoint({ params, query, services, scope }) {
+  async getThreadStateAtCheckpoint({ params, query, services, auth }) {
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     const state = await readThreadState(services, params.thread_id, scope, {
       checkpoint: { checkpoint_id: params.checkpoint_id },
       subgraphs: query.subgraphs,
@@ -45,7 +47,8 @@ export const threadStateHandlers: OperationHandlers<ThreadStateOperations> = {
     return { status: 200, body: selectStateFields(state, query.select) };
   },
 
-  async postThreadStateAtCheckpoint({ params, query, body, services, scope }) {
+  async postThreadStateAtCheckpoint({ params, query, body, services, auth }) {
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     const state = await readThreadState(services, params.thread_id, scope, {
       checkpoint: body.checkpoint,
       // The SDK sends `subgraphs` in the body; the query parameter is honoured too.
@@ -54,7 +57,8 @@ export const threadStateHandlers: OperationHandlers<ThreadStateOperations> = {
     return { status: 200, body: selectStateFields(state, body.select) };
   },
 
-  async updateThreadState({ params, body, services, scope }) {
+  async updateThreadState({ params, body, services, auth }) {
+    const { scope } = await auth.authorize("threads:update", { thread_id: params.thread_id });
     const checkpoint = await updateThreadState(services, params.thread_id, scope, {
       values: body.values,
       ...(body.as_node != null ? { asNode: body.as_node } : {}),
@@ -64,17 +68,20 @@ export const threadStateHandlers: OperationHandlers<ThreadStateOperations> = {
     return { status: 200, body: { checkpoint } };
   },
 
-  async patchThreadState({ params, body, services, scope }) {
+  async patchThreadState({ params, body, services, auth }) {
+    const { scope } = await auth.authorize("threads:update", { thread_id: params.thread_id });
     await patchLatestCheckpointMetadata(services, params.thread_id, scope, body.metadata ?? {});
     return { status: 204, body: undefined };
   },
 
-  async getThreadHistory({ params, query, services, scope }) {
+  async getThreadHistory({ params, query, services, auth }) {
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     const states = await threadHistory(services, params.thread_id, scope, { limit: query.limit, before: query.before });
     return { status: 200, body: states };
   },
 
-  async searchThreadHistory({ params, body, services, scope }) {
+  async searchThreadHistory({ params, body, services, auth }) {
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     const states = await threadHistory(services, params.thread_id, scope, {
       ...(body.limit != null ? { limit: body.limit } : {}),
       ...(body.metadata != null ? { metadata: body.metadata } : {}),

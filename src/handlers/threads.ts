@@ -43,8 +43,14 @@ type ThreadOperations =
   | "joinThreadStream";
 
 export const threadHandlers: OperationHandlers<ThreadOperations> = {
-  async createThread({ body, services, scope }) {
-    const { supersteps, ...create } = nullsAsAbsent(body);
+  async createThread({ body, services, auth }) {
+    const { supersteps, ...fields } = nullsAsAbsent(body);
+    const { value, scope } = await auth.authorize("threads:create", {
+      thread_id: fields.thread_id,
+      metadata: fields.metadata ?? {},
+      if_exists: fields.if_exists,
+    });
+    const create = { ...fields, thread_id: value.thread_id ?? undefined, metadata: value.metadata ?? {} };
     checkTtl(services, create.ttl);
     const thread = supersteps?.length
       ? await createThreadWithSupersteps(services, create, supersteps, scope)
@@ -53,13 +59,16 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
     return { status: 200, body: threadView(thread) };
   },
 
-  async getThread({ params, query, services, scope }) {
+  async getThread({ params, query, services, auth }) {
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     const thread = await services.storage.threads.get(params.thread_id, scope);
     return { status: 200, body: threadView(thread, query.include?.includes("ttl")) };
   },
 
-  async patchThread({ params, body, headers, services, scope }) {
-    const patch = nullsAsAbsent(body);
+  async patchThread({ params, body, headers, services, auth }) {
+    const fields = nullsAsAbsent(body);
+    const { value, scope } = await auth.authorize("threads:update", { thread_id: params.thread_id, metadata: fields.metadata });
+    const patch = { ...fields, metadata: value.metadata ?? undefined };
     checkTtl(services, patch.ttl);
     const thread = await services.storage.threads.patch(params.thread_id, patch, scope);
     armTtl(services, thread);
@@ -67,19 +76,34 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
     return { status: 200, body: threadView(thread) };
   },
 
-  async deleteThread({ params, services, scope }) {
+  async deleteThread({ params, services, auth }) {
+    const { scope } = await auth.authorize("threads:delete", { thread_id: params.thread_id });
     await services.storage.threads.delete(params.thread_id, scope);
     return { status: 204, body: undefined };
   },
 
-  async copyThread({ params, services, scope }) {
+  async copyThread({ params, services, auth }) {
+    // the copy is a new thread with the source's metadata: reading the source and creating are both checked
+    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
+    await auth.authorize("threads:create", { metadata: (await services.storage.threads.get(params.thread_id, scope)).metadata });
     const thread = await services.storage.threads.copy(params.thread_id, scope);
     armTtl(services, thread);
     return { status: 200, body: threadView(thread) };
   },
 
-  async searchThreads({ body, services, scope }) {
-    const { ids, metadata, values, status, limit, offset, sort_by, sort_order, select, extract } = nullsAsAbsent(body);
+  async searchThreads({ body, services, auth }) {
+    const fields = nullsAsAbsent(body);
+    const { limit, offset, sort_by, sort_order, select, extract } = fields;
+    const { value, scope } = await auth.authorize("threads:search", {
+      ids: fields.ids,
+      metadata: fields.metadata,
+      values: fields.values,
+      status: fields.status,
+      limit,
+      offset,
+    });
+    const { ids, metadata, values } = { ids: value.ids ?? undefined, metadata: value.metadata ?? undefined, values: value.values ?? undefined };
+    const status = (value.status ?? undefined) as typeof fields.status;
     const page = await services.storage.threads.search(
       { filter: { ids, metadata, values, status }, sortBy: sort_by, sortOrder: sort_order, limit, offset },
       scope,
@@ -94,14 +118,18 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
     };
   },
 
-  async countThreads({ body, services, scope }) {
-    const { metadata, values, status } = nullsAsAbsent(body);
-    return { status: 200, body: await services.storage.threads.count({ metadata, values, status }, scope) };
+  async countThreads({ body, services, auth }) {
+    const fields = nullsAsAbsent(body);
+    const { value, scope } = await auth.authorize("threads:search", { metadata: fields.metadata, values: fields.values, status: fields.status });
+    const filter = { metadata: value.metadata ?? undefined, values: value.values ?? undefined, status: (value.status ?? undefined) as typeof fields.status };
+    return { status: 200, body: await services.storage.threads.count(filter, scope) };
   },
 
-  async pruneThreads({ body, services, scope }) {
+  async pruneThreads({ body, services, auth }) {
+    const event = body.strategy === "keep_latest" ? "threads:update" : "threads:delete";
     let pruned = 0;
     for (const threadId of body.thread_ids) {
+      const { scope } = await auth.authorize(event, { thread_id: threadId });
       try {
         if (body.strategy === "keep_latest") {
           await services.storage.threads.get(threadId, scope);

@@ -1,7 +1,8 @@
-import express, { type ErrorRequestHandler, type Request, type Response } from "express";
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from "express";
 import type { Context, Document, Handler } from "openapi-backend";
 import type { Logger } from "pino";
 import swaggerUi from "swagger-ui-express";
+import type { HttpConfig } from "../runtime/graphs/config.js";
 import type { Services } from "../services.js";
 import { createContractBackend, loadContract } from "./contract.js";
 import { checkResponse, type ContractViolation } from "./contract-check.js";
@@ -11,14 +12,46 @@ import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestLogger } from "./logging.js";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
 import { describeValidationErrors } from "./validation-errors.js";
-import { UNSCOPED } from "../storage/scope.js";
+import { authentication, requestAuth } from "./authentication.js";
+import type { RequestAuthenticator } from "../auth/index.js";
 
 export interface AppOptions {
   services: Services;
   handlers: OperationHandlers;
   logger: Logger;
+  /** The user's Auth (langgraph.json `auth.path`); without it every request is served unauthenticated. */
+  authenticator?: RequestAuthenticator;
   /** When set, every response is checked against the contract and violations reported here. */
   onContractViolation?: (violation: ContractViolation) => void;
+  /** `http.app`: the user's routes, in front of the built-in ones (see custom-routes.ts). */
+  customRoutes?: RequestHandler;
+  /** Routes only `lgts dev` has (e.g. POST /internal/truncate), in front of everything. */
+  devRoutes?: RequestHandler;
+}
+
+/** The `http.disable_*` flags and the contract tags whose operations each removes. */
+const DISABLED_TAGS: Record<string, string[]> = {
+  disable_assistants: ["Assistants"],
+  disable_threads: ["Threads"],
+  disable_runs: ["Thread Runs", "Stateless Runs", "Crons"],
+  disable_store: ["Store"],
+  disable_mcp: ["MCP"],
+  disable_a2a: ["A2A"],
+  disable_meta: ["System"],
+  disable_ui: ["UI"],
+};
+
+/** The operations `http.disable_*` removes: they answer 404 as unknown routes do. */
+function disabledOperations(contract: Document, http: HttpConfig | null | undefined): Set<string> {
+  const tags = new Set(Object.entries(DISABLED_TAGS).flatMap(([flag, names]) => (http?.[flag as keyof HttpConfig] ? names : [])));
+  const disabled = new Set<string>();
+  for (const item of Object.values(contract.paths ?? {})) {
+    for (const operation of Object.values(item ?? {})) {
+      const { operationId, tags: own } = (operation ?? {}) as { operationId?: string; tags?: string[] };
+      if (operationId && own?.some((tag) => tags.has(tag))) disabled.add(operationId);
+    }
+  }
+  return disabled;
 }
 
 interface PlainReply {
@@ -30,15 +63,30 @@ interface PlainReply {
 
 export async function createApp(options: AppOptions) {
   const { services, logger, onContractViolation } = options;
+  const http = services.graphs.config.http;
   const contract = loadContract();
-  const app = express();
-  app.disable("x-powered-by");
-  app.use(requestLogger(logger));
-  app.use(services.metrics.middleware);
+  const disabled = disabledOperations(contract, http);
+  const root = express();
+  root.disable("x-powered-by");
+  root.use(requestLogger(logger));
+  root.use(services.metrics.middleware);
   // before anything that may refuse a request: a browser must get CORS headers on refusals too
-  app.use(corsMiddleware(services.graphs.config.http?.cors));
+  root.use(corsMiddleware(http?.cors));
+  // `http.mount_prefix` moves every route, custom ones included, under the prefix
+  const app = express.Router();
+  root.use(http?.mount_prefix || "/", app);
+  if (options.devRoutes) app.use(options.devRoutes);
+  // the user's routes see the request untouched (body unread), and shadow built-ins
+  // before the body is parsed: a request without valid credentials costs no parsing. The user's
+  // routes are authenticated too with `http.enable_custom_route_auth`.
+  const authenticate = authentication(options.authenticator, logger);
+  if (http?.enable_custom_route_auth) app.use(authenticate);
+  if (options.customRoutes) app.use(options.customRoutes);
+  if (!http?.enable_custom_route_auth) app.use(authenticate);
   app.use(express.json({ limit: "50mb" }));
-  app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
+  if (!http?.disable_meta) {
+    app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
+  }
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
     const body = reply.status === 204 ? undefined : reply.body;
@@ -56,6 +104,10 @@ export async function createApp(options: AppOptions) {
   };
 
   const dispatch = (operationId: OperationId): Handler => async (c: Context, req: Request, res: Response) => {
+    if (http?.disable_webhooks && asksForWebhook(c.request.requestBody)) {
+      send(c, res, { status: 422, body: { detail: "body.webhook: webhooks are disabled on this server (http.disable_webhooks)" } });
+      return;
+    }
     try {
       const ctx = {
         operationId,
@@ -63,7 +115,7 @@ export async function createApp(options: AppOptions) {
         params: decodeParams(c.request.params),
         query: c.validation?.coerced?.query ?? c.request.query,
         headers: req.headers,
-        scope: UNSCOPED,
+        auth: requestAuth(res),
         services,
         req,
         res,
@@ -100,6 +152,10 @@ export async function createApp(options: AppOptions) {
   const api = await createContractBackend(handlers, contract);
 
   app.use((req, res, next) => {
+    if (disabled.size > 0 && disabled.has(api.matchOperation(req as never)?.operationId ?? "")) {
+      handlers.notFound!({ request: { path: req.path } } as Context, req, res);
+      return;
+    }
     api
       .handleRequest(
         { method: req.method, path: req.path, query: req.query as never, body: req.body, headers: req.headers as never },
@@ -109,8 +165,9 @@ export async function createApp(options: AppOptions) {
       .catch(next);
   });
   app.use(jsonRpcParseErrors(api));
-  app.use(jsonErrors(logger));
-  return { app, api };
+  root.use(unknownRoute);
+  root.use(jsonErrors(logger));
+  return { app: root, api };
 }
 
 function decodeParams(params: Record<string, string | string[]>): Record<string, string> {
@@ -135,6 +192,17 @@ function allowedMethods(contract: Document, path: string): string[] {
     .filter((m) => ["get", "put", "post", "delete", "patch", "head", "options"].includes(m))
     .map((m) => m.toUpperCase());
 }
+
+/** Whether a run or cron request (or a batch of them) names a webhook. */
+function asksForWebhook(body: unknown): boolean {
+  if (Array.isArray(body)) return body.some(asksForWebhook);
+  return typeof body === "object" && body !== null && (body as { webhook?: unknown }).webhook != null;
+}
+
+/** Outside the mount prefix nothing is served: a JSON 404 as for any unknown route. */
+const unknownRoute: RequestHandler = (req, res) => {
+  res.status(404).json({ detail: `No route for ${req.method} ${req.path}` });
+};
 
 /** Body-parser and any other middleware errors become JSON; nothing reaches express's HTML page. */
 function jsonErrors(logger: Logger): ErrorRequestHandler {

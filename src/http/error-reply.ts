@@ -1,10 +1,12 @@
 import type { Logger } from "pino";
 import { DomainError, type DomainErrorKind } from "../errors.js";
+import { AuthRejection } from "../auth/errors.js";
 import { HttpError } from "./errors.js";
 
 export interface ErrorReply {
   status: number;
   body: { detail: string };
+  headers?: Record<string, string>;
 }
 
 /** The HTTP status of each kind of domain error. */
@@ -20,6 +22,7 @@ export const STATUS_OF: Record<DomainErrorKind, number> = {
 /** Maps anything thrown while answering a request to the JSON error the client receives. */
 export function errorReply(error: unknown, logger: Logger): ErrorReply {
   if (error instanceof HttpError) return { status: error.status, body: { detail: error.detail } };
+  if (error instanceof AuthRejection) return { status: error.status, body: { detail: error.message }, headers: error.headers };
   if (error instanceof DomainError) {
     if (error.kind === "unavailable") logger.error({ err: error }, "dependency failure while answering a request");
     return { status: STATUS_OF[error.kind], body: { detail: error.message } };

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Request, Response } from "express";
 import type { operations } from "../../generated/openapi.js";
 import type { Services } from "../services.js";
-import type { Scope } from "../storage/types.js";
+import type { RequestAuth } from "../auth/index.js";
 
 /** Every operationId of the contract. */
 export type OperationId = keyof operations;
@@ -44,8 +44,8 @@ export interface HandlerContext<K extends OperationId> {
   params: PathParams<K>;
   query: QueryParams<K>;
   headers: IncomingHttpHeaders;
-  /** What the caller may see; unscoped until authentication arrives. */
-  scope: Scope;
+  /** The caller: its user, and `authorize(event, value)` giving the storage scope of an action. */
+  auth: RequestAuth;
   services: Services;
   req: Request;
   res: Response;

@@ -576,6 +576,11 @@ export interface Storage {
   readonly crons: CronsRepository;
   /** Registers hooks; returns a function that unregisters them. */
   addThreadHooks(hooks: ThreadHooks): () => void;
+  /**
+   * Proves the backend can still serve: reaches it and makes a durable write (lowdb) or a round
+   * trip (PostgreSQL). StorageUnavailableError when it cannot. Used by `/ok?check_db=1`.
+   */
+  check(): Promise<void>;
   /** Waits for pending writes, then releases resources; later calls reject. */
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../support/runs.js";
+import { eventually, webhookReceiver } from "../support/runs.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
@@ -14,6 +14,7 @@ const EVERY_SECOND = "* * * * * *";
 describe("crons", () => {
   it("a thread cron fires runs on schedule that complete, and stops when deleted", async () => {
     const thread = await t.client.threads.create();
+    const asked = Date.now();
     const cron = await t.client.crons.createForThread(thread.thread_id, "trivial", {
       schedule: EVERY_SECOND,
       input: { value: 1 },
@@ -21,7 +22,7 @@ describe("crons", () => {
       metadata: { purpose: "test" },
     });
     expect(cron).toMatchObject({ thread_id: thread.thread_id, schedule: EVERY_SECOND, enabled: true });
-    expect(Date.parse(cron.next_run_date!)).toBeGreaterThan(Date.now() - 1_000);
+    expect(Date.parse(cron.next_run_date!)).toBeGreaterThanOrEqual(asked); // the second after its creation
 
     const finished = await eventually(async () => {
       const runs = await t.client.runs.list(thread.thread_id);
@@ -31,11 +32,24 @@ describe("crons", () => {
     expect(finished[0]!.metadata).toMatchObject({ cron_id: cron.cron_id, purpose: "test" });
     expect((await t.client.threads.getState(thread.thread_id)).values).toEqual({ value: 4 });
 
+    // a probe cron shows the scheduler keeps firing after the deletion
+    const probeThread = await t.client.threads.create();
+    const probe = await t.client.crons.createForThread(probeThread.thread_id, "trivial", {
+      schedule: EVERY_SECOND,
+      input: { value: 1 },
+      multitaskStrategy: "enqueue",
+    });
+    const probeRuns = async () => (await t.client.runs.list(probeThread.thread_id, { limit: 100 })).length;
+    await eventually(async () => ((await probeRuns()) >= 1 ? true : undefined), 8_000, "the probe cron to fire");
     await t.client.crons.delete(cron.cron_id);
-    await new Promise((r) => setTimeout(r, 300)); // a firing already under way may still land
+    const probeSeen = await probeRuns();
+    // a pass under way at the deletion may still start one run; the next pass cannot
+    await eventually(async () => ((await probeRuns()) > probeSeen ? true : undefined), 8_000, "a probe firing");
     const settled = (await t.client.runs.list(thread.thread_id, { limit: 100 })).length;
-    await new Promise((r) => setTimeout(r, 2_200));
+    const probeLater = await probeRuns();
+    await eventually(async () => ((await probeRuns()) > probeLater ? true : undefined), 8_000, "a later probe firing");
     expect((await t.client.runs.list(thread.thread_id, { limit: 100 })).length).toBe(settled);
+    await t.client.crons.delete(probe.cron_id);
   });
 
   it("a stateless cron runs on new threads, deleted or kept as asked", async () => {
@@ -57,17 +71,32 @@ describe("crons", () => {
     expect((await t.client.threads.getState(thread.thread_id)).values).toEqual({ value: 13 });
     await t.client.crons.delete(kept.cron_id);
 
-    const deleter = await t.client.assistants.create({ graphId: "trivial", name: "deleter" });
-    const deleting = await t.client.crons.create(deleter.assistant_id, { schedule: EVERY_SECOND, input: { value: 1 } });
-    // the run happens (the cron's next date moves on) but its thread does not stay
-    await eventually(async () => {
-      const [found] = await t.client.crons.search({ assistantId: deleter.assistant_id });
-      return found && Date.parse(found.next_run_date!) > Date.parse(deleting.next_run_date!) + 1_000 ? found : undefined;
-    }, 8_000, "the cron to fire");
-    await new Promise((r) => setTimeout(r, 1_000));
-    await t.client.crons.delete(deleting.cron_id);
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(await t.client.threads.search({ metadata: { assistant_id: deleter.assistant_id } })).toEqual([]);
+    // by default each firing's thread goes once its run is done: the run's webhook proves it ran
+    const receiver = await webhookReceiver();
+    try {
+      const deleter = await t.client.assistants.create({ graphId: "trivial", name: "deleter" });
+      const deleting = await t.client.crons.create(deleter.assistant_id, {
+        schedule: EVERY_SECOND,
+        input: { value: 1 },
+        webhook: receiver.url,
+      });
+      const finished = (await receiver.next(8_000)) as { run_id: string; thread_id: string; status: string; values: unknown; metadata: unknown };
+      expect(finished).toMatchObject({ status: "success", values: { value: 4 }, assistant_id: deleter.assistant_id });
+      expect(finished.metadata).toMatchObject({ cron_id: deleting.cron_id });
+      await t.client.crons.delete(deleting.cron_id);
+      await eventually(
+        async () => (await t.client.threads.get(finished.thread_id).then(() => undefined, (e: { status?: number }) => e.status)),
+        8_000,
+        "the firing's thread to be deleted",
+      ).then((status) => expect(status).toBe(404));
+      // every firing's thread went: the receiver got each of their runs, none left a thread behind
+      await eventually(async () => {
+        const left = await t.client.threads.search({ metadata: { assistant_id: deleter.assistant_id } });
+        return left.length === 0 ? true : undefined;
+      }, 8_000, "no thread of the deleting cron to remain");
+    } finally {
+      await receiver.close();
+    }
   });
 
   it("searches, counts and updates crons", async () => {

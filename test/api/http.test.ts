@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadContract } from "../../src/http/contract.js";
 import { operationHandlers } from "../../src/handlers/index.js";
@@ -77,6 +78,20 @@ describe("system endpoints", () => {
     expect(await json(await fetch(`${t.url}/ok?check_db=1`))).toEqual({ ok: true, storage: "lowdb" });
   });
 
+  it("fails /ok?check_db=1 when the storage can no longer persist, while /ok stays up", async () => {
+    const broken = await startTestServer();
+    try {
+      await rm(broken.dataDir, { recursive: true, force: true });
+      const checked = await fetch(`${broken.url}/ok?check_db=1`);
+      expect(checked.status).toBe(503);
+      expect((await json(checked)).detail).toMatch(/^Storage check failed \(lowdb\): .*not writable/);
+      expect(await json(await fetch(`${broken.url}/ok`))).toEqual({ ok: true });
+      expect(broken.violations).toEqual([]);
+    } finally {
+      await broken.dispose();
+    }
+  });
+
   it("serves /info with the version", async () => {
     const info = await json(await fetch(`${t.url}/info`));
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
@@ -85,10 +100,16 @@ describe("system endpoints", () => {
   });
 
   it("serves Prometheus metrics that count requests", async () => {
-    await fetch(`${t.url}/ok`);
-    const res = await fetch(`${t.url}/metrics`);
-    expect(res.headers.get("content-type")).toMatch(/text\/plain/);
-    expect(await res.text()).toMatch(/lgts_http_requests_total\{method="GET",status="200"\} \d+/);
+    const okCount = async () => {
+      const res = await fetch(`${t.url}/metrics`);
+      expect(res.headers.get("content-type")).toMatch(/text\/plain/);
+      const match = (await res.text()).match(/^lgts_http_requests_total\{method="GET",status="200"\} (\d+)$/m);
+      return match ? Number(match[1]) : 0; // absent until the first GET 200 is answered
+    };
+    const before = await okCount(); // counted itself once answered
+    for (let i = 0; i < 3; i++) await (await fetch(`${t.url}/ok`)).arrayBuffer();
+    await (await fetch(`${t.url}/threads/00000000-0000-4000-8000-000000000000`)).arrayBuffer(); // a 404 is not a 200
+    expect(await okCount()).toBe(before + 4);
   });
 
   it("serves the contract and an interactive reference of it", async () => {

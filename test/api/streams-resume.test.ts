@@ -255,12 +255,23 @@ describe("when the client goes away", () => {
     await eventually(async () => ((await t.client.runs.get(threadId, cancelled.run_id)).status === "interrupted" ? true : undefined));
   });
 
-  it("frees the stream's subscription when the client leaves", async () => {
-    const threadId = await newThread();
-    const run = await t.client.runs.create(threadId, "slow", { input: slowInput });
+  it("frees the stream's subscription when the client leaves, while the run goes on", async () => {
     const broker = (t.server.services.runs as ComposedRunEngine).broker as LocalRunEventBroker;
-    await readSome((signal) => t.client.runs.joinStream(threadId, run.run_id, { signal, lastEventId: "-1" }) as AsyncIterable<StreamPart>, 1);
-    await t.client.runs.join(threadId, run.run_id);
-    await eventually(async () => (broker.size === 0 ? true : undefined));
+    const threadId = await newThread();
+    // long enough that the run cannot end (which drops every subscriber anyway) before the check
+    const run = await t.client.runs.create(threadId, "slow", { input: { steps: 40, delay_ms: 150 } });
+    const before = broker.subscribers;
+    const controller = new AbortController();
+    const stream = t.client.runs.joinStream(threadId, run.run_id, { signal: controller.signal, lastEventId: "-1" });
+    for await (const part of stream as AsyncIterable<StreamPart>) {
+      if (part.event !== "values") continue;
+      expect(broker.subscribers).toBe(before + 1);
+      controller.abort();
+      break;
+    }
+    await eventually(async () => (broker.subscribers === before ? true : undefined), 5_000, "the subscription to go");
+    expect((await t.client.runs.get(threadId, run.run_id)).status).toBe("running");
+    await t.client.runs.cancel(threadId, run.run_id, true);
+    await eventually(async () => (broker.size === 0 ? true : undefined), 5_000, "the channel to be freed");
   });
 });

@@ -85,6 +85,26 @@ describe("threads", () => {
     throw new Error("thread still there 5 s after its TTL");
   });
 
+  it("searches and counts by state values", async () => {
+    const tag = crypto.randomUUID();
+    const start = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+    const threads = [];
+    for (const value of [start, start + 10]) {
+      const thread = await t.client.threads.create({ metadata: { tag } });
+      await t.client.runs.wait(thread.thread_id, "trivial", { input: { value } }); // three nodes add 1 each
+      threads.push(thread.thread_id);
+    }
+    const found = await t.client.threads.search({ values: { value: start + 3 } });
+    expect(found.map((x) => x.thread_id)).toEqual([threads[0]]);
+    expect(found[0]!.values).toEqual({ value: start + 3 });
+    expect((await t.client.threads.search({ metadata: { tag }, values: { value: start + 13 } })).map((x) => x.thread_id)).toEqual([
+      threads[1],
+    ]);
+    expect(await t.client.threads.search({ metadata: { tag }, values: { value: start } })).toEqual([]);
+    expect(await t.client.threads.count({ metadata: { tag }, values: { value: start + 13 } })).toBe(1);
+    expect(await t.client.threads.count({ metadata: { tag }, values: { value: -1 } })).toBe(0);
+  });
+
   it("extracts values by path in a search", async () => {
     const tag = crypto.randomUUID();
     await t.client.threads.create({ metadata: { tag, nested: { list: [1, 2, 3] } } });

@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Client } from "@langchain/langgraph-sdk";
 import { startPrismProxy, type PrismProxy } from "../support/prism.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { json, startTestServer, type TestServer } from "../support/server.js";
 
 /**
  * SDK scenarios driven through `prism proxy --errors` in front of the real server: Prism checks
@@ -90,12 +90,17 @@ describe("conformance through the Prism validation proxy", () => {
   });
 
   it("reports a request that breaks the contract", async () => {
-    // proves the proxy really checks: an unknown field is refused before it reaches the server
+    // proves the proxy really checks: a wrongly typed field is refused before it reaches the server
     const res = await fetch(`${prism.url}/threads/search`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ limit: "lots" }),
     });
-    expect(res.status).toBeGreaterThanOrEqual(400);
+    // Prism's own problem document (our server answers {"detail": ...}): the proxy refused it
+    expect(res.status).toBe(422);
+    expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    const problem = await json(res);
+    expect(problem.type).toMatch(/stoplight\.io\/prism\/errors#UNPROCESSABLE_ENTITY/);
+    expect(problem.validation).toEqual([expect.objectContaining({ location: ["body", "limit"], code: "type" })]);
   });
 });

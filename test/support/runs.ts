@@ -23,8 +23,8 @@ export interface Receiver {
   url: string;
   /** Bodies received so far. */
   received: unknown[];
-  /** Resolves with the next body (or the n-th overall). */
-  next(): Promise<unknown>;
+  /** Resolves with the next body; rejects when none arrives within `timeoutMs` (default 10 s). */
+  next(timeoutMs?: number): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -54,7 +54,14 @@ export async function webhookReceiver(options: { fail?: number } = {}): Promise<
   return {
     url: `http://127.0.0.1:${port}/hook`,
     received,
-    next: () => new Promise((resolve) => waiters.push(resolve)),
+    next: (timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no webhook call within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push((body) => {
+          clearTimeout(timer);
+          resolve(body);
+        });
+      }),
     close: async () => {
       server.closeAllConnections();
       server.close();

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CronScheduler, followingFiring } from "../../src/runtime/crons/scheduler.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import type { Cron } from "../../src/storage/types.js";
+import { eventually } from "../support/runs.js";
 
 let dir: string;
 let storage: LowdbStorage;
@@ -13,7 +14,7 @@ const logger = pino({ level: "silent" });
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "lgts-cron-"));
-  storage = await LowdbStorage.open({ dataDir: dir });
+  storage = await LowdbStorage.open({ dataDir: dir, shards: { threads: 4, checkpoints: 4, runs: 4, storeItems: 4 } });
 });
 afterEach(async () => {
   await storage.close();
@@ -33,20 +34,16 @@ async function createCron(overrides: Partial<Parameters<LowdbStorage["crons"]["c
   });
 }
 
+const countOf = (fired: Cron[], cronId: string) => fired.filter((c) => c.cron_id === cronId).length;
+
 /** Waits until `count` firings were seen, or fails after `ms`. */
 function firings(fired: Cron[], count: number, ms: number) {
-  return new Promise<void>((resolve, reject) => {
-    const started = Date.now();
-    const check = setInterval(() => {
-      if (fired.length >= count) {
-        clearInterval(check);
-        resolve();
-      } else if (Date.now() - started > ms) {
-        clearInterval(check);
-        reject(new Error(`${fired.length} of ${count} firings after ${ms} ms`));
-      }
-    }, 20);
-  });
+  return eventually(async () => (fired.length >= count ? true : undefined), ms, `${count} firings`);
+}
+
+/** Waits until cron `cronId` fired `count` times, or fails after `ms`. */
+function firingsOf(fired: Cron[], cronId: string, count: number, ms: number) {
+  return eventually(async () => (countOf(fired, cronId) >= count ? true : undefined), ms, `${count} firings of ${cronId}`);
 }
 
 describe("cron scheduler", () => {
@@ -60,11 +57,35 @@ describe("cron scheduler", () => {
     const stored = await storage.crons.get(cron.cron_id);
     expect(Date.parse(stored.next_run_date!)).toBeGreaterThan(Date.now() - 1_000);
 
+    // a second cron shows the scheduler keeps running passes after the deletion
+    const probe = await createCron();
+    await firingsOf(fired, probe.cron_id, 1, 4_000);
     await storage.crons.delete(cron.cron_id);
-    const seen = fired.length;
-    await new Promise((r) => setTimeout(r, 2_200));
-    expect(fired.length).toBeLessThanOrEqual(seen + 1); // a firing already under way may finish
+    const probeSeen = countOf(fired, probe.cron_id);
+    await firingsOf(fired, probe.cron_id, probeSeen + 1, 4_000); // a pass under way at the deletion may still fire it
+    const seen = countOf(fired, cron.cron_id);
+    await firingsOf(fired, probe.cron_id, probeSeen + 2, 4_000); // a whole pass after the deletion
+    expect(countOf(fired, cron.cron_id)).toBe(seen);
     await scheduler.stop();
+  });
+
+  it("logs a firing whose run cannot be started, and keeps firing it and the other crons", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const recording = pino({ level: "error" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const fired: Cron[] = [];
+    const failing = await createCron();
+    const healthy = await createCron();
+    const scheduler = new CronScheduler(storage, recording);
+    await scheduler.start(async (c) => {
+      fired.push(c);
+      if (c.cron_id === failing.cron_id) throw new Error("assistant is gone");
+    });
+    await firingsOf(fired, failing.cron_id, 2, 4_000);
+    await firingsOf(fired, healthy.cron_id, 2, 4_000);
+    await scheduler.stop();
+    const logged = lines.filter((l) => l.msg === "cron run could not be started");
+    expect(logged.length).toBeGreaterThanOrEqual(2);
+    expect(logged.every((l) => l.cron_id === failing.cron_id && (l.err as { message: string }).message === "assistant is gone")).toBe(true);
   });
 
   it("fires a tick missed while no server ran exactly once, then follows the schedule", async () => {
@@ -87,7 +108,8 @@ describe("cron scheduler", () => {
     const ending = await createCron({ ...ended, next_run_date: followingFiring(ended, new Date())!.toISOString() });
     const scheduler = new CronScheduler(storage, logger);
     await scheduler.start(async (c) => void fired.push(c));
-    await new Promise((r) => setTimeout(r, 3_000));
+    // the ending cron's last firing clears its next date: every pass that could fire the others ran
+    await eventually(async () => ((await storage.crons.get(ending.cron_id)).next_run_date === null ? true : undefined), 5_000, "the end time");
     expect(fired.length).toBeGreaterThanOrEqual(1);
     expect(fired.every((c) => c.cron_id === ending.cron_id)).toBe(true);
     expect((await storage.crons.get(ending.cron_id)).next_run_date).toBeNull();

@@ -9,7 +9,7 @@ import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
 import { parseRunRequest, type RunRequest } from "../../src/runtime/runs/request.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
 import type { Storage } from "../../src/storage/types.js";
-import { RUNS_CONFIG } from "../support/runs.js";
+import { eventually, RUNS_CONFIG } from "../support/runs.js";
 import { openTempStorage } from "./storage-helpers.js";
 
 /** MemorySaver that can also forget a run's checkpoints (what the engine needs for rollback). */
@@ -111,11 +111,13 @@ describe("run engine (local parts)", () => {
     // (through streamEvents: the events mode must stop on cancel too)
     const kept = await submit(env, thread.thread_id, { assistant_id: "slow", input: { steps: 20, delay_ms: 50 }, stream_mode: ["events"] });
     const dropped = await submit(env, thread.thread_id, { assistant_id: "slow", input: { steps: 20, delay_ms: 50 } });
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    const running = (runId: string) =>
+      eventually(async () => ((await env.storage.runs.get(runId)).status === "running" ? true : undefined), 5_000, `${runId} running`);
+    await running(kept.run_id);
     await env.runs.cancel(kept, "interrupt", "test");
     expect(await env.runs.outcome(kept)).toMatchObject({ status: "interrupted" });
     expect(await env.storage.runs.get(kept.run_id)).toMatchObject({ status: "interrupted", cancel_reason: "test" });
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await running(dropped.run_id);
     await env.runs.cancel(dropped, "rollback", "test");
     await env.runs.outcome(dropped);
     await expect(env.storage.runs.get(dropped.run_id)).rejects.toMatchObject({ kind: "not_found" });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LocalRunQueue, type QueuedRun } from "../../src/runtime/runs/queue.js";
+import { eventually } from "../support/runs.js";
 
 /** A queue whose runs finish when the test says so. */
 function harness(concurrency: number) {
@@ -66,7 +67,8 @@ describe("LocalRunQueue", () => {
     expect(started).toEqual(["now"]);
     await end("now");
     expect(started).toEqual(["now"]);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await eventually(async () => (started.length === 2 ? true : undefined), 2_000, "the delayed run");
+    expect(Date.now() - at).toBeGreaterThanOrEqual(120); // not before its time
     expect(started).toEqual(["now", "later"]);
   });
 

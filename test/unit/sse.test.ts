@@ -83,13 +83,21 @@ describe("openSse", () => {
     let left!: () => void;
     const gone = new Promise<void>((resolve) => (left = resolve));
     let calls = 0;
+    let writes = 0;
+    let writesAtDisconnect = -1;
     let afterwards: Promise<void> | undefined;
     const url = await serve((req, res) => {
+      const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+      res.write = ((...args: unknown[]) => {
+        writes += 1;
+        return write(...args);
+      }) as typeof res.write;
       const sse = openSse(req, res);
       sse.onDisconnect(() => {
         calls += 1;
         expect(sse.closed).toBe(true);
-        afterwards = sse.send({ id: "9", event: "values", data: {} });
+        writesAtDisconnect = writes;
+        afterwards = sse.send({ id: "9", event: "values", data: {} }).then(() => sse.end());
         left();
       });
       void sse.send({ id: "1", event: "metadata", data: {} });
@@ -100,6 +108,8 @@ describe("openSse", () => {
     await gone;
     await afterwards;
     expect(calls).toBe(1);
+    expect(writesAtDisconnect).toBeGreaterThanOrEqual(1);
+    expect(writes).toBe(writesAtDisconnect);
   });
 
   it("notices a client that left before the stream opened", async () => {

@@ -3,6 +3,8 @@
  * interrupt of an `input-required` one), and getting and cancelling tasks. Parameters are
  * checked against the contract's schemas.
  */
+import type { RequestAuth } from "../../auth/index.js";
+import { authorizeRunCreation } from "../../auth/run-access.js";
 import { randomUUID } from "node:crypto";
 import type { components } from "../../../generated/openapi.js";
 import { checkAgainst } from "../../http/contract-schemas.js";
@@ -26,7 +28,10 @@ const PUSH_NOTIFICATIONS_NOT_SUPPORTED = -32003;
 export interface A2aContext {
   services: Services;
   assistant: Assistant;
+  /** The caller's scope of threads (tasks are runs, seen through their thread). */
   scope: Scope;
+  /** The caller, for the runs a message starts. */
+  auth: RequestAuth;
   /** Fires when the client disconnects (a task goes on without it). */
   signal: AbortSignal;
 }
@@ -99,13 +104,11 @@ export async function sendMessage(context: A2aContext, raw: unknown): Promise<Se
   const taskId = answered?.[0]!.run_id;
   const metadata = { ...params.metadata, [TASK_MESSAGE_KEY]: message, ...(taskId ? { [TASK_ID_KEY]: taskId } : {}) };
   const start = answered ? { command: { resume: resumeValue(message.parts) } } : { input: await graphInput(context, message) };
-  const run = await createRun(
-    services,
-    threadId ?? randomUUID(),
-    // one context is one conversation: its messages are answered in turn
-    { assistant_id: assistant.assistant_id, ...start, metadata, multitask_strategy: "enqueue", if_not_exists: "create" },
-    scope,
-  );
+  const thread = threadId ?? randomUUID();
+  // one context is one conversation: its messages are answered in turn
+  const request = { assistant_id: assistant.assistant_id, ...start, metadata, multitask_strategy: "enqueue" as const, if_not_exists: "create" as const };
+  const authorized = await authorizeRunCreation(context.auth, thread, request);
+  const run = await createRun(services, thread, authorized.body, authorized.access);
   return {
     runs: answered ? [...answered, run] : [run],
     modes,

@@ -6,7 +6,9 @@
  */
 import { createRun } from "../../runtime/runs/create.js";
 import type { Services } from "../../services.js";
-import type { Assistant, Scope } from "../../storage/types.js";
+import type { RequestAuth } from "../../auth/index.js";
+import { authorizeRunCreation } from "../../auth/run-access.js";
+import type { Assistant } from "../../storage/types.js";
 
 export interface CallToolResult {
   content: Array<{ type: "text"; text: string }>;
@@ -20,11 +22,12 @@ export async function callTool(
   services: Services,
   assistant: Assistant,
   args: Record<string, unknown>,
-  scope: Scope,
+  auth: RequestAuth,
   signal: AbortSignal,
 ): Promise<CallToolResult> {
-  const run = await createRun(services, null, { assistant_id: assistant.assistant_id, input: args }, scope);
-  const outcome = await services.runs.outcome(run, scope, signal);
+  const authorized = await authorizeRunCreation(auth, null, { assistant_id: assistant.assistant_id, input: args });
+  const run = await createRun(services, null, authorized.body, authorized.access);
+  const outcome = await services.runs.outcome(run, authorized.access.thread, signal);
   if (outcome === null) {
     await services.runs.cancel(run, "interrupt", "the MCP client calling the tool disconnected");
     return text("The client disconnected; the run was cancelled.", true);

@@ -3,9 +3,9 @@
  * sampling), and keeps nothing between requests, so every method is answered from the request
  * alone.
  */
+import type { RequestAuth } from "../../auth/index.js";
 import { invalidParams, JsonRpcError, namedParams, RPC } from "../../http/jsonrpc.js";
 import type { Services } from "../../services.js";
-import type { Scope } from "../../storage/types.js";
 import { callTool, type CallToolResult } from "./call.js";
 import { findTool, listTools } from "./tools.js";
 
@@ -14,7 +14,8 @@ export const MCP_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", 
 
 export interface McpContext {
   services: Services;
-  scope: Scope;
+  /** The caller: tools are the assistants it may search, calls are runs it creates. */
+  auth: RequestAuth;
   /** Fires when the client disconnects. */
   signal: AbortSignal;
 }
@@ -35,13 +36,14 @@ function initialize(params: Record<string, unknown>, { services }: McpContext) {
   };
 }
 
-async function toolsCall(params: Record<string, unknown>, { services, scope, signal }: McpContext): Promise<CallToolResult> {
+async function toolsCall(params: Record<string, unknown>, { services, auth, signal }: McpContext): Promise<CallToolResult> {
+  const { scope } = await auth.authorize("assistants:search", {});
   const { name, arguments: args } = params;
   if (typeof name !== "string") throw invalidParams("params.name: the tool name (a string) is required");
   if (args !== undefined && !isObject(args)) throw invalidParams("params.arguments: must be an object");
   const assistant = await findTool(services, name, scope);
   if (!assistant) throw invalidParams(`Unknown tool: '${name}' (tools/list names the tools)`);
-  return callTool(services, assistant, args ?? {}, scope, signal);
+  return callTool(services, assistant, args ?? {}, auth, signal);
 }
 
 /** The result of one request. */
@@ -55,7 +57,7 @@ export async function answerMcpRequest(method: string, rawParams: unknown, conte
     case "tools/list":
       // every tool fits in one page, so a client never receives a cursor to send back
       if (params.cursor !== undefined) throw invalidParams("params.cursor: this server lists every tool in one page; there is no next page");
-      return { tools: await listTools(context.services, context.scope) };
+      return { tools: await listTools(context.services, (await context.auth.authorize("assistants:search", {})).scope) };
     case "tools/call":
       return toolsCall(params, context);
     default:

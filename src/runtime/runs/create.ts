@@ -6,10 +6,24 @@
  */
 import { NotFoundError } from "../../storage/errors.js";
 import { metadataInScope } from "../../storage/scope.js";
-import type { Assistant, Run, Scope } from "../../storage/types.js";
+import type { Assistant, Run, Scope, StoredUser } from "../../storage/types.js";
 import { servedAssistant, type AssistantLookupDeps } from "../assistants.js";
 import type { RunEngine } from "./engine.js";
 import { parseRunRequest, type ParsedRunRequest, type RunRequest } from "./request.js";
+import { configurableRunningAs } from "./run-as.js";
+
+/**
+ * Who creates a run and what they may see: the scope of the thread (auth event
+ * `threads:create_run`), of the assistant (`assistants:read`), and the user the run executes as
+ * (null without authentication).
+ */
+export interface RunAccess {
+  thread: Scope;
+  assistant: Scope;
+  user: StoredUser | null;
+  /** The id the run gets, when it was chosen before (and announced to the auth handlers). */
+  runId?: string;
+}
 
 /** What creating runs needs: storage, the graphs (to find the assistant) and the engine. */
 export interface RunCreationDeps extends AssistantLookupDeps {
@@ -31,10 +45,12 @@ export async function prepareRun(
   services: RunCreationDeps,
   body: RunRequest,
   stateless: boolean,
-  scope: Scope,
+  access: RunAccess,
 ): Promise<{ parsed: ParsedRunRequest; assistant: Assistant }> {
   const parsed = parseRunRequest(body, { stateless });
-  return { parsed, assistant: await servedAssistant(services, parsed.assistantId, scope) };
+  const { config } = parsed.kwargs;
+  config.configurable = configurableRunningAs(config.configurable, access.user);
+  return { parsed, assistant: await servedAssistant(services, parsed.assistantId, access.assistant) };
 }
 
 /**
@@ -48,9 +64,10 @@ export async function startRun(
   services: RunCreationDeps,
   threadId: string | null,
   prepared: { parsed: ParsedRunRequest; assistant: Assistant },
-  scope: Scope,
+  access: RunAccess,
   onScheduled?: OnScheduled,
 ): Promise<Run> {
+  const scope = access.thread;
   const { storage, runs: engine } = services;
   const { parsed, assistant } = prepared;
   const ids = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
@@ -64,6 +81,7 @@ export async function startRun(
 
   const { run, inflight } = await storage.runs.create(
     {
+      ...(access.runId ? { run_id: access.runId } : {}),
       thread_id: thread,
       assistant_id: assistant.assistant_id,
       metadata: parsed.metadata,
@@ -94,8 +112,8 @@ export async function createRun(
   services: RunCreationDeps,
   threadId: string | null,
   body: RunRequest,
-  scope: Scope,
+  access: RunAccess,
   onScheduled?: OnScheduled,
 ): Promise<Run> {
-  return startRun(services, threadId, await prepareRun(services, body, threadId === null, scope), scope, onScheduled);
+  return startRun(services, threadId, await prepareRun(services, body, threadId === null, access), access, onScheduled);
 }

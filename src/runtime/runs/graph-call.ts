@@ -7,6 +7,7 @@
  * always carries thread_id, run_id, assistant_id and graph_id; `metadata` carries the same ids,
  * the run's metadata and the attempt (so checkpoints written by the run can be traced to it).
  */
+import { configurableRunningAs } from "./run-as.js";
 import type { LangGraphRunnableConfig, StreamMode as GraphStreamMode } from "@langchain/langgraph";
 import type { Assistant, Config, Run } from "../../storage/types.js";
 import { toCommand } from "../command.js";
@@ -72,6 +73,27 @@ export interface GraphCallOptions {
   resume: boolean;
 }
 
+/**
+ * An assistant's config with a caller's on top (the merge rules above), `configurable` and
+ * `metadata` carrying `ids` (they win); `metadata` also gets `extraMetadata`.
+ */
+export function mergeConfig(
+  base: Config,
+  own: Config,
+  ids: Record<string, string>,
+  extraMetadata: Record<string, unknown> = {},
+): LangGraphRunnableConfig {
+  const tags = [...new Set([...(base.tags ?? []), ...(own.tags ?? [])])];
+  return {
+    ...runnableConfig(base),
+    ...runnableConfig(own),
+    ...(tags.length ? { tags } : {}),
+    // the user a run acts as comes from the run (set by the server), never from an assistant's config
+    configurable: { ...configurableRunningAs(asRecord(base.configurable), null), ...asRecord(own.configurable), ...ids },
+    metadata: { ...asRecord(base.metadata), ...asRecord(own.metadata), ...extraMetadata, ...ids },
+  };
+}
+
 export function buildGraphCall(assistant: Assistant, run: Run, options: GraphCallOptions): GraphCall {
   const kwargs = run.kwargs;
   const base: Config = assistant.config ?? {};
@@ -82,26 +104,12 @@ export function buildGraphCall(assistant: Assistant, run: Run, options: GraphCal
     assistant_id: assistant.assistant_id,
     graph_id: assistant.graph_id,
   };
-  const tags = [...new Set([...(base.tags ?? []), ...(own.tags ?? [])])];
-  const configurable: Record<string, unknown> = { ...asRecord(base.configurable), ...asRecord(own.configurable), ...ids };
+  const config = mergeConfig(base, own, ids, { ...run.metadata, run_attempt: options.attempt });
   if (options.resume) {
     // a retry continues from the run's own latest checkpoint, not from the one it forked
-    delete configurable.checkpoint_id;
-    delete configurable.checkpoint_map;
+    delete config.configurable!.checkpoint_id;
+    delete config.configurable!.checkpoint_map;
   }
-  const config: LangGraphRunnableConfig = {
-    ...runnableConfig(base),
-    ...runnableConfig(own),
-    ...(tags.length ? { tags } : {}),
-    configurable,
-    metadata: {
-      ...asRecord(base.metadata),
-      ...asRecord(own.metadata),
-      ...run.metadata,
-      ...ids,
-      run_attempt: options.attempt,
-    },
-  };
   const context = { ...asRecord(assistant.context), ...asRecord(kwargs.context) };
   const input = options.resume ? null : kwargs.command ? toCommand(kwargs.command) : (kwargs.input ?? null);
   return {

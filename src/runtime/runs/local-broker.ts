@@ -169,6 +169,13 @@ export class LocalRunEventBroker implements RunEventBroker {
     return this.#channels.size;
   }
 
+  /** Live subscriptions to run channels currently registered (diagnostics and tests). */
+  get subscribers(): number {
+    let count = 0;
+    for (const channel of this.#channels.values()) count += channel.subscribers.size;
+    return count;
+  }
+
   /** Thread watchers currently registered (diagnostics and tests). */
   get threadWatchers(): number {
     let count = 0;

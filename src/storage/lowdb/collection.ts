@@ -15,7 +15,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
-import { DurableJsonFile, fsyncDir, removeStaleTemps } from "./durable-file.js";
+import { DurableJsonFile, fsyncDir, nodeFileIO, removeStaleTemps, type FileIO } from "./durable-file.js";
 import { shardOf } from "./hash.js";
 import { Shard } from "./shard.js";
 
@@ -31,6 +31,8 @@ export interface CollectionOptions<T> {
   shardKeyOf?(record: T): string;
   /** Secondary equality indexes: name -> key of a record (null/undefined = not indexed). */
   indexes?: Record<string, (record: T) => IndexKey>;
+  /** File calls of durable writes (tests substitute a recording one). */
+  io?: FileIO;
 }
 
 interface Meta {
@@ -63,7 +65,8 @@ export class Collection<T> {
   static async open<T>(opts: CollectionOptions<T>): Promise<Collection<T>> {
     await mkdir(opts.dir, { recursive: true });
     await removeStaleTemps(opts.dir);
-    const metaFile = new DurableJsonFile<Meta>(path.join(opts.dir, META_FILE));
+    const io = opts.io ?? nodeFileIO;
+    const metaFile = new DurableJsonFile<Meta>(path.join(opts.dir, META_FILE), io);
     let meta = await metaFile.read();
     if (!meta) {
       if (!Number.isInteger(opts.shards) || opts.shards < 1 || opts.shards > 4096) {
@@ -71,14 +74,14 @@ export class Collection<T> {
       }
       meta = { format: 1, shards: opts.shards };
       await metaFile.write(meta);
-      await fsyncDir(path.dirname(opts.dir));
+      await fsyncDir(path.dirname(opts.dir), io);
     }
     if (meta.format !== 1 || !Number.isInteger(meta.shards) || meta.shards < 1) {
       throw new Error(`unsupported collection metadata in ${opts.dir}`);
     }
     const shards = Array.from(
       { length: meta.shards },
-      (_, i) => new Shard<T>(path.join(opts.dir, shardFileName(i))),
+      (_, i) => new Shard<T>(path.join(opts.dir, shardFileName(i)), io),
     );
     await Promise.all(shards.map((s) => s.load()));
     const collection = new Collection(opts, shards);

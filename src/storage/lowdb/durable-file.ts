@@ -15,12 +15,33 @@ import type { Adapter } from "lowdb";
 
 export const TEMP_SUFFIX = ".tmp";
 
+/** An open file as a durable write uses it (node's `FileHandle` is one). */
+export interface SyncableFile {
+  writeFile(text: string, encoding: "utf8"): Promise<void>;
+  /** fsync(2): the file's data (or a directory's entries) reach the disk. */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The file calls a durable write makes. A seam so that tests can see that data and directory
+ * entries are synced before a write is acknowledged: neither the page cache nor SIGKILL shows it.
+ */
+export interface FileIO {
+  open(file: string, flags: "w" | "r"): Promise<SyncableFile>;
+  rename(from: string, to: string): Promise<void>;
+}
+
+export const nodeFileIO: FileIO = { open, rename };
+
 export class DurableJsonFile<T> implements Adapter<T> {
   readonly #file: string;
   readonly #temp: string;
   readonly #dir: string;
+  readonly #io: FileIO;
 
-  constructor(file: string) {
+  constructor(file: string, io: FileIO = nodeFileIO) {
+    this.#io = io;
     this.#file = file;
     this.#temp = file + TEMP_SUFFIX;
     this.#dir = path.dirname(file);
@@ -52,21 +73,21 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 
   async writeText(text: string): Promise<void> {
-    const fh = await open(this.#temp, "w");
+    const fh = await this.#io.open(this.#temp, "w");
     try {
       await fh.writeFile(text, "utf8");
       await fh.sync();
     } finally {
       await fh.close();
     }
-    await rename(this.#temp, this.#file);
-    await fsyncDir(this.#dir);
+    await this.#io.rename(this.#temp, this.#file);
+    await fsyncDir(this.#dir, this.#io);
   }
 }
 
 /** Makes a directory's entries (creations, renames) durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
+export async function fsyncDir(dir: string, io: FileIO = nodeFileIO): Promise<void> {
+  const fh = await io.open(dir, "r");
   try {
     await fh.sync();
   } finally {

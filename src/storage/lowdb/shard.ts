@@ -17,7 +17,7 @@
  */
 import { Low } from "lowdb";
 import { StorageUnavailableError } from "../errors.js";
-import { DurableJsonFile } from "./durable-file.js";
+import { DurableJsonFile, type FileIO } from "./durable-file.js";
 import { scheduleFlush, type Flushable } from "./flush-queue.js";
 
 export interface ShardData<T> {
@@ -56,9 +56,9 @@ export class Shard<T> implements Flushable {
   /** Longest synchronous part of a write (serialization), in ms (diagnostics). */
   maxBlockMs = 0;
 
-  constructor(file: string) {
+  constructor(file: string, io?: FileIO) {
     this.#file = file;
-    this.#db = new Low<ShardData<T>>(new DurableJsonFile<ShardData<T>>(file), { records: {} });
+    this.#db = new Low<ShardData<T>>(new DurableJsonFile<ShardData<T>>(file, io), { records: {} });
   }
 
   async load(): Promise<void> {

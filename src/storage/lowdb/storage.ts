@@ -7,6 +7,7 @@
  *   <dataDir>/runs/{meta.json,000.json..}         runs, sharded by thread id
  *   <dataDir>/crons/{meta.json,000.json..}        crons
  *   <dataDir>/store/{meta.json,000.json..}        store items with their embeddings
+ *   <dataDir>/health.json                          last storage health check
  *
  * One process owns a data directory at a time.
  */
@@ -17,6 +18,7 @@ import { assistantCollectionOptions, LowdbAssistants } from "./assistants.js";
 import { checkpointCollectionOptions, LowdbCheckpoints } from "./checkpoints.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { cronCollectionOptions, LowdbCrons } from "./crons.js";
+import { DurableJsonFile, type FileIO } from "./durable-file.js";
 import { LowdbRuns, runCollectionOptions } from "./runs.js";
 import { LowdbStoreItems, storeItemCollectionOptions } from "./store-items.js";
 import { LowdbThreads, threadCollectionOptions } from "./threads.js";
@@ -36,6 +38,9 @@ const LAYOUT = {
 } as const;
 
 type CollectionName = keyof typeof LAYOUT;
+
+/** Rewritten by each health check (`check()`); holds nothing else. */
+const HEALTH_FILE = "health.json";
 type Collections = {
   [K in CollectionName]: ReturnType<(typeof LAYOUT)[K]["options"]> extends CollectionOptions<infer T>
     ? Collection<T>
@@ -48,6 +53,8 @@ export interface LowdbStorageOptions {
   shards?: Partial<Record<CollectionName, number>>;
   /** Clock of store-item expiry (tests move it by hand). */
   clock?: () => number;
+  /** File calls of durable writes; defaults to node's (tests substitute a recording one). */
+  io?: FileIO;
 }
 
 export class LowdbStorage implements Storage {
@@ -60,10 +67,12 @@ export class LowdbStorage implements Storage {
   readonly storeItems: LowdbStoreItems;
   readonly #collections: Collections;
   readonly #threadHooks = new Set<ThreadHooks>();
+  readonly #healthFile: DurableJsonFile<{ checked_at: string }>;
   #closing: Promise<void> | null = null;
 
-  private constructor(collections: Collections, clock: () => number) {
+  private constructor(collections: Collections, healthFile: DurableJsonFile<{ checked_at: string }>, clock: () => number) {
     this.#collections = collections;
+    this.#healthFile = healthFile;
     this.assistants = new LowdbAssistants(collections.assistants);
     this.threads = new LowdbThreads(collections.threads, () => this.#threadHooks);
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
@@ -87,11 +96,23 @@ export class LowdbStorage implements Storage {
       names.map((name) => {
         const { dir, shards, options: collectionOptions } = LAYOUT[name];
         const folder = path.join(options.dataDir, dir);
-        return Collection.open(collectionOptions(folder, options.shards?.[name] ?? shards) as CollectionOptions<never>);
+        const opts = collectionOptions(folder, options.shards?.[name] ?? shards) as CollectionOptions<never>;
+        return Collection.open({ ...opts, io: options.io });
       }),
     );
     const collections = Object.fromEntries(names.map((name, i) => [name, opened[i]])) as unknown as Collections;
-    return new LowdbStorage(collections, options.clock ?? Date.now);
+    const healthFile = new DurableJsonFile<{ checked_at: string }>(path.join(options.dataDir, HEALTH_FILE), options.io);
+    return new LowdbStorage(collections, healthFile, options.clock ?? Date.now);
+  }
+
+  /** A durable write to `<dataDir>/health.json`: fails when the disk is gone, full or read-only. */
+  async check(): Promise<void> {
+    if (this.#closing) throw new StorageUnavailableError("storage is closed");
+    try {
+      await this.#healthFile.write({ checked_at: new Date().toISOString() });
+    } catch (err) {
+      throw new StorageUnavailableError(`data directory is not writable: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   addThreadHooks(hooks: ThreadHooks): () => void {

@@ -2,7 +2,9 @@
  * CheckpointsRepository on `checkpoints` + `checkpoint_writes`, keyed by
  * (thread_id, checkpoint_ns, checkpoint_id). Writes keep the order they were first recorded in
  * (`seq`) and may arrive before their checkpoint. A checkpoint's writes come back with it in the
- * same statement (a correlated aggregate over the writes' primary key).
+ * same statement (a correlated aggregate over the writes' primary key). A thread's operations run
+ * in call order (`PerKeyOrder`): a run's unawaited saves are seen by the reads and the rollback
+ * that follow them, as on the embedded backend.
  */
 import { NotFoundError } from "../errors.js";
 import type {
@@ -15,6 +17,7 @@ import type {
   StoredCheckpoint,
 } from "../types.js";
 import type { Database, Queryable } from "./database.js";
+import { PerKeyOrder } from "./per-key-order.js";
 import { Params, where } from "./sql.js";
 
 interface CheckpointRow {
@@ -59,9 +62,49 @@ function toStored(row: CheckpointRow): StoredCheckpoint {
 }
 
 export class PostgresCheckpoints implements CheckpointsRepository {
+  readonly #order = new PerKeyOrder();
+
   constructor(private readonly db: Database) {}
 
-  async put(c: CheckpointPut): Promise<void> {
+  put(c: CheckpointPut): Promise<void> {
+    return this.#order.run(c.thread_id, () => this.#put(c));
+  }
+
+  putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
+    return this.#order.run(key.thread_id, () => this.#putWrites(key, writes));
+  }
+
+  get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined> {
+    return this.#order.run(key.thread_id, () => this.#get(key));
+  }
+
+  list(query: CheckpointListQuery): Promise<StoredCheckpoint[]> {
+    return this.#order.run(query.thread_id, () => this.#list(query));
+  }
+
+  patchMetadata(key: CheckpointKey, metadata: Metadata): Promise<void> {
+    return this.#order.run(key.thread_id, () => this.#patchMetadata(key, metadata));
+  }
+
+  deleteThread(threadId: string): Promise<void> {
+    return this.#order.run(threadId, () => this.db.transaction((tx) => deleteThreadCheckpoints(tx, threadId)));
+  }
+
+  copyThread(sourceThreadId: string, targetThreadId: string): Promise<void> {
+    return this.#order.run(sourceThreadId, () =>
+      this.db.transaction((tx) => copyThreadCheckpoints(tx, sourceThreadId, targetThreadId)),
+    );
+  }
+
+  deleteRun(threadId: string, runId: string): Promise<number> {
+    return this.#order.run(threadId, () => this.#deleteRun(threadId, runId));
+  }
+
+  pruneKeepLatest(threadId: string): Promise<void> {
+    return this.#order.run(threadId, () => this.#pruneKeepLatest(threadId));
+  }
+
+  async #put(c: CheckpointPut): Promise<void> {
     await this.db.query(
       `INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint_type,
          checkpoint_data, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -81,7 +124,7 @@ export class PostgresCheckpoints implements CheckpointsRepository {
     );
   }
 
-  async putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
+  async #putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
     if (writes.length === 0) return;
     // One statement for the batch: regular writes keep the first value, special (negative) slots the latest.
     const latest = new Map<string, CheckpointWrite>();
@@ -114,7 +157,7 @@ export class PostgresCheckpoints implements CheckpointsRepository {
     );
   }
 
-  async get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined> {
+  async #get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined> {
     const params = new Params();
     const conditions = [`c.thread_id = ${params.add(key.thread_id)}`, `c.checkpoint_ns = ${params.add(key.checkpoint_ns)}`];
     if (key.checkpoint_id !== undefined) conditions.push(`c.checkpoint_id = ${params.add(key.checkpoint_id)}`);
@@ -122,7 +165,7 @@ export class PostgresCheckpoints implements CheckpointsRepository {
     return rows[0] && toStored(rows[0]);
   }
 
-  async list(query: CheckpointListQuery): Promise<StoredCheckpoint[]> {
+  async #list(query: CheckpointListQuery): Promise<StoredCheckpoint[]> {
     const params = new Params();
     const thread = params.add(query.thread_id);
     const conditions = [`c.thread_id = ${thread}`];
@@ -144,7 +187,7 @@ export class PostgresCheckpoints implements CheckpointsRepository {
     return rows.map(toStored);
   }
 
-  async patchMetadata(key: CheckpointKey, metadata: Metadata): Promise<void> {
+  async #patchMetadata(key: CheckpointKey, metadata: Metadata): Promise<void> {
     const { rowCount } = await this.db.query(
       `UPDATE checkpoints SET metadata = metadata || $4::jsonb
        WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3`,
@@ -153,15 +196,7 @@ export class PostgresCheckpoints implements CheckpointsRepository {
     if (rowCount === 0) throw new NotFoundError("Checkpoint", key.checkpoint_id);
   }
 
-  deleteThread(threadId: string): Promise<void> {
-    return this.db.transaction((tx) => deleteThreadCheckpoints(tx, threadId));
-  }
-
-  copyThread(sourceThreadId: string, targetThreadId: string): Promise<void> {
-    return this.db.transaction((tx) => copyThreadCheckpoints(tx, sourceThreadId, targetThreadId));
-  }
-
-  deleteRun(threadId: string, runId: string): Promise<number> {
+  #deleteRun(threadId: string, runId: string): Promise<number> {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ checkpoint_ns: string; checkpoint_id: string }>(
         `DELETE FROM checkpoints WHERE thread_id = $1 AND metadata->>'run_id' = $2 RETURNING checkpoint_ns, checkpoint_id`,
@@ -179,7 +214,7 @@ export class PostgresCheckpoints implements CheckpointsRepository {
     });
   }
 
-  pruneKeepLatest(threadId: string): Promise<void> {
+  #pruneKeepLatest(threadId: string): Promise<void> {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ checkpoint_ns: string; checkpoint_id: string }>(
         `SELECT DISTINCT ON (checkpoint_ns) checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = $1

@@ -53,6 +53,12 @@ export class PostgresStorage implements Storage {
     return new PostgresStorage(db, options.clock ?? Date.now);
   }
 
+  /** A round trip to the database (`/ok?check_db=1`); StorageUnavailableError when it is unreachable. */
+  async check(): Promise<void> {
+    if (this.#closing) throw new StorageUnavailableError("storage is closed");
+    await this.db.query("SELECT 1");
+  }
+
   addThreadHooks(hooks: ThreadHooks): () => void {
     if (this.#closing) throw new StorageUnavailableError("storage is closed");
     this.#threadHooks.add(hooks);

@@ -1,0 +1,198 @@
+/**
+ * Power-loss safety cannot be seen through the page cache or by SIGKILL (the kernel keeps
+ * unsynced data), so these tests watch the file calls a write makes through the `FileIO` seam:
+ * the data and the directory entry must both be fsynced before the write is acknowledged.
+ */
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DurableJsonFile, nodeFileIO, type FileIO, type SyncableFile } from "../../src/storage/lowdb/durable-file.js";
+import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import { tempDir } from "./storage-helpers.js";
+
+type Op = "write" | "sync" | "close" | "rename";
+interface Event {
+  op: Op;
+  phase: "start" | "end";
+  file: string;
+}
+
+/** Node's file calls, logged; `hold(op, file)` keeps the next such call pending until released. */
+function recordingIO() {
+  const log: Event[] = [];
+  const holds = new Map<string, { started: () => void; released: Promise<void> }>();
+  const key = (op: Op, file: string) => `${op} ${file}`;
+  async function step<T>(op: Op, file: string, call: () => Promise<T>): Promise<T> {
+    log.push({ op, phase: "start", file });
+    const hold = holds.get(key(op, file));
+    if (hold) {
+      holds.delete(key(op, file));
+      hold.started();
+      await hold.released;
+    }
+    const result = await call();
+    log.push({ op, phase: "end", file });
+    return result;
+  }
+  const io: FileIO = {
+    async open(file, flags) {
+      const fh = await nodeFileIO.open(file, flags);
+      const recorded: SyncableFile = {
+        writeFile: (text, encoding) => step("write", file, () => fh.writeFile(text, encoding)),
+        sync: () => step("sync", file, () => fh.sync()),
+        close: () => step("close", file, () => fh.close()),
+      };
+      return recorded;
+    },
+    rename: (from, to) => step("rename", from, () => nodeFileIO.rename(from, to)),
+  };
+  return {
+    io,
+    log,
+    /** Holds the next `op` on `file`; resolves `started` when it begins. */
+    hold(op: Op, file: string) {
+      let release!: () => void;
+      let started!: () => void;
+      const startedPromise = new Promise<void>((resolve) => (started = resolve));
+      holds.set(key(op, file), { started, released: new Promise<void>((resolve) => (release = resolve)) });
+      return { started: startedPromise, release };
+    },
+    indexOf(op: Op, phase: "start" | "end", file: string): number {
+      return log.findIndex((e) => e.op === op && e.phase === phase && e.file === file);
+    },
+  };
+}
+
+/** Waits until the held call has begun; fails at once if `write` settles first (it skipped the call). */
+async function untilHeld(held: { started: Promise<void> }, write: Promise<unknown>): Promise<void> {
+  const skipped = write.then(
+    () => Promise.reject(new Error("acknowledged without making the held call")),
+    (err: unknown) => Promise.reject(err as Error),
+  );
+  await Promise.race([held.started, skipped]);
+}
+
+/** Whether `promise` is still pending after the event loop has had several turns to settle it. */
+async function stillPending(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  return !settled;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+async function dir(): Promise<string> {
+  const temp = await tempDir("lgts-durable-");
+  cleanups.push(temp.cleanup);
+  return temp.dir;
+}
+
+describe("DurableJsonFile write", () => {
+  it("syncs the data before the rename and the directory after it", async () => {
+    const folder = await dir();
+    const file = path.join(folder, "data.json");
+    const rec = recordingIO();
+    await new DurableJsonFile<{ n: number }>(file, rec.io).write({ n: 1 });
+
+    const temp = file + ".tmp";
+    const dataWritten = rec.indexOf("write", "end", temp);
+    const dataSynced = rec.indexOf("sync", "end", temp);
+    const renamed = rec.indexOf("rename", "start", temp);
+    const renameDone = rec.indexOf("rename", "end", temp);
+    const dirSyncStart = rec.indexOf("sync", "start", folder);
+    const dirSynced = rec.indexOf("sync", "end", folder);
+    expect(dataWritten).toBeGreaterThanOrEqual(0);
+    expect(dataSynced).toBeGreaterThan(dataWritten);
+    expect(renamed).toBeGreaterThan(dataSynced);
+    expect(dirSyncStart).toBeGreaterThan(renameDone);
+    expect(dirSynced).toBeGreaterThan(dirSyncStart);
+    expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ n: 1 });
+  });
+
+  it("is not acknowledged until the data is synced", async () => {
+    const folder = await dir();
+    const file = path.join(folder, "data.json");
+    const rec = recordingIO();
+    const held = rec.hold("sync", file + ".tmp");
+    const write = new DurableJsonFile(file, rec.io).write({ n: 1 });
+    await untilHeld(held, write);
+    expect(await stillPending(write)).toBe(true);
+    expect(rec.indexOf("rename", "start", file + ".tmp")).toBe(-1);
+    held.release();
+    await write;
+  });
+
+  it("is not acknowledged until the directory entry is synced", async () => {
+    const folder = await dir();
+    const file = path.join(folder, "data.json");
+    const rec = recordingIO();
+    const held = rec.hold("sync", folder);
+    const write = new DurableJsonFile(file, rec.io).write({ n: 1 });
+    await untilHeld(held, write);
+    expect(await stillPending(write)).toBe(true);
+    held.release();
+    await write;
+    expect(rec.indexOf("sync", "end", folder)).toBeGreaterThan(rec.indexOf("rename", "end", file + ".tmp"));
+  });
+});
+
+describe("LowdbStorage acknowledgements", () => {
+  it("acknowledges a create only after its shard data and directory entry are synced", async () => {
+    const dataDir = await dir();
+    const rec = recordingIO();
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { threads: 1 } });
+    cleanups.unshift(() => storage.close());
+    const shardTemp = path.join(dataDir, "threads", "000.json.tmp");
+
+    const heldData = rec.hold("sync", shardTemp);
+    const create = storage.threads.create({ metadata: { k: 1 } });
+    await untilHeld(heldData, create);
+    expect(await stillPending(create)).toBe(true);
+
+    const heldDir = rec.hold("sync", path.join(dataDir, "threads"));
+    heldData.release();
+    await untilHeld(heldDir, create);
+    expect(await stillPending(create)).toBe(true);
+    heldDir.release();
+    const thread = await create;
+
+    const stored = JSON.parse(await readFile(path.join(dataDir, "threads", "000.json"), "utf8"));
+    expect(stored.records[thread.thread_id].metadata).toEqual({ k: 1 });
+  });
+
+  it("syncs a new collection's metadata and its entry in the data directory", async () => {
+    const dataDir = await dir();
+    const rec = recordingIO();
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io });
+    cleanups.unshift(() => storage.close());
+    for (const collection of ["assistants", "threads", "checkpoints", "runs", "crons", "store"]) {
+      const meta = path.join(dataDir, collection, "meta.json.tmp");
+      expect(rec.indexOf("sync", "end", meta), collection).toBeGreaterThanOrEqual(0);
+      expect(rec.indexOf("sync", "end", path.join(dataDir, collection)), collection).toBeGreaterThanOrEqual(0);
+    }
+    // the collection folders themselves are entries of the data directory
+    expect(rec.indexOf("sync", "end", dataDir)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("LowdbStorage check", () => {
+  it("passes with a durable write, and fails once the data directory is gone or the storage closed", async () => {
+    const dataDir = await dir();
+    const rec = recordingIO();
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { threads: 1 } });
+    await storage.check();
+    expect(rec.indexOf("sync", "end", path.join(dataDir, "health.json.tmp"))).toBeGreaterThanOrEqual(0);
+    expect(JSON.parse(await readFile(path.join(dataDir, "health.json"), "utf8")).checked_at).toEqual(expect.any(String));
+
+    await rm(dataDir, { recursive: true, force: true });
+    await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", kind: "unavailable" });
+    await storage.close();
+    await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", message: "storage is closed" });
+  });
+});
