@@ -20,6 +20,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Client } from "@langchain/langgraph-sdk";
 import pg from "pg";
+import { formatQuantiles, quantiles, type Quantiles } from "./stats.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -29,14 +30,7 @@ const TARGET_PICKUP_MS = 10;
 
 const nowMs = () => performance.timeOrigin + performance.now();
 
-function quantiles(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]! };
-}
-
-const fmt = (q: ReturnType<typeof quantiles>) =>
-  `p50 ${q.p50.toFixed(1)} ms  p90 ${q.p90.toFixed(1)} ms  p99 ${q.p99.toFixed(1)} ms  max ${q.max.toFixed(1)} ms`;
+const fmt = (q: Quantiles) => formatQuantiles(q);
 
 interface Served {
   child: ChildProcess;

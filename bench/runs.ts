@@ -26,6 +26,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Client } from "@langchain/langgraph-sdk";
+import { formatQuantiles, quantiles, type Quantiles } from "./stats.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 300);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -37,14 +38,7 @@ const TARGET_P50_MS = 20;
 
 const nowMs = () => performance.timeOrigin + performance.now();
 
-function quantiles(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]! };
-}
-
-const fmt = (q: ReturnType<typeof quantiles>) =>
-  `p50 ${q.p50.toFixed(1)} ms  p90 ${q.p90.toFixed(1)} ms  p99 ${q.p99.toFixed(1)} ms  max ${q.max.toFixed(1)} ms`;
+const fmt = (q: Quantiles) => formatQuantiles(q);
 
 /** Starts `lgts serve` and resolves with its URL once it listens. */
 async function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {

@@ -29,6 +29,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { Client } from "@langchain/langgraph-sdk";
+import { formatQuantiles, quantiles, type Quantiles } from "./stats.js";
 
 const RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 10_000);
 const CLIENTS = Number(process.env.BENCH_STREAM_CLIENTS ?? 20);
@@ -37,13 +38,7 @@ const EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 20_000);
 const RETENTION_MS = Number(process.env.BENCH_STREAM_RETENTION_MS ?? 2000);
 const TARGET_CLOSE_MS = 10;
 
-function quantiles(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]! };
-}
-const fmt = (q: ReturnType<typeof quantiles>) =>
-  `p50 ${q.p50.toFixed(2)} ms  p90 ${q.p90.toFixed(2)} ms  p99 ${q.p99.toFixed(2)} ms  max ${q.max.toFixed(2)} ms`;
+const fmt = (q: Quantiles) => formatQuantiles(q, 2);
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 interface Heap {

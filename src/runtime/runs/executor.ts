@@ -59,8 +59,8 @@ export function describeError(error: unknown): RunError {
   return { error: "Error", message: typeof error === "string" ? error : JSON.stringify(error) ?? String(error) };
 }
 
-/** Runs a storage write whose target may have been deleted meanwhile (thread deleted during the run). */
-async function unlessDeleted<T>(write: Promise<T>): Promise<T | undefined> {
+/** Runs a storage call whose target may have been deleted meanwhile (thread deleted during the run): undefined then. */
+export async function unlessDeleted<T>(write: Promise<T>): Promise<T | undefined> {
   try {
     return await write;
   } catch (error) {

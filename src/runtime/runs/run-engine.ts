@@ -6,7 +6,6 @@
  */
 import type { BaseStore } from "@langchain/langgraph";
 import type { Logger } from "pino";
-import { NotFoundError } from "../../storage/errors.js";
 import type { Run, Scope, Storage } from "../../storage/types.js";
 import type { GraphRegistry } from "../graphs/index.js";
 import type { SseEvent } from "../streams/event-names.js";
@@ -22,7 +21,7 @@ import type {
   StopChannel,
   StopRequest,
 } from "./engine.js";
-import { RunExecutor, type RunCheckpointer } from "./executor.js";
+import { RunExecutor, unlessDeleted, type RunCheckpointer } from "./executor.js";
 import { restingStatus } from "./recovery.js";
 import { RunCancelled, RunNotHeld, ServerStopping } from "./stop-reasons.js";
 import { storedOutcome } from "./stored-outcome.js";
@@ -51,15 +50,6 @@ const EARLY_STOP_MEMORY_MS = 60_000;
 const NO_CHANNEL = Symbol("no channel");
 
 const isActive = (run: Run) => run.status === "pending" || run.status === "running";
-
-async function unlessDeleted<T>(read: Promise<T>): Promise<T | null> {
-  try {
-    return await read;
-  } catch (error) {
-    if (error instanceof NotFoundError) return null;
-    throw error;
-  }
-}
 
 export class ComposedRunEngine implements RunEngine {
   readonly #deps: RunEngineDeps;
@@ -125,7 +115,7 @@ export class ComposedRunEngine implements RunEngine {
     const { storage } = this.#deps;
     // Atomic against a claim: either the run is still pending and ends here, or it runs somewhere.
     const cancelled = await unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "interrupted", cancel_reason: reason }));
-    if (cancelled === null) {
+    if (!cancelled) {
       const current = await unlessDeleted(storage.runs.get(run.run_id));
       if (current?.status === "running") await this.#stops.send({ runId: run.run_id, action, reason });
       return;
