@@ -14,13 +14,10 @@
  * The database should be empty or hold only benchmark data (its runs are not cleaned up).
  * Options (env): BENCH_RUNS=200  BENCH_SECONDS=10  BENCH_CLIENTS=50  BENCH_EVENT_RUNS=30
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Client } from "@langchain/langgraph-sdk";
 import pg from "pg";
-import { formatQuantiles, quantiles, type Quantiles } from "./stats.js";
+import { formatQuantiles, quantiles, serveChild, type ChildServer, type Quantiles } from "./support.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -32,38 +29,11 @@ const nowMs = () => performance.timeOrigin + performance.now();
 
 const fmt = (q: Quantiles) => formatQuantiles(q);
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-}
-
-async function serve(uri: string): Promise<Served> {
-  const args = [
-    fileURLToPath(new URL("../bin/lgts.js", import.meta.url)),
-    "serve",
-    "--port",
-    "0",
-    "--config",
-    fileURLToPath(new URL("./graphs/langgraph.json", import.meta.url)),
-  ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, DATABASE_URI: uri } });
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const entry = JSON.parse(line) as { msg?: string; url?: string };
-    if (entry.msg === "listening" && entry.url) {
-      child.stdout!.resume();
-      return { child, url: entry.url };
-    }
-  }
-  throw new Error("the server exited before listening");
-}
-
-async function stop(served: Served): Promise<void> {
-  served.child.kill("SIGTERM");
-  await once(served.child, "exit");
-}
+const serve = (uri: string): Promise<ChildServer> =>
+  serveChild(["--config", fileURLToPath(new URL("./graphs/langgraph.json", import.meta.url))], { ...process.env, DATABASE_URI: uri });
 
 /** Runs per second with `CLIENTS` clients looping runs.wait, spread over the servers. */
-async function throughput(servers: Served[]): Promise<number> {
+async function throughput(servers: ChildServer[]): Promise<number> {
   const clients = servers.map((s) => new Client({ apiUrl: s.url }));
   const pick = (i: number) => clients[i % clients.length]!;
   const threads = await Promise.all(Array.from({ length: CLIENTS }, async (_, i) => (await pick(i).threads.create()).thread_id));
@@ -82,7 +52,7 @@ async function throughput(servers: Served[]): Promise<number> {
 }
 
 /** Latency of custom events from the executing process to a client of another one (and of the same one). */
-async function eventLatency(servers: Served[], sql: pg.Pool): Promise<{ cross: number[]; same: number[] }> {
+async function eventLatency(servers: ChildServer[], sql: pg.Pool): Promise<{ cross: number[]; same: number[] }> {
   const cross: number[] = [];
   const same: number[] = [];
   for (let i = 0; i < EVENT_RUNS; i++) {
@@ -148,7 +118,7 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
     if (cross.length) console.log(`   client of another process:       ${fmt(quantiles(cross))}  (${cross.length} events)`);
     if (same.length) console.log(`   client of the executing process: ${fmt(quantiles(same))}  (${same.length} events)`);
   } finally {
-    await Promise.all(servers.map(stop));
+    await Promise.all(servers.map((s) => s.stop()));
     await sql.end();
   }
 }

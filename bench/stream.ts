@@ -6,15 +6,20 @@
  *  1. time to first event: from sending POST /runs/stream (trivial graph) to the first event
  *     (`metadata`) on the wire;
  *  2. close delay: from the last event of a finished run to the end of the response (target:
- *     under 10 ms; the JS dev server polls and takes ~500 ms). Thread runs and stateless runs;
+ *     p50 under 1 ms; the JS dev server polls and takes ~500 ms). Thread runs and stateless runs;
  *  3. events per second: one run whose node writes BENCH_STREAM_EVENTS custom events, read raw,
  *     and read through the SDK (its SSE parsing included);
- *  4. memory: the server's heapUsed after a full GC before and after BENCH_STREAM_RUNS streamed
- *     runs (stateless, BENCH_STREAM_CLIENTS at a time), then after resumable runs once their
- *     retention (BENCH_STREAM_RETENTION_MS) has passed.
+ *  4. memory: the server's RSS and heapUsed after a full GC before, after 1k and after
+ *     BENCH_STREAM_RUNS streamed runs (stateless, BENCH_STREAM_CLIENTS at a time; target: RSS after
+ *     10k within 20% of RSS after 1k), then after resumable runs once their retention
+ *     (BENCH_STREAM_RETENTION_MS) has passed;
+ *  5. BENCH_STREAM_CONCURRENT streams open at once, each a run writing
+ *     BENCH_STREAM_CONCURRENT_EVENTS custom events: none may miss an event, and the server's
+ *     memory while all are open must stay bounded.
  *
  * Options (env): BENCH_STREAM_RUNS=10000  BENCH_STREAM_CLIENTS=20  BENCH_STREAM_SAMPLES=200
- *   BENCH_STREAM_EVENTS=20000  BENCH_STREAM_RETENTION_MS=2000  BENCH_DATA_DIR=<dir> (e.g. /dev/shm,
+ *   BENCH_STREAM_EVENTS=20000  BENCH_STREAM_RETENTION_MS=2000  BENCH_STREAM_CONCURRENT=500
+ *   BENCH_STREAM_CONCURRENT_EVENTS=100  BENCH_DATA_DIR=<dir> (e.g. /dev/shm,
  *   to separate disk from CPU cost)
  *
  * With DATABASE_URI set the server stores everything in PostgreSQL, and its run events go through
@@ -29,14 +34,17 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { Client } from "@langchain/langgraph-sdk";
-import { formatQuantiles, quantiles, type Quantiles } from "./stats.js";
+import { formatQuantiles, quantiles, type Quantiles } from "./support.js";
 
 const RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 10_000);
 const CLIENTS = Number(process.env.BENCH_STREAM_CLIENTS ?? 20);
 const SAMPLES = Number(process.env.BENCH_STREAM_SAMPLES ?? 200);
 const EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 20_000);
 const RETENTION_MS = Number(process.env.BENCH_STREAM_RETENTION_MS ?? 2000);
-const TARGET_CLOSE_MS = 10;
+const CONCURRENT_STREAMS = Number(process.env.BENCH_STREAM_CONCURRENT ?? 500);
+const CONCURRENT_EVENTS = Number(process.env.BENCH_STREAM_CONCURRENT_EVENTS ?? 100);
+const TARGET_CLOSE_MS = 1;
+const TARGET_RSS_GROWTH = 0.2;
 
 const fmt = (q: Quantiles) => formatQuantiles(q, 2);
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -144,18 +152,29 @@ async function throughput(server: ServerProcess, client: Client) {
   console.log(`   via SDK:   ${sdkEvents} events in ${sdkSeconds.toFixed(2)} s = ${Math.round(sdkEvents / sdkSeconds)} events/s`);
 }
 
-async function memory(server: ServerProcess, client: Client) {
-  const before = await server.heap();
-  const started = performance.now();
+/** Streams `count` stateless trivial runs, CLIENTS at a time; returns the events received. */
+async function streamRuns(client: Client, count: number): Promise<number> {
   let next = 0;
   let events = 0;
   const worker = async () => {
-    while (next < RUNS) {
+    while (next < count) {
       next += 1;
       for await (const _ of client.runs.stream(null, "trivial", { input: { value: 1 }, streamMode: ["values", "updates"] })) events += 1;
     }
   };
   await Promise.all(Array.from({ length: CLIENTS }, worker));
+  return events;
+}
+
+const describe = (heap: Heap) => `heap ${mib(heap.heapUsed)}, rss ${mib(heap.rss)}, broker channels ${heap.channels}`;
+
+async function memory(server: ServerProcess, client: Client) {
+  const before = await server.heap();
+  const first = Math.min(1000, RUNS);
+  const started = performance.now();
+  let events = await streamRuns(client, first);
+  const afterFirst = await server.heap();
+  events += await streamRuns(client, RUNS - first);
   const seconds = (performance.now() - started) / 1000;
   const after = await server.heap();
 
@@ -173,12 +192,62 @@ async function memory(server: ServerProcess, client: Client) {
   await sleep(RETENTION_MS + 500);
   const expired = await server.heap();
 
-  console.log(`\n4. memory (server heapUsed after a full GC)`);
+  const growth = after.rss / afterFirst.rss - 1;
+  console.log(`\n4. memory (server after a full GC)`);
   console.log(`   ${RUNS} streamed runs (${CLIENTS} clients, ${events} events) in ${seconds.toFixed(1)} s = ${Math.round(RUNS / seconds)} runs/s`);
-  console.log(`   before:  ${mib(before.heapUsed)}  (rss ${mib(before.rss)}, broker channels ${before.channels})`);
-  console.log(`   after:   ${mib(after.heapUsed)}  (rss ${mib(after.rss)}, broker channels ${after.channels})  delta ${mib(after.heapUsed - before.heapUsed)}`);
-  console.log(`   + ${resumable} resumable runs, within retention: ${mib(holding.heapUsed)} (channels ${holding.channels})`);
-  console.log(`   after their ${RETENTION_MS} ms retention:        ${mib(expired.heapUsed)} (channels ${expired.channels})  delta from before ${mib(expired.heapUsed - before.heapUsed)}`);
+  console.log(`   before:              ${describe(before)}`);
+  console.log(`   after ${String(first).padEnd(6)} runs:     ${describe(afterFirst)}`);
+  console.log(`   after ${String(RUNS).padEnd(6)} runs:     ${describe(after)}`);
+  console.log(
+    `   rss after ${RUNS} vs after ${first}: ${growth >= 0 ? "+" : ""}${(growth * 100).toFixed(1)}% ` +
+      `(target within 20%: ${Math.abs(growth) <= TARGET_RSS_GROWTH ? "met" : "MISSED"}); heap delta ${mib(after.heapUsed - afterFirst.heapUsed)}`,
+  );
+  console.log(`   + ${resumable} resumable runs, within retention: ${describe(holding)}`);
+  console.log(`   after their ${RETENTION_MS} ms retention:        ${describe(expired)}  heap delta from before ${mib(expired.heapUsed - before.heapUsed)}`);
+}
+
+/**
+ * CONCURRENT_STREAMS streams open at once, each a run writing CONCURRENT_EVENTS custom events:
+ * every stream must receive every event and the run's end, and the server's memory at the peak
+ * (sampled while they are all open) must stay bounded.
+ */
+async function concurrentStreams(server: ServerProcess, client: Client) {
+  const before = await server.heap();
+  let peak: Heap | undefined;
+  let opened = 0;
+  let allOpen!: () => void;
+  const allOpened = new Promise<void>((resolve) => (allOpen = resolve));
+  const started = performance.now();
+  const lost: string[] = [];
+  const streams = Array.from({ length: CONCURRENT_STREAMS }, async (_, i) => {
+    let progress = 0;
+    let done = false;
+    let values = false;
+    let first = true;
+    for await (const chunk of client.runs.stream(null, "custom", { input: { count: CONCURRENT_EVENTS }, streamMode: ["custom", "values"] })) {
+      if (first) {
+        first = false;
+        if (++opened === CONCURRENT_STREAMS) allOpen();
+      }
+      const data = chunk.data as { type?: string; step?: number; result?: string };
+      if (chunk.event === "custom" && data.type === "progress" && data.step === progress + 1) progress += 1;
+      else if (chunk.event === "custom" && data.type === "done") done = true;
+      else if (chunk.event === "values" && data.result) values = true;
+    }
+    if (progress !== CONCURRENT_EVENTS || !done || !values) {
+      lost.push(`stream ${i}: ${progress}/${CONCURRENT_EVENTS} progress events in order, done ${done}, final values ${values}`);
+    }
+  });
+  const sampled = allOpened.then(async () => (peak = await server.heap()));
+  await Promise.all(streams);
+  await sampled;
+  const seconds = (performance.now() - started) / 1000;
+  const after = await server.heap();
+  console.log(`\n5. ${CONCURRENT_STREAMS} concurrent streams, ${CONCURRENT_EVENTS} custom events each, in ${seconds.toFixed(1)} s`);
+  console.log(`   before:          ${describe(before)}`);
+  console.log(`   all open (peak): ${peak ? describe(peak) : "-"}`);
+  console.log(`   after:           ${describe(after)}`);
+  console.log(`   streams missing events: ${lost.length}${lost.length ? `\n     ${lost.slice(0, 5).join("\n     ")}` : " (none lost)"}`);
 }
 
 async function main() {
@@ -190,6 +259,7 @@ async function main() {
     await latency(server, client);
     await throughput(server, client);
     await memory(server, client);
+    await concurrentStreams(server, client);
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -1136,6 +1136,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ui/{graph_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * HTML that loads a generative-UI component
+         * @description The generative-UI components of a graph are the `ui` entries of `langgraph.json`, bundled
+         *     for the browser with esbuild at startup (React, `@langchain/langgraph-sdk` and the
+         *     `ui_config.shared` packages are taken from the page). This answers the HTML snippet that
+         *     `LoadExternalComponent` of `@langchain/langgraph-sdk/react-ui` inserts into a shadow root:
+         *     a `<link rel="stylesheet">` per stylesheet, then the `<script>` of the bundle, whose
+         *     `onload` renders the component `name` into the element whose id is `shadowRootId` (the
+         *     literal placeholder `{{shadowRootId}}` unless the request gives one). Asset URLs are
+         *     absolute, so the snippet works on a page served from another origin. `graph_id` may also
+         *     be the id of an assistant of that graph.
+         */
+        post: operations["getUiComponent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui/{graph_id}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of a graph's UI bundle
+         * @description The bundle's script (`entrypoint.js`) or stylesheet (`entrypoint.css`).
+         */
+        get: operations["getUiAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ok": {
         parameters: {
             query?: never;
@@ -1809,7 +1857,9 @@ export interface components {
             checkpoint?: components["schemas"]["Checkpoint"] | null;
             /** @description State of the subgraph run by this task (only when subgraphs are requested). */
             state?: components["schemas"]["ThreadState"] | null;
-            /** @description Output of the task, when it already finished; any JSON. */
+            /** @description Where the task comes from, as LangGraph names it (e.g. `["__pregel_pull", "node"]`). */
+            path?: components["schemas"]["AnyValue"][];
+            /** @description Output of the task when it already finished, else null; any JSON. */
             result?: unknown;
         };
         /** @description A field of `ThreadState` to include (`values.<key>` selects one channel). */
@@ -2162,7 +2212,7 @@ export interface components {
         /**
          * @description One event of a run stream. `event` is the kind (see RunEventKind), with a
          *     `|<namespace>` suffix (`updates|child:<task id>`) for events of a subgraph when the run has
-         *     `stream_subgraphs`; `id` numbers the run's events from 1 (usable as `Last-Event-ID`).
+         *     `stream_subgraphs`; `id` numbers the run's events from 0 (usable as `Last-Event-ID`).
          *     The first event is `metadata`; a failure is reported by a last `error` event.
          */
         RunStreamEvent: components["schemas"]["RunEventKind"] & {
@@ -2850,6 +2900,16 @@ export interface components {
         ListNamespaceResponse: {
             namespaces: string[][];
         };
+        /** @description The UI message whose component is wanted (the SDK sends its `name`). */
+        UiComponentRequest: {
+            /** @description Component name, a key of the default export of the graph's `ui` module. */
+            name: string;
+            /**
+             * @description Id of the element whose shadow root receives the component (sent by older SDKs); without
+             *     it the snippet carries the placeholder `{{shadowRootId}}`, which the SDK replaces.
+             */
+            shadowRootId?: string;
+        };
         /** @description A JSON-RPC 2.0 request (it has an `id` and expects a response), e.g. `initialize`, `tools/list`, `tools/call`. */
         McpJsonRpcRequest: {
             /**
@@ -3468,7 +3528,8 @@ export interface components {
          * @description A Server-Sent Events stream of the run (`text/event-stream`, never buffered by proxies:
          *     `X-Accel-Buffering: no`; a `:` heartbeat comment every 10 s keeps idle connections open).
          *     Each event is `event: <name>`, one `data: <JSON>` line and `id: <n>`, n counting the run's
-         *     events from 1; every parsed event matches the `RunStreamEvent` schema. The first event is
+         *     events from 0 as the official servers do (`Last-Event-ID: <n>` resumes after event n, `-1`
+         *     replays from the start); every parsed event matches the `RunStreamEvent` schema. The first event is
          *     `metadata` (`{"run_id", "attempt"}`); then one event per chunk of the requested stream modes:
          *     `values`, `updates`, `custom`, `events`, `debug`, `tasks`, `checkpoints`, `tools`,
          *     `messages` (for `messages-tuple`: `[message chunk, metadata]`), and for the legacy
@@ -3565,6 +3626,8 @@ export interface components {
          *     A `Last-Event-ID` naming an event takes precedence; `-1` does not.
          */
         JoinCheckpointId: string;
+        /** @description Graph id of a `ui` entry of langgraph.json, or the id of an assistant of that graph. */
+        UiGraphIdPath: string;
     };
     requestBodies: never;
     headers: {
@@ -5411,6 +5474,63 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    getUiComponent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Graph id of a `ui` entry of langgraph.json, or the id of an assistant of that graph. */
+                graph_id: components["parameters"]["UiGraphIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UiComponentRequest"];
+            };
+        };
+        responses: {
+            /** @description The snippet. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    getUiAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Graph id of a `ui` entry of langgraph.json, or the id of an assistant of that graph. */
+                graph_id: components["parameters"]["UiGraphIdPath"];
+                /** @description File name, as the snippet of `POST /ui/{graph_id}` refers to it. */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                };
+            };
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };

@@ -24,6 +24,7 @@ import { openDeployment, type Deployment } from "./runtime/deployment.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
 import { cronLauncher } from "./runtime/crons/launcher.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
+import { GraphUis } from "./runtime/ui/index.js";
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
 export class StartupError extends Error {}
@@ -48,7 +49,9 @@ const VERSION = (
 ).version;
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ name: "lgts" });
+  // asynchronous: lines written while a write is in flight go out together in the next one;
+  // pino flushes what is buffered when the process exits, and close() flushes it too
+  const logger = options.logger ?? pino({ name: "lgts" }, pino.destination({ sync: false }));
   // before the graphs load: a module may call getLogger() at its top level
   registerSdkLogger(logger);
   let graphs;
@@ -58,6 +61,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     assistantDefaults = parseDefaultConfig(process.env.LANGGRAPH_CONFIG, graphs.graphIds);
   } catch (error) {
     throw new StartupError(`Cannot load graphs from ${options.configPath}: ${(error as Error).message}`);
+  }
+  let ui: GraphUis;
+  try {
+    // with the UI routes disabled nothing would serve the bundles: they are not built
+    ui = await GraphUis.build(graphs.config.http?.disable_ui ? { ...graphs.config, ui: null } : graphs.config);
+  } catch (error) {
+    throw new StartupError(`Cannot bundle the UI components of ${options.configPath}: ${(error as Error).message}`);
   }
   if (!options.databaseUri && options.runs?.leaseMs !== undefined) {
     throw new StartupError("--run-lease/LGTS_RUN_LEASE applies to several processes sharing PostgreSQL: set --database-uri/DATABASE_URI too");
@@ -95,6 +105,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     graphs,
     runs,
     crons: new CronScheduler(storage, logger, deployment.cluster),
+    ui,
     metrics: createMetrics(),
     logger,
     version: VERSION,
@@ -186,6 +197,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await deployment.close();
       await storage.close();
       selfUrl.release();
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
     },
   };
 }

@@ -7,6 +7,7 @@ import type { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import type { ServerStore } from "./runtime/store/index.js";
 import type { RunEngine } from "./runtime/runs/engine.js";
 import type { CronScheduler } from "./runtime/crons/scheduler.js";
+import type { GraphUis } from "./runtime/ui/index.js";
 
 /** What handlers may call: everything below the HTTP layer, wired once at startup. */
 export interface Services {
@@ -21,6 +22,8 @@ export interface Services {
   runs: RunEngine;
   /** Fires crons; handlers `nudge` it when a cron's next firing changes. */
   crons: CronScheduler;
+  /** The bundled generative-UI components (`ui` of langgraph.json). */
+  ui: GraphUis;
   metrics: Metrics;
   logger: Logger;
   version: string;

@@ -8,6 +8,7 @@ import { storeHandlers } from "./store.js";
 import { systemHandlers } from "./system.js";
 import { threadHandlers } from "./threads.js";
 import { threadStateHandlers } from "./thread-state.js";
+import { uiHandlers } from "./ui.js";
 
 /** Every operation of the contract, by operationId (the compiler checks none is missing). */
 export const operationHandlers: OperationHandlers = {
@@ -20,4 +21,5 @@ export const operationHandlers: OperationHandlers = {
   ...runHandlers,
   ...mcpHandlers,
   ...a2aHandlers,
+  ...uiHandlers,
 };

@@ -6,7 +6,7 @@
 import type { Request } from "express";
 import { HttpError } from "../http/errors.js";
 import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/operations.js";
-import { relayRun } from "../http/run-sse.js";
+import { brokerEventId, relayRun } from "../http/run-sse.js";
 import { lastEventId, openSse } from "../http/sse.js";
 import { runLocationHeaders } from "../runtime/runs/api-shape.js";
 import type { RunEventStream, SubscribeOptions } from "../runtime/runs/broker.js";
@@ -30,7 +30,7 @@ const everything = () => true;
 /** A run stream's `Last-Event-ID`: a run event id, or -1 for a replay from the start. */
 function runEventId(req: Request): string | undefined {
   const id = lastEventId(req);
-  if (id === undefined || id === "-1" || /^\d+$/.test(id)) return id;
+  if (id === undefined || id === "-1" || /^\d+$/.test(id)) return id === undefined ? id : brokerEventId(id);
   throw new HttpError(422, `header Last-Event-ID: '${id}' is not an event id of a run stream (a number, or -1 to replay from the start)`);
 }
 

@@ -9,7 +9,7 @@ import { checkResponse, type ContractViolation } from "./contract-check.js";
 import { corsMiddleware } from "./cors.js";
 import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
-import { requestLogger } from "./logging.js";
+import { requestObserver } from "./logging.js";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
 import { describeValidationErrors } from "./validation-errors.js";
 import { authentication, requestAuth } from "./authentication.js";
@@ -68,8 +68,9 @@ export async function createApp(options: AppOptions) {
   const disabled = disabledOperations(contract, http);
   const root = express();
   root.disable("x-powered-by");
-  root.use(requestLogger(logger));
-  root.use(services.metrics.middleware);
+  // no ETag: computing one hashes every answer, and no client of this API revalidates
+  root.set("etag", false);
+  root.use(requestObserver(logger, services.metrics));
   // before anything that may refuse a request: a browser must get CORS headers on refusals too
   root.use(corsMiddleware(http?.cors));
   // `http.mount_prefix` moves every route, custom ones included, under the prefix
@@ -83,7 +84,6 @@ export async function createApp(options: AppOptions) {
   if (http?.enable_custom_route_auth) app.use(authenticate);
   if (options.customRoutes) app.use(options.customRoutes);
   if (!http?.enable_custom_route_auth) app.use(authenticate);
-  app.use(express.json({ limit: "50mb" }));
   if (!http?.disable_meta) {
     app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
   }
@@ -100,7 +100,12 @@ export async function createApp(options: AppOptions) {
     if (reply.headers) res.set(reply.headers);
     if (body === undefined) res.end();
     else if (reply.contentType) res.type(reply.contentType).send(body);
-    else res.json(body);
+    else {
+      // serialised once, written as one string with its headers (res.json would copy it into a
+      // Buffer and write headers and body separately)
+      res.setHeader("content-type", "application/json; charset=utf-8");
+      res.end(JSON.stringify(body));
+    }
   };
 
   const dispatch = (operationId: OperationId): Handler => async (c: Context, req: Request, res: Response) => {
@@ -112,7 +117,7 @@ export async function createApp(options: AppOptions) {
       const ctx = {
         operationId,
         body: c.request.requestBody ?? (c.operation.requestBody ? {} : undefined),
-        params: decodeParams(c.request.params),
+        params: c.request.params,
         query: c.validation?.coerced?.query ?? c.request.query,
         headers: req.headers,
         auth: requestAuth(res),
@@ -151,36 +156,30 @@ export async function createApp(options: AppOptions) {
   }
   const api = await createContractBackend(handlers, contract);
 
+  const parseJson = express.json({ limit: "50mb" });
   app.use((req, res, next) => {
-    if (disabled.size > 0 && disabled.has(api.matchOperation(req as never)?.operationId ?? "")) {
+    const operation = api.router.matchOperation({ method: req.method, path: req.path, headers: {} });
+    if (disabled.size > 0 && disabled.has(operation?.operationId ?? "")) {
       handlers.notFound!({ request: { path: req.path } } as Context, req, res);
       return;
     }
-    api
-      .handleRequest(
-        { method: req.method, path: req.path, query: req.query as never, body: req.body, headers: req.headers as never },
-        req,
-        res,
-      )
-      .catch(next);
+    const handle = () => {
+      api
+        .handleRequest(
+          { method: req.method, path: req.path, query: req.query as never, body: req.body, headers: req.headers as never },
+          req,
+          res,
+        )
+        .catch(next);
+    };
+    // only operations that declare a body get one parsed
+    if (operation?.requestBody) parseJson(req, res, (error?: unknown) => (error ? next(error) : handle()));
+    else handle();
   });
   app.use(jsonRpcParseErrors(api));
   root.use(unknownRoute);
   root.use(jsonErrors(logger));
   return { app: root, api };
-}
-
-function decodeParams(params: Record<string, string | string[]>): Record<string, string> {
-  const decoded: Record<string, string> = {};
-  for (const [name, value] of Object.entries(params)) {
-    const raw = Array.isArray(value) ? value.join("/") : value;
-    try {
-      decoded[name] = decodeURIComponent(raw);
-    } catch {
-      decoded[name] = raw;
-    }
-  }
-  return decoded;
 }
 
 function allowedMethods(contract: Document, path: string): string[] {

@@ -9,6 +9,7 @@ import {
 } from "openapi-backend";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { compileRouter } from "./compiled-router.js";
 import { isJsonRpcOperation } from "./jsonrpc.js";
 
 export const CONTRACT_PATH = fileURLToPath(new URL("../../generated/openapi.json", import.meta.url));
@@ -65,9 +66,6 @@ export async function createContractBackend(
     handlers,
   });
   await api.init();
-  // the router rebuilds its operation list (lodash over every path) on each lookup, and looks up
-  // several times per request; the contract never changes at run time, so build it once
-  const operations = api.router.getOperations();
-  api.router.getOperations = () => operations;
+  compileRouter(api.router);
   return api;
 }

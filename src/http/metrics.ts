@@ -1,4 +1,3 @@
-import type { RequestHandler } from "express";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** Prometheus metrics of one server instance (a registry each, so tests can run several). */
@@ -18,15 +17,12 @@ export function createMetrics() {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
     registers: [registry],
   });
-  const middleware: RequestHandler = (req, res, next) => {
-    const stop = duration.startTimer({ method: req.method });
-    res.on("finish", () => {
-      stop();
-      requests.inc({ method: req.method, status: String(res.statusCode) });
-    });
-    next();
+  /** Records one answered request (called by the request observer when the response finishes). */
+  const recordRequest = (method: string, status: number, seconds: number) => {
+    duration.observe({ method }, seconds);
+    requests.inc({ method, status: String(status) });
   };
-  return { registry, middleware };
+  return { registry, recordRequest };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

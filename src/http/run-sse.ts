@@ -22,6 +22,15 @@ export interface RunSseOptions {
   logger: Logger;
 }
 
+/**
+ * The wire numbers a run's events from 0, as the official servers do (`Last-Event-ID: -1`
+ * replays everything), while brokers count them from 1: the SSE id is the broker's id minus one.
+ */
+export const wireEventId = (brokerId: string): string => String(Number(brokerId) - 1);
+
+/** The broker id a client's `Last-Event-ID` names ("-1", a replay from the start, stays as is). */
+export const brokerEventId = (wireId: string): string => (wireId === "-1" ? wireId : String(Number(wireId) + 1));
+
 export async function relayRun(req: Request, res: Response, options: RunSseOptions): Promise<void> {
   const sse = openSse(req, res, { headers: options.headers });
   sse.onDisconnect(() => {
@@ -33,7 +42,7 @@ export async function relayRun(req: Request, res: Response, options: RunSseOptio
   if (options.events) {
     for await (const event of options.events) {
       if (sse.closed) break;
-      if (options.wanted(event)) await sse.send({ id: event.id, event: sseEventName(event), data: event.data });
+      if (options.wanted(event)) await sse.send({ id: wireEventId(event.id), event: sseEventName(event), data: event.data });
     }
   }
   sse.end();

@@ -212,6 +212,10 @@ const checks: Record<string, () => Promise<void>> = {
   },
   getA2aAgentCard: async () => expectMissing(await bob("GET", `/.well-known/agent-card.json?assistant_id=${A.assistant}`)),
 
+  // LoadExternalComponent may name an assistant: bob's request for alice's finds no components
+  getUiComponent: async () => expectMissing(await bob("POST", `/ui/${A.assistant}`, { name: "any" })),
+  getUiAsset: async () => expectMissing(await bob("GET", `/ui/${A.assistant}/entrypoint.js`)),
+
   async getMetrics() {
     expect((await bob("GET", "/metrics")).status).toBe(200); // aggregate counters, no records
   },

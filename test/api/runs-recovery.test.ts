@@ -105,7 +105,8 @@ describe("run recovery", () => {
     const dir = await dataDir();
     let t = await server({ dataDir: dir });
     const threadId = (await t.client.threads.create()).thread_id;
-    const run = await t.client.runs.create(threadId, "trivial", { input: { value: 1 }, afterSeconds: 0.5 });
+    // long enough that a slow restart (a loaded machine) still finds the run waiting
+    const run = await t.client.runs.create(threadId, "trivial", { input: { value: 1 }, afterSeconds: 3 });
     await t.stop();
     t = await server({ dataDir: dir });
     expect((await t.client.threads.get(threadId)).status).toBe("busy");

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../src/server.js";
+import { replayLogs } from "../../src/storage/lowdb/commit-log.js";
+import { storeItemCollectionOptions } from "../../src/storage/lowdb/store-items.js";
 import { json, REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 import pg from "pg";
 import { pino } from "pino";
@@ -19,20 +21,35 @@ async function eventually(probe: () => Promise<boolean>, ms = 10_000): Promise<v
   }
 }
 
-/** Whether the backend still holds an item with this key, read beneath the API (lowdb shard files, or the table). */
+/** Whether the backend still holds an item with this key, read beneath the API (lowdb files and log, or the table). */
 async function isStored(t: TestServer, key: string): Promise<boolean> {
-  if (t.database) {
-    const client = new pg.Client({ connectionString: t.database.uri });
-    await client.connect();
-    try {
-      return (await client.query("SELECT 1 FROM store_items WHERE key = $1", [key])).rowCount === 1;
-    } finally {
-      await client.end();
-    }
+  if (!t.database) return (await storeFiles(t.dataDir)).includes(key);
+  const client = new pg.Client({ connectionString: t.database.uri });
+  await client.connect();
+  try {
+    return (await client.query("SELECT 1 FROM store_items WHERE key = $1", [key])).rowCount === 1;
+  } finally {
+    await client.end();
   }
-  const dir = path.join(t.dataDir, "store");
-  const files = (await readdir(dir)).filter((f) => /^\d+\.json$/.test(f));
-  return (await Promise.all(files.map((f) => readFile(path.join(dir, f), "utf8")))).some((text) => text.includes(key));
+}
+
+/**
+ * The store items on disk, as JSON text: the store's shard files with the commit log (mutations
+ * not yet rewritten into shards) replayed over them, as opening the data directory would.
+ */
+async function storeFiles(dataDir: string): Promise<string> {
+  const dir = path.join(dataDir, "store");
+  const { idOf } = storeItemCollectionOptions(dir, 1);
+  const records: Record<string, unknown> = {};
+  for (const file of (await readdir(dir)).filter((f) => /^\d+\.json$/.test(f))) {
+    Object.assign(records, (JSON.parse(await readFile(path.join(dir, file), "utf8")) as { records: object }).records);
+  }
+  await replayLogs(dataDir, (entry) => {
+    if (entry.c !== "storeItems") return;
+    if ("r" in entry) records[idOf(entry.r as never)] = entry.r;
+    else delete records[entry.d];
+  });
+  return JSON.stringify(records);
 }
 
 const request = (t: TestServer, method: string, route: string, body?: unknown) =>

@@ -49,7 +49,7 @@ describe("joining a run's stream", () => {
     await eventually(async () => ((await t.client.runs.get(threadId, run.run_id)).status === "running" ? true : undefined));
     const [live, all] = await Promise.all([joinAll(threadId, run.run_id), joinAll(threadId, run.run_id, { lastEventId: "-1" })]);
     expect(contractViolations([...live, ...all], "RunStreamEvent")).toEqual([]);
-    expect(all.map((p) => p.id)).toEqual(all.map((_, i) => String(i + 1)));
+    expect(all.map((p) => p.id)).toEqual(all.map((_, i) => String(i)));
     expect(all.map((p) => p.event)).toEqual(["metadata", ...Array(6).fill("values")]);
     // the live join's events are the tail of the whole stream
     expect(live.length).toBeGreaterThan(0);
@@ -97,7 +97,7 @@ describe("resuming", () => {
     const whole = await joinAll(threadId, runId, { lastEventId: "-1" });
     expect(contractViolations([...first, ...rest, ...whole], "RunStreamEvent")).toEqual([]);
     expect([...first, ...rest].map(key)).toEqual(whole.map(key));
-    expect(whole.map((p) => p.id)).toEqual(whole.map((_, i) => String(i + 1)));
+    expect(whole.map((p) => p.id)).toEqual(whole.map((_, i) => String(i))); // numbered from 0, as the official servers do
     expect(whole.length).toBe(1 + 6 + 5);
   });
 
@@ -141,8 +141,8 @@ describe("resuming", () => {
     const reconnect = requests.find((r) => r.method === "GET" && r.url.includes("/stream"));
     expect(reconnect?.url).toBe(`${t.url}/threads/${threadId}/runs/${runId}/stream`);
     // the SDK resumes after the last event it parsed before the failure
-    expect(Number(reconnect?.lastEventId)).toBeGreaterThanOrEqual(1);
-    expect(parts.map((p) => p.id)).toEqual(parts.map((_, i) => String(i + 1)));
+    expect(Number(reconnect?.lastEventId)).toBeGreaterThanOrEqual(0);
+    expect(parts.map((p) => p.id)).toEqual(parts.map((_, i) => String(i)));
     expect(parts.map((p) => p.event)).toEqual(["metadata", ...Array(9).fill("values")]);
     expect(parts.at(-1)!.data).toMatchObject({ completed: 8 });
   });
@@ -157,7 +157,7 @@ describe("resuming", () => {
     const replay = await joinAll(null, run.run_id, { lastEventId: "-1" });
     expect(performance.now() - started).toBeLessThan(500);
     expect(replay.map(key)).toEqual(live.map(key));
-    expect((await joinAll(null, run.run_id, { lastEventId: "2" })).map(key)).toEqual(live.slice(2).map(key));
+    expect((await joinAll(null, run.run_id, { lastEventId: "1" })).map(key)).toEqual(live.slice(2).map(key));
     // after the retention the events are gone, and so is the stateless run
     await eventually(async () => ((await fetch(`${t.url}/runs/${run.run_id}/stream`)).status === 404 ? true : undefined), RETENTION_MS + 3000);
     expect(await t.server.services.runs.holdsEvents(run.run_id)).toBe(false);
@@ -199,7 +199,7 @@ describe("rejoining from a checkpoint (useStream's reconnect after a reload)", (
     const fromLast = await joinAll(threadId, runId, { lastEventId: "-1", checkpointId: history[0]!.checkpoint.checkpoint_id! } as never);
     expect(fromLast.map((p) => p.event)).toEqual(["metadata"]);
     // a Last-Event-ID naming an event is more precise than the checkpoint: it wins
-    const afterTwo = await joinAll(threadId, runId, { lastEventId: "2", checkpointId: headBeforeRun } as never);
+    const afterTwo = await joinAll(threadId, runId, { lastEventId: "1", checkpointId: headBeforeRun } as never);
     expect(afterTwo.map(key)).toEqual(whole.slice(2).map(key));
   });
 });

@@ -44,9 +44,9 @@ describe("stream modes", () => {
     const parts = arrivals.map((a) => a.part);
     expect(contractViolations(parts, "RunStreamEvent")).toEqual([]);
 
-    expect(parts[0]).toEqual({ id: "1", event: "metadata", data: { run_id: created!.run_id, attempt: 1 } });
+    expect(parts[0]).toEqual({ id: "0", event: "metadata", data: { run_id: created!.run_id, attempt: 1 } });
     expect(created!.thread_id).toBe(threadId);
-    expect(parts.map((p) => p.id)).toEqual(parts.map((_, i) => String(i + 1)));
+    expect(parts.map((p) => p.id)).toEqual(parts.map((_, i) => String(i)));
     const tokens = arrivals.filter((a) => a.part.event === "messages");
     expect(tokens.map((a) => a.part.data[0].content)).toEqual(["Echo:", " hello", " world"]);
     for (const { part } of tokens) {
@@ -188,7 +188,7 @@ describe("the contract's event schemas", () => {
   it("reject what the SDK could not read", () => {
     const lcMessage = { lc: 1, type: "constructor", id: ["langchain_core", "messages", "AIMessage"], kwargs: { content: "x" } };
     const bad: StreamPart[] = [
-      { id: "1", event: "metadata", data: { run_id: "not-a-uuid", attempt: 1 } },
+      { id: "0", event: "metadata", data: { run_id: "not-a-uuid", attempt: 1 } },
       { id: "2", event: "messages", data: [lcMessage, {}] },
       { id: "3", event: "messages/partial", data: [] },
       { id: "4", event: "error", data: { message: "no error name" } },
@@ -217,7 +217,7 @@ describe("the SSE response", () => {
     expect(res.headers.get("location")).toBe(`${location}/stream`);
     const { events } = parseSse(await res.text());
     expect(events.length).toBe(1 + 4 + 3);
-    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => String(i + 1)));
+    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => String(i)));
     expect(events[0]).toMatchObject({ event: "metadata", data: { run_id: location.split("/").pop() } });
 
     const stateless = await post("/runs/stream", { assistant_id: "trivial", input: { value: 1 } });

@@ -38,7 +38,7 @@ describe("thread state", () => {
         values: {},
         next: [],
         tasks: [],
-        checkpoint: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: null, checkpoint_map: null },
+        checkpoint: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: null },
         metadata: null,
         created_at: null,
         parent_checkpoint: null,
@@ -97,7 +97,7 @@ describe("thread state", () => {
     const threadId = await newThread("trivial");
     const first = await t.client.threads.updateState(threadId, { values: { value: 5 }, asNode: "a" });
     expect(first).toEqual({
-      checkpoint: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: expect.any(String), checkpoint_map: null },
+      checkpoint: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: expect.any(String) },
     });
     const state = await t.client.threads.getState(threadId);
     expect(state.values).toEqual({ value: 5 });

@@ -12,7 +12,8 @@ import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 const [dataDir, tag] = process.argv.slice(2);
 if (!dataDir || !tag) throw new Error("usage: storage-crash-child <dataDir> <tag>");
 
-const storage = await LowdbStorage.open({ dataDir, shards: { threads: 16, assistants: 4 } });
+// a small log limit: kills also land during checkpoints (log rotation, shard rewrites, log removal)
+const storage = await LowdbStorage.open({ dataDir, shards: { threads: 16, assistants: 4 }, checkpointLogBytes: 32 * 1024 });
 const say = (line: string) => process.stdout.write(line + "\n");
 say("ready");
 

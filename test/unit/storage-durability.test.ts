@@ -143,25 +143,40 @@ describe("DurableJsonFile write", () => {
 });
 
 describe("LowdbStorage acknowledgements", () => {
-  it("acknowledges a create only after its shard data and directory entry are synced", async () => {
+  it("acknowledges a create only after its commit log line is synced, and the new log's directory entry", async () => {
+    const dataDir = await dir();
+    const rec = recordingIO();
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io });
+    cleanups.unshift(() => storage.close());
+    const log = path.join(dataDir, "log-00000001.ndjson");
+
+    // the first flush creates the log file: its entry in the data directory must be durable too
+    const heldDir = rec.hold("sync", dataDir);
+    const create = storage.threads.create({ metadata: { k: 1 } });
+    await untilHeld(heldDir, create);
+    expect(await stillPending(create)).toBe(true);
+
+    const heldData = rec.hold("sync", log);
+    heldDir.release();
+    await untilHeld(heldData, create);
+    expect(await stillPending(create)).toBe(true);
+    heldData.release();
+    const thread = await create;
+    expect(rec.indexOf("sync", "end", log)).toBeGreaterThan(rec.indexOf("write", "end", log));
+    expect(await readFile(log, "utf8")).toContain(thread.thread_id);
+  });
+
+  it("rewrites a changed shard durably at close, through the same file calls", async () => {
     const dataDir = await dir();
     const rec = recordingIO();
     const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { threads: 1 } });
-    cleanups.unshift(() => storage.close());
+    const thread = await storage.threads.create({ metadata: { k: 1 } });
+    await storage.close();
     const shardTemp = path.join(dataDir, "threads", "000.json.tmp");
-
-    const heldData = rec.hold("sync", shardTemp);
-    const create = storage.threads.create({ metadata: { k: 1 } });
-    await untilHeld(heldData, create);
-    expect(await stillPending(create)).toBe(true);
-
-    const heldDir = rec.hold("sync", path.join(dataDir, "threads"));
-    heldData.release();
-    await untilHeld(heldDir, create);
-    expect(await stillPending(create)).toBe(true);
-    heldDir.release();
-    const thread = await create;
-
+    expect(rec.indexOf("sync", "end", shardTemp)).toBeGreaterThanOrEqual(0);
+    const threadsDir = path.join(dataDir, "threads");
+    const lastDirSync = rec.log.findLastIndex((e) => e.op === "sync" && e.phase === "end" && e.file === threadsDir);
+    expect(lastDirSync).toBeGreaterThan(rec.indexOf("rename", "end", shardTemp));
     const stored = JSON.parse(await readFile(path.join(dataDir, "threads", "000.json"), "utf8"));
     expect(stored.records[thread.thread_id].metadata).toEqual({ k: 1 });
   });

@@ -100,7 +100,7 @@ const AGREED_OPERATION_IDS = [
   "joinStatelessRunStream",
   "createThreadCron", "createCron", "searchCrons", "countCrons", "updateCron", "deleteCron",
   "putStoreItem", "getStoreItem", "deleteStoreItem", "searchStoreItems", "listStoreNamespaces",
-  "postMcp", "getMcp", "deleteMcp", "postA2a", "getA2aAgentCard",
+  "postMcp", "getMcp", "deleteMcp", "postA2a", "getA2aAgentCard", "getUiComponent", "getUiAsset",
   "healthCheck", "getInfo", "getMetrics", "getOpenApiDocument",
 ];
 

@@ -102,7 +102,8 @@ export interface LanggraphConfig {
   encryption?: { path?: string } | null;
   webhooks?: Record<string, unknown> | null;
   ui?: Record<string, string> | null;
-  ui_config?: Record<string, unknown> | null;
+  /** `shared`: packages the UI bundles take from the host page instead of bundling them. */
+  ui_config?: { shared?: string[] } | null;
   /** The parsed JSON, untouched, for fields not modelled here. */
   raw: Record<string, unknown>;
 }

@@ -19,6 +19,7 @@ import {
 } from "@langchain/langgraph/zod/schema";
 import type { JsonSchema } from "./json-schema.js";
 import type { StaticGraphSchemas } from "./types.js";
+import { tolerantZodSchema } from "./zod-fallback.js";
 
 export type GraphSchemas = components["schemas"]["GraphSchemaNoId"];
 
@@ -38,21 +39,35 @@ function withoutNestedDialects(schema: JsonSchema): JsonSchema {
   return { ...schema, properties: Object.fromEntries(cleaned) };
 }
 
-/** The schemas the graph carries itself; LangGraph's converters throw on schemas they cannot convert. */
+interface RuntimeDefinitions {
+  _schemaRuntimeDefinition?: unknown;
+  _inputRuntimeDefinition?: unknown;
+  _outputRuntimeDefinition?: unknown;
+  _configRuntimeSchema?: unknown;
+}
+
+/**
+ * The schemas the graph carries itself. LangGraph's converters throw on a schema with a field
+ * JSON Schema cannot express; such zod schemas are converted again with that field left open.
+ */
 function runtimeSchemas(graph: object): Partial<Record<Slot, JsonSchema>> {
-  const convert = (get: (graph: unknown) => unknown): JsonSchema | undefined => {
+  const builder = ((graph as { builder?: RuntimeDefinitions }).builder ?? {}) as RuntimeDefinitions;
+  const convert = (get: (graph: unknown) => unknown, fallback: () => JsonSchema | undefined): JsonSchema | undefined => {
+    let schema: unknown;
     try {
-      const schema = get(graph);
-      return typeof schema === "object" && schema !== null ? withoutNestedDialects(schema as JsonSchema) : undefined;
+      schema = get(graph);
     } catch {
-      return undefined;
+      schema = fallback();
     }
+    return typeof schema === "object" && schema !== null ? withoutNestedDialects(schema as JsonSchema) : undefined;
   };
+  // an input "definition" that is not an object stands for the state's (LangGraph's partial marker)
+  const input = typeof builder._inputRuntimeDefinition === "object" ? builder._inputRuntimeDefinition : builder._schemaRuntimeDefinition;
   return {
-    input: convert(getInputTypeSchema),
-    output: convert(getOutputTypeSchema),
-    state: convert(getStateTypeSchema),
-    context: convert(getConfigTypeSchema),
+    input: convert(getInputTypeSchema, () => tolerantZodSchema(input, { withReducerSchema: true, asPartial: true })),
+    output: convert(getOutputTypeSchema, () => tolerantZodSchema(builder._outputRuntimeDefinition, {})),
+    state: convert(getStateTypeSchema, () => tolerantZodSchema(builder._schemaRuntimeDefinition, {})),
+    context: convert(getConfigTypeSchema, () => tolerantZodSchema(builder._configRuntimeSchema, {})),
   };
 }
 

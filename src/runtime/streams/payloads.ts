@@ -43,7 +43,7 @@ function checkpointRef(config: unknown): Dict | null {
     thread_id: thread_id ?? null,
     checkpoint_ns: checkpoint_ns ?? "",
     checkpoint_id: checkpoint_id ?? null,
-    checkpoint_map: checkpoint_map ?? null,
+    ...(checkpoint_map != null ? { checkpoint_map } : {}),
   };
 }
 

@@ -18,14 +18,18 @@ type TaskDescription = StateSnapshot["tasks"][number];
 const isSnapshot = (state: TaskDescription["state"]): state is StateSnapshot =>
   state !== undefined && "values" in state && "next" in state;
 
-/** The checkpoint a config points at; a config without an id (an empty state, a subgraph task) gives a null id. */
+/**
+ * The checkpoint a config points at; a config without an id (an empty state, a subgraph task)
+ * gives a null id. `checkpoint_map` only when the config has one, as the official servers answer.
+ */
 export function checkpointRef(config: RunnableConfig, threadId: string): CheckpointRef {
   const configurable = config.configurable ?? {};
+  const map = configurable.checkpoint_map as Record<string, unknown> | null | undefined;
   return {
     thread_id: (configurable.thread_id as string | undefined) ?? threadId,
     checkpoint_ns: (configurable.checkpoint_ns as string | undefined) ?? "",
     checkpoint_id: (configurable.checkpoint_id as string | undefined) ?? null,
-    checkpoint_map: (configurable.checkpoint_map as Record<string, unknown> | undefined) ?? null,
+    ...(map != null ? { checkpoint_map: map } : {}),
   };
 }
 
@@ -43,7 +47,8 @@ function taskView(task: TaskDescription, threadId: string): ThreadTask {
     interrupts: toPlainJson(task.interrupts ?? []) as Interrupt[],
     checkpoint: subgraph === undefined ? null : checkpointRef(isSnapshot(subgraph) ? subgraph.config : subgraph, threadId),
     state: isSnapshot(subgraph) ? threadStateView(subgraph, threadId) : null,
-    ...(task.result !== undefined ? { result: toPlainJson(task.result) } : {}),
+    path: toPlainJson(task.path ?? []) as ThreadTask["path"],
+    result: task.result === undefined ? null : toPlainJson(task.result),
   };
 }
 

@@ -139,19 +139,24 @@ async function applyUpdates(
   }
 }
 
-/** The thread record follows its latest state: values, pending interrupts, and idle/interrupted. */
-async function syncThreadRecord(services: ThreadStateDeps, owner: ThreadGraph, threadId: string, scope: Scope): Promise<void> {
-  const snapshot = await owner.graph.getState({ configurable: { thread_id: threadId, checkpoint_ns: "" } });
+/**
+ * The thread record follows its latest state: values, pending interrupts, and idle/interrupted.
+ * An interrupted thread whose update leaves tasks to run stays interrupted: the update wrote a
+ * new checkpoint, but the paused node still waits to run (and to ask again) on the next resume.
+ */
+async function syncThreadRecord(services: ThreadStateDeps, owner: ThreadGraph, thread: Thread, scope: Scope): Promise<void> {
+  const snapshot = await owner.graph.getState({ configurable: { thread_id: thread.thread_id, checkpoint_ns: "" } });
   const interrupts: Thread["interrupts"] = {};
   for (const task of snapshot.tasks) {
     if (task.interrupts.length) interrupts[task.id] = toPlainJson(task.interrupts) as Thread["interrupts"][string];
   }
+  const stillPaused = thread.status === "interrupted" && snapshot.next.length > 0;
   await services.storage.threads.update(
-    threadId,
+    thread.thread_id,
     {
       values: toPlainJson(snapshot.values) as Thread["values"],
       interrupts,
-      status: Object.keys(interrupts).length > 0 ? "interrupted" : "idle",
+      status: Object.keys(interrupts).length > 0 || stillPaused ? "interrupted" : "idle",
     },
     scope,
   );
@@ -193,9 +198,9 @@ export async function updateThreadState(
   const written = await applyUpdates(services, owner, { configurable }, [
     { updates: [{ values: update.values, ...(update.asNode !== undefined ? { asNode: update.asNode } : {}) }] },
   ]);
-  await syncThreadRecord(services, owner, threadId, scope);
+  await syncThreadRecord(services, owner, thread, scope);
   const { thread_id, checkpoint_ns, checkpoint_id, checkpoint_map } = written.configurable ?? {};
-  return { thread_id, checkpoint_ns: checkpoint_ns ?? "", checkpoint_id, checkpoint_map: checkpoint_map ?? null };
+  return { thread_id, checkpoint_ns: checkpoint_ns ?? "", checkpoint_id, ...(checkpoint_map != null ? { checkpoint_map } : {}) };
 }
 
 /** Applies supersteps (one checkpoint each); a `command` takes the place of `values` in an update. */
@@ -208,7 +213,7 @@ async function applySupersteps(services: ThreadStateDeps, thread: Thread, scope:
     updates: step.updates.map((u) => ({ values: u.command != null ? toCommand(u.command) : u.values, asNode: u.as_node })),
   }));
   await applyUpdates(services, owner, { configurable: { thread_id: thread.thread_id, checkpoint_ns: "" } }, steps);
-  await syncThreadRecord(services, owner, thread.thread_id, scope);
+  await syncThreadRecord(services, owner, thread, scope);
 }
 
 /**

@@ -15,6 +15,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
+import type { CommitLog, LogEntry } from "./commit-log.js";
 import { DurableJsonFile, fsyncDir, nodeFileIO, removeStaleTemps, type FileIO } from "./durable-file.js";
 import { shardOf } from "./hash.js";
 import { Shard } from "./shard.js";
@@ -52,6 +53,12 @@ export class Collection<T> {
   readonly #byId = new Map<string, T>();
   readonly #indexes = new Map<string, { keyOf: (r: T) => IndexKey; ids: Map<string, Set<string>> }>();
   #closed = false;
+  #log: CommitLog | null = null;
+  #logName = "";
+  /** Shards changed since their file was last rewritten (when a log holds the changes). */
+  readonly #dirty = new Set<Shard<T>>();
+  /** Per shard, the log flush its latest mutation waits for. */
+  readonly #unlogged = new Map<Shard<T>, Promise<void>>();
 
   private constructor(opts: CollectionOptions<T>, shards: Shard<T>[]) {
     this.#opts = opts;
@@ -144,28 +151,45 @@ export class Collection<T> {
   /** Inserts or replaces a record. Resolves once it is durable. */
   put(record: T): Promise<void> {
     this.#assertOpen();
-    const id = this.#opts.idOf(record);
-    const previous = this.#byId.get(id);
-    const shard = this.#shardFor(record);
-    if (previous !== undefined) {
-      if (this.#shardFor(previous) !== shard) throw new Error(`shard key of '${id}' changed`);
-      this.#forget(id, previous);
-    }
-    shard.records[id] = record;
-    this.#remember(record);
-    return shard.commit();
+    const shard = this.#putInMemory(record);
+    return this.#commit(shard, () => ({ c: this.#logName, r: record }));
   }
 
   /** Deletes a record; resolves once durable. Returns false if there was none. */
   async delete(id: string): Promise<boolean> {
     this.#assertOpen();
-    const previous = this.#byId.get(id);
-    if (previous === undefined) return false;
-    const shard = this.#shardFor(previous);
-    delete shard.records[id];
-    this.#forget(id, previous);
-    await shard.commit();
+    const shard = this.#deleteInMemory(id);
+    if (!shard) return false;
+    await this.#commit(shard, () => ({ c: this.#logName, d: id }));
     return true;
+  }
+
+  /**
+   * From now on a mutation is durable once `log` holds it (one fsync shared by every mutation
+   * of a flush); shard files catch up at `writeDirtyShards`. Without a log, each mutation waits
+   * for its shard's next durable rewrite.
+   */
+  attachLog(name: string, log: CommitLog): void {
+    this.#logName = name;
+    this.#log = log;
+  }
+
+  /** Replays a logged mutation (at open, before any request): memory now, shard at the next checkpoint. */
+  applyLogged(entry: LogEntry): void {
+    const shard = "r" in entry ? this.#putInMemory(entry.r as T) : this.#deleteInMemory(entry.d);
+    if (shard) this.#dirty.add(shard);
+  }
+
+  /** Rewrites, durably, every shard changed since the last call (a checkpoint of the log). */
+  async writeDirtyShards(): Promise<void> {
+    const shards = [...this.#dirty];
+    this.#dirty.clear();
+    const results = await Promise.allSettled(shards.map((shard) => shard.commit()));
+    const failed = results.findIndex((r) => r.status === "rejected");
+    if (failed >= 0) {
+      results.forEach((r, i) => r.status === "rejected" && this.#dirty.add(shards[i]!));
+      throw (results[failed] as PromiseRejectedResult).reason;
+    }
   }
 
   /**
@@ -174,7 +198,9 @@ export class Collection<T> {
    */
   settled(id: string): Promise<void> {
     const record = this.#byId.get(id);
-    return record === undefined ? Promise.resolve() : this.#shardFor(record).settled();
+    if (record === undefined) return Promise.resolve();
+    const shard = this.#shardFor(record);
+    return this.#unlogged.get(shard)?.then(noop, noop) ?? shard.settled();
   }
 
   /** Resolves once every shard has no write pending. */
@@ -188,6 +214,40 @@ export class Collection<T> {
   async close(): Promise<void> {
     this.#closed = true;
     await this.flush();
+  }
+
+  #putInMemory(record: T): Shard<T> {
+    const id = this.#opts.idOf(record);
+    const previous = this.#byId.get(id);
+    const shard = this.#shardFor(record);
+    if (previous !== undefined) {
+      if (this.#shardFor(previous) !== shard) throw new Error(`shard key of '${id}' changed`);
+      this.#forget(id, previous);
+    }
+    shard.records[id] = record;
+    this.#remember(record);
+    return shard;
+  }
+
+  #deleteInMemory(id: string): Shard<T> | undefined {
+    const previous = this.#byId.get(id);
+    if (previous === undefined) return undefined;
+    const shard = this.#shardFor(previous);
+    delete shard.records[id];
+    this.#forget(id, previous);
+    return shard;
+  }
+
+  #commit(shard: Shard<T>, entry: () => LogEntry): Promise<void> {
+    if (!this.#log) return shard.commit();
+    this.#dirty.add(shard);
+    const durable = this.#log.append(entry());
+    this.#unlogged.set(shard, durable);
+    const forget = () => {
+      if (this.#unlogged.get(shard) === durable) this.#unlogged.delete(shard);
+    };
+    durable.then(forget, forget);
+    return durable;
   }
 
   /** Total shard writes so far (group commit makes this <= mutations). */
@@ -235,3 +295,4 @@ export class Collection<T> {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+const noop = () => {};

@@ -28,7 +28,8 @@ export interface SyncableFile {
  * entries are synced before a write is acknowledged: neither the page cache nor SIGKILL shows it.
  */
 export interface FileIO {
-  open(file: string, flags: "w" | "r"): Promise<SyncableFile>;
+  /** "a": appends only (the commit log), whatever `writeFile` says about positions. */
+  open(file: string, flags: "w" | "r" | "a"): Promise<SyncableFile>;
   rename(from: string, to: string): Promise<void>;
 }
 

@@ -7,7 +7,12 @@
  *   <dataDir>/runs/{meta.json,000.json..}         runs, sharded by thread id
  *   <dataDir>/crons/{meta.json,000.json..}        crons
  *   <dataDir>/store/{meta.json,000.json..}        store items with their embeddings
+ *   <dataDir>/log-<generation>.ndjson             commit log: mutations not yet in their shard
  *   <dataDir>/health.json                          last storage health check
+ *
+ * A mutation is acknowledged once the commit log holds it (group commit: one fsync for all the
+ * mutations of a flush, whichever collections they touch); a checkpoint then rewrites the shards
+ * it changed and drops the log. Opening replays whatever log a crash left.
  *
  * One process owns a data directory at a time.
  */
@@ -17,6 +22,7 @@ import type { Storage, ThreadHooks } from "../types.js";
 import { assistantCollectionOptions, LowdbAssistants } from "./assistants.js";
 import { checkpointCollectionOptions, LowdbCheckpoints } from "./checkpoints.js";
 import { Collection, type CollectionOptions } from "./collection.js";
+import { CommitLog, replayLogs } from "./commit-log.js";
 import { cronCollectionOptions, LowdbCrons } from "./crons.js";
 import { DurableJsonFile, type FileIO } from "./durable-file.js";
 import { LowdbRuns, runCollectionOptions } from "./runs.js";
@@ -39,6 +45,9 @@ const LAYOUT = {
 
 type CollectionName = keyof typeof LAYOUT;
 
+/** Default log bytes after which a checkpoint rewrites the changed shards (bounds replay at startup). */
+const CHECKPOINT_LOG_BYTES = 16 * 1024 * 1024;
+
 /** Rewritten by each health check (`check()`); holds nothing else. */
 const HEALTH_FILE = "health.json";
 type Collections = {
@@ -53,6 +62,8 @@ export interface LowdbStorageOptions {
   shards?: Partial<Record<CollectionName, number>>;
   /** Clock of store-item expiry (tests move it by hand). */
   clock?: () => number;
+  /** Log bytes after which a checkpoint rewrites the changed shards (default 16 MiB). */
+  checkpointLogBytes?: number;
   /** File calls of durable writes; defaults to node's (tests substitute a recording one). */
   io?: FileIO;
 }
@@ -67,18 +78,28 @@ export class LowdbStorage implements Storage {
   readonly storeItems: LowdbStoreItems;
   readonly #collections: Collections;
   readonly #threadHooks = new Set<ThreadHooks>();
+  readonly #log: CommitLog;
   readonly #healthFile: DurableJsonFile<{ checked_at: string }>;
+  #checkpointing: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
 
-  private constructor(collections: Collections, healthFile: DurableJsonFile<{ checked_at: string }>, clock: () => number) {
+  private constructor(
+    collections: Collections,
+    options: LowdbStorageOptions,
+    generation: number,
+    healthFile: DurableJsonFile<{ checked_at: string }>,
+  ) {
     this.#collections = collections;
     this.#healthFile = healthFile;
+    const limit = options.checkpointLogBytes ?? CHECKPOINT_LOG_BYTES;
+    this.#log = new CommitLog(options.dataDir, generation, limit, () => this.#checkpoint(), options.io);
+    for (const [name, collection] of Object.entries(collections)) collection.attachLog(name, this.#log);
     this.assistants = new LowdbAssistants(collections.assistants);
     this.threads = new LowdbThreads(collections.threads, () => this.#threadHooks);
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
     this.runs = new LowdbRuns(collections.runs, collections.threads);
     this.crons = new LowdbCrons(collections.crons);
-    this.storeItems = new LowdbStoreItems(collections.storeItems, clock);
+    this.storeItems = new LowdbStoreItems(collections.storeItems, options.clock ?? Date.now);
     // A thread's checkpoints, runs and crons go with it; a copy gets the checkpoints only.
     this.#threadHooks.add({
       copy: (source, target) => this.checkpoints.copyThread(source, target),
@@ -101,8 +122,29 @@ export class LowdbStorage implements Storage {
       }),
     );
     const collections = Object.fromEntries(names.map((name, i) => [name, opened[i]])) as unknown as Collections;
+    // what a crash left in the log goes into memory and then, durably, into the shards
+    const replayed = await replayLogs(options.dataDir, (entry) => {
+      const collection = collections[entry.c as CollectionName] as Collection<unknown> | undefined;
+      if (!collection) throw new Error(`commit log in ${options.dataDir} names an unknown collection '${entry.c}'`);
+      collection.applyLogged(entry);
+    });
     const healthFile = new DurableJsonFile<{ checked_at: string }>(path.join(options.dataDir, HEALTH_FILE), options.io);
-    return new LowdbStorage(collections, healthFile, options.clock ?? Date.now);
+    const storage = new LowdbStorage(collections, options, (replayed.at(-1) ?? 0) + 1, healthFile);
+    await storage.#checkpointNow(storage.#log.generation);
+    return storage;
+  }
+
+  /** Rewrites the shards the log changed, then drops the log they are in. Failures keep the log. */
+  #checkpoint(): void {
+    this.#checkpointing ??= (async () => this.#checkpointNow((await this.#log.rotate()) + 1))()
+      .catch(() => undefined) // the log stays and a later checkpoint (or the next open) retries
+      .finally(() => (this.#checkpointing = null));
+  }
+
+  /** Rewrites every changed shard, then deletes the log generations below `generation`. */
+  async #checkpointNow(generation: number): Promise<void> {
+    await Promise.all(Object.values(this.#collections).map((c) => c.writeDirtyShards()));
+    await this.#log.removeBefore(generation);
   }
 
   /** A durable write to `<dataDir>/health.json`: fails when the disk is gone, full or read-only. */
@@ -130,10 +172,22 @@ export class LowdbStorage implements Storage {
     return Object.fromEntries(entries) as ReturnType<LowdbStorage["stats"]>;
   }
 
+  /** Commit log flushes so far (each one fsync, shared by every mutation it carried). */
+  get logFlushes(): number {
+    return this.#log.flushes;
+  }
+
+  /** Refuses further mutations, makes every one made so far durable in its shard, drops the log. */
   close(): Promise<void> {
-    this.#closing ??= Promise.all(
-      Object.values(this.#collections).map((c) => c.close()),
-    ).then(() => undefined);
+    this.#closing ??= (async () => {
+      const collections = Object.values(this.#collections);
+      await Promise.all(collections.map((c) => c.close()));
+      await this.#checkpointing;
+      await this.#log.close();
+      // a last checkpoint only makes the next open quicker: if it fails (disk full, data
+      // directory gone), the log still holds every acknowledged mutation for the next open
+      await this.#checkpointNow(this.#log.generation).catch(() => undefined);
+    })();
     return this.#closing;
   }
 }

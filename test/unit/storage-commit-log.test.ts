@@ -1,0 +1,107 @@
+/**
+ * The commit log of the embedded store: group commit across collections, replay after a crash,
+ * checkpoints that leave no log behind.
+ */
+import { appendFile, readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import { tempDir } from "./storage-helpers.js";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function dataDir(): Promise<string> {
+  const { dir, cleanup } = await tempDir();
+  cleanups.push(cleanup);
+  return dir;
+}
+
+const logFiles = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith(".ndjson"));
+
+describe("lowdb commit log", () => {
+  it("acknowledges concurrent mutations of several collections with one flush", async () => {
+    const dir = await dataDir();
+    const storage = await LowdbStorage.open({ dataDir: dir });
+    cleanups.unshift(() => storage.close());
+    const before = storage.logFlushes;
+    await Promise.all([
+      ...Array.from({ length: 50 }, (_, i) => storage.threads.create({ metadata: { i } })),
+      ...Array.from({ length: 10 }, (_, i) => storage.crons.create({ assistant_id: "a", schedule: "* * * * *", payload: {}, metadata: { i } } as never)),
+    ]);
+    expect(storage.logFlushes - before).toBe(1);
+  });
+
+  it("gives back every acknowledged mutation after a crash that left only the log", async () => {
+    const dir = await dataDir();
+    const crashed = await LowdbStorage.open({ dataDir: dir });
+    const kept = await crashed.threads.create({ metadata: { kept: true } });
+    const patched = await crashed.threads.create({ metadata: { n: 0 } });
+    await crashed.threads.patch(patched.thread_id, { metadata: { n: 1 } });
+    const gone = await crashed.threads.create({});
+    await crashed.threads.delete(gone.thread_id);
+    // no close: the process "dies" here, before any checkpoint rewrote the shards
+    expect(await logFiles(dir)).toHaveLength(1);
+    const shardText = (await Promise.all((await readdir(path.join(dir, "threads"))).map((f) => readFile(path.join(dir, "threads", f), "utf8")))).join("");
+    expect(shardText).not.toContain(kept.thread_id);
+
+    const reopened = await LowdbStorage.open({ dataDir: dir });
+    cleanups.unshift(() => reopened.close());
+    expect((await reopened.threads.get(kept.thread_id)).metadata).toEqual({ kept: true });
+    expect((await reopened.threads.get(patched.thread_id)).metadata).toEqual({ n: 1 });
+    await expect(reopened.threads.get(gone.thread_id)).rejects.toThrow(/not found/);
+    // the replayed log is in the shards now, and gone
+    expect(await logFiles(dir)).toEqual([]);
+  });
+
+  it("ignores a torn last line and refuses a corrupt one elsewhere", async () => {
+    const dir = await dataDir();
+    const crashed = await LowdbStorage.open({ dataDir: dir });
+    const thread = await crashed.threads.create({});
+    const [log] = await logFiles(dir);
+    await appendFile(path.join(dir, log!), '{"c":"threads","r":{"thread_id":"tor');
+    const reopened = await LowdbStorage.open({ dataDir: dir });
+    expect((await reopened.threads.get(thread.thread_id)).thread_id).toBe(thread.thread_id);
+    await reopened.close();
+
+    const again = await LowdbStorage.open({ dataDir: dir });
+    cleanups.unshift(() => again.close());
+    await again.threads.create({});
+    const [next] = await logFiles(dir);
+    const text = await readFile(path.join(dir, next!), "utf8");
+    await appendFile(path.join(dir, next!), "garbage\n" + text);
+    await expect(LowdbStorage.open({ dataDir: dir })).rejects.toThrow(/corrupt commit log/);
+  });
+
+  it("leaves no log after a clean close; the shards hold everything", async () => {
+    const dir = await dataDir();
+    const storage = await LowdbStorage.open({ dataDir: dir });
+    const thread = await storage.threads.create({ metadata: { a: 1 } });
+    await storage.close();
+    expect(await logFiles(dir)).toEqual([]);
+    const reopened = await LowdbStorage.open({ dataDir: dir });
+    cleanups.unshift(() => reopened.close());
+    expect((await reopened.threads.get(thread.thread_id)).metadata).toEqual({ a: 1 });
+  });
+
+  it("checkpoints as the log grows: shards catch up, old logs go, nothing is lost", async () => {
+    const dir = await dataDir();
+    const storage = await LowdbStorage.open({ dataDir: dir, checkpointLogBytes: 4096 });
+    const ids: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const created = await Promise.all(Array.from({ length: 10 }, () => storage.threads.create({ metadata: { round } })));
+      ids.push(...created.map((t) => t.thread_id));
+    }
+    // checkpoints run in the background: wait until the oldest generations are gone
+    const deadline = Date.now() + 10_000;
+    while ((await logFiles(dir)).length > 2 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    expect((await logFiles(dir)).length).toBeLessThanOrEqual(2);
+    expect(storage.stats().threads.writes).toBeGreaterThan(0);
+    // a crash now (no close): shards plus the logs still present hold every thread
+    const reopened = await LowdbStorage.open({ dataDir: dir });
+    cleanups.unshift(() => reopened.close());
+    for (const id of ids) expect((await reopened.threads.get(id)).thread_id).toBe(id);
+  });
+});
