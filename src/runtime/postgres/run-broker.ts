@@ -13,6 +13,7 @@
  * - Opening a run NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) for thread streams.
  */
 import type { Logger } from "pino";
+import { ThreadWatchers } from "../runs/thread-watchers.js";
 import {
   replayedEvents,
   replaysAfterId,
@@ -106,7 +107,7 @@ function toEvent(row: EventRow): RunEvent {
 export class PostgresRunEventBroker implements RunEventBroker {
   readonly #publishing = new Map<string, Publishing>();
   readonly #tails = new Map<string, Set<Tail>>();
-  readonly #watchers = new Map<string, Set<(runId: string) => void>>();
+  readonly #watchers = new ThreadWatchers();
   readonly #unlisten: Array<() => void> = [];
   #sweep: NodeJS.Timeout | null = null;
 
@@ -122,7 +123,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     this.#unlisten.push(
       await notifications.on(OPENED_CHANNEL, (payload) => {
         const [threadId, runId] = payload.split(" ");
-        for (const watcher of [...(this.#watchers.get(threadId!) ?? [])]) watcher(runId!);
+        this.#watchers.opened(threadId!, runId!);
       }),
     );
     this.#unlisten.push(
@@ -245,13 +246,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
   }
 
   watchThread(threadId: string, listener: (runId: string) => void): Unsubscribe {
-    let watchers = this.#watchers.get(threadId);
-    if (!watchers) this.#watchers.set(threadId, (watchers = new Set()));
-    watchers.add(listener);
-    return () => {
-      watchers.delete(listener);
-      if (watchers.size === 0 && this.#watchers.get(threadId) === watchers) this.#watchers.delete(threadId);
-    };
+    return this.#watchers.watch(threadId, listener);
   }
 
   threadDeleted(_threadId: string): void {
@@ -285,9 +280,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
 
   /** Thread watchers registered in this process (diagnostics, tests). */
   get threadWatchers(): number {
-    let count = 0;
-    for (const watchers of this.#watchers.values()) count += watchers.size;
-    return count;
+    return this.#watchers.count;
   }
 
   async close(): Promise<void> {
