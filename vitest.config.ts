@@ -7,6 +7,7 @@ const STORAGE_CONTRACT = [
   "test/unit/storage-runs.test.ts",
   "test/unit/storage-checkpoints.test.ts",
   "test/unit/storage-owner-scope.test.ts",
+  "test/unit/storage-crons.test.ts",
   "test/unit/store-items.test.ts",
   "test/unit/checkpointer.test.ts",
 ];
@@ -18,6 +19,7 @@ const API_ON_POSTGRES = [
   "test/api/crons.test.ts",
   "test/api/store.test.ts",
   "test/api/threads.test.ts",
+  "test/api/auth-isolation.test.ts",
 ];
 /** Tests of the PostgreSQL backend itself (plans, migrations, lost connections). */
 const POSTGRES_ONLY = ["test/unit/postgres-*.test.ts", "test/api/postgres-*.test.ts"];

@@ -10,6 +10,7 @@
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { PostgresStorage } from "../src/storage/postgres/storage.js";
+import { metadataFor, timed, valuesFor, type OpStats } from "./store-common.js";
 
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);
 const OPS = Number(process.env.BENCH_OPS ?? 2000);
@@ -18,32 +19,6 @@ const LOAD_CONCURRENCY = 32;
 const SCHEMA = "lgts_bench";
 const TARGETS = { p99Ms: 25, ratio: 2 };
 const OPS_NAMES = ["create", "get", "patch", "delete"] as const;
-
-type Stats = { p50: number; p99: number };
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  return { p50: at(0.5), p99: at(0.99) };
-}
-
-async function timed(n: number, op: (i: number) => Promise<unknown>): Promise<Stats> {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await op(i);
-    samples.push(performance.now() - t0);
-  }
-  return stats(samples);
-}
-
-const metadataFor = (i: number) => ({ user_id: `user-${i % 997}`, graph_id: i % 3 ? "agent" : "rag", title: `Conversation number ${i}` });
-const valuesFor = (i: number) => ({
-  messages: [
-    { type: "human", content: `Hello, this is message ${i}. Can you help me with my order?` },
-    { type: "ai", content: "Of course! Could you share the order number and what went wrong with it?" },
-  ],
-});
 
 async function admin(uri: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: uri });
@@ -66,7 +41,7 @@ interface Result {
   size: number;
   loadS: number;
   openMs: number;
-  ops: Record<(typeof OPS_NAMES)[number] | "search", Stats>;
+  ops: Record<(typeof OPS_NAMES)[number] | "search", OpStats>;
 }
 
 async function benchSize(uri: string, size: number): Promise<Result> {

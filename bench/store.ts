@@ -21,6 +21,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { LowdbStorage } from "../src/storage/lowdb/storage.js";
+import { metadataFor, timed, valuesFor, type OpStats } from "./store-common.js";
 
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);
 const OPS = Number(process.env.BENCH_OPS ?? 2000);
@@ -28,12 +29,6 @@ const SEARCH_OPS = 100;
 const BULK_BATCH = 20_000;
 const TARGETS = { p99Ms: 25, ratio: 2, blockMs: 50, startupMs: 5000 };
 const WRITE_OPS = ["create", "get", "patch", "delete"] as const;
-
-interface OpStats {
-  p50: number;
-  p99: number;
-  max: number;
-}
 
 interface Measured {
   startupMs: number;
@@ -47,35 +42,6 @@ interface Result extends Measured {
   size: number;
   bulkLoadMs: number;
   fileMb: number;
-}
-
-/** A thread-sized payload: metadata as a UI would set it, a short conversation in values. */
-const metadataFor = (i: number) => ({
-  user_id: `user-${i % 997}`,
-  graph_id: i % 3 ? "agent" : "rag",
-  title: `Conversation number ${i}`,
-});
-const valuesFor = (i: number) => ({
-  messages: [
-    { type: "human", content: `Hello, this is message ${i}. Can you help me with my order?` },
-    { type: "ai", content: "Of course! Could you share the order number and what went wrong with it?" },
-  ],
-});
-
-function stats(samples: number[]): OpStats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1]! };
-}
-
-async function timed(n: number, op: (i: number) => Promise<unknown>): Promise<OpStats> {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await op(i);
-    samples.push(performance.now() - t0);
-  }
-  return stats(samples);
 }
 
 async function bulkLoad(dir: string, size: number): Promise<number> {

@@ -1,5 +1,31 @@
-import { USAGE, UsageError, parseServerOptions } from "./config.js";
-import { startServer, StartupError } from "./server.js";
+import path from "node:path";
+import { pino, type Logger } from "pino";
+import pretty from "pino-pretty";
+import { USAGE, UsageError, parseServerOptions, type ServerOptions } from "./config.js";
+import { RELOAD_MESSAGE, RELOADED_ENV, superviseWithReload } from "./dev-reload.js";
+import { startServer, StartupError, type RunningServer } from "./server.js";
+
+/** Human-readable lines in a terminal, JSON lines (for log collectors) otherwise. */
+function createLogger(): Logger {
+  return process.stdout.isTTY ? pino({ name: "lgts" }, pretty({ colorize: true, ignore: "pid,hostname" })) : pino({ name: "lgts" });
+}
+
+/** What `lgts dev` prints once it listens: where the API is and how to point a UI at it. */
+function devBanner(server: RunningServer, options: ServerOptions): string {
+  const graphs = server.services.graphs.graphIds;
+  return [
+    "",
+    `  lgts dev: ${graphs.length} graph(s) from ${path.relative(process.cwd(), options.configPath) || options.configPath}`,
+    `  - API:    ${server.url}`,
+    `  - Docs:   ${server.url}/docs`,
+    `  - Graphs: ${graphs.join(", ")}`,
+    "",
+    `  Point a UI at it: useStream({ apiUrl: "${server.url}", assistantId: "${graphs[0] ?? "<graph id>"}" }),`,
+    `  or enter ${server.url} as the deployment URL of Agent Chat UI or LangGraph Studio.`,
+    `  ${options.reload || process.env[RELOADED_ENV] ? "Reloads when the project's files change; threads are kept." : "Reload is off (--no-reload)."}`,
+    "",
+  ].join("\n");
+}
 
 async function main() {
   let options;
@@ -16,16 +42,31 @@ async function main() {
     console.log(USAGE);
     return;
   }
+  if (options.reload) {
+    superviseWithReload({
+      watchDir: path.dirname(options.configPath),
+      dataDir: options.dataDir,
+      entry: process.argv[1]!,
+      args: process.argv.slice(2),
+    });
+    return;
+  }
   try {
-    const server = await startServer(options);
+    const server = await startServer({ ...options, logger: createLogger() });
+    if (options.mode === "dev") {
+      console.log(process.env[RELOADED_ENV] ? `lgts dev: reloaded, serving ${server.url}` : devBanner(server, options));
+    }
     // A graph can leave a promise rejected with nobody listening (a stray async call in a node).
     // That is the graph's bug: log it rather than let Node end the process and every other run.
     process.on("unhandledRejection", (reason) => {
       server.logger.error({ err: reason }, "unhandled promise rejection (a graph's stray async work?)");
     });
-    const stop = (signal: string) => {
-      server.logger.info({ signal }, "shutting down");
-      server.close().then(
+    let stopping = false;
+    const stop = (reason: string, graceMs?: number) => {
+      if (stopping) return;
+      stopping = true;
+      server.logger.info({ reason }, "shutting down");
+      server.close(graceMs).then(
         () => process.exit(0),
         (error: unknown) => {
           server.logger.error({ err: error }, "shutdown failed");
@@ -35,6 +76,11 @@ async function main() {
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
+    // run by `lgts dev`'s reloader: a reload stops at once (cut runs resume in the next server)
+    process.on("message", (message) => {
+      if (message === RELOAD_MESSAGE) stop("reload", 0);
+    });
+    process.once("disconnect", () => stop("the reloader is gone"));
   } catch (error) {
     if (error instanceof StartupError) {
       console.error(error.message);

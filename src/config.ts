@@ -13,6 +13,8 @@ export interface ServerOptions {
   databaseUri?: string;
   /** `dev` checks every response against the contract and logs violations. */
   mode: "serve" | "dev";
+  /** `dev` only: restart the server when files of the graph project change (default true). */
+  reload: boolean;
   /** Run execution settings (defaults in src/runtime/runs/run-engine.ts). */
   runs?: RunEngineOptions;
 }
@@ -20,7 +22,9 @@ export interface ServerOptions {
 export const USAGE = `Usage: lgts <serve|dev> [options]
 
   serve                 serve the graphs of a langgraph.json
-  dev                   the same, and check every response against the API contract
+  dev                   the same for development: reloads when the project's files change
+                        (threads and runs are kept), checks every response against the API
+                        contract, and has POST /internal/truncate to reset the data
 
 Options (environment variable in brackets):
   --config <path>       langgraph.json to serve            [LGTS_CONFIG]  default ./langgraph.json
@@ -33,6 +37,7 @@ Options (environment variable in brackets):
   --run-timeout <s>     time limit of a run, 0 = none       [LGTS_RUN_TIMEOUT] default 3600
   --shutdown-grace <s>  how long running runs may finish at shutdown [LGTS_SHUTDOWN_GRACE] default 30
   --run-lease <s>       PostgreSQL: a crashed process's runs resume after this [LGTS_RUN_LEASE] default 6
+  --no-reload           dev: do not reload when files change
   -h, --help            show this help`;
 
 export class UsageError extends Error {}
@@ -53,6 +58,7 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
       "run-timeout": { type: "string" },
       "shutdown-grace": { type: "string" },
       "run-lease": { type: "string" },
+      "no-reload": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -60,11 +66,13 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
   const [command = "serve", ...extra] = positionals;
   if (command !== "serve" && command !== "dev") throw new UsageError(`Unknown command '${command}'`);
   if (extra.length) throw new UsageError(`Unexpected argument '${extra[0]}'`);
+  if (values["no-reload"] && command !== "dev") throw new UsageError("--no-reload applies to lgts dev only");
   const portText = values.port ?? env.PORT ?? "2024";
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Invalid port '${portText}'`);
   return {
     mode: command,
+    reload: command === "dev" && !values["no-reload"],
     configPath: path.resolve(values.config ?? env.LGTS_CONFIG ?? "langgraph.json"),
     port,
     host: values.host ?? env.HOST ?? "127.0.0.1",

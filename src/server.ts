@@ -13,6 +13,7 @@ import { operationHandlers } from "./handlers/index.js";
 import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
 import { loadGraphRegistry, splitImportString, type LanggraphConfig } from "./runtime/graphs/index.js";
 import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
+import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
 import { registerSdkLogger } from "./runtime/graphs/sdk-logger.js";
@@ -29,7 +30,7 @@ import { GraphUis } from "./runtime/ui/index.js";
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
 export class StartupError extends Error {}
 
-export interface StartOptions extends Omit<ServerOptions, "mode"> {
+export interface StartOptions extends Omit<ServerOptions, "mode" | "reload"> {
   mode?: ServerOptions["mode"];
   logger?: Logger;
   /** Overrides the `dev` default of logging violations (tests fail on them instead). */
@@ -41,7 +42,11 @@ export interface RunningServer {
   port: number;
   logger: Logger;
   services: Services;
-  close(): Promise<void>;
+  /**
+   * Stops the server; running runs get `graceMs` (default: the shutdown grace) to finish, the
+   * others resume at the next start.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const VERSION = (
@@ -73,7 +78,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     throw new StartupError("--run-lease/LGTS_RUN_LEASE applies to several processes sharing PostgreSQL: set --database-uri/DATABASE_URI too");
   }
   const storage = await openConfiguredStorage(options);
-  const runSettings = { ...RUN_ENGINE_DEFAULTS, ...options.runs };
+  const runSettings = {
+    ...RUN_ENGINE_DEFAULTS,
+    ...options.runs,
+    ...(graphs.config.http?.disable_webhooks ? { sendWebhooks: false } : {}),
+  };
   let deployment: Deployment;
   try {
     deployment = await openDeployment(storage, { databaseUri: options.databaseUri, runs: runSettings, logger });
@@ -158,6 +167,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onContractViolation,
     ...(customRoutes ? { customRoutes } : {}),
     ...(authenticator ? { authenticator } : {}),
+    ...(options.mode === "dev" ? { devRoutes: devRoutes(services) } : {}),
   });
   const server = createServer(app);
   try {
@@ -182,14 +192,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     port,
     logger,
     services,
-    async close() {
+    async close(graceMs?: number) {
       // Stop accepting connections, let running runs finish (their waiting clients get answers)
       // within the grace period, then drop the remaining connections.
       const closed = once(server, "close");
       server.close();
       server.closeIdleConnections();
       await services.crons.stop();
-      await runs.shutdown();
+      await runs.shutdown(graceMs);
       server.closeAllConnections();
       await closed;
       await threadTtl.stop();

@@ -77,9 +77,9 @@ export async function createApp(options: AppOptions) {
   const app = express.Router();
   root.use(http?.mount_prefix || "/", app);
   if (options.devRoutes) app.use(options.devRoutes);
-  // the user's routes see the request untouched (body unread), and shadow built-ins
-  // before the body is parsed: a request without valid credentials costs no parsing. The user's
-  // routes are authenticated too with `http.enable_custom_route_auth`.
+  // Authentication comes before the body is parsed: a request without valid credentials costs
+  // no parsing. The user's routes (which see the request untouched, body unread, and shadow
+  // built-ins) come before it, unless `http.enable_custom_route_auth` puts them behind it.
   const authenticate = authentication(options.authenticator, logger);
   if (http?.enable_custom_route_auth) app.use(authenticate);
   if (options.customRoutes) app.use(options.customRoutes);

@@ -8,18 +8,23 @@ import { NO_AUTH, type RequestAuth, type RequestAuthenticator } from "../auth/in
 import { errorReply } from "./error-reply.js";
 
 /**
- * Served without credentials: health, server info, the contract and its documentation. No
- * header (such as Studio's `x-auth-scheme`) skips authentication anywhere else.
+ * Served without credentials: health, server info, the contract and its documentation, and (as
+ * on the LangGraph servers) reading generative UI assets, which browsers load by URL. No header
+ * (such as Studio's `x-auth-scheme`) skips authentication anywhere else.
  */
 const PUBLIC_PATHS = new Set(["/ok", "/info", "/openapi.json"]);
-const isPublic = (path: string) => PUBLIC_PATHS.has(path) || path === "/docs" || path.startsWith("/docs/");
+const isPublic = (method: string, path: string) =>
+  PUBLIC_PATHS.has(path) ||
+  path === "/docs" ||
+  path.startsWith("/docs/") ||
+  ((method === "GET" || method === "HEAD") && path.startsWith("/ui/"));
 
 const AUTH = "lgtsAuth";
 
 export function authentication(authenticator: RequestAuthenticator | undefined, logger: Logger): RequestHandler {
   if (!authenticator) return (_req, _res, next) => next();
   return (req, res, next) => {
-    if (isPublic(req.path)) {
+    if (isPublic(req.method, req.path)) {
       next();
       return;
     }

@@ -12,7 +12,8 @@ import { loadContract } from "../../src/http/contract.js";
 import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 
 const CONFIG = path.join(REPO_ROOT, "test/fixtures/auth/langgraph.json");
-const PUBLIC = new Set(["healthCheck", "getInfo", "getOpenApiDocument"]);
+/** Served without credentials (a graph's UI bundle is no user's data: browsers load it by URL, as on LangGraph servers). */
+const PUBLIC = new Set(["healthCheck", "getInfo", "getOpenApiDocument", "getUiAsset"]);
 
 let t: TestServer;
 
@@ -206,9 +207,11 @@ const checks: Record<string, () => Promise<void>> = {
   async postA2a() {
     const sent = await bob("POST", `/a2a/${A.assistant}`, { jsonrpc: "2.0", id: 1, method: "tasks/get", params: { id: A.run } });
     expect(sent.status).toBe(404);
-    const own = await bob("POST", "/a2a/trivial", { jsonrpc: "2.0", id: 2, method: "tasks/get", params: { id: A.run } });
+    // through his own assistant, alice's run is no task of his
+    const mine = (await bob("POST", "/assistants", { graph_id: "trivial" })).body.assistant_id;
+    const own = await bob("POST", `/a2a/${mine}`, { jsonrpc: "2.0", id: 2, method: "tasks/get", params: { id: A.run } });
+    expect(own.body.error).toBeDefined();
     expect(JSON.stringify(own.body)).not.toContain("alice");
-    expect(own.body.error ?? own.status).toBeTruthy();
   },
   getA2aAgentCard: async () => expectMissing(await bob("GET", `/.well-known/agent-card.json?assistant_id=${A.assistant}`)),
 

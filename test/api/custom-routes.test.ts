@@ -115,6 +115,32 @@ describe("mount_prefix and disable_*", () => {
   });
 });
 
+describe.each([
+  ["before authentication by default", "auth-open.json", false],
+  ["behind authentication with enable_custom_route_auth", "auth-custom.json", true],
+])("custom routes %s", (_name, config, authenticated) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ configPath: path.join(FIXTURES, config) });
+  });
+  afterAll(() => t.dispose());
+  afterEach(() => expect(t.violations.splice(0)).toEqual([]));
+
+  it(authenticated ? "asks custom routes for credentials too" : "serves custom routes to anyone, built-ins to users", async () => {
+    const anonymous = await fetch(`${t.url}/custom/hello`);
+    expect(anonymous.status).toBe(authenticated ? 401 : 200);
+    const alice = await fetch(`${t.url}/custom/hello`, { headers: { authorization: "Bearer alice" } });
+    expect(alice.status).toBe(200);
+    expect((await fetch(`${t.url}/threads/search`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(401);
+    // CORS comes first: a browser's preflight carries no credentials
+    const preflight = await fetch(`${t.url}/custom/hello`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "GET", "access-control-request-headers": "authorization" },
+    });
+    expect(preflight.status).toBe(204);
+  });
+});
+
 it("refuses to start with an http.app that does not load, in one line naming it", async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), "lgts-custom-"));
   try {

@@ -60,6 +60,30 @@ describe("thread state details", () => {
 });
 
 // the first schemas request type-checks the graph files: seconds on a busy machine
+describe("stream details", () => {
+  it("sends the legacy messages events also combined with other modes, one message id throughout", async () => {
+    const { thread_id } = await t.client.threads.create();
+    const res = await fetch(`${t.url}/threads/${thread_id}/runs/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ assistant_id: "agent", input: { messages: [{ role: "user", content: "a b c" }] }, stream_mode: ["updates", "messages"] }),
+    });
+    const events = [...(await res.text()).matchAll(/^event: (.*)\ndata: (.*)\nid: (\d+)$/gm)].map((m) => ({ event: m[1]!, data: JSON.parse(m[2]!) as Json, id: m[3]! }));
+    expect(events.map((e) => e.id)).toEqual(events.map((_, i) => String(i))); // numbered from 0
+    const names = events.map((e) => e.event);
+    expect(names).toContain("updates");
+    const metadata = events.filter((e) => e.event === "messages/metadata");
+    expect(metadata).toHaveLength(1);
+    const replyId = Object.keys(metadata[0]!.data)[0]!;
+    const partials = events.filter((e) => e.event === "messages/partial");
+    expect(partials.length).toBeGreaterThanOrEqual(3);
+    expect(partials.map((e) => e.data[0].id)).toEqual(partials.map(() => replyId));
+    expect(partials.at(-1)!.data[0].content).toBe("Echo: a b c");
+    const completed = events.filter((e) => e.event === "messages/complete").flatMap((e) => e.data.map((m: Json) => m.id));
+    expect(completed).toContain(replyId);
+  });
+});
+
 describe("assistant schemas as declared", { timeout: 120_000 }, () => {
   let s: TestServer;
   beforeAll(async () => {

@@ -288,3 +288,54 @@ describe("conformance through the Prism validation proxy", { timeout: 120_000 },
     expect(problem.validation).toEqual([expect.objectContaining({ location: ["body", "limit"], code: "type" })]);
   });
 });
+
+describe("auth errors through the Prism validation proxy", { timeout: 120_000 }, () => {
+  let secured: TestServer;
+  let securedProxy: PrismProxy;
+  const AUTH_CONFIG = path.join(REPO_ROOT, "test/fixtures/auth/langgraph.json");
+  beforeAll(async () => {
+    secured = await startTestServer({ configPath: AUTH_CONFIG });
+    securedProxy = await startPrismProxy(secured.url);
+  });
+  afterAll(async () => {
+    await securedProxy?.stop();
+    await secured?.dispose();
+  });
+  afterEach(() => expect(secured.violations.splice(0)).toEqual([]));
+
+  /** A request as `user` (none: no credentials) through Prism; its verdict in `sl-violations` is collected. */
+  async function as(user: string | null, path: string, init: RequestInit = {}) {
+    const headers = { ...(user ? { authorization: `Bearer ${user}` } : {}), ...(init.body ? { "content-type": "application/json" } : {}) };
+    const res = await fetch(`${securedProxy.url}${path}`, { ...init, headers });
+    const reported = res.headers.get("sl-violations");
+    if (reported) violations.push(`${init.method ?? "GET"} ${path} as ${user}: ${reported}`);
+    return res;
+  }
+
+  it("answers 401 without or with refused credentials, on every tag", async () => {
+    const routes: Array<[string, RequestInit?]> = [
+      ["/assistants/search", { method: "POST", body: "{}" }],
+      ["/threads", { method: "POST", body: "{}" }],
+      ["/runs/crons/search", { method: "POST", body: "{}" }],
+      ["/store/namespaces", { method: "POST", body: "{}" }],
+      ["/ui/trivial", { method: "POST", body: '{"name":"x"}' }],
+    ];
+    for (const [path, init] of routes) {
+      const missing = await as(null, path, init);
+      expect(missing.status, path).toBe(401);
+      expect(await json(missing), path).toEqual({ detail: "Missing token" });
+      expect((await as("mallory", path, init)).status, path).toBe(401);
+    }
+    expect((await as(null, "/ok")).status).toBe(200); // public
+    expect(violations).toEqual([]);
+  });
+
+  it("hides another user's resources as missing (404)", async () => {
+    const created = await as("alice", "/threads", { method: "POST", body: "{}" });
+    const { thread_id } = (await json(created)) as { thread_id: string };
+    expect((await as("bob", `/threads/${thread_id}`)).status).toBe(404);
+    expect((await as("bob", `/threads/${thread_id}/state`)).status).toBe(404);
+    expect((await as("alice", `/threads/${thread_id}`)).status).toBe(200);
+    expect(violations).toEqual([]);
+  });
+});

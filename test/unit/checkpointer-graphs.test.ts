@@ -13,7 +13,7 @@ import { graph as subgraph } from "../../examples/src/subgraph.js";
 import { graph as trivial } from "../../examples/src/trivial.js";
 import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
-import { tempDir } from "./storage-helpers.js";
+import { tempDir, TEST_SHARDS } from "./storage-helpers.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -27,7 +27,7 @@ async function dataDir() {
   let storage: LowdbStorage | undefined;
   const reopen = async () => {
     await storage?.close();
-    storage = await LowdbStorage.open({ dataDir: dir });
+    storage = await LowdbStorage.open({ dataDir: dir, shards: TEST_SHARDS });
     return new StorageCheckpointSaver(storage.checkpoints);
   };
   cleanups.push(async () => storage?.close());

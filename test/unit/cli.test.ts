@@ -28,6 +28,13 @@ describe("lgts options", () => {
     });
   });
 
+  it("reloads in dev unless --no-reload, which serve refuses", () => {
+    expect(parseServerOptions(["dev"], {})).toMatchObject({ mode: "dev", reload: true });
+    expect(parseServerOptions(["dev", "--no-reload"], {})).toMatchObject({ mode: "dev", reload: false });
+    expect(parseServerOptions(["serve"], {})).toMatchObject({ reload: false });
+    expect(() => parseServerOptions(["serve", "--no-reload"], {})).toThrow(/--no-reload applies to lgts dev only/);
+  });
+
   it("rejects bad input with a usage error", () => {
     expect(() => parseServerOptions(["launch"], {})).toThrow(UsageError);
     expect(() => parseServerOptions(["--port", "http"], {})).toThrow(/Invalid port/);

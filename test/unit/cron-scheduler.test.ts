@@ -7,6 +7,7 @@ import { CronScheduler, followingFiring } from "../../src/runtime/crons/schedule
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import type { Cron } from "../../src/storage/types.js";
 import { eventually } from "../support/runs.js";
+import { TEST_SHARDS } from "./storage-helpers.js";
 
 let dir: string;
 let storage: LowdbStorage;
@@ -14,7 +15,7 @@ const logger = pino({ level: "silent" });
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "lgts-cron-"));
-  storage = await LowdbStorage.open({ dataDir: dir, shards: { threads: 4, checkpoints: 4, runs: 4, storeItems: 4 } });
+  storage = await LowdbStorage.open({ dataDir: dir, shards: TEST_SHARDS });
 });
 afterEach(async () => {
   await storage.close();

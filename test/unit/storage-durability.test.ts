@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DurableJsonFile, nodeFileIO, type FileIO, type SyncableFile } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
-import { tempDir } from "./storage-helpers.js";
+import { tempDir, TEST_SHARDS } from "./storage-helpers.js";
 
 type Op = "write" | "sync" | "close" | "rename";
 interface Event {
@@ -169,7 +169,7 @@ describe("LowdbStorage acknowledgements", () => {
   it("rewrites a changed shard durably at close, through the same file calls", async () => {
     const dataDir = await dir();
     const rec = recordingIO();
-    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { threads: 1 } });
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { ...TEST_SHARDS, threads: 1 } });
     const thread = await storage.threads.create({ metadata: { k: 1 } });
     await storage.close();
     const shardTemp = path.join(dataDir, "threads", "000.json.tmp");
@@ -184,7 +184,7 @@ describe("LowdbStorage acknowledgements", () => {
   it("syncs a new collection's metadata and its entry in the data directory", async () => {
     const dataDir = await dir();
     const rec = recordingIO();
-    const storage = await LowdbStorage.open({ dataDir, io: rec.io });
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: TEST_SHARDS });
     cleanups.unshift(() => storage.close());
     for (const collection of ["assistants", "threads", "checkpoints", "runs", "crons", "store"]) {
       const meta = path.join(dataDir, collection, "meta.json.tmp");
@@ -200,7 +200,7 @@ describe("LowdbStorage check", () => {
   it("passes with a durable write, and fails once the data directory is gone or the storage closed", async () => {
     const dataDir = await dir();
     const rec = recordingIO();
-    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { threads: 1 } });
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: { ...TEST_SHARDS, threads: 1 } });
     await storage.check();
     expect(rec.indexOf("sync", "end", path.join(dataDir, "health.json.tmp"))).toBeGreaterThanOrEqual(0);
     expect(JSON.parse(await readFile(path.join(dataDir, "health.json"), "utf8")).checked_at).toEqual(expect.any(String));

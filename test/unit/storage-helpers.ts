@@ -14,6 +14,12 @@ import { createTestDatabase, TEST_STORAGE } from "../support/postgres.js";
 
 export { TEST_STORAGE };
 
+/**
+ * Shard counts for test storages: every collection's shard files are created on open, and the
+ * production counts (up to 1024 per collection) make each open cost thousands of files.
+ */
+export const TEST_SHARDS = { assistants: 2, threads: 4, checkpoints: 4, runs: 4, crons: 2, storeItems: 4 } as const;
+
 /** A fresh temp directory, removed by the returned cleanup. */
 export async function tempDir(prefix = "lgts-storage-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
@@ -54,7 +60,7 @@ export async function openTempStorage(options: TempStorageOptions = {}): Promise
     };
   }
   const { dir, cleanup } = await tempDir();
-  const open = () => LowdbStorage.open({ dataDir: dir, ...options });
+  const open = () => LowdbStorage.open({ dataDir: dir, ...options, shards: { ...TEST_SHARDS, ...options.shards } });
   return {
     storage: track(await open()),
     dir,

@@ -11,8 +11,7 @@ import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import type { Storage } from "../../src/storage/types.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
-// few shards: opening 1024-shard collections per test is slow
-const open = tempStoragePerTest({ shards: { assistants: 2, threads: 4, checkpoints: 4, runs: 4, crons: 2, storeItems: 2 } });
+const open = tempStoragePerTest();
 type Scope = { conditions: Array<{ key: string; op: "$eq"; value: string }> };
 const ownedBy = (owner: string): Scope => ({ conditions: [{ key: "owner", op: "$eq", value: owner }] });
 const alice = ownedBy("alice");

@@ -38,6 +38,8 @@ export interface RunEngineOptions {
    * A process renews its leases every third of it; a crashed process's runs resume after at most this.
    */
   leaseMs?: number;
+  /** Whether runs' webhooks are called (default true; `http.disable_webhooks` turns it off). */
+  sendWebhooks?: boolean;
 }
 
 export interface RunEngine {

@@ -42,6 +42,7 @@ export const RUN_ENGINE_DEFAULTS = {
   shutdownGraceMs: 30_000,
   resumableRetentionMs: 10 * 60_000,
   leaseMs: 6_000,
+  sendWebhooks: true,
 } as const satisfies Required<RunEngineOptions>;
 
 /** How long a cancel for a run this process does not execute (yet) is remembered: a claim may be on its way. */
@@ -75,7 +76,7 @@ export class ComposedRunEngine implements RunEngine {
     this.#broker = parts.broker;
     this.#dispatcher = parts.dispatcher;
     this.#stops = parts.stops;
-    this.#webhooks = new WebhookSender(deps.logger);
+    this.#webhooks = new WebhookSender(deps.logger, { enabled: this.#options.sendWebhooks });
     this.#executor = new RunExecutor({
       ...deps,
       broker: this.#broker,

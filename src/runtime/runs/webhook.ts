@@ -13,6 +13,8 @@ export interface WebhookOptions {
   initialBackoffMs?: number;
   /** Per-attempt timeout (default 10 s). */
   timeoutMs?: number;
+  /** False: nothing is sent (`http.disable_webhooks`; a cron made before it still names one). */
+  enabled?: boolean;
 }
 
 export class WebhookSender {
@@ -21,6 +23,7 @@ export class WebhookSender {
   readonly #attempts: number;
   readonly #backoffMs: number;
   readonly #timeoutMs: number;
+  readonly #enabled: boolean;
 
   constructor(
     private readonly logger: Logger,
@@ -29,10 +32,15 @@ export class WebhookSender {
     this.#attempts = options.attempts ?? 4;
     this.#backoffMs = options.initialBackoffMs ?? 500;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#enabled = options.enabled ?? true;
   }
 
   /** Starts delivery in the background. */
   send(url: string, payload: unknown, context: Record<string, unknown>): void {
+    if (!this.#enabled) {
+      this.logger.info({ ...context, webhook: url }, "webhook not sent: webhooks are disabled (http.disable_webhooks)");
+      return;
+    }
     const delivery = this.#deliver(url, JSON.stringify(payload), context).finally(() => this.#inFlight.delete(delivery));
     this.#inFlight.add(delivery);
   }

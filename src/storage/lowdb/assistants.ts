@@ -18,6 +18,7 @@ import type {
   Page,
   Scope,
 } from "../types.js";
+import { assistantAt, firstAssistantVersion } from "../new-records.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
 import { contains, containsIgnoreCase, containsPredicate } from "./match.js";
@@ -55,18 +56,8 @@ export class LowdbAssistants implements AssistantsRepository {
       return copy(existing.assistant);
     }
     const at = now();
-    const version: AssistantVersion = {
-      assistant_id: id,
-      graph_id: input.graph_id,
-      config: copy(input.config ?? {}),
-      context: copy(input.context ?? {}),
-      metadata: copy(input.metadata ?? {}),
-      name: input.name ?? input.graph_id,
-      description: input.description ?? null,
-      version: 1,
-      created_at: at,
-    };
-    const assistant: Assistant = { ...version, updated_at: at };
+    const version = firstAssistantVersion(input, id, at);
+    const assistant = assistantAt(version, at, at);
     await this.col.put({ assistant, versions: [version] });
     return copy(assistant);
   }

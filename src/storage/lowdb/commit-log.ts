@@ -22,29 +22,12 @@ import { readdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
 import { fsyncDir, nodeFileIO, type FileIO, type SyncableFile } from "./durable-file.js";
+import { newBatch, noop, type Batch } from "./batch.js";
 
 export type LogEntry = { c: string; r: unknown } | { c: string; d: string };
 
-interface Batch {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
 const LOG_FILE = /^log-(\d+)\.ndjson$/;
 const logName = (generation: number) => `log-${String(generation).padStart(8, "0")}.ndjson`;
-const noop = () => {};
-
-function newBatch(): Batch {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(noop); // a caller that drops its promise must not crash the process
-  return { promise, resolve, reject };
-}
 
 /** The log generations present in `dir`, oldest first. */
 export async function logGenerations(dir: string): Promise<number[]> {

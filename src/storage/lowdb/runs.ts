@@ -25,6 +25,7 @@ import type {
   RunUpdate,
   Scope,
 } from "../types.js";
+import { newRun } from "../new-records.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
 import { byField, paginate } from "./page.js";
@@ -63,21 +64,7 @@ export class LowdbRuns implements RunsRepository {
       throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
     }
     const at = now();
-    const run: Run = {
-      run_id: id,
-      thread_id: input.thread_id,
-      assistant_id: input.assistant_id,
-      created_at: at,
-      updated_at: at,
-      status: "pending",
-      metadata: copy(input.metadata ?? {}),
-      kwargs: copy(input.kwargs),
-      multitask_strategy: input.multitask_strategy,
-      cancel_reason: null,
-      attempt: 0,
-      not_before: input.not_before ?? null,
-      error: null,
-    };
+    const run = newRun(input, id, at);
     const busy: Thread = {
       ...thread,
       status: "busy",

@@ -19,29 +19,10 @@ import { Low } from "lowdb";
 import { StorageUnavailableError } from "../errors.js";
 import { DurableJsonFile, type FileIO } from "./durable-file.js";
 import { scheduleFlush, type Flushable } from "./flush-queue.js";
+import { newBatch, noop, type Batch } from "./batch.js";
 
 export interface ShardData<T> {
   records: Record<string, T>;
-}
-
-interface Batch {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
-const noop = () => {};
-
-function newBatch(): Batch {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A caller that drops its commit promise must not crash the process.
-  promise.catch(noop);
-  return { promise, resolve, reject };
 }
 
 export class Shard<T> implements Flushable {

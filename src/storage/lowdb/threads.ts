@@ -14,6 +14,7 @@ import type {
   ThreadsRepository,
   ThreadUpdate,
 } from "../types.js";
+import { newThread } from "../new-records.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
 import { containsPredicate } from "./match.js";
@@ -48,20 +49,7 @@ export class LowdbThreads implements ThreadsRepository {
       await this.col.settled(id);
       return copy(existing);
     }
-    const at = now();
-    const thread: Thread = {
-      thread_id: id,
-      created_at: at,
-      updated_at: at,
-      state_updated_at: at,
-      metadata: copy(input.metadata ?? {}),
-      status: "idle",
-      values: null,
-      interrupts: {},
-      error: null,
-      config: {},
-      ...(input.ttl ? { ttl: copy(input.ttl) } : {}),
-    };
+    const thread = newThread(input, id, now());
     await this.col.put(thread);
     return copy(thread);
   }

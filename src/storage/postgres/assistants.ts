@@ -16,6 +16,7 @@ import type {
   Page,
   Scope,
 } from "../types.js";
+import { assistantAt, firstAssistantVersion } from "../new-records.js";
 import type { Database, Queryable } from "./database.js";
 import { scopeConditions } from "./scope.js";
 import { ilikeContains, iso, isoNow, isUniqueViolation, jsonCopy, orderBy, page, Params, where } from "./sql.js";
@@ -59,17 +60,7 @@ export class PostgresAssistants implements AssistantsRepository {
   async create(input: AssistantCreate, scope?: Scope): Promise<Assistant> {
     const id = input.assistant_id ?? uuidv4();
     const at = isoNow();
-    const version: AssistantVersion = {
-      assistant_id: id,
-      graph_id: input.graph_id,
-      config: jsonCopy(input.config ?? {}),
-      context: jsonCopy(input.context ?? {}),
-      metadata: jsonCopy(input.metadata ?? {}),
-      name: input.name ?? input.graph_id,
-      description: input.description ?? null,
-      version: 1,
-      created_at: at,
-    };
+    const version = firstAssistantVersion(input, id, at);
     try {
       const inserted = await this.db.transaction(async (tx) => {
         const { rowCount } = await tx.query(
@@ -81,7 +72,7 @@ export class PostgresAssistants implements AssistantsRepository {
         await insertVersion(tx, version);
         return true;
       });
-      if (inserted) return { ...version, updated_at: at };
+      if (inserted) return assistantAt(version, at, at);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }

@@ -10,9 +10,10 @@ import { v7 as uuidv7 } from "uuid";
 import { ConflictError, NotFoundError, ThreadBusyError } from "../errors.js";
 import type { Run, RunStatus } from "../records.js";
 import type { Page, RunCreate, RunInsert, RunListQuery, RunsRepository, RunUpdate, Scope } from "../types.js";
+import { newRun } from "../new-records.js";
 import type { Database, Queryable } from "./database.js";
 import { runScopeConditions, scopeConditions } from "./scope.js";
-import { iso, isoNow, isUniqueViolation, jsonCopy, page, Params, where } from "./sql.js";
+import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 
 const WHAT = "Run";
 export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
@@ -69,21 +70,7 @@ export class PostgresRuns implements RunsRepository {
           throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
         }
         const at = isoNow();
-        const run: Run = {
-          run_id: id,
-          thread_id: input.thread_id,
-          assistant_id: input.assistant_id,
-          created_at: at,
-          updated_at: at,
-          status: "pending",
-          metadata: jsonCopy(input.metadata ?? {}),
-          kwargs: jsonCopy(input.kwargs),
-          multitask_strategy: input.multitask_strategy,
-          cancel_reason: null,
-          attempt: 0,
-          not_before: input.not_before ?? null,
-          error: null,
-        };
+        const run = newRun(input, id, at);
         await tx.query(
           `INSERT INTO runs (${RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $4, 'pending', $5, $6, $7, NULL, 0, $8, NULL)`,
           [id, run.thread_id, run.assistant_id, at, JSON.stringify(run.metadata), JSON.stringify(run.kwargs), run.multitask_strategy, run.not_before],

@@ -19,9 +19,10 @@ import type {
   ThreadUpdate,
 } from "../types.js";
 import { copyThreadCheckpoints, deleteThreadCheckpoints } from "./checkpoints.js";
+import { newThread } from "../new-records.js";
 import type { Database, Queryable } from "./database.js";
 import { scopeConditions } from "./scope.js";
-import { iso, isoNow, isUniqueViolation, jsonCopy, orderBy, page, Params, where } from "./sql.js";
+import { iso, isoNow, isUniqueViolation, orderBy, page, Params, where } from "./sql.js";
 
 const WHAT = "Thread";
 const SORTABLE = new Set(["thread_id", "status", "created_at", "updated_at", "state_updated_at"]);
@@ -80,20 +81,7 @@ export class PostgresThreads implements ThreadsRepository {
 
   async create(input: ThreadCreate = {}, scope?: Scope): Promise<Thread> {
     const id = input.thread_id ?? uuidv4();
-    const at = isoNow();
-    const thread: Thread = {
-      thread_id: id,
-      created_at: at,
-      updated_at: at,
-      state_updated_at: at,
-      metadata: jsonCopy(input.metadata ?? {}),
-      status: "idle",
-      values: null,
-      interrupts: {},
-      error: null,
-      config: {},
-      ...(input.ttl ? { ttl: jsonCopy(input.ttl) } : {}),
-    };
+    const thread = newThread(input, id, isoNow());
     try {
       const { rowCount } = await this.db.query(
         `INSERT INTO threads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
