@@ -89,7 +89,7 @@ describe("three processes behind a round-robin proxy", () => {
       runs.map((r) => r.run_id),
     ]);
     expect(Number(rows[0]!.n)).toBe(100);
-  });
+  }, 120_000);
 
   it("stops a run executing on one process when another process gets the cancel", async () => {
     const thread = await client.threads.create();
