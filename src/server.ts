@@ -145,7 +145,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const authPath = graphs.config.auth?.path;
   if (authPath) {
     try {
-      authenticator = new RequestAuthenticator(await loadAuth(authPath, graphs.config.configDir), logger);
+      authenticator = new RequestAuthenticator(await loadAuth(authPath, graphs.config.configDir), logger, graphs.config.auth?.cache);
     } catch (error) {
       await abandon();
       if (error instanceof AuthLoadError) throw new StartupError(`Cannot load the auth of ${options.configPath}: ${error.message}`);

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { UNSCOPED } from "../storage/scope.js";
 import { authenticate, type IncomingRequest } from "./authenticate.js";
 import { authorize, type AuthEvent, type Authorized } from "./authorize.js";
+import { AuthCache, type AuthCacheConfig } from "./cache.js";
 import type { AuthHandlers } from "./load.js";
 import type { AuthUser } from "./user.js";
 
@@ -36,18 +37,30 @@ export function actingAs(user: AuthUser | null): RequestAuth {
 }
 
 export class RequestAuthenticator {
+  readonly #cache: AuthCache | undefined;
+
   constructor(
     private readonly handlers: AuthHandlers,
     private readonly logger: Logger,
-  ) {}
+    /** langgraph.json `auth.cache`; absent: every request is authenticated anew. */
+    cache?: AuthCacheConfig | null,
+  ) {
+    this.#cache = cache ? new AuthCache(cache) : undefined;
+  }
 
   /** Authenticates a request (AuthRejection when it cannot be). */
   async authenticate(incoming: IncomingRequest): Promise<RequestAuth> {
-    const user = await authenticate(this.handlers, incoming, this.logger);
+    const key = this.#cache?.keyOf(incoming.headers);
+    let user = key === undefined ? undefined : this.#cache!.get(key);
+    if (!user) {
+      user = await authenticate(this.handlers, incoming, this.logger);
+      if (key !== undefined) this.#cache!.set(key, user);
+    }
+    const authenticated = user;
     const { handlers, logger } = this;
     return {
-      user,
-      authorize: (event, value) => authorize(handlers, user, event, value, logger),
+      user: authenticated,
+      authorize: (event, value) => authorize(handlers, authenticated, event, value, logger),
     };
   }
 }

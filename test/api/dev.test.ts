@@ -5,11 +5,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../support/free-port.js";
 import { json, REPO_ROOT, startTestServer } from "../support/server.js";
 
 const PROJECT = path.join(REPO_ROOT, ".tmp", `dev-test-${process.pid}`);
@@ -24,13 +24,6 @@ export const graph = new StateGraph(State)
   .compile();
 `;
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** `lgts dev` on the project; its stdout lines arrive in `lines`, `waitFor` awaits one. */
 async function startDev(extraArgs: string[] = []) {

@@ -6,10 +6,10 @@
  */
 import { execFile } from "node:child_process";
 import { chmod, chown, mkdtemp, rm, access } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./free-port.js";
 
 const run = promisify(execFile);
 const BIN = process.env.LGTS_PG_BIN ?? "/usr/lib/postgresql/15/bin";
@@ -26,13 +26,6 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Runs a PostgreSQL binary, as the `postgres` user when we are root. */
 async function pgExec(binary: string, args: string[]): Promise<void> {

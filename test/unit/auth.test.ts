@@ -141,3 +141,22 @@ describe("the user runs execute as", () => {
     });
   });
 });
+
+describe("auth.cache", () => {
+  it("reuses a user for the TTL, keyed by the configured headers, dropping the least recently used", async () => {
+    const { AuthCache } = await import("../../src/auth/cache.js");
+    let now = 0;
+    const cache = new AuthCache({ cache_keys: ["Authorization", "X-Org"], ttl_seconds: 10, max_size: 2 }, () => now);
+    expect(cache.keyOf({})).toBeUndefined();
+    const k1 = cache.keyOf({ authorization: "Bearer 1" })!;
+    const k2 = cache.keyOf({ authorization: "Bearer 1", "x-org": "o" })!;
+    expect(k1).not.toBe(k2);
+    cache.set(k1, user);
+    cache.set(k2, { ...user, identity: "u2" });
+    expect(cache.get(k1)?.identity).toBe("u1"); // k1 is now the most recently used
+    cache.set(cache.keyOf({ authorization: "Bearer 3" })!, user);
+    expect(cache.get(k2)).toBeUndefined(); // dropped
+    now = 10_000;
+    expect(cache.get(k1)).toBeUndefined(); // expired
+  });
+});
