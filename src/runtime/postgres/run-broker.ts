@@ -272,10 +272,15 @@ export class PostgresRunEventBroker implements RunEventBroker {
   }
 
   /** Subscriptions held in this process (diagnostics, tests). */
-  get size(): number {
+  get subscribers(): number {
     let count = 0;
     for (const tails of this.#tails.values()) count += tails.size;
     return count;
+  }
+
+  /** Runs whose events this process follows (diagnostics, tests: 0 once every subscriber left). */
+  get size(): number {
+    return this.#tails.size;
   }
 
   /** Thread watchers registered in this process (diagnostics, tests). */
