@@ -50,7 +50,8 @@ describe("multitask strategies", () => {
 
   it("enqueues runs behind the active one, in order", async () => {
     const threadId = await newThread();
-    const first = await t.client.runs.create(threadId, "slow", slow(2, 100));
+    // the first run lasts 2 s so the others are still queued when checked on a loaded machine
+    const first = await t.client.runs.create(threadId, "slow", slow(2, 1000));
     const second = await t.client.runs.create(threadId, "slow", { ...slow(3, 10), multitaskStrategy: "enqueue" });
     const third = await t.client.runs.create(threadId, "slow", { ...slow(4, 10), multitaskStrategy: "enqueue" });
     expect(await statusOf(threadId, second.run_id)).toBe("pending");
@@ -148,7 +149,8 @@ describe("cancelling runs", () => {
 
   it("cancels a waiting run without running it", async () => {
     const threadId = await newThread();
-    const first = await t.client.runs.create(threadId, "slow", slow(2, 100));
+    // the first run lasts 2 s so the others are still queued when checked on a loaded machine
+    const first = await t.client.runs.create(threadId, "slow", slow(2, 1000));
     const queued = await t.client.runs.create(threadId, "trivial", { input: { value: 1 }, multitaskStrategy: "enqueue" });
     await t.client.runs.cancel(threadId, queued.run_id, true);
     expect(await t.client.runs.get(threadId, queued.run_id)).toMatchObject({ status: "interrupted" });
@@ -162,8 +164,9 @@ describe("cancelling runs", () => {
   it("cancels many: by thread, by ids, by status", async () => {
     const a = await newThread();
     const b = await newThread();
-    const ra = await t.client.runs.create(a, "slow", slow(20, 50));
-    const rb = await t.client.runs.create(b, "slow", slow(20, 50));
+    // 5 s runs (cancelled long before they end): still running when the cancels arrive on a loaded machine
+    const ra = await t.client.runs.create(a, "slow", slow(20, 250));
+    const rb = await t.client.runs.create(b, "slow", slow(20, 250));
     const rb2 = await t.client.runs.create(b, "slow", { ...slow(1, 0), multitaskStrategy: "enqueue" });
     await t.client.runs.cancelMany({ threadId: b, runIds: [rb2.run_id] });
     expect(await statusOf(b, rb2.run_id)).toBe("interrupted");

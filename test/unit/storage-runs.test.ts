@@ -126,4 +126,31 @@ describe("runs repository", () => {
       await reopened.close();
     }
   });
+  it("compare-and-set: updateIf changes a run only while it is in the given status", async () => {
+    const { storage } = await open();
+    const thread = await storage.threads.create();
+    const { run } = await storage.runs.create(base(thread.thread_id));
+    // a claim and a cancel racing for the pending run: exactly one wins
+    const [claimed, cancelled] = await Promise.all([
+      storage.runs.updateIf(run.run_id, "pending", { status: "running" }),
+      storage.runs.updateIf(run.run_id, "pending", { status: "interrupted" }),
+    ]);
+    expect([claimed, cancelled].filter((r) => r !== null)).toHaveLength(1);
+    const winner = (claimed ?? cancelled)!;
+    expect((await storage.runs.get(run.run_id)).status).toBe(winner.status);
+    expect(await storage.runs.updateIf(run.run_id, "pending", { status: "error" })).toBeNull();
+    expect((await storage.runs.get(run.run_id)).status).toBe(winner.status);
+    expect(await storage.runs.updateIf(run.run_id, winner.status, { status: "success" })).toMatchObject({ status: "success" });
+    await expect(storage.runs.updateIf(crypto.randomUUID(), "pending", { status: "running" })).rejects.toMatchObject({ kind: "not_found" });
+  });
+
+  it("refuses a run id that already exists", async () => {
+    const { storage } = await open();
+    const thread = await storage.threads.create();
+    const { run } = await storage.runs.create({ ...base(thread.thread_id), multitask_strategy: "enqueue" });
+    await expect(
+      storage.runs.create({ ...base(thread.thread_id), run_id: run.run_id, multitask_strategy: "enqueue" }),
+    ).rejects.toMatchObject({ kind: "conflict" });
+    expect(await storage.runs.active(thread.thread_id)).toHaveLength(1);
+  });
 });
