@@ -250,14 +250,16 @@ export class PostgresRunEventBroker implements RunEventBroker {
   }
 
   threadDeleted(_threadId: string): void {
-    // Which of the followed runs were deleted before they could end (they were pending)?
+    // Which of the followed runs were deleted before they started (pending: no event yet)? A run
+    // that started gets its end row from its executor, possibly after the deletion (a stateless
+    // run's temporary thread is deleted as it ends).
     const runIds = [...this.#tails.keys()];
     if (runIds.length === 0) return;
     this.options.db
       .query<{ run_id: string }>(
         `SELECT t.run_id FROM unnest($1::text[]) AS t(run_id)
           WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = t.run_id)
-            AND NOT EXISTS (SELECT 1 FROM run_events e WHERE e.run_id = t.run_id AND e.mode = '${END}')`,
+            AND NOT EXISTS (SELECT 1 FROM run_events e WHERE e.run_id = t.run_id)`,
         [runIds],
       )
       .then(({ rows }) => {
