@@ -19,6 +19,9 @@
  *   BENCH_ROUNDS=2  BENCH_CLIENTS=50  BENCH_CONCURRENCY=<engine slots, default the server's>
  *   BENCH_DATA_DIR=<dir> (e.g. on tmpfs, to separate disk from CPU cost)
  *   BENCH_DURABILITY=async|sync|exit (default async)
+ *
+ * With DATABASE_URI set, the server runs on PostgreSQL, with one and then three processes
+ * (bench/runs-postgres.ts).
  */
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -171,4 +174,8 @@ async function main() {
   }
 }
 
-await main();
+if (process.env.DATABASE_URI) {
+  await (await import("./runs-postgres.js")).benchRunsPostgres(process.env.DATABASE_URI);
+} else {
+  await main();
+}

@@ -20,6 +20,8 @@ const server = await startServer({
   port: 0,
   host: "127.0.0.1",
   dataDir: process.env.BENCH_STREAM_DATA_DIR!,
+  // with DATABASE_URI: PostgreSQL storage, events through run_events and LISTEN/NOTIFY
+  ...(process.env.DATABASE_URI ? { databaseUri: process.env.DATABASE_URI } : {}),
   mode: "serve",
   logger: pino({ level: "warn" }),
   runs: { resumableRetentionMs: Number(process.env.BENCH_STREAM_RETENTION_MS ?? 2000) },

@@ -21,6 +21,10 @@
  *   BENCH_STREAM_EVENTS=20000  BENCH_STREAM_RETENTION_MS=2000  BENCH_STREAM_CONCURRENT=500
  *   BENCH_STREAM_CONCURRENT_EVENTS=100  BENCH_DATA_DIR=<dir> (e.g. /dev/shm,
  *   to separate disk from CPU cost)
+ *
+ * With DATABASE_URI set the server stores everything in PostgreSQL, and its run events go through
+ * the `run_events` table and LISTEN/NOTIFY, as with several processes ("channels" then counts the
+ * subscriptions held). `npm run bench:runs` with DATABASE_URI measures events across processes.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";

@@ -36,6 +36,7 @@ Options (environment variable in brackets):
   --run-concurrency <n> runs executing at once              [LGTS_RUN_CONCURRENCY] default 10
   --run-timeout <s>     time limit of a run, 0 = none       [LGTS_RUN_TIMEOUT] default 3600
   --shutdown-grace <s>  how long running runs may finish at shutdown [LGTS_SHUTDOWN_GRACE] default 30
+  --run-lease <s>       PostgreSQL: a crashed process's runs resume after this [LGTS_RUN_LEASE] default 6
   --no-reload           dev: do not reload when files change
   -h, --help            show this help`;
 
@@ -56,6 +57,7 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
       "run-concurrency": { type: "string" },
       "run-timeout": { type: "string" },
       "shutdown-grace": { type: "string" },
+      "run-lease": { type: "string" },
       "no-reload": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -109,7 +111,9 @@ function runOptions(values: Record<string, string | boolean | undefined>, env: N
   const concurrency = numberOption("run-concurrency", str(values["run-concurrency"]) ?? env.LGTS_RUN_CONCURRENCY, true, 1);
   const timeout = numberOption("run-timeout", str(values["run-timeout"]) ?? env.LGTS_RUN_TIMEOUT, false, 0);
   const grace = numberOption("shutdown-grace", str(values["shutdown-grace"]) ?? env.LGTS_SHUTDOWN_GRACE, false, 0);
+  const lease = numberOption("run-lease", str(values["run-lease"]) ?? env.LGTS_RUN_LEASE, false, 0.3);
   return {
+    ...(lease !== undefined ? { leaseMs: lease * 1000 } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(timeout !== undefined ? { runTimeoutMs: timeout * 1000 } : {}),
     ...(grace !== undefined ? { shutdownGraceMs: grace * 1000 } : {}),

@@ -20,7 +20,8 @@ import { registerSdkLogger } from "./runtime/graphs/sdk-logger.js";
 import { openStorage, redactedUri, type Storage } from "./storage/index.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
-import { localRunEngine } from "./runtime/runs/local-parts.js";
+import { ComposedRunEngine, RUN_ENGINE_DEFAULTS } from "./runtime/runs/run-engine.js";
+import { openDeployment, type Deployment } from "./runtime/deployment.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
 import { cronLauncher } from "./runtime/crons/launcher.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
@@ -73,20 +74,38 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   } catch (error) {
     throw new StartupError(`Cannot bundle the UI components of ${options.configPath}: ${(error as Error).message}`);
   }
+  if (!options.databaseUri && options.runs?.leaseMs !== undefined) {
+    throw new StartupError("--run-lease/LGTS_RUN_LEASE applies to several processes sharing PostgreSQL: set --database-uri/DATABASE_URI too");
+  }
   const storage = await openConfiguredStorage(options);
+  const runSettings = {
+    ...RUN_ENGINE_DEFAULTS,
+    ...options.runs,
+    ...(graphs.config.http?.disable_webhooks ? { sendWebhooks: false } : {}),
+  };
+  let deployment: Deployment;
+  try {
+    deployment = await openDeployment(storage, { databaseUri: options.databaseUri, runs: runSettings, logger });
+  } catch (error) {
+    await storage.close();
+    throw new StartupError(`Cannot listen for the other server processes on the database: ${(error as Error).message}`);
+  }
   let store: ServerStore;
   try {
-    store = await openServerStore(storage.storeItems, graphs.config.store, graphs.config.configDir, logger);
+    store = await openServerStore(storage.storeItems, graphs.config.store, graphs.config.configDir, logger, deployment.cluster);
   } catch (error) {
+    await deployment.close();
     await storage.close();
     throw new StartupError(`Cannot set up the store of ${options.configPath}: ${(error as Error).message}`);
   }
   const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
-  const threadTtl = new ThreadTtlSweeper(storage, logger, (threadId) => storage.checkpoints.pruneKeepLatest(threadId));
-  const runs = localRunEngine(
-    { storage, graphs, checkpointer, store, logger },
-    { ...options.runs, ...(graphs.config.http?.disable_webhooks ? { sendWebhooks: false } : {}) },
+  const threadTtl = new ThreadTtlSweeper(
+    storage,
+    logger,
+    (threadId) => storage.checkpoints.pruneKeepLatest(threadId),
+    deployment.cluster,
   );
+  const runs = new ComposedRunEngine({ storage, graphs, checkpointer, store, logger }, deployment.parts, runSettings);
   const services: Services = {
     storage,
     checkpointer,
@@ -94,7 +113,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     store,
     graphs,
     runs,
-    crons: new CronScheduler(storage, logger),
+    crons: new CronScheduler(storage, logger, deployment.cluster),
     ui,
     metrics: createMetrics(),
     logger,
@@ -119,6 +138,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await runs.shutdown(0);
     await threadTtl.stop();
     await store.close();
+    await deployment.close();
     await storage.close();
   };
   let authenticator: RequestAuthenticator | undefined;
@@ -184,6 +204,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await closed;
       await threadTtl.stop();
       await store.close();
+      await deployment.close();
       await storage.close();
       selfUrl.release();
       await new Promise<void>((resolve) => logger.flush(() => resolve()));

@@ -145,18 +145,9 @@ export const streamHandlers: OperationHandlers<StreamOperations> = {
     const stop = new AbortController();
     const sse = openSse(req, res);
     sse.onDisconnect(() => stop.abort());
-    // the thread's stream has nothing more to say once the thread is gone
-    const removeHooks = services.storage.addThreadHooks({
-      delete: async (deleted) => {
-        if (deleted === threadId) stop.abort();
-      },
-    });
-    try {
-      for await (const event of await services.runs.threadEvents(threadId, { modes, after, signal: stop.signal })) {
-        await sse.send(event);
-      }
-    } finally {
-      removeHooks();
+    // ends by itself when the thread is deleted, through whichever process
+    for await (const event of await services.runs.threadEvents(threadId, { modes, after, signal: stop.signal })) {
+      await sse.send(event);
     }
     sse.end();
     return STREAMED;

@@ -84,6 +84,8 @@ export interface OpenOptions {
   threadId: string;
   /** Opened by the process about to execute the run (it will publish its events). */
   publisher?: boolean;
+  /** The publisher's execution attempt: events of earlier attempts may exist only when it is above 1. */
+  attempt?: number;
 }
 
 /** A run of a thread whose events are held. */
@@ -119,6 +121,11 @@ export interface RunEventBroker {
   threadRuns(threadId: string): Promise<HeldRun[]>;
   /** Calls `listener` whenever a run of the thread is opened. Returns the function that stops watching. */
   watchThread(threadId: string, listener: (runId: string) => void): Unsubscribe;
+  /**
+   * The thread was deleted with its runs (in any process): subscribers of its runs that will
+   * never end now (they were waiting) get an `interrupted` end.
+   */
+  threadDeleted(threadId: string): void;
   /** Frees everything (server shutdown). */
   close(): Promise<void>;
 }

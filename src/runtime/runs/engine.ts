@@ -33,6 +33,11 @@ export interface RunEngineOptions {
   shutdownGraceMs?: number;
   /** How long a finished resumable run's events stay joinable (default 10 min). */
   resumableRetentionMs?: number;
+  /**
+   * Several processes (PostgreSQL): how long a run's lease lasts without renewal (default 6 s).
+   * A process renews its leases every third of it; a crashed process's runs resume after at most this.
+   */
+  leaseMs?: number;
   /** Whether runs' webhooks are called (default true; `http.disable_webhooks` turns it off). */
   sendWebhooks?: boolean;
 }
@@ -60,7 +65,7 @@ export interface RunEngine {
   events(runId: string, options?: SubscribeOptions & { signal?: AbortSignal }): Promise<RunEventStream | null>;
   /** Whether the run's events are still held (an ended resumable run within its retention). */
   holdsEvents(runId: string): Promise<boolean>;
-  /** The activity of a thread across its runs (GET /threads/{id}/stream). */
+  /** The activity of a thread across its runs (GET /threads/{id}/stream); ends when the thread is deleted (by any process). */
   threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>>;
   /** Stops taking runs, lets running ones finish for the grace period, suspends the rest (they resume later). */
   shutdown(graceMs?: number): Promise<void>;

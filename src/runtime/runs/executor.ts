@@ -59,8 +59,8 @@ export function describeError(error: unknown): RunError {
   return { error: "Error", message: typeof error === "string" ? error : JSON.stringify(error) ?? String(error) };
 }
 
-/** Runs a storage write whose target may have been deleted meanwhile (thread deleted during the run). */
-async function unlessDeleted<T>(write: Promise<T>): Promise<T | undefined> {
+/** Runs a storage call whose target may have been deleted meanwhile (thread deleted during the run): undefined then. */
+export async function unlessDeleted<T>(write: Promise<T>): Promise<T | undefined> {
   try {
     return await write;
   } catch (error) {
@@ -110,7 +110,7 @@ export class RunExecutor {
     const attempt = claimed ? run.attempt : run.attempt + 1;
     const kwargs = run.kwargs;
     // event ids continue after those of an earlier attempt
-    await broker.open(run.run_id, { resumable: kwargs.resumable, threadId: run.thread_id, publisher: true });
+    await broker.open(run.run_id, { resumable: kwargs.resumable, threadId: run.thread_id, publisher: true, attempt });
     // Stored while the graph already starts: a crash before it lands leaves the run pending,
     // which restarts it just the same. Only a pending run becomes running: a cancel that came
     // first wins, and this execution stops without recording anything.

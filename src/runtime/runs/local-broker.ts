@@ -21,6 +21,7 @@ import {
   type SubscribeOptions,
   type Unsubscribe,
 } from "./broker.js";
+import { ThreadWatchers } from "./thread-watchers.js";
 
 interface Channel {
   threadId: string | null;
@@ -48,7 +49,7 @@ export class LocalRunEventBroker implements RunEventBroker {
   readonly #channels = new Map<string, Channel>();
   /** Thread id -> its runs with a held channel, in opening order (Sets keep insertion order). */
   readonly #threadRuns = new Map<string, Set<string>>();
-  readonly #threadWatchers = new Map<string, Set<(runId: string) => void>>();
+  readonly #threadWatchers = new ThreadWatchers();
   readonly #retentionMs: number;
   readonly #maxBufferedBytes: number;
 
@@ -148,14 +149,11 @@ export class LocalRunEventBroker implements RunEventBroker {
   }
 
   watchThread(threadId: string, listener: (runId: string) => void): () => void {
-    let watchers = this.#threadWatchers.get(threadId);
-    if (!watchers) this.#threadWatchers.set(threadId, (watchers = new Set()));
-    watchers.add(listener);
-    return () => {
-      watchers.delete(listener);
-      if (watchers.size === 0 && this.#threadWatchers.get(threadId) === watchers) this.#threadWatchers.delete(threadId);
-    };
+    return this.#threadWatchers.watch(threadId, listener);
   }
+
+  // The engine ends the channels of the runs that waited in this process's queue.
+  threadDeleted(_threadId: string): void {}
 
   async close(): Promise<void> {
     for (const [runId, channel] of this.#channels) this.#free(runId, channel);
@@ -175,9 +173,7 @@ export class LocalRunEventBroker implements RunEventBroker {
 
   /** Thread watchers currently registered (diagnostics and tests). */
   get threadWatchers(): number {
-    let count = 0;
-    for (const watchers of this.#threadWatchers.values()) count += watchers.size;
-    return count;
+    return this.#threadWatchers.count;
   }
 
   #attach(runId: string, channel: Channel, threadId: string): void {
@@ -185,7 +181,7 @@ export class LocalRunEventBroker implements RunEventBroker {
     let runs = this.#threadRuns.get(threadId);
     if (!runs) this.#threadRuns.set(threadId, (runs = new Set()));
     runs.add(runId);
-    for (const watcher of [...(this.#threadWatchers.get(threadId) ?? [])]) watcher(runId);
+    this.#threadWatchers.opened(threadId, runId);
   }
 
   #free(runId: string, channel: Channel): void {

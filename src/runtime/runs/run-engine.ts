@@ -6,7 +6,6 @@
  */
 import type { BaseStore } from "@langchain/langgraph";
 import type { Logger } from "pino";
-import { NotFoundError } from "../../storage/errors.js";
 import type { Run, Scope, Storage } from "../../storage/types.js";
 import type { GraphRegistry } from "../graphs/index.js";
 import type { SseEvent } from "../streams/event-names.js";
@@ -22,7 +21,7 @@ import type {
   StopChannel,
   StopRequest,
 } from "./engine.js";
-import { RunExecutor, type RunCheckpointer } from "./executor.js";
+import { RunExecutor, unlessDeleted, type RunCheckpointer } from "./executor.js";
 import { restingStatus } from "./recovery.js";
 import { RunCancelled, RunNotHeld, ServerStopping } from "./stop-reasons.js";
 import { storedOutcome } from "./stored-outcome.js";
@@ -42,6 +41,7 @@ export const RUN_ENGINE_DEFAULTS = {
   maxAttempts: 3,
   shutdownGraceMs: 30_000,
   resumableRetentionMs: 10 * 60_000,
+  leaseMs: 6_000,
   sendWebhooks: true,
 } as const satisfies Required<RunEngineOptions>;
 
@@ -51,15 +51,6 @@ const EARLY_STOP_MEMORY_MS = 60_000;
 const NO_CHANNEL = Symbol("no channel");
 
 const isActive = (run: Run) => run.status === "pending" || run.status === "running";
-
-async function unlessDeleted<T>(read: Promise<T>): Promise<T | null> {
-  try {
-    return await read;
-  } catch (error) {
-    if (error instanceof NotFoundError) return null;
-    throw error;
-  }
-}
 
 export class ComposedRunEngine implements RunEngine {
   readonly #deps: RunEngineDeps;
@@ -73,6 +64,8 @@ export class ComposedRunEngine implements RunEngine {
   readonly #executing = new Map<string, { control: AbortController; threadId: string }>();
   /** Cancels of runs not executing here when they came, by run id, oldest first (see EARLY_STOP_MEMORY_MS). */
   readonly #earlyStops = new Map<string, { request: StopRequest; at: number }>();
+  /** Open thread streams by thread: ended when the thread is deleted. */
+  readonly #threadStreams = new Map<string, Set<AbortController>>();
   #unlisten: () => void = () => {};
   #removeHooks: () => void = () => {};
   #stopping = false;
@@ -123,7 +116,7 @@ export class ComposedRunEngine implements RunEngine {
     const { storage } = this.#deps;
     // Atomic against a claim: either the run is still pending and ends here, or it runs somewhere.
     const cancelled = await unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "interrupted", cancel_reason: reason }));
-    if (cancelled === null) {
+    if (!cancelled) {
       const current = await unlessDeleted(storage.runs.get(run.run_id));
       if (current?.status === "running") await this.#stops.send({ runId: run.run_id, action, reason });
       return;
@@ -157,8 +150,20 @@ export class ComposedRunEngine implements RunEngine {
     return this.#broker.isOpen(runId);
   }
 
-  threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>> {
-    return threadEvents(this.#broker, threadId, options);
+  async threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>> {
+    // the thread's stream has nothing more to say once the thread is gone
+    const ended = new AbortController();
+    let streams = this.#threadStreams.get(threadId);
+    if (!streams) this.#threadStreams.set(threadId, (streams = new Set()));
+    streams.add(ended);
+    const forget = () => {
+      streams.delete(ended);
+      if (streams.size === 0 && this.#threadStreams.get(threadId) === streams) this.#threadStreams.delete(threadId);
+    };
+    ended.signal.addEventListener("abort", forget, { once: true });
+    options.signal.addEventListener("abort", () => ended.abort(), { once: true });
+    if (options.signal.aborted) ended.abort();
+    return threadEvents(this.#broker, threadId, { ...options, signal: ended.signal });
   }
 
   async shutdown(graceMs = this.#options.shutdownGraceMs): Promise<void> {
@@ -261,6 +266,8 @@ export class ComposedRunEngine implements RunEngine {
       this.#dispatcher.withdraw(runId);
       this.#broker.finish(runId, { status: "interrupted", values: null, error: null });
     }
+    this.#broker.threadDeleted(request.threadId);
+    for (const stream of [...(this.#threadStreams.get(request.threadId) ?? [])]) stream.abort();
     for (const executing of this.#executing.values()) {
       if (executing.threadId === request.threadId) executing.control.abort(stop);
     }

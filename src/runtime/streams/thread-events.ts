@@ -51,6 +51,47 @@ interface Follow {
   stateSent?: boolean;
 }
 
+/**
+ * Passes each followed run's events on in run order: a run's events wait until every earlier
+ * followed run has ended. A thread's runs execute one after another, but with several processes
+ * the notices of consecutive runs may be read out of order.
+ */
+class InRunOrder {
+  /** Followed runs not yet ended, in run id (= creation) order. */
+  readonly #open: string[] = [];
+  readonly #held = new Map<string, SseEvent[]>();
+  readonly #ended = new Set<string>();
+
+  constructor(private readonly emit: (event: SseEvent) => void) {}
+
+  add(runId: string): void {
+    let at = this.#open.findIndex((id) => id > runId);
+    if (at < 0) at = this.#open.length;
+    this.#open.splice(at, 0, runId);
+  }
+
+  push(runId: string, event: SseEvent): void {
+    if (this.#open[0] === runId) this.emit(event);
+    else {
+      let held = this.#held.get(runId);
+      if (!held) this.#held.set(runId, (held = []));
+      held.push(event);
+    }
+  }
+
+  /** The run's last event was pushed (or it will push none). */
+  end(runId: string): void {
+    this.#ended.add(runId);
+    while (this.#open.length > 0 && this.#ended.has(this.#open[0]!)) {
+      this.#ended.delete(this.#open.shift()!);
+      const next = this.#open[0];
+      if (next === undefined) break;
+      for (const event of this.#held.get(next) ?? []) this.emit(event);
+      this.#held.delete(next);
+    }
+  }
+}
+
 export async function threadEvents(
   broker: RunEventBroker,
   threadId: string,
@@ -71,9 +112,12 @@ export async function threadEvents(
     subscriptions.clear();
   });
 
+  const ordered = new InRunOrder((event) => queue.push(event));
   const follow = async (runId: string, from: Follow): Promise<void> => {
     if (queue.stopped || subscriptions.has(runId)) return;
     subscriptions.set(runId, null);
+    ordered.add(runId);
+    const push = (event: SseEvent) => ordered.push(runId, event);
     let started = from.started ?? false;
     let ended = false;
     const unsubscribe = await broker.subscribe(
@@ -82,26 +126,30 @@ export async function threadEvents(
         event: (event) => {
           if (event.mode === "metadata" && !started) {
             started = true;
-            if (lifecycle) queue.push({ id: `${runId}:0`, event: "run_start", data: event.data });
+            if (lifecycle) push({ id: `${runId}:0`, event: "run_start", data: event.data });
           }
-          if (runModes) queue.push({ id: `${runId}:${event.id}`, event: sseEventName(event), data: event.data });
+          if (runModes) push({ id: `${runId}:${event.id}`, event: sseEventName(event), data: event.data });
         },
         end: (outcome) => {
           ended = true;
           subscriptions.delete(runId);
           if (stateUpdates && !from.stateSent && outcome.values != null) {
-            queue.push({ id: `${runId}:state`, event: "state_update", data: { run_id: runId, values: outcome.values } });
+            push({ id: `${runId}:state`, event: "state_update", data: { run_id: runId, values: outcome.values } });
           }
           if (runModes || lifecycle) {
-            queue.push({ id: `${runId}:done`, event: "run_done", data: { run_id: runId, status: outcome.status, error: outcome.error } });
+            push({ id: `${runId}:done`, event: "run_done", data: { run_id: runId, status: outcome.status, error: outcome.error } });
           }
+          ordered.end(runId);
         },
       },
       from.lastEventId === undefined ? {} : { lastEventId: from.lastEventId },
     );
     if (queue.stopped || ended || !unsubscribe) {
       // the client left meanwhile, or the run had ended already (`end` came during subscribe)
-      if (!ended) subscriptions.delete(runId);
+      if (!ended) {
+        subscriptions.delete(runId);
+        ordered.end(runId);
+      }
       unsubscribe?.();
     } else {
       subscriptions.set(runId, unsubscribe);

@@ -6,6 +6,7 @@
  */
 import type { Database } from "./database.js";
 import * as schema from "./migrations/001-schema.js";
+import * as runCoordination from "./migrations/002-run-coordination.js";
 
 interface Migration {
   version: number;
@@ -13,7 +14,10 @@ interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, ...schema }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, ...schema },
+  { version: 2, ...runCoordination },
+];
 
 /** Arbitrary constant naming this server's migration lock (pg_advisory_xact_lock takes a bigint). */
 const MIGRATION_LOCK = 7_406_231_911;

@@ -16,11 +16,11 @@ import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 
 const WHAT = "Run";
-const COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
+export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
   cancel_reason, attempt, not_before, error`;
 const ACTIVE = "status IN ('pending', 'running')";
 
-interface RunRow {
+export interface RunRow {
   run_id: string;
   thread_id: string;
   assistant_id: string;
@@ -36,7 +36,7 @@ interface RunRow {
   error: Run["error"];
 }
 
-function toRun(row: RunRow): Run {
+export function toRun(row: RunRow): Run {
   return {
     run_id: row.run_id,
     thread_id: row.thread_id,
@@ -72,7 +72,7 @@ export class PostgresRuns implements RunsRepository {
         const at = isoNow();
         const run = newRun(input, id, at);
         await tx.query(
-          `INSERT INTO runs (${COLUMNS}) VALUES ($1, $2, $3, $4, $4, 'pending', $5, $6, $7, NULL, 0, $8, NULL)`,
+          `INSERT INTO runs (${RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $4, 'pending', $5, $6, $7, NULL, 0, $8, NULL)`,
           [id, run.thread_id, run.assistant_id, at, JSON.stringify(run.metadata), JSON.stringify(run.kwargs), run.multitask_strategy, run.not_before],
         );
         await tx.query(`UPDATE threads SET status = 'busy', metadata = metadata || $2::jsonb, updated_at = $3 WHERE thread_id = $1`, [
@@ -106,7 +106,7 @@ export class PostgresRuns implements RunsRepository {
     if (query.status) conditions.push(`status = ${params.add(query.status)}`);
     const countParams = params.values.slice();
     const { rows } = await this.db.query<RunRow>(
-      `SELECT ${COLUMNS} FROM runs WHERE ${where(conditions)} ORDER BY created_at DESC, run_id DESC ${page(params, query)}`,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where(conditions)} ORDER BY created_at DESC, run_id DESC ${page(params, query)}`,
       params.values,
     );
     const { rows: counted } = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM runs WHERE ${where(conditions)}`, countParams);
@@ -121,7 +121,7 @@ export class PostgresRuns implements RunsRepository {
     const params = new Params();
     const conditions = [`status = ${params.add(status)}`, ...runScopeConditions(params, scope, "runs.thread_id")];
     const { rows } = await this.db.query<RunRow>(
-      `SELECT ${COLUMNS} FROM runs WHERE ${where(conditions)} ORDER BY created_at, run_id`,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where(conditions)} ORDER BY created_at, run_id`,
       params.values,
     );
     return rows.map(toRun);
@@ -152,7 +152,7 @@ export class PostgresRuns implements RunsRepository {
     const conditions = [`run_id = ${params.add(runId)}`];
     if (status !== undefined) conditions.push(`status = ${params.add(status)}`);
     const { rows } = await this.db.query<RunRow>(
-      `UPDATE runs SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${COLUMNS}`,
+      `UPDATE runs SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${RUN_COLUMNS}`,
       params.values,
     );
     return rows[0] ? toRun(rows[0]) : null;
@@ -171,7 +171,7 @@ export class PostgresRuns implements RunsRepository {
   }
 
   async #one(conditions: string[], params: Params, runId: string): Promise<Run> {
-    const { rows } = await this.db.query<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE ${where(conditions)}`, params.values);
+    const { rows } = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE ${where(conditions)}`, params.values);
     if (!rows[0]) throw new NotFoundError(WHAT, runId);
     return toRun(rows[0]);
   }
@@ -180,7 +180,7 @@ export class PostgresRuns implements RunsRepository {
 /** A thread's pending/running runs, oldest first. */
 async function active(db: Queryable, threadId: string): Promise<Run[]> {
   const { rows } = await db.query<RunRow>(
-    `SELECT ${COLUMNS} FROM runs WHERE thread_id = $1 AND ${ACTIVE} ORDER BY created_at, run_id`,
+    `SELECT ${RUN_COLUMNS} FROM runs WHERE thread_id = $1 AND ${ACTIVE} ORDER BY created_at, run_id`,
     [threadId],
   );
   return rows.map(toRun);

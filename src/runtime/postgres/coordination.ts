@@ -1,0 +1,71 @@
+/**
+ * Everything several server processes on one PostgreSQL database share besides storage: the
+ * LISTEN connection, the run engine's parts (broker, claiming dispatcher with leases and reaper,
+ * stop channel) and the cluster (advisory locks, nudges). Opened once per process; `close`
+ * after the engine and the schedulers stopped.
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { Storage } from "../../storage/types.js";
+import type { Cluster } from "../cluster.js";
+import type { RunEngineParts } from "../runs/engine.js";
+import { PostgresRunLeases } from "../../storage/postgres/run-leases.js";
+import { PostgresCluster } from "./cluster.js";
+import { Notifications, type SqlDatabase } from "./notifications.js";
+import { PostgresRunEventBroker } from "./run-broker.js";
+import { PostgresRunDispatcher } from "./run-dispatcher.js";
+import { PostgresStopChannel } from "./stop-channel.js";
+
+export interface PostgresCoordinationOptions {
+  uri: string;
+  db: SqlDatabase;
+  storage: Storage;
+  logger: Logger;
+  concurrency: number;
+  maxAttempts: number;
+  resumableRetentionMs: number;
+  /** How long a run's lease lasts without renewal: a dead process's runs resume within about that. */
+  leaseMs: number;
+}
+
+export interface PostgresCoordination {
+  parts: RunEngineParts;
+  cluster: Cluster;
+  /** This process's name in run leases. */
+  workerId: string;
+  close(): Promise<void>;
+}
+
+export async function openPostgresCoordination(options: PostgresCoordinationOptions): Promise<PostgresCoordination> {
+  const { uri, db, storage, logger } = options;
+  const notifications = new Notifications(uri, db, logger);
+  await notifications.start();
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const broker = new PostgresRunEventBroker({ db, notifications, logger, retentionMs: options.resumableRetentionMs });
+  const stops = new PostgresStopChannel(notifications, logger);
+  try {
+    await broker.start();
+    await stops.start();
+  } catch (error) {
+    await notifications.close();
+    throw error;
+  }
+  const dispatcher = new PostgresRunDispatcher({
+    leases: new PostgresRunLeases(db),
+    notifications,
+    storage,
+    broker,
+    logger,
+    workerId,
+    concurrency: options.concurrency,
+    maxAttempts: options.maxAttempts,
+    leaseMs: options.leaseMs,
+  });
+  return {
+    parts: { broker, dispatcher, stops },
+    cluster: new PostgresCluster(db, notifications, logger),
+    workerId,
+    close: () => notifications.close(),
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * LISTEN/NOTIFY for the processes sharing one PostgreSQL database: one dedicated connection per
+ * process LISTENs on the channels handlers were registered for; `notify` goes through the pool
+ * (or inside a transaction, with `notifySql`, so the notice leaves only if the change commits).
+ *
+ * A lost listening connection reconnects with backoff; notices sent while it was away are lost,
+ * so after a reconnect every channel's `resync` handlers run (each re-reads what it follows).
+ */
+import pg from "pg";
+import type { Logger } from "pino";
+
+export interface SqlQueryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+}
+
+/** What the PostgreSQL parts need of the storage's pool. */
+export interface SqlDatabase extends SqlQueryable {
+  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+}
+
+export type NotificationHandler = (payload: string) => void;
+
+const MAX_BACKOFF_MS = 2_000;
+
+export class Notifications {
+  readonly #handlers = new Map<string, Set<NotificationHandler>>();
+  readonly #resyncs = new Set<() => void>();
+  #client: pg.Client | null = null;
+  #connecting: Promise<void> | null = null;
+  #closed = false;
+  #backoffMs = 50;
+  #retry: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly uri: string,
+    private readonly db: SqlQueryable,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Connects the listening connection (and LISTENs on every channel registered so far). */
+  start(): Promise<void> {
+    this.#connecting ??= this.#connect();
+    return this.#connecting;
+  }
+
+  /** Calls `handler` with the payload of every notice on `channel` (from any process, this one included). */
+  async on(channel: string, handler: NotificationHandler): Promise<() => void> {
+    await this.start();
+    let handlers = this.#handlers.get(channel);
+    if (!handlers) {
+      this.#handlers.set(channel, (handlers = new Set()));
+      // a failure is a lost connection: the reconnect LISTENs on every registered channel
+      await this.#client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
+    }
+    handlers.add(handler);
+    return () => handlers.delete(handler);
+  }
+
+  /** Called after the listening connection came back: notices may have been missed meanwhile. */
+  onResync(handler: () => void): () => void {
+    this.#resyncs.add(handler);
+    return () => this.#resyncs.delete(handler);
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.db.query("SELECT pg_notify($1, $2)", [channel, payload]);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    const client = this.#client;
+    this.#client = null;
+    await client?.end().catch(() => {});
+  }
+
+  async #connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.uri, application_name: "langgraph-ts-server:listen" });
+    client.on("notification", (message) => {
+      for (const handler of this.#handlers.get(message.channel) ?? []) {
+        try {
+          handler(message.payload ?? "");
+        } catch (error) {
+          this.logger.error({ err: error, channel: message.channel }, "notification handler failed");
+        }
+      }
+    });
+    client.on("error", (error) => this.#lost(client, error));
+    client.on("end", () => this.#lost(client, new Error("listening connection ended")));
+    await client.connect();
+    for (const channel of this.#handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    this.#client = client;
+    this.#backoffMs = 50;
+  }
+
+  #lost(client: pg.Client, error: Error): void {
+    if (this.#client !== client || this.#closed) return;
+    this.#client = null;
+    client.end().catch(() => {});
+    this.logger.warn({ err: error }, "lost the LISTEN connection to PostgreSQL; reconnecting");
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#retry) return;
+    const delay = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.#connect().then(
+        () => {
+          for (const resync of this.#resyncs) resync();
+        },
+        () => this.#scheduleReconnect(),
+      );
+    }, delay);
+    this.#retry.unref();
+  }
+}

@@ -1,0 +1,382 @@
+/**
+ * The event broker seam on PostgreSQL: a run's events are rows of `run_events`, so any process
+ * can serve any client of any run, replay after a `Last-Event-ID` included.
+ *
+ * - The process executing a run (the only publisher, by its lease) numbers the events, after
+ *   those of earlier attempts (`open` with `publisher`), and writes them in batches: one
+ *   multi-row INSERT per run and event-loop turn, whose NOTIFY `lgts_run_events` (payload: the
+ *   run id) leaves when the rows are committed.
+ * - A run's end is its last row (`mode = '__end__'`, the outcome as data), so subscribers see it
+ *   after every event. Its `expires_at` is when the run's rows are deleted: at once-ish for
+ *   ordinary runs (a short grace for late readers), after the retention for resumable ones.
+ * - A subscriber reads the rows after its cursor whenever a notice for its run arrives.
+ * - Opening a run NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) for thread streams.
+ */
+import type { Logger } from "pino";
+import { ThreadWatchers } from "../runs/thread-watchers.js";
+import {
+  replayedEvents,
+  replaysAfterId,
+  type HeldRun,
+  type OpenOptions,
+  type RunEvent,
+  type RunEventBroker,
+  type RunOutcome,
+  type RunSubscriber,
+  type SubscribeOptions,
+  type Unsubscribe,
+} from "../runs/broker.js";
+import type { Notifications, SqlDatabase } from "./notifications.js";
+
+export const EVENTS_CHANNEL = "lgts_run_events";
+export const OPENED_CHANNEL = "lgts_run_opened";
+const END = "__end__";
+/** How long an ordinary run's rows stay after its end (for subscribers still reading). */
+const GRACE_SECONDS = 30;
+const PAGE = 500;
+const SWEEP_MS = 30_000;
+
+export interface PostgresRunEventBrokerOptions {
+  db: SqlDatabase;
+  notifications: Notifications;
+  logger: Logger;
+  /** How long a finished resumable run's events stay available. */
+  retentionMs: number;
+}
+
+interface EventRow {
+  seq: number;
+  mode: string;
+  ns: string;
+  data: string;
+  checkpoint_id: string | null;
+}
+
+interface Publishing {
+  threadId: string;
+  resumable: boolean;
+  seq: number;
+  rows: EventRow[];
+  writing: Promise<void> | null;
+  ended: boolean;
+}
+
+interface Tail {
+  runId: string;
+  subscriber: RunSubscriber;
+  cursor: number;
+  ready: boolean;
+  pulling: boolean;
+  again: boolean;
+  done: boolean;
+}
+
+const INSERT_SQL = /* sql */ `
+WITH written AS (
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, checkpoint_id, resumable, expires_at)
+  SELECT $1, t.seq, $2, t.mode, t.ns, t.data, t.checkpoint_id, $3,
+         CASE WHEN t.mode = '${END}' THEN now() + make_interval(secs => $4) END
+    FROM unnest($5::int[], $6::text[], $7::text[], $8::text[], $9::text[]) AS t(seq, mode, ns, data, checkpoint_id)
+  ON CONFLICT DO NOTHING
+  RETURNING 1)
+SELECT pg_notify('${EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
+
+/** The end of a run this process does not execute (a pending run cancelled): numbered after what is there. */
+const FINISH_SQL = /* sql */ `
+WITH written AS (
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, resumable, expires_at)
+  SELECT $1, coalesce((SELECT max(seq) FROM run_events WHERE run_id = $1), 0) + 1,
+         (SELECT thread_id FROM runs WHERE run_id = $1), '${END}', '[]', $2, false,
+         now() + make_interval(secs => ${GRACE_SECONDS})
+  ON CONFLICT DO NOTHING
+  RETURNING 1)
+SELECT pg_notify('${EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
+
+const STATE_SQL = /* sql */ `
+SELECT (SELECT max(seq) FROM run_events WHERE run_id = $1 AND mode <> '${END}') AS last,
+       (SELECT resumable AND expires_at > now() FROM run_events WHERE run_id = $1 AND mode = '${END}') AS ended_held,
+       coalesce((SELECT status IN ('pending', 'running') OR updated_at > now() - make_interval(secs => ${GRACE_SECONDS})
+                   FROM runs WHERE run_id = $1), false) AS live`;
+
+function toEvent(row: EventRow): RunEvent {
+  const event: RunEvent = { id: String(row.seq), mode: row.mode, ns: JSON.parse(row.ns) as string[], data: JSON.parse(row.data) };
+  if (row.checkpoint_id !== null) event.checkpointId = row.checkpoint_id;
+  return event;
+}
+
+export class PostgresRunEventBroker implements RunEventBroker {
+  readonly #publishing = new Map<string, Publishing>();
+  readonly #tails = new Map<string, Set<Tail>>();
+  readonly #watchers = new ThreadWatchers();
+  readonly #unlisten: Array<() => void> = [];
+  #sweep: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: PostgresRunEventBrokerOptions) {}
+
+  async start(): Promise<void> {
+    const { notifications } = this.options;
+    this.#unlisten.push(
+      await notifications.on(EVENTS_CHANNEL, (runId) => {
+        for (const tail of this.#tails.get(runId) ?? []) void this.#pull(tail);
+      }),
+    );
+    this.#unlisten.push(
+      await notifications.on(OPENED_CHANNEL, (payload) => {
+        const [threadId, runId] = payload.split(" ");
+        this.#watchers.opened(threadId!, runId!);
+      }),
+    );
+    this.#unlisten.push(
+      notifications.onResync(() => {
+        for (const tails of this.#tails.values()) for (const tail of tails) void this.#pull(tail);
+      }),
+    );
+    this.#sweep = setInterval(() => void this.#deleteExpired(), SWEEP_MS);
+    this.#sweep.unref();
+  }
+
+  async open(runId: string, options: OpenOptions): Promise<void> {
+    if (!options.publisher) {
+      await this.options.notifications.notify(OPENED_CHANNEL, `${options.threadId} ${runId}`);
+      return;
+    }
+    // a first attempt has published nothing yet: no need to ask where the numbering stands
+    const { rows } =
+      options.attempt === 1
+        ? { rows: [] }
+        : await this.options.db.query<{ last: number | null }>(`SELECT max(seq) AS last FROM run_events WHERE run_id = $1`, [runId]);
+    this.#publishing.set(runId, {
+      threadId: options.threadId,
+      resumable: options.resumable ?? false,
+      seq: Number(rows[0]?.last ?? 0),
+      rows: [],
+      writing: null,
+      ended: false,
+    });
+  }
+
+  async isOpen(runId: string): Promise<boolean> {
+    const { rows } = await this.options.db.query<{ held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM runs WHERE run_id = $1 AND status IN ('pending', 'running'))
+           OR EXISTS (SELECT 1 FROM run_events WHERE run_id = $1 AND mode = '${END}' AND resumable AND expires_at > now()) AS held`,
+      [runId],
+    );
+    return rows[0]?.held ?? false;
+  }
+
+  publish(runId: string, event: Omit<RunEvent, "id">): RunEvent {
+    const publishing = this.#publishing.get(runId);
+    if (!publishing || publishing.ended) return { id: "0", ...event };
+    const full: RunEvent = { id: String(++publishing.seq), ...event };
+    publishing.rows.push({
+      seq: publishing.seq,
+      mode: event.mode,
+      ns: JSON.stringify(event.ns),
+      data: JSON.stringify(event.data ?? null),
+      checkpoint_id: event.checkpointId ?? null,
+    });
+    this.#write(runId, publishing);
+    return full;
+  }
+
+  finish(runId: string, outcome: RunOutcome): void {
+    const publishing = this.#publishing.get(runId);
+    if (publishing && !publishing.ended) {
+      publishing.ended = true;
+      publishing.rows.push({ seq: ++publishing.seq, mode: END, ns: "[]", data: JSON.stringify(outcome), checkpoint_id: null });
+      this.#write(runId, publishing);
+      return;
+    }
+    this.options.db.query(FINISH_SQL, [runId, JSON.stringify(outcome)]).catch((error: unknown) => {
+      this.options.logger.error({ err: error, run_id: runId }, "cannot record the end of a run");
+    });
+  }
+
+  async subscribe(runId: string, subscriber: RunSubscriber, options: SubscribeOptions = {}): Promise<Unsubscribe | null> {
+    const tail: Tail = { runId, subscriber, cursor: 0, ready: false, pulling: false, again: false, done: false };
+    let tails = this.#tails.get(runId);
+    if (!tails) this.#tails.set(runId, (tails = new Set()));
+    // registered first: a notice arriving while the state is read is pulled once it is ready
+    tails.add(tail);
+    const unsubscribe = () => this.#drop(tail);
+    try {
+      const { rows } = await this.options.db.query<{ last: number | null; ended_held: boolean | null; live: boolean }>(STATE_SQL, [runId]);
+      const state = rows[0]!;
+      const ended = state.ended_held !== null;
+      // Without its end row, a run is live while active, or for a moment after it stored its end
+      // (the executor stores the run's end first, so that whoever is woken sees it, then writes
+      // the end row); an older ended run's rows have expired.
+      if (ended ? !state.ended_held : !state.live) {
+        unsubscribe();
+        return null;
+      }
+      tail.cursor = await this.#replayFrom(tail, options, Number(state.last ?? 0));
+      tail.ready = true;
+      await this.#pull(tail);
+      return unsubscribe;
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+  }
+
+  /** Where the subscriber's live events start; delivers a replay after a checkpoint first. */
+  async #replayFrom(tail: Tail, options: SubscribeOptions, last: number): Promise<number> {
+    const after = replaysAfterId(options);
+    if (after !== null) return after;
+    if (options.afterCheckpoint === undefined) return options.lastEventId === undefined ? last : 0;
+    const { rows } = await this.options.db.query<EventRow>(
+      `SELECT seq, mode, ns, data, checkpoint_id FROM run_events WHERE run_id = $1 AND seq <= $2 AND mode <> '${END}' ORDER BY seq`,
+      [tail.runId, last],
+    );
+    for (const event of replayedEvents(rows.map(toEvent), options)) tail.subscriber.event(event);
+    return last;
+  }
+
+  async threadRuns(threadId: string): Promise<HeldRun[]> {
+    const { rows } = await this.options.db.query<{ run_id: string; active: boolean }>(
+      `SELECT run_id, true AS active FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running')
+       UNION ALL
+       SELECT run_id, false FROM run_events
+        WHERE thread_id = $1 AND mode = '${END}' AND resumable AND expires_at > now()
+       ORDER BY run_id`,
+      [threadId],
+    );
+    return rows.map((r) => ({ runId: r.run_id, active: r.active }));
+  }
+
+  watchThread(threadId: string, listener: (runId: string) => void): Unsubscribe {
+    return this.#watchers.watch(threadId, listener);
+  }
+
+  threadDeleted(_threadId: string): void {
+    // Which of the followed runs were deleted before they started (pending: no event yet)? A run
+    // that started gets its end row from its executor, possibly after the deletion (a stateless
+    // run's temporary thread is deleted as it ends).
+    const runIds = [...this.#tails.keys()];
+    if (runIds.length === 0) return;
+    this.options.db
+      .query<{ run_id: string }>(
+        `SELECT t.run_id FROM unnest($1::text[]) AS t(run_id)
+          WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = t.run_id)
+            AND NOT EXISTS (SELECT 1 FROM run_events e WHERE e.run_id = t.run_id)`,
+        [runIds],
+      )
+      .then(({ rows }) => {
+        for (const { run_id: runId } of rows) {
+          for (const tail of [...(this.#tails.get(runId) ?? [])]) {
+            this.#drop(tail);
+            tail.subscriber.end({ status: "interrupted", values: null, error: null });
+          }
+        }
+      })
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, "cannot check the runs of a deleted thread"));
+  }
+
+  /** Subscriptions held in this process (diagnostics, tests). */
+  get subscribers(): number {
+    let count = 0;
+    for (const tails of this.#tails.values()) count += tails.size;
+    return count;
+  }
+
+  /** Runs whose events this process follows (diagnostics, tests: 0 once every subscriber left). */
+  get size(): number {
+    return this.#tails.size;
+  }
+
+  /** Thread watchers registered in this process (diagnostics, tests). */
+  get threadWatchers(): number {
+    return this.#watchers.count;
+  }
+
+  async close(): Promise<void> {
+    if (this.#sweep) clearInterval(this.#sweep);
+    await Promise.allSettled([...this.#publishing.values()].map((p) => p.writing));
+    for (const unlisten of this.#unlisten) unlisten();
+    for (const tails of this.#tails.values()) for (const tail of tails) tail.done = true;
+    this.#tails.clear();
+  }
+
+  /** Writes the run's buffered rows: one INSERT at a time per run, batching what piles up meanwhile. */
+  #write(runId: string, publishing: Publishing): void {
+    if (publishing.writing) return;
+    publishing.writing = (async () => {
+      // let the rest of this turn's events join the batch
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (publishing.rows.length > 0) {
+        const batch = publishing.rows.splice(0);
+        const expiresSeconds = publishing.resumable ? this.options.retentionMs / 1000 : GRACE_SECONDS;
+        try {
+          await this.options.db.query(INSERT_SQL, [
+            runId,
+            publishing.threadId,
+            publishing.resumable,
+            expiresSeconds,
+            batch.map((r) => r.seq),
+            batch.map((r) => r.mode),
+            batch.map((r) => r.ns),
+            batch.map((r) => r.data),
+            batch.map((r) => r.checkpoint_id),
+          ]);
+        } catch (error) {
+          this.options.logger.error({ err: error, run_id: runId, events: batch.length }, "cannot store a run's events");
+        }
+      }
+    })().finally(() => {
+      publishing.writing = null;
+      if (publishing.rows.length > 0) this.#write(runId, publishing);
+      else if (publishing.ended && this.#publishing.get(runId) === publishing) this.#publishing.delete(runId);
+    });
+  }
+
+  async #pull(tail: Tail): Promise<void> {
+    if (!tail.ready || tail.done) return;
+    if (tail.pulling) {
+      tail.again = true;
+      return;
+    }
+    tail.pulling = true;
+    try {
+      do {
+        tail.again = false;
+        const { rows } = await this.options.db.query<EventRow>(
+          `SELECT seq, mode, ns, data, checkpoint_id FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+          [tail.runId, tail.cursor],
+        );
+        for (const row of rows) {
+          if (tail.done) return;
+          tail.cursor = row.seq;
+          if (row.mode === END) {
+            this.#drop(tail);
+            tail.subscriber.end(JSON.parse(row.data) as RunOutcome);
+            return;
+          }
+          tail.subscriber.event(toEvent(row));
+        }
+        if (rows.length === PAGE) tail.again = true;
+      } while (tail.again && !tail.done);
+    } catch (error) {
+      this.options.logger.warn({ err: error, run_id: tail.runId }, "cannot read a run's events; retrying on the next notice");
+    } finally {
+      tail.pulling = false;
+    }
+  }
+
+  #drop(tail: Tail): void {
+    tail.done = true;
+    const tails = this.#tails.get(tail.runId);
+    if (tails?.delete(tail) && tails.size === 0) this.#tails.delete(tail.runId);
+  }
+
+  async #deleteExpired(): Promise<void> {
+    try {
+      await this.options.db.query(
+        `DELETE FROM run_events WHERE run_id IN (
+           SELECT run_id FROM run_events WHERE mode = '${END}' AND expires_at < now() LIMIT 1000)`,
+      );
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "cannot delete expired run events");
+    }
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The executor/claim seam on PostgreSQL: every process claims pending runs from the `runs` table
+ * (the statements are in src/storage/postgres/run-leases.ts: claim exactly once with
+ * `FOR UPDATE SKIP LOCKED`, one active run per thread, in order, `after_seconds` as `not_before`).
+ *
+ * - Pickup: a new run, the end of a run and a run going back to pending NOTIFY `lgts_runs`; every
+ *   process LISTENs and claims at once (milliseconds, no polling). The earliest future
+ *   `not_before` arms a timer.
+ * - Leases: each process renews its runs' leases every `leaseMs / 3`. A lease renewal that
+ *   finds the run no longer leased to it stops that execution (someone took it over).
+ * - Reaper: on the same tick, runs whose lease expired (their process died) go back to
+ *   `pending` (or `error` once they had `maxAttempts` executions) in one statement, so exactly
+ *   one process takes each, and the claim resumes them from their last checkpoint.
+ */
+import type { Logger } from "pino";
+import type { Run, Storage } from "../../storage/types.js";
+import { Alarm } from "../alarm.js";
+import type { RunEventBroker } from "../runs/broker.js";
+import type { DispatchHandlers, RunDispatcher } from "../runs/engine.js";
+import type { PostgresRunLeases } from "../../storage/postgres/run-leases.js";
+import type { Notifications } from "./notifications.js";
+
+export const RUNS_CHANNEL = "lgts_runs";
+
+export interface PostgresRunDispatcherOptions {
+  leases: PostgresRunLeases;
+  notifications: Notifications;
+  storage: Storage;
+  broker: RunEventBroker;
+  logger: Logger;
+  /** This process's name in `runs.lease_owner`. */
+  workerId: string;
+  concurrency: number;
+  maxAttempts: number;
+  /** How long a lease lasts without renewal: a dead process's runs are taken over after at most this. */
+  leaseMs: number;
+}
+
+export class PostgresRunDispatcher implements RunDispatcher {
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #due: Alarm;
+  #handlers: DispatchHandlers | null = null;
+  #claiming: Promise<void> | null = null;
+  #claimAgain = false;
+  #stopped = false;
+  #tick: NodeJS.Timeout | null = null;
+  #unlisten: Array<() => void> = [];
+
+  constructor(private readonly options: PostgresRunDispatcherOptions) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new Error(`run concurrency must be a positive integer, got ${options.concurrency}`);
+    }
+    this.#due = new Alarm(
+      async () => {
+        this.claimSoon();
+        return Infinity; // the claim pass re-arms for the next delayed run
+      },
+      (error) => options.logger.error({ err: error }, "run claim timer failed"),
+    );
+  }
+
+  async start(handlers: DispatchHandlers): Promise<void> {
+    this.#handlers = handlers;
+    const { notifications, leaseMs } = this.options;
+    this.#unlisten.push(await notifications.on(RUNS_CHANNEL, () => this.claimSoon()));
+    this.#unlisten.push(notifications.onResync(() => this.claimSoon()));
+    this.#tick = setInterval(() => void this.#heartbeat(), Math.max(100, Math.floor(leaseMs / 3)));
+    this.#tick.unref();
+    await this.#reap();
+    this.claimSoon();
+  }
+
+  submit(_run: Run): void {
+    this.claimSoon();
+    this.#wakeOthers();
+  }
+
+  // Waiting runs live in the table, not here: a cancel changes their status, which the claim skips.
+  withdraw(_runId: string): void {}
+
+  waiting(_threadId: string): string[] {
+    return [];
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  async drained(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running.values()]);
+    await this.#claiming;
+  }
+
+  async close(): Promise<void> {
+    this.#stopped = true;
+    if (this.#tick) clearInterval(this.#tick);
+    await this.#due.stop();
+    for (const unlisten of this.#unlisten) unlisten();
+    // runs this process suspended are pending again: another process resumes them
+    await this.options.notifications.notify(RUNS_CHANNEL, "").catch(() => {});
+  }
+
+  get load(): { running: number; waiting: number } {
+    return { running: this.#running.size, waiting: 0 };
+  }
+
+  /** Claims what is due, up to the free slots (coalesces concurrent wake-ups into one more pass). */
+  claimSoon(): void {
+    if (this.#stopped || !this.#handlers) return;
+    if (this.#claiming) {
+      this.#claimAgain = true;
+      return;
+    }
+    this.#claiming = this.#claimPasses()
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, "claiming runs failed; retrying on the next wake-up"))
+      .finally(() => (this.#claiming = null));
+  }
+
+  async #claimPasses(): Promise<void> {
+    const { leases, workerId, leaseMs, concurrency } = this.options;
+    // a wake-up during any await of a pass (the last one included) makes one more pass
+    do {
+      this.#claimAgain = false;
+      while (!this.#stopped && this.#running.size < concurrency) {
+        const claimed = await leases.claim(workerId, leaseMs, concurrency - this.#running.size);
+        for (const run of claimed) this.#start(run);
+        if (claimed.length === 0) break;
+      }
+      const next = await leases.nextDelayed();
+      if (next !== null) this.#due.armAt(next);
+    } while (this.#claimAgain && !this.#stopped);
+  }
+
+  #start(run: Run): void {
+    const execution = Promise.resolve()
+      .then(() => this.#handlers!.execute({ runId: run.run_id, threadId: run.thread_id, claimed: run }))
+      .catch((error: unknown) => this.options.logger.error({ err: error, run_id: run.run_id }, "run execution failed"))
+      .finally(() => {
+        this.#running.delete(run.run_id);
+        // a slot is free here, and the thread's next run may be due anywhere
+        this.claimSoon();
+        this.#wakeOthers();
+      });
+    this.#running.set(run.run_id, execution);
+  }
+
+  #wakeOthers(): void {
+    this.options.notifications.notify(RUNS_CHANNEL, "").catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, "cannot wake the other processes");
+    });
+  }
+
+  async #heartbeat(): Promise<void> {
+    try {
+      await this.#renew();
+      await this.#reap();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "run lease heartbeat failed");
+    }
+  }
+
+  async #renew(): Promise<void> {
+    const held = [...this.#running.keys()];
+    if (held.length === 0) return;
+    const { leases, workerId, leaseMs } = this.options;
+    const renewed = await leases.renew(workerId, leaseMs, held);
+    for (const runId of held) {
+      if (!renewed.has(runId) && this.#running.has(runId)) this.#handlers?.lost(runId);
+    }
+  }
+
+  /** Takes back the runs of processes whose leases expired. */
+  async #reap(): Promise<void> {
+    const { leases, maxAttempts, storage, broker, logger } = this.options;
+    const exhausted = {
+      error: "RunAttemptsExhausted",
+      message: `the server stopped ${maxAttempts} times while executing this run; it is not retried again`,
+    };
+    const rows = await leases.reapExpired(maxAttempts, exhausted);
+    let retried = 0;
+    for (const row of rows) {
+      if (row.status === "pending") {
+        retried++;
+        logger.info({ run_id: row.run_id, attempt: row.attempt }, "taking over a run whose process stopped renewing its lease");
+        continue;
+      }
+      logger.warn({ run_id: row.run_id, attempts: row.attempt }, "run failed: too many interrupted attempts");
+      const othersActive = (await storage.runs.active(row.thread_id)).length > 0;
+      await storage.threads
+        .update(row.thread_id, { status: othersActive ? "busy" : "error", error: exhausted })
+        .catch(() => {});
+      broker.finish(row.run_id, { status: "error", values: null, error: exhausted });
+    }
+    if (retried > 0) {
+      this.claimSoon();
+      this.#wakeOthers();
+    }
+  }
+}

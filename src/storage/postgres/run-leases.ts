@@ -1,0 +1,80 @@
+/**
+ * Claims and leases of runs, for several server processes sharing the database
+ * (src/runtime/postgres/run-dispatcher.ts decides when to call them).
+ *
+ * - `claim`: one statement moves due pending runs to `running` (attempt counted, leased to the
+ *   caller) with `FOR UPDATE SKIP LOCKED`, so each run is claimed by exactly one process. It
+ *   takes only a thread's first due pending run, and none of a thread that has a running run:
+ *   one active run per thread, in order (`enqueue`), `after_seconds` as `not_before`.
+ * - `renew`: extends the caller's leases; the runs it no longer holds are missing from the answer.
+ * - `reapExpired`: runs whose lease expired (their process died) go back to `pending`, or to
+ *   `error` once they had `maxAttempts` executions, in one statement: one process takes each.
+ */
+import type { Run, RunError } from "../types.js";
+import type { Queryable } from "./database.js";
+import { RUN_COLUMNS, toRun, type RunRow } from "./runs.js";
+
+const CLAIM_SQL = /* sql */ `
+UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = $1,
+       lease_expires_at = now() + make_interval(secs => $2), updated_at = now()
+ WHERE run_id IN (
+   SELECT r.run_id FROM runs r
+    WHERE r.status = 'pending' AND (r.not_before IS NULL OR r.not_before <= now())
+      AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.thread_id = r.thread_id AND a.status = 'running')
+      AND NOT EXISTS (SELECT 1 FROM runs e
+                       WHERE e.thread_id = r.thread_id AND e.status = 'pending'
+                         AND (e.not_before IS NULL OR e.not_before <= now())
+                         AND (e.created_at, e.run_id) < (r.created_at, r.run_id))
+    ORDER BY r.created_at, r.run_id
+    LIMIT $3
+    FOR UPDATE OF r SKIP LOCKED)
+RETURNING ${RUN_COLUMNS}`;
+
+const RENEW_SQL = /* sql */ `
+UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2)
+ WHERE run_id = ANY($3::text[]) AND lease_owner = $1 AND status = 'running'
+RETURNING run_id`;
+
+const REAP_SQL = /* sql */ `
+UPDATE runs SET status = CASE WHEN attempt >= $1 THEN 'error' ELSE 'pending' END,
+       error = CASE WHEN attempt >= $1 THEN $2::jsonb ELSE error END,
+       lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+ WHERE run_id IN (SELECT run_id FROM runs
+                   WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())
+                   FOR UPDATE SKIP LOCKED)
+RETURNING run_id, thread_id, status, attempt`;
+
+export interface ReapedRun {
+  run_id: string;
+  thread_id: string;
+  /** `pending` (it will be claimed again) or `error` (attempts exhausted). */
+  status: "pending" | "error";
+  attempt: number;
+}
+
+export class PostgresRunLeases {
+  constructor(private readonly db: Queryable) {}
+
+  async claim(owner: string, leaseMs: number, limit: number): Promise<Run[]> {
+    const { rows } = await this.db.query<RunRow>(CLAIM_SQL, [owner, leaseMs / 1000, limit]);
+    return rows.map(toRun);
+  }
+
+  async renew(owner: string, leaseMs: number, runIds: string[]): Promise<Set<string>> {
+    const { rows } = await this.db.query<{ run_id: string }>(RENEW_SQL, [owner, leaseMs / 1000, runIds]);
+    return new Set(rows.map((r) => r.run_id));
+  }
+
+  async reapExpired(maxAttempts: number, exhausted: RunError): Promise<ReapedRun[]> {
+    const { rows } = await this.db.query<ReapedRun>(REAP_SQL, [maxAttempts, JSON.stringify(exhausted)]);
+    return rows;
+  }
+
+  /** When the earliest delayed pending run becomes due (epoch ms), or null. */
+  async nextDelayed(): Promise<number | null> {
+    const { rows } = await this.db.query<{ at: Date | null }>(
+      "SELECT min(not_before) AS at FROM runs WHERE status = 'pending' AND not_before > now()",
+    );
+    return rows[0]?.at ? new Date(rows[0].at).getTime() : null;
+  }
+}
