@@ -99,8 +99,9 @@ describe("three processes behind a round-robin proxy", () => {
     await new Client({ apiUrl: other.url }).runs.cancel(thread.thread_id, run.run_id, true);
     const stopped = await client.runs.get(thread.thread_id, run.run_id);
     expect(stopped.status).toBe("interrupted");
-    const state = (await client.threads.getState(thread.thread_id)).values as SlowState;
-    expect(state.completed).toBeLessThan(50);
+    // A cancel can land before the run's first step: then the thread has no values at all.
+    const state = (await client.threads.getState(thread.thread_id)).values as Partial<SlowState>;
+    expect(state.completed ?? 0).toBeLessThan(50);
   });
 
   it("joins, through another process, a stream started through one, with the same event ids", async () => {
