@@ -2,14 +2,20 @@ import { MemorySaver } from "@langchain/langgraph";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadGraphRegistry, type GraphRegistry } from "../../src/runtime/graphs/index.js";
-import { localRunEngine } from "../../src/runtime/runs/local-parts.js";
+import { localRunParts } from "../../src/runtime/runs/local-parts.js";
 import type { LocalRunEventBroker } from "../../src/runtime/runs/local-broker.js";
-import type { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
+import { ComposedRunEngine, RUN_ENGINE_DEFAULTS, type RunEngineDeps } from "../../src/runtime/runs/run-engine.js";
 import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
 import { parseRunRequest, type RunRequest } from "../../src/runtime/runs/request.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
 import type { Storage } from "../../src/storage/types.js";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
+
+/** The engine a single-process server composes (src/runtime/deployment.ts), without the server. */
+function localRunEngine(deps: RunEngineDeps, options: RunEngineOptions = {}): ComposedRunEngine {
+  const settings = { ...RUN_ENGINE_DEFAULTS, ...options };
+  return new ComposedRunEngine(deps, localRunParts({ storage: deps.storage, logger: deps.logger, ...settings }), settings);
+}
 import { openTempStorage } from "./storage-helpers.js";
 
 /** MemorySaver that can also forget a run's checkpoints (what the engine needs for rollback). */

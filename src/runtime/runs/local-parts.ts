@@ -5,11 +5,10 @@
  */
 import type { Logger } from "pino";
 import type { Run, Storage } from "../../storage/types.js";
-import type { DispatchHandlers, RunDispatcher, RunEngineOptions, RunEngineParts, StopChannel, StopRequest } from "./engine.js";
+import type { DispatchHandlers, RunDispatcher, RunEngineParts, StopChannel, StopRequest } from "./engine.js";
 import { LocalRunEventBroker } from "./local-broker.js";
 import { LocalRunQueue } from "./queue.js";
 import { recoverRuns } from "./recovery.js";
-import { ComposedRunEngine, RUN_ENGINE_DEFAULTS, type RunEngineDeps } from "./run-engine.js";
 
 export interface LocalPartsOptions {
   storage: Storage;
@@ -79,12 +78,6 @@ export class LocalStopChannel implements StopChannel {
   async close(): Promise<void> {
     this.#handlers.clear();
   }
-}
-
-/** The run engine of a single-process deployment. */
-export function localRunEngine(deps: RunEngineDeps, options: RunEngineOptions = {}): ComposedRunEngine {
-  const settings = { ...RUN_ENGINE_DEFAULTS, ...options };
-  return new ComposedRunEngine(deps, localRunParts({ storage: deps.storage, logger: deps.logger, ...settings }), settings);
 }
 
 export function localRunParts(options: LocalPartsOptions): RunEngineParts {
