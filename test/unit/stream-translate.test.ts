@@ -1,10 +1,12 @@
 /** Raw LangGraph chunks -> API stream events (what the broker carries and SSE sends). */
+import { AIMessage, AIMessageChunk, HumanMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
 import { builder as agentBuilder } from "../../examples/src/agent.js";
 import type { StreamChunk } from "../../src/runtime/runs/graph-stream.js";
 import type { StreamMode } from "../../src/runtime/runs/request.js";
 import { joinFilter, sseEventName, streamModeOf } from "../../src/runtime/streams/event-names.js";
+import { LegacyMessages } from "../../src/runtime/streams/legacy-messages.js";
 import { payload, streamCheckpoint, streamDebug, streamTask, streamToolEvent } from "../../src/runtime/streams/payloads.js";
 import { RunStreamTranslator } from "../../src/runtime/streams/translate.js";
 
@@ -92,6 +94,40 @@ describe("RunStreamTranslator: which checkpoint each event follows (rejoining af
     const [event] = translator.translate({ mode: "checkpoints", ns: [], data: checkpoint("ck-1") });
     expect(event).toMatchObject({ mode: "checkpoints", checkpointId: "ck-1" });
     expect(translator.translate({ mode: "values", ns: [], data: {} })).toEqual([]); // not requested
+  });
+});
+
+describe("legacy messages mode", () => {
+  it("makes partials only from message chunks with an id, and completes each message once", () => {
+    const legacy = new LegacyMessages();
+    const meta = { langgraph_node: "model" };
+    expect(legacy.fromTuple([], "not a tuple")).toEqual([]);
+    expect(legacy.fromTuple([], [new AIMessageChunk({ content: "no id" }), meta])).toEqual([]);
+    expect(legacy.fromTuple([], [new AIMessageChunk({ id: "", content: "empty id" }), meta])).toEqual([]);
+    expect(legacy.fromTuple([], [new AIMessage({ id: "whole", content: "a whole message" }), meta])).toEqual([]);
+    expect(legacy.fromTuple([], [{ id: "plain", content: "not a message" }, meta])).toEqual([]);
+    const first = legacy.fromTuple(["sub:1"], [new AIMessageChunk({ id: "m1", content: "Hel" }), meta]);
+    expect(first.map((e) => [e.mode, e.ns])).toEqual([
+      ["messages/metadata", ["sub:1"]],
+      ["messages/partial", ["sub:1"]],
+    ]);
+    expect(first[0]!.data).toEqual({ m1: { metadata: meta } });
+    const second = legacy.fromTuple([], [new AIMessageChunk({ id: "m1", content: "lo" }), meta]);
+    expect(second.map((e) => e.mode)).toEqual(["messages/partial"]);
+    expect((second[0]!.data as Array<{ content: string }>)[0]!.content).toBe("Hello");
+
+    expect(legacy.fromValues([], null)).toEqual([]);
+    expect(legacy.fromValues([], { messages: "not messages" })).toEqual([]);
+    expect(legacy.fromValues([], { messages: [] })).toEqual([]);
+    const human = new HumanMessage({ id: "h1", content: "hi" });
+    const completed = legacy.fromValues([], { messages: [human, new AIMessage({ id: "m1", content: "Hello" }), new AIMessage({ content: "no id" })] });
+    expect(completed.map((e) => e.mode)).toEqual(["messages/complete"]);
+    expect((completed[0]!.data as Array<{ id: string }>).map((m) => m.id)).toEqual(["h1", "m1"]);
+    // once complete, neither more chunks nor the same state send it again
+    expect(legacy.fromTuple([], [new AIMessageChunk({ id: "m1", content: "!" }), meta])).toEqual([]);
+    expect(legacy.fromValues([], { messages: [human] })).toEqual([]);
+    // a state whose messages field is a single message
+    expect(legacy.fromValues([], { messages: new AIMessage({ id: "m2", content: "one" }) }).map((e) => e.data)).toMatchObject([[{ id: "m2" }]]);
   });
 });
 
