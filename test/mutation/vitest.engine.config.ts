@@ -12,6 +12,7 @@ export default defineConfig({
     root: fileURLToPath(new URL("../..", import.meta.url)),
     include: [
       "test/unit/runs-engine.test.ts",
+      "test/unit/runs-recovery.test.ts",
       "test/unit/runs-queue.test.ts",
       "test/unit/runs-broker.test.ts",
       "test/unit/runs-broker-streams.test.ts",
