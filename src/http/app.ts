@@ -11,6 +11,7 @@ import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestObserver } from "./logging.js";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
+import { operationRunner } from "./operation-runner.js";
 import { describeValidationErrors } from "./validation-errors.js";
 import { authentication, requestAuth } from "./authentication.js";
 import type { RequestAuthenticator } from "../auth/index.js";
@@ -157,20 +158,18 @@ export async function createApp(options: AppOptions) {
   const api = await createContractBackend(handlers, contract);
 
   const parseJson = express.json({ limit: "50mb" });
+  const runOperation = operationRunner(api);
   app.use((req, res, next) => {
-    const operation = api.router.matchOperation({ method: req.method, path: req.path, headers: {} });
+    const path = req.path;
+    const operation = api.router.matchOperation({ method: req.method, path, headers: {} });
     if (disabled.size > 0 && disabled.has(operation?.operationId ?? "")) {
-      handlers.notFound!({ request: { path: req.path } } as Context, req, res);
+      handlers.notFound!({ request: { path } } as Context, req, res);
       return;
     }
     const handle = () => {
-      api
-        .handleRequest(
-          { method: req.method, path: req.path, query: req.query as never, body: req.body, headers: req.headers as never },
-          req,
-          res,
-        )
-        .catch(next);
+      const request = { method: req.method, path, query: req.query as never, body: req.body, headers: req.headers as never };
+      // unmatched requests (404, 405) take openapi-backend's own path
+      (operation ? runOperation(operation, request, req, res) : api.handleRequest(request, req, res)).catch(next);
     };
     // only operations that declare a body get one parsed
     if (operation?.requestBody) parseJson(req, res, (error?: unknown) => (error ? next(error) : handle()));
