@@ -74,17 +74,18 @@ export async function createApp(options: AppOptions) {
   root.use(requestObserver(logger, services.metrics));
   // before anything that may refuse a request: a browser must get CORS headers on refusals too
   root.use(corsMiddleware(http?.cors));
-  // `http.mount_prefix` moves every route, custom ones included, under the prefix
-  const app = express.Router();
-  root.use(http?.mount_prefix || "/", app);
+  // `http.mount_prefix` moves every route, custom ones included, under the prefix (without one
+  // the routes go straight on the app: a nested router costs every request a second dispatch)
+  const app = http?.mount_prefix && http.mount_prefix !== "/" ? express.Router() : root;
+  if (app !== root) root.use(http!.mount_prefix!, app);
   if (options.devRoutes) app.use(options.devRoutes);
   // Authentication comes before the body is parsed: a request without valid credentials costs
   // no parsing. The user's routes (which see the request untouched, body unread, and shadow
   // built-ins) come before it, unless `http.enable_custom_route_auth` puts them behind it.
-  const authenticate = authentication(options.authenticator, logger);
-  if (http?.enable_custom_route_auth) app.use(authenticate);
+  const authenticate = options.authenticator ? authentication(options.authenticator, logger) : undefined;
+  if (authenticate && http?.enable_custom_route_auth) app.use(authenticate);
   if (options.customRoutes) app.use(options.customRoutes);
-  if (!http?.enable_custom_route_auth) app.use(authenticate);
+  if (authenticate && !http?.enable_custom_route_auth) app.use(authenticate);
   if (!http?.disable_meta) {
     app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
   }
@@ -97,7 +98,7 @@ export async function createApp(options: AppOptions) {
         onContractViolation({ operationId: c.operation.operationId ?? "?", status: reply.status, problem });
       }
     }
-    res.status(reply.status);
+    res.statusCode = reply.status; // the contract's statuses: express's checks of res.status() are not needed
     if (reply.headers) res.set(reply.headers);
     if (body === undefined) res.end();
     else if (reply.contentType) res.type(reply.contentType).send(body);
