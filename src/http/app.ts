@@ -63,7 +63,9 @@ export async function createApp(options: AppOptions) {
   if (options.customRoutes) app.use(options.customRoutes);
   if (authenticate && !http?.enable_custom_route_auth) app.use(authenticate);
   if (!http?.disable_meta) {
-    app.use("/docs", swaggerUi.serve, swaggerUi.setup(published as object, { customSiteTitle: "langgraph-ts-server API" }));
+    // behind one prefix check: three layers matched against every request's path otherwise
+    const docs = express.Router().use("/docs", swaggerUi.serve, swaggerUi.setup(published as object, { customSiteTitle: "langgraph-ts-server API" }));
+    app.use((req, res, next) => (req.path.startsWith("/docs") ? docs(req, res, next) : next()));
   }
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
