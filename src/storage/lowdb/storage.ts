@@ -177,6 +177,11 @@ export class LowdbStorage implements Storage {
     return this.#log.flushes;
   }
 
+  /** Commit log lines (mutations) and flushes (fsyncs) so far (benchmarks: per-run costs). */
+  get logStats(): { appends: number; flushes: number } {
+    return { appends: this.#log.appends, flushes: this.#log.flushes };
+  }
+
   /** Refuses further mutations, makes every one made so far durable in its shard, drops the log. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
