@@ -545,8 +545,15 @@ export interface CheckpointsRepository {
    * idx < 0 (special channels hold their latest value).
    */
   putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void>;
-  /** The checkpoint with its writes; without `checkpoint_id`, the latest of the namespace. */
-  get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined>;
+  /**
+   * The checkpoint with its writes; without `checkpoint_id`, the latest of the namespace. It is
+   * returned once durable, unless `ownWrites`: a run reading back what it saved itself, whose
+   * result it only reveals once its end is durable, need not wait for that.
+   */
+  get(
+    key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string },
+    options?: { ownWrites?: boolean },
+  ): Promise<StoredCheckpoint | undefined>;
   list(query: CheckpointListQuery): Promise<StoredCheckpoint[]>;
   /** Merges `metadata` into a stored checkpoint's metadata. @throws NotFoundError */
   patchMetadata(key: CheckpointKey, metadata: Metadata): Promise<void>;
@@ -568,6 +575,12 @@ export interface CheckpointsRepository {
 export interface Storage {
   /** Which implementation this is (`/info` and `/ok?check_db=1` report it). */
   readonly backend: "lowdb" | "postgres";
+  /**
+   * Whether writes become durable in the order they are made, across every repository (lowdb:
+   * one commit log), so that a write known durable carries every earlier one with it. The run
+   * engine then records a run's end without waiting for its checkpoints first.
+   */
+  readonly durableInOrder: boolean;
   readonly assistants: AssistantsRepository;
   readonly threads: ThreadsRepository;
   readonly checkpoints: CheckpointsRepository;

@@ -84,6 +84,23 @@ describe("run engine (local parts)", () => {
     expect(env.runs.load).toEqual({ running: 0, waiting: 0 });
   });
 
+  it("sends a run's last events only with its end, once the end is stored", async () => {
+    const env = await engine();
+    const thread = await env.storage.threads.create();
+    const run = await submit(env, thread.thread_id, { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values"] });
+    // the run's stored status at the moment each event reaches a subscriber (read as of the call)
+    const seen: Array<{ mode: string; status: Promise<string> }> = [];
+    env.runs.broker.subscribe(run.run_id, {
+      event: (e) => seen.push({ mode: e.mode, status: env.storage.runs.get(run.run_id).then((r) => r.status) }),
+      end: () => {},
+    });
+    await env.runs.outcome(run);
+    const statuses = await Promise.all(seen.map(async ({ mode, status }) => `${mode}: ${await status}`));
+    expect(statuses[0]).toBe("metadata: running");
+    expect(statuses.at(-1)).toBe("values: success");
+    expect(statuses.filter((s) => s.startsWith("values"))).toHaveLength(4);
+  });
+
   it("publishes LangChain callback events for the events stream mode, beside the other modes", async () => {
     const env = await engine();
     const thread = await env.storage.threads.create();

@@ -70,6 +70,8 @@ export interface LowdbStorageOptions {
 
 export class LowdbStorage implements Storage {
   readonly backend = "lowdb";
+  /** One commit log, flushed in order: a durable line carries every line before it. */
+  readonly durableInOrder = true;
   readonly assistants: LowdbAssistants;
   readonly threads: LowdbThreads;
   readonly checkpoints: LowdbCheckpoints;
