@@ -157,8 +157,9 @@ export interface paths {
         };
         /**
          * Get the subgraphs under a namespace
-         * @description Returns the schemas of the one subgraph at exactly this namespace, keyed by it, as LangGraph's
-         *     `getSubgraphs(namespace, recurse)` selects it. No subgraph there is a 404.
+         * @description Returns the schemas of the subgraph at exactly this namespace, keyed by it, as LangGraph's
+         *     `getSubgraphs(namespace, recurse)` selects it; `{}` when there is none (as the official
+         *     servers answer).
          */
         get: operations["getAssistantSubgraphsByNamespace"];
         put?: never;
@@ -1664,9 +1665,8 @@ export interface components {
             context_schema?: components["schemas"]["JsonSchemaDocument"];
         };
         /**
-         * @description JSON Schemas of a subgraph (like `GraphSchema` without the graph id). Its types are known when
-         *     a graph module of this server exports the subgraph; otherwise the schemas list its channels
-         *     untyped.
+         * @description JSON Schemas of a graph, like `GraphSchema` without the graph id; `null` where one cannot be
+         *     derived.
          */
         GraphSchemaNoId: {
             input_schema?: components["schemas"]["JsonSchemaDocument"];
@@ -1675,9 +1675,35 @@ export interface components {
             config_schema?: components["schemas"]["JsonSchemaDocument"];
             context_schema?: components["schemas"]["JsonSchemaDocument"];
         };
-        /** @description Schemas of subgraphs, keyed by subgraph namespace. */
+        /**
+         * @description JSON Schemas of one subgraph, in the shape the official LangGraph.js server answers: `input`,
+         *     `output`, `state` and `config` (not the `*_schema` keys of `/schemas`, which the upstream
+         *     document shows here). A schema that cannot be derived is absent. Types are known when a graph
+         *     module of this server exports the subgraph or when it is declared with zod or `StateSchema`;
+         *     otherwise the schemas list its channels untyped. `config` is the schema of what the subgraph
+         *     reads as `configurable` and as `context` (one schema in LangGraph.js).
+         */
+        SubgraphSchema: {
+            /** @description Schema of the subgraph's input. */
+            input?: {
+                [key: string]: unknown;
+            };
+            /** @description Schema of the subgraph's output. */
+            output?: {
+                [key: string]: unknown;
+            };
+            /** @description Schema of the subgraph's state. */
+            state?: {
+                [key: string]: unknown;
+            };
+            /** @description Schema of the subgraph's config (`configurable`) and context. */
+            config?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description Schemas of subgraphs, keyed by subgraph namespace (`node`, `node|inner node`). */
         Subgraphs: {
-            [key: string]: components["schemas"]["GraphSchemaNoId"];
+            [key: string]: components["schemas"]["SubgraphSchema"];
         };
         /**
          * @description `idle`: no active run; `busy`: a run is pending or running; `interrupted`: the last run

@@ -2,11 +2,14 @@ import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import { createRequire } from "node:module";
 import { loadContract } from "../http/contract.js";
+import { publishedContract } from "../http/published-contract.js";
 import { StorageUnavailableError } from "../storage/errors.js";
 
 type SystemOperations = "healthCheck" | "getInfo" | "getMetrics" | "getOpenApiDocument";
 
 const contract = loadContract();
+/** The document each configuration publishes (a dev reload brings a new configuration). */
+const published = new WeakMap<object, ReturnType<typeof publishedContract>>();
 
 /** What this server serves, as `/info` reports it. */
 const FEATURES = {
@@ -57,7 +60,13 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
     return { status: 200, body: await registry.metrics(), contentType: registry.contentType };
   },
 
-  async getOpenApiDocument() {
-    return { status: 200, body: contract as never };
+  async getOpenApiDocument({ services }) {
+    const config = services.graphs.config;
+    let document = published.get(config);
+    if (!document) {
+      document = publishedContract(contract, config.http);
+      published.set(config, document);
+    }
+    return { status: 200, body: document as never };
   },
 };

@@ -1,12 +1,12 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from "express";
-import type { Context, Document, Handler } from "openapi-backend";
+import type { Context, Handler } from "openapi-backend";
 import type { Logger } from "pino";
 import swaggerUi from "swagger-ui-express";
-import type { HttpConfig } from "../runtime/graphs/config.js";
 import type { Services } from "../services.js";
 import { createContractBackend, loadContract } from "./contract.js";
 import { checkResponse, type ContractViolation } from "./contract-check.js";
 import { corsMiddleware } from "./cors.js";
+import { allowedMethods, disabledOperations, publishedContract } from "./published-contract.js";
 import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestObserver } from "./logging.js";
@@ -29,31 +29,6 @@ export interface AppOptions {
   devRoutes?: RequestHandler;
 }
 
-/** The `http.disable_*` flags and the contract tags whose operations each removes. */
-const DISABLED_TAGS: Record<string, string[]> = {
-  disable_assistants: ["Assistants"],
-  disable_threads: ["Threads"],
-  disable_runs: ["Thread Runs", "Stateless Runs", "Crons"],
-  disable_store: ["Store"],
-  disable_mcp: ["MCP"],
-  disable_a2a: ["A2A"],
-  disable_meta: ["System"],
-  disable_ui: ["UI"],
-};
-
-/** The operations `http.disable_*` removes: they answer 404 as unknown routes do. */
-function disabledOperations(contract: Document, http: HttpConfig | null | undefined): Set<string> {
-  const tags = new Set(Object.entries(DISABLED_TAGS).flatMap(([flag, names]) => (http?.[flag as keyof HttpConfig] ? names : [])));
-  const disabled = new Set<string>();
-  for (const item of Object.values(contract.paths ?? {})) {
-    for (const operation of Object.values(item ?? {})) {
-      const { operationId, tags: own } = (operation ?? {}) as { operationId?: string; tags?: string[] };
-      if (operationId && own?.some((tag) => tags.has(tag))) disabled.add(operationId);
-    }
-  }
-  return disabled;
-}
-
 interface PlainReply {
   status: number;
   body?: unknown;
@@ -66,6 +41,7 @@ export async function createApp(options: AppOptions) {
   const http = services.graphs.config.http;
   const contract = loadContract();
   const disabled = disabledOperations(contract, http);
+  const published = publishedContract(contract, http);
   const root = express();
   root.disable("x-powered-by");
   // no ETag: computing one hashes every answer, and no client of this API revalidates
@@ -85,7 +61,7 @@ export async function createApp(options: AppOptions) {
   if (options.customRoutes) app.use(options.customRoutes);
   if (!http?.enable_custom_route_auth) app.use(authenticate);
   if (!http?.disable_meta) {
-    app.use("/docs", swaggerUi.serve, swaggerUi.setup(contract as object, { customSiteTitle: "langgraph-ts-server API" }));
+    app.use("/docs", swaggerUi.serve, swaggerUi.setup(published as object, { customSiteTitle: "langgraph-ts-server API" }));
   }
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
@@ -144,12 +120,16 @@ export async function createApp(options: AppOptions) {
       send(c, res, { status: 422, body: { detail: describeValidationErrors(c.validation.errors ?? []) } }),
     notFound: (c: Context, req: Request, res: Response) =>
       send(undefined, res, { status: 404, body: { detail: `No route for ${req.method} ${c.request.path}` } }),
-    methodNotAllowed: (c: Context, req: Request, res: Response) =>
+    methodNotAllowed: (c: Context, req: Request, res: Response) => {
+      const allowed = allowedMethods(published, c.request.path);
+      // a path whose every operation is disabled is as unknown as any other
+      if (allowed.length === 0) return handlers.notFound!(c, req, res);
       send(undefined, res, {
         status: 405,
         body: { detail: `Method ${req.method} is not allowed on ${c.request.path}` },
-        headers: { Allow: allowedMethods(contract, c.request.path).join(", ") },
-      }),
+        headers: { Allow: allowed.join(", ") },
+      });
+    },
   };
   for (const operationId of Object.keys(options.handlers) as OperationId[]) {
     handlers[operationId] = dispatch(operationId);
@@ -180,16 +160,6 @@ export async function createApp(options: AppOptions) {
   root.use(unknownRoute);
   root.use(jsonErrors(logger));
   return { app: root, api };
-}
-
-function allowedMethods(contract: Document, path: string): string[] {
-  const template = Object.keys(contract.paths ?? {}).find((candidate) =>
-    new RegExp(`^${candidate.replace(/\{[^}]+\}/g, "[^/]+")}/?$`).test(path),
-  );
-  const item = template ? (contract.paths?.[template] ?? {}) : {};
-  return Object.keys(item)
-    .filter((m) => ["get", "put", "post", "delete", "patch", "head", "options"].includes(m))
-    .map((m) => m.toUpperCase());
 }
 
 /** Whether a run or cron request (or a batch of them) names a webhook. */

@@ -115,6 +115,43 @@ describe("mount_prefix and disable_*", () => {
   });
 });
 
+describe("the published contract with mount_prefix and disable_*", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ configPath: path.join(FIXTURES, "mounted-docs.json") });
+  });
+  afterAll(() => t.dispose());
+  afterEach(() => expect(t.violations.splice(0)).toEqual([]));
+
+  it("lists only the operations served, with the prefix as its server", async () => {
+    const doc = await json(await fetch(`${t.url}/api/openapi.json`));
+    const paths = Object.keys(doc.paths);
+    expect(paths).toContain("/threads");
+    expect(paths).toContain("/assistants/search");
+    for (const gone of ["/store/items", "/store/namespaces", "/runs/crons", "/threads/{thread_id}/runs", "/runs/wait"]) {
+      expect(paths).not.toContain(gone);
+    }
+    const tags = new Set(doc.tags.map((tag: { name: string }) => tag.name));
+    for (const gone of ["Store", "Crons", "Thread Runs", "Stateless Runs"]) expect(tags.has(gone)).toBe(false);
+    expect(tags.has("Threads")).toBe(true);
+    expect(doc.servers).toEqual([{ url: "/api", description: "This server" }]);
+    // every operation the document lists is served where its server URL says
+    const res = await fetch(`${t.url}${doc.servers[0].url}/threads`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(200);
+  });
+
+  it("gives /docs the same document", async () => {
+    const init = await (await fetch(`${t.url}/api/docs/swagger-ui-init.js`)).text();
+    expect(init).toContain('"/threads/{thread_id}/state"');
+    expect(init).not.toContain('"/store/items"');
+  });
+
+  it("answers 404, not 405, for another method on a path whose operations are all disabled", async () => {
+    const res = await fetch(`${t.url}/api/store/namespaces`, { method: "GET" });
+    expect(res.status).toBe(404);
+  });
+});
+
 describe.each([
   ["before authentication by default", "auth-open.json", false],
   ["behind authentication with enable_custom_route_auth", "auth-custom.json", true],

@@ -157,11 +157,14 @@ describe("GET /assistants/{id}/subgraphs", () => {
     properties: { text: { type: "string" }, child_trail: { type: "array", items: { type: "string" } } },
   };
 
-  it("returns each subgraph's schemas by namespace", async () => {
+  it("returns each subgraph's schemas by namespace, in the official servers' shape", async () => {
     const subgraphs = await examples.client.assistants.getSubgraphs("subgraph");
     expect(Object.keys(subgraphs)).toEqual(["child"]);
-    expect(subgraphs.child?.state_schema).toEqual(childState);
-    expect(subgraphs.child?.input_schema?.properties?.text).toEqual({ type: "string" });
+    // the official LangGraph.js server answers {state, input, output, config}, not `*_schema` keys
+    const child = subgraphs.child as unknown as Record<string, { properties?: Record<string, unknown> }>;
+    expect(Object.keys(child).sort()).toEqual(["input", "output", "state"]);
+    expect(child.state).toEqual(childState);
+    expect(child.input?.properties?.text).toEqual({ type: "string" });
 
     expect(await examples.client.assistants.getSubgraphs("agent")).toEqual({});
     expect(await examples.client.assistants.getSubgraphs("subgraph", { namespace: "child" })).toEqual(subgraphs);
@@ -170,21 +173,25 @@ describe("GET /assistants/{id}/subgraphs", () => {
   it("recurses into subgraphs of subgraphs and selects a nested namespace", async () => {
     const top = await fixtures.client.assistants.getSubgraphs("nested");
     expect(Object.keys(top)).toEqual(["middle"]);
-    const all = await fixtures.client.assistants.getSubgraphs("nested", { recurse: true });
+    const all = (await fixtures.client.assistants.getSubgraphs("nested", { recurse: true })) as unknown as Record<
+      string,
+      { state?: { properties?: Record<string, unknown> } }
+    >;
     expect(Object.keys(all)).toEqual(["middle", "middle|inner"]);
     // `inner` is exported by its module, so its types are known; `middle` is not: channels only
-    expect(all["middle|inner"]?.state_schema?.properties?.depth).toEqual({ type: "number" });
-    expect(all.middle?.state_schema?.properties).toEqual({ depth: {}, path: {} });
+    expect(all["middle|inner"]?.state?.properties?.depth).toEqual({ type: "number" });
+    expect(all.middle?.state?.properties).toEqual({ depth: {}, path: {} });
 
     const one = await fixtures.client.assistants.getSubgraphs("nested", { namespace: "middle|inner", recurse: true });
     expect(one).toEqual({ "middle|inner": all["middle|inner"] });
   });
 
-  it("answers 404 for a namespace with no subgraph", async () => {
-    await expect(examples.client.assistants.getSubgraphs("subgraph", { namespace: "nope" })).rejects.toMatchObject({ status: 404 });
+  it("answers an empty map for a namespace with no subgraph, as the official servers do", async () => {
+    expect(await examples.client.assistants.getSubgraphs("subgraph", { namespace: "nope" })).toEqual({});
+    // a nested namespace is found only with recurse
     const res = await fetch(`${fixtures.url}/assistants/nested/subgraphs/${encodeURIComponent("middle|inner")}`);
-    expect(res.status).toBe(404);
-    expect((await json(res)).detail).toContain("recurse=true");
+    expect(res.status).toBe(200);
+    expect(await json(res)).toEqual({});
   });
 });
 

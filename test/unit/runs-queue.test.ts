@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LocalRunQueue, type QueuedRun } from "../../src/runtime/runs/queue.js";
 import { eventually } from "../support/runs.js";
 
@@ -120,6 +120,80 @@ describe("LocalRunQueue", () => {
     await drained;
     expect(started).toEqual(["a"]);
     expect(queue.waitingCount).toBe(0);
+  });
+
+  it("orders a thread's waiting runs by start time, then submission", async () => {
+    const { queue, started, settle } = harness(10);
+    const now = Date.now();
+    queue.submit(run("active", "t"));
+    queue.submit(run("late", "t", now + 60_000));
+    queue.submit(run("soon", "t", now + 30_000));
+    queue.submit(run("due-1", "t"));
+    queue.submit(run("soon-2", "t", now + 30_000));
+    queue.submit(run("due-2", "t"));
+    await settle();
+    expect(started).toEqual(["active"]);
+    expect(queue.waiting("t")).toEqual(["due-1", "due-2", "soon", "soon-2", "late"]);
+    for (const id of queue.waiting("t")) expect(queue.remove(id)).toBe(true);
+  });
+
+  it("starts a run due exactly now at once, without a timer", () => {
+    const { queue } = harness(10);
+    const now = Date.now();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(now);
+    try {
+      queue.submit(run("r", "t", now));
+      expect(queue.waiting("t")).toEqual([]);
+      expect(queue.runningCount).toBe(1);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it("knows its waiting and executing runs, and nothing else", async () => {
+    const { queue, settle } = harness(1);
+    queue.submit(run("a", "t1"));
+    queue.submit(run("b", "t2"));
+    queue.submit(run("b", "t2")); // a duplicate of a waiting run
+    await settle();
+    expect(queue.waitingCount).toBe(1);
+    expect(queue.has("a")).toBe(true);
+    expect(queue.has("b")).toBe(true);
+    expect(queue.has("ghost")).toBe(false);
+    expect(queue.remove("ghost")).toBe(false);
+    expect(queue.waiting("ghost")).toEqual([]);
+  });
+
+  it("clears the timer of a delayed run that is removed or dropped at stop", () => {
+    vi.useFakeTimers();
+    try {
+      const { queue } = harness(10);
+      queue.submit(run("a", "t1", Date.now() + 60_000));
+      queue.submit(run("b", "t2", Date.now() + 60_000));
+      expect(vi.getTimerCount()).toBe(2);
+      expect(queue.remove("a")).toBe(true);
+      expect(vi.getTimerCount()).toBe(1);
+      queue.stop();
+      expect(vi.getTimerCount()).toBe(0);
+      expect(queue.waiting("t2")).toEqual([]);
+      expect(queue.has("b")).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("resolves drained() only once every executing run has ended", async () => {
+    const { queue, end, settle } = harness(2);
+    queue.submit(run("a", "t1"));
+    queue.submit(run("b", "t2"));
+    await settle();
+    let drained = false;
+    const draining = queue.drained().then(() => (drained = true));
+    await end("a");
+    expect(drained).toBe(false);
+    await end("b");
+    await draining;
+    expect(drained).toBe(true);
   });
 
   it("rejects a senseless concurrency", () => {

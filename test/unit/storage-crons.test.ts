@@ -63,8 +63,17 @@ describe("crons repository", () => {
     expect(cron.created_at).toBe(cron.updated_at);
     expect(await storage.crons.get(cron.cron_id)).toEqual(cron);
     const bare = await storage.crons.create(input());
-    expect(bare).toMatchObject({ metadata: {}, enabled: true, thread_id: null });
+    expect(bare).toMatchObject({ metadata: {}, enabled: true, thread_id: null, auth_user: null });
     expect(bare.cron_id).not.toBe(cron.cron_id);
+  });
+
+  it("keeps the user a cron was created by, to fire as that user", async () => {
+    const { storage } = await open();
+    const user = { identity: "ann", permissions: ["p"], display_name: "Ann", is_authenticated: true, org: "o" };
+    const cron = await storage.crons.create(input({ auth_user: user }));
+    expect(cron).toMatchObject({ user_id: "ann", auth_user: user });
+    expect(await storage.crons.get(cron.cron_id)).toMatchObject({ user_id: "ann", auth_user: user });
+    expect((await storage.crons.enabled()).find((c) => c.cron_id === cron.cron_id)?.auth_user).toEqual(user);
   });
 
   it("updates only the given fields and moves updated_at; returned records are copies", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
+import type { Run } from "../../src/storage/types.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
 
 const open = tempStoragePerTest();
@@ -152,5 +153,46 @@ describe("runs repository", () => {
       storage.runs.create({ ...base(thread.thread_id), run_id: run.run_id, multitask_strategy: "enqueue" }),
     ).rejects.toMatchObject({ kind: "conflict" });
     expect(await storage.runs.active(thread.thread_id)).toHaveLength(1);
+  });
+
+  it("lists runs by status oldest first, whatever order their statuses changed in, and after a reopen", async () => {
+    const { storage, reopen } = await open();
+    const created = [];
+    for (let i = 0; i < 3; i++) {
+      const thread = await storage.threads.create();
+      created.push((await storage.runs.create(base(thread.thread_id))).run);
+    }
+    const [a, b, c] = created as [Run, Run, Run];
+    // a leaves pending and comes back: still the oldest
+    await storage.runs.update(a.run_id, { status: "running" });
+    await storage.runs.update(a.run_id, { status: "pending" });
+    await storage.runs.update(b.run_id, { status: "running" });
+    await storage.runs.update(b.run_id, { status: "pending" });
+    const oldestFirst = [a.run_id, b.run_id, c.run_id];
+    expect((await storage.runs.withStatus("pending")).map((r) => r.run_id)).toEqual(oldestFirst);
+    await storage.close();
+    const reopened = await reopen();
+    try {
+      expect((await reopened.runs.withStatus("pending")).map((r) => r.run_id)).toEqual(oldestFirst);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it("names the active runs when it rejects a run on a busy thread, and the missing record when it has none", async () => {
+    const { storage } = await open();
+    const thread = await storage.threads.create();
+    const { run } = await storage.runs.create(base(thread.thread_id));
+    await storage.runs.update(run.run_id, { status: "running" });
+    await expect(storage.runs.create(base(thread.thread_id))).rejects.toThrow(
+      `Thread '${thread.thread_id}' already has an active run: ${run.run_id} (running).`,
+    );
+    const missing = crypto.randomUUID();
+    await expect(storage.runs.get(missing)).rejects.toThrow(`Run '${missing}' not found`);
+    await expect(storage.runs.create(base(missing))).rejects.toThrow(`Thread '${missing}' not found`);
+    await expect(storage.threads.get(missing)).rejects.toThrow(`Thread '${missing}' not found`);
+    await expect(storage.runs.create({ ...base(thread.thread_id), run_id: run.run_id, multitask_strategy: "enqueue" })).rejects.toThrow(
+      `Run '${run.run_id}' already exists`,
+    );
   });
 });

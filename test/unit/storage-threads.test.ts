@@ -156,6 +156,37 @@ describe("threads.search / count", () => {
   });
 });
 
+describe("threads.expiring (the TTL sweeper's list)", () => {
+  it("lists every thread with a TTL and when it expires, counted from its last update", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const day1 = Date.UTC(2024, 0, 1);
+    const day2 = Date.UTC(2024, 0, 2);
+    vi.setSystemTime(day1);
+    const kept = await storage.threads.create({ ttl: { strategy: "keep_latest", ttl: 5 } });
+    const plain = await storage.threads.create({ ttl: { ttl: 1 } });
+    const none = await storage.threads.create();
+    const byId = (list: Awaited<ReturnType<Storage["threads"]["expiring"]>>) =>
+      [...list].sort((a, b) => a.thread_id.localeCompare(b.thread_id));
+    expect(byId(await storage.threads.expiring())).toEqual(
+      byId([
+        { thread_id: kept.thread_id, expires_at: day1 + 5 * 60_000, strategy: "keep_latest" },
+        { thread_id: plain.thread_id, expires_at: day1 + 60_000, strategy: "delete" },
+      ]),
+    );
+    vi.setSystemTime(day2);
+    await storage.threads.patch(none.thread_id, { ttl: { strategy: "delete", ttl: 2 } });
+    await storage.threads.patch(kept.thread_id, { metadata: { touched: true } }); // keeps its ttl, moves its expiry
+    expect((await storage.threads.get(none.thread_id)).metadata).toEqual({});
+    expect(byId(await storage.threads.expiring())).toEqual(
+      byId([
+        { thread_id: kept.thread_id, expires_at: day2 + 5 * 60_000, strategy: "keep_latest" },
+        { thread_id: plain.thread_id, expires_at: day1 + 60_000, strategy: "delete" },
+        { thread_id: none.thread_id, expires_at: day2 + 2 * 60_000, strategy: "delete" },
+      ]),
+    );
+  });
+});
+
 describe("threads.copy and thread hooks", () => {
   it("copies metadata, values, interrupts and status into a new thread", async () => {
     const src = await storage.threads.create({ metadata: { m: 1, owner: "alice" } }, ownedBy("alice"));
@@ -211,6 +242,17 @@ describe("threads.copy and thread hooks", () => {
     await expect(storage.threads.copy(src.thread_id)).rejects.toThrow("checkpoint copy failed");
     expect(ids(await storage.threads.search())).toEqual([src.thread_id]);
     expect(calls).toHaveLength(2);
+  });
+
+  it("skips the hooks a registration leaves out", async () => {
+    const calls: string[] = [];
+    storage.addThreadHooks({ delete: async (id) => void calls.push(`delete ${id}`) });
+    storage.addThreadHooks({ copy: async (from) => void calls.push(`copy ${from}`) });
+    const src = await storage.threads.create();
+    const copy = await storage.threads.copy(src.thread_id);
+    await storage.threads.delete(copy.thread_id);
+    expect(calls).toEqual([`copy ${src.thread_id}`, `delete ${copy.thread_id}`]);
+    await expect(storage.threads.get(copy.thread_id)).rejects.toBeInstanceOf(NotFoundError);
   });
 });
 

@@ -74,7 +74,14 @@ const REQUEST_FIELD_DIFFERENCES: Record<string, { reason: string; replacement?: 
  * not declare, with the reason.
  */
 const NO_CONTENT = "answers 204/202 without a body: upstream declares an empty-schema JSON body; the SDK reads nothing";
+const SUBGRAPH_SHAPE =
+  "the official LangGraph.js server answers each subgraph as {state, input, output, config}, which clients of `langgraph dev` read";
+const SUBGRAPH_FIELDS = ["input_schema", "output_schema", "state_schema", "config_schema", "context_schema"].flatMap((field) => [
+  [`GET /assistants/{assistant_id}/subgraphs json:*.${field}`, SUBGRAPH_SHAPE],
+  [`GET /assistants/{assistant_id}/subgraphs/{namespace} json:*.${field}`, SUBGRAPH_SHAPE],
+]);
 const RESPONSE_FIELD_DIFFERENCES: Record<string, string> = {
+  ...Object.fromEntries(SUBGRAPH_FIELDS),
   "DELETE /assistants/{assistant_id} media:application/json": NO_CONTENT,
   "DELETE /threads/{thread_id} media:application/json": NO_CONTENT,
   "DELETE /threads/{thread_id}/runs/{run_id} media:application/json": NO_CONTENT,

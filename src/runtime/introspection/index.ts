@@ -5,17 +5,17 @@
  */
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { components } from "../../../generated/openapi.js";
-import { notFound } from "../../errors.js";
 import type { Logger } from "pino";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
 import { graphFor } from "../graph-for.js";
-import { graphSchemas } from "./schemas.js";
+import { graphSchemas, type GraphSchemas } from "./schemas.js";
 import { staticSchemaIndex, staticSchemasByInstance } from "./static.js";
 
 type Assistant = components["schemas"]["Assistant"];
 type AssistantGraph = components["schemas"]["AssistantGraph"];
 type GraphSchema = components["schemas"]["GraphSchema"];
 type Subgraphs = components["schemas"]["Subgraphs"];
+type SubgraphSchema = components["schemas"]["SubgraphSchema"];
 
 /** What introspection needs: the graphs, and a logger for schema extraction problems. */
 export interface IntrospectionDeps {
@@ -44,10 +44,16 @@ export async function assistantSchemas(services: IntrospectionDeps, assistant: A
   return { graph_id: assistant.graph_id, ...graphSchemas(graph, index?.[spec.path]?.[spec.exportName]) };
 }
 
+/** A subgraph's schemas in the official LangGraph.js servers' shape: unknown ones are absent. */
+function subgraphSchema(schemas: GraphSchemas): SubgraphSchema {
+  const slots = { input: schemas.input_schema, output: schemas.output_schema, state: schemas.state_schema, config: schemas.config_schema };
+  return Object.fromEntries(Object.entries(slots).filter(([, schema]) => schema != null)) as SubgraphSchema;
+}
+
 /**
  * The schemas of the graph's subgraphs by namespace (`parent|child` for nested ones, with
  * `recurse`). With `namespace`, only the subgraph at exactly that namespace, as LangGraph's
- * getSubgraphs selects it; none there is a 404.
+ * getSubgraphs selects it; none there is an empty map, as the official servers answer.
  */
 export async function assistantSubgraphs(
   services: IntrospectionDeps,
@@ -59,11 +65,7 @@ export async function assistantSubgraphs(
   const typed = index ? await staticSchemasByInstance(index) : new Map();
   const result: Subgraphs = {};
   for await (const [namespace, subgraph] of graph.getSubgraphsAsync(options.namespace, options.recurse ?? false)) {
-    result[namespace] = graphSchemas(subgraph, typed.get(subgraph));
-  }
-  if (options.namespace !== undefined && Object.keys(result).length === 0) {
-    const hint = options.namespace.includes("|") && !options.recurse ? " (a nested namespace needs recurse=true)" : "";
-    throw notFound(`No subgraph at namespace '${options.namespace}' in graph '${assistant.graph_id}'${hint}`);
+    result[namespace] = subgraphSchema(graphSchemas(subgraph, typed.get(subgraph)));
   }
   return result;
 }

@@ -3,9 +3,13 @@
  * exposing `__LGUI_<graph>.render(name, shadowRootId)`, with React, the SDK and `ui_config.shared`
  * packages taken from the host page (which registers them under `Symbol.for("LGUI_REQUIRE")`,
  * see `bootstrapUiContext` / `experimental_loadShare` in `@langchain/langgraph-sdk/react-ui`).
+ * Stylesheets go through Tailwind CSS (v4), as the CLI's do, so components may use its classes.
  */
+import { readFile } from "node:fs/promises";
 import * as path from "node:path";
+import tailwind from "@tailwindcss/postcss";
 import { build, type Plugin } from "esbuild";
+import postcss from "postcss";
 
 export interface UiAsset {
   /** File name under `/ui/{graph_id}/`, e.g. `entrypoint.js`, `entrypoint.css`. */
@@ -58,6 +62,29 @@ function hostPackagesPlugin(packages: string[]): Plugin {
 }
 
 /**
+ * Runs every stylesheet through Tailwind CSS, as the LangGraph CLI does: a stylesheet with
+ * `@import "tailwindcss"` gets the utilities the project's files use. Class names are looked for
+ * under `base` (the project's folder, as the CLI run from it does; `@source` adds more).
+ */
+function tailwindPlugin(base: string): Plugin {
+  const processor = postcss([tailwind({ base })]);
+  return {
+    name: "lgui-tailwind",
+    setup(b) {
+      b.onLoad({ filter: /\.css$/, namespace: "file" }, async (args) => {
+        const source = await readFile(args.path, "utf8");
+        try {
+          const { css } = await processor.process(source, { from: args.path });
+          return { contents: css, loader: "css" };
+        } catch (error) {
+          return { errors: [{ text: `Tailwind CSS: ${(error as Error).message}` }] };
+        }
+      });
+    },
+  };
+}
+
+/**
  * @param projectDir folder of langgraph.json; `userPath` is relative to it.
  * @param shared extra packages the page provides (`ui_config.shared`).
  * @throws the esbuild failure (its message lists every error with file and line)
@@ -84,7 +111,7 @@ export async function bundleUi(graphId: string, projectDir: string, userPath: st
     minify: false,
     logLevel: "silent",
     loader: { ".svg": "dataurl", ".png": "dataurl", ".jpg": "dataurl", ".gif": "dataurl", ".woff2": "dataurl" },
-    plugins: [hostPackagesPlugin([...HOST_PACKAGES, ...shared])],
+    plugins: [hostPackagesPlugin([...HOST_PACKAGES, ...shared]), tailwindPlugin(projectDir)],
   });
   return result.outputFiles.map((file) => ({ basename: path.basename(file.path), contents: file.contents }));
 }
