@@ -284,8 +284,14 @@ export interface RunsRepository {
    * so of two racing creates at most one passes. (PostgreSQL: one transaction that
    * locks the thread row `FOR UPDATE`, selects the active runs, inserts the run and
    * updates the thread.) NotFoundError if the thread does not exist.
+   *
+   * Resolves once the run is durable. `applied`, when the backend calls it, comes as soon as
+   * the run is stored and visible to reads, which on lowdb is before it is durable (the commit
+   * log flushes shortly after); nothing started from there may be acknowledged to a client
+   * before `create` resolves. A backend that does not call it: the caller goes on once
+   * `create` resolves.
    */
-  create(input: RunCreate, scope?: Scope): Promise<RunInsert>;
+  create(input: RunCreate, scope?: Scope, applied?: (insert: RunInsert) => void): Promise<RunInsert>;
   get(runId: string, scope?: Scope): Promise<Run>;
   /** Like `get`, and NotFoundError when the run belongs to another thread. */
   getInThread(threadId: string, runId: string, scope?: Scope): Promise<Run>;

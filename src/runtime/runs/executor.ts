@@ -88,7 +88,10 @@ export class RunExecutor {
       run = dispatched.claimed;
     } else {
       try {
-        run = await storage.runs.get(runId);
+        // Among its thread's active runs as they are now, not once durable: a run may be
+        // dispatched while its creation is still on its way to disk (see startRun).
+        const active = (await storage.runs.active(dispatched.threadId)).find((r) => r.run_id === runId);
+        run = active ?? (await storage.runs.get(runId));
       } catch (error) {
         if (!(error instanceof NotFoundError)) logger.error({ err: error, run_id: runId }, "cannot read run to execute");
         broker.finish(runId, { status: "interrupted", values: null, error: null });
