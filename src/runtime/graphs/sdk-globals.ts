@@ -1,13 +1,20 @@
 /**
- * The logger graphs get from `getLogger()` of `@langchain/langgraph-sdk/logging`: LangGraph
- * servers register it under a global symbol before loading graphs (a module may call it at its
- * top level). Its lines go to the server's structured log, with the graph, assistant, run, thread
- * and node of the code that logs.
+ * The process globals through which LangGraph's SDK reaches the server it runs in, as LangGraph
+ * servers set them before loading graphs (a module may call `getLogger()` at its top level):
+ *
+ * - the logger `getLogger()` of `@langchain/langgraph-sdk/logging` answers. Its lines go to the
+ *   structured log of the server whose code logs, with the graph, assistant, run, thread and node;
+ * - the URL `new Client()` (and `RemoteGraph`) of `@langchain/langgraph-sdk` uses when given no
+ *   `apiUrl`: the API of the server whose code asks.
+ *
+ * Both are installed once per process and answer per server (server-scope.ts).
  */
 import { getConfig } from "@langchain/langgraph";
 import type { Logger } from "pino";
+import { currentServerScope } from "./server-scope.js";
 
 const GLOBAL_LOGGER = Symbol.for("langgraph.api.sdk-logger");
+const GLOBAL_API_URL = Symbol.for("langgraph_api:url");
 
 /** The SDK's logger levels (winston's) and the pino level each writes at. */
 const LEVELS = {
@@ -63,20 +70,40 @@ function entry(message: unknown, meta: unknown[]): { fields: Record<string, unkn
   return { fields, text: typeof message === "string" ? message : JSON.stringify(message) };
 }
 
-export function sdkLogger(logger: Logger): SdkLogger {
-  const graphLogger = logger.child({ source: "graph" });
+/** Each server's lines from graphs, tagged as theirs. */
+const graphLoggers = new WeakMap<Logger, Logger>();
+
+function graphLoggerOf(logger: Logger): Logger {
+  let graphLogger = graphLoggers.get(logger);
+  if (!graphLogger) {
+    graphLogger = logger.child({ source: "graph" });
+    graphLoggers.set(logger, graphLogger);
+  }
+  return graphLogger;
+}
+
+/** A logger in the SDK's shape writing to the log of the server of the calling code. */
+function sdkLogger(): SdkLogger {
   const sdk = {} as SdkLogger;
   for (const [name, level] of Object.entries(LEVELS) as Array<[keyof typeof LEVELS, (typeof LEVELS)[keyof typeof LEVELS]]>) {
     sdk[name] = (message, ...meta) => {
-      const { fields, text } = entry(message, meta);
-      graphLogger[level]({ ...runContext(), ...fields }, text);
+      const server = currentServerScope();
+      if (server) {
+        const { fields, text } = entry(message, meta);
+        graphLoggerOf(server.logger)[level]({ ...runContext(), ...fields }, text);
+      }
       return sdk;
     };
   }
   return sdk;
 }
 
-/** Makes `getLogger()` answer a logger writing to `logger` (the latest server of the process). */
-export function registerSdkLogger(logger: Logger): void {
-  (globalThis as Record<symbol, unknown>)[GLOBAL_LOGGER] = sdkLogger(logger);
+const dispatcher = sdkLogger();
+const apiUrlOfCaller = () => currentServerScope()?.apiUrl;
+
+/** Installs the SDK's globals (before a server loads its graphs; again is harmless). */
+export function installSdkGlobals(): void {
+  const global = globalThis as Record<symbol, unknown>;
+  global[GLOBAL_LOGGER] = dispatcher;
+  Object.defineProperty(global, GLOBAL_API_URL, { configurable: true, get: apiUrlOfCaller });
 }
