@@ -9,6 +9,7 @@ import path from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDev, type DevProcess } from "../support/dev-process.js";
+import { eventually } from "../support/runs.js";
 import { REPO_ROOT } from "../support/server.js";
 
 const CONFIG = path.join(REPO_ROOT, "examples/dev-project/langgraph.json");
@@ -42,15 +43,8 @@ const logLines = () =>
     }
   });
 
-async function logged(message: string, deadlineMs = 10_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const line = logLines().find((l) => l.msg === message);
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`no log line "${message}":\n${dev.lines.join("\n")}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const logged = (message: string) =>
+  eventually(async () => logLines().find((line) => line.msg === message), 10_000, `the log line "${message}"`);
 
 describe("a langgraph dev project under lgts dev", () => {
   it("runs the graph with the default assistant LANGGRAPH_CONFIG sets, env from langgraph.json, and streams its UI message", async () => {
