@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import type { RequestHandler } from "express";
 import { AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,7 +18,7 @@ import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
 import { installSdkGlobals } from "./runtime/graphs/sdk-globals.js";
-import { closeServerScope, openServerScope, withinServerScope, type ServerScope } from "./runtime/graphs/server-scope.js";
+import { closeServerScope, loadingAs, openServerScope, withinServerScope, type ServerScope } from "./runtime/graphs/server-scope.js";
 import { openStorage, redactedUri, type Storage } from "./storage/index.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
@@ -58,20 +59,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // asynchronous: lines written while a write is in flight go out together in the next one;
   // pino flushes what is buffered when the process exits, and close() flushes it too
   const logger = options.logger ?? pino({ name: "lgts" }, pino.destination({ sync: false }));
-  // before the graphs load: a module may call getLogger() at its top level. Everything the
-  // server starts (graph imports, requests, runs, timers) runs in its scope, so getLogger() and
-  // `new Client()` answer for this server even when others share the process.
+  // before the graphs load: a module may call getLogger() at its top level. getLogger() and
+  // `new Client()` answer for this server's graphs and custom routes even when other servers
+  // share the process (server-scope.ts).
   installSdkGlobals();
   const scope: ServerScope = { logger };
-  return withinServerScope(scope, () => startInScope(options, scope));
-}
-
-async function startInScope(options: StartOptions, scope: ServerScope): Promise<RunningServer> {
-  const { logger } = scope;
   let graphs;
   let assistantDefaults;
   try {
-    graphs = await loadGraphRegistry(options.configPath);
+    graphs = await loadingAs(scope, () => loadGraphRegistry(options.configPath));
     assistantDefaults = parseDefaultConfig(process.env.LANGGRAPH_CONFIG, graphs.graphIds);
   } catch (error) {
     throw new StartupError(`Cannot load graphs from ${options.configPath}: ${(error as Error).message}`);
@@ -163,7 +159,7 @@ async function startInScope(options: StartOptions, scope: ServerScope): Promise<
   }
   let customRoutes;
   try {
-    customRoutes = await loadHttpApp(graphs.config);
+    customRoutes = await loadingAs(scope, () => loadHttpApp(graphs.config, scope));
   } catch (error) {
     await abandon();
     if (error instanceof CustomAppError) throw new StartupError(`Cannot load the custom routes of ${options.configPath}: ${error.message}`);
@@ -195,7 +191,7 @@ async function startInScope(options: StartOptions, scope: ServerScope): Promise<
   const where = options.databaseUri ? { database: redactedUri(options.databaseUri) } : { dataDir: options.dataDir };
   logger.info({ url, graphs: graphs.graphIds, storage: storage.backend, ...where }, "listening");
   scope.apiUrl = ownApiUrl(options.host, port, graphs.config.http?.mount_prefix);
-  openServerScope(scope);
+  openServerScope(scope, store);
   const selfUrl = pointApiUrlAt(scope.apiUrl, logger);
 
   return {
@@ -224,12 +220,13 @@ async function startInScope(options: StartOptions, scope: ServerScope): Promise<
   };
 }
 
-/** `http.app` as Express middleware; undefined when the config has none. */
-async function loadHttpApp(config: LanggraphConfig) {
+/** `http.app` as Express middleware, its requests handled in the server's scope; undefined when the config has none. */
+async function loadHttpApp(config: LanggraphConfig, scope: ServerScope): Promise<RequestHandler | undefined> {
   const source = config.http?.app;
   if (!source) return undefined;
   const { file, exportName } = splitImportString(source);
-  return loadCustomRoutes(path.resolve(config.configDir, file), exportName, source);
+  const routes = await loadCustomRoutes(path.resolve(config.configDir, file), exportName, source);
+  return (req, res, next) => withinServerScope(scope, () => routes(req, res, next));
 }
 
 /** The URL at which a server is reached from this machine (a wildcard address through loopback). */

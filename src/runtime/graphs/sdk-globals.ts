@@ -11,7 +11,7 @@
  */
 import { getConfig } from "@langchain/langgraph";
 import type { Logger } from "pino";
-import { currentServerScope } from "./server-scope.js";
+import { callerScope, type ServerScope } from "./server-scope.js";
 
 const GLOBAL_LOGGER = Symbol.for("langgraph.api.sdk-logger");
 const GLOBAL_API_URL = Symbol.for("langgraph_api:url");
@@ -34,14 +34,17 @@ const LEVELS = {
 type SdkLogMethod = (message: unknown, ...meta: unknown[]) => SdkLogger;
 type SdkLogger = Record<keyof typeof LEVELS, SdkLogMethod>;
 
-/** Where the calling code runs, read from the graph's runnable config (none outside a run). */
-function runContext(): Record<string, unknown> {
-  let config;
+/** The runnable config of the calling code (undefined outside a run). */
+function callerConfig() {
   try {
-    config = getConfig();
+    return getConfig();
   } catch {
-    return {};
+    return undefined;
   }
+}
+
+/** Where the calling code runs, read from the graph's runnable config (none outside a run). */
+function runContext(config: ReturnType<typeof callerConfig>): Record<string, unknown> {
   const configurable = config?.configurable ?? {};
   const context: Record<string, unknown> = {};
   for (const key of ["graph_id", "assistant_id", "run_id", "thread_id"]) {
@@ -50,6 +53,12 @@ function runContext(): Record<string, unknown> {
   const node = config?.metadata?.langgraph_node;
   if (node !== undefined) context.langgraph_node = node;
   return context;
+}
+
+/** The server of the calling code, and its run's config if it is part of a run. */
+function caller(): { server: ServerScope | undefined; config: ReturnType<typeof callerConfig> } {
+  const config = callerConfig();
+  return { server: callerScope(config?.store), config };
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -87,10 +96,10 @@ function sdkLogger(): SdkLogger {
   const sdk = {} as SdkLogger;
   for (const [name, level] of Object.entries(LEVELS) as Array<[keyof typeof LEVELS, (typeof LEVELS)[keyof typeof LEVELS]]>) {
     sdk[name] = (message, ...meta) => {
-      const server = currentServerScope();
+      const { server, config } = caller();
       if (server) {
         const { fields, text } = entry(message, meta);
-        graphLoggerOf(server.logger)[level]({ ...runContext(), ...fields }, text);
+        graphLoggerOf(server.logger)[level]({ ...runContext(config), ...fields }, text);
       }
       return sdk;
     };
@@ -99,7 +108,7 @@ function sdkLogger(): SdkLogger {
 }
 
 const dispatcher = sdkLogger();
-const apiUrlOfCaller = () => currentServerScope()?.apiUrl;
+const apiUrlOfCaller = () => caller().server?.apiUrl;
 
 /** Installs the SDK's globals (before a server loads its graphs; again is harmless). */
 export function installSdkGlobals(): void {

@@ -2,9 +2,15 @@
  * Which server the running code belongs to, for what LangGraph's SDK looks up through process
  * globals: `getLogger()` (`@langchain/langgraph-sdk/logging`) and the URL `new Client()` uses when
  * given no `apiUrl` (RemoteGraph too). Several servers may share a process (tests, embedding).
- * Each server's startup runs inside its scope, and AsyncLocalStorage carries the scope into
- * everything started from there (its requests, custom routes, runs, timers), so those globals
- * answer for the server whose code asks. Code outside every scope gets the latest server.
+ * The code that asks is found where it runs:
+ *
+ * - in a run: by the store the run's config carries (each server gives its runs its own);
+ * - in a custom route: by the AsyncLocalStorage scope its requests run in;
+ * - at import time (a module's top level): the server loading its graphs;
+ * - anywhere else: the latest server started.
+ *
+ * AsyncLocalStorage is entered for custom routes only: once entered, Node tracks every promise of
+ * the process, a cost the built-in routes should not pay (runs pay it anyway: LangGraph uses it).
  *
  * `LANGGRAPH_API_URL` cannot follow: it is an environment variable, one value per process (see
  * server.ts for which server it names).
@@ -18,22 +24,36 @@ export interface ServerScope {
   apiUrl?: string;
 }
 
-const current = new AsyncLocalStorage<ServerScope>();
+const requestScope = new AsyncLocalStorage<ServerScope>();
 /** Servers of this process that started and have not stopped, oldest first. */
 const open: ServerScope[] = [];
+const byRunStore = new WeakMap<object, ServerScope>();
+let loading: ServerScope | undefined;
 
-/** Runs `start` (a server's startup) inside the server's scope. */
-export function withinServerScope<T>(scope: ServerScope, start: () => T): T {
-  return current.run(scope, start);
+/** Runs a custom route's handling inside the server's scope. */
+export function withinServerScope<T>(scope: ServerScope, handle: () => T): T {
+  return requestScope.run(scope, handle);
 }
 
-/** The scope of the calling code: its server's, else the latest server's; none without servers. */
-export function currentServerScope(): ServerScope | undefined {
-  return current.getStore() ?? open.at(-1);
+/**
+ * Loads a server's graphs as `scope`'s (their modules' top-level code). Servers starting at the
+ * same moment in one process may see each other's import-time lines; a module evaluates once
+ * per process anyway.
+ */
+export async function loadingAs<T>(scope: ServerScope, load: () => Promise<T>): Promise<T> {
+  const previous = loading;
+  loading = scope;
+  try {
+    return await load();
+  } finally {
+    loading = previous;
+  }
 }
 
-export function openServerScope(scope: ServerScope): void {
+/** A running server; `runStore` is the store its runs get (their config's `store`). */
+export function openServerScope(scope: ServerScope, runStore: object): void {
   open.push(scope);
+  byRunStore.set(runStore, scope);
 }
 
 export function closeServerScope(scope: ServerScope): void {
@@ -41,7 +61,16 @@ export function closeServerScope(scope: ServerScope): void {
   if (index >= 0) open.splice(index, 1);
 }
 
-/** How many servers of this process are running. */
-export function openServerCount(): number {
-  return open.length;
+/** The server's store inside a run's config: LangGraph hands nodes it wrapped in a batching store. */
+function unwrapped(runStore: unknown): object | undefined {
+  if (typeof runStore !== "object" || runStore === null) return undefined;
+  const batched = runStore as { lg_name?: string; store?: unknown };
+  return batched.lg_name === "AsyncBatchedStore" && typeof batched.store === "object" && batched.store !== null ? batched.store : runStore;
+}
+
+/** The scope of the calling code; `runStore` is the store of the run it is part of, if any. */
+export function callerScope(runStore: unknown): ServerScope | undefined {
+  const store = unwrapped(runStore);
+  const ofRun = store ? byRunStore.get(store) : undefined;
+  return requestScope.getStore() ?? ofRun ?? loading ?? open.at(-1);
 }
