@@ -8,6 +8,7 @@ const STORAGE_CONTRACT = [
   "test/unit/storage-checkpoints.test.ts",
   "test/unit/storage-owner-scope.test.ts",
   "test/unit/storage-crons.test.ts",
+  "test/unit/storage-webhooks.test.ts",
   "test/unit/store-items.test.ts",
   "test/unit/checkpointer.test.ts",
 ];

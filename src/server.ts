@@ -110,7 +110,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     (threadId) => storage.checkpoints.pruneKeepLatest(threadId),
     deployment.cluster,
   );
-  const runs = new ComposedRunEngine({ storage, graphs, checkpointer, store, logger }, deployment.parts, runSettings);
+  const runs = new ComposedRunEngine(
+    { storage, graphs, checkpointer, store, logger, cluster: deployment.cluster },
+    deployment.parts,
+    runSettings,
+  );
   const services: Services = {
     storage,
     checkpointer,

@@ -1,13 +1,19 @@
 /**
  * One timer set to the earliest moment something is due: the event-driven alternative to polling.
  * `armAt` only ever moves the alarm earlier; when it rings, `ring` does the due work and returns
- * when the next thing is due (or Infinity), and the alarm re-arms itself for that.
+ * when the next thing is due (or Infinity), and the alarm re-arms itself for that. A ring that
+ * fails (the database is away) rings again after a backoff (1 s doubling to a minute), so the
+ * work resumes by itself once the failure passes.
  */
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 60_000;
+
 export class Alarm {
   #timer: NodeJS.Timeout | null = null;
   #armedFor = Infinity;
   #ringing: Promise<void> | null = null;
   #stopped = false;
+  #retryMs = FIRST_RETRY_MS;
 
   constructor(
     private readonly ring: () => Promise<number>,
@@ -44,9 +50,12 @@ export class Alarm {
     this.#ringing = (async () => {
       try {
         const next = await this.ring();
+        this.#retryMs = FIRST_RETRY_MS;
         if (next !== Infinity) this.armAt(next);
       } catch (error) {
         this.onError(error);
+        this.armAt(Date.now() + this.#retryMs);
+        this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
       } finally {
         this.#ringing = null;
       }

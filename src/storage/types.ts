@@ -305,6 +305,60 @@ export interface RunsRepository {
   delete(runId: string, scope?: Scope): Promise<void>;
   /** Deletes every run of a thread (the thread was deleted); returns how many. */
   deleteThread(threadId: string): Promise<number>;
+  /**
+   * Stores a run's end in one commit together with what must exist exactly when it does: the
+   * webhook delivery it owes (`WebhookOutbox`). A crash leaves both or neither. Returns the run as
+   * stored (as it was before deletion, for a rollback). NotFoundError if the run is gone.
+   */
+  end(runId: string, end: RunEnd): Promise<Run>;
+}
+
+/** A run's end (see `RunsRepository.end`). */
+export interface RunEnd {
+  /** The run's terminal fields; null deletes the run (a cancel with rollback). */
+  update: RunUpdate | null;
+  /** The webhook POST the end owes; `payload` gets the run as stored. */
+  webhook?: { url: string; payload: (stored: Run) => Record<string, unknown> };
+}
+
+// --------------------------------------------------------------- webhook outbox
+
+/** A webhook POST owed for a run's end, stored with that end and removed once delivered. */
+export interface WebhookDelivery {
+  delivery_id: string;
+  run_id: string;
+  thread_id: string;
+  url: string;
+  /** The JSON body. */
+  payload: Record<string, unknown>;
+  /** Attempts started so far (a claim starts one). */
+  attempts: number;
+  /** When the next attempt may start (ISO). */
+  due_at: string;
+  /** Who is attempting it, and until when the claim holds (a process that died lets it lapse). */
+  claimed_by: string | null;
+  claimed_until: string | null;
+  created_at: string;
+}
+
+/**
+ * The stored outbox of webhook deliveries, shared by every process: a delivery is claimed by one
+ * claimer at a time (PostgreSQL: `FOR UPDATE SKIP LOCKED`), attempted, then completed (removed) or
+ * put back with a later due time. A claim that lapses (its process died) can be claimed again.
+ */
+export interface WebhookOutbox {
+  /** Up to `limit` due, unclaimed (or lapsed) deliveries, claimed by `owner` for `claimMs`, oldest due first; attempts counted. */
+  claim(owner: string, limit: number, claimMs: number): Promise<WebhookDelivery[]>;
+  /** Delivered, or given up: removed. False when `owner` no longer held the claim (nothing changed). */
+  complete(deliveryId: string, owner: string): Promise<boolean>;
+  /** The attempt failed: due again `delayMs` from now, claim released. False when `owner` no longer held it. */
+  retryAfter(deliveryId: string, owner: string, delayMs: number): Promise<boolean>;
+  /**
+   * Milliseconds from now until a delivery may be claimed (its due time, or its claim's lapse),
+   * 0 when one may be now; null when none is owed. (A duration, not a moment: the database's
+   * clock and the process's may differ.)
+   */
+  nextDueInMs(): Promise<number | null>;
 }
 
 // --------------------------------------------------------------- store items
@@ -574,6 +628,7 @@ export interface Storage {
   readonly storeItems: StoreItemsRepository;
   readonly runs: RunsRepository;
   readonly crons: CronsRepository;
+  readonly webhooks: WebhookOutbox;
   /** Registers hooks; returns a function that unregisters them. */
   addThreadHooks(hooks: ThreadHooks): () => void;
   /**

@@ -4,6 +4,8 @@
  * crons must behave as on one server; every run executes exactly once; a crash of two processes
  * loses no run.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Client } from "@langchain/langgraph-sdk";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -204,4 +206,52 @@ describe("a crash of two of three processes", () => {
       if (killed[index] === 0 || killed[index] === 1) expect(row.attempt).toBeGreaterThanOrEqual(2);
     }
   }, 120_000);
+});
+
+describe("a crash of the process delivering a run's webhook", () => {
+  let cluster: ServerCluster;
+  beforeAll(async () => {
+    cluster = await startServerCluster({ databaseUri: database.uri, configPath: RUNS_CONFIG, env: { LGTS_RUN_LEASE: "2" } });
+  }, 120_000);
+  afterAll(() => cluster?.close());
+
+  it("is delivered by a survivor, once: the delivery was stored with the run's end", async () => {
+    // the first POST is held unanswered: the process making it is killed meanwhile
+    const posts: Array<{ body: { run_id: string; status: string }; answered: boolean }> = [];
+    let firstArrived: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
+    const receiver = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const post = { body: JSON.parse(Buffer.concat(chunks).toString("utf8")), answered: posts.length > 0 };
+      posts.push(post);
+      if (!post.answered) return firstArrived();
+      res.statusCode = 204;
+      res.end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    try {
+      const thread = await cluster.client.threads.create();
+      const run = await cluster.client.runs.create(thread.thread_id, "slow", { ...slow(1, 10), webhook });
+      await arrived;
+      const { rows } = await sql.query<{ claimed_by: string }>("SELECT claimed_by FROM webhook_deliveries WHERE run_id = $1", [run.run_id]);
+      const pid = rows[0]!.claimed_by.split(":")[1];
+      const index = cluster.processes.findIndex((p) => String(p.child.pid) === pid);
+      expect(index).toBeGreaterThanOrEqual(0);
+      await cluster.kill(index, "SIGKILL");
+      // its claim lapses (attempt timeout + margin), then a survivor delivers it
+      await eventually(async () => {
+        const { rowCount } = await sql.query("SELECT 1 FROM webhook_deliveries WHERE run_id = $1", [run.run_id]);
+        return rowCount === 0 ? true : undefined;
+      }, 40_000, "the delivery to be completed by a survivor");
+      expect(posts.map((p) => [p.body.run_id, p.body.status, p.answered])).toEqual([
+        [run.run_id, "success", false],
+        [run.run_id, "success", true],
+      ]);
+    } finally {
+      receiver.closeAllConnections();
+      receiver.close();
+    }
+  }, 90_000);
 });

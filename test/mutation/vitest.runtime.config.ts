@@ -16,6 +16,7 @@ export default defineConfig({
       "test/unit/runs-broker-streams.test.ts",
       "test/unit/runs-request.test.ts",
       "test/unit/stream-translate.test.ts",
+      "test/unit/thread-events.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -10,9 +10,10 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asAuthRejection, AuthRejection } from "../../src/auth/errors.js";
 import { actingAs, AuthLoadError, loadAuth, NO_AUTH, RequestAuthenticator, type AuthHandlers } from "../../src/auth/index.js";
+import { filtersToScope } from "../../src/auth/authorize.js";
 import { authorizeRunCreation } from "../../src/auth/run-access.js";
 import { toWebRequest } from "../../src/auth/authenticate.js";
-import { normalizeUser, type AuthUser } from "../../src/auth/user.js";
+import { InvalidAuthResultError, normalizeUser, unauthenticated, type AuthUser } from "../../src/auth/user.js";
 import { UNSCOPED } from "../../src/storage/scope.js";
 
 const logger = pino({ level: "silent" });
@@ -24,7 +25,7 @@ describe("loadAuth", () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "lgts-auth-load-"));
     const modules: Record<string, string> = {
-      "plain.mjs": "export const notAuth = { handlers: {} };\nexport const nullCache = { '~handlerCache': null };\n",
+      "plain.mjs": "export const notAuth = { handlers: {} };\nexport const nullCache = { '~handlerCache': null };\nexport const textCache = { '~handlerCache': 'x' };\nexport const nothing = null;\nexport const text = 'auth';\n",
       "no-authenticate.mjs": "export const auth = { '~handlerCache': { callbacks: {} } };\n",
       "duck.mjs": "export default { '~handlerCache': { authenticate: () => 'duck', callbacks: {} } };\n",
       "throws.mjs": "throw new Error('broken at import\\nsecond line');\n",
@@ -49,6 +50,9 @@ describe("loadAuth", () => {
       ["plain.mjs:auth", /^Cannot load auth\.path "plain\.mjs:auth": module has no export "auth"$/],
       ["plain.mjs:notAuth", /export "notAuth" is not an Auth instance/],
       ["plain.mjs:nullCache", /export "nullCache" is not an Auth instance/],
+      ["plain.mjs:textCache", /export "textCache" is not an Auth instance/],
+      ["plain.mjs:nothing", /export "nothing" is not an Auth instance/],
+      ["plain.mjs:text", /export "text" is not an Auth instance/],
       ["no-authenticate.mjs:auth", /the Auth has no authenticate handler/],
     ];
     for (const [source, message] of cases) {
@@ -187,6 +191,7 @@ describe("HTTPException answers and the Request authenticate sees", () => {
     expect(request.url).toBe("http://h:1/a?b=1");
     expect(request.headers.get("x-many")).toBe("1, 2");
     expect(request.headers.has("x-bad")).toBe(false);
+    expect(request.headers.has("x-gone")).toBe(false);
     expect(request.headers.get("authorization")).toBe("Bearer t");
     expect(toWebRequest({ method: "GET", url: "/p", headers: {} }).url).toBe("http://localhost/p");
     expect(toWebRequest({ method: "GET", url: "/p?q", headers: { host: "bad host^" } }).url).toBe("http://localhost/p?q");
@@ -202,5 +207,45 @@ describe("HTTPException answers and the Request authenticate sees", () => {
     });
     expect(normalizeUser({ identity: "a", permissions: "p", display_name: 5 })).toMatchObject({ permissions: [], display_name: "a" });
     expect(() => normalizeUser({ identity: 5 })).toThrow(/non-empty string/);
+    for (const notUser of [null, undefined, "", 5, ["ann"]]) expect(() => normalizeUser(notUser), JSON.stringify(notUser)).toThrow(InvalidAuthResultError);
+    expect(unauthenticated()).toMatchObject({ kind: "unauthorized", message: "Unauthorized" });
+    expect(unauthenticated("Token expired").message).toBe("Token expired");
+  });
+});
+
+describe("filters a handler returns, as a storage scope", () => {
+  it("takes JSON scalars as equality and $eq / $contains operators, several keys and operators together", () => {
+    expect(filtersToScope({ owner: "ann", admin: false, level: 1.5, team: { $eq: true }, tags: { $contains: ["a", 2] }, tag: { $contains: "x", $eq: "y" } }).conditions).toEqual([
+      { key: "owner", op: "$eq", value: "ann" },
+      { key: "admin", op: "$eq", value: false },
+      { key: "level", op: "$eq", value: 1.5 },
+      { key: "team", op: "$eq", value: true },
+      { key: "tags", op: "$contains", values: ["a", 2] },
+      { key: "tag", op: "$contains", values: ["x"] },
+      { key: "tag", op: "$eq", value: "y" },
+    ]);
+    expect(filtersToScope({}).conditions).toEqual([]);
+    expect(filtersToScope({ tags: { $contains: [] } }).conditions).toEqual([{ key: "tags", op: "$contains", values: [] }]);
+  });
+
+  it("refuses anything else, so that a handler's mistake answers 403 instead of widening the scope", () => {
+    const refused: unknown[] = [
+      "owner",
+      7,
+      ["owner"],
+      { owner: null },
+      { owner: ["ann"] },
+      { owner: Number.NaN },
+      { owner: Number.POSITIVE_INFINITY },
+      { owner: {} },
+      { owner: { $eq: null } },
+      { owner: { $eq: { nested: 1 } } },
+      { owner: { $eq: Number.NaN } },
+      { owner: { $ne: "ann" } },
+      { tags: { $contains: ["a", { b: 1 }] } },
+      { tags: { $contains: [null] } },
+      { tags: { $contains: { a: 1 } } },
+    ];
+    for (const filters of refused) expect(() => filtersToScope(filters), JSON.stringify(filters)).toThrow();
   });
 });

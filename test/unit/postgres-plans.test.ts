@@ -67,6 +67,12 @@ async function workload(s: Storage) {
   await s.runs.withStatus("pending", scope);
   await s.runs.updateIf(run.run.run_id, "pending", { status: "running", attempt: 1 });
   await s.runs.update(run.run.run_id, { status: "success", error: null, cancel_reason: null });
+  await s.runs.end(run.run.run_id, { update: { status: "success" }, webhook: { url: "http://h/1", payload: (r) => ({ run_id: r.run_id }) } });
+  const [delivery] = await s.webhooks.claim("p1", 5, 30_000);
+  await s.webhooks.nextDueInMs();
+  await s.webhooks.retryAfter(delivery!.delivery_id, "p1", 0);
+  await s.webhooks.claim("p1", 5, 30_000);
+  await s.webhooks.complete(delivery!.delivery_id, "p1");
 
   const cron = await s.crons.create({ assistant_id: a.assistant_id, thread_id: t.thread_id, schedule: "* * * * *", timezone: null, end_time: null, payload: {}, next_run_date: new Date().toISOString(), metadata: { owner: "u1", tags: ["a"] } });
   await s.crons.get(cron.cron_id, scope);

@@ -90,6 +90,121 @@ describe("run requests", () => {
   });
 });
 
+describe("run requests: what is refused, and why", () => {
+  const parse = (body: Record<string, unknown>, stateless = false) => parseRunRequest({ assistant_id: "g", ...body } as never, { stateless });
+  const refusal = (body: Record<string, unknown>, stateless = false) => {
+    try {
+      parse(body, stateless);
+    } catch (error) {
+      return error as { kind?: string; message: string };
+    }
+    throw new Error(`accepted ${JSON.stringify(body)}`);
+  };
+
+  it("refuses input beside a command, and a command that does nothing", () => {
+    expect(refusal({ input: { x: 1 }, command: { resume: 1 } })).toMatchObject({
+      kind: "invalid",
+      message: "body.input: give either input or command (a command resumes or steers the graph instead of an input)",
+    });
+    expect(refusal({ command: {} }).message).toBe("body.command: needs at least one of resume, update, goto");
+    expect(refusal({ command: { update: null, goto: null } }).message).toMatch(/^body\.command:/);
+    // each one alone is enough; resume may be any value, even null or false
+    for (const command of [{ resume: null }, { resume: false }, { update: { a: 1 } }, { goto: "node" }]) {
+      expect(parse({ command }).kwargs.command).toEqual(command);
+    }
+    expect(parse({ input: null, command: { resume: 1 } }).kwargs).toMatchObject({ input: null, command: { resume: 1 } });
+    expect(parse({ input: { x: 1 }, command: null }).kwargs).toMatchObject({ input: { x: 1 }, command: null });
+  });
+
+  it("refuses LangSmith feedback and tracing, which this server cannot honour", () => {
+    expect(refusal({ feedback_keys: ["score"] }).message).toBe("body.feedback_keys: LangSmith feedback is not available in this server");
+    expect(refusal({ langsmith_tracer: { project_name: "p" } }).message).toBe(
+      "body.langsmith_tracer: LangSmith tracing of runs is not available in this server",
+    );
+    expect(() => parse({ feedback_keys: [], langsmith_tracer: null })).not.toThrow();
+  });
+
+  it("explains the refusals of thread fields on a stateless run and of deleting a kept thread", () => {
+    expect(refusal({ checkpoint_id: "c" }, true).message).toBe(
+      "body.checkpoint_id: a stateless run starts on a new thread, which has no checkpoint to start from",
+    );
+    expect(refusal({ if_not_exists: "reject" }, true).message).toBe("body.if_not_exists: a stateless run always creates its thread");
+    expect(refusal({ on_completion: "delete" }).message).toBe(
+      "body.on_completion: a run on an existing thread keeps its thread; delete the thread instead",
+    );
+    expect(parse({ on_completion: "keep" }).kwargs.temporary).toBe(false);
+  });
+
+  it("takes durability or checkpoint_during, but not both when they disagree", () => {
+    expect(parse({ checkpoint_during: true }).kwargs.durability).toBe("async");
+    expect(parse({ durability: "sync" }).kwargs.durability).toBe("sync");
+    expect(parse({ durability: "exit", checkpoint_during: false }).kwargs.durability).toBe("exit");
+    expect(parse({ durability: "async", checkpoint_during: null }).kwargs.durability).toBe("async");
+    expect(refusal({ durability: "sync", checkpoint_during: true }).message).toBe(
+      "body.checkpoint_during: checkpoint_during=true means durability 'async', which contradicts durability 'sync'; give only durability",
+    );
+    expect(refusal({ durability: "async", checkpoint_during: false }).message).toMatch(/durability 'exit', which contradicts durability 'async'/);
+  });
+
+  it("accepts only absolute http(s) webhook URLs", () => {
+    expect(parse({ webhook: "https://hooks.example/run?x=1" }).kwargs.webhook).toBe("https://hooks.example/run?x=1");
+    expect(parse({ webhook: "http://127.0.0.1:9/h" }).kwargs.webhook).toBe("http://127.0.0.1:9/h");
+    expect(parse({ webhook: null }).kwargs.webhook).toBeNull();
+    expect(parse({}).kwargs.webhook).toBeNull();
+    expect(refusal({ webhook: "/relative" }).message).toBe(
+      "body.webhook: '/relative' is not an absolute URL; give an http(s) URL the server can POST to",
+    );
+    expect(refusal({ webhook: "ftp://files.example/x" }).message).toBe("body.webhook: only http and https webhooks are supported, got 'ftp:'");
+    expect(refusal({ webhook: "file:///etc/passwd" }).message).toMatch(/got 'file:'/);
+  });
+
+  it("takes checkpoint_id or checkpoint.checkpoint_id, refusing two different ones; a stateless run keeps its config as given", () => {
+    expect(parse({ checkpoint_id: "c1" }).kwargs.config).toEqual({ configurable: { checkpoint_id: "c1" } });
+    expect(parse({ checkpoint_id: "c1", checkpoint: { checkpoint_id: "c1" } }).kwargs.config.configurable).toEqual({ checkpoint_id: "c1" });
+    expect(refusal({ checkpoint_id: "c1", checkpoint: { checkpoint_id: "c2" } }).message).toBe(
+      "body.checkpoint_id: differs from checkpoint.checkpoint_id; give one of them",
+    );
+    // a null checkpoint_map is left out; an empty checkpoint adds nothing to the config
+    expect(parse({ checkpoint: { checkpoint_id: "c1", checkpoint_map: null } }).kwargs.config.configurable).toEqual({ checkpoint_id: "c1" });
+    expect(parse({ checkpoint: { checkpoint_map: { a: "b" } } }).kwargs.config.configurable).toEqual({ checkpoint_map: { a: "b" } });
+    expect(parse({ checkpoint: {}, config: { tags: ["t"] } }).kwargs.config).toEqual({ tags: ["t"] });
+    expect(parse({ checkpoint: { thread_id: "other" } }).kwargs.config).toEqual({});
+    expect(parse({ config: { configurable: { k: 1 } } }, true).kwargs.config).toEqual({ configurable: { k: 1 } });
+  });
+
+  it("keeps the run's interrupt, resume and multitask settings", () => {
+    const parsed = parse({
+      interrupt_before: ["a"],
+      interrupt_after: "*",
+      strict_resume: true,
+      multitask_strategy: "enqueue",
+      stream_mode: "updates",
+      stream_subgraphs: true,
+      stream_resumable: true,
+      on_disconnect: "continue",
+      context: { c: 1 },
+      metadata: { m: 1 },
+      if_not_exists: "create",
+    });
+    expect(parsed.kwargs).toMatchObject({
+      interrupt_before: ["a"],
+      interrupt_after: "*",
+      strict_resume: true,
+      stream_mode: ["updates"],
+      subgraphs: true,
+      resumable: true,
+      on_disconnect: "continue",
+      context: { c: 1 },
+    });
+    expect(parsed).toMatchObject({ multitaskStrategy: "enqueue", metadata: { m: 1 }, ifNotExists: "create" });
+    expect(parse({}).kwargs).toMatchObject({ interrupt_before: null, interrupt_after: null, strict_resume: false, context: null });
+    expect(parse({ stream_mode: [] }).kwargs.stream_mode).toEqual(["values"]);
+    // a stateless run's temporary thread never has another run
+    expect(parse({ multitask_strategy: "enqueue" }, true).multitaskStrategy).toBe("reject");
+    expect(parse({ after_seconds: 0 }).notBefore).toBe(0);
+  });
+});
+
 describe("graph calls", () => {
   it("merges the assistant's config with the run's and adds the run's ids", () => {
     const run = runOf({

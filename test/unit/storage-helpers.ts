@@ -18,7 +18,7 @@ export { TEST_STORAGE };
  * Shard counts for test storages: every collection's shard files are created on open, and the
  * production counts (up to 1024 per collection) make each open cost thousands of files.
  */
-export const TEST_SHARDS = { assistants: 2, threads: 4, checkpoints: 4, runs: 4, crons: 2, storeItems: 4 } as const;
+export const TEST_SHARDS = { assistants: 2, threads: 4, checkpoints: 4, runs: 4, crons: 2, storeItems: 4, webhooks: 2 } as const;
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export async function tempDir(prefix = "lgts-storage-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {

@@ -21,6 +21,7 @@ export interface SqlDatabase extends SqlQueryable {
 export type NotificationHandler = (payload: string) => void;
 
 const MAX_BACKOFF_MS = 2_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export class Notifications {
   readonly #handlers = new Map<string, Set<NotificationHandler>>();
@@ -75,7 +76,13 @@ export class Notifications {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.uri, application_name: "langgraph-ts-server:listen" });
+    const client = new pg.Client({
+      connectionString: this.uri,
+      application_name: "langgraph-ts-server:listen",
+      // a connection attempt that hangs (a database host that vanished) fails and is retried
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
     client.on("notification", (message) => {
       for (const handler of this.#handlers.get(message.channel) ?? []) {
         try {
@@ -87,8 +94,14 @@ export class Notifications {
     });
     client.on("error", (error) => this.#lost(client, error));
     client.on("end", () => this.#lost(client, new Error("listening connection ended")));
-    await client.connect();
-    for (const channel of this.#handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    try {
+      await client.connect();
+      for (const channel of this.#handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      // a connection that came up but could not LISTEN is closed, not left open
+      await client.end().catch(() => {});
+      throw error;
+    }
     this.#client = client;
     this.#backoffMs = 50;
   }

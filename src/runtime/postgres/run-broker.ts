@@ -35,6 +35,11 @@ const END = "__end__";
 const GRACE_SECONDS = 30;
 const PAGE = 500;
 const SWEEP_MS = 30_000;
+/** Backoff of reads and writes that failed (the database is away), ms. */
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 2_000;
+/** How long a run's unwritten events are retried before they are given up (logged). */
+const WRITE_GIVE_UP_MS = 60_000;
 
 export interface PostgresRunEventBrokerOptions {
   db: SqlDatabase;
@@ -69,6 +74,8 @@ interface Tail {
   pulling: boolean;
   again: boolean;
   done: boolean;
+  /** Wait before reading again after a failed read. */
+  retryMs: number;
 }
 
 const INSERT_SQL = /* sql */ `
@@ -110,6 +117,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
   readonly #watchers = new ThreadWatchers();
   readonly #unlisten: Array<() => void> = [];
   #sweep: NodeJS.Timeout | null = null;
+  #closed = false;
 
   constructor(private readonly options: PostgresRunEventBrokerOptions) {}
 
@@ -193,7 +201,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
   }
 
   async subscribe(runId: string, subscriber: RunSubscriber, options: SubscribeOptions = {}): Promise<Unsubscribe | null> {
-    const tail: Tail = { runId, subscriber, cursor: 0, ready: false, pulling: false, again: false, done: false };
+    const tail: Tail = { runId, subscriber, cursor: 0, ready: false, pulling: false, again: false, done: false, retryMs: FIRST_RETRY_MS };
     let tails = this.#tails.get(runId);
     if (!tails) this.#tails.set(runId, (tails = new Set()));
     // registered first: a notice arriving while the state is read is pulled once it is ready
@@ -291,6 +299,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#sweep) clearInterval(this.#sweep);
     await Promise.allSettled([...this.#publishing.values()].map((p) => p.writing));
     for (const unlisten of this.#unlisten) unlisten();
@@ -304,6 +313,8 @@ export class PostgresRunEventBroker implements RunEventBroker {
     publishing.writing = (async () => {
       // let the rest of this turn's events join the batch
       await new Promise<void>((resolve) => setImmediate(resolve));
+      let retryMs = FIRST_RETRY_MS;
+      let failingSince: number | null = null;
       while (publishing.rows.length > 0) {
         const batch = publishing.rows.splice(0);
         const expiresSeconds = publishing.resumable ? this.options.retentionMs / 1000 : GRACE_SECONDS;
@@ -319,8 +330,19 @@ export class PostgresRunEventBroker implements RunEventBroker {
             batch.map((r) => r.data),
             batch.map((r) => r.checkpoint_id),
           ]);
+          failingSince = null;
+          retryMs = FIRST_RETRY_MS;
         } catch (error) {
-          this.options.logger.error({ err: error, run_id: runId, events: batch.length }, "cannot store a run's events");
+          // the database is away: keep the events, in order, and write them once it is back
+          failingSince ??= Date.now();
+          if (this.#closed || Date.now() - failingSince > WRITE_GIVE_UP_MS) {
+            this.options.logger.error({ err: error, run_id: runId, events: batch.length }, "cannot store a run's events; giving them up");
+            continue;
+          }
+          this.options.logger.warn({ err: error, run_id: runId, events: batch.length }, "cannot store a run's events; retrying");
+          publishing.rows.unshift(...batch);
+          await new Promise<void>((resolve) => setTimeout(resolve, retryMs).unref());
+          retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
         }
       }
     })().finally(() => {
@@ -356,8 +378,13 @@ export class PostgresRunEventBroker implements RunEventBroker {
         }
         if (rows.length === PAGE) tail.again = true;
       } while (tail.again && !tail.done);
+      tail.retryMs = FIRST_RETRY_MS;
     } catch (error) {
-      this.options.logger.warn({ err: error, run_id: tail.runId }, "cannot read a run's events; retrying on the next notice");
+      // the database is away: the notice of what comes next may already have passed, so read again by itself
+      this.options.logger.warn({ err: error, run_id: tail.runId, retry_ms: tail.retryMs }, "cannot read a run's events; retrying");
+      const retry = setTimeout(() => void this.#pull(tail), tail.retryMs);
+      retry.unref();
+      tail.retryMs = Math.min(tail.retryMs * 2, MAX_RETRY_MS);
     } finally {
       tail.pulling = false;
     }

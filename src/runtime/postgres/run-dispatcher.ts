@@ -21,6 +21,8 @@ import type { PostgresRunLeases } from "../../storage/postgres/run-leases.js";
 import type { Notifications } from "./notifications.js";
 
 export const RUNS_CHANNEL = "lgts_runs";
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5_000;
 
 export interface PostgresRunDispatcherOptions {
   leases: PostgresRunLeases;
@@ -42,6 +44,7 @@ export class PostgresRunDispatcher implements RunDispatcher {
   #handlers: DispatchHandlers | null = null;
   #claiming: Promise<void> | null = null;
   #claimAgain = false;
+  #retryMs = FIRST_RETRY_MS;
   #stopped = false;
   #tick: NodeJS.Timeout | null = null;
   #unlisten: Array<() => void> = [];
@@ -112,7 +115,17 @@ export class PostgresRunDispatcher implements RunDispatcher {
       return;
     }
     this.#claiming = this.#claimPasses()
-      .catch((error: unknown) => this.options.logger.warn({ err: error }, "claiming runs failed; retrying on the next wake-up"))
+      .then(
+        () => {
+          this.#retryMs = FIRST_RETRY_MS;
+        },
+        (error: unknown) => {
+          // the database is away: no notice may come once it is back, so try again by itself
+          this.options.logger.warn({ err: error, retry_ms: this.#retryMs }, "claiming runs failed; retrying");
+          this.#due.armAt(Date.now() + this.#retryMs);
+          this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+        },
+      )
       .finally(() => (this.#claiming = null));
   }
 

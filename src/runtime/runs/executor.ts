@@ -10,7 +10,7 @@
 import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
 import type { Logger } from "pino";
 import { NotFoundError } from "../../storage/errors.js";
-import type { Run, RunError, Storage, ThreadUpdate } from "../../storage/types.js";
+import type { Run, RunEnd, RunError, Storage, ThreadUpdate } from "../../storage/types.js";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
 import { runToApi } from "./api-shape.js";
 import type { RunEventBroker, RunOutcome } from "./broker.js";
@@ -21,7 +21,6 @@ import { RunStreamTranslator } from "../streams/translate.js";
 import { storedOutcome } from "./stored-outcome.js";
 import type { DispatchedRun } from "./engine.js";
 import { RunCancelled, RunNotHeld, RunTimedOut, ServerStopping } from "./stop-reasons.js";
-import type { WebhookSender } from "./webhook.js";
 
 /** What a run saves through: it can settle its saves (see StorageCheckpointSaver.deferringDurability). */
 type RunSaver = BaseCheckpointSaver & { settle(): Promise<void> };
@@ -38,7 +37,8 @@ export interface RunExecutorDeps {
   checkpointer: RunCheckpointer;
   store?: BaseStore;
   broker: RunEventBroker;
-  webhooks: WebhookSender;
+  /** Wakes the webhook dispatcher once an end owing a delivery is stored; null: webhooks are disabled. */
+  webhooks: { wake(): void } | null;
   logger: Logger;
   /** Per-run time limit in ms; 0 = none. */
   timeoutMs: number;
@@ -216,6 +216,18 @@ export class RunExecutor {
     };
   }
 
+  /** The webhook delivery the run's end owes, if it asked for one and webhooks are enabled. */
+  #webhook(run: Run, outcome: RunOutcome, log: Logger): RunEnd["webhook"] | undefined {
+    const url = run.kwargs.webhook;
+    if (!url) return undefined;
+    if (!this.deps.webhooks) {
+      log.info({ webhook: url }, "webhook not sent: webhooks are disabled (http.disable_webhooks)");
+      return undefined;
+    }
+    // the run as stored, in its final status (a rollback deletes it: the row as it was)
+    return { url, payload: (stored) => ({ ...runToApi({ ...stored, status: outcome.status }), values: outcome.values, error: outcome.error }) };
+  }
+
   /**
    * The thread was deleted while the run still wrote checkpoints: those written after the
    * thread's checkpoints were removed would be orphans.
@@ -239,9 +251,19 @@ export class RunExecutor {
       }
     }
 
-    const runWrite = ending.rollback
-      ? unlessDeleted(storage.runs.delete(run.run_id)).then(() => undefined)
-      : unlessDeleted(storage.runs.update(run.run_id, { status: ending.status, error: ending.error, cancel_reason: ending.cancelReason }));
+    const outcome: RunOutcome = {
+      status: ending.status,
+      values: state ? resultValues(state) : null,
+      error: ending.error,
+    };
+    // the run's end and the webhook it owes are one commit: a crash leaves both or neither
+    const webhook = this.#webhook(run, outcome, log);
+    const runWrite = unlessDeleted(
+      storage.runs.end(run.run_id, {
+        update: ending.rollback ? null : { status: ending.status, error: ending.error, cancel_reason: ending.cancelReason },
+        ...(webhook ? { webhook } : {}),
+      }),
+    );
     // Only microtasks pass between reading the thread's other active runs and writing its status
     // (in-memory storage reads), so a run created meanwhile sets `busy` after this write.
     const others = (await storage.runs.active(run.thread_id)).filter((r) => r.run_id !== run.run_id);
@@ -251,16 +273,8 @@ export class RunExecutor {
     const [stored, thread] = await Promise.all([runWrite, threadWrite]);
     if (thread === undefined) await this.#removeOrphanCheckpoints(run.thread_id);
 
-    const outcome: RunOutcome = {
-      status: ending.status,
-      values: state ? resultValues(state) : null,
-      error: ending.error,
-    };
     broker.finish(run.run_id, outcome);
-    if (kwargs.webhook) {
-      const payload = { ...runToApi(stored ?? { ...run, status: ending.status }), values: outcome.values, error: outcome.error };
-      this.deps.webhooks.send(kwargs.webhook, payload, { run_id: run.run_id, thread_id: run.thread_id });
-    }
+    if (webhook && stored) this.deps.webhooks?.wake();
     if (kwargs.temporary) await unlessDeleted(storage.threads.delete(run.thread_id));
   }
 }

@@ -25,7 +25,10 @@ import { RunExecutor, unlessDeleted, type RunCheckpointer } from "./executor.js"
 import { restingStatus } from "./recovery.js";
 import { RunCancelled, RunNotHeld, ServerStopping } from "./stop-reasons.js";
 import { storedOutcome } from "./stored-outcome.js";
-import { WebhookSender } from "./webhook.js";
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { LocalCluster, type Cluster } from "../cluster.js";
+import { WebhookDispatcher } from "./webhook.js";
 
 export interface RunEngineDeps {
   storage: Storage;
@@ -33,6 +36,8 @@ export interface RunEngineDeps {
   checkpointer: RunCheckpointer;
   store?: BaseStore;
   logger: Logger;
+  /** Where webhook deliveries owed by other processes are announced (default: this process only). */
+  cluster?: Cluster;
 }
 
 export const RUN_ENGINE_DEFAULTS = {
@@ -59,7 +64,8 @@ export class ComposedRunEngine implements RunEngine {
   readonly #dispatcher: RunDispatcher;
   readonly #stops: StopChannel;
   readonly #executor: RunExecutor;
-  readonly #webhooks: WebhookSender;
+  /** Null when webhooks are disabled. */
+  readonly #webhooks: WebhookDispatcher | null;
   /** Executing runs: how to stop them, and their thread. */
   readonly #executing = new Map<string, { control: AbortController; threadId: string }>();
   /** Cancels of runs not executing here when they came, by run id, oldest first (see EARLY_STOP_MEMORY_MS). */
@@ -76,7 +82,8 @@ export class ComposedRunEngine implements RunEngine {
     this.#broker = parts.broker;
     this.#dispatcher = parts.dispatcher;
     this.#stops = parts.stops;
-    this.#webhooks = new WebhookSender(deps.logger, { enabled: this.#options.sendWebhooks });
+    const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#webhooks = this.#options.sendWebhooks ? new WebhookDispatcher(deps.storage.webhooks, owner, deps.logger) : null;
     this.#executor = new RunExecutor({
       ...deps,
       broker: this.#broker,
@@ -90,6 +97,7 @@ export class ComposedRunEngine implements RunEngine {
     this.#removeHooks = this.#deps.storage.addThreadHooks({
       delete: (threadId) => this.#stops.send({ threadId, action: "interrupt", reason: "its thread was deleted" }),
     });
+    await this.#webhooks?.start(this.#deps.cluster ?? new LocalCluster());
     await this.#dispatcher.start({
       execute: (run) => this.#execute(run),
       lost: (runId) => this.#executing.get(runId)?.control.abort(new RunNotHeld("its lease was taken over")),
@@ -178,7 +186,7 @@ export class ComposedRunEngine implements RunEngine {
     for (const { control } of this.#executing.values()) control.abort(new ServerStopping());
     await this.#dispatcher.drained();
     this.#unlisten();
-    await this.#webhooks.close(Math.min(graceMs, 5_000));
+    await this.#webhooks?.close(Math.min(graceMs, 5_000));
     await this.#dispatcher.close();
     await this.#stops.close();
     await this.#broker.close();

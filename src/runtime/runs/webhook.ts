@@ -1,77 +1,144 @@
 /**
- * Webhook delivery: when a run ends, POST `{...run, values, error}` as JSON to the run's webhook
- * URL. Failed attempts (network error, timeout, non-2xx) are retried with exponential backoff;
- * the final failure is logged. Delivery never affects the run: it starts after the run's end is
- * stored and nothing awaits it except shutdown.
+ * Webhook delivery from the stored outbox (`storage.webhooks`): a run's end and the POST it owes
+ * are stored in one commit (`runs.end`), and this dispatcher, in every process, claims owed
+ * deliveries, POSTs `{...run, values, error}` as JSON, and completes them (removed) on a 2xx.
+ * A failed attempt (network error, timeout, non-2xx) is put back with exponential backoff; after
+ * the last attempt the delivery is given up (logged). So a delivery survives a crash of the
+ * process that owed it: its claim lapses and any process, this one after a restart included,
+ * takes it. Each run's webhook is delivered once; only a crash between the receiver's answer and
+ * the completion can repeat an attempt.
+ *
+ * Event-driven: `wake` after a run's end was stored here, a notice from the other processes
+ * (`cluster` topic "webhooks"; PostgreSQL sends it from the committing transaction), and an
+ * alarm at the earliest due retry or lapsing claim. Nothing polls.
  */
 import type { Logger } from "pino";
+import type { WebhookDelivery, WebhookOutbox } from "../../storage/types.js";
+import { Alarm } from "../alarm.js";
+import type { Cluster } from "../cluster.js";
+
+/** The topic (PostgreSQL: channel `lgts_webhooks`) on which a newly owed delivery is announced. */
+export const WEBHOOKS_TOPIC = "webhooks";
 
 export interface WebhookOptions {
   /** Attempts in all (default 4). */
   attempts?: number;
   /** Wait before the first retry; doubles each time (default 500 ms). */
   initialBackoffMs?: number;
-  /** Per-attempt timeout (default 10 s). */
+  /** Per-attempt timeout (default 10 s). A claim lasts this plus a margin. */
   timeoutMs?: number;
-  /** False: nothing is sent (`http.disable_webhooks`; a cron made before it still names one). */
-  enabled?: boolean;
+  /** Deliveries attempted at once by this process (default 10). */
+  concurrency?: number;
 }
 
-export class WebhookSender {
-  readonly #inFlight = new Set<Promise<void>>();
+export class WebhookDispatcher {
+  readonly #inFlight = new Map<string, Promise<void>>();
   readonly #stop = new AbortController();
+  readonly #alarm: Alarm;
   readonly #attempts: number;
   readonly #backoffMs: number;
   readonly #timeoutMs: number;
-  readonly #enabled: boolean;
+  readonly #concurrency: number;
+  #claiming: Promise<void> | null = null;
+  #claimAgain = false;
+  #stopped = false;
+  #unlisten: () => void = () => {};
 
   constructor(
+    private readonly outbox: WebhookOutbox,
+    private readonly owner: string,
     private readonly logger: Logger,
     options: WebhookOptions = {},
   ) {
     this.#attempts = options.attempts ?? 4;
     this.#backoffMs = options.initialBackoffMs ?? 500;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#enabled = options.enabled ?? true;
+    this.#concurrency = options.concurrency ?? 10;
+    this.#alarm = new Alarm(
+      async () => {
+        await this.#claimPasses();
+        return Infinity; // each pass re-arms for what comes due next
+      },
+      (error) => logger.warn({ err: error }, "claiming webhook deliveries failed; retrying"),
+    );
   }
 
-  /** Starts delivery in the background. */
-  send(url: string, payload: unknown, context: Record<string, unknown>): void {
-    if (!this.#enabled) {
-      this.logger.info({ ...context, webhook: url }, "webhook not sent: webhooks are disabled (http.disable_webhooks)");
+  /** Hears the other processes' new deliveries, and takes over those left by a previous process. */
+  async start(cluster: Cluster): Promise<void> {
+    this.#unlisten = await cluster.on(WEBHOOKS_TOPIC, () => this.wake());
+    await this.#alarm.ringNow();
+  }
+
+  /** A delivery may be owed (a run's end was stored): claim what is due. */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#claiming) {
+      this.#claimAgain = true;
       return;
     }
-    const delivery = this.#deliver(url, JSON.stringify(payload), context).finally(() => this.#inFlight.delete(delivery));
-    this.#inFlight.add(delivery);
+    void this.#alarm.ringNow();
   }
 
-  /** Gives pending deliveries up to `graceMs`, then abandons the rest (logged). */
+  /** Gives attempts in flight up to `graceMs`, then abandons them: their claims lapse and they are retried. */
   async close(graceMs: number): Promise<void> {
-    if (this.#inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([Promise.allSettled([...this.#inFlight]), grace]);
-    clearTimeout(timer);
+    this.#stopped = true;
+    this.#unlisten();
+    await this.#alarm.stop();
+    if (this.#inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([Promise.allSettled([...this.#inFlight.values()]), grace]);
+      clearTimeout(timer);
+    }
     this.#stop.abort();
-    await Promise.allSettled([...this.#inFlight]);
+    await Promise.allSettled([...this.#inFlight.values()]);
   }
 
-  async #deliver(url: string, body: string, context: Record<string, unknown>): Promise<void> {
-    let backoff = this.#backoffMs;
-    for (let attempt = 1; ; attempt++) {
-      const problem = await this.#post(url, body);
-      if (problem === null) return;
-      if (attempt >= this.#attempts || this.#stop.signal.aborted) {
-        this.logger.warn({ ...context, webhook: url, attempts: attempt, problem }, "webhook delivery failed");
-        return;
-      }
-      this.logger.debug({ ...context, webhook: url, attempt, problem }, "webhook attempt failed; retrying");
-      if (!(await this.#pause(backoff))) {
-        this.logger.warn({ ...context, webhook: url, attempts: attempt, problem }, "webhook delivery abandoned at shutdown");
-        return;
-      }
-      backoff *= 2;
+  async #claimPasses(): Promise<void> {
+    if (this.#claiming) {
+      this.#claimAgain = true;
+      return this.#claiming;
     }
+    this.#claiming = (async () => {
+      do {
+        this.#claimAgain = false;
+        while (!this.#stopped && this.#inFlight.size < this.#concurrency) {
+          const claimed = await this.outbox.claim(this.owner, this.#concurrency - this.#inFlight.size, this.#timeoutMs + CLAIM_MARGIN_MS);
+          for (const delivery of claimed) this.#attempt(delivery);
+          if (claimed.length === 0) break;
+        }
+        const next = await this.outbox.nextDueInMs();
+        if (next !== null && !this.#stopped) this.#alarm.armAt(Date.now() + Math.max(next, MIN_REARM_MS));
+      } while (this.#claimAgain && !this.#stopped);
+    })().finally(() => (this.#claiming = null));
+    return this.#claiming;
+  }
+
+  #attempt(delivery: WebhookDelivery): void {
+    const attempt = this.#deliver(delivery)
+      .catch((error: unknown) => this.logger.warn({ err: error, run_id: delivery.run_id }, "cannot record a webhook attempt; its claim will lapse"))
+      .finally(() => {
+        this.#inFlight.delete(delivery.delivery_id);
+        this.wake();
+      });
+    this.#inFlight.set(delivery.delivery_id, attempt);
+  }
+
+  async #deliver(delivery: WebhookDelivery): Promise<void> {
+    const context = { run_id: delivery.run_id, thread_id: delivery.thread_id, webhook: delivery.url, attempt: delivery.attempts };
+    const problem = await this.#post(delivery.url, JSON.stringify(delivery.payload));
+    if (this.#stop.signal.aborted && problem !== null) return; // shutdown cut it: the claim lapses, someone retries
+    if (problem === null) {
+      await this.outbox.complete(delivery.delivery_id, this.owner);
+      return;
+    }
+    if (delivery.attempts >= this.#attempts) {
+      this.logger.warn({ ...context, problem }, "webhook delivery failed");
+      await this.outbox.complete(delivery.delivery_id, this.owner);
+      return;
+    }
+    this.logger.debug({ ...context, problem }, "webhook attempt failed; retrying");
+    await this.outbox.retryAfter(delivery.delivery_id, this.owner, this.#backoffMs * 2 ** (delivery.attempts - 1));
   }
 
   /** One POST; null on success, else what went wrong. */
@@ -89,20 +156,9 @@ export class WebhookSender {
       return (error as Error).message ?? String(error);
     }
   }
-
-  /** Waits `ms` unless shutdown comes first; false if it did. */
-  #pause(ms: number): Promise<boolean> {
-    const signal = this.#stop.signal;
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort);
-        resolve(ok);
-      };
-      const onAbort = () => done(false);
-      const timer = setTimeout(() => done(true), ms);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
-  }
 }
+
+/** A claim outlives its attempt's timeout by this much, so a live attempt is never taken over. */
+const CLAIM_MARGIN_MS = 5_000;
+/** Re-arming never sooner than this (a due time the claim just missed). */
+const MIN_REARM_MS = 5;

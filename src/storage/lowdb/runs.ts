@@ -16,9 +16,11 @@
 import { v7 as uuidv7 } from "uuid";
 import { ConflictError, NotFoundError, ThreadBusyError } from "../errors.js";
 import type { Run, RunStatus, Thread } from "../records.js";
+import type { WebhookDelivery } from "../types.js";
 import type {
   Page,
   RunCreate,
+  RunEnd,
   RunInsert,
   RunListQuery,
   RunsRepository,
@@ -51,6 +53,7 @@ export class LowdbRuns implements RunsRepository {
   constructor(
     private readonly col: Collection<Run>,
     private readonly threads: Collection<Thread>,
+    private readonly webhooks: Collection<WebhookDelivery>,
   ) {}
 
   async create(input: RunCreate, scope?: Scope): Promise<RunInsert> {
@@ -134,6 +137,33 @@ export class LowdbRuns implements RunsRepository {
   async delete(runId: string, scope?: Scope): Promise<void> {
     this.#require(runId, scope);
     await this.col.delete(runId);
+  }
+
+  async end(runId: string, end: RunEnd): Promise<Run> {
+    const current = this.col.get(runId);
+    if (!current) throw new NotFoundError(WHAT, runId);
+    // Both changes are made in one synchronous step, so one commit-log flush carries them.
+    const stored: Run = end.update === null ? current : { ...current, ...copy(end.update), updated_at: now() };
+    const writes = [end.update === null ? this.col.delete(runId) : this.col.put(stored)];
+    if (end.webhook) {
+      const at = now();
+      writes.push(
+        this.webhooks.put({
+          delivery_id: uuidv7(),
+          run_id: runId,
+          thread_id: current.thread_id,
+          url: end.webhook.url,
+          payload: copy(end.webhook.payload(copy(stored))),
+          attempts: 0,
+          due_at: at,
+          claimed_by: null,
+          claimed_until: null,
+          created_at: at,
+        }),
+      );
+    }
+    await Promise.all(writes);
+    return copy(stored);
   }
 
   async deleteThread(threadId: string): Promise<number> {

@@ -7,6 +7,7 @@
  *   <dataDir>/runs/{meta.json,000.json..}         runs, sharded by thread id
  *   <dataDir>/crons/{meta.json,000.json..}        crons
  *   <dataDir>/store/{meta.json,000.json..}        store items with their embeddings
+ *   <dataDir>/webhooks/{meta.json,000.json..}     webhook deliveries owed (the outbox)
  *   <dataDir>/log-<generation>.ndjson             commit log: mutations not yet in their shard
  *   <dataDir>/health.json                          last storage health check
  *
@@ -28,6 +29,7 @@ import { DurableJsonFile, type FileIO } from "./durable-file.js";
 import { LowdbRuns, runCollectionOptions } from "./runs.js";
 import { LowdbStoreItems, storeItemCollectionOptions } from "./store-items.js";
 import { LowdbThreads, threadCollectionOptions } from "./threads.js";
+import { LowdbWebhooks, webhookCollectionOptions } from "./webhooks.js";
 
 /**
  * Each collection: its folder under the data directory, and the shard count it gets when first
@@ -41,6 +43,7 @@ const LAYOUT = {
   runs: { dir: "runs", shards: 1024, options: runCollectionOptions },
   crons: { dir: "crons", shards: 64, options: cronCollectionOptions },
   storeItems: { dir: "store", shards: 1024, options: storeItemCollectionOptions },
+  webhooks: { dir: "webhooks", shards: 16, options: webhookCollectionOptions },
 } as const;
 
 type CollectionName = keyof typeof LAYOUT;
@@ -76,6 +79,7 @@ export class LowdbStorage implements Storage {
   readonly runs: LowdbRuns;
   readonly crons: LowdbCrons;
   readonly storeItems: LowdbStoreItems;
+  readonly webhooks: LowdbWebhooks;
   readonly #collections: Collections;
   readonly #threadHooks = new Set<ThreadHooks>();
   readonly #log: CommitLog;
@@ -97,7 +101,8 @@ export class LowdbStorage implements Storage {
     this.assistants = new LowdbAssistants(collections.assistants);
     this.threads = new LowdbThreads(collections.threads, () => this.#threadHooks);
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
-    this.runs = new LowdbRuns(collections.runs, collections.threads);
+    this.runs = new LowdbRuns(collections.runs, collections.threads, collections.webhooks);
+    this.webhooks = new LowdbWebhooks(collections.webhooks);
     this.crons = new LowdbCrons(collections.crons);
     this.storeItems = new LowdbStoreItems(collections.storeItems, options.clock ?? Date.now);
     // A thread's checkpoints, runs and crons go with it; a copy gets the checkpoints only.

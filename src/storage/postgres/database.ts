@@ -63,6 +63,8 @@ export class Database implements Queryable {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       idleTimeoutMillis: 30_000,
       application_name: "langgraph-ts-server",
+      // TCP keepalive: a connection to a database host that vanished without closing it is noticed
+      keepAlive: true,
     });
     // An idle connection the server dropped: the pool discards it; without a listener Node would exit.
     this.#pool.on("error", () => {});
@@ -86,6 +88,11 @@ export class Database implements Queryable {
     } catch (error) {
       throw translate(error);
     }
+    let broken = false;
+    // A connection lost while checked out emits "error"; without a listener that would be an
+    // uncaught exception (a crash). The transaction's next statement then fails and rolls back.
+    const onLost = () => (broken = true);
+    client.on("error", onLost);
     const tx: Queryable = {
       query: async <R>(text: string, params: readonly unknown[] = []) => {
         this.onQuery?.(text, params);
@@ -93,17 +100,17 @@ export class Database implements Queryable {
         return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
       },
     };
-    let broken = false;
     try {
       await client.query("BEGIN");
       const result = await work(tx);
       await client.query("COMMIT");
       return result;
     } catch (error) {
-      broken = isUnavailable(error);
+      broken ||= isUnavailable(error);
       if (!broken) await client.query("ROLLBACK").catch(() => (broken = true));
       throw translate(error);
     } finally {
+      client.off("error", onLost);
       // a connection in an unknown state is destroyed rather than given to the next request
       client.release(broken);
     }

@@ -9,11 +9,12 @@
 import { v7 as uuidv7 } from "uuid";
 import { ConflictError, NotFoundError, ThreadBusyError } from "../errors.js";
 import type { Run, RunStatus } from "../records.js";
-import type { Page, RunCreate, RunInsert, RunListQuery, RunsRepository, RunUpdate, Scope } from "../types.js";
+import type { Page, RunCreate, RunEnd, RunInsert, RunListQuery, RunsRepository, RunUpdate, Scope } from "../types.js";
 import { newRun } from "../new-records.js";
 import type { Database, Queryable } from "./database.js";
 import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
+import { insertDelivery } from "./webhooks.js";
 
 const WHAT = "Run";
 export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
@@ -128,13 +129,29 @@ export class PostgresRuns implements RunsRepository {
   }
 
   async update(runId: string, update: RunUpdate): Promise<Run> {
-    const updated = await this.#update(runId, update);
+    const updated = await this.#update(this.db, runId, update);
     if (!updated) throw new NotFoundError(WHAT, runId);
     return updated;
   }
 
+  /** One transaction: the run's end (or its deletion) and the webhook delivery it owes. */
+  end(runId: string, end: RunEnd): Promise<Run> {
+    return this.db.transaction(async (tx) => {
+      let stored: Run | null;
+      if (end.update === null) {
+        const { rows } = await tx.query<RunRow>(`DELETE FROM runs WHERE run_id = $1 RETURNING ${RUN_COLUMNS}`, [runId]);
+        stored = rows[0] ? toRun(rows[0]) : null;
+      } else {
+        stored = await this.#update(tx, runId, end.update);
+      }
+      if (!stored) throw new NotFoundError(WHAT, runId);
+      if (end.webhook) await insertDelivery(tx, stored, end.webhook.url, end.webhook.payload(stored));
+      return stored;
+    });
+  }
+
   async updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null> {
-    const updated = await this.#update(runId, update, status);
+    const updated = await this.#update(this.db, runId, update, status);
     if (updated) return updated;
     const { rowCount } = await this.db.query("SELECT 1 FROM runs WHERE run_id = $1", [runId]);
     if (rowCount === 0) throw new NotFoundError(WHAT, runId);
@@ -142,7 +159,7 @@ export class PostgresRuns implements RunsRepository {
   }
 
   /** One UPDATE, only while the run is in `status` when given; null when no row matched. */
-  async #update(runId: string, update: RunUpdate, status?: RunStatus): Promise<Run | null> {
+  async #update(db: Queryable, runId: string, update: RunUpdate, status?: RunStatus): Promise<Run | null> {
     const params = new Params();
     const sets = [`updated_at = ${params.add(isoNow())}`];
     if (update.status !== undefined) sets.push(`status = ${params.add(update.status)}`);
@@ -151,7 +168,7 @@ export class PostgresRuns implements RunsRepository {
     if (update.error !== undefined) sets.push(`error = ${update.error === null ? "NULL" : params.json(update.error)}`);
     const conditions = [`run_id = ${params.add(runId)}`];
     if (status !== undefined) conditions.push(`status = ${params.add(status)}`);
-    const { rows } = await this.db.query<RunRow>(
+    const { rows } = await db.query<RunRow>(
       `UPDATE runs SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${RUN_COLUMNS}`,
       params.values,
     );

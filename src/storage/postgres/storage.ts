@@ -13,6 +13,7 @@ import { migrate } from "./migrations.js";
 import { PostgresRuns } from "./runs.js";
 import { PostgresStoreItems } from "./store-items.js";
 import { PostgresThreads } from "./threads.js";
+import { PostgresWebhooks } from "./webhooks.js";
 
 export interface PostgresStorageOptions extends DatabaseOptions {
   /** `postgres://user:password@host:port/database` */
@@ -29,6 +30,7 @@ export class PostgresStorage implements Storage {
   readonly runs: PostgresRuns;
   readonly crons: PostgresCrons;
   readonly storeItems: PostgresStoreItems;
+  readonly webhooks: PostgresWebhooks;
   readonly #threadHooks = new Set<ThreadHooks>();
   #closing: Promise<void> | null = null;
 
@@ -39,6 +41,7 @@ export class PostgresStorage implements Storage {
     this.runs = new PostgresRuns(db);
     this.crons = new PostgresCrons(db);
     this.storeItems = new PostgresStoreItems(db, clock);
+    this.webhooks = new PostgresWebhooks(db);
   }
 
   /** Connects and brings the schema up to date; a database that cannot be reached rejects with StorageUnavailableError. */
