@@ -112,6 +112,12 @@ function channelsSchema(names: string[], typed: JsonSchema | undefined): JsonSch
   return { type: "object", properties: Object.fromEntries(names.map((name) => [name, known[name] ?? {}])) };
 }
 
+/** Whether the graph carries every schema itself, so its TypeScript types would add nothing. */
+export function carriesAllSchemas(graph: object): boolean {
+  const runtime = runtimeSchemas(graph);
+  return (["input", "output", "state", "context"] as const).every((slot) => runtime[slot] !== undefined);
+}
+
 export function graphSchemas(graph: object, statics: StaticGraphSchemas | undefined): GraphSchemas {
   const runtime = runtimeSchemas(graph);
   const channels = channelNames(graph);
