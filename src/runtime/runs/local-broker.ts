@@ -111,6 +111,11 @@ export class LocalRunEventBroker implements RunEventBroker {
     return full;
   }
 
+  /** Events live in memory here: nothing goes into the commit of the run's end. */
+  async closingEvents(): Promise<null> {
+    return null;
+  }
+
   finish(runId: string, outcome: RunOutcome): void {
     const channel = this.#channels.get(runId);
     if (!channel || channel.outcome) return;
@@ -153,7 +158,6 @@ export class LocalRunEventBroker implements RunEventBroker {
   }
 
   // The engine ends the channels of the runs that waited in this process's queue.
-  threadDeleted(_threadId: string): void {}
 
   async close(): Promise<void> {
     for (const [runId, channel] of this.#channels) this.#free(runId, channel);
