@@ -5,20 +5,28 @@
  * this design. autocannon drives both from this process with BENCH_HTTP_CONNECTIONS connections.
  *
  * Interleaved: each route runs BENCH_HTTP_ROUNDS rounds, each against ours and then the bare app
- * (the order swaps each round), BENCH_HTTP_SECONDS each, so both see the same machine load. Printed per route:
- * requests/s over all rounds, the median of the rounds' p99, and ours as a ratio of bare (over all
- * rounds, and the lowest and highest round).
+ * (the order swaps each round), BENCH_HTTP_SECONDS each, so both see the same machine load.
+ * Printed per route and server: the median over rounds of requests/s, of p99 and of the server
+ * process's CPU time per request (user + system, from /proc); then ours as a ratio of bare:
+ * - `req/s ratio`: the median of the rounds' ratios (and the lowest and highest round). This is
+ *   the issue's measure; on a shared machine one round can be starved, hence the median.
+ * - `CPU ratio`: bare's CPU per request over ours (median of the rounds). It is what the req/s
+ *   ratio converges to when both servers are CPU-bound, and it barely moves with other load on the
+ *   machine, so it is the figure to compare optimisations by.
+ * The load average is printed before and after.
  *
  * The thread routes also run against a third server, ours with the example Auth
  * (examples/auth: an HS256 JWT verified per request, owner filters), interleaved the same way:
- * its ratio to bare, and its cost against ours without Auth.
+ * its ratios to bare, and its cost against ours without Auth.
  *
  * Options (env): BENCH_HTTP_SECONDS=2  BENCH_HTTP_ROUNDS=6  BENCH_HTTP_CONNECTIONS=50
  *   BENCH_HTTP_THREADS=1000 (threads created on both before measuring)  BENCH_DATA_DIR=<dir>
+ *   BENCH_HTTP_ROUTES=get,search,ok,post (a subset, by short name)  BENCH_HTTP_AUTH=0 (no Auth server)
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -30,8 +38,11 @@ const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50);
 const THREADS = Number(process.env.BENCH_HTTP_THREADS ?? 1000);
+const WITH_AUTH = process.env.BENCH_HTTP_AUTH !== "0";
 
 interface Route {
+  /** For BENCH_HTTP_ROUTES. */
+  short: string;
   name: string;
   method: "GET" | "POST";
   path: (threadId: string) => string;
@@ -43,16 +54,27 @@ interface Route {
 }
 
 // POST /threads goes last so that every other route sees the same THREADS threads on both servers
-const ROUTES: Route[] = [
-  { name: "GET /threads/{id}", method: "GET", path: (id) => `/threads/${id}`, target: 0.8, withAuth: true },
-  { name: "POST /threads/search", method: "POST", path: () => "/threads/search", body: { limit: 10 } },
-  { name: "GET /ok", method: "GET", path: () => "/ok" },
-  { name: "POST /threads", method: "POST", path: () => "/threads", body: { metadata: { bench: "http" } }, target: 0.6, withAuth: true },
+const ALL_ROUTES: Route[] = [
+  { short: "get", name: "GET /threads/{id}", method: "GET", path: (id) => `/threads/${id}`, target: 0.8, withAuth: true },
+  { short: "search", name: "POST /threads/search", method: "POST", path: () => "/threads/search", body: { limit: 10 } },
+  { short: "ok", name: "GET /ok", method: "GET", path: () => "/ok" },
+  {
+    short: "post",
+    name: "POST /threads",
+    method: "POST",
+    path: () => "/threads",
+    body: { metadata: { bench: "http" } },
+    target: 0.6,
+    withAuth: true,
+  },
 ];
+const chosen = process.env.BENCH_HTTP_ROUTES?.split(",").map((name) => name.trim());
+const ROUTES = chosen ? ALL_ROUTES.filter((route) => chosen.includes(route.short)) : ALL_ROUTES;
 
 interface Target {
   name: "ours" | "bare" | "auth";
   url: string;
+  child: ChildProcess;
   threadId: string;
   headers: Record<string, string>;
 }
@@ -84,14 +106,29 @@ async function seed(url: string, headers: Record<string, string> = {}): Promise<
   return first;
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (NaN where there is none). */
+function cpuSeconds(child: ChildProcess): number {
+  try {
+    // the fields after the parenthesised command name; utime and stime are the 12th and 13th
+    const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ, 100 on Linux
+
 interface Sample {
-  requests: number;
-  seconds: number;
+  rate: number;
   p99: number;
+  /** Server CPU microseconds per answered request. */
+  cpuPerRequest: number;
   failed: number;
 }
 
 async function load(target: Target, route: Route): Promise<Sample> {
+  const cpuBefore = cpuSeconds(target.child);
   const result = await autocannon({
     url: target.url + route.path(target.threadId),
     method: route.method,
@@ -100,35 +137,59 @@ async function load(target: Target, route: Route): Promise<Sample> {
     headers: route.body === undefined ? target.headers : { ...target.headers, "content-type": "application/json" },
     ...(route.body === undefined ? {} : { body: JSON.stringify(route.body) }),
   });
+  const cpu = cpuSeconds(target.child) - cpuBefore;
   return {
-    requests: result.requests.total,
-    seconds: result.duration,
+    rate: result.requests.total / result.duration,
     p99: result.latency.p99,
+    cpuPerRequest: (cpu * 1e6) / result.requests.total,
     failed: result.errors + result.timeouts + result.non2xx,
   };
 }
 
-const rate = (samples: Sample[]) =>
-  samples.reduce((n, s) => n + s.requests, 0) / samples.reduce((n, s) => n + s.seconds, 0);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const load1 = () => loadavg().map((n) => n.toFixed(2)).join(" ");
+
+/** Ratios of `mine` to `theirs`, round by round: throughput, and CPU per request (inverted). */
+function ratios(mine: Sample[], theirs: Sample[]) {
+  const rate = mine.map((s, i) => s.rate / theirs[i]!.rate);
+  const cpu = mine.map((s, i) => theirs[i]!.cpuPerRequest / s.cpuPerRequest);
+  return {
+    rate: median(rate),
+    rateSpread: `(${Math.min(...rate).toFixed(2)}-${Math.max(...rate).toFixed(2)})`,
+    cpu: median(cpu),
+  };
+}
+
+const cells = (samples: Sample[]) =>
+  `${median(samples.map((s) => s.rate)).toFixed(0).padStart(7)} ${`${median(samples.map((s) => s.p99))}`.padStart(5)} ` +
+  `${median(samples.map((s) => s.cpuPerRequest)).toFixed(0).padStart(5)}`;
 
 async function main() {
   const dataDir = await mkdtemp(path.join(process.env.BENCH_DATA_DIR ?? tmpdir(), "lgts-bench-http-"));
   const authDataDir = await mkdtemp(path.join(process.env.BENCH_DATA_DIR ?? tmpdir(), "lgts-bench-http-auth-"));
   const ours = await serveChild(["--config", fileURLToPath(new URL("./graphs/langgraph.json", import.meta.url)), "--data-dir", dataDir]);
-  const withAuth = await serveChild(["--config", fileURLToPath(new URL("../examples/auth/langgraph.json", import.meta.url)), "--data-dir", authDataDir]);
+  const withAuth = WITH_AUTH
+    ? await serveChild(["--config", fileURLToPath(new URL("../examples/auth/langgraph.json", import.meta.url)), "--data-dir", authDataDir])
+    : undefined;
   const bare = await startBare();
   try {
     const token = { authorization: `Bearer ${await makeToken("bench-user")}` };
     const targets: Target[] = [
-      { name: "ours", url: ours.url, threadId: await seed(ours.url), headers: {} },
-      { name: "bare", url: bare.url, threadId: await seed(bare.url), headers: {} },
-      { name: "auth", url: withAuth.url, threadId: await seed(withAuth.url, token), headers: token },
+      { name: "ours", url: ours.url, child: ours.child, threadId: await seed(ours.url), headers: {} },
+      { name: "bare", url: bare.url, child: bare.child, threadId: await seed(bare.url), headers: {} },
     ];
+    if (withAuth) {
+      targets.push({ name: "auth", url: withAuth.url, child: withAuth.child, threadId: await seed(withAuth.url, token), headers: token });
+    }
     console.log(
-      `ours ${ours.url} (data in ${dataDir}), ours with the example Auth ${withAuth.url}, bare Express ${bare.url}; ` +
+      `ours ${ours.url} (data in ${dataDir})${withAuth ? `, ours with the example Auth ${withAuth.url}` : ""}, bare Express ${bare.url}; ` +
         `${THREADS} threads each; ${CONNECTIONS} connections, ${ROUNDS} rounds x ${SECONDS} s per route and server, interleaved`,
     );
+    console.log(`load average (1, 5, 15 min) before: ${load1()}`);
     const samples = new Map<string, Sample[]>();
     for (const route of ROUTES) {
       const measured = targets.filter((t) => t.name !== "auth" || route.withAuth);
@@ -140,46 +201,44 @@ async function main() {
         }
       }
     }
+    console.log(`load average (1, 5, 15 min) after:  ${load1()}`);
 
-    console.log(`\n${"route".padEnd(22)} ${"ours req/s".padStart(11)} ${"p99".padStart(7)}   ${"bare req/s".padStart(11)} ${"p99".padStart(7)}   ratio (rounds)        target`);
+    console.log(
+      `\nmedians over ${ROUNDS} rounds: req/s, p99 (ms), server CPU per request (us); ratios of ours to bare\n` +
+        `${"route".padEnd(22)} ${"ours: req/s   p99   CPU".padEnd(24)} ${"bare: req/s   p99   CPU".padEnd(24)}` +
+        ` ${"req/s ratio (rounds)".padEnd(22)} CPU ratio   target (on req/s ratio)`,
+    );
     for (const route of ROUTES) {
       const mine = samples.get(`${route.name}|ours`)!;
       const theirs = samples.get(`${route.name}|bare`)!;
-      const ratio = rate(mine) / rate(theirs);
+      const ratio = ratios(mine, theirs);
       const failed = [...mine, ...theirs].reduce((n, s) => n + s.failed, 0);
-      const verdict = route.target === undefined ? "" : `>= ${route.target.toFixed(2)}: ${ratio >= route.target ? "met" : "MISSED"}`;
+      const verdict = route.target === undefined ? "" : `>= ${route.target.toFixed(2)}: ${ratio.rate >= route.target ? "met" : "MISSED"}`;
       console.log(
-        `${route.name.padEnd(22)} ${rate(mine).toFixed(0).padStart(11)} ${`${median(mine.map((s) => s.p99))}ms`.padStart(7)}   ` +
-          `${rate(theirs).toFixed(0).padStart(11)} ${`${median(theirs.map((s) => s.p99))}ms`.padStart(7)}   ` +
-          `${ratio.toFixed(2)} ${spread(mine, theirs)}`.padEnd(22) +
-          verdict +
+        `${route.name.padEnd(22)}      ${cells(mine)}       ${cells(theirs)}  ` +
+          `${`${ratio.rate.toFixed(2)} ${ratio.rateSpread}`.padEnd(22)} ${ratio.cpu.toFixed(2).padEnd(11)} ${verdict}` +
           (failed ? `  (${failed} failed requests!)` : ""),
       );
     }
-    console.log("\nwith the example Auth (JWT verified per request, owner filters):");
+    if (!withAuth) return;
+    console.log("\nwith the example Auth (JWT verified per request, owner filters): req/s, p99 (ms), CPU per request (us)");
     for (const route of ROUTES.filter((r) => r.withAuth)) {
       const authed = samples.get(`${route.name}|auth`)!;
-      const mine = samples.get(`${route.name}|ours`)!;
-      const theirs = samples.get(`${route.name}|bare`)!;
+      const toBare = ratios(authed, samples.get(`${route.name}|bare`)!);
+      const toOurs = ratios(authed, samples.get(`${route.name}|ours`)!);
       const failed = authed.reduce((n, s) => n + s.failed, 0);
       console.log(
-        `${route.name.padEnd(22)} ${rate(authed).toFixed(0).padStart(11)} ${`${median(authed.map((s) => s.p99))}ms`.padStart(7)}   ` +
-          `ratio to bare ${(rate(authed) / rate(theirs)).toFixed(2)} ${spread(authed, theirs)}, ` +
-          `to ours without Auth ${(rate(authed) / rate(mine)).toFixed(2)}` +
+        `${route.name.padEnd(22)}      ${cells(authed)}   ` +
+          `to bare: req/s ratio ${toBare.rate.toFixed(2)} ${toBare.rateSpread}, CPU ratio ${toBare.cpu.toFixed(2)}; ` +
+          `to ours without Auth: req/s ${toOurs.rate.toFixed(2)}, CPU ${toOurs.cpu.toFixed(2)}` +
           (failed ? `  (${failed} failed requests!)` : ""),
       );
     }
   } finally {
-    await Promise.all([ours.stop(), withAuth.stop(), bare.stop()]);
+    await Promise.all([ours.stop(), withAuth?.stop(), bare.stop()]);
     await rm(dataDir, { recursive: true, force: true });
     await rm(authDataDir, { recursive: true, force: true });
   }
-}
-
-/** The lowest and highest per-round ratio. */
-function spread(mine: Sample[], theirs: Sample[]): string {
-  const perRound = mine.map((s, i) => s.requests / s.seconds / (theirs[i]!.requests / theirs[i]!.seconds));
-  return `(${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)})`;
 }
 
 await main();

@@ -1,6 +1,6 @@
 /**
  * Streaming benchmark (`npm run bench:stream`): the server runs in a child process
- * (bench/stream-server.ts, node --expose-gc, embedded storage in a temp dir, durable checkpoints);
+ * (bench/server-child.ts, node --expose-gc, embedded storage in a temp dir, durable checkpoints);
  * this process drives it over HTTP.
  *
  *  1. time to first event: from sending POST /runs/stream (trivial graph) to the first event
@@ -26,15 +26,13 @@
  * the `run_events` table and LISTEN/NOTIFY, as with several processes ("channels" then counts the
  * subscriptions held). `npm run bench:runs` with DATABASE_URI measures events across processes.
  */
-import { fork, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { Client } from "@langchain/langgraph-sdk";
-import { formatQuantiles, quantiles, type Quantiles } from "./support.js";
+import { formatQuantiles, loadAverages, quantiles, ServerProcess, type Quantiles, type ServerHeap as Heap } from "./support.js";
 
 const RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 10_000);
 const CLIENTS = Number(process.env.BENCH_STREAM_CLIENTS ?? 20);
@@ -48,40 +46,6 @@ const TARGET_RSS_GROWTH = 0.2;
 
 const fmt = (q: Quantiles) => formatQuantiles(q, 2);
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-
-interface Heap {
-  heapUsed: number;
-  rss: number;
-  channels: number;
-}
-
-class ServerProcess {
-  private constructor(
-    readonly child: ChildProcess,
-    readonly url: string,
-  ) {}
-
-  static async start(dataDir: string): Promise<ServerProcess> {
-    const child = fork(fileURLToPath(new URL("./stream-server.ts", import.meta.url)), {
-      execArgv: ["--expose-gc", "--import", "tsx"],
-      env: { ...process.env, BENCH_STREAM_DATA_DIR: dataDir, BENCH_STREAM_RETENTION_MS: String(RETENTION_MS) },
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    const [message] = (await once(child, "message")) as [{ url: string }];
-    return new ServerProcess(child, message.url);
-  }
-
-  async heap(): Promise<Heap> {
-    this.child.send("heap");
-    const [message] = (await once(this.child, "message")) as [Heap];
-    return message;
-  }
-
-  async stop(): Promise<void> {
-    this.child.send("stop");
-    await once(this.child, "exit");
-  }
-}
 
 interface Timing {
   firstEvent: number;
@@ -252,9 +216,13 @@ async function concurrentStreams(server: ServerProcess, client: Client) {
 
 async function main() {
   const dataDir = await mkdtemp(path.join(process.env.BENCH_DATA_DIR ?? tmpdir(), "lgts-bench-stream-"));
-  const server = await ServerProcess.start(dataDir);
+  const server = await ServerProcess.start({
+    config: fileURLToPath(new URL("./graphs/stream.json", import.meta.url)),
+    dataDir,
+    resumableRetentionMs: RETENTION_MS,
+  });
   const client = new Client({ apiUrl: server.url });
-  console.log(`server ${server.url} (child process, --expose-gc), data in ${dataDir}`);
+  console.log(`server ${server.url} (child process, --expose-gc), data in ${dataDir}; ${loadAverages()}`);
   try {
     await latency(server, client);
     await throughput(server, client);

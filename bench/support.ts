@@ -1,7 +1,11 @@
-/** What the benchmarks share: starting `lgts serve` in a child process, and latency quantiles. */
-import { spawn, type ChildProcess } from "node:child_process";
+/**
+ * What the benchmarks share: starting the server in a child process (`lgts serve`, or
+ * bench/server-child.ts, which also reports on itself), latency quantiles, the machine's load.
+ */
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
+import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -54,4 +58,81 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   const exited = once(child, "exit");
   child.kill("SIGTERM");
   await exited;
+}
+
+/** The median of some figures (each round's ratio, say): what one noisy round cannot move. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The load averages (1, 5, 15 min): the machine is shared, every figure is printed with them. */
+export const loadAverages = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(", ")}`;
+
+export interface ServerHeap {
+  heapUsed: number;
+  rss: number;
+  /** Broker channels held. */
+  channels: number;
+}
+
+export interface ServerStats {
+  /** CPU time of the server process so far. */
+  cpuMs: number;
+  /** Commit log lines (mutations) and flushes (one fsync each) so far; 0 on PostgreSQL. */
+  logAppends: number;
+  logFlushes: number;
+}
+
+export interface ServerSettings {
+  config: string;
+  dataDir: string;
+  /** Engine slots (default: the server's). */
+  concurrency?: number;
+  resumableRetentionMs?: number;
+}
+
+/** bench/server-child.ts in its own process (--expose-gc), answering for its heap and its costs. */
+export class ServerProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(settings: ServerSettings): Promise<ServerProcess> {
+    const child = fork(fileURLToPath(new URL("./server-child.ts", import.meta.url)), {
+      execArgv: ["--expose-gc", "--import", "tsx"],
+      env: {
+        ...process.env,
+        BENCH_SERVER_CONFIG: settings.config,
+        BENCH_SERVER_DATA_DIR: settings.dataDir,
+        ...(settings.concurrency ? { BENCH_SERVER_CONCURRENCY: String(settings.concurrency) } : {}),
+        ...(settings.resumableRetentionMs ? { BENCH_SERVER_RETENTION_MS: String(settings.resumableRetentionMs) } : {}),
+      },
+      stdio: ["ignore", "pipe", "inherit", "ipc"],
+    });
+    child.stdout!.resume(); // its log: drained so it never blocks
+    const [message] = (await once(child, "message")) as [{ url: string }];
+    return new ServerProcess(child, message.url);
+  }
+
+  async heap(): Promise<ServerHeap> {
+    return this.#ask<ServerHeap>("heap");
+  }
+
+  async stats(): Promise<ServerStats> {
+    return this.#ask<ServerStats>("stats");
+  }
+
+  async stop(): Promise<void> {
+    this.child.send("stop");
+    await once(this.child, "exit");
+  }
+
+  async #ask<T>(request: string): Promise<T> {
+    this.child.send(request);
+    const [message] = (await once(this.child, "message")) as [T];
+    return message;
+  }
 }

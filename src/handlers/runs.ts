@@ -8,6 +8,7 @@ import type { Run, Scope } from "../storage/types.js";
 import { runLocationHeaders, runResult, runToApi } from "../runtime/runs/api-shape.js";
 import { normalizeBatchItem } from "../runtime/runs/batch.js";
 import { createRun, prepareRun, startRun } from "../runtime/runs/create.js";
+import type { RunOutcome } from "../runtime/runs/broker.js";
 import type { CancelAction } from "../runtime/runs/engine.js";
 import { authorizeRunCreation } from "../auth/run-access.js";
 import { nullsAsAbsent } from "./nulls.js";
@@ -34,15 +35,41 @@ type RunOperations =
 const isActive = (run: Run) => run.status === "pending" || run.status === "running";
 const flag = (value: boolean | number | undefined) => value === true || value === 1;
 
-/** Waits for the run's end; cancels it if the client leaves first and `cancelOnDisconnect`. */
-async function awaitResult(services: Services, run: Run, scope: Scope, req: Request, res: Response, cancelOnDisconnect: boolean) {
-  const signal = disconnectSignal(req, res);
-  const outcome = await services.runs.outcome(run, scope, signal);
+/** What wait/join answer: the run's result, or null when the client left first (the run is then cancelled if `cancelOnDisconnect`). */
+async function answer(services: Services, run: Run, outcome: RunOutcome | null, cancelOnDisconnect: boolean) {
   if (outcome === null) {
     if (cancelOnDisconnect) await services.runs.cancel(run, "interrupt", "the client waiting on it disconnected");
     return null;
   }
   return runResult(outcome);
+}
+
+/**
+ * Creates a run and waits for its end. The wait starts as the run is scheduled, so the run may
+ * start before its creation is durable (see `startRun`).
+ */
+async function createAndAwait(
+  services: Services,
+  threadId: string | null,
+  authorized: Awaited<ReturnType<typeof authorizeRunCreation>>,
+  req: Request,
+  res: Response,
+  cancelOnDisconnect: boolean,
+) {
+  const signal = disconnectSignal(req, res);
+  const scope = authorized.access.thread;
+  let ending: Promise<RunOutcome | null> | undefined;
+  const run = await createRun(services, threadId, authorized.body, authorized.access, (scheduled) => {
+    ending = services.runs.outcome(scheduled, scope, signal);
+    ending.catch(() => undefined); // the creation may still fail: then nobody reads it
+  });
+  const outcome = await (ending ?? services.runs.outcome(run, scope, signal));
+  return { run, result: await answer(services, run, outcome, cancelOnDisconnect) };
+}
+
+/** Waits for an existing run's end. */
+async function awaitResult(services: Services, run: Run, scope: Scope, req: Request, res: Response, cancelOnDisconnect: boolean) {
+  return answer(services, run, await services.runs.outcome(run, scope, disconnectSignal(req, res)), cancelOnDisconnect);
 }
 
 function cancelReason(reason: "taken" | undefined, action: CancelAction): string {
@@ -70,9 +97,8 @@ export const runHandlers: OperationHandlers<RunOperations> = {
 
   async waitRun({ params, body, services, auth, req, res }) {
     const authorized = await authorizeRunCreation(auth, params.thread_id, nullsAsAbsent(body));
-    const run = await createRun(services, params.thread_id, authorized.body, authorized.access);
     const cancelOnDisconnect = (body.on_disconnect ?? "cancel") === "cancel";
-    const result = await awaitResult(services, run, authorized.access.thread, req, res, cancelOnDisconnect);
+    const { run, result } = await createAndAwait(services, params.thread_id, authorized, req, res, cancelOnDisconnect);
     return { status: 200, body: result, headers: runLocationHeaders(run, false) };
   },
 
@@ -144,9 +170,8 @@ export const runHandlers: OperationHandlers<RunOperations> = {
 
   async waitStatelessRun({ body, services, auth, req, res }) {
     const authorized = await authorizeRunCreation(auth, null, nullsAsAbsent(body));
-    const run = await createRun(services, null, authorized.body, authorized.access);
     const cancelOnDisconnect = (body.on_disconnect ?? "cancel") === "cancel";
-    const result = await awaitResult(services, run, authorized.access.thread, req, res, cancelOnDisconnect);
+    const { run, result } = await createAndAwait(services, null, authorized, req, res, cancelOnDisconnect);
     return { status: 200, body: result, headers: runLocationHeaders(run, true) };
   },
 

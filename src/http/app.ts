@@ -11,6 +11,7 @@ import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestObserver } from "./logging.js";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
+import { operationRunner } from "./operation-runner.js";
 import { describeValidationErrors } from "./validation-errors.js";
 import { authentication, requestAuth } from "./authentication.js";
 import type { RequestAuthenticator } from "../auth/index.js";
@@ -49,19 +50,22 @@ export async function createApp(options: AppOptions) {
   root.use(requestObserver(logger, services.metrics));
   // before anything that may refuse a request: a browser must get CORS headers on refusals too
   root.use(corsMiddleware(http?.cors));
-  // `http.mount_prefix` moves every route, custom ones included, under the prefix
-  const app = express.Router();
-  root.use(http?.mount_prefix || "/", app);
+  // `http.mount_prefix` moves every route, custom ones included, under the prefix (without one
+  // the routes go straight on the app: a nested router costs every request a second dispatch)
+  const app = http?.mount_prefix && http.mount_prefix !== "/" ? express.Router() : root;
+  if (app !== root) root.use(http!.mount_prefix!, app);
   if (options.devRoutes) app.use(options.devRoutes);
   // Authentication comes before the body is parsed: a request without valid credentials costs
   // no parsing. The user's routes (which see the request untouched, body unread, and shadow
   // built-ins) come before it, unless `http.enable_custom_route_auth` puts them behind it.
-  const authenticate = authentication(options.authenticator, logger);
-  if (http?.enable_custom_route_auth) app.use(authenticate);
+  const authenticate = options.authenticator ? authentication(options.authenticator, logger) : undefined;
+  if (authenticate && http?.enable_custom_route_auth) app.use(authenticate);
   if (options.customRoutes) app.use(options.customRoutes);
-  if (!http?.enable_custom_route_auth) app.use(authenticate);
+  if (authenticate && !http?.enable_custom_route_auth) app.use(authenticate);
   if (!http?.disable_meta) {
-    app.use("/docs", swaggerUi.serve, swaggerUi.setup(published as object, { customSiteTitle: "langgraph-ts-server API" }));
+    // behind one prefix check: three layers matched against every request's path otherwise
+    const docs = express.Router().use("/docs", swaggerUi.serve, swaggerUi.setup(published as object, { customSiteTitle: "langgraph-ts-server API" }));
+    app.use((req, res, next) => (req.path.startsWith("/docs") ? docs(req, res, next) : next()));
   }
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
@@ -72,7 +76,7 @@ export async function createApp(options: AppOptions) {
         onContractViolation({ operationId: c.operation.operationId ?? "?", status: reply.status, problem });
       }
     }
-    res.status(reply.status);
+    res.statusCode = reply.status; // the contract's statuses: express's checks of res.status() are not needed
     if (reply.headers) res.set(reply.headers);
     if (body === undefined) res.end();
     else if (reply.contentType) res.type(reply.contentType).send(body);
@@ -137,20 +141,18 @@ export async function createApp(options: AppOptions) {
   const api = await createContractBackend(handlers, contract);
 
   const parseJson = express.json({ limit: "50mb" });
+  const runOperation = operationRunner(api);
   app.use((req, res, next) => {
-    const operation = api.router.matchOperation({ method: req.method, path: req.path, headers: {} });
+    const path = req.path;
+    const operation = api.router.matchOperation({ method: req.method, path, headers: {} });
     if (disabled.size > 0 && disabled.has(operation?.operationId ?? "")) {
-      handlers.notFound!({ request: { path: req.path } } as Context, req, res);
+      handlers.notFound!({ request: { path } } as Context, req, res);
       return;
     }
     const handle = () => {
-      api
-        .handleRequest(
-          { method: req.method, path: req.path, query: req.query as never, body: req.body, headers: req.headers as never },
-          req,
-          res,
-        )
-        .catch(next);
+      const request = { method: req.method, path, query: req.query as never, body: req.body, headers: req.headers as never };
+      // unmatched requests (404, 405) take openapi-backend's own path
+      (operation ? runOperation(operation, request, req, res) : api.handleRequest(request, req, res)).catch(next);
     };
     // only operations that declare a body get one parsed
     if (operation?.requestBody) parseJson(req, res, (error?: unknown) => (error ? next(error) : handle()));

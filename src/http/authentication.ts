@@ -21,8 +21,7 @@ const isPublic = (method: string, path: string) =>
 
 const AUTH = "lgtsAuth";
 
-export function authentication(authenticator: RequestAuthenticator | undefined, logger: Logger): RequestHandler {
-  if (!authenticator) return (_req, _res, next) => next();
+export function authentication(authenticator: RequestAuthenticator, logger: Logger): RequestHandler {
   return (req, res, next) => {
     if (isPublic(req.method, req.path)) {
       next();

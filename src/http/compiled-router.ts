@@ -56,17 +56,21 @@ export function compileRouter(router: OpenAPIRouter): void {
     const query = cloneQuery(req.query);
     const params = operation ? pathParams(compiled.get(operation) ?? compile(operation), path, query) : {};
     return {
-      ...req,
+      method: LOWER_CASE_METHODS[req.method] ?? req.method.trim().toLowerCase(),
       path,
-      method: req.method.trim().toLowerCase(),
       params,
       headers: lowerCaseKeys(req.headers),
       query,
       cookies: {},
+      body: req.body,
       requestBody: parseBody(req.body),
     };
   };
 }
+
+const LOWER_CASE_METHODS: Record<string, string> = Object.fromEntries(
+  ["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"].map((method) => [method, method.toLowerCase()]),
+);
 
 /** `/threads/{thread_id}` -> `/threads/:thread_id` (find-my-way's syntax; `:` in text is `::`). */
 function findMyWayPath(template: string): string {

@@ -47,5 +47,20 @@ export function corsOptions(config: CorsConfig | null | undefined): CorsOptions 
 
 /** Answers preflights (on every path) and adds the CORS headers to every response. */
 export function corsMiddleware(config: CorsConfig | null | undefined): RequestHandler {
-  return cors(corsOptions(config)) as RequestHandler;
+  const options = corsOptions(config);
+  const full = cors(options) as RequestHandler;
+  if (options.origin !== "*") return full;
+  // Every origin allowed (the default): every answer but a preflight gets the same headers, the
+  // ones the cors package would set, without its per-request options copy and callbacks.
+  const exposed = ([] as string[]).concat(options.exposedHeaders ?? []).join(",");
+  return (req, res, next) => {
+    if (req.method === "OPTIONS") {
+      full(req, res, next);
+      return;
+    }
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    if (options.credentials === true) res.setHeader("Access-Control-Allow-Credentials", "true");
+    if (exposed) res.setHeader("Access-Control-Expose-Headers", exposed);
+    next();
+  };
 }

@@ -1,6 +1,10 @@
 import type { Request, Response } from "express";
 
-/** Aborts when the client goes away before the answer is complete. */
+/**
+ * Aborts when the client goes away before the answer is complete. A request stream also closes
+ * (destroyed) once its body is fully read, which is no disconnect: only a request that closes
+ * before it was complete counts.
+ */
 export function disconnectSignal(req: Request, res: Response): AbortSignal {
   const controller = new AbortController();
   const onClose = () => {
@@ -8,7 +12,7 @@ export function disconnectSignal(req: Request, res: Response): AbortSignal {
   };
   res.once("close", onClose);
   req.once("close", () => {
-    if (req.destroyed && !res.headersSent) onClose();
+    if (!req.complete && !res.headersSent) onClose();
   });
   return controller.signal;
 }

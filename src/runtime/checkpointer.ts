@@ -42,10 +42,12 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
 
   /**
    * A saver for one run whose saves return once applied (readable at once, on disk shortly after)
-   * instead of once durable, so consecutive steps share disk writes. The run must `settle()`
-   * before its end is recorded: a crash before that loses only checkpoints of a run that is not
-   * finished yet, which recovery retries from its last durable checkpoint. This is LangGraph's
-   * `durability: "async"` (and `"exit"`); `"sync"` runs use the durable saver itself.
+   * instead of once durable, so consecutive steps share disk writes. The run's saves must be
+   * durable before its end is: it calls `settle()` first, or, on a storage that makes writes
+   * durable in order (`Storage.durableInOrder`), lets its end's durability carry them. A crash
+   * before that loses only checkpoints of a run that is not finished yet, which recovery retries
+   * from its last durable checkpoint. This is LangGraph's `durability: "async"` (and `"exit"`);
+   * `"sync"` runs use the durable saver itself.
    */
   deferringDurability(): DeferredDurabilitySaver {
     return new DeferredDurabilitySaver(this.checkpoints, this.serde);
@@ -59,14 +61,20 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
   /** Resolves once every save made so far is durable (each save of this saver already is). */
   async settle(): Promise<void> {}
 
+  /** Whether reads may return saves not durable yet (a run reading what it saved itself). */
+  protected readonly readsOwnWrites: boolean = false;
+
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const threadId = config.configurable?.thread_id as string | undefined;
     if (threadId === undefined) return undefined;
-    const stored = await this.checkpoints.get({
-      thread_id: threadId,
-      checkpoint_ns: (config.configurable?.checkpoint_ns as string | undefined) ?? "",
-      checkpoint_id: getCheckpointId(config) || undefined,
-    });
+    const stored = await this.checkpoints.get(
+      {
+        thread_id: threadId,
+        checkpoint_ns: (config.configurable?.checkpoint_ns as string | undefined) ?? "",
+        checkpoint_id: getCheckpointId(config) || undefined,
+      },
+      { ownWrites: this.readsOwnWrites },
+    );
     return stored && this.#tuple(stored);
   }
 
@@ -231,6 +239,8 @@ function isoTimestamp(ts: string): string {
 }
 
 export class DeferredDurabilitySaver extends StorageCheckpointSaver {
+  /** The run reads back its own saves (its state at the end) without waiting for them to be durable. */
+  protected override readonly readsOwnWrites = true;
   readonly #pending = new Set<Promise<void>>();
   #failure: { error: unknown } | null = null;
 

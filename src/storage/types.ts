@@ -284,8 +284,14 @@ export interface RunsRepository {
    * so of two racing creates at most one passes. (PostgreSQL: one transaction that
    * locks the thread row `FOR UPDATE`, selects the active runs, inserts the run and
    * updates the thread.) NotFoundError if the thread does not exist.
+   *
+   * Resolves once the run is durable. `applied`, when the backend calls it, comes as soon as
+   * the run is stored and visible to reads, which on lowdb is before it is durable (the commit
+   * log flushes shortly after); nothing started from there may be acknowledged to a client
+   * before `create` resolves. A backend that does not call it: the caller goes on once
+   * `create` resolves.
    */
-  create(input: RunCreate, scope?: Scope): Promise<RunInsert>;
+  create(input: RunCreate, scope?: Scope, applied?: (insert: RunInsert) => void): Promise<RunInsert>;
   get(runId: string, scope?: Scope): Promise<Run>;
   /** Like `get`, and NotFoundError when the run belongs to another thread. */
   getInThread(threadId: string, runId: string, scope?: Scope): Promise<Run>;
@@ -615,8 +621,15 @@ export interface CheckpointsRepository {
    * idx < 0 (special channels hold their latest value).
    */
   putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void>;
-  /** The checkpoint with its writes; without `checkpoint_id`, the latest of the namespace. */
-  get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined>;
+  /**
+   * The checkpoint with its writes; without `checkpoint_id`, the latest of the namespace. It is
+   * returned once durable, unless `ownWrites`: a run reading back what it saved itself, whose
+   * result it only reveals once its end is durable, need not wait for that.
+   */
+  get(
+    key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string },
+    options?: { ownWrites?: boolean },
+  ): Promise<StoredCheckpoint | undefined>;
   list(query: CheckpointListQuery): Promise<StoredCheckpoint[]>;
   /** Merges `metadata` into a stored checkpoint's metadata. @throws NotFoundError */
   patchMetadata(key: CheckpointKey, metadata: Metadata): Promise<void>;
@@ -638,6 +651,12 @@ export interface CheckpointsRepository {
 export interface Storage {
   /** Which implementation this is (`/info` and `/ok?check_db=1` report it). */
   readonly backend: "lowdb" | "postgres";
+  /**
+   * Whether writes become durable in the order they are made, across every repository (lowdb:
+   * one commit log), so that a write known durable carries every earlier one with it. The run
+   * engine then records a run's end without waiting for its checkpoints first.
+   */
+  readonly durableInOrder: boolean;
   readonly assistants: AssistantsRepository;
   readonly threads: ThreadsRepository;
   readonly checkpoints: CheckpointsRepository;

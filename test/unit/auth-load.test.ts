@@ -249,3 +249,22 @@ describe("filters a handler returns, as a storage scope", () => {
     for (const filters of refused) expect(() => filtersToScope(filters), JSON.stringify(filters)).toThrow();
   });
 });
+
+describe("auth details a user notices", () => {
+  it("an operator other than $eq and $contains is refused even with an array operand", () => {
+    expect(() => filtersToScope({ owner: { $ne: ["ann"] } })).toThrow(/unsupported operator \$ne/);
+    expect(() => filtersToScope({ owner: { $in: ["ann", "bob"] } })).toThrow(/unsupported operator \$in/);
+  });
+
+  it("a cached user stays for the whole TTL in seconds, and not a millisecond longer", async () => {
+    const { AuthCache } = await import("../../src/auth/cache.js");
+    let now = 1_000_000;
+    const cache = new AuthCache({ ttl_seconds: 10 }, () => now);
+    const key = cache.keyOf({ authorization: "Bearer x" })!;
+    cache.set(key, normalizeUser("ann"));
+    now += 9_999;
+    expect(cache.get(key)?.identity).toBe("ann");
+    now += 1;
+    expect(cache.get(key)).toBeUndefined();
+  });
+});

@@ -16,7 +16,40 @@ function localRunEngine(deps: RunEngineDeps, options: RunEngineOptions = {}): Co
   const settings = { ...RUN_ENGINE_DEFAULTS, ...options };
   return new ComposedRunEngine(deps, localRunParts({ storage: deps.storage, logger: deps.logger, ...settings }), settings);
 }
-import { openTempStorage } from "./storage-helpers.js";
+import { openTempStorage, tempDir, TEST_SHARDS, TEST_STORAGE } from "./storage-helpers.js";
+import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import { nodeFileIO, type FileIO } from "../../src/storage/lowdb/durable-file.js";
+import { prepareRun, startRun } from "../../src/runtime/runs/create.js";
+import type { RunEvent, RunOutcome } from "../../src/runtime/runs/broker.js";
+
+/** File calls whose fsyncs of the commit log wait while `held` (or fail, with `failing`). */
+function gatedLogSyncs() {
+  let release: () => void = () => {};
+  const gate = { held: null as Promise<void> | null, failing: false };
+  const io: FileIO = {
+    rename: nodeFileIO.rename,
+    async open(file, flags) {
+      const fh = await nodeFileIO.open(file, flags);
+      if (!/log-\d+\.ndjson$/.test(file)) return fh;
+      return Object.assign(Object.create(fh), {
+        writeFile: fh.writeFile.bind(fh),
+        close: fh.close.bind(fh),
+        sync: async () => {
+          await gate.held;
+          if (gate.failing) throw new Error("disk gone");
+          return fh.sync();
+        },
+      });
+    },
+  };
+  return {
+    io,
+    hold: () => (gate.held = new Promise<void>((resolve) => (release = resolve))),
+    release: () => release(),
+    fail: () => ((gate.failing = true), release()),
+    heal: () => (gate.failing = false),
+  };
+}
 
 /** MemorySaver that can also forget a run's checkpoints (what the engine needs for rollback). */
 /** MemorySaver saves are instantly "durable": nothing to defer or settle. */
@@ -82,6 +115,23 @@ describe("run engine (local parts)", () => {
     // the slot is freed right after the run's end is announced
     await new Promise((resolve) => setImmediate(resolve));
     expect(env.runs.load).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it("sends a run's last events only with its end, once the end is stored", async () => {
+    const env = await engine();
+    const thread = await env.storage.threads.create();
+    const run = await submit(env, thread.thread_id, { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values"] });
+    // the run's stored status at the moment each event reaches a subscriber (read as of the call)
+    const seen: Array<{ mode: string; status: Promise<string> }> = [];
+    env.runs.broker.subscribe(run.run_id, {
+      event: (e) => seen.push({ mode: e.mode, status: env.storage.runs.get(run.run_id).then((r) => r.status) }),
+      end: () => {},
+    });
+    await env.runs.outcome(run);
+    const statuses = await Promise.all(seen.map(async ({ mode, status }) => `${mode}: ${await status}`));
+    expect(statuses[0]).toBe("metadata: running");
+    expect(statuses.at(-1)).toBe("values: success");
+    expect(statuses.filter((s) => s.startsWith("values"))).toHaveLength(4);
   });
 
   it("publishes LangChain callback events for the events stream mode, beside the other modes", async () => {
@@ -180,5 +230,66 @@ describe("run engine (local parts)", () => {
     expect(await runs.outcome(retried)).toMatchObject({ status: "success", values: { value: 4 } });
     expect(await storage.runs.get(retried.run_id)).toMatchObject({ attempt: 2 });
     expect(await storage.runs.get(exhausted.run_id)).toMatchObject({ status: "error", error: { error: "RunAttemptsExhausted" } });
+  });
+
+  describe.runIf(TEST_STORAGE === "lowdb")("a run followed from its scheduling (lowdb)", () => {
+    async function gatedEngine() {
+      registry ??= await loadGraphRegistry(RUNS_CONFIG);
+      const gate = gatedLogSyncs();
+      const { dir, cleanup: removeDir } = await tempDir();
+      const storage = await LowdbStorage.open({ dataDir: dir, shards: TEST_SHARDS, io: gate.io });
+      await ensureSystemAssistants(storage, registry);
+      const runs = localRunEngine({ storage, graphs: registry, checkpointer: new TestSaver(), logger: pino({ level: "silent" }) });
+      await runs.start();
+      cleanup.push(async () => {
+        gate.heal();
+        gate.release();
+        await runs.shutdown(0);
+        await storage.close();
+        await removeDir();
+      });
+      const deps = { storage, graphs: registry, runs };
+      const access = { thread: { conditions: [] }, assistant: { conditions: [] }, user: null };
+      const start = async (threadId: string, onEvent: (e: RunEvent) => void, onEnd: (o: RunOutcome) => void = () => {}) => {
+        const prepared = await prepareRun(deps, { assistant_id: "trivial", input: { value: 1 } }, false, access as never);
+        return startRun(deps, threadId, prepared, access as never, (run) => {
+          runs.broker.subscribe(run.run_id, { event: onEvent, end: onEnd });
+        });
+      };
+      return { gate, storage, runs, start };
+    }
+
+    it("starts executing while its creation is still on its way to disk, and answers once it is durable", async () => {
+      const { gate, storage, runs, start } = await gatedEngine();
+      const thread = await storage.threads.create();
+      const events: string[] = [];
+      gate.hold();
+      let created = false;
+      const starting = start(thread.thread_id, (e) => events.push(e.mode));
+      void starting.then(() => (created = true));
+      await eventually(async () => (events.includes("metadata") ? true : undefined), 10_000, "the run to start");
+      expect(created).toBe(false);
+      gate.release();
+      const run = await starting;
+      expect(await runs.outcome(run)).toEqual({ status: "success", values: { value: 4 }, error: null });
+    });
+
+    it("does not end as a success when its creation cannot be stored", async () => {
+      const { gate, storage, start } = await gatedEngine();
+      const thread = await storage.threads.create();
+      const events: string[] = [];
+      let ended: (outcome: RunOutcome) => void = () => {};
+      const end = new Promise<RunOutcome>((resolve) => (ended = resolve));
+      gate.hold();
+      const starting = start(thread.thread_id, (e) => events.push(e.mode), ended);
+      const failed = starting.then(
+        () => null,
+        (error: unknown) => error,
+      );
+      await eventually(async () => (events.includes("metadata") ? true : undefined), 10_000, "the run to start");
+      gate.fail();
+      expect(await failed).toBeInstanceOf(Error);
+      expect((await end).status).not.toBe("success");
+    });
   });
 });

@@ -108,3 +108,17 @@ describe("JSON containment (jsonb @>)", () => {
     expect(containsIgnoreCase(undefined, "a")).toBe(false);
   });
 });
+
+describe("sorting records that lack the field", () => {
+  it("orders every record without a value first (ascending), among themselves by id", () => {
+    const data: Row[] = [
+      { id: "d", at: null },
+      { id: "b", at: "2024-01-01" },
+      { id: "c", at: null },
+      { id: "a", at: null },
+      { id: "e", at: null },
+    ];
+    expect([...data].sort(byField<Row>("at", "asc", (r) => r.id)).map((r) => r.id)).toEqual(["a", "c", "d", "e", "b"]);
+    expect([...data].sort(byField<Row>("at", "desc", (r) => r.id)).map((r) => r.id)).toEqual(["b", "e", "d", "c", "a"]);
+  });
+});

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import type { Run } from "../../src/storage/types.js";
 import { tempStoragePerTest } from "./storage-helpers.js";
@@ -194,5 +194,30 @@ describe("runs repository", () => {
     await expect(storage.runs.create({ ...base(thread.thread_id), run_id: run.run_id, multitask_strategy: "enqueue" })).rejects.toThrow(
       `Run '${run.run_id}' already exists`,
     );
+  });
+
+  it("breaks ties of runs created in the same millisecond by creation order, and counts a thread's deleted runs", async () => {
+    const { storage } = await open();
+    const thread = await storage.threads.create();
+    const empty = await storage.threads.create();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.UTC(2024, 0, 1));
+      const made: Run[] = [];
+      for (let i = 0; i < 3; i++) made.push((await storage.runs.create({ ...base(thread.thread_id), multitask_strategy: "enqueue" })).run);
+      const order = made.map((r) => r.run_id);
+      for (const run of made.slice(0, 2)) {
+        await storage.runs.update(run.run_id, { status: "running" });
+        await storage.runs.update(run.run_id, { status: "pending" });
+      }
+      expect((await storage.runs.withStatus("pending")).map((r) => r.run_id)).toEqual(order);
+      expect((await storage.runs.active(thread.thread_id)).map((r) => r.run_id)).toEqual(order);
+      expect((await storage.runs.list(thread.thread_id)).items.map((r) => r.run_id)).toEqual([...order].reverse());
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await storage.runs.deleteThread(empty.thread_id)).toBe(0);
+    expect(await storage.runs.deleteThread(thread.thread_id)).toBe(3);
+    expect(await storage.runs.active(thread.thread_id)).toEqual([]);
   });
 });

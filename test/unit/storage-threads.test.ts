@@ -303,3 +303,30 @@ describe("threads scope", () => {
     expect(await storage.threads.count({}, both)).toBe(7);
   });
 });
+
+describe("threads: defaults and state timestamps", () => {
+  it("sorts newest first by default whatever the ids, and a values-only or interrupts-only update moves state_updated_at", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    let at = Date.UTC(2024, 2, 1);
+    const tick = () => vi.setSystemTime(at++);
+    const created: string[] = [];
+    for (const n of [9, 5, 1]) {
+      tick();
+      created.push((await storage.threads.create({ thread_id: `00000000-0000-4000-8000-00000000000${n}` })).thread_id);
+    }
+    expect(ids(await storage.threads.search())).toEqual([...created].reverse());
+    expect(ids(await storage.threads.search({ sortOrder: "asc" }))).toEqual(created);
+
+    const [first] = created as [string];
+    tick();
+    const interrupted = await storage.threads.update(first, { interrupts: { task: [{ value: "ask" }] } });
+    expect(interrupted.state_updated_at).toBe(interrupted.updated_at);
+    tick();
+    const valued = await storage.threads.update(first, { values: { v: 1 } });
+    expect(valued.state_updated_at).toBe(valued.updated_at);
+    tick();
+    const statusOnly = await storage.threads.update(first, { status: "idle", metadata: { m: 1 } });
+    expect(statusOnly.state_updated_at).toBe(valued.state_updated_at);
+    expect(statusOnly.updated_at).not.toBe(valued.updated_at);
+  });
+});

@@ -118,10 +118,11 @@ export interface RunEventBroker {
   /**
    * For a broker whose events live in storage: stops publishing for the run and hands over its
    * unwritten events and its end event, to be stored in the commit that stores the run's end
-   * (`RunEnd.events`), so that no process ever sees one without the other. Null for a broker
-   * that keeps events in memory. Call `finish` after that commit either way.
+   * (`RunEnd.events`), so that no process ever sees one without the other. Absent from a broker
+   * that keeps events in memory. Call it once every event of the run was published, and
+   * `finish` after that commit either way.
    */
-  closingEvents(runId: string, outcome: RunOutcome): Promise<RunEventRows | null>;
+  closingEvents?(runId: string, outcome: RunOutcome): Promise<RunEventRows | null>;
   /**
    * Ends the channel: subscribers get `end` after every event published before. `endStored`:
    * the events from `closingEvents` were committed with the run's end (nothing is left to write).

@@ -6,7 +6,7 @@
  */
 import { NotFoundError } from "../../storage/errors.js";
 import { metadataInScope } from "../../storage/scope.js";
-import type { Assistant, Run, Scope, StoredUser } from "../../storage/types.js";
+import type { Assistant, Run, RunInsert, Scope, StoredUser } from "../../storage/types.js";
 import { servedAssistant, type AssistantLookupDeps } from "../assistants.js";
 import type { RunEngine } from "./engine.js";
 import { parseRunRequest, type ParsedRunRequest, type RunRequest } from "./request.js";
@@ -56,10 +56,23 @@ export async function prepareRun(
 /**
  * Called synchronously right after the run is scheduled, before it can publish any event: a
  * client streaming the run it creates subscribes here, so even a run that ends at once is seen.
+ * A caller that follows the run from here lets it start as soon as it is stored, while its
+ * creation is still on its way to disk (see `startRun`).
  */
 export type OnScheduled = (run: Run) => void;
 
-/** Stores and schedules a prepared run on `threadId`, or on a new temporary thread when null. */
+/**
+ * Stores and schedules a prepared run on `threadId`, or on a new temporary thread when null.
+ *
+ * With `onScheduled`, and no active run of the thread to replace first, the run is scheduled
+ * as soon as storage holds it (`runs.create`'s `applied`), so its execution overlaps the disk
+ * write of its creation. Nothing is acknowledged earlier for it: this resolves (and the
+ * caller answers) once the creation is durable, and a run's end is announced once the end is
+ * durable, which carries the creation with it. Should the creation fail to reach the disk,
+ * the run is cancelled. Without `onScheduled` the run is scheduled once its creation is
+ * durable: a caller asking for its outcome only afterwards must not find it already ended
+ * (a stateless run's thread is gone by then).
+ */
 export async function startRun(
   services: RunCreationDeps,
   threadId: string | null,
@@ -79,20 +92,37 @@ export async function startRun(
     thread = threadId;
   }
 
-  const { run, inflight } = await storage.runs.create(
-    {
-      ...(access.runId ? { run_id: access.runId } : {}),
-      thread_id: thread,
-      assistant_id: assistant.assistant_id,
-      metadata: parsed.metadata,
-      kwargs: parsed.kwargs,
-      multitask_strategy: parsed.multitaskStrategy,
-      not_before: parsed.notBefore ? new Date(parsed.notBefore).toISOString() : null,
-      // a temporary thread was created with them
-      ...(threadId === null ? {} : { thread_metadata: ids }),
-    },
-    scope,
-  );
+  let scheduled: Run | null = null;
+  const schedule = (run: Run) => {
+    scheduled = run;
+    engine.submit(run);
+    onScheduled?.(run);
+  };
+  const input = {
+    ...(access.runId ? { run_id: access.runId } : {}),
+    thread_id: thread,
+    assistant_id: assistant.assistant_id,
+    metadata: parsed.metadata,
+    kwargs: parsed.kwargs,
+    multitask_strategy: parsed.multitaskStrategy,
+    not_before: parsed.notBefore ? new Date(parsed.notBefore).toISOString() : null,
+    // a temporary thread was created with them
+    ...(threadId === null ? {} : { thread_metadata: ids }),
+  };
+  let created: RunInsert;
+  try {
+    created = await storage.runs.create(input, scope, (insert) => {
+      if (onScheduled && insert.inflight.length === 0) schedule(insert.run);
+    });
+  } catch (error) {
+    const started: Run | null = scheduled;
+    if (started) {
+      await engine.cancel(started, "interrupt", "its creation could not be stored").catch(() => undefined);
+    }
+    throw error;
+  }
+  const { run, inflight } = created;
+  if (scheduled) return run;
   try {
     const strategy = parsed.multitaskStrategy;
     if (strategy === "interrupt" || strategy === "rollback") {
@@ -101,8 +131,7 @@ export async function startRun(
     }
   } finally {
     // even if cancelling failed, a stored pending run must not be left unscheduled
-    engine.submit(run);
-    onScheduled?.(run);
+    schedule(run);
   }
   return run;
 }

@@ -16,8 +16,9 @@ import { runToApi } from "./api-shape.js";
 import type { RunEventBroker, RunOutcome } from "./broker.js";
 import { readFinalState, resultValues, threadStatusAfter, type FinalState } from "./final-state.js";
 import { buildGraphCall } from "./graph-call.js";
-import { streamGraph } from "./graph-stream.js";
+import { streamGraph, type StreamChunk } from "./graph-stream.js";
 import { RunStreamTranslator } from "../streams/translate.js";
+import { RunEventRelay } from "./event-relay.js";
 import { storedOutcome } from "./stored-outcome.js";
 import type { DispatchedRun } from "./engine.js";
 import { RunCancelled, RunNotHeld, RunTimedOut, ServerStopping } from "./stop-reasons.js";
@@ -69,6 +70,11 @@ export async function unlessDeleted<T>(write: Promise<T>): Promise<T | undefined
   }
 }
 
+/** The root graph's checkpoint with nothing left to run: the graph completed, its last events are out. */
+function isFinalCheckpoint(chunk: StreamChunk): boolean {
+  return chunk.mode === "checkpoints" && chunk.ns.length === 0 && (chunk.data as { next?: unknown[] }).next?.length === 0;
+}
+
 export class RunExecutor {
   constructor(private readonly deps: RunExecutorDeps) {}
 
@@ -82,7 +88,10 @@ export class RunExecutor {
       run = dispatched.claimed;
     } else {
       try {
-        run = await storage.runs.get(runId);
+        // Among its thread's active runs as they are now, not once durable: a run may be
+        // dispatched while its creation is still on its way to disk (see startRun).
+        const active = (await storage.runs.active(dispatched.threadId)).find((r) => r.run_id === runId);
+        run = active ?? (await storage.runs.get(runId));
       } catch (error) {
         if (!(error instanceof NotFoundError)) logger.error({ err: error, run_id: runId }, "cannot read run to execute");
         broker.finish(runId, { status: "interrupted", values: null, error: null });
@@ -105,6 +114,15 @@ export class RunExecutor {
   }
 
   async #execute(run: Run, claimed: boolean, control: AbortController, log: Logger): Promise<void> {
+    const relay = new RunEventRelay(this.deps.broker, run.run_id);
+    try {
+      await this.#executeRelaying(run, claimed, control, log, relay);
+    } finally {
+      relay.flush(); // bookkeeping failed: the events go before the end the caller announces
+    }
+  }
+
+  async #executeRelaying(run: Run, claimed: boolean, control: AbortController, log: Logger, relay: RunEventRelay): Promise<void> {
     const { storage, broker } = this.deps;
     // a claim stored the run as running and counted the attempt already
     const attempt = claimed ? run.attempt : run.attempt + 1;
@@ -130,13 +148,17 @@ export class RunExecutor {
     let graph: AnyCompiledGraph | undefined;
     let ending: Ending;
     try {
-      graph = await this.#run(run, attempt, control.signal, saver, (g) => (graph = g));
-      await saver.settle(); // the run's checkpoints are durable before its success is recorded
+      graph = await this.#run(run, attempt, control.signal, saver, relay, (g) => (graph = g));
+      // The run's checkpoints are durable before its success is: waited for here, unless the
+      // storage makes writes durable in order, where the durability of the run's end (written
+      // after them) carries them.
+      if (!storage.durableInOrder) await saver.settle();
       ending = { kind: "done", status: "success", error: null, cancelReason: null, rollback: false };
     } catch (error) {
+      relay.hold();
       ending = this.#ending(error, control.signal);
       if (ending.kind === "done" && ending.error) {
-        broker.publish(run.run_id, { mode: "error", ns: [], data: ending.error });
+        relay.send({ mode: "error", ns: [], data: ending.error });
         if (ending.status === "error") log.info({ err: error }, "run failed");
       }
     } finally {
@@ -145,6 +167,7 @@ export class RunExecutor {
     if (ending.kind === "not-held") return;
     if ((await marked) === undefined) {
       // the run was deleted with its thread while it ran
+      relay.flush();
       broker.finish(run.run_id, { status: "interrupted", values: null, error: null });
       await this.#removeOrphanCheckpoints(run.thread_id);
       return;
@@ -153,7 +176,7 @@ export class RunExecutor {
       await unlessDeleted(storage.runs.update(run.run_id, { status: "pending" }));
       return;
     }
-    await this.#finish(run, ending, graph, log);
+    await this.#finish(run, ending, graph, log, relay);
   }
 
   /** Resolves the graph and streams it into the broker; returns the graph for reading its state. */
@@ -162,11 +185,13 @@ export class RunExecutor {
     attempt: number,
     signal: AbortSignal,
     saver: RunSaver,
+    relay: RunEventRelay,
     onGraph: (graph: AnyCompiledGraph) => void,
   ): Promise<AnyCompiledGraph> {
-    const { storage, graphs, store, broker } = this.deps;
+    const { storage, graphs, store } = this.deps;
     const kwargs = run.kwargs;
-    broker.publish(run.run_id, { mode: "metadata", ns: [], data: { run_id: run.run_id, attempt } });
+    // at once: it tells the client the run started, nothing of its state
+    this.deps.broker.publish(run.run_id, { mode: "metadata", ns: [], data: { run_id: run.run_id, attempt } });
     const assistant = await storage.assistants.get(run.assistant_id);
     const resume = attempt > 1 && (await this.#wroteCheckpoint(run));
     const call = buildGraphCall(assistant, run, { attempt, resume });
@@ -182,8 +207,11 @@ export class RunExecutor {
     }
     const translator = new RunStreamTranslator(kwargs.stream_mode);
     for await (const chunk of streamGraph(graph, call, run.run_id, signal)) {
-      for (const event of translator.translate(chunk)) broker.publish(run.run_id, event);
+      for (const event of translator.translate(chunk)) relay.send(event);
+      // the graph emits nothing after its final checkpoint, but it ends a timer later (its store's)
+      if (isFinalCheckpoint(chunk)) relay.hold();
     }
+    relay.hold();
     return graph;
   }
 
@@ -238,7 +266,13 @@ export class RunExecutor {
     await checkpointer.deleteThread(threadId);
   }
 
-  async #finish(run: Run, ending: Extract<Ending, { kind: "done" }>, graph: AnyCompiledGraph | undefined, log: Logger) {
+  async #finish(
+    run: Run,
+    ending: Extract<Ending, { kind: "done" }>,
+    graph: AnyCompiledGraph | undefined,
+    log: Logger,
+    relay: RunEventRelay,
+  ) {
     const { storage, broker } = this.deps;
     const kwargs = run.kwargs;
     if (ending.rollback) await this.deps.checkpointer.deleteRun(run.thread_id, run.run_id);
@@ -259,7 +293,9 @@ export class RunExecutor {
     // The run's end, the webhook it owes and (events in storage) its end event are one commit:
     // a crash leaves all or none of them.
     const webhook = this.#webhook(run, outcome, log);
-    const events = await broker.closingEvents(run.run_id, outcome);
+    // a broker keeping events in storage takes every event now, to commit them with the end
+    if (broker.closingEvents) relay.flush();
+    const events = (await broker.closingEvents?.(run.run_id, outcome)) ?? null;
     const storeEnd = () =>
       unlessDeleted(
         storage.runs.end(run.run_id, {
@@ -280,6 +316,7 @@ export class RunExecutor {
     const [stored, thread] = await Promise.all([runWrite, threadWrite]);
     if (thread === undefined) await this.#removeOrphanCheckpoints(run.thread_id);
 
+    relay.flush(); // a no-op when the events went with the run's end
     broker.finish(run.run_id, outcome, events !== null && stored !== undefined);
     if (webhook && stored) this.deps.webhooks?.wake();
     if (kwargs.temporary) await unlessDeleted(storage.threads.delete(run.thread_id));

@@ -111,11 +111,6 @@ export class LocalRunEventBroker implements RunEventBroker {
     return full;
   }
 
-  /** Events live in memory here: nothing goes into the commit of the run's end. */
-  async closingEvents(): Promise<null> {
-    return null;
-  }
-
   finish(runId: string, outcome: RunOutcome): void {
     const channel = this.#channels.get(runId);
     if (!channel || channel.outcome) return;

@@ -98,13 +98,16 @@ export class LowdbCheckpoints implements CheckpointsRepository {
     });
   }
 
-  async get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined> {
+  async get(
+    key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string },
+    options: { ownWrites?: boolean } = {},
+  ): Promise<StoredCheckpoint | undefined> {
     const record =
       key.checkpoint_id !== undefined
         ? (this.col.get(recordId("checkpoint", { ...key, checkpoint_id: key.checkpoint_id })) as CheckpointRecord | undefined)
         : this.#latest(key.thread_id, key.checkpoint_ns);
     if (!record) return undefined;
-    await this.col.settled(recordId("checkpoint", record));
+    if (!options.ownWrites) await this.col.settled(recordId("checkpoint", record));
     return this.#withWrites(record);
   }
 

@@ -80,7 +80,8 @@ export class CommitLog {
   readonly #onGrown: () => void;
   readonly #growLimit: number;
   readonly #io: FileIO;
-  /** Flushes so far (diagnostics: group commit makes it far fewer than mutations). */
+  /** Lines appended and flushes so far (diagnostics: group commit makes flushes far fewer than lines). */
+  appends = 0;
   flushes = 0;
 
   /**
@@ -102,6 +103,7 @@ export class CommitLog {
   /** Resolves once `entry` is on disk. */
   append(entry: LogEntry): Promise<void> {
     const line = JSON.stringify(entry) + "\n";
+    this.appends++;
     this.#lines.push(line);
     this.#bytes += line.length;
     if (!this.#pending) {

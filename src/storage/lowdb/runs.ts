@@ -56,7 +56,7 @@ export class LowdbRuns implements RunsRepository {
     private readonly webhooks: Collection<WebhookDelivery>,
   ) {}
 
-  async create(input: RunCreate, scope?: Scope): Promise<RunInsert> {
+  async create(input: RunCreate, scope?: Scope, applied?: (insert: RunInsert) => void): Promise<RunInsert> {
     const id = input.run_id ?? uuidv7();
     if (this.col.get(id)) throw new ConflictError(WHAT, id);
     // From here to the puts: synchronous (see the file comment).
@@ -76,6 +76,7 @@ export class LowdbRuns implements RunsRepository {
     };
     const written = Promise.all([this.col.put(run), this.threads.put(busy)]);
     const result = { run: copy(run), inflight: inflight.map(copy) };
+    applied?.(result);
     await written;
     return result;
   }

@@ -73,6 +73,8 @@ export interface LowdbStorageOptions {
 
 export class LowdbStorage implements Storage {
   readonly backend = "lowdb";
+  /** One commit log, flushed in order: a durable line carries every line before it. */
+  readonly durableInOrder = true;
   readonly assistants: LowdbAssistants;
   readonly threads: LowdbThreads;
   readonly checkpoints: LowdbCheckpoints;
@@ -180,6 +182,11 @@ export class LowdbStorage implements Storage {
   /** Commit log flushes so far (each one fsync, shared by every mutation it carried). */
   get logFlushes(): number {
     return this.#log.flushes;
+  }
+
+  /** Commit log lines (mutations) and flushes (fsyncs) so far (benchmarks: per-run costs). */
+  get logStats(): { appends: number; flushes: number } {
+    return { appends: this.#log.appends, flushes: this.#log.flushes };
   }
 
   /** Refuses further mutations, makes every one made so far durable in its shard, drops the log. */

@@ -24,6 +24,8 @@ export interface PostgresStorageOptions extends DatabaseOptions {
 
 export class PostgresStorage implements Storage {
   readonly backend = "postgres";
+  /** Each write commits on its own connection: one being durable says nothing of another. */
+  readonly durableInOrder = false;
   readonly assistants: PostgresAssistants;
   readonly threads: PostgresThreads;
   readonly checkpoints: PostgresCheckpoints;
