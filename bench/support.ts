@@ -93,7 +93,10 @@ export interface ServerSettings {
   resumableRetentionMs?: number;
 }
 
-/** bench/server-child.ts in its own process (--expose-gc), answering for its heap and its costs. */
+/**
+ * bench/server-child.ts in its own process (--expose-gc), answering for its heap and its costs.
+ * With BENCH_SERVER_PROFILE=<dir>, the server writes its CPU profile there when it stops.
+ */
 export class ServerProcess {
   private constructor(
     readonly child: ChildProcess,
@@ -102,7 +105,12 @@ export class ServerProcess {
 
   static async start(settings: ServerSettings): Promise<ServerProcess> {
     const child = fork(fileURLToPath(new URL("./server-child.ts", import.meta.url)), {
-      execArgv: ["--expose-gc", "--import", "tsx"],
+      execArgv: [
+        "--expose-gc",
+        "--import",
+        "tsx",
+        ...(process.env.BENCH_SERVER_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE}`] : []),
+      ],
       env: {
         ...process.env,
         BENCH_SERVER_CONFIG: settings.config,

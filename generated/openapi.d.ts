@@ -1643,6 +1643,8 @@ export interface components {
          *     graph does not define one. Where they come from:
          *
          *     - graphs declared with zod or `StateSchema` carry JSON Schemas at runtime: those are returned.
+         *       A context declared with `StateSchema` (which LangGraph itself drops) or another Standard
+         *       Schema with a JSON Schema is described from that schema.
          *     - graphs declared with `Annotation` carry only their channel names at runtime. Input, output and
          *       state schemas list those channels (no `required`: any channel may be unset), typed from the
          *       TypeScript types of the graph module's export (checked with the TypeScript compiler, once per

@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import type { RequestHandler } from "express";
 import { AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,7 +17,8 @@ import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
 import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
-import { registerSdkLogger } from "./runtime/graphs/sdk-logger.js";
+import { installSdkGlobals } from "./runtime/graphs/sdk-globals.js";
+import { closeServerScope, loadingAs, openServerScope, withinServerScope, type ServerScope } from "./runtime/graphs/server-scope.js";
 import { openStorage, redactedUri, type Storage } from "./storage/index.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
@@ -57,12 +59,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // asynchronous: lines written while a write is in flight go out together in the next one;
   // pino flushes what is buffered when the process exits, and close() flushes it too
   const logger = options.logger ?? pino({ name: "lgts" }, pino.destination({ sync: false }));
-  // before the graphs load: a module may call getLogger() at its top level
-  registerSdkLogger(logger);
+  // before the graphs load: a module may call getLogger() at its top level. getLogger() and
+  // `new Client()` answer for this server's graphs and custom routes even when other servers
+  // share the process (server-scope.ts).
+  installSdkGlobals();
+  const scope: ServerScope = { logger };
   let graphs;
   let assistantDefaults;
   try {
-    graphs = await loadGraphRegistry(options.configPath);
+    graphs = await loadingAs(scope, () => loadGraphRegistry(options.configPath));
     assistantDefaults = parseDefaultConfig(process.env.LANGGRAPH_CONFIG, graphs.graphIds);
   } catch (error) {
     throw new StartupError(`Cannot load graphs from ${options.configPath}: ${(error as Error).message}`);
@@ -158,7 +163,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   let customRoutes;
   try {
-    customRoutes = await loadHttpApp(graphs.config);
+    customRoutes = await loadingAs(scope, () => loadHttpApp(graphs.config, scope));
   } catch (error) {
     await abandon();
     if (error instanceof CustomAppError) throw new StartupError(`Cannot load the custom routes of ${options.configPath}: ${error.message}`);
@@ -189,7 +194,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   const where = options.databaseUri ? { database: redactedUri(options.databaseUri) } : { dataDir: options.dataDir };
   logger.info({ url, graphs: graphs.graphIds, storage: storage.backend, ...where }, "listening");
-  const selfUrl = pointApiUrlAtSelf(options.host, port, graphs.config.http?.mount_prefix);
+  scope.apiUrl = ownApiUrl(options.host, port, graphs.config.http?.mount_prefix);
+  openServerScope(scope, store);
+  const selfUrl = pointApiUrlAt(scope.apiUrl, logger);
 
   return {
     url,
@@ -211,36 +218,58 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await deployment.close();
       await storage.close();
       selfUrl.release();
+      closeServerScope(scope);
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
     },
   };
 }
 
-/** `http.app` as Express middleware; undefined when the config has none. */
-async function loadHttpApp(config: LanggraphConfig) {
+/** `http.app` as Express middleware, its requests handled in the server's scope; undefined when the config has none. */
+async function loadHttpApp(config: LanggraphConfig, scope: ServerScope): Promise<RequestHandler | undefined> {
   const source = config.http?.app;
   if (!source) return undefined;
   const { file, exportName } = splitImportString(source);
-  return loadCustomRoutes(path.resolve(config.configDir, file), exportName, source);
+  const routes = await loadCustomRoutes(path.resolve(config.configDir, file), exportName, source);
+  return (req, res, next) => withinServerScope(scope, () => routes(req, res, next));
 }
 
+/** The URL at which a server is reached from this machine (a wildcard address through loopback). */
+function ownApiUrl(host: string, port: number, mountPrefix: string | undefined): string {
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
+  return `http://${reachable}:${port}${mountPrefix ?? ""}`;
+}
+
+/** The running servers of this process that LANGGRAPH_API_URL may name, oldest first. */
+const apiUrlCandidates: string[] = [];
 /** The value this process last gave LANGGRAPH_API_URL (a user's own value is never replaced). */
-let ownApiUrl: string | undefined;
+let givenApiUrl: string | undefined;
 
 /**
  * `LANGGRAPH_API_URL` points at this server, so custom routes, `RemoteGraph` and the SDK inside
- * graphs can call it (as on LangGraph Platform), unless the user set it. `release` undoes it.
+ * graphs can call it (as on LangGraph Platform), unless the user set it. An environment variable
+ * has one value per process: with several servers in one process it names the oldest running
+ * one, and the others warn that it is not theirs (`new Client()` without `apiUrl` is: it follows
+ * the server of the calling code). `release` hands it on to the next oldest server, or unsets it.
  */
-function pointApiUrlAtSelf(host: string, port: number, mountPrefix: string | undefined) {
+function pointApiUrlAt(url: string, logger: Logger) {
   const current = process.env.LANGGRAPH_API_URL;
-  if (current !== undefined && current !== ownApiUrl) return { release() {} };
-  // a wildcard address is reached through loopback
-  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
-  const url = `http://${reachable}:${port}${mountPrefix ?? ""}`;
-  process.env.LANGGRAPH_API_URL = ownApiUrl = url;
+  if (current !== undefined && current !== givenApiUrl) return { release() {} };
+  apiUrlCandidates.push(url);
+  if (apiUrlCandidates.length === 1) process.env.LANGGRAPH_API_URL = givenApiUrl = url;
+  else {
+    logger.warn(
+      { LANGGRAPH_API_URL: process.env.LANGGRAPH_API_URL, own_api_url: url },
+      "LANGGRAPH_API_URL names another server of this process (one environment variable serves the whole process): " +
+        "this server's graphs and custom routes that read it call that server; `new Client()` without apiUrl and getLogger() are this server's",
+    );
+  }
   return {
     release() {
-      if (process.env.LANGGRAPH_API_URL === url) delete process.env.LANGGRAPH_API_URL;
+      apiUrlCandidates.splice(apiUrlCandidates.indexOf(url), 1);
+      if (process.env.LANGGRAPH_API_URL !== url) return;
+      const next = apiUrlCandidates[0];
+      if (next === undefined) delete process.env.LANGGRAPH_API_URL;
+      else process.env.LANGGRAPH_API_URL = givenApiUrl = next;
     },
   };
 }

@@ -3,6 +3,7 @@ import type { OperationHandlers } from "../http/operations.js";
 import { createRequire } from "node:module";
 import { loadContract } from "../http/contract.js";
 import { publishedContract } from "../http/published-contract.js";
+import type { HttpConfig } from "../runtime/graphs/config.js";
 import { StorageUnavailableError } from "../storage/errors.js";
 
 type SystemOperations = "healthCheck" | "getInfo" | "getMetrics" | "getOpenApiDocument";
@@ -22,6 +23,24 @@ const FEATURES = {
   mcp: true,
   a2a: true,
 } as const;
+/** The `http.disable_*` switch that turns each feature's routes off. */
+const FEATURE_SWITCHES = {
+  assistants: "disable_assistants",
+  threads: "disable_threads",
+  runs: "disable_runs",
+  streaming: "disable_runs",
+  crons: "disable_runs",
+  store: "disable_store",
+  mcp: "disable_mcp",
+  a2a: "disable_a2a",
+} as const satisfies Record<keyof typeof FEATURES, keyof HttpConfig>;
+
+/** The features this server serves: those whose routes `http.disable_*` removed are off. */
+function servedFeatures(http: HttpConfig | null | undefined): Record<keyof typeof FEATURES, boolean> {
+  const entries = Object.entries(FEATURES).map(([name, on]) => [name, on && !http?.[FEATURE_SWITCHES[name as keyof typeof FEATURES]]]);
+  return Object.fromEntries(entries) as Record<keyof typeof FEATURES, boolean>;
+}
+
 const LANGGRAPH_VERSION = (createRequire(import.meta.url)("@langchain/langgraph/package.json") as { version: string }).version;
 
 export const systemHandlers: OperationHandlers<SystemOperations> = {
@@ -45,7 +64,7 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
       body: {
         version: services.version,
         langgraph_js_version: LANGGRAPH_VERSION,
-        flags: FEATURES,
+        flags: servedFeatures(services.graphs.config.http),
         metadata: { server: "langgraph-ts-server", storage: services.storage.backend, graphs: services.graphs.graphIds },
       },
     };

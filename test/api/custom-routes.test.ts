@@ -140,6 +140,11 @@ describe("the published contract with mount_prefix and disable_*", () => {
     expect(res.status).toBe(200);
   });
 
+  it("says in /info which features are off", async () => {
+    const { flags } = await json(await fetch(`${t.url}/api/info`));
+    expect(flags).toMatchObject({ assistants: true, threads: true, runs: false, streaming: false, crons: false, store: false, mcp: true, a2a: true });
+  });
+
   it("gives /docs the same document", async () => {
     const init = await (await fetch(`${t.url}/api/docs/swagger-ui-init.js`)).text();
     expect(init).toContain('"/threads/{thread_id}/state"');

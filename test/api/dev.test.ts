@@ -2,14 +2,11 @@
  * `lgts dev` as a developer meets it: the banner, hot reload that keeps threads, --no-reload, and
  * POST /internal/truncate (dev only; a 404 in serve).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "../support/free-port.js";
+import { startDev as startDevProcess } from "../support/dev-process.js";
 import { json, REPO_ROOT, startTestServer } from "../support/server.js";
 
 const PROJECT = path.join(REPO_ROOT, ".tmp", `dev-test-${process.pid}`);
@@ -25,44 +22,9 @@ export const graph = new StateGraph(State)
 `;
 
 
-/** `lgts dev` on the project; its stdout lines arrive in `lines`, `waitFor` awaits one. */
-async function startDev(extraArgs: string[] = []) {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [path.join(REPO_ROOT, "bin/lgts.js"), "dev", "--config", path.join(PROJECT, "langgraph.json"), "--port", String(port), "--data-dir", path.join(PROJECT, ".data"), ...extraArgs],
-    { cwd: PROJECT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const lines: string[] = [];
-  const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
-  const onLine = (line: string) => {
-    lines.push(line);
-    for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(line)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    }
-  };
-  createInterface({ input: child.stdout! }).on("line", onLine);
-  createInterface({ input: child.stderr! }).on("line", onLine);
-  const waitFor = (pattern: RegExp, deadlineMs = 60_000) => {
-    const seen = lines.find((line) => pattern.test(line));
-    if (seen) return Promise.resolve(seen);
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${deadlineMs} ms:\n${lines.join("\n")}`)), deadlineMs);
-      waiters.push({ pattern, resolve: (line) => (clearTimeout(timer), resolve(line)) });
-    });
-  };
-  return { child, port, url: `http://127.0.0.1:${port}`, lines, waitFor };
-}
-
-async function stop(child: ChildProcess) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  await exited;
-}
+/** `lgts dev` on the project. */
+const startDev = (args: string[] = []) =>
+  startDevProcess({ configPath: path.join(PROJECT, "langgraph.json"), dataDir: path.join(PROJECT, ".data"), args });
 
 afterAll(() => rm(PROJECT, { recursive: true, force: true }));
 
@@ -98,7 +60,7 @@ describe("lgts dev", () => {
       expect(bad.status).toBe(422);
       expect((await json(bad)).detail).toMatch(/body\.thread: unknown field/);
     } finally {
-      await stop(dev.child);
+      await dev.stop();
     }
   }, 180_000);
 
@@ -107,7 +69,7 @@ describe("lgts dev", () => {
     try {
       await dev.waitFor(/Reload is off \(--no-reload\)/);
     } finally {
-      await stop(dev.child);
+      await dev.stop();
     }
   }, 90_000);
 });

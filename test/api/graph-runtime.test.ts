@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 /** A server on a fresh data directory (or `dataDir`) whose log lines are collected. */
-async function start(dataDir?: string): Promise<Started & { dataDir: string }> {
+async function start(dataDir?: string): Promise<Started & { dataDir: string; close(): Promise<void> }> {
   const dir = dataDir ?? (await mkdtemp(path.join(tmpdir(), "lgts-runtime-")));
   if (!dataDir) cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const logs: Array<Record<string, unknown>> = [];
@@ -46,7 +46,7 @@ async function start(dataDir?: string): Promise<Started & { dataDir: string }> {
     closed = true;
   };
   cleanups.push(close);
-  return { server, client: new Client({ apiUrl: server.url }), logs, dataDir: dir, close } as never;
+  return { server, client: new Client({ apiUrl: server.url }), logs, dataDir: dir, close };
 }
 
 describe("getLogger()", () => {
@@ -69,6 +69,40 @@ describe("getLogger()", () => {
   });
 });
 
+describe("several servers in one process", () => {
+  it("each one's graphs and custom routes call their own server with new Client() and log to its log", async () => {
+    const a = await start();
+    const b = await start();
+    // one environment variable per process: it names the first server, and the second says so
+    expect(process.env.LANGGRAPH_API_URL).toBe(a.server.url);
+    expect(b.logs).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringMatching(/^LANGGRAPH_API_URL names another server/) }));
+    expect(a.logs.some((line) => String(line.msg).startsWith("LANGGRAPH_API_URL"))).toBe(false);
+
+    for (const [mine, other] of [[a, b], [b, a]] as const) {
+      const thread = await mine.client.threads.create();
+      // the graph asks its server for its thread: only its own server has it
+      expect(await mine.client.runs.wait(thread.thread_id, "self", { input: {} })).toEqual({ seen: thread.thread_id });
+      const topic = `topic of ${thread.thread_id}`;
+      const run = await mine.client.runs.create(thread.thread_id, "logging", { input: { topic } });
+      await mine.client.runs.join(thread.thread_id, run.run_id);
+      await eventually(async () => mine.logs.find((line) => line.msg === `working on ${topic}`));
+      expect(other.logs.find((line) => line.msg === `working on ${topic}`)).toBeUndefined();
+
+      const asked = (await (await fetch(`${mine.server.url}/whoami`)).json()) as { threads: string[] };
+      expect(asked.threads).toContain(thread.thread_id);
+      const whoami = (logs: Started["logs"]) => logs.filter((line) => line.msg === "whoami asked").length;
+      await eventually(async () => whoami(mine.logs) === 1 || undefined);
+      expect(whoami(other.logs)).toBe(mine === a ? 0 : 1);
+    }
+
+    // stopping the first hands LANGGRAPH_API_URL on to the server still running
+    await a.close();
+    expect(process.env.LANGGRAPH_API_URL).toBe(b.server.url);
+    await b.close();
+    expect(process.env.LANGGRAPH_API_URL).toBeUndefined();
+  });
+});
+
 describe("LANGGRAPH_CONFIG", () => {
   it("sets the default assistants' config and context; a changed value is a new version at restart", async () => {
     process.env.LANGGRAPH_CONFIG = JSON.stringify({ variant: { configurable: { variant: "review" }, tags: ["t"], context: { tone: "dry" } } });
@@ -79,7 +113,7 @@ describe("LANGGRAPH_CONFIG", () => {
     const thread = await first.client.threads.create();
     expect(await first.client.runs.wait(thread.thread_id, "variant", { input: { text: "x" } })).toEqual({ text: "draft of x", reviewed: true });
     expect((await first.client.assistants.get("logging")).config).toEqual({});
-    await (first as unknown as { close(): Promise<void> }).close();
+    await first.close();
 
     process.env.LANGGRAPH_CONFIG = JSON.stringify({ variant: { configurable: { variant: "plain" } } });
     const second = await start(first.dataDir);
@@ -92,7 +126,7 @@ describe("LANGGRAPH_CONFIG", () => {
 
   it("refuses a value naming an unknown graph or of the wrong shape, in one line", async () => {
     process.env.LANGGRAPH_CONFIG = JSON.stringify({ nope: {} });
-    await expect(start()).rejects.toThrow(/LANGGRAPH_CONFIG\.nope: no such graph in langgraph\.json \(graphs: logging, variant\)$/);
+    await expect(start()).rejects.toThrow(/LANGGRAPH_CONFIG\.nope: no such graph in langgraph\.json \(graphs: logging, variant, self\)$/);
     process.env.LANGGRAPH_CONFIG = JSON.stringify({ variant: { context: 3 } });
     await expect(start()).rejects.toThrow(/LANGGRAPH_CONFIG\.variant\.context: expected an object$/);
     process.env.LANGGRAPH_CONFIG = "{oops";

@@ -135,6 +135,23 @@ describe("GET /assistants/{id}/schemas", () => {
     expect(schemas.context_schema).toMatchObject({ type: "object", properties: { tone: { type: "string" } } });
   });
 
+  it("describes a context declared with StateSchema, which LangGraph itself keeps no schema of", async () => {
+    const schemas = await fixtures.client.assistants.getSchemas("state_schema_context");
+    expect(schemas.context_schema).toEqual({
+      type: "object",
+      properties: {
+        tone: { type: "string", enum: ["formal", "casual"], description: "How the reply sounds" },
+        max_words: { type: "number" },
+      },
+      required: ["tone"],
+    });
+    expect(schemas.config_schema).toEqual(schemas.context_schema);
+    // the graph runs with that context
+    const thread = await fixtures.client.threads.create();
+    const done = await fixtures.client.runs.wait(thread.thread_id, "state_schema_context", { input: {}, context: { tone: "casual" } });
+    expect(done).toEqual({ reply: "in a casual tone" });
+  });
+
   it("takes a functional-API graph's input and output from its types", async () => {
     const schemas = await fixtures.client.assistants.getSchemas("functional");
     expect(schemas.input_schema).toEqual({

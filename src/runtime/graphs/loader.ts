@@ -4,6 +4,7 @@
 import { existsSync, statSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import type { CompiledGraph, LangGraphRunnableConfig } from "@langchain/langgraph";
+import { recordContextSchemas } from "./context-schema.js";
 import { GraphLoadError, oneLine } from "./errors.js";
 
 /** A compiled LangGraph graph (a Pregel instance: StateGraph.compile(), entrypoint(), ...). */
@@ -123,6 +124,7 @@ export async function loadGraphExport(graphId: string, source: string, file: str
   if (!existsSync(file)) throw new GraphLoadError(graphId, source, `file not found: ${file}`);
   if (!statSync(file).isFile()) throw new GraphLoadError(graphId, source, `not a file: ${file}`);
   if (/\.(c|m)?tsx?$/i.test(file)) await ensureTypeScriptLoader();
+  await recordContextSchemas(file);
 
   let mod: Record<string, unknown>;
   try {

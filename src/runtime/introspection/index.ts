@@ -8,7 +8,7 @@ import type { components } from "../../../generated/openapi.js";
 import type { Logger } from "pino";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
 import { graphFor } from "../graph-for.js";
-import { graphSchemas, type GraphSchemas } from "./schemas.js";
+import { carriesAllSchemas, graphSchemas, type GraphSchemas } from "./schemas.js";
 import { staticSchemaIndex, staticSchemasByInstance } from "./static.js";
 
 type Assistant = components["schemas"]["Assistant"];
@@ -40,7 +40,8 @@ export async function drawAssistantGraph(services: IntrospectionDeps, assistant:
 export async function assistantSchemas(services: IntrospectionDeps, assistant: Assistant): Promise<GraphSchema> {
   const graph = await buildGraph(services, assistant);
   const spec = services.graphs.spec(assistant.graph_id);
-  const index = await staticSchemaIndex(services.graphs, services.logger);
+  // the types are read in the background at startup: a graph that needs none answers at once
+  const index = carriesAllSchemas(graph) ? undefined : await staticSchemaIndex(services.graphs, services.logger);
   return { graph_id: assistant.graph_id, ...graphSchemas(graph, index?.[spec.path]?.[spec.exportName]) };
 }
 

@@ -17,6 +17,7 @@ import {
   getOutputTypeSchema,
   getStateTypeSchema,
 } from "@langchain/langgraph/zod/schema";
+import { declaredContextSchema } from "../graphs/context-schema.js";
 import type { JsonSchema } from "./json-schema.js";
 import type { StaticGraphSchemas } from "./types.js";
 import { tolerantZodSchema } from "./zod-fallback.js";
@@ -67,8 +68,31 @@ function runtimeSchemas(graph: object): Partial<Record<Slot, JsonSchema>> {
     input: convert(getInputTypeSchema, () => tolerantZodSchema(input, { withReducerSchema: true, asPartial: true })),
     output: convert(getOutputTypeSchema, () => tolerantZodSchema(builder._outputRuntimeDefinition, {})),
     state: convert(getStateTypeSchema, () => tolerantZodSchema(builder._schemaRuntimeDefinition, {})),
-    context: convert(getConfigTypeSchema, () => tolerantZodSchema(builder._configRuntimeSchema, {})),
+    context:
+      convert(getConfigTypeSchema, () => tolerantZodSchema(builder._configRuntimeSchema, {})) ??
+      convert(() => declaredContextJsonSchema((graph as { builder?: object }).builder), () => undefined),
   };
+}
+
+interface DeclaredSchema {
+  getJsonSchema?: () => unknown;
+  "~standard"?: { jsonSchema?: { input?: (options: { target: string }) => unknown } };
+}
+
+/**
+ * A context schema LangGraph keeps no JSON Schema for: a StateSchema's own, or a Standard JSON
+ * Schema's (valibot, arktype, ...). An Annotation context is left to the static types.
+ */
+function declaredContextJsonSchema(builder: object | undefined): unknown {
+  const schema = declaredContextSchema(builder) as DeclaredSchema | undefined;
+  try {
+    if (typeof schema?.getJsonSchema === "function") return schema.getJsonSchema();
+    const standard = schema?.["~standard"]?.jsonSchema?.input;
+    if (typeof standard === "function") return standard({ target: "draft-2020-12" });
+  } catch {
+    // a schema JSON Schema cannot express: the static types may still describe it
+  }
+  return undefined;
 }
 
 /** Channel names of a StateGraph by role; undefined for other graphs (functional API, Graph). */
@@ -86,6 +110,12 @@ function channelNames(graph: object): Partial<Record<Slot, string[]>> | undefine
 function channelsSchema(names: string[], typed: JsonSchema | undefined): JsonSchema {
   const known = (typed?.properties ?? {}) as Record<string, JsonSchema>;
   return { type: "object", properties: Object.fromEntries(names.map((name) => [name, known[name] ?? {}])) };
+}
+
+/** Whether the graph carries every schema itself, so its TypeScript types would add nothing. */
+export function carriesAllSchemas(graph: object): boolean {
+  const runtime = runtimeSchemas(graph);
+  return (["input", "output", "state", "context"] as const).every((slot) => runtime[slot] !== undefined);
 }
 
 export function graphSchemas(graph: object, statics: StaticGraphSchemas | undefined): GraphSchemas {

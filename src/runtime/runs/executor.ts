@@ -14,7 +14,7 @@ import type { Run, RunEnd, RunError, Storage, ThreadUpdate } from "../../storage
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
 import { runToApi } from "./api-shape.js";
 import type { RunEventBroker, RunOutcome } from "./broker.js";
-import { readFinalState, resultValues, threadStatusAfter, type FinalState } from "./final-state.js";
+import { completedState, readFinalState, resultValues, threadStatusAfter, type FinalState } from "./final-state.js";
 import { buildGraphCall } from "./graph-call.js";
 import { streamGraph, type StreamChunk } from "./graph-stream.js";
 import { RunStreamTranslator } from "../streams/translate.js";
@@ -146,9 +146,10 @@ export class RunExecutor {
     // with durability "sync" every step waits for its checkpoint to be on disk
     const saver = kwargs.durability === "sync" ? this.deps.checkpointer : this.deps.checkpointer.deferringDurability();
     let graph: AnyCompiledGraph | undefined;
+    let completed: FinalState | null = null;
     let ending: Ending;
     try {
-      graph = await this.#run(run, attempt, control.signal, saver, relay, (g) => (graph = g));
+      completed = await this.#run(run, attempt, control.signal, saver, relay, (g) => (graph = g));
       // The run's checkpoints are durable before its success is: waited for here, unless the
       // storage makes writes durable in order, where the durability of the run's end (written
       // after them) carries them.
@@ -176,10 +177,13 @@ export class RunExecutor {
       await unlessDeleted(storage.runs.update(run.run_id, { status: "pending" }));
       return;
     }
-    await this.#finish(run, ending, graph, log, relay);
+    await this.#finish(run, ending, { graph, completed }, log, relay);
   }
 
-  /** Resolves the graph and streams it into the broker; returns the graph for reading its state. */
+  /**
+   * Resolves the graph and streams it into the broker. Returns the thread's state when the graph
+   * completed (its final checkpoint carries it: no need to read it back), else null.
+   */
   async #run(
     run: Run,
     attempt: number,
@@ -187,7 +191,7 @@ export class RunExecutor {
     saver: RunSaver,
     relay: RunEventRelay,
     onGraph: (graph: AnyCompiledGraph) => void,
-  ): Promise<AnyCompiledGraph> {
+  ): Promise<FinalState | null> {
     const { storage, graphs, store } = this.deps;
     const kwargs = run.kwargs;
     // at once: it tells the client the run started, nothing of its state
@@ -206,13 +210,17 @@ export class RunExecutor {
       }
     }
     const translator = new RunStreamTranslator(kwargs.stream_mode);
+    let completed: FinalState | null = null;
     for await (const chunk of streamGraph(graph, call, run.run_id, signal)) {
       for (const event of translator.translate(chunk)) relay.send(event);
-      // the graph emits nothing after its final checkpoint, but it ends a timer later (its store's)
-      if (isFinalCheckpoint(chunk)) relay.hold();
+      if (isFinalCheckpoint(chunk)) {
+        // the graph emits nothing after its final checkpoint, but it ends a timer later (its store's)
+        relay.hold();
+        completed = completedState((chunk.data as { values?: unknown }).values);
+      }
     }
     relay.hold();
-    return graph;
+    return completed;
   }
 
   /** Whether the thread's latest checkpoint was written by this run (a crashed attempt got that far). */
@@ -266,20 +274,21 @@ export class RunExecutor {
     await checkpointer.deleteThread(threadId);
   }
 
+  /** `ran`: the graph (to read the thread's state from) and its state if it completed. */
   async #finish(
     run: Run,
     ending: Extract<Ending, { kind: "done" }>,
-    graph: AnyCompiledGraph | undefined,
+    ran: { graph: AnyCompiledGraph | undefined; completed: FinalState | null },
     log: Logger,
     relay: RunEventRelay,
   ) {
     const { storage, broker } = this.deps;
     const kwargs = run.kwargs;
     if (ending.rollback) await this.deps.checkpointer.deleteRun(run.thread_id, run.run_id);
-    let state: FinalState | null = null;
-    if (graph) {
+    let state: FinalState | null = ending.status === "success" ? ran.completed : null;
+    if (!state && ran.graph) {
       try {
-        state = await readFinalState(graph, run.thread_id);
+        state = await readFinalState(ran.graph, run.thread_id);
       } catch (error) {
         log.warn({ err: error }, "cannot read the thread's state after the run");
       }

@@ -27,6 +27,11 @@ export async function readFinalState(graph: AnyCompiledGraph, threadId: string):
   return { values, interrupts, next: [...(snapshot.next ?? [])] };
 }
 
+/** The thread's state after a graph completed, from its final checkpoint's values: nothing pending, nothing next. */
+export function completedState(values: unknown): FinalState {
+  return { values: toPlainJson(values), interrupts: {}, next: [] };
+}
+
 /** What join/wait answer for a run that did not fail: the values, plus `__interrupt__` when paused. */
 export function resultValues(state: FinalState): unknown {
   const pending = Object.values(state.interrupts).flat();
