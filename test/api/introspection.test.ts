@@ -152,6 +152,15 @@ describe("GET /assistants/{id}/schemas", () => {
     expect(done).toEqual({ reply: "in a casual tone" });
   });
 
+  it("describes a context declared with another Standard Schema from its JSON Schema", async () => {
+    const schemas = await fixtures.client.assistants.getSchemas("standard_context");
+    expect(schemas.context_schema).toEqual({
+      type: "object",
+      properties: { locale: { type: "string", pattern: "^[a-z]{2}$" } },
+      required: ["locale"],
+    });
+  });
+
   it("takes a functional-API graph's input and output from its types", async () => {
     const schemas = await fixtures.client.assistants.getSchemas("functional");
     expect(schemas.input_schema).toEqual({

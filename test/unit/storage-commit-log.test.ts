@@ -34,6 +34,23 @@ describe("lowdb commit log", () => {
     expect(storage.logFlushes - before).toBe(1);
   });
 
+  it("after a flush of many writers, waits for them to come back rather than flushing the first few alone", async () => {
+    const dir = await dataDir();
+    const storage = await LowdbStorage.open({ dataDir: dir });
+    cleanups.unshift(() => storage.close());
+    const before = storage.logFlushes;
+    const create = (n: number) => Array.from({ length: n }, (_, i) => storage.threads.create({ metadata: { i } }));
+    const first = Promise.all(create(40));
+    // the first flush is on its way: these five wait for the next one
+    await new Promise((resolve) => setImmediate(resolve));
+    const early = create(5);
+    await first;
+    // the 40 writers come back in a later turn, as clients in other processes do
+    const back = await new Promise<Promise<unknown>[]>((resolve) => setImmediate(() => resolve(create(40))));
+    await Promise.all([...early, ...back]);
+    expect(storage.logFlushes - before).toBe(2);
+  });
+
   it("gives back every acknowledged mutation after a crash that left only the log", async () => {
     const dir = await dataDir();
     const crashed = await LowdbStorage.open({ dataDir: dir });

@@ -165,4 +165,24 @@ describe("thread stream", () => {
     broker.publish("r1", { mode: "values", ns: [], data: "after the client left" });
     expect(client.seen).toEqual([]);
   });
+
+  it("orders runs by id even when their channels open out of order (notices read late by another process)", async () => {
+    const broker = new LocalRunEventBroker();
+    const client = await reader(broker, { modes: ["run_modes"] });
+    await broker.open("r3", { threadId: "t" });
+    await broker.open("r1", { threadId: "t" });
+    await broker.open("r2", { threadId: "t" });
+    broker.publish("r3", { mode: "values", ns: [], data: 3 });
+    broker.publish("r2", { mode: "values", ns: [], data: 2 });
+    broker.publish("r1", { mode: "values", ns: [], data: 1 });
+    await client.until(1);
+    expect(client.ids()).toEqual(["r1:1"]);
+    broker.finish("r2", done());
+    broker.finish("r3", done());
+    broker.finish("r1", done());
+    await client.until(6);
+    expect(client.ids()).toEqual(["r1:1", "r1:done", "r2:1", "r2:done", "r3:1", "r3:done"]);
+    await client.stop();
+  });
 });
+

@@ -24,6 +24,11 @@ import { StorageUnavailableError } from "../errors.js";
 import { fsyncDir, nodeFileIO, type FileIO, type SyncableFile } from "./durable-file.js";
 import { newBatch, noop, type Batch } from "./batch.js";
 
+/** A flush of this many lines or more is taken for a concurrent load (see #flushAfterFlush)... */
+const GATHER_FROM_LINES = 8;
+/** ...and the next one waits at most this long for as many. */
+const GATHER_MAX_MS = 5;
+
 export type LogEntry = { c: string; r: unknown } | { c: string; d: string };
 
 const LOG_FILE = /^log-(\d+)\.ndjson$/;
@@ -77,6 +82,13 @@ export class CommitLog {
   #pending: Batch | null = null;
   #inFlight: Promise<void> | null = null;
   #bytes = 0;
+  /** Lines the last flush carried: about how many writers are active. */
+  #lastFlushLines = 0;
+  #lastSyncMs = 0;
+  /** Lines the flush being gathered waits for. */
+  #gatherLines = 0;
+  /** Waiting for more lines before the next flush (see #flushAfterFlush). */
+  #gathering: NodeJS.Timeout | null = null;
   readonly #onGrown: () => void;
   readonly #growLimit: number;
   readonly #io: FileIO;
@@ -110,7 +122,31 @@ export class CommitLog {
       this.#pending = newBatch();
       if (!this.#inFlight) setImmediate(() => this.#flush());
     }
-    return this.#pending.promise;
+    const durable = this.#pending.promise;
+    if (this.#gathering && this.#lines.length >= this.#gatherLines) this.#flushNow();
+    return durable;
+  }
+
+  /**
+   * The flush after one that carried many writers (a concurrent load): those writers' clients
+   * are now sending their next writes, so it waits until they have (as many lines as that flush
+   * carried, plus those already waiting), at most half the last fsync's time. Otherwise the few
+   * lines already pending get a flush of their own, and every other writer waits for two fsyncs
+   * instead of one (measured at 50 concurrent writers: flushes of 44 and 6 lines alternating).
+   */
+  #flushAfterFlush(): void {
+    if (this.#lastFlushLines < GATHER_FROM_LINES) {
+      setImmediate(() => this.#flush());
+      return;
+    }
+    this.#gatherLines = this.#lastFlushLines + this.#lines.length;
+    this.#gathering = setTimeout(() => this.#flushNow(), Math.min(this.#lastSyncMs / 2, GATHER_MAX_MS));
+  }
+
+  #flushNow(): void {
+    clearTimeout(this.#gathering ?? undefined);
+    this.#gathering = null;
+    this.#flush();
   }
 
   /** Resolves once every entry appended so far has been flushed (or its flush failed). */
@@ -144,6 +180,8 @@ export class CommitLog {
     if (this.#lines.length && !this.#pending) {
       this.#pending = newBatch();
       if (!this.#inFlight) this.#flush();
+    } else if (this.#gathering) {
+      this.#flushNow();
     }
     while (this.#pending || this.#inFlight) await this.settled();
     this.#switchGeneration();
@@ -180,11 +218,14 @@ export class CommitLog {
     this.#pending = null;
     const lines = this.#lines;
     this.#lines = [];
+    this.#lastFlushLines = lines.length;
     this.flushes++;
     const write = (async () => {
       const file = this.#file ?? (await this.#openFile());
       await file.writeFile(lines.join(""), "utf8");
+      const syncStarted = performance.now();
       await file.sync();
+      this.#lastSyncMs = performance.now() - syncStarted;
     })();
     this.#inFlight = write.then(
       () => batch.resolve(),
@@ -198,7 +239,7 @@ export class CommitLog {
     );
     void this.#inFlight.then(() => {
       this.#inFlight = null;
-      if (this.#pending) setImmediate(() => this.#flush());
+      if (this.#pending) this.#flushAfterFlush();
       if (this.#bytes > this.#growLimit) this.#onGrown();
     });
   }

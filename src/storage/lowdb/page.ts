@@ -1,9 +1,10 @@
 /**
  * Filter + sort + paginate over in-memory records.
  *
- * Cost: one pass over the candidates (predicate per record) to get `total`,
- * then, when the requested window (offset + limit) is small compared to the
- * matches, a bounded top-k selection in O(n log k) instead of a full sort.
+ * Cost: one pass over the candidates (predicate per record) to get `total`;
+ * for a window (offset + limit) of up to 256 records the same pass keeps the
+ * window by bounded insertion, O(n log k). Larger windows collect the matches,
+ * then select the top k (window small compared to the matches) or sort them.
  * At 100k threads a search with the default limit is a few milliseconds.
  */
 import type { Page, SortOrder } from "../types.js";
@@ -54,6 +55,9 @@ function compareValues(a: unknown, b: unknown): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
+/** Up to this window (offset + limit), one pass counts the matches and keeps the window's records. */
+const ONE_PASS_WINDOW = 256;
+
 /** Counts matches of `where` among `candidates` and returns the requested sorted window. */
 export function paginate<T>(
   candidates: Iterable<T>,
@@ -62,9 +66,20 @@ export function paginate<T>(
   window: Window,
 ): Page<T> {
   const { limit, offset } = normalizeWindow(window);
+  const k = offset + limit;
+  if (k <= ONE_PASS_WINDOW) {
+    // the usual page: no array of every match, no second pass over it
+    const best: T[] = [];
+    let total = 0;
+    for (const record of candidates) {
+      if (!where(record)) continue;
+      total++;
+      if (limit > 0) keepSmallest(best, record, k, compare);
+    }
+    return { items: best.slice(offset, k), total };
+  }
   const matches: T[] = [];
   for (const record of candidates) if (where(record)) matches.push(record);
-  const k = offset + limit;
   if (limit === 0 || offset >= matches.length) return { items: [], total: matches.length };
   const sorted = k * 8 < matches.length ? smallest(matches, k, compare) : matches.sort(compare);
   return { items: sorted.slice(offset, k), total: matches.length };
@@ -73,19 +88,22 @@ export function paginate<T>(
 /** The `k` smallest items in order (bounded insertion; k much smaller than items). */
 export function smallest<T>(items: readonly T[], k: number, compare: Compare<T>): T[] {
   const best: T[] = [];
-  for (const item of items) {
-    if (best.length === k && compare(item, best[k - 1]!) >= 0) continue;
-    let lo = 0;
-    let hi = best.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compare(best[mid]!, item) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    best.splice(lo, 0, item);
-    if (best.length > k) best.pop();
-  }
+  for (const item of items) keepSmallest(best, item, k, compare);
   return best;
+}
+
+/** Adds `item` to `best` (the k smallest so far, in order; equal items keep their arrival order). */
+function keepSmallest<T>(best: T[], item: T, k: number, compare: Compare<T>): void {
+  if (best.length === k && compare(item, best[k - 1]!) >= 0) return;
+  let lo = 0;
+  let hi = best.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(best[mid]!, item) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  best.splice(lo, 0, item);
+  if (best.length > k) best.pop();
 }
 
 /** Counts matches of `where` among `candidates`. */
