@@ -58,7 +58,7 @@ async function streamNewRun(ctx: CreateContext, threadId: string | null): Stream
   try {
     run = await createRun(services, threadId, body, authorized.access, (scheduled) => {
       // subscribed before the run can publish; "-1": from its first event, wherever it executes
-      subscribed = services.runs.events(scheduled.run_id, { lastEventId: "-1", signal: disconnect.signal });
+      subscribed = services.runs.events(scheduled.run_id, { lastEventId: "-1", fromStart: true, signal: disconnect.signal });
     });
   } catch (error) {
     disconnect.abort();

@@ -325,6 +325,22 @@ export interface RunEnd {
   update: RunUpdate | null;
   /** The webhook POST the end owes; `payload` gets the run as stored. */
   webhook?: { url: string; payload: (stored: Run) => Record<string, unknown> };
+  /**
+   * The run's last events and its end event, for a backend whose run events live in the
+   * database (PostgreSQL's `run_events`): stored in the same commit, so no process can see the
+   * run ended without its end event or the other way round. Brokers that keep events in memory
+   * never pass it; the embedded backend refuses it.
+   */
+  events?: RunEventRows;
+}
+
+/** Rows of a run's event log (see `RunEnd.events`). */
+export interface RunEventRows {
+  threadId: string;
+  resumable: boolean;
+  /** How long the rows stay once the run ended, s. */
+  expiresSeconds: number;
+  rows: Array<{ seq: number; mode: string; ns: string; data: string; checkpoint_id: string | null }>;
 }
 
 // --------------------------------------------------------------- webhook outbox

@@ -20,7 +20,7 @@ export async function* streamTask(context: A2aContext, sent: SentMessage): Async
 
   yield taskView(services, sent.runs, scope, { modes: sent.modes, historyLength: sent.historyLength });
   // "-1" replays the run's events from its start, so its start is seen even if it came first
-  const live = await services.runs.events(sent.runs.at(-1)!.run_id, { lastEventId: "-1", signal });
+  const live = await services.runs.events(sent.runs.at(-1)!.run_id, { lastEventId: "-1", fromStart: true, signal });
   if (live) {
     let working = false;
     for await (const event of live.events) {

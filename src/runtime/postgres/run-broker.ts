@@ -7,7 +7,10 @@
  *   multi-row INSERT per run and event-loop turn, whose NOTIFY `lgts_run_events` (payload: the
  *   run id) leaves when the rows are committed.
  * - A run's end is its last row (`mode = '__end__'`, the outcome as data), so subscribers see it
- *   after every event. Its `expires_at` is when the run's rows are deleted: at once-ish for
+ *   after every event. The executor stores it with the run's end in one transaction
+ *   (`closingEvents` -> `runs.end`), and deleting a thread writes it for the thread's active
+ *   runs (storage/postgres/run-events.ts): a process dying at any point leaves no waiter
+ *   without an end. Its `expires_at` is when the run's rows are deleted: at once-ish for
  *   ordinary runs (a short grace for late readers), after the retention for resumable ones.
  * - A subscriber reads the rows after its cursor whenever a notice for its run arrives.
  * - Opening a run NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) for thread streams.
@@ -26,13 +29,13 @@ import {
   type SubscribeOptions,
   type Unsubscribe,
 } from "../runs/broker.js";
+import type { RunEventRows } from "../../storage/types.js";
+import { END_GRACE_SECONDS, END_MODE, insertRunEvents, RUN_EVENTS_CHANNEL } from "../../storage/postgres/run-events.js";
 import type { Notifications, SqlDatabase } from "./notifications.js";
 
-export const EVENTS_CHANNEL = "lgts_run_events";
 export const OPENED_CHANNEL = "lgts_run_opened";
-const END = "__end__";
-/** How long an ordinary run's rows stay after its end (for subscribers still reading). */
-const GRACE_SECONDS = 30;
+const END = END_MODE;
+const GRACE_SECONDS = END_GRACE_SECONDS;
 const PAGE = 500;
 const SWEEP_MS = 30_000;
 /** Backoff of reads and writes that failed (the database is away), ms. */
@@ -78,16 +81,6 @@ interface Tail {
   retryMs: number;
 }
 
-const INSERT_SQL = /* sql */ `
-WITH written AS (
-  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, checkpoint_id, resumable, expires_at)
-  SELECT $1, t.seq, $2, t.mode, t.ns, t.data, t.checkpoint_id, $3,
-         CASE WHEN t.mode = '${END}' THEN now() + make_interval(secs => $4) END
-    FROM unnest($5::int[], $6::text[], $7::text[], $8::text[], $9::text[]) AS t(seq, mode, ns, data, checkpoint_id)
-  ON CONFLICT DO NOTHING
-  RETURNING 1)
-SELECT pg_notify('${EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
-
 /** The end of a run this process does not execute (a pending run cancelled): numbered after what is there. */
 const FINISH_SQL = /* sql */ `
 WITH written AS (
@@ -97,11 +90,12 @@ WITH written AS (
          now() + make_interval(secs => ${GRACE_SECONDS})
   ON CONFLICT DO NOTHING
   RETURNING 1)
-SELECT pg_notify('${EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
+SELECT pg_notify('${RUN_EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
 
 const STATE_SQL = /* sql */ `
 SELECT (SELECT max(seq) FROM run_events WHERE run_id = $1 AND mode <> '${END}') AS last,
        (SELECT resumable AND expires_at > now() FROM run_events WHERE run_id = $1 AND mode = '${END}') AS ended_held,
+       (SELECT expires_at > now() FROM run_events WHERE run_id = $1 AND mode = '${END}') AS ended_readable,
        coalesce((SELECT status IN ('pending', 'running') OR updated_at > now() - make_interval(secs => ${GRACE_SECONDS})
                    FROM runs WHERE run_id = $1), false) AS live`;
 
@@ -113,6 +107,8 @@ function toEvent(row: EventRow): RunEvent {
 
 export class PostgresRunEventBroker implements RunEventBroker {
   readonly #publishing = new Map<string, Publishing>();
+  /** Rows handed over by `closingEvents`, until `finish` says whether they were committed. */
+  readonly #closing = new Map<string, EventRow[]>();
   readonly #tails = new Map<string, Set<Tail>>();
   readonly #watchers = new ThreadWatchers();
   readonly #unlisten: Array<() => void> = [];
@@ -124,7 +120,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
   async start(): Promise<void> {
     const { notifications } = this.options;
     this.#unlisten.push(
-      await notifications.on(EVENTS_CHANNEL, (runId) => {
+      await notifications.on(RUN_EVENTS_CHANNEL, (runId) => {
         for (const tail of this.#tails.get(runId) ?? []) void this.#pull(tail);
       }),
     );
@@ -187,7 +183,27 @@ export class PostgresRunEventBroker implements RunEventBroker {
     return full;
   }
 
-  finish(runId: string, outcome: RunOutcome): void {
+  async closingEvents(runId: string, outcome: RunOutcome): Promise<RunEventRows | null> {
+    const publishing = this.#publishing.get(runId);
+    if (!publishing || publishing.ended) return null;
+    publishing.ended = true; // nothing more is published: the rest goes with the run's end
+    // the batches on their way have lower numbers: they are written first
+    while (publishing.writing) await publishing.writing;
+    const rows = publishing.rows.splice(0);
+    rows.push({ seq: ++publishing.seq, mode: END, ns: "[]", data: JSON.stringify(outcome), checkpoint_id: null });
+    if (this.#publishing.get(runId) === publishing) this.#publishing.delete(runId);
+    this.#closing.set(runId, rows);
+    return { threadId: publishing.threadId, resumable: publishing.resumable, expiresSeconds: this.#expiresSeconds(publishing), rows };
+  }
+
+  finish(runId: string, outcome: RunOutcome, endStored = false): void {
+    const closing = this.#closing.get(runId);
+    this.#closing.delete(runId);
+    if (endStored) {
+      // committed with the run's end: subscribers here get it now, the others by its NOTIFY
+      if (closing) this.#deliverCommitted(runId, closing);
+      return;
+    }
     const publishing = this.#publishing.get(runId);
     if (publishing && !publishing.ended) {
       publishing.ended = true;
@@ -208,13 +224,21 @@ export class PostgresRunEventBroker implements RunEventBroker {
     tails.add(tail);
     const unsubscribe = () => this.#drop(tail);
     try {
-      const { rows } = await this.options.db.query<{ last: number | null; ended_held: boolean | null; live: boolean }>(STATE_SQL, [runId]);
+      const { rows } = await this.options.db.query<{
+        last: number | null;
+        ended_held: boolean | null;
+        ended_readable: boolean | null;
+        live: boolean;
+      }>(STATE_SQL, [runId]);
       const state = rows[0]!;
       const ended = state.ended_held !== null;
-      // Without its end row, a run is live while active, or for a moment after it stored its end
-      // (the executor stores the run's end first, so that whoever is woken sees it, then writes
-      // the end row); an older ended run's rows have expired.
-      if (ended ? !state.ended_held : !state.live) {
+      // An ended run's events are held for a resumable run's retention; a subscriber `fromStart`
+      // (it streams the run it just created, say) also gets an ordinary run's rows until they
+      // expire: the run may have ended before this read. Without its end row, a run is live
+      // while active, or for a moment after its end was stored without one (a pending run
+      // cancelled; attempts exhausted).
+      const held = ended ? state.ended_held || (options.fromStart === true && state.ended_readable === true) : state.live;
+      if (!held) {
         unsubscribe();
         return null;
       }
@@ -257,30 +281,6 @@ export class PostgresRunEventBroker implements RunEventBroker {
     return this.#watchers.watch(threadId, listener);
   }
 
-  threadDeleted(_threadId: string): void {
-    // Which of the followed runs were deleted before they started (pending: no event yet)? A run
-    // that started gets its end row from its executor, possibly after the deletion (a stateless
-    // run's temporary thread is deleted as it ends).
-    const runIds = [...this.#tails.keys()];
-    if (runIds.length === 0) return;
-    this.options.db
-      .query<{ run_id: string }>(
-        `SELECT t.run_id FROM unnest($1::text[]) AS t(run_id)
-          WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = t.run_id)
-            AND NOT EXISTS (SELECT 1 FROM run_events e WHERE e.run_id = t.run_id)`,
-        [runIds],
-      )
-      .then(({ rows }) => {
-        for (const { run_id: runId } of rows) {
-          for (const tail of [...(this.#tails.get(runId) ?? [])]) {
-            this.#drop(tail);
-            tail.subscriber.end({ status: "interrupted", values: null, error: null });
-          }
-        }
-      })
-      .catch((error: unknown) => this.options.logger.warn({ err: error }, "cannot check the runs of a deleted thread"));
-  }
-
   /** Subscriptions held in this process (diagnostics, tests). */
   get subscribers(): number {
     let count = 0;
@@ -307,6 +307,10 @@ export class PostgresRunEventBroker implements RunEventBroker {
     this.#tails.clear();
   }
 
+  #expiresSeconds(publishing: Publishing): number {
+    return publishing.resumable ? this.options.retentionMs / 1000 : GRACE_SECONDS;
+  }
+
   /** Writes the run's buffered rows: one INSERT at a time per run, batching what piles up meanwhile. */
   #write(runId: string, publishing: Publishing): void {
     if (publishing.writing) return;
@@ -317,19 +321,14 @@ export class PostgresRunEventBroker implements RunEventBroker {
       let failingSince: number | null = null;
       while (publishing.rows.length > 0) {
         const batch = publishing.rows.splice(0);
-        const expiresSeconds = publishing.resumable ? this.options.retentionMs / 1000 : GRACE_SECONDS;
         try {
-          await this.options.db.query(INSERT_SQL, [
-            runId,
-            publishing.threadId,
-            publishing.resumable,
-            expiresSeconds,
-            batch.map((r) => r.seq),
-            batch.map((r) => r.mode),
-            batch.map((r) => r.ns),
-            batch.map((r) => r.data),
-            batch.map((r) => r.checkpoint_id),
-          ]);
+          await insertRunEvents(this.options.db, runId, {
+            threadId: publishing.threadId,
+            resumable: publishing.resumable,
+            expiresSeconds: this.#expiresSeconds(publishing),
+            rows: batch,
+          });
+          this.#deliverCommitted(runId, batch);
           failingSince = null;
           retryMs = FIRST_RETRY_MS;
         } catch (error) {
@@ -366,16 +365,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
           `SELECT seq, mode, ns, data, checkpoint_id FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
           [tail.runId, tail.cursor],
         );
-        for (const row of rows) {
-          if (tail.done) return;
-          tail.cursor = row.seq;
-          if (row.mode === END) {
-            this.#drop(tail);
-            tail.subscriber.end(JSON.parse(row.data) as RunOutcome);
-            return;
-          }
-          tail.subscriber.event(toEvent(row));
-        }
+        this.#deliver(tail, rows);
         if (rows.length === PAGE) tail.again = true;
       } while (tail.again && !tail.done);
       tail.retryMs = FIRST_RETRY_MS;
@@ -387,6 +377,35 @@ export class PostgresRunEventBroker implements RunEventBroker {
       tail.retryMs = Math.min(tail.retryMs * 2, MAX_RETRY_MS);
     } finally {
       tail.pulling = false;
+    }
+  }
+
+  /** Hands `rows` (in order) to the subscriber, skipping those it already had; stops at the end row. */
+  #deliver(tail: Tail, rows: readonly EventRow[]): void {
+    for (const row of rows) {
+      if (tail.done) return;
+      if (row.seq <= tail.cursor) continue; // delivered already (read back, or handed over locally)
+      tail.cursor = row.seq;
+      if (row.mode === END) {
+        this.#drop(tail);
+        tail.subscriber.end(JSON.parse(row.data) as RunOutcome);
+        return;
+      }
+      tail.subscriber.event(toEvent(row));
+    }
+  }
+
+  /**
+   * Subscribers in this process get rows this process just committed without reading them back
+   * (the NOTIFY round trip and a SELECT): only when they follow on from the subscriber's cursor,
+   * so nothing is skipped; the others catch up by reading. Rows are handed over once committed:
+   * nobody hears of an event, or of the end, before it is durable.
+   */
+  #deliverCommitted(runId: string, rows: readonly EventRow[]): void {
+    const first = rows[0];
+    if (!first) return;
+    for (const tail of [...(this.#tails.get(runId) ?? [])]) {
+      if (tail.ready && !tail.done && tail.cursor + 1 >= first.seq) this.#deliver(tail, rows);
     }
   }
 

@@ -7,7 +7,7 @@
  * processes serving clients). The process executing a run is the only publisher of its events,
  * so it numbers them; a run taken over after a crash continues the numbering (`open`).
  */
-import type { RunError, RunStatus } from "../../storage/types.js";
+import type { RunError, RunEventRows, RunStatus } from "../../storage/types.js";
 import { EventQueue } from "../event-queue.js";
 
 export interface RunEvent {
@@ -56,6 +56,13 @@ export interface SubscribeOptions {
    * one newer than every event replays only the metadata.
    */
   afterCheckpoint?: string;
+  /**
+   * The subscriber learned of the run as it was created or opened and must see it from its first
+   * event, even if the run ended before the subscription was in place (on PostgreSQL the
+   * subscription takes a round trip): an ended run's events are then replayed while they are
+   * still stored. (The local broker subscribes synchronously, before the run can end.)
+   */
+  fromStart?: boolean;
 }
 
 /** Whether the options replay from a numbered event (rather than from a checkpoint, everything, or nothing). */
@@ -108,8 +115,19 @@ export interface RunEventBroker {
   isOpen(runId: string): Promise<boolean>;
   /** Numbers and publishes an event of a run this process executes. */
   publish(runId: string, event: Omit<RunEvent, "id">): RunEvent;
-  /** Ends the channel: subscribers get `end` after every event published before. */
-  finish(runId: string, outcome: RunOutcome): void;
+  /**
+   * For a broker whose events live in storage: stops publishing for the run and hands over its
+   * unwritten events and its end event, to be stored in the commit that stores the run's end
+   * (`RunEnd.events`), so that no process ever sees one without the other. Absent from a broker
+   * that keeps events in memory. Call it once every event of the run was published, and
+   * `finish` after that commit either way.
+   */
+  closingEvents?(runId: string, outcome: RunOutcome): Promise<RunEventRows | null>;
+  /**
+   * Ends the channel: subscribers get `end` after every event published before. `endStored`:
+   * the events from `closingEvents` were committed with the run's end (nothing is left to write).
+   */
+  finish(runId: string, outcome: RunOutcome, endStored?: boolean): void;
   /**
    * Live events (after a replay when `lastEventId` is given) until the end. Resolves to the
    * unsubscribe function, or null when the run's events are not held (it ended, or is unknown):
@@ -121,11 +139,6 @@ export interface RunEventBroker {
   threadRuns(threadId: string): Promise<HeldRun[]>;
   /** Calls `listener` whenever a run of the thread is opened. Returns the function that stops watching. */
   watchThread(threadId: string, listener: (runId: string) => void): Unsubscribe;
-  /**
-   * The thread was deleted with its runs (in any process): subscribers of its runs that will
-   * never end now (they were waiting) get an `interrupted` end.
-   */
-  threadDeleted(threadId: string): void;
   /** Frees everything (server shutdown). */
   close(): Promise<void>;
 }

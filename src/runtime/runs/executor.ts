@@ -299,25 +299,34 @@ export class RunExecutor {
       values: state ? resultValues(state) : null,
       error: ending.error,
     };
-    // the run's end and the webhook it owes are one commit: a crash leaves both or neither
+    // The run's end, the webhook it owes and (events in storage) its end event are one commit:
+    // a crash leaves all or none of them.
     const webhook = this.#webhook(run, outcome, log);
-    const runWrite = unlessDeleted(
-      storage.runs.end(run.run_id, {
-        update: ending.rollback ? null : { status: ending.status, error: ending.error, cancel_reason: ending.cancelReason },
-        ...(webhook ? { webhook } : {}),
-      }),
-    );
+    // a broker keeping events in storage takes every event now, to commit them with the end
+    if (broker.closingEvents) relay.flush();
+    const events = (await broker.closingEvents?.(run.run_id, outcome)) ?? null;
+    const storeEnd = () =>
+      unlessDeleted(
+        storage.runs.end(run.run_id, {
+          update: ending.rollback ? null : { status: ending.status, error: ending.error, cancel_reason: ending.cancelReason },
+          ...(webhook ? { webhook } : {}),
+          ...(events ? { events } : {}),
+        }),
+      );
     // Only microtasks pass between reading the thread's other active runs and writing its status
     // (in-memory storage reads), so a run created meanwhile sets `busy` after this write.
     const others = (await storage.runs.active(run.thread_id)).filter((r) => r.run_id !== run.run_id);
     const threadWrite = kwargs.temporary
       ? Promise.resolve(run.thread_id) // deleted below: no point recording its state
       : unlessDeleted(storage.threads.update(run.thread_id, this.#threadUpdate(ending, state, others.length > 0)));
+    // An end event in the commit wakes waiters at once: the thread's state goes first, so they
+    // read it. Otherwise both writes share one flush, and `finish` below wakes the waiters.
+    const runWrite = events ? threadWrite.then(storeEnd) : storeEnd();
     const [stored, thread] = await Promise.all([runWrite, threadWrite]);
     if (thread === undefined) await this.#removeOrphanCheckpoints(run.thread_id);
 
-    relay.flush();
-    broker.finish(run.run_id, outcome);
+    relay.flush(); // a no-op when the events went with the run's end
+    broker.finish(run.run_id, outcome, events !== null && stored !== undefined);
     if (webhook && stored) this.deps.webhooks?.wake();
     if (kwargs.temporary) await unlessDeleted(storage.threads.delete(run.thread_id));
   }

@@ -153,7 +153,6 @@ export class LocalRunEventBroker implements RunEventBroker {
   }
 
   // The engine ends the channels of the runs that waited in this process's queue.
-  threadDeleted(_threadId: string): void {}
 
   async close(): Promise<void> {
     for (const [runId, channel] of this.#channels) this.#free(runId, channel);

@@ -274,7 +274,6 @@ export class ComposedRunEngine implements RunEngine {
       this.#dispatcher.withdraw(runId);
       this.#broker.finish(runId, { status: "interrupted", values: null, error: null });
     }
-    this.#broker.threadDeleted(request.threadId);
     for (const stream of [...(this.#threadStreams.get(request.threadId) ?? [])]) stream.abort();
     for (const executing of this.#executing.values()) {
       if (executing.threadId === request.threadId) executing.control.abort(stop);

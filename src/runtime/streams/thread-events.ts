@@ -49,6 +49,8 @@ interface Follow {
   started?: boolean;
   /** The client already has the run's `state_update`. */
   stateSent?: boolean;
+  /** The run was just opened: follow it from its first event even if it ended meanwhile (see SubscribeOptions). */
+  fromStart?: boolean;
 }
 
 /**
@@ -142,7 +144,10 @@ export async function threadEvents(
           ordered.end(runId);
         },
       },
-      from.lastEventId === undefined ? {} : { lastEventId: from.lastEventId },
+      {
+        ...(from.lastEventId === undefined ? {} : { lastEventId: from.lastEventId }),
+        ...(from.fromStart ? { fromStart: true } : {}),
+      },
     );
     if (queue.stopped || ended || !unsubscribe) {
       // the client left meanwhile, or the run had ended already (`end` came during subscribe)
@@ -157,7 +162,7 @@ export async function threadEvents(
   };
 
   // a run opened from now on is followed from its first event: nothing is missed
-  unwatch = broker.watchThread(threadId, (runId) => void follow(runId, { lastEventId: "-1" }));
+  unwatch = broker.watchThread(threadId, (runId) => void follow(runId, { lastEventId: "-1", fromStart: true }));
   for (const { runId, active } of await broker.threadRuns(threadId)) {
     if (after === undefined) {
       if (active) await follow(runId, { started: true });

@@ -141,6 +141,7 @@ export class LowdbRuns implements RunsRepository {
   }
 
   async end(runId: string, end: RunEnd): Promise<Run> {
+    if (end.events) throw new Error("the embedded backend keeps run events in memory: RunEnd.events does not apply");
     const current = this.col.get(runId);
     if (!current) throw new NotFoundError(WHAT, runId);
     // Both changes are made in one synchronous step, so one commit-log flush carries them.

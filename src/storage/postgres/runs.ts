@@ -15,6 +15,7 @@ import type { Database, Queryable } from "./database.js";
 import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 import { insertDelivery } from "./webhooks.js";
+import { insertRunEvents } from "./run-events.js";
 
 const WHAT = "Run";
 export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
@@ -134,7 +135,7 @@ export class PostgresRuns implements RunsRepository {
     return updated;
   }
 
-  /** One transaction: the run's end (or its deletion) and the webhook delivery it owes. */
+  /** One transaction: the run's end (or its deletion), its end event and the webhook delivery it owes. */
   end(runId: string, end: RunEnd): Promise<Run> {
     return this.db.transaction(async (tx) => {
       let stored: Run | null;
@@ -146,6 +147,7 @@ export class PostgresRuns implements RunsRepository {
       }
       if (!stored) throw new NotFoundError(WHAT, runId);
       if (end.webhook) await insertDelivery(tx, stored, end.webhook.url, end.webhook.payload(stored));
+      if (end.events) await insertRunEvents(tx, runId, end.events);
       return stored;
     });
   }

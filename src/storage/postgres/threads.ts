@@ -23,6 +23,7 @@ import { newThread } from "../new-records.js";
 import type { Database, Queryable } from "./database.js";
 import { scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, orderBy, page, Params, where } from "./sql.js";
+import { DELETE_THREAD_RUNS_SQL } from "./run-events.js";
 
 const WHAT = "Thread";
 const SORTABLE = new Set(["thread_id", "status", "created_at", "updated_at", "state_updated_at"]);
@@ -131,7 +132,8 @@ export class PostgresThreads implements ThreadsRepository {
       const { rowCount } = await tx.query(`DELETE FROM threads WHERE ${where(conditions)}`, params.values);
       if (rowCount === 0) throw new NotFoundError(WHAT, threadId);
       await deleteThreadCheckpoints(tx, threadId);
-      await tx.query("DELETE FROM runs WHERE thread_id = $1", [threadId]);
+      // its active runs end here (their executor may be dead): waiters in every process end
+      await tx.query(DELETE_THREAD_RUNS_SQL, [threadId]);
       await tx.query("DELETE FROM crons WHERE thread_id = $1", [threadId]);
     });
     for (const hooks of this.hooks()) await hooks.delete?.(threadId);

@@ -1,0 +1,58 @@
+/**
+ * The `run_events` table: each run's stream events, in one numbering, for subscribers in any
+ * process (src/runtime/postgres/run-broker.ts publishes and reads them). A run's end is its last
+ * row (`mode = '__end__'`, the outcome as data), written in the transaction that stores the
+ * run's end (`runs.end`) or deletes it with its thread, so no run ends without one. Every insert
+ * NOTIFYs `RUN_EVENTS_CHANNEL` (payload: the run id) when it commits.
+ */
+import type { RunEventRows } from "../types.js";
+import type { Queryable } from "./database.js";
+
+export const RUN_EVENTS_CHANNEL = "lgts_run_events";
+export const END_MODE = "__end__";
+/** How long an ordinary run's rows stay after its end (for subscribers still reading), s. */
+export const END_GRACE_SECONDS = 30;
+
+const INSERT_SQL = /* sql */ `
+WITH written AS (
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, checkpoint_id, resumable, expires_at)
+  SELECT $1, t.seq, $2, t.mode, t.ns, t.data, t.checkpoint_id, $3,
+         CASE WHEN t.mode = '${END_MODE}' THEN now() + make_interval(secs => $4) END
+    FROM unnest($5::int[], $6::text[], $7::text[], $8::text[], $9::text[]) AS t(seq, mode, ns, data, checkpoint_id)
+  ON CONFLICT DO NOTHING
+  RETURNING 1)
+SELECT pg_notify('${RUN_EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
+
+/** Writes a batch of a run's events (its end included, if it is among them). */
+export async function insertRunEvents(db: Queryable, runId: string, batch: RunEventRows): Promise<void> {
+  const { rows } = batch;
+  await db.query(INSERT_SQL, [
+    runId,
+    batch.threadId,
+    batch.resumable,
+    batch.expiresSeconds,
+    rows.map((r) => r.seq),
+    rows.map((r) => r.mode),
+    rows.map((r) => r.ns),
+    rows.map((r) => r.data),
+    rows.map((r) => r.checkpoint_id),
+  ]);
+}
+
+/** What a run that ends without its executor (a cancel before it started, its thread deleted) reports. */
+export const STOPPED_OUTCOME = JSON.stringify({ status: "interrupted", values: null, error: null });
+
+/**
+ * Deletes a thread's runs; the active ones (whose executor may be dead) get their end row, so
+ * every waiter, in any process, ends. An executor still alive finds its own end already there.
+ */
+export const DELETE_THREAD_RUNS_SQL = /* sql */ `
+WITH gone AS (DELETE FROM runs WHERE thread_id = $1 RETURNING run_id, status),
+ended AS (
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, resumable, expires_at)
+  SELECT g.run_id, coalesce((SELECT max(e.seq) FROM run_events e WHERE e.run_id = g.run_id), 0) + 1, $1,
+         '${END_MODE}', '[]', '${STOPPED_OUTCOME}', false, now() + make_interval(secs => ${END_GRACE_SECONDS})
+    FROM gone g WHERE g.status IN ('pending', 'running')
+  ON CONFLICT DO NOTHING
+  RETURNING run_id)
+SELECT pg_notify('${RUN_EVENTS_CHANNEL}', run_id) FROM ended`;

@@ -1,0 +1,102 @@
+/**
+ * The PostgreSQL event broker across processes, at the moments a process can die: right after
+ * a run's end is stored, and while its run's thread is deleted by another process. Waiters in
+ * other processes must end in both cases. Two brokers (with their own LISTEN connections) on
+ * one database stand for two processes.
+ */
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Notifications } from "../../src/runtime/postgres/notifications.js";
+import { PostgresRunEventBroker } from "../../src/runtime/postgres/run-broker.js";
+import { parseRunRequest } from "../../src/runtime/runs/request.js";
+import type { RunEvent, RunOutcome } from "../../src/runtime/runs/broker.js";
+import { PostgresStorage } from "../../src/storage/postgres/storage.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually } from "../support/runs.js";
+
+const logger = pino({ level: "silent" });
+let database: TestDatabase;
+let storage: PostgresStorage;
+const opened: Array<{ notifications: Notifications; broker: PostgresRunEventBroker }> = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  storage = await PostgresStorage.open({ uri: database.uri, poolMax: 6 });
+});
+afterAll(async () => {
+  for (const { notifications, broker } of opened) {
+    await broker.close();
+    await notifications.close();
+  }
+  await storage?.close();
+  await database?.drop();
+});
+
+/** A broker of its own, as in another process. */
+async function process_(): Promise<PostgresRunEventBroker> {
+  const notifications = new Notifications(database.uri, storage.db, logger);
+  await notifications.start();
+  const broker = new PostgresRunEventBroker({ db: storage.db, notifications, logger, retentionMs: 60_000 });
+  await broker.start();
+  opened.push({ notifications, broker });
+  return broker;
+}
+
+async function runningRun() {
+  const thread = await storage.threads.create();
+  const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
+  const { run } = await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "reject" });
+  return storage.runs.update(run.run_id, { status: "running", attempt: 1 });
+}
+
+/** Subscribes through `broker`; `ended` resolves with the outcome it reports. */
+async function waiter(broker: PostgresRunEventBroker, runId: string) {
+  const events: RunEvent[] = [];
+  let reportEnd: (outcome: RunOutcome) => void = () => {};
+  const ended = new Promise<RunOutcome>((resolve) => (reportEnd = resolve));
+  const off = await broker.subscribe(runId, { event: (e) => events.push(e), end: (o) => reportEnd(o) }, { lastEventId: "-1" });
+  expect(off).not.toBeNull();
+  return { events, ended };
+}
+
+const within = <T>(promise: Promise<T>, ms: number, what: string) =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
+
+describe("PostgreSQL run events across processes", () => {
+  it("stores a run's end event with its end: the executing process dying right after leaves no waiter hanging", async () => {
+    const [executing, other] = [await process_(), await process_()];
+    const run = await runningRun();
+    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1 });
+    executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 1 } });
+    const waiting = await waiter(other, run.run_id);
+    const outcome: RunOutcome = { status: "success", values: { n: 2 }, error: null };
+    executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 2 } });
+    const events = await executing.closingEvents(run.run_id, outcome);
+    await storage.runs.end(run.run_id, { update: { status: "success" }, events: events! });
+    // the process dies here: `finish` never comes
+    expect(await within(waiting.ended, 10_000, "the waiter's end")).toEqual(outcome);
+    expect(waiting.events.map((e) => [e.id, e.data])).toEqual([
+      ["1", { n: 1 }],
+      ["2", { n: 2 }],
+    ]);
+    expect((await storage.runs.get(run.run_id)).status).toBe("success");
+  });
+
+  it("ends the waiters of a dead process's run when another process deletes its thread", async () => {
+    const [dead, other] = [await process_(), await process_()];
+    const run = await runningRun();
+    await dead.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1 });
+    dead.publish(run.run_id, { mode: "values", ns: [], data: { n: 1 } });
+    await eventually(async () => {
+      const { rowCount } = await storage.db.query("SELECT 1 FROM run_events WHERE run_id = $1", [run.run_id]);
+      return rowCount > 0 ? true : undefined;
+    }, 10_000, "the event to be written");
+    // the executing process is gone (it never finishes the run); a client waits through another
+    const waiting = await waiter(other, run.run_id);
+    await storage.threads.delete(run.thread_id);
+    expect(await within(waiting.ended, 10_000, "the waiter's end")).toEqual({ status: "interrupted", values: null, error: null });
+    expect(waiting.events.map((e) => e.data)).toEqual([{ n: 1 }]);
+    // a waiter arriving later learns the run is gone
+    expect(await other.subscribe(run.run_id, { event: () => {}, end: () => {} })).toBeNull();
+  });
+});
