@@ -206,14 +206,17 @@ async function main() {
     console.log(
       `\nmedians over ${ROUNDS} rounds: req/s, p99 (ms), server CPU per request (us); ratios of ours to bare\n` +
         `${"route".padEnd(22)} ${"ours: req/s   p99   CPU".padEnd(24)} ${"bare: req/s   p99   CPU".padEnd(24)}` +
-        ` ${"req/s ratio (rounds)".padEnd(22)} CPU ratio   target (on req/s ratio)`,
+        ` ${"req/s ratio (rounds)".padEnd(22)} CPU ratio   target`,
     );
     for (const route of ROUTES) {
       const mine = samples.get(`${route.name}|ours`)!;
       const theirs = samples.get(`${route.name}|bare`)!;
       const ratio = ratios(mine, theirs);
       const failed = [...mine, ...theirs].reduce((n, s) => n + s.failed, 0);
-      const verdict = route.target === undefined ? "" : `>= ${route.target.toFixed(2)}: ${ratio.rate >= route.target ? "met" : "MISSED"}`;
+      const verdict =
+        route.target === undefined
+          ? ""
+          : `>= ${route.target.toFixed(2)}: ${ratio.rate >= route.target ? "met" : "MISSED"} (by CPU ratio: ${ratio.cpu >= route.target ? "met" : "missed"})`;
       console.log(
         `${route.name.padEnd(22)}      ${cells(mine)}       ${cells(theirs)}  ` +
           `${`${ratio.rate.toFixed(2)} ${ratio.rateSpread}`.padEnd(22)} ${ratio.cpu.toFixed(2).padEnd(11)} ${verdict}` +

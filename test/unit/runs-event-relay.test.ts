@@ -44,4 +44,15 @@ describe("RunEventRelay", () => {
     relay.flush();
     expect(published).toHaveLength(2);
   });
+
+  it("does not wait for the end of a turn once many events wait (a graph writing thousands at once)", async () => {
+    const { broker, published } = recordingBroker();
+    const relay = new RunEventRelay(broker, "run");
+    for (let i = 0; i < 200; i++) relay.send(event(i));
+    expect(published.length).toBeGreaterThanOrEqual(128);
+    expect(published.map((p) => p.data)).toEqual(Array.from({ length: published.length }, (_, i) => i));
+    relay.hold();
+    relay.flush();
+    expect(published).toHaveLength(200);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * A run's events on their way to the broker. Those made in one event-loop turn are published
- * together at its end (one delivery per turn for a run writing many events at once). Once the
+ * together at its end (one delivery per turn for a run writing many events at once), or as soon
+ * as BATCH of them wait (a graph writing thousands in one turn streams them meanwhile). Once the
  * graph has ended, the events still waiting are held back and published just before the run's
  * end, which the executor announces only once it is durable: a client gets the run's last
  * events and its end together, so it never holds the run's final state before that state is
@@ -8,6 +9,9 @@
  */
 import type { RunEventBroker } from "./broker.js";
 import type { StreamChunk } from "./graph-stream.js";
+
+/** Events waiting before they go out without waiting for the end of the turn. */
+const BATCH = 64;
 
 export class RunEventRelay {
   #waiting: StreamChunk[] = [];
@@ -21,7 +25,12 @@ export class RunEventRelay {
 
   send(event: StreamChunk): void {
     this.#waiting.push(event);
-    if (this.#scheduled || this.#holding) return;
+    if (this.#holding) return;
+    if (this.#waiting.length >= BATCH) {
+      this.flush();
+      return;
+    }
+    if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
