@@ -3,6 +3,9 @@
  * subgraph namespaces, the error event, the SSE wire format and headers, and the 4xx answers
  * given before a stream opens. Every event is checked against the contract's RunStreamEvent.
  */
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { json, startTestServer, type TestServer } from "../support/server.js";
 import { collect, contractViolations, parseSse, STREAMS_CONFIG, type StreamPart } from "../support/streams.js";
@@ -29,33 +32,76 @@ async function stream(threadId: string | null, assistant: string, payload: Strea
 
 const named = (parts: StreamPart[], event: string) => parts.filter((p) => p.event === event);
 
+/**
+ * A loopback gate for the "gated" graph: its requests wait until `open()`, or get a 503 after
+ * `timeoutMs` (then `timedOut` is true), so a broken server fails the test instead of hanging it.
+ */
+async function startGate(timeoutMs = 20_000) {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  let timedOut = false;
+  const server = createServer((_req, res) => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      res.writeHead(503).end();
+    }, timeoutMs);
+    void opened.then(() => {
+      clearTimeout(timer);
+      if (!res.headersSent) res.end("open");
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    open,
+    get timedOut() {
+      return timedOut;
+    },
+    close: () => {
+      open();
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe("stream modes", () => {
   it("streams the agent's tokens as they are generated (messages-tuple), after a metadata event", async () => {
-    const threadId = await newThread();
-    let created: { run_id: string; thread_id?: string } | undefined;
-    const arrivals: Array<{ part: StreamPart; at: number }> = [];
-    const stream = t.client.runs.stream(threadId, "agent", {
-      input: hello,
-      streamMode: "messages-tuple",
-      config: { configurable: { token_delay_ms: 60 } },
-      onRunCreated: (meta) => (created = meta),
-    }) as AsyncIterable<StreamPart>;
-    for await (const part of stream) arrivals.push({ part, at: performance.now() });
-    const parts = arrivals.map((a) => a.part);
-    expect(contractViolations(parts, "RunStreamEvent")).toEqual([]);
+    // the model holds every token after the first until the gate opens; the gate opens only when
+    // the first token has arrived here, so a server sending tokens at the end would never get there
+    const gate = await startGate();
+    try {
+      const threadId = await newThread();
+      let created: { run_id: string; thread_id?: string } | undefined;
+      const parts: StreamPart[] = [];
+      const stream = t.client.runs.stream(threadId, "gated", {
+        input: hello,
+        streamMode: "messages-tuple",
+        config: { configurable: { gate_url: gate.url } },
+        onRunCreated: (meta) => (created = meta),
+      }) as AsyncIterable<StreamPart>;
+      for await (const part of stream) {
+        parts.push(part);
+        if (part.event === "messages") gate.open();
+      }
+      expect(gate.timedOut, "the first token did not arrive before the model produced the next").toBe(false);
+      expect(contractViolations(parts, "RunStreamEvent")).toEqual([]);
 
-    expect(parts[0]).toEqual({ id: "0", event: "metadata", data: { run_id: created!.run_id, attempt: 1 } });
-    expect(created!.thread_id).toBe(threadId);
-    expect(parts.map((p) => p.id)).toEqual(parts.map((_, i) => String(i)));
-    const tokens = arrivals.filter((a) => a.part.event === "messages");
-    expect(tokens.map((a) => a.part.data[0].content)).toEqual(["Echo:", " hello", " world"]);
-    for (const { part } of tokens) {
-      expect(part.data[0]).toMatchObject({ type: "ai", id: tokens[0]!.part.data[0].id });
-      expect(part.data[1]).toMatchObject({ langgraph_node: "call_model" });
+      expect(parts[0]).toEqual({ id: "0", event: "metadata", data: { run_id: created!.run_id, attempt: 1 } });
+      expect(created!.thread_id).toBe(threadId);
+      expect(parts.map((p) => p.id)).toEqual(parts.map((_, i) => String(i)));
+      const tokens = named(parts, "messages");
+      expect(tokens.map((p) => p.data[0].content)).toEqual(["Echo:", " hello", " world"]);
+      for (const part of tokens) {
+        expect(part.data[0]).toMatchObject({ type: "ai", id: tokens[0]!.data[0].id });
+        expect(part.data[1]).toMatchObject({ langgraph_node: "call_model" });
+      }
+      expect((await t.client.runs.get(threadId, created!.run_id)).status).toBe("success");
+    } finally {
+      await gate.close();
     }
-    // each token is sent when the model produces it, not all at the end
-    expect(tokens[2]!.at - tokens[0]!.at).toBeGreaterThan(80);
-    expect((await t.client.runs.get(threadId, created!.run_id)).status).toBe("success");
   });
 
   it("sends the legacy messages events: metadata once, accumulated partials, complete messages", async () => {
