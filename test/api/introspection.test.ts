@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, json, startTestServer, type TestServer } from "../support/server.js";
+import { REPO_ROOT, json, SCHEMA_DERIVING_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server.js";
 
 let examples: TestServer;
 let fixtures: TestServer;
@@ -85,7 +85,7 @@ describe("GET /assistants/{id}/graph", () => {
   });
 });
 
-describe("GET /assistants/{id}/schemas", () => {
+describe("GET /assistants/{id}/schemas", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }, () => {
   it("types an Annotation graph's channels from its TypeScript types, context included", async () => {
     const schemas = await examples.client.assistants.getSchemas("slow");
     expect(schemas.graph_id).toBe("slow");
@@ -177,7 +177,7 @@ describe("GET /assistants/{id}/schemas", () => {
   });
 });
 
-describe("GET /assistants/{id}/subgraphs", () => {
+describe("GET /assistants/{id}/subgraphs", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }, () => {
   const childState = {
     type: "object",
     properties: { text: { type: "string" }, child_trail: { type: "array", items: { type: "string" } } },

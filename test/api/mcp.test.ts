@@ -2,7 +2,7 @@ import { Client as McpClient } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
-import { json, startTestServer, type TestServer } from "../support/server.js";
+import { json, SCHEMA_DERIVING_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -28,7 +28,7 @@ async function connect(): Promise<McpClient> {
   return client;
 }
 
-describe("MCP through the official client", () => {
+describe("MCP through the official client", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }, () => {
   it("initializes, lists every assistant as a tool, and calls one", async () => {
     const client = await connect();
     try {

@@ -12,6 +12,12 @@ import { createTestDatabase, TEST_STORAGE, type TestDatabase } from "./postgres.
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const EXAMPLES_CONFIG = path.join(REPO_ROOT, "examples/langgraph.json");
 
+/**
+ * Time budget of a test that derives schemas from TypeScript types (introspection, MCP tool lists):
+ * seconds of CPU, tens of them on a loaded machine; speed is measured by benches, not tests.
+ */
+export const SCHEMA_DERIVING_TIMEOUT_MS = 120_000;
+
 /** A response body as loosely typed JSON, for assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const json = (res: Response): Promise<any> => res.json();
