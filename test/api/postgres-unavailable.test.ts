@@ -17,7 +17,7 @@ let postgres: PostgresServer;
 let t: TestServer;
 
 beforeAll(async () => {
-  postgres = await startPostgres();
+  postgres = await startPostgres({ crashSafe: true });
   const client = new pg.Client({ connectionString: postgres.uri });
   await client.connect();
   await client.query("CREATE DATABASE app");

@@ -39,7 +39,13 @@ async function pgExec(binary: string, args: string[]): Promise<void> {
   }
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * `crashSafe` keeps `synchronous_commit` on, for tests that kill the server and expect every
+ * acknowledged write back: with it off, PostgreSQL acknowledges a commit before its WAL is written,
+ * so an immediate stop loses the last fraction of a second (fsync stays off: a killed process does
+ * not lose the operating system's page cache).
+ */
+export async function startPostgres(options: { crashSafe?: boolean } = {}): Promise<PostgresServer> {
   try {
     await access(path.join(BIN, "initdb"));
   } catch {
@@ -63,7 +69,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       `-k ${dir}`,
       "-c listen_addresses=127.0.0.1",
       "-c fsync=off",
-      "-c synchronous_commit=off",
+      ...(options.crashSafe ? [] : ["-c synchronous_commit=off"]),
       "-c full_page_writes=off",
       "-c max_connections=300",
       "-c shared_buffers=64MB",
