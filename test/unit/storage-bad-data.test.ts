@@ -4,21 +4,14 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Collection, shardFileName } from "../../src/storage/lowdb/collection.js";
-import { tempDir } from "./storage-helpers.js";
+import { tempDirPerTest } from "./storage-helpers.js";
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+const temp = tempDirPerTest();
 
 const open = (shards: number, sub = "docs") =>
-  Collection.open<{ id: string }>({ dir: path.join(dir, sub), shards, idOf: (d) => d.id, indexes: {} });
+  Collection.open<{ id: string }>({ dir: path.join(temp.path, sub), shards, idOf: (d) => d.id, indexes: {} });
 
 describe("lowdb collections refuse what they cannot trust", () => {
   it("refuses a shard count that is not a whole number from 1 to 4096", async () => {
@@ -37,9 +30,9 @@ describe("lowdb collections refuse what they cannot trust", () => {
       ["zero-shards", { format: 1, shards: 0 }],
       ["fraction", { format: 1, shards: 1.5 }],
     ] as const) {
-      await mkdir(path.join(dir, name), { recursive: true });
-      await writeFile(path.join(dir, name, "meta.json"), JSON.stringify(meta));
-      await expect(open(2, name), name).rejects.toThrow(`unsupported collection metadata in ${path.join(dir, name)}`);
+      await mkdir(path.join(temp.path, name), { recursive: true });
+      await writeFile(path.join(temp.path, name, "meta.json"), JSON.stringify(meta));
+      await expect(open(2, name), name).rejects.toThrow(`unsupported collection metadata in ${path.join(temp.path, name)}`);
     }
   });
 
@@ -48,8 +41,8 @@ describe("lowdb collections refuse what they cannot trust", () => {
     await first.put({ id: "a" });
     await first.close();
     for (const content of ["[]", "7", '"text"', '{"records": null}', '{"records": 5}', "{}"]) {
-      await writeFile(path.join(dir, "docs", shardFileName(1)), content);
-      await expect(open(2, "docs"), content).rejects.toThrow(`store file ${path.join(dir, "docs", shardFileName(1))} does not hold a shard`);
+      await writeFile(path.join(temp.path, "docs", shardFileName(1)), content);
+      await expect(open(2, "docs"), content).rejects.toThrow(`store file ${path.join(temp.path, "docs", shardFileName(1))} does not hold a shard`);
     }
   });
 });

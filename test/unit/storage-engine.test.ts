@@ -1,14 +1,14 @@
 import { readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StorageUnavailableError } from "../../src/storage/errors.js";
 import { Collection, shardFileName } from "../../src/storage/lowdb/collection.js";
 import { scheduleFlush } from "../../src/storage/lowdb/flush-queue.js";
 import { contains } from "../../src/storage/lowdb/match.js";
 import { paginate, smallest } from "../../src/storage/lowdb/page.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
-import { tempDir } from "./storage-helpers.js";
+import { tempDirPerTest } from "./storage-helpers.js";
 
 interface Doc {
   id: string;
@@ -16,18 +16,11 @@ interface Doc {
   n?: number;
 }
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+const temp = tempDirPerTest();
 
 const docs = (shards: number, subdir = "docs") =>
   Collection.open<Doc>({
-    dir: path.join(dir, subdir),
+    dir: path.join(temp.path, subdir),
     shards,
     idOf: (d) => d.id,
     indexes: { group: (d) => d.group },
@@ -47,7 +40,7 @@ async function onDisk(collectionDir: string): Promise<Map<string, unknown>> {
 describe("lowdb collection engine", () => {
   it("a mutation resolves only once the shard file on disk contains it", async () => {
     const col = await docs(4);
-    const file = (d: Doc) => path.join(dir, "docs", shardFileName(shardIndexOf(d.id, 4)));
+    const file = (d: Doc) => path.join(temp.path, "docs", shardFileName(shardIndexOf(d.id, 4)));
     const checks = Array.from({ length: 200 }, (_, i) => {
       const d = { id: `doc-${i}`, n: i };
       return col.put(d).then(() => {
@@ -71,7 +64,7 @@ describe("lowdb collection engine", () => {
     const more = Array.from({ length: 50 }, (_, i) => col.put({ id: `y${i}` }));
     await Promise.all([first, ...more]);
     expect(col.writes).toBeLessThanOrEqual(4);
-    expect((await onDisk(path.join(dir, "docs"))).size).toBe(551);
+    expect((await onDisk(path.join(temp.path, "docs"))).size).toBe(551);
     await col.close();
   });
 
@@ -112,7 +105,7 @@ describe("lowdb collection engine", () => {
     expect(col.shardCount).toBe(4);
     expect(col.size).toBe(40);
     await col.close();
-    const files = (await readdir(path.join(dir, "docs"))).filter((f) => f !== "meta.json").sort();
+    const files = (await readdir(path.join(temp.path, "docs"))).filter((f) => f !== "meta.json").sort();
     expect(files).toEqual(["000.json", "001.json", "002.json", "003.json"]);
   });
 
@@ -120,12 +113,12 @@ describe("lowdb collection engine", () => {
     let col = await docs(2);
     await col.put({ id: "kept" });
     await col.close();
-    const tmp = path.join(dir, "docs", "000.json.tmp");
+    const tmp = path.join(temp.path, "docs", "000.json.tmp");
     await writeFile(tmp, '{"records":{"ghost":{"id":"gho'); // a write cut short by a crash
     col = await docs(2);
     expect(col.get("kept")).toBeDefined();
     expect(col.get("ghost")).toBeUndefined();
-    expect((await readdir(path.join(dir, "docs"))).some((f) => f.endsWith(".tmp"))).toBe(false);
+    expect((await readdir(path.join(temp.path, "docs"))).some((f) => f.endsWith(".tmp"))).toBe(false);
     await col.close();
   });
 
@@ -133,25 +126,25 @@ describe("lowdb collection engine", () => {
     const col = await docs(1);
     await col.put({ id: "a" });
     await col.close();
-    await writeFile(path.join(dir, "docs", "000.json"), '{"records": {"a": ');
+    await writeFile(path.join(temp.path, "docs", "000.json"), '{"records": {"a": ');
     await expect(docs(1)).rejects.toThrow(/corrupt store file/);
   });
 
   it("a failed write rejects its mutations; the next write carries them to disk", async () => {
     const col = await docs(1);
     await col.put({ id: "before" });
-    await rm(path.join(dir, "docs"), { recursive: true }); // the disk "fails"
+    await rm(path.join(temp.path, "docs"), { recursive: true }); // the disk "fails"
     await expect(col.put({ id: "lost?" })).rejects.toBeInstanceOf(StorageUnavailableError);
-    await mkdir(path.join(dir, "docs"));
-    await writeFile(path.join(dir, "docs", "meta.json"), JSON.stringify({ format: 1, shards: 1 }));
+    await mkdir(path.join(temp.path, "docs"));
+    await writeFile(path.join(temp.path, "docs", "meta.json"), JSON.stringify({ format: 1, shards: 1 }));
     await col.put({ id: "after" });
-    const disk = await onDisk(path.join(dir, "docs"));
+    const disk = await onDisk(path.join(temp.path, "docs"));
     expect([...disk.keys()].sort()).toEqual(["after", "before", "lost?"]);
     await col.close();
   });
 
   it("rejects mutations after close", async () => {
-    const storage = await LowdbStorage.open({ dataDir: dir });
+    const storage = await LowdbStorage.open({ dataDir: temp.path });
     await storage.threads.create();
     await storage.close();
     await expect(storage.threads.create()).rejects.toBeInstanceOf(StorageUnavailableError);
@@ -159,7 +152,7 @@ describe("lowdb collection engine", () => {
   });
 
   it("LowdbStorage round-trips assistants (with versions) and threads across reopen", async () => {
-    let storage = await LowdbStorage.open({ dataDir: dir, shards: { assistants: 2, threads: 2 } });
+    let storage = await LowdbStorage.open({ dataDir: temp.path, shards: { assistants: 2, threads: 2 } });
     await storage.assistants.create({ assistant_id: "a1", graph_id: "g", metadata: { k: 1 } });
     await storage.assistants.patch("a1", { name: "renamed" });
     const t = await storage.threads.create({ metadata: { x: 1 } });
@@ -170,7 +163,7 @@ describe("lowdb collection engine", () => {
       t: await storage.threads.get(t.thread_id),
     };
     await storage.close();
-    storage = await LowdbStorage.open({ dataDir: dir });
+    storage = await LowdbStorage.open({ dataDir: temp.path });
     expect(await storage.assistants.get("a1", { conditions: [{ key: "k", op: "$eq", value: 1 }] })).toEqual(before.a);
     expect(await storage.assistants.listVersions("a1")).toEqual(before.v);
     expect(await storage.threads.get(t.thread_id)).toEqual(before.t);

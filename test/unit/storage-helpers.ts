@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach } from "vitest";
+import { afterEach, beforeEach } from "vitest";
 import { LowdbStorage, type LowdbStorageOptions } from "../../src/storage/lowdb/storage.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import type { Storage } from "../../src/storage/types.js";
@@ -24,6 +24,23 @@ export const TEST_SHARDS = { assistants: 2, threads: 4, checkpoints: 4, runs: 4,
 export async function tempDir(prefix = "lgts-storage-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh temp directory for each test of the calling file; `.path` is the current test's. */
+export function tempDirPerTest(prefix?: string): { readonly path: string } {
+  let current: Awaited<ReturnType<typeof tempDir>> | undefined;
+  beforeEach(async () => {
+    current = await tempDir(prefix);
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+  });
+  return {
+    get path() {
+      if (!current) throw new Error("tempDirPerTest: used outside a test");
+      return current.dir;
+    },
+  };
 }
 
 export interface TempStorageOptions {

@@ -1,18 +1,11 @@
 /** Reading the lowdb commit logs back at startup: which files are logs, in which order, and torn or corrupt lines. */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { logGenerations, replayLogs, type LogEntry } from "../../src/storage/lowdb/commit-log.js";
-import { tempDir } from "./storage-helpers.js";
+import { tempDirPerTest } from "./storage-helpers.js";
 
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
-});
-afterEach(async () => {
-  await cleanup();
-});
+const temp = tempDirPerTest();
 
 const log = (generation: number) => `log-${String(generation).padStart(8, "0")}.ndjson`;
 const line = (entry: LogEntry) => `${JSON.stringify(entry)}\n`;
@@ -20,20 +13,20 @@ const line = (entry: LogEntry) => `${JSON.stringify(entry)}\n`;
 describe("commit log replay", () => {
   it("finds only the log files, oldest generation first, and none in a missing directory", async () => {
     for (const name of [log(10), log(2), log(9), "x" + log(5), log(6) + ".tmp", "log-abc.ndjson", "meta.json"]) {
-      await writeFile(path.join(dir, name), "");
+      await writeFile(path.join(temp.path, name), "");
     }
-    expect(await logGenerations(dir)).toEqual([2, 9, 10]);
-    expect(await logGenerations(path.join(dir, "missing"))).toEqual([]);
-    await writeFile(path.join(dir, "file"), "");
-    await expect(logGenerations(path.join(dir, "file"))).rejects.toMatchObject({ code: "ENOTDIR" });
+    expect(await logGenerations(temp.path)).toEqual([2, 9, 10]);
+    expect(await logGenerations(path.join(temp.path, "missing"))).toEqual([]);
+    await writeFile(path.join(temp.path, "file"), "");
+    await expect(logGenerations(path.join(temp.path, "file"))).rejects.toMatchObject({ code: "ENOTDIR" });
   });
 
   it("applies every entry of every log in order, so the newest write of a record wins", async () => {
-    await writeFile(path.join(dir, log(12)), line({ c: "threads", r: { id: "a", v: 3 } }) + line({ c: "threads", d: "b" }));
-    await writeFile(path.join(dir, log(3)), line({ c: "threads", r: { id: "a", v: 1 } }) + "\n" + line({ c: "threads", r: { id: "b", v: 1 } }));
-    await writeFile(path.join(dir, log(7)), line({ c: "threads", r: { id: "a", v: 2 } }));
+    await writeFile(path.join(temp.path, log(12)), line({ c: "threads", r: { id: "a", v: 3 } }) + line({ c: "threads", d: "b" }));
+    await writeFile(path.join(temp.path, log(3)), line({ c: "threads", r: { id: "a", v: 1 } }) + "\n" + line({ c: "threads", r: { id: "b", v: 1 } }));
+    await writeFile(path.join(temp.path, log(7)), line({ c: "threads", r: { id: "a", v: 2 } }));
     const applied: LogEntry[] = [];
-    expect(await replayLogs(dir, (entry) => applied.push(entry))).toEqual([3, 7, 12]);
+    expect(await replayLogs(temp.path, (entry) => applied.push(entry))).toEqual([3, 7, 12]);
     expect(applied).toEqual([
       { c: "threads", r: { id: "a", v: 1 } },
       { c: "threads", r: { id: "b", v: 1 } },
@@ -44,14 +37,14 @@ describe("commit log replay", () => {
   });
 
   it("ignores a torn last line (never acknowledged) but refuses a corrupt line before it", async () => {
-    await writeFile(path.join(dir, log(1)), line({ c: "runs", r: { id: "a" } }) + '{"c":"runs","r":{"id"');
+    await writeFile(path.join(temp.path, log(1)), line({ c: "runs", r: { id: "a" } }) + '{"c":"runs","r":{"id"');
     const applied: LogEntry[] = [];
-    await replayLogs(dir, (entry) => applied.push(entry));
+    await replayLogs(temp.path, (entry) => applied.push(entry));
     expect(applied).toEqual([{ c: "runs", r: { id: "a" } }]);
-    await mkdir(path.join(dir, "corrupt"));
-    await writeFile(path.join(dir, "corrupt", log(1)), line({ c: "runs", r: { id: "a" } }) + "garbage\n" + line({ c: "runs", d: "a" }));
-    await expect(replayLogs(path.join(dir, "corrupt"), () => {})).rejects.toThrow(
-      new RegExp(`^corrupt commit log ${path.join(dir, "corrupt", log(1)).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} at line 2: `),
+    await mkdir(path.join(temp.path, "corrupt"));
+    await writeFile(path.join(temp.path, "corrupt", log(1)), line({ c: "runs", r: { id: "a" } }) + "garbage\n" + line({ c: "runs", d: "a" }));
+    await expect(replayLogs(path.join(temp.path, "corrupt"), () => {})).rejects.toThrow(
+      new RegExp(`^corrupt commit log ${path.join(temp.path, "corrupt", log(1)).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} at line 2: `),
     );
   });
 });
