@@ -30,12 +30,10 @@ import {
   type Unsubscribe,
 } from "../runs/broker.js";
 import type { RunEventRows } from "../../storage/types.js";
-import { END_GRACE_SECONDS, END_MODE, insertRunEvents, RUN_EVENTS_CHANNEL } from "../../storage/postgres/run-events.js";
+import { END_GRACE_SECONDS as GRACE_SECONDS, END_MODE as END, insertRunEvents, RUN_EVENTS_CHANNEL } from "../../storage/postgres/run-events.js";
 import type { Notifications, SqlDatabase } from "./notifications.js";
 
 export const OPENED_CHANNEL = "lgts_run_opened";
-const END = END_MODE;
-const GRACE_SECONDS = END_GRACE_SECONDS;
 const PAGE = 500;
 const SWEEP_MS = 30_000;
 /** Backoff of reads and writes that failed (the database is away), ms. */

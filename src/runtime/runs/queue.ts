@@ -28,14 +28,13 @@ export interface LocalRunQueueOptions {
 }
 
 interface Entry extends QueuedRun {
-  seq: number;
   timer: NodeJS.Timeout | null;
 }
 
 interface ThreadLine {
   /** Run executing on this thread, if any. */
   active: string | null;
-  /** Waiting runs, ordered by (notBefore, seq). */
+  /** Waiting runs, ordered by notBefore, then submission (a later run goes after its equals). */
   waiting: Entry[];
 }
 
@@ -47,7 +46,6 @@ export class LocalRunQueue {
   readonly #running = new Map<string, Promise<void>>();
   /** Waiting run id -> its thread, so lookups need not scan every line. */
   readonly #waitingThread = new Map<string, string>();
-  #seq = 0;
   #stopped = false;
 
   constructor(options: LocalRunQueueOptions) {
@@ -60,7 +58,7 @@ export class LocalRunQueue {
   /** Adds a run; it starts as soon as it is due and a slot and its thread are free. */
   submit(run: QueuedRun): void {
     if (this.#stopped || this.has(run.runId)) return;
-    const entry: Entry = { ...run, seq: ++this.#seq, timer: null };
+    const entry: Entry = { ...run, timer: null };
     const line = this.#line(run.threadId);
     const at = line.waiting.findIndex((e) => e.notBefore > entry.notBefore);
     line.waiting.splice(at === -1 ? line.waiting.length : at, 0, entry);
