@@ -19,7 +19,7 @@ import type {
 import { assistantAt, firstAssistantVersion } from "../new-records.js";
 import type { Database, Queryable } from "./database.js";
 import { scopeConditions } from "./scope.js";
-import { ilikeContains, iso, isoNow, isUniqueViolation, jsonCopy, orderBy, page, Params, where } from "./sql.js";
+import { ilikeContains, iso, isoNow, isUniqueViolation, jsonCopy, orderBy, page, Params, searchPage, where } from "./sql.js";
 
 const WHAT = "Assistant";
 const SORTABLE = new Set(["assistant_id", "graph_id", "name", "created_at", "updated_at"]);
@@ -123,13 +123,16 @@ export class PostgresAssistants implements AssistantsRepository {
     const params = new Params();
     const filter = conditions(params, query.filter, scope);
     const sortBy = SORTABLE.has(query.sortBy ?? "") ? query.sortBy! : "created_at";
-    const { rows } = await this.db.query<AssistantRow & { total: string }>(
-      `SELECT *, count(*) OVER () AS total FROM assistants WHERE ${filter}
-       ${orderBy(sortBy, query.sortOrder, "assistant_id")} ${page(params, query)}`,
-      params.values,
-    );
-    const total = rows[0] ? Number(rows[0].total) : query.offset ? await this.count(query.filter, scope) : 0;
-    return { items: rows.map(toAssistant), total };
+    return searchPage(this.db, {
+      columns: "*",
+      table: "assistants",
+      filter,
+      params,
+      order: orderBy(sortBy, query.sortOrder, "assistant_id"),
+      window: query,
+      toItem: toAssistant,
+      countAll: () => this.count(query.filter, scope),
+    });
   }
 
   async count(filter?: AssistantFilter, scope?: Scope): Promise<number> {

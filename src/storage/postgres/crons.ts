@@ -5,7 +5,7 @@ import type { Cron } from "../records.js";
 import type { CronCreate, CronFilter, CronSearch, CronsRepository, CronUpdate, Page, Scope } from "../types.js";
 import type { Database } from "./database.js";
 import { scopeConditions } from "./scope.js";
-import { iso, isoNow, jsonCopy, orderBy, page, Params, where } from "./sql.js";
+import { iso, isoNow, jsonCopy, orderBy, Params, searchPage, where } from "./sql.js";
 
 const WHAT = "Cron";
 const SORTABLE = new Set(["cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"]);
@@ -126,13 +126,16 @@ export class PostgresCrons implements CronsRepository {
     const params = new Params();
     const filter = conditions(params, query.filter, scope);
     const sortBy = SORTABLE.has(query.sortBy ?? "") ? query.sortBy! : "created_at";
-    const { rows } = await this.db.query<CronRow & { total: string }>(
-      `SELECT ${COLUMNS}, count(*) OVER () AS total FROM crons WHERE ${filter}
-       ${orderBy(sortBy, query.sortOrder, "cron_id")} ${page(params, query)}`,
-      params.values,
-    );
-    const total = rows[0] ? Number(rows[0].total) : query.offset ? await this.count(query.filter, scope) : 0;
-    return { items: rows.map(toCron), total };
+    return searchPage(this.db, {
+      columns: COLUMNS,
+      table: "crons",
+      filter,
+      params,
+      order: orderBy(sortBy, query.sortOrder, "cron_id"),
+      window: query,
+      toItem: toCron,
+      countAll: () => this.count(query.filter, scope),
+    });
   }
 
   async count(filter?: CronFilter, scope?: Scope): Promise<number> {

@@ -3,7 +3,8 @@
  * page). Values always travel as parameters; only identifiers from fixed allow-lists (sort columns)
  * are spliced into the text.
  */
-import type { SortOrder } from "../types.js";
+import type { Page, SortOrder } from "../types.js";
+import type { Queryable } from "./database.js";
 
 /** Collects parameters and hands out their `$n` placeholders. */
 export class Params {
@@ -62,4 +63,28 @@ export const isUniqueViolation = (error: unknown) => (error as { code?: string }
 /** Deep copy through JSON: what the database would give back (no undefined, no shared references). */
 export function jsonCopy<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+/** What `searchPage` selects: rows of `table` matching `filter` (built with `params`). */
+export interface PageQuery<Row, Item> {
+  columns: string;
+  table: string;
+  filter: string;
+  params: Params;
+  /** The ORDER BY clause (`orderBy`). */
+  order: string;
+  window: { limit?: number; offset?: number };
+  toItem: (row: Row) => Item;
+  /** Counts every match: only needed when a page past the end comes back empty. */
+  countAll: () => Promise<number>;
+}
+
+/** One page and the total of all matches, counted in the same query by a window function. */
+export async function searchPage<Row, Item>(db: Queryable, q: PageQuery<Row, Item>): Promise<Page<Item>> {
+  const { rows } = await db.query<Row & { total: string }>(
+    `SELECT ${q.columns}, count(*) OVER () AS total FROM ${q.table} WHERE ${q.filter} ${q.order} ${page(q.params, q.window)}`,
+    q.params.values,
+  );
+  const total = rows[0] ? Number(rows[0].total) : q.window.offset ? await q.countAll() : 0;
+  return { items: rows.map(q.toItem), total };
 }

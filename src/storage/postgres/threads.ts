@@ -22,7 +22,7 @@ import { copyThreadCheckpoints, deleteThreadCheckpoints } from "./checkpoints.js
 import { newThread } from "../new-records.js";
 import type { Database, Queryable } from "./database.js";
 import { scopeConditions } from "./scope.js";
-import { iso, isoNow, isUniqueViolation, orderBy, page, Params, where } from "./sql.js";
+import { iso, isoNow, isUniqueViolation, orderBy, Params, searchPage, where } from "./sql.js";
 import { DELETE_THREAD_RUNS_SQL } from "./run-events.js";
 
 const WHAT = "Thread";
@@ -143,13 +143,16 @@ export class PostgresThreads implements ThreadsRepository {
     const params = new Params();
     const filter = conditions(params, query.filter, scope);
     const sortBy = SORTABLE.has(query.sortBy ?? "") ? query.sortBy! : "created_at";
-    const { rows } = await this.db.query<ThreadRow & { total: string }>(
-      `SELECT ${COLUMNS}, count(*) OVER () AS total FROM threads WHERE ${filter}
-       ${orderBy(sortBy, query.sortOrder, "thread_id")} ${page(params, query)}`,
-      params.values,
-    );
-    const total = rows[0] ? Number(rows[0].total) : query.offset ? await this.count(query.filter, scope) : 0;
-    return { items: rows.map(toThread), total };
+    return searchPage(this.db, {
+      columns: COLUMNS,
+      table: "threads",
+      filter,
+      params,
+      order: orderBy(sortBy, query.sortOrder, "thread_id"),
+      window: query,
+      toItem: toThread,
+      countAll: () => this.count(query.filter, scope),
+    });
   }
 
   async count(filter?: ThreadFilter, scope?: Scope): Promise<number> {
