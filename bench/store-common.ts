@@ -1,17 +1,8 @@
 /** What both storage benchmarks (bench/store.ts, bench/store-postgres.ts) measure with and store. */
 import { performance } from "node:perf_hooks";
+import { quantiles, type Quantiles } from "./support.js";
 
-export interface OpStats {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-export function stats(samples: number[]): OpStats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1]! };
-}
+export type OpStats = Quantiles;
 
 /** Latencies of `n` sequential calls. */
 export async function timed(n: number, op: (i: number) => Promise<unknown>): Promise<OpStats> {
@@ -21,7 +12,7 @@ export async function timed(n: number, op: (i: number) => Promise<unknown>): Pro
     await op(i);
     samples.push(performance.now() - t0);
   }
-  return stats(samples);
+  return quantiles(samples);
 }
 
 /** A thread-sized payload: metadata as a UI would set it, a short conversation in values. */
