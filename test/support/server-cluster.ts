@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
+import { UNQUEUED } from "./sdk.js";
 import { REPO_ROOT } from "./server.js";
 import { startRoundRobinProxy, type RoundRobinProxy } from "./round-robin-proxy.js";
 
@@ -96,7 +97,7 @@ export async function startServerCluster(options: ClusterOptions): Promise<Serve
   return {
     processes,
     proxy,
-    client: new Client({ apiUrl: proxy.url }),
+    client: new Client({ apiUrl: proxy.url, callerOptions: UNQUEUED }),
     url: proxy.url,
     kill,
     async close() {

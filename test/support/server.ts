@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@langchain/langgraph-sdk";
+import { UNQUEUED } from "./sdk.js";
 import { pino } from "pino";
 import type { ContractViolation } from "../../src/http/contract-check.js";
 import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
@@ -62,7 +63,7 @@ export async function startTestServer(
   };
   return {
     server,
-    client: new Client({ apiUrl: server.url }),
+    client: new Client({ apiUrl: server.url, callerOptions: UNQUEUED }),
     url: server.url,
     dataDir,
     ...(database ? { database } : {}),
