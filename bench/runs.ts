@@ -36,9 +36,8 @@ import path from "node:path";
 import { setImmediate } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { MemorySaver } from "@langchain/langgraph";
-import { Client } from "@langchain/langgraph-sdk";
 import { graph as trivialGraph } from "../examples/src/trivial.js";
-import { formatQuantiles as fmt, loadAverages, median, quantiles, ServerProcess, type ServerStats } from "./support.js";
+import { formatQuantiles as fmt, loadAverages, median, quantiles, ServerProcess, type ServerStats, benchClient } from "./support.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -129,7 +128,7 @@ async function main() {
     dataDir,
     concurrency: CONCURRENCY,
   });
-  const client = new Client({ apiUrl: server.url });
+  const client = benchClient(server.url);
   const ours: Side = {
     run: (threadId) => client.runs.wait(threadId, "trivial", { input: { value: 1 }, durability: DURABILITY }),
     newThread: async () => (await client.threads.create()).thread_id,

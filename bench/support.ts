@@ -8,6 +8,7 @@ import { createWriteStream } from "node:fs";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { Client } from "@langchain/langgraph-sdk";
 
 export interface Quantiles {
   p50: number;
@@ -144,3 +145,9 @@ export class ServerProcess {
     return message;
   }
 }
+
+/**
+ * The SDK client the benches drive servers with. The SDK queues a Client's requests beyond 4 at a
+ * time by default (`callerOptions.maxConcurrency`), which would quietly turn "50 clients" into 4.
+ */
+export const benchClient = (apiUrl: string): Client => new Client({ apiUrl, callerOptions: { maxConcurrency: Infinity } });

@@ -5,9 +5,9 @@
  * filter, and what a client going away does to the run (on_disconnect, cancel_on_disconnect).
  */
 import { Client } from "@langchain/langgraph-sdk";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { LocalRunEventBroker } from "../../src/runtime/runs/local-broker.js";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
+import { startGate, type Gate } from "../support/gate.js";
 import { eventually } from "../support/runs.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { collect, contractViolations, STREAMS_CONFIG, type StreamPart } from "../support/streams.js";
@@ -20,10 +20,19 @@ beforeAll(async () => {
 });
 afterAll(() => t.dispose());
 afterEach(() => expect(t.violations.splice(0)).toEqual([]));
+let gate: Gate;
+beforeEach(async () => {
+  gate = await startGate();
+});
+afterEach(() => gate.close());
 
 const newThread = async () => (await t.client.threads.create()).thread_id;
 /** Five steps of 150 ms, each a values event: long enough to join or drop the connection mid-run. */
 const slowInput = { steps: 5, delay_ms: 150 };
+/** The "stepped" graph's five steps, each taken only when `gate` lets it: a run held mid-way. */
+const stepped = () => ({ input: { steps: 5 }, config: { configurable: { gate_url: gate.url } } });
+/** Subscriptions to run streams on the server, whichever backend: to know a join has begun. */
+const subscriptions = () => ((t.server.services.runs as ComposedRunEngine).broker as unknown as { subscribers: number }).subscribers;
 const key = (p: StreamPart) => `${p.id} ${p.event} ${JSON.stringify(p.data)}`;
 
 /** Reads a stream until `count` events arrived, then leaves (the SDK aborts the request). */
@@ -62,9 +71,14 @@ const joinAll = (threadId: string | null, runId: string, options: Parameters<Cli
 describe("joining a run's stream", () => {
   it("delivers live events from the moment of joining, or everything with Last-Event-ID -1", async () => {
     const threadId = await newThread();
-    const run = await t.client.runs.create(threadId, "slow", { input: slowInput, streamMode: "values" });
+    const run = await t.client.runs.create(threadId, "stepped", { ...stepped(), streamMode: "values" });
     await eventually(async () => ((await t.client.runs.get(threadId, run.run_id)).status === "running" ? true : undefined));
-    const [live, all] = await Promise.all([joinAll(threadId, run.run_id), joinAll(threadId, run.run_id, { lastEventId: "-1" })]);
+    // the run waits at its first step until both joins are subscribed
+    const before = subscriptions();
+    const joins = Promise.all([joinAll(threadId, run.run_id), joinAll(threadId, run.run_id, { lastEventId: "-1" })]);
+    await eventually(async () => (subscriptions() === before + 2 ? true : undefined), 20_000, "both joins to subscribe");
+    gate.open();
+    const [live, all] = await joins;
     expect(contractViolations([...live, ...all], "RunStreamEvent")).toEqual([]);
     expect(all.map((p) => p.id)).toEqual(all.map((_, i) => String(i)));
     expect(all.map((p) => p.event)).toEqual(["metadata", ...Array(6).fill("values")]);
@@ -95,10 +109,11 @@ describe("resuming", () => {
   it("resumes after Last-Event-ID mid-run: the union equals the uninterrupted stream", async () => {
     const threadId = await newThread();
     let runId = "";
+    gate.allow(1); // metadata, the input's values, then step 1's updates and values; step 2 waits
     const first = await readSome(
       (signal) =>
-        t.client.runs.stream(threadId, "slow", {
-          input: slowInput,
+        t.client.runs.stream(threadId, "stepped", {
+          ...stepped(),
           streamMode: ["values", "updates"],
           streamResumable: true,
           onDisconnect: "continue",
@@ -108,6 +123,7 @@ describe("resuming", () => {
       4,
     );
     expect((await t.client.runs.get(threadId, runId)).status).toBe("running");
+    gate.open();
     const rest = await joinAll(threadId, runId, { lastEventId: first.at(-1)!.id });
     const whole = await joinAll(threadId, runId, { lastEventId: "-1" });
     expect(contractViolations([...first, ...rest, ...whole], "RunStreamEvent")).toEqual([]);
@@ -235,9 +251,10 @@ describe("when the client goes away", () => {
   it("cancels the run with on_disconnect cancel (the default)", async () => {
     const threadId = await newThread();
     let runId = "";
+    // the run waits at its first step: only the client leaving can end it
     await readSome(
       (signal) =>
-        t.client.runs.stream(threadId, "slow", { input: slowInput, signal, onRunCreated: (m) => (runId = m.run_id) }) as AsyncIterable<StreamPart>,
+        t.client.runs.stream(threadId, "stepped", { ...stepped(), signal, onRunCreated: (m) => (runId = m.run_id) }) as AsyncIterable<StreamPart>,
       2,
     );
     const run = await eventually(async () => {
@@ -274,7 +291,7 @@ describe("when the client goes away", () => {
     await t.client.runs.join(threadId, kept.run_id);
     expect((await t.client.runs.get(threadId, kept.run_id)).status).toBe("success");
 
-    const cancelled = await t.client.runs.create(threadId, "slow", { input: slowInput });
+    const cancelled = await t.client.runs.create(threadId, "stepped", stepped());
     await readSome(
       (signal) => t.client.runs.joinStream(threadId, cancelled.run_id, { signal, lastEventId: "-1", cancelOnDisconnect: true }) as AsyncIterable<StreamPart>,
       2,
@@ -283,20 +300,19 @@ describe("when the client goes away", () => {
   });
 
   it("frees the stream's subscription when the client leaves, while the run goes on", async () => {
-    const broker = (t.server.services.runs as ComposedRunEngine).broker as LocalRunEventBroker;
     const threadId = await newThread();
-    // long enough that the run cannot end (which drops every subscriber anyway) before the check
-    const run = await t.client.runs.create(threadId, "slow", { input: { steps: 40, delay_ms: 150 } });
-    const before = broker.subscribers;
+    // held at its first step: the run cannot end (which drops every subscriber anyway) before the check
+    const run = await t.client.runs.create(threadId, "stepped", stepped());
+    const before = subscriptions();
     const controller = new AbortController();
     const stream = t.client.runs.joinStream(threadId, run.run_id, { signal: controller.signal, lastEventId: "-1" });
     for await (const part of stream as AsyncIterable<StreamPart>) {
       if (part.event !== "values") continue;
-      expect(broker.subscribers).toBe(before + 1);
+      expect(subscriptions()).toBe(before + 1);
       controller.abort();
       break;
     }
-    await eventually(async () => (broker.subscribers === before ? true : undefined), 20_000, "the subscription to go");
+    await eventually(async () => (subscriptions() === before ? true : undefined), 20_000, "the subscription to go");
     expect((await t.client.runs.get(threadId, run.run_id)).status).toBe("running");
     await t.client.runs.cancel(threadId, run.run_id, true);
     // a run that is not resumable frees its channel at its end (resumable ones are kept for the retention)

@@ -3,10 +3,8 @@
  * subgraph namespaces, the error event, the SSE wire format and headers, and the 4xx answers
  * given before a stream opens. Every event is checked against the contract's RunStreamEvent.
  */
-import { once } from "node:events";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startGate } from "../support/gate.js";
 import { json, startTestServer, type TestServer } from "../support/server.js";
 import { collect, contractViolations, parseSse, STREAMS_CONFIG, type StreamPart } from "../support/streams.js";
 
@@ -31,41 +29,6 @@ async function stream(threadId: string | null, assistant: string, payload: Strea
 }
 
 const named = (parts: StreamPart[], event: string) => parts.filter((p) => p.event === event);
-
-/**
- * A loopback gate for the "gated" graph: its requests wait until `open()`, or get a 503 after
- * `timeoutMs` (then `timedOut` is true), so a broken server fails the test instead of hanging it.
- */
-async function startGate(timeoutMs = 20_000) {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  let timedOut = false;
-  const server = createServer((_req, res) => {
-    const timer = setTimeout(() => {
-      timedOut = true;
-      res.writeHead(503).end();
-    }, timeoutMs);
-    void opened.then(() => {
-      clearTimeout(timer);
-      if (!res.headersSent) res.end("open");
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    open,
-    get timedOut() {
-      return timedOut;
-    },
-    close: () => {
-      open();
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 describe("stream modes", () => {
   it("streams the agent's tokens as they are generated (messages-tuple), after a metadata event", async () => {

@@ -34,6 +34,9 @@ describe("lowdb collections refuse what they cannot trust", () => {
       await writeFile(path.join(temp.path, name, "meta.json"), JSON.stringify(meta));
       await expect(open(2, name), name).rejects.toThrow(`unsupported collection metadata in ${path.join(temp.path, name)}`);
     }
+    await mkdir(path.join(temp.path, "null"), { recursive: true });
+    await writeFile(path.join(temp.path, "null", "meta.json"), "null");
+    await expect(open(2, "null")).rejects.toThrow(`corrupt store file ${path.join(temp.path, "null", "meta.json")}: it holds null`);
   });
 
   it("refuses a shard file that does not hold records", async () => {
@@ -44,5 +47,8 @@ describe("lowdb collections refuse what they cannot trust", () => {
       await writeFile(path.join(temp.path, "docs", shardFileName(1)), content);
       await expect(open(2, "docs"), content).rejects.toThrow(`store file ${path.join(temp.path, "docs", shardFileName(1))} does not hold a shard`);
     }
+    // null is not taken for a missing file, which would open the shard empty
+    await writeFile(path.join(temp.path, "docs", shardFileName(1)), "null");
+    await expect(open(2, "docs")).rejects.toThrow(`corrupt store file ${path.join(temp.path, "docs", shardFileName(1))}: it holds null`);
   });
 });

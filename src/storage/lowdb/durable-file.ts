@@ -56,11 +56,15 @@ export class DurableJsonFile<T> implements Adapter<T> {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
       throw err;
     }
+    let data: unknown;
     try {
-      return JSON.parse(text) as T;
+      data = JSON.parse(text);
     } catch (err) {
       throw new Error(`corrupt store file ${this.#file}: ${(err as Error).message}`);
     }
+    // null is how read() says "no file"; a file holding it must not pass for a new, empty one
+    if (data === null) throw new Error(`corrupt store file ${this.#file}: it holds null`);
+    return data as T;
   }
 
   /**
