@@ -16,7 +16,7 @@
  */
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { formatQuantiles, quantiles, serveChild, type ChildServer, type Quantiles, benchClient } from "./support.js";
+import { benchClient, formatQuantiles, loadAverages, quantiles, serveChild, type ChildServer, type Quantiles } from "./support.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -75,7 +75,7 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
   const sql = new pg.Pool({ connectionString: uri, max: 2 });
   const first = await serve(uri);
   const servers = [first];
-  console.log(`PostgreSQL ${new URL(uri).host}${new URL(uri).pathname}; server ${first.url}`);
+  console.log(`PostgreSQL ${new URL(uri).host}${new URL(uri).pathname}; server ${first.url}; start: ${loadAverages()}`);
   try {
     const client = benchClient(first.url);
     const thread = async () => (await client.threads.create()).thread_id;
@@ -116,6 +116,7 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
     console.log(`\n4. custom event written -> received by a client (${EVENT_RUNS} runs of 20 events)`);
     if (cross.length) console.log(`   client of another process:       ${fmt(quantiles(cross))}  (${cross.length} events)`);
     if (same.length) console.log(`   client of the executing process: ${fmt(quantiles(same))}  (${same.length} events)`);
+    console.log(`end: ${loadAverages()}`);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     await sql.end();

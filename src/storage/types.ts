@@ -326,6 +326,11 @@ export interface RunEnd {
   /** The webhook POST the end owes; `payload` gets the run as stored. */
   webhook?: { url: string; payload: (stored: Run) => Record<string, unknown> };
   /**
+   * The run as the caller last read it (its executor holds it): a backend storing the end in one
+   * statement builds the webhook payload from it and the update instead of reading the row first.
+   */
+  run?: Run;
+  /**
    * The run's last events and its end event, for a backend whose run events live in the
    * database (PostgreSQL's `run_events`): stored in the same commit, so no process can see the
    * run ended without its end event or the other way round. Brokers that keep events in memory

@@ -309,6 +309,7 @@ export class RunExecutor {
       unlessDeleted(
         storage.runs.end(run.run_id, {
           update: ending.rollback ? null : { status: ending.status, error: ending.error, cancel_reason: ending.cancelReason },
+          run,
           ...(webhook ? { webhook } : {}),
           ...(events ? { events } : {}),
         }),

@@ -12,9 +12,15 @@
  */
 import type { Run, RunError } from "../types.js";
 import type { Queryable } from "./database.js";
-import { RUN_COLUMNS, toRun, type RunRow } from "./runs.js";
+import { RUN_COLUMNS, toRun, type Nullable, type RunRow } from "./runs.js";
 
+/**
+ * Also answers when the earliest delayed pending run becomes due (none claimed then: not due
+ * yet), so a claim pass needs no second round trip: one row per claimed run, or one row of
+ * NULLs when none was claimed, each with `next_delayed`.
+ */
 const CLAIM_SQL = /* sql */ `
+WITH claimed AS (
 UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = $1,
        lease_expires_at = now() + make_interval(secs => $2), updated_at = now()
  WHERE run_id IN (
@@ -28,7 +34,10 @@ UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = $1,
     ORDER BY r.created_at, r.run_id
     LIMIT $3
     FOR UPDATE OF r SKIP LOCKED)
-RETURNING ${RUN_COLUMNS}`;
+RETURNING ${RUN_COLUMNS})
+SELECT claimed.*, d.next_delayed
+  FROM (SELECT min(not_before) AS next_delayed FROM runs WHERE status = 'pending' AND not_before > now()) AS d
+  LEFT JOIN claimed ON true`;
 
 const RENEW_SQL = /* sql */ `
 UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2)
@@ -55,9 +64,14 @@ export interface ReapedRun {
 export class PostgresRunLeases {
   constructor(private readonly db: Queryable) {}
 
-  async claim(owner: string, leaseMs: number, limit: number): Promise<Run[]> {
-    const { rows } = await this.db.query<RunRow>(CLAIM_SQL, [owner, leaseMs / 1000, limit]);
-    return rows.map(toRun);
+  /** Claims up to `limit` due runs; `nextDelayed`: when the earliest delayed one is due (epoch ms), or null. */
+  async claim(owner: string, leaseMs: number, limit: number): Promise<{ runs: Run[]; nextDelayed: number | null }> {
+    const { rows } = await this.db.query<Nullable<RunRow> & { next_delayed: Date | null }>(CLAIM_SQL, [owner, leaseMs / 1000, limit]);
+    const next = rows[0]?.next_delayed;
+    return {
+      runs: rows.filter((row): row is RunRow & { next_delayed: Date | null } => row.run_id !== null).map(toRun),
+      nextDelayed: next ? new Date(next).getTime() : null,
+    };
   }
 
   async renew(owner: string, leaseMs: number, runIds: string[]): Promise<Set<string>> {
@@ -68,13 +82,5 @@ export class PostgresRunLeases {
   async reapExpired(maxAttempts: number, exhausted: RunError): Promise<ReapedRun[]> {
     const { rows } = await this.db.query<ReapedRun>(REAP_SQL, [maxAttempts, JSON.stringify(exhausted)]);
     return rows;
-  }
-
-  /** When the earliest delayed pending run becomes due (epoch ms), or null. */
-  async nextDelayed(): Promise<number | null> {
-    const { rows } = await this.db.query<{ at: Date | null }>(
-      "SELECT min(not_before) AS at FROM runs WHERE status = 'pending' AND not_before > now()",
-    );
-    return rows[0]?.at ? new Date(rows[0].at).getTime() : null;
   }
 }
