@@ -52,3 +52,17 @@ export class StorageUnavailableError extends StorageError {
     super("unavailable", message, options);
   }
 }
+
+/**
+ * A run's end (or events) written by an execution that no longer holds the run: another process
+ * took it over (its lease) and executes it under a later attempt. Nothing was written.
+ */
+export class RunTakenOverError extends StorageError {
+  override name = "RunTakenOverError";
+  constructor(
+    readonly runId: string,
+    readonly attempt: number,
+  ) {
+    super("conflict", `run '${runId}' is no longer executed under attempt ${attempt}`);
+  }
+}

@@ -346,6 +346,12 @@ export interface RunEventRows {
   /** How long the rows stay once the run ended, s. */
   expiresSeconds: number;
   rows: Array<{ seq: number; mode: string; ns: string; data: string; checkpoint_id: string | null }>;
+  /**
+   * The execution writing them (the run's `attempt` when it was claimed): they are stored only
+   * while the run is still running under that attempt, so an execution whose run another process
+   * took over writes nothing more (a fencing token). Absent: no such check.
+   */
+  attempt?: number;
 }
 
 // --------------------------------------------------------------- webhook outbox

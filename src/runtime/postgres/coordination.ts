@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { Storage } from "../../storage/types.js";
 import type { Cluster } from "../cluster.js";
 import type { RunEngineParts } from "../runs/engine.js";
-import { PostgresRunLeases } from "../../storage/postgres/run-leases.js";
+import { PostgresRunLeases, WORKER_LOCK } from "../../storage/postgres/run-leases.js";
 import { PostgresCluster } from "./cluster.js";
 import { Notifications, type SqlDatabase } from "./notifications.js";
 import { PostgresRunEventBroker } from "./run-broker.js";
@@ -37,11 +37,24 @@ export interface PostgresCoordination {
   close(): Promise<void>;
 }
 
+/**
+ * Draws this process's worker id and takes its worker lock (others tell from it that the process
+ * is alive: see run-leases.ts). Another live process drawing a key with the same hash is unlikely
+ * but possible: then another id is drawn.
+ */
+async function holdWorkerLock(notifications: Notifications): Promise<string> {
+  for (let draws = 1; ; draws++) {
+    const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    if ((await notifications.holdLock(WORKER_LOCK, workerId)) || draws === 3) return workerId;
+    notifications.forgetLock(WORKER_LOCK, workerId);
+  }
+}
+
 export async function openPostgresCoordination(options: PostgresCoordinationOptions): Promise<PostgresCoordination> {
   const { uri, db, storage, logger } = options;
   const notifications = new Notifications(uri, db, logger);
   await notifications.start();
-  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const workerId = await holdWorkerLock(notifications);
   const broker = new PostgresRunEventBroker({ db, notifications, logger, retentionMs: options.resumableRetentionMs });
   const stops = new PostgresStopChannel(notifications, logger);
   try {

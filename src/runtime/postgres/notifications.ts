@@ -5,6 +5,9 @@
  *
  * A lost listening connection reconnects with backoff; notices sent while it was away are lost,
  * so after a reconnect every channel's `resync` handlers run (each re-reads what it follows).
+ *
+ * The same connection holds this process's session-level advisory locks (`holdLock`): others
+ * see in `pg_locks` that the process is alive, and PostgreSQL releases them when it dies.
  */
 import pg from "pg";
 import type { Logger } from "pino";
@@ -20,12 +23,22 @@ export interface SqlDatabase extends SqlQueryable {
 
 export type NotificationHandler = (payload: string) => void;
 
+interface SessionLock {
+  namespace: string;
+  key: string;
+  held: boolean;
+  /** A failure to take it was logged (once until it is taken). */
+  warned: boolean;
+}
+
 const MAX_BACKOFF_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export class Notifications {
   readonly #handlers = new Map<string, Set<NotificationHandler>>();
   readonly #resyncs = new Set<() => void>();
+  /** Session locks to hold (by `namespace key`), and whether the current connection holds each. */
+  readonly #locks = new Map<string, SessionLock>();
   #client: pg.Client | null = null;
   #connecting: Promise<void> | null = null;
   #closed = false;
@@ -63,6 +76,25 @@ export class Notifications {
     return () => this.#resyncs.delete(handler);
   }
 
+  /**
+   * Holds `pg_advisory_lock(hashtext(namespace), hashtext(key))` on the listening connection while
+   * it stays up, and takes it again after a reconnect. False when it is not held now: the
+   * connection is away, or another session holds it (call again later).
+   */
+  async holdLock(namespace: string, key: string): Promise<boolean> {
+    const id = `${namespace} ${key}`;
+    let lock = this.#locks.get(id);
+    if (!lock) this.#locks.set(id, (lock = { namespace, key, held: false, warned: false }));
+    if (!lock.held && this.#client) await this.#tryLock(this.#client, lock).catch(() => {});
+    return lock.held;
+  }
+
+  /** Stops taking a lock `holdLock` could not take (it is not held). */
+  forgetLock(namespace: string, key: string): void {
+    const id = `${namespace} ${key}`;
+    if (!this.#locks.get(id)?.held) this.#locks.delete(id);
+  }
+
   async notify(channel: string, payload: string): Promise<void> {
     await this.db.query("SELECT pg_notify($1, $2)", [channel, payload]);
   }
@@ -97,6 +129,7 @@ export class Notifications {
     try {
       await client.connect();
       for (const channel of this.#handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      for (const lock of this.#locks.values()) await this.#tryLock(client, lock);
     } catch (error) {
       // a connection that came up but could not LISTEN is closed, not left open
       await client.end().catch(() => {});
@@ -106,9 +139,20 @@ export class Notifications {
     this.#backoffMs = 50;
   }
 
+  async #tryLock(client: pg.Client, lock: SessionLock): Promise<void> {
+    const { rows } = await client.query<{ held: boolean }>("SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS held", [
+      lock.namespace,
+      lock.key,
+    ]);
+    lock.held = rows[0]?.held === true;
+    if (!lock.held && !lock.warned) this.logger.warn({ lock: lock.key }, "another session holds this process's lock; trying again later");
+    lock.warned = !lock.held;
+  }
+
   #lost(client: pg.Client, error: Error): void {
     if (this.#client !== client || this.#closed) return;
     this.#client = null;
+    for (const lock of this.#locks.values()) lock.held = false;
     client.end().catch(() => {});
     this.logger.warn({ err: error }, "lost the LISTEN connection to PostgreSQL; reconnecting");
     this.#scheduleReconnect();

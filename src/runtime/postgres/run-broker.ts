@@ -61,6 +61,8 @@ interface EventRow {
 interface Publishing {
   threadId: string;
   resumable: boolean;
+  /** The execution's attempt: its writes are refused once another process took the run over. */
+  attempt: number | undefined;
   seq: number;
   rows: EventRow[];
   writing: Promise<void> | null;
@@ -150,6 +152,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     this.#publishing.set(runId, {
       threadId: options.threadId,
       resumable: options.resumable ?? false,
+      attempt: options.attempt,
       seq: Number(rows[0]?.last ?? 0),
       rows: [],
       writing: null,
@@ -191,7 +194,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     rows.push({ seq: ++publishing.seq, mode: END, ns: "[]", data: JSON.stringify(outcome), checkpoint_id: null });
     if (this.#publishing.get(runId) === publishing) this.#publishing.delete(runId);
     this.#closing.set(runId, rows);
-    return { threadId: publishing.threadId, resumable: publishing.resumable, expiresSeconds: this.#expiresSeconds(publishing), rows };
+    return { ...this.#batchOf(publishing), rows };
   }
 
   finish(runId: string, outcome: RunOutcome, endStored = false): void {
@@ -309,6 +312,16 @@ export class PostgresRunEventBroker implements RunEventBroker {
     return publishing.resumable ? this.options.retentionMs / 1000 : GRACE_SECONDS;
   }
 
+  /** A batch's fields besides its rows. */
+  #batchOf(publishing: Publishing): Omit<RunEventRows, "rows"> {
+    return {
+      threadId: publishing.threadId,
+      resumable: publishing.resumable,
+      expiresSeconds: this.#expiresSeconds(publishing),
+      ...(publishing.attempt !== undefined ? { attempt: publishing.attempt } : {}),
+    };
+  }
+
   /** Writes the run's buffered rows: one INSERT at a time per run, batching what piles up meanwhile. */
   #write(runId: string, publishing: Publishing): void {
     if (publishing.writing) return;
@@ -320,12 +333,13 @@ export class PostgresRunEventBroker implements RunEventBroker {
       while (publishing.rows.length > 0) {
         const batch = publishing.rows.splice(0);
         try {
-          await insertRunEvents(this.options.db, runId, {
-            threadId: publishing.threadId,
-            resumable: publishing.resumable,
-            expiresSeconds: this.#expiresSeconds(publishing),
-            rows: batch,
-          });
+          const held = await insertRunEvents(this.options.db, runId, { ...this.#batchOf(publishing), rows: batch });
+          if (!held) {
+            // taken over (its lease) or ended meanwhile: the lease renewal stops this execution
+            this.options.logger.warn({ run_id: runId, attempt: publishing.attempt }, "run events not stored: the run is no longer held by this execution");
+            publishing.rows.length = 0;
+            break;
+          }
           this.#deliverCommitted(runId, batch);
           failingSince = null;
           retryMs = FIRST_RETRY_MS;

@@ -9,16 +9,22 @@
  *   earliest future `not_before` (the claim's answer tells it) arms a timer.
  * - Leases: each process renews its runs' leases every `leaseMs / 3`. A lease renewal that
  *   finds the run no longer leased to it stops that execution (someone took it over).
- * - Reaper: on the same tick, runs whose lease expired (their process died) go back to
- *   `pending` (or `error` once they had `maxAttempts` executions) in one statement, so exactly
- *   one process takes each, and the claim resumes them from their last checkpoint.
+ * - Liveness: each process holds its worker lock (a session-level advisory lock keyed by its
+ *   worker id) on its LISTEN connection; PostgreSQL releases it when the process dies.
+ * - Reaper: on the same tick, runs whose lease expired and whose process no longer holds its
+ *   worker lock (it died) go back to `pending` (or `error` once they had `maxAttempts`
+ *   executions) in one statement, so exactly one process takes each, and the claim resumes them
+ *   from their last checkpoint. A live process that renews late (its event loop or pool stalled
+ *   under load) keeps its runs. Should a run still be taken over from a live process (its
+ *   LISTEN connection was lost), that process's writes of the run's events and end are refused
+ *   (they are fenced by the attempt, see RunEventRows.attempt) and its next renewal stops it.
  */
 import type { Logger } from "pino";
 import type { Run, Storage } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
 import type { RunEventBroker } from "../runs/broker.js";
 import type { DispatchHandlers, RunDispatcher } from "../runs/engine.js";
-import type { PostgresRunLeases } from "../../storage/postgres/run-leases.js";
+import { WORKER_LOCK, type PostgresRunLeases } from "../../storage/postgres/run-leases.js";
 import type { Notifications } from "./notifications.js";
 
 export const RUNS_CHANNEL = "lgts_runs";
@@ -168,6 +174,8 @@ export class PostgresRunDispatcher implements RunDispatcher {
 
   async #heartbeat(): Promise<void> {
     try {
+      // taken with each LISTEN connection; again here if another session still held it then
+      await this.options.notifications.holdLock(WORKER_LOCK, this.options.workerId);
       await this.#renew();
       await this.#reap();
     } catch (error) {
@@ -185,19 +193,21 @@ export class PostgresRunDispatcher implements RunDispatcher {
     }
   }
 
-  /** Takes back the runs of processes whose leases expired. */
+  /** Takes back the runs of dead processes, and this process's own orphans. */
   async #reap(): Promise<void> {
-    const { leases, maxAttempts, storage, broker, logger } = this.options;
+    const { leases, maxAttempts, storage, broker, logger, workerId } = this.options;
     const exhausted = {
       error: "RunAttemptsExhausted",
       message: `the server stopped ${maxAttempts} times while executing this run; it is not retried again`,
     };
-    const rows = await leases.reapExpired(maxAttempts, exhausted);
+    // runs a claim still on its way leased to this process are not in #running yet: not orphans
+    const executing = this.#claiming ? null : [...this.#running.keys()];
+    const rows = await leases.reapExpired(workerId, executing, maxAttempts, exhausted);
     let retried = 0;
     for (const row of rows) {
       if (row.status === "pending") {
         retried++;
-        logger.info({ run_id: row.run_id, attempt: row.attempt }, "taking over a run whose process stopped renewing its lease");
+        logger.info({ run_id: row.run_id, attempt: row.attempt }, "taking over a run whose process died or no longer executes it");
         continue;
       }
       logger.warn({ run_id: row.run_id, attempts: row.attempt }, "run failed: too many interrupted attempts");

@@ -9,7 +9,7 @@
  */
 import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
 import type { Logger } from "pino";
-import { NotFoundError } from "../../storage/errors.js";
+import { NotFoundError, RunTakenOverError } from "../../storage/errors.js";
 import type { Run, RunEnd, RunError, Storage, ThreadUpdate } from "../../storage/types.js";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
 import { runToApi } from "./api-shape.js";
@@ -107,6 +107,11 @@ export class RunExecutor {
     try {
       await this.#execute(run, dispatched.claimed !== undefined, control, log);
     } catch (error) {
+      if (error instanceof RunTakenOverError) {
+        // another process executes it now and records its end: this execution records nothing
+        log.warn({ attempt: error.attempt }, "run taken over by another process; this execution's end is not stored");
+        return;
+      }
       log.error({ err: error }, "run bookkeeping failed");
       // whoever waits on the run must not wait forever (a no-op if its end was announced)
       broker.finish(runId, { status: "error", values: null, error: describeError(error) });

@@ -32,12 +32,37 @@ export function runEventsInsert(params: Params, runId: string, batch: RunEventRo
   RETURNING 1`;
 }
 
-/** Writes a batch of a run's events (its end included, if it is among them), with its NOTIFY. */
-export async function insertRunEvents(db: Queryable, runId: string, batch: RunEventRows): Promise<void> {
+/**
+ * The condition on a run's row under which its executor of `attempt` may write: the run is still
+ * running under that attempt (not taken over by another process, not ended, not deleted).
+ */
+export function heldBy(params: Params, runId: string, attempt: number): string {
+  return `run_id = ${runId} AND status = 'running' AND attempt = ${params.add(attempt)}`;
+}
+
+/**
+ * Writes a batch of a run's events (its end included, if it is among them), with its NOTIFY.
+ * With `batch.attempt`, only while the run is running under that attempt: false (nothing
+ * written) when it is not. The run's row is share-locked meanwhile, so a takeover (which locks it
+ * `FOR UPDATE SKIP LOCKED`) happens before or after this write, never during it: the next
+ * executor numbers its events after every row this one wrote.
+ */
+export async function insertRunEvents(db: Queryable, runId: string, batch: RunEventRows): Promise<boolean> {
   const params = new Params();
   const id = params.add(runId);
-  const insert = runEventsInsert(params, id, batch);
-  await db.query(`WITH written AS (${insert}) SELECT pg_notify('${RUN_EVENTS_CHANNEL}', ${id}) FROM (SELECT count(*) FROM written) AS c`, params.values);
+  if (batch.attempt === undefined) {
+    const insert = runEventsInsert(params, id, batch);
+    await db.query(`WITH written AS (${insert}) SELECT pg_notify('${RUN_EVENTS_CHANNEL}', ${id}) FROM (SELECT count(*) FROM written) AS c`, params.values);
+    return true;
+  }
+  const held = `held AS (SELECT 1 FROM runs WHERE ${heldBy(params, id, batch.attempt)} FOR KEY SHARE)`;
+  const insert = runEventsInsert(params, id, batch, "WHERE EXISTS (SELECT 1 FROM held)");
+  const { rows } = await db.query<{ held: boolean }>(
+    `WITH ${held}, written AS (${insert})
+     SELECT EXISTS (SELECT 1 FROM held) AS held, pg_notify('${RUN_EVENTS_CHANNEL}', ${id}) FROM (SELECT count(*) FROM written) AS c`,
+    params.values,
+  );
+  return rows[0]?.held === true;
 }
 
 /** What a run that ends without its executor (a cancel before it started, its thread deleted) reports. */

@@ -7,8 +7,14 @@
  *   takes only a thread's first due pending run, and none of a thread that has a running run:
  *   one active run per thread, in order (`enqueue`), `after_seconds` as `not_before`.
  * - `renew`: extends the caller's leases; the runs it no longer holds are missing from the answer.
- * - `reapExpired`: runs whose lease expired (their process died) go back to `pending`, or to
- *   `error` once they had `maxAttempts` executions, in one statement: one process takes each.
+ * - `reapExpired`: runs whose process died go back to `pending`, or to `error` once they had
+ *   `maxAttempts` executions, in one statement: one process takes each. A process is dead when
+ *   its lease expired AND its session no longer holds its worker lock (`WORKER_LOCK`, a
+ *   session-level advisory lock each process holds on its LISTEN connection, keyed by its
+ *   `lease_owner`): PostgreSQL drops it as soon as the process's connection closes (a crash, a
+ *   SIGKILL), while a live process whose event loop or pool is too slow to renew in time keeps
+ *   its runs. The caller's own runs it no longer executes (their execution ended without storing
+ *   an end: the database was away) are reaped once their lease expired.
  */
 import type { Run, RunError } from "../types.js";
 import type { Queryable } from "./database.js";
@@ -44,13 +50,27 @@ UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2)
  WHERE run_id = ANY($3::text[]) AND lease_owner = $1 AND status = 'running'
 RETURNING run_id`;
 
+/** The namespace of the worker locks: `pg_advisory_lock(hashtext(WORKER_LOCK), hashtext(lease_owner))`. */
+export const WORKER_LOCK = "lgts:worker";
+
+/**
+ * The workers alive (their worker lock's key, as pg_locks shows the second key of a two-key
+ * advisory lock), read only when an expired lease of another process is found.
+ */
 const REAP_SQL = /* sql */ `
+WITH alive AS MATERIALIZED (
+  SELECT objid FROM pg_locks
+   WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = hashtext('${WORKER_LOCK}')::oid
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
 UPDATE runs SET status = CASE WHEN attempt >= $1 THEN 'error' ELSE 'pending' END,
        error = CASE WHEN attempt >= $1 THEN $2::jsonb ELSE error END,
        lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
- WHERE run_id IN (SELECT run_id FROM runs
-                   WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())
-                   FOR UPDATE SKIP LOCKED)
+ WHERE run_id IN (SELECT r.run_id FROM runs r
+                   WHERE r.status = 'running' AND (r.lease_expires_at IS NULL OR r.lease_expires_at < now())
+                     AND CASE WHEN r.lease_owner IS NULL THEN true
+                              WHEN r.lease_owner = $3 THEN $4::text[] IS NOT NULL AND NOT (r.run_id = ANY($4::text[]))
+                              ELSE NOT EXISTS (SELECT 1 FROM alive WHERE alive.objid = hashtext(r.lease_owner)::oid) END
+                   FOR UPDATE OF r SKIP LOCKED)
 RETURNING run_id, thread_id, status, attempt`;
 
 export interface ReapedRun {
@@ -79,8 +99,12 @@ export class PostgresRunLeases {
     return new Set(rows.map((r) => r.run_id));
   }
 
-  async reapExpired(maxAttempts: number, exhausted: RunError): Promise<ReapedRun[]> {
-    const { rows } = await this.db.query<ReapedRun>(REAP_SQL, [maxAttempts, JSON.stringify(exhausted)]);
+  /**
+   * `owner`: the caller, executing the runs `executing`: its other expired runs are orphans it
+   * reaps too (null: it cannot tell, a claim of its own is on its way).
+   */
+  async reapExpired(owner: string, executing: string[] | null, maxAttempts: number, exhausted: RunError): Promise<ReapedRun[]> {
+    const { rows } = await this.db.query<ReapedRun>(REAP_SQL, [maxAttempts, JSON.stringify(exhausted), owner, executing]);
     return rows;
   }
 }

@@ -7,7 +7,7 @@
  * most one passes.
  */
 import { v7 as uuidv7 } from "uuid";
-import { ConflictError, NotFoundError, ThreadBusyError } from "../errors.js";
+import { ConflictError, NotFoundError, RunTakenOverError, ThreadBusyError } from "../errors.js";
 import type { Run, RunStatus } from "../records.js";
 import type { Page, RunCreate, RunEnd, RunInsert, RunListQuery, RunsRepository, RunUpdate, Scope } from "../types.js";
 import { newRun } from "../new-records.js";
@@ -15,7 +15,7 @@ import type { Database, Queryable } from "./database.js";
 import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 import { deliveryInsert, WEBHOOKS_CHANNEL } from "./webhooks.js";
-import { RUN_EVENTS_CHANNEL, runEventsInsert } from "./run-events.js";
+import { heldBy, RUN_EVENTS_CHANNEL, runEventsInsert } from "./run-events.js";
 
 const WHAT = "Run";
 export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
@@ -169,10 +169,13 @@ export class PostgresRuns implements RunsRepository {
     const params = new Params();
     const id = params.add(runId);
     const at = isoNow();
+    // its executor's end: only while the run is still its own (see RunEventRows.attempt)
+    const attempt = end.events?.attempt;
+    const target = attempt === undefined ? `run_id = ${id}` : heldBy(params, id, attempt);
     const stored =
       end.update === null
-        ? `DELETE FROM runs WHERE run_id = ${id} RETURNING ${RUN_COLUMNS}`
-        : `UPDATE runs SET ${updateSets(params, end.update, at)} WHERE run_id = ${id} RETURNING ${RUN_COLUMNS}`;
+        ? `DELETE FROM runs WHERE ${target} RETURNING ${RUN_COLUMNS}`
+        : `UPDATE runs SET ${updateSets(params, end.update, at)} WHERE ${target} RETURNING ${RUN_COLUMNS}`;
     const parts = [`stored AS (${stored})`];
     const notices = [];
     if (end.events) {
@@ -191,7 +194,12 @@ export class PostgresRuns implements RunsRepository {
        SELECT ${RUN_COLUMNS} FROM stored${notices.length ? `, LATERAL (SELECT ${notices.join(", ")}) AS notices` : ""}`,
       params.values,
     );
-    if (!rows[0]) throw new NotFoundError(WHAT, runId);
+    if (!rows[0]) {
+      if (attempt !== undefined && (await this.db.query("SELECT 1 FROM runs WHERE run_id = $1", [runId])).rowCount > 0) {
+        throw new RunTakenOverError(runId, attempt);
+      }
+      throw new NotFoundError(WHAT, runId);
+    }
     return toRun(rows[0]);
   }
 

@@ -1,0 +1,126 @@
+/**
+ * Run leases across processes: a run is taken over only from a process that died, never from a
+ * live one that renews late (its event loop or its pool stalled under load), and an execution
+ * whose run was taken over anyway can no longer store the run's events or end. Each "process" is
+ * a worker id whose worker lock is held by a LISTEN connection of its own, as in the server.
+ */
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Notifications } from "../../src/runtime/postgres/notifications.js";
+import { parseRunRequest } from "../../src/runtime/runs/request.js";
+import { RunTakenOverError } from "../../src/storage/errors.js";
+import { insertRunEvents } from "../../src/storage/postgres/run-events.js";
+import { PostgresRunLeases, WORKER_LOCK } from "../../src/storage/postgres/run-leases.js";
+import { PostgresStorage } from "../../src/storage/postgres/storage.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually } from "../support/runs.js";
+
+const logger = pino({ level: "silent" });
+const LEASE_MS = 100;
+const EXHAUSTED = { error: "RunAttemptsExhausted", message: "too many attempts" };
+let database: TestDatabase;
+let storage: PostgresStorage;
+let leases: PostgresRunLeases;
+const listening: Notifications[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  storage = await PostgresStorage.open({ uri: database.uri, poolMax: 4 });
+  leases = new PostgresRunLeases(storage.db);
+});
+afterAll(async () => {
+  for (const notifications of listening) await notifications.close();
+  await storage?.close();
+  await database?.drop();
+});
+
+/** A process: its worker id, with its worker lock held by its own LISTEN connection. */
+async function process_(workerId: string): Promise<{ workerId: string; die: () => Promise<void> }> {
+  const notifications = new Notifications(database.uri, storage.db, logger);
+  await notifications.start();
+  listening.push(notifications);
+  expect(await notifications.holdLock(WORKER_LOCK, workerId)).toBe(true);
+  return { workerId, die: () => notifications.close() };
+}
+
+/** A pending run claimed by `owner`, whose lease has expired since (the owner did not renew it). */
+async function expiredRunOf(owner: string) {
+  const thread = await storage.threads.create();
+  const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
+  const { run } = await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "reject" });
+  const claimed = await leases.claim(owner, LEASE_MS, 10);
+  expect(claimed.runs.map((r) => r.run_id)).toEqual([run.run_id]);
+  await eventually(async () => {
+    const { rows } = await storage.db.query<{ expired: boolean }>("SELECT lease_expires_at < now() AS expired FROM runs WHERE run_id = $1", [run.run_id]);
+    return rows[0]!.expired ? true : undefined;
+  }, 5_000, "the lease to expire");
+  return claimed.runs[0]!;
+}
+
+const statusOf = async (runId: string) => (await storage.runs.get(runId)).status;
+
+describe("PostgreSQL run leases", () => {
+  it("keeps a live process's run whose lease expired, and takes over a dead process's run", async () => {
+    const [slow, other] = [await process_("slow:1"), await process_("other:2")];
+    const run = await expiredRunOf(slow.workerId);
+    // the slow process is alive (its session holds its lock): its run stays with it
+    expect(await leases.reapExpired(other.workerId, [], 3, EXHAUSTED)).toEqual([]);
+    expect(await statusOf(run.run_id)).toBe("running");
+    // and its late renewal still holds it
+    expect(await leases.renew(slow.workerId, LEASE_MS, [run.run_id])).toEqual(new Set([run.run_id]));
+
+    const dead = await process_("dead:3");
+    const orphan = await expiredRunOf(dead.workerId);
+    await dead.die(); // its connection closes, as when the process is killed
+    const reaped = await eventually(async () => {
+      const rows = await leases.reapExpired(other.workerId, [], 3, EXHAUSTED);
+      return rows.length > 0 ? rows : undefined;
+    }, 5_000, "the dead process's run to be taken over");
+    expect(reaped.map((r) => [r.run_id, r.status])).toEqual([[orphan.run_id, "pending"]]);
+    expect(await statusOf(run.run_id)).toBe("running");
+    await storage.runs.end(run.run_id, { update: { status: "success" } });
+    await storage.runs.end(orphan.run_id, { update: { status: "success" } });
+  });
+
+  it("takes back a process's own expired runs it no longer executes, not those it executes", async () => {
+    const self = await process_("self:4");
+    const [executing, orphan] = [await expiredRunOf(self.workerId), await expiredRunOf(self.workerId)];
+    const reaped = await leases.reapExpired(self.workerId, [executing.run_id], 3, EXHAUSTED);
+    expect(reaped.map((r) => [r.run_id, r.status])).toEqual([[orphan.run_id, "pending"]]);
+    await storage.runs.update(orphan.run_id, { status: "interrupted" });
+    // a claim of its own on its way: it cannot tell its orphans
+    const later = await expiredRunOf(self.workerId);
+    expect(await leases.reapExpired(self.workerId, null, 3, EXHAUSTED)).toEqual([]);
+    for (const run of [executing, later]) await storage.runs.end(run.run_id, { update: { status: "success" } });
+  });
+
+  it("refuses the events and the end of an execution whose run was taken over", async () => {
+    const [first, second] = [await process_("first:5"), await process_("second:6")];
+    const run = await expiredRunOf(first.workerId);
+    await first.die();
+    await eventually(async () => ((await leases.reapExpired(second.workerId, [], 3, EXHAUSTED)).length > 0 ? true : undefined), 5_000, "the takeover");
+    const retaken = await leases.claim(second.workerId, 60_000, 10);
+    expect(retaken.runs.map((r) => [r.run_id, r.attempt])).toEqual([[run.run_id, 2]]);
+
+    const batch = (seq: number, mode: string) => ({
+      threadId: run.thread_id,
+      resumable: false,
+      expiresSeconds: 30,
+      rows: [{ seq, mode, ns: "[]", data: "{}", checkpoint_id: null }],
+    });
+    // the first execution (attempt 1) is still going in a process that lost its session
+    expect(await insertRunEvents(storage.db, run.run_id, { ...batch(1, "metadata"), attempt: 1 })).toBe(false);
+    await expect(storage.runs.end(run.run_id, { update: { status: "success" }, events: { ...batch(2, "__end__"), attempt: 1 } })).rejects.toThrow(
+      RunTakenOverError,
+    );
+    // the second one (attempt 2) writes and ends
+    expect(await insertRunEvents(storage.db, run.run_id, { ...batch(1, "metadata"), attempt: 2 })).toBe(true);
+    await storage.runs.end(run.run_id, { update: { status: "success" }, events: { ...batch(2, "__end__"), attempt: 2 } });
+    const { rows } = await storage.db.query<{ seq: number; mode: string }>("SELECT seq, mode FROM run_events WHERE run_id = $1 ORDER BY seq", [run.run_id]);
+    expect(rows).toEqual([
+      { seq: 1, mode: "metadata" },
+      { seq: 2, mode: "__end__" },
+    ]);
+    expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 2 });
+  });
+});
