@@ -166,13 +166,29 @@ export class PostgresRuns implements RunsRepository {
    * is atomic like a transaction, in one round trip instead of four.
    */
   async end(runId: string, end: RunEnd): Promise<Run> {
+    const stored = await this.#end(runId, end);
+    if (!stored) throw new NotFoundError(WHAT, runId);
+    return stored;
+  }
+
+  async endIf(runId: string, status: RunStatus, end: RunEnd): Promise<Run | null> {
+    const stored = await this.#end(runId, end, status);
+    if (stored) return stored;
+    const { rowCount } = await this.db.query("SELECT 1 FROM runs WHERE run_id = $1", [runId]);
+    if (rowCount === 0) throw new NotFoundError(WHAT, runId);
+    return null;
+  }
+
+  /** The statement of `end`, only while the run is in `status` when given; null when no row matched. */
+  async #end(runId: string, end: RunEnd, status?: RunStatus): Promise<Run | null> {
     const params = new Params();
     const id = params.add(runId);
     const at = isoNow();
+    const matches = status === undefined ? `run_id = ${id}` : `run_id = ${id} AND status = ${params.add(status)}`;
     const stored =
       end.update === null
-        ? `DELETE FROM runs WHERE run_id = ${id} RETURNING ${RUN_COLUMNS}`
-        : `UPDATE runs SET ${updateSets(params, end.update, at)} WHERE run_id = ${id} RETURNING ${RUN_COLUMNS}`;
+        ? `DELETE FROM runs WHERE ${matches} RETURNING ${RUN_COLUMNS}`
+        : `UPDATE runs SET ${updateSets(params, end.update, at)} WHERE ${matches} RETURNING ${RUN_COLUMNS}`;
     const parts = [`stored AS (${stored})`];
     const notices = [];
     if (end.events) {
@@ -191,8 +207,7 @@ export class PostgresRuns implements RunsRepository {
        SELECT ${RUN_COLUMNS} FROM stored${notices.length ? `, LATERAL (SELECT ${notices.join(", ")}) AS notices` : ""}`,
       params.values,
     );
-    if (!rows[0]) throw new NotFoundError(WHAT, runId);
-    return toRun(rows[0]);
+    return rows[0] ? toRun(rows[0]) : null;
   }
 
   async updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null> {
