@@ -6,6 +6,8 @@
  *   included so that liveness is checked from the index alone. `ns_path` cannot serve this: its
  *   URI encoding and '/' separators do not sort like labels ("a-b/" sorts before "a/").
  * - `store_items_value`: GIN over item values, for filter equalities written as containment.
+ * Built inside the migration's transaction (CONCURRENTLY cannot be), so writes to store_items
+ * wait while they build on an existing store.
  */
 export const name = "store-indexes";
 
