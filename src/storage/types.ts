@@ -317,6 +317,11 @@ export interface RunsRepository {
    * stored (as it was before deletion, for a rollback). NotFoundError if the run is gone.
    */
   end(runId: string, end: RunEnd): Promise<Run>;
+  /**
+   * `end`, only while the run is in `status` (compare-and-set, like `updateIf`): a cancel of a
+   * pending run and a claim cannot both win. Null when it is in another status; NotFoundError if missing.
+   */
+  endIf(runId: string, status: RunStatus, end: RunEnd): Promise<Run | null>;
 }
 
 /** A run's end (see `RunsRepository.end`). */
@@ -345,6 +350,11 @@ export interface RunEventRows {
   resumable: boolean;
   /** How long the rows stay once the run ended, s. */
   expiresSeconds: number;
+  /**
+   * The rows' `seq` count on from the run's stored rows (1 = the next one): written by a process
+   * that does not execute the run (the end of a pending run cancelled), which cannot know them.
+   */
+  afterStored?: boolean;
   rows: Array<{ seq: number; mode: string; ns: string; data: string; checkpoint_id: string | null }>;
   /**
    * The execution writing them (the run's `attempt` when it was claimed): they are stored only

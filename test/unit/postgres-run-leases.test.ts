@@ -18,6 +18,7 @@ import { eventually } from "../support/runs.js";
 const logger = pino({ level: "silent" });
 const LEASE_MS = 100;
 const EXHAUSTED = { error: "RunAttemptsExhausted", message: "too many attempts" };
+const OUTCOME = JSON.stringify({ status: "error", values: null, error: EXHAUSTED });
 let database: TestDatabase;
 let storage: PostgresStorage;
 let leases: PostgresRunLeases;
@@ -64,7 +65,7 @@ describe("PostgreSQL run leases", () => {
     const [slow, other] = [await process_("slow:1"), await process_("other:2")];
     const run = await expiredRunOf(slow.workerId);
     // the slow process is alive (its session holds its lock): its run stays with it
-    expect(await leases.reapExpired(other.workerId, [], 3, EXHAUSTED)).toEqual([]);
+    expect(await leases.reapExpired(other.workerId, [], 3, EXHAUSTED, OUTCOME)).toEqual([]);
     expect(await statusOf(run.run_id)).toBe("running");
     // and its late renewal still holds it
     expect(await leases.renew(slow.workerId, LEASE_MS, [run.run_id])).toEqual(new Set([run.run_id]));
@@ -73,7 +74,7 @@ describe("PostgreSQL run leases", () => {
     const orphan = await expiredRunOf(dead.workerId);
     await dead.die(); // its connection closes, as when the process is killed
     const reaped = await eventually(async () => {
-      const rows = await leases.reapExpired(other.workerId, [], 3, EXHAUSTED);
+      const rows = await leases.reapExpired(other.workerId, [], 3, EXHAUSTED, OUTCOME);
       return rows.length > 0 ? rows : undefined;
     }, 5_000, "the dead process's run to be taken over");
     expect(reaped.map((r) => [r.run_id, r.status])).toEqual([[orphan.run_id, "pending"]]);
@@ -85,12 +86,12 @@ describe("PostgreSQL run leases", () => {
   it("takes back a process's own expired runs it no longer executes, not those it executes", async () => {
     const self = await process_("self:4");
     const [executing, orphan] = [await expiredRunOf(self.workerId), await expiredRunOf(self.workerId)];
-    const reaped = await leases.reapExpired(self.workerId, [executing.run_id], 3, EXHAUSTED);
+    const reaped = await leases.reapExpired(self.workerId, [executing.run_id], 3, EXHAUSTED, OUTCOME);
     expect(reaped.map((r) => [r.run_id, r.status])).toEqual([[orphan.run_id, "pending"]]);
     await storage.runs.update(orphan.run_id, { status: "interrupted" });
     // a claim of its own on its way: it cannot tell its orphans
     const later = await expiredRunOf(self.workerId);
-    expect(await leases.reapExpired(self.workerId, null, 3, EXHAUSTED)).toEqual([]);
+    expect(await leases.reapExpired(self.workerId, null, 3, EXHAUSTED, OUTCOME)).toEqual([]);
     for (const run of [executing, later]) await storage.runs.end(run.run_id, { update: { status: "success" } });
   });
 
@@ -98,7 +99,7 @@ describe("PostgreSQL run leases", () => {
     const [first, second] = [await process_("first:5"), await process_("second:6")];
     const run = await expiredRunOf(first.workerId);
     await first.die();
-    await eventually(async () => ((await leases.reapExpired(second.workerId, [], 3, EXHAUSTED)).length > 0 ? true : undefined), 5_000, "the takeover");
+    await eventually(async () => ((await leases.reapExpired(second.workerId, [], 3, EXHAUSTED, OUTCOME)).length > 0 ? true : undefined), 5_000, "the takeover");
     const retaken = await leases.claim(second.workerId, 60_000, 10);
     expect(retaken.runs.map((r) => [r.run_id, r.attempt])).toEqual([[run.run_id, 2]]);
 

@@ -197,6 +197,11 @@ export class PostgresRunEventBroker implements RunEventBroker {
     return { ...this.#batchOf(publishing), rows };
   }
 
+  stoppedEvents(_runId: string, threadId: string, outcome: RunOutcome): RunEventRows {
+    const end = { seq: 1, mode: END, ns: "[]", data: JSON.stringify(outcome), checkpoint_id: null };
+    return { threadId, resumable: false, expiresSeconds: GRACE_SECONDS, afterStored: true, rows: [end] };
+  }
+
   finish(runId: string, outcome: RunOutcome, endStored = false): void {
     const closing = this.#closing.get(runId);
     this.#closing.delete(runId);
@@ -336,7 +341,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
           const held = await insertRunEvents(this.options.db, runId, { ...this.#batchOf(publishing), rows: batch });
           if (!held) {
             // taken over (its lease) or ended meanwhile: the lease renewal stops this execution
-            this.options.logger.warn({ run_id: runId, attempt: publishing.attempt }, "run events not stored: the run is no longer held by this execution");
+            this.options.logger.info({ run_id: runId, attempt: publishing.attempt }, "run events not stored: the run is no longer held by this execution");
             publishing.rows.length = 0;
             break;
           }

@@ -20,9 +20,9 @@
  *   (they are fenced by the attempt, see RunEventRows.attempt) and its next renewal stops it.
  */
 import type { Logger } from "pino";
-import type { Run, Storage } from "../../storage/types.js";
+import type { Run } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
-import type { RunEventBroker } from "../runs/broker.js";
+import type { RunOutcome } from "../runs/broker.js";
 import type { DispatchHandlers, RunDispatcher } from "../runs/engine.js";
 import { WORKER_LOCK, type PostgresRunLeases } from "../../storage/postgres/run-leases.js";
 import type { Notifications } from "./notifications.js";
@@ -34,8 +34,6 @@ const MAX_RETRY_MS = 5_000;
 export interface PostgresRunDispatcherOptions {
   leases: PostgresRunLeases;
   notifications: Notifications;
-  storage: Storage;
-  broker: RunEventBroker;
   logger: Logger;
   /** This process's name in `runs.lease_owner`. */
   workerId: string;
@@ -195,27 +193,24 @@ export class PostgresRunDispatcher implements RunDispatcher {
 
   /** Takes back the runs of dead processes, and this process's own orphans. */
   async #reap(): Promise<void> {
-    const { leases, maxAttempts, storage, broker, logger, workerId } = this.options;
+    const { leases, maxAttempts, logger, workerId } = this.options;
     const exhausted = {
       error: "RunAttemptsExhausted",
-      message: `the server stopped ${maxAttempts} times while executing this run; it is not retried again`,
+      message: `the run was cut ${maxAttempts} times (its server stopped, or lost its database); it is not retried again`,
     };
+    const outcome: RunOutcome = { status: "error", values: null, error: exhausted };
     // runs a claim still on its way leased to this process are not in #running yet: not orphans
     const executing = this.#claiming ? null : [...this.#running.keys()];
-    const rows = await leases.reapExpired(workerId, executing, maxAttempts, exhausted);
+    // the runs that end here get their end event and their thread's status in the same statement
+    const rows = await leases.reapExpired(workerId, executing, maxAttempts, exhausted, JSON.stringify(outcome));
     let retried = 0;
     for (const row of rows) {
       if (row.status === "pending") {
         retried++;
         logger.info({ run_id: row.run_id, attempt: row.attempt }, "taking over a run whose process died or no longer executes it");
-        continue;
+      } else {
+        logger.warn({ run_id: row.run_id, attempts: row.attempt }, "run failed: too many interrupted attempts");
       }
-      logger.warn({ run_id: row.run_id, attempts: row.attempt }, "run failed: too many interrupted attempts");
-      const othersActive = (await storage.runs.active(row.thread_id)).length > 0;
-      await storage.threads
-        .update(row.thread_id, { status: othersActive ? "busy" : "error", error: exhausted })
-        .catch(() => {});
-      broker.finish(row.run_id, { status: "error", values: null, error: exhausted });
     }
     if (retried > 0) {
       this.claimSoon();

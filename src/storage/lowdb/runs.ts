@@ -141,9 +141,19 @@ export class LowdbRuns implements RunsRepository {
   }
 
   async end(runId: string, end: RunEnd): Promise<Run> {
+    return (await this.#end(runId, end))!;
+  }
+
+  endIf(runId: string, status: RunStatus, end: RunEnd): Promise<Run | null> {
+    return this.#end(runId, end, status);
+  }
+
+  /** Null when `status` is given and the run is in another one (checked in the same synchronous step as the writes). */
+  async #end(runId: string, end: RunEnd, status?: RunStatus): Promise<Run | null> {
     if (end.events) throw new Error("the embedded backend keeps run events in memory: RunEnd.events does not apply");
     const current = this.col.get(runId);
     if (!current) throw new NotFoundError(WHAT, runId);
+    if (status !== undefined && current.status !== status) return null;
     // Both changes are made in one synchronous step, so one commit-log flush carries them.
     const stored: Run = end.update === null ? current : { ...current, ...copy(end.update), updated_at: now() };
     const writes = [end.update === null ? this.col.delete(runId) : this.col.put(stored)];

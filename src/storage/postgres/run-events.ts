@@ -20,9 +20,10 @@ export const END_GRACE_SECONDS = 30;
  */
 export function runEventsInsert(params: Params, runId: string, batch: RunEventRows, condition = ""): string {
   const { rows } = batch;
+  const seq = batch.afterStored ? `coalesce((SELECT max(e.seq) FROM run_events e WHERE e.run_id = ${runId}), 0) + t.seq` : "t.seq";
   return /* sql */ `
   INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, checkpoint_id, resumable, expires_at)
-  SELECT ${runId}, t.seq, ${params.add(batch.threadId)}, t.mode, t.ns, t.data, t.checkpoint_id, ${params.add(batch.resumable)},
+  SELECT ${runId}, ${seq}, ${params.add(batch.threadId)}, t.mode, t.ns, t.data, t.checkpoint_id, ${params.add(batch.resumable)},
          CASE WHEN t.mode = '${END_MODE}' THEN now() + make_interval(secs => ${params.add(batch.expiresSeconds)}) END
     FROM unnest(${params.add(rows.map((r) => r.seq))}::int[], ${params.add(rows.map((r) => r.mode))}::text[],
                 ${params.add(rows.map((r) => r.ns))}::text[], ${params.add(rows.map((r) => r.data))}::text[],

@@ -8,17 +8,19 @@
  *   one active run per thread, in order (`enqueue`), `after_seconds` as `not_before`.
  * - `renew`: extends the caller's leases; the runs it no longer holds are missing from the answer.
  * - `reapExpired`: runs whose process died go back to `pending`, or to `error` once they had
- *   `maxAttempts` executions, in one statement: one process takes each. A process is dead when
- *   its lease expired AND its session no longer holds its worker lock (`WORKER_LOCK`, a
- *   session-level advisory lock each process holds on its LISTEN connection, keyed by its
- *   `lease_owner`): PostgreSQL drops it as soon as the process's connection closes (a crash, a
- *   SIGKILL), while a live process whose event loop or pool is too slow to renew in time keeps
- *   its runs. The caller's own runs it no longer executes (their execution ended without storing
- *   an end: the database was away) are reaped once their lease expired.
+ *   `maxAttempts` executions (with their end event and their thread's status), in one statement:
+ *   one process takes each. A process is dead when its lease expired AND its session no longer
+ *   holds its worker lock (`WORKER_LOCK`, a session-level advisory lock each process holds on its
+ *   LISTEN connection, keyed by its `lease_owner`): PostgreSQL drops it as soon as the process's
+ *   connection closes (a crash, a SIGKILL), while a live process whose event loop or pool is too
+ *   slow to renew in time keeps its runs. The caller's own runs it no longer executes (their
+ *   execution ended without storing an end: the database was away) are reaped once their lease
+ *   expired.
  */
 import type { Run, RunError } from "../types.js";
 import type { Queryable } from "./database.js";
 import { RUN_COLUMNS, toRun, type Nullable, type RunRow } from "./runs.js";
+import { END_GRACE_SECONDS, END_MODE, RUN_EVENTS_CHANNEL } from "./run-events.js";
 
 /**
  * Also answers when the earliest delayed pending run becomes due (none claimed then: not due
@@ -54,24 +56,45 @@ RETURNING run_id`;
 export const WORKER_LOCK = "lgts:worker";
 
 /**
- * The workers alive (their worker lock's key, as pg_locks shows the second key of a two-key
- * advisory lock), read only when an expired lease of another process is found.
+ * Runs of dead processes (see above) go back to `pending`, or end as `error` once they had
+ * `maxAttempts` executions: those get their end row (numbered after their events, NOTIFYed) and
+ * their thread its `error` status (`busy` while another of its runs is active) in the same
+ * statement, so a crash leaves all or none of it. `alive`: the worker locks held (pg_locks shows
+ * the second key of a two-key advisory lock as `objid`), read only once an expired lease of
+ * another process is found.
  */
 const REAP_SQL = /* sql */ `
 WITH alive AS MATERIALIZED (
   SELECT objid FROM pg_locks
    WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = hashtext('${WORKER_LOCK}')::oid
-     AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),
+reaped AS (
 UPDATE runs SET status = CASE WHEN attempt >= $1 THEN 'error' ELSE 'pending' END,
        error = CASE WHEN attempt >= $1 THEN $2::jsonb ELSE error END,
        lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
  WHERE run_id IN (SELECT r.run_id FROM runs r
                    WHERE r.status = 'running' AND (r.lease_expires_at IS NULL OR r.lease_expires_at < now())
                      AND CASE WHEN r.lease_owner IS NULL THEN true
-                              WHEN r.lease_owner = $3 THEN $4::text[] IS NOT NULL AND NOT (r.run_id = ANY($4::text[]))
+                              WHEN r.lease_owner = $4 THEN $5::text[] IS NOT NULL AND NOT (r.run_id = ANY($5::text[]))
                               ELSE NOT EXISTS (SELECT 1 FROM alive WHERE alive.objid = hashtext(r.lease_owner)::oid) END
                    FOR UPDATE OF r SKIP LOCKED)
-RETURNING run_id, thread_id, status, attempt`;
+RETURNING run_id, thread_id, status, attempt),
+ended AS (
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, resumable, expires_at)
+  SELECT r.run_id, coalesce((SELECT max(e.seq) FROM run_events e WHERE e.run_id = r.run_id), 0) + 1, r.thread_id,
+         '${END_MODE}', '[]', $3, false, now() + make_interval(secs => ${END_GRACE_SECONDS})
+    FROM reaped r WHERE r.status = 'error'
+  ON CONFLICT DO NOTHING
+  RETURNING run_id),
+failed AS (
+  UPDATE threads t SET error = $2::jsonb, updated_at = now(),
+         status = CASE WHEN EXISTS (SELECT 1 FROM runs a
+                                     WHERE a.thread_id = t.thread_id AND a.status IN ('pending', 'running')
+                                       AND a.run_id NOT IN (SELECT run_id FROM reaped WHERE status = 'error'))
+                       THEN 'busy' ELSE 'error' END
+   WHERE t.thread_id IN (SELECT thread_id FROM reaped WHERE status = 'error'))
+SELECT r.run_id, r.thread_id, r.status, r.attempt, (SELECT count(*) FROM (SELECT pg_notify('${RUN_EVENTS_CHANNEL}', run_id) FROM ended) AS n) AS notified
+  FROM reaped r`;
 
 export interface ReapedRun {
   run_id: string;
@@ -101,10 +124,17 @@ export class PostgresRunLeases {
 
   /**
    * `owner`: the caller, executing the runs `executing`: its other expired runs are orphans it
-   * reaps too (null: it cannot tell, a claim of its own is on its way).
+   * reaps too (null: it cannot tell, a claim of its own is on its way). `outcome`: the end event
+   * of a run whose attempts are exhausted.
    */
-  async reapExpired(owner: string, executing: string[] | null, maxAttempts: number, exhausted: RunError): Promise<ReapedRun[]> {
-    const { rows } = await this.db.query<ReapedRun>(REAP_SQL, [maxAttempts, JSON.stringify(exhausted), owner, executing]);
-    return rows;
+  async reapExpired(owner: string, executing: string[] | null, maxAttempts: number, exhausted: RunError, outcome: string): Promise<ReapedRun[]> {
+    const { rows } = await this.db.query<ReapedRun & { notified: string }>(REAP_SQL, [
+      maxAttempts,
+      JSON.stringify(exhausted),
+      outcome,
+      owner,
+      executing,
+    ]);
+    return rows.map(({ notified: _notified, ...row }) => row);
   }
 }

@@ -166,16 +166,37 @@ export class PostgresRuns implements RunsRepository {
    * is atomic like a transaction, in one round trip instead of four.
    */
   async end(runId: string, end: RunEnd): Promise<Run> {
+    const stored = await this.#end(runId, end);
+    if (stored) return stored;
+    const attempt = end.events?.attempt;
+    if (attempt !== undefined && (await this.db.query("SELECT 1 FROM runs WHERE run_id = $1", [runId])).rowCount > 0) {
+      throw new RunTakenOverError(runId, attempt);
+    }
+    throw new NotFoundError(WHAT, runId);
+  }
+
+  async endIf(runId: string, status: RunStatus, end: RunEnd): Promise<Run | null> {
+    const stored = await this.#end(runId, end, status);
+    if (stored) return stored;
+    const { rowCount } = await this.db.query("SELECT 1 FROM runs WHERE run_id = $1", [runId]);
+    if (rowCount === 0) throw new NotFoundError(WHAT, runId);
+    return null;
+  }
+
+  /** The statement of `end`, only while the run is in `status` when given; null when no row matched. */
+  async #end(runId: string, end: RunEnd, status?: RunStatus): Promise<Run | null> {
     const params = new Params();
     const id = params.add(runId);
     const at = isoNow();
     // its executor's end: only while the run is still its own (see RunEventRows.attempt)
     const attempt = end.events?.attempt;
-    const target = attempt === undefined ? `run_id = ${id}` : heldBy(params, id, attempt);
+    const conditions = [attempt === undefined ? `run_id = ${id}` : heldBy(params, id, attempt)];
+    if (status !== undefined) conditions.push(`status = ${params.add(status)}`);
+    const matches = conditions.join(" AND ");
     const stored =
       end.update === null
-        ? `DELETE FROM runs WHERE ${target} RETURNING ${RUN_COLUMNS}`
-        : `UPDATE runs SET ${updateSets(params, end.update, at)} WHERE ${target} RETURNING ${RUN_COLUMNS}`;
+        ? `DELETE FROM runs WHERE ${matches} RETURNING ${RUN_COLUMNS}`
+        : `UPDATE runs SET ${updateSets(params, end.update, at)} WHERE ${matches} RETURNING ${RUN_COLUMNS}`;
     const parts = [`stored AS (${stored})`];
     const notices = [];
     if (end.events) {
@@ -194,13 +215,7 @@ export class PostgresRuns implements RunsRepository {
        SELECT ${RUN_COLUMNS} FROM stored${notices.length ? `, LATERAL (SELECT ${notices.join(", ")}) AS notices` : ""}`,
       params.values,
     );
-    if (!rows[0]) {
-      if (attempt !== undefined && (await this.db.query("SELECT 1 FROM runs WHERE run_id = $1", [runId])).rowCount > 0) {
-        throw new RunTakenOverError(runId, attempt);
-      }
-      throw new NotFoundError(WHAT, runId);
-    }
-    return toRun(rows[0]);
+    return rows[0] ? toRun(rows[0]) : null;
   }
 
   async updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null> {
