@@ -96,6 +96,7 @@ export interface ServerSettings {
 
 /**
  * bench/server-child.ts in its own process (--expose-gc), answering for its heap and its costs.
+ * It runs as bin/lgts.js runs the server: with a 64 MB young generation (see there).
  * With BENCH_SERVER_PROFILE=<dir>, the server writes its CPU profile there when it stops.
  */
 export class ServerProcess {
@@ -108,6 +109,7 @@ export class ServerProcess {
     const child = fork(fileURLToPath(new URL("./server-child.ts", import.meta.url)), {
       execArgv: [
         "--expose-gc",
+        "--max-semi-space-size=64",
         "--import",
         "tsx",
         ...(process.env.BENCH_SERVER_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE}`] : []),
