@@ -28,6 +28,26 @@ describe("threads.create / get / patch / update / delete", () => {
     expect(await storage.threads.get(t.thread_id)).toEqual(t);
   });
 
+  it("a thread it returns cannot change the stored one (a copy, or the stored record frozen)", async () => {
+    const t = await storage.threads.create({ metadata: { a: 1, nested: { b: [1] } } });
+    const got = await storage.threads.get(t.thread_id);
+    const attempts = [
+      () => Object.assign(got.metadata!, { a: 2 }),
+      () => ((got.metadata!.nested as { b: number[] }).b as number[]).push(2),
+      () => Object.assign(got, { status: "busy" }),
+    ];
+    for (const attempt of attempts) {
+      try {
+        attempt();
+      } catch (error) {
+        expect(error).toBeInstanceOf(TypeError); // frozen
+      }
+    }
+    const again = await storage.threads.get(t.thread_id);
+    expect(again.metadata).toEqual({ a: 1, nested: { b: [1] } });
+    expect(again.status).toBe("idle");
+  });
+
   it("honours thread_id, metadata, ttl and if_exists", async () => {
     const id = "5a4ef3e0-0000-4000-8000-000000000001";
     const t = await storage.threads.create({ thread_id: id, metadata: { a: 1 }, ttl: { strategy: "delete", ttl: 5 } });

@@ -17,6 +17,7 @@ import type {
 import { newThread } from "../new-records.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
+import { freezeDeep } from "../frozen.js";
 import { containsPredicate } from "./match.js";
 import { byField, countWhere, paginate } from "./page.js";
 import { inScope, scopePredicate } from "../scope.js";
@@ -54,10 +55,11 @@ export class LowdbThreads implements ThreadsRepository {
     return copy(thread);
   }
 
+  /** The stored record itself, frozen (../frozen.ts): a copy per read costs more than the read. */
   async get(threadId: string, scope?: Scope): Promise<Thread> {
     const thread = this.#require(threadId, scope);
     await this.col.settled(threadId);
-    return copy(thread);
+    return freezeDeep(thread);
   }
 
   async patch(threadId: string, patch: ThreadPatch, scope?: Scope): Promise<Thread> {
