@@ -10,7 +10,7 @@
  * Contract shared by all implementations:
  * - Every method is async. A mutation's promise resolves only once the change is
  *   durable (on disk / committed), so a response can be sent right after it.
- * - Returned records never change stored state: they are copies, or (lowdb `threads.get`) the
+ * - Returned records never change stored state: they are copies, or (lowdb threads) the
  *   stored record itself, deeply frozen (./frozen.ts). Treat them as read-only.
  * - Errors: `NotFoundError` (not_found) and `ConflictError` (conflict) from `./errors.js`.
  * - A `Scope` hides every record it does not match: such records behave exactly as if they did

@@ -34,6 +34,10 @@ export function threadCollectionOptions(dir: string, shards: number): Collection
   };
 }
 
+/**
+ * create, get and search, the API's most frequent calls, hand out the stored records themselves,
+ * frozen (../frozen.ts): a JSON copy per record cost more than the rest of the read.
+ */
 export class LowdbThreads implements ThreadsRepository {
   constructor(
     private readonly col: Collection<Thread>,
@@ -48,14 +52,13 @@ export class LowdbThreads implements ThreadsRepository {
         throw new ConflictError(WHAT, id);
       }
       await this.col.settled(id);
-      return copy(existing);
+      return freezeDeep(existing);
     }
     const thread = newThread(input, id, now());
     await this.col.put(thread);
-    return copy(thread);
+    return freezeDeep(thread);
   }
 
-  /** The stored record itself, frozen (../frozen.ts): a copy per read costs more than the read. */
   async get(threadId: string, scope?: Scope): Promise<Thread> {
     const thread = this.#require(threadId, scope);
     await this.col.settled(threadId);
@@ -96,7 +99,7 @@ export class LowdbThreads implements ThreadsRepository {
       (t) => t.thread_id,
     );
     const page = paginate(this.#candidates(query.filter), matcher(query.filter, scope), compare, query);
-    return { items: page.items.map(copy), total: page.total };
+    return { items: page.items.map(freezeDeep), total: page.total };
   }
 
   async count(filter?: ThreadFilter, scope?: Scope): Promise<number> {
