@@ -15,9 +15,8 @@
  * Options (env): BENCH_RUNS=200  BENCH_SECONDS=10  BENCH_CLIENTS=50  BENCH_EVENT_RUNS=30
  */
 import { fileURLToPath } from "node:url";
-import { Client } from "@langchain/langgraph-sdk";
 import pg from "pg";
-import { formatQuantiles, quantiles, serveChild, type ChildServer, type Quantiles } from "./support.js";
+import { benchClient, formatQuantiles, loadAverages, quantiles, serveChild, type ChildServer, type Quantiles } from "./support.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -34,7 +33,7 @@ const serve = (uri: string): Promise<ChildServer> =>
 
 /** Runs per second with `CLIENTS` clients looping runs.wait, spread over the servers. */
 async function throughput(servers: ChildServer[]): Promise<number> {
-  const clients = servers.map((s) => new Client({ apiUrl: s.url }));
+  const clients = servers.map((s) => benchClient(s.url));
   const pick = (i: number) => clients[i % clients.length]!;
   const threads = await Promise.all(Array.from({ length: CLIENTS }, async (_, i) => (await pick(i).threads.create()).thread_id));
   let completed = 0;
@@ -57,7 +56,7 @@ async function eventLatency(servers: ChildServer[], sql: pg.Pool): Promise<{ cro
   const same: number[] = [];
   for (let i = 0; i < EVENT_RUNS; i++) {
     const reader = servers[i % servers.length]!;
-    const client = new Client({ apiUrl: reader.url });
+    const client = benchClient(reader.url);
     const thread = await client.threads.create();
     // delayed start: the join is open before the first event, so every event arrives live
     const run = await client.runs.create(thread.thread_id, "ticker", { input: { count: 20, interval_ms: 5 }, streamMode: ["custom"], afterSeconds: 1 });
@@ -76,9 +75,9 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
   const sql = new pg.Pool({ connectionString: uri, max: 2 });
   const first = await serve(uri);
   const servers = [first];
-  console.log(`PostgreSQL ${new URL(uri).host}${new URL(uri).pathname}; server ${first.url}`);
+  console.log(`PostgreSQL ${new URL(uri).host}${new URL(uri).pathname}; server ${first.url}; start: ${loadAverages()}`);
   try {
-    const client = new Client({ apiUrl: first.url });
+    const client = benchClient(first.url);
     const thread = async () => (await client.threads.create()).thread_id;
     for (let i = 0; i < 30; i++) await client.runs.wait(await thread(), "trivial", { input: { value: i } });
 
@@ -117,6 +116,7 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
     console.log(`\n4. custom event written -> received by a client (${EVENT_RUNS} runs of 20 events)`);
     if (cross.length) console.log(`   client of another process:       ${fmt(quantiles(cross))}  (${cross.length} events)`);
     if (same.length) console.log(`   client of the executing process: ${fmt(quantiles(same))}  (${same.length} events)`);
+    console.log(`end: ${loadAverages()}`);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     await sql.end();

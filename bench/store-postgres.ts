@@ -5,12 +5,15 @@
  * never touched. For each size (BENCH_SIZES, default 1k,10k,100k threads): bulk-load that many
  * threads through the Storage interface (create + update with values, concurrently), then run
  * BENCH_OPS sequential create/get/patch/delete and 100 metadata searches, printing p50/p99.
- * Exits 1 if a target is missed.
+ * Then the store items part (bench/store-items-postgres.ts: namespace listings, searches without
+ * a prefix, vector ranking at BENCH_STORE_ITEMS items). Exits 1 if a target is missed.
  */
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { PostgresStorage } from "../src/storage/postgres/storage.js";
 import { metadataFor, timed, valuesFor, type OpStats } from "./store-common.js";
+import { benchStoreItems, printStoreItems, type StoreItemsResult } from "./store-items-postgres.js";
+import { loadAverages } from "./support.js";
 
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);
 const OPS = Number(process.env.BENCH_OPS ?? 2000);
@@ -79,6 +82,7 @@ async function benchSize(uri: string, size: number): Promise<Result> {
 export async function benchPostgres(uri: string): Promise<void> {
   const started = performance.now();
   const results: Result[] = [];
+  let store: StoreItemsResult | undefined;
   try {
     for (const size of SIZES) {
       process.stderr.write(`${size} threads: bulk load and measure... `);
@@ -86,6 +90,9 @@ export async function benchPostgres(uri: string): Promise<void> {
       process.stderr.write(`${r.loadS.toFixed(1)} s load\n`);
       results.push(r);
     }
+    process.stderr.write("store items: bulk load and measure...\n");
+    await admin(uri, `DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`);
+    store = await benchStoreItems((poolMax) => PostgresStorage.open({ uri: inSchema(uri), poolMax }));
   } finally {
     await admin(uri, `DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   }
@@ -107,6 +114,8 @@ export async function benchPostgres(uri: string): Promise<void> {
       OPS_NAMES.every((op) => big.ops[op].p50 <= TARGETS.ratio * small.ops[op].p50),
     ],
   ];
+  if (store) printStoreItems(store);
+  console.log(`\n${loadAverages()}`);
   console.log("\ntargets");
   for (const [name, ok] of checks) console.log(`  ${ok ? "PASS" : "FAIL"}  ${name}`);
   console.log(`\ntotal bench time ${f((performance.now() - started) / 1000, 1)} s`);

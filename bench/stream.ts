@@ -31,8 +31,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { Client } from "@langchain/langgraph-sdk";
-import { formatQuantiles, loadAverages, quantiles, ServerProcess, type Quantiles, type ServerHeap as Heap } from "./support.js";
+import type { Client } from "@langchain/langgraph-sdk";
+import { formatQuantiles, loadAverages, quantiles, ServerProcess, type Quantiles, type ServerHeap as Heap, benchClient } from "./support.js";
 
 const RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 10_000);
 const CLIENTS = Number(process.env.BENCH_STREAM_CLIENTS ?? 20);
@@ -187,12 +187,13 @@ async function concurrentStreams(server: ServerProcess, client: Client) {
     let progress = 0;
     let done = false;
     let values = false;
-    let first = true;
-    for await (const chunk of client.runs.stream(null, "custom", { input: { count: CONCURRENT_EVENTS }, streamMode: ["custom", "values"] })) {
-      if (first) {
-        first = false;
-        if (++opened === CONCURRENT_STREAMS) allOpen();
-      }
+    // "open" once the server has created the run (its Content-Location): most runs then still wait
+    // for a worker, their streams held open, which is the peak the sample is meant to catch
+    const onRunCreated = () => {
+      if (++opened === CONCURRENT_STREAMS) allOpen();
+    };
+    const stream = client.runs.stream(null, "custom", { input: { count: CONCURRENT_EVENTS }, streamMode: ["custom", "values"], onRunCreated });
+    for await (const chunk of stream) {
       const data = chunk.data as { type?: string; step?: number; result?: string };
       if (chunk.event === "custom" && data.type === "progress" && data.step === progress + 1) progress += 1;
       else if (chunk.event === "custom" && data.type === "done") done = true;
@@ -221,7 +222,7 @@ async function main() {
     dataDir,
     resumableRetentionMs: RETENTION_MS,
   });
-  const client = new Client({ apiUrl: server.url });
+  const client = benchClient(server.url);
   console.log(`server ${server.url} (child process, --expose-gc), data in ${dataDir}; ${loadAverages()}`);
   try {
     await latency(server, client);

@@ -8,6 +8,7 @@ import { createWriteStream } from "node:fs";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { Client } from "@langchain/langgraph-sdk";
 
 export interface Quantiles {
   p50: number;
@@ -96,6 +97,7 @@ export interface ServerSettings {
 
 /**
  * bench/server-child.ts in its own process (--expose-gc), answering for its heap and its costs.
+ * It runs as bin/lgts.js runs the server: with a 64 MB young generation (see there).
  * With BENCH_SERVER_PROFILE=<dir>, the server writes its CPU profile there when it stops.
  */
 export class ServerProcess {
@@ -108,6 +110,7 @@ export class ServerProcess {
     const child = fork(fileURLToPath(new URL("./server-child.ts", import.meta.url)), {
       execArgv: [
         "--expose-gc",
+        "--max-semi-space-size=64",
         "--import",
         "tsx",
         ...(process.env.BENCH_SERVER_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE}`] : []),
@@ -145,3 +148,9 @@ export class ServerProcess {
     return message;
   }
 }
+
+/**
+ * The SDK client the benches drive servers with. The SDK queues a Client's requests beyond 4 at a
+ * time by default (`callerOptions.maxConcurrency`), which would quietly turn "50 clients" into 4.
+ */
+export const benchClient = (apiUrl: string): Client => new Client({ apiUrl, callerOptions: { maxConcurrency: Infinity } });

@@ -218,13 +218,20 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
  */
 export function checkpointMetadata(config: RunnableConfig, metadata: CheckpointMetadata): Metadata {
   const merged: Metadata = { ...metadata };
-  for (const source of [config.metadata, config.configurable]) {
-    for (const [key, value] of Object.entries(source ?? {})) {
-      if (key in merged || key.startsWith("__") || EXCLUDED_METADATA_KEYS.has(key)) continue;
-      if (["string", "number", "boolean"].includes(typeof value)) merged[key] = value;
-    }
-  }
+  addScalars(merged, config.metadata);
+  addScalars(merged, config.configurable);
   return merged;
+}
+
+/** Called for every checkpoint: plain loops (a run's configurable holds many internal entries). */
+function addScalars(merged: Metadata, source: Record<string, unknown> | undefined): void {
+  if (!source) return;
+  for (const key of Object.keys(source)) {
+    if (key in merged || key.startsWith("__") || EXCLUDED_METADATA_KEYS.has(key)) continue;
+    const value = source[key];
+    const type = typeof value;
+    if (type === "string" || type === "number" || type === "boolean") merged[key] = value as string | number | boolean;
+  }
 }
 
 function runIdOf(config: RunnableConfig): string | null {
@@ -232,8 +239,15 @@ function runIdOf(config: RunnableConfig): string | null {
   return typeof runId === "string" ? runId : null;
 }
 
+/**
+ * `Date.prototype.toISOString`'s form, which LangGraph's timestamps already have, with fields
+ * no date normalizes (days past the 28th are left to Date: February 30th is March 2nd).
+ */
+const CANONICAL_ISO = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
 /** Canonical ISO form, so that stored timestamps compare as strings. */
 function isoTimestamp(ts: string): string {
+  if (CANONICAL_ISO.test(ts)) return ts;
   const ms = Date.parse(ts);
   return Number.isNaN(ms) ? ts : new Date(ms).toISOString();
 }

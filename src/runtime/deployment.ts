@@ -29,7 +29,6 @@ export async function openDeployment(
     const coordination = await openPostgresCoordination({
       uri: options.databaseUri,
       db: storage.db,
-      storage,
       logger,
       concurrency: runs.concurrency,
       maxAttempts: runs.maxAttempts,

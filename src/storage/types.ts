@@ -318,6 +318,11 @@ export interface RunsRepository {
    * stored (as it was before deletion, for a rollback). NotFoundError if the run is gone.
    */
   end(runId: string, end: RunEnd): Promise<Run>;
+  /**
+   * `end`, only while the run is in `status` (compare-and-set, like `updateIf`): a cancel of a
+   * pending run and a claim cannot both win. Null when it is in another status; NotFoundError if missing.
+   */
+  endIf(runId: string, status: RunStatus, end: RunEnd): Promise<Run | null>;
 }
 
 /** A run's end (see `RunsRepository.end`). */
@@ -326,6 +331,11 @@ export interface RunEnd {
   update: RunUpdate | null;
   /** The webhook POST the end owes; `payload` gets the run as stored. */
   webhook?: { url: string; payload: (stored: Run) => Record<string, unknown> };
+  /**
+   * The run as the caller last read it (its executor holds it): a backend storing the end in one
+   * statement builds the webhook payload from it and the update instead of reading the row first.
+   */
+  run?: Run;
   /**
    * The run's last events and its end event, for a backend whose run events live in the
    * database (PostgreSQL's `run_events`): stored in the same commit, so no process can see the
@@ -341,6 +351,11 @@ export interface RunEventRows {
   resumable: boolean;
   /** How long the rows stay once the run ended, s. */
   expiresSeconds: number;
+  /**
+   * The rows' `seq` count on from the run's stored rows (1 = the next one): written by a process
+   * that does not execute the run (the end of a pending run cancelled), which cannot know them.
+   */
+  afterStored?: boolean;
   rows: Array<{ seq: number; mode: string; ns: string; data: string; checkpoint_id: string | null }>;
 }
 

@@ -8,6 +8,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StorageUnavailableError } from "../../src/storage/errors.js";
 import { startPostgres, type PostgresServer } from "../support/postgres-server.js";
 import { databaseUri } from "../support/postgres.js";
 import { eventually } from "../support/runs.js";
@@ -60,9 +61,9 @@ describe("a PostgreSQL that goes away", () => {
 
   it("under load: requests during the outage end in 200 or 503, runs and joins resume, the server serves within seconds", async () => {
     const threads = await Promise.all([0, 1, 2, 3].map(() => t.client.threads.create()));
-    // runs in flight when the database goes (a checkpoint per step)
+    // runs in flight when the database goes (a checkpoint per step; under the recursion limit of 25 steps)
     const inFlight = await Promise.all(
-      threads.map((thread) => t.client.runs.create(thread.thread_id, "slow", { input: { steps: 40, delay_ms: 50 } })),
+      threads.map((thread) => t.client.runs.create(thread.thread_id, "slow", { input: { steps: 20, delay_ms: 400 } })),
     );
     const joins = inFlight.map((run) => t.client.runs.join(run.thread_id, run.run_id).then(() => "ended", (e: Error) => e.message));
     const statuses = new Map<number, number>();
@@ -95,9 +96,13 @@ describe("a PostgreSQL that goes away", () => {
     expect(recoveredMs).toBeLessThan(15_000);
     // every run cut by the outage ends (resumed from its checkpoint, or ended), and its join returns
     expect(await Promise.all(joins)).toEqual(["ended", "ended", "ended", "ended"]);
-    for (const run of inFlight) {
-      expect(["success", "error"]).toContain((await t.client.runs.get(run.thread_id, run.run_id)).status);
-    }
+    // a run cut by the outage is retried like a crashed one (the attempt counted), not recorded as failed
+    for (const run of inFlight) expect((await t.client.runs.get(run.thread_id, run.run_id)).status).toBe("success");
+    const sql = new pg.Client({ connectionString: databaseUri(postgres.uri, "app") });
+    await sql.connect();
+    const { rows } = await sql.query<{ attempt: number }>("SELECT attempt FROM runs WHERE run_id = ANY($1)", [inFlight.map((r) => r.run_id)]);
+    await sql.end();
+    expect(Math.max(...rows.map((r) => r.attempt))).toBeGreaterThan(1);
     // new runs are claimed (LISTEN/NOTIFY back) and streamed to the end
     const thread = await t.client.threads.create();
     const chunks: string[] = [];
@@ -107,6 +112,43 @@ describe("a PostgreSQL that goes away", () => {
     expect(chunks.at(-1)).toBe("values");
     expect(await t.client.runs.wait(thread.thread_id, "trivial", { input: { value: 1 } })).toEqual({ value: 4 });
   }, 120_000);
+
+  it("retries a run cut by an outage from its last checkpoint, the attempt counted; any other failure still ends it as error", async () => {
+    const cut = await startTestServer({ runs: { leaseMs: 600 } });
+    const sql = new pg.Pool({ connectionString: cut.database!.uri, max: 1 });
+    try {
+      const thread = await cut.client.threads.create();
+      // the run's third checkpoint write meets the database away; it is back right after
+      const checkpoints = cut.server.services.storage.checkpoints;
+      const put = checkpoints.put.bind(checkpoints);
+      let failure: Error | null = new StorageUnavailableError("database unavailable: gone for a moment");
+      let seen = 0;
+      checkpoints.put = async (checkpoint) => {
+        if (checkpoint.thread_id === thread.thread_id && ++seen === 3 && failure) throw failure;
+        return put(checkpoint);
+      };
+      const attempt = async (runId: string) =>
+        (await sql.query<{ attempt: number }>("SELECT attempt FROM runs WHERE run_id = $1", [runId])).rows[0]!.attempt;
+
+      const result = await cut.client.runs.wait(thread.thread_id, "slow", { input: { steps: 4, delay_ms: 20 } });
+      expect(result).toMatchObject({ completed: 4, log: ["step 1", "step 2", "step 3", "step 4"] });
+      const [retried] = await cut.client.runs.list(thread.thread_id);
+      expect(retried).toMatchObject({ status: "success" });
+      expect(await attempt(retried!.run_id)).toBe(2);
+
+      // a failure that is not the database being away is the run's error, not retried
+      seen = 0;
+      failure = new Error("checkpoint refused");
+      const failed = cut.client.runs.wait(thread.thread_id, "slow", { input: { steps: 4, delay_ms: 20 } });
+      await expect(failed).rejects.toThrow(/checkpoint refused/);
+      const [last] = await cut.client.runs.list(thread.thread_id);
+      expect(last).toMatchObject({ status: "error" });
+      expect(await attempt(last!.run_id)).toBe(1);
+    } finally {
+      await sql.end();
+      await cut.dispose();
+    }
+  }, 60_000);
 
   it("refuses to start with a one-line error when the database cannot be reached", async () => {
     await postgres.kill();

@@ -1,13 +1,17 @@
 /**
  * The PostgreSQL event broker across processes, at the moments a process can die: right after
- * a run's end is stored, and while its run's thread is deleted by another process. Waiters in
- * other processes must end in both cases. Two brokers (with their own LISTEN connections) on
- * one database stand for two processes.
+ * a run's end is stored (by its executor, by a cancel of the pending run, by the reaper ending a
+ * run whose attempts are exhausted), and while its run's thread is deleted by another process.
+ * Waiters in other processes must end in every case. Two brokers (with their own LISTEN
+ * connections) on one database stand for two processes.
  */
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Notifications } from "../../src/runtime/postgres/notifications.js";
 import { PostgresRunEventBroker } from "../../src/runtime/postgres/run-broker.js";
+import { ComposedRunEngine, type RunEngineDeps } from "../../src/runtime/runs/run-engine.js";
+import type { RunDispatcher, StopChannel } from "../../src/runtime/runs/engine.js";
+import { PostgresRunLeases } from "../../src/storage/postgres/run-leases.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import type { RunEvent, RunOutcome } from "../../src/runtime/runs/broker.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
@@ -98,5 +102,57 @@ describe("PostgreSQL run events across processes", () => {
     expect(waiting.events.map((e) => e.data)).toEqual([{ n: 1 }]);
     // a waiter arriving later learns the run is gone
     expect(await other.subscribe(run.run_id, { event: () => {}, end: () => {} })).toBeNull();
+  });
+
+  it.each(["interrupt", "rollback"] as const)(
+    "stores a pending run's %s cancel with its end event: the cancelling process dying right after leaves no waiter hanging",
+    async (action) => {
+      const [cancelling, other] = [await process_(), await process_()];
+      // the cancelling process dies right after its storage write: its broker's `finish` never comes
+      cancelling.finish = () => {};
+      const engine = new ComposedRunEngine(
+        { storage, logger } as unknown as RunEngineDeps,
+        {
+          broker: cancelling,
+          dispatcher: { withdraw: () => {} } as unknown as RunDispatcher,
+          stops: { send: async () => {} } as unknown as StopChannel,
+        },
+        { sendWebhooks: false },
+      );
+      const thread = await storage.threads.create();
+      const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
+      const { run } = await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "reject" });
+      const waiting = await waiter(other, run.run_id);
+      await engine.cancel(run, action, "cancelled by a test");
+      expect(await within(waiting.ended, 10_000, "the waiter's end")).toEqual({ status: "interrupted", values: null, error: null });
+      if (action === "rollback") await expect(storage.runs.get(run.run_id)).rejects.toMatchObject({ kind: "not_found" });
+      else expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "interrupted", cancel_reason: "cancelled by a test" });
+      // a cancel that lost the race to a claim writes nothing
+      const second = (await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "reject" })).run;
+      await storage.runs.update(second.run_id, { status: "running", attempt: 1 });
+      await engine.cancel(second, action, "too late");
+      expect(await storage.runs.get(second.run_id)).toMatchObject({ status: "running", cancel_reason: null });
+      const { rowCount } = await storage.db.query("SELECT 1 FROM run_events WHERE run_id = $1", [second.run_id]);
+      expect(rowCount).toBe(0);
+    },
+  );
+
+  it("ends a run whose attempts are exhausted with its end event and its thread's status in the reaper's statement", async () => {
+    const other = await process_();
+    const run = await runningRun();
+    const retried = await runningRun();
+    await storage.db.query("UPDATE runs SET attempt = 3, lease_owner = 'dead', lease_expires_at = now() - interval '1 s' WHERE run_id = $1", [run.run_id]);
+    await storage.db.query("UPDATE runs SET lease_owner = 'dead', lease_expires_at = now() - interval '1 s' WHERE run_id = $1", [retried.run_id]);
+    const waiting = await waiter(other, run.run_id);
+    const exhausted = { error: "RunAttemptsExhausted", message: "cut 3 times" };
+    const outcome: RunOutcome = { status: "error", values: null, error: exhausted };
+    // the reaping process dies right after this statement
+    const reaped = await new PostgresRunLeases(storage.db).reapExpired(3, exhausted, JSON.stringify(outcome));
+    const mine = reaped.filter((r) => r.run_id === run.run_id || r.run_id === retried.run_id); // earlier tests' runs are reaped too
+    expect(Object.fromEntries(mine.map((r) => [r.run_id, r.status]))).toEqual({ [run.run_id]: "error", [retried.run_id]: "pending" });
+    expect(await within(waiting.ended, 10_000, "the waiter's end")).toEqual(outcome);
+    expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "error", error: exhausted });
+    expect(await storage.threads.get(run.thread_id)).toMatchObject({ status: "error", error: exhausted });
+    expect((await storage.threads.get(retried.thread_id)).status).toBe("busy");
   });
 });

@@ -2,9 +2,10 @@
  * The commit log of the embedded store: group commit across collections, replay after a crash,
  * checkpoints that leave no log behind.
  */
-import { appendFile, readdir, readFile } from "node:fs/promises";
+import { appendFile, cp, readdir, readFile, truncate } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { tempDir } from "./storage-helpers.js";
 
@@ -90,6 +91,38 @@ describe("lowdb commit log", () => {
     const text = await readFile(path.join(dir, next!), "utf8");
     await appendFile(path.join(dir, next!), "garbage\n" + text);
     await expect(LowdbStorage.open({ dataDir: dir })).rejects.toThrow(/corrupt commit log/);
+  });
+
+  it("keeps a run's end and the webhook delivery it owes together when a power loss tears the log between them", async () => {
+    const dir = await dataDir();
+    const crashed = await LowdbStorage.open({ dataDir: dir });
+    const thread = await crashed.threads.create();
+    const kwargs = parseRunRequest({ assistant_id: "a", input: {}, webhook: "http://127.0.0.1:9/hook" }, { stateless: false }).kwargs;
+    const { run } = await crashed.runs.create({ thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "reject" });
+    await crashed.runs.update(run.run_id, { status: "running", attempt: 1 });
+    const [log] = await logFiles(dir);
+    const before = (await readFile(path.join(dir, log!), "utf8")).length;
+    await crashed.runs.end(run.run_id, { update: { status: "success" }, webhook: { url: "http://127.0.0.1:9/hook", payload: () => ({ n: 1 }) } });
+    // no close: the power goes while the end's bytes are written, at any point of them
+    const after = await readFile(path.join(dir, log!), "utf8");
+    const cuts = new Set<number>();
+    for (let at = before; at <= after.length; at++) if (at === before || after[at - 1] === "\n" || (at - before) % 97 === 0) cuts.add(at);
+    expect(cuts.size).toBeGreaterThan(3);
+    for (const cut of cuts) {
+      const copy = await dataDir();
+      await cp(dir, copy, { recursive: true });
+      await truncate(path.join(copy, log!), Buffer.byteLength(after.slice(0, cut)));
+      const reopened = await LowdbStorage.open({ dataDir: copy });
+      const status = (await reopened.runs.get(run.run_id)).status;
+      const deliveries = await reopened.webhooks.claim("p", 10, 30_000);
+      await reopened.close();
+      // both or neither: the run ended with its delivery owed, or still running and owing nothing
+      expect({ cut: cut - before, status, deliveries: deliveries.length }).toEqual({
+        cut: cut - before,
+        status: cut === after.length ? "success" : "running",
+        deliveries: cut === after.length ? 1 : 0,
+      });
+    }
   });
 
   it("leaves no log after a clean close; the shards hold everything", async () => {

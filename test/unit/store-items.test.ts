@@ -131,6 +131,13 @@ describe("store items repository", () => {
     expect(hits[3]!.score).toBeNull();
     const page = await items.search({ namespacePrefix: ["v"], queryVector: [1, 0.1, 0], limit: 2, offset: 1 });
     expect(page.map((h) => h.key)).toEqual(["xy", "y"]);
+    // without a prefix (every vector scored), and pages across the ranked/unranked boundary
+    const everywhere = async (limit?: number, offset?: number) =>
+      (await items.search({ namespacePrefix: [], queryVector: [1, 0.1, 0], limit, offset })).map((h) => [h.key, h.score === null]);
+    expect(await everywhere()).toEqual([["x", false], ["xy", false], ["y", false], ["otherdims", true], ["plain", true]]);
+    expect(await everywhere(2, 2)).toEqual([["y", false], ["otherdims", true]]);
+    expect(await everywhere(5, 3)).toEqual([["otherdims", true], ["plain", true]]);
+    expect(await everywhere(1, 5)).toEqual([]);
   });
 
   it("lists namespaces with prefix, suffix (wildcards), max_depth, limit/offset", async () => {
@@ -143,6 +150,20 @@ describe("store items repository", () => {
     expect(await items.listNamespaces({ maxDepth: 1 })).toEqual([["a"], ["b"]]);
     expect(await items.listNamespaces({ prefix: ["a"], maxDepth: 2 })).toEqual([["a", "b"], ["a", "x"]]);
     expect(await items.listNamespaces({ limit: 2, offset: 1 })).toEqual([["a", "b", "c"], ["a", "b", "d"]]);
+  });
+
+  it("lists namespaces label by label, whatever characters the labels hold, each once per max_depth group", async () => {
+    const all = [["a"], ["a", "b"], ["a", "b", "c"], ["a", "b\u0001"], ["a", "bb"], ["a b"], ["a-b", "c"], ["ab"]];
+    for (const ns of [...all].reverse()) await put(ns, "k", {});
+    await put(["a", "b", "c"], "k2", {});
+    expect(await items.listNamespaces()).toEqual(all);
+    expect(await items.listNamespaces({ maxDepth: 2 })).toEqual([["a"], ["a", "b"], ["a", "b\u0001"], ["a", "bb"], ["a b"], ["a-b", "c"], ["ab"]]);
+    expect(await items.listNamespaces({ maxDepth: 2, limit: 2, offset: 2 })).toEqual([["a", "b\u0001"], ["a", "bb"]]);
+    expect(await items.listNamespaces({ maxDepth: 1 })).toEqual([["a"], ["a b"], ["a-b"], ["ab"]]);
+    expect(await items.listNamespaces({ prefix: ["a"] })).toEqual(all.slice(0, 5));
+    expect(await items.listNamespaces({ prefix: ["a", "b"], maxDepth: 2 })).toEqual([["a", "b"]]);
+    expect(await items.listNamespaces({ prefix: ["a", "*"], maxDepth: 2 })).toEqual([["a", "b"], ["a", "b\u0001"], ["a", "bb"]]);
+    expect(await items.listNamespaces({ suffix: ["c"], maxDepth: 1 })).toEqual([["a"], ["a-b"]]);
   });
 
   it("expires items: never returned after their TTL, refreshed by refreshing reads, swept durably", async () => {

@@ -7,7 +7,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
-import type { Storage } from "../../storage/types.js";
 import type { Cluster } from "../cluster.js";
 import type { RunEngineParts } from "../runs/engine.js";
 import { PostgresRunLeases } from "../../storage/postgres/run-leases.js";
@@ -20,7 +19,6 @@ import { PostgresStopChannel } from "./stop-channel.js";
 export interface PostgresCoordinationOptions {
   uri: string;
   db: SqlDatabase;
-  storage: Storage;
   logger: Logger;
   concurrency: number;
   maxAttempts: number;
@@ -38,7 +36,7 @@ export interface PostgresCoordination {
 }
 
 export async function openPostgresCoordination(options: PostgresCoordinationOptions): Promise<PostgresCoordination> {
-  const { uri, db, storage, logger } = options;
+  const { uri, db, logger } = options;
   const notifications = new Notifications(uri, db, logger);
   await notifications.start();
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -54,8 +52,6 @@ export async function openPostgresCoordination(options: PostgresCoordinationOpti
   const dispatcher = new PostgresRunDispatcher({
     leases: new PostgresRunLeases(db),
     notifications,
-    storage,
-    broker,
     logger,
     workerId,
     concurrency: options.concurrency,

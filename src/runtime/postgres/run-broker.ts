@@ -194,6 +194,11 @@ export class PostgresRunEventBroker implements RunEventBroker {
     return { threadId: publishing.threadId, resumable: publishing.resumable, expiresSeconds: this.#expiresSeconds(publishing), rows };
   }
 
+  stoppedEvents(_runId: string, threadId: string, outcome: RunOutcome): RunEventRows {
+    const end = { seq: 1, mode: END, ns: "[]", data: JSON.stringify(outcome), checkpoint_id: null };
+    return { threadId, resumable: false, expiresSeconds: GRACE_SECONDS, afterStored: true, rows: [end] };
+  }
+
   finish(runId: string, outcome: RunOutcome, endStored = false): void {
     const closing = this.#closing.get(runId);
     this.#closing.delete(runId);

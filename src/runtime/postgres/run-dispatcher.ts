@@ -3,9 +3,10 @@
  * (the statements are in src/storage/postgres/run-leases.ts: claim exactly once with
  * `FOR UPDATE SKIP LOCKED`, one active run per thread, in order, `after_seconds` as `not_before`).
  *
- * - Pickup: a new run, the end of a run and a run going back to pending NOTIFY `lgts_runs`; every
- *   process LISTENs and claims at once (milliseconds, no polling). The earliest future
- *   `not_before` arms a timer.
+ * - Pickup: a new run, the end of a run and a run going back to pending NOTIFY `lgts_runs`
+ *   (payload: the sender's worker id); every other process LISTENs and claims at once
+ *   (milliseconds, no polling), the sender claims without waiting for its own notice. The
+ *   earliest future `not_before` (the claim's answer tells it) arms a timer.
  * - Leases: each process renews its runs' leases every `leaseMs / 3`. A lease renewal that
  *   finds the run no longer leased to it stops that execution (someone took it over).
  * - Reaper: on the same tick, runs whose lease expired (their process died) go back to
@@ -13,9 +14,9 @@
  *   one process takes each, and the claim resumes them from their last checkpoint.
  */
 import type { Logger } from "pino";
-import type { Run, Storage } from "../../storage/types.js";
+import type { Run } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
-import type { RunEventBroker } from "../runs/broker.js";
+import type { RunOutcome } from "../runs/broker.js";
 import type { DispatchHandlers, RunDispatcher } from "../runs/engine.js";
 import type { PostgresRunLeases } from "../../storage/postgres/run-leases.js";
 import type { Notifications } from "./notifications.js";
@@ -27,8 +28,6 @@ const MAX_RETRY_MS = 5_000;
 export interface PostgresRunDispatcherOptions {
   leases: PostgresRunLeases;
   notifications: Notifications;
-  storage: Storage;
-  broker: RunEventBroker;
   logger: Logger;
   /** This process's name in `runs.lease_owner`. */
   workerId: string;
@@ -65,7 +64,8 @@ export class PostgresRunDispatcher implements RunDispatcher {
   async start(handlers: DispatchHandlers): Promise<void> {
     this.#handlers = handlers;
     const { notifications, leaseMs } = this.options;
-    this.#unlisten.push(await notifications.on(RUNS_CHANNEL, () => this.claimSoon()));
+    // a notice this process sent (payload: its worker id) comes back to it too: it claimed already
+    this.#unlisten.push(await notifications.on(RUNS_CHANNEL, (sender) => sender !== this.options.workerId && this.claimSoon()));
     this.#unlisten.push(notifications.onResync(() => this.claimSoon()));
     this.#tick = setInterval(() => void this.#heartbeat(), Math.max(100, Math.floor(leaseMs / 3)));
     this.#tick.unref();
@@ -100,7 +100,7 @@ export class PostgresRunDispatcher implements RunDispatcher {
     await this.#due.stop();
     for (const unlisten of this.#unlisten) unlisten();
     // runs this process suspended are pending again: another process resumes them
-    await this.options.notifications.notify(RUNS_CHANNEL, "").catch(() => {});
+    await this.options.notifications.notify(RUNS_CHANNEL, this.options.workerId).catch(() => {});
   }
 
   get load(): { running: number; waiting: number } {
@@ -134,12 +134,13 @@ export class PostgresRunDispatcher implements RunDispatcher {
     // a wake-up during any await of a pass (the last one included) makes one more pass
     do {
       this.#claimAgain = false;
+      let next: number | null = null;
       while (!this.#stopped && this.#running.size < concurrency) {
         const claimed = await leases.claim(workerId, leaseMs, concurrency - this.#running.size);
-        for (const run of claimed) this.#start(run);
-        if (claimed.length === 0) break;
+        for (const run of claimed.runs) this.#start(run);
+        next = claimed.nextDelayed;
+        if (claimed.runs.length === 0) break;
       }
-      const next = await leases.nextDelayed();
       if (next !== null) this.#due.armAt(next);
     } while (this.#claimAgain && !this.#stopped);
   }
@@ -158,7 +159,7 @@ export class PostgresRunDispatcher implements RunDispatcher {
   }
 
   #wakeOthers(): void {
-    this.options.notifications.notify(RUNS_CHANNEL, "").catch((error: unknown) => {
+    this.options.notifications.notify(RUNS_CHANNEL, this.options.workerId).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, "cannot wake the other processes");
     });
   }
@@ -184,25 +185,22 @@ export class PostgresRunDispatcher implements RunDispatcher {
 
   /** Takes back the runs of processes whose leases expired. */
   async #reap(): Promise<void> {
-    const { leases, maxAttempts, storage, broker, logger } = this.options;
+    const { leases, maxAttempts, logger } = this.options;
     const exhausted = {
       error: "RunAttemptsExhausted",
-      message: `the server stopped ${maxAttempts} times while executing this run; it is not retried again`,
+      message: `the run was cut ${maxAttempts} times (its server stopped, or lost its database); it is not retried again`,
     };
-    const rows = await leases.reapExpired(maxAttempts, exhausted);
+    const outcome: RunOutcome = { status: "error", values: null, error: exhausted };
+    // the runs that end here get their end event and their thread's status in the same statement
+    const rows = await leases.reapExpired(maxAttempts, exhausted, JSON.stringify(outcome));
     let retried = 0;
     for (const row of rows) {
       if (row.status === "pending") {
         retried++;
         logger.info({ run_id: row.run_id, attempt: row.attempt }, "taking over a run whose process stopped renewing its lease");
-        continue;
+      } else {
+        logger.warn({ run_id: row.run_id, attempts: row.attempt }, "run failed: too many interrupted attempts");
       }
-      logger.warn({ run_id: row.run_id, attempts: row.attempt }, "run failed: too many interrupted attempts");
-      const othersActive = (await storage.runs.active(row.thread_id)).length > 0;
-      await storage.threads
-        .update(row.thread_id, { status: othersActive ? "busy" : "error", error: exhausted })
-        .catch(() => {});
-      broker.finish(row.run_id, { status: "error", values: null, error: exhausted });
     }
     if (retried > 0) {
       this.claimSoon();

@@ -124,6 +124,12 @@ export interface RunEventBroker {
    */
   closingEvents?(runId: string, outcome: RunOutcome): Promise<RunEventRows | null>;
   /**
+   * For a broker whose events live in storage: the end event of a run that ends without an
+   * executor (a pending run cancelled), to be stored with that end (`RunEnd.events`); then
+   * `finish(..., true)`. Absent from a broker that keeps events in memory.
+   */
+  stoppedEvents?(runId: string, threadId: string, outcome: RunOutcome): RunEventRows;
+  /**
    * Ends the channel: subscribers get `end` after every event published before. `endStored`:
    * the events from `closingEvents` were committed with the run's end (nothing is left to write).
    */

@@ -9,7 +9,7 @@
  */
 import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
 import type { Logger } from "pino";
-import { NotFoundError } from "../../storage/errors.js";
+import { NotFoundError, StorageUnavailableError } from "../../storage/errors.js";
 import type { Run, RunEnd, RunError, Storage, ThreadUpdate } from "../../storage/types.js";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
 import { runToApi } from "./api-shape.js";
@@ -49,7 +49,13 @@ type Ending =
   | { kind: "done"; status: RunOutcome["status"]; error: RunError | null; cancelReason: string | null; rollback: boolean }
   | { kind: "suspended" }
   /** Another process (or a cancel that came first) holds the run now: record nothing. */
-  | { kind: "not-held" };
+  | { kind: "not-held" }
+  /**
+   * The database went away under a run claimed in it: record nothing, like a process that died.
+   * Its lease lapses and it is retried from its last checkpoint, the attempt counted (or ends
+   * once its attempts are exhausted), wherever the database is reachable.
+   */
+  | { kind: "cut" };
 
 /** `{error, message}` of anything thrown. */
 export function describeError(error: unknown): RunError {
@@ -68,6 +74,14 @@ export async function unlessDeleted<T>(write: Promise<T>): Promise<T | undefined
     if (error instanceof NotFoundError) return undefined;
     throw error;
   }
+}
+
+/** Whether `error` (or what caused it) says the storage could not be reached. */
+function isStorageOutage(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
+    if (cause instanceof StorageUnavailableError) return true;
+  }
+  return false;
 }
 
 /** The root graph's checkpoint with nothing left to run: the graph completed, its last events are out. */
@@ -107,6 +121,11 @@ export class RunExecutor {
     try {
       await this.#execute(run, dispatched.claimed !== undefined, control, log);
     } catch (error) {
+      if (dispatched.claimed && isStorageOutage(error)) {
+        // its end could not be stored: it is retried once its lease lapses, and that attempt ends it
+        log.warn({ err: error }, "run cut by a database outage; it resumes once its lease lapses");
+        return;
+      }
       log.error({ err: error }, "run bookkeeping failed");
       // whoever waits on the run must not wait forever (a no-op if its end was announced)
       broker.finish(runId, { status: "error", values: null, error: describeError(error) });
@@ -157,7 +176,7 @@ export class RunExecutor {
       ending = { kind: "done", status: "success", error: null, cancelReason: null, rollback: false };
     } catch (error) {
       relay.hold();
-      ending = this.#ending(error, control.signal);
+      ending = claimed && !control.signal.aborted && isStorageOutage(error) ? { kind: "cut" } : this.#ending(error, control.signal);
       if (ending.kind === "done" && ending.error) {
         relay.send({ mode: "error", ns: [], data: ending.error });
         if (ending.status === "error") log.info({ err: error }, "run failed");
@@ -166,6 +185,10 @@ export class RunExecutor {
       if (timer) clearTimeout(timer);
     }
     if (ending.kind === "not-held") return;
+    if (ending.kind === "cut") {
+      log.warn("run cut by a database outage; it resumes once its lease lapses");
+      return;
+    }
     if ((await marked) === undefined) {
       // the run was deleted with its thread while it ran
       relay.flush();
@@ -309,6 +332,7 @@ export class RunExecutor {
       unlessDeleted(
         storage.runs.end(run.run_id, {
           update: ending.rollback ? null : { status: ending.status, error: ending.error, cancel_reason: ending.cancelReason },
+          run,
           ...(webhook ? { webhook } : {}),
           ...(events ? { events } : {}),
         }),

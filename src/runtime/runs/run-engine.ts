@@ -122,17 +122,24 @@ export class ComposedRunEngine implements RunEngine {
     if (this.#stopping) return;
     this.#dispatcher.withdraw(run.run_id);
     const { storage } = this.#deps;
+    const outcome = await storedOutcome(storage, { ...run, status: "interrupted", error: null });
+    // with its end event when events live in storage: a crash cannot leave one without the other
+    const events = this.#broker.stoppedEvents?.(run.run_id, run.thread_id, outcome);
     // Atomic against a claim: either the run is still pending and ends here, or it runs somewhere.
-    const cancelled = await unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "interrupted", cancel_reason: reason }));
+    // It never started, so it wrote nothing: rolling back is deleting the run.
+    const cancelled = await unlessDeleted(
+      storage.runs.endIf(run.run_id, "pending", {
+        update: action === "rollback" ? null : { status: "interrupted", cancel_reason: reason },
+        ...(events ? { events } : {}),
+      }),
+    );
     if (!cancelled) {
       const current = await unlessDeleted(storage.runs.get(run.run_id));
       if (current?.status === "running") await this.#stops.send({ runId: run.run_id, action, reason });
       return;
     }
-    // It never started, so it wrote nothing: rolling back is deleting the run.
-    if (action === "rollback") await unlessDeleted(storage.runs.delete(run.run_id));
     await this.#releaseThread(run.thread_id);
-    this.#broker.finish(run.run_id, await storedOutcome(storage, cancelled));
+    this.#broker.finish(run.run_id, outcome, events !== undefined);
   }
 
   async outcome(run: Run, scope?: Scope, signal?: AbortSignal): Promise<RunOutcome | null> {

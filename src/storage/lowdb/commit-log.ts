@@ -14,6 +14,9 @@
  * and every mutation since is in a log present; replaying those logs in order (each line sets or
  * deletes a whole record) gives back every acknowledged mutation.
  *
+ * Mutations that must survive together (a run's end and the webhook delivery it owes) are one
+ * line (`atomically`): a write torn by a power loss keeps all of them or none.
+ *
  * A crash can leave a torn last line; replay ignores it (it was never acknowledged). A failed
  * flush rejects its waiters, keeps their lines for the next flush and moves to a new generation,
  * so a torn line is only ever the last of its file.
@@ -30,6 +33,8 @@ const GATHER_FROM_LINES = 8;
 const GATHER_MAX_MS = 5;
 
 export type LogEntry = { c: string; r: unknown } | { c: string; d: string };
+/** A line of the log: one mutation, or several that a crash keeps together (`g`). */
+type LogLine = LogEntry | { g: LogEntry[] };
 
 const LOG_FILE = /^log-(\d+)\.ndjson$/;
 const logName = (generation: number) => `log-${String(generation).padStart(8, "0")}.ndjson`;
@@ -59,14 +64,15 @@ export async function replayLogs(dir: string, apply: (entry: LogEntry) => void):
     const lines = (await readFile(file, "utf8")).split("\n");
     lines.forEach((line, i) => {
       if (line === "") return;
-      let entry: LogEntry;
+      let parsed: LogLine;
       try {
-        entry = JSON.parse(line) as LogEntry;
+        parsed = JSON.parse(line) as LogLine;
       } catch (err) {
         if (i === lines.length - 1) return; // torn by a crash: never acknowledged
         throw new Error(`corrupt commit log ${file} at line ${i + 1}: ${(err as Error).message}`);
       }
-      apply(entry);
+      if ("g" in parsed) parsed.g.forEach(apply);
+      else apply(parsed);
     });
   }
   return generations;
@@ -80,6 +86,8 @@ export class CommitLog {
   #opening: Promise<SyncableFile> | null = null;
   #lines: string[] = [];
   #pending: Batch | null = null;
+  /** While `atomically` runs: the entries it gathers into one line, and when that line is durable. */
+  #group: { entries: LogEntry[]; durable: Batch } | null = null;
   #inFlight: Promise<void> | null = null;
   #bytes = 0;
   /** Lines the last flush carried: about how many writers are active. */
@@ -114,6 +122,34 @@ export class CommitLog {
 
   /** Resolves once `entry` is on disk. */
   append(entry: LogEntry): Promise<void> {
+    if (this.#group) {
+      this.#group.entries.push(entry);
+      return this.#group.durable.promise;
+    }
+    return this.#appendLine(entry);
+  }
+
+  /**
+   * Runs `writes` (synchronous: it starts mutations and returns their promises); the entries it
+   * appends form one line, so a crash keeps all of them or none. Their promises resolve once
+   * that line is on disk.
+   */
+  atomically<T>(writes: () => T): T {
+    if (this.#group) return writes(); // already inside a unit: part of it
+    const group = { entries: [] as LogEntry[], durable: newBatch() };
+    this.#group = group;
+    try {
+      return writes();
+    } finally {
+      this.#group = null;
+      const { entries, durable } = group;
+      const line = entries.length === 1 ? this.#appendLine(entries[0]!) : entries.length > 1 ? this.#appendLine({ g: entries }) : null;
+      if (line) line.then(durable.resolve, durable.reject);
+      else durable.resolve();
+    }
+  }
+
+  #appendLine(entry: LogLine): Promise<void> {
     const line = JSON.stringify(entry) + "\n";
     this.appends++;
     this.#lines.push(line);

@@ -54,6 +54,8 @@ export class LowdbRuns implements RunsRepository {
     private readonly col: Collection<Run>,
     private readonly threads: Collection<Thread>,
     private readonly webhooks: Collection<WebhookDelivery>,
+    /** Makes the mutations `writes` starts one commit-log record (CommitLog.atomically). */
+    private readonly atomically: <T>(writes: () => T) => T,
   ) {}
 
   async create(input: RunCreate, scope?: Scope, applied?: (insert: RunInsert) => void): Promise<RunInsert> {
@@ -141,16 +143,24 @@ export class LowdbRuns implements RunsRepository {
   }
 
   async end(runId: string, end: RunEnd): Promise<Run> {
+    return (await this.#end(runId, end))!;
+  }
+
+  endIf(runId: string, status: RunStatus, end: RunEnd): Promise<Run | null> {
+    return this.#end(runId, end, status);
+  }
+
+  /** Null when `status` is given and the run is in another one (checked in the same synchronous step as the writes). */
+  async #end(runId: string, end: RunEnd, status?: RunStatus): Promise<Run | null> {
     if (end.events) throw new Error("the embedded backend keeps run events in memory: RunEnd.events does not apply");
     const current = this.col.get(runId);
     if (!current) throw new NotFoundError(WHAT, runId);
-    // Both changes are made in one synchronous step, so one commit-log flush carries them.
+    if (status !== undefined && current.status !== status) return null;
+    // Both changes are one commit-log record: a torn write keeps both or neither.
     const stored: Run = end.update === null ? current : { ...current, ...copy(end.update), updated_at: now() };
-    const writes = [end.update === null ? this.col.delete(runId) : this.col.put(stored)];
-    if (end.webhook) {
-      const at = now();
-      writes.push(
-        this.webhooks.put({
+    const at = now();
+    const delivery: WebhookDelivery | null = end.webhook
+      ? {
           delivery_id: uuidv7(),
           run_id: runId,
           thread_id: current.thread_id,
@@ -161,9 +171,12 @@ export class LowdbRuns implements RunsRepository {
           claimed_by: null,
           claimed_until: null,
           created_at: at,
-        }),
-      );
-    }
+        }
+      : null;
+    const writes = this.atomically(() => [
+      end.update === null ? this.col.delete(runId) : this.col.put(stored),
+      ...(delivery ? [this.webhooks.put(delivery)] : []),
+    ]);
     await Promise.all(writes);
     return copy(stored);
   }

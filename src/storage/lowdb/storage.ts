@@ -103,7 +103,7 @@ export class LowdbStorage implements Storage {
     this.assistants = new LowdbAssistants(collections.assistants);
     this.threads = new LowdbThreads(collections.threads, () => this.#threadHooks);
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
-    this.runs = new LowdbRuns(collections.runs, collections.threads, collections.webhooks);
+    this.runs = new LowdbRuns(collections.runs, collections.threads, collections.webhooks, (writes) => this.#log.atomically(writes));
     this.webhooks = new LowdbWebhooks(collections.webhooks);
     this.crons = new LowdbCrons(collections.crons);
     this.storeItems = new LowdbStoreItems(collections.storeItems, options.clock ?? Date.now);

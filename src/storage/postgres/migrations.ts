@@ -8,6 +8,7 @@ import type { Database } from "./database.js";
 import * as schema from "./migrations/001-schema.js";
 import * as runCoordination from "./migrations/002-run-coordination.js";
 import * as webhookOutbox from "./migrations/003-webhook-outbox.js";
+import * as storeIndexes from "./migrations/004-store-indexes.js";
 
 interface Migration {
   version: number;
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, ...schema },
   { version: 2, ...runCoordination },
   { version: 3, ...webhookOutbox },
+  { version: 4, ...storeIndexes },
 ];
 
 /** Arbitrary constant naming this server's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -7,36 +7,38 @@
  */
 import type { RunEventRows } from "../types.js";
 import type { Queryable } from "./database.js";
+import { Params } from "./sql.js";
 
 export const RUN_EVENTS_CHANNEL = "lgts_run_events";
 export const END_MODE = "__end__";
 /** How long an ordinary run's rows stay after its end (for subscribers still reading), s. */
 export const END_GRACE_SECONDS = 30;
 
-const INSERT_SQL = /* sql */ `
-WITH written AS (
-  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, checkpoint_id, resumable, expires_at)
-  SELECT $1, t.seq, $2, t.mode, t.ns, t.data, t.checkpoint_id, $3,
-         CASE WHEN t.mode = '${END_MODE}' THEN now() + make_interval(secs => $4) END
-    FROM unnest($5::int[], $6::text[], $7::text[], $8::text[], $9::text[]) AS t(seq, mode, ns, data, checkpoint_id)
-  ON CONFLICT DO NOTHING
-  RETURNING 1)
-SELECT pg_notify('${RUN_EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
-
-/** Writes a batch of a run's events (its end included, if it is among them). */
-export async function insertRunEvents(db: Queryable, runId: string, batch: RunEventRows): Promise<void> {
+/**
+ * The INSERT of a batch of a run's rows (its end included, if it is among them), its values
+ * added to `params`; `condition` (a WHERE clause) may make it depend on another part of a statement.
+ */
+export function runEventsInsert(params: Params, runId: string, batch: RunEventRows, condition = ""): string {
   const { rows } = batch;
-  await db.query(INSERT_SQL, [
-    runId,
-    batch.threadId,
-    batch.resumable,
-    batch.expiresSeconds,
-    rows.map((r) => r.seq),
-    rows.map((r) => r.mode),
-    rows.map((r) => r.ns),
-    rows.map((r) => r.data),
-    rows.map((r) => r.checkpoint_id),
-  ]);
+  const seq = batch.afterStored ? `coalesce((SELECT max(e.seq) FROM run_events e WHERE e.run_id = ${runId}), 0) + t.seq` : "t.seq";
+  return /* sql */ `
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, checkpoint_id, resumable, expires_at)
+  SELECT ${runId}, ${seq}, ${params.add(batch.threadId)}, t.mode, t.ns, t.data, t.checkpoint_id, ${params.add(batch.resumable)},
+         CASE WHEN t.mode = '${END_MODE}' THEN now() + make_interval(secs => ${params.add(batch.expiresSeconds)}) END
+    FROM unnest(${params.add(rows.map((r) => r.seq))}::int[], ${params.add(rows.map((r) => r.mode))}::text[],
+                ${params.add(rows.map((r) => r.ns))}::text[], ${params.add(rows.map((r) => r.data))}::text[],
+                ${params.add(rows.map((r) => r.checkpoint_id))}::text[]) AS t(seq, mode, ns, data, checkpoint_id)
+    ${condition}
+  ON CONFLICT DO NOTHING
+  RETURNING 1`;
+}
+
+/** Writes a batch of a run's events (its end included, if it is among them), with its NOTIFY. */
+export async function insertRunEvents(db: Queryable, runId: string, batch: RunEventRows): Promise<void> {
+  const params = new Params();
+  const id = params.add(runId);
+  const insert = runEventsInsert(params, id, batch);
+  await db.query(`WITH written AS (${insert}) SELECT pg_notify('${RUN_EVENTS_CHANNEL}', ${id}) FROM (SELECT count(*) FROM written) AS c`, params.values);
 }
 
 /** What a run that ends without its executor (a cancel before it started, its thread deleted) reports. */

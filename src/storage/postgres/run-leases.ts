@@ -8,13 +8,21 @@
  *   one active run per thread, in order (`enqueue`), `after_seconds` as `not_before`.
  * - `renew`: extends the caller's leases; the runs it no longer holds are missing from the answer.
  * - `reapExpired`: runs whose lease expired (their process died) go back to `pending`, or to
- *   `error` once they had `maxAttempts` executions, in one statement: one process takes each.
+ *   `error` once they had `maxAttempts` executions (with their end event and their thread's
+ *   status), in one statement: one process takes each.
  */
 import type { Run, RunError } from "../types.js";
 import type { Queryable } from "./database.js";
-import { RUN_COLUMNS, toRun, type RunRow } from "./runs.js";
+import { RUN_COLUMNS, toRun, type Nullable, type RunRow } from "./runs.js";
+import { END_GRACE_SECONDS, END_MODE, RUN_EVENTS_CHANNEL } from "./run-events.js";
 
+/**
+ * Also answers when the earliest delayed pending run becomes due (none claimed then: not due
+ * yet), so a claim pass needs no second round trip: one row per claimed run, or one row of
+ * NULLs when none was claimed, each with `next_delayed`.
+ */
 const CLAIM_SQL = /* sql */ `
+WITH claimed AS (
 UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = $1,
        lease_expires_at = now() + make_interval(secs => $2), updated_at = now()
  WHERE run_id IN (
@@ -28,21 +36,47 @@ UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = $1,
     ORDER BY r.created_at, r.run_id
     LIMIT $3
     FOR UPDATE OF r SKIP LOCKED)
-RETURNING ${RUN_COLUMNS}`;
+RETURNING ${RUN_COLUMNS})
+SELECT claimed.*, d.next_delayed
+  FROM (SELECT min(not_before) AS next_delayed FROM runs WHERE status = 'pending' AND not_before > now()) AS d
+  LEFT JOIN claimed ON true`;
 
 const RENEW_SQL = /* sql */ `
 UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2)
  WHERE run_id = ANY($3::text[]) AND lease_owner = $1 AND status = 'running'
 RETURNING run_id`;
 
+/**
+ * Runs whose lease expired go back to `pending`, or end as `error` once they had `maxAttempts`
+ * executions: those get their end row (numbered after their events, NOTIFYed) and their thread
+ * its `error` status (`busy` while another of its runs is active) in the same statement, so a
+ * crash leaves all or none of it.
+ */
 const REAP_SQL = /* sql */ `
+WITH reaped AS (
 UPDATE runs SET status = CASE WHEN attempt >= $1 THEN 'error' ELSE 'pending' END,
        error = CASE WHEN attempt >= $1 THEN $2::jsonb ELSE error END,
        lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
  WHERE run_id IN (SELECT run_id FROM runs
                    WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())
                    FOR UPDATE SKIP LOCKED)
-RETURNING run_id, thread_id, status, attempt`;
+RETURNING run_id, thread_id, status, attempt),
+ended AS (
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, resumable, expires_at)
+  SELECT r.run_id, coalesce((SELECT max(e.seq) FROM run_events e WHERE e.run_id = r.run_id), 0) + 1, r.thread_id,
+         '${END_MODE}', '[]', $3, false, now() + make_interval(secs => ${END_GRACE_SECONDS})
+    FROM reaped r WHERE r.status = 'error'
+  ON CONFLICT DO NOTHING
+  RETURNING run_id),
+failed AS (
+  UPDATE threads t SET error = $2::jsonb, updated_at = now(),
+         status = CASE WHEN EXISTS (SELECT 1 FROM runs a
+                                     WHERE a.thread_id = t.thread_id AND a.status IN ('pending', 'running')
+                                       AND a.run_id NOT IN (SELECT run_id FROM reaped WHERE status = 'error'))
+                       THEN 'busy' ELSE 'error' END
+   WHERE t.thread_id IN (SELECT thread_id FROM reaped WHERE status = 'error'))
+SELECT r.run_id, r.thread_id, r.status, r.attempt, (SELECT count(*) FROM (SELECT pg_notify('${RUN_EVENTS_CHANNEL}', run_id) FROM ended) AS n) AS notified
+  FROM reaped r`;
 
 export interface ReapedRun {
   run_id: string;
@@ -55,9 +89,14 @@ export interface ReapedRun {
 export class PostgresRunLeases {
   constructor(private readonly db: Queryable) {}
 
-  async claim(owner: string, leaseMs: number, limit: number): Promise<Run[]> {
-    const { rows } = await this.db.query<RunRow>(CLAIM_SQL, [owner, leaseMs / 1000, limit]);
-    return rows.map(toRun);
+  /** Claims up to `limit` due runs; `nextDelayed`: when the earliest delayed one is due (epoch ms), or null. */
+  async claim(owner: string, leaseMs: number, limit: number): Promise<{ runs: Run[]; nextDelayed: number | null }> {
+    const { rows } = await this.db.query<Nullable<RunRow> & { next_delayed: Date | null }>(CLAIM_SQL, [owner, leaseMs / 1000, limit]);
+    const next = rows[0]?.next_delayed;
+    return {
+      runs: rows.filter((row): row is RunRow & { next_delayed: Date | null } => row.run_id !== null).map(toRun),
+      nextDelayed: next ? new Date(next).getTime() : null,
+    };
   }
 
   async renew(owner: string, leaseMs: number, runIds: string[]): Promise<Set<string>> {
@@ -65,16 +104,9 @@ export class PostgresRunLeases {
     return new Set(rows.map((r) => r.run_id));
   }
 
-  async reapExpired(maxAttempts: number, exhausted: RunError): Promise<ReapedRun[]> {
-    const { rows } = await this.db.query<ReapedRun>(REAP_SQL, [maxAttempts, JSON.stringify(exhausted)]);
-    return rows;
-  }
-
-  /** When the earliest delayed pending run becomes due (epoch ms), or null. */
-  async nextDelayed(): Promise<number | null> {
-    const { rows } = await this.db.query<{ at: Date | null }>(
-      "SELECT min(not_before) AS at FROM runs WHERE status = 'pending' AND not_before > now()",
-    );
-    return rows[0]?.at ? new Date(rows[0].at).getTime() : null;
+  /** `outcome`: the end event of a run whose attempts are exhausted. */
+  async reapExpired(maxAttempts: number, exhausted: RunError, outcome: string): Promise<ReapedRun[]> {
+    const { rows } = await this.db.query<ReapedRun & { notified: string }>(REAP_SQL, [maxAttempts, JSON.stringify(exhausted), outcome]);
+    return rows.map(({ notified: _notified, ...row }) => row);
   }
 }

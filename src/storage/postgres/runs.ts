@@ -2,7 +2,7 @@
  * RunsRepository on the `runs` table.
  *
  * Multitask atomicity: `create` is one transaction that locks the thread row (`FOR UPDATE`),
- * reads the thread's active runs, inserts the run and marks the thread busy. Creates on one
+ * then, in one statement, reads the thread's active runs, inserts the run and marks the thread busy. Creates on one
  * thread therefore serialize on its row, in any process: of two racing `reject` creates at
  * most one passes.
  */
@@ -14,13 +14,34 @@ import { newRun } from "../new-records.js";
 import type { Database, Queryable } from "./database.js";
 import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
-import { insertDelivery } from "./webhooks.js";
-import { insertRunEvents } from "./run-events.js";
+import { deliveryInsert, WEBHOOKS_CHANNEL } from "./webhooks.js";
+import { RUN_EVENTS_CHANNEL, runEventsInsert } from "./run-events.js";
 
 const WHAT = "Run";
 export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
   cancel_reason, attempt, not_before, error`;
 const ACTIVE = "status IN ('pending', 'running')";
+
+/**
+ * A run's creation once its thread's row is locked: one row per active run of the thread (or one
+ * of NULLs), each with `inserted` (0: `reject` met an active run, nothing was written).
+ */
+const CREATE_SQL = /* sql */ `
+WITH inflight AS (SELECT ${RUN_COLUMNS} FROM runs WHERE thread_id = $1 AND ${ACTIVE}),
+inserted AS (
+  INSERT INTO runs (${RUN_COLUMNS})
+  SELECT $2, $1, $3::text, $4::timestamptz, $4::timestamptz, 'pending', $5::jsonb, $6::jsonb, $7::text, NULL, 0, $8::timestamptz, NULL
+   WHERE NOT ($9::boolean AND EXISTS (SELECT 1 FROM inflight))
+  RETURNING run_id),
+busy AS (
+  UPDATE threads SET status = 'busy', metadata = metadata || $10::jsonb, updated_at = $4
+   WHERE thread_id = $1 AND EXISTS (SELECT 1 FROM inserted))
+SELECT i.inserted, f.* FROM (SELECT count(*)::int AS inserted FROM inserted) AS i
+  LEFT JOIN inflight AS f ON true
+ ORDER BY f.created_at, f.run_id`;
+
+/** A row of a LEFT JOIN's optional side. */
+export type Nullable<T> = { [K in keyof T]: T[K] | null };
 
 export interface RunRow {
   run_id: string;
@@ -67,21 +88,25 @@ export class PostgresRuns implements RunsRepository {
         const visible = [`thread_id = ${params.add(input.thread_id)}`, ...scopeConditions(params, scope)];
         const { rowCount } = await tx.query(`SELECT 1 FROM threads WHERE ${where(visible)} FOR UPDATE`, params.values);
         if (rowCount === 0) throw new NotFoundError("Thread", input.thread_id);
-        const inflight = await active(tx, input.thread_id);
-        if (input.multitask_strategy === "reject" && inflight.length > 0) {
-          throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
-        }
         const at = isoNow();
         const run = newRun(input, id, at);
-        await tx.query(
-          `INSERT INTO runs (${RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $4, 'pending', $5, $6, $7, NULL, 0, $8, NULL)`,
-          [id, run.thread_id, run.assistant_id, at, JSON.stringify(run.metadata), JSON.stringify(run.kwargs), run.multitask_strategy, run.not_before],
-        );
-        await tx.query(`UPDATE threads SET status = 'busy', metadata = metadata || $2::jsonb, updated_at = $3 WHERE thread_id = $1`, [
+        // after the lock, in one statement: the thread's active runs, and the insert unless `reject` meets one
+        const { rows } = await tx.query<Nullable<RunRow> & { inserted: number }>(CREATE_SQL, [
           input.thread_id,
-          JSON.stringify(input.thread_metadata ?? {}),
+          id,
+          run.assistant_id,
           at,
+          JSON.stringify(run.metadata),
+          JSON.stringify(run.kwargs),
+          run.multitask_strategy,
+          run.not_before,
+          input.multitask_strategy === "reject",
+          JSON.stringify(input.thread_metadata ?? {}),
         ]);
+        const inflight = rows.filter((row): row is RunRow & { inserted: number } => row.run_id !== null).map(toRun);
+        if (rows[0]!.inserted === 0) {
+          throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
+        }
         return { run, inflight };
       });
     } catch (error) {
@@ -135,21 +160,54 @@ export class PostgresRuns implements RunsRepository {
     return updated;
   }
 
-  /** One transaction: the run's end (or its deletion), its end event and the webhook delivery it owes. */
-  end(runId: string, end: RunEnd): Promise<Run> {
-    return this.db.transaction(async (tx) => {
-      let stored: Run | null;
-      if (end.update === null) {
-        const { rows } = await tx.query<RunRow>(`DELETE FROM runs WHERE run_id = $1 RETURNING ${RUN_COLUMNS}`, [runId]);
-        stored = rows[0] ? toRun(rows[0]) : null;
-      } else {
-        stored = await this.#update(tx, runId, end.update);
-      }
-      if (!stored) throw new NotFoundError(WHAT, runId);
-      if (end.webhook) await insertDelivery(tx, stored, end.webhook.url, end.webhook.payload(stored));
-      if (end.events) await insertRunEvents(tx, runId, end.events);
-      return stored;
-    });
+  /**
+   * One statement: the run's end (or its deletion), its last events with its end event, the
+   * webhook delivery it owes and their NOTIFYs (sent only if it commits). A data-modifying CTE
+   * is atomic like a transaction, in one round trip instead of four.
+   */
+  async end(runId: string, end: RunEnd): Promise<Run> {
+    const stored = await this.#end(runId, end);
+    if (!stored) throw new NotFoundError(WHAT, runId);
+    return stored;
+  }
+
+  async endIf(runId: string, status: RunStatus, end: RunEnd): Promise<Run | null> {
+    const stored = await this.#end(runId, end, status);
+    if (stored) return stored;
+    const { rowCount } = await this.db.query("SELECT 1 FROM runs WHERE run_id = $1", [runId]);
+    if (rowCount === 0) throw new NotFoundError(WHAT, runId);
+    return null;
+  }
+
+  /** The statement of `end`, only while the run is in `status` when given; null when no row matched. */
+  async #end(runId: string, end: RunEnd, status?: RunStatus): Promise<Run | null> {
+    const params = new Params();
+    const id = params.add(runId);
+    const at = isoNow();
+    const matches = status === undefined ? `run_id = ${id}` : `run_id = ${id} AND status = ${params.add(status)}`;
+    const stored =
+      end.update === null
+        ? `DELETE FROM runs WHERE ${matches} RETURNING ${RUN_COLUMNS}`
+        : `UPDATE runs SET ${updateSets(params, end.update, at)} WHERE ${matches} RETURNING ${RUN_COLUMNS}`;
+    const parts = [`stored AS (${stored})`];
+    const notices = [];
+    if (end.events) {
+      parts.push(`events AS (${runEventsInsert(params, id, end.events, "WHERE EXISTS (SELECT 1 FROM stored)")})`);
+      notices.push(`pg_notify('${RUN_EVENTS_CHANNEL}', ${id})`);
+    }
+    if (end.webhook) {
+      // the payload is built from the run as it is stored by this statement, without reading it back
+      const current = end.run?.run_id === runId ? end.run : await this.get(runId);
+      const row = end.update === null ? current : { ...current, ...copyUpdate(end.update), updated_at: at };
+      parts.push(`delivery AS (${deliveryInsert(params, end.webhook.url, end.webhook.payload(row))})`);
+      notices.push(`pg_notify('${WEBHOOKS_CHANNEL}', '')`);
+    }
+    const { rows } = await this.db.query<RunRow>(
+      `WITH ${parts.join(",\n")}
+       SELECT ${RUN_COLUMNS} FROM stored${notices.length ? `, LATERAL (SELECT ${notices.join(", ")}) AS notices` : ""}`,
+      params.values,
+    );
+    return rows[0] ? toRun(rows[0]) : null;
   }
 
   async updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null> {
@@ -163,17 +221,10 @@ export class PostgresRuns implements RunsRepository {
   /** One UPDATE, only while the run is in `status` when given; null when no row matched. */
   async #update(db: Queryable, runId: string, update: RunUpdate, status?: RunStatus): Promise<Run | null> {
     const params = new Params();
-    const sets = [`updated_at = ${params.add(isoNow())}`];
-    if (update.status !== undefined) sets.push(`status = ${params.add(update.status)}`);
-    if (update.attempt !== undefined) sets.push(`attempt = ${params.add(update.attempt)}`);
-    if (update.cancel_reason !== undefined) sets.push(`cancel_reason = ${params.add(update.cancel_reason)}`);
-    if (update.error !== undefined) sets.push(`error = ${update.error === null ? "NULL" : params.json(update.error)}`);
+    const sets = updateSets(params, update, isoNow());
     const conditions = [`run_id = ${params.add(runId)}`];
     if (status !== undefined) conditions.push(`status = ${params.add(status)}`);
-    const { rows } = await db.query<RunRow>(
-      `UPDATE runs SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${RUN_COLUMNS}`,
-      params.values,
-    );
+    const { rows } = await db.query<RunRow>(`UPDATE runs SET ${sets} WHERE ${where(conditions)} RETURNING ${RUN_COLUMNS}`, params.values);
     return rows[0] ? toRun(rows[0]) : null;
   }
 
@@ -194,6 +245,21 @@ export class PostgresRuns implements RunsRepository {
     if (!rows[0]) throw new NotFoundError(WHAT, runId);
     return toRun(rows[0]);
   }
+}
+
+/** The SET list of a run update, `updated_at` = `at`. */
+function updateSets(params: Params, update: RunUpdate, at: string): string {
+  const sets = [`updated_at = ${params.add(at)}`];
+  if (update.status !== undefined) sets.push(`status = ${params.add(update.status)}`);
+  if (update.attempt !== undefined) sets.push(`attempt = ${params.add(update.attempt)}`);
+  if (update.cancel_reason !== undefined) sets.push(`cancel_reason = ${params.add(update.cancel_reason)}`);
+  if (update.error !== undefined) sets.push(`error = ${update.error === null ? "NULL" : params.json(update.error)}`);
+  return sets.join(", ");
+}
+
+/** The fields a run update sets (those given), as they are stored. */
+function copyUpdate(update: RunUpdate): Partial<Run> {
+  return Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined)) as Partial<Run>;
 }
 
 /** A thread's pending/running runs, oldest first. */

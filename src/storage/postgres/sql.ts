@@ -34,10 +34,16 @@ export function orderBy(column: string, order: SortOrder | undefined, idColumn: 
   return column === idColumn ? `ORDER BY ${idColumn} ${idDir}` : `ORDER BY ${column} ${dir}, ${idColumn} ${idDir}`;
 }
 
-/** LIMIT/OFFSET clamped like the embedded backend (limit default 10, offset 0). */
-export function page(params: Params, window: { limit?: number; offset?: number }, defaultLimit = 10): string {
+/** Limit and offset clamped like the embedded backend (limit default 10, offset 0). */
+export function pageWindow(window: { limit?: number; offset?: number }, defaultLimit = 10): { limit: number; offset: number } {
   const limit = Number.isFinite(window.limit) ? Math.max(0, Math.floor(window.limit!)) : defaultLimit;
   const offset = Number.isFinite(window.offset) ? Math.max(0, Math.floor(window.offset!)) : 0;
+  return { limit, offset };
+}
+
+/** LIMIT/OFFSET clamped like the embedded backend (`pageWindow`). */
+export function page(params: Params, window: { limit?: number; offset?: number }, defaultLimit = 10): string {
+  const { limit, offset } = pageWindow(window, defaultLimit);
   return `LIMIT ${params.add(limit)} OFFSET ${params.add(offset)}`;
 }
 

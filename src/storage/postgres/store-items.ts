@@ -1,7 +1,8 @@
 /**
  * StoreItemsRepository on `store_items` + `store_vectors` (an item's embeddings, replaced with
- * it in one transaction). Namespace prefixes are ranges on `ns_path` (labels URI-encoded, each
- * followed by '/'), expiry is an index on `expires_at`, and ranking goes through `VectorRanking`.
+ * it in one transaction). Search prefixes are ranges on `ns_path` (labels URI-encoded, each
+ * followed by '/'); namespace listing walks the `namespace` index, which sorts label by label;
+ * expiry is an index on `expires_at`, and ranking goes through `VectorRanking`.
  * Times come from an injectable clock, like the embedded backend, so expiry is testable.
  */
 import { NotFoundError } from "../errors.js";
@@ -18,10 +19,11 @@ import type {
 import { storeItemId } from "../store-query.js";
 import type { Database, Queryable } from "./database.js";
 import { storeItemScopeConditions } from "./scope.js";
-import { iso, page, Params, where } from "./sql.js";
+import { iso, page, pageWindow, Params, where } from "./sql.js";
 import { cosineOverArrays, type VectorRanking } from "./vector-ranking.js";
 
 const COLUMNS = "namespace, key, value, created_at, updated_at, ttl_minutes, expires_at";
+const itemColumns = (alias: string) => ["item_id", ...COLUMNS.split(", ")].map((c) => `${alias}.${c}`).join(", ");
 
 interface ItemRow {
   namespace: string[];
@@ -52,6 +54,9 @@ function prefixRange(params: Params, labels: readonly string[], column = "ns_pat
   const path = nsPath(labels);
   return [`${column} >= ${params.add(path)}`, `${column} < ${params.add(`${path.slice(0, -1)}0`)}`];
 }
+
+/** The least namespace after every namespace that starts with `labels` (see `listNamespaces`). */
+const successor = (labels: readonly string[]) => [...labels.slice(0, -1), `${labels.at(-1)!}\u0001`];
 
 const expiry = (now: number, ttl: number | null) => (ttl === null ? null : new Date(now + Math.round(ttl * 60_000)).toISOString());
 
@@ -125,20 +130,23 @@ export class PostgresStoreItems implements StoreItemsRepository {
     const conditions = [`(i.expires_at IS NULL OR i.expires_at > ${now})`, ...prefixRange(params, query.namespacePrefix, "i.ns_path")];
     for (const condition of query.filter ?? []) conditions.push(filterSql(params, condition));
     conditions.push(...storeItemScopeConditions(params, query.scope, "i"));
-    const score = query.queryVector ? this.ranking.bestScore(params, "i", query.queryVector) : "NULL::float8";
-    const order = query.queryVector
-      ? "ORDER BY score DESC NULLS LAST, i.updated_at DESC, i.item_id"
-      : "ORDER BY i.updated_at DESC, i.item_id";
-    const select = `SELECT i.item_id, ${COLUMNS.split(", ").map((c) => `i.${c}`).join(", ")}, ${score} AS score
-      FROM store_items i WHERE ${where(conditions)} ${order} ${page(params, query)}`;
+    const order = "ORDER BY score DESC NULLS LAST, updated_at DESC, item_id";
+    const ranked = query.queryVector
+      ? this.#ranked(params, query.queryVector, where(conditions), query, query.namespacePrefix.length > 0)
+      : undefined;
+    // without a query vector: walks `store_items_recent` and stops after the page
+    const hits = ranked
+      ? `${ranked}, hits AS (SELECT ${itemColumns("i")}, page.score FROM page JOIN store_items i USING (item_id))`
+      : `hits AS (SELECT ${itemColumns("i")}, NULL::float8 AS score FROM store_items i
+           WHERE ${where(conditions)} ORDER BY i.updated_at DESC, i.item_id ${page(params, query)})`;
     const refresh = query.refreshTtl
       ? `, refreshed AS (UPDATE store_items s SET expires_at = ${now}::timestamptz + make_interval(secs => round(s.ttl_minutes * 60000) / 1000)
            FROM hits WHERE s.item_id = hits.item_id AND s.ttl_minutes IS NOT NULL RETURNING s.item_id, s.expires_at)`
       : "";
     const { rows } = await this.db.query<ItemRow & { score: number | null; refreshed_expiry?: Date | null }>(
-      `WITH hits AS (${select})${refresh}
+      `WITH ${hits}${refresh}
        SELECT hits.*${refresh ? ", refreshed.expires_at AS refreshed_expiry" : ""} FROM hits
-       ${refresh ? "LEFT JOIN refreshed USING (item_id)" : ""} ${order.replace(/i\./g, "hits.")}`,
+       ${refresh ? "LEFT JOIN refreshed USING (item_id)" : ""} ${order}`,
       params.values,
     );
     return rows.map((row) => ({
@@ -147,6 +155,35 @@ export class PostgresStoreItems implements StoreItemsRepository {
     }));
   }
 
+  /**
+   * CTEs ending in `page` (item_id, updated_at, score): the page of items matching `conditions`,
+   * best score first, then those without a comparable vector (score null) by recency. At most
+   * limit + offset are scored and ranked (`VectorRanking.best`); unranked items are looked for
+   * only when fewer than that many are ranked, so a store whose items all have vectors is not
+   * walked a second time.
+   */
+  #ranked(params: Params, vector: readonly number[], conditions: string, window: { limit?: number; offset?: number }, narrowed: boolean): string {
+    const { limit, offset } = pageWindow(window);
+    const wanted = params.add(limit + offset);
+    return `ranked AS (${this.ranking.best(params, vector, conditions, wanted, narrowed)}),
+      unranked AS (SELECT i.item_id, i.updated_at, NULL::float8 AS score FROM store_items i
+        WHERE ${conditions} AND ${this.ranking.unranked(params, "i", vector)} AND (SELECT count(*) FROM ranked) < ${wanted}
+        ORDER BY i.updated_at DESC, i.item_id LIMIT ${wanted}),
+      page AS (SELECT * FROM ranked UNION ALL SELECT * FROM unranked
+        ORDER BY score DESC NULLS LAST, updated_at DESC, item_id LIMIT ${params.add(limit)} OFFSET ${params.add(offset)})`;
+  }
+
+  /**
+   * A skip scan over `store_items_namespace` (a recursive CTE): each step is one index descent
+   * to the first live, matching item past the previous namespace (or past every namespace under
+   * the previous truncated one, with `maxDepth`), so the cost is one descent per namespace
+   * listed (offset included) instead of a read of every item. PostgreSQL evaluates a recursive
+   * CTE only as far as the outer LIMIT pulls it, and it yields its rows in the order made.
+   * Rows the walk steps over are only those that fail a condition (expired, hidden by the scope,
+   * not matching a wildcard or suffix label). Chosen over a table of namespaces kept beside the
+   * items: that table would have to follow every put, delete, and expiry (which is by time,
+   * not by a write), and each scope.
+   */
   async listNamespaces(query: StoreNamespaceQuery = {}): Promise<string[][]> {
     const params = new Params();
     const conditions = [
@@ -155,19 +192,39 @@ export class PostgresStoreItems implements StoreItemsRepository {
     ];
     const prefix = query.prefix ?? [];
     const leading = prefix.slice(0, prefix.indexOf("*") === -1 ? prefix.length : prefix.indexOf("*"));
-    conditions.push(...prefixRange(params, leading));
+    if (leading.length) {
+      conditions.push(`i.namespace >= ${params.add(leading)}::text[]`, `i.namespace < ${params.add(successor(leading))}::text[]`);
+    }
     prefix.forEach((label, i) => {
-      if (i >= leading.length && label !== "*") conditions.push(`namespace[${i + 1}] = ${params.add(label)}`);
+      if (i >= leading.length && label !== "*") conditions.push(`i.namespace[${i + 1}] = ${params.add(label)}`);
     });
-    if (prefix.length > leading.length) conditions.push(`cardinality(namespace) >= ${prefix.length}`);
+    if (prefix.length > leading.length) conditions.push(`cardinality(i.namespace) >= ${prefix.length}`);
     const suffix = query.suffix ?? [];
-    if (suffix.length) conditions.push(`cardinality(namespace) >= ${suffix.length}`);
+    if (suffix.length) conditions.push(`cardinality(i.namespace) >= ${suffix.length}`);
     suffix.forEach((label, i) => {
-      if (label !== "*") conditions.push(`namespace[cardinality(namespace) - ${suffix.length - 1 - i}] = ${params.add(label)}`);
+      if (label !== "*") conditions.push(`i.namespace[cardinality(i.namespace) - ${suffix.length - 1 - i}] = ${params.add(label)}`);
     });
-    const depth = query.maxDepth !== undefined ? `namespace[1:${params.add(Math.max(0, Math.floor(query.maxDepth)))}]` : "namespace";
+    const depth = query.maxDepth === undefined ? undefined : Math.max(0, Math.floor(query.maxDepth));
+    const d = depth === undefined ? "" : params.add(depth);
+    const listed = depth === undefined ? "i.namespace" : `i.namespace[1:${d}]`;
+    // the least namespace past `w.ns` and, with a depth, past everything `w.ns` truncates: the
+    // next label after w.ns[d] is w.ns[d] || E'\x01' ("C" order; text holds no NUL)
+    const next =
+      depth === undefined
+        ? "i.namespace > w.ns"
+        : depth === 0
+          ? "FALSE"
+          : `i.namespace >= CASE WHEN cardinality(w.ns) < ${d} THEN w.ns || ''::text
+              ELSE w.ns[1:${d} - 1] || (w.ns[${d}] || E'\\x01') END`;
+    const step = (extra: string) =>
+      `SELECT ${listed} FROM store_items i WHERE ${where([...conditions, extra])} ORDER BY i.namespace LIMIT 1`;
     const { rows } = await this.db.query<{ ns: string[] }>(
-      `SELECT DISTINCT ${depth} AS ns FROM store_items i WHERE ${where(conditions)} ORDER BY ns ${page(params, query, 100)}`,
+      `WITH RECURSIVE walk(ns) AS (
+         (${step("TRUE")})
+         UNION ALL
+         SELECT (${step(next)}) FROM walk w WHERE w.ns IS NOT NULL
+       )
+       SELECT ns FROM walk WHERE ns IS NOT NULL ${page(params, query, 100)}`,
       params.values,
     );
     return rows.map((r) => r.ns);
@@ -225,11 +282,14 @@ function filterSql(params: Params, { field, op, operand }: StoreFilterCondition)
   const present = `i.value ? ${f}`;
   switch (op) {
     case "$eq":
-      return `${value} = ${params.json(operand)}`;
+      // the containment lets `store_items_value` (GIN) find the candidates; the equality is exact
+      return `(i.value @> ${params.json({ [field]: operand })} AND ${value} = ${params.json(operand)})`;
     case "$ne":
       return `(NOT ${present} OR ${value} <> ${params.json(operand)})`;
-    case "$in":
-      return `${value} IN (SELECT jsonb_array_elements(${params.json(operand)}))`;
+    case "$in": {
+      const each = (operand as unknown[]).map((x) => JSON.stringify({ [field]: x }));
+      return `(i.value @> ANY(${params.add(each)}::jsonb[]) AND ${value} IN (SELECT jsonb_array_elements(${params.json(operand)})))`;
+    }
     case "$nin":
       return `(NOT ${present} OR ${value} NOT IN (SELECT jsonb_array_elements(${params.json(operand)})))`;
     default: {

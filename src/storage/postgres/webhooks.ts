@@ -1,15 +1,14 @@
 /**
- * WebhookOutbox on the `webhook_deliveries` table. A delivery is inserted in the transaction
- * that stores its run's end (`insertDelivery`, from runs.ts), with a NOTIFY on
+ * WebhookOutbox on the `webhook_deliveries` table. A delivery is inserted by the statement
+ * that stores its run's end (`deliveryInsert`, from runs.ts), with a NOTIFY on
  * `WEBHOOKS_CHANNEL` that leaves only if it commits, so every process hears of it. A claim is
  * one UPDATE over `FOR UPDATE SKIP LOCKED` rows: each delivery has one claimer at a time, and a
  * claim whose process died lapses at `claimed_until`. Times are the database's (`now()`).
  */
 import { v7 as uuidv7 } from "uuid";
-import type { Run } from "../records.js";
 import type { WebhookDelivery, WebhookOutbox } from "../types.js";
 import type { Queryable } from "./database.js";
-import { iso } from "./sql.js";
+import { iso, Params } from "./sql.js";
 
 /** Notified (payload empty) when a delivery is owed: the processes' webhook dispatchers claim at once. */
 export const WEBHOOKS_CHANNEL = "lgts_webhooks";
@@ -27,13 +26,16 @@ function toDelivery(row: DeliveryRow): WebhookDelivery {
   return { ...row, due_at: iso(row.due_at)!, claimed_until: iso(row.claimed_until), created_at: iso(row.created_at)! };
 }
 
-/** Records the delivery a run's end owes, inside the transaction that stores that end. */
-export async function insertDelivery(tx: Queryable, run: Run, url: string, payload: Record<string, unknown>): Promise<void> {
-  await tx.query(
-    `INSERT INTO webhook_deliveries (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, 0, now(), NULL, NULL, now())`,
-    [uuidv7(), run.run_id, run.thread_id, url, JSON.stringify(payload)],
-  );
-  await tx.query(`SELECT pg_notify('${WEBHOOKS_CHANNEL}', '')`);
+/**
+ * The INSERT of the delivery a run's end owes, for the statement that stores that end: the run is
+ * its `stored` part (the delivery exists only if the run did). The statement NOTIFYs `WEBHOOKS_CHANNEL`.
+ */
+export function deliveryInsert(params: Params, url: string, payload: Record<string, unknown>): string {
+  return /* sql */ `
+  INSERT INTO webhook_deliveries (${COLUMNS})
+  SELECT ${params.add(uuidv7())}, s.run_id, s.thread_id, ${params.add(url)}, ${params.json(payload)}, 0, now(), NULL, NULL, now()
+    FROM stored s
+  RETURNING 1`;
 }
 
 export class PostgresWebhooks implements WebhookOutbox {
