@@ -217,13 +217,13 @@ describe("a crash of the process delivering a run's webhook", () => {
 
   it("is delivered by a survivor, once: the delivery was stored with the run's end", async () => {
     // the first POST is held unanswered: the process making it is killed meanwhile
-    const posts: Array<{ body: { run_id: string; status: string }; answered: boolean }> = [];
+    const posts: Array<{ body: { run_id: string; status: string }; answered: boolean; key: unknown }> = [];
     let firstArrived: () => void = () => {};
     const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
     const receiver = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const post = { body: JSON.parse(Buffer.concat(chunks).toString("utf8")), answered: posts.length > 0 };
+      const post = { body: JSON.parse(Buffer.concat(chunks).toString("utf8")), answered: posts.length > 0, key: req.headers["idempotency-key"] };
       posts.push(post);
       if (!post.answered) return firstArrived();
       res.statusCode = 204;
@@ -249,6 +249,9 @@ describe("a crash of the process delivering a run's webhook", () => {
         [run.run_id, "success", false],
         [run.run_id, "success", true],
       ]);
+      // the repeat carries the key of the first POST: the receiver can tell it is the same delivery
+      expect(posts[1]!.key).toBe(posts[0]!.key);
+      expect(posts[0]!.key).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       receiver.closeAllConnections();
       receiver.close();

@@ -23,6 +23,8 @@ export interface Receiver {
   url: string;
   /** Bodies received so far. */
   received: unknown[];
+  /** The `Idempotency-Key` header of every request so far, failed ones included. */
+  keys: string[];
   /** Resolves with the next body; rejects when none arrives within `timeoutMs` (default 10 s). */
   next(timeoutMs?: number): Promise<unknown>;
   close(): Promise<void>;
@@ -31,11 +33,13 @@ export interface Receiver {
 /** A local HTTP server collecting JSON POSTs; `fail` answers the first n requests with 500. */
 export async function webhookReceiver(options: { fail?: number } = {}): Promise<Receiver> {
   const received: unknown[] = [];
+  const keys: string[] = [];
   const waiters: Array<(body: unknown) => void> = [];
   let failures = options.fail ?? 0;
   const server: Server = createServer(async (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    keys.push(String(req.headers["idempotency-key"]));
     if (failures > 0) {
       failures -= 1;
       res.statusCode = 500;
@@ -54,6 +58,7 @@ export async function webhookReceiver(options: { fail?: number } = {}): Promise<
   return {
     url: `http://127.0.0.1:${port}/hook`,
     received,
+    keys,
     next: (timeoutMs = 10_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no webhook call within ${timeoutMs} ms`)), timeoutMs);

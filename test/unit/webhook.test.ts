@@ -45,6 +45,29 @@ describe("webhook dispatcher", () => {
     }
   });
 
+  it("sends the same Idempotency-Key with every attempt of a delivery, and another one for another run's", async () => {
+    const { storage } = await open();
+    const receiver = await webhookReceiver({ fail: 2 });
+    const dispatcher = new WebhookDispatcher(storage.webhooks, "p1", logger, { initialBackoffMs: 20 });
+    try {
+      await dispatcher.start(new LocalCluster());
+      await endedRun(storage, receiver.url);
+      dispatcher.wake();
+      await receiver.next();
+      expect(receiver.keys).toHaveLength(3); // two failed attempts, then the delivery
+      expect(new Set(receiver.keys).size).toBe(1);
+      expect(receiver.keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+      await endedRun(storage, receiver.url);
+      dispatcher.wake();
+      await receiver.next();
+      expect(receiver.keys).toHaveLength(4);
+      expect(receiver.keys[3]).not.toBe(receiver.keys[0]);
+    } finally {
+      await dispatcher.close(1_000);
+      await receiver.close();
+    }
+  });
+
   it("gives up after its attempts (logged), leaving nothing owed", async () => {
     const { storage } = await open();
     const receiver = await webhookReceiver({ fail: 100 });

@@ -6,7 +6,8 @@
  * the last attempt the delivery is given up (logged). So a delivery survives a crash of the
  * process that owed it: its claim lapses and any process, this one after a restart included,
  * takes it. Each run's webhook is delivered once; only a crash between the receiver's answer and
- * the completion can repeat an attempt.
+ * the completion can repeat an attempt: every attempt carries the same `Idempotency-Key` (the
+ * delivery's stored id), so the receiver can drop a repeat.
  *
  * Event-driven: `wake` after a run's end was stored here, a notice from the other processes
  * (`cluster` topic "webhooks"; PostgreSQL sends it from the committing transaction), and an
@@ -16,6 +17,9 @@ import type { Logger } from "pino";
 import type { WebhookDelivery, WebhookOutbox } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
 import type { Cluster } from "../cluster.js";
+
+/** Sent with every attempt of a delivery, the same each time: its stored id (a receiver drops repeats). */
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 
 /** The topic (PostgreSQL: channel `lgts_webhooks`) on which a newly owed delivery is announced. */
 export const WEBHOOKS_TOPIC = "webhooks";
@@ -126,7 +130,7 @@ export class WebhookDispatcher {
 
   async #deliver(delivery: WebhookDelivery): Promise<void> {
     const context = { run_id: delivery.run_id, thread_id: delivery.thread_id, webhook: delivery.url, attempt: delivery.attempts };
-    const problem = await this.#post(delivery.url, JSON.stringify(delivery.payload));
+    const problem = await this.#post(delivery.url, delivery.delivery_id, JSON.stringify(delivery.payload));
     if (this.#stop.signal.aborted && problem !== null) return; // shutdown cut it: the claim lapses, someone retries
     if (problem === null) {
       await this.outbox.complete(delivery.delivery_id, this.owner);
@@ -142,11 +146,11 @@ export class WebhookDispatcher {
   }
 
   /** One POST; null on success, else what went wrong. */
-  async #post(url: string, body: string): Promise<string | null> {
+  async #post(url: string, idempotencyKey: string, body: string): Promise<string | null> {
     try {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", [IDEMPOTENCY_HEADER]: idempotencyKey },
         body,
         signal: AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#stop.signal]),
       });
