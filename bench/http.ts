@@ -19,9 +19,14 @@
  * (examples/auth: an HS256 JWT verified per request, owner filters), interleaved the same way:
  * its ratios to bare, and its cost against ours without Auth.
  *
+ * With BENCH_HTTP_BASELINE=<another checkout> (e.g. `git worktree add /tmp/old main`, with its
+ * node_modules), that checkout's server runs interleaved too, as "base": each route then also
+ * prints ours against it, which is how an optimisation's gain is shown in one run.
+ *
  * Options (env): BENCH_HTTP_SECONDS=2  BENCH_HTTP_ROUNDS=6  BENCH_HTTP_CONNECTIONS=50
  *   BENCH_HTTP_THREADS=1000 (threads created on both before measuring)  BENCH_DATA_DIR=<dir>
  *   BENCH_HTTP_ROUTES=get,search,ok,post (a subset, by short name)  BENCH_HTTP_AUTH=0 (no Auth server)
+ *   BENCH_HTTP_BASELINE=<checkout dir>
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -39,6 +44,7 @@ const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50);
 const THREADS = Number(process.env.BENCH_HTTP_THREADS ?? 1000);
 const WITH_AUTH = process.env.BENCH_HTTP_AUTH !== "0";
+const BASELINE = process.env.BENCH_HTTP_BASELINE;
 
 interface Route {
   /** For BENCH_HTTP_ROUTES. */
@@ -72,7 +78,7 @@ const chosen = process.env.BENCH_HTTP_ROUTES?.split(",").map((name) => name.trim
 const ROUTES = chosen ? ALL_ROUTES.filter((route) => chosen.includes(route.short)) : ALL_ROUTES;
 
 interface Target {
-  name: "ours" | "bare" | "auth";
+  name: "ours" | "bare" | "auth" | "base";
   url: string;
   child: ChildProcess;
   threadId: string;
@@ -175,6 +181,14 @@ async function main() {
   const withAuth = WITH_AUTH
     ? await serveChild(["--config", fileURLToPath(new URL("../examples/auth/langgraph.json", import.meta.url)), "--data-dir", authDataDir])
     : undefined;
+  const baseDataDir = BASELINE ? await mkdtemp(path.join(process.env.BENCH_DATA_DIR ?? tmpdir(), "lgts-bench-http-base-")) : undefined;
+  const base = BASELINE
+    ? await serveChild(
+        ["--config", path.join(BASELINE, "bench/graphs/langgraph.json"), "--data-dir", baseDataDir!],
+        process.env,
+        path.join(BASELINE, "bin/lgts.js"),
+      )
+    : undefined;
   const bare = await startBare();
   try {
     const token = { authorization: `Bearer ${await makeToken("bench-user")}` };
@@ -185,9 +199,10 @@ async function main() {
     if (withAuth) {
       targets.push({ name: "auth", url: withAuth.url, child: withAuth.child, threadId: await seed(withAuth.url, token), headers: token });
     }
+    if (base) targets.push({ name: "base", url: base.url, child: base.child, threadId: await seed(base.url), headers: {} });
     console.log(
       `ours ${ours.url} (data in ${dataDir})${withAuth ? `, ours with the example Auth ${withAuth.url}` : ""}, bare Express ${bare.url}; ` +
-        `${THREADS} threads each; ${CONNECTIONS} connections, ${ROUNDS} rounds x ${SECONDS} s per route and server, interleaved`,
+        `${base ? `baseline ${BASELINE} ${base.url}; ` : ""}${THREADS} threads each; ${CONNECTIONS} connections, ${ROUNDS} rounds x ${SECONDS} s per route and server, interleaved`,
     );
     console.log(`load average (1, 5, 15 min) before: ${load1()}`);
     const samples = new Map<string, Sample[]>();
@@ -223,6 +238,17 @@ async function main() {
           (failed ? `  (${failed} failed requests!)` : ""),
       );
     }
+    if (base) {
+      console.log(`\nbaseline (${BASELINE}): req/s, p99 (ms), CPU per request (us); ours against it`);
+      for (const route of ROUTES) {
+        const theirs = samples.get(`${route.name}|base`)!;
+        const ratio = ratios(samples.get(`${route.name}|ours`)!, theirs);
+        console.log(
+          `${route.name.padEnd(22)}      ${cells(theirs)}   ours/base: req/s ${ratio.rate.toFixed(2)} ${ratio.rateSpread}, CPU ratio ${ratio.cpu.toFixed(2)}` +
+            ` (base's CPU per request over ours)`,
+        );
+      }
+    }
     if (!withAuth) return;
     console.log("\nwith the example Auth (JWT verified per request, owner filters): req/s, p99 (ms), CPU per request (us)");
     for (const route of ROUTES.filter((r) => r.withAuth)) {
@@ -238,9 +264,10 @@ async function main() {
       );
     }
   } finally {
-    await Promise.all([ours.stop(), withAuth?.stop(), bare.stop()]);
+    await Promise.all([ours.stop(), withAuth?.stop(), base?.stop(), bare.stop()]);
     await rm(dataDir, { recursive: true, force: true });
     await rm(authDataDir, { recursive: true, force: true });
+    if (baseDataDir) await rm(baseDataDir, { recursive: true, force: true });
   }
 }
 

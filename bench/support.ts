@@ -35,13 +35,14 @@ export interface ChildServer {
 /**
  * Starts `lgts serve` (as deployed: its JSON log on stdout, which is drained here, into the file
  * BENCH_SERVER_LOG names if set) and resolves once it listens. `args` come after `serve --port 0`.
+ * `bin`: another checkout's bin/lgts.js (to compare two versions in one run).
  */
-export async function serveChild(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildServer> {
-  const child = spawn(
-    process.execPath,
-    [fileURLToPath(new URL("../bin/lgts.js", import.meta.url)), "serve", "--port", "0", ...args],
-    { stdio: ["ignore", "pipe", "inherit"], env },
-  );
+export async function serveChild(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  bin = fileURLToPath(new URL("../bin/lgts.js", import.meta.url)),
+): Promise<ChildServer> {
+  const child = spawn(process.execPath, [bin, "serve", "--port", "0", ...args], { stdio: ["ignore", "pipe", "inherit"], env });
   for await (const line of createInterface({ input: child.stdout! })) {
     const entry = JSON.parse(line) as { msg?: string; url?: string };
     if (entry.msg === "listening" && entry.url) {

@@ -9,8 +9,12 @@ import type { Thread } from "../storage/types.js";
 import type { Services } from "../services.js";
 import { createThreadWithSupersteps } from "../runtime/threads/state.js";
 
-/** The API view of a stored thread: the TTL setting only when asked for. */
+/**
+ * The API view of a stored thread: the TTL setting only when asked for. Without one it is the
+ * record itself, not a copy (storage may hand out its shared, frozen record).
+ */
 function threadView(thread: Thread, includeTtl = false) {
+  if (!("ttl" in thread)) return thread;
   const { ttl, ...view } = thread;
   return includeTtl && ttl ? { ...view, ttl } : view;
 }

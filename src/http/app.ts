@@ -1,5 +1,5 @@
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from "express";
-import type { Context, Handler } from "openapi-backend";
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import type { Context, Handler, Operation } from "openapi-backend";
 import type { Logger } from "pino";
 import swaggerUi from "swagger-ui-express";
 import type { Services } from "../services.js";
@@ -47,9 +47,15 @@ export async function createApp(options: AppOptions) {
   root.disable("x-powered-by");
   // no ETag: computing one hashes every answer, and no client of this API revalidates
   root.set("etag", false);
-  root.use(requestObserver(logger, services.metrics));
-  // before anything that may refuse a request: a browser must get CORS headers on refusals too
-  root.use(corsMiddleware(http?.cors));
+  // One layer in front of everything: the log line and metrics once the response is finished,
+  // and CORS, before anything that may refuse a request (a browser must get CORS headers on
+  // refusals too).
+  const observe = requestObserver(logger, services.metrics);
+  const cors = corsMiddleware(http?.cors);
+  root.use((req, res, next) => {
+    observe(req, res);
+    cors(req, res, next);
+  });
   // `http.mount_prefix` moves every route, custom ones included, under the prefix (without one
   // the routes go straight on the app: a nested router costs every request a second dispatch)
   const app = http?.mount_prefix && http.mount_prefix !== "/" ? express.Router() : root;
@@ -62,11 +68,11 @@ export async function createApp(options: AppOptions) {
   if (authenticate && http?.enable_custom_route_auth) app.use(authenticate);
   if (options.customRoutes) app.use(options.customRoutes);
   if (authenticate && !http?.enable_custom_route_auth) app.use(authenticate);
-  if (!http?.disable_meta) {
-    // behind one prefix check: three layers matched against every request's path otherwise
-    const docs = express.Router().use("/docs", swaggerUi.serve, swaggerUi.setup(published as object, { customSiteTitle: "langgraph-ts-server API" }));
-    app.use((req, res, next) => (req.path.startsWith("/docs") ? docs(req, res, next) : next()));
-  }
+  // the docs go in the operations' layer, behind a prefix check (as layers of their own, three
+  // more layers would be matched against every request's path)
+  const docs = http?.disable_meta
+    ? undefined
+    : express.Router().use("/docs", swaggerUi.serve, swaggerUi.setup(published as object, { customSiteTitle: "langgraph-ts-server API" }));
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
     const body = reply.status === 204 ? undefined : reply.body;
@@ -142,21 +148,25 @@ export async function createApp(options: AppOptions) {
 
   const parseJson = express.json({ limit: "50mb" });
   const runOperation = operationRunner(api);
-  app.use((req, res, next) => {
+  const serve = (operation: Operation | undefined, req: Request, res: Response, next: NextFunction) => {
+    const request = { method: req.method, path: req.path, query: req.query as never, body: req.body, headers: req.headers as never };
+    // unmatched requests (404, 405) take openapi-backend's own path
+    (operation ? runOperation(operation, request, req, res) : api.handleRequest(request, req, res)).catch(next);
+  };
+  const operations: RequestHandler = (req, res, next) => {
     const path = req.path;
     const operation = api.router.matchOperation({ method: req.method, path, headers: {} });
     if (disabled.size > 0 && disabled.has(operation?.operationId ?? "")) {
       handlers.notFound!({ request: { path } } as Context, req, res);
       return;
     }
-    const handle = () => {
-      const request = { method: req.method, path, query: req.query as never, body: req.body, headers: req.headers as never };
-      // unmatched requests (404, 405) take openapi-backend's own path
-      (operation ? runOperation(operation, request, req, res) : api.handleRequest(request, req, res)).catch(next);
-    };
     // only operations that declare a body get one parsed
-    if (operation?.requestBody) parseJson(req, res, (error?: unknown) => (error ? next(error) : handle()));
-    else handle();
+    if (operation?.requestBody) parseJson(req, res, (error?: unknown) => (error ? next(error) : serve(operation, req, res, next)));
+    else serve(operation, req, res, next);
+  };
+  app.use((req, res, next) => {
+    if (docs && req.path.startsWith("/docs")) docs(req, res, (error?: unknown) => (error ? next(error) : operations(req, res, next)));
+    else operations(req, res, next);
   });
   app.use(jsonRpcParseErrors(api));
   root.use(unknownRoute);

@@ -10,7 +10,8 @@
  * Contract shared by all implementations:
  * - Every method is async. A mutation's promise resolves only once the change is
  *   durable (on disk / committed), so a response can be sent right after it.
- * - Returned records are copies: mutating them never changes stored state.
+ * - Returned records never change stored state: they are copies, or (lowdb threads) the
+ *   stored record itself, deeply frozen (./frozen.ts). Treat them as read-only.
  * - Errors: `NotFoundError` (not_found) and `ConflictError` (conflict) from `./errors.js`.
  * - A `Scope` hides every record it does not match: such records behave exactly as if they did
  *   not exist (NotFoundError on get/patch/delete, absent from searches, counts and totals),

@@ -28,6 +28,37 @@ describe("threads.create / get / patch / update / delete", () => {
     expect(await storage.threads.get(t.thread_id)).toEqual(t);
   });
 
+  it("a thread it returns cannot change the stored one (a copy, or the stored record frozen)", async () => {
+    const metadata = { a: 1, nested: { b: [1] } };
+    const { thread_id } = await storage.threads.create({ metadata });
+    const reads = [
+      () => storage.threads.create({ metadata }),
+      () => storage.threads.get(thread_id),
+      () => storage.threads.create({ thread_id, if_exists: "do_nothing" }),
+      async () => (await storage.threads.search({})).items[0]!,
+      () => storage.threads.update(thread_id, { status: "idle" }),
+    ];
+    for (const read of reads) {
+      await storage.threads.update(thread_id, { status: "idle" }); // a new stored version each time
+      const thread = await read();
+      const attempts = [
+        () => Object.assign(thread.metadata!, { a: 2 }),
+        () => (thread.metadata!.nested as { b: number[] }).b.push(2),
+        () => Object.assign(thread, { status: "busy" }),
+      ];
+      for (const attempt of attempts) {
+        try {
+          attempt();
+        } catch (error) {
+          expect(error).toBeInstanceOf(TypeError); // frozen
+        }
+      }
+      const stored = await storage.threads.get(thread.thread_id);
+      expect(stored.metadata).toEqual({ a: 1, nested: { b: [1] } });
+      expect(stored.status).toBe("idle");
+    }
+  });
+
   it("honours thread_id, metadata, ttl and if_exists", async () => {
     const id = "5a4ef3e0-0000-4000-8000-000000000001";
     const t = await storage.threads.create({ thread_id: id, metadata: { a: 1 }, ttl: { strategy: "delete", ttl: 5 } });

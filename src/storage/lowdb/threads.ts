@@ -17,6 +17,7 @@ import type {
 import { newThread } from "../new-records.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
+import { freezeDeep } from "../frozen.js";
 import { containsPredicate } from "./match.js";
 import { byField, countWhere, paginate } from "./page.js";
 import { inScope, scopePredicate } from "../scope.js";
@@ -33,6 +34,10 @@ export function threadCollectionOptions(dir: string, shards: number): Collection
   };
 }
 
+/**
+ * create, get and search, the API's most frequent calls, hand out the stored records themselves,
+ * frozen (../frozen.ts): a JSON copy per record cost more than the rest of the read.
+ */
 export class LowdbThreads implements ThreadsRepository {
   constructor(
     private readonly col: Collection<Thread>,
@@ -47,17 +52,17 @@ export class LowdbThreads implements ThreadsRepository {
         throw new ConflictError(WHAT, id);
       }
       await this.col.settled(id);
-      return copy(existing);
+      return freezeDeep(existing);
     }
     const thread = newThread(input, id, now());
     await this.col.put(thread);
-    return copy(thread);
+    return freezeDeep(thread);
   }
 
   async get(threadId: string, scope?: Scope): Promise<Thread> {
     const thread = this.#require(threadId, scope);
     await this.col.settled(threadId);
-    return copy(thread);
+    return freezeDeep(thread);
   }
 
   async patch(threadId: string, patch: ThreadPatch, scope?: Scope): Promise<Thread> {
@@ -94,7 +99,7 @@ export class LowdbThreads implements ThreadsRepository {
       (t) => t.thread_id,
     );
     const page = paginate(this.#candidates(query.filter), matcher(query.filter, scope), compare, query);
-    return { items: page.items.map(copy), total: page.total };
+    return { items: page.items.map(freezeDeep), total: page.total };
   }
 
   async count(filter?: ThreadFilter, scope?: Scope): Promise<number> {
