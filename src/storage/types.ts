@@ -307,8 +307,12 @@ export interface RunsRepository {
    * Compare-and-set: applies `update` only while the run is in `status` (one atomic step; in SQL
    * `UPDATE ... WHERE status = $status`). Returns the updated run, or null when it is in another
    * status. A cancel and a claim racing for a pending run cannot both win. NotFoundError if missing.
+   *
+   * Resolves once the update is durable. `applied`, when the backend calls it, comes with the
+   * updated run as soon as the update is visible to reads, before it is durable (lowdb); with
+   * writes durable in order (`Storage.durableInOrder`) a later durable write carries it.
    */
-  updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null>;
+  updateIf(runId: string, status: RunStatus, update: RunUpdate, applied?: (run: Run) => void): Promise<Run | null>;
   delete(runId: string, scope?: Scope): Promise<void>;
   /** Deletes every run of a thread (the thread was deleted); returns how many. */
   deleteThread(threadId: string): Promise<number>;

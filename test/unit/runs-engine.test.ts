@@ -274,6 +274,25 @@ describe("run engine (local parts)", () => {
       expect(await runs.outcome(run)).toEqual({ status: "success", values: { value: 4 }, error: null });
     });
 
+    it("stores its end without waiting for its start to reach the disk, and announces the end once durable", async () => {
+      const { gate, storage, start } = await gatedEngine();
+      const thread = await storage.threads.create();
+      let outcome: RunOutcome | null = null;
+      const events: string[] = [];
+      gate.hold();
+      const starting = start(thread.thread_id, (e) => events.push(e.mode), (o) => (outcome = o));
+      await eventually(async () => (events.includes("metadata") ? true : undefined), 10_000, "the run to start");
+      // the run's creation and start wait for the held fsync; its end is stored behind them
+      // (before, the end waited for that fsync to store the start first)
+      await eventually(async () => ((await storage.runs.active(thread.thread_id)).length === 0 ? true : undefined), 10_000, "the run's end to be stored");
+      expect(outcome).toBeNull();
+      gate.release();
+      const run = await starting;
+      expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 1 });
+      await eventually(async () => outcome ?? undefined, 10_000, "the run's end to be announced");
+      expect(outcome).toEqual({ status: "success", values: { value: 4 }, error: null });
+    });
+
     it("does not end as a success when its creation cannot be stored", async () => {
       const { gate, storage, start } = await gatedEngine();
       const thread = await storage.threads.create();

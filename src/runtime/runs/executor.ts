@@ -156,9 +156,7 @@ export class RunExecutor {
     // Stored while the graph already starts: a crash before it lands leaves the run pending,
     // which restarts it just the same. Only a pending run becomes running: a cancel that came
     // first wins, and this execution stops without recording anything.
-    const marked = claimed
-      ? Promise.resolve(run)
-      : unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "running", attempt }));
+    const marked = claimed ? Promise.resolve(run) : this.#markRunning(run, attempt);
     marked.then(
       (stored) => {
         if (stored === null) control.abort(new RunNotHeld("it was cancelled before it started"));
@@ -206,6 +204,21 @@ export class RunExecutor {
       return;
     }
     await this.#finish(run, ending, { graph, completed }, log, relay);
+  }
+
+  /**
+   * Stores the run as running (its attempt counted) if it is still pending: the run as stored,
+   * null if it is not pending any more, undefined if it is gone. On a storage whose writes are
+   * durable in order this resolves once the update is applied: the run's end, stored later and
+   * announced once durable, carries it to disk (a failed flush keeps its lines for the next one),
+   * so the end need not wait for it first.
+   */
+  #markRunning(run: Run, attempt: number): Promise<Run | null | undefined> {
+    const { storage } = this.deps;
+    return new Promise((resolve, reject) => {
+      const applied = storage.durableInOrder ? resolve : undefined;
+      unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "running", attempt }, applied)).then(resolve, reject);
+    });
   }
 
   /**
