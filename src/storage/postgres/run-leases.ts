@@ -56,6 +56,17 @@ RETURNING run_id`;
 export const WORKER_LOCK = "lgts:worker";
 
 /**
+ * The worker locks held now, as a CTE body (`objid` = hashtext of the worker id; pg_locks shows
+ * the second key of a two-key advisory lock as `objid`). MATERIALIZED, it is read only once a
+ * statement needs it: when it meets an expired claim of another process. Webhook claims
+ * (webhooks.ts) use the same rule.
+ */
+export const ALIVE_WORKERS = /* sql */ `
+  SELECT objid FROM pg_locks
+   WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = hashtext('${WORKER_LOCK}')::oid
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+
+/**
  * Runs of dead processes (see above) go back to `pending`, or end as `error` once they had
  * `maxAttempts` executions: those get their end row (numbered after their events, NOTIFYed) and
  * their thread its `error` status (`busy` while another of its runs is active) in the same
@@ -64,10 +75,7 @@ export const WORKER_LOCK = "lgts:worker";
  * another process is found.
  */
 const REAP_SQL = /* sql */ `
-WITH alive AS MATERIALIZED (
-  SELECT objid FROM pg_locks
-   WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = hashtext('${WORKER_LOCK}')::oid
-     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),
+WITH alive AS MATERIALIZED (${ALIVE_WORKERS}),
 reaped AS (
 UPDATE runs SET status = CASE WHEN attempt >= $1 THEN 'error' ELSE 'pending' END,
        error = CASE WHEN attempt >= $1 THEN $2::jsonb ELSE error END,
