@@ -21,6 +21,9 @@ import type { Run, RunError } from "../types.js";
 import type { Queryable } from "./database.js";
 import { RUN_COLUMNS, toRun, type Nullable, type RunRow } from "./runs.js";
 import { END_GRACE_SECONDS, END_MODE, RUN_EVENTS_CHANNEL } from "./run-events.js";
+import { ALIVE_WORKERS } from "./worker-locks.js";
+
+export { WORKER_LOCK } from "./worker-locks.js";
 
 /**
  * Also answers when the earliest delayed pending run becomes due (none claimed then: not due
@@ -52,19 +55,6 @@ UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2)
  WHERE run_id = ANY($3::text[]) AND lease_owner = $1 AND status = 'running'
 RETURNING run_id`;
 
-/** The namespace of the worker locks: `pg_advisory_lock(hashtext(WORKER_LOCK), hashtext(lease_owner))`. */
-export const WORKER_LOCK = "lgts:worker";
-
-/**
- * The worker locks held now, as a CTE body (`objid` = hashtext of the worker id; pg_locks shows
- * the second key of a two-key advisory lock as `objid`). MATERIALIZED, it is read only once a
- * statement needs it: when it meets an expired claim of another process. Webhook claims
- * (webhooks.ts) use the same rule.
- */
-export const ALIVE_WORKERS = /* sql */ `
-  SELECT objid FROM pg_locks
-   WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = hashtext('${WORKER_LOCK}')::oid
-     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
 /**
  * Runs of dead processes (see above) go back to `pending`, or end as `error` once they had

@@ -12,7 +12,7 @@ import { v7 as uuidv7 } from "uuid";
 import type { WebhookDelivery, WebhookOutbox } from "../types.js";
 import type { Queryable } from "./database.js";
 import { iso, Params } from "./sql.js";
-import { ALIVE_WORKERS } from "./run-leases.js";
+import { ALIVE_WORKERS } from "./worker-locks.js";
 
 /** Notified (payload empty) when a delivery is owed: the processes' webhook dispatchers claim at once. */
 export const WEBHOOKS_CHANNEL = "lgts_webhooks";
