@@ -307,12 +307,14 @@ export interface RunsRepository {
    * Compare-and-set: applies `update` only while the run is in `status` (one atomic step; in SQL
    * `UPDATE ... WHERE status = $status`). Returns the updated run, or null when it is in another
    * status. A cancel and a claim racing for a pending run cannot both win. NotFoundError if missing.
+   * `attempt`: also only while the run is under that attempt (a fencing token: an execution putting
+   * its run back to pending at shutdown changes nothing once another process took the run over).
    *
    * Resolves once the update is durable. `applied`, when the backend calls it, comes with the
    * updated run as soon as the update is visible to reads, before it is durable (lowdb); with
    * writes durable in order (`Storage.durableInOrder`) a later durable write carries it.
    */
-  updateIf(runId: string, status: RunStatus, update: RunUpdate, applied?: (run: Run) => void): Promise<Run | null>;
+  updateIf(runId: string, status: RunStatus, update: RunUpdate, attempt?: number, applied?: (run: Run) => void): Promise<Run | null>;
   delete(runId: string, scope?: Scope): Promise<void>;
   /** Deletes every run of a thread (the thread was deleted); returns how many. */
   deleteThread(threadId: string): Promise<number>;
@@ -395,18 +397,26 @@ export interface WebhookDelivery {
  * put back with a later due time. A claim that lapses (its process died) can be claimed again.
  */
 export interface WebhookOutbox {
-  /** Up to `limit` due, unclaimed (or lapsed) deliveries, claimed by `owner` for `claimMs`, oldest due first; attempts counted. */
-  claim(owner: string, limit: number, claimMs: number): Promise<WebhookDelivery[]>;
+  /**
+   * Up to `limit` due, unclaimed (or lapsed) deliveries, claimed by `owner` for `claimMs`, oldest
+   * due first; attempts counted. A lapsed claim is taken only from a process that is gone (on
+   * PostgreSQL: its worker lock is no longer held, as for run leases), or from `owner` itself
+   * when the delivery is not among `attempting` (those it is still attempting): a slow but live
+   * process's attempt is never repeated by another one.
+   */
+  claim(owner: string, limit: number, claimMs: number, attempting?: readonly string[]): Promise<WebhookDelivery[]>;
   /** Delivered, or given up: removed. False when `owner` no longer held the claim (nothing changed). */
   complete(deliveryId: string, owner: string): Promise<boolean>;
   /** The attempt failed: due again `delayMs` from now, claim released. False when `owner` no longer held it. */
   retryAfter(deliveryId: string, owner: string, delayMs: number): Promise<boolean>;
   /**
-   * Milliseconds from now until a delivery may be claimed (its due time, or its claim's lapse),
-   * 0 when one may be now; null when none is owed. (A duration, not a moment: the database's
+   * Milliseconds from now until a delivery may be claimed (its due time, or its claim's lapse;
+   * a lapsed claim of a live process: when to look again whether it died), 0 when one may be
+   * now; null when none is owed. `owner`'s claims on deliveries it is `attempting` are left out
+   * (the attempt's end wakes it). (A duration, not a moment: the database's
    * clock and the process's may differ.)
    */
-  nextDueInMs(): Promise<number | null>;
+  nextDueInMs(owner?: string, attempting?: readonly string[]): Promise<number | null>;
 }
 
 // --------------------------------------------------------------- store items
