@@ -307,8 +307,10 @@ export interface RunsRepository {
    * Compare-and-set: applies `update` only while the run is in `status` (one atomic step; in SQL
    * `UPDATE ... WHERE status = $status`). Returns the updated run, or null when it is in another
    * status. A cancel and a claim racing for a pending run cannot both win. NotFoundError if missing.
+   * `attempt`: also only while the run is under that attempt (a fencing token: an execution putting
+   * its run back to pending at shutdown changes nothing once another process took the run over).
    */
-  updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null>;
+  updateIf(runId: string, status: RunStatus, update: RunUpdate, attempt?: number): Promise<Run | null>;
   delete(runId: string, scope?: Scope): Promise<void>;
   /** Deletes every run of a thread (the thread was deleted); returns how many. */
   deleteThread(threadId: string): Promise<number>;

@@ -145,6 +145,17 @@ describe("runs repository", () => {
     await expect(storage.runs.updateIf(crypto.randomUUID(), "pending", { status: "running" })).rejects.toMatchObject({ kind: "not_found" });
   });
 
+  it("compare-and-set with an attempt: updateIf changes a run only while it is under that attempt", async () => {
+    const { storage } = await open();
+    const thread = await storage.threads.create();
+    const { run } = await storage.runs.create(base(thread.thread_id));
+    await storage.runs.update(run.run_id, { status: "running", attempt: 2 });
+    // the execution of attempt 1 puts the run back to pending: another one holds it now
+    expect(await storage.runs.updateIf(run.run_id, "running", { status: "pending" }, 1)).toBeNull();
+    expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "running", attempt: 2 });
+    expect(await storage.runs.updateIf(run.run_id, "running", { status: "pending" }, 2)).toMatchObject({ status: "pending", attempt: 2 });
+  });
+
   it("refuses a run id that already exists", async () => {
     const { storage } = await open();
     const thread = await storage.threads.create();

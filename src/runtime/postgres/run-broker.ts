@@ -67,6 +67,8 @@ interface Publishing {
   rows: EventRow[];
   writing: Promise<void> | null;
   ended: boolean;
+  /** Its writes were refused (the run was taken over): nothing more is written for this execution. */
+  lost: boolean;
 }
 
 interface Tail {
@@ -107,8 +109,8 @@ function toEvent(row: EventRow): RunEvent {
 
 export class PostgresRunEventBroker implements RunEventBroker {
   readonly #publishing = new Map<string, Publishing>();
-  /** Rows handed over by `closingEvents`, until `finish` says whether they were committed. */
-  readonly #closing = new Map<string, EventRow[]>();
+  /** Batches handed over by `closingEvents`, until `finish` says whether they were committed. */
+  readonly #closing = new Map<string, RunEventRows>();
   readonly #tails = new Map<string, Set<Tail>>();
   readonly #watchers = new ThreadWatchers();
   readonly #unlisten: Array<() => void> = [];
@@ -157,6 +159,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       rows: [],
       writing: null,
       ended: false,
+      lost: false,
     });
   }
 
@@ -171,7 +174,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
 
   publish(runId: string, event: Omit<RunEvent, "id">): RunEvent {
     const publishing = this.#publishing.get(runId);
-    if (!publishing || publishing.ended) return { id: "0", ...event };
+    if (!publishing || publishing.ended || publishing.lost) return { id: "0", ...event };
     const full: RunEvent = { id: String(++publishing.seq), ...event };
     publishing.rows.push({
       seq: publishing.seq,
@@ -193,8 +196,9 @@ export class PostgresRunEventBroker implements RunEventBroker {
     const rows = publishing.rows.splice(0);
     rows.push({ seq: ++publishing.seq, mode: END, ns: "[]", data: JSON.stringify(outcome), checkpoint_id: null });
     if (this.#publishing.get(runId) === publishing) this.#publishing.delete(runId);
-    this.#closing.set(runId, rows);
-    return { ...this.#batchOf(publishing), rows };
+    const batch = { ...this.#batchOf(publishing), rows };
+    this.#closing.set(runId, batch);
+    return batch;
   }
 
   stoppedEvents(_runId: string, threadId: string, outcome: RunOutcome): RunEventRows {
@@ -207,10 +211,19 @@ export class PostgresRunEventBroker implements RunEventBroker {
     this.#closing.delete(runId);
     if (endStored) {
       // committed with the run's end: subscribers here get it now, the others by its NOTIFY
-      if (closing) this.#deliverCommitted(runId, closing);
+      if (closing) this.#deliverCommitted(runId, closing.rows);
+      return;
+    }
+    if (closing) {
+      // the executor's end was not stored: its end event is, only while the run is still its own
+      this.#writeClosing(runId, closing);
       return;
     }
     const publishing = this.#publishing.get(runId);
+    if (publishing?.lost) {
+      this.#publishing.delete(runId);
+      return;
+    }
     if (publishing && !publishing.ended) {
       publishing.ended = true;
       publishing.rows.push({ seq: ++publishing.seq, mode: END, ns: "[]", data: JSON.stringify(outcome), checkpoint_id: null });
@@ -220,6 +233,15 @@ export class PostgresRunEventBroker implements RunEventBroker {
     this.options.db.query(FINISH_SQL, [runId, JSON.stringify(outcome)]).catch((error: unknown) => {
       this.options.logger.error({ err: error, run_id: runId }, "cannot record the end of a run");
     });
+  }
+
+  abandon(runId: string, attempt: number): void {
+    if (this.#closing.get(runId)?.attempt === attempt) this.#closing.delete(runId);
+    const publishing = this.#publishing.get(runId);
+    if (publishing?.attempt !== attempt) return; // this process executes the run again, under a later attempt
+    publishing.ended = true;
+    publishing.rows.length = 0; // a write on its way stops after its batch
+    this.#publishing.delete(runId);
   }
 
   async subscribe(runId: string, subscriber: RunSubscriber, options: SubscribeOptions = {}): Promise<Unsubscribe | null> {
@@ -294,6 +316,11 @@ export class PostgresRunEventBroker implements RunEventBroker {
     return count;
   }
 
+  /** Runs whose events this process writes or is about to (diagnostics, tests: 0 once its executions ended). */
+  get publishers(): number {
+    return this.#publishing.size + this.#closing.size;
+  }
+
   /** Runs whose events this process follows (diagnostics, tests: 0 once every subscriber left). */
   get size(): number {
     return this.#tails.size;
@@ -340,8 +367,10 @@ export class PostgresRunEventBroker implements RunEventBroker {
         try {
           const held = await insertRunEvents(this.options.db, runId, { ...this.#batchOf(publishing), rows: batch });
           if (!held) {
-            // taken over (its lease) or ended meanwhile: the lease renewal stops this execution
+            // taken over (its lease) or ended meanwhile: the lease renewal stops this execution, whose
+            // end is refused the same way; nothing more is written for it meanwhile
             this.options.logger.info({ run_id: runId, attempt: publishing.attempt }, "run events not stored: the run is no longer held by this execution");
+            publishing.lost = true;
             publishing.rows.length = 0;
             break;
           }
@@ -366,6 +395,16 @@ export class PostgresRunEventBroker implements RunEventBroker {
       if (publishing.rows.length > 0) this.#write(runId, publishing);
       else if (publishing.ended && this.#publishing.get(runId) === publishing) this.#publishing.delete(runId);
     });
+  }
+
+  /** The end event (and last events) of an execution whose end was not stored, fenced by its attempt. */
+  #writeClosing(runId: string, batch: RunEventRows): void {
+    insertRunEvents(this.options.db, runId, batch).then(
+      (held) => {
+        if (held) this.#deliverCommitted(runId, batch.rows);
+      },
+      (error: unknown) => this.options.logger.error({ err: error, run_id: runId }, "cannot record the end of a run"),
+    );
   }
 
   async #pull(tail: Tail): Promise<void> {

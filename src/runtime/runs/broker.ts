@@ -142,6 +142,13 @@ export interface RunEventBroker {
    */
   finish(runId: string, outcome: RunOutcome, endStored?: boolean): void;
   /**
+   * For a broker whose events live in storage: this process no longer executes the run (another
+   * process took it over, or shutdown put it back to pending). Forgets what it would still write
+   * for it under `attempt` (its execution's), writing nothing; subscribers here go on with the
+   * run's stored events, whoever writes them.
+   */
+  abandon?(runId: string, attempt: number): void;
+  /**
    * Live events (after a replay when `lastEventId` is given) until the end. Resolves to the
    * unsubscribe function, or null when the run's events are not held (it ended, or is unknown):
    * the caller then reads the stored run. A subscription made before the run's first event

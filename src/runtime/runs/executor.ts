@@ -142,11 +142,13 @@ export class RunExecutor {
       if (error instanceof RunTakenOverError) {
         // another process executes it now and records its end: this execution records nothing
         log.warn({ attempt: error.attempt }, "run taken over by another process; this execution's end is not stored");
+        broker.abandon?.(runId, error.attempt);
         return;
       }
       if (dispatched.claimed && isStorageOutage(error)) {
         // its end could not be stored: it is retried once its lease lapses, and that attempt ends it
         log.warn({ err: error }, "run cut by a database outage; it resumes once its lease lapses");
+        broker.abandon?.(runId, dispatched.claimed.attempt);
         return;
       }
       if (isStorageOutage(error)) {
@@ -218,9 +220,13 @@ export class RunExecutor {
     } finally {
       if (timer) clearTimeout(timer);
     }
-    if (ending.kind === "not-held") return;
+    if (ending.kind === "not-held") {
+      broker.abandon?.(run.run_id, attempt);
+      return;
+    }
     if (ending.kind === "cut") {
       log.warn("run cut by a database outage; it resumes once its lease lapses");
+      broker.abandon?.(run.run_id, attempt);
       return;
     }
     if ((await marked) === undefined) {
@@ -231,7 +237,10 @@ export class RunExecutor {
       return;
     }
     if (ending.kind === "suspended") {
-      await unlessDeleted(storage.runs.update(run.run_id, { status: "pending" }));
+      // back to pending only while it is still this execution's: another process may have taken it over
+      const suspended = await unlessDeleted(storage.runs.updateIf(run.run_id, "running", { status: "pending" }, attempt));
+      if (suspended === null) log.warn({ attempt }, "the run is no longer this execution's (taken over, or ended): not put back to pending");
+      broker.abandon?.(run.run_id, attempt);
       return;
     }
     await this.#finish(run, ending, { graph, completed }, log, relay);

@@ -129,11 +129,11 @@ export class LowdbRuns implements RunsRepository {
     return copy(next);
   }
 
-  async updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null> {
+  async updateIf(runId: string, status: RunStatus, update: RunUpdate, attempt?: number): Promise<Run | null> {
     const current = this.col.get(runId);
     if (!current) throw new NotFoundError(WHAT, runId);
     // checked and changed in one synchronous step: no other mutation comes between
-    if (current.status !== status) return null;
+    if (current.status !== status || (attempt !== undefined && current.attempt !== attempt)) return null;
     return this.update(runId, update);
   }
 

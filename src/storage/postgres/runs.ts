@@ -218,20 +218,21 @@ export class PostgresRuns implements RunsRepository {
     return rows[0] ? toRun(rows[0]) : null;
   }
 
-  async updateIf(runId: string, status: RunStatus, update: RunUpdate): Promise<Run | null> {
-    const updated = await this.#update(this.db, runId, update, status);
+  async updateIf(runId: string, status: RunStatus, update: RunUpdate, attempt?: number): Promise<Run | null> {
+    const updated = await this.#update(this.db, runId, update, status, attempt);
     if (updated) return updated;
     const { rowCount } = await this.db.query("SELECT 1 FROM runs WHERE run_id = $1", [runId]);
     if (rowCount === 0) throw new NotFoundError(WHAT, runId);
     return null;
   }
 
-  /** One UPDATE, only while the run is in `status` when given; null when no row matched. */
-  async #update(db: Queryable, runId: string, update: RunUpdate, status?: RunStatus): Promise<Run | null> {
+  /** One UPDATE, only while the run is in `status` (under `attempt`) when given; null when no row matched. */
+  async #update(db: Queryable, runId: string, update: RunUpdate, status?: RunStatus, attempt?: number): Promise<Run | null> {
     const params = new Params();
     const sets = updateSets(params, update, isoNow());
     const conditions = [`run_id = ${params.add(runId)}`];
     if (status !== undefined) conditions.push(`status = ${params.add(status)}`);
+    if (attempt !== undefined) conditions.push(`attempt = ${params.add(attempt)}`);
     const { rows } = await db.query<RunRow>(`UPDATE runs SET ${sets} WHERE ${where(conditions)} RETURNING ${RUN_COLUMNS}`, params.values);
     return rows[0] ? toRun(rows[0]) : null;
   }

@@ -1,0 +1,161 @@
+/**
+ * A run taken over from a process that is still alive (its LISTEN connection was lost for a
+ * while, say): the process's execution of the old attempt must write nothing more for it (not at
+ * shutdown either), and must free what it held for it, while the process's own clients of the
+ * run follow the new owner's events to the end. Two engines with their own coordination (LISTEN
+ * connection, worker lock, dispatcher, broker) on one database stand for two processes; the
+ * takeover is what the reaper and a claim write for a run whose owner looked dead.
+ */
+import { pino } from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
+import { loadGraphRegistry, defaultAssistantId, type GraphRegistry } from "../../src/runtime/graphs/index.js";
+import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
+import type { PostgresRunEventBroker } from "../../src/runtime/postgres/run-broker.js";
+import { RUNS_CHANNEL } from "../../src/runtime/postgres/run-dispatcher.js";
+import type { RunEvent } from "../../src/runtime/runs/broker.js";
+import { parseRunRequest } from "../../src/runtime/runs/request.js";
+import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
+import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
+import { PostgresStorage } from "../../src/storage/postgres/storage.js";
+import type { Run } from "../../src/storage/types.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually, RUNS_CONFIG } from "../support/runs.js";
+
+const logger = pino({ level: "silent" });
+let database: TestDatabase;
+let storage: PostgresStorage;
+let graphs: GraphRegistry;
+const stops: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  storage = await PostgresStorage.open({ uri: database.uri, poolMax: 8 });
+  graphs = await loadGraphRegistry(RUNS_CONFIG);
+  await ensureSystemAssistants(storage, graphs);
+});
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+afterAll(async () => {
+  await storage?.close();
+  await database?.drop();
+});
+
+/** A server process's run engine on the shared database, executing one run at a time. */
+async function process_(leaseMs: number) {
+  const coordination = await openPostgresCoordination({
+    uri: database.uri,
+    db: storage.db,
+    logger,
+    concurrency: 1,
+    maxAttempts: 5,
+    resumableRetentionMs: 60_000,
+    leaseMs,
+  });
+  const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
+  const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
+    concurrency: 1,
+    maxAttempts: 5,
+    leaseMs,
+    sendWebhooks: false,
+  });
+  await engine.start();
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= engine.shutdown(0).then(() => coordination.close()));
+  stops.push(stop);
+  return { engine, workerId: coordination.workerId, broker: coordination.parts.broker as PostgresRunEventBroker, stop };
+}
+
+type Process = Awaited<ReturnType<typeof process_>>;
+
+/** A slow run (about 3 s) submitted to `executing`, once it executes there and published its first event. */
+async function slowRunExecutedBy(executing: Process): Promise<Run> {
+  const thread = await storage.threads.create();
+  const assistantId = defaultAssistantId("slow");
+  const request = { assistant_id: assistantId, input: { steps: 20, delay_ms: 150 }, stream_mode: ["values" as const] };
+  const { kwargs } = parseRunRequest(request, { stateless: false });
+  const { run } = await storage.runs.create({ thread_id: thread.thread_id, assistant_id: assistantId, kwargs, multitask_strategy: "reject" });
+  executing.engine.submit(run);
+  await eventually(async () => {
+    const { rows } = await storage.db.query<{ lease_owner: string; events: string }>(
+      "SELECT lease_owner, (SELECT count(*) FROM run_events e WHERE e.run_id = r.run_id) AS events FROM runs r WHERE run_id = $1",
+      [run.run_id],
+    );
+    return rows[0]?.lease_owner === executing.workerId && Number(rows[0].events) > 0 ? true : undefined;
+  }, 10_000, "the run to execute");
+  return run;
+}
+
+/**
+ * What happens when the executing process looks dead to another one: the reaper puts its run back
+ * to pending, and `taker` claims it (attempt 2) and executes it.
+ */
+async function takeOver(run: Run, taker: Process): Promise<void> {
+  await storage.db.query("UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL WHERE run_id = $1", [run.run_id]);
+  await storage.db.query(`SELECT pg_notify('${RUNS_CHANNEL}', 'reaper')`);
+  await eventually(async () => {
+    const { rows } = await storage.db.query<{ lease_owner: string; attempt: number }>("SELECT lease_owner, attempt FROM runs WHERE run_id = $1", [run.run_id]);
+    return rows[0]?.lease_owner === taker.workerId && rows[0].attempt === 2 ? true : undefined;
+  }, 10_000, "the other process to claim the run");
+}
+
+const stored = async (runId: string) => {
+  const { rows } = await storage.db.query<{ status: string; attempt: number; lease_owner: string | null }>(
+    "SELECT status, attempt, lease_owner FROM runs WHERE run_id = $1",
+    [runId],
+  );
+  return rows[0];
+};
+
+describe("a run taken over from a live process", () => {
+  it("stays with its new owner when the old one shuts down: the old execution does not put it back to pending", async () => {
+    const old = await process_(60_000);
+    const run = await slowRunExecutedBy(old);
+    const taker = await process_(60_000);
+    await takeOver(run, taker);
+
+    await old.stop(); // its execution is suspended at once (no grace)
+    expect(await stored(run.run_id)).toMatchObject({ status: "running", attempt: 2, lease_owner: taker.workerId });
+    const ended = await eventually(async () => {
+      const row = await stored(run.run_id);
+      return row?.status === "running" || row?.status === "pending" ? undefined : row;
+    }, 20_000, "the run's end");
+    // executed by the new owner to its end, not claimed a third time
+    expect(ended).toMatchObject({ status: "success", attempt: 2 });
+    const state = await storage.threads.get(run.thread_id);
+    expect(state.values).toMatchObject({ completed: 20 });
+  });
+
+  it.each([
+    ["its end is refused", (old: Process, run: Run) => old.engine.cancel(run, "interrupt", "stop the old attempt")],
+    ["its lease renewal finds it gone", async () => {}],
+  ])("frees what the old execution held, and its process's clients follow the new owner to the end (%s)", async (_how, stopOld) => {
+    const old = await process_(1_500); // renews (and notices a lost run) every 500 ms
+    const run = await slowRunExecutedBy(old);
+    const client = await old.engine.events(run.run_id, { lastEventId: "-1" });
+    expect(client).not.toBeNull();
+    const events: RunEvent[] = [];
+    const reading = (async () => {
+      for await (const event of client!.events) events.push(event);
+    })();
+    const taker = await process_(60_000);
+    await takeOver(run, taker);
+    await stopOld(old, run);
+
+    // the old execution ends and leaves nothing behind
+    await eventually(async () => (old.engine.load.running === 0 ? true : undefined), 10_000, "the old execution to end");
+    await eventually(async () => (old.broker.publishers === 0 ? true : undefined), 5_000, "the old execution's broker entry to go");
+    // the client, served by the old process, gets the new owner's events and its end
+    expect(await client!.outcome).toMatchObject({ status: "success", values: { completed: 20 } });
+    await reading;
+    const metadata = events.filter((e) => e.mode === "metadata").map((e) => (e.data as { attempt: number }).attempt);
+    expect(metadata).toEqual([1, 2]);
+    const ids = events.map((e) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(old.broker.size).toBe(0);
+    expect(old.broker.publishers).toBe(0);
+    expect(await stored(run.run_id)).toMatchObject({ status: "success", attempt: 2 });
+  });
+});
