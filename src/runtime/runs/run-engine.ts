@@ -39,6 +39,11 @@ export interface RunEngineDeps {
   logger: Logger;
   /** Where webhook deliveries owed by other processes are announced (default: this process only). */
   cluster?: Cluster;
+  /**
+   * This process's name among the deployment's (PostgreSQL: the worker id whose worker lock tells
+   * it is alive): its webhook claims are not taken over while it lives. Default: a new one.
+   */
+  workerId?: string;
 }
 
 export const RUN_ENGINE_DEFAULTS = {
@@ -83,7 +88,7 @@ export class ComposedRunEngine implements RunEngine {
     this.#broker = parts.broker;
     this.#dispatcher = parts.dispatcher;
     this.#stops = parts.stops;
-    const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const owner = deps.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#webhooks = this.#options.sendWebhooks ? new WebhookDispatcher(deps.storage.webhooks, owner, deps.logger) : null;
     this.#executor = new RunExecutor({
       ...deps,
