@@ -66,6 +66,12 @@ export function describeError(error: unknown): RunError {
   return { error: "Error", message: typeof error === "string" ? error : JSON.stringify(error) ?? String(error) };
 }
 
+/** What a run's waiters get when its end could not be stored (RunOutcome.unstored): the storage error. */
+export function unstoredEnd(error: unknown): RunOutcome & { unstored: RunError } {
+  const unstored = { error: "StorageUnavailableError", message: `the run's end could not be stored: ${describeError(error).message}` };
+  return { status: "error", values: null, error: unstored, unstored };
+}
+
 /** Runs a storage call whose target may have been deleted meanwhile (thread deleted during the run): undefined then. */
 export async function unlessDeleted<T>(write: Promise<T>): Promise<T | undefined> {
   try {
@@ -82,6 +88,18 @@ function isStorageOutage(error: unknown): boolean {
     if (cause instanceof StorageUnavailableError) return true;
   }
   return false;
+}
+
+/**
+ * A write of the run's bookkeeping before its end. On a storage whose writes become durable in
+ * order (lowdb) a failed one is applied all the same and goes to disk with the next durable
+ * write, so its outage is left to the run's end, which carries it or fails itself.
+ */
+function carriedByTheEnd<T>(storage: Storage, write: Promise<T>, applied: T): Promise<T> {
+  return write.catch((error: unknown) => {
+    if (storage.durableInOrder && isStorageOutage(error)) return applied;
+    throw error;
+  });
 }
 
 /** The root graph's checkpoint with nothing left to run: the graph completed, its last events are out. */
@@ -131,6 +149,17 @@ export class RunExecutor {
         // its end could not be stored: it is retried once its lease lapses, and that attempt ends it
         log.warn({ err: error }, "run cut by a database outage; it resumes once its lease lapses");
         broker.abandon?.(runId, dispatched.claimed.attempt);
+        return;
+      }
+      if (isStorageOutage(error)) {
+        // Its end is not known to be stored: no waiter may take it for the run's end. The end
+        // reaches the disk with a later write (a claim of the webhook it owes retries one), else
+        // a restart finds the run running and retries it.
+        log.error({ err: error }, "run bookkeeping cut by a storage outage; an end not announced yet is not taken for one");
+        const end = unstoredEnd(error);
+        broker.publish(runId, { mode: "error", ns: [], data: end.unstored });
+        broker.finish(runId, end);
+        if (run.kwargs.webhook) this.deps.webhooks?.wake();
         return;
       }
       log.error({ err: error }, "run bookkeeping failed");
@@ -219,14 +248,15 @@ export class RunExecutor {
    * Stores the run as running (its attempt counted) if it is still pending: the run as stored,
    * null if it is not pending any more, undefined if it is gone. On a storage whose writes are
    * durable in order this resolves once the update is applied: the run's end, stored later and
-   * announced once durable, carries it to disk (a failed flush keeps its lines for the next one),
-   * so the end need not wait for it first.
+   * announced once durable, carries it to disk (see carriedByTheEnd), so the end need not wait
+   * for it first.
    */
   #markRunning(run: Run, attempt: number): Promise<Run | null | undefined> {
     const { storage } = this.deps;
     return new Promise((resolve, reject) => {
       const applied = storage.durableInOrder ? resolve : undefined;
-      unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "running", attempt }, undefined, applied)).then(resolve, reject);
+      const write = unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "running", attempt }, undefined, applied));
+      carriedByTheEnd(storage, write, run).then(resolve, reject);
     });
   }
 
@@ -334,7 +364,7 @@ export class RunExecutor {
   ) {
     const { storage, broker } = this.deps;
     const kwargs = run.kwargs;
-    if (ending.rollback) await this.deps.checkpointer.deleteRun(run.thread_id, run.run_id);
+    if (ending.rollback) await carriedByTheEnd(storage, this.deps.checkpointer.deleteRun(run.thread_id, run.run_id), 0);
     let state: FinalState | null = ending.status === "success" ? ran.completed : null;
     if (!state && ran.graph) {
       try {
