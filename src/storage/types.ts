@@ -686,7 +686,9 @@ export interface Storage {
   /**
    * Whether writes become durable in the order they are made, across every repository (lowdb:
    * one commit log), so that a write known durable carries every earlier one with it. The run
-   * engine then records a run's end without waiting for its checkpoints first.
+   * engine then records a run's end without waiting for its checkpoints first. A write that
+   * failed (StorageUnavailableError) is applied all the same and reaches the disk with the next
+   * durable one: only reads wait for it (and fail while it cannot be made durable).
    */
   readonly durableInOrder: boolean;
   readonly assistants: AssistantsRepository;
