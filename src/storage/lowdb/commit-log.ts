@@ -270,23 +270,50 @@ export class CommitLog {
     this.#flushing = batch;
     const lines = this.#lines;
     this.#lines = [];
-    this.#lastFlushLines = lines.length;
     this.flushes++;
+    /** Lines appended while the write was on its way, written behind it before the fsync. */
+    let late: { batch: Batch; lines: string[]; failure: { error: unknown } | null } | null = null;
     const write = (async () => {
       const file = this.#file ?? (await this.#openFile());
       await file.writeFile(lines.join(""), "utf8");
+      // They share this flush's fsync: on disk once it returns, a whole flush earlier. (A run
+      // appends its end while its creation's flush is being written: one fsync for both.)
+      if (this.#pending) {
+        late = { batch: this.#pending, lines: this.#lines, failure: null };
+        this.#pending = null;
+        this.#lines = [];
+        this.#flushing = late.batch;
+        try {
+          await file.writeFile(late.lines.join(""), "utf8");
+        } catch (error) {
+          // the lines written first are still made durable; only these wait for the next flush
+          late.failure = { error };
+        }
+      }
       const syncStarted = performance.now();
       await file.sync();
       this.#lastSyncMs = performance.now() - syncStarted;
     })();
+    const failed = (unflushed: string[], batches: Batch[], err: unknown) => {
+      // the lines wait for the next flush (the next append, or close), in a fresh generation:
+      // this file may end torn. No retry here: a full disk would make it a busy loop
+      this.#lines = [...unflushed, ...this.#lines];
+      this.#switchGeneration();
+      const error = new StorageUnavailableError("write to the commit log failed", { cause: err });
+      for (const b of batches) b.reject(error);
+    };
     this.#inFlight = write.then(
-      () => batch.resolve(),
+      () => {
+        const written = late;
+        this.#lastFlushLines = lines.length + (written && !written.failure ? written.lines.length : 0);
+        batch.resolve();
+        if (written?.failure) failed(written.lines, [written.batch], written.failure.error);
+        else written?.batch.resolve();
+      },
       (err: unknown) => {
-        // the lines wait for the next flush (the next append, or close), in a fresh generation:
-        // this file may end torn. No retry here: a full disk would make it a busy loop
-        this.#lines = [...lines, ...this.#lines];
-        this.#switchGeneration();
-        batch.reject(new StorageUnavailableError("write to the commit log failed", { cause: err }));
+        const written = late;
+        this.#lastFlushLines = lines.length;
+        failed(written ? [...lines, ...written.lines] : lines, written ? [batch, written.batch] : [batch], err);
       },
     );
     void this.#inFlight.then(() => {
