@@ -438,9 +438,11 @@ export class RunExecutor {
     // Only microtasks pass between reading the thread's other active runs and writing its status
     // (in-memory storage reads), so a run created meanwhile sets `busy` after this write.
     const others = (await storage.runs.active(run.thread_id)).filter((r) => r.run_id !== run.run_id);
+    // a claimed run's thread is written only while the run is still this execution's, as its end
+    const writer = events?.attempt !== undefined ? { runId: run.run_id, attempt: events.attempt } : undefined;
     const threadWrite = kwargs.temporary
       ? Promise.resolve(run.thread_id) // deleted below: no point recording its state
-      : unlessDeleted(storage.threads.update(run.thread_id, this.#threadUpdate(ending, state, others.length > 0)));
+      : unlessDeleted(storage.threads.update(run.thread_id, this.#threadUpdate(ending, state, others.length > 0), undefined, writer));
     // An end event in the commit wakes waiters at once: the thread's state goes first, so they
     // read it. Otherwise both writes share one flush, and `finish` below wakes the waiters.
     const runWrite = events ? threadWrite.then(storeEnd) : storeEnd();

@@ -19,7 +19,8 @@
  *
  * A crash can leave a torn last line; replay ignores it (it was never acknowledged). A failed
  * flush rejects its waiters, keeps their lines for the next flush and moves to a new generation,
- * so a torn line is only ever the last of its file.
+ * so a torn line is only ever the last of its file. A read of what those lines changed asks for
+ * that next flush at once (`durable`), and fails while it does.
  */
 import { readdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
