@@ -345,6 +345,14 @@ export interface RunEnd {
    * never pass it; the embedded backend refuses it.
    */
   events?: RunEventRows;
+  /**
+   * The thread's state after the run, stored in the same commit by a backend that stores a run's
+   * end in one statement (PostgreSQL, with `events`): its `status` is the thread's unless another
+   * run of the thread is active then (the thread stays `busy`). Only while the end is stored (not
+   * for a run taken over). The embedded backend refuses it (its executor updates the thread, in
+   * the same flush).
+   */
+  thread?: ThreadUpdate & { status: ThreadStatus };
 }
 
 /** Rows of a run's event log (see `RunEnd.events`). */

@@ -153,6 +153,7 @@ export class LowdbRuns implements RunsRepository {
   /** Null when `status` is given and the run is in another one (checked in the same synchronous step as the writes). */
   async #end(runId: string, end: RunEnd, status?: RunStatus): Promise<Run | null> {
     if (end.events) throw new Error("the embedded backend keeps run events in memory: RunEnd.events does not apply");
+    if (end.thread) throw new Error("the embedded backend's executor updates the thread itself: RunEnd.thread does not apply");
     const current = this.col.get(runId);
     if (!current) throw new NotFoundError(WHAT, runId);
     if (status !== undefined && current.status !== status) return null;

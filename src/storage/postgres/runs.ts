@@ -16,6 +16,7 @@ import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 import { deliveryInsert, WEBHOOKS_CHANNEL } from "./webhooks.js";
 import { heldBy, RUN_EVENTS_CHANNEL, runEventsInsert } from "./run-events.js";
+import { threadUpdateSets } from "./threads.js";
 
 const WHAT = "Run";
 export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
@@ -210,12 +211,34 @@ export class PostgresRuns implements RunsRepository {
       parts.push(`delivery AS (${deliveryInsert(params, end.webhook.url, end.webhook.payload(row))})`);
       notices.push(`pg_notify('${WEBHOOKS_CHANNEL}', '')`);
     }
-    const { rows } = await this.db.query<RunRow>(
+    if (end.thread) parts.push(...threadAfterRun(params, "(SELECT thread_id FROM stored)", id, end.thread, at));
+    const { rows } = await this.db.query<RunRow & { thread_written?: number }>(
       `WITH ${parts.join(",\n")}
-       SELECT ${RUN_COLUMNS} FROM stored${notices.length ? `, LATERAL (SELECT ${notices.join(", ")}) AS notices` : ""}`,
+       SELECT ${RUN_COLUMNS}${end.thread ? ", (SELECT count(*) FROM thread)::int AS thread_written" : ""}
+         FROM stored${notices.length ? `, LATERAL (SELECT ${notices.join(", ")}) AS notices` : ""}`,
       params.values,
     );
-    return rows[0] ? toRun(rows[0]) : null;
+    if (!rows[0]) return null;
+    const run = toRun(rows[0]);
+    if (end.thread && rows[0].thread_written === 0) await this.#threadAfterRun(run.thread_id, runId, end.thread, at);
+    return run;
+  }
+
+  /**
+   * The thread's state after a run whose end is stored already, when the end's statement left it
+   * (another run of the thread was created meanwhile): again, with a fresh look at its active runs.
+   */
+  async #threadAfterRun(threadId: string, runId: string, update: NonNullable<RunEnd["thread"]>, at: string): Promise<void> {
+    for (;;) {
+      const params = new Params();
+      const parts = threadAfterRun(params, params.add(threadId), params.add(runId), update, at);
+      const { rows } = await this.db.query<{ present: number; written: number }>(
+        `WITH ${parts.join(",\n")}
+         SELECT (SELECT count(*) FROM seen)::int AS present, (SELECT count(*) FROM thread)::int AS written`,
+        params.values,
+      );
+      if (rows[0]!.present === 0 || rows[0]!.written > 0) return;
+    }
   }
 
   async updateIf(runId: string, status: RunStatus, update: RunUpdate, attempt?: number): Promise<Run | null> {
@@ -264,6 +287,24 @@ function updateSets(params: Params, update: RunUpdate, at: string): string {
   if (update.cancel_reason !== undefined) sets.push(`cancel_reason = ${params.add(update.cancel_reason)}`);
   if (update.error !== undefined) sets.push(`error = ${update.error === null ? "NULL" : params.json(update.error)}`);
   return sets.join(", ");
+}
+
+/**
+ * CTEs `seen` and `thread`: the thread's state after the run `runId` ended, `busy` while another
+ * of its runs is active. The active runs are read in the statement's snapshot, so the update
+ * applies only to the thread's row as that snapshot saw it (same `xmin`): a run created
+ * meanwhile (its creation locks and updates the thread's row) leaves `thread` empty, and the
+ * caller writes the thread again with a fresh snapshot.
+ */
+function threadAfterRun(params: Params, threadId: string, runId: string, update: NonNullable<RunEnd["thread"]>, at: string): string[] {
+  const sets = threadUpdateSets(params, update, at);
+  const others = `EXISTS (SELECT 1 FROM runs a WHERE a.thread_id = t.thread_id AND a.${ACTIVE} AND a.run_id <> ${runId})`;
+  sets.push(`status = CASE WHEN ${others} THEN 'busy' ELSE ${params.add(update.status)} END`);
+  return [
+    `seen AS (SELECT thread_id, xmin AS version FROM threads WHERE thread_id = ${threadId})`,
+    `thread AS (UPDATE threads t SET ${sets.join(", ")} FROM seen
+                 WHERE t.thread_id = seen.thread_id AND t.xmin = seen.version RETURNING 1)`,
+  ];
 }
 
 /** The fields a run update sets (those given), as they are stored. */
