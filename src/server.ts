@@ -111,7 +111,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     deployment.cluster,
   );
   const runs = new ComposedRunEngine(
-    { storage, graphs, checkpointer, store, logger, cluster: deployment.cluster },
+    { storage, graphs, checkpointer, store, logger, cluster: deployment.cluster, workerId: deployment.workerId },
     deployment.parts,
     runSettings,
   );

@@ -16,6 +16,8 @@ export interface Deployment {
   kind: "single-process" | "postgres";
   parts: RunEngineParts;
   cluster: Cluster;
+  /** This process's name among the deployment's (PostgreSQL: held with its worker lock); none alone. */
+  workerId?: string;
   /** After the engine and the schedulers stopped. */
   close(): Promise<void>;
 }
@@ -35,7 +37,7 @@ export async function openDeployment(
       resumableRetentionMs: runs.resumableRetentionMs,
       leaseMs: runs.leaseMs,
     });
-    return { kind: "postgres", parts: coordination.parts, cluster: coordination.cluster, close: coordination.close };
+    return { kind: "postgres", parts: coordination.parts, cluster: coordination.cluster, workerId: coordination.workerId, close: coordination.close };
   }
   return {
     kind: "single-process",

@@ -401,18 +401,26 @@ export interface WebhookDelivery {
  * put back with a later due time. A claim that lapses (its process died) can be claimed again.
  */
 export interface WebhookOutbox {
-  /** Up to `limit` due, unclaimed (or lapsed) deliveries, claimed by `owner` for `claimMs`, oldest due first; attempts counted. */
-  claim(owner: string, limit: number, claimMs: number): Promise<WebhookDelivery[]>;
+  /**
+   * Up to `limit` due, unclaimed (or lapsed) deliveries, claimed by `owner` for `claimMs`, oldest
+   * due first; attempts counted. A lapsed claim is taken only from a process that is gone (on
+   * PostgreSQL: its worker lock is no longer held, as for run leases), or from `owner` itself
+   * when the delivery is not among `attempting` (those it is still attempting): a slow but live
+   * process's attempt is never repeated by another one.
+   */
+  claim(owner: string, limit: number, claimMs: number, attempting?: readonly string[]): Promise<WebhookDelivery[]>;
   /** Delivered, or given up: removed. False when `owner` no longer held the claim (nothing changed). */
   complete(deliveryId: string, owner: string): Promise<boolean>;
   /** The attempt failed: due again `delayMs` from now, claim released. False when `owner` no longer held it. */
   retryAfter(deliveryId: string, owner: string, delayMs: number): Promise<boolean>;
   /**
-   * Milliseconds from now until a delivery may be claimed (its due time, or its claim's lapse),
-   * 0 when one may be now; null when none is owed. (A duration, not a moment: the database's
+   * Milliseconds from now until a delivery may be claimed (its due time, or its claim's lapse;
+   * a lapsed claim of a live process: when to look again whether it died), 0 when one may be
+   * now; null when none is owed. `owner`'s claims on deliveries it is `attempting` are left out
+   * (the attempt's end wakes it). (A duration, not a moment: the database's
    * clock and the process's may differ.)
    */
-  nextDueInMs(): Promise<number | null>;
+  nextDueInMs(owner?: string, attempting?: readonly string[]): Promise<number | null>;
 }
 
 // --------------------------------------------------------------- store items
@@ -686,7 +694,9 @@ export interface Storage {
   /**
    * Whether writes become durable in the order they are made, across every repository (lowdb:
    * one commit log), so that a write known durable carries every earlier one with it. The run
-   * engine then records a run's end without waiting for its checkpoints first.
+   * engine then records a run's end without waiting for its checkpoints first. A write that
+   * failed (StorageUnavailableError) is applied all the same and reaches the disk with the next
+   * durable one: only reads wait for it (and fail while it cannot be made durable).
    */
   readonly durableInOrder: boolean;
   readonly assistants: AssistantsRepository;

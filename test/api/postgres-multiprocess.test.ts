@@ -244,6 +244,13 @@ describe("a crash of the process delivering a run's webhook", () => {
       const pid = rows[0]!.claimed_by.split(":")[1];
       const index = cluster.processes.findIndex((p) => String(p.child.pid) === pid);
       expect(index).toBeGreaterThanOrEqual(0);
+      // the claimer is named by its worker id, whose lock tells it is alive: its claim is not taken meanwhile
+      const { rowCount: locks } = await sql.query(
+        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2
+            AND classid = hashtext('lgts:worker')::oid AND objid = hashtext($1)::oid`,
+        [rows[0]!.claimed_by],
+      );
+      expect(locks).toBe(1);
       await cluster.kill(index, "SIGKILL");
       // its claim lapses (attempt timeout + margin), then a survivor delivers it
       await eventually(async () => {

@@ -9,7 +9,7 @@ import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
 import { parseRunRequest, type RunRequest } from "../../src/runtime/runs/request.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
 import type { Storage } from "../../src/storage/types.js";
-import { eventually, RUNS_CONFIG } from "../support/runs.js";
+import { eventually, RUNS_CONFIG, webhookReceiver } from "../support/runs.js";
 
 /** The engine a single-process server composes (src/runtime/deployment.ts), without the server. */
 function localRunEngine(deps: RunEngineDeps, options: RunEngineOptions = {}): ComposedRunEngine {
@@ -21,18 +21,29 @@ import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { nodeFileIO, type FileIO } from "../../src/storage/lowdb/durable-file.js";
 import { prepareRun, startRun } from "../../src/runtime/runs/create.js";
 import type { RunEvent, RunOutcome } from "../../src/runtime/runs/broker.js";
+import { StorageUnavailableError } from "../../src/storage/errors.js";
 
-/** File calls whose fsyncs of the commit log wait while `held` (or fail, with `failing`). */
+/**
+ * File calls whose fsyncs of the commit log wait while `held` (or fail, with `failing`), and whose
+ * log writes fail as on a full disk (writing nothing) from the first one `fillDiskAt` matches.
+ */
 function gatedLogSyncs() {
   let release: () => void = () => {};
-  const gate = { held: null as Promise<void> | null, failing: false };
+  const gate = { held: null as Promise<void> | null, failing: false, full: false, fullAt: null as { matches: (text: string) => boolean; once: boolean } | null };
   const io: FileIO = {
     rename: nodeFileIO.rename,
     async open(file, flags) {
       const fh = await nodeFileIO.open(file, flags);
       if (!/log-\d+\.ndjson$/.test(file)) return fh;
       return Object.assign(Object.create(fh), {
-        writeFile: fh.writeFile.bind(fh),
+        writeFile: async (text: string, encoding: "utf8") => {
+          if (gate.fullAt?.matches(text)) {
+            if (gate.fullAt.once) gate.fullAt = null;
+            throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+          }
+          if (gate.full) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+          return fh.writeFile(text, encoding);
+        },
         close: fh.close.bind(fh),
         sync: async () => {
           await gate.held;
@@ -47,7 +58,22 @@ function gatedLogSyncs() {
     hold: () => (gate.held = new Promise<void>((resolve) => (release = resolve))),
     release: () => release(),
     fail: () => ((gate.failing = true), release()),
-    heal: () => (gate.failing = false),
+    /** The disk is full from the first log write holding `text` (only for that write, with `once`). */
+    fillDiskAt: (text: string, options: { once?: boolean } = {}) => {
+      gate.fullAt = {
+        matches: (written) => {
+          if (!written.includes(text)) return false;
+          if (!options.once) gate.full = true;
+          return true;
+        },
+        once: options.once ?? false,
+      };
+    },
+    heal: () => {
+      gate.failing = false;
+      gate.full = false;
+      gate.fullAt = null;
+    },
   };
 }
 
@@ -256,7 +282,7 @@ describe("run engine (local parts)", () => {
           runs.broker.subscribe(run.run_id, { event: onEvent, end: onEnd });
         });
       };
-      return { gate, storage, runs, start };
+      return { gate, storage, runs, start, dir };
     }
 
     it("starts executing while its creation is still on its way to disk, and answers once it is durable", async () => {
@@ -290,6 +316,97 @@ describe("run engine (local parts)", () => {
       gate.fail();
       expect(await failed).toBeInstanceOf(Error);
       expect((await end).status).not.toBe("success");
+    });
+
+    it("tells no waiter a run ended when its end cannot be stored; the end is durable once the disk recovers", async () => {
+      const { gate, storage, runs, start, dir } = await gatedEngine();
+      const thread = await storage.threads.create();
+      const events: RunEvent[] = [];
+      gate.fillDiskAt('"status":"success"');
+      const run = await start(thread.thread_id, (e) => events.push(e));
+      // not a made-up outcome (the old code answered status "error"), and no hang
+      await expect(runs.outcome(run)).rejects.toBeInstanceOf(StorageUnavailableError);
+      // a stream shows the storage error as its last event
+      expect(events.at(-1)).toMatchObject({ mode: "error", data: { error: "StorageUnavailableError" } });
+      // a later waiter or read does not report the end memory holds while the disk cannot take it
+      await expect(runs.outcome(run)).rejects.toBeInstanceOf(StorageUnavailableError);
+      await expect(storage.runs.get(run.run_id)).rejects.toBeInstanceOf(StorageUnavailableError);
+
+      gate.heal();
+      expect(await runs.outcome(run)).toEqual({ status: "success", values: { value: 4 }, error: null });
+      expect(await storage.threads.get(thread.thread_id)).toMatchObject({ status: "idle", values: { value: 4 } });
+      await runs.shutdown(0);
+      await storage.close();
+      const reopened = await LowdbStorage.open({ dataDir: dir, shards: TEST_SHARDS });
+      expect(await reopened.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 1 });
+      expect(await reopened.threads.get(thread.thread_id)).toMatchObject({ status: "idle" });
+      await reopened.close();
+    });
+
+    it("stores the end of a run that owes a webhook with the webhook's claim once the disk recovers, then delivers it", async () => {
+      const { gate, storage, runs, dir } = await gatedEngine();
+      const receiver = await webhookReceiver();
+      cleanup.push(() => receiver.close());
+      const thread = await storage.threads.create();
+      gate.fillDiskAt('"status":"success"');
+      const run = await submit({ runs, storage, graphs: registry! }, thread.thread_id, { assistant_id: "trivial", input: { value: 1 }, webhook: receiver.url });
+      await expect(runs.outcome(run)).rejects.toBeInstanceOf(StorageUnavailableError);
+      gate.heal();
+      // no request comes: the dispatcher, woken by the failed end, claims the webhook, and that
+      // claim's write carries the end (a claim failing too would be retried once it lapses)
+      expect(await receiver.next(15_000)).toMatchObject({ run_id: run.run_id, status: "success", values: { value: 4 } });
+      const crashed = await LowdbStorage.open({ dataDir: dir, shards: TEST_SHARDS });
+      expect(await crashed.runs.get(run.run_id)).toMatchObject({ status: "success" });
+      await crashed.close();
+    });
+
+    it("gives the waiters of a waiting run whose cancel cannot be stored the storage error, not a hang", async () => {
+      const { gate, storage, runs } = await gatedEngine();
+      const thread = await storage.threads.create();
+      const run = await submit({ runs, storage, graphs: registry! }, thread.thread_id, { assistant_id: "trivial", input: { value: 1 }, after_seconds: 60 });
+      const waiting = runs.outcome(run).then(
+        (outcome) => outcome,
+        (error: unknown) => error,
+      );
+      gate.fillDiskAt('"status":"interrupted"');
+      await expect(runs.cancel(run, "interrupt", "no longer wanted")).rejects.toBeInstanceOf(StorageUnavailableError);
+      const hang = new Promise((resolve) => setTimeout(() => resolve("still waiting"), 5_000).unref());
+      expect(await Promise.race([waiting, hang])).toBeInstanceOf(StorageUnavailableError);
+      gate.heal();
+      expect(await runs.outcome(run)).toMatchObject({ status: "interrupted" });
+      expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "interrupted", cancel_reason: "no longer wanted" });
+    });
+
+    it("retries a run whose end could not be stored when the server restarts before the disk recovers", async () => {
+      const { gate, storage, runs, start, dir } = await gatedEngine();
+      const thread = await storage.threads.create();
+      gate.fillDiskAt('"status":"success"');
+      const run = await start(thread.thread_id, () => {});
+      await expect(runs.outcome(run)).rejects.toBeInstanceOf(StorageUnavailableError);
+      // the process dies: what the disk holds says the run was cut while running
+      await runs.shutdown(0);
+      const restarted = await LowdbStorage.open({ dataDir: dir, shards: TEST_SHARDS });
+      cleanup.unshift(() => restarted.close());
+      expect(await restarted.runs.get(run.run_id)).toMatchObject({ status: "running", attempt: 1 });
+      const engine = localRunEngine({ storage: restarted, graphs: registry!, checkpointer: new TestSaver(), logger: pino({ level: "silent" }) });
+      cleanup.unshift(() => engine.shutdown(0));
+      await engine.start();
+      expect(await engine.outcome(run)).toEqual({ status: "success", values: { value: 4 }, error: null });
+      expect(await restarted.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 2 });
+    });
+
+    it("ends a run whose running mark could not be stored: its end carries the mark, and no later waiter hangs", async () => {
+      const { gate, storage, runs } = await gatedEngine();
+      const thread = await storage.threads.create();
+      gate.fillDiskAt('"status":"running"', { once: true });
+      // scheduled once its creation is durable: the mark is a write of its own
+      const run = await submit({ runs, storage, graphs: registry! }, thread.thread_id, { assistant_id: "trivial", input: { value: 1 } });
+      const outcome = { status: "success", values: { value: 4 }, error: null };
+      expect(await runs.outcome(run)).toEqual(outcome);
+      // the old code left the run running with nothing executing it: this waited forever
+      expect(await runs.outcome(run)).toEqual(outcome);
+      expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 1 });
+      expect(await storage.threads.get(thread.thread_id)).toMatchObject({ status: "idle" });
     });
   });
 });

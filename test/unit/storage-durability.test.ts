@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DurableJsonFile, nodeFileIO, type FileIO, type SyncableFile } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { tempDir, TEST_SHARDS } from "./storage-helpers.js";
+import { StorageUnavailableError } from "../../src/storage/errors.js";
 
 type Op = "write" | "sync" | "close" | "rename";
 interface Event {
@@ -193,6 +194,43 @@ describe("LowdbStorage acknowledgements", () => {
     }
     // the collection folders themselves are entries of the data directory
     expect(rec.indexOf("sync", "end", dataDir)).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("LowdbStorage after a failed write", () => {
+  it("reports no change a failed log write left unsaved: its reads fail until a flush carries it, then it is durable", async () => {
+    const dataDir = await dir();
+    const disk = { full: false };
+    const io: FileIO = {
+      rename: nodeFileIO.rename,
+      async open(file, flags) {
+        const fh = await nodeFileIO.open(file, flags);
+        const isLog = /log-\d+\.ndjson$/.test(file);
+        return {
+          writeFile: (text, encoding) =>
+            isLog && disk.full
+              ? Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }))
+              : fh.writeFile(text, encoding),
+          sync: () => fh.sync(),
+          close: () => fh.close(),
+        };
+      },
+    };
+    const storage = await LowdbStorage.open({ dataDir, io, shards: TEST_SHARDS });
+    cleanups.unshift(() => storage.close());
+    const thread = await storage.threads.create();
+    disk.full = true;
+    await expect(storage.threads.patch(thread.thread_id, { metadata: { k: 1 } })).rejects.toBeInstanceOf(StorageUnavailableError);
+    // memory holds the change, the disk does not: a read must not report it (a crash takes it back)
+    await expect(storage.threads.get(thread.thread_id)).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(storage.threads.get(thread.thread_id)).rejects.toBeInstanceOf(StorageUnavailableError);
+
+    disk.full = false;
+    expect((await storage.threads.get(thread.thread_id)).metadata).toEqual({ k: 1 });
+    // the read flushed it: a crash now (no close) keeps it
+    const reopened = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    expect((await reopened.threads.get(thread.thread_id)).metadata).toEqual({ k: 1 });
+    await reopened.close();
   });
 });
 

@@ -39,6 +39,13 @@ export interface RunOutcome {
    */
   values: unknown;
   error: RunError | null;
+  /**
+   * Set when the run's end could not be stored (a storage outage under a run of the embedded
+   * backend, whose memory holds the end until a later flush carries it to disk): the end is not
+   * known for sure, so waiters get a StorageUnavailableError with this instead of the outcome,
+   * and a later read of the run tells (a restart before the disk recovers retries the run).
+   */
+  unstored?: RunError;
 }
 
 export interface RunSubscriber {

@@ -66,6 +66,12 @@ export function describeError(error: unknown): RunError {
   return { error: "Error", message: typeof error === "string" ? error : JSON.stringify(error) ?? String(error) };
 }
 
+/** What a run's waiters get when its end could not be stored (RunOutcome.unstored): the storage error. */
+export function unstoredEnd(error: unknown): RunOutcome & { unstored: RunError } {
+  const unstored = { error: "StorageUnavailableError", message: `the run's end could not be stored: ${describeError(error).message}` };
+  return { status: "error", values: null, error: unstored, unstored };
+}
+
 /** Runs a storage call whose target may have been deleted meanwhile (thread deleted during the run): undefined then. */
 export async function unlessDeleted<T>(write: Promise<T>): Promise<T | undefined> {
   try {
@@ -82,6 +88,18 @@ function isStorageOutage(error: unknown): boolean {
     if (cause instanceof StorageUnavailableError) return true;
   }
   return false;
+}
+
+/**
+ * A write of the run's bookkeeping before its end. On a storage whose writes become durable in
+ * order (lowdb) a failed one is applied all the same and goes to disk with the next durable
+ * write, so its outage is left to the run's end, which carries it or fails itself.
+ */
+function carriedByTheEnd<T>(storage: Storage, write: Promise<T>, applied: T): Promise<T> {
+  return write.catch((error: unknown) => {
+    if (storage.durableInOrder && isStorageOutage(error)) return applied;
+    throw error;
+  });
 }
 
 /** The root graph's checkpoint with nothing left to run: the graph completed, its last events are out. */
@@ -133,6 +151,17 @@ export class RunExecutor {
         broker.abandon?.(runId, dispatched.claimed.attempt);
         return;
       }
+      if (isStorageOutage(error)) {
+        // Its end is not known to be stored: no waiter may take it for the run's end. The end
+        // reaches the disk with a later write (a claim of the webhook it owes retries one), else
+        // a restart finds the run running and retries it.
+        log.error({ err: error }, "run bookkeeping cut by a storage outage; an end not announced yet is not taken for one");
+        const end = unstoredEnd(error);
+        broker.publish(runId, { mode: "error", ns: [], data: end.unstored });
+        broker.finish(runId, end);
+        if (run.kwargs.webhook) this.deps.webhooks?.wake();
+        return;
+      }
       log.error({ err: error }, "run bookkeeping failed");
       // whoever waits on the run must not wait forever (a no-op if its end was announced)
       broker.finish(runId, { status: "error", values: null, error: describeError(error) });
@@ -160,7 +189,7 @@ export class RunExecutor {
     // first wins, and this execution stops without recording anything.
     const marked = claimed
       ? Promise.resolve(run)
-      : unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "running", attempt }));
+      : carriedByTheEnd(storage, unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "running", attempt })), run);
     marked.then(
       (stored) => {
         if (stored === null) control.abort(new RunNotHeld("it was cancelled before it started"));
@@ -321,7 +350,7 @@ export class RunExecutor {
   ) {
     const { storage, broker } = this.deps;
     const kwargs = run.kwargs;
-    if (ending.rollback) await this.deps.checkpointer.deleteRun(run.thread_id, run.run_id);
+    if (ending.rollback) await carriedByTheEnd(storage, this.deps.checkpointer.deleteRun(run.thread_id, run.run_id), 0);
     let state: FinalState | null = ending.status === "success" ? ran.completed : null;
     if (!state && ran.graph) {
       try {

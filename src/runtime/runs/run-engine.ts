@@ -6,7 +6,8 @@
  */
 import type { BaseStore } from "@langchain/langgraph";
 import type { Logger } from "pino";
-import type { Run, Scope, Storage } from "../../storage/types.js";
+import { StorageUnavailableError } from "../../storage/errors.js";
+import type { Run, RunEventRows, Scope, Storage } from "../../storage/types.js";
 import type { GraphRegistry } from "../graphs/index.js";
 import type { SseEvent } from "../streams/event-names.js";
 import { threadEvents, type ThreadEventsOptions } from "../streams/thread-events.js";
@@ -21,7 +22,7 @@ import type {
   StopChannel,
   StopRequest,
 } from "./engine.js";
-import { RunExecutor, unlessDeleted, type RunCheckpointer } from "./executor.js";
+import { RunExecutor, unlessDeleted, unstoredEnd, type RunCheckpointer } from "./executor.js";
 import { restingStatus } from "./recovery.js";
 import { RunCancelled, RunNotHeld, ServerStopping } from "./stop-reasons.js";
 import { storedOutcome } from "./stored-outcome.js";
@@ -38,6 +39,11 @@ export interface RunEngineDeps {
   logger: Logger;
   /** Where webhook deliveries owed by other processes are announced (default: this process only). */
   cluster?: Cluster;
+  /**
+   * This process's name among the deployment's (PostgreSQL: the worker id whose worker lock tells
+   * it is alive): its webhook claims are not taken over while it lives. Default: a new one.
+   */
+  workerId?: string;
 }
 
 export const RUN_ENGINE_DEFAULTS = {
@@ -82,7 +88,7 @@ export class ComposedRunEngine implements RunEngine {
     this.#broker = parts.broker;
     this.#dispatcher = parts.dispatcher;
     this.#stops = parts.stops;
-    const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const owner = deps.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#webhooks = this.#options.sendWebhooks ? new WebhookDispatcher(deps.storage.webhooks, owner, deps.logger) : null;
     this.#executor = new RunExecutor({
       ...deps,
@@ -122,31 +128,46 @@ export class ComposedRunEngine implements RunEngine {
     if (this.#stopping) return;
     this.#dispatcher.withdraw(run.run_id);
     const { storage } = this.#deps;
-    const outcome = await storedOutcome(storage, { ...run, status: "interrupted", error: null });
-    // with its end event when events live in storage: a crash cannot leave one without the other
-    const events = this.#broker.stoppedEvents?.(run.run_id, run.thread_id, outcome);
-    // Atomic against a claim: either the run is still pending and ends here, or it runs somewhere.
-    // It never started, so it wrote nothing: rolling back is deleting the run.
-    const cancelled = await unlessDeleted(
-      storage.runs.endIf(run.run_id, "pending", {
-        update: action === "rollback" ? null : { status: "interrupted", cancel_reason: reason },
-        ...(events ? { events } : {}),
-      }),
-    );
+    let outcome: RunOutcome;
+    let events: RunEventRows | undefined;
+    let cancelled: Run | null | undefined;
+    try {
+      outcome = await storedOutcome(storage, { ...run, status: "interrupted", error: null });
+      // with its end event when events live in storage: a crash cannot leave one without the other
+      events = this.#broker.stoppedEvents?.(run.run_id, run.thread_id, outcome);
+      // Atomic against a claim: either the run is still pending and ends here, or it runs somewhere.
+      // It never started, so it wrote nothing: rolling back is deleting the run.
+      cancelled = await unlessDeleted(
+        storage.runs.endIf(run.run_id, "pending", {
+          update: action === "rollback" ? null : { status: "interrupted", cancel_reason: reason },
+          ...(events ? { events } : {}),
+        }),
+      );
+    } catch (error) {
+      if (storage.durableInOrder) await this.#cancelNotStored(run, error);
+      throw error;
+    }
     if (!cancelled) {
       const current = await unlessDeleted(storage.runs.get(run.run_id));
       if (current?.status === "running") await this.#stops.send({ runId: run.run_id, action, reason });
       return;
     }
-    await this.#releaseThread(run.thread_id);
-    this.#broker.finish(run.run_id, outcome, events !== undefined);
+    try {
+      await this.#releaseThread(run.thread_id);
+    } finally {
+      // its end is stored: announced even if the thread's status could not be
+      this.#broker.finish(run.run_id, outcome, events !== undefined);
+    }
   }
 
   async outcome(run: Run, scope?: Scope, signal?: AbortSignal): Promise<RunOutcome | null> {
     for (;;) {
       if (signal?.aborted) return null;
       const outcome = await this.#awaitEnd(run.run_id, signal);
-      if (outcome !== NO_CHANNEL) return outcome;
+      if (outcome !== NO_CHANNEL) {
+        if (outcome?.unstored) throw new StorageUnavailableError(outcome.unstored.message);
+        return outcome;
+      }
       // No channel: the run ended already, or is stored but not yet scheduled here.
       const current = await this.#deps.storage.runs.get(run.run_id, scope);
       if (!isActive(current) || !(await this.#reopen(current))) return storedOutcome(this.#deps.storage, current);
@@ -295,6 +316,17 @@ export class ComposedRunEngine implements RunEngine {
     }
     this.#earlyStops.delete(runId);
     this.#earlyStops.set(runId, { request, at: now });
+  }
+
+  /**
+   * A waiting run's cancel failed (lowdb: a storage outage, the change held in memory only): a run
+   * still waiting goes back in the queue, and the waiters of one that memory holds ended get the
+   * error rather than wait for an end nobody will announce.
+   */
+  async #cancelNotStored(run: Run, error: unknown): Promise<void> {
+    const active = await this.#deps.storage.runs.active(run.thread_id);
+    if (active.some((r) => r.run_id === run.run_id && r.status === "pending")) this.#dispatcher.submit(run);
+    else this.#broker.finish(run.run_id, unstoredEnd(error));
   }
 
   /** After a waiting run was cancelled: a thread left without active runs is busy no more. */

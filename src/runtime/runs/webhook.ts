@@ -5,13 +5,16 @@
  * A failed attempt (network error, timeout, non-2xx) is put back with exponential backoff; after
  * the last attempt the delivery is given up (logged). So a delivery survives a crash of the
  * process that owed it: its claim lapses and any process, this one after a restart included,
- * takes it. Each run's webhook is delivered once; only a crash between the receiver's answer and
- * the completion can repeat an attempt: every attempt carries the same `Idempotency-Key` (the
- * delivery's stored id), so the receiver can drop a repeat.
+ * takes it, never while the process that claimed it lives (the owner is the process's worker
+ * id, whose liveness PostgreSQL tells as for run leases), however slow its attempt. Each run's
+ * webhook is delivered once; only a crash between the receiver's answer and the completion can
+ * repeat an attempt: every attempt carries the same `Idempotency-Key` (the delivery's stored
+ * id), so the receiver can drop a repeat.
  *
  * Event-driven: `wake` after a run's end was stored here, a notice from the other processes
  * (`cluster` topic "webhooks"; PostgreSQL sends it from the committing transaction), and an
- * alarm at the earliest due retry or lapsing claim. Nothing polls.
+ * alarm at the earliest due retry or lapsing claim (a claim that lapsed while its process lives:
+ * looked at again every few seconds until it ends, as nothing announces a process's death).
  */
 import type { Logger } from "pino";
 import type { WebhookDelivery, WebhookOutbox } from "../../storage/types.js";
@@ -50,6 +53,7 @@ export class WebhookDispatcher {
 
   constructor(
     private readonly outbox: WebhookOutbox,
+    /** This process's worker id (its claims' owner). */
     private readonly owner: string,
     private readonly logger: Logger,
     options: WebhookOptions = {},
@@ -107,11 +111,13 @@ export class WebhookDispatcher {
       do {
         this.#claimAgain = false;
         while (!this.#stopped && this.#inFlight.size < this.#concurrency) {
-          const claimed = await this.outbox.claim(this.owner, this.#concurrency - this.#inFlight.size, this.#timeoutMs + CLAIM_MARGIN_MS);
+          const claimed = await this.outbox.claim(this.owner, this.#concurrency - this.#inFlight.size, this.#timeoutMs + CLAIM_MARGIN_MS, [
+            ...this.#inFlight.keys(),
+          ]);
           for (const delivery of claimed) this.#attempt(delivery);
           if (claimed.length === 0) break;
         }
-        const next = await this.outbox.nextDueInMs();
+        const next = await this.outbox.nextDueInMs(this.owner, [...this.#inFlight.keys()]);
         if (next !== null && !this.#stopped) this.#alarm.armAt(Date.now() + Math.max(next, MIN_REARM_MS));
       } while (this.#claimAgain && !this.#stopped);
     })().finally(() => (this.#claiming = null));

@@ -135,6 +135,8 @@ export async function threadEvents(
         end: (outcome) => {
           ended = true;
           subscriptions.delete(runId);
+          // an end that could not be stored is no end: its `error` event was relayed
+          if (outcome.unstored) return void ordered.end(runId);
           if (stateUpdates && !from.stateSent && outcome.values != null) {
             push({ id: `${runId}:state`, event: "state_update", data: { run_id: runId, values: outcome.values } });
           }

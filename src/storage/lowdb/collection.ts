@@ -59,6 +59,11 @@ export class Collection<T> {
   readonly #dirty = new Set<Shard<T>>();
   /** Per shard, the log flush its latest mutation waits for. */
   readonly #unlogged = new Map<Shard<T>, Promise<void>>();
+  /**
+   * Shards holding a change whose log flush failed (disk full, I/O error) and that no flush has
+   * carried since: memory is ahead of disk there (the log keeps the lines for its next flush).
+   */
+  readonly #undurable = new Set<Shard<T>>();
 
   private constructor(opts: CollectionOptions<T>, shards: Shard<T>[]) {
     this.#opts = opts;
@@ -194,13 +199,17 @@ export class Collection<T> {
 
   /**
    * Resolves once the shard holding `id` has no write pending, so that a read
-   * never reports state that a crash could still take back.
+   * never reports state that a crash could still take back. Rejects (StorageUnavailableError)
+   * when that state cannot be made durable: its flush failed, and so does a new one.
    */
   settled(id: string): Promise<void> {
     const record = this.#byId.get(id);
     if (record === undefined) return Promise.resolve();
     const shard = this.#shardFor(record);
-    return this.#unlogged.get(shard)?.then(noop, noop) ?? shard.settled();
+    const pending = this.#unlogged.get(shard);
+    if (pending) return pending;
+    if (this.#undurable.has(shard)) return this.#log!.durable().then(() => void this.#undurable.delete(shard));
+    return shard.settled();
   }
 
   /** Resolves once every shard has no write pending. */
@@ -246,7 +255,17 @@ export class Collection<T> {
     const forget = () => {
       if (this.#unlogged.get(shard) === durable) this.#unlogged.delete(shard);
     };
-    durable.then(forget, forget);
+    // flushes complete in order, and a flush carries the lines a failed one kept
+    durable.then(
+      () => {
+        forget();
+        this.#undurable.delete(shard);
+      },
+      () => {
+        forget();
+        this.#undurable.add(shard);
+      },
+    );
     return durable;
   }
 
@@ -295,4 +314,3 @@ export class Collection<T> {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
-const noop = () => {};

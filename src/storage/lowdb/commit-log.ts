@@ -86,6 +86,8 @@ export class CommitLog {
   #opening: Promise<SyncableFile> | null = null;
   #lines: string[] = [];
   #pending: Batch | null = null;
+  /** The waiters of the flush in flight. */
+  #flushing: Batch | null = null;
   /** While `atomically` runs: the entries it gathers into one line, and when that line is durable. */
   #group: { entries: LogEntry[]; durable: Batch } | null = null;
   #inFlight: Promise<void> | null = null;
@@ -185,6 +187,18 @@ export class CommitLog {
     this.#flush();
   }
 
+  /**
+   * Resolves once every line appended so far is on disk. Lines a failed flush kept are flushed
+   * again now, so a read can make sure of what it reports: rejects while the disk still fails.
+   */
+  durable(): Promise<void> {
+    if (this.#lines.length > 0 && !this.#pending) {
+      this.#pending = newBatch();
+      if (!this.#inFlight) setImmediate(() => this.#flush());
+    }
+    return this.#pending?.promise ?? this.#flushing?.promise ?? Promise.resolve();
+  }
+
   /** Resolves once every entry appended so far has been flushed (or its flush failed). */
   settled(): Promise<void> {
     const last = this.#pending?.promise ?? this.#inFlight;
@@ -252,6 +266,7 @@ export class CommitLog {
     const batch = this.#pending;
     if (!batch || this.#inFlight) return;
     this.#pending = null;
+    this.#flushing = batch;
     const lines = this.#lines;
     this.#lines = [];
     this.#lastFlushLines = lines.length;
@@ -275,6 +290,7 @@ export class CommitLog {
     );
     void this.#inFlight.then(() => {
       this.#inFlight = null;
+      this.#flushing = null;
       if (this.#pending) this.#flushAfterFlush();
       if (this.#bytes > this.#growLimit) this.#onGrown();
     });

@@ -18,13 +18,21 @@ function claimableAt(d: WebhookDelivery): number {
   return d.claimed_until === null ? Date.parse(d.due_at) : Date.parse(d.claimed_until);
 }
 
+/** Whether a delivery is claimed by `owner`, which is still attempting it. */
+function attemptedBy(owner: string | undefined, attempting: readonly string[]): (d: WebhookDelivery) => boolean {
+  const ids = new Set(attempting);
+  return (d) => d.claimed_by === owner && ids.has(d.delivery_id);
+}
+
 export class LowdbWebhooks implements WebhookOutbox {
   constructor(private readonly col: Collection<WebhookDelivery>) {}
 
-  async claim(owner: string, limit: number, claimMs: number): Promise<WebhookDelivery[]> {
+  // one process: a lapsed claim is its own (or a previous process's), taken unless still attempted
+  async claim(owner: string, limit: number, claimMs: number, attempting: readonly string[] = []): Promise<WebhookDelivery[]> {
     const at = Date.now();
+    const held = attemptedBy(owner, attempting);
     const due = [...this.col.values()]
-      .filter((d) => claimableAt(d) <= at)
+      .filter((d) => claimableAt(d) <= at && !held(d))
       .sort((a, b) => a.due_at.localeCompare(b.due_at) || a.delivery_id.localeCompare(b.delivery_id))
       .slice(0, limit);
     const claimed = due.map((d) => ({ ...d, attempts: d.attempts + 1, claimed_by: owner, claimed_until: new Date(at + claimMs).toISOString() }));
@@ -45,9 +53,10 @@ export class LowdbWebhooks implements WebhookOutbox {
     return true;
   }
 
-  async nextDueInMs(): Promise<number | null> {
+  async nextDueInMs(owner?: string, attempting: readonly string[] = []): Promise<number | null> {
+    const held = attemptedBy(owner, attempting);
     let earliest = Infinity;
-    for (const d of this.col.values()) earliest = Math.min(earliest, claimableAt(d));
+    for (const d of this.col.values()) if (!held(d)) earliest = Math.min(earliest, claimableAt(d));
     return earliest === Infinity ? null : Math.max(0, earliest - Date.now());
   }
 }

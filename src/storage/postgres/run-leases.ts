@@ -21,6 +21,9 @@ import type { Run, RunError } from "../types.js";
 import type { Queryable } from "./database.js";
 import { RUN_COLUMNS, toRun, type Nullable, type RunRow } from "./runs.js";
 import { END_GRACE_SECONDS, END_MODE, RUN_EVENTS_CHANNEL } from "./run-events.js";
+import { ALIVE_WORKERS } from "./worker-locks.js";
+
+export { WORKER_LOCK } from "./worker-locks.js";
 
 /**
  * Also answers when the earliest delayed pending run becomes due (none claimed then: not due
@@ -52,8 +55,6 @@ UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2)
  WHERE run_id = ANY($3::text[]) AND lease_owner = $1 AND status = 'running'
 RETURNING run_id`;
 
-/** The namespace of the worker locks: `pg_advisory_lock(hashtext(WORKER_LOCK), hashtext(lease_owner))`. */
-export const WORKER_LOCK = "lgts:worker";
 
 /**
  * Runs of dead processes (see above) go back to `pending`, or end as `error` once they had
@@ -64,10 +65,7 @@ export const WORKER_LOCK = "lgts:worker";
  * another process is found.
  */
 const REAP_SQL = /* sql */ `
-WITH alive AS MATERIALIZED (
-  SELECT objid FROM pg_locks
-   WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = hashtext('${WORKER_LOCK}')::oid
-     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())),
+WITH alive AS MATERIALIZED (${ALIVE_WORKERS}),
 reaped AS (
 UPDATE runs SET status = CASE WHEN attempt >= $1 THEN 'error' ELSE 'pending' END,
        error = CASE WHEN attempt >= $1 THEN $2::jsonb ELSE error END,

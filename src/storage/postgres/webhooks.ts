@@ -2,19 +2,34 @@
  * WebhookOutbox on the `webhook_deliveries` table. A delivery is inserted by the statement
  * that stores its run's end (`deliveryInsert`, from runs.ts), with a NOTIFY on
  * `WEBHOOKS_CHANNEL` that leaves only if it commits, so every process hears of it. A claim is
- * one UPDATE over `FOR UPDATE SKIP LOCKED` rows: each delivery has one claimer at a time, and a
- * claim whose process died lapses at `claimed_until`. Times are the database's (`now()`).
+ * one UPDATE over `FOR UPDATE SKIP LOCKED` rows: each delivery has one claimer at a time. A claim
+ * past its `claimed_until` is taken over only when its process died, by the rule of run leases
+ * (run-leases.ts): its worker lock is gone (the claimer is the process's worker id). A live
+ * process that is slow to finish an attempt (its event loop or pool stalled) keeps it, so the
+ * receiver does not get the attempt twice. Times are the database's (`now()`).
  */
 import { v7 as uuidv7 } from "uuid";
 import type { WebhookDelivery, WebhookOutbox } from "../types.js";
 import type { Queryable } from "./database.js";
 import { iso, Params } from "./sql.js";
+import { ALIVE_WORKERS } from "./worker-locks.js";
 
 /** Notified (payload empty) when a delivery is owed: the processes' webhook dispatchers claim at once. */
 export const WEBHOOKS_CHANNEL = "lgts_webhooks";
 
 const COLUMNS = "delivery_id, run_id, thread_id, url, payload, attempts, due_at, claimed_by, claimed_until, created_at";
-const CLAIMABLE = "((claimed_until IS NULL AND due_at <= now()) OR claimed_until < now())";
+/** How soon to look again whether the process holding a lapsed claim died (nothing announces it), s. */
+const LAPSED_RECHECK_SECONDS = 2;
+
+/**
+ * `$1`: the claimer, `$2`: the deliveries it is still attempting. Due and unclaimed, or lapsed and
+ * either the claimer's own (not attempted any more) or held by a process that is gone.
+ */
+const CLAIMABLE = /* sql */ `
+  (d.claimed_until IS NULL AND d.due_at <= now())
+  OR (d.claimed_until < now()
+      AND CASE WHEN d.claimed_by = $1 THEN NOT (d.delivery_id = ANY($2::text[]))
+               ELSE NOT EXISTS (SELECT 1 FROM alive WHERE alive.objid = hashtext(d.claimed_by)::oid) END)`;
 
 interface DeliveryRow extends Omit<WebhookDelivery, "due_at" | "claimed_until" | "created_at"> {
   due_at: Date;
@@ -41,13 +56,14 @@ export function deliveryInsert(params: Params, url: string, payload: Record<stri
 export class PostgresWebhooks implements WebhookOutbox {
   constructor(private readonly db: Queryable) {}
 
-  async claim(owner: string, limit: number, claimMs: number): Promise<WebhookDelivery[]> {
+  async claim(owner: string, limit: number, claimMs: number, attempting: readonly string[] = []): Promise<WebhookDelivery[]> {
     const { rows } = await this.db.query<DeliveryRow>(
-      `UPDATE webhook_deliveries SET attempts = attempts + 1, claimed_by = $1, claimed_until = now() + make_interval(secs => $2)
-        WHERE delivery_id IN (SELECT delivery_id FROM webhook_deliveries WHERE ${CLAIMABLE}
-                               ORDER BY due_at, delivery_id LIMIT $3 FOR UPDATE SKIP LOCKED)
+      `WITH alive AS MATERIALIZED (${ALIVE_WORKERS})
+       UPDATE webhook_deliveries SET attempts = attempts + 1, claimed_by = $1, claimed_until = now() + make_interval(secs => $3)
+        WHERE delivery_id IN (SELECT d.delivery_id FROM webhook_deliveries d WHERE ${CLAIMABLE}
+                               ORDER BY d.due_at, d.delivery_id LIMIT $4 FOR UPDATE OF d SKIP LOCKED)
         RETURNING ${COLUMNS}`,
-      [owner, claimMs / 1000, limit],
+      [owner, attempting, claimMs / 1000, limit],
     );
     return rows.map(toDelivery).sort((a, b) => a.due_at.localeCompare(b.due_at) || a.delivery_id.localeCompare(b.delivery_id));
   }
@@ -66,11 +82,15 @@ export class PostgresWebhooks implements WebhookOutbox {
     return rowCount > 0;
   }
 
-  async nextDueInMs(): Promise<number | null> {
+  async nextDueInMs(owner?: string, attempting: readonly string[] = []): Promise<number | null> {
+    // a lapsed claim (but those the caller still attempts): its process may be alive, look again soon
     const { rows } = await this.db.query<{ ms: string | number | null }>(
       `SELECT extract(epoch FROM least(
                 (SELECT min(due_at) FROM webhook_deliveries WHERE claimed_until IS NULL),
-                (SELECT min(claimed_until) FROM webhook_deliveries WHERE claimed_until IS NOT NULL)) - now()) * 1000 AS ms`,
+                (SELECT min(claimed_until) FROM webhook_deliveries WHERE claimed_until >= now()),
+                (SELECT now() + make_interval(secs => ${LAPSED_RECHECK_SECONDS}) FROM webhook_deliveries
+                  WHERE claimed_until < now() AND NOT (claimed_by IS NOT DISTINCT FROM $1 AND delivery_id = ANY($2::text[])) LIMIT 1)) - now()) * 1000 AS ms`,
+      [owner ?? null, attempting],
     );
     const ms = rows[0]?.ms;
     return ms === null || ms === undefined ? null : Math.max(0, Number(ms));
