@@ -254,6 +254,13 @@ export interface RunCreate {
   not_before?: string | null;
   /** Merged into the thread's metadata when the run is accepted (e.g. graph_id, assistant_id). */
   thread_metadata?: Metadata;
+  /**
+   * The creating process executes the run at once if it can start now (no other active run of
+   * its thread, no `not_before`): it is stored `running` under attempt 1, leased to `owner` for
+   * `leaseMs`, in the creation's commit, so no claim has to follow (PostgreSQL; the embedded
+   * backend refuses it). Otherwise it is stored `pending` as without it.
+   */
+  lease?: { owner: string; leaseMs: number };
 }
 
 export interface RunInsert {

@@ -3,13 +3,20 @@
  * disk sync), so what a run writes shares commits where durability allows. Rows written by one
  * transaction share their `xmin`, which is how these tests count commits.
  */
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
+import { defaultAssistantId, loadGraphRegistry } from "../../src/runtime/graphs/index.js";
+import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
+import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
+import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
 import { RunTakenOverError } from "../../src/storage/errors.js";
 import { PostgresRunLeases } from "../../src/storage/postgres/run-leases.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import type { CheckpointPut, RunEventRows } from "../../src/storage/types.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually, RUNS_CONFIG } from "../support/runs.js";
 
 let database: TestDatabase;
 let storage: PostgresStorage;
@@ -142,5 +149,99 @@ describe("a run's end with the thread's state (RunEnd.thread)", () => {
       }),
     ).rejects.toBeInstanceOf(RunTakenOverError);
     expect(await storage.threads.get(run.thread_id)).toEqual(before);
+  });
+});
+
+describe("a run created in a process with a free slot (RunCreate.lease)", () => {
+  const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
+  const lease = { owner: "worker-1", leaseMs: 60_000 };
+  const row = async (runId: string) =>
+    (
+      await storage.db.query<{ status: string; attempt: number; lease_owner: string | null; leased: boolean; x: string }>(
+        "SELECT status, attempt, lease_owner, lease_expires_at > now() AS leased, xmin::text AS x FROM runs WHERE run_id = $1",
+        [runId],
+      )
+    ).rows[0]!;
+
+  it("is stored running under attempt 1, leased to it, in its creation's commit", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    const { run } = await storage.runs.create({ thread_id: thread, assistant_id: "a", kwargs, multitask_strategy: "reject", lease });
+    expect(run).toMatchObject({ status: "running", attempt: 1 });
+    const stored = await row(run.run_id);
+    expect(stored).toMatchObject({ status: "running", attempt: 1, lease_owner: "worker-1", leased: true });
+    const { rows } = await storage.db.query<{ x: string; status: string }>("SELECT xmin::text AS x, status FROM threads WHERE thread_id = $1", [thread]);
+    expect(rows[0]).toEqual({ x: stored.x, status: "busy" });
+  });
+
+  it("is stored pending when it cannot start at once (another active run of its thread, after_seconds)", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    const first = await storage.runs.create({ thread_id: thread, assistant_id: "a", kwargs, multitask_strategy: "enqueue", lease });
+    const second = await storage.runs.create({ thread_id: thread, assistant_id: "a", kwargs, multitask_strategy: "enqueue", lease });
+    expect(first.run.status).toBe("running");
+    expect(second.run).toMatchObject({ status: "pending", attempt: 0 });
+    expect(await row(second.run.run_id)).toMatchObject({ status: "pending", attempt: 0, lease_owner: null });
+    const later = new Date(Date.now() + 60_000).toISOString();
+    const other = (await storage.threads.create()).thread_id;
+    const delayed = await storage.runs.create({ thread_id: other, assistant_id: "a", kwargs, multitask_strategy: "reject", not_before: later, lease });
+    expect(delayed.run.status).toBe("pending");
+  });
+
+  it("executes in the creating process without a claim, within its concurrency", async () => {
+    const logger = pino({ level: "silent" });
+    const graphs = await loadGraphRegistry(RUNS_CONFIG);
+    await ensureSystemAssistants(storage, graphs);
+    const coordination = await openPostgresCoordination({
+      uri: database.uri,
+      db: storage.db,
+      logger,
+      concurrency: 1,
+      maxAttempts: 3,
+      resumableRetentionMs: 60_000,
+      leaseMs: 60_000,
+    });
+    const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
+    const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
+      concurrency: 1,
+      leaseMs: 60_000,
+      sendWebhooks: false,
+    });
+    await engine.start();
+    const claims: string[] = [];
+    storage.db.onQuery = (text) => {
+      if (text.includes("WITH claimed AS")) claims.push(text);
+    };
+    try {
+      const assistantId = defaultAssistantId("trivial");
+      const trivial = parseRunRequest({ assistant_id: assistantId, input: { value: 1 } }, { stateless: false }).kwargs;
+      const thread = (await storage.threads.create()).thread_id;
+      const granted = engine.leaseAtCreation();
+      expect(granted).not.toBeNull();
+      // its one slot is promised: no second lease, and no claim takes it meanwhile
+      expect(engine.leaseAtCreation()).toBeNull();
+      const { run } = await storage.runs.create({
+        thread_id: thread,
+        assistant_id: assistantId,
+        kwargs: trivial,
+        multitask_strategy: "reject",
+        lease: { owner: granted!.owner, leaseMs: granted!.leaseMs },
+      });
+      expect(run.status).toBe("running");
+      const outcome = engine.outcome(run);
+      engine.submit(run);
+      expect(claims).toEqual([]);
+      expect(await outcome).toMatchObject({ status: "success", values: { value: 4 } });
+      expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 1 });
+      // the slot is free again once the run ended; a released lease frees it too
+      await eventually(async () => (engine.load.running === 0 ? true : undefined), 5_000, "the execution to end");
+      const again = engine.leaseAtCreation();
+      expect(again).not.toBeNull();
+      again!.release();
+      again!.release();
+      expect(engine.leaseAtCreation()).not.toBeNull();
+    } finally {
+      storage.db.onQuery = undefined;
+      await engine.shutdown(0);
+      await coordination.close();
+    }
   });
 });

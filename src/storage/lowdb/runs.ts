@@ -59,6 +59,7 @@ export class LowdbRuns implements RunsRepository {
   ) {}
 
   async create(input: RunCreate, scope?: Scope, applied?: (insert: RunInsert) => void): Promise<RunInsert> {
+    if (input.lease) throw new Error("the embedded backend has no run leases: RunCreate.lease does not apply");
     const id = input.run_id ?? uuidv7();
     if (this.col.get(id)) throw new ConflictError(WHAT, id);
     // From here to the puts: synchronous (see the file comment).

@@ -25,19 +25,24 @@ const ACTIVE = "status IN ('pending', 'running')";
 
 /**
  * A run's creation once its thread's row is locked: one row per active run of the thread (or one
- * of NULLs), each with `inserted` (0: `reject` met an active run, nothing was written).
+ * of NULLs), each with `inserted` (0: `reject` met an active run, nothing was written) and
+ * `leased` (stored running, leased to `$11` for `$12` s: RunCreate.lease, when it can start now).
  */
 const CREATE_SQL = /* sql */ `
 WITH inflight AS (SELECT ${RUN_COLUMNS} FROM runs WHERE thread_id = $1 AND ${ACTIVE}),
+lease AS (SELECT $11::text IS NOT NULL AND $8::timestamptz IS NULL AND NOT EXISTS (SELECT 1 FROM inflight) AS now),
 inserted AS (
-  INSERT INTO runs (${RUN_COLUMNS})
-  SELECT $2, $1, $3::text, $4::timestamptz, $4::timestamptz, 'pending', $5::jsonb, $6::jsonb, $7::text, NULL, 0, $8::timestamptz, NULL
+  INSERT INTO runs (${RUN_COLUMNS}, lease_owner, lease_expires_at)
+  SELECT $2, $1, $3::text, $4::timestamptz, $4::timestamptz, CASE WHEN lease.now THEN 'running' ELSE 'pending' END,
+         $5::jsonb, $6::jsonb, $7::text, NULL, CASE WHEN lease.now THEN 1 ELSE 0 END, $8::timestamptz, NULL,
+         CASE WHEN lease.now THEN $11::text END, CASE WHEN lease.now THEN now() + make_interval(secs => $12) END
+    FROM lease
    WHERE NOT ($9::boolean AND EXISTS (SELECT 1 FROM inflight))
-  RETURNING run_id),
+  RETURNING run_id, status),
 busy AS (
   UPDATE threads SET status = 'busy', metadata = metadata || $10::jsonb, updated_at = $4
    WHERE thread_id = $1 AND EXISTS (SELECT 1 FROM inserted))
-SELECT i.inserted, f.* FROM (SELECT count(*)::int AS inserted FROM inserted) AS i
+SELECT i.inserted, i.leased, f.* FROM (SELECT count(*)::int AS inserted, coalesce(bool_or(status = 'running'), false) AS leased FROM inserted) AS i
   LEFT JOIN inflight AS f ON true
  ORDER BY f.created_at, f.run_id`;
 
@@ -92,7 +97,7 @@ export class PostgresRuns implements RunsRepository {
         const at = isoNow();
         const run = newRun(input, id, at);
         // after the lock, in one statement: the thread's active runs, and the insert unless `reject` meets one
-        const { rows } = await tx.query<Nullable<RunRow> & { inserted: number }>(CREATE_SQL, [
+        const { rows } = await tx.query<Nullable<RunRow> & { inserted: number; leased: boolean }>(CREATE_SQL, [
           input.thread_id,
           id,
           run.assistant_id,
@@ -103,12 +108,14 @@ export class PostgresRuns implements RunsRepository {
           run.not_before,
           input.multitask_strategy === "reject",
           JSON.stringify(input.thread_metadata ?? {}),
+          input.lease?.owner ?? null,
+          (input.lease?.leaseMs ?? 0) / 1000,
         ]);
-        const inflight = rows.filter((row): row is RunRow & { inserted: number } => row.run_id !== null).map(toRun);
+        const inflight = rows.filter((row): row is RunRow & { inserted: number; leased: boolean } => row.run_id !== null).map(toRun);
         if (rows[0]!.inserted === 0) {
           throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
         }
-        return { run, inflight };
+        return { run: rows[0]!.leased ? { ...run, status: "running", attempt: 1 } : run, inflight };
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(WHAT, id);
