@@ -6,6 +6,7 @@ import { fork, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { loadavg } from "node:os";
+import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Client } from "@langchain/langgraph-sdk";
@@ -93,6 +94,8 @@ export interface ServerSettings {
   /** Engine slots (default: the server's). */
   concurrency?: number;
   resumableRetentionMs?: number;
+  /** Another checkout whose bench/server-child.ts to run (to compare two versions in one run). */
+  checkout?: string;
 }
 
 /**
@@ -107,7 +110,10 @@ export class ServerProcess {
   ) {}
 
   static async start(settings: ServerSettings): Promise<ServerProcess> {
-    const child = fork(fileURLToPath(new URL("./server-child.ts", import.meta.url)), {
+    const script = settings.checkout
+      ? path.join(settings.checkout, "bench/server-child.ts")
+      : fileURLToPath(new URL("./server-child.ts", import.meta.url));
+    const child = fork(script, {
       execArgv: [
         "--expose-gc",
         "--max-semi-space-size=64",

@@ -316,8 +316,12 @@ export interface RunsRepository {
    * status. A cancel and a claim racing for a pending run cannot both win. NotFoundError if missing.
    * `attempt`: also only while the run is under that attempt (a fencing token: an execution putting
    * its run back to pending at shutdown changes nothing once another process took the run over).
+   *
+   * Resolves once the update is durable. `applied`, when the backend calls it, comes with the
+   * updated run as soon as the update is visible to reads, before it is durable (lowdb); with
+   * writes durable in order (`Storage.durableInOrder`) a later durable write carries it.
    */
-  updateIf(runId: string, status: RunStatus, update: RunUpdate, attempt?: number): Promise<Run | null>;
+  updateIf(runId: string, status: RunStatus, update: RunUpdate, attempt?: number, applied?: (run: Run) => void): Promise<Run | null>;
   delete(runId: string, scope?: Scope): Promise<void>;
   /** Deletes every run of a thread (the thread was deleted); returns how many. */
   deleteThread(threadId: string): Promise<number>;

@@ -109,9 +109,9 @@ describe("PostgreSQL webhook claims", () => {
         return storage.webhooks.complete(deliveryId, owner);
       },
     });
-    // an attempt times out after 100 ms: its claim lapses 5.1 s after it starts
-    const slowDispatcher = new WebhookDispatcher(slowOutbox, slow.workerId, logger, { timeoutMs: 100 });
-    const otherDispatcher = new WebhookDispatcher(storage.webhooks, other.workerId, logger, { timeoutMs: 100 });
+    // an attempt times out after 1 s (the receiver answers well within it): its claim lapses 6 s after it starts
+    const slowDispatcher = new WebhookDispatcher(slowOutbox, slow.workerId, logger, { timeoutMs: 1_000 });
+    const otherDispatcher = new WebhookDispatcher(storage.webhooks, other.workerId, logger, { timeoutMs: 1_000 });
     try {
       await slowDispatcher.start(new LocalCluster());
       const id = await owedDelivery(url);
@@ -127,7 +127,7 @@ describe("PostgreSQL webhook claims", () => {
         );
         if (rows[0]?.long) otherDispatcher.wake();
         return rows[0]?.long ? true : undefined;
-      }, 10_000, "the claim to be lapsed for a while");
+      }, 15_000, "the claim to be lapsed for a while");
       expect(posts).toEqual([id]);
       release();
       await eventually(async () => {
@@ -142,5 +142,5 @@ describe("PostgreSQL webhook claims", () => {
       receiver.closeAllConnections();
       receiver.close();
     }
-  }, 20_000);
+  }, 30_000);
 });

@@ -110,6 +110,10 @@ async function engine(options: RunEngineOptions = {}) {
   return { runs, storage, checkpointer, graphs: registry };
 }
 
+/** A run of a graph that yields to the event loop for a while: the flushes before its end are done before it is written. */
+const SLOW_RUN = { assistant_id: "slow", input: { steps: 1, delay_ms: 200 } };
+const SLOW_RESULT = { steps: 1, delay_ms: 200, completed: 1, log: ["step 1"] };
+
 /** Stores a run the way the HTTP layer does (without the HTTP layer) and schedules it. */
 async function submit(env: { runs: ComposedRunEngine; storage: Storage; graphs: GraphRegistry }, threadId: string, body: RunRequest) {
   const parsed = parseRunRequest(body, { stateless: false });
@@ -276,8 +280,13 @@ describe("run engine (local parts)", () => {
       });
       const deps = { storage, graphs: registry, runs };
       const access = { thread: { conditions: [] }, assistant: { conditions: [] }, user: null };
-      const start = async (threadId: string, onEvent: (e: RunEvent) => void, onEnd: (o: RunOutcome) => void = () => {}) => {
-        const prepared = await prepareRun(deps, { assistant_id: "trivial", input: { value: 1 } }, false, access as never);
+      const start = async (
+        threadId: string,
+        onEvent: (e: RunEvent) => void,
+        onEnd: (o: RunOutcome) => void = () => {},
+        body: RunRequest = { assistant_id: "trivial", input: { value: 1 } },
+      ) => {
+        const prepared = await prepareRun(deps, body, false, access as never);
         return startRun(deps, threadId, prepared, access as never, (run) => {
           runs.broker.subscribe(run.run_id, { event: onEvent, end: onEnd });
         });
@@ -298,6 +307,25 @@ describe("run engine (local parts)", () => {
       gate.release();
       const run = await starting;
       expect(await runs.outcome(run)).toEqual({ status: "success", values: { value: 4 }, error: null });
+    });
+
+    it("stores its end without waiting for its start to reach the disk, and announces the end once durable", async () => {
+      const { gate, storage, start } = await gatedEngine();
+      const thread = await storage.threads.create();
+      let outcome: RunOutcome | null = null;
+      const events: string[] = [];
+      gate.hold();
+      const starting = start(thread.thread_id, (e) => events.push(e.mode), (o) => (outcome = o));
+      await eventually(async () => (events.includes("metadata") ? true : undefined), 10_000, "the run to start");
+      // the run's creation and start wait for the held fsync; its end is stored behind them
+      // (before, the end waited for that fsync to store the start first)
+      await eventually(async () => ((await storage.runs.active(thread.thread_id)).length === 0 ? true : undefined), 10_000, "the run's end to be stored");
+      expect(outcome).toBeNull();
+      gate.release();
+      const run = await starting;
+      expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 1 });
+      await eventually(async () => outcome ?? undefined, 10_000, "the run's end to be announced");
+      expect(outcome).toEqual({ status: "success", values: { value: 4 }, error: null });
     });
 
     it("does not end as a success when its creation cannot be stored", async () => {
@@ -323,7 +351,9 @@ describe("run engine (local parts)", () => {
       const thread = await storage.threads.create();
       const events: RunEvent[] = [];
       gate.fillDiskAt('"status":"success"');
-      const run = await start(thread.thread_id, (e) => events.push(e));
+      // a graph that yields to the event loop: its creation is durable before its end is written
+      // (a trivial graph's end goes in the same write as its creation)
+      const run = await start(thread.thread_id, (e) => events.push(e), undefined, SLOW_RUN);
       // not a made-up outcome (the old code answered status "error"), and no hang
       await expect(runs.outcome(run)).rejects.toBeInstanceOf(StorageUnavailableError);
       // a stream shows the storage error as its last event
@@ -333,8 +363,8 @@ describe("run engine (local parts)", () => {
       await expect(storage.runs.get(run.run_id)).rejects.toBeInstanceOf(StorageUnavailableError);
 
       gate.heal();
-      expect(await runs.outcome(run)).toEqual({ status: "success", values: { value: 4 }, error: null });
-      expect(await storage.threads.get(thread.thread_id)).toMatchObject({ status: "idle", values: { value: 4 } });
+      expect(await runs.outcome(run)).toEqual({ status: "success", values: SLOW_RESULT, error: null });
+      expect(await storage.threads.get(thread.thread_id)).toMatchObject({ status: "idle", values: SLOW_RESULT });
       await runs.shutdown(0);
       await storage.close();
       const reopened = await LowdbStorage.open({ dataDir: dir, shards: TEST_SHARDS });
@@ -381,7 +411,7 @@ describe("run engine (local parts)", () => {
       const { gate, storage, runs, start, dir } = await gatedEngine();
       const thread = await storage.threads.create();
       gate.fillDiskAt('"status":"success"');
-      const run = await start(thread.thread_id, () => {});
+      const run = await start(thread.thread_id, () => {}, undefined, SLOW_RUN);
       await expect(runs.outcome(run)).rejects.toBeInstanceOf(StorageUnavailableError);
       // the process dies: what the disk holds says the run was cut while running
       await runs.shutdown(0);
@@ -391,7 +421,7 @@ describe("run engine (local parts)", () => {
       const engine = localRunEngine({ storage: restarted, graphs: registry!, checkpointer: new TestSaver(), logger: pino({ level: "silent" }) });
       cleanup.unshift(() => engine.shutdown(0));
       await engine.start();
-      expect(await engine.outcome(run)).toEqual({ status: "success", values: { value: 4 }, error: null });
+      expect(await engine.outcome(run)).toEqual({ status: "success", values: SLOW_RESULT, error: null });
       expect(await restarted.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 2 });
     });
 
@@ -399,9 +429,10 @@ describe("run engine (local parts)", () => {
       const { gate, storage, runs } = await gatedEngine();
       const thread = await storage.threads.create();
       gate.fillDiskAt('"status":"running"', { once: true });
-      // scheduled once its creation is durable: the mark is a write of its own
-      const run = await submit({ runs, storage, graphs: registry! }, thread.thread_id, { assistant_id: "trivial", input: { value: 1 } });
-      const outcome = { status: "success", values: { value: 4 }, error: null };
+      // scheduled once its creation is durable, and yielding to the event loop: the mark is a
+      // write of its own (a trivial graph's end goes in the mark's write)
+      const run = await submit({ runs, storage, graphs: registry! }, thread.thread_id, SLOW_RUN);
+      const outcome = { status: "success", values: SLOW_RESULT, error: null };
       expect(await runs.outcome(run)).toEqual(outcome);
       // the old code left the run running with nothing executing it: this waited forever
       expect(await runs.outcome(run)).toEqual(outcome);

@@ -6,6 +6,8 @@ import { appendFile, cp, readdir, readFile, truncate } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
+import { CommitLog, replayLogs } from "../../src/storage/lowdb/commit-log.js";
+import { nodeFileIO, type FileIO } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { tempDir } from "./storage-helpers.js";
 
@@ -50,6 +52,46 @@ describe("lowdb commit log", () => {
     const back = await new Promise<Promise<unknown>[]>((resolve) => setImmediate(() => resolve(create(40))));
     await Promise.all([...early, ...back]);
     expect(storage.logFlushes - before).toBe(2);
+  });
+
+  it("writes lines appended during a flush's write behind it, before its fsync: one fsync for both", async () => {
+    const dir = await dataDir();
+    let releaseWrite!: () => void;
+    const writeHeld = new Promise<void>((resolve) => (releaseWrite = resolve));
+    let writeStarted!: () => void;
+    const started = new Promise<void>((resolve) => (writeStarted = resolve));
+    const calls: string[] = [];
+    const io: FileIO = {
+      rename: nodeFileIO.rename,
+      async open(file, flags) {
+        const fh = await nodeFileIO.open(file, flags);
+        if (!file.endsWith(".ndjson")) return fh;
+        let writes = 0;
+        return {
+          async writeFile(text, encoding) {
+            calls.push(`write ${text.trim().split("\n").length}`);
+            if (writes++ === 0) {
+              writeStarted();
+              await writeHeld;
+            }
+            await fh.writeFile(text, encoding);
+          },
+          sync: () => (calls.push("sync"), fh.sync()),
+          close: () => fh.close(),
+        };
+      },
+    };
+    const log = new CommitLog(dir, 1, 1 << 20, () => {}, io);
+    const first = log.append({ c: "t", r: { n: 1 } });
+    await started;
+    const late = [log.append({ c: "t", r: { n: 2 } }), log.append({ c: "t", r: { n: 3 } })];
+    releaseWrite();
+    await Promise.all([first, ...late]);
+    expect(calls).toEqual(["write 1", "write 2", "sync"]);
+    const replayed: unknown[] = [];
+    await replayLogs(dir, (entry) => replayed.push(entry));
+    expect(replayed).toEqual([1, 2, 3].map((n) => ({ c: "t", r: { n } })));
+    await log.close();
   });
 
   it("gives back every acknowledged mutation after a crash that left only the log", async () => {

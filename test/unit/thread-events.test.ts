@@ -72,6 +72,21 @@ describe("thread stream", () => {
     expect([broker.subscribers, broker.threadWatchers]).toEqual([0, 0]);
   });
 
+  it("does not report a run as done when its end could not be stored: its error event is the last", async () => {
+    const broker = new LocalRunEventBroker();
+    const client = await reader(broker);
+    await startRun(broker, "r1");
+    const unstored = { error: "StorageUnavailableError", message: "the run's end could not be stored: disk full" };
+    broker.publish("r1", { mode: "error", ns: [], data: unstored });
+    broker.finish("r1", { status: "error", values: { n: 1 }, error: unstored, unstored });
+    await startRun(broker, "r2");
+    broker.finish("r2", done());
+    await client.until(9);
+    expect(client.ids()).toEqual(["r1:0", "r1:1", "r1:2", "r1:3", "r2:0", "r2:1", "r2:2", "r2:state", "r2:done"]);
+    expect(client.seen[3]).toEqual({ id: "r1:3", event: "error", data: unstored });
+    await client.stop();
+  });
+
   it("sends only the asked modes", async () => {
     const broker = new LocalRunEventBroker();
     const lifecycle = await reader(broker, { modes: ["lifecycle"] });

@@ -187,9 +187,7 @@ export class RunExecutor {
     // Stored while the graph already starts: a crash before it lands leaves the run pending,
     // which restarts it just the same. Only a pending run becomes running: a cancel that came
     // first wins, and this execution stops without recording anything.
-    const marked = claimed
-      ? Promise.resolve(run)
-      : carriedByTheEnd(storage, unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "running", attempt })), run);
+    const marked = claimed ? Promise.resolve(run) : this.#markRunning(run, attempt);
     marked.then(
       (stored) => {
         if (stored === null) control.abort(new RunNotHeld("it was cancelled before it started"));
@@ -244,6 +242,22 @@ export class RunExecutor {
       return;
     }
     await this.#finish(run, ending, { graph, completed }, log, relay);
+  }
+
+  /**
+   * Stores the run as running (its attempt counted) if it is still pending: the run as stored,
+   * null if it is not pending any more, undefined if it is gone. On a storage whose writes are
+   * durable in order this resolves once the update is applied: the run's end, stored later and
+   * announced once durable, carries it to disk (see carriedByTheEnd), so the end need not wait
+   * for it first.
+   */
+  #markRunning(run: Run, attempt: number): Promise<Run | null | undefined> {
+    const { storage } = this.deps;
+    return new Promise((resolve, reject) => {
+      const applied = storage.durableInOrder ? resolve : undefined;
+      const write = unlessDeleted(storage.runs.updateIf(run.run_id, "pending", { status: "running", attempt }, undefined, applied));
+      carriedByTheEnd(storage, write, run).then(resolve, reject);
+    });
   }
 
   /**

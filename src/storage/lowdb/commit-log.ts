@@ -269,23 +269,40 @@ export class CommitLog {
     this.#flushing = batch;
     const lines = this.#lines;
     this.#lines = [];
-    this.#lastFlushLines = lines.length;
     this.flushes++;
+    const batches = [batch];
     const write = (async () => {
       const file = this.#file ?? (await this.#openFile());
       await file.writeFile(lines.join(""), "utf8");
+      // Lines appended while that write was on its way share this flush's fsync: written behind
+      // it now, they are on disk once the fsync returns, a whole flush earlier. (A run appends
+      // its end while its creation's flush is being written: one fsync instead of two.)
+      const late = this.#pending;
+      if (late) {
+        this.#pending = null;
+        batches.push(late);
+        const lateLines = this.#lines;
+        this.#lines = [];
+        lines.push(...lateLines);
+        await file.writeFile(lateLines.join(""), "utf8");
+      }
       const syncStarted = performance.now();
       await file.sync();
       this.#lastSyncMs = performance.now() - syncStarted;
     })();
     this.#inFlight = write.then(
-      () => batch.resolve(),
+      () => {
+        this.#lastFlushLines = lines.length;
+        for (const b of batches) b.resolve();
+      },
       (err: unknown) => {
         // the lines wait for the next flush (the next append, or close), in a fresh generation:
         // this file may end torn. No retry here: a full disk would make it a busy loop
+        this.#lastFlushLines = lines.length;
         this.#lines = [...lines, ...this.#lines];
         this.#switchGeneration();
-        batch.reject(new StorageUnavailableError("write to the commit log failed", { cause: err }));
+        const error = new StorageUnavailableError("write to the commit log failed", { cause: err });
+        for (const b of batches) b.reject(error);
       },
     );
     void this.#inFlight.then(() => {

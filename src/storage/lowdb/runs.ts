@@ -122,20 +122,29 @@ export class LowdbRuns implements RunsRepository {
     return runs.sort(oldestFirst).map(copy);
   }
 
-  async update(runId: string, update: RunUpdate): Promise<Run> {
+  async update(runId: string, update: RunUpdate, applied?: (run: Run) => void): Promise<Run> {
     const current = this.col.get(runId);
     if (!current) throw new NotFoundError(WHAT, runId);
     const next: Run = { ...current, ...copy(update), updated_at: now() };
-    await this.col.put(next);
-    return copy(next);
+    const written = this.col.put(next);
+    const result = copy(next);
+    applied?.(result);
+    await written;
+    return result;
   }
 
-  async updateIf(runId: string, status: RunStatus, update: RunUpdate, attempt?: number): Promise<Run | null> {
+  async updateIf(
+    runId: string,
+    status: RunStatus,
+    update: RunUpdate,
+    attempt?: number,
+    applied?: (run: Run) => void,
+  ): Promise<Run | null> {
     const current = this.col.get(runId);
     if (!current) throw new NotFoundError(WHAT, runId);
     // checked and changed in one synchronous step: no other mutation comes between
     if (current.status !== status || (attempt !== undefined && current.attempt !== attempt)) return null;
-    return this.update(runId, update);
+    return this.update(runId, update, applied);
   }
 
   async delete(runId: string, scope?: Scope): Promise<void> {

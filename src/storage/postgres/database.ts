@@ -21,7 +21,16 @@ export interface DatabaseOptions {
 }
 
 export interface Queryable {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
+}
+
+export interface QueryOptions {
+  /**
+   * A statement sent very often, whose text never changes (its values are parameters): prepared
+   * once per connection, so PostgreSQL plans it once instead of on every call (planning a
+   * statement of several CTEs can cost more than executing it).
+   */
+  prepare?: boolean;
 }
 
 export interface QueryResult<R> {
@@ -54,6 +63,8 @@ export class Database implements Queryable {
   readonly #pool: pg.Pool;
   /** Sees every statement with its parameters (the index-plan test records them). */
   onQuery: ((text: string, params: readonly unknown[]) => void) | undefined;
+  /** Names of the prepared statements, by text (the same on every connection). */
+  readonly #prepared = new Map<string, string>();
 
   constructor(uri: string, options: DatabaseOptions = {}) {
     this.#pool = new pg.Pool({
@@ -70,10 +81,10 @@ export class Database implements Queryable {
     this.#pool.on("error", () => {});
   }
 
-  async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+  async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<QueryResult<R>> {
     this.onQuery?.(text, params);
     try {
-      const result = await this.#pool.query(text, params as unknown[]);
+      const result = await this.#pool.query(this.#statement(text, params, options));
       return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     } catch (error) {
       throw translate(error);
@@ -94,9 +105,9 @@ export class Database implements Queryable {
     const onLost = () => (broken = true);
     client.on("error", onLost);
     const tx: Queryable = {
-      query: async <R>(text: string, params: readonly unknown[] = []) => {
+      query: async <R>(text: string, params: readonly unknown[] = [], options?: QueryOptions) => {
         this.onQuery?.(text, params);
-        const result = await client.query(text, params as unknown[]);
+        const result = await client.query(this.#statement(text, params, options));
         return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
       },
     };
@@ -118,5 +129,13 @@ export class Database implements Queryable {
 
   close(): Promise<void> {
     return this.#pool.end();
+  }
+
+  /** The driver's query: named when prepared (the driver prepares a name once per connection). */
+  #statement(text: string, params: readonly unknown[], options: QueryOptions | undefined): pg.QueryConfig {
+    if (!options?.prepare) return { text, values: params as unknown[] };
+    let name = this.#prepared.get(text);
+    if (name === undefined) this.#prepared.set(text, (name = `lgts_${this.#prepared.size + 1}`));
+    return { name, text, values: params as unknown[] };
   }
 }

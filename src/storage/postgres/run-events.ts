@@ -53,7 +53,8 @@ export async function insertRunEvents(db: Queryable, runId: string, batch: RunEv
   const id = params.add(runId);
   if (batch.attempt === undefined) {
     const insert = runEventsInsert(params, id, batch);
-    await db.query(`WITH written AS (${insert}) SELECT pg_notify('${RUN_EVENTS_CHANNEL}', ${id}) FROM (SELECT count(*) FROM written) AS c`, params.values);
+    const text = `WITH written AS (${insert}) SELECT pg_notify('${RUN_EVENTS_CHANNEL}', ${id}) FROM (SELECT count(*) FROM written) AS c`;
+    await db.query(text, params.values, { prepare: true });
     return true;
   }
   const held = `held AS (SELECT 1 FROM runs WHERE ${heldBy(params, id, batch.attempt)} FOR KEY SHARE)`;
@@ -62,6 +63,7 @@ export async function insertRunEvents(db: Queryable, runId: string, batch: RunEv
     `WITH ${held}, written AS (${insert})
      SELECT EXISTS (SELECT 1 FROM held) AS held, pg_notify('${RUN_EVENTS_CHANNEL}', ${id}) FROM (SELECT count(*) FROM written) AS c`,
     params.values,
+    { prepare: true }, // one statement per run and event-loop turn: planned once per connection
   );
   return rows[0]?.held === true;
 }
