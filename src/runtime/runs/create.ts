@@ -141,7 +141,9 @@ export async function startRun(
     // even if cancelling failed, a stored pending run must not be left unscheduled
     schedule(run);
   }
-  return run;
+  // One leased at its creation is running already; the caller reports it as created, like a run
+  // that another process (or, on lowdb, this one) starts an instant after its creation.
+  return run.status === "running" ? { ...run, status: "pending", attempt: 0 } : run;
 }
 
 /** Validates and starts one run. */
