@@ -1,7 +1,7 @@
 /**
  * A run taken over from a process that is still alive (its LISTEN connection was lost for a
- * while, say): the process's execution of the old attempt must write nothing more for it (not at
- * shutdown either), and must free what it held for it, while the process's own clients of the
+ * while, say): the process's execution of the old attempt must write nothing more for it (not
+ * its thread's state, not at shutdown either), and must free what it held for it, while the process's own clients of the
  * run follow the new owner's events to the end. Two engines with their own coordination (LISTEN
  * connection, worker lock, dispatcher, broker) on one database stand for two processes; the
  * takeover is what the reaper and a claim write for a run whose owner looked dead.
@@ -146,6 +146,9 @@ describe("a run taken over from a live process", () => {
     // the old execution ends and leaves nothing behind
     await eventually(async () => (old.engine.load.running === 0 ? true : undefined), 10_000, "the old execution to end");
     await eventually(async () => (old.broker.publishers === 0 ? true : undefined), 5_000, "the old execution's broker entry to go");
+    // nor did it write the thread's state (its end's): the new owner still runs it
+    expect((await storage.threads.get(run.thread_id)).status).toBe("busy");
+    expect(await stored(run.run_id)).toMatchObject({ status: "running", attempt: 2 });
     // the client, served by the old process, gets the new owner's events and its end
     expect(await client!.outcome).toMatchObject({ status: "success", values: { completed: 20 } });
     await reading;

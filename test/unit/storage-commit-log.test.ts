@@ -94,6 +94,51 @@ describe("lowdb commit log", () => {
     await log.close();
   });
 
+  it("still acknowledges a flush's lines when the write of the lines that came during it fails; those wait for the next flush", async () => {
+    const dir = await dataDir();
+    let releaseWrite!: () => void;
+    const writeHeld = new Promise<void>((resolve) => (releaseWrite = resolve));
+    let writeStarted!: () => void;
+    const started = new Promise<void>((resolve) => (writeStarted = resolve));
+    let full = false;
+    let writes = 0;
+    const io: FileIO = {
+      rename: nodeFileIO.rename,
+      async open(file, flags) {
+        const fh = await nodeFileIO.open(file, flags);
+        if (!file.endsWith(".ndjson")) return fh;
+        return {
+          async writeFile(text, encoding) {
+            if (writes++ === 0) {
+              writeStarted();
+              await writeHeld;
+            } else if (full) {
+              throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+            }
+            await fh.writeFile(text, encoding);
+          },
+          sync: () => fh.sync(),
+          close: () => fh.close(),
+        };
+      },
+    };
+    const log = new CommitLog(dir, 1, 1 << 20, () => {}, io);
+    const first = log.append({ c: "t", r: { n: 1 } });
+    await started;
+    const late = log.append({ c: "t", r: { n: 2 } });
+    full = true;
+    releaseWrite();
+    await first;
+    await expect(late).rejects.toThrow(/write to the commit log failed/);
+    await expect(log.durable()).rejects.toThrow(/write to the commit log failed/);
+    full = false;
+    await log.durable();
+    const replayed: unknown[] = [];
+    await replayLogs(dir, (entry) => replayed.push(entry));
+    expect(replayed).toEqual([1, 2].map((n) => ({ c: "t", r: { n } })));
+    await log.close();
+  });
+
   it("gives back every acknowledged mutation after a crash that left only the log", async () => {
     const dir = await dataDir();
     const crashed = await LowdbStorage.open({ dataDir: dir });

@@ -19,7 +19,8 @@
  *
  * A crash can leave a torn last line; replay ignores it (it was never acknowledged). A failed
  * flush rejects its waiters, keeps their lines for the next flush and moves to a new generation,
- * so a torn line is only ever the last of its file.
+ * so a torn line is only ever the last of its file. A read of what those lines changed asks for
+ * that next flush at once (`durable`), and fails while it does.
  */
 import { readdir, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
@@ -270,39 +271,49 @@ export class CommitLog {
     const lines = this.#lines;
     this.#lines = [];
     this.flushes++;
-    const batches = [batch];
+    /** Lines appended while the write was on its way, written behind it before the fsync. */
+    let late: { batch: Batch; lines: string[]; failure: { error: unknown } | null } | null = null;
     const write = (async () => {
       const file = this.#file ?? (await this.#openFile());
       await file.writeFile(lines.join(""), "utf8");
-      // Lines appended while that write was on its way share this flush's fsync: written behind
-      // it now, they are on disk once the fsync returns, a whole flush earlier. (A run appends
-      // its end while its creation's flush is being written: one fsync instead of two.)
-      const late = this.#pending;
-      if (late) {
+      // They share this flush's fsync: on disk once it returns, a whole flush earlier. (A run
+      // appends its end while its creation's flush is being written: one fsync for both.)
+      if (this.#pending) {
+        late = { batch: this.#pending, lines: this.#lines, failure: null };
         this.#pending = null;
-        batches.push(late);
-        const lateLines = this.#lines;
         this.#lines = [];
-        lines.push(...lateLines);
-        await file.writeFile(lateLines.join(""), "utf8");
+        this.#flushing = late.batch;
+        try {
+          await file.writeFile(late.lines.join(""), "utf8");
+        } catch (error) {
+          // the lines written first are still made durable; only these wait for the next flush
+          late.failure = { error };
+        }
       }
       const syncStarted = performance.now();
       await file.sync();
       this.#lastSyncMs = performance.now() - syncStarted;
     })();
+    const failed = (unflushed: string[], batches: Batch[], err: unknown) => {
+      // the lines wait for the next flush (the next append, or close), in a fresh generation:
+      // this file may end torn. No retry here: a full disk would make it a busy loop
+      this.#lines = [...unflushed, ...this.#lines];
+      this.#switchGeneration();
+      const error = new StorageUnavailableError("write to the commit log failed", { cause: err });
+      for (const b of batches) b.reject(error);
+    };
     this.#inFlight = write.then(
       () => {
-        this.#lastFlushLines = lines.length;
-        for (const b of batches) b.resolve();
+        const written = late;
+        this.#lastFlushLines = lines.length + (written && !written.failure ? written.lines.length : 0);
+        batch.resolve();
+        if (written?.failure) failed(written.lines, [written.batch], written.failure.error);
+        else written?.batch.resolve();
       },
       (err: unknown) => {
-        // the lines wait for the next flush (the next append, or close), in a fresh generation:
-        // this file may end torn. No retry here: a full disk would make it a busy loop
+        const written = late;
         this.#lastFlushLines = lines.length;
-        this.#lines = [...lines, ...this.#lines];
-        this.#switchGeneration();
-        const error = new StorageUnavailableError("write to the commit log failed", { cause: err });
-        for (const b of batches) b.reject(error);
+        failed(written ? [...lines, ...written.lines] : lines, written ? [batch, written.batch] : [batch], err);
       },
     );
     void this.#inFlight.then(() => {
