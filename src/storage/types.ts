@@ -265,6 +265,13 @@ export interface RunCreate {
   not_before?: string | null;
   /** Merged into the thread's metadata when the run is accepted (e.g. graph_id, assistant_id). */
   thread_metadata?: Metadata;
+  /**
+   * The creating process executes the run at once if it can start now (no other active run of
+   * its thread, no `not_before`): it is stored `running` under attempt 1, leased to `owner` for
+   * `leaseMs`, in the creation's commit, so no claim has to follow (PostgreSQL; the embedded
+   * backend refuses it). Otherwise it is stored `pending` as without it.
+   */
+  lease?: { owner: string; leaseMs: number };
 }
 
 export interface RunInsert {
@@ -360,6 +367,14 @@ export interface RunEnd {
    * never pass it; the embedded backend refuses it.
    */
   events?: RunEventRows;
+  /**
+   * The thread's state after the run, stored in the same commit by a backend that stores a run's
+   * end in one statement (PostgreSQL, with `events`): its `status` is the thread's unless another
+   * run of the thread is active then (the thread stays `busy`). Only while the end is stored (not
+   * for a run taken over). The embedded backend refuses it (its executor updates the thread, in
+   * the same flush).
+   */
+  thread?: ThreadUpdate & { status: ThreadStatus };
 }
 
 /** Rows of a run's event log (see `RunEnd.events`). */

@@ -3,9 +3,11 @@
  * (the statements are in src/storage/postgres/run-leases.ts: claim exactly once with
  * `FOR UPDATE SKIP LOCKED`, one active run per thread, in order, `after_seconds` as `not_before`).
  *
- * - Pickup: a new run, the end of a run and a run going back to pending NOTIFY `lgts_runs`
- *   (payload: the sender's worker id); every other process LISTENs and claims at once
- *   (milliseconds, no polling), the sender claims without waiting for its own notice. The
+ * - Pickup: a run created in a process with a free slot, that can start at once, is stored
+ *   running and leased to it in its creation's commit (`leaseAtCreation`): it executes there
+ *   without a claim. A new pending run, the end of a run and a run going back to pending NOTIFY
+ *   `lgts_runs` (payload: the sender's worker id); every other process LISTENs and claims at
+ *   once (milliseconds, no polling), the sender claims without waiting for its own notice. The
  *   earliest future `not_before` (the claim's answer tells it) arms a timer.
  * - Leases: each process renews its runs' leases every `leaseMs / 3`. A lease renewal that
  *   finds the run no longer leased to it stops that execution (someone took it over).
@@ -23,7 +25,7 @@ import type { Logger } from "pino";
 import type { Run } from "../../storage/types.js";
 import { Alarm } from "../alarm.js";
 import type { RunOutcome } from "../runs/broker.js";
-import type { DispatchHandlers, RunDispatcher } from "../runs/engine.js";
+import type { CreationLease, DispatchHandlers, RunDispatcher } from "../runs/engine.js";
 import { WORKER_LOCK, type PostgresRunLeases } from "../../storage/postgres/run-leases.js";
 import type { Notifications } from "./notifications.js";
 
@@ -45,6 +47,8 @@ export interface PostgresRunDispatcherOptions {
 
 export class PostgresRunDispatcher implements RunDispatcher {
   readonly #running = new Map<string, Promise<void>>();
+  /** Slots promised to runs being created (leaseAtCreation), until they are submitted or released. */
+  #reserved = 0;
   readonly #due: Alarm;
   #handlers: DispatchHandlers | null = null;
   #claiming: Promise<void> | null = null;
@@ -79,9 +83,31 @@ export class PostgresRunDispatcher implements RunDispatcher {
     this.claimSoon();
   }
 
-  submit(_run: Run): void {
+  submit(run: Run): void {
+    if (run.status === "running") {
+      // leased to this process at its creation, with the slot reserved for it
+      this.#reserved = Math.max(0, this.#reserved - 1);
+      this.#start(run);
+      return;
+    }
     this.claimSoon();
     this.#wakeOthers();
+  }
+
+  leaseAtCreation(): CreationLease | null {
+    if (this.#stopped || !this.#handlers || this.#running.size + this.#reserved >= this.options.concurrency) return null;
+    this.#reserved++;
+    let released = false;
+    return {
+      owner: this.options.workerId,
+      leaseMs: this.options.leaseMs,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#reserved = Math.max(0, this.#reserved - 1);
+        this.claimSoon(); // a pending run may wait for that slot
+      },
+    };
   }
 
   // Waiting runs live in the table, not here: a cancel changes their status, which the claim skips.
@@ -141,8 +167,8 @@ export class PostgresRunDispatcher implements RunDispatcher {
     do {
       this.#claimAgain = false;
       let next: number | null = null;
-      while (!this.#stopped && this.#running.size < concurrency) {
-        const claimed = await leases.claim(workerId, leaseMs, concurrency - this.#running.size);
+      while (!this.#stopped && this.#running.size + this.#reserved < concurrency) {
+        const claimed = await leases.claim(workerId, leaseMs, concurrency - this.#running.size - this.#reserved);
         for (const run of claimed.runs) this.#start(run);
         next = claimed.nextDelayed;
         if (claimed.runs.length === 0) break;
@@ -199,8 +225,8 @@ export class PostgresRunDispatcher implements RunDispatcher {
       message: `the run was cut ${maxAttempts} times (its server stopped, or lost its database); it is not retried again`,
     };
     const outcome: RunOutcome = { status: "error", values: null, error: exhausted };
-    // runs a claim still on its way leased to this process are not in #running yet: not orphans
-    const executing = this.#claiming ? null : [...this.#running.keys()];
+    // runs a claim (or a creation) still on its way leased to this process are not in #running yet: not orphans
+    const executing = this.#claiming || this.#reserved > 0 ? null : [...this.#running.keys()];
     // the runs that end here get their end event and their thread's status in the same statement
     const rows = await leases.reapExpired(workerId, executing, maxAttempts, exhausted, JSON.stringify(outcome));
     let retried = 0;

@@ -109,12 +109,19 @@ export async function startRun(
     // a temporary thread was created with them
     ...(threadId === null ? {} : { thread_metadata: ids }),
   };
+  // a run that can start at once is stored leased to this process, which executes it without a claim
+  const lease = input.not_before === null ? engine.leaseAtCreation() : null;
   let created: RunInsert;
   try {
-    created = await storage.runs.create(input, scope, (insert) => {
-      if (onScheduled && insert.inflight.length === 0) schedule(insert.run);
-    });
+    created = await storage.runs.create(
+      { ...input, ...(lease ? { lease: { owner: lease.owner, leaseMs: lease.leaseMs } } : {}) },
+      scope,
+      (insert) => {
+        if (onScheduled && insert.inflight.length === 0) schedule(insert.run);
+      },
+    );
   } catch (error) {
+    lease?.release();
     const started: Run | null = scheduled;
     if (started) {
       await engine.cancel(started, "interrupt", "its creation could not be stored").catch(() => undefined);
@@ -122,6 +129,7 @@ export async function startRun(
     throw error;
   }
   const { run, inflight } = created;
+  if (run.status !== "running") lease?.release();
   if (scheduled) return run;
   try {
     const strategy = parsed.multitaskStrategy;
@@ -133,7 +141,9 @@ export async function startRun(
     // even if cancelling failed, a stored pending run must not be left unscheduled
     schedule(run);
   }
-  return run;
+  // One leased at its creation is running already; the caller reports it as created, like a run
+  // that another process (or, on lowdb, this one) starts an instant after its creation.
+  return run.status === "running" ? { ...run, status: "pending", attempt: 0 } : run;
 }
 
 /** Validates and starts one run. */

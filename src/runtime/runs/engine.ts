@@ -50,6 +50,8 @@ export interface RunEngine {
    * (synchronously), so a client streaming the run it creates sees every event.
    */
   submit(run: Run): void;
+  /** See RunDispatcher.leaseAtCreation: null while stopping, or when the dispatcher has none. */
+  leaseAtCreation(): CreationLease | null;
   /**
    * Cancels a pending or running run, wherever it executes (no-op for a finished one). Resolves
    * once the cancellation is in effect for a waiting run, or requested for a running one;
@@ -96,8 +98,18 @@ export interface RunDispatcher {
    * lease expired), then hands runs to `handlers.execute` as they become due.
    */
   start(handlers: DispatchHandlers): Promise<void>;
-  /** A pending run was stored: make it executable (locally: queue it; PostgreSQL: wake the claimers). */
+  /**
+   * A pending run was stored: make it executable (locally: queue it; PostgreSQL: wake the
+   * claimers). A `running` one was leased to this process at its creation (`leaseAtCreation`):
+   * it executes here at once.
+   */
   submit(run: Run): void;
+  /**
+   * A lease for a run about to be created, if this process has a free slot for it (reserved
+   * until the run is submitted, or `release`d when it was stored pending after all): the run is
+   * stored running and executes here without a claim (RunCreate.lease). Absent: runs are claimed.
+   */
+  leaseAtCreation?(): CreationLease | null;
   /** Takes a run that waits in this process out of its line (it was cancelled or deleted). */
   withdraw(runId: string): void;
   /** Pending runs of a thread waiting in this process (its thread was deleted). */
@@ -109,6 +121,14 @@ export interface RunDispatcher {
   /** Frees what `start` set up (connections, timers), after `drained`. */
   close(): Promise<void>;
   readonly load: { running: number; waiting: number };
+}
+
+/** See RunDispatcher.leaseAtCreation. */
+export interface CreationLease {
+  owner: string;
+  leaseMs: number;
+  /** The run was not leased (stored pending, or not stored): the slot is free again. */
+  release(): void;
 }
 
 /** A cancel: of one run, or of every run of a deleted thread. */

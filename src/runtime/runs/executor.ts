@@ -10,7 +10,7 @@
 import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
 import type { Logger } from "pino";
 import { NotFoundError, RunTakenOverError, StorageUnavailableError } from "../../storage/errors.js";
-import type { Run, RunEnd, RunError, Storage, ThreadUpdate } from "../../storage/types.js";
+import type { Run, RunEnd, RunError, Storage, ThreadStatus, ThreadUpdate } from "../../storage/types.js";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
 import { runToApi } from "./api-shape.js";
 import type { RunEventBroker, RunOutcome } from "./broker.js";
@@ -322,7 +322,7 @@ export class RunExecutor {
     return { kind: "done", status: "error", error: describeError(error), cancelReason: null, rollback: false };
   }
 
-  #threadUpdate(ending: Extract<Ending, { kind: "done" }>, state: FinalState | null, othersActive: boolean): ThreadUpdate {
+  #threadUpdate(ending: Extract<Ending, { kind: "done" }>, state: FinalState | null, othersActive: boolean): ThreadUpdate & { status: ThreadStatus } {
     return {
       status: threadStatusAfter(ending.status, state, othersActive),
       error: ending.error,
@@ -385,28 +385,36 @@ export class RunExecutor {
     // a broker keeping events in storage takes every event now, to commit them with the end
     if (broker.closingEvents) relay.flush();
     const events = (await broker.closingEvents?.(run.run_id, outcome)) ?? null;
-    const storeEnd = () =>
+    const storeEnd = (thread?: RunEnd["thread"]) =>
       unlessDeleted(
         storage.runs.end(run.run_id, {
           update: ending.rollback ? null : { status: ending.status, error: ending.error, cancel_reason: ending.cancelReason },
           run,
           ...(webhook ? { webhook } : {}),
           ...(events ? { events } : {}),
+          ...(thread ? { thread } : {}),
         }),
       );
-    // Only microtasks pass between reading the thread's other active runs and writing its status
-    // (in-memory storage reads), so a run created meanwhile sets `busy` after this write.
-    const others = (await storage.runs.active(run.thread_id)).filter((r) => r.run_id !== run.run_id);
-    // a claimed run's thread is written only while the run is still this execution's, as its end
-    const writer = events?.attempt !== undefined ? { runId: run.run_id, attempt: events.attempt } : undefined;
-    const threadWrite = kwargs.temporary
-      ? Promise.resolve(run.thread_id) // deleted below: no point recording its state
-      : unlessDeleted(storage.threads.update(run.thread_id, this.#threadUpdate(ending, state, others.length > 0), undefined, writer));
-    // An end event in the commit wakes waiters at once: the thread's state goes first, so they
-    // read it. Otherwise both writes share one flush, and `finish` below wakes the waiters.
-    const runWrite = events ? threadWrite.then(storeEnd) : storeEnd();
-    const [stored, thread] = await Promise.all([runWrite, threadWrite]);
-    if (thread === undefined) await this.#removeOrphanCheckpoints(run.thread_id);
+    let stored: Run | undefined;
+    if (events) {
+      // Events in storage (PostgreSQL): the thread's new state is in the statement that stores the
+      // run's end and wakes its waiters, one commit (it reads whether another run keeps it busy).
+      // A temporary thread is deleted below: no point recording its state.
+      stored = await storeEnd(kwargs.temporary ? undefined : this.#threadUpdate(ending, state, false));
+      // the run is gone with its thread (deleted during the run)
+      if (stored === undefined) await this.#removeOrphanCheckpoints(run.thread_id);
+    } else {
+      // Only microtasks pass between reading the thread's other active runs and writing its status
+      // (in-memory storage reads), so a run created meanwhile sets `busy` after this write. Both
+      // writes share one flush, and `finish` below wakes the waiters.
+      const others = (await storage.runs.active(run.thread_id)).filter((r) => r.run_id !== run.run_id);
+      const threadWrite = kwargs.temporary
+        ? Promise.resolve(run.thread_id)
+        : unlessDeleted(storage.threads.update(run.thread_id, this.#threadUpdate(ending, state, others.length > 0)));
+      const [runStored, thread] = await Promise.all([storeEnd(), threadWrite]);
+      stored = runStored;
+      if (thread === undefined) await this.#removeOrphanCheckpoints(run.thread_id);
+    }
 
     relay.flush(); // a no-op when the events went with the run's end
     broker.finish(run.run_id, outcome, events !== null && stored !== undefined);

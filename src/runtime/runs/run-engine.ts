@@ -14,6 +14,7 @@ import { threadEvents, type ThreadEventsOptions } from "../streams/thread-events
 import { runEvents, type RunEventBroker, type RunEventStream, type RunOutcome, type SubscribeOptions, type Unsubscribe } from "./broker.js";
 import type {
   CancelAction,
+  CreationLease,
   DispatchedRun,
   RunDispatcher,
   RunEngine,
@@ -111,10 +112,16 @@ export class ComposedRunEngine implements RunEngine {
   }
 
   submit(run: Run): void {
-    // While stopping, a new run stays pending in storage: the next start (or another process) takes it.
+    // While stopping, a new run stays pending in storage: the next start (or another process) takes
+    // it. (One leased here at its creation is taken back once its lease lapses.)
     if (this.#stopping) return;
     this.#open(run);
     this.#dispatcher.submit(run);
+  }
+
+  leaseAtCreation(): CreationLease | null {
+    if (this.#stopping) return null;
+    return this.#dispatcher.leaseAtCreation?.() ?? null;
   }
 
   async cancel(run: Run, action: CancelAction, reason: string): Promise<void> {

@@ -59,6 +59,7 @@ export class LowdbRuns implements RunsRepository {
   ) {}
 
   async create(input: RunCreate, scope?: Scope, applied?: (insert: RunInsert) => void): Promise<RunInsert> {
+    if (input.lease) throw new Error("the embedded backend has no run leases: RunCreate.lease does not apply");
     const id = input.run_id ?? uuidv7();
     if (this.col.get(id)) throw new ConflictError(WHAT, id);
     // From here to the puts: synchronous (see the file comment).
@@ -162,6 +163,7 @@ export class LowdbRuns implements RunsRepository {
   /** Null when `status` is given and the run is in another one (checked in the same synchronous step as the writes). */
   async #end(runId: string, end: RunEnd, status?: RunStatus): Promise<Run | null> {
     if (end.events) throw new Error("the embedded backend keeps run events in memory: RunEnd.events does not apply");
+    if (end.thread) throw new Error("the embedded backend's executor updates the thread itself: RunEnd.thread does not apply");
     const current = this.col.get(runId);
     if (!current) throw new NotFoundError(WHAT, runId);
     if (status !== undefined && current.status !== status) return null;

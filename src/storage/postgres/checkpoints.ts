@@ -4,7 +4,8 @@
  * (`seq`) and may arrive before their checkpoint. A checkpoint's writes come back with it in the
  * same statement (a correlated aggregate over the writes' primary key). A thread's operations run
  * in call order (`PerKeyOrder`): a run's unawaited saves are seen by the reads and the rollback
- * that follow them, as on the embedded backend.
+ * that follow them, as on the embedded backend, and the saves that queue up behind one on its
+ * way are committed together (one WAL flush for several steps of a run).
  */
 import { NotFoundError } from "../errors.js";
 import type {
@@ -41,6 +42,22 @@ const SELECT = `SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_c
   FROM checkpoints c`;
 const NEWEST_FIRST = "ORDER BY c.created_at DESC, c.checkpoint_id DESC";
 
+const PUT_SQL = /* sql */ `
+INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint_type,
+  checkpoint_data, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
+  parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, checkpoint_type = EXCLUDED.checkpoint_type,
+  checkpoint_data = EXCLUDED.checkpoint_data, metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at`;
+
+const PUT_WRITES_SQL = /* sql */ `
+INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value_type,
+  value_data, task_path, run_id)
+SELECT $1, $2, $3, * FROM unnest($4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET
+  channel = EXCLUDED.channel, value_type = EXCLUDED.value_type, value_data = EXCLUDED.value_data,
+  task_path = EXCLUDED.task_path, run_id = EXCLUDED.run_id
+WHERE EXCLUDED.idx < 0`;
+
 function toStored(row: CheckpointRow): StoredCheckpoint {
   return {
     thread_id: row.thread_id,
@@ -62,16 +79,47 @@ function toStored(row: CheckpointRow): StoredCheckpoint {
 }
 
 export class PostgresCheckpoints implements CheckpointsRepository {
-  readonly #order = new PerKeyOrder();
+  readonly #order: PerKeyOrder;
 
-  constructor(private readonly db: Database) {}
-
-  put(c: CheckpointPut): Promise<void> {
-    return this.#order.run(c.thread_id, () => this.#put(c));
+  constructor(private readonly db: Database) {
+    this.#order = new PerKeyOrder(db);
   }
 
-  putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
-    return this.#order.run(key.thread_id, () => this.#putWrites(key, writes));
+  async put(c: CheckpointPut): Promise<void> {
+    await this.#order.write(c.thread_id, PUT_SQL, [
+      c.thread_id,
+      c.checkpoint_ns,
+      c.checkpoint_id,
+      c.parent_checkpoint_id,
+      c.checkpoint.type,
+      c.checkpoint.data,
+      JSON.stringify(c.metadata),
+      c.created_at,
+    ]);
+  }
+
+  async putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    // One statement for the batch: regular writes keep the first value, special (negative) slots the latest.
+    const latest = new Map<string, CheckpointWrite>();
+    for (const w of writes) {
+      const slot = `${w.task_id}\u0000${w.idx}`;
+      if (w.idx < 0 || !latest.has(slot)) latest.set(slot, w);
+    }
+    const rows = [...latest.values()];
+    const column = <K extends keyof CheckpointWrite>(k: K) => rows.map((w) => w[k]);
+    await this.#order.write(key.thread_id, PUT_WRITES_SQL, [
+      key.thread_id,
+      key.checkpoint_ns,
+      key.checkpoint_id,
+      column("task_id"),
+      column("idx"),
+      column("channel"),
+      rows.map((w) => w.value.type),
+      rows.map((w) => w.value.data),
+      column("task_path"),
+      column("run_id"),
+    ]);
   }
 
   get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined> {
@@ -102,59 +150,6 @@ export class PostgresCheckpoints implements CheckpointsRepository {
 
   pruneKeepLatest(threadId: string): Promise<void> {
     return this.#order.run(threadId, () => this.#pruneKeepLatest(threadId));
-  }
-
-  async #put(c: CheckpointPut): Promise<void> {
-    await this.db.query(
-      `INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint_type,
-         checkpoint_data, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
-         parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, checkpoint_type = EXCLUDED.checkpoint_type,
-         checkpoint_data = EXCLUDED.checkpoint_data, metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at`,
-      [
-        c.thread_id,
-        c.checkpoint_ns,
-        c.checkpoint_id,
-        c.parent_checkpoint_id,
-        c.checkpoint.type,
-        c.checkpoint.data,
-        JSON.stringify(c.metadata),
-        c.created_at,
-      ],
-    );
-  }
-
-  async #putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    // One statement for the batch: regular writes keep the first value, special (negative) slots the latest.
-    const latest = new Map<string, CheckpointWrite>();
-    for (const w of writes) {
-      const slot = `${w.task_id}\u0000${w.idx}`;
-      if (w.idx < 0 || !latest.has(slot)) latest.set(slot, w);
-    }
-    const rows = [...latest.values()];
-    const column = <K extends keyof CheckpointWrite>(k: K) => rows.map((w) => w[k]);
-    await this.db.query(
-      `INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value_type,
-         value_data, task_path, run_id)
-       SELECT $1, $2, $3, * FROM unnest($4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-       ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET
-         channel = EXCLUDED.channel, value_type = EXCLUDED.value_type, value_data = EXCLUDED.value_data,
-         task_path = EXCLUDED.task_path, run_id = EXCLUDED.run_id
-       WHERE EXCLUDED.idx < 0`,
-      [
-        key.thread_id,
-        key.checkpoint_ns,
-        key.checkpoint_id,
-        column("task_id"),
-        column("idx"),
-        column("channel"),
-        rows.map((w) => w.value.type),
-        rows.map((w) => w.value.data),
-        column("task_path"),
-        column("run_id"),
-      ],
-    );
   }
 
   async #get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined> {

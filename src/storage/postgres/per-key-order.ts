@@ -1,25 +1,102 @@
 /**
- * Runs async work for the same key one after another, in call order. The embedded backend applies
- * a change the moment it is called (only durability comes later), so a checkpoint save made
- * without awaiting it is already visible to the next call; over a connection pool two calls can
- * overtake each other. Chaining a thread's checkpoint operations gives PostgreSQL the same
- * call-order semantics within a process. Idle keys are forgotten, so the map holds only keys
- * with work in flight.
+ * Runs the operations of one key (a thread's checkpoints) one after another, in call order, and
+ * commits the writes that pile up meanwhile together.
+ *
+ * Order: the embedded backend applies a change the moment it is called (only durability comes
+ * later), so a checkpoint save made without awaiting it is already visible to the next call;
+ * over a connection pool two calls can overtake each other. Chaining a key's operations gives
+ * PostgreSQL the same call-order semantics within a process.
+ *
+ * Group commit: a run saves a checkpoint and its writes at every step, each a commit, and with
+ * `synchronous_commit` each commit waits for a WAL flush (a disk sync). Writes queued while the
+ * key's previous operation is on its way go in one transaction: a run's steps share flushes
+ * instead of each waiting for its own, and each write's promise still resolves only once it is
+ * committed. Should the database refuse one of them (invalid data), they are retried one by
+ * one, so only that one fails, as it would alone. Idle keys are forgotten, so the map holds only
+ * keys with work in flight.
  */
-export class PerKeyOrder {
-  readonly #tails = new Map<string, Promise<unknown>>();
+import { StorageUnavailableError } from "../errors.js";
+import type { Database, QueryResult } from "./database.js";
 
+/** Most statements in one transaction (a graph writing thousands at once commits in steps). */
+const MAX_GROUP = 64;
+
+interface Settle<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+type Operation =
+  | ({ kind: "write"; text: string; params: readonly unknown[] } & Settle<QueryResult<unknown>>)
+  | ({ kind: "work"; work: () => Promise<unknown> } & Settle<unknown>);
+
+export class PerKeyOrder {
+  readonly #queues = new Map<string, Operation[]>();
+
+  constructor(private readonly db: Database) {}
+
+  /** Runs `work` alone, after every operation of `key` called before it. */
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key);
-    const result = previous ? previous.then(work, work) : work();
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
+    return new Promise<T>((resolve, reject) => this.#enqueue(key, { kind: "work", work, resolve: resolve as (v: unknown) => void, reject }));
+  }
+
+  /** One write statement of `key`, after the operations called before it; committed with the writes queued next to it. */
+  write<R = Record<string, unknown>>(key: string, text: string, params: readonly unknown[]): Promise<QueryResult<R>> {
+    return new Promise<QueryResult<R>>((resolve, reject) =>
+      this.#enqueue(key, { kind: "write", text, params, resolve: resolve as (v: QueryResult<unknown>) => void, reject }),
     );
-    this.#tails.set(key, tail);
-    void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    });
-    return result;
+  }
+
+  #enqueue(key: string, operation: Operation): void {
+    const queue = this.#queues.get(key);
+    if (queue) {
+      queue.push(operation);
+      return;
+    }
+    const started = [operation];
+    this.#queues.set(key, started);
+    void this.#drain(key, started);
+  }
+
+  /** Runs the key's queue until it is empty (the first operation starts synchronously, as a direct call would). */
+  async #drain(key: string, queue: Operation[]): Promise<void> {
+    while (queue.length > 0) {
+      const head = queue[0]!;
+      if (head.kind === "work") {
+        queue.shift();
+        await head.work().then(head.resolve, head.reject);
+        continue;
+      }
+      let count = 1;
+      while (count < queue.length && count < MAX_GROUP && queue[count]!.kind === "write") count++;
+      const group = queue.splice(0, count) as Array<Extract<Operation, { kind: "write" }>>;
+      await this.#commit(group);
+    }
+    this.#queues.delete(key);
+  }
+
+  async #commit(group: Array<Extract<Operation, { kind: "write" }>>): Promise<void> {
+    if (group.length === 1) {
+      const [write] = group as [Extract<Operation, { kind: "write" }>];
+      await this.db.query(write.text, write.params).then(write.resolve, write.reject);
+      return;
+    }
+    let results: Array<QueryResult<unknown>>;
+    try {
+      results = await this.db.transaction(async (tx) => {
+        const done: Array<QueryResult<unknown>> = [];
+        for (const write of group) done.push(await tx.query(write.text, write.params));
+        return done;
+      });
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) {
+        for (const write of group) write.reject(error);
+        return;
+      }
+      // one of them was refused, and the transaction with it: each alone, so only that one fails
+      for (const write of group) await this.db.query(write.text, write.params).then(write.resolve, write.reject);
+      return;
+    }
+    group.forEach((write, i) => write.resolve(results[i]!));
   }
 }

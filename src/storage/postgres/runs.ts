@@ -16,6 +16,7 @@ import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 import { deliveryInsert, WEBHOOKS_CHANNEL } from "./webhooks.js";
 import { heldBy, RUN_EVENTS_CHANNEL, runEventsInsert } from "./run-events.js";
+import { threadUpdateSets } from "./threads.js";
 
 const WHAT = "Run";
 export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
@@ -24,19 +25,24 @@ const ACTIVE = "status IN ('pending', 'running')";
 
 /**
  * A run's creation once its thread's row is locked: one row per active run of the thread (or one
- * of NULLs), each with `inserted` (0: `reject` met an active run, nothing was written).
+ * of NULLs), each with `inserted` (0: `reject` met an active run, nothing was written) and
+ * `leased` (stored running, leased to `$11` for `$12` s: RunCreate.lease, when it can start now).
  */
 const CREATE_SQL = /* sql */ `
 WITH inflight AS (SELECT ${RUN_COLUMNS} FROM runs WHERE thread_id = $1 AND ${ACTIVE}),
+lease AS (SELECT $11::text IS NOT NULL AND $8::timestamptz IS NULL AND NOT EXISTS (SELECT 1 FROM inflight) AS now),
 inserted AS (
-  INSERT INTO runs (${RUN_COLUMNS})
-  SELECT $2, $1, $3::text, $4::timestamptz, $4::timestamptz, 'pending', $5::jsonb, $6::jsonb, $7::text, NULL, 0, $8::timestamptz, NULL
+  INSERT INTO runs (${RUN_COLUMNS}, lease_owner, lease_expires_at)
+  SELECT $2, $1, $3::text, $4::timestamptz, $4::timestamptz, CASE WHEN lease.now THEN 'running' ELSE 'pending' END,
+         $5::jsonb, $6::jsonb, $7::text, NULL, CASE WHEN lease.now THEN 1 ELSE 0 END, $8::timestamptz, NULL,
+         CASE WHEN lease.now THEN $11::text END, CASE WHEN lease.now THEN now() + make_interval(secs => $12) END
+    FROM lease
    WHERE NOT ($9::boolean AND EXISTS (SELECT 1 FROM inflight))
-  RETURNING run_id),
+  RETURNING run_id, status),
 busy AS (
   UPDATE threads SET status = 'busy', metadata = metadata || $10::jsonb, updated_at = $4
    WHERE thread_id = $1 AND EXISTS (SELECT 1 FROM inserted))
-SELECT i.inserted, f.* FROM (SELECT count(*)::int AS inserted FROM inserted) AS i
+SELECT i.inserted, i.leased, f.* FROM (SELECT count(*)::int AS inserted, coalesce(bool_or(status = 'running'), false) AS leased FROM inserted) AS i
   LEFT JOIN inflight AS f ON true
  ORDER BY f.created_at, f.run_id`;
 
@@ -91,7 +97,7 @@ export class PostgresRuns implements RunsRepository {
         const at = isoNow();
         const run = newRun(input, id, at);
         // after the lock, in one statement: the thread's active runs, and the insert unless `reject` meets one
-        const { rows } = await tx.query<Nullable<RunRow> & { inserted: number }>(CREATE_SQL, [
+        const { rows } = await tx.query<Nullable<RunRow> & { inserted: number; leased: boolean }>(CREATE_SQL, [
           input.thread_id,
           id,
           run.assistant_id,
@@ -102,12 +108,14 @@ export class PostgresRuns implements RunsRepository {
           run.not_before,
           input.multitask_strategy === "reject",
           JSON.stringify(input.thread_metadata ?? {}),
+          input.lease?.owner ?? null,
+          (input.lease?.leaseMs ?? 0) / 1000,
         ]);
-        const inflight = rows.filter((row): row is RunRow & { inserted: number } => row.run_id !== null).map(toRun);
+        const inflight = rows.filter((row): row is RunRow & { inserted: number; leased: boolean } => row.run_id !== null).map(toRun);
         if (rows[0]!.inserted === 0) {
           throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
         }
-        return { run, inflight };
+        return { run: rows[0]!.leased ? { ...run, status: "running", attempt: 1 } : run, inflight };
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(WHAT, id);
@@ -210,12 +218,34 @@ export class PostgresRuns implements RunsRepository {
       parts.push(`delivery AS (${deliveryInsert(params, end.webhook.url, end.webhook.payload(row))})`);
       notices.push(`pg_notify('${WEBHOOKS_CHANNEL}', '')`);
     }
-    const { rows } = await this.db.query<RunRow>(
+    if (end.thread) parts.push(...threadAfterRun(params, "(SELECT thread_id FROM stored)", id, end.thread, at));
+    const { rows } = await this.db.query<RunRow & { thread_written?: number }>(
       `WITH ${parts.join(",\n")}
-       SELECT ${RUN_COLUMNS} FROM stored${notices.length ? `, LATERAL (SELECT ${notices.join(", ")}) AS notices` : ""}`,
+       SELECT ${RUN_COLUMNS}${end.thread ? ", (SELECT count(*) FROM thread)::int AS thread_written" : ""}
+         FROM stored${notices.length ? `, LATERAL (SELECT ${notices.join(", ")}) AS notices` : ""}`,
       params.values,
     );
-    return rows[0] ? toRun(rows[0]) : null;
+    if (!rows[0]) return null;
+    const run = toRun(rows[0]);
+    if (end.thread && rows[0].thread_written === 0) await this.#threadAfterRun(run.thread_id, runId, end.thread, at);
+    return run;
+  }
+
+  /**
+   * The thread's state after a run whose end is stored already, when the end's statement left it
+   * (another run of the thread was created meanwhile): again, with a fresh look at its active runs.
+   */
+  async #threadAfterRun(threadId: string, runId: string, update: NonNullable<RunEnd["thread"]>, at: string): Promise<void> {
+    for (;;) {
+      const params = new Params();
+      const parts = threadAfterRun(params, params.add(threadId), params.add(runId), update, at);
+      const { rows } = await this.db.query<{ present: number; written: number }>(
+        `WITH ${parts.join(",\n")}
+         SELECT (SELECT count(*) FROM seen)::int AS present, (SELECT count(*) FROM thread)::int AS written`,
+        params.values,
+      );
+      if (rows[0]!.present === 0 || rows[0]!.written > 0) return;
+    }
   }
 
   async updateIf(runId: string, status: RunStatus, update: RunUpdate, attempt?: number): Promise<Run | null> {
@@ -264,6 +294,24 @@ function updateSets(params: Params, update: RunUpdate, at: string): string {
   if (update.cancel_reason !== undefined) sets.push(`cancel_reason = ${params.add(update.cancel_reason)}`);
   if (update.error !== undefined) sets.push(`error = ${update.error === null ? "NULL" : params.json(update.error)}`);
   return sets.join(", ");
+}
+
+/**
+ * CTEs `seen` and `thread`: the thread's state after the run `runId` ended, `busy` while another
+ * of its runs is active. The active runs are read in the statement's snapshot, so the update
+ * applies only to the thread's row as that snapshot saw it (same `xmin`): a run created
+ * meanwhile (its creation locks and updates the thread's row) leaves `thread` empty, and the
+ * caller writes the thread again with a fresh snapshot.
+ */
+function threadAfterRun(params: Params, threadId: string, runId: string, update: NonNullable<RunEnd["thread"]>, at: string): string[] {
+  const sets = threadUpdateSets(params, update, at);
+  const others = `EXISTS (SELECT 1 FROM runs a WHERE a.thread_id = t.thread_id AND a.${ACTIVE} AND a.run_id <> ${runId})`;
+  sets.push(`status = CASE WHEN ${others} THEN 'busy' ELSE ${params.add(update.status)} END`);
+  return [
+    `seen AS (SELECT thread_id, xmin AS version FROM threads WHERE thread_id = ${threadId})`,
+    `thread AS (UPDATE threads t SET ${sets.join(", ")} FROM seen
+                 WHERE t.thread_id = seen.thread_id AND t.xmin = seen.version RETURNING 1)`,
+  ];
 }
 
 /** The fields a run update sets (those given), as they are stored. */

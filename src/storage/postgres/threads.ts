@@ -116,13 +116,8 @@ export class PostgresThreads implements ThreadsRepository {
 
   async update(threadId: string, update: ThreadUpdate, scope?: Scope, writer?: RunWriter): Promise<Thread> {
     const params = new Params();
-    const at = params.add(isoNow());
-    const sets = [`updated_at = ${at}`];
+    const sets = threadUpdateSets(params, update, isoNow());
     if (update.status !== undefined) sets.push(`status = ${params.add(update.status)}`);
-    for (const field of JSON_FIELDS) {
-      if (update[field] !== undefined) sets.push(`"${field}" = ${params.json(update[field])}`);
-    }
-    if (update.values !== undefined || update.interrupts !== undefined) sets.push(`state_updated_at = ${at}`);
     if (!writer) return this.#update(params, sets, threadId, scope);
     // the run's row is share-locked meanwhile: a takeover comes before or after this write, not during it
     const held = `EXISTS (SELECT 1 FROM runs WHERE ${heldBy(params, params.add(writer.runId), writer.attempt)} FOR KEY SHARE)`;
@@ -229,6 +224,17 @@ export class PostgresThreads implements ThreadsRepository {
     if (!rows[0]) throw new NotFoundError(WHAT, threadId);
     return toThread(rows[0]);
   }
+}
+
+/** The SET list of a thread update, its status aside: `updated_at` (and `state_updated_at` with new state) = `at`. */
+export function threadUpdateSets(params: Params, update: ThreadUpdate, at: string): string[] {
+  const stamp = params.add(at);
+  const sets = [`updated_at = ${stamp}`];
+  for (const field of JSON_FIELDS) {
+    if (update[field] !== undefined) sets.push(`"${field}" = ${params.json(update[field])}`);
+  }
+  if (update.values !== undefined || update.interrupts !== undefined) sets.push(`state_updated_at = ${stamp}`);
+  return sets;
 }
 
 function conditions(params: Params, filter: ThreadFilter | undefined, scope: Scope | undefined): string {

@@ -1,0 +1,247 @@
+/**
+ * Commits per run on PostgreSQL: with synchronous_commit each commit waits for a WAL flush (a
+ * disk sync), so what a run writes shares commits where durability allows. Rows written by one
+ * transaction share their `xmin`, which is how these tests count commits.
+ */
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
+import { defaultAssistantId, loadGraphRegistry } from "../../src/runtime/graphs/index.js";
+import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
+import { parseRunRequest } from "../../src/runtime/runs/request.js";
+import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
+import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
+import { RunTakenOverError } from "../../src/storage/errors.js";
+import { PostgresRunLeases } from "../../src/storage/postgres/run-leases.js";
+import { PostgresStorage } from "../../src/storage/postgres/storage.js";
+import type { CheckpointPut, RunEventRows } from "../../src/storage/types.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually, RUNS_CONFIG } from "../support/runs.js";
+
+let database: TestDatabase;
+let storage: PostgresStorage;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  storage = await PostgresStorage.open({ uri: database.uri, poolMax: 4 });
+});
+afterAll(async () => {
+  await storage?.close();
+  await database?.drop();
+});
+
+const checkpoint = (threadId: string, n: number, metadata: Record<string, unknown> = {}): CheckpointPut => ({
+  thread_id: threadId,
+  checkpoint_ns: "",
+  checkpoint_id: `c${n}`,
+  parent_checkpoint_id: n > 0 ? `c${n - 1}` : null,
+  checkpoint: { type: "json", data: JSON.stringify({ n }) },
+  metadata: { step: n, ...metadata },
+  created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+});
+
+const write = (n: number) => [{ task_id: `t${n}`, idx: 0, channel: "value", value: { type: "json", data: String(n) }, task_path: "", run_id: "r" }];
+
+async function transactionsOf(table: "checkpoints" | "checkpoint_writes", threadId: string): Promise<number> {
+  const { rows } = await storage.db.query<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM ${table} WHERE thread_id = $1`, [threadId]);
+  return rows[0]!.n;
+}
+
+describe("a thread's checkpoint saves", () => {
+  it("that queue up behind one on its way are committed together, each settling once committed", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    // a run saving 8 steps without waiting for each (durability "async")
+    const saves: Array<Promise<void>> = [];
+    for (let n = 0; n < 8; n++) {
+      saves.push(storage.checkpoints.put(checkpoint(thread, n)));
+      saves.push(storage.checkpoints.putWrites({ thread_id: thread, checkpoint_ns: "", checkpoint_id: `c${n}` }, write(n)));
+    }
+    await Promise.all(saves);
+    // the first went alone, the 15 queued behind it in one transaction (one WAL flush instead of 15)
+    const { rows } = await storage.db.query<{ n: number }>(
+      `SELECT count(DISTINCT xmin::text)::int AS n FROM (SELECT xmin FROM checkpoints WHERE thread_id = $1
+        UNION ALL SELECT xmin FROM checkpoint_writes WHERE thread_id = $1) AS w`,
+      [thread],
+    );
+    expect(rows[0]!.n).toBe(2);
+    const stored = await storage.checkpoints.list({ thread_id: thread });
+    expect(stored.map((c) => c.checkpoint_id)).toEqual(["c7", "c6", "c5", "c4", "c3", "c2", "c1", "c0"]);
+    expect(stored[0]!.writes.map((w) => w.value.data)).toEqual(["7"]);
+  });
+
+  it("fail alone when the database refuses one of them", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    const saves = [0, 1, 2, 3].map((n) =>
+      // jsonb cannot hold \u0000: the database refuses that checkpoint
+      storage.checkpoints.put(checkpoint(thread, n, n === 2 ? { bad: "a\u0000b" } : {})),
+    );
+    const settled = await Promise.allSettled(saves);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    const stored = await storage.checkpoints.list({ thread_id: thread });
+    expect(stored.map((c) => c.checkpoint_id)).toEqual(["c3", "c1", "c0"]);
+    expect(await transactionsOf("checkpoints", thread)).toBe(3);
+  });
+});
+
+describe("a run's end with the thread's state (RunEnd.thread)", () => {
+  const leases = () => new PostgresRunLeases(storage.db);
+  const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
+
+  async function claimedRun() {
+    const thread = (await storage.threads.create()).thread_id;
+    const { run } = await storage.runs.create({ thread_id: thread, assistant_id: "a", kwargs, multitask_strategy: "enqueue" });
+    // (another test leaves a pending run claimable)
+    const claimed = (await leases().claim("worker-1", 60_000, 10)).runs.find((r) => r.run_id === run.run_id);
+    expect(claimed).toBeDefined();
+    return claimed!;
+  }
+
+  const endEvents = (threadId: string, attempt: number): RunEventRows => ({
+    threadId,
+    resumable: false,
+    expiresSeconds: 30,
+    attempt,
+    rows: [{ seq: 1, mode: "__end__", ns: "[]", data: JSON.stringify({ status: "success" }), checkpoint_id: null }],
+  });
+
+  const xminOf = async (sql: string, id: string) =>
+    (await storage.db.query<{ x: string }>(`SELECT xmin::text AS x FROM ${sql}`, [id])).rows[0]?.x;
+
+  it("stores the thread's state in the commit of the run's end and its end event", async () => {
+    const run = await claimedRun();
+    await storage.runs.end(run.run_id, {
+      update: { status: "success" },
+      run,
+      events: endEvents(run.thread_id, run.attempt),
+      thread: { status: "idle", values: { value: 4 }, interrupts: {}, error: null },
+    });
+    const thread = await storage.threads.get(run.thread_id);
+    expect(thread.status).toBe("idle");
+    expect(thread.values).toEqual({ value: 4 });
+    const runXmin = await xminOf("runs WHERE run_id = $1", run.run_id);
+    expect(await xminOf("threads WHERE thread_id = $1", run.thread_id)).toBe(runXmin);
+    expect(await xminOf("run_events WHERE run_id = $1", run.run_id)).toBe(runXmin);
+  });
+
+  it("keeps the thread busy while another of its runs is active", async () => {
+    const run = await claimedRun();
+    await storage.runs.create({ thread_id: run.thread_id, assistant_id: "a", kwargs, multitask_strategy: "enqueue" });
+    await storage.runs.end(run.run_id, {
+      update: { status: "success" },
+      run,
+      events: endEvents(run.thread_id, run.attempt),
+      thread: { status: "idle", values: { value: 4 }, interrupts: {}, error: null },
+    });
+    const thread = await storage.threads.get(run.thread_id);
+    expect(thread.status).toBe("busy");
+    expect(thread.values).toEqual({ value: 4 });
+  });
+
+  it("leaves the thread alone for a run taken over", async () => {
+    const run = await claimedRun();
+    const before = await storage.threads.get(run.thread_id);
+    await expect(
+      storage.runs.end(run.run_id, {
+        update: { status: "success" },
+        run,
+        events: endEvents(run.thread_id, run.attempt + 1),
+        thread: { status: "idle", values: { value: 4 }, interrupts: {}, error: null },
+      }),
+    ).rejects.toBeInstanceOf(RunTakenOverError);
+    expect(await storage.threads.get(run.thread_id)).toEqual(before);
+  });
+});
+
+describe("a run created in a process with a free slot (RunCreate.lease)", () => {
+  const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
+  const lease = { owner: "worker-1", leaseMs: 60_000 };
+  const row = async (runId: string) =>
+    (
+      await storage.db.query<{ status: string; attempt: number; lease_owner: string | null; leased: boolean; x: string }>(
+        "SELECT status, attempt, lease_owner, lease_expires_at > now() AS leased, xmin::text AS x FROM runs WHERE run_id = $1",
+        [runId],
+      )
+    ).rows[0]!;
+
+  it("is stored running under attempt 1, leased to it, in its creation's commit", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    const { run } = await storage.runs.create({ thread_id: thread, assistant_id: "a", kwargs, multitask_strategy: "reject", lease });
+    expect(run).toMatchObject({ status: "running", attempt: 1 });
+    const stored = await row(run.run_id);
+    expect(stored).toMatchObject({ status: "running", attempt: 1, lease_owner: "worker-1", leased: true });
+    const { rows } = await storage.db.query<{ x: string; status: string }>("SELECT xmin::text AS x, status FROM threads WHERE thread_id = $1", [thread]);
+    expect(rows[0]).toEqual({ x: stored.x, status: "busy" });
+  });
+
+  it("is stored pending when it cannot start at once (another active run of its thread, after_seconds)", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    const first = await storage.runs.create({ thread_id: thread, assistant_id: "a", kwargs, multitask_strategy: "enqueue", lease });
+    const second = await storage.runs.create({ thread_id: thread, assistant_id: "a", kwargs, multitask_strategy: "enqueue", lease });
+    expect(first.run.status).toBe("running");
+    expect(second.run).toMatchObject({ status: "pending", attempt: 0 });
+    expect(await row(second.run.run_id)).toMatchObject({ status: "pending", attempt: 0, lease_owner: null });
+    const later = new Date(Date.now() + 60_000).toISOString();
+    const other = (await storage.threads.create()).thread_id;
+    const delayed = await storage.runs.create({ thread_id: other, assistant_id: "a", kwargs, multitask_strategy: "reject", not_before: later, lease });
+    expect(delayed.run.status).toBe("pending");
+  });
+
+  it("executes in the creating process without a claim, within its concurrency", async () => {
+    const logger = pino({ level: "silent" });
+    const graphs = await loadGraphRegistry(RUNS_CONFIG);
+    await ensureSystemAssistants(storage, graphs);
+    const coordination = await openPostgresCoordination({
+      uri: database.uri,
+      db: storage.db,
+      logger,
+      concurrency: 1,
+      maxAttempts: 3,
+      resumableRetentionMs: 60_000,
+      leaseMs: 60_000,
+    });
+    const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
+    const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
+      concurrency: 1,
+      leaseMs: 60_000,
+      sendWebhooks: false,
+    });
+    await engine.start();
+    const claims: string[] = [];
+    storage.db.onQuery = (text) => {
+      if (text.includes("WITH claimed AS")) claims.push(text);
+    };
+    try {
+      const assistantId = defaultAssistantId("trivial");
+      const trivial = parseRunRequest({ assistant_id: assistantId, input: { value: 1 } }, { stateless: false }).kwargs;
+      const thread = (await storage.threads.create()).thread_id;
+      const granted = engine.leaseAtCreation();
+      expect(granted).not.toBeNull();
+      // its one slot is promised: no second lease, and no claim takes it meanwhile
+      expect(engine.leaseAtCreation()).toBeNull();
+      const { run } = await storage.runs.create({
+        thread_id: thread,
+        assistant_id: assistantId,
+        kwargs: trivial,
+        multitask_strategy: "reject",
+        lease: { owner: granted!.owner, leaseMs: granted!.leaseMs },
+      });
+      expect(run.status).toBe("running");
+      const outcome = engine.outcome(run);
+      engine.submit(run);
+      expect(claims).toEqual([]);
+      expect(await outcome).toMatchObject({ status: "success", values: { value: 4 } });
+      expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 1 });
+      // the slot is free again once the run ended; a released lease frees it too
+      await eventually(async () => (engine.load.running === 0 ? true : undefined), 5_000, "the execution to end");
+      const again = engine.leaseAtCreation();
+      expect(again).not.toBeNull();
+      again!.release();
+      again!.release();
+      expect(engine.leaseAtCreation()).not.toBeNull();
+    } finally {
+      storage.db.onQuery = undefined;
+      await engine.shutdown(0);
+      await coordination.close();
+    }
+  });
+});
