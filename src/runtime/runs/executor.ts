@@ -288,7 +288,7 @@ export class RunExecutor {
    * promises), so with a saver that tells when a save is applied this returns as soon as the
    * final checkpoint and every save before it are applied: the run's end, stored next, comes
    * after them in storage (and in the same commit-log write). The rest of the stream is handed
-   * to `onTail`; it emits nothing.
+   * to `onTail`; it emits nothing (the `debug` and `events` modes, which do, wait for the end).
    */
   async #run(
     run: Run,
@@ -316,6 +316,9 @@ export class RunExecutor {
       }
     }
     const translator = new RunStreamTranslator(kwargs.stream_mode);
+    // `debug` has an event right after the final checkpoint, and LangChain callback events come
+    // until the stream ends: those runs wait for it
+    const applied = call.callbackEvents || call.streamModes.includes("debug") ? undefined : saver.applied?.bind(saver);
     let finalSeen = false;
     let completeEarly!: (state: FinalState) => void;
     const completedEarly = new Promise<FinalState>((resolve) => (completeEarly = resolve));
@@ -329,9 +332,9 @@ export class RunExecutor {
           const state = completedState((chunk.data as { values?: unknown }).values);
           completed = state;
           const id = checkpointIdOf(chunk);
-          if (saver.applied && id !== undefined) {
+          if (applied && id !== undefined) {
             finalSeen = true;
-            void saver.applied(id).then(() => completeEarly(state));
+            void applied(id).then(() => completeEarly(state));
           }
         }
       }
