@@ -257,6 +257,61 @@ export class DeferredDurabilitySaver extends StorageCheckpointSaver {
   protected override readonly readsOwnWrites = true;
   readonly #pending = new Set<Promise<void>>();
   #failure: { error: unknown } | null = null;
+  /** Saves called and not yet applied (still serializing). */
+  #saving = 0;
+  /** Checkpoints whose save is applied. */
+  readonly #applied = new Set<string>();
+  #waiters: Array<{ checkpointId: string; resolve: () => void }> = [];
+
+  override async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    this.#saving++;
+    try {
+      const saved = await super.put(config, checkpoint, metadata, newVersions);
+      this.#applied.add(checkpoint.id);
+      return saved;
+    } finally {
+      this.#saving--;
+      this.#wake();
+    }
+  }
+
+  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    this.#saving++;
+    try {
+      await super.putWrites(config, writes, taskId, taskPath);
+    } finally {
+      this.#saving--;
+      this.#wake();
+    }
+  }
+
+  /**
+   * Resolves once the save of checkpoint `checkpointId` is applied (readable; durable later) and
+   * no other save of this saver is still on its way to storage: whatever is stored next comes
+   * after all of them. Never settles if that checkpoint is not saved.
+   */
+  applied(checkpointId: string): Promise<void> {
+    if (this.#isApplied(checkpointId)) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ checkpointId, resolve }));
+  }
+
+  #isApplied(checkpointId: string): boolean {
+    return this.#saving === 0 && this.#applied.has(checkpointId);
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    this.#waiters = this.#waiters.filter((waiter) => {
+      if (!this.#isApplied(waiter.checkpointId)) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
 
   protected override async persist(write: Promise<void>): Promise<void> {
     this.#pending.add(write);

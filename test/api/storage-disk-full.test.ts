@@ -45,6 +45,14 @@ afterAll(async () => {
   await t?.dispose();
 });
 
+/**
+ * A run of a graph that yields to the event loop: its creation is durable before its end is
+ * written. (A graph that never yields, like `trivial`, completes before its creation's flush
+ * starts: its creation and its end are one write, and a failure of that write fails the request.)
+ */
+const SLOW = { assistant_id: "slow", input: { steps: 1, delay_ms: 200 } };
+const SLOW_RESULT = { steps: 1, delay_ms: 200, completed: 1, log: ["step 1"] };
+
 const post = (path: string, body: unknown) =>
   fetch(`${t.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
@@ -52,7 +60,7 @@ describe.runIf(process.env.LGTS_TEST_STORAGE !== "postgres")("a disk that fails 
   it("answers wait and join with 503, keeps serving, and has the runs' ends once the disk recovers", async () => {
     const thread = await t.client.threads.create();
     disk.fullFrom = '"status":"success"';
-    const wait = await post(`/threads/${thread.thread_id}/runs/wait`, { assistant_id: "trivial", input: { value: 1 } });
+    const wait = await post(`/threads/${thread.thread_id}/runs/wait`, SLOW);
     expect(wait.status).toBe(503);
     expect((await json(wait)).detail).toMatch(/the run's end could not be stored/);
     // the process is up; storage says it is not
@@ -75,8 +83,8 @@ describe.runIf(process.env.LGTS_TEST_STORAGE !== "postgres")("a disk that fails 
     expect(await t.client.runs.join(other.thread_id, run.run_id)).toEqual({ value: 5 });
     expect(await t.client.runs.get(other.thread_id, run.run_id)).toMatchObject({ status: "success" });
     const [first] = await t.client.runs.list(thread.thread_id);
-    expect(await t.client.runs.join(thread.thread_id, first!.run_id)).toEqual({ value: 4 });
-    expect(await t.client.threads.get(thread.thread_id)).toMatchObject({ status: "idle", values: { value: 4 } });
+    expect(await t.client.runs.join(thread.thread_id, first!.run_id)).toEqual(SLOW_RESULT);
+    expect(await t.client.threads.get(thread.thread_id)).toMatchObject({ status: "idle", values: SLOW_RESULT });
 
     // nothing acknowledged was lost, and the ends are on disk: a restart finds them ended
     t = await t.restart();
@@ -84,10 +92,22 @@ describe.runIf(process.env.LGTS_TEST_STORAGE !== "postgres")("a disk that fails 
     expect(await t.client.runs.get(other.thread_id, run.run_id)).toMatchObject({ status: "success" });
   });
 
+  it("answers 503 when the one write of a run's creation and its end fails", async () => {
+    const thread = await t.client.threads.create();
+    disk.fullFrom = '"status":"success"';
+    const wait = await post(`/threads/${thread.thread_id}/runs/wait`, { assistant_id: "trivial", input: { value: 1 } });
+    expect(wait.status).toBe(503);
+    expect(await json(wait)).toEqual({ detail: expect.any(String) });
+    heal();
+    // nothing was acknowledged; the write is retried once the disk takes it
+    const [run] = await t.client.runs.list(thread.thread_id);
+    expect(await t.client.runs.join(thread.thread_id, run!.run_id)).toEqual({ value: 4 });
+  });
+
   it("ends a run's stream with an error event, not as if the run had ended", async () => {
     const thread = await t.client.threads.create();
     disk.fullFrom = '"status":"success"';
-    const stream = await post(`/threads/${thread.thread_id}/runs/stream`, { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values"] });
+    const stream = await post(`/threads/${thread.thread_id}/runs/stream`, { ...SLOW, stream_mode: ["values"] });
     expect(stream.status).toBe(200);
     const text = await stream.text();
     const events = [...text.matchAll(/^event: (.*)$/gm)].map((m) => m[1]);

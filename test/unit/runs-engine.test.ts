@@ -1,4 +1,5 @@
-import { MemorySaver } from "@langchain/langgraph";
+import { InMemoryStore, MemorySaver } from "@langchain/langgraph";
+import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadGraphRegistry, type GraphRegistry } from "../../src/runtime/graphs/index.js";
@@ -30,6 +31,8 @@ import { StorageUnavailableError } from "../../src/storage/errors.js";
 function gatedLogSyncs() {
   let release: () => void = () => {};
   const gate = { held: null as Promise<void> | null, failing: false, full: false, fullAt: null as { matches: (text: string) => boolean; once: boolean } | null };
+  /** The text of every log write made so far. */
+  const writes: string[] = [];
   const io: FileIO = {
     rename: nodeFileIO.rename,
     async open(file, flags) {
@@ -42,6 +45,7 @@ function gatedLogSyncs() {
             throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
           }
           if (gate.full) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+          writes.push(text);
           return fh.writeFile(text, encoding);
         },
         close: fh.close.bind(fh),
@@ -55,6 +59,7 @@ function gatedLogSyncs() {
   };
   return {
     io,
+    writes,
     hold: () => (gate.held = new Promise<void>((resolve) => (release = resolve))),
     release: () => release(),
     fail: () => ((gate.failing = true), release()),
@@ -263,13 +268,17 @@ describe("run engine (local parts)", () => {
   });
 
   describe.runIf(TEST_STORAGE === "lowdb")("a run followed from its scheduling (lowdb)", () => {
-    async function gatedEngine() {
+    /** `withServerParts`: the server's checkpointer (over the same storage) and a store, instead of memory savers. */
+    async function gatedEngine(options: { withServerParts?: boolean } = {}) {
       registry ??= await loadGraphRegistry(RUNS_CONFIG);
       const gate = gatedLogSyncs();
       const { dir, cleanup: removeDir } = await tempDir();
       const storage = await LowdbStorage.open({ dataDir: dir, shards: TEST_SHARDS, io: gate.io });
       await ensureSystemAssistants(storage, registry);
-      const runs = localRunEngine({ storage, graphs: registry, checkpointer: new TestSaver(), logger: pino({ level: "silent" }) });
+      const parts = options.withServerParts
+        ? { checkpointer: new StorageCheckpointSaver(storage.checkpoints), store: new InMemoryStore() }
+        : { checkpointer: new TestSaver() };
+      const runs = localRunEngine({ storage, graphs: registry, ...parts, logger: pino({ level: "silent" }) });
       await runs.start();
       cleanup.push(async () => {
         gate.heal();
@@ -326,6 +335,19 @@ describe("run engine (local parts)", () => {
       expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "success", attempt: 1 });
       await eventually(async () => outcome ?? undefined, 10_000, "the run's end to be announced");
       expect(outcome).toEqual({ status: "success", values: { value: 4 }, error: null });
+    });
+
+    it("stores its end in the write of its last checkpoint, without waiting for the graph's store to stop", async () => {
+      const { gate, storage, runs, start } = await gatedEngine({ withServerParts: true });
+      const thread = await storage.threads.create();
+      const run = await start(thread.thread_id, () => {});
+      expect(await runs.outcome(run)).toEqual({ status: "success", values: { value: 4 }, error: null });
+      // the graph never yields to the event loop: its creation, checkpoints and end are one write
+      // (before, its end waited for the stream's end, a timer of its store later: a second write)
+      const carrying = gate.writes.filter((text) => text.includes(run.run_id));
+      expect(carrying).toHaveLength(1);
+      expect(carrying[0]).toContain('"status":"success"');
+      expect(carrying[0]).toContain('"checkpoint_id"');
     });
 
     it("does not end as a success when its creation cannot be stored", async () => {

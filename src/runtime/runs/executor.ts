@@ -23,8 +23,11 @@ import { storedOutcome } from "./stored-outcome.js";
 import type { DispatchedRun } from "./engine.js";
 import { RunCancelled, RunNotHeld, RunTimedOut, ServerStopping } from "./stop-reasons.js";
 
-/** What a run saves through: it can settle its saves (see StorageCheckpointSaver.deferringDurability). */
-type RunSaver = BaseCheckpointSaver & { settle(): Promise<void> };
+/**
+ * What a run saves through: it can settle its saves (see StorageCheckpointSaver.deferringDurability),
+ * and, when it defers durability, tell when a checkpoint's save is applied (`applied`).
+ */
+type RunSaver = BaseCheckpointSaver & { settle(): Promise<void>; applied?(checkpointId: string): Promise<void> };
 
 /** A checkpointer that can also remove what one run saved (rollback) and defer durability. */
 export type RunCheckpointer = RunSaver & {
@@ -105,6 +108,12 @@ function carriedByTheEnd<T>(storage: Storage, write: Promise<T>, applied: T): Pr
 /** The root graph's checkpoint with nothing left to run: the graph completed, its last events are out. */
 function isFinalCheckpoint(chunk: StreamChunk): boolean {
   return chunk.mode === "checkpoints" && chunk.ns.length === 0 && (chunk.data as { next?: unknown[] }).next?.length === 0;
+}
+
+/** The id of the checkpoint a `checkpoints` chunk shows. */
+function checkpointIdOf(chunk: StreamChunk): string | undefined {
+  const id = (chunk.data as { config?: { configurable?: { checkpoint_id?: unknown } } }).config?.configurable?.checkpoint_id;
+  return typeof id === "string" ? id : undefined;
 }
 
 export class RunExecutor {
@@ -200,9 +209,19 @@ export class RunExecutor {
     const saver = kwargs.durability === "sync" ? this.deps.checkpointer : this.deps.checkpointer.deferringDurability();
     let graph: AnyCompiledGraph | undefined;
     let completed: FinalState | null = null;
+    /** The end of the graph's stream, when the run completed before it (see #run). */
+    let tail: Promise<void> = Promise.resolve();
     let ending: Ending;
     try {
-      completed = await this.#run(run, attempt, control.signal, saver, relay, (g) => (graph = g));
+      completed = await this.#run(run, attempt, control.signal, saver, relay, {
+        onGraph: (g) => (graph = g),
+        onTail: (rest) => {
+          tail = rest.then(
+            () => {},
+            (error: unknown) => log.warn({ err: error }, "the graph failed after its final checkpoint; the run had completed"),
+          );
+        },
+      });
       // The run's checkpoints are durable before its success is: waited for here, unless the
       // storage makes writes durable in order, where the durability of the run's end (written
       // after them) carries them.
@@ -242,6 +261,7 @@ export class RunExecutor {
       return;
     }
     await this.#finish(run, ending, { graph, completed }, log, relay);
+    await tail;
   }
 
   /**
@@ -263,6 +283,12 @@ export class RunExecutor {
   /**
    * Resolves the graph and streams it into the broker. Returns the thread's state when the graph
    * completed (its final checkpoint carries it: no need to read it back), else null.
+   *
+   * A graph's stream ends a while after its final checkpoint (a timer of its store, the saves'
+   * promises), so with a saver that tells when a save is applied this returns as soon as the
+   * final checkpoint and every save before it are applied: the run's end, stored next, comes
+   * after them in storage (and in the same commit-log write). The rest of the stream is handed
+   * to `onTail`; it emits nothing.
    */
   async #run(
     run: Run,
@@ -270,7 +296,7 @@ export class RunExecutor {
     signal: AbortSignal,
     saver: RunSaver,
     relay: RunEventRelay,
-    onGraph: (graph: AnyCompiledGraph) => void,
+    hooks: { onGraph: (graph: AnyCompiledGraph) => void; onTail: (rest: Promise<unknown>) => void },
   ): Promise<FinalState | null> {
     const { storage, graphs, store } = this.deps;
     const kwargs = run.kwargs;
@@ -280,7 +306,7 @@ export class RunExecutor {
     const resume = attempt > 1 && (await this.#wroteCheckpoint(run));
     const call = buildGraphCall(assistant, run, { attempt, resume });
     const graph = await graphs.resolveGraph(call.graphId, call.config, { checkpointer: saver, store: store ?? null });
-    onGraph(graph);
+    hooks.onGraph(graph);
     if (kwargs.strict_resume && kwargs.command?.resume !== undefined && !resume) {
       const state = await readFinalState(graph, run.thread_id);
       if (Object.keys(state.interrupts).length === 0) {
@@ -290,16 +316,31 @@ export class RunExecutor {
       }
     }
     const translator = new RunStreamTranslator(kwargs.stream_mode);
-    let completed: FinalState | null = null;
-    for await (const chunk of streamGraph(graph, call, run.run_id, signal)) {
-      for (const event of translator.translate(chunk)) relay.send(event);
-      if (isFinalCheckpoint(chunk)) {
-        // the graph emits nothing after its final checkpoint, but it ends a timer later (its store's)
-        relay.hold();
-        completed = completedState((chunk.data as { values?: unknown }).values);
+    let finalSeen = false;
+    let completeEarly!: (state: FinalState) => void;
+    const completedEarly = new Promise<FinalState>((resolve) => (completeEarly = resolve));
+    const streamed = (async () => {
+      let completed: FinalState | null = null;
+      for await (const chunk of streamGraph(graph, call, run.run_id, signal)) {
+        for (const event of translator.translate(chunk)) relay.send(event);
+        if (isFinalCheckpoint(chunk)) {
+          // the graph emits nothing after its final checkpoint
+          relay.hold();
+          const state = completedState((chunk.data as { values?: unknown }).values);
+          completed = state;
+          const id = checkpointIdOf(chunk);
+          if (saver.applied && id !== undefined) {
+            finalSeen = true;
+            void saver.applied(id).then(() => completeEarly(state));
+          }
+        }
       }
-    }
-    relay.hold();
+      relay.hold();
+      return completed;
+    })();
+    // whichever comes first: the stream's end (or its error), or the final checkpoint applied
+    const completed = await Promise.race([streamed, completedEarly]);
+    if (finalSeen) hooks.onTail(streamed);
     return completed;
   }
 

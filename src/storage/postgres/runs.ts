@@ -260,11 +260,13 @@ export class PostgresRuns implements RunsRepository {
       notices.push(`pg_notify('${WEBHOOKS_CHANNEL}', '')`);
     }
     if (end.thread) parts.push(...threadAfterRun(params, "(SELECT thread_id FROM stored)", id, end.thread, at));
+    // one per run, its text one of a few shapes (every value a parameter): planned once per connection
     const { rows } = await this.db.query<RunRow & { thread_written?: number }>(
       `WITH ${parts.join(",\n")}
        SELECT ${RUN_COLUMNS}${end.thread ? ", (SELECT count(*) FROM thread)::int AS thread_written" : ""}
          FROM stored${notices.length ? `, LATERAL (SELECT ${notices.join(", ")}) AS notices` : ""}`,
       params.values,
+      { prepare: true },
     );
     if (!rows[0]) return null;
     const run = toRun(rows[0]);
