@@ -188,12 +188,6 @@ export type ThreadUpdate = Partial<
   Pick<Thread, "status" | "values" | "interrupts" | "error" | "config" | "metadata">
 >;
 
-/** An execution of a run, by its attempt (a fencing token: see RunEventRows.attempt). */
-export interface RunWriter {
-  runId: string;
-  attempt: number;
-}
-
 export interface ThreadFilter {
   ids?: string[];
   /** JSON containment (`metadata @> filter`) */
@@ -210,13 +204,8 @@ export interface ThreadsRepository {
   create(input?: ThreadCreate, scope?: Scope): Promise<Thread>;
   get(threadId: string, scope?: Scope): Promise<Thread>;
   patch(threadId: string, patch: ThreadPatch, scope?: Scope): Promise<Thread>;
-  /**
-   * Generic field update used by the run engine (status, values, interrupts, error...).
-   * `writer`: the run execution writing it (a run's end): only while that run is still running
-   * under that attempt, else RunTakenOverError and nothing is written (see RunEventRows.attempt).
-   * The embedded backend has one process, whose runs are never taken over: nothing to check.
-   */
-  update(threadId: string, update: ThreadUpdate, scope?: Scope, writer?: RunWriter): Promise<Thread>;
+  /** Generic field update used by the run engine (status, values, interrupts, error...). */
+  update(threadId: string, update: ThreadUpdate, scope?: Scope): Promise<Thread>;
   delete(threadId: string, scope?: Scope): Promise<void>;
   search(query?: ThreadSearch, scope?: Scope): Promise<Page<Thread>>;
   count(filter?: ThreadFilter, scope?: Scope): Promise<number>;

@@ -3,6 +3,7 @@
  * disk sync), so what a run writes shares commits where durability allows. Rows written by one
  * transaction share their `xmin`, which is how these tests count commits.
  */
+import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
@@ -11,7 +12,7 @@ import { openPostgresCoordination } from "../../src/runtime/postgres/coordinatio
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
-import { RunTakenOverError } from "../../src/storage/errors.js";
+import { RunTakenOverError, ThreadBusyError } from "../../src/storage/errors.js";
 import { PostgresRunLeases } from "../../src/storage/postgres/run-leases.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import type { CheckpointPut, RunEventRows } from "../../src/storage/types.js";
@@ -152,6 +153,51 @@ describe("a run's end with the thread's state (RunEnd.thread)", () => {
   });
 });
 
+describe("a run's creation", () => {
+  const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
+
+  it("is one commit: the run, leased, and its thread busy", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    const statements: string[] = [];
+    storage.db.onQuery = (text) => statements.push(text);
+    try {
+      await storage.runs.create({ thread_id: thread, assistant_id: "a", kwargs, multitask_strategy: "reject" });
+    } finally {
+      storage.db.onQuery = undefined;
+    }
+    expect(statements).toHaveLength(1);
+  });
+
+  it("sees a run created on its thread while it waited for the thread's lock", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    // another process's creation, holding the thread's row locked until it commits
+    const other = new pg.Client({ connectionString: database.uri });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query("SELECT 1 FROM threads WHERE thread_id = $1 FOR UPDATE", [thread]);
+      await other.query(
+        `INSERT INTO runs (run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy, attempt)
+         VALUES ('other-run', $1, 'a', now(), now(), 'pending', '{}', '{}', 'reject', 0)`,
+        [thread],
+      );
+      await other.query("UPDATE threads SET status = 'busy' WHERE thread_id = $1", [thread]);
+      const creating = storage.runs.create({ thread_id: thread, assistant_id: "a", kwargs, multitask_strategy: "reject" });
+      const settled = creating.then(
+        () => "created",
+        (error: unknown) => error,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200)); // it waits for the lock
+      await other.query("COMMIT");
+      expect(await settled).toBeInstanceOf(ThreadBusyError);
+    } finally {
+      await other.end();
+    }
+    const { items } = await storage.runs.list(thread);
+    expect(items.map((r) => r.run_id)).toEqual(["other-run"]);
+  });
+});
+
 describe("a run created in a process with a free slot (RunCreate.lease)", () => {
   const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
   const lease = { owner: "worker-1", leaseMs: 60_000 };
@@ -188,6 +234,8 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
 
   it("executes in the creating process without a claim, within its concurrency", async () => {
     const logger = pino({ level: "silent" });
+    // runs the other tests left active: this process would claim them
+    await storage.db.query("UPDATE runs SET status = 'interrupted' WHERE status IN ('pending', 'running')");
     const graphs = await loadGraphRegistry(RUNS_CONFIG);
     await ensureSystemAssistants(storage, graphs);
     const coordination = await openPostgresCoordination({

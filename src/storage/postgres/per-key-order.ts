@@ -18,6 +18,9 @@
 import { StorageUnavailableError } from "../errors.js";
 import type { Database, QueryResult } from "./database.js";
 
+/** The writes' texts are fixed (their values are parameters): each is planned once per connection. */
+const PREPARED = { prepare: true } as const;
+
 /** Most statements in one transaction (a graph writing thousands at once commits in steps). */
 const MAX_GROUP = 64;
 
@@ -78,14 +81,14 @@ export class PerKeyOrder {
   async #commit(group: Array<Extract<Operation, { kind: "write" }>>): Promise<void> {
     if (group.length === 1) {
       const [write] = group as [Extract<Operation, { kind: "write" }>];
-      await this.db.query(write.text, write.params).then(write.resolve, write.reject);
+      await this.db.query(write.text, write.params, PREPARED).then(write.resolve, write.reject);
       return;
     }
     let results: Array<QueryResult<unknown>>;
     try {
       results = await this.db.transaction(async (tx) => {
         const done: Array<QueryResult<unknown>> = [];
-        for (const write of group) done.push(await tx.query(write.text, write.params));
+        for (const write of group) done.push(await tx.query(write.text, write.params, PREPARED));
         return done;
       });
     } catch (error) {
@@ -94,7 +97,7 @@ export class PerKeyOrder {
         return;
       }
       // one of them was refused, and the transaction with it: each alone, so only that one fails
-      for (const write of group) await this.db.query(write.text, write.params).then(write.resolve, write.reject);
+      for (const write of group) await this.db.query(write.text, write.params, PREPARED).then(write.resolve, write.reject);
       return;
     }
     group.forEach((write, i) => write.resolve(results[i]!));

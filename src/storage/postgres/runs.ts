@@ -1,10 +1,11 @@
 /**
  * RunsRepository on the `runs` table.
  *
- * Multitask atomicity: `create` is one transaction that locks the thread row (`FOR UPDATE`),
- * then, in one statement, reads the thread's active runs, inserts the run and marks the thread busy. Creates on one
- * thread therefore serialize on its row, in any process: of two racing `reject` creates at
- * most one passes.
+ * Multitask atomicity: `create` locks the thread row (`FOR UPDATE`), reads the thread's active
+ * runs, inserts the run and marks the thread busy, in one statement whose snapshot is used only
+ * if no run was created on the thread meanwhile (else again in a transaction that takes the lock
+ * first). Creates on one thread therefore serialize on its row, in any process: of two racing
+ * `reject` creates at most one passes.
  */
 import { v7 as uuidv7 } from "uuid";
 import { ConflictError, NotFoundError, RunTakenOverError, ThreadBusyError } from "../errors.js";
@@ -24,27 +25,49 @@ export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated
 const ACTIVE = "status IN ('pending', 'running')";
 
 /**
- * A run's creation once its thread's row is locked: one row per active run of the thread (or one
- * of NULLs), each with `inserted` (0: `reject` met an active run, nothing was written) and
- * `leased` (stored running, leased to `$11` for `$12` s: RunCreate.lease, when it can start now).
+ * A run's creation: one row per active run of the thread (or one of NULLs), each with `inserted`
+ * (0: `reject` met an active run, nothing was written) and `leased` (stored running, leased to
+ * `$11` for `$12` s: RunCreate.lease, when it can start now).
+ *
+ * `visible` null: the statement runs in a transaction that locked the thread's row first, so its
+ * snapshot holds every run created before. Otherwise it takes the lock itself (the thread's row
+ * where `visible`), in one round trip and one commit: its snapshot, taken before the lock, is
+ * used only if the row it locked is the version that snapshot saw (same `xmin`). A run created
+ * meanwhile changed the row (`busy`): then nothing is written (`current` false) and the caller
+ * goes the locking way. `found`: the thread is there (and visible).
  */
-const CREATE_SQL = /* sql */ `
-WITH inflight AS (SELECT ${RUN_COLUMNS} FROM runs WHERE thread_id = $1 AND ${ACTIVE}),
+function createSql(visible: string | null): string {
+  const guard =
+    visible === null
+      ? ""
+      : `snap AS MATERIALIZED (SELECT xmin AS version FROM threads WHERE thread_id = $1),
+locked AS MATERIALIZED (SELECT xmin AS version FROM threads WHERE ${visible} FOR UPDATE),
+current AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM locked JOIN snap ON locked.version = snap.version) AS ok),
+`;
+  return /* sql */ `
+WITH ${guard}inflight AS (SELECT ${RUN_COLUMNS} FROM runs WHERE thread_id = $1 AND ${ACTIVE}),
 lease AS (SELECT $11::text IS NOT NULL AND $8::timestamptz IS NULL AND NOT EXISTS (SELECT 1 FROM inflight) AS now),
 inserted AS (
   INSERT INTO runs (${RUN_COLUMNS}, lease_owner, lease_expires_at)
   SELECT $2, $1, $3::text, $4::timestamptz, $4::timestamptz, CASE WHEN lease.now THEN 'running' ELSE 'pending' END,
          $5::jsonb, $6::jsonb, $7::text, NULL, CASE WHEN lease.now THEN 1 ELSE 0 END, $8::timestamptz, NULL,
          CASE WHEN lease.now THEN $11::text END, CASE WHEN lease.now THEN now() + make_interval(secs => $12) END
-    FROM lease
-   WHERE NOT ($9::boolean AND EXISTS (SELECT 1 FROM inflight))
+    FROM lease${visible === null ? "" : ", current"}
+   WHERE ${visible === null ? "" : "current.ok AND "}NOT ($9::boolean AND EXISTS (SELECT 1 FROM inflight))
   RETURNING run_id, status),
 busy AS (
   UPDATE threads SET status = 'busy', metadata = metadata || $10::jsonb, updated_at = $4
    WHERE thread_id = $1 AND EXISTS (SELECT 1 FROM inserted))
-SELECT i.inserted, i.leased, f.* FROM (SELECT count(*)::int AS inserted, coalesce(bool_or(status = 'running'), false) AS leased FROM inserted) AS i
+SELECT ${visible === null ? "1 AS found, true AS current" : "(SELECT count(*) FROM locked)::int AS found, (SELECT ok FROM current) AS current"},
+       i.inserted, i.leased, f.*
+  FROM (SELECT count(*)::int AS inserted, coalesce(bool_or(status = 'running'), false) AS leased FROM inserted) AS i
   LEFT JOIN inflight AS f ON true
  ORDER BY f.created_at, f.run_id`;
+}
+
+const CREATE_LOCKED_SQL = createSql(null);
+
+type CreateRow = Nullable<RunRow> & { found: number; current: boolean; inserted: number; leased: boolean };
 
 /** A row of a LEFT JOIN's optional side. */
 export type Nullable<T> = { [K in keyof T]: T[K] | null };
@@ -89,38 +112,56 @@ export class PostgresRuns implements RunsRepository {
   async create(input: RunCreate, scope?: Scope): Promise<RunInsert> {
     const id = input.run_id ?? uuidv7();
     try {
+      // one statement taking the thread's lock itself; the transaction below when a run was created meanwhile
+      const first = await this.#insert(input, id, (values) => {
+        const params = new Params();
+        for (const value of values) params.add(value);
+        const visible = where([`thread_id = $1`, ...scopeConditions(params, scope)]);
+        return this.db.query<CreateRow>(createSql(visible), params.values, { prepare: true });
+      });
+      if (first) return first;
       return await this.db.transaction(async (tx) => {
         const params = new Params();
         const visible = [`thread_id = ${params.add(input.thread_id)}`, ...scopeConditions(params, scope)];
         const { rowCount } = await tx.query(`SELECT 1 FROM threads WHERE ${where(visible)} FOR UPDATE`, params.values);
         if (rowCount === 0) throw new NotFoundError("Thread", input.thread_id);
-        const at = isoNow();
-        const run = newRun(input, id, at);
-        // after the lock, in one statement: the thread's active runs, and the insert unless `reject` meets one
-        const { rows } = await tx.query<Nullable<RunRow> & { inserted: number; leased: boolean }>(CREATE_SQL, [
-          input.thread_id,
-          id,
-          run.assistant_id,
-          at,
-          JSON.stringify(run.metadata),
-          JSON.stringify(run.kwargs),
-          run.multitask_strategy,
-          run.not_before,
-          input.multitask_strategy === "reject",
-          JSON.stringify(input.thread_metadata ?? {}),
-          input.lease?.owner ?? null,
-          (input.lease?.leaseMs ?? 0) / 1000,
-        ]);
-        const inflight = rows.filter((row): row is RunRow & { inserted: number; leased: boolean } => row.run_id !== null).map(toRun);
-        if (rows[0]!.inserted === 0) {
-          throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
-        }
-        return { run: rows[0]!.leased ? { ...run, status: "running", attempt: 1 } : run, inflight };
+        // after the lock: its snapshot holds the thread's active runs
+        return (await this.#insert(input, id, (values) => tx.query<CreateRow>(CREATE_LOCKED_SQL, values, { prepare: true })))!;
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(WHAT, id);
       throw error;
     }
+  }
+
+  /** Sends a creation statement (see createSql) with its values; null when it wrote nothing because the thread's row changed. */
+  async #insert(
+    input: RunCreate,
+    id: string,
+    send: (values: unknown[]) => Promise<{ rows: CreateRow[] }>,
+  ): Promise<RunInsert | null> {
+    const at = isoNow();
+    const run = newRun(input, id, at);
+    const { rows } = await send([
+      input.thread_id,
+      id,
+      run.assistant_id,
+      at,
+      JSON.stringify(run.metadata),
+      JSON.stringify(run.kwargs),
+      run.multitask_strategy,
+      run.not_before,
+      input.multitask_strategy === "reject",
+      JSON.stringify(input.thread_metadata ?? {}),
+      input.lease?.owner ?? null,
+      (input.lease?.leaseMs ?? 0) / 1000,
+    ]);
+    const result = rows[0]!;
+    if (result.found === 0) throw new NotFoundError("Thread", input.thread_id);
+    if (!result.current) return null;
+    const inflight = rows.filter((row): row is CreateRow & RunRow => row.run_id !== null).map(toRun);
+    if (result.inserted === 0) throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
+    return { run: result.leased ? { ...run, status: "running", attempt: 1 } : run, inflight };
   }
 
   async get(runId: string, scope?: Scope): Promise<Run> {
@@ -219,11 +260,13 @@ export class PostgresRuns implements RunsRepository {
       notices.push(`pg_notify('${WEBHOOKS_CHANNEL}', '')`);
     }
     if (end.thread) parts.push(...threadAfterRun(params, "(SELECT thread_id FROM stored)", id, end.thread, at));
+    // one per run, its text one of a few shapes (every value a parameter): planned once per connection
     const { rows } = await this.db.query<RunRow & { thread_written?: number }>(
       `WITH ${parts.join(",\n")}
        SELECT ${RUN_COLUMNS}${end.thread ? ", (SELECT count(*) FROM thread)::int AS thread_written" : ""}
          FROM stored${notices.length ? `, LATERAL (SELECT ${notices.join(", ")}) AS notices` : ""}`,
       params.values,
+      { prepare: true },
     );
     if (!rows[0]) return null;
     const run = toRun(rows[0]);

@@ -4,7 +4,7 @@
  * Hooks registered by other components run after that commit (see `ThreadHooks`).
  */
 import { v4 as uuidv4 } from "uuid";
-import { ConflictError, NotFoundError, RunTakenOverError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import type { Thread } from "../records.js";
 import type {
   Page,
@@ -17,14 +17,13 @@ import type {
   ThreadSearch,
   ThreadsRepository,
   ThreadUpdate,
-  RunWriter,
 } from "../types.js";
 import { copyThreadCheckpoints, deleteThreadCheckpoints } from "./checkpoints.js";
 import { newThread } from "../new-records.js";
 import type { Database, Queryable } from "./database.js";
 import { scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, orderBy, Params, searchPage, where } from "./sql.js";
-import { DELETE_THREAD_RUNS_SQL, heldBy } from "./run-events.js";
+import { DELETE_THREAD_RUNS_SQL } from "./run-events.js";
 
 const WHAT = "Thread";
 const SORTABLE = new Set(["thread_id", "status", "created_at", "updated_at", "state_updated_at"]);
@@ -114,21 +113,11 @@ export class PostgresThreads implements ThreadsRepository {
     return this.#update(params, sets, threadId, scope);
   }
 
-  async update(threadId: string, update: ThreadUpdate, scope?: Scope, writer?: RunWriter): Promise<Thread> {
+  async update(threadId: string, update: ThreadUpdate, scope?: Scope): Promise<Thread> {
     const params = new Params();
     const sets = threadUpdateSets(params, update, isoNow());
     if (update.status !== undefined) sets.push(`status = ${params.add(update.status)}`);
-    if (!writer) return this.#update(params, sets, threadId, scope);
-    // the run's row is share-locked meanwhile: a takeover comes before or after this write, not during it
-    const held = `EXISTS (SELECT 1 FROM runs WHERE ${heldBy(params, params.add(writer.runId), writer.attempt)} FOR KEY SHARE)`;
-    try {
-      return await this.#update(params, sets, threadId, scope, held);
-    } catch (error) {
-      if (error instanceof NotFoundError && (await this.db.query("SELECT 1 FROM threads WHERE thread_id = $1", [threadId])).rowCount > 0) {
-        throw new RunTakenOverError(writer.runId, writer.attempt);
-      }
-      throw error;
-    }
+    return this.#update(params, sets, threadId, scope);
   }
 
   async delete(threadId: string, scope?: Scope): Promise<void> {
@@ -214,9 +203,8 @@ export class PostgresThreads implements ThreadsRepository {
     return rows[0] && toThread(rows[0]);
   }
 
-  async #update(params: Params, sets: string[], threadId: string, scope: Scope | undefined, condition?: string): Promise<Thread> {
+  async #update(params: Params, sets: string[], threadId: string, scope: Scope | undefined): Promise<Thread> {
     const conditions = [`thread_id = ${params.add(threadId)}`, ...scopeConditions(params, scope)];
-    if (condition) conditions.push(condition);
     const { rows } = await this.db.query<ThreadRow>(
       `UPDATE threads SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${COLUMNS}`,
       params.values,
