@@ -12,7 +12,6 @@ import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { loadGraphRegistry, defaultAssistantId, type GraphRegistry } from "../../src/runtime/graphs/index.js";
 import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
 import type { PostgresRunEventBroker } from "../../src/runtime/postgres/run-broker.js";
-import { RUNS_CHANNEL } from "../../src/runtime/postgres/run-dispatcher.js";
 import type { RunEvent } from "../../src/runtime/runs/broker.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
@@ -88,16 +87,21 @@ async function slowRunExecutedBy(executing: Process): Promise<Run> {
 }
 
 /**
- * What happens when the executing process looks dead to another one: the reaper puts its run back
- * to pending, and `taker` claims it (attempt 2) and executes it.
+ * What happens when the executing process looks dead to another one: the reaper and `taker`'s
+ * claim leave the run leased to `taker` (attempt 2), which executes it. Written here in one
+ * statement, as a claim at once after the reaper: with the run pending in between, the old
+ * process could notice its loss on a renewal, end its execution and claim the run itself
+ * (rightly so: nobody else held it then), and `taker` would never get it.
  */
 async function takeOver(run: Run, taker: Process): Promise<void> {
-  await storage.db.query("UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL WHERE run_id = $1", [run.run_id]);
-  await storage.db.query(`SELECT pg_notify('${RUNS_CHANNEL}', 'reaper')`);
-  await eventually(async () => {
-    const { rows } = await storage.db.query<{ lease_owner: string; attempt: number }>("SELECT lease_owner, attempt FROM runs WHERE run_id = $1", [run.run_id]);
-    return rows[0]?.lease_owner === taker.workerId && rows[0].attempt === 2 ? true : undefined;
-  }, 10_000, "the other process to claim the run");
+  const { rows } = await storage.db.query<{ run_id: string }>(
+    `UPDATE runs SET attempt = attempt + 1, lease_owner = $2, lease_expires_at = now() + interval '60 seconds', updated_at = now()
+      WHERE run_id = $1 AND status = 'running' AND attempt = 1 RETURNING run_id`,
+    [run.run_id, taker.workerId],
+  );
+  expect(rows).toHaveLength(1);
+  // a run leased to a process is submitted to it running, as at its creation: it executes it
+  taker.engine.submit(await storage.runs.get(run.run_id));
 }
 
 const stored = async (runId: string) => {
