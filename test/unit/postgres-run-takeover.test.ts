@@ -13,6 +13,7 @@ import { loadGraphRegistry, defaultAssistantId, type GraphRegistry } from "../..
 import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
 import type { PostgresRunEventBroker } from "../../src/runtime/postgres/run-broker.js";
 import type { RunEvent } from "../../src/runtime/runs/broker.js";
+import { RUNS_CHANNEL } from "../../src/runtime/postgres/run-dispatcher.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
@@ -41,20 +42,20 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** A server process's run engine on the shared database, executing one run at a time. */
-async function process_(leaseMs: number) {
+/** A server process's run engine on the shared database, executing `concurrency` runs at a time. */
+async function process_(leaseMs: number, concurrency = 1) {
   const coordination = await openPostgresCoordination({
     uri: database.uri,
     db: storage.db,
     logger,
-    concurrency: 1,
+    concurrency,
     maxAttempts: 5,
     resumableRetentionMs: 60_000,
     leaseMs,
   });
   const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
   const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
-    concurrency: 1,
+    concurrency,
     maxAttempts: 5,
     leaseMs,
     sendWebhooks: false,
@@ -163,6 +164,30 @@ describe("a run taken over from a live process", () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(old.broker.size).toBe(0);
     expect(old.broker.publishers).toBe(0);
+    expect(await stored(run.run_id)).toMatchObject({ status: "success", attempt: 2 });
+  });
+
+  it("is claimed back by a process with a free slot only once its old execution there ended: each state reaches the clients once", async () => {
+    const old = await process_(1_500, 2); // a free slot beside the run; renews every 500 ms
+    const run = await slowRunExecutedBy(old);
+    const client = await old.engine.events(run.run_id, { lastEventId: "-1" });
+    const events: RunEvent[] = [];
+    const reading = (async () => {
+      for await (const event of client!.events) events.push(event);
+    })();
+    // the reaper's write (the process looked dead), with no other process to claim the run
+    await storage.db.query("UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL WHERE run_id = $1", [run.run_id]);
+    await storage.db.query(`SELECT pg_notify('${RUNS_CHANNEL}', 'reaper')`);
+
+    expect(await client!.outcome).toMatchObject({ status: "success", values: { completed: 20 } });
+    await reading;
+    const metadata = events.filter((e) => e.mode === "metadata").map((e) => (e.data as { attempt: number }).attempt);
+    expect(metadata).toEqual([1, 2]);
+    // the second attempt's states, from where it resumed to the end, each once: no old execution beside it
+    const second = events.slice(events.findLastIndex((e) => e.mode === "metadata") + 1);
+    const completed = second.filter((e) => e.mode === "values").map((e) => (e.data as { completed?: number }).completed ?? 0);
+    expect(completed.at(-1)).toBe(20);
+    expect(completed).toEqual([...new Set(completed)].sort((a, b) => a - b));
     expect(await stored(run.run_id)).toMatchObject({ status: "success", attempt: 2 });
   });
 });

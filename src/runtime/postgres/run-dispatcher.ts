@@ -10,7 +10,9 @@
  *   once (milliseconds, no polling), the sender claims without waiting for its own notice. The
  *   earliest future `not_before` (the claim's answer tells it) arms a timer.
  * - Leases: each process renews its runs' leases every `leaseMs / 3`. A lease renewal that
- *   finds the run no longer leased to it stops that execution (someone took it over).
+ *   finds the run no longer leased to it stops that execution (someone took it over). Until it
+ *   stopped, this process does not claim that run (pending again) itself: two executions of it
+ *   here would both publish under the new attempt.
  * - Liveness: each process holds its worker lock (a session-level advisory lock keyed by its
  *   worker id) on its LISTEN connection; PostgreSQL releases it when the process dies.
  * - Reaper: on the same tick, runs whose lease expired and whose process no longer holds its
@@ -168,7 +170,8 @@ export class PostgresRunDispatcher implements RunDispatcher {
       this.#claimAgain = false;
       let next: number | null = null;
       while (!this.#stopped && this.#running.size + this.#reserved < concurrency) {
-        const claimed = await leases.claim(workerId, leaseMs, concurrency - this.#running.size - this.#reserved);
+        // not a run this process still executes: one taken over from it, its execution not stopped yet
+        const claimed = await leases.claim(workerId, leaseMs, concurrency - this.#running.size - this.#reserved, [...this.#running.keys()]);
         for (const run of claimed.runs) this.#start(run);
         next = claimed.nextDelayed;
         if (claimed.runs.length === 0) break;

@@ -26,6 +26,11 @@ import { ALIVE_WORKERS } from "./worker-locks.js";
 export { WORKER_LOCK } from "./worker-locks.js";
 
 /**
+ * A run taken over from the caller while it still executes it (pending again, the caller's
+ * renewal has not noticed yet) is not claimed by the caller ($4): its old execution would go on
+ * beside the new one, both publishing under the new attempt. It claims it once that execution
+ * ended (its renewal stops it); another process may claim it at once.
+ *
  * Also answers when the earliest delayed pending run becomes due (none claimed then: not due
  * yet), so a claim pass needs no second round trip: one row per claimed run, or one row of
  * NULLs when none was claimed, each with `next_delayed`.
@@ -37,6 +42,7 @@ UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = $1,
  WHERE run_id IN (
    SELECT r.run_id FROM runs r
     WHERE r.status = 'pending' AND (r.not_before IS NULL OR r.not_before <= now())
+      AND NOT (r.run_id = ANY($4::text[]))
       AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.thread_id = r.thread_id AND a.status = 'running')
       AND NOT EXISTS (SELECT 1 FROM runs e
                        WHERE e.thread_id = r.thread_id AND e.status = 'pending'
@@ -105,9 +111,12 @@ export interface ReapedRun {
 export class PostgresRunLeases {
   constructor(private readonly db: Queryable) {}
 
-  /** Claims up to `limit` due runs; `nextDelayed`: when the earliest delayed one is due (epoch ms), or null. */
-  async claim(owner: string, leaseMs: number, limit: number): Promise<{ runs: Run[]; nextDelayed: number | null }> {
-    const { rows } = await this.db.query<Nullable<RunRow> & { next_delayed: Date | null }>(CLAIM_SQL, [owner, leaseMs / 1000, limit]);
+  /**
+   * Claims up to `limit` due runs; `nextDelayed`: when the earliest delayed one is due (epoch ms),
+   * or null. `executing`: runs the caller still executes, not claimed (see CLAIM_SQL's note).
+   */
+  async claim(owner: string, leaseMs: number, limit: number, executing: string[] = []): Promise<{ runs: Run[]; nextDelayed: number | null }> {
+    const { rows } = await this.db.query<Nullable<RunRow> & { next_delayed: Date | null }>(CLAIM_SQL, [owner, leaseMs / 1000, limit, executing]);
     const next = rows[0]?.next_delayed;
     return {
       runs: rows.filter((row): row is RunRow & { next_delayed: Date | null } => row.run_id !== null).map(toRun),
