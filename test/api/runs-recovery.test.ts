@@ -6,8 +6,10 @@ import { createInterface } from "node:readline";
 import { Client } from "@langchain/langgraph-sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import { startGate } from "../support/gate.js";
 import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
+import { STREAMS_CONFIG } from "../support/streams.js";
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -102,15 +104,28 @@ describe("run recovery", () => {
   });
 
   it("starts runs left pending by a stopped server", async () => {
+    // the run's one step waits for the gate: however long the restart takes (a loaded machine),
+    // the run cannot end before the test has seen its thread busy
+    const gate = await startGate();
+    cleanup.push(() => gate.close());
     const dir = await dataDir();
-    let t = await server({ dataDir: dir });
+    let t = await server({ dataDir: dir, configPath: STREAMS_CONFIG });
     const threadId = (await t.client.threads.create()).thread_id;
-    // long enough that a slow restart (a loaded machine) still finds the run waiting
-    const run = await t.client.runs.create(threadId, "trivial", { input: { value: 1 }, afterSeconds: 3 });
+    const run = await t.client.runs.create(threadId, "stepped", {
+      input: { steps: 1 },
+      config: { configurable: { gate_url: gate.url } },
+      // due well after the stop, which follows at once
+      afterSeconds: 3,
+    });
     await t.stop();
-    t = await server({ dataDir: dir });
+    const storage = await LowdbStorage.open({ dataDir: dir });
+    expect(await storage.runs.get(run.run_id)).toMatchObject({ status: "pending", attempt: 0 });
+    await storage.close();
+
+    t = await server({ dataDir: dir, configPath: STREAMS_CONFIG });
     expect((await t.client.threads.get(threadId)).status).toBe("busy");
-    expect(await t.client.runs.join(threadId, run.run_id)).toEqual({ value: 4 });
+    gate.open();
+    expect(await t.client.runs.join(threadId, run.run_id)).toEqual({ steps: 1, completed: 1, log: ["step 1"] });
   });
 
   it("lets running runs finish within the shutdown grace period", async () => {
