@@ -4,45 +4,35 @@
  * whose run was taken over anyway can no longer store the run's events or end. Each "process" is
  * a worker id whose worker lock is held by a LISTEN connection of its own, as in the server.
  */
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Notifications } from "../../src/runtime/postgres/notifications.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { RunTakenOverError } from "../../src/storage/errors.js";
 import { insertRunEvents } from "../../src/storage/postgres/run-events.js";
-import { PostgresRunLeases, WORKER_LOCK } from "../../src/storage/postgres/run-leases.js";
+import { PostgresRunLeases } from "../../src/storage/postgres/run-leases.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { TestWorkers } from "../support/postgres-workers.js";
 import { eventually } from "../support/runs.js";
 
-const logger = pino({ level: "silent" });
 const LEASE_MS = 100;
 const EXHAUSTED = { error: "RunAttemptsExhausted", message: "too many attempts" };
 const OUTCOME = JSON.stringify({ status: "error", values: null, error: EXHAUSTED });
 let database: TestDatabase;
 let storage: PostgresStorage;
 let leases: PostgresRunLeases;
-const listening: Notifications[] = [];
+let workers: TestWorkers;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   storage = await PostgresStorage.open({ uri: database.uri, poolMax: 4 });
+  workers = new TestWorkers(database.uri, storage);
   leases = new PostgresRunLeases(storage.db);
 });
 afterAll(async () => {
-  for (const notifications of listening) await notifications.close();
+  await workers?.closeAll();
   await storage?.close();
   await database?.drop();
 });
-
-/** A process: its worker id, with its worker lock held by its own LISTEN connection. */
-async function process_(workerId: string): Promise<{ workerId: string; die: () => Promise<void> }> {
-  const notifications = new Notifications(database.uri, storage.db, logger);
-  await notifications.start();
-  listening.push(notifications);
-  expect(await notifications.holdLock(WORKER_LOCK, workerId)).toBe(true);
-  return { workerId, die: () => notifications.close() };
-}
 
 /** A pending run claimed by `owner`, whose lease has expired since (the owner did not renew it). */
 async function expiredRunOf(owner: string) {
@@ -62,7 +52,7 @@ const statusOf = async (runId: string) => (await storage.runs.get(runId)).status
 
 describe("PostgreSQL run leases", () => {
   it("keeps a live process's run whose lease expired, and takes over a dead process's run", async () => {
-    const [slow, other] = [await process_("slow:1"), await process_("other:2")];
+    const [slow, other] = [await workers.start("slow:1"), await workers.start("other:2")];
     const run = await expiredRunOf(slow.workerId);
     // the slow process is alive (its session holds its lock): its run stays with it
     expect(await leases.reapExpired(other.workerId, [], 3, EXHAUSTED, OUTCOME)).toEqual([]);
@@ -70,7 +60,7 @@ describe("PostgreSQL run leases", () => {
     // and its late renewal still holds it
     expect(await leases.renew(slow.workerId, LEASE_MS, [run.run_id])).toEqual(new Set([run.run_id]));
 
-    const dead = await process_("dead:3");
+    const dead = await workers.start("dead:3");
     const orphan = await expiredRunOf(dead.workerId);
     await dead.die(); // its connection closes, as when the process is killed
     const reaped = await eventually(async () => {
@@ -84,7 +74,7 @@ describe("PostgreSQL run leases", () => {
   });
 
   it("takes back a process's own expired runs it no longer executes, not those it executes", async () => {
-    const self = await process_("self:4");
+    const self = await workers.start("self:4");
     const [executing, orphan] = [await expiredRunOf(self.workerId), await expiredRunOf(self.workerId)];
     const reaped = await leases.reapExpired(self.workerId, [executing.run_id], 3, EXHAUSTED, OUTCOME);
     expect(reaped.map((r) => [r.run_id, r.status])).toEqual([[orphan.run_id, "pending"]]);
@@ -96,7 +86,7 @@ describe("PostgreSQL run leases", () => {
   });
 
   it("refuses the events and the end of an execution whose run was taken over", async () => {
-    const [first, second] = [await process_("first:5"), await process_("second:6")];
+    const [first, second] = [await workers.start("first:5"), await workers.start("second:6")];
     const run = await expiredRunOf(first.workerId);
     await first.die();
     await eventually(async () => ((await leases.reapExpired(second.workerId, [], 3, EXHAUSTED, OUTCOME)).length > 0 ? true : undefined), 5_000, "the takeover");

@@ -8,39 +8,30 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Notifications } from "../../src/runtime/postgres/notifications.js";
 import { LocalCluster } from "../../src/runtime/cluster.js";
 import { WebhookDispatcher } from "../../src/runtime/runs/webhook.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
-import { WORKER_LOCK } from "../../src/storage/postgres/run-leases.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import type { WebhookOutbox } from "../../src/storage/types.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { TestWorkers } from "../support/postgres-workers.js";
 import { eventually } from "../support/runs.js";
 
 const logger = pino({ level: "silent" });
 let database: TestDatabase;
 let storage: PostgresStorage;
-const listening: Notifications[] = [];
+let workers: TestWorkers;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   storage = await PostgresStorage.open({ uri: database.uri, poolMax: 4 });
+  workers = new TestWorkers(database.uri, storage);
 });
 afterAll(async () => {
-  for (const notifications of listening) await notifications.close();
+  await workers?.closeAll();
   await storage?.close();
   await database?.drop();
 });
-
-/** A process: its worker id, with its worker lock held by its own LISTEN connection. */
-async function process_(workerId: string): Promise<{ workerId: string; die: () => Promise<void> }> {
-  const notifications = new Notifications(database.uri, storage.db, logger);
-  await notifications.start();
-  listening.push(notifications);
-  expect(await notifications.holdLock(WORKER_LOCK, workerId)).toBe(true);
-  return { workerId, die: () => notifications.close() };
-}
 
 /** A run's end that owes a delivery to `url`: the delivery's id. */
 async function owedDelivery(url = "http://127.0.0.1:9/hook"): Promise<string> {
@@ -63,7 +54,7 @@ async function lapsed(deliveryId: string, withinMs = 5_000): Promise<void> {
 
 describe("PostgreSQL webhook claims", () => {
   it("takes a lapsed claim only from a process that died, or back by its own process once it no longer attempts it", async () => {
-    const [slow, other] = [await process_("hook-slow:1"), await process_("hook-other:2")];
+    const [slow, other] = [await workers.start("hook-slow:1"), await workers.start("hook-other:2")];
     const id = await owedDelivery();
     expect((await storage.webhooks.claim(slow.workerId, 10, 100)).map((d) => d.delivery_id)).toEqual([id]);
     await lapsed(id);
@@ -99,7 +90,7 @@ describe("PostgreSQL webhook claims", () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    const [slow, other] = [await process_("hook-slow:3"), await process_("hook-other:4")];
+    const [slow, other] = [await workers.start("hook-slow:3"), await workers.start("hook-other:4")];
     // the slow process's pool stalls once its POST got its answer: the completion waits
     let release: () => void = () => {};
     const stalled = new Promise<void>((resolve) => (release = resolve));
