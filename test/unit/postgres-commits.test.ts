@@ -15,6 +15,7 @@ import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
 import { RunTakenOverError, ThreadBusyError } from "../../src/storage/errors.js";
 import { PostgresRunLeases } from "../../src/storage/postgres/run-leases.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
+import type { Run } from "../../src/storage/records.js";
 import type { CheckpointPut, RunEventRows } from "../../src/storage/types.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
@@ -108,14 +109,18 @@ describe("a run's end with the thread's state (RunEnd.thread)", () => {
   const xminOf = async (sql: string, id: string) =>
     (await storage.db.query<{ x: string }>(`SELECT xmin::text AS x FROM ${sql}`, [id])).rows[0]?.x;
 
-  it("stores the thread's state in the commit of the run's end and its end event", async () => {
-    const run = await claimedRun();
-    await storage.runs.end(run.run_id, {
+  /** The run's end as a succeeded run stores it, with its end event and the thread's state after it (value 4). */
+  const endSucceeded = (run: Run) =>
+    storage.runs.end(run.run_id, {
       update: { status: "success" },
       run,
       events: endEvents(run.thread_id, run.attempt),
       thread: { status: "idle", values: { value: 4 }, interrupts: {}, error: null },
     });
+
+  it("stores the thread's state in the commit of the run's end and its end event", async () => {
+    const run = await claimedRun();
+    await endSucceeded(run);
     const thread = await storage.threads.get(run.thread_id);
     expect(thread.status).toBe("idle");
     expect(thread.values).toEqual({ value: 4 });
@@ -127,12 +132,7 @@ describe("a run's end with the thread's state (RunEnd.thread)", () => {
   it("keeps the thread busy while another of its runs is active", async () => {
     const run = await claimedRun();
     await storage.runs.create({ thread_id: run.thread_id, assistant_id: "a", kwargs, multitask_strategy: "enqueue" });
-    await storage.runs.end(run.run_id, {
-      update: { status: "success" },
-      run,
-      events: endEvents(run.thread_id, run.attempt),
-      thread: { status: "idle", values: { value: 4 }, interrupts: {}, error: null },
-    });
+    await endSucceeded(run);
     const thread = await storage.threads.get(run.thread_id);
     expect(thread.status).toBe("busy");
     expect(thread.values).toEqual({ value: 4 });
