@@ -20,6 +20,7 @@
 import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
 import type { Storage, ThreadHooks } from "../types.js";
+import { LowdbArchive } from "./archive.js";
 import { assistantCollectionOptions, LowdbAssistants } from "./assistants.js";
 import { checkpointCollectionOptions, LowdbCheckpoints } from "./checkpoints.js";
 import { Collection, type CollectionOptions } from "./collection.js";
@@ -82,6 +83,7 @@ export class LowdbStorage implements Storage {
   readonly crons: LowdbCrons;
   readonly storeItems: LowdbStoreItems;
   readonly webhooks: LowdbWebhooks;
+  readonly archive: LowdbArchive;
   readonly #collections: Collections;
   readonly #threadHooks = new Set<ThreadHooks>();
   readonly #log: CommitLog;
@@ -107,6 +109,7 @@ export class LowdbStorage implements Storage {
     this.webhooks = new LowdbWebhooks(collections.webhooks);
     this.crons = new LowdbCrons(collections.crons);
     this.storeItems = new LowdbStoreItems(collections.storeItems, options.clock ?? Date.now);
+    this.archive = new LowdbArchive(collections, () => this.#log.durable(), (item) => this.storeItems.restore(item));
     // A thread's checkpoints, runs and crons go with it; a copy gets the checkpoints only.
     this.#threadHooks.add({
       copy: (source, target) => this.checkpoints.copyThread(source, target),
