@@ -7,8 +7,11 @@ import type { ArchiveKind, ArchiveRecords, Storage } from "../types.js";
 import { BATCH_SIZE, requireEmpty, type Progress } from "./copy.js";
 import { ArchiveFormatError, countsDiffer, parseHeader, parseLine, zeroCounts, type ArchiveCounts, type ArchiveHeader } from "./format.js";
 
+/** Bytes of an archive: a stream, or chunks in memory. */
+export type ByteSource = AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
+
 /** The lines of a byte stream, as they arrive (for-await pulls: the stream waits for the reader). */
-export async function* textLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+export async function* textLines(input: ByteSource): AsyncGenerator<string> {
   let rest = "";
   for await (const chunk of input) {
     const text = rest + chunk.toString();
@@ -36,7 +39,7 @@ export async function openArchiveFile(file: string): Promise<Readable> {
 }
 
 /** Each record of an archive, checking the header first and the end line's counts last. */
-export async function* archiveRecords(input: AsyncIterable<Buffer | string>, onHeader?: (header: ArchiveHeader) => void | Promise<void>): AsyncGenerator<{ kind: ArchiveKind; record: ArchiveRecords[ArchiveKind] }> {
+export async function* archiveRecords(input: ByteSource, onHeader?: (header: ArchiveHeader) => void | Promise<void>): AsyncGenerator<{ kind: ArchiveKind; record: ArchiveRecords[ArchiveKind] }> {
   const lines = textLines(input);
   const first = await lines.next();
   const header = parseHeader(first.done ? undefined : first.value);
@@ -64,7 +67,7 @@ export async function* archiveRecords(input: AsyncIterable<Buffer | string>, onH
  */
 export async function importArchive(
   storage: Storage,
-  input: AsyncIterable<Buffer | string>,
+  input: ByteSource,
   options: { replace?: boolean; onProgress?: Progress; target?: string } = {},
 ): Promise<ArchiveCounts> {
   if (!options.replace) await requireEmpty(storage, options.target ?? "the target");
