@@ -47,7 +47,7 @@ describe("a command beside an empty input", () => {
     expect(chunks.some((c) => c.event === "values")).toBe(true);
     const [run] = await t.client.runs.list(threadId, { limit: 1 });
     expect(run!.status).not.toBe("error");
-    expect(run!.kwargs).toMatchObject({ input: null, command: { goto: "__end__" } });
+    expect((run as Json).kwargs).toMatchObject({ input: null, command: { goto: "__end__" } });
   });
 
   it("resumes with input null (useStream's resumeSubmit), on every run endpoint", async () => {
@@ -72,7 +72,7 @@ describe("a command beside an empty input", () => {
     for (const route of [`/threads/${threadId}/runs`, `/threads/${threadId}/runs/wait`, `/threads/${threadId}/runs/stream`, "/runs", "/runs/wait", "/runs/stream"]) {
       const res = await fetch(t.url + route, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(both) });
       expect(res.status, route).toBe(422);
-      expect((await res.json()).detail, route).toMatch(/^body\.input: give either input or command/);
+      expect(((await res.json()) as Json).detail, route).toMatch(/^body\.input: give either input or command/);
     }
     const batchBoth = await fetch(`${t.url}/runs/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([both]) });
     expect(batchBoth.status).toBe(422);
