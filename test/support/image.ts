@@ -45,7 +45,11 @@ export function ensureContainerTools(): void {
   const missing = Object.values(TOOLS).filter((tool) => command("sh", ["-c", `command -v ${tool}`]).status !== 0);
   if (missing.length === 0) return;
   const asRoot = process.getuid?.() === 0;
-  const apt = (args: string[]) => (asRoot ? mustRun("apt-get", args) : mustRun("sudo", ["-n", "apt-get", ...args]));
+  // another test may be installing its own packages (Chromium) at the same moment: wait for dpkg's lock
+  const apt = (args: string[]) => {
+    const argv = ["-o", "DPkg::Lock::Timeout=600", ...args];
+    return asRoot ? mustRun("apt-get", argv) : mustRun("sudo", ["-n", "apt-get", ...argv]);
+  };
   apt(["update"]);
   apt(["install", "-y", ...Object.values(TOOLS)]);
 }
