@@ -83,7 +83,7 @@ describe("embedded data format", () => {
     crash = false;
     const migrated = await contentsOf(dir, format);
     expect(await formatOf(dir)).toBe(2);
-    expect(migrated.thread.map((t) => t.metadata.migrated)).toEqual(migrated.thread.map(() => true));
+    expect(migrated.thread.map((t) => t.metadata?.migrated)).toEqual(migrated.thread.map(() => true));
     expect(differingKinds(migrated, await expected())).toEqual(["thread"]);
     // the backup still holds format 1, as the directory was before the first attempt
     expect(await formatOf(backup)).toBe(1);
