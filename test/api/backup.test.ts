@@ -2,7 +2,7 @@
  * `lgts backup` of a running embedded server under write load: writers keep creating threads and
  * bumping a counter while the backup is taken through the server's socket; the backup restores
  * (`lgts import` into an empty directory) with every write acknowledged before it started, and
- * nothing that was never written. Writes are not held up while it is taken.
+ * nothing that was never written. Writes go on while it is taken (its cost: bench/archive.ts).
  */
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
