@@ -11,6 +11,7 @@ const STORAGE_CONTRACT = [
   "test/unit/storage-webhooks.test.ts",
   "test/unit/store-items.test.ts",
   "test/unit/checkpointer.test.ts",
+  "test/unit/storage-archive.test.ts",
 ];
 /** API suites that also run with the server on PostgreSQL. */
 const API_ON_POSTGRES = [
@@ -21,6 +22,8 @@ const API_ON_POSTGRES = [
   "test/api/store.test.ts",
   "test/api/threads.test.ts",
   "test/api/auth-isolation.test.ts",
+  "test/api/sdk-python.test.ts",
+  "test/api/sdk-clients.test.ts",
 ];
 /** Tests of the PostgreSQL backend itself (plans, migrations, lost connections). */
 const POSTGRES_ONLY = ["test/unit/postgres-*.test.ts", "test/api/postgres-*.test.ts"];

@@ -1194,8 +1194,10 @@ export interface paths {
         };
         /**
          * Health check
-         * @description Answers `{"ok": true}` when the server is up; with `check_db=1` it also checks the storage backend
-         *     and names it (`{"ok": true, "storage": "postgres"}`); an unreachable database answers 503.
+         * @description Liveness: answers `{"ok": true}` while the process serves, until it exits. Readiness, with
+         *     `check_db=1`: also checks the storage backend and names it (`{"ok": true, "storage": "postgres"}`);
+         *     an unreachable database answers 503, and so does a server that is shutting down (SIGTERM: it
+         *     still serves what reaches it and lets its running runs finish, but starts no new ones).
          */
         get: operations["healthCheck"];
         put?: never;
@@ -1974,10 +1976,11 @@ export interface components {
             /** @default 10 */
             limit?: components["schemas"]["Limit"];
             /**
-             * @description Only checkpoints older than this one. Either a checkpoint reference, or (what the SDK
-             *     sends) a runnable config whose `configurable` holds `checkpoint_id` / `checkpoint_ns`.
+             * @description Only checkpoints older than this one: a checkpoint id (what the Python SDK sends for
+             *     `before="<id>"`), a checkpoint reference, or (what the JavaScript SDK sends) a runnable
+             *     config whose `configurable` holds `checkpoint_id` / `checkpoint_ns`.
              */
-            before?: components["schemas"]["CheckpointConfig"] | components["schemas"]["Config"];
+            before?: string | components["schemas"]["CheckpointConfig"] | components["schemas"]["Config"];
             /** @description Only checkpoints whose metadata contains all these key/value pairs. */
             metadata?: components["schemas"]["Metadata"];
             /** @description Only checkpoints under this namespace / checkpoint. */
@@ -2070,7 +2073,11 @@ export interface components {
             /** @description LangSmith dataset example the run belongs to. */
             example_id?: string;
         };
-        /** @description Input of the run; any JSON (usually an object matching the graph's input schema). Null or absent when resuming with `command`. */
+        /**
+         * @description Input of the run; any JSON (usually an object matching the graph's input schema). Beside a
+         *     `command` it must be absent, null or an empty object (`{}`, what Agent Chat UI sends with
+         *     `command.resume`), which all mean "no input"; any other input beside a command is a 422.
+         */
         RunInput: unknown;
         /**
          * @description What to do when the thread does not exist. `create` creates it; `reject` answers 404.
@@ -2126,6 +2133,14 @@ export interface components {
             /** @description When resuming with `command.resume`, fail if there is no pending interrupt to resume. */
             strict_resume?: boolean;
             langsmith_tracer?: components["schemas"]["LangSmithTracer"];
+            /**
+             * @description Sent by the Python SDK's sync client to the wait endpoints. As on the LangGraph Platform it
+             *     does not change the answer: a run that fails answers 200 with
+             *     `{"__error__": {"error", "message"}}` either way, which the SDK clients turn into an
+             *     exception when their own `raise_error` (`raiseError`) option is on.
+             * @default true
+             */
+            raise_error?: boolean;
         };
         /** @description Parameters of a stateless run, executed on a temporary thread. */
         RunCreateStateless: {
@@ -2176,6 +2191,14 @@ export interface components {
             /** @description When resuming with `command.resume`, fail if there is no pending interrupt to resume (a stateless run's new thread never has one). */
             strict_resume?: boolean;
             langsmith_tracer?: components["schemas"]["LangSmithTracer"];
+            /**
+             * @description Sent by the Python SDK's sync client to the wait endpoints. As on the LangGraph Platform it
+             *     does not change the answer: a run that fails answers 200 with
+             *     `{"__error__": {"error", "message"}}` either way, which the SDK clients turn into an
+             *     exception when their own `raise_error` (`raiseError`) option is on.
+             * @default true
+             */
+            raise_error?: boolean;
         };
         /** @description Several stateless runs to create at once. */
         RunBatchCreate: components["schemas"]["RunBatchItem"][];

@@ -20,9 +20,13 @@ type ThreadStateOperations =
 
 type HistoryBefore = NonNullable<components["schemas"]["ThreadStateSearch"]["before"]>;
 
-/** `before` is a checkpoint reference or, as the SDK sends it, a config holding one in `configurable`. */
+/**
+ * `before` is a checkpoint id (the Python SDK's `before="<id>"`), a checkpoint reference or, as
+ * the JavaScript SDK sends it, a config holding one in `configurable`.
+ */
 function beforeCheckpointId(before: HistoryBefore | null | undefined): string | undefined {
   if (before == null) return undefined;
+  if (typeof before === "string") return before;
   const configurable = (before as components["schemas"]["Config"]).configurable;
   const id = configurable !== undefined ? configurable.checkpoint_id : before.checkpoint_id;
   if (typeof id !== "string" || id === "") {

@@ -9,6 +9,10 @@
  *   openapi-backend's own matcher, so 404/405 answers and odd paths behave exactly as before;
  * - parseRequest: path parameters through one precompiled pattern per operation, query
  *   parameters through a per-operation lookup table, no deep clones.
+ *
+ * An empty query value (`stream_mode=`, what the Python SDK's httpx sends for a None argument)
+ * means the parameter is absent, as on the LangGraph servers, unless the parameter takes free
+ * text, where "" is a value (the root store namespace, a root stream namespace).
  */
 import FindMyWay, { type HTTPMethod } from "find-my-way";
 import type { OpenAPIRouter, Operation, ParsedRequest, Request } from "openapi-backend";
@@ -23,6 +27,8 @@ interface CompiledOperation {
 
 interface QueryParameter {
   json: boolean;
+  /** "" is no value of this parameter (a flag, a number, an enum): it counts as absent. */
+  emptyIsAbsent: boolean;
   explode?: boolean;
   style?: string;
 }
@@ -93,6 +99,7 @@ function compile(operation: Operation): CompiledOperation {
     if ("$ref" in parameter || parameter.in !== "query") continue;
     query.set(parameter.name, {
       json: Boolean(parameter.content?.["application/json"]),
+      emptyIsAbsent: !takesText(parameter.schema),
       explode: parameter.explode,
       style: parameter.style,
     });
@@ -121,7 +128,13 @@ function pathParams(compiled: CompiledOperation, path: string, query: Record<str
       }
     });
   }
-  for (const [name, value] of Object.entries(query)) {
+  for (const [name, given] of Object.entries(query)) {
+    const value = compiled.query.get(name)?.emptyIsAbsent ? withoutEmpty(given) : given;
+    if (value === undefined) {
+      delete query[name];
+      continue;
+    }
+    query[name] = value;
     const parameter = value ? compiled.query.get(name) : undefined;
     if (!parameter) continue;
     if (parameter.json) {
@@ -143,6 +156,21 @@ function pathParams(compiled: CompiledOperation, path: string, query: Record<str
     }
   }
   return params;
+}
+
+/** Whether a parameter's schema takes free text, where "" is a value. */
+function takesText(schema: unknown): boolean {
+  const declared = schema as { type?: unknown; enum?: unknown; minLength?: number; items?: unknown } | undefined;
+  if (declared?.type === "array") return takesText(declared.items);
+  return declared?.type === "string" && declared.enum === undefined && !declared.minLength;
+}
+
+/** A query value without its empty strings; undefined when nothing else is left. */
+function withoutEmpty(value: unknown): unknown {
+  if (value === "") return undefined;
+  if (!Array.isArray(value) || !value.includes("")) return value;
+  const kept = value.filter((item) => item !== "");
+  return kept.length === 0 ? undefined : kept;
 }
 
 /** A copy the parser may rewrite: query values are text, lists of text, or (qs) nested objects. */

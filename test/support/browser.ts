@@ -23,7 +23,11 @@ function run(command: string, args: string[]) {
 export function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
   const asRoot = process.getuid?.() === 0;
-  const apt = (args: string[]) => (asRoot ? run("apt-get", args) : run("sudo", ["-n", "apt-get", ...args]));
+  // another test may be installing its own packages (podman for the image) at the same moment: wait for dpkg's lock
+  const apt = (args: string[]) => {
+    const argv = ["-o", "DPkg::Lock::Timeout=600", ...args];
+    return asRoot ? run("apt-get", argv) : run("sudo", ["-n", "apt-get", ...argv]);
+  };
   try {
     apt(["update"]);
     apt(["install", "-y", "--no-install-recommends", "chromium"]);

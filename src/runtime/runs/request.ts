@@ -83,11 +83,20 @@ function refuseThreadFields(body: Schemas["RunCreateStateless"]) {
   if (body.if_not_exists === "reject") fail("if_not_exists", "a stateless run always creates its thread");
 }
 
+/**
+ * What the official clients send as "no input" beside a command: absent, null, or `{}` (Agent
+ * Chat UI resumes an interrupt with `{input: {}, command: {resume}}`), as the official servers read it.
+ */
+function isNoInput(input: unknown): boolean {
+  if (input == null) return true;
+  return typeof input === "object" && !Array.isArray(input) && Object.keys(input).length === 0;
+}
+
 export function parseRunRequest(body: RunRequest, options: { stateless: boolean }): ParsedRunRequest {
   const { stateless } = options;
   const command = body.command ?? null;
-  if (command !== null && body.input != null) {
-    fail("input", "give either input or command (a command resumes or steers the graph instead of an input)");
+  if (command !== null && !isNoInput(body.input)) {
+    fail("input", "give either input or command (a command resumes or steers the graph instead of an input); beside a command, input may only be absent, null or {}");
   }
   if (command !== null && command.resume === undefined && command.update == null && command.goto == null) {
     fail("command", "needs at least one of resume, update, goto");
@@ -107,7 +116,7 @@ export function parseRunRequest(body: RunRequest, options: { stateless: boolean 
   return {
     assistantId: body.assistant_id,
     kwargs: {
-      input: body.input ?? null,
+      input: command === null ? (body.input ?? null) : null,
       command,
       config: configWithCheckpoint(body, stateless),
       context: body.context ?? null,
