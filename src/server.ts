@@ -128,6 +128,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics: createMetrics(),
     logger,
     version: VERSION,
+    readiness: { ready: true },
   };
 
   await ensureSystemAssistants(storage, graphs, assistantDefaults);
@@ -206,13 +207,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     services,
     async close(graceMs?: number) {
-      // Stop accepting connections, let running runs finish (their waiting clients get answers)
-      // within the grace period, then drop the remaining connections.
-      const closed = once(server, "close");
-      server.close();
-      server.closeIdleConnections();
+      // Readiness fails at once and no new run starts here; running runs get the grace period to
+      // finish while the server goes on serving (their streams and waiting clients get every
+      // event, and a load balancer that has not yet seen the readiness failure still reaches a
+      // server that answers). The runs still running then are handed back (another process, or
+      // the next start, resumes them); dropping the connections ends their streams without an
+      // end event, so the SDK reconnects (to another replica) and resumes after its last event.
+      services.readiness.ready = false;
       await services.crons.stop();
       await runs.shutdown(graceMs);
+      const closed = once(server, "close");
+      server.close();
       server.closeAllConnections();
       await closed;
       await threadTtl.stop();

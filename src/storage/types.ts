@@ -273,7 +273,7 @@ export interface RunInsert {
 }
 
 /** What the run engine changes on a run; `updated_at` is bumped. */
-export type RunUpdate = Partial<Pick<Run, "status" | "attempt" | "cancel_reason" | "error">>;
+export type RunUpdate = Partial<Pick<Run, "status" | "attempt" | "handoffs" | "cancel_reason" | "error">>;
 
 export interface RunListQuery {
   status?: RunStatus;
