@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runDataCommand } from "../../src/data-commands.js";
+import { eventually } from "../support/runs.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const servers: TestServer[] = [];
@@ -49,12 +50,13 @@ describe("lgts backup", () => {
       }
     };
     const writers = Array.from({ length: 4 }, (_, n) => writer(n));
-    await new Promise((r) => setTimeout(r, 300)); // writers under way
+    await eventually(async () => (acked.length >= 20 && countedAt.length >= 5 ? true : undefined), 30_000, "writers under way");
     const backupDir = await mkdtemp(path.join(tmpdir(), "lgts-backups-"));
     dirs.push(backupDir);
     const startedAt = performance.now();
     await lgts("backup", backupDir, "--data-dir", t.dataDir);
-    await new Promise((r) => setTimeout(r, 200)); // writes go on after it
+    const ackedByThen = acked.length;
+    await eventually(async () => (acked.length >= ackedByThen + 20 ? true : undefined), 30_000, "writes after the backup");
     writing = false;
     await Promise.all(writers);
 
