@@ -11,6 +11,7 @@ const STORAGE_CONTRACT = [
   "test/unit/storage-webhooks.test.ts",
   "test/unit/store-items.test.ts",
   "test/unit/checkpointer.test.ts",
+  "test/unit/storage-archive.test.ts",
 ];
 /** API suites that also run with the server on PostgreSQL. */
 const API_ON_POSTGRES = [

@@ -1194,8 +1194,10 @@ export interface paths {
         };
         /**
          * Health check
-         * @description Answers `{"ok": true}` when the server is up; with `check_db=1` it also checks the storage backend
-         *     and names it (`{"ok": true, "storage": "postgres"}`); an unreachable database answers 503.
+         * @description Liveness: answers `{"ok": true}` while the process serves, until it exits. Readiness, with
+         *     `check_db=1`: also checks the storage backend and names it (`{"ok": true, "storage": "postgres"}`);
+         *     an unreachable database answers 503, and so does a server that is shutting down (SIGTERM: it
+         *     still serves what reaches it and lets its running runs finish, but starts no new ones).
          */
         get: operations["healthCheck"];
         put?: never;

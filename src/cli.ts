@@ -2,6 +2,7 @@ import path from "node:path";
 import { pino, type Logger } from "pino";
 import pretty from "pino-pretty";
 import { USAGE, UsageError, parseServerOptions, type ServerOptions } from "./config.js";
+import { DATA_COMMANDS, DATA_USAGE, runDataCommand } from "./data-commands.js";
 import { RELOAD_MESSAGE, RELOADED_ENV, superviseWithReload } from "./dev-reload.js";
 import { startServer, StartupError, type RunningServer } from "./server.js";
 
@@ -34,7 +35,23 @@ function devBanner(server: RunningServer, options: ServerOptions): string {
   ].join("\n");
 }
 
+/** export, import, migrate, backup: one line per failure, exit code 1 (2 for a usage error). */
+async function dataCommand(command: string, argv: string[]): Promise<never> {
+  try {
+    process.exit(await runDataCommand(command, argv, process.env, (line) => console.log(line)));
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`${(error as Error).message}\n\n${DATA_USAGE}`);
+      process.exit(2);
+    }
+    console.error(`lgts ${command}: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
 async function main() {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command !== undefined && DATA_COMMANDS.has(command)) await dataCommand(command, rest);
   let options;
   try {
     options = parseServerOptions(process.argv.slice(2), process.env);

@@ -25,6 +25,8 @@ export const USAGE = `Usage: lgts <serve|dev> [options]
   dev                   the same for development: reloads when the project's files change
                         (threads and runs are kept), checks every response against the API
                         contract, and has POST /internal/truncate to reset the data
+  export, import, migrate, backup
+                        move and back up the data: lgts export --help
 
 Options (environment variable in brackets):
   --config <path>       langgraph.json to serve            [LGTS_CONFIG]  default ./langgraph.json

@@ -20,6 +20,7 @@ import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
 import { installSdkGlobals } from "./runtime/graphs/sdk-globals.js";
 import { closeServerScope, loadingAs, openServerScope, withinServerScope, type ServerScope } from "./runtime/graphs/server-scope.js";
 import { openStorage, redactedUri, type Storage } from "./storage/index.js";
+import { serveArchives } from "./storage/archive/control-socket.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import { ComposedRunEngine, RUN_ENGINE_DEFAULTS } from "./runtime/runs/run-engine.js";
@@ -137,6 +138,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics: createMetrics(),
     logger,
     version: VERSION,
+    readiness: { ready: true },
   };
 
   await ensureSystemAssistants(storage, graphs, assistantDefaults);
@@ -200,6 +202,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     }
     throw error;
   }
+  const stopServingArchives = storage.backend === "lowdb" ? await serveArchivesOf(storage, options.dataDir, logger) : null;
   const port = (server.address() as AddressInfo).port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   const where = options.databaseUri ? { database: redactedUri(options.databaseUri) } : { dataDir: options.dataDir };
@@ -214,17 +217,22 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     services,
     async close(graceMs?: number) {
-      // Stop accepting connections, let running runs finish (their waiting clients get answers)
-      // within the grace period, then drop the remaining connections.
-      const closed = once(server, "close");
-      server.close();
-      server.closeIdleConnections();
+      // Readiness fails at once and no new run starts here; running runs get the grace period to
+      // finish while the server goes on serving (their streams and waiting clients get every
+      // event, and a load balancer that has not yet seen the readiness failure still reaches a
+      // server that answers). The runs still running then are handed back (another process, or
+      // the next start, resumes them); dropping the connections ends their streams without an
+      // end event, so the SDK reconnects (to another replica) and resumes after its last event.
+      services.readiness.ready = false;
       await services.crons.stop();
       await runs.shutdown(graceMs);
+      const closed = once(server, "close");
+      server.close();
       server.closeAllConnections();
       await closed;
       await threadTtl.stop();
       await store.close();
+      await stopServingArchives?.();
       await deployment.close();
       await storage.close();
       selfUrl.release();
@@ -282,6 +290,20 @@ function pointApiUrlAt(url: string, logger: Logger) {
       else process.env.LANGGRAPH_API_URL = givenApiUrl = next;
     },
   };
+}
+
+/**
+ * `lgts export`/`backup` of this running server go through a socket in its data directory
+ * (src/storage/archive/control-socket.ts). Without it (a path too long for a Unix socket, say)
+ * the server still serves; those commands then say no server answers.
+ */
+async function serveArchivesOf(storage: Storage, dataDir: string, logger: Logger): Promise<(() => Promise<void>) | null> {
+  try {
+    return await serveArchives(storage, dataDir, (error) => logger.error({ err: error }, "an export of the data directory failed"));
+  } catch (error) {
+    logger.warn({ err: error, dataDir }, "cannot listen for lgts export/backup on the data directory: they will not reach this server");
+    return null;
+  }
 }
 
 /** The embedded store, or PostgreSQL when a database URI is given; failures become one-line startup errors. */

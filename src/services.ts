@@ -27,4 +27,9 @@ export interface Services {
   metrics: Metrics;
   logger: Logger;
   version: string;
+  /**
+   * False from the moment the server starts stopping: readiness probes (`/ok?check_db=1`) fail so
+   * load balancers send new work elsewhere, while the process still serves (liveness, `/ok`).
+   */
+  readiness: { ready: boolean };
 }

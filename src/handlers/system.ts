@@ -46,6 +46,8 @@ const LANGGRAPH_VERSION = (createRequire(import.meta.url)("@langchain/langgraph/
 export const systemHandlers: OperationHandlers<SystemOperations> = {
   async healthCheck({ query, services }) {
     if (query.check_db) {
+      // readiness: a stopping server still answers what reaches it, but takes no new runs
+      if (!services.readiness.ready) throw new HttpError(503, "The server is shutting down: send new work to another replica");
       try {
         await services.storage.check();
       } catch (error) {

@@ -61,6 +61,7 @@ export function newRun(input: RunCreate, id: string, at: string): Run {
     multitask_strategy: input.multitask_strategy,
     cancel_reason: null,
     attempt: 0,
+    handoffs: 0,
     not_before: input.not_before ?? null,
     error: null,
   };

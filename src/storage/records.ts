@@ -55,10 +55,23 @@ export type MultitaskStrategy = Schemas["MultitaskStrategy"];
 export type RunError = Schemas["RunError"];
 /**
  * A run plus storage-only fields: `attempt` (executions started so far; a crash
- * retry increments it), `not_before` (ISO time before which it must not start,
+ * retry increments it), `handoffs` (how many of those a stopping server handed back unfinished:
+ * they are not failures, so they do not count against the attempts a run may have; absent on
+ * runs stored before it was kept: none), `not_before` (ISO time before which it must not start,
  * from `after_seconds`) and `error` (why a failed run failed).
  */
-export type Run = Omit<Schemas["Run"], "kwargs"> & { kwargs: RunKwargs; attempt: number; not_before: string | null; error: RunError | null };
+export type Run = Omit<Schemas["Run"], "kwargs"> & {
+  kwargs: RunKwargs;
+  attempt: number;
+  handoffs?: number;
+  not_before: string | null;
+  error: RunError | null;
+};
+
+/** Executions of a run that were cut (a crash, a lost database): those a stopping server handed back are not. */
+export function failedAttempts(run: Pick<Run, "attempt" | "handoffs">): number {
+  return run.attempt - (run.handoffs ?? 0);
+}
 
 /**
  * The authenticated user as the auth layer describes it (identity, permissions, display_name,

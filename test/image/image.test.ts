@@ -50,8 +50,8 @@ afterAll(async () => {
 });
 
 /** Starts a container of the image and waits until `/ok` (with `check_db`) answers on `port`. */
-async function startReplica(env: Record<string, string>, port: number): Promise<{ container: Container; url: string }> {
-  const container = runContainer(image, { ...env, PORT: String(port) });
+async function startReplica(env: Record<string, string>, port: number, volumes: string[] = []): Promise<{ container: Container; url: string }> {
+  const container = runContainer(image, { ...env, PORT: String(port) }, volumes);
   containers.push(container);
   const url = `http://127.0.0.1:${port}`;
   await eventually(
@@ -92,6 +92,15 @@ describe("container image", () => {
     expect((await client.threads.get(thread.thread_id)).metadata).toMatchObject({ stored: "on /data" });
     const info = (await (await fetch(`${url}/info`)).json()) as { metadata: { storage: string } };
     expect(info.metadata.storage).toBe("lowdb");
+  });
+
+  it("serves a project mounted at /project, with packages of its own and the server's", async () => {
+    const project = path.join(REPO_ROOT, "test/fixtures/graphs-external");
+    const { url } = await startReplica({}, await freePort(), [`${project}:/project:ro`]);
+    const info = (await (await fetch(`${url}/info`)).json()) as { metadata: { graphs: string[] } };
+    expect(info.metadata.graphs).toEqual(["external"]);
+    const values = await new Client({ apiUrl: url }).runs.wait(null, "external", { input: { name: "container" } });
+    expect(values).toMatchObject({ message: expect.stringContaining("container"), origin: expect.any(String) });
   });
 
   it("runs compose.yaml's two replicas on one PostgreSQL database, which the first start migrates", async () => {

@@ -127,12 +127,16 @@ function envArgs(env: Record<string, string>): string[] {
   return Object.entries(env).flatMap(([name, value]) => ["--env", `${name}=${value}`]);
 }
 
-/** A container of `image` running its entrypoint and command (or `args` in place of the command). */
-export function runContainer(image: string, env: Record<string, string>, args?: string[]): Container {
+/**
+ * A container of `image` running its entrypoint and command; `volumes` as `-v` takes them
+ * (`host:container[:ro]`).
+ */
+export function runContainer(image: string, env: Record<string, string>, volumes: string[] = []): Container {
   const name = mustRun(TOOLS.buildah, ["from", image]).trim();
   const config = inspectImage(image);
-  const argv = [...config.Entrypoint, ...(args ?? config.Cmd)];
-  const child = spawn(TOOLS.buildah, ["run", "--isolation", "chroot", ...envArgs(env), name, "--", ...argv], {
+  const argv = [...config.Entrypoint, ...config.Cmd];
+  const mounts = volumes.flatMap((volume) => ["--volume", volume]);
+  const child = spawn(TOOLS.buildah, ["run", "--isolation", "chroot", ...envArgs(env), ...mounts, name, "--", ...argv], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -51,6 +51,22 @@ async function expiredRunOf(owner: string) {
 const statusOf = async (runId: string) => (await storage.runs.get(runId)).status;
 
 describe("PostgreSQL run leases", () => {
+  it("counts only cut executions against a dead process's run's attempts, not handoffs at shutdown", async () => {
+    const [other, dead] = [await workers.start("other:8"), await workers.start("dead:9")];
+    const handedBack = await expiredRunOf(dead.workerId);
+    const cut = await expiredRunOf(dead.workerId);
+    // both on their third execution; two of the first one's were handed back by stopping servers
+    await storage.db.query("UPDATE runs SET attempt = 3, handoffs = 2 WHERE run_id = $1", [handedBack.run_id]);
+    await storage.db.query("UPDATE runs SET attempt = 3 WHERE run_id = $1", [cut.run_id]);
+    await dead.die();
+    const reaped = await eventually(async () => {
+      const rows = await leases.reapExpired(other.workerId, [], 3, EXHAUSTED, OUTCOME);
+      return rows.length > 0 ? rows : undefined;
+    }, 5_000, "the dead process's runs to be reaped");
+    expect(Object.fromEntries(reaped.map((r) => [r.run_id, r.status]))).toEqual({ [handedBack.run_id]: "pending", [cut.run_id]: "error" });
+    await storage.runs.end(handedBack.run_id, { update: { status: "success" } });
+  });
+
   it("keeps a live process's run whose lease expired, and takes over a dead process's run", async () => {
     const [slow, other] = [await workers.start("slow:1"), await workers.start("other:2")];
     const run = await expiredRunOf(slow.workerId);

@@ -34,9 +34,14 @@ describe("startup recovery", () => {
     const queued = await runOn(storage, t3.thread_id);
     await storage.runs.update(behind.run_id, { status: "running", attempt: 3 });
     await storage.runs.update(queued.run_id, { status: "pending" });
+    // three executions, two of them handed back by stopping servers: one failure, retried
+    const t4 = await storage.threads.create();
+    const handedBack = await runOn(storage, t4.thread_id);
+    await storage.runs.update(handedBack.run_id, { status: "running", attempt: 3, handoffs: 2 });
 
     const restart = await recoverRuns(storage, logger, 3);
-    expect(restart.map((r) => r.run_id)).toEqual([cut.run_id, queued.run_id]);
+    expect(restart.map((r) => r.run_id)).toEqual([cut.run_id, queued.run_id, handedBack.run_id]);
+    expect(await storage.runs.get(handedBack.run_id)).toMatchObject({ status: "pending", attempt: 3, handoffs: 2 });
     expect(await storage.runs.get(cut.run_id)).toMatchObject({ status: "pending", attempt: 1 });
     const error = { error: "RunAttemptsExhausted", message: "the server stopped 3 times while executing this run; it is not retried again" };
     expect(await storage.runs.get(exhausted.run_id)).toMatchObject({ status: "error", error });

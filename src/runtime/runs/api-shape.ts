@@ -7,7 +7,7 @@ type ApiRun = components["schemas"]["Run"];
 type RunResult = components["schemas"]["RunResult"];
 
 export function runToApi(run: Run): ApiRun {
-  const { attempt: _attempt, not_before: _notBefore, error: _error, kwargs, ...api } = run;
+  const { attempt: _attempt, handoffs: _handoffs, not_before: _notBefore, error: _error, kwargs, ...api } = run;
   return { ...api, kwargs: { ...kwargs } };
 }
 

@@ -254,8 +254,10 @@ export class RunExecutor {
       return;
     }
     if (ending.kind === "suspended") {
-      // back to pending only while it is still this execution's: another process may have taken it over
-      const suspended = await unlessDeleted(storage.runs.updateIf(run.run_id, "running", { status: "pending" }, attempt));
+      // back to pending only while it is still this execution's: another process may have taken it
+      // over. A handoff, not a failure: it does not count against the run's attempts.
+      const handedBack = { status: "pending", handoffs: (run.handoffs ?? 0) + 1 } as const;
+      const suspended = await unlessDeleted(storage.runs.updateIf(run.run_id, "running", handedBack, attempt));
       if (suspended === null) log.warn({ attempt }, "the run is no longer this execution's (taken over, or ended): not put back to pending");
       broker.abandon?.(run.run_id, attempt);
       return;
@@ -322,9 +324,16 @@ export class RunExecutor {
     let finalSeen = false;
     let completeEarly!: (state: FinalState) => void;
     const completedEarly = new Promise<FinalState>((resolve) => (completeEarly = resolve));
+    // A resumed attempt's graph starts by restating the checkpoint it continues from (its first
+    // chunk, `values`), which the attempt before it streamed already: the clients, reconnected
+    // after their last event, would get that state twice.
+    let first = true;
     const streamed = (async () => {
       let completed: FinalState | null = null;
       for await (const chunk of streamGraph(graph, call, run.run_id, signal)) {
+        const restated = first && resume && chunk.ns.length === 0 && chunk.mode === "values";
+        first = false;
+        if (restated) continue;
         for (const event of translator.translate(chunk)) relay.send(event);
         if (isFinalCheckpoint(chunk)) {
           // the graph emits nothing after its final checkpoint

@@ -8,6 +8,7 @@
  *   with a pending run are `busy`.
  */
 import type { Logger } from "pino";
+import { failedAttempts } from "../../storage/records.js";
 import type { Run, Storage, Thread, ThreadStatus } from "../../storage/types.js";
 
 const PAGE = 1000;
@@ -21,10 +22,10 @@ export function restingStatus(thread: Pick<Thread, "error" | "interrupts">): Thr
 /** Returns the runs to schedule, oldest first. */
 export async function recoverRuns(storage: Storage, logger: Logger, maxAttempts: number): Promise<Run[]> {
   for (const run of await storage.runs.withStatus("running")) {
-    if (run.attempt >= maxAttempts) {
+    if (failedAttempts(run) >= maxAttempts) {
       const error = {
         error: "RunAttemptsExhausted",
-        message: `the server stopped ${run.attempt} times while executing this run; it is not retried again`,
+        message: `the server stopped ${failedAttempts(run)} times while executing this run; it is not retried again`,
       };
       await storage.runs.update(run.run_id, { status: "error", error });
       const othersActive = (await storage.runs.active(run.thread_id)).length > 0;

@@ -121,6 +121,16 @@ export class Collection<T> {
     return this.#byId.values();
   }
 
+  /** Every record at this moment (the stored ones: never mutated in place), in no particular order. */
+  snapshot(): T[] {
+    return [...this.#byId.values()];
+  }
+
+  /** The id of a record. */
+  idOf(record: T): string {
+    return this.#opts.idOf(record);
+  }
+
   /** Ids whose `index` key equals `key`; undefined if there is no such index. */
   lookup(index: string, key: string): ReadonlySet<string> | undefined {
     const idx = this.#indexes.get(index);

@@ -10,6 +10,7 @@
  *   <dataDir>/webhooks/{meta.json,000.json..}     webhook deliveries owed (the outbox)
  *   <dataDir>/log-<generation>.ndjson             commit log: mutations not yet in their shard
  *   <dataDir>/health.json                          last storage health check
+ *   <dataDir>/format.json                          the directory's data format (data-format.ts)
  *
  * A mutation is acknowledged once the commit log holds it (group commit: one fsync for all the
  * mutations of a flush, whichever collections they touch); a checkpoint then rewrites the shards
@@ -17,14 +18,17 @@
  *
  * One process owns a data directory at a time.
  */
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
 import type { Storage, ThreadHooks } from "../types.js";
+import { LowdbArchive } from "./archive.js";
 import { assistantCollectionOptions, LowdbAssistants } from "./assistants.js";
 import { checkpointCollectionOptions, LowdbCheckpoints } from "./checkpoints.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { CommitLog, replayLogs } from "./commit-log.js";
 import { cronCollectionOptions, LowdbCrons } from "./crons.js";
+import { openDataFormat, type DataFormatOptions } from "./data-format.js";
 import { DurableJsonFile, type FileIO } from "./durable-file.js";
 import { LowdbRuns, runCollectionOptions } from "./runs.js";
 import { LowdbStoreItems, storeItemCollectionOptions } from "./store-items.js";
@@ -69,6 +73,8 @@ export interface LowdbStorageOptions {
   checkpointLogBytes?: number;
   /** File calls of durable writes; defaults to node's (tests substitute a recording one). */
   io?: FileIO;
+  /** The data format and its migration steps (tests substitute their own). */
+  format?: DataFormatOptions;
 }
 
 export class LowdbStorage implements Storage {
@@ -82,6 +88,7 @@ export class LowdbStorage implements Storage {
   readonly crons: LowdbCrons;
   readonly storeItems: LowdbStoreItems;
   readonly webhooks: LowdbWebhooks;
+  readonly archive: LowdbArchive;
   readonly #collections: Collections;
   readonly #threadHooks = new Set<ThreadHooks>();
   readonly #log: CommitLog;
@@ -107,6 +114,7 @@ export class LowdbStorage implements Storage {
     this.webhooks = new LowdbWebhooks(collections.webhooks);
     this.crons = new LowdbCrons(collections.crons);
     this.storeItems = new LowdbStoreItems(collections.storeItems, options.clock ?? Date.now);
+    this.archive = new LowdbArchive(collections, () => this.#log.durable(), (item) => this.storeItems.restore(item));
     // A thread's checkpoints, runs and crons go with it; a copy gets the checkpoints only.
     this.#threadHooks.add({
       copy: (source, target) => this.checkpoints.copyThread(source, target),
@@ -119,6 +127,8 @@ export class LowdbStorage implements Storage {
   }
 
   static async open(options: LowdbStorageOptions): Promise<LowdbStorage> {
+    await mkdir(options.dataDir, { recursive: true });
+    await openDataFormat(options.dataDir, { ...options.format, ...(options.io ? { io: options.io } : {}) });
     const names = Object.keys(LAYOUT) as CollectionName[];
     const opened = await Promise.all(
       names.map((name) => {

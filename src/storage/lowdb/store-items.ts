@@ -158,6 +158,11 @@ export class LowdbStoreItems implements StoreItemsRepository {
     return record && isLive(record, now) ? record : undefined;
   }
 
+  /** Stores an item as it is given (an archive's), expiry included. */
+  restore(record: StoreItemEntity): Promise<void> {
+    return this.#write(record);
+  }
+
   /** Restarts a record's TTL from now (durably). */
   async #refresh(record: StoreItemEntity): Promise<StoreItemEntity> {
     const refreshed = { ...record, expires_at: expiry(this.clock(), record.ttl_minutes) };

@@ -25,7 +25,7 @@ const WHAT = "Assistant";
 const SORTABLE = new Set(["assistant_id", "graph_id", "name", "created_at", "updated_at"]);
 const FIELDS = "graph_id, config, context, metadata, name, description, version, created_at";
 
-interface AssistantRow {
+export interface AssistantRow {
   assistant_id: string;
   graph_id: string;
   config: Assistant["config"];
@@ -38,7 +38,7 @@ interface AssistantRow {
   updated_at?: Date;
 }
 
-function toVersion(row: AssistantRow): AssistantVersion {
+export function toVersion(row: AssistantRow): AssistantVersion {
   return {
     assistant_id: row.assistant_id,
     graph_id: row.graph_id,
@@ -52,7 +52,7 @@ function toVersion(row: AssistantRow): AssistantVersion {
   };
 }
 
-const toAssistant = (row: AssistantRow): Assistant => ({ ...toVersion(row), updated_at: iso(row.updated_at!)! });
+export const toAssistant = (row: AssistantRow): Assistant => ({ ...toVersion(row), updated_at: iso(row.updated_at!)! });
 
 export class PostgresAssistants implements AssistantsRepository {
   constructor(private readonly db: Database) {}

@@ -9,10 +9,10 @@ import { iso, isoNow, jsonCopy, orderBy, Params, searchPage, where } from "./sql
 
 const WHAT = "Cron";
 const SORTABLE = new Set(["cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"]);
-const COLUMNS = `cron_id, assistant_id, thread_id, on_run_completed, end_time, schedule, timezone, created_at, updated_at,
+export const CRON_COLUMNS = `cron_id, assistant_id, thread_id, on_run_completed, end_time, schedule, timezone, created_at, updated_at,
   payload, user_id, next_run_date, metadata, enabled, auth_user`;
 
-interface CronRow {
+export interface CronRow {
   cron_id: string;
   assistant_id: string | null;
   thread_id: string | null;
@@ -30,7 +30,7 @@ interface CronRow {
   auth_user: Cron["auth_user"];
 }
 
-function toCron(row: CronRow): Cron {
+export function toCron(row: CronRow): Cron {
   return {
     cron_id: row.cron_id,
     assistant_id: row.assistant_id,
@@ -68,8 +68,8 @@ export class PostgresCrons implements CronsRepository {
   async create(input: CronCreate): Promise<Cron> {
     const at = isoNow();
     const { rows } = await this.db.query<CronRow>(
-      `INSERT INTO crons (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14)
-       RETURNING ${COLUMNS}`,
+      `INSERT INTO crons (${CRON_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14)
+       RETURNING ${CRON_COLUMNS}`,
       [
         uuidv4(),
         input.assistant_id,
@@ -93,7 +93,7 @@ export class PostgresCrons implements CronsRepository {
   async get(cronId: string, scope?: Scope): Promise<Cron> {
     const params = new Params();
     const conditions = [`cron_id = ${params.add(cronId)}`, ...scopeConditions(params, scope)];
-    const { rows } = await this.db.query<CronRow>(`SELECT ${COLUMNS} FROM crons WHERE ${where(conditions)}`, params.values);
+    const { rows } = await this.db.query<CronRow>(`SELECT ${CRON_COLUMNS} FROM crons WHERE ${where(conditions)}`, params.values);
     if (!rows[0]) throw new NotFoundError(WHAT, cronId);
     return toCron(rows[0]);
   }
@@ -108,7 +108,7 @@ export class PostgresCrons implements CronsRepository {
     }
     const conditions = [`cron_id = ${params.add(cronId)}`, ...scopeConditions(params, scope)];
     const { rows } = await this.db.query<CronRow>(
-      `UPDATE crons SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${COLUMNS}`,
+      `UPDATE crons SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${CRON_COLUMNS}`,
       params.values,
     );
     if (!rows[0]) throw new NotFoundError(WHAT, cronId);
@@ -127,7 +127,7 @@ export class PostgresCrons implements CronsRepository {
     const filter = conditions(params, query.filter, scope);
     const sortBy = SORTABLE.has(query.sortBy ?? "") ? query.sortBy! : "created_at";
     return searchPage(this.db, {
-      columns: COLUMNS,
+      columns: CRON_COLUMNS,
       table: "crons",
       filter,
       params,
@@ -145,7 +145,7 @@ export class PostgresCrons implements CronsRepository {
   }
 
   async enabled(): Promise<Cron[]> {
-    const { rows } = await this.db.query<CronRow>(`SELECT ${COLUMNS} FROM crons WHERE enabled ORDER BY next_run_date`);
+    const { rows } = await this.db.query<CronRow>(`SELECT ${CRON_COLUMNS} FROM crons WHERE enabled ORDER BY next_run_date`);
     return rows.map(toCron);
   }
 

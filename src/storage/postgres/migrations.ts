@@ -9,6 +9,7 @@ import * as schema from "./migrations/001-schema.js";
 import * as runCoordination from "./migrations/002-run-coordination.js";
 import * as webhookOutbox from "./migrations/003-webhook-outbox.js";
 import * as storeIndexes from "./migrations/004-store-indexes.js";
+import * as runHandoffs from "./migrations/005-run-handoffs.js";
 
 interface Migration {
   version: number;
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, ...runCoordination },
   { version: 3, ...webhookOutbox },
   { version: 4, ...storeIndexes },
+  { version: 5, ...runHandoffs },
 ];
 
 /** Arbitrary constant naming this server's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -8,7 +8,7 @@
  *   one active run per thread, in order (`enqueue`), `after_seconds` as `not_before`.
  * - `renew`: extends the caller's leases; the runs it no longer holds are missing from the answer.
  * - `reapExpired`: runs whose process died go back to `pending`, or to `error` once they had
- *   `maxAttempts` executions (with their end event and their thread's status), in one statement:
+ *   `maxAttempts` cut executions (handoffs at shutdown are not cuts; with their end event and their thread's status), in one statement:
  *   one process takes each. A process is dead when its lease expired AND its session no longer
  *   holds its worker lock (`WORKER_LOCK`, a session-level advisory lock each process holds on its
  *   LISTEN connection, keyed by its `lease_owner`): PostgreSQL drops it as soon as the process's
@@ -64,7 +64,7 @@ RETURNING run_id`;
 
 /**
  * Runs of dead processes (see above) go back to `pending`, or end as `error` once they had
- * `maxAttempts` executions: those get their end row (numbered after their events, NOTIFYed) and
+ * `maxAttempts` cut executions (`attempt - handoffs`): those get their end row (numbered after their events, NOTIFYed) and
  * their thread its `error` status (`busy` while another of its runs is active) in the same
  * statement, so a crash leaves all or none of it. `alive`: the worker locks held (pg_locks shows
  * the second key of a two-key advisory lock as `objid`), read only once an expired lease of
@@ -73,8 +73,8 @@ RETURNING run_id`;
 const REAP_SQL = /* sql */ `
 WITH alive AS MATERIALIZED (${ALIVE_WORKERS}),
 reaped AS (
-UPDATE runs SET status = CASE WHEN attempt >= $1 THEN 'error' ELSE 'pending' END,
-       error = CASE WHEN attempt >= $1 THEN $2::jsonb ELSE error END,
+UPDATE runs SET status = CASE WHEN attempt - handoffs >= $1 THEN 'error' ELSE 'pending' END,
+       error = CASE WHEN attempt - handoffs >= $1 THEN $2::jsonb ELSE error END,
        lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
  WHERE run_id IN (SELECT r.run_id FROM runs r
                    WHERE r.status = 'running' AND (r.lease_expires_at IS NULL OR r.lease_expires_at < now())

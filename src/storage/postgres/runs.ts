@@ -21,7 +21,7 @@ import { threadUpdateSets } from "./threads.js";
 
 const WHAT = "Run";
 export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
-  cancel_reason, attempt, not_before, error`;
+  cancel_reason, attempt, not_before, error, handoffs`;
 const ACTIVE = "status IN ('pending', 'running')";
 
 /**
@@ -50,7 +50,7 @@ lease AS (SELECT $11::text IS NOT NULL AND $8::timestamptz IS NULL AND NOT EXIST
 inserted AS (
   INSERT INTO runs (${RUN_COLUMNS}, lease_owner, lease_expires_at)
   SELECT $2, $1, $3::text, $4::timestamptz, $4::timestamptz, CASE WHEN lease.now THEN 'running' ELSE 'pending' END,
-         $5::jsonb, $6::jsonb, $7::text, NULL, CASE WHEN lease.now THEN 1 ELSE 0 END, $8::timestamptz, NULL,
+         $5::jsonb, $6::jsonb, $7::text, NULL, CASE WHEN lease.now THEN 1 ELSE 0 END, $8::timestamptz, NULL, 0,
          CASE WHEN lease.now THEN $11::text END, CASE WHEN lease.now THEN now() + make_interval(secs => $12) END
     FROM lease${visible === null ? "" : ", current"}
    WHERE ${visible === null ? "" : "current.ok AND "}NOT ($9::boolean AND EXISTS (SELECT 1 FROM inflight))
@@ -86,6 +86,7 @@ export interface RunRow {
   attempt: number;
   not_before: Date | null;
   error: Run["error"];
+  handoffs: number;
 }
 
 export function toRun(row: RunRow): Run {
@@ -103,6 +104,7 @@ export function toRun(row: RunRow): Run {
     attempt: row.attempt,
     not_before: iso(row.not_before),
     error: row.error,
+    handoffs: row.handoffs,
   };
 }
 
@@ -334,6 +336,7 @@ function updateSets(params: Params, update: RunUpdate, at: string): string {
   const sets = [`updated_at = ${params.add(at)}`];
   if (update.status !== undefined) sets.push(`status = ${params.add(update.status)}`);
   if (update.attempt !== undefined) sets.push(`attempt = ${params.add(update.attempt)}`);
+  if (update.handoffs !== undefined) sets.push(`handoffs = ${params.add(update.handoffs)}`);
   if (update.cancel_reason !== undefined) sets.push(`cancel_reason = ${params.add(update.cancel_reason)}`);
   if (update.error !== undefined) sets.push(`error = ${update.error === null ? "NULL" : params.json(update.error)}`);
   return sets.join(", ");

@@ -5,6 +5,7 @@
  */
 import { StorageUnavailableError } from "../errors.js";
 import type { Storage, ThreadHooks } from "../types.js";
+import { PostgresArchive } from "./archive.js";
 import { PostgresAssistants } from "./assistants.js";
 import { PostgresCheckpoints } from "./checkpoints.js";
 import { PostgresCrons } from "./crons.js";
@@ -33,6 +34,7 @@ export class PostgresStorage implements Storage {
   readonly crons: PostgresCrons;
   readonly storeItems: PostgresStoreItems;
   readonly webhooks: PostgresWebhooks;
+  readonly archive: PostgresArchive;
   readonly #threadHooks = new Set<ThreadHooks>();
   #closing: Promise<void> | null = null;
 
@@ -44,6 +46,7 @@ export class PostgresStorage implements Storage {
     this.crons = new PostgresCrons(db);
     this.storeItems = new PostgresStoreItems(db, clock);
     this.webhooks = new PostgresWebhooks(db);
+    this.archive = new PostgresArchive(db);
   }
 
   /** Connects and brings the schema up to date; a database that cannot be reached rejects with StorageUnavailableError. */

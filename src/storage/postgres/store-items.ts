@@ -25,7 +25,7 @@ import { cosineOverArrays, type VectorRanking } from "./vector-ranking.js";
 const COLUMNS = "namespace, key, value, created_at, updated_at, ttl_minutes, expires_at";
 const itemColumns = (alias: string) => ["item_id", ...COLUMNS.split(", ")].map((c) => `${alias}.${c}`).join(", ");
 
-interface ItemRow {
+export interface ItemRow {
   namespace: string[];
   key: string;
   value: Record<string, unknown>;
@@ -35,7 +35,7 @@ interface ItemRow {
   expires_at: Date | null;
 }
 
-const toItem = (row: ItemRow): StoreItem => ({
+export const toItem = (row: ItemRow): StoreItem => ({
   namespace: row.namespace,
   key: row.key,
   value: row.value,

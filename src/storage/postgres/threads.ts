@@ -29,9 +29,9 @@ import { DELETE_THREAD_RUNS_SQL } from "./run-events.js";
 const WHAT = "Thread";
 const SORTABLE = new Set(["thread_id", "status", "created_at", "updated_at", "state_updated_at"]);
 const JSON_FIELDS = ["values", "interrupts", "error", "config", "metadata"] as const;
-const COLUMNS = `thread_id, created_at, updated_at, state_updated_at, metadata, status, "values", interrupts, error, config, ttl`;
+export const THREAD_COLUMNS = `thread_id, created_at, updated_at, state_updated_at, metadata, status, "values", interrupts, error, config, ttl`;
 
-interface ThreadRow {
+export interface ThreadRow {
   thread_id: string;
   created_at: Date;
   updated_at: Date;
@@ -45,7 +45,7 @@ interface ThreadRow {
   ttl: Thread["ttl"] | null;
 }
 
-function toThread(row: ThreadRow): Thread {
+export function toThread(row: ThreadRow): Thread {
   return {
     thread_id: row.thread_id,
     created_at: iso(row.created_at)!,
@@ -86,7 +86,7 @@ export class PostgresThreads implements ThreadsRepository {
     const thread = newThread(input, id, isoNow());
     try {
       const { rowCount } = await this.db.query(
-        `INSERT INTO threads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        `INSERT INTO threads (${THREAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (thread_id) DO NOTHING`,
         rowValues(thread),
       );
@@ -140,7 +140,7 @@ export class PostgresThreads implements ThreadsRepository {
     const filter = conditions(params, query.filter, scope);
     const sortBy = SORTABLE.has(query.sortBy ?? "") ? query.sortBy! : "created_at";
     return searchPage(this.db, {
-      columns: COLUMNS,
+      columns: THREAD_COLUMNS,
       table: "threads",
       filter,
       params,
@@ -185,7 +185,7 @@ export class PostgresThreads implements ThreadsRepository {
         state_updated_at: at,
         status: source.status === "busy" ? "idle" : source.status,
       };
-      await tx.query(`INSERT INTO threads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, rowValues(thread));
+      await tx.query(`INSERT INTO threads (${THREAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, rowValues(thread));
       await copyThreadCheckpoints(tx, threadId, thread.thread_id);
       return thread;
     });
@@ -201,14 +201,14 @@ export class PostgresThreads implements ThreadsRepository {
   async #find(db: Queryable, threadId: string, scope?: Scope): Promise<Thread | undefined> {
     const params = new Params();
     const conditions = [`thread_id = ${params.add(threadId)}`, ...scopeConditions(params, scope)];
-    const { rows } = await db.query<ThreadRow>(`SELECT ${COLUMNS} FROM threads WHERE ${where(conditions)}`, params.values);
+    const { rows } = await db.query<ThreadRow>(`SELECT ${THREAD_COLUMNS} FROM threads WHERE ${where(conditions)}`, params.values);
     return rows[0] && toThread(rows[0]);
   }
 
   async #update(params: Params, sets: string[], threadId: string, scope: Scope | undefined): Promise<Thread> {
     const conditions = [`thread_id = ${params.add(threadId)}`, ...scopeConditions(params, scope)];
     const { rows } = await this.db.query<ThreadRow>(
-      `UPDATE threads SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${COLUMNS}`,
+      `UPDATE threads SET ${sets.join(", ")} WHERE ${where(conditions)} RETURNING ${THREAD_COLUMNS}`,
       params.values,
     );
     if (!rows[0]) throw new NotFoundError(WHAT, threadId);

@@ -17,7 +17,7 @@ import { ALIVE_WORKERS } from "./worker-locks.js";
 /** Notified (payload empty) when a delivery is owed: the processes' webhook dispatchers claim at once. */
 export const WEBHOOKS_CHANNEL = "lgts_webhooks";
 
-const COLUMNS = "delivery_id, run_id, thread_id, url, payload, attempts, due_at, claimed_by, claimed_until, created_at";
+export const DELIVERY_COLUMNS = "delivery_id, run_id, thread_id, url, payload, attempts, due_at, claimed_by, claimed_until, created_at";
 /** How soon to look again whether the process holding a lapsed claim died (nothing announces it), s. */
 const LAPSED_RECHECK_SECONDS = 2;
 
@@ -31,13 +31,13 @@ const CLAIMABLE = /* sql */ `
       AND CASE WHEN d.claimed_by = $1 THEN NOT (d.delivery_id = ANY($2::text[]))
                ELSE NOT EXISTS (SELECT 1 FROM alive WHERE alive.objid = hashtext(d.claimed_by)::oid) END)`;
 
-interface DeliveryRow extends Omit<WebhookDelivery, "due_at" | "claimed_until" | "created_at"> {
+export interface DeliveryRow extends Omit<WebhookDelivery, "due_at" | "claimed_until" | "created_at"> {
   due_at: Date;
   claimed_until: Date | null;
   created_at: Date;
 }
 
-function toDelivery(row: DeliveryRow): WebhookDelivery {
+export function toDelivery(row: DeliveryRow): WebhookDelivery {
   return { ...row, due_at: iso(row.due_at)!, claimed_until: iso(row.claimed_until), created_at: iso(row.created_at)! };
 }
 
@@ -47,7 +47,7 @@ function toDelivery(row: DeliveryRow): WebhookDelivery {
  */
 export function deliveryInsert(params: Params, url: string, payload: Record<string, unknown>): string {
   return /* sql */ `
-  INSERT INTO webhook_deliveries (${COLUMNS})
+  INSERT INTO webhook_deliveries (${DELIVERY_COLUMNS})
   SELECT ${params.add(uuidv7())}, s.run_id, s.thread_id, ${params.add(url)}, ${params.json(payload)}, 0, now(), NULL, NULL, now()
     FROM stored s
   RETURNING 1`;
@@ -62,7 +62,7 @@ export class PostgresWebhooks implements WebhookOutbox {
        UPDATE webhook_deliveries SET attempts = attempts + 1, claimed_by = $1, claimed_until = now() + make_interval(secs => $3)
         WHERE delivery_id IN (SELECT d.delivery_id FROM webhook_deliveries d WHERE ${CLAIMABLE}
                                ORDER BY d.due_at, d.delivery_id LIMIT $4 FOR UPDATE OF d SKIP LOCKED)
-        RETURNING ${COLUMNS}`,
+        RETURNING ${DELIVERY_COLUMNS}`,
       [owner, attempting, claimMs / 1000, limit],
     );
     return rows.map(toDelivery).sort((a, b) => a.due_at.localeCompare(b.due_at) || a.delivery_id.localeCompare(b.delivery_id));

@@ -1,0 +1,71 @@
+/**
+ * Checking a move between storages: the counts per kind, and a sample of threads (their record,
+ * history, runs) and of store items, read through the repositories the API reads through.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { Storage } from "../types.js";
+import { BATCH_SIZE, storageCounts } from "./copy.js";
+import { countsDiffer, type ArchiveCounts } from "./format.js";
+
+export interface VerifyReport {
+  source: ArchiveCounts;
+  target: ArchiveCounts;
+  /** Threads and store items compared. */
+  sampled: { threads: number; storeItems: number };
+  /** What differs, one line each (empty: the move is verified). */
+  problems: string[];
+}
+
+/** Up to `size` items of a stream, each equally likely (reservoir sampling: memory is the sample). */
+async function sample<T>(batches: AsyncIterable<T[]>, size: number): Promise<T[]> {
+  const chosen: T[] = [];
+  let seen = 0;
+  for await (const batch of batches) {
+    for (const item of batch) {
+      seen++;
+      if (chosen.length < size) chosen.push(item);
+      else {
+        const slot = Math.floor(Math.random() * seen);
+        if (slot < size) chosen[slot] = item;
+      }
+    }
+  }
+  return chosen;
+}
+
+/** JSON as a client receives it: undefined fields gone, key order irrelevant. */
+const same = (a: unknown, b: unknown) => isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? null)), JSON.parse(JSON.stringify(b ?? null)));
+
+async function settle<T>(read: Promise<T>): Promise<T | string> {
+  return read.catch((error: unknown) => `error: ${(error as Error).message}`);
+}
+
+/**
+ * Compares `target` with `source`. `exactCounts`: the target held nothing before, so every count
+ * must match (otherwise it may hold more).
+ */
+export async function verifyCopy(source: Storage, target: Storage, options: { sampleSize: number; exactCounts: boolean }): Promise<VerifyReport> {
+  const [sourceCounts, targetCounts] = [await storageCounts(source), await storageCounts(target)];
+  const problems = (options.exactCounts ? countsDiffer(sourceCounts, targetCounts) : []).map(
+    (kind) => `${kind}: ${sourceCounts[kind]} in the source, ${targetCounts[kind]} in the target`,
+  );
+  const { threads, items } = await source.archive.snapshot(async (view) => ({
+    threads: await sample(view.records("thread", BATCH_SIZE), options.sampleSize),
+    items: await sample(view.records("store_item", BATCH_SIZE), options.sampleSize),
+  }));
+  for (const { thread_id } of threads) {
+    const reads: Array<[string, (s: Storage) => Promise<unknown>]> = [
+      ["thread", (s) => s.threads.get(thread_id)],
+      ["history", (s) => s.checkpoints.list({ thread_id })],
+      ["runs", async (s) => (await s.runs.list(thread_id, { limit: 10_000 })).items],
+    ];
+    for (const [what, read] of reads) {
+      if (!same(await settle(read(source)), await settle(read(target)))) problems.push(`thread ${thread_id}: its ${what} differs`);
+    }
+  }
+  for (const { namespace, key } of items) {
+    const read = (s: Storage) => settle(s.storeItems.get(namespace, key));
+    if (!same(await read(source), await read(target))) problems.push(`store item ${JSON.stringify([...namespace, key])} differs`);
+  }
+  return { source: sourceCounts, target: targetCounts, sampled: { threads: threads.length, storeItems: items.length }, problems };
+}
