@@ -1883,14 +1883,30 @@ export interface components {
             error?: string | null;
             /** @description Interrupts raised by the task. */
             interrupts: components["schemas"]["Interrupt"][];
-            /** @description Checkpoint of the subgraph run by this task, if any. */
-            checkpoint?: components["schemas"]["Checkpoint"] | null;
+            /** @description Checkpoint of the subgraph run by this task, if any (null when `state` holds it). */
+            checkpoint?: components["schemas"]["TaskCheckpoint"] | null;
             /** @description State of the subgraph run by this task (only when subgraphs are requested). */
             state?: components["schemas"]["ThreadState"] | null;
             /** @description Where the task comes from, as LangGraph names it (e.g. `["__pregel_pull", "node"]`). */
             path?: components["schemas"]["AnyValue"][];
             /** @description Output of the task when it already finished, else null; any JSON. */
             result?: unknown;
+        };
+        /**
+         * @description Where a task's subgraph keeps its checkpoints: the task's namespace, without a checkpoint id
+         *     (the subgraph's checkpoints are read with `subgraphs=true`), as the LangGraph servers answer.
+         */
+        TaskCheckpoint: {
+            /** @description Thread owning the checkpoints. */
+            thread_id: string;
+            /** @description Namespace of the subgraph's checkpoints (`node:task_id`). */
+            checkpoint_ns: string;
+            /** @description A checkpoint id, when the task's config names one. */
+            checkpoint_id?: string | null;
+            /** @description Map of parent namespaces to checkpoint ids. */
+            checkpoint_map?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** @description A field of `ThreadState` to include (`values.<key>` selects one channel). */
         ThreadStateSelectField: string;

@@ -4,6 +4,8 @@ import { actingAs, AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
+import { openTracing } from "./telemetry/tracing.js";
+import { tracedStorage } from "./telemetry/traced-storage.js";
 import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { ServerOptions } from "./config.js";
@@ -93,7 +95,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (!options.databaseUri && options.runs?.leaseMs !== undefined) {
     throw new StartupError("--run-lease/LGTS_RUN_LEASE applies to several processes sharing PostgreSQL: set --database-uri/DATABASE_URI too");
   }
-  const storage = await openConfiguredStorage(options);
+  // OpenTelemetry when the OTEL_* variables ask for it: nothing is wrapped otherwise
+  const tracing = openTracing(process.env, VERSION);
+  const opened = await openConfiguredStorage(options);
+  const storage = tracing ? tracedStorage(opened, tracing.tracer) : opened;
   const runSettings = {
     ...RUN_ENGINE_DEFAULTS,
     ...options.runs,
@@ -122,7 +127,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     deployment.cluster,
   );
   const runs = new ComposedRunEngine(
-    { storage, graphs, checkpointer, store, logger, cluster: deployment.cluster, workerId: deployment.workerId },
+    {
+      storage,
+      graphs,
+      checkpointer,
+      store,
+      logger,
+      cluster: deployment.cluster,
+      workerId: deployment.workerId,
+      ...(tracing ? { tracer: tracing.tracer } : {}),
+    },
     deployment.parts,
     runSettings,
   );
@@ -159,6 +173,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await store.close();
     await deployment.close();
     await storage.close();
+    await tracing?.close();
   };
   let authenticator: RequestAuthenticator | undefined;
   const authPath = graphs.config.auth?.path;
@@ -189,6 +204,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(customRoutes ? { customRoutes } : {}),
     ...(authenticator ? { authenticator } : {}),
     ...(options.mode === "dev" ? { devRoutes: devRoutes(services) } : {}),
+    ...(tracing ? { tracer: tracing.tracer } : {}),
   });
   const server = createServer(app);
   try {
@@ -235,6 +251,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await stopServingArchives?.();
       await deployment.close();
       await storage.close();
+      await tracing?.close();
       selfUrl.release();
       closeServerScope(scope);
       await new Promise<void>((resolve) => logger.flush(() => resolve()));

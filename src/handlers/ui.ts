@@ -40,6 +40,9 @@ function publicBase(req: Request): string {
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
+/** For a single-quoted attribute: the JavaScript inside keeps its double quotes as they are. */
+const escapeSingleQuotedAttribute = (text: string) => text.replace(/[&']/g, (c) => (c === "&" ? "&amp;" : "&#39;"));
+
 /** A JS string literal; `{` escaped so the SDK's `{{shadowRootId}}` replacement only hits the placeholder. */
 const jsString = (text: string) => JSON.stringify(text).replace(/\{/g, "\\u007b");
 
@@ -51,8 +54,9 @@ export const uiHandlers: OperationHandlers<UiOperations> = {
     const html = services.ui.files(graphId)!.map(({ basename }) => {
       const href = escapeHtml(`${base}/${encodeURIComponent(basename)}`);
       if (basename.endsWith(".css")) return `<link rel="stylesheet" href="${href}" />`;
-      const onload = escapeHtml(`${services.ui.globalName(graphId)}.render(${jsString(body.name)}, ${rootId})`);
-      return `<script src="${href}" onload="${onload}"></script>`;
+      // single-quoted, as the official servers write it (what users' snippets and checks match)
+      const onload = escapeSingleQuotedAttribute(`${services.ui.globalName(graphId)}.render(${jsString(body.name)}, ${rootId})`);
+      return `<script src="${href}" onload='${onload}'></script>`;
     });
     return { status: 200, body: html.join("\n"), contentType: "text/html" };
   },

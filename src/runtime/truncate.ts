@@ -12,10 +12,12 @@ export interface TruncateRequest {
   threads?: boolean;
   assistants?: boolean;
   checkpointer?: boolean;
+  /** `checkpointer` as the official dev server's own API suite spells it (`truncate(url, "all")`). */
+  checkpoint?: boolean;
   store?: boolean;
 }
 
-export const TRUNCATE_FLAGS = ["runs", "threads", "assistants", "checkpointer", "store"] as const;
+export const TRUNCATE_FLAGS = ["runs", "threads", "assistants", "checkpointer", "checkpoint", "store"] as const;
 
 const PAGE = 500;
 
@@ -34,10 +36,11 @@ export async function truncate(storage: Storage, graphs: GraphRegistry, request:
     // a thread's runs, crons and checkpoints go with it
     for (const threadId of await allThreadIds(storage)) await storage.threads.delete(threadId);
   }
-  if (request.runs || request.checkpointer) {
+  const checkpoints = request.checkpointer || request.checkpoint;
+  if (request.runs || checkpoints) {
     for (const threadId of await allThreadIds(storage)) {
       if (request.runs) await storage.runs.deleteThread(threadId);
-      if (request.checkpointer) await storage.checkpoints.deleteThread(threadId);
+      if (checkpoints) await storage.checkpoints.deleteThread(threadId);
     }
   }
   if (request.assistants) {

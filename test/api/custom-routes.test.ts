@@ -50,6 +50,20 @@ describe.each([
     expect((await json(missing)).detail).toMatch(/No route/);
   });
 
+  it("hands a body its middleware changed to the built-in routes, changes included", async () => {
+    const thread = await t.client.threads.create();
+    const stamped = new Client({ apiUrl: t.url, defaultHeaders: { "x-stamp": kind } });
+    const run = await stamped.runs.create(thread.thread_id, "trivial", { input: { value: 0 }, metadata: { own: 1 } });
+    expect(run.metadata).toEqual({ own: 1, stamp: kind });
+    expect((await t.client.runs.get(thread.thread_id, run.run_id)).metadata).toEqual({ own: 1, stamp: kind });
+    // a body the middleware only read reaches the built-in routes whole; malformed JSON is still a 400
+    const peek = new Client({ apiUrl: t.url, defaultHeaders: { "x-peek": "1" } });
+    expect((await peek.threads.create({ metadata: { read: kind } })).metadata).toEqual({ read: kind });
+    const malformed = await fetch(`${t.url}/threads`, { method: "POST", headers: { "content-type": "application/json", "x-peek": "1" }, body: "{" });
+    expect(malformed.status).toBe(400);
+    expect((await json(malformed)).detail).toMatch(/Malformed JSON/);
+  });
+
   it("streams: the first chunk arrives while the route still waits", async () => {
     const res = await fetch(`${t.url}/custom/stream/${kind}`);
     const reader = chunks(res);

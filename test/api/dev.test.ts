@@ -59,6 +59,12 @@ describe("lgts dev", () => {
       const bad = await fetch(`${dev.url}/internal/truncate`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"thread": true}' });
       expect(bad.status).toBe(422);
       expect((await json(bad)).detail).toMatch(/body\.thread: unknown field/);
+      // `checkpoint` (how the official dev server's API suite spells `checkpointer`) empties the checkpoints too
+      const kept = await client.threads.create();
+      await client.runs.wait(kept.thread_id, "stamped", { input: {} });
+      const byAlias = await fetch(`${dev.url}/internal/truncate`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"checkpoint": true}' });
+      expect(await json(byAlias)).toEqual({ ok: true });
+      expect((await client.threads.getState(kept.thread_id)).values).toEqual({});
     } finally {
       await dev.stop();
     }

@@ -23,6 +23,9 @@ afterEach(() => {
   expect(fixtures.violations.splice(0)).toEqual([]);
 });
 
+/** The dialect the official servers name at the root of schemas read from TypeScript types. */
+const DRAFT_07 = "http://json-schema.org/draft-07/schema#";
+
 const nodeIds = (graph: { nodes: Array<{ id: string | number }> }) => graph.nodes.map((n) => n.id).sort();
 const edgeList = (graph: { edges: Array<{ source: string; target: string }> }) =>
   graph.edges.map((e) => `${e.source}->${e.target}`).sort();
@@ -89,8 +92,9 @@ describe("GET /assistants/{id}/schemas", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }
   it("types an Annotation graph's channels from its TypeScript types, context included", async () => {
     const schemas = await examples.client.assistants.getSchemas("slow");
     expect(schemas.graph_id).toBe("slow");
-    expect(schemas.input_schema).toEqual({ type: "object", properties: { steps: { type: "number" }, delay_ms: { type: "number" } } });
+    expect(schemas.input_schema).toEqual({ $schema: DRAFT_07, type: "object", properties: { steps: { type: "number" }, delay_ms: { type: "number" } } });
     expect(schemas.state_schema).toEqual({
+      $schema: DRAFT_07,
       type: "object",
       properties: {
         steps: { type: "number" },
@@ -101,6 +105,7 @@ describe("GET /assistants/{id}/schemas", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }
     });
     expect(schemas.output_schema).toEqual(schemas.state_schema);
     expect(schemas.config_schema).toEqual({
+      $schema: DRAFT_07,
       type: "object",
       properties: { delay_ms: { type: "number", description: "Milliseconds each step waits; overrides the input's delay_ms." } },
     });
@@ -164,21 +169,32 @@ describe("GET /assistants/{id}/schemas", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }
   it("takes a functional-API graph's input and output from its types", async () => {
     const schemas = await fixtures.client.assistants.getSchemas("functional");
     expect(schemas.input_schema).toEqual({
+      $schema: DRAFT_07,
       type: "object",
       properties: { n: { type: "number", description: "The number to double." }, label: { type: "string" } },
       required: ["n"],
     });
     expect(schemas.output_schema).toEqual({
+      $schema: DRAFT_07,
       type: "object",
       properties: { doubled: { type: "number" }, label: { type: ["string", "null"] } },
       required: ["doubled", "label"],
     });
     expect(schemas.state_schema).toBeNull();
   });
+
+  it("reads the types of a graph exported as a promise: its Annotation.Root context, unions of literals sorted", async () => {
+    const schemas = await fixtures.client.assistants.getSchemas("promised");
+    const context = { $schema: DRAFT_07, type: "object", properties: { model: { type: "string", enum: ["anthropic", "openai", "unknown"] } } };
+    expect(schemas.config_schema).toEqual(context);
+    expect(schemas.context_schema).toEqual(context);
+    expect(schemas.state_schema).toEqual({ $schema: DRAFT_07, type: "object", properties: { reply: { type: "string" } } });
+  });
 });
 
 describe("GET /assistants/{id}/subgraphs", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }, () => {
   const childState = {
+    $schema: DRAFT_07,
     type: "object",
     properties: { text: { type: "string" }, child_trail: { type: "array", items: { type: "string" } } },
   };
@@ -204,9 +220,9 @@ describe("GET /assistants/{id}/subgraphs", { timeout: SCHEMA_DERIVING_TIMEOUT_MS
       { state?: { properties?: Record<string, unknown> } }
     >;
     expect(Object.keys(all)).toEqual(["middle", "middle|inner"]);
-    // `inner` is exported by its module, so its types are known; `middle` is not: channels only
+    // `inner` is exported by its module; `middle` is not, and is typed from the addNode that adds it
     expect(all["middle|inner"]?.state?.properties?.depth).toEqual({ type: "number" });
-    expect(all.middle?.state?.properties).toEqual({ depth: {}, path: {} });
+    expect(all.middle?.state?.properties).toEqual({ depth: { type: "number" }, path: { type: "array", items: { type: "string" } } });
 
     const one = await fixtures.client.assistants.getSubgraphs("nested", { namespace: "middle|inner", recurse: true });
     expect(one).toEqual({ "middle|inner": all["middle|inner"] });

@@ -32,7 +32,8 @@ describe("generative UI", () => {
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     const html = await res.text();
     expect(urlsOf(html)).toEqual([`${t.url}/ui/weather/entrypoint.css`, `${t.url}/ui/weather/entrypoint.js`]);
-    expect(html).toContain(`onload="__LGUI_weather.render(&quot;weather&quot;, &quot;{{shadowRootId}}&quot;)"`);
+    // the official server's exact snippet: a single-quoted onload with the JavaScript as written
+    expect(html).toContain(`<script src="${t.url}/ui/weather/entrypoint.js" onload='__LGUI_weather.render("weather", "{{shadowRootId}}")'></script>`);
     // the SDK replaces the first occurrence only: the placeholder appears once
     expect(html.split("{{shadowRootId}}")).toHaveLength(2);
   });
@@ -44,7 +45,7 @@ describe("generative UI", () => {
     expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
     const code = await script.text();
     expect(code).toMatch(/^var __LGUI_weather = /m);
-    expect(code).toContain('Symbol.for("LGUI_REQUIRE")]("@fixture/badge")');
+    expect(code).toContain('globalThis[Symbol.for("LGUI_REQUIRE")]("@fixture/badge")');
     expect(code).toContain('Symbol.for("LGUI_REQUIRE")]("react/jsx-runtime")');
     expect(code).not.toContain("react.production"); // React is not bundled
     const style = await fetch(styleUrl!);
@@ -60,7 +61,8 @@ describe("generative UI", () => {
   it("escapes the component name and uses an explicit shadowRootId (older SDKs send one)", async () => {
     const html = await (await askUi("weather", { name: `x'"<{{shadowRootId}}>`, shadowRootId: "root-1" })).text();
     expect(html).not.toContain("{{shadowRootId}}");
-    expect(html).toContain(`render(&quot;x&#39;\\&quot;&lt;\\u007b\\u007bshadowRootId}}&gt;&quot;, &quot;root-1&quot;)`);
+    // the quote that would end the attribute is an entity; the rest stays JavaScript
+    expect(html).toContain(`onload='__LGUI_weather.render("x&#39;\\"<\\u007b\\u007bshadowRootId}}>", "root-1")'`);
   });
 
   it("accepts the id of an assistant of the graph, as LoadExternalComponent sends stream.assistantId", async () => {

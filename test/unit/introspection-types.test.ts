@@ -89,7 +89,7 @@ beforeAll(async () => {
   await writeFile(path.join(dir, "library.d.ts"), LIBRARY);
   await writeFile(path.join(dir, "graphs.ts"), GRAPHS);
   const file = path.join(dir, "graphs.ts");
-  graphs = extractStaticSchemas([file], dir)[file] ?? {};
+  graphs = extractStaticSchemas([file], dir).exports[file] ?? {};
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 

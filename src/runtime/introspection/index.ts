@@ -8,8 +8,9 @@ import type { components } from "../../../generated/openapi.js";
 import type { Logger } from "pino";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
 import { graphFor } from "../graph-for.js";
-import { carriesAllSchemas, graphSchemas, type GraphSchemas } from "./schemas.js";
+import { carriesAllSchemas, graphSchemas, stateChannelNames, type GraphSchemas } from "./schemas.js";
 import { staticSchemaIndex, staticSchemasByInstance } from "./static.js";
+import type { StaticGraphSchemas, StaticSchemaIndex } from "./types.js";
 
 type Assistant = components["schemas"]["Assistant"];
 type AssistantGraph = components["schemas"]["AssistantGraph"];
@@ -42,13 +43,25 @@ export async function assistantSchemas(services: IntrospectionDeps, assistant: A
   const spec = services.graphs.spec(assistant.graph_id);
   // the types are read in the background at startup: a graph that needs none answers at once
   const index = carriesAllSchemas(graph) ? undefined : await staticSchemaIndex(services.graphs, services.logger);
-  return { graph_id: assistant.graph_id, ...graphSchemas(graph, index?.[spec.path]?.[spec.exportName]) };
+  return { graph_id: assistant.graph_id, ...graphSchemas(graph, index?.exports[spec.path]?.[spec.exportName]) };
 }
 
 /** A subgraph's schemas in the official LangGraph.js servers' shape: unknown ones are absent. */
 function subgraphSchema(schemas: GraphSchemas): SubgraphSchema {
   const slots = { input: schemas.input_schema, output: schemas.output_schema, state: schemas.state_schema, config: schemas.config_schema };
   return Object.fromEntries(Object.entries(slots).filter(([, schema]) => schema != null)) as SubgraphSchema;
+}
+
+/**
+ * The static schemas of a subgraph no module exports, from the `addNode` that added it: a graph
+ * added under the namespace's last node name whose state has the subgraph's channels.
+ */
+function addedAsNode(index: StaticSchemaIndex, namespace: string, subgraph: object): StaticGraphSchemas | undefined {
+  const channels = stateChannelNames(subgraph);
+  if (!channels) return undefined;
+  const wanted = [...channels].sort().join("\n");
+  const candidates = index.subgraphNodes[namespace.split("|").at(-1)!] ?? [];
+  return candidates.find((schemas) => Object.keys((schemas.state?.properties ?? {}) as object).sort().join("\n") === wanted);
 }
 
 /**
@@ -66,7 +79,8 @@ export async function assistantSubgraphs(
   const typed = index ? await staticSchemasByInstance(index) : new Map();
   const result: Subgraphs = {};
   for await (const [namespace, subgraph] of graph.getSubgraphsAsync(options.namespace, options.recurse ?? false)) {
-    result[namespace] = subgraphSchema(graphSchemas(subgraph, typed.get(subgraph)));
+    const statics = typed.get(subgraph) ?? (index && addedAsNode(index, namespace, subgraph));
+    result[namespace] = subgraphSchema(graphSchemas(subgraph, statics));
   }
   return result;
 }

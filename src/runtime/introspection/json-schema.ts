@@ -155,7 +155,8 @@ function anyOf(schemas: JsonSchema[]): JsonSchema {
   if (unique.some((s) => Object.keys(s).length === 0)) return {};
   const constants = unique.every((s) => "const" in s && Object.keys(s).length === 2);
   const types = new Set(unique.map((s) => s.type));
-  if (constants && types.size === 1) return { type: unique[0]!.type, enum: unique.map((s) => s.const) };
+  // sorted, as the official servers list them (TypeScript's member order is an internal detail)
+  if (constants && types.size === 1) return { type: unique[0]!.type, enum: unique.map((s) => s.const as string | number).sort() };
   if (unique.every(isPlainType)) return { type: [...types] };
   return { anyOf: unique };
 }

@@ -32,6 +32,9 @@ interface ChannelDefinitions {
   _outputDefinition?: Record<string, unknown>;
 }
 
+/** The dialect of the schemas read from TypeScript types, named at the root as the official servers do. */
+const DRAFT_07 = "http://json-schema.org/draft-07/schema#";
+
 /** StateSchema gives every property its own `$schema`; a dialect belongs at the document root only. */
 function withoutNestedDialects(schema: JsonSchema): JsonSchema {
   const properties = schema.properties as Record<string, JsonSchema> | undefined;
@@ -107,9 +110,15 @@ function channelNames(graph: object): Partial<Record<Slot, string[]>> | undefine
   };
 }
 
+/** The state channel names of a StateGraph; undefined for other graphs. */
+export function stateChannelNames(graph: object): string[] | undefined {
+  return channelNames(graph)?.state;
+}
+
 function channelsSchema(names: string[], typed: JsonSchema | undefined): JsonSchema {
   const known = (typed?.properties ?? {}) as Record<string, JsonSchema>;
-  return { type: "object", properties: Object.fromEntries(names.map((name) => [name, known[name] ?? {}])) };
+  const dialect = typed === undefined ? {} : { $schema: DRAFT_07 };
+  return { ...dialect, type: "object", properties: Object.fromEntries(names.map((name) => [name, known[name] ?? {}])) };
 }
 
 /** Whether the graph carries every schema itself, so its TypeScript types would add nothing. */
@@ -123,7 +132,8 @@ export function graphSchemas(graph: object, statics: StaticGraphSchemas | undefi
   const channels = channelNames(graph);
   const pick = (slot: Slot): JsonSchema | null => {
     const names = channels?.[slot];
-    return runtime[slot] ?? (names ? channelsSchema(names, statics?.[slot]) : statics?.[slot]) ?? null;
+    const typed = statics?.[slot] && { $schema: DRAFT_07, ...statics[slot] };
+    return runtime[slot] ?? (names ? channelsSchema(names, typed) : typed) ?? null;
   };
   // LangGraph.js has one schema for what arrives as `configurable` and as `context`
   const context = pick("context");

@@ -83,10 +83,10 @@ function runWorker(input: StaticWorkerInput): Promise<StaticSchemaIndex> {
  */
 export async function staticSchemasByInstance(index: StaticSchemaIndex): Promise<Map<object, StaticGraphSchemas>> {
   const byInstance = new Map<object, StaticGraphSchemas>();
-  for (const file of Object.keys(index)) {
+  for (const [file, exported] of Object.entries(index.exports)) {
     // already imported by the registry: this is the module map's copy, not a second evaluation
     const module = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, unknown>;
-    for (const [name, schemas] of Object.entries(index[file] ?? {})) {
+    for (const [name, schemas] of Object.entries(exported)) {
       const value = module[name];
       if (typeof value === "object" && value !== null) byInstance.set(value, schemas);
     }

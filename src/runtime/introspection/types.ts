@@ -22,8 +22,16 @@ export interface StaticGraphSchemas {
   context?: JsonSchema;
 }
 
-/** Absolute module path -> export name -> schemas. Exports that are not graphs are left out. */
-export type StaticSchemaIndex = Record<string, Record<string, StaticGraphSchemas>>;
+export interface StaticSchemaIndex {
+  /** Absolute module path -> export name -> schemas. Exports that are not graphs are left out. */
+  exports: Record<string, Record<string, StaticGraphSchemas>>;
+  /**
+   * Node name -> the schemas of compiled graphs added as a node of that name
+   * (`.addNode("name", subgraph.compile())`) in the project's modules: how a subgraph no module
+   * exports finds its types, as the official servers find them.
+   */
+  subgraphNodes: Record<string, StaticGraphSchemas[]>;
+}
 
 const DEFAULT_OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -52,7 +60,7 @@ export function extractStaticSchemas(files: readonly string[], projectDir: strin
   const program = ts.createProgram({ rootNames: [...files], options: compilerOptionsFor(projectDir) });
   const checker = program.getTypeChecker();
   const converter = new TypeToJsonSchema(checker, (file) => program.isSourceFileFromExternalLibrary(file) || file.isDeclarationFile);
-  const index: StaticSchemaIndex = {};
+  const index: StaticSchemaIndex = { exports: {}, subgraphNodes: {} };
   for (const file of files) {
     const source = program.getSourceFile(path.resolve(file));
     const moduleSymbol = source && checker.getSymbolAtLocation(source);
@@ -64,9 +72,25 @@ export function extractStaticSchemas(files: readonly string[], projectDir: strin
       const graph = compiledGraphType(checker, checker.getTypeOfSymbol(symbol));
       if (graph) graphs[exported.name] = schemasOf(checker, converter, graph);
     }
-    index[path.resolve(file)] = graphs;
+    index.exports[path.resolve(file)] = graphs;
+  }
+  for (const source of program.getSourceFiles()) {
+    if (!program.isSourceFileFromExternalLibrary(source) && !source.isDeclarationFile) collectSubgraphNodes(checker, converter, source, index.subgraphNodes);
   }
   return index;
+}
+
+/** Every `x.addNode("name", graph)` of a module whose second argument is a compiled graph. */
+function collectSubgraphNodes(checker: ts.TypeChecker, converter: TypeToJsonSchema, source: ts.SourceFile, into: Record<string, StaticGraphSchemas[]>): void {
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === "addNode") {
+      const [name, action] = node.arguments;
+      const graph = name && action && ts.isStringLiteralLike(name) ? compiledGraphType(checker, checker.getTypeAtLocation(action)) : undefined;
+      if (graph) (into[(name as ts.StringLiteralLike).text] ??= []).push(schemasOf(checker, converter, graph));
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
 }
 
 function propertyType(checker: ts.TypeChecker, type: ts.Type, name: string): ts.Type | undefined {
@@ -76,12 +100,16 @@ function propertyType(checker: ts.TypeChecker, type: ts.Type, name: string): ts.
 
 /**
  * The compiled graph an export stands for, following what the registry accepts: a compiled graph,
- * a builder (its `compile()`), an agent wrapper (its `.graph`), or a factory (its awaited result).
+ * a promise of one, a builder (its `compile()`), an agent wrapper (its `.graph`), or a factory
+ * (its awaited result).
  */
 function compiledGraphType(checker: ts.TypeChecker, type: ts.Type, hops = 0): ts.Type | undefined {
   if (hops > 3 || type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return undefined;
   if (checker.getPropertyOfType(type, "~InputType")) return type;
   const next = (t: ts.Type | undefined) => (t ? compiledGraphType(checker, t, hops + 1) : undefined);
+  // `export const graph = (async () => builder.compile())()`: the registry awaits it
+  const awaited = checker.getAwaitedType(type);
+  if (awaited && awaited !== type) return next(awaited);
   const compile = propertyType(checker, type, "compile")?.getCallSignatures()[0];
   if (compile) return next(compile.getReturnType());
   const wrapped = propertyType(checker, type, "graph");

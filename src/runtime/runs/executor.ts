@@ -8,7 +8,9 @@
  * `timeout`, or back to `pending` (server shutdown: it resumes at the next start).
  */
 import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
+import { context, trace, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
+import { GraphStepTracer } from "../../telemetry/graph-steps.js";
 import { NotFoundError, RunTakenOverError, StorageUnavailableError } from "../../storage/errors.js";
 import type { Run, RunEnd, RunError, Storage, ThreadStatus, ThreadUpdate } from "../../storage/types.js";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
@@ -46,6 +48,8 @@ export interface RunExecutorDeps {
   logger: Logger;
   /** Per-run time limit in ms; 0 = none. */
   timeoutMs: number;
+  /** OpenTelemetry: the execution is a span (`run`), its graph steps spans under it. */
+  tracer?: Tracer;
 }
 
 type Ending =
@@ -177,7 +181,31 @@ export class RunExecutor {
     }
   }
 
-  async #execute(run: Run, claimed: boolean, control: AbortController, log: Logger): Promise<void> {
+  #execute(run: Run, claimed: boolean, control: AbortController, log: Logger): Promise<void> {
+    const { tracer } = this.deps;
+    if (!tracer) return this.#executeRun(run, claimed, control, log);
+    // a child of the request that created the run when it starts from there (a run leased at
+    // creation), else the root of a trace of its own (claimed by another process, or later)
+    const attributes = {
+      "langgraph.run_id": run.run_id,
+      "langgraph.thread_id": run.thread_id,
+      "langgraph.assistant_id": run.assistant_id,
+      "langgraph.run.attempt": claimed ? run.attempt : run.attempt + 1,
+      "langgraph.run.claimed": claimed,
+    };
+    return tracer.startActiveSpan("run", { attributes }, async (span) => {
+      try {
+        await this.#executeRun(run, claimed, control, log);
+      } catch (error) {
+        span.setStatus({ code: 2, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  async #executeRun(run: Run, claimed: boolean, control: AbortController, log: Logger): Promise<void> {
     const relay = new RunEventRelay(this.deps.broker, run.run_id);
     try {
       await this.#executeRelaying(run, claimed, control, log, relay);
@@ -237,6 +265,7 @@ export class RunExecutor {
     } finally {
       if (timer) clearTimeout(timer);
     }
+    if (this.deps.tracer) trace.getActiveSpan()?.setAttribute("langgraph.run.ending", ending.kind === "done" ? ending.status : ending.kind);
     if (ending.kind === "not-held") {
       broker.abandon?.(run.run_id, attempt);
       return;
@@ -307,6 +336,12 @@ export class RunExecutor {
     const assistant = await storage.assistants.get(run.assistant_id);
     const resume = attempt > 1 && (await this.#wroteCheckpoint(run));
     const call = buildGraphCall(assistant, run, { attempt, resume });
+    const { tracer } = this.deps;
+    if (tracer) {
+      const span = trace.getActiveSpan();
+      span?.addEvent("started", { "langgraph.graph_id": call.graphId, "langgraph.run.resumed": resume });
+      call.config.callbacks = [new GraphStepTracer(tracer, context.active())];
+    }
     const graph = await graphs.resolveGraph(call.graphId, call.config, { checkpointer: saver, store: store ?? null });
     hooks.onGraph(graph);
     if (kwargs.strict_resume && kwargs.command?.resume !== undefined && !resume) {

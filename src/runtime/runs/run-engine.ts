@@ -5,6 +5,7 @@
  * lifecycle (open, finish, close) is kept here: callers only subscribe.
  */
 import type { BaseStore } from "@langchain/langgraph";
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { StorageUnavailableError } from "../../storage/errors.js";
 import type { Run, RunEventRows, Scope, Storage } from "../../storage/types.js";
@@ -45,6 +46,8 @@ export interface RunEngineDeps {
    * it is alive): its webhook claims are not taken over while it lives. Default: a new one.
    */
   workerId?: string;
+  /** OpenTelemetry: a span per run execution and per graph step when tracing is on. */
+  tracer?: Tracer;
 }
 
 export const RUN_ENGINE_DEFAULTS = {

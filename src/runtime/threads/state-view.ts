@@ -11,6 +11,7 @@ export type ThreadState = components["schemas"]["ThreadState"];
 export type ThreadStateSelection = components["schemas"]["ThreadStateSelection"];
 type ThreadTask = components["schemas"]["ThreadTask"];
 type CheckpointRef = components["schemas"]["Checkpoint"];
+type TaskCheckpoint = components["schemas"]["TaskCheckpoint"];
 type Interrupt = components["schemas"]["Interrupt"];
 
 type TaskDescription = StateSnapshot["tasks"][number];
@@ -33,6 +34,15 @@ export function checkpointRef(config: RunnableConfig, threadId: string): Checkpo
   };
 }
 
+/**
+ * The config of a task's subgraph as the LangGraph servers answer it: its namespace and thread,
+ * with no `checkpoint_id` unless the config names one (it never does before the subgraph ran).
+ */
+function taskCheckpoint(config: RunnableConfig, threadId: string): TaskCheckpoint {
+  const { checkpoint_id: id, checkpoint_map: map, ...ref } = checkpointRef(config, threadId);
+  return { ...ref, ...(id != null ? { checkpoint_id: id } : {}), ...(map != null ? { checkpoint_map: map } : {}) };
+}
+
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
   return typeof error === "string" ? error : JSON.stringify(toPlainJson(error));
@@ -45,7 +55,8 @@ function taskView(task: TaskDescription, threadId: string): ThreadTask {
     name: task.name,
     error: task.error == null ? null : errorText(task.error),
     interrupts: toPlainJson(task.interrupts ?? []) as Interrupt[],
-    checkpoint: subgraph === undefined ? null : checkpointRef(isSnapshot(subgraph) ? subgraph.config : subgraph, threadId),
+    // with `subgraphs`, the subgraph's state (and its checkpoint) is in `state`
+    checkpoint: subgraph === undefined || isSnapshot(subgraph) ? null : taskCheckpoint(subgraph, threadId),
     state: isSnapshot(subgraph) ? threadStateView(subgraph, threadId) : null,
     path: toPlainJson(task.path ?? []) as ThreadTask["path"],
     result: task.result === undefined ? null : toPlainJson(task.result),

@@ -113,5 +113,17 @@ export async function bundleUi(graphId: string, projectDir: string, userPath: st
     loader: { ".svg": "dataurl", ".png": "dataurl", ".jpg": "dataurl", ".gif": "dataurl", ".woff2": "dataurl" },
     plugins: [hostPackagesPlugin([...HOST_PACKAGES, ...shared]), tailwindPlugin(projectDir)],
   });
-  return result.outputFiles.map((file) => ({ basename: path.basename(file.path), contents: file.contents }));
+  return result.outputFiles.map((file) => ({ basename: path.basename(file.path), contents: withPlainHostRequire(file) }));
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * esbuild marks `Symbol.for(...)` pure (`globalThis[/* @__PURE__ *\/ Symbol.for(...)]`); the
+ * bundle keeps the plain `globalThis[Symbol.for("LGUI_REQUIRE")]` of the official servers' bundles,
+ * which tools and checks written against them look for. The comment changes nothing at run time.
+ */
+function withPlainHostRequire(file: { path: string; text: string; contents: Uint8Array }): Uint8Array {
+  if (!file.path.endsWith(".js")) return file.contents;
+  return encoder.encode(file.text.replaceAll("globalThis[/* @__PURE__ */ Symbol.for(", "globalThis[Symbol.for("));
 }
