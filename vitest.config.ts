@@ -22,6 +22,7 @@ const API_ON_POSTGRES = [
   "test/api/store.test.ts",
   "test/api/threads.test.ts",
   "test/api/auth-isolation.test.ts",
+  "test/api/auth-tutorial.test.ts",
   "test/api/sdk-python.test.ts",
   "test/api/sdk-clients.test.ts",
   "test/api/tracing.test.ts",

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import type { RequestHandler } from "express";
-import { AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
+import { actingAs, AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import type { ContractViolation } from "./http/contract-check.js";
 import { createMetrics } from "./http/metrics.js";
 import { operationHandlers } from "./handlers/index.js";
 import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
-import { loadGraphRegistry, splitImportString, type LanggraphConfig } from "./runtime/graphs/index.js";
+import { loadGraphRegistry, splitImportString, type GraphRegistry, type LanggraphConfig } from "./runtime/graphs/index.js";
 import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
 import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
@@ -29,9 +29,19 @@ import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import { ComposedRunEngine, RUN_ENGINE_DEFAULTS } from "./runtime/runs/run-engine.js";
 import { openDeployment, type Deployment } from "./runtime/deployment.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
-import { cronLauncher } from "./runtime/crons/launcher.js";
+import { cronLauncher, type FiringAuthorizer } from "./runtime/crons/launcher.js";
+import { authorizeRunCreation } from "./auth/run-access.js";
+import { normalizeUser } from "./auth/user.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
 import { GraphUis } from "./runtime/ui/index.js";
+
+/** A cron's firing asks the Auth's handlers as its creator, as a request of theirs would. */
+function firingAuthorizer(authenticator: RequestAuthenticator | undefined, graphs: GraphRegistry): FiringAuthorizer {
+  return (user, threadId, body) => {
+    const auth = user && authenticator ? authenticator.actingAs(normalizeUser(user)) : actingAs(user && normalizeUser(user));
+    return authorizeRunCreation(auth, graphs, threadId, body);
+  };
+}
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
 export class StartupError extends Error {}
@@ -154,8 +164,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   await threadTtl.start();
   // runs left by a previous process are scheduled before any new request arrives
   await runs.start();
-  // cron firings create runs through the same services the handlers use
-  await services.crons.start(cronLauncher(services));
 
   const onContractViolation =
     options.onContractViolation ??
@@ -183,6 +191,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       throw error;
     }
   }
+  // cron firings create runs through the same services and authorization the handlers use
+  await services.crons.start(cronLauncher(services, firingAuthorizer(authenticator, graphs)));
   let customRoutes;
   try {
     customRoutes = await loadingAs(scope, () => loadHttpApp(graphs.config, scope));
