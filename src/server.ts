@@ -1,9 +1,12 @@
 import { once } from "node:events";
 import type { RequestHandler } from "express";
-import { AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
+import { actingAs, AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
+import { openTracing } from "./telemetry/tracing.js";
+import { langSmithFromEnv } from "./runtime/runs/langsmith.js";
+import { tracedStorage } from "./telemetry/traced-storage.js";
 import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { ServerOptions } from "./config.js";
@@ -12,7 +15,7 @@ import type { ContractViolation } from "./http/contract-check.js";
 import { createMetrics } from "./http/metrics.js";
 import { operationHandlers } from "./handlers/index.js";
 import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
-import { loadGraphRegistry, splitImportString, type LanggraphConfig } from "./runtime/graphs/index.js";
+import { loadGraphRegistry, splitImportString, type GraphRegistry, type LanggraphConfig } from "./runtime/graphs/index.js";
 import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
 import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
@@ -26,9 +29,19 @@ import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import { ComposedRunEngine, RUN_ENGINE_DEFAULTS } from "./runtime/runs/run-engine.js";
 import { openDeployment, type Deployment } from "./runtime/deployment.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
-import { cronLauncher } from "./runtime/crons/launcher.js";
+import { cronLauncher, type FiringAuthorizer } from "./runtime/crons/launcher.js";
+import { authorizeRunCreation } from "./auth/run-access.js";
+import { normalizeUser } from "./auth/user.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
 import { GraphUis } from "./runtime/ui/index.js";
+
+/** A cron's firing asks the Auth's handlers as its creator, as a request of theirs would. */
+function firingAuthorizer(authenticator: RequestAuthenticator | undefined, graphs: GraphRegistry): FiringAuthorizer {
+  return (user, threadId, body) => {
+    const auth = user && authenticator ? authenticator.actingAs(normalizeUser(user)) : actingAs(user && normalizeUser(user));
+    return authorizeRunCreation(auth, graphs, threadId, body);
+  };
+}
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
 export class StartupError extends Error {}
@@ -83,7 +96,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (!options.databaseUri && options.runs?.leaseMs !== undefined) {
     throw new StartupError("--run-lease/LGTS_RUN_LEASE applies to several processes sharing PostgreSQL: set --database-uri/DATABASE_URI too");
   }
-  const storage = await openConfiguredStorage(options);
+  // OpenTelemetry when the OTEL_* variables ask for it: nothing is wrapped otherwise
+  const tracing = openTracing(process.env, VERSION);
+  // LangSmith when an API key is set, as on LangGraph Platform
+  const langsmith = langSmithFromEnv(process.env);
+  const opened = await openConfiguredStorage(options);
+  const storage = tracing ? tracedStorage(opened, tracing.tracer) : opened;
   const runSettings = {
     ...RUN_ENGINE_DEFAULTS,
     ...options.runs,
@@ -112,7 +130,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     deployment.cluster,
   );
   const runs = new ComposedRunEngine(
-    { storage, graphs, checkpointer, store, logger, cluster: deployment.cluster, workerId: deployment.workerId },
+    {
+      storage,
+      graphs,
+      checkpointer,
+      store,
+      logger,
+      cluster: deployment.cluster,
+      workerId: deployment.workerId,
+      ...(tracing ? { tracer: tracing.tracer } : {}),
+      langsmith,
+    },
     deployment.parts,
     runSettings,
   );
@@ -123,6 +151,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     store,
     graphs,
     runs,
+    langsmith,
     crons: new CronScheduler(storage, logger, deployment.cluster),
     ui,
     metrics: createMetrics(),
@@ -135,8 +164,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   await threadTtl.start();
   // runs left by a previous process are scheduled before any new request arrives
   await runs.start();
-  // cron firings create runs through the same services the handlers use
-  await services.crons.start(cronLauncher(services));
 
   const onContractViolation =
     options.onContractViolation ??
@@ -151,6 +178,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await store.close();
     await deployment.close();
     await storage.close();
+    await tracing?.close();
   };
   let authenticator: RequestAuthenticator | undefined;
   const authPath = graphs.config.auth?.path;
@@ -163,6 +191,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       throw error;
     }
   }
+  // cron firings create runs through the same services and authorization the handlers use
+  await services.crons.start(cronLauncher(services, firingAuthorizer(authenticator, graphs)));
   let customRoutes;
   try {
     customRoutes = await loadingAs(scope, () => loadHttpApp(graphs.config, scope));
@@ -179,6 +209,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(customRoutes ? { customRoutes } : {}),
     ...(authenticator ? { authenticator } : {}),
     ...(options.mode === "dev" ? { devRoutes: devRoutes(services) } : {}),
+    ...(tracing ? { tracer: tracing.tracer } : {}),
   });
   const server = createServer(app);
   try {
@@ -225,6 +256,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await stopServingArchives?.();
       await deployment.close();
       await storage.close();
+      await tracing?.close();
       selfUrl.release();
       closeServerScope(scope);
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
