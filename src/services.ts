@@ -8,6 +8,7 @@ import type { ServerStore } from "./runtime/store/index.js";
 import type { RunEngine } from "./runtime/runs/engine.js";
 import type { CronScheduler } from "./runtime/crons/scheduler.js";
 import type { GraphUis } from "./runtime/ui/index.js";
+import type { WebhookPolicy } from "./runtime/webhooks/policy.js";
 
 /** What handlers may call: everything below the HTTP layer, wired once at startup. */
 export interface Services {
@@ -20,6 +21,8 @@ export interface Services {
   graphs: GraphRegistry;
   /** Schedules, cancels and awaits runs; carries their events (`runs.broker`). */
   runs: RunEngine;
+  /** Where run and cron webhooks may go, and what their deliveries carry (`webhooks` of langgraph.json). */
+  webhooks: WebhookPolicy;
   /** Fires crons; handlers `nudge` it when a cron's next firing changes. */
   crons: CronScheduler;
   /** The bundled generative-UI components (`ui` of langgraph.json). */

@@ -11,6 +11,7 @@ import { servedAssistant, type AssistantLookupDeps } from "../assistants.js";
 import type { RunEngine } from "./engine.js";
 import { parseRunRequest, type ParsedRunRequest, type RunRequest } from "./request.js";
 import { configurableRunningAs } from "./run-as.js";
+import type { WebhookPolicy } from "../webhooks/policy.js";
 
 /**
  * Who creates a run and what they may see: the scope of the thread (auth event
@@ -28,6 +29,8 @@ export interface RunAccess {
 /** What creating runs needs: storage, the graphs (to find the assistant) and the engine. */
 export interface RunCreationDeps extends AssistantLookupDeps {
   runs: RunEngine;
+  /** Where webhooks may go (`webhooks` of langgraph.json). */
+  webhooks: WebhookPolicy;
 }
 
 async function threadFor(services: RunCreationDeps, threadId: string, parsed: ParsedRunRequest, scope: Scope): Promise<void> {
@@ -48,6 +51,7 @@ export async function prepareRun(
   access: RunAccess,
 ): Promise<{ parsed: ParsedRunRequest; assistant: Assistant }> {
   const parsed = parseRunRequest(body, { stateless });
+  if (parsed.kwargs.webhook !== null) parsed.kwargs.webhook = services.webhooks.accept(parsed.kwargs.webhook);
   const { config } = parsed.kwargs;
   config.configurable = configurableRunningAs(config.configurable, access.user);
   return { parsed, assistant: await servedAssistant(services, parsed.assistantId, access.assistant) };
