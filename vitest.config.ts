@@ -23,8 +23,10 @@ const API_ON_POSTGRES = [
   "test/api/store.test.ts",
   "test/api/threads.test.ts",
   "test/api/auth-isolation.test.ts",
+  "test/api/auth-tutorial.test.ts",
   "test/api/sdk-python.test.ts",
   "test/api/sdk-clients.test.ts",
+  "test/api/tracing.test.ts",
 ];
 /** Tests of the PostgreSQL backend itself (plans, migrations, lost connections). */
 const POSTGRES_ONLY = ["test/unit/postgres-*.test.ts", "test/api/postgres-*.test.ts"];

@@ -1,9 +1,12 @@
 import { once } from "node:events";
 import type { RequestHandler } from "express";
-import { AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
+import { actingAs, AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
+import { openTracing } from "./telemetry/tracing.js";
+import { langSmithFromEnv } from "./runtime/runs/langsmith.js";
+import { tracedStorage } from "./telemetry/traced-storage.js";
 import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { ServerOptions } from "./config.js";
@@ -12,7 +15,7 @@ import type { ContractViolation } from "./http/contract-check.js";
 import { createMetrics } from "./http/metrics.js";
 import { operationHandlers } from "./handlers/index.js";
 import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
-import { loadGraphRegistry, splitImportString, type LanggraphConfig } from "./runtime/graphs/index.js";
+import { loadGraphRegistry, splitImportString, type GraphRegistry, type LanggraphConfig } from "./runtime/graphs/index.js";
 import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
 import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
@@ -27,9 +30,19 @@ import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import { ComposedRunEngine, RUN_ENGINE_DEFAULTS } from "./runtime/runs/run-engine.js";
 import { openDeployment, type Deployment } from "./runtime/deployment.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
-import { cronLauncher } from "./runtime/crons/launcher.js";
+import { cronLauncher, type FiringAuthorizer } from "./runtime/crons/launcher.js";
+import { authorizeRunCreation } from "./auth/run-access.js";
+import { normalizeUser } from "./auth/user.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
 import { GraphUis } from "./runtime/ui/index.js";
+
+/** A cron's firing asks the Auth's handlers as its creator, as a request of theirs would. */
+function firingAuthorizer(authenticator: RequestAuthenticator | undefined, graphs: GraphRegistry): FiringAuthorizer {
+  return (user, threadId, body) => {
+    const auth = user && authenticator ? authenticator.actingAs(normalizeUser(user)) : actingAs(user && normalizeUser(user));
+    return authorizeRunCreation(auth, graphs, threadId, body);
+  };
+}
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
 export class StartupError extends Error {}
@@ -91,7 +104,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (error instanceof WebhookSettingsError) throw new StartupError(`Cannot apply the webhooks settings of ${options.configPath}: ${error.message}`);
     throw error;
   }
-  const storage = await openConfiguredStorage(options);
+  // OpenTelemetry when the OTEL_* variables ask for it: nothing is wrapped otherwise
+  const tracing = openTracing(process.env, VERSION);
+  // LangSmith when an API key is set, as on LangGraph Platform
+  const langsmith = langSmithFromEnv(process.env);
+  const opened = await openConfiguredStorage(options);
+  const storage = tracing ? tracedStorage(opened, tracing.tracer) : opened;
   const runSettings = {
     ...RUN_ENGINE_DEFAULTS,
     ...options.runs,
@@ -130,6 +148,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       workerId: deployment.workerId,
       // a webhook given as a path is posted to this server, once it listens
       webhookTargets: { policy: webhooks, serverUrl: () => scope.apiUrl },
+      ...(tracing ? { tracer: tracing.tracer } : {}),
+      langsmith,
     },
     deployment.parts,
     runSettings,
@@ -143,6 +163,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     runs,
     webhooks,
     crons: new CronScheduler(storage, logger, deployment.cluster, options.cronSeconds ?? false),
+    langsmith,
     ui,
     metrics: createMetrics(),
     logger,
@@ -154,8 +175,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   await threadTtl.start();
   // runs left by a previous process are scheduled before any new request arrives
   await runs.start();
-  // cron firings create runs through the same services the handlers use
-  await services.crons.start(cronLauncher(services));
 
   const onContractViolation =
     options.onContractViolation ??
@@ -170,6 +189,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await store.close();
     await deployment.close();
     await storage.close();
+    await tracing?.close();
   };
   let authenticator: RequestAuthenticator | undefined;
   const authPath = graphs.config.auth?.path;
@@ -182,6 +202,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       throw error;
     }
   }
+  // cron firings create runs through the same services and authorization the handlers use
+  await services.crons.start(cronLauncher(services, firingAuthorizer(authenticator, graphs)));
   let customRoutes;
   try {
     customRoutes = await loadingAs(scope, () => loadHttpApp(graphs.config, scope));
@@ -198,6 +220,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(customRoutes ? { customRoutes } : {}),
     ...(authenticator ? { authenticator } : {}),
     ...(options.mode === "dev" ? { devRoutes: devRoutes(services) } : {}),
+    ...(tracing ? { tracer: tracing.tracer } : {}),
   });
   const server = createServer(app);
   try {
@@ -244,6 +267,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await stopServingArchives?.();
       await deployment.close();
       await storage.close();
+      await tracing?.close();
       selfUrl.release();
       closeServerScope(scope);
       await new Promise<void>((resolve) => logger.flush(() => resolve()));

@@ -1,7 +1,8 @@
 /**
  * Authorization: the user's `auth.on` handlers, resolved in the LangGraph priority order
- * (`resource:action`, then `resource`, then `*:action`, then `*`). A handler gets the event's
- * value and may change it in place (the changed value is what the server stores); it returns
+ * (`resource:action`, then `resource`, then `*:action`, then `*`). A handler gets a deep, mutable
+ * copy of the event's value and may change it in place (the changed value is what the server
+ * stores); it returns
  * nothing or true (allowed, unscoped), false (403), or filters that become the storage `Scope` of
  * the call. Throwing gives 403, or the status of an `HTTPException`.
  */
@@ -43,19 +44,21 @@ export async function authorize<E extends AuthEvent>(
   const handler = handlerFor(handlers, event);
   if (!handler) return { scope: UNSCOPED, value };
   const [resource, action] = event.split(":") as [string, string];
+  // the handler's own deep copy: what it was given may be a stored record, shared and frozen
+  const own = structuredClone(value);
   let result: unknown;
   try {
-    result = await handler({ event, resource, action, value, user, permissions: user.permissions });
+    result = await handler({ event, resource, action, value: own, user, permissions: user.permissions });
   } catch (error) {
     const rejection = asAuthRejection(error);
     if (rejection) throw rejection;
     logger.info({ err: error, event }, "authorization handler refused");
     throw forbidden();
   }
-  if (result === undefined || result === null || result === true) return { scope: UNSCOPED, value };
+  if (result === undefined || result === null || result === true) return { scope: UNSCOPED, value: own };
   if (result === false) throw forbidden();
   try {
-    return { scope: filtersToScope(result), value };
+    return { scope: filtersToScope(result), value: own };
   } catch (error) {
     logger.error({ err: error, event }, "authorization handler returned an invalid result; refusing");
     throw forbidden();

@@ -48,6 +48,12 @@ export class RequestAuthenticator {
     this.#cache = cache ? new AuthCache(cache) : undefined;
   }
 
+  /** A user authenticated earlier (the stored creator of a cron), whose requests the handlers authorize anew. */
+  actingAs(user: AuthUser): RequestAuth {
+    const { handlers, logger } = this;
+    return { user, authorize: (event, value) => authorize(handlers, user, event, value, logger) };
+  }
+
   /** Authenticates a request (AuthRejection when it cannot be). */
   async authenticate(incoming: IncomingRequest): Promise<RequestAuth> {
     const key = this.#cache?.keyOf(incoming.headers);
@@ -56,11 +62,6 @@ export class RequestAuthenticator {
       user = await authenticate(this.handlers, incoming, this.logger);
       if (key !== undefined) this.#cache!.set(key, user);
     }
-    const authenticated = user;
-    const { handlers, logger } = this;
-    return {
-      user: authenticated,
-      authorize: (event, value) => authorize(handlers, authenticated, event, value, logger),
-    };
+    return this.actingAs(user);
   }
 }

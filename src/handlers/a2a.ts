@@ -10,6 +10,7 @@ import { classify, failure, JsonRpcError, RPC, success, toJsonRpcError, type Jso
 import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/operations.js";
 import { openSse } from "../http/sse.js";
 import { servedAssistant } from "../runtime/assistants.js";
+import { runnableAssistantScope } from "../auth/run-access.js";
 import { agentCard } from "../protocols/a2a/card.js";
 import { messageSend, sendMessage, tasksCancel, tasksGet, type A2aContext } from "../protocols/a2a/methods.js";
 import { streamTask } from "../protocols/a2a/stream.js";
@@ -54,7 +55,8 @@ async function postA2a(ctx: HandlerContext<"postA2a">) {
   const { id, method, params: methodParams } = incoming;
   let context: A2aContext;
   try {
-    const { scope: assistantScope } = await auth.authorize("assistants:read", { assistant_id: params.assistant_id });
+    // an agent is run here: a graph's default assistant is anyone's who may create runs
+    const assistantScope = await runnableAssistantScope(auth, services.graphs, params.assistant_id);
     const assistant = await servedAssistant(services, params.assistant_id, assistantScope);
     const { scope } = await auth.authorize("threads:read", {});
     context = { services, scope, auth, assistant, signal: disconnectSignal(req, res) };
@@ -88,7 +90,8 @@ export const a2aHandlers: OperationHandlers<"postA2a" | "getA2aAgentCard"> = {
   postA2a,
 
   async getA2aAgentCard({ query, req, services, auth }) {
-    const { scope } = await auth.authorize("assistants:read", { assistant_id: query.assistant_id });
+    // the card of every agent a caller may run
+    const scope = await runnableAssistantScope(auth, services.graphs, query.assistant_id);
     const assistant = await servedAssistant(services, query.assistant_id, scope);
     return { status: 200, body: agentCard(services, assistant, `${req.protocol}://${req.get("host")}`) };
   },

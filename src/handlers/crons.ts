@@ -1,3 +1,4 @@
+import { runnableAssistantScope } from "../auth/run-access.js";
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers, RequestBody } from "../http/operations.js";
 import { followingFiring } from "../runtime/crons/scheduler.js";
@@ -75,7 +76,8 @@ async function createCron(services: Services, auth: RequestAuth, body: CronCreat
   } as AuthEventValueMap["crons:create"] & { metadata: Record<string, unknown> });
   const changed = value as typeof value & { metadata?: Record<string, unknown> };
   const fields = { ...given, schedule: changed.schedule, end_time: changed.end_time ?? undefined, metadata: changed.metadata ?? {} };
-  const { scope: assistantScope } = await auth.authorize("assistants:read", { assistant_id: fields.assistant_id });
+  // the cron's runs may run a graph as any run may (see authorizeRunCreation)
+  const assistantScope = await runnableAssistantScope(auth, services.graphs, fields.assistant_id);
   const { scope: threadScope } = threadId ? await auth.authorize("threads:read", { thread_id: threadId }) : { scope: undefined };
   const timezone = fields.timezone ?? null;
   checkSchedule(fields.schedule, timezone, services.crons.allowsSeconds);

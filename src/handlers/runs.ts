@@ -90,13 +90,13 @@ export const runHandlers: OperationHandlers<RunOperations> = {
   },
 
   async createRun({ params, body, services, auth }) {
-    const authorized = await authorizeRunCreation(auth, params.thread_id, nullsAsAbsent(body));
+    const authorized = await authorizeRunCreation(auth, services.graphs, params.thread_id, nullsAsAbsent(body));
     const run = await createRun(services, params.thread_id, authorized.body, authorized.access);
     return { status: 200, body: runToApi(run), headers: runLocationHeaders(run, false) };
   },
 
   async waitRun({ params, body, services, auth, req, res }) {
-    const authorized = await authorizeRunCreation(auth, params.thread_id, nullsAsAbsent(body));
+    const authorized = await authorizeRunCreation(auth, services.graphs, params.thread_id, nullsAsAbsent(body));
     const cancelOnDisconnect = (body.on_disconnect ?? "cancel") === "cancel";
     const { run, result } = await createAndAwait(services, params.thread_id, authorized, req, res, cancelOnDisconnect);
     return { status: 200, body: result, headers: runLocationHeaders(run, false) };
@@ -163,13 +163,13 @@ export const runHandlers: OperationHandlers<RunOperations> = {
   },
 
   async createStatelessRun({ body, services, auth }) {
-    const authorized = await authorizeRunCreation(auth, null, nullsAsAbsent(body));
+    const authorized = await authorizeRunCreation(auth, services.graphs, null, nullsAsAbsent(body));
     const run = await createRun(services, null, authorized.body, authorized.access);
     return { status: 200, body: runToApi(run), headers: runLocationHeaders(run, true) };
   },
 
   async waitStatelessRun({ body, services, auth, req, res }) {
-    const authorized = await authorizeRunCreation(auth, null, nullsAsAbsent(body));
+    const authorized = await authorizeRunCreation(auth, services.graphs, null, nullsAsAbsent(body));
     const cancelOnDisconnect = (body.on_disconnect ?? "cancel") === "cancel";
     const { run, result } = await createAndAwait(services, null, authorized, req, res, cancelOnDisconnect);
     return { status: 200, body: result, headers: runLocationHeaders(run, true) };
@@ -178,7 +178,7 @@ export const runHandlers: OperationHandlers<RunOperations> = {
   async createRunBatch({ body, services, auth }) {
     const items = body.map((item, index) => normalizeBatchItem(item, index));
     // every item is checked (and authorized) before any run is created
-    const authorized = await Promise.all(items.map((item) => authorizeRunCreation(auth, null, item)));
+    const authorized = await Promise.all(items.map((item) => authorizeRunCreation(auth, services.graphs, null, item)));
     const prepared = await Promise.all(authorized.map(({ body: item, access }) => prepareRun(services, item, true, access)));
     const runs: Run[] = [];
     for (const [i, item] of prepared.entries()) runs.push(await startRun(services, null, item, authorized[i]!.access));

@@ -50,7 +50,7 @@ const cancelling = (services: Services, run: Run, cancel: boolean) =>
 
 async function streamNewRun(ctx: CreateContext, threadId: string | null): Streamed {
   const { services, auth, req, res } = ctx;
-  const authorized = await authorizeRunCreation(auth, threadId, nullsAsAbsent(ctx.body));
+  const authorized = await authorizeRunCreation(auth, services.graphs, threadId, nullsAsAbsent(ctx.body));
   const body = authorized.body;
   const disconnect = new AbortController();
   let subscribed: Promise<RunEventStream | null> = Promise.resolve(null);

@@ -88,9 +88,11 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
 
   async copyThread({ params, services, auth }) {
     // the copy is a new thread with the source's metadata: reading the source and creating are both checked
+    // (the copy gets the metadata the create handler leaves, e.g. its owner)
     const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
-    await auth.authorize("threads:create", { metadata: (await services.storage.threads.get(params.thread_id, scope)).metadata });
-    const thread = await services.storage.threads.copy(params.thread_id, scope);
+    const source = await services.storage.threads.get(params.thread_id, scope);
+    const { value } = await auth.authorize("threads:create", { metadata: source.metadata });
+    const thread = await services.storage.threads.copy(params.thread_id, scope, value.metadata ?? {});
     armTtl(services, thread);
     return { status: 200, body: threadView(thread) };
   },

@@ -10,6 +10,8 @@ import { allowedMethods, disabledOperations, publishedContract } from "./publish
 import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
 import { requestObserver } from "./logging.js";
+import { httpTracing } from "./tracing.js";
+import type { Tracer } from "@opentelemetry/api";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
 import { operationRunner } from "./operation-runner.js";
 import { describeValidationErrors } from "./validation-errors.js";
@@ -28,6 +30,8 @@ export interface AppOptions {
   customRoutes?: RequestHandler;
   /** Routes only `lgts dev` has (e.g. POST /internal/truncate), in front of everything. */
   devRoutes?: RequestHandler;
+  /** OpenTelemetry: a span per request when tracing is on. */
+  tracer?: Tracer;
 }
 
 interface PlainReply {
@@ -52,10 +56,18 @@ export async function createApp(options: AppOptions) {
   // refusals too).
   const observe = requestObserver(logger, services.metrics);
   const cors = corsMiddleware(http?.cors);
-  root.use((req, res, next) => {
-    observe(req, res);
-    cors(req, res, next);
-  });
+  const traced = options.tracer ? httpTracing(options.tracer) : undefined;
+  root.use(
+    traced
+      ? (req, res, next) => {
+          observe(req, res);
+          traced(req, res, () => cors(req, res, next));
+        }
+      : (req, res, next) => {
+          observe(req, res);
+          cors(req, res, next);
+        },
+  );
   // `http.mount_prefix` moves every route, custom ones included, under the prefix (without one
   // the routes go straight on the app: a nested router costs every request a second dispatch)
   const app = http?.mount_prefix && http.mount_prefix !== "/" ? express.Router() : root;

@@ -10,6 +10,7 @@
  * security schemes (which this does not run) is refused at startup.
  */
 import type { Context, Handler, OpenAPIBackend, Operation, Request } from "openapi-backend";
+import { nameRequestSpan } from "./tracing.js";
 import type { ErrorObject, ValidateFunction } from "ajv";
 
 interface QueryShape {
@@ -30,6 +31,7 @@ export function operationRunner(api: OpenAPIBackend): OperationRunner {
   for (const operation of operations) shapes.set(operation, queryShape(operation));
 
   return async (operation, request, ...handlerArgs) => {
+    nameRequestSpan(operation.method.toUpperCase(), operation.path);
     const context = { api, operation, request: api.router.parseRequest(request, operation) } as Context;
     const validate = typeof api.validate === "function" ? api.validate(context, ...handlerArgs) : api.validate;
     if (validate) {

@@ -212,12 +212,12 @@ export interface ThreadsRepository {
   /** Every thread that has a TTL, with the moment it expires (last update + ttl minutes). */
   expiring(): Promise<ThreadExpiry[]>;
   /**
-   * A new thread (new id) with the source's metadata, values,
-   * interrupts, error, config and ttl; status is kept, except that "busy" becomes
-   * "idle" since no run is attached to the copy. Registered `ThreadHooks.copy`
-   * (e.g. checkpoints) run before the copy is returned.
+   * A new thread (new id) with the source's metadata (or `metadata` when given: what the
+   * authorization of the copy left), values, interrupts, error, config and ttl; status is kept,
+   * except that "busy" becomes "idle" since no run is attached to the copy. Registered
+   * `ThreadHooks.copy` (e.g. checkpoints) run before the copy is returned.
    */
-  copy(threadId: string, scope?: Scope): Promise<Thread>;
+  copy(threadId: string, scope?: Scope, metadata?: Metadata): Promise<Thread>;
 }
 
 export interface ThreadExpiry {

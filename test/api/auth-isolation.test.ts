@@ -79,6 +79,20 @@ async function aliceUnchanged() {
   expect(item.body).toMatchObject({ namespace: ["alice", "notes"], value: { text: "secret" } });
 }
 
+/** What bob owns (created in beforeAll). */
+const B = { assistant: "" };
+
+async function runOnAlicesThread(route: string) {
+  for (const assistantId of [A.assistant, B.assistant, "trivial"]) {
+    expectMissing(await bob("POST", `/threads/${A.thread}/${route}`, { assistant_id: assistantId, input: { value: 1 } }));
+    expectMissing(await bob("POST", `/threads/${A.pendingThread}/${route}`, { assistant_id: assistantId, input: { value: 1 }, multitask_strategy: "interrupt" }));
+  }
+  // his own assistant works on his own thread: the refusals above are about her thread
+  const own = (await bob("POST", "/threads", {})).body.thread_id;
+  const mine = await bob("POST", `/threads/${own}/runs/wait`, { assistant_id: B.assistant, input: { value: 1 } });
+  expect(mine.status).toBe(200);
+}
+
 /** Bob's view of each operation against alice's data. */
 const checks: Record<string, () => Promise<void>> = {
   async createAssistant() {
@@ -87,12 +101,15 @@ const checks: Record<string, () => Promise<void>> = {
     expect(taken.status).toBe(409);
   },
   async searchAssistants() {
+    // his own only: none of alice's, none of the graphs' default assistants (owned by nobody)
     const found = await bob("POST", "/assistants/search", { limit: 100 });
-    expect(found.body).toEqual([]);
-    expect(found.headers.get("x-pagination-total")).toBe("0");
+    expect(found.body.length).toBeGreaterThan(0);
+    expect(found.body.every((a: { metadata: { owner?: string } }) => a.metadata.owner === "bob")).toBe(true);
+    expect(found.headers.get("x-pagination-total")).toBe(String(found.body.length));
   },
   async countAssistants() {
-    expect((await bob("POST", "/assistants/count", {})).body).toBe(0);
+    const own = (await bob("POST", "/assistants/search", { limit: 100 })).body.length;
+    expect((await bob("POST", "/assistants/count", {})).body).toBe(own);
   },
   getAssistant: async () => expectMissing(await bob("GET", `/assistants/${A.assistant}`)),
   deleteAssistant: async () => expectMissing(await bob("DELETE", `/assistants/${A.assistant}`)),
@@ -135,9 +152,10 @@ const checks: Record<string, () => Promise<void>> = {
   joinThreadStream: async () => expectMissing(await bob("GET", `/threads/${A.thread}/stream`)),
 
   listRuns: async () => expectMissing(await bob("GET", `/threads/${A.thread}/runs`)),
-  createRun: async () => expectMissing(await bob("POST", `/threads/${A.thread}/runs`, { assistant_id: A.assistant })),
-  streamRun: async () => expectMissing(await bob("POST", `/threads/${A.thread}/runs/stream`, { assistant_id: A.assistant })),
-  waitRun: async () => expectMissing(await bob("POST", `/threads/${A.thread}/runs/wait`, { assistant_id: A.assistant })),
+  // with alice's assistant, with his own and with a graph id: her thread is missing for him either way
+  createRun: async () => runOnAlicesThread("runs"),
+  streamRun: async () => runOnAlicesThread("runs/stream"),
+  waitRun: async () => runOnAlicesThread("runs/wait"),
   getRun: async () => expectMissing(await bob("GET", `/threads/${A.thread}/runs/${A.run}`)),
   deleteRun: async () => expectMissing(await bob("DELETE", `/threads/${A.thread}/runs/${A.run}`)),
   joinRun: async () => expectMissing(await bob("GET", `/threads/${A.thread}/runs/${A.run}/join`)),
@@ -183,9 +201,12 @@ const checks: Record<string, () => Promise<void>> = {
     expect((await bob("DELETE", "/store/items", { namespace: ["notes"], key: "k" })).status).toBe(204);
   },
   async searchStoreItems() {
+    // searches are not confined to the searcher's namespace (see the fixture): only the filter of the search handler keeps alice's items out
     const found = await bob("POST", "/store/items/search", { namespace_prefix: [] });
     expect(found.body.items.every((i: { namespace: string[] }) => i.namespace[0] === "bob")).toBe(true);
     expect((await bob("POST", "/store/items/search", { namespace_prefix: ["alice"] })).body.items).toEqual([]);
+    const hers = await alice("POST", "/store/items/search", { namespace_prefix: ["alice"] });
+    expect(hers.body.items).toEqual([expect.objectContaining({ namespace: ["alice", "notes"], key: "k" })]);
   },
   async listStoreNamespaces() {
     const listed = await bob("POST", "/store/namespaces", {});
@@ -246,6 +267,7 @@ beforeAll(async () => {
   A.statelessRun = (await client.runs.create(null, A.assistant, { input: { value: 1 }, afterSeconds: 3600 })).run_id;
   A.cron = (await client.crons.createForThread(A.thread, A.assistant, { schedule: "0 0 1 1 *" })).cron_id;
   await client.store.putItem(["notes"], "k", { text: "secret" });
+  B.assistant = (await bob("POST", "/assistants", { graph_id: "trivial", name: "his" })).body.assistant_id;
 }, 60_000);
 
 afterAll(async () => {

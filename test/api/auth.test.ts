@@ -7,7 +7,6 @@ import { request } from "node:http";
 import path from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cronLauncher } from "../../src/runtime/crons/launcher.js";
 import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 import { eventually } from "../support/runs.js";
 
@@ -141,7 +140,9 @@ describe("graphs see the user", () => {
     expect(stored.auth_user).toMatchObject({ identity: "alice", org: "acme" });
     expect(cron).not.toHaveProperty("auth_user");
     await later.threads.update(thread.thread_id, { metadata: { fired: "no" } });
-    await cronLauncher(t.server.services)(stored); // a firing, as the scheduler does it
+    // due now: the scheduler fires it
+    const due = await t.server.services.storage.crons.update(cron.cron_id, { next_run_date: new Date(Date.now() - 1000).toISOString() });
+    t.server.services.crons.nudge(due);
     await eventually(async () => {
       const runs = await later.runs.list(thread.thread_id);
       return runs.length === 2 && runs[0]!.status === "success" ? runs : undefined;

@@ -18,6 +18,8 @@ import { UNSCOPED } from "../../src/storage/scope.js";
 
 const logger = pino({ level: "silent" });
 const handlersOf = (auth: Auth) => auth["~handlerCache"] as AuthHandlers;
+/** A deployment serving one graph, "agent", whose default assistant has the id "default-of-agent". */
+const GRAPHS = { isGraphAssistant: (id: string) => id === "agent" || id === "default-of-agent" };
 const FIXTURE_DIR = path.resolve(import.meta.dirname, "../fixtures/auth");
 
 describe("loadAuth", () => {
@@ -133,7 +135,7 @@ describe("authorizeRunCreation", () => {
       });
     const requestAuth = await new RequestAuthenticator(handlersOf(auth), logger).authenticate({ method: "POST", url: "/runs", headers: {} });
     const body = { assistant_id: "asked", metadata: { a: 1 }, multitask_strategy: "enqueue" as const, if_not_exists: "create" as const, after_seconds: 5, input: { x: 1 } };
-    const { access, body: authorized } = await authorizeRunCreation(requestAuth, "thread-1", body);
+    const { access, body: authorized } = await authorizeRunCreation(requestAuth, GRAPHS, "thread-1", body);
     const [createRun, readAssistant] = events;
     expect(createRun).toEqual([
       "threads:create_run",
@@ -157,11 +159,28 @@ describe("authorizeRunCreation", () => {
     expect(authorized).toEqual({ ...body, assistant_id: "chosen", metadata: { a: 1, owner: "ann" } });
   });
 
+  it("runs a graph (its id or its default assistant) without asking assistants:read: anyone who may create the run may run it", async () => {
+    const asked: string[] = [];
+    const auth = new Auth()
+      .authenticate(() => "ann")
+      .on("*", ({ event }) => {
+        asked.push(event);
+        return { owner: "ann" };
+      });
+    const requestAuth = await new RequestAuthenticator(handlersOf(auth), logger).authenticate({ method: "POST", url: "/runs", headers: {} });
+    for (const assistantId of ["agent", "default-of-agent"]) {
+      const { access } = await authorizeRunCreation(requestAuth, GRAPHS, null, { assistant_id: assistantId });
+      expect(access.assistant).toBe(UNSCOPED);
+      expect(access.thread.conditions).toEqual([{ key: "owner", op: "$eq", value: "ann" }]);
+    }
+    expect(asked).toEqual(["threads:create_run", "threads:create_run"]);
+  });
+
   it("a stateless run without metadata or a multitask strategy gets empty metadata and no strategy", async () => {
     let seen: Record<string, unknown> | undefined;
     const auth = new Auth().authenticate(() => "ann").on("threads:create_run", ({ value }) => void (seen = { ...value }));
     const requestAuth = await new RequestAuthenticator(handlersOf(auth), logger).authenticate({ method: "POST", url: "/runs", headers: {} });
-    const { body } = await authorizeRunCreation(requestAuth, null, { assistant_id: "a" });
+    const { body } = await authorizeRunCreation(requestAuth, GRAPHS, null, { assistant_id: "a" });
     expect(seen).toMatchObject({ thread_id: null, metadata: {}, multitask_strategy: undefined, if_not_exists: undefined });
     expect(body).toEqual({ assistant_id: "a", metadata: {} });
   });

@@ -288,7 +288,7 @@ describe("run engine (local parts)", () => {
         await storage.close();
         await removeDir();
       });
-      const deps = { storage, graphs: registry, runs, webhooks: new WebhookPolicy(null, {}, "dev") };
+      const deps = { storage, graphs: registry, runs, langsmith: null, webhooks: new WebhookPolicy(null, {}, "dev") };
       const access = { thread: { conditions: [] }, assistant: { conditions: [] }, user: null };
       const start = async (
         threadId: string,

@@ -241,6 +241,14 @@ describe("threads.copy and thread hooks", () => {
     await expect(storage.threads.copy(src.thread_id, ownedBy("bob"))).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it("gives the copy the metadata it is handed (what the copy's authorization left), the source keeps its own", async () => {
+    const src = await storage.threads.create({ metadata: { m: 1 } });
+    const copy = await storage.threads.copy(src.thread_id, undefined, { m: 1, owner: "carol" });
+    expect(copy.metadata).toEqual({ m: 1, owner: "carol" });
+    expect((await storage.threads.get(copy.thread_id)).metadata).toEqual({ m: 1, owner: "carol" });
+    expect((await storage.threads.get(src.thread_id)).metadata).toEqual({ m: 1 });
+  });
+
   it("a busy thread's copy is idle (no run is attached to it)", async () => {
     const src = await storage.threads.create();
     await storage.threads.update(src.thread_id, { status: "busy" });

@@ -107,7 +107,7 @@ export async function sendMessage(context: A2aContext, raw: unknown): Promise<Se
   const thread = threadId ?? randomUUID();
   // one context is one conversation: its messages are answered in turn
   const request = { assistant_id: assistant.assistant_id, ...start, metadata, multitask_strategy: "enqueue" as const, if_not_exists: "create" as const };
-  const authorized = await authorizeRunCreation(context.auth, thread, request);
+  const authorized = await authorizeRunCreation(context.auth, services.graphs, thread, request);
   const run = await createRun(services, thread, authorized.body, authorized.access);
   return {
     runs: answered ? [...answered, run] : [run],

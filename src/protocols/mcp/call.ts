@@ -25,7 +25,7 @@ export async function callTool(
   auth: RequestAuth,
   signal: AbortSignal,
 ): Promise<CallToolResult> {
-  const authorized = await authorizeRunCreation(auth, null, { assistant_id: assistant.assistant_id, input: args });
+  const authorized = await authorizeRunCreation(auth, services.graphs, null, { assistant_id: assistant.assistant_id, input: args });
   const run = await createRun(services, null, authorized.body, authorized.access);
   const outcome = await services.runs.outcome(run, authorized.access.thread, signal);
   if (outcome === null) {

@@ -48,6 +48,8 @@ export interface GraphRegistry {
   defaultAssistantId(graphId: string): string;
   /** A graph id stands for its default assistant wherever an assistant id is accepted. */
   assistantId(idOrGraphId: string): string;
+  /** Whether the id is a served graph's id or the id of its default assistant. */
+  isGraphAssistant(idOrGraphId: string): boolean;
   /** @throws GraphNotFoundError */
   spec(graphId: string): GraphSpec;
   /**
@@ -116,6 +118,8 @@ export async function loadGraphRegistry(configPath: string, options: LoadGraphRe
     return entry;
   };
 
+  const defaultIds = new Set([...entries.values()].map((entry) => entry.spec.assistantId));
+
   return {
     configPath: config.configPath,
     config,
@@ -124,6 +128,7 @@ export async function loadGraphRegistry(configPath: string, options: LoadGraphRe
     has: (graphId) => entries.has(graphId),
     defaultAssistantId,
     assistantId: (idOrGraphId) => (entries.has(idOrGraphId) ? defaultAssistantId(idOrGraphId) : idOrGraphId),
+    isGraphAssistant: (idOrGraphId) => entries.has(idOrGraphId) || defaultIds.has(idOrGraphId),
     spec: (graphId) => ({ ...get(graphId).spec }),
     async resolveGraph(graphId, runConfig, resolveOptions) {
       const { spec, resolved } = get(graphId);

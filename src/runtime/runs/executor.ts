@@ -8,7 +8,10 @@
  * `timeout`, or back to `pending` (server shutdown: it resumes at the next start).
  */
 import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
+import { context, trace, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
+import { GraphStepTracer } from "../../telemetry/graph-steps.js";
+import type { LangSmith } from "./langsmith.js";
 import { NotFoundError, RunTakenOverError, StorageUnavailableError } from "../../storage/errors.js";
 import type { Run, RunEnd, RunError, Storage, ThreadStatus, ThreadUpdate } from "../../storage/types.js";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
@@ -46,6 +49,10 @@ export interface RunExecutorDeps {
   logger: Logger;
   /** Per-run time limit in ms; 0 = none. */
   timeoutMs: number;
+  /** OpenTelemetry: the execution is a span (`run`), its graph steps spans under it. */
+  tracer?: Tracer;
+  /** LangSmith: the run traced there, its `feedback_keys` answered with a `feedback` event. */
+  langsmith?: LangSmith | null;
 }
 
 type Ending =
@@ -177,7 +184,31 @@ export class RunExecutor {
     }
   }
 
-  async #execute(run: Run, claimed: boolean, control: AbortController, log: Logger): Promise<void> {
+  #execute(run: Run, claimed: boolean, control: AbortController, log: Logger): Promise<void> {
+    const { tracer } = this.deps;
+    if (!tracer) return this.#executeRun(run, claimed, control, log);
+    // a child of the request that created the run when it starts from there (a run leased at
+    // creation), else the root of a trace of its own (claimed by another process, or later)
+    const attributes = {
+      "langgraph.run_id": run.run_id,
+      "langgraph.thread_id": run.thread_id,
+      "langgraph.assistant_id": run.assistant_id,
+      "langgraph.run.attempt": claimed ? run.attempt : run.attempt + 1,
+      "langgraph.run.claimed": claimed,
+    };
+    return tracer.startActiveSpan("run", { attributes }, async (span) => {
+      try {
+        await this.#executeRun(run, claimed, control, log);
+      } catch (error) {
+        span.setStatus({ code: 2, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  async #executeRun(run: Run, claimed: boolean, control: AbortController, log: Logger): Promise<void> {
     const relay = new RunEventRelay(this.deps.broker, run.run_id);
     try {
       await this.#executeRelaying(run, claimed, control, log, relay);
@@ -237,6 +268,7 @@ export class RunExecutor {
     } finally {
       if (timer) clearTimeout(timer);
     }
+    if (this.deps.tracer) trace.getActiveSpan()?.setAttribute("langgraph.run.ending", ending.kind === "done" ? ending.status : ending.kind);
     if (ending.kind === "not-held") {
       broker.abandon?.(run.run_id, attempt);
       return;
@@ -307,6 +339,18 @@ export class RunExecutor {
     const assistant = await storage.assistants.get(run.assistant_id);
     const resume = attempt > 1 && (await this.#wroteCheckpoint(run));
     const call = buildGraphCall(assistant, run, { attempt, resume });
+    const { tracer, langsmith } = this.deps;
+    const callbacks = [];
+    if (tracer) {
+      const span = trace.getActiveSpan();
+      span?.addEvent("started", { "langgraph.graph_id": call.graphId, "langgraph.run.resumed": resume });
+      callbacks.push(new GraphStepTracer(tracer, context.active()));
+    }
+    if (langsmith) {
+      callbacks.push(langsmith.tracer(kwargs));
+      if (kwargs.feedback_keys?.length) await this.#publishFeedbackUrls(run, kwargs.feedback_keys, langsmith);
+    }
+    if (callbacks.length > 0) call.config.callbacks = callbacks;
     const graph = await graphs.resolveGraph(call.graphId, call.config, { checkpointer: saver, store: store ?? null });
     hooks.onGraph(graph);
     if (kwargs.strict_resume && kwargs.command?.resume !== undefined && !resume) {
@@ -354,6 +398,19 @@ export class RunExecutor {
     const completed = await Promise.race([streamed, completedEarly]);
     if (finalSeen) hooks.onTail(streamed);
     return completed;
+  }
+
+  /**
+   * The run's `feedback` event: a presigned LangSmith URL per key, right after `metadata`. A
+   * LangSmith that cannot be reached leaves the run without it (logged), not failed.
+   */
+  async #publishFeedbackUrls(run: Run, keys: readonly string[], langsmith: LangSmith): Promise<void> {
+    try {
+      const urls = await langsmith.feedbackUrls(run.run_id, keys);
+      this.deps.broker.publish(run.run_id, { mode: "feedback", ns: [], data: urls });
+    } catch (error) {
+      this.deps.logger.warn({ err: error, run_id: run.run_id }, "cannot create the run's LangSmith feedback URLs");
+    }
   }
 
   /** Whether the thread's latest checkpoint was written by this run (a crashed attempt got that far). */

@@ -5,6 +5,8 @@
  * lifecycle (open, finish, close) is kept here: callers only subscribe.
  */
 import type { BaseStore } from "@langchain/langgraph";
+import type { Tracer } from "@opentelemetry/api";
+import type { LangSmith } from "./langsmith.js";
 import type { Logger } from "pino";
 import { StorageUnavailableError } from "../../storage/errors.js";
 import type { Run, RunEventRows, Scope, Storage } from "../../storage/types.js";
@@ -47,6 +49,10 @@ export interface RunEngineDeps {
   workerId?: string;
   /** The `webhooks` settings and this server's URL (default: no settings, no URL). */
   webhookTargets?: WebhookTargets;
+  /** OpenTelemetry: a span per run execution and per graph step when tracing is on. */
+  tracer?: Tracer;
+  /** LangSmith: runs traced there, feedback URLs in their streams; null when not configured. */
+  langsmith?: LangSmith | null;
 }
 
 export const RUN_ENGINE_DEFAULTS = {

@@ -3,6 +3,7 @@ import { v4 as uuidv4 } from "uuid";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { Thread } from "../records.js";
 import type {
+  Metadata,
   Page,
   Scope,
   ThreadCreate,
@@ -119,12 +120,13 @@ export class LowdbThreads implements ThreadsRepository {
     return result;
   }
 
-  async copy(threadId: string, scope?: Scope): Promise<Thread> {
+  async copy(threadId: string, scope?: Scope, metadata?: Metadata): Promise<Thread> {
     const source = this.#require(threadId, scope);
     const at = now();
     const id = uuidv4();
     const thread: Thread = {
       ...source,
+      ...(metadata ? { metadata } : {}),
       thread_id: id,
       created_at: at,
       updated_at: at,

@@ -7,6 +7,7 @@ import { v4 as uuidv4 } from "uuid";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { Thread } from "../records.js";
 import type {
+  Metadata,
   Page,
   Scope,
   ThreadCreate,
@@ -170,13 +171,14 @@ export class PostgresThreads implements ThreadsRepository {
     }));
   }
 
-  async copy(threadId: string, scope?: Scope): Promise<Thread> {
+  async copy(threadId: string, scope?: Scope, metadata?: Metadata): Promise<Thread> {
     const copied = await this.db.transaction(async (tx) => {
       const source = await this.#find(tx, threadId, scope);
       if (!source) throw new NotFoundError(WHAT, threadId);
       const at = isoNow();
       const thread: Thread = {
         ...source,
+        ...(metadata ? { metadata } : {}),
         thread_id: uuidv4(),
         created_at: at,
         updated_at: at,

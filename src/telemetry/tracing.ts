@@ -1,0 +1,64 @@
+/**
+ * OpenTelemetry traces, exported over OTLP/HTTP when the standard variables ask for them
+ * (`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, with `OTEL_SERVICE_NAME`,
+ * `OTEL_EXPORTER_OTLP_HEADERS`... read by the exporter itself). Without them nothing is set up:
+ * no span is made, no request or storage call is wrapped.
+ *
+ * The provider is this server's own, not the process-wide one: several servers may share a
+ * process (tests), each with its exporter. Only the context manager is process-wide, so that the
+ * active span follows `await`s (AsyncLocalStorage).
+ */
+import { context, trace, type Span, type SpanOptions, type Tracer } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+
+export interface Tracing {
+  tracer: Tracer;
+  /** Runs `work` in a new span (a child of the active one), ended when it settles; errors recorded. */
+  inSpan<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T>): Promise<T>;
+  /** Exports what is buffered and stops. */
+  close(): Promise<void>;
+}
+
+let contextManager: AsyncLocalStorageContextManager | undefined;
+
+/** Tracing as the environment configures it; null when no OTLP endpoint is set, or the SDK is disabled. */
+export function openTracing(env: NodeJS.ProcessEnv, version: string): Tracing | null {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint || env.OTEL_SDK_DISABLED === "true" || env.OTEL_TRACES_EXPORTER === "none") return null;
+  if (!contextManager) {
+    contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
+  }
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({
+      "service.name": env.OTEL_SERVICE_NAME || "langgraph-ts-server",
+      "service.version": version,
+    }),
+    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
+  });
+  const tracer = provider.getTracer("langgraph-ts-server", version);
+  return {
+    tracer,
+    inSpan: (name, options, work) =>
+      tracer.startActiveSpan(name, options, async (span: Span) => {
+        try {
+          return await work(span);
+        } catch (error) {
+          span.recordException(error as Error);
+          span.setStatus({ code: 2, message: (error as Error).message });
+          throw error;
+        } finally {
+          span.end();
+        }
+      }),
+    close: () => provider.shutdown(),
+  };
+}
+
+/** Whether a span is active here (storage calls are traced only inside a traced operation). */
+export function inTrace(): boolean {
+  return trace.getSpan(context.active()) !== undefined;
+}
