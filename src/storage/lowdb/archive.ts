@@ -41,8 +41,8 @@ export class LowdbArchive implements StorageArchive {
     const taken: Snapshot = {
       assistant: c.assistants.snapshot(),
       thread: c.threads.snapshot(),
-      checkpoint: checkpoints.filter((r) => r.kind === "checkpoint").map(({ kind: _kind, ...r }) => r) as Snapshot["checkpoint"],
-      checkpoint_writes: checkpoints.filter((r) => r.kind === "writes").map(({ kind: _kind, ...r }) => r) as Snapshot["checkpoint_writes"],
+      checkpoint: checkpoints.filter((r) => r.kind === "checkpoint").map(({ kind: _kind, ...r }) => r),
+      checkpoint_writes: checkpoints.filter((r) => r.kind === "writes").map(({ kind: _kind, ...r }) => r),
       run: c.runs.snapshot(),
       cron: c.crons.snapshot(),
       store_item: c.storeItems.snapshot(),
@@ -65,7 +65,7 @@ export class LowdbArchive implements StorageArchive {
       if (!options.replace && collection.get(collection.idOf(stored)) !== undefined) {
         throw new ConflictError(kind, archiveRecordId(kind, record));
       }
-      return () => (kind === "store_item" ? this.putStoreItem(stored as StoreItemEntity) : collection.put(stored));
+      return () => (kind === "store_item" ? this.putStoreItem(stored) : collection.put(stored));
     });
     // every id is checked before the first write: a conflict writes nothing
     await Promise.all(writes.map((write) => write()));
@@ -80,9 +80,9 @@ export class LowdbArchive implements StorageArchive {
       case "thread":
         return pick(c.threads, record as Thread);
       case "checkpoint":
-        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint"]), kind: "checkpoint" } as CheckpointEntity);
+        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint"]), kind: "checkpoint" });
       case "checkpoint_writes":
-        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint_writes"]), kind: "writes" } as CheckpointEntity);
+        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint_writes"]), kind: "writes" });
       case "run":
         return pick(c.runs, record as Run);
       case "cron":
