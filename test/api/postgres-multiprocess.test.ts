@@ -51,7 +51,7 @@ describe("three processes behind a round-robin proxy", () => {
   let cluster: ServerCluster;
   let client: Client;
   beforeAll(async () => {
-    cluster = await startServerCluster({ databaseUri: database.uri, configPath: RUNS_CONFIG, env: { LGTS_RUN_LEASE: "2" } });
+    cluster = await startServerCluster({ databaseUri: database.uri, configPath: RUNS_CONFIG, env: { LGTS_RUN_LEASE: "2", LGTS_CRON_SECONDS: "1" } });
     client = cluster.client;
   }, 120_000);
   afterAll(() => cluster?.close());
@@ -217,7 +217,7 @@ describe("a crash of two of three processes", () => {
 describe("a crash of the process delivering a run's webhook", () => {
   let cluster: ServerCluster;
   beforeAll(async () => {
-    cluster = await startServerCluster({ databaseUri: database.uri, configPath: RUNS_CONFIG, env: { LGTS_RUN_LEASE: "2" } });
+    cluster = await startServerCluster({ databaseUri: database.uri, configPath: RUNS_CONFIG, env: { LGTS_RUN_LEASE: "2", LGTS_CRON_SECONDS: "1" } });
   }, 120_000);
   afterAll(() => cluster?.close());
 

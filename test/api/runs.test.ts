@@ -220,7 +220,7 @@ describe("thread runs", () => {
       [{ command: {} }, /resume, update, goto/],
       [{ feedback_keys: ["k"] }, /feedback/],
       [{ langsmith_tracer: { project_name: "p" } }, /LangSmith/],
-      [{ webhook: "/relative/hook" }, /absolute URL/],
+      [{ webhook: "relative/hook" }, /neither an absolute URL nor a path on this server/],
       [{ webhook: "ftp://example.com/x" }, /http and https/],
       [{ durability: "sync", checkpoint_during: false }, /contradicts/],
       [{ checkpoint_id: "a", checkpoint: { checkpoint_id: "b" } }, /checkpoint_id/],

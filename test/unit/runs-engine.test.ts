@@ -1,4 +1,5 @@
 import { InMemoryStore, MemorySaver } from "@langchain/langgraph";
+import { WebhookPolicy } from "../../src/runtime/webhooks/policy.js";
 import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -289,7 +290,7 @@ describe("run engine (local parts)", () => {
         await storage.close();
         await removeDir();
       });
-      const deps = { storage, graphs: registry, runs, langsmith: null };
+      const deps = { storage, graphs: registry, runs, langsmith: null, webhooks: new WebhookPolicy(null, {}, "dev") };
       const access = { thread: { conditions: [] }, assistant: { conditions: [] }, user: null };
       const start = async (
         threadId: string,
