@@ -214,11 +214,11 @@ async function main(): Promise<void> {
       if (!process.env.BENCH_KEEP) await rm(dir, { recursive: true, force: true });
     }
   }
-  const [smallest, largest] = [SIZES[0]!, SIZES.at(-1)!];
+  const [smallest, largest] = [SIZES[0], SIZES.at(-1)!];
   let failed = false;
   console.log(`\ngrowth during each step, ${largest} vs ${smallest} threads (${largest / smallest}x the data):`);
   for (const [i, small] of results.get(smallest)!.entries()) {
-    const large = results.get(largest)![i]!;
+    const large = results.get(largest)![i];
     // importing into the embedded store grows it by the data itself (it is held in memory)
     const holdsData = small.step === "import into embedded";
     const flat = holdsData || large.liveGrowthMb <= 3 * small.liveGrowthMb + 16;
@@ -230,5 +230,5 @@ async function main(): Promise<void> {
   if (failed) process.exit(1);
 }
 
-if (process.argv[2] === "child") await child(process.argv[3]!, process.argv.slice(4));
+if (process.argv[2] === "child") await child(process.argv[3], process.argv.slice(4));
 else await main();

@@ -21,7 +21,7 @@ import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
 import { installSdkGlobals } from "./runtime/graphs/sdk-globals.js";
-import { WebhookPolicy, WebhookSettingsError, type WebhookSettings } from "./runtime/webhooks/policy.js";
+import { WebhookPolicy, WebhookSettingsError } from "./runtime/webhooks/policy.js";
 import { closeServerScope, loadingAs, openServerScope, withinServerScope, type ServerScope } from "./runtime/graphs/server-scope.js";
 import { openStorage, redactedUri, type Storage } from "./storage/index.js";
 import { serveArchives } from "./storage/archive/control-socket.js";
@@ -99,7 +99,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   let webhooks: WebhookPolicy;
   try {
-    webhooks = new WebhookPolicy(graphs.config.webhooks as WebhookSettings | null | undefined, process.env, options.mode === "dev" ? "dev" : "serve");
+    webhooks = new WebhookPolicy(graphs.config.webhooks, process.env, options.mode === "dev" ? "dev" : "serve");
   } catch (error) {
     if (error instanceof WebhookSettingsError) throw new StartupError(`Cannot apply the webhooks settings of ${options.configPath}: ${error.message}`);
     throw error;

@@ -3,7 +3,7 @@ import { HttpError } from "../http/errors.js";
 import type { OperationHandlers, RequestBody } from "../http/operations.js";
 import { followingFiring } from "../runtime/crons/scheduler.js";
 import { checkSchedule } from "../runtime/crons/schedule.js";
-import { parseRunRequest, type RunRequest } from "../runtime/runs/request.js";
+import { parseRunRequest } from "../runtime/runs/request.js";
 import type { Services } from "../services.js";
 import type { AuthEventValueMap } from "@langchain/langgraph-sdk/auth";
 import type { RequestAuth } from "../auth/index.js";
@@ -46,7 +46,7 @@ function runPayload(body: Record<string, unknown>): Record<string, unknown> {
  * them later. Returns the payload to store (the webhook as accepted).
  */
 function checkedRunPayload(services: Services, payload: Record<string, unknown>, threadId: string | null): Record<string, unknown> {
-  parseRunRequest({ ...payload, assistant_id: "cron" } as RunRequest, { stateless: threadId === null });
+  parseRunRequest({ ...payload, assistant_id: "cron" }, { stateless: threadId === null });
   return typeof payload.webhook === "string" ? { ...payload, webhook: services.webhooks.accept(payload.webhook) } : payload;
 }
 

@@ -65,7 +65,7 @@ describe("lgts backup", () => {
     await t.stop();
     const restoredDir = await mkdtemp(path.join(tmpdir(), "lgts-restored-"));
     dirs.push(restoredDir);
-    await lgts("import", path.join(backupDir, file!), "--data-dir", restoredDir);
+    await lgts("import", path.join(backupDir, file), "--data-dir", restoredDir);
     const restored = await startTestServer({ dataDir: restoredDir });
     servers.push(restored);
 

@@ -23,14 +23,14 @@ describe("crons", () => {
       metadata: { purpose: "test" },
     });
     expect(cron).toMatchObject({ thread_id: thread.thread_id, schedule: EVERY_SECOND, enabled: true });
-    expect(Date.parse(cron.next_run_date!)).toBeGreaterThanOrEqual(asked); // the second after its creation
+    expect(Date.parse(cron.next_run_date)).toBeGreaterThanOrEqual(asked); // the second after its creation
 
     const finished = await eventually(async () => {
       const runs = await t.client.runs.list(thread.thread_id);
       const done = runs.filter((r) => r.status === "success");
       return done.length >= 2 ? done : undefined;
     }, 8_000, "two successful cron runs");
-    expect(finished[0]!.metadata).toMatchObject({ cron_id: cron.cron_id, purpose: "test" });
+    expect(finished[0].metadata).toMatchObject({ cron_id: cron.cron_id, purpose: "test" });
     expect((await t.client.threads.getState(thread.thread_id)).values).toEqual({ value: 4 });
 
     // a probe cron shows the scheduler keeps firing after the deletion
@@ -117,9 +117,9 @@ describe("crons", () => {
     const sorted = await t.client.crons.search({ metadata: { tag }, sortBy: "created_at", sortOrder: "asc" });
     expect(sorted.map((c) => c.cron_id)).toEqual([daily.cron_id, hourly.cron_id]);
     const picked = await t.client.crons.search({ metadata: { tag }, select: ["cron_id", "now"], limit: 1 });
-    expect(Object.keys(picked[0]!).sort()).toEqual(["cron_id", "now"]);
+    expect(Object.keys(picked[0]).sort()).toEqual(["cron_id", "now"]);
 
-    const nine = new Date(daily.next_run_date!);
+    const nine = new Date(daily.next_run_date);
     expect(nine.toLocaleString("en-GB", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" })).toBe("09:00");
 
     const updated = await t.client.crons.update(daily.cron_id, { schedule: "30 18 * * *", enabled: false, input: { x: 1 } });

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { asyncListener } from "./async-listener.js";
 import { REPO_ROOT } from "./server.js";
 
 /** Examples (trivial, slow, interrupt, agent, subgraph) plus the failing and inspect fixtures. */
@@ -39,7 +40,7 @@ export async function webhookReceiver(options: { fail?: number } = {}): Promise<
   const requests: Receiver["requests"] = [];
   const waiters: Array<(body: unknown) => void> = [];
   let failures = options.fail ?? 0;
-  const server: Server = createServer(async (req: IncomingMessage, res) => {
+  const server: Server = createServer(asyncListener(async (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     keys.push(String(req.headers["idempotency-key"]));
@@ -55,7 +56,7 @@ export async function webhookReceiver(options: { fail?: number } = {}): Promise<
     res.statusCode = 204;
     res.end();
     waiters.shift()?.(body);
-  });
+  }));
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;

@@ -87,11 +87,11 @@ export function parseRunRequest(body: RunRequest, options: { stateless: boolean 
   if (command !== null && command.resume === undefined && command.update == null && command.goto == null) {
     fail("command", "needs at least one of resume, update, goto");
   }
-  if (stateless) refuseThreadFields(body as Schemas["RunCreateStateless"]);
-  else if ((body as Schemas["RunCreateStateless"]).on_completion === "delete") {
+  if (stateless) refuseThreadFields(body);
+  else if ((body).on_completion === "delete") {
     fail("on_completion", "a run on an existing thread keeps its thread; delete the thread instead");
   }
-  const temporary = stateless && ((body as Schemas["RunCreateStateless"]).on_completion ?? "delete") === "delete";
+  const temporary = stateless && ((body).on_completion ?? "delete") === "delete";
   const afterSeconds = body.after_seconds ?? 0;
   return {
     assistantId: body.assistant_id,

@@ -113,7 +113,7 @@ export class WebhookPolicy {
       refuse(`host '${host}' is not in webhooks.url.allowed_domains (${domains.join(", ")})`);
     }
     const ports = this.#url.allowed_ports ?? [];
-    const port = url.port === "" ? DEFAULT_PORTS[url.protocol]! : Number(url.port);
+    const port = url.port === "" ? DEFAULT_PORTS[url.protocol] : Number(url.port);
     if (ports.length > 0 && !ports.includes(port)) refuse(`port ${port} is not in webhooks.url.allowed_ports (${ports.join(", ")})`);
     // an address written in the URL is refused at once; names are checked when resolved, at send time
     if (this.blockPrivateAddresses && isIP(host) && isPrivateAddress(host)) {

@@ -47,7 +47,7 @@ export function postWebhook(target: URL, body: string, options: PostOptions): Pr
     method: "POST",
     headers,
     signal: options.signal,
-    ...(options.publicOnly ? { lookup: publicOnlyLookup as RequestOptions["lookup"] } : {}),
+    ...(options.publicOnly ? { lookup: publicOnlyLookup } : {}),
   };
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve) => {

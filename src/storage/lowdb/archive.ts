@@ -73,7 +73,7 @@ export class LowdbArchive implements StorageArchive {
       if (!options.replace && collection.get(collection.idOf(stored)) !== undefined) {
         throw new ConflictError(kind, archiveRecordId(kind, record));
       }
-      return () => (kind === "store_item" ? this.putStoreItem(stored as StoreItemEntity) : collection.put(stored));
+      return () => (kind === "store_item" ? this.putStoreItem(stored) : collection.put(stored));
     });
     // every id is checked before the first write: a conflict writes nothing
     await Promise.all(writes.map((write) => write()));
@@ -88,9 +88,9 @@ export class LowdbArchive implements StorageArchive {
       case "thread":
         return pick(c.threads, record as Thread);
       case "checkpoint":
-        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint"]), kind: "checkpoint" } as CheckpointEntity);
+        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint"]), kind: "checkpoint" });
       case "checkpoint_writes":
-        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint_writes"]), kind: "writes" } as CheckpointEntity);
+        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint_writes"]), kind: "writes" });
       case "run":
         return pick(c.runs, record as Run);
       case "cron":
