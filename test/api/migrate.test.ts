@@ -25,6 +25,8 @@ afterEach(async () => {
 async function server(options: { database?: TestDatabase; dataDir?: string; runTimeoutMs?: number }): Promise<TestServer> {
   const t = await startTestServer({
     configPath: CONFIG,
+    // the cron below names its second (6 fields), to fire a few seconds after the move
+    cronSeconds: true,
     ...(options.database ? { database: options.database } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.runTimeoutMs ? { runs: { runTimeoutMs: options.runTimeoutMs } } : {}),
