@@ -30,6 +30,7 @@ import { openDeployment, type Deployment } from "./runtime/deployment.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
 import { cronLauncher, type FiringAuthorizer } from "./runtime/crons/launcher.js";
 import { authorizeRunCreation } from "./auth/run-access.js";
+import { KEEP_ALIVE_INTERVAL_MS } from "./http/keep-alive.js";
 import { normalizeUser } from "./auth/user.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
 import { GraphUis } from "./runtime/ui/index.js";
@@ -153,6 +154,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     version: VERSION,
     readiness: { ready: true },
+    waitKeepAliveMs: options.waitKeepAliveMs ?? KEEP_ALIVE_INTERVAL_MS,
   };
 
   await ensureSystemAssistants(storage, graphs, assistantDefaults);

@@ -40,7 +40,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { configPath?: string; dataDir?: string; database?: TestDatabase; runs?: RunEngineOptions } = {},
+  options: { configPath?: string; dataDir?: string; database?: TestDatabase; runs?: RunEngineOptions; waitKeepAliveMs?: number } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "lgts-test-")));
   const database = options.database ?? (TEST_STORAGE === "postgres" ? await createTestDatabase() : undefined);
@@ -52,6 +52,7 @@ export async function startTestServer(
     dataDir,
     ...(database ? { databaseUri: database.uri } : {}),
     ...(options.runs ? { runs: options.runs } : {}),
+    ...(options.waitKeepAliveMs ? { waitKeepAliveMs: options.waitKeepAliveMs } : {}),
     logger: pino({ level: process.env.LGTS_TEST_LOG ?? "silent" }),
     onContractViolation: (violation) => violations.push(violation),
   });
