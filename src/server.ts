@@ -5,6 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { openTracing } from "./telemetry/tracing.js";
+import { langSmithFromEnv } from "./runtime/runs/langsmith.js";
 import { tracedStorage } from "./telemetry/traced-storage.js";
 import path from "node:path";
 import { pino, type Logger } from "pino";
@@ -98,6 +99,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   // OpenTelemetry when the OTEL_* variables ask for it: nothing is wrapped otherwise
   const tracing = openTracing(process.env, VERSION);
+  // LangSmith when an API key is set, as on LangGraph Platform
+  const langsmith = langSmithFromEnv(process.env);
   const opened = await openConfiguredStorage(options);
   const storage = tracing ? tracedStorage(opened, tracing.tracer) : opened;
   const runSettings = {
@@ -137,6 +140,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       cluster: deployment.cluster,
       workerId: deployment.workerId,
       ...(tracing ? { tracer: tracing.tracer } : {}),
+      langsmith,
     },
     deployment.parts,
     runSettings,
@@ -148,6 +152,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     store,
     graphs,
     runs,
+    langsmith,
     crons: new CronScheduler(storage, logger, deployment.cluster),
     ui,
     metrics: createMetrics(),

@@ -6,6 +6,7 @@ import type { StorageCheckpointSaver } from "./runtime/checkpointer.js";
 import type { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import type { ServerStore } from "./runtime/store/index.js";
 import type { RunEngine } from "./runtime/runs/engine.js";
+import type { LangSmith } from "./runtime/runs/langsmith.js";
 import type { CronScheduler } from "./runtime/crons/scheduler.js";
 import type { GraphUis } from "./runtime/ui/index.js";
 
@@ -20,6 +21,8 @@ export interface Services {
   graphs: GraphRegistry;
   /** Schedules, cancels and awaits runs; carries their events (`runs.broker`). */
   runs: RunEngine;
+  /** LangSmith tracing and feedback, when the environment configures it. */
+  langsmith: LangSmith | null;
   /** Fires crons; handlers `nudge` it when a cron's next firing changes. */
   crons: CronScheduler;
   /** The bundled generative-UI components (`ui` of langgraph.json). */

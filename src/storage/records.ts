@@ -50,6 +50,10 @@ export interface RunKwargs {
   temporary: boolean;
   /** What to do with the run when the client waiting on it disconnects. */
   on_disconnect: Schemas["OnDisconnect"];
+  /** LangSmith project and dataset example of the run's trace (absent on runs stored before). */
+  langsmith_tracer?: Schemas["LangSmithTracer"] | null;
+  /** Keys whose presigned LangSmith feedback URLs the run's stream carries (a `feedback` event). */
+  feedback_keys?: string[];
 }
 export type MultitaskStrategy = Schemas["MultitaskStrategy"];
 export type RunError = Schemas["RunError"];

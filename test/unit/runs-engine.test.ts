@@ -287,7 +287,7 @@ describe("run engine (local parts)", () => {
         await storage.close();
         await removeDir();
       });
-      const deps = { storage, graphs: registry, runs };
+      const deps = { storage, graphs: registry, runs, langsmith: null };
       const access = { thread: { conditions: [] }, assistant: { conditions: [] }, user: null };
       const start = async (
         threadId: string,

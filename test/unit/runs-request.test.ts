@@ -119,12 +119,13 @@ describe("run requests: what is refused, and why", () => {
     expect(parse({ input: { x: 1 }, command: null }).kwargs).toMatchObject({ input: { x: 1 }, command: null });
   });
 
-  it("refuses LangSmith feedback and tracing, which this server cannot honour", () => {
-    expect(refusal({ feedback_keys: ["score"] }).message).toBe("body.feedback_keys: LangSmith feedback is not available in this server");
-    expect(refusal({ langsmith_tracer: { project_name: "p" } }).message).toBe(
-      "body.langsmith_tracer: LangSmith tracing of runs is not available in this server",
-    );
-    expect(() => parse({ feedback_keys: [], langsmith_tracer: null })).not.toThrow();
+  it("keeps a run's LangSmith settings in its kwargs (creation refuses them where LangSmith is not configured)", () => {
+    const kwargs = parse({ feedback_keys: ["score"], langsmith_tracer: { project_name: "p", example_id: "e" } }).kwargs;
+    expect(kwargs).toMatchObject({ feedback_keys: ["score"], langsmith_tracer: { project_name: "p", example_id: "e" } });
+    // none asked for: the stored kwargs carry neither
+    const plain = parse({ feedback_keys: [], langsmith_tracer: null }).kwargs;
+    expect(plain).not.toHaveProperty("feedback_keys");
+    expect(plain).not.toHaveProperty("langsmith_tracer");
   });
 
   it("explains the refusals of thread fields on a stateless run and of deleting a kept thread", () => {

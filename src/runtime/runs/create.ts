@@ -4,11 +4,13 @@
  * primitive (which also marks the thread busy), cancel what the strategy replaces, and schedule
  * the run.
  */
+import { invalid } from "../../errors.js";
 import { NotFoundError } from "../../storage/errors.js";
 import { metadataInScope } from "../../storage/scope.js";
 import type { Assistant, Run, RunInsert, Scope, StoredUser } from "../../storage/types.js";
 import { servedAssistant, type AssistantLookupDeps } from "../assistants.js";
 import type { RunEngine } from "./engine.js";
+import type { LangSmith } from "./langsmith.js";
 import { parseRunRequest, type ParsedRunRequest, type RunRequest } from "./request.js";
 import { configurableRunningAs } from "./run-as.js";
 
@@ -25,9 +27,10 @@ export interface RunAccess {
   runId?: string;
 }
 
-/** What creating runs needs: storage, the graphs (to find the assistant) and the engine. */
+/** What creating runs needs: storage, the graphs (to find the assistant), the engine, LangSmith when configured. */
 export interface RunCreationDeps extends AssistantLookupDeps {
   runs: RunEngine;
+  langsmith: LangSmith | null;
 }
 
 async function threadFor(services: RunCreationDeps, threadId: string, parsed: ParsedRunRequest, scope: Scope): Promise<void> {
@@ -48,6 +51,10 @@ export async function prepareRun(
   access: RunAccess,
 ): Promise<{ parsed: ParsedRunRequest; assistant: Assistant }> {
   const parsed = parseRunRequest(body, { stateless });
+  if (!services.langsmith && (parsed.kwargs.langsmith_tracer || parsed.kwargs.feedback_keys)) {
+    const field = parsed.kwargs.feedback_keys ? "feedback_keys" : "langsmith_tracer";
+    throw invalid(`body.${field}: LangSmith is not configured on this server: set LANGSMITH_API_KEY (and LANGSMITH_ENDPOINT for a self-hosted LangSmith)`);
+  }
   const { config } = parsed.kwargs;
   config.configurable = configurableRunningAs(config.configurable, access.user);
   return { parsed, assistant: await servedAssistant(services, parsed.assistantId, access.assistant) };

@@ -11,6 +11,7 @@ import type { BaseCheckpointSaver, BaseStore } from "@langchain/langgraph";
 import { context, trace, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { GraphStepTracer } from "../../telemetry/graph-steps.js";
+import type { LangSmith } from "./langsmith.js";
 import { NotFoundError, RunTakenOverError, StorageUnavailableError } from "../../storage/errors.js";
 import type { Run, RunEnd, RunError, Storage, ThreadStatus, ThreadUpdate } from "../../storage/types.js";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
@@ -50,6 +51,8 @@ export interface RunExecutorDeps {
   timeoutMs: number;
   /** OpenTelemetry: the execution is a span (`run`), its graph steps spans under it. */
   tracer?: Tracer;
+  /** LangSmith: the run traced there, its `feedback_keys` answered with a `feedback` event. */
+  langsmith?: LangSmith | null;
 }
 
 type Ending =
@@ -336,12 +339,18 @@ export class RunExecutor {
     const assistant = await storage.assistants.get(run.assistant_id);
     const resume = attempt > 1 && (await this.#wroteCheckpoint(run));
     const call = buildGraphCall(assistant, run, { attempt, resume });
-    const { tracer } = this.deps;
+    const { tracer, langsmith } = this.deps;
+    const callbacks = [];
     if (tracer) {
       const span = trace.getActiveSpan();
       span?.addEvent("started", { "langgraph.graph_id": call.graphId, "langgraph.run.resumed": resume });
-      call.config.callbacks = [new GraphStepTracer(tracer, context.active())];
+      callbacks.push(new GraphStepTracer(tracer, context.active()));
     }
+    if (langsmith) {
+      callbacks.push(langsmith.tracer(kwargs));
+      if (kwargs.feedback_keys?.length) await this.#publishFeedbackUrls(run, kwargs.feedback_keys, langsmith);
+    }
+    if (callbacks.length > 0) call.config.callbacks = callbacks;
     const graph = await graphs.resolveGraph(call.graphId, call.config, { checkpointer: saver, store: store ?? null });
     hooks.onGraph(graph);
     if (kwargs.strict_resume && kwargs.command?.resume !== undefined && !resume) {
@@ -389,6 +398,19 @@ export class RunExecutor {
     const completed = await Promise.race([streamed, completedEarly]);
     if (finalSeen) hooks.onTail(streamed);
     return completed;
+  }
+
+  /**
+   * The run's `feedback` event: a presigned LangSmith URL per key, right after `metadata`. A
+   * LangSmith that cannot be reached leaves the run without it (logged), not failed.
+   */
+  async #publishFeedbackUrls(run: Run, keys: readonly string[], langsmith: LangSmith): Promise<void> {
+    try {
+      const urls = await langsmith.feedbackUrls(run.run_id, keys);
+      this.deps.broker.publish(run.run_id, { mode: "feedback", ns: [], data: urls });
+    } catch (error) {
+      this.deps.logger.warn({ err: error, run_id: run.run_id }, "cannot create the run's LangSmith feedback URLs");
+    }
   }
 
   /** Whether the thread's latest checkpoint was written by this run (a crashed attempt got that far). */

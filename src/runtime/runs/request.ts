@@ -101,12 +101,6 @@ export function parseRunRequest(body: RunRequest, options: { stateless: boolean 
   if (command !== null && command.resume === undefined && command.update == null && command.goto == null) {
     fail("command", "needs at least one of resume, update, goto");
   }
-  if (body.feedback_keys?.length) {
-    fail("feedback_keys", "LangSmith feedback is not available in this server");
-  }
-  if (body.langsmith_tracer != null) {
-    fail("langsmith_tracer", "LangSmith tracing of runs is not available in this server");
-  }
   if (stateless) refuseThreadFields(body as Schemas["RunCreateStateless"]);
   else if ((body as Schemas["RunCreateStateless"]).on_completion === "delete") {
     fail("on_completion", "a run on an existing thread keeps its thread; delete the thread instead");
@@ -128,6 +122,8 @@ export function parseRunRequest(body: RunRequest, options: { stateless: boolean 
       webhook: webhook(body.webhook),
       durability: durability(body),
       strict_resume: body.strict_resume ?? false,
+      ...(body.langsmith_tracer != null ? { langsmith_tracer: body.langsmith_tracer } : {}),
+      ...(body.feedback_keys?.length ? { feedback_keys: body.feedback_keys } : {}),
       temporary,
       on_disconnect: body.on_disconnect ?? "cancel",
     },

@@ -6,6 +6,7 @@
  */
 import type { BaseStore } from "@langchain/langgraph";
 import type { Tracer } from "@opentelemetry/api";
+import type { LangSmith } from "./langsmith.js";
 import type { Logger } from "pino";
 import { StorageUnavailableError } from "../../storage/errors.js";
 import type { Run, RunEventRows, Scope, Storage } from "../../storage/types.js";
@@ -48,6 +49,8 @@ export interface RunEngineDeps {
   workerId?: string;
   /** OpenTelemetry: a span per run execution and per graph step when tracing is on. */
   tracer?: Tracer;
+  /** LangSmith: runs traced there, feedback URLs in their streams; null when not configured. */
+  langsmith?: LangSmith | null;
 }
 
 export const RUN_ENGINE_DEFAULTS = {

@@ -18,9 +18,9 @@ export function sseEventName(event: Pick<RunEvent, "mode" | "ns">): string {
   return event.ns.length > 0 ? `${event.mode}|${event.ns.join("|")}` : event.mode;
 }
 
-/** The stream mode that produces events of this kind; null for those every stream carries (metadata, error). */
+/** The stream mode that produces events of this kind; null for those every stream carries (metadata, feedback, error). */
 export function streamModeOf(eventMode: string): StreamMode | null {
-  if (eventMode === "metadata" || eventMode === "error") return null;
+  if (eventMode === "metadata" || eventMode === "feedback" || eventMode === "error") return null;
   if (eventMode === "messages") return "messages-tuple";
   if (eventMode.startsWith("messages/")) return "messages";
   return eventMode as StreamMode;
