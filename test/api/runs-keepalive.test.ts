@@ -2,8 +2,8 @@
  * Long waits survive clients' read timeouts, as on the LangGraph Platform: `/threads/{id}/runs/wait`,
  * `/runs/wait` and `/join` send their status and headers, then a newline every interval while the
  * run works, then the JSON result (valid JSON: leading whitespace). The Platform's interval is
- * 5 s; here it is 150 ms, and the client's read timeout 1 s (httpx's default is 300 s; the
- * Python SDK keeps it for wait and join), for runs of 2.4 s.
+ * 5 s; here it is 150 ms, and the client's read timeout 2 s (httpx's default is 300 s; the
+ * Python SDK keeps it for wait and join), for runs of 3.9 s.
  */
 import { request } from "node:http";
 import path from "node:path";
@@ -15,9 +15,10 @@ import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.j
 
 const CONFIG = path.join(REPO_ROOT, "test/fixtures/runs/langgraph.json");
 const INTERVAL_MS = 150;
-const READ_TIMEOUT_MS = 1000;
-/** Four steps of 600 ms: well past the client's read timeout. */
-const LONG_RUN = { steps: 4, delay_ms: 600 };
+/** Well above what creating a run takes on a loaded machine (the wait begins after it). */
+const READ_TIMEOUT_MS = 2000;
+/** Three steps of 1.3 s: well past the client's read timeout. */
+const LONG_RUN = { steps: 3, delay_ms: 1300 };
 
 let t: TestServer;
 beforeAll(async () => {
@@ -57,7 +58,7 @@ describe("long waits", () => {
     expect(answer.status).toBe(200);
     expect(answer.headers["content-type"]).toMatch(/^application\/json/);
     expect(answer.text).toMatch(/^\n+\{/);
-    expect(JSON.parse(answer.text)).toMatchObject({ completed: 4 });
+    expect(JSON.parse(answer.text)).toMatchObject({ completed: 3 });
     const [run] = await t.client.runs.list(thread_id);
     expect(answer.headers["content-location"]).toBe(`/threads/${thread_id}/runs/${run!.run_id}`);
     expect(answer.headers.location).toBe(`/threads/${thread_id}/runs/${run!.run_id}/join`);
@@ -67,16 +68,16 @@ describe("long waits", () => {
     const stateless = await timedRequest(t.url, "POST", "/runs/wait", { assistant_id: "slow", input: LONG_RUN });
     expect(stateless.status).toBe(200);
     expect(stateless.text).toMatch(/^\n+\{/);
-    expect(JSON.parse(stateless.text)).toMatchObject({ completed: 4 });
+    expect(JSON.parse(stateless.text)).toMatchObject({ completed: 3 });
 
     const { thread_id } = await t.client.threads.create();
     const run = await t.client.runs.create(thread_id, "slow", { input: LONG_RUN });
     const joined = await timedRequest(t.url, "GET", `/threads/${thread_id}/runs/${run.run_id}/join`);
     expect(joined.status).toBe(200);
     expect(joined.text).toMatch(/^\n+\{/);
-    expect(JSON.parse(joined.text)).toMatchObject({ completed: 4 });
+    expect(JSON.parse(joined.text)).toMatchObject({ completed: 3 });
 
-    expect(await t.client.runs.wait(null, "slow", { input: LONG_RUN })).toMatchObject({ completed: 4 });
+    expect(await t.client.runs.wait(null, "slow", { input: LONG_RUN })).toMatchObject({ completed: 3 });
   });
 
   it("answers a quick run as before: no whitespace, and errors with their own status", async () => {
@@ -89,7 +90,7 @@ describe("long waits", () => {
   });
 
   it("reports a run that fails once the answer has begun as its result, {__error__}, as on the Platform", async () => {
-    const timed = await startTestServer({ configPath: CONFIG, waitKeepAliveMs: INTERVAL_MS, runs: { runTimeoutMs: 1200 } });
+    const timed = await startTestServer({ configPath: CONFIG, waitKeepAliveMs: INTERVAL_MS, runs: { runTimeoutMs: 2500 } });
     try {
       const answer = await timedRequest(timed.url, "POST", "/runs/wait", { assistant_id: "slow", input: LONG_RUN });
       expect(answer.status).toBe(200);
