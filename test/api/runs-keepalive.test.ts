@@ -80,13 +80,19 @@ describe("long waits", () => {
     expect(await t.client.runs.wait(null, "slow", { input: LONG_RUN })).toMatchObject({ completed: 3 });
   });
 
-  it("answers a quick run as before: no whitespace, and errors with their own status", async () => {
-    const quick = await timedRequest(t.url, "POST", "/runs/wait", { assistant_id: "trivial", input: { value: 1 } });
-    expect(quick.status).toBe(200);
-    expect(quick.text).toBe('{"value":4}');
-    const missing = await timedRequest(t.url, "POST", "/runs/wait", { assistant_id: "no-such-graph" });
-    expect(missing.status).toBe(404);
-    expect(JSON.parse(missing.text)).toEqual({ detail: expect.stringContaining("no-such-graph") });
+  it("answers a run that ends within the interval as before: no whitespace, and errors with their own status", async () => {
+    const patient = await startTestServer({ configPath: CONFIG, waitKeepAliveMs: 30_000 });
+    try {
+      const quick = await timedRequest(patient.url, "POST", "/runs/wait", { assistant_id: "trivial", input: { value: 1 } });
+      expect(quick.status).toBe(200);
+      expect(quick.text).toBe('{"value":4}');
+      const missing = await timedRequest(patient.url, "POST", "/runs/wait", { assistant_id: "no-such-graph" });
+      expect(missing.status).toBe(404);
+      expect(JSON.parse(missing.text)).toEqual({ detail: expect.stringContaining("no-such-graph") });
+      expect(patient.violations).toEqual([]);
+    } finally {
+      await patient.dispose();
+    }
   });
 
   it("reports a run that fails once the answer has begun as its result, {__error__}, as on the Platform", async () => {
