@@ -20,6 +20,7 @@ const API_ON_POSTGRES = [
   "test/api/runs-keepalive.test.ts",
   "test/api/streams*.test.ts",
   "test/api/crons.test.ts",
+  "test/api/webhooks.test.ts",
   "test/api/store.test.ts",
   "test/api/threads.test.ts",
   "test/api/auth-isolation.test.ts",

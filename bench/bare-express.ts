@@ -60,9 +60,9 @@ app.post("/threads/search", (req, res) => {
   const keep = limit + offset;
   const top: Thread[] = []; // newest first
   for (const thread of threads.values()) {
-    if (top.length === keep && thread.created_at <= top[keep - 1]!.created_at) continue;
+    if (top.length === keep && thread.created_at <= top[keep - 1].created_at) continue;
     let at = top.length;
-    while (at > 0 && top[at - 1]!.created_at < thread.created_at) at--;
+    while (at > 0 && top[at - 1].created_at < thread.created_at) at--;
     top.splice(at, 0, thread);
     if (top.length > keep) top.pop();
   }

@@ -89,7 +89,7 @@ async function startBare(): Promise<ChildServer> {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bare-express.ts", import.meta.url))], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  for await (const line of createInterface({ input: child.stdout! })) {
+  for await (const line of createInterface({ input: child.stdout })) {
     return { child, url: line.trim(), stop: () => stopChild(child) };
   }
   throw new Error("the bare Express app exited before listening");
@@ -107,7 +107,7 @@ async function seed(url: string, headers: Record<string, string> = {}): Promise<
   for (let i = 0; i < THREADS; i += 50) {
     const batch = Array.from({ length: Math.min(50, THREADS - i) }, (_, j) => post(`${url}/threads`, { metadata: { seed: i + j } }, headers));
     const created = await Promise.all(batch);
-    first ||= created[0]!.thread_id;
+    first ||= created[0].thread_id;
   }
   return first;
 }
@@ -155,14 +155,14 @@ async function load(target: Target, route: Route): Promise<Sample> {
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 const load1 = () => loadavg().map((n) => n.toFixed(2)).join(" ");
 
 /** Ratios of `mine` to `theirs`, round by round: throughput, and CPU per request (inverted). */
 function ratios(mine: Sample[], theirs: Sample[]) {
-  const rate = mine.map((s, i) => s.rate / theirs[i]!.rate);
-  const cpu = mine.map((s, i) => theirs[i]!.cpuPerRequest / s.cpuPerRequest);
+  const rate = mine.map((s, i) => s.rate / theirs[i].rate);
+  const cpu = mine.map((s, i) => theirs[i].cpuPerRequest / s.cpuPerRequest);
   return {
     rate: median(rate),
     rateSpread: `(${Math.min(...rate).toFixed(2)}-${Math.max(...rate).toFixed(2)})`,

@@ -67,7 +67,7 @@ const newThread = async (server: ChildServer) => (await benchClient(server.url).
 /** Runs per second with `CLIENTS` clients looping runs.wait, spread over the servers. */
 async function throughput(servers: ChildServer[]): Promise<number> {
   const clients = servers.map((s) => benchClient(s.url));
-  const pick = (i: number) => clients[i % clients.length]!;
+  const pick = (i: number) => clients[i % clients.length];
   const threads = await Promise.all(Array.from({ length: CLIENTS }, async (_, i) => (await pick(i).threads.create()).thread_id));
   let completed = 0;
   const deadline = performance.now() + SECONDS * 1000;
@@ -85,7 +85,7 @@ async function throughput(servers: ChildServer[]): Promise<number> {
 
 /** Latency of the custom events of run `i` from the executing process to a client of another one (or of the same one). */
 async function eventLatency(version: Version, i: number, into: { cross: number[]; same: number[] }): Promise<void> {
-  const reader = version.servers[i % version.servers.length]!;
+  const reader = version.servers[i % version.servers.length];
   const client = benchClient(reader.url);
   const thread = await client.threads.create();
   // delayed start: the join is open before the first event, so every event arrives live
@@ -120,12 +120,12 @@ async function counters(sql: pg.Pool): Promise<Counters> {
   } catch {
     // pg_stat_statements is not there (not created, or not in shared_preload_libraries)
   }
-  return { transactions: Number(rows[0]!.transactions), walFlushes: Number(rows[0]!.wal_flushes), statements };
+  return { transactions: Number(rows[0].transactions), walFlushes: Number(rows[0].wal_flushes), statements };
 }
 
 /** What COUNT_RUNS sequential runs cost the database, per run. */
 async function costPerRun(version: Version): Promise<string> {
-  const server = version.servers[0]!;
+  const server = version.servers[0];
   const client = benchClient(server.url);
   const threads = await Promise.all(Array.from({ length: COUNT_RUNS }, () => newThread(server)));
   await sleep(STATS_SETTLE_MS);
@@ -174,39 +174,39 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
   console.log(`start: ${loadAverages()}`);
   try {
     for (const v of versions) {
-      const client = benchClient(v.servers[0]!.url);
-      for (let i = 0; i < 30; i++) await client.runs.wait(await newThread(v.servers[0]!), "trivial", { input: { value: i } });
+      const client = benchClient(v.servers[0].url);
+      for (let i = 0; i < 30; i++) await client.runs.wait(await newThread(v.servers[0]), "trivial", { input: { value: i } });
     }
 
     const latencies = versions.map(() => [] as number[]);
     for (let i = 0; i < RUNS; i++) {
       for (const [k, v] of versions.entries()) {
-        const threadId = await newThread(v.servers[0]!);
+        const threadId = await newThread(v.servers[0]);
         const started = performance.now();
-        await benchClient(v.servers[0]!.url).runs.wait(threadId, "trivial", { input: { value: 1 } });
-        latencies[k]!.push(performance.now() - started);
+        await benchClient(v.servers[0].url).runs.wait(threadId, "trivial", { input: { value: 1 } });
+        latencies[k].push(performance.now() - started);
       }
     }
     console.log(`\n1. sequential runs.wait, one process (trivial graph, ${RUNS} runs, a new thread each)  | ${loadAverages()}`);
-    for (const [k, v] of versions.entries()) console.log(`   ${label(v)}${fmt(quantiles(latencies[k]!))}`);
+    for (const [k, v] of versions.entries()) console.log(`   ${label(v)}${fmt(quantiles(latencies[k]))}`);
 
     const pickup = versions.map(() => [] as number[]);
     const claim = versions.map(() => [] as number[]);
     for (let i = 0; i < Math.min(RUNS, 200); i++) {
       for (const [k, v] of versions.entries()) {
-        const client = benchClient(v.servers[0]!.url);
-        const threadId = await newThread(v.servers[0]!);
+        const client = benchClient(v.servers[0].url);
+        const threadId = await newThread(v.servers[0]);
         const sent = nowMs();
         const run = await client.runs.create(threadId, "stamped", { input: { value: 0 } });
         const result = (await client.runs.join(threadId, run.run_id)) as { started_at: number };
-        pickup[k]!.push(result.started_at - sent);
-        claim[k]!.push(result.started_at - Date.parse(run.created_at));
+        pickup[k].push(result.started_at - sent);
+        claim[k].push(result.started_at - Date.parse(run.created_at));
       }
     }
     console.log(`\n2. pickup (stamped graph; created_at has ms resolution)  | ${loadAverages()}`);
     for (const [k, v] of versions.entries()) {
-      const claimQ = quantiles(claim[k]!);
-      console.log(`   ${label(v)}request -> first graph step:            ${fmt(quantiles(pickup[k]!))}`);
+      const claimQ = quantiles(claim[k]);
+      console.log(`   ${label(v)}request -> first graph step:            ${fmt(quantiles(pickup[k]))}`);
       console.log(`   ${label(v)}run stored -> first graph step (pickup): ${fmt(claimQ)}`);
       console.log(`   ${label(v)}target pickup p50 < ${TARGET_PICKUP_MS} ms: ${claimQ.p50 < TARGET_PICKUP_MS ? "met" : "MISSED"} (${claimQ.p50.toFixed(1)} ms)`);
     }
@@ -226,10 +226,10 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
     }
 
     const events = versions.map(() => ({ cross: [] as number[], same: [] as number[] }));
-    for (let i = 0; i < EVENT_RUNS; i++) for (const [k, v] of versions.entries()) await eventLatency(v, i, events[k]!);
+    for (let i = 0; i < EVENT_RUNS; i++) for (const [k, v] of versions.entries()) await eventLatency(v, i, events[k]);
     console.log(`\n5. custom event written -> received by a client (${EVENT_RUNS} runs of 20 events)  | ${loadAverages()}`);
     for (const [k, v] of versions.entries()) {
-      const { cross, same } = events[k]!;
+      const { cross, same } = events[k];
       if (cross.length) console.log(`   ${label(v)}client of another process:       ${fmt(quantiles(cross))}  (${cross.length} events)`);
       if (same.length) console.log(`   ${label(v)}client of the executing process: ${fmt(quantiles(same))}  (${same.length} events)`);
     }

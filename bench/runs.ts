@@ -168,7 +168,7 @@ async function sequentialRound(inProcess: Side, servers: ServerSide[]) {
     for (const sequence of order) await sequence.once();
   }
   const after = await Promise.all(servers.map((side) => side.server.stats()));
-  return { seqIn, seqServers, costs: servers.map((_, i) => serverCost(before[i]!, after[i]!, RUNS)) };
+  return { seqIn, seqServers, costs: servers.map((_, i) => serverCost(before[i], after[i], RUNS)) };
 }
 
 /** Request -> first graph step and last graph step -> client has the result, `stamped` graph. */
@@ -223,22 +223,22 @@ async function main() {
     for (let round = 1; round <= ROUNDS; round++) {
       const { seqIn, seqServers, costs } = await sequentialRound(inProcess, servers);
       const pIn = quantiles(seqIn.latencies).p50;
-      const pOurs = quantiles(seqServers[0]!.latencies).p50;
+      const pOurs = quantiles(seqServers[0].latencies).p50;
       extras.push(pOurs - pIn);
       all.inProcess.push(...seqIn.latencies);
-      all.ours.push(...seqServers[0]!.latencies);
-      const cpu = (i: number) => per(costs[i]!.cpuMs + seqServers[i]!.clientCpuMs / RUNS);
+      all.ours.push(...seqServers[0].latencies);
+      const cpu = (i: number) => per(costs[i].cpuMs + seqServers[i].clientCpuMs / RUNS);
       let baseCells = "";
       if (base) {
-        const pBase = quantiles(seqServers[1]!.latencies).p50;
+        const pBase = quantiles(seqServers[1].latencies).p50;
         baseGains.push(pBase - pOurs);
-        all.base.push(...seqServers[1]!.latencies);
-        baseCells = `  | base ${per(pBase)} (diff ${per(pBase - pIn)}), cpu/run ${cpu(1)} (server ${per(costs[1]!.cpuMs)})`;
+        all.base.push(...seqServers[1].latencies);
+        baseCells = `  | base ${per(pBase)} (diff ${per(pBase - pIn)}), cpu/run ${cpu(1)} (server ${per(costs[1].cpuMs)})`;
       }
       seqRows.push(
         `  ${round}  ${per(pIn).padStart(7)}  ${per(pOurs).padStart(7)}  ${per(pOurs - pIn).padStart(7)}` +
           `  | cpu/run in-process ${per(seqIn.clientCpuMs / RUNS)}, ours ${cpu(0)} ` +
-          `(server ${per(costs[0]!.cpuMs)}); server log lines/run ${per(costs[0]!.appends, 1)}, fsyncs/run ${per(costs[0]!.flushes)}` +
+          `(server ${per(costs[0].cpuMs)}); server log lines/run ${per(costs[0].appends, 1)}, fsyncs/run ${per(costs[0].flushes)}` +
           baseCells +
           `  | ${loadAverages()}`,
       );
@@ -253,13 +253,13 @@ async function main() {
         conc.push({ rate: measured.runs / measured.seconds, cost, cpuMs: cost.cpuMs + measured.clientCpuMs / measured.runs });
       }
       const [mine, theirs] = conc;
-      ratios.push(mine!.rate / rateIn);
-      cpuRatios.push(concIn.clientCpuMs / concIn.runs / mine!.cost.cpuMs);
+      ratios.push(mine.rate / rateIn);
+      cpuRatios.push(concIn.clientCpuMs / concIn.runs / mine.cost.cpuMs);
       if (theirs) baseRatios.push(theirs.rate / rateIn);
       concRows.push(
-        `  ${round}  ${per(rateIn, 1).padStart(8)}  ${per(mine!.rate, 1).padStart(8)}  ${per(mine!.rate / rateIn).padStart(5)}` +
-          `  | cpu/run in-process ${per(concIn.clientCpuMs / concIn.runs)}, ours ${per(mine!.cpuMs)} ` +
-          `(server ${per(mine!.cost.cpuMs)}); server log lines/run ${per(mine!.cost.appends, 1)}, fsyncs/run ${per(mine!.cost.flushes)}` +
+        `  ${round}  ${per(rateIn, 1).padStart(8)}  ${per(mine.rate, 1).padStart(8)}  ${per(mine.rate / rateIn).padStart(5)}` +
+          `  | cpu/run in-process ${per(concIn.clientCpuMs / concIn.runs)}, ours ${per(mine.cpuMs)} ` +
+          `(server ${per(mine.cost.cpuMs)}); server log lines/run ${per(mine.cost.appends, 1)}, fsyncs/run ${per(mine.cost.flushes)}` +
           (theirs ? `  | base ${per(theirs.rate, 1)} (${per(theirs.rate / rateIn)}), cpu/run ${per(theirs.cpuMs)} (server ${per(theirs.cost.cpuMs)})` : "") +
           `  | ${loadAverages()}`,
       );
@@ -293,12 +293,12 @@ async function main() {
 
     const stamps = servers.map(() => ({ pickup: [] as number[], delivery: [] as number[] }));
     for (let i = 0; i < Math.min(RUNS, 200); i++) {
-      for (const [j, side] of servers.entries()) await stampedRun(side, stamps[j]!.pickup, stamps[j]!.delivery);
+      for (const [j, side] of servers.entries()) await stampedRun(side, stamps[j].pickup, stamps[j].delivery);
     }
     for (const [j, side] of servers.entries()) {
       const label = servers.length > 1 ? ` (${side.name})` : "";
-      console.log(`\nrequest -> first graph step (pickup)${label}:       ${fmt(quantiles(stamps[j]!.pickup))}`);
-      console.log(`last graph step -> client has the result${label}:  ${fmt(quantiles(stamps[j]!.delivery))}`);
+      console.log(`\nrequest -> first graph step (pickup)${label}:       ${fmt(quantiles(stamps[j].pickup))}`);
+      console.log(`last graph step -> client has the result${label}:  ${fmt(quantiles(stamps[j].delivery))}`);
     }
     console.log(`end: ${loadAverages()}`);
   } finally {

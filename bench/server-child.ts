@@ -19,8 +19,9 @@ import type { ComposedRunEngine } from "../src/runtime/runs/run-engine.js";
 import { startServer } from "../src/server.js";
 import { LowdbStorage } from "../src/storage/lowdb/storage.js";
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error("start with node --expose-gc");
+const exposedGc = (globalThis as { gc?: () => void }).gc;
+if (!exposedGc) throw new Error("start with node --expose-gc");
+const gc: () => void = exposedGc;
 
 const env = process.env;
 const server = await startServer({
@@ -39,7 +40,7 @@ const server = await startServer({
 });
 process.send!({ url: server.url });
 
-process.on("message", async (message) => {
+async function onMessage(message: unknown): Promise<void> {
   if (message === "heap") {
     // a few rounds: finalizers and weak references free more on the next pass
     for (let i = 0; i < 4; i++) {
@@ -58,4 +59,12 @@ process.on("message", async (message) => {
     await server.close();
     process.exit(0);
   }
+}
+
+// a failed request of the bench ends the child: the bench sees it exit
+process.on("message", (message) => {
+  onMessage(message).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
 });

@@ -68,12 +68,12 @@ async function benchSize(uri: string, size: number): Promise<Result> {
   storage = await PostgresStorage.open({ uri: inSchema(uri) });
   const openMs = performance.now() - opened;
   const { rows } = await storage.db.query<{ thread_id: string }>("SELECT thread_id FROM threads ORDER BY random() LIMIT 5000");
-  const pick = (i: number) => rows[(i * 7919) % rows.length]!.thread_id;
+  const pick = (i: number) => rows[(i * 7919) % rows.length].thread_id;
   const created: string[] = [];
   const create = await timed(OPS, async (i) => created.push((await storage.threads.create({ metadata: metadataFor(size + i) })).thread_id));
   const get = await timed(OPS, (i) => storage.threads.get(pick(i)));
   const patch = await timed(OPS, (i) => storage.threads.patch(pick(i), { metadata: { seen: i } }));
-  const del = await timed(OPS, (i) => storage.threads.delete(created[i]!));
+  const del = await timed(OPS, (i) => storage.threads.delete(created[i]));
   const search = await timed(SEARCH_OPS, (i) => storage.threads.search({ filter: { metadata: { user_id: `user-${i}` } }, limit: 10 }));
   await storage.close();
   return { size, loadS, openMs, ops: { create, get, patch, delete: del, search } };

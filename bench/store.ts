@@ -68,7 +68,7 @@ async function measure(dir: string, size: number): Promise<Measured> {
   if (storage.stats().threads.records !== size) throw new Error("store does not hold the bulk-loaded threads");
   const { items } = await storage.threads.search({ limit: size });
   const ids = items.map((t) => t.thread_id);
-  const pick = (i: number) => ids[(i * 7919) % ids.length]!;
+  const pick = (i: number) => ids[(i * 7919) % ids.length];
 
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
@@ -78,7 +78,7 @@ async function measure(dir: string, size: number): Promise<Measured> {
   });
   const get = await timed(OPS, (i) => storage.threads.get(pick(i)));
   const patch = await timed(OPS, (i) => storage.threads.patch(pick(i), { metadata: { seen: i } }));
-  const del = await timed(OPS, (i) => storage.threads.delete(created[i]!));
+  const del = await timed(OPS, (i) => storage.threads.delete(created[i]));
   loop.disable();
   const search = await timed(SEARCH_OPS, (i) =>
     storage.threads.search({ filter: { metadata: { user_id: `user-${i}` } }, limit: 10 }),
@@ -184,7 +184,7 @@ async function main() {
 if (process.env.DATABASE_URI) {
   await (await import("./store-postgres.js")).benchPostgres(process.env.DATABASE_URI);
 } else if (process.argv[2] === "--measure") {
-  const result = await measure(process.argv[3]!, Number(process.argv[4]));
+  const result = await measure(process.argv[3], Number(process.argv[4]));
   process.stdout.write(JSON.stringify(result) + "\n");
 } else {
   await main();

@@ -20,8 +20,8 @@ export interface Quantiles {
 
 export function quantiles(samples: number[]): Quantiles {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]! };
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] };
 }
 
 export const formatQuantiles = (q: Quantiles, digits = 1) =>
@@ -44,12 +44,12 @@ export async function serveChild(
   bin = fileURLToPath(new URL("../bin/lgts.js", import.meta.url)),
 ): Promise<ChildServer> {
   const child = spawn(process.execPath, [bin, "serve", "--port", "0", ...args], { stdio: ["ignore", "pipe", "inherit"], env });
-  for await (const line of createInterface({ input: child.stdout! })) {
+  for await (const line of createInterface({ input: child.stdout })) {
     const entry = JSON.parse(line) as { msg?: string; url?: string };
     if (entry.msg === "listening" && entry.url) {
       // keep draining the log so the child never blocks on a full pipe (into BENCH_SERVER_LOG if set)
-      if (process.env.BENCH_SERVER_LOG) child.stdout!.pipe(createWriteStream(process.env.BENCH_SERVER_LOG));
-      else child.stdout!.resume();
+      if (process.env.BENCH_SERVER_LOG) child.stdout.pipe(createWriteStream(process.env.BENCH_SERVER_LOG));
+      else child.stdout.resume();
       return { child, url: entry.url, stop: () => stopChild(child) };
     }
   }
@@ -67,7 +67,7 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** The load averages (1, 5, 15 min): the machine is shared, every figure is printed with them. */

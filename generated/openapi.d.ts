@@ -1438,7 +1438,9 @@ export interface components {
         Offset: number;
         /**
          * Format: uri-reference
-         * @description URL called with the run (as JSON, POST) once it finishes.
+         * @description URL called with the run (as JSON, POST) once it finishes: an absolute http(s) URL, or a path
+         *     (`/custom/webhook`) posted to this server itself (how custom routes receive webhooks). The
+         *     `webhooks` settings of langgraph.json may narrow what is accepted (a refused URL is a 422).
          */
         Webhook: string;
         /** @description A boolean query flag. Accepts `true`/`false` as well as `1`/`0` (the SDK sends `1`/`0`). */
@@ -2623,7 +2625,11 @@ export interface components {
              * @description When the cron stops firing; null for no end.
              */
             end_time: string | null;
-            /** @description Cron expression, 5 fields (minute precision) or 6 with leading seconds, evaluated in `timezone`. */
+            /**
+             * @description Cron expression of 5 fields (minute hour day-of-month month day-of-week) or a nickname
+             *     (`@daily`, ...), evaluated in `timezone`; 6 fields (seconds first) only on a server started
+             *     with `--cron-seconds`.
+             */
             schedule: string;
             /** @description IANA time zone the schedule is evaluated in; null means UTC. */
             timezone: string | null;
@@ -2677,7 +2683,11 @@ export interface components {
         };
         /** @description Parameters of a cron that creates a new thread for each run. */
         CronCreate: {
-            /** @description Cron expression, 5 fields (minute precision) or 6 with leading seconds, evaluated in `timezone`. */
+            /**
+             * @description Cron expression of 5 fields (minute hour day-of-month month day-of-week) or a nickname
+             *     (`@daily`, ...), evaluated in `timezone`; 6 fields (seconds first) only on a server started
+             *     with `--cron-seconds`.
+             */
             schedule: string;
             assistant_id: components["schemas"]["AssistantId"];
             input?: components["schemas"]["RunInput"];
@@ -2709,13 +2719,17 @@ export interface components {
             stream_resumable?: boolean;
             /**
              * Format: date-time
-             * @description When the cron stops firing.
+             * @description When the cron stops firing; a time already past is refused (422).
              */
             end_time?: string;
         };
         /** @description Parameters of a cron whose runs all execute on one thread. */
         ThreadCronCreate: {
-            /** @description Cron expression, 5 fields (minute precision) or 6 with leading seconds, evaluated in `timezone`. */
+            /**
+             * @description Cron expression of 5 fields (minute hour day-of-month month day-of-week) or a nickname
+             *     (`@daily`, ...), evaluated in `timezone`; 6 fields (seconds first) only on a server started
+             *     with `--cron-seconds`.
+             */
             schedule: string;
             assistant_id: components["schemas"]["AssistantId"];
             input?: components["schemas"]["RunInput"];
@@ -2747,7 +2761,7 @@ export interface components {
             stream_resumable?: boolean;
             /**
              * Format: date-time
-             * @description When the cron stops firing.
+             * @description When the cron stops firing; a time already past is refused (422).
              */
             end_time?: string;
         };
@@ -3492,7 +3506,11 @@ export interface components {
          * @description When the cron stops firing; null for no end.
          */
         end_time: string | null;
-        /** @description Cron expression, 5 fields (minute precision) or 6 with leading seconds, evaluated in `timezone`. */
+        /**
+         * @description Cron expression of 5 fields (minute hour day-of-month month day-of-week) or a nickname
+         *     (`@daily`, ...), evaluated in `timezone`; 6 fields (seconds first) only on a server started
+         *     with `--cron-seconds`.
+         */
         schedule: string;
         /** @description IANA time zone the schedule is evaluated in; null means UTC. */
         timezone: string | null;

@@ -70,7 +70,7 @@ async function main() {
     superviseWithReload({
       watchDir: path.dirname(options.configPath),
       dataDir: options.dataDir,
-      entry: process.argv[1]!,
+      entry: process.argv[1],
       args: process.argv.slice(2),
     });
     return;

@@ -19,6 +19,8 @@ export interface ServerOptions {
   runs?: RunEngineOptions;
   /** How often a long wait or join sends a newline while the run works (default 5000, the Platform's). */
   waitKeepAliveMs?: number;
+  /** Accept 6-field cron schedules (leading seconds), which LangGraph Platform does not take. */
+  cronSeconds?: boolean;
 }
 
 export const USAGE = `Usage: lgts <serve|dev> [options]
@@ -41,6 +43,8 @@ Options (environment variable in brackets):
   --run-timeout <s>     time limit of a run, 0 = none       [LGTS_RUN_TIMEOUT] default 3600
   --shutdown-grace <s>  how long running runs may finish at shutdown [LGTS_SHUTDOWN_GRACE] default 30
   --run-lease <s>       PostgreSQL: a crashed process's runs resume after this [LGTS_RUN_LEASE] default 6
+  --cron-seconds        accept 6-field cron schedules (seconds first), an extension:
+                        LangGraph Platform takes 5 fields       [LGTS_CRON_SECONDS=1]
   --no-reload           dev: do not reload when files change
   -h, --help            show this help`;
 
@@ -63,6 +67,7 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
       "shutdown-grace": { type: "string" },
       "run-lease": { type: "string" },
       "no-reload": { type: "boolean" },
+      "cron-seconds": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -83,7 +88,15 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
     dataDir: path.resolve(values["data-dir"] ?? env.LGTS_DATA_DIR ?? ".lgts"),
     ...databaseOption(values["database-uri"] ?? env.DATABASE_URI),
     runs: runOptions(values, env),
+    ...(values["cron-seconds"] || flag("LGTS_CRON_SECONDS", env.LGTS_CRON_SECONDS) ? { cronSeconds: true } : {}),
   };
+}
+
+/** A boolean environment variable: 1/true or 0/false (unset: false). */
+function flag(name: string, text: string | undefined): boolean {
+  if (text === undefined || text === "" || text === "0" || text.toLowerCase() === "false") return false;
+  if (text === "1" || text.toLowerCase() === "true") return true;
+  throw new UsageError(`Invalid ${name} '${text}' (1 or 0)`);
 }
 
 /** A PostgreSQL URI selects that backend; an empty value means "not set". */

@@ -21,6 +21,7 @@ import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
 import { installSdkGlobals } from "./runtime/graphs/sdk-globals.js";
+import { WebhookPolicy, WebhookSettingsError } from "./runtime/webhooks/policy.js";
 import { closeServerScope, loadingAs, openServerScope, withinServerScope, type ServerScope } from "./runtime/graphs/server-scope.js";
 import { openStorage, redactedUri, type Storage } from "./storage/index.js";
 import { serveArchives } from "./storage/archive/control-socket.js";
@@ -97,6 +98,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (!options.databaseUri && options.runs?.leaseMs !== undefined) {
     throw new StartupError("--run-lease/LGTS_RUN_LEASE applies to several processes sharing PostgreSQL: set --database-uri/DATABASE_URI too");
   }
+  let webhooks: WebhookPolicy;
+  try {
+    webhooks = new WebhookPolicy(graphs.config.webhooks, process.env, options.mode === "dev" ? "dev" : "serve");
+  } catch (error) {
+    if (error instanceof WebhookSettingsError) throw new StartupError(`Cannot apply the webhooks settings of ${options.configPath}: ${error.message}`);
+    throw error;
+  }
   // OpenTelemetry when the OTEL_* variables ask for it: nothing is wrapped otherwise
   const tracing = openTracing(process.env, VERSION);
   // LangSmith when an API key is set, as on LangGraph Platform
@@ -139,6 +147,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger,
       cluster: deployment.cluster,
       workerId: deployment.workerId,
+      // a webhook given as a path is posted to this server, once it listens
+      webhookTargets: { policy: webhooks, serverUrl: () => scope.apiUrl },
       ...(tracing ? { tracer: tracing.tracer } : {}),
       langsmith,
     },
@@ -152,8 +162,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     store,
     graphs,
     runs,
+    webhooks,
+    crons: new CronScheduler(storage, logger, deployment.cluster, options.cronSeconds ?? false),
     langsmith,
-    crons: new CronScheduler(storage, logger, deployment.cluster),
     ui,
     metrics: createMetrics(),
     logger,

@@ -9,6 +9,7 @@ import type { RunEngine } from "./runtime/runs/engine.js";
 import type { LangSmith } from "./runtime/runs/langsmith.js";
 import type { CronScheduler } from "./runtime/crons/scheduler.js";
 import type { GraphUis } from "./runtime/ui/index.js";
+import type { WebhookPolicy } from "./runtime/webhooks/policy.js";
 
 /** What handlers may call: everything below the HTTP layer, wired once at startup. */
 export interface Services {
@@ -21,6 +22,8 @@ export interface Services {
   graphs: GraphRegistry;
   /** Schedules, cancels and awaits runs; carries their events (`runs.broker`). */
   runs: RunEngine;
+  /** Where run and cron webhooks may go, and what their deliveries carry (`webhooks` of langgraph.json). */
+  webhooks: WebhookPolicy;
   /** LangSmith tracing and feedback, when the environment configures it. */
   langsmith: LangSmith | null;
   /** Fires crons; handlers `nudge` it when a cron's next firing changes. */

@@ -14,7 +14,7 @@ export const auth = new Auth()
     const match = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "");
     if (!match) throw new HTTPException(401, { message: "Missing bearer token", headers: { "WWW-Authenticate": "Bearer" } });
     try {
-      const { payload } = await jwtVerify(match[1]!, secret(), {
+      const { payload } = await jwtVerify(match[1], secret(), {
         algorithms: ["HS256"],
         issuer: process.env.AUTH_JWT_ISSUER,
       });
@@ -33,6 +33,6 @@ export const auth = new Auth()
   })
   // the store: each user works in their own namespace
   .on("store", ({ value, user }) => {
-    const v = value as { namespace?: string[] | null };
+    const v = value;
     v.namespace = [user.identity, ...(v.namespace ?? [])];
   });

@@ -8,8 +8,8 @@ import { pathToFileURL } from "node:url";
 import { SignJWT } from "jose";
 
 const config = JSON.parse(readFileSync(new URL("./langgraph.json", import.meta.url), "utf8")) as { env: Record<string, string> };
-const secret = process.env.AUTH_JWT_SECRET ?? config.env.AUTH_JWT_SECRET!;
-const issuer = process.env.AUTH_JWT_ISSUER ?? config.env.AUTH_JWT_ISSUER!;
+const secret = process.env.AUTH_JWT_SECRET ?? config.env.AUTH_JWT_SECRET;
+const issuer = process.env.AUTH_JWT_ISSUER ?? config.env.AUTH_JWT_ISSUER;
 
 export async function makeToken(user: string, name = user): Promise<string> {
   return new SignJWT({ name })

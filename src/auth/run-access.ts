@@ -36,7 +36,7 @@ export async function authorizeRunCreation<B extends RunRequest>(
     multitask_strategy: "multitask_strategy" in body ? body.multitask_strategy : undefined,
     if_not_exists: "if_not_exists" in body ? body.if_not_exists : undefined,
     after_seconds: body.after_seconds,
-    kwargs: body as Record<string, unknown>,
+    kwargs: body,
   });
   const assistant = await runnableAssistantScope(auth, graphs, value.assistant_id);
   return {

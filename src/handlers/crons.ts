@@ -3,6 +3,7 @@ import { HttpError } from "../http/errors.js";
 import type { OperationHandlers, RequestBody } from "../http/operations.js";
 import { followingFiring } from "../runtime/crons/scheduler.js";
 import { checkSchedule } from "../runtime/crons/schedule.js";
+import { parseRunRequest } from "../runtime/runs/request.js";
 import type { Services } from "../services.js";
 import type { AuthEventValueMap } from "@langchain/langgraph-sdk/auth";
 import type { RequestAuth } from "../auth/index.js";
@@ -39,6 +40,23 @@ function runPayload(body: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(RUN_FIELDS.filter((f) => body[f] !== undefined).map((f) => [f, body[f]]));
 }
 
+/**
+ * A cron's run fields checked as a run's would be when it is created (the same 422s: a webhook
+ * the `webhooks` settings refuse, contradicting durability fields...), so no firing fails on
+ * them later. Returns the payload to store (the webhook as accepted).
+ */
+function checkedRunPayload(services: Services, payload: Record<string, unknown>, threadId: string | null): Record<string, unknown> {
+  parseRunRequest({ ...payload, assistant_id: "cron" }, { stateless: threadId === null });
+  return typeof payload.webhook === "string" ? { ...payload, webhook: services.webhooks.accept(payload.webhook) } : payload;
+}
+
+/** An end time that already passed leaves a cron that never fires: refused. */
+function checkEndTime(endTime: string | null | undefined): void {
+  if (endTime != null && Date.parse(endTime) <= Date.now()) {
+    throw new HttpError(422, `body.end_time: ${endTime} is in the past; the cron would never fire`);
+  }
+}
+
 function nextRunDate(cron: Pick<Cron, "schedule" | "timezone" | "end_time">): string | null {
   return followingFiring(cron, new Date())?.toISOString() ?? null;
 }
@@ -62,7 +80,9 @@ async function createCron(services: Services, auth: RequestAuth, body: CronCreat
   const assistantScope = await runnableAssistantScope(auth, services.graphs, fields.assistant_id);
   const { scope: threadScope } = threadId ? await auth.authorize("threads:read", { thread_id: threadId }) : { scope: undefined };
   const timezone = fields.timezone ?? null;
-  checkSchedule(fields.schedule, timezone);
+  checkSchedule(fields.schedule, timezone, services.crons.allowsSeconds);
+  checkEndTime(fields.end_time);
+  const payload = checkedRunPayload(services, { ...runPayload(fields), ...(changed.payload ?? {}) }, threadId);
   const assistantId = services.graphs.assistantId(fields.assistant_id);
   await services.storage.assistants.get(assistantId, assistantScope);
   if (threadId) await services.storage.threads.get(threadId, threadScope);
@@ -75,7 +95,7 @@ async function createCron(services: Services, auth: RequestAuth, body: CronCreat
       timezone,
       end_time,
       on_run_completed: threadId ? undefined : (fields.on_run_completed ?? "delete"),
-      payload: { ...runPayload(fields), ...(changed.payload ?? {}) },
+      payload,
       metadata: fields.metadata,
       enabled: fields.enabled,
       next_run_date: nextRunDate({ schedule: fields.schedule, timezone, end_time }),
@@ -113,12 +133,13 @@ export const cronHandlers: OperationHandlers<CronOperations> = {
     const schedule = fields.schedule ?? current.schedule;
     const timezone = fields.timezone ?? current.timezone;
     const end_time = fields.end_time === undefined ? current.end_time : fields.end_time;
-    checkSchedule(schedule, timezone);
+    checkSchedule(schedule, timezone, services.crons.allowsSeconds);
+    if (fields.end_time !== undefined) checkEndTime(fields.end_time);
     const update: CronUpdate = {
       schedule,
       timezone,
       end_time,
-      payload: { ...current.payload, ...runPayload(fields) },
+      payload: checkedRunPayload(services, { ...current.payload, ...runPayload(fields) }, current.thread_id),
       next_run_date: nextRunDate({ schedule, timezone, end_time }),
     };
     if (fields.metadata) update.metadata = { ...current.metadata, ...fields.metadata };

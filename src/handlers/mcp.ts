@@ -61,7 +61,7 @@ async function postMcp({ body, headers, req, res, services, auth }: HandlerConte
   const answers = await Promise.all(messages.map((message) => answer(message, context)));
   const responses = answers.filter((a): a is Answer => a !== null) as McpResponse[];
   if (responses.length === 0) return { status: 202 as const, body: undefined };
-  if (!batch && classify(body).kind === "invalid") return { status: 400 as const, body: responses[0]! };
+  if (!batch && classify(body).kind === "invalid") return { status: 400 as const, body: responses[0] };
 
   if (req.accepts(["application/json", "text/event-stream"]) === "text/event-stream") {
     const stream = openSse(req, res);
@@ -69,7 +69,7 @@ async function postMcp({ body, headers, req, res, services, auth }: HandlerConte
     stream.end();
     return STREAMED;
   }
-  return { status: 200 as const, body: batch ? responses : responses[0]! };
+  return { status: 200 as const, body: batch ? responses : responses[0] };
 }
 
 export const mcpHandlers: OperationHandlers<"postMcp" | "getMcp" | "deleteMcp"> = {

@@ -187,7 +187,7 @@ export const runHandlers: OperationHandlers<RunOperations> = {
     const authorized = await Promise.all(items.map((item) => authorizeRunCreation(auth, services.graphs, null, item)));
     const prepared = await Promise.all(authorized.map(({ body: item, access }) => prepareRun(services, item, true, access)));
     const runs: Run[] = [];
-    for (const [i, item] of prepared.entries()) runs.push(await startRun(services, null, item, authorized[i]!.access));
+    for (const [i, item] of prepared.entries()) runs.push(await startRun(services, null, item, authorized[i].access));
     return { status: 200, body: runs.map(runToApi) };
   },
 

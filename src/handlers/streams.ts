@@ -11,7 +11,6 @@ import { lastEventId, openSse } from "../http/sse.js";
 import { runLocationHeaders } from "../runtime/runs/api-shape.js";
 import type { RunEventStream, SubscribeOptions } from "../runtime/runs/broker.js";
 import { createRun } from "../runtime/runs/create.js";
-import type { StreamMode } from "../runtime/runs/request.js";
 import { joinFilter } from "../runtime/streams/event-names.js";
 import { parseThreadEventId, type ThreadCursor, type ThreadStreamMode } from "../runtime/streams/thread-events.js";
 import type { Services } from "../services.js";
@@ -89,7 +88,7 @@ async function joinRun(ctx: JoinContext, runId: string, run: Run | null, statele
   const stream = await services.runs.events(runId, { ...replay, signal: disconnect.signal });
   await relayRun(req, res, {
     events: stream?.events ?? null,
-    wanted: joinFilter(query.stream_mode as StreamMode[] | undefined, query.namespace),
+    wanted: joinFilter(query.stream_mode, query.namespace),
     disconnect,
     onClientGone: run ? cancelling(services, run, flag(query.cancel_on_disconnect)) : undefined,
     headers: runLocationHeaders(run ?? { run_id: runId, thread_id: "" }, stateless),

@@ -32,7 +32,7 @@ async function uiGraphId(services: Services, id: string, auth: RequestAuth): Pro
 
 /** Absolute, so the snippet also works when inserted into a page of another origin. */
 function publicBase(req: Request): string {
-  const forwarded = String(req.headers["x-forwarded-proto"] ?? "").split(",")[0]!.trim();
+  const forwarded = String(req.headers["x-forwarded-proto"] ?? "").split(",")[0].trim();
   const protocol = forwarded === "https" || forwarded === "http" ? forwarded : req.protocol;
   return `${protocol}://${req.headers.host ?? "localhost"}${req.baseUrl}`;
 }

@@ -148,7 +148,7 @@ export async function createApp(options: AppOptions) {
     methodNotAllowed: (c: Context, req: Request, res: Response) => {
       const allowed = allowedMethods(published, c.request.path);
       // a path whose every operation is disabled is as unknown as any other
-      if (allowed.length === 0) return handlers.notFound!(c, req, res);
+      if (allowed.length === 0) return handlers.notFound(c, req, res);
       send(undefined, res, {
         status: 405,
         body: { detail: `Method ${req.method} is not allowed on ${c.request.path}` },
@@ -172,7 +172,7 @@ export async function createApp(options: AppOptions) {
     const path = req.path;
     const operation = api.router.matchOperation({ method: req.method, path, headers: {} });
     if (disabled.size > 0 && disabled.has(operation?.operationId ?? "")) {
-      handlers.notFound!({ request: { path } } as Context, req, res);
+      handlers.notFound({ request: { path } } as Context, req, res);
       return;
     }
     // only operations that declare a body get one parsed

@@ -90,7 +90,7 @@ function compile(operation: Operation): CompiledOperation {
     .map((part) => {
       const param = /^\{(.+)\}$/.exec(part);
       if (!param) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      names.push(param[1]!);
+      names.push(param[1]);
       return "([^/]*)";
     })
     .join("");
@@ -120,7 +120,7 @@ function pathParams(compiled: CompiledOperation, path: string, query: Record<str
   const match = compiled.pattern.exec(path);
   if (match) {
     compiled.names.forEach((name, i) => {
-      const raw = match[i + 1]!;
+      const raw = match[i + 1];
       try {
         params[name] = decodeURIComponent(raw);
       } catch {

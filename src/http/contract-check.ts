@@ -26,7 +26,7 @@ export function checkResponse(
   }
   const problems: string[] = [];
   const response = (declared[String(status)] ?? {}) as OpenAPIV3_1.ResponseObject;
-  const mediaType = String(headers["content-type"] ?? "").split(";")[0]!.trim();
+  const mediaType = String(headers["content-type"] ?? "").split(";")[0].trim();
   const content = response.content ?? {};
   if (Object.keys(content).length === 0) {
     if (body !== undefined) problems.push("a body was sent where the contract declares none");

@@ -17,7 +17,7 @@ function contractAjv(): Ajv2020.default {
   if (!ajv) {
     ajv = new Ajv2020.default({ strict: false, allErrors: true, useDefaults: true });
     addFormats.default(ajv);
-    ajv.addSchema(loadContract() as object, "contract");
+    ajv.addSchema(loadContract(), "contract");
   }
   return ajv;
 }

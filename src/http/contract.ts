@@ -45,7 +45,7 @@ const ajv2020: AjvCustomizer = (_default, opts, context) => {
         : false,
   });
   addFormats.default(ajv);
-  return ajv as unknown as ReturnType<AjvCustomizer>;
+  return ajv;
 };
 
 export async function createContractBackend(

@@ -230,7 +230,7 @@ function addScalars(merged: Metadata, source: Record<string, unknown> | undefine
     if (key in merged || key.startsWith("__") || EXCLUDED_METADATA_KEYS.has(key)) continue;
     const value = source[key];
     const type = typeof value;
-    if (type === "string" || type === "number" || type === "boolean") merged[key] = value as string | number | boolean;
+    if (type === "string" || type === "number" || type === "boolean") merged[key] = value;
   }
 }
 

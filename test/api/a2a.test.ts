@@ -57,7 +57,7 @@ describe("A2A agent card", () => {
     const res = await fetch(`${t.url}/.well-known/agent-card.json?assistant_id=agent`);
     expect(res.status).toBe(200);
     const card = await json(res);
-    const agent = (await t.client.assistants.search({ graphId: "agent", metadata: { created_by: "system" } }))[0]!;
+    const agent = (await t.client.assistants.search({ graphId: "agent", metadata: { created_by: "system" } }))[0];
     expect(card).toMatchObject({
       protocolVersion: "0.3.0",
       name: "agent",
@@ -103,7 +103,7 @@ describe("A2A message/send", () => {
     expect(state.values.messages.map((m) => m.content)).toEqual(["hello world", "Echo: hello world", "again", "Echo: again"]);
     const run = await t.client.runs.get(first.contextId, second.id);
     expect(run.metadata).toMatchObject({ a2a_message: { parts: [{ kind: "text", text: "again" }] } });
-    expect(state.values.messages[2]!.id).toBe((run.metadata as Json).a2a_message.messageId);
+    expect(state.values.messages[2].id).toBe((run.metadata as Json).a2a_message.messageId);
   });
 
   it("adds a message of role agent (or assistant) as an AI message", async () => {
@@ -115,7 +115,7 @@ describe("A2A message/send", () => {
     ]);
     const synonym = await result("agent", "message/send", text("hi", { role: "assistant", contextId: task.contextId }));
     expect(synonym.status.state).toBe("completed");
-    expect((await t.client.threads.getState<{ messages: Array<{ type: string }> }>(task.contextId)).values.messages[2]!.type).toBe("ai");
+    expect((await t.client.threads.getState<{ messages: Array<{ type: string }> }>(task.contextId)).values.messages[2].type).toBe("ai");
   });
 
   it("continues a context given as thread.threadId, with the task's metadata", async () => {

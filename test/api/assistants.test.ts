@@ -81,7 +81,7 @@ describe("assistants", () => {
     expect(last.map((a) => a.name)).toEqual(["c-one"]);
 
     const picked = await t.client.assistants.search({ metadata: { tag }, select: ["name"], limit: 1 });
-    expect(Object.keys(picked[0]!)).toEqual(["name"]);
+    expect(Object.keys(picked[0])).toEqual(["name"]);
 
     expect(await t.client.assistants.count({ metadata: { tag } })).toBe(3);
     expect(await t.client.assistants.count({ metadata: { tag }, name: "TWO" })).toBe(1);

@@ -260,7 +260,7 @@ beforeAll(async () => {
   A.assistant = (await client.assistants.create({ graphId: "trivial", name: "mine" })).assistant_id;
   A.thread = (await client.threads.create({ metadata: { tag: "a" } })).thread_id;
   await client.runs.wait(A.thread, A.assistant, { input: { value: 1 } });
-  A.run = (await client.runs.list(A.thread))[0]!.run_id;
+  A.run = (await client.runs.list(A.thread))[0].run_id;
   A.checkpoint = (await client.threads.getState(A.thread)).checkpoint.checkpoint_id!;
   A.pendingThread = (await client.threads.create()).thread_id;
   A.pendingRun = (await client.runs.create(A.pendingThread, A.assistant, { input: { value: 1 }, afterSeconds: 3600 })).run_id;
@@ -282,7 +282,7 @@ describe("owner isolation over every operation of the contract", () => {
   });
 
   it.each(operations.map((op) => [op.id, op] as const))("%s: bob cannot see or change alice's data", async (id) => {
-    await checks[id]!();
+    await checks[id]();
     await aliceUnchanged();
   });
 

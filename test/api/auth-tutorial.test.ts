@@ -58,7 +58,7 @@ describe("the tutorial's owner Auth", () => {
 
     await expect(bob.threads.get(thread.thread_id)).rejects.toMatchObject({ status: 404 });
     expect((await bob.threads.search({ metadata: { topic: "secret" } })).length).toBe(0);
-    await expect(bob.runs.get(thread.thread_id, run!.run_id)).rejects.toMatchObject({ status: 404 });
+    await expect(bob.runs.get(thread.thread_id, run.run_id)).rejects.toMatchObject({ status: 404 });
     // a graph id runs anywhere one may create runs, which is not on alice's thread
     await expect(bob.runs.wait(thread.thread_id, "trivial", { input: { value: 1 } })).rejects.toMatchObject({ status: 404 });
     await expect(bob.threads.copy(thread.thread_id)).rejects.toMatchObject({ status: 404 });

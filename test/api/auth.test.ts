@@ -32,7 +32,7 @@ function rawGet(pathname: string, rawHeaders: string[]): Promise<{ status: numbe
       res.on("data", (chunk) => (body += chunk));
       res.on("end", () => resolve({ status: res.statusCode!, body }));
     });
-    for (let i = 0; i < rawHeaders.length; i += 2) req.setHeader(rawHeaders[i]!, rawHeaders[i + 1]!);
+    for (let i = 0; i < rawHeaders.length; i += 2) req.setHeader(rawHeaders[i], rawHeaders[i + 1]);
     req.on("error", reject);
     req.end();
   });
@@ -145,9 +145,9 @@ describe("graphs see the user", () => {
     t.server.services.crons.nudge(due);
     await eventually(async () => {
       const runs = await later.runs.list(thread.thread_id);
-      return runs.length === 2 && runs[0]!.status === "success" ? runs : undefined;
+      return runs.length === 2 && runs[0].status === "success" ? runs : undefined;
     }, 20_000);
-    const fired = (await later.runs.list(thread.thread_id))[0]!;
+    const fired = (await later.runs.list(thread.thread_id))[0];
     expect((fired as unknown as { kwargs: { config: { configurable: Record<string, unknown> } } }).kwargs.config.configurable.langgraph_auth_user_id).toBe("alice");
   });
 });

@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, webhookReceiver } from "../support/runs.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { json, startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer();
+  // 6-field schedules (seconds first) make firings quick to see; without the option they are refused
+  t = await startTestServer({ cronSeconds: true });
 });
 afterAll(() => t.dispose());
 afterEach(() => expect(t.violations.splice(0)).toEqual([]));
@@ -22,14 +23,14 @@ describe("crons", () => {
       metadata: { purpose: "test" },
     });
     expect(cron).toMatchObject({ thread_id: thread.thread_id, schedule: EVERY_SECOND, enabled: true });
-    expect(Date.parse(cron.next_run_date!)).toBeGreaterThanOrEqual(asked); // the second after its creation
+    expect(Date.parse(cron.next_run_date)).toBeGreaterThanOrEqual(asked); // the second after its creation
 
     const finished = await eventually(async () => {
       const runs = await t.client.runs.list(thread.thread_id);
       const done = runs.filter((r) => r.status === "success");
       return done.length >= 2 ? done : undefined;
     }, 8_000, "two successful cron runs");
-    expect(finished[0]!.metadata).toMatchObject({ cron_id: cron.cron_id, purpose: "test" });
+    expect(finished[0].metadata).toMatchObject({ cron_id: cron.cron_id, purpose: "test" });
     expect((await t.client.threads.getState(thread.thread_id)).values).toEqual({ value: 4 });
 
     // a probe cron shows the scheduler keeps firing after the deletion
@@ -116,9 +117,9 @@ describe("crons", () => {
     const sorted = await t.client.crons.search({ metadata: { tag }, sortBy: "created_at", sortOrder: "asc" });
     expect(sorted.map((c) => c.cron_id)).toEqual([daily.cron_id, hourly.cron_id]);
     const picked = await t.client.crons.search({ metadata: { tag }, select: ["cron_id", "now"], limit: 1 });
-    expect(Object.keys(picked[0]!).sort()).toEqual(["cron_id", "now"]);
+    expect(Object.keys(picked[0]).sort()).toEqual(["cron_id", "now"]);
 
-    const nine = new Date(daily.next_run_date!);
+    const nine = new Date(daily.next_run_date);
     expect(nine.toLocaleString("en-GB", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" })).toBe("09:00");
 
     const updated = await t.client.crons.update(daily.cron_id, { schedule: "30 18 * * *", enabled: false, input: { x: 1 } });
@@ -136,6 +137,38 @@ describe("crons", () => {
     await expect(
       t.client.crons.createForThread(thread.thread_id, "agent", { schedule: "* * * * *", onRunCompleted: "delete" }),
     ).rejects.toMatchObject({ status: 422 });
+  });
+
+  it("checks a cron's run fields as a run's: the same 422s, and no end time in the past", async () => {
+    const thread = await t.client.threads.create();
+    const post = (url: string, body: unknown, method = "POST") =>
+      fetch(`${t.url}${url}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const base = { assistant_id: "trivial", schedule: "0 0 1 1 *" };
+    for (const [extra, detail] of [
+      [{ webhook: "file:///etc/passwd" }, "body.webhook: only http and https webhooks are supported, got 'file:'"],
+      [{ webhook: "ftp://example.com/x" }, "body.webhook: only http and https webhooks are supported, got 'ftp:'"],
+      [{ durability: "sync", checkpoint_during: false }, "body.checkpoint_during: checkpoint_during=false means durability 'exit', which contradicts durability 'sync'; give only durability"],
+      [{ end_time: "2001-01-01T00:00:00Z" }, "body.end_time: 2001-01-01T00:00:00Z is in the past; the cron would never fire"],
+    ] as const) {
+      for (const url of ["/runs/crons", `/threads/${thread.thread_id}/runs/crons`]) {
+        const res = await post(url, { ...base, ...extra });
+        expect(res.status, `${url} ${JSON.stringify(extra)}`).toBe(422);
+        expect((await json(res)).detail).toBe(detail);
+      }
+    }
+    const cron = await t.client.crons.create("trivial", { schedule: "0 0 1 1 *", webhook: "/custom/webhook" });
+    for (const [extra, detail] of [
+      [{ webhook: "file:///etc/passwd" }, /got 'file:'/],
+      [{ end_time: "2001-01-01T00:00:00Z" }, /in the past/],
+    ] as const) {
+      const res = await post(`/runs/crons/${cron.cron_id}`, extra, "PATCH");
+      expect(res.status).toBe(422);
+      expect((await json(res)).detail).toMatch(detail);
+    }
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    expect(Date.parse((await t.client.crons.update(cron.cron_id, { endTime: later })).end_time!)).toBe(Date.parse(later));
+    await t.client.crons.delete(cron.cron_id);
+    expect(await t.client.crons.search({ threadId: thread.thread_id })).toEqual([]);
   });
 
   it("deletes a thread's crons with the thread", async () => {
@@ -161,5 +194,30 @@ describe("crons", () => {
       return runs.some((r) => r.status === "success") ? true : undefined;
     }, 8_000, "a run after the restart");
     await t.client.crons.delete(cron.cron_id);
+  });
+});
+
+describe("schedules as LangGraph Platform takes them (no --cron-seconds)", () => {
+  let plain: TestServer;
+  beforeAll(async () => {
+    plain = await startTestServer();
+  });
+  afterAll(() => plain.dispose());
+
+  it("takes 5-field schedules and nicknames, and refuses a seconds field with a clear 422", async () => {
+    const daily = await plain.client.crons.create("trivial", { schedule: "@daily" });
+    expect(daily.schedule).toBe("@daily");
+    const refused = await fetch(`${plain.url}/runs/crons`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ assistant_id: "trivial", schedule: "*/2 * * * * *" }),
+    });
+    expect(refused.status).toBe(422);
+    expect((await json(refused)).detail).toBe(
+      "body.schedule: '*/2 * * * * *' has 6 field(s); give the 5 fields of a cron expression (minute hour day-of-month month day-of-week), " +
+        "as LangGraph Platform takes them (6 fields with seconds need the server option --cron-seconds)",
+    );
+    await expect(plain.client.crons.update(daily.cron_id, { schedule: "0 * * * * *" })).rejects.toMatchObject({ status: 422 });
+    await plain.client.crons.delete(daily.cron_id);
   });
 });

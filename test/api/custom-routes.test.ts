@@ -9,6 +9,7 @@ import path from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../src/server.js";
+import { eventually } from "../support/runs.js";
 import { json, REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 
 const FIXTURES = path.join(REPO_ROOT, "test/fixtures/custom-routes");
@@ -62,6 +63,21 @@ describe.each([
     const malformed = await fetch(`${t.url}/threads`, { method: "POST", headers: { "content-type": "application/json", "x-peek": "1" }, body: "{" });
     expect(malformed.status).toBe(400);
     expect((await json(malformed)).detail).toMatch(/Malformed JSON/);
+  });
+
+  it("posts a webhook given as a path to this server: custom routes receive webhooks", async () => {
+    const thread = await t.client.threads.create();
+    let runId: string | undefined;
+    await t.client.runs.wait(thread.thread_id, "trivial", {
+      input: { value: 0 },
+      webhook: "/custom/webhook",
+      onRunCreated: ({ run_id }) => (runId = run_id),
+    });
+    const payload = await eventually(async () => {
+      const got = (await json(await fetch(`${t.url}/custom/webhook-payload`))) as { run_id?: string } | null;
+      return got?.run_id === runId ? got : undefined;
+    }, 5_000, "the run's webhook on the custom route");
+    expect(payload).toMatchObject({ run_id: runId, thread_id: thread.thread_id, status: "success", values: { value: 3 } });
   });
 
   it("streams: the first chunk arrives while the route still waits", async () => {

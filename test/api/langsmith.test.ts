@@ -26,7 +26,7 @@ async function startFakeLangSmith(): Promise<{ url: string; received: Received[]
     req.on("end", () => {
       const raw = Buffer.concat(chunks);
       const body = (req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw).toString("utf8");
-      const path = (req.url ?? "/").split("?")[0]!;
+      const path = (req.url ?? "/").split("?")[0];
       received.push({ method: req.method ?? "GET", path, body });
       res.writeHead(200, { "content-type": "application/json" });
       if (path === "/feedback/tokens") {
@@ -79,10 +79,10 @@ describe("LangSmith", () => {
     });
     expect(response.status).toBe(200);
     const text = await response.text();
-    const events = [...text.matchAll(/event: (\S+)\ndata: (.*)\n/g)].map(([, event, data]) => ({ event, data: JSON.parse(data!) as unknown }));
+    const events = [...text.matchAll(/event: (\S+)\ndata: (.*)\n/g)].map(([, event, data]) => ({ event, data: JSON.parse(data) as unknown }));
     expect(events.map((e) => e.event)).toEqual(["metadata", "feedback", "values", "values"]);
-    const runId = (events[0]!.data as { run_id: string }).run_id;
-    expect(events[1]!.data).toEqual({
+    const runId = (events[0].data as { run_id: string }).run_id;
+    expect(events[1].data).toEqual({
       correctness: `https://smith.example/feedback/${runId}/correctness`,
       helpfulness: `https://smith.example/feedback/${runId}/helpfulness`,
     });

@@ -49,7 +49,7 @@ describe("MCP through the official client", { timeout: SCHEMA_DERIVING_TIMEOUT_M
       expect(result.content).toEqual([{ type: "text", text: JSON.stringify({ value: 4 }) }]);
 
       const chat = await client.callTool({ name: "agent", arguments: { messages: [{ role: "user", content: "hello there" }] } });
-      const values = JSON.parse((chat.content as Array<{ text: string }>)[0]!.text);
+      const values = JSON.parse((chat.content as Array<{ text: string }>)[0].text);
       expect(values.messages.map((m: { content: string }) => m.content)).toEqual(["hello there", "Echo: hello there"]);
     } finally {
       await client.close();
@@ -65,7 +65,7 @@ describe("MCP through the official client", { timeout: SCHEMA_DERIVING_TIMEOUT_M
 
       const paused = await client.callTool({ name: "interrupt", arguments: { topic: "cats" } });
       expect(paused.isError).toBe(true);
-      expect((paused.content as Array<{ text: string }>)[0]!.text).toMatch(/interrupt.*Approve the draft/);
+      expect((paused.content as Array<{ text: string }>)[0].text).toMatch(/interrupt.*Approve the draft/);
 
       await expect(client.callTool({ name: "no-such-tool", arguments: {} })).rejects.toThrow(/Unknown tool/);
     } finally {
@@ -87,7 +87,7 @@ describe("MCP through the official client", { timeout: SCHEMA_DERIVING_TIMEOUT_M
       const byId = await client.callTool({ name: second.assistant_id, arguments: { value: 10 } });
       expect(byId.content).toEqual([{ type: "text", text: JSON.stringify({ value: 13 }) }]);
       // an id always works, even for an assistant listed under its name
-      const systemTrivial = (await t.client.assistants.search({ graphId: "trivial", metadata: { created_by: "system" } }))[0]!;
+      const systemTrivial = (await t.client.assistants.search({ graphId: "trivial", metadata: { created_by: "system" } }))[0];
       expect((await client.callTool({ name: systemTrivial.assistant_id, arguments: { value: 0 } })).content).toEqual([
         { type: "text", text: JSON.stringify({ value: 3 }) },
       ]);

@@ -10,6 +10,7 @@ import { Client } from "@langchain/langgraph-sdk";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { asyncListener } from "../support/async-listener.js";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
 import { startServerCluster, type ServerCluster } from "../support/server-cluster.js";
 
@@ -50,7 +51,7 @@ describe("three processes behind a round-robin proxy", () => {
   let cluster: ServerCluster;
   let client: Client;
   beforeAll(async () => {
-    cluster = await startServerCluster({ databaseUri: database.uri, configPath: RUNS_CONFIG, env: { LGTS_RUN_LEASE: "2" } });
+    cluster = await startServerCluster({ databaseUri: database.uri, configPath: RUNS_CONFIG, env: { LGTS_RUN_LEASE: "2", LGTS_CRON_SECONDS: "1" } });
     client = cluster.client;
   }, 120_000);
   afterAll(() => cluster?.close());
@@ -63,7 +64,7 @@ describe("three processes behind a round-robin proxy", () => {
 
     const parts = [];
     for await (const part of client.runs.stream(thread.thread_id, "slow", { ...slow(2, 10), streamMode: ["values"] })) parts.push(part);
-    expect(parts[0]!.event).toBe("metadata");
+    expect(parts[0].event).toBe("metadata");
     // the thread continues from completed = 2: the node runs once more
     expect(parts.at(-1)).toMatchObject({ event: "values", data: { completed: 3 } });
 
@@ -95,14 +96,14 @@ describe("three processes behind a round-robin proxy", () => {
     const { rows } = await sql.query<{ n: string }>("SELECT count(*) AS n FROM runs WHERE run_id = ANY($1) AND attempt = 1 AND status = 'success'", [
       runs.map((r) => r.run_id),
     ]);
-    expect(Number(rows[0]!.n)).toBe(100);
+    expect(Number(rows[0].n)).toBe(100);
   }, 120_000);
 
   it("stops a run executing on one process when another process gets the cancel", async () => {
     const thread = await client.threads.create();
     const run = await client.runs.create(thread.thread_id, "slow", slow(50, 100));
     const executor = await eventually(() => executingProcess(cluster, run.run_id), 20_000, "the run to be claimed");
-    const other = cluster.processes[(executor + 1) % 3]!;
+    const other = cluster.processes[(executor + 1) % 3];
     await new Client({ apiUrl: other.url }).runs.cancel(thread.thread_id, run.run_id, true);
     const stopped = await client.runs.get(thread.thread_id, run.run_id);
     expect(stopped.status).toBe("interrupted");
@@ -113,7 +114,7 @@ describe("three processes behind a round-robin proxy", () => {
 
   it("joins, through another process, a stream started through one, with the same event ids", async () => {
     const thread = await client.threads.create();
-    const [a, b] = [new Client({ apiUrl: cluster.processes[0]!.url }), new Client({ apiUrl: cluster.processes[1]!.url })];
+    const [a, b] = [new Client({ apiUrl: cluster.processes[0].url }), new Client({ apiUrl: cluster.processes[1].url })];
     let runId = "";
     const started = [];
     for await (const part of a.runs.stream(thread.thread_id, "slow", {
@@ -131,20 +132,20 @@ describe("three processes behind a round-robin proxy", () => {
     expect(joined.slice(0, started.length).map((p) => [p.id, p.event])).toEqual(started.map((p) => [p.id, p.event]));
     expect(joined.at(-1)).toMatchObject({ event: "values", data: { completed: 6 } });
     // a client that reconnects to a third process resumes after the id it last saw
-    const c = new Client({ apiUrl: cluster.processes[2]!.url });
+    const c = new Client({ apiUrl: cluster.processes[2].url });
     const rest = [];
-    for await (const part of c.runs.joinStream(thread.thread_id, runId, { lastEventId: joined[2]!.id! })) rest.push(part);
+    for await (const part of c.runs.joinStream(thread.thread_id, runId, { lastEventId: joined[2].id! })) rest.push(part);
     expect(rest.map((p) => p.id)).toEqual(joined.slice(3).map((p) => p.id));
   });
 
   it("follows a thread's runs started through other processes, and ends when another deletes the thread", async () => {
     const [a, b, c] = cluster.processes.map((p) => new Client({ apiUrl: p.url }));
-    const thread = await a!.threads.create();
+    const thread = await a.threads.create();
     const events: string[] = [];
     let opened!: () => void;
     const open = new Promise<void>((resolve) => (opened = resolve));
     const following = (async () => {
-      const stream = a!.threads.joinStream(thread.thread_id, { streamMode: ["lifecycle"] } as never) as AsyncIterable<{ event: string }>;
+      const stream = a.threads.joinStream(thread.thread_id, { streamMode: ["lifecycle"] } as never) as AsyncIterable<{ event: string }>;
       const iterator = stream[Symbol.asyncIterator]();
       const first = iterator.next();
       opened();
@@ -153,10 +154,10 @@ describe("three processes behind a round-robin proxy", () => {
     await open;
     // the stream is open once the server watches the thread: runs created from now on are seen
     await eventually(async () => {
-      await b!.runs.wait(thread.thread_id, "slow", slow(1, 0));
+      await b.runs.wait(thread.thread_id, "slow", slow(1, 0));
       return events.includes("run_done") ? true : undefined;
     }, 20_000, "a run seen by the thread stream");
-    await c!.threads.delete(thread.thread_id);
+    await c.threads.delete(thread.thread_id);
     await following;
     expect(events).toContain("run_start");
   });
@@ -216,7 +217,7 @@ describe("a crash of two of three processes", () => {
 describe("a crash of the process delivering a run's webhook", () => {
   let cluster: ServerCluster;
   beforeAll(async () => {
-    cluster = await startServerCluster({ databaseUri: database.uri, configPath: RUNS_CONFIG, env: { LGTS_RUN_LEASE: "2" } });
+    cluster = await startServerCluster({ databaseUri: database.uri, configPath: RUNS_CONFIG, env: { LGTS_RUN_LEASE: "2", LGTS_CRON_SECONDS: "1" } });
   }, 120_000);
   afterAll(() => cluster?.close());
 
@@ -225,7 +226,7 @@ describe("a crash of the process delivering a run's webhook", () => {
     const posts: Array<{ body: { run_id: string; status: string }; answered: boolean; key: unknown }> = [];
     let firstArrived: () => void = () => {};
     const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
-    const receiver = createServer(async (req, res) => {
+    const receiver = createServer(asyncListener(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const post = { body: JSON.parse(Buffer.concat(chunks).toString("utf8")), answered: posts.length > 0, key: req.headers["idempotency-key"] };
@@ -233,7 +234,7 @@ describe("a crash of the process delivering a run's webhook", () => {
       if (!post.answered) return firstArrived();
       res.statusCode = 204;
       res.end();
-    });
+    }));
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     try {
@@ -241,14 +242,14 @@ describe("a crash of the process delivering a run's webhook", () => {
       const run = await cluster.client.runs.create(thread.thread_id, "slow", { ...slow(1, 10), webhook });
       await arrived;
       const { rows } = await sql.query<{ claimed_by: string }>("SELECT claimed_by FROM webhook_deliveries WHERE run_id = $1", [run.run_id]);
-      const pid = rows[0]!.claimed_by.split(":")[1];
+      const pid = rows[0].claimed_by.split(":")[1];
       const index = cluster.processes.findIndex((p) => String(p.child.pid) === pid);
       expect(index).toBeGreaterThanOrEqual(0);
       // the claimer is named by its worker id, whose lock tells it is alive: its claim is not taken meanwhile
       const { rowCount: locks } = await sql.query(
         `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2
             AND classid = hashtext('lgts:worker')::oid AND objid = hashtext($1)::oid`,
-        [rows[0]!.claimed_by],
+        [rows[0].claimed_by],
       );
       expect(locks).toBe(1);
       await cluster.kill(index, "SIGKILL");
@@ -262,8 +263,8 @@ describe("a crash of the process delivering a run's webhook", () => {
         [run.run_id, "success", true],
       ]);
       // the repeat carries the key of the first POST: the receiver can tell it is the same delivery
-      expect(posts[1]!.key).toBe(posts[0]!.key);
-      expect(posts[0]!.key).toMatch(/^[0-9a-f-]{36}$/);
+      expect(posts[1].key).toBe(posts[0].key);
+      expect(posts[0].key).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       receiver.closeAllConnections();
       receiver.close();

@@ -60,7 +60,7 @@ describe("SIGTERM to a process executing a streamed run", () => {
       const pid = await eventually(() => leaseOwnerPid(runId!), 10_000, "the run's lease");
       const index = cluster.processes.findIndex((p) => String(p.child.pid) === pid);
       expect(index).toBeGreaterThanOrEqual(0);
-      const stopping = cluster.processes[index]!;
+      const stopping = cluster.processes[index];
       stopping.child.kill("SIGTERM");
       stopped = stopping.exited;
       // readiness fails at once; liveness stays up while it still serves

@@ -75,7 +75,7 @@ describe("a PostgreSQL that goes away", () => {
             i % 3 === 0
               ? await fetch(`${t.url}/threads`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
               : i % 3 === 1
-                ? await fetch(`${t.url}/threads/${threads[i % 4]!.thread_id}`)
+                ? await fetch(`${t.url}/threads/${threads[i % 4].thread_id}`)
                 : await fetch(`${t.url}/threads/search`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
           await res.arrayBuffer();
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -128,13 +128,13 @@ describe("a PostgreSQL that goes away", () => {
         return put(checkpoint);
       };
       const attempt = async (runId: string) =>
-        (await sql.query<{ attempt: number }>("SELECT attempt FROM runs WHERE run_id = $1", [runId])).rows[0]!.attempt;
+        (await sql.query<{ attempt: number }>("SELECT attempt FROM runs WHERE run_id = $1", [runId])).rows[0].attempt;
 
       const result = await cut.client.runs.wait(thread.thread_id, "slow", { input: { steps: 4, delay_ms: 20 } });
       expect(result).toMatchObject({ completed: 4, log: ["step 1", "step 2", "step 3", "step 4"] });
       const [retried] = await cut.client.runs.list(thread.thread_id);
       expect(retried).toMatchObject({ status: "success" });
-      expect(await attempt(retried!.run_id)).toBe(2);
+      expect(await attempt(retried.run_id)).toBe(2);
 
       // a failure that is not the database being away is the run's error, not retried
       seen = 0;
@@ -143,7 +143,7 @@ describe("a PostgreSQL that goes away", () => {
       await expect(failed).rejects.toThrow(/checkpoint refused/);
       const [last] = await cut.client.runs.list(thread.thread_id);
       expect(last).toMatchObject({ status: "error" });
-      expect(await attempt(last!.run_id)).toBe(1);
+      expect(await attempt(last.run_id)).toBe(1);
     } finally {
       await sql.end();
       await cut.dispose();

@@ -45,7 +45,7 @@ describe("multitask strategies", () => {
     expect(passed).toHaveLength(1);
     for (const r of results) if (r.status === "rejected") expect(r.reason).toMatchObject({ status: 409 });
     expect(await t.client.runs.list(threadId)).toHaveLength(1);
-    await t.client.runs.cancel(threadId, passed[0]!.value.run_id, true);
+    await t.client.runs.cancel(threadId, passed[0].value.run_id, true);
   });
 
   it("enqueues runs behind the active one, in order", async () => {

@@ -41,7 +41,7 @@ async function childServer(dir: string): Promise<{ child: ChildProcess; client: 
   cleanup.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   for await (const line of lines) {
     const entry = JSON.parse(line) as { msg?: string; url?: string };
     if (entry.msg === "listening" && entry.url) return { child, client: new Client({ apiUrl: entry.url }) };
@@ -176,7 +176,7 @@ describe("run recovery", () => {
     await storage.close();
 
     t = await server({ dataDir: dir });
-    const result = (await t.client.runs.join(threadId, run!.run_id)) as { completed: number };
+    const result = (await t.client.runs.join(threadId, run.run_id)) as { completed: number };
     expect(result.completed).toBe(4);
   });
 
@@ -186,7 +186,7 @@ describe("run recovery", () => {
     const result = await t.client.runs.wait(threadId, "slow", { ...slow(10, 100), raiseError: false });
     expect(result).toMatchObject({ __error__: { error: "TimeoutError", message: expect.stringMatching(/time limit/) } });
     const [run] = await t.client.runs.list(threadId);
-    expect(run!.status).toBe("timeout");
+    expect(run.status).toBe("timeout");
     expect((await t.client.threads.get(threadId)).status).toBe("error");
   });
 

@@ -79,8 +79,8 @@ describe("thread runs", () => {
       "ExampleFailure: kaboom",
     );
     const [run] = await t.client.runs.list(threadId);
-    expect(run!.status).toBe("error");
-    const result = await t.client.runs.join(threadId, run!.run_id);
+    expect(run.status).toBe("error");
+    const result = await t.client.runs.join(threadId, run.run_id);
     expect(result).toEqual({ __error__: { error: "ExampleFailure", message: "kaboom" } });
     const noRaise = await t.client.runs.wait(threadId, "failing", { input: { message: "again" }, raiseError: false });
     expect(noRaise).toEqual({ __error__: { error: "ExampleFailure", message: "again" } });
@@ -187,7 +187,7 @@ describe("thread runs", () => {
       metadata: { run_id: firstRun },
       limit: 1,
     });
-    const forked = await t.client.runs.wait(threadId, "inspect", { input: {}, checkpointId: afterFirst!.checkpoint_id });
+    const forked = await t.client.runs.wait(threadId, "inspect", { input: {}, checkpointId: afterFirst.checkpoint_id });
     expect((forked as { calls: number }).calls).toBe(2);
   });
 
@@ -220,7 +220,7 @@ describe("thread runs", () => {
       [{ command: {} }, /resume, update, goto/],
       [{ feedback_keys: ["k"] }, /feedback/],
       [{ langsmith_tracer: { project_name: "p" } }, /LangSmith/],
-      [{ webhook: "/relative/hook" }, /absolute URL/],
+      [{ webhook: "relative/hook" }, /neither an absolute URL nor a path on this server/],
       [{ webhook: "ftp://example.com/x" }, /http and https/],
       [{ durability: "sync", checkpoint_during: false }, /contradicts/],
       [{ checkpoint_id: "a", checkpoint: { checkpoint_id: "b" } }, /checkpoint_id/],
@@ -262,7 +262,7 @@ describe("thread runs", () => {
     const threadId = await newThread();
     const result = await t.client.runs.wait(threadId, "trivial", { input: { value: 0 }, webhook: receiver.url });
     expect(result).toEqual({ value: 3 });
-    expect((await t.client.runs.list(threadId))[0]!.status).toBe("success");
+    expect((await t.client.runs.list(threadId))[0].status).toBe("success");
   });
 });
 

@@ -68,13 +68,13 @@ describe("stream details", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ assistant_id: "agent", input: { messages: [{ role: "user", content: "a b c" }] }, stream_mode: ["updates", "messages"] }),
     });
-    const events = [...(await res.text()).matchAll(/^event: (.*)\ndata: (.*)\nid: (\d+)$/gm)].map((m) => ({ event: m[1]!, data: JSON.parse(m[2]!) as Json, id: m[3]! }));
+    const events = [...(await res.text()).matchAll(/^event: (.*)\ndata: (.*)\nid: (\d+)$/gm)].map((m) => ({ event: m[1], data: JSON.parse(m[2]), id: m[3] }));
     expect(events.map((e) => e.id)).toEqual(events.map((_, i) => String(i))); // numbered from 0
     const names = events.map((e) => e.event);
     expect(names).toContain("updates");
     const metadata = events.filter((e) => e.event === "messages/metadata");
     expect(metadata).toHaveLength(1);
-    const replyId = Object.keys(metadata[0]!.data)[0]!;
+    const replyId = Object.keys(metadata[0].data)[0];
     const partials = events.filter((e) => e.event === "messages/partial");
     expect(partials.length).toBeGreaterThanOrEqual(3);
     expect(partials.map((e) => e.data[0].id)).toEqual(partials.map(() => replyId));

@@ -83,12 +83,12 @@ describe.runIf(process.env.LGTS_TEST_STORAGE !== "postgres")("a disk that fails 
     expect(await t.client.runs.join(other.thread_id, run.run_id)).toEqual({ value: 5 });
     expect(await t.client.runs.get(other.thread_id, run.run_id)).toMatchObject({ status: "success" });
     const [first] = await t.client.runs.list(thread.thread_id);
-    expect(await t.client.runs.join(thread.thread_id, first!.run_id)).toEqual(SLOW_RESULT);
+    expect(await t.client.runs.join(thread.thread_id, first.run_id)).toEqual(SLOW_RESULT);
     expect(await t.client.threads.get(thread.thread_id)).toMatchObject({ status: "idle", values: SLOW_RESULT });
 
     // nothing acknowledged was lost, and the ends are on disk: a restart finds them ended
     t = await t.restart();
-    expect(await t.client.runs.get(thread.thread_id, first!.run_id)).toMatchObject({ status: "success" });
+    expect(await t.client.runs.get(thread.thread_id, first.run_id)).toMatchObject({ status: "success" });
     expect(await t.client.runs.get(other.thread_id, run.run_id)).toMatchObject({ status: "success" });
   });
 
@@ -101,7 +101,7 @@ describe.runIf(process.env.LGTS_TEST_STORAGE !== "postgres")("a disk that fails 
     heal();
     // nothing was acknowledged; the write is retried once the disk takes it
     const [run] = await t.client.runs.list(thread.thread_id);
-    expect(await t.client.runs.join(thread.thread_id, run!.run_id)).toEqual({ value: 4 });
+    expect(await t.client.runs.join(thread.thread_id, run.run_id)).toEqual({ value: 4 });
   });
 
   it("ends a run's stream with an error event, not as if the run had ended", async () => {

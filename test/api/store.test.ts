@@ -248,16 +248,16 @@ describe("store API with a store index (test/fixtures/store)", () => {
 
     const { items } = await t.client.store.searchItems(ns, { query: "cats" });
     expect(items.map((i) => i.key)).toEqual(["by-other", "cats", "dogs", "food", "skipped"]);
-    expect(items[0]!.score).toBeCloseTo(1, 6);
-    expect(items[1]!.score).toBeCloseTo(2 / Math.sqrt(5), 6);
-    expect(items[2]!.score).toBeCloseTo(1 / Math.sqrt(5), 6);
-    expect(items[3]!.score).toBe(0);
-    expect(items[4]!.score).toBeNull(); // not indexed: after the ranked ones
+    expect(items[0].score).toBeCloseTo(1, 6);
+    expect(items[1].score).toBeCloseTo(2 / Math.sqrt(5), 6);
+    expect(items[2].score).toBeCloseTo(1 / Math.sqrt(5), 6);
+    expect(items[3].score).toBe(0);
+    expect(items[4].score).toBeNull(); // not indexed: after the ranked ones
 
     const page = await t.client.store.searchItems(ns, { query: "cats", limit: 2, offset: 1 });
     expect(page.items.map((i) => i.key)).toEqual(["cats", "dogs"]);
     const filtered = await t.client.store.searchItems(ns, { query: "pasta", filter: { text: { $ne: "dog dog cat" } } });
-    expect(filtered.items[0]!.key).toBe("food");
+    expect(filtered.items[0].key).toBe("food");
     expect(filtered.items.map((i) => i.key)).not.toContain("dogs");
   });
 
@@ -265,10 +265,10 @@ describe("store API with a store index (test/fixtures/store)", () => {
     const ns = ["reembed", crypto.randomUUID()];
     await t.client.store.putItem(ns, "a", { text: "car" });
     await t.client.store.putItem(ns, "b", { text: "plane" });
-    expect((await t.client.store.searchItems(ns, { query: "car" })).items[0]!.key).toBe("a");
+    expect((await t.client.store.searchItems(ns, { query: "car" })).items[0].key).toBe("a");
     await t.client.store.putItem(ns, "a", { text: "train" });
     await t.client.store.putItem(ns, "b", { text: "car" });
-    expect((await t.client.store.searchItems(ns, { query: "car" })).items[0]!.key).toBe("b");
+    expect((await t.client.store.searchItems(ns, { query: "car" })).items[0].key).toBe("b");
   });
 
   it("shares items with graphs: a graph reads what the API wrote and the API reads what it wrote", async () => {
@@ -287,7 +287,7 @@ describe("store API with a store index (test/fixtures/store)", () => {
     // indexed on write by the graph, so the API's semantic search finds it
     const { items } = await t.client.store.searchItems(["memories", user], { query: "fish" });
     expect(items[0]).toMatchObject({ key: "pet" });
-    expect(items[0]!.score).toBeGreaterThan(0);
+    expect(items[0].score).toBeGreaterThan(0);
   });
 
   it("keeps embeddings across a restart", async () => {
@@ -297,7 +297,7 @@ describe("store API with a store index (test/fixtures/store)", () => {
     t = await t.restart();
     const { items } = await t.client.store.searchItems(ns, { query: "planes" });
     expect(items.map((i) => i.key)).toEqual(["y", "x"]);
-    expect(items[0]!.score).toBeCloseTo(1, 6);
+    expect(items[0].score).toBeCloseTo(1, 6);
   });
 });
 

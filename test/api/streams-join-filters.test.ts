@@ -33,7 +33,7 @@ describe("join filters", () => {
     for await (const part of t.client.runs.joinStream(threadId, runId, {
       lastEventId: "-1",
       streamNamespaces: [childNamespace!],
-    } as never)) {
+    })) {
       onlyChild.push(part.event);
     }
     expect(onlyChild.filter((e) => e !== "metadata")).toEqual(all.filter((e) => e === `updates|${childNamespace}`));

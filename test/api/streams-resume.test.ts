@@ -157,7 +157,7 @@ describe("resuming", () => {
       });
       return new Response(body, { status: res.status, headers: res.headers });
     };
-    const client = new Client({ apiUrl: t.url, callerOptions: { fetch: flakyFetch as typeof fetch } });
+    const client = new Client({ apiUrl: t.url, callerOptions: { fetch: flakyFetch } });
     const threadId = (await client.threads.create()).thread_id;
     let runId = "";
     const parts = await collect(
@@ -217,13 +217,13 @@ describe("rejoining from a checkpoint (useStream's reconnect after a reload)", (
     const run = await t.client.runs.create(threadId, "slow", { input: slowInput, streamMode: ["values", "updates"], streamResumable: true });
     await t.client.runs.join(threadId, run.run_id);
     const history = await t.client.threads.getHistory(threadId, { limit: 20 });
-    return { threadId, runId: run.run_id, headBeforeRun: head!.checkpoint.checkpoint_id!, history };
+    return { threadId, runId: run.run_id, headBeforeRun: head.checkpoint.checkpoint_id!, history };
   }
 
   it("sends only what came after the checkpoint the client holds, as the SDK asks for it", async () => {
     const { threadId, runId, history } = await finishedSlowRun();
     const held = history.find((s) => (s.values as { completed?: number }).completed === 2 && s.metadata?.run_id === runId)!;
-    const rejoined = await joinAll(threadId, runId, { lastEventId: "-1", checkpointId: held.checkpoint.checkpoint_id! } as never);
+    const rejoined = await joinAll(threadId, runId, { lastEventId: "-1", checkpointId: held.checkpoint.checkpoint_id! });
     const whole = await joinAll(threadId, runId, { lastEventId: "-1" });
     expect(contractViolations(rejoined, "RunStreamEvent")).toEqual([]);
     expect(rejoined[0]).toMatchObject({ event: "metadata", data: { run_id: runId } });
@@ -237,12 +237,12 @@ describe("rejoining from a checkpoint (useStream's reconnect after a reload)", (
   it("replays everything for a checkpoint from before the run, nothing but metadata for the run's last one", async () => {
     const { threadId, runId, headBeforeRun, history } = await finishedSlowRun();
     const whole = await joinAll(threadId, runId, { lastEventId: "-1" });
-    const fromBefore = await joinAll(threadId, runId, { lastEventId: "-1", checkpointId: headBeforeRun } as never);
+    const fromBefore = await joinAll(threadId, runId, { lastEventId: "-1", checkpointId: headBeforeRun });
     expect(fromBefore.map(key)).toEqual(whole.map(key));
-    const fromLast = await joinAll(threadId, runId, { lastEventId: "-1", checkpointId: history[0]!.checkpoint.checkpoint_id! } as never);
+    const fromLast = await joinAll(threadId, runId, { lastEventId: "-1", checkpointId: history[0].checkpoint.checkpoint_id! });
     expect(fromLast.map((p) => p.event)).toEqual(["metadata"]);
     // a Last-Event-ID naming an event is more precise than the checkpoint: it wins
-    const afterTwo = await joinAll(threadId, runId, { lastEventId: "1", checkpointId: headBeforeRun } as never);
+    const afterTwo = await joinAll(threadId, runId, { lastEventId: "1", checkpointId: headBeforeRun });
     expect(afterTwo.map(key)).toEqual(whole.slice(2).map(key));
   });
 });

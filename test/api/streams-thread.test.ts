@@ -27,13 +27,13 @@ function follow(threadId: string, options: { streamMode?: ThreadMode[]; lastEven
   let opened!: () => void;
   const connected = new Promise<void>((resolve) => (opened = resolve));
   const done = (async () => {
-    const stream = t.client.threads.joinStream(threadId, { ...options, signal: controller.signal } as never) as AsyncIterable<StreamPart>;
+    const stream = t.client.threads.joinStream(threadId, { ...options, signal: controller.signal }) as AsyncIterable<StreamPart>;
     const iterator = stream[Symbol.asyncIterator]();
     const first = iterator.next();
     // the server watches the thread once the stream is open
     const broker = (t.server.services.runs as ComposedRunEngine).broker as LocalRunEventBroker;
     const watchers = broker.threadWatchers;
-    eventually(async () => (broker.threadWatchers > watchers ? true : undefined)).then(opened);
+    eventually(async () => (broker.threadWatchers > watchers ? true : undefined)).then(opened, (error: unknown) => controller.abort(error));
     let next = await first;
     while (!next.done) {
       parts.push(next.value);
@@ -84,7 +84,7 @@ describe("thread streams", () => {
     expect(contractViolations([...relayed, ...lived], "ThreadStreamEvent")).toEqual([]);
     expect(relayed.map((p) => p.event)).toEqual(["metadata", "values", "values", "error", "run_done"]);
     expect(lived.map((p) => p.event)).toEqual(["run_start", "run_done"]);
-    expect(lived[1]!.data).toEqual({ run_id: run.run_id, status: "error", error: { error: "ExampleFailure", message: "nope" } });
+    expect(lived[1].data).toEqual({ run_id: run.run_id, status: "error", error: { error: "ExampleFailure", message: "nope" } });
   });
 
   it("resumes after Last-Event-ID: the rest of that run, then the later runs", async () => {

@@ -58,7 +58,7 @@ describe("stream modes", () => {
       const tokens = named(parts, "messages");
       expect(tokens.map((p) => p.data[0].content)).toEqual(["Echo:", " hello", " world"]);
       for (const part of tokens) {
-        expect(part.data[0]).toMatchObject({ type: "ai", id: tokens[0]!.data[0].id });
+        expect(part.data[0]).toMatchObject({ type: "ai", id: tokens[0].data[0].id });
         expect(part.data[1]).toMatchObject({ langgraph_node: "call_model" });
       }
       expect((await t.client.runs.get(threadId, created!.run_id)).status).toBe("success");
@@ -78,11 +78,11 @@ describe("stream modes", () => {
       "messages/partial",
       "messages/complete",
     ]);
-    expect(parts[1]!.data).toEqual([expect.objectContaining({ type: "human", content: "hello world" })]);
+    expect(parts[1].data).toEqual([expect.objectContaining({ type: "human", content: "hello world" })]);
     const partials = named(parts, "messages/partial").map((p) => p.data[0].content);
     expect(partials).toEqual(["Echo:", "Echo: hello", "Echo: hello world"]);
-    const aiId = named(parts, "messages/partial")[0]!.data[0].id;
-    expect(Object.keys(named(parts, "messages/metadata")[0]!.data)).toEqual([aiId]);
+    const aiId = named(parts, "messages/partial")[0].data[0].id;
+    expect(Object.keys(named(parts, "messages/metadata")[0].data)).toEqual([aiId]);
     expect(parts.at(-1)!.data).toEqual([expect.objectContaining({ type: "ai", id: aiId, content: "Echo: hello world", tool_calls: [] })]);
   });
 
@@ -121,7 +121,7 @@ describe("stream modes", () => {
     expect(kinds).toContain("on_chat_model_start");
     const tokens = named(parts, "events").filter((p) => p.data.event === "on_chat_model_stream");
     expect(tokens.map((p) => p.data.data.chunk.content)).toEqual(["Echo:", " hello", " world"]);
-    expect(tokens[0]!.data.data.chunk).toMatchObject({ type: "ai" });
+    expect(tokens[0].data.data.chunk).toMatchObject({ type: "ai" });
     expect(JSON.stringify(parts)).not.toContain('"lc":1');
   });
 
@@ -165,7 +165,7 @@ describe("stream modes", () => {
       ["on_tool_start", "divide"],
       ["on_tool_end", "divide"],
     ]);
-    expect(named(ok, "tools")[1]!.data.output).toBe("6");
+    expect(named(ok, "tools")[1].data.output).toBe("6");
     const failed = await stream(null, "tools", { input: { a: 2, b: 0 }, streamMode: ["tools", "values"] });
     expect(named(failed, "tools").at(-1)!.data).toMatchObject({
       event: "on_tool_error",

@@ -65,10 +65,10 @@ describe("thread state", () => {
 
     const history = (await t.client.threads.getHistory(threadId)) as AnyState[];
     expect(history.map((s) => s.metadata?.step)).toEqual([1, 0, -1]);
-    expect(history[0]!.checkpoint).toEqual(state.checkpoint);
-    expect(history[0]!.parent_checkpoint).toEqual(history[1]!.checkpoint);
-    expect(history[1]!.next).toEqual(["call_model"]);
-    expect(history[1]!.tasks).toMatchObject([{ name: "call_model", error: null, interrupts: [] }]);
+    expect(history[0].checkpoint).toEqual(state.checkpoint);
+    expect(history[0].parent_checkpoint).toEqual(history[1].checkpoint);
+    expect(history[1].next).toEqual(["call_model"]);
+    expect(history[1].tasks).toMatchObject([{ name: "call_model", error: null, interrupts: [] }]);
   });
 
   it("reads the state at a checkpoint (GET by id, POST by reference), 404 for an unknown one", async () => {
@@ -157,7 +157,7 @@ describe("thread state", () => {
     await t.client.threads.patchState({ configurable: { thread_id: threadId } }, { tag: "y" });
     const history = await t.client.threads.getHistory(threadId);
     expect(history).toHaveLength(1);
-    expect(history[0]!.metadata).toMatchObject({ source: "update", tag: "y", reviewed: true });
+    expect(history[0].metadata).toMatchObject({ source: "update", tag: "y", reviewed: true });
   });
 
   it("pages and filters history: limit, before (GET id or SDK config), metadata, namespace", async () => {
@@ -166,12 +166,12 @@ describe("thread state", () => {
     const all = await t.client.threads.getHistory(threadId, { limit: 100 });
     expect(all.map((s) => s.metadata?.step)).toEqual([3, 2, 1, 0, -1]);
 
-    const page = await t.client.threads.getHistory(threadId, { limit: 2, before: { configurable: { checkpoint_id: all[1]!.checkpoint.checkpoint_id } } });
+    const page = await t.client.threads.getHistory(threadId, { limit: 2, before: { configurable: { checkpoint_id: all[1].checkpoint.checkpoint_id } } });
     expect(page.map((s) => s.metadata?.step)).toEqual([1, 0]);
     expect((await t.client.threads.getHistory(threadId, { metadata: { source: "input" } })).map((s) => s.metadata?.step)).toEqual([-1]);
     expect(await t.client.threads.getHistory(threadId, { checkpoint: { checkpoint_ns: "elsewhere" } })).toEqual([]);
 
-    const res = await fetch(`${t.url}/threads/${threadId}/history?limit=1&before=${all[0]!.checkpoint.checkpoint_id}`);
+    const res = await fetch(`${t.url}/threads/${threadId}/history?limit=1&before=${all[0].checkpoint.checkpoint_id}`);
     expect(res.status).toBe(200);
     expect((await json(res)).map((s: AnyState) => s.metadata?.step)).toEqual([2]);
 
@@ -207,15 +207,15 @@ describe("thread state", () => {
     const flat = await t.client.threads.getState(nested);
     expect(flat.tasks[0]).toMatchObject({ name: "child", state: null });
     // the subgraph's namespace, without a checkpoint id, as the LangGraph servers answer
-    expect(flat.tasks[0]!.checkpoint).toEqual({ thread_id: nested, checkpoint_ns: expect.stringMatching(/^child:/) });
+    expect(flat.tasks[0].checkpoint).toEqual({ thread_id: nested, checkpoint_ns: expect.stringMatching(/^child:/) });
     const deep = await t.client.threads.getState(nested, undefined, { subgraphs: true });
     // with subgraphs, the subgraph's checkpoint is in its state
-    expect(deep.tasks[0]!.checkpoint).toBeNull();
-    const child = deep.tasks[0]!.state!;
+    expect(deep.tasks[0].checkpoint).toBeNull();
+    const child = deep.tasks[0].state!;
     expect(child.values).toEqual({ text: "A" });
     expect(child.next).toEqual(["ask"]);
-    expect(child.tasks[0]!.interrupts).toMatchObject([{ value: "more?" }]);
-    expect(child.checkpoint.checkpoint_ns).toBe(flat.tasks[0]!.checkpoint!.checkpoint_ns);
+    expect(child.tasks[0].interrupts).toMatchObject([{ value: "more?" }]);
+    expect(child.checkpoint.checkpoint_ns).toBe(flat.tasks[0].checkpoint!.checkpoint_ns);
 
     // The child's own state by reference; updating it leaves the parent paused on the interrupt.
     const childState = await t.client.threads.getState(nested, { checkpoint_ns: child.checkpoint.checkpoint_ns } as never);

@@ -45,7 +45,7 @@ describe("threads", () => {
     const skipped = await t.client.threads.search({ metadata: { tag }, sortBy: "created_at", sortOrder: "asc", offset: 2 });
     expect(skipped.map((x) => x.thread_id)).toEqual(ids.slice(2));
 
-    expect((await t.client.threads.search({ ids: [ids[1]!] })).map((x) => x.thread_id)).toEqual([ids[1]]);
+    expect((await t.client.threads.search({ ids: [ids[1]] })).map((x) => x.thread_id)).toEqual([ids[1]]);
     expect(await t.client.threads.search({ metadata: { tag }, status: "busy" })).toEqual([]);
     const picked = await t.client.threads.search({ metadata: { tag, i: 0 }, select: ["thread_id", "status"] });
     expect(picked).toEqual([{ thread_id: ids[0], status: "idle" }]);
@@ -103,7 +103,7 @@ describe("threads", () => {
     }
     const found = await t.client.threads.search({ values: { value: start + 3 } });
     expect(found.map((x) => x.thread_id)).toEqual([threads[0]]);
-    expect(found[0]!.values).toEqual({ value: start + 3 });
+    expect(found[0].values).toEqual({ value: start + 3 });
     expect((await t.client.threads.search({ metadata: { tag }, values: { value: start + 13 } })).map((x) => x.thread_id)).toEqual([
       threads[1],
     ]);

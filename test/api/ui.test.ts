@@ -23,7 +23,7 @@ const askUi = (graphId: string, body: unknown, headers: Record<string, string> =
   });
 
 /** The URLs a snippet loads, in order. */
-const urlsOf = (html: string) => [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!.replaceAll("&amp;", "&"));
+const urlsOf = (html: string) => [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1].replaceAll("&amp;", "&"));
 
 describe("generative UI", () => {
   it("answers the snippet LoadExternalComponent inserts: stylesheet, then the script that renders the component", async () => {
@@ -40,7 +40,7 @@ describe("generative UI", () => {
 
   it("serves the bundle: React and shared packages come from the page, the CSS is extracted", async () => {
     const [scriptUrl, styleUrl] = urlsOf(await (await askUi("weather", { name: "weather" })).text()).reverse();
-    const script = await fetch(scriptUrl!);
+    const script = await fetch(scriptUrl);
     expect(script.status).toBe(200);
     expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
     const code = await script.text();
@@ -48,7 +48,7 @@ describe("generative UI", () => {
     expect(code).toContain('globalThis[Symbol.for("LGUI_REQUIRE")]("@fixture/badge")');
     expect(code).toContain('Symbol.for("LGUI_REQUIRE")]("react/jsx-runtime")');
     expect(code).not.toContain("react.production"); // React is not bundled
-    const style = await fetch(styleUrl!);
+    const style = await fetch(styleUrl);
     expect(style.headers.get("content-type")).toMatch(/^text\/css/);
     expect(await style.text()).toContain(".weather-card");
   });

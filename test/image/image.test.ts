@@ -115,7 +115,7 @@ describe("container image", () => {
         ]),
       );
     const admin = new URL(postgres.uri);
-    const database = new URL(environment(replicas[0]![1]).DATABASE_URI!);
+    const database = new URL(environment(replicas[0][1]).DATABASE_URI);
     // the role and database compose's postgres service creates (POSTGRES_USER, POSTGRES_DB)
     const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: admin.toString() });
@@ -125,9 +125,9 @@ describe("container image", () => {
     await client.end();
 
     const [first, second] = await Promise.all(replicas.map(async ([, service]) => startReplica(environment(service), await freePort())));
-    const one = new Client({ apiUrl: first!.url });
-    const two = new Client({ apiUrl: second!.url });
-    const info = (await (await fetch(`${second!.url}/info`)).json()) as { metadata: { storage: string } };
+    const one = new Client({ apiUrl: first.url });
+    const two = new Client({ apiUrl: second.url });
+    const info = (await (await fetch(`${second.url}/info`)).json()) as { metadata: { storage: string } };
     expect(info.metadata.storage).toBe("postgres");
 
     // a thread made through one replica runs through the other; its state reads the same on both

@@ -72,7 +72,7 @@ export async function startPageServer(): Promise<PageServer> {
     define: { "process.env.NODE_ENV": '"development"' },
     logLevel: "silent",
   });
-  const script = bundle.outputFiles[0]!.contents;
+  const script = bundle.outputFiles[0].contents;
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>useStream test page</title></head>
 <body><div id="root"></div><script type="module" src="/app.js"></script></body></html>`;
   const server = createServer((req, res) => {

@@ -36,8 +36,8 @@ export async function startDev(options: { configPath: string; dataDir: string; a
       }
     }
   };
-  createInterface({ input: child.stdout! }).on("line", onLine);
-  createInterface({ input: child.stderr! }).on("line", onLine);
+  createInterface({ input: child.stdout }).on("line", onLine);
+  createInterface({ input: child.stderr }).on("line", onLine);
   const waitFor = (pattern: RegExp, deadlineMs = 60_000) => {
     const seen = lines.find((line) => pattern.test(line));
     if (seen) return Promise.resolve(seen);

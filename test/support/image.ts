@@ -109,7 +109,7 @@ export interface ImageConfig {
 
 export function inspectImage(tag: string): ImageConfig {
   const [image] = JSON.parse(mustRun(TOOLS.podman, ["image", "inspect", tag])) as { Config: ImageConfig; Healthcheck?: { Test: string[] } }[];
-  return { ...image!.Config, ...(image!.Healthcheck ? { Healthcheck: image!.Healthcheck } : {}) };
+  return { ...image.Config, ...(image.Healthcheck ? { Healthcheck: image.Healthcheck } : {}) };
 }
 
 export interface Container {

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { asyncListener } from "./async-listener.js";
 import { REPO_ROOT } from "./server.js";
 
 /** Examples (trivial, slow, interrupt, agent, subgraph) plus the failing and inspect fixtures. */
@@ -25,6 +26,8 @@ export interface Receiver {
   received: unknown[];
   /** The `Idempotency-Key` header of every request so far, failed ones included. */
   keys: string[];
+  /** Every request so far: its headers and its body as sent (failed ones included). */
+  requests: Array<{ headers: IncomingMessage["headers"]; raw: string }>;
   /** Resolves with the next body; rejects when none arrives within `timeoutMs` (default 10 s). */
   next(timeoutMs?: number): Promise<unknown>;
   close(): Promise<void>;
@@ -34,12 +37,14 @@ export interface Receiver {
 export async function webhookReceiver(options: { fail?: number } = {}): Promise<Receiver> {
   const received: unknown[] = [];
   const keys: string[] = [];
+  const requests: Receiver["requests"] = [];
   const waiters: Array<(body: unknown) => void> = [];
   let failures = options.fail ?? 0;
-  const server: Server = createServer(async (req: IncomingMessage, res) => {
+  const server: Server = createServer(asyncListener(async (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     keys.push(String(req.headers["idempotency-key"]));
+    requests.push({ headers: req.headers, raw: Buffer.concat(chunks).toString("utf8") });
     if (failures > 0) {
       failures -= 1;
       res.statusCode = 500;
@@ -51,7 +56,7 @@ export async function webhookReceiver(options: { fail?: number } = {}): Promise<
     res.statusCode = 204;
     res.end();
     waiters.shift()?.(body);
-  });
+  }));
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
@@ -59,6 +64,7 @@ export async function webhookReceiver(options: { fail?: number } = {}): Promise<
     url: `http://127.0.0.1:${port}/hook`,
     received,
     keys,
+    requests,
     next: (timeoutMs = 10_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no webhook call within ${timeoutMs} ms`)), timeoutMs);

@@ -69,9 +69,10 @@ async function startProcess(options: ClusterOptions): Promise<ServerProcess> {
         }
       }
     };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (chunk: Buffer) => log.push(chunk.toString("utf8")));
-    exited.then((code) => {
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (chunk: Buffer) => log.push(chunk.toString("utf8")));
+    // `exited` only resolves (the child's exit code)
+    void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code} before listening:\n${log.join("\n")}`));
     });
@@ -90,7 +91,7 @@ export async function startServerCluster(options: ClusterOptions): Promise<Serve
   }
   const proxy = await startRoundRobinProxy(processes.map((p) => p.url));
   const kill = async (index: number, signal: NodeJS.Signals = "SIGTERM") => {
-    const target = processes[index]!;
+    const target = processes[index];
     if (target.child.exitCode === null && target.child.signalCode === null) target.child.kill(signal);
     await target.exited;
   };

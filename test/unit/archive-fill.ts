@@ -35,12 +35,12 @@ export async function fillStorage(storage: Storage): Promise<void> {
   for (let n = 0; n < 3; n++) {
     created.push((await storage.runs.create({ thread_id: t, assistant_id: assistant.assistant_id, kwargs, multitask_strategy: "enqueue", metadata: { n } })).run);
   }
-  await storage.runs.update(created[0]!.run_id, { status: "running", attempt: 1 });
-  await storage.runs.end(created[0]!.run_id, {
+  await storage.runs.update(created[0].run_id, { status: "running", attempt: 1 });
+  await storage.runs.end(created[0].run_id, {
     update: { status: "error", error: { error: "ValueError", message: "boom" } },
     webhook: { url: "http://127.0.0.1:9/hook", payload: (r) => ({ run_id: r.run_id, status: r.status }) },
   });
-  await storage.runs.update(created[1]!.run_id, { status: "running", attempt: 2 });
+  await storage.runs.update(created[1].run_id, { status: "running", attempt: 2 });
   await storage.crons.create({
     assistant_id: assistant.assistant_id,
     thread_id: null,

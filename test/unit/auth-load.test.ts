@@ -9,7 +9,7 @@ import { Auth, HTTPException } from "@langchain/langgraph-sdk/auth";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asAuthRejection, AuthRejection } from "../../src/auth/errors.js";
-import { actingAs, AuthLoadError, loadAuth, NO_AUTH, RequestAuthenticator, type AuthHandlers } from "../../src/auth/index.js";
+import { actingAs, AuthLoadError, loadAuth, NO_AUTH, RequestAuthenticator } from "../../src/auth/index.js";
 import { filtersToScope } from "../../src/auth/authorize.js";
 import { authorizeRunCreation } from "../../src/auth/run-access.js";
 import { toWebRequest } from "../../src/auth/authenticate.js";
@@ -17,7 +17,7 @@ import { InvalidAuthResultError, normalizeUser, unauthenticated, type AuthUser }
 import { UNSCOPED } from "../../src/storage/scope.js";
 
 const logger = pino({ level: "silent" });
-const handlersOf = (auth: Auth) => auth["~handlerCache"] as AuthHandlers;
+const handlersOf = (auth: Auth) => auth["~handlerCache"];
 /** A deployment serving one graph, "agent", whose default assistant has the id "default-of-agent". */
 const GRAPHS = { isGraphAssistant: (id: string) => id === "agent" || id === "default-of-agent" };
 const FIXTURE_DIR = path.resolve(import.meta.dirname, "../fixtures/auth");

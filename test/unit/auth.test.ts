@@ -4,16 +4,15 @@ import { describe, expect, it } from "vitest";
 import { authorize, filtersToScope, handlerFor, type AuthEvent } from "../../src/auth/authorize.js";
 import { authenticate } from "../../src/auth/authenticate.js";
 import { AuthRejection } from "../../src/auth/errors.js";
-import type { AuthHandlers } from "../../src/auth/load.js";
 import { normalizeUser, type AuthUser } from "../../src/auth/user.js";
 import { configurableRunningAs } from "../../src/runtime/runs/run-as.js";
 
 const logger = pino({ level: "silent" });
 const user: AuthUser = { identity: "u1", permissions: ["p"], display_name: "U", is_authenticated: true };
-const handlersOf = (auth: Auth) => auth["~handlerCache"] as AuthHandlers;
+const handlersOf = (auth: Auth) => auth["~handlerCache"];
 
 describe("handler resolution", () => {
-  it("takes resource:action, then resource, then *:action, then *", () => {
+  it("takes resource:action, then resource, then *:action, then *", async () => {
     const called: string[] = [];
     const auth = new Auth()
       .on("threads:create", () => void called.push("threads:create"))
@@ -21,7 +20,7 @@ describe("handler resolution", () => {
       .on("*:read", () => void called.push("*:read"))
       .on("*", () => void called.push("*"));
     const events: AuthEvent[] = ["threads:create", "threads:read", "assistants:read", "assistants:create", "store:put"];
-    for (const event of events) handlerFor(handlersOf(auth), event)!({} as never);
+    for (const event of events) await handlerFor(handlersOf(auth), event)!({} as never);
     expect(called).toEqual(["threads:create", "threads", "*:read", "*", "*"]);
   });
 
@@ -46,7 +45,7 @@ describe("authorize", () => {
   });
 
   it("turns filters into scope conditions", async () => {
-    const auth = new Auth().on("*", () => ({ owner: "u1", team: { $eq: "t" }, tags: { $contains: "x" } }) as never);
+    const auth = new Auth().on("*", () => ({ owner: "u1", team: { $eq: "t" }, tags: { $contains: "x" } }));
     const answer = await authorize(handlersOf(auth), user, "threads:search", {}, logger);
     expect(answer.scope.conditions).toEqual([
       { key: "owner", op: "$eq", value: "u1" },

@@ -62,7 +62,7 @@ describe("example graphs with the storage checkpointer", () => {
       ["loop", 0, 1],
       ["input", -1, undefined],
     ]);
-    expect(history[0]!.parentConfig?.configurable?.checkpoint_id).toBe(history[1]!.config.configurable?.checkpoint_id);
+    expect(history[0].parentConfig?.configurable?.checkpoint_id).toBe(history[1].config.configurable?.checkpoint_id);
 
     expect(await g.invoke({ value: 10 }, config)).toEqual({ value: 13 });
   });
@@ -92,7 +92,7 @@ describe("example graphs with the storage checkpointer", () => {
     const g = withSaver(interruptGraph, await reopen());
     const paused = await g.getState(config);
     expect(paused.next).toEqual(["ask_human"]);
-    expect(paused.tasks[0]!.interrupts).toEqual([
+    expect(paused.tasks[0].interrupts).toEqual([
       { id: expect.any(String), value: { question: "Approve the draft?", draft: "Draft about cats" } },
     ]);
 
@@ -178,7 +178,7 @@ describe("example graphs with the storage checkpointer", () => {
     const g = withSaver(parent, await reopen());
     const state = await g.getState(config, { subgraphs: true });
     expect(state.next).toEqual(["child"]);
-    const task = state.tasks[0]!;
+    const task = state.tasks[0];
     expect(task.interrupts.map((i) => i.value)).toEqual(["more?"]);
     const childState = task.state as Awaited<ReturnType<typeof g.getState>>;
     expect(childState.values).toEqual({ text: "A" });

@@ -22,7 +22,7 @@ function newCheckpoint(values: Record<string, unknown> = {}): Checkpoint {
 }
 
 const meta = (step: number, extra: Record<string, unknown> = {}): CheckpointMetadata =>
-  ({ source: step % 2 ? "loop" : "input", step, parents: {}, ...extra }) as CheckpointMetadata;
+  ({ source: step % 2 ? "loop" : "input", step, parents: {}, ...extra });
 
 const cfg = (threadId: string, configurable: Record<string, unknown> = {}, extra: RunnableConfig = {}): RunnableConfig => ({
   ...extra,
@@ -59,7 +59,7 @@ describe("StorageCheckpointSaver", () => {
     expect(latest!.metadata).toMatchObject({ source: "loop", step: 1 });
     expect(latest!.pendingWrites).toEqual([]);
 
-    const older = await saver.getTuple(cfg(t, { checkpoint_id: first!.configurable!.checkpoint_id }));
+    const older = await saver.getTuple(cfg(t, { checkpoint_id: first.configurable!.checkpoint_id }));
     expect(older!.checkpoint.channel_values).toEqual({ i: 0 });
     expect(older!.parentConfig).toBeUndefined();
     expect(await saver.getTuple(cfg(t, { checkpoint_id: uuid6(0) }))).toBeUndefined();
@@ -87,7 +87,7 @@ describe("StorageCheckpointSaver", () => {
 
     expect(idsOf(await all(saver.list(cfg(t))))).toEqual(want);
     expect(idsOf(await all(saver.list(cfg(t), { limit: 2 })))).toEqual(want.slice(0, 2));
-    expect(idsOf(await all(saver.list(cfg(t), { before: stored[2]!, limit: 1 })))).toEqual([want[2]]);
+    expect(idsOf(await all(saver.list(cfg(t), { before: stored[2], limit: 1 })))).toEqual([want[2]]);
     expect(idsOf(await all(saver.list(cfg(t), { filter: { source: "loop" } })))).toEqual([want[0], want[2]]);
     expect(idsOf(await all(saver.list(cfg(t), { filter: { source: "input", step: 2 } })))).toEqual([want[1]]);
     expect(await all(saver.list(cfg(t), { filter: { source: "update", step: 99 } }))).toEqual([]);
@@ -114,12 +114,12 @@ describe("StorageCheckpointSaver", () => {
     const { saver } = await open();
     const t = crypto.randomUUID();
     const [stored] = await chain(saver, t, 1);
-    await saver.putWrites(stored!, [["b", 1], ["c", 2]], "task-2", "~__pregel_pull, two");
-    await saver.putWrites(stored!, [["a", 0]], "task-1", "~__pregel_pull, one");
-    await saver.putWrites(stored!, [["a", "retried"]], "task-1", "~__pregel_pull, one");
-    await saver.putWrites(stored!, [["__interrupt__", { v: 1 }]], "task-3");
-    await saver.putWrites(stored!, [["__interrupt__", { v: 2 }]], "task-3");
-    const tuple = await saver.getTuple(stored!);
+    await saver.putWrites(stored, [["b", 1], ["c", 2]], "task-2", "~__pregel_pull, two");
+    await saver.putWrites(stored, [["a", 0]], "task-1", "~__pregel_pull, one");
+    await saver.putWrites(stored, [["a", "retried"]], "task-1", "~__pregel_pull, one");
+    await saver.putWrites(stored, [["__interrupt__", { v: 1 }]], "task-3");
+    await saver.putWrites(stored, [["__interrupt__", { v: 2 }]], "task-3");
+    const tuple = await saver.getTuple(stored);
     expect(tuple!.pendingWrites).toEqual([
       ["task-3", "__interrupt__", { v: 2 }],
       ["task-1", "a", 0],
@@ -128,7 +128,7 @@ describe("StorageCheckpointSaver", () => {
     ]);
     // Writes belong to their checkpoint only.
     const [next] = await chain(saver, crypto.randomUUID(), 1);
-    expect((await saver.getTuple(next!))!.pendingWrites).toEqual([]);
+    expect((await saver.getTuple(next))!.pendingWrites).toEqual([]);
     await expect(saver.putWrites(cfg(t), [["a", 1]], "x")).rejects.toThrow(/checkpoint_id/);
   });
 
@@ -151,9 +151,9 @@ describe("StorageCheckpointSaver", () => {
       const tuple = await new StorageCheckpointSaver(reopened.checkpoints).getTuple(cfg(t));
       const got = tuple!.checkpoint.channel_values as typeof values;
       expect(got.messages[0]).toBeInstanceOf(HumanMessage);
-      expect(got.messages[0]!.content).toBe("hi");
+      expect(got.messages[0].content).toBe("hi");
       expect(got.messages[1]).toBeInstanceOf(AIMessageChunk);
-      expect(got.messages[1]!.id).toBe("a1");
+      expect(got.messages[1].id).toBe("a1");
       expect(got.send).toMatchObject({ node: "node", args: { x: 1 } });
       expect(got.set).toEqual(new Set([1, 2]));
       expect(got.map).toEqual(new Map([["k", 1]]));
@@ -171,8 +171,8 @@ describe("StorageCheckpointSaver", () => {
     const { saver } = await open();
     const t = crypto.randomUUID();
     const [first] = await chain(saver, t, 1);
-    const run = await saver.put(cfg(t, { checkpoint_id: first!.configurable!.checkpoint_id }, { metadata: { run_id: "r9" } }), newCheckpoint(), meta(1), {});
-    await saver.putWrites(cfg(t, { checkpoint_id: first!.configurable!.checkpoint_id, run_id: "r9" }), [["x", 1]], "task");
+    const run = await saver.put(cfg(t, { checkpoint_id: first.configurable!.checkpoint_id }, { metadata: { run_id: "r9" } }), newCheckpoint(), meta(1), {});
+    await saver.putWrites(cfg(t, { checkpoint_id: first.configurable!.checkpoint_id, run_id: "r9" }), [["x", 1]], "task");
 
     const copy = crypto.randomUUID();
     await saver.copyThread(t, copy);
@@ -181,7 +181,7 @@ describe("StorageCheckpointSaver", () => {
     expect(await saver.deleteRun(t, "r9")).toBe(1);
     const left = await all(saver.list(cfg(t)));
     expect(left.map((x) => x.config)).toEqual([first]);
-    expect(left[0]!.pendingWrites).toEqual([]);
+    expect(left[0].pendingWrites).toEqual([]);
     expect(await saver.getTuple(run)).toBeUndefined();
 
     await saver.deleteThread(copy);

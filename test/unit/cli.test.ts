@@ -35,6 +35,14 @@ describe("lgts options", () => {
     expect(() => parseServerOptions(["serve", "--no-reload"], {})).toThrow(/--no-reload applies to lgts dev only/);
   });
 
+  it("accepts 6-field cron schedules only with --cron-seconds or LGTS_CRON_SECONDS=1", () => {
+    expect(parseServerOptions([], {})).not.toHaveProperty("cronSeconds");
+    expect(parseServerOptions(["--cron-seconds"], {})).toMatchObject({ cronSeconds: true });
+    expect(parseServerOptions([], { LGTS_CRON_SECONDS: "1" })).toMatchObject({ cronSeconds: true });
+    expect(parseServerOptions([], { LGTS_CRON_SECONDS: "0" })).not.toHaveProperty("cronSeconds");
+    expect(() => parseServerOptions([], { LGTS_CRON_SECONDS: "yes" })).toThrow("Invalid LGTS_CRON_SECONDS 'yes' (1 or 0)");
+  });
+
   it("rejects bad input with a usage error", () => {
     expect(() => parseServerOptions(["launch"], {})).toThrow(UsageError);
     expect(() => parseServerOptions(["--port", "http"], {})).toThrow(/Invalid port/);

@@ -29,7 +29,7 @@ describe("langgraph.schema.json", () => {
     expect(refused.length).toBeGreaterThan(0);
     for (const [path, node] of refused) {
       const [top, sub] = path.split(".");
-      const set = (value: unknown) => (sub ? { ...minimal, [top!]: { [sub]: value } } : { ...minimal, [top!]: value });
+      const set = (value: unknown) => (sub ? { ...minimal, [top]: { [sub]: value } } : { ...minimal, [top]: value });
       if ([(node as { type?: unknown }).type].flat().includes("null")) expect(configProblem(set(null))).toBeUndefined();
       const sample = "default" in node ? !(node as { default: unknown }).default : sampleOf(node);
       if ("default" in node) expect(configProblem(set((node as { default: unknown }).default))).toBeUndefined();

@@ -88,8 +88,8 @@ describe("examples/langgraph.json", () => {
     });
     const messages = out.messages as BaseMessage[];
     expect(messages).toHaveLength(4);
-    expect(messages[3]!.getType()).toBe("ai");
-    expect(messages[3]!.content).toBe("Echo: hello world");
+    expect(messages[3].getType()).toBe("ai");
+    expect(messages[3].content).toBe("Echo: hello world");
   });
 
   it("agent streams its reply token by token in messages mode", async () => {
@@ -138,9 +138,9 @@ describe("examples/langgraph.json", () => {
     });
     const namespaces: string[][] = [];
     for await (const [ns] of await graph.stream({ text: "x" }, { streamMode: "updates", subgraphs: true })) {
-      namespaces.push(ns as string[]);
+      namespaces.push(ns);
     }
-    expect(namespaces.some((ns) => ns.length === 1 && ns[0]!.startsWith("child:"))).toBe(true);
+    expect(namespaces.some((ns) => ns.length === 1 && ns[0].startsWith("child:"))).toBe(true);
   });
 
   it("slow takes its delay from the input or from configurable.delay_ms", async () => {
@@ -168,7 +168,7 @@ describe("examples/langgraph.json", () => {
       // The node itself honours the signal: its 10-minute timer is cleared, not left running.
       const index = setSpy.mock.calls.findIndex((call) => call[1] === 600_000);
       expect(index).toBeGreaterThanOrEqual(0);
-      const handle = setSpy.mock.results[index]!.value;
+      const handle = setSpy.mock.results[index].value;
       const deadline = Date.now() + 2_000;
       const cleared = () => clearSpy.mock.calls.some((call) => call[0] === handle);
       while (!cleared() && Date.now() < deadline) await new Promise((r) => setImmediate(r));

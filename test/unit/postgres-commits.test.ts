@@ -46,7 +46,7 @@ const write = (n: number) => [{ task_id: `t${n}`, idx: 0, channel: "value", valu
 
 async function transactionsOf(table: "checkpoints" | "checkpoint_writes", threadId: string): Promise<number> {
   const { rows } = await storage.db.query<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM ${table} WHERE thread_id = $1`, [threadId]);
-  return rows[0]!.n;
+  return rows[0].n;
 }
 
 describe("a thread's checkpoint saves", () => {
@@ -65,10 +65,10 @@ describe("a thread's checkpoint saves", () => {
         UNION ALL SELECT xmin FROM checkpoint_writes WHERE thread_id = $1) AS w`,
       [thread],
     );
-    expect(rows[0]!.n).toBe(2);
+    expect(rows[0].n).toBe(2);
     const stored = await storage.checkpoints.list({ thread_id: thread });
     expect(stored.map((c) => c.checkpoint_id)).toEqual(["c7", "c6", "c5", "c4", "c3", "c2", "c1", "c0"]);
-    expect(stored[0]!.writes.map((w) => w.value.data)).toEqual(["7"]);
+    expect(stored[0].writes.map((w) => w.value.data)).toEqual(["7"]);
   });
 
   it("fail alone when the database refuses one of them", async () => {
@@ -207,7 +207,7 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
         "SELECT status, attempt, lease_owner, lease_expires_at > now() AS leased, xmin::text AS x FROM runs WHERE run_id = $1",
         [runId],
       )
-    ).rows[0]!;
+    ).rows[0];
 
   it("is stored running under attempt 1, leased to it, in its creation's commit", async () => {
     const thread = (await storage.threads.create()).thread_id;

@@ -38,7 +38,7 @@ describe("a connection lost inside a transaction", () => {
     try {
       const lost = db.transaction(async (tx) => {
         const { rows } = await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-        await terminate(rows[0]!.pid);
+        await terminate(rows[0].pid);
         // the loss reaches the checked-out connection while the work still holds it
         await new Promise((resolve) => setImmediate(resolve));
         await tx.query("SELECT 1");
@@ -55,13 +55,13 @@ describe("a connection lost inside a transaction", () => {
     const db = new Database(database.uri, { poolMax: 1 });
     try {
       const { rows } = await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-      await terminate(rows[0]!.pid);
+      await terminate(rows[0].pid);
       const next = await eventually(
         async () => (await db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid").catch(() => undefined))?.rows[0]?.pid,
         10_000,
         "a fresh connection",
       );
-      expect(next).not.toBe(rows[0]!.pid);
+      expect(next).not.toBe(rows[0].pid);
     } finally {
       await db.close();
     }

@@ -35,11 +35,11 @@ describe("PostgreSQL migrations", () => {
     const uri = await emptyDatabase();
     const opened = await Promise.all(Array.from({ length: 4 }, () => PostgresStorage.open({ uri, poolMax: 2 })));
     try {
-      const { rows } = await opened[0]!.db.query<{ version: number }>("SELECT version FROM lgts_migrations ORDER BY version");
+      const { rows } = await opened[0].db.query<{ version: number }>("SELECT version FROM lgts_migrations ORDER BY version");
       expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
       // every server works on the one schema
-      const thread = await opened[1]!.threads.create();
-      expect((await opened[3]!.threads.get(thread.thread_id)).thread_id).toBe(thread.thread_id);
+      const thread = await opened[1].threads.create();
+      expect((await opened[3].threads.get(thread.thread_id)).thread_id).toBe(thread.thread_id);
     } finally {
       await Promise.all(opened.map((s) => s.close()));
     }

@@ -74,9 +74,9 @@ async function workload(s: Storage) {
   await s.runs.end(run.run.run_id, { update: { status: "success" }, webhook: { url: "http://h/1", payload: (r) => ({ run_id: r.run_id }) } });
   const [delivery] = await s.webhooks.claim("p1", 5, 30_000);
   await s.webhooks.nextDueInMs();
-  await s.webhooks.retryAfter(delivery!.delivery_id, "p1", 0);
+  await s.webhooks.retryAfter(delivery.delivery_id, "p1", 0);
   await s.webhooks.claim("p1", 5, 30_000);
-  await s.webhooks.complete(delivery!.delivery_id, "p1");
+  await s.webhooks.complete(delivery.delivery_id, "p1");
 
   const cron = await s.crons.create({ assistant_id: a.assistant_id, thread_id: t.thread_id, schedule: "* * * * *", timezone: null, end_time: null, payload: {}, next_run_date: new Date().toISOString(), metadata: { owner: "u1", tags: ["a"] } });
   await s.crons.get(cron.cron_id, scope);
@@ -137,7 +137,7 @@ describe("PostgreSQL query plans", () => {
       await client.query("SET enable_seqscan = off");
       const seqScans = async (text: string, params: readonly unknown[]) => {
         const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${text}`, params as unknown[]);
-        const plan = (rows[0] as { "QUERY PLAN": Array<{ Plan: Parameters<typeof nodes>[0] }> })["QUERY PLAN"][0]!.Plan;
+        const plan = (rows[0] as { "QUERY PLAN": Array<{ Plan: Parameters<typeof nodes>[0] }> })["QUERY PLAN"][0].Plan;
         return nodes(plan).filter((n) => n.startsWith("Seq Scan"));
       };
       // the check itself: a lookup on a column without an index is seen
@@ -203,7 +203,7 @@ describe("PostgreSQL store queries over many items", () => {
       await client.query("BEGIN");
       try {
         const { rows: out } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params as unknown[]);
-        rows += rowsRead((out[0] as { "QUERY PLAN": Array<{ Plan: AnalyzedNode }> })["QUERY PLAN"][0]!.Plan);
+        rows += rowsRead((out[0] as { "QUERY PLAN": Array<{ Plan: AnalyzedNode }> })["QUERY PLAN"][0].Plan);
       } finally {
         await client.query("ROLLBACK");
       }

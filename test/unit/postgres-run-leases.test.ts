@@ -43,9 +43,9 @@ async function expiredRunOf(owner: string) {
   expect(claimed.runs.map((r) => r.run_id)).toEqual([run.run_id]);
   await eventually(async () => {
     const { rows } = await storage.db.query<{ expired: boolean }>("SELECT lease_expires_at < now() AS expired FROM runs WHERE run_id = $1", [run.run_id]);
-    return rows[0]!.expired ? true : undefined;
+    return rows[0].expired ? true : undefined;
   }, 5_000, "the lease to expire");
-  return claimed.runs[0]!;
+  return claimed.runs[0];
 }
 
 const statusOf = async (runId: string) => (await storage.runs.get(runId)).status;

@@ -40,7 +40,7 @@ async function owedDelivery(url = "http://127.0.0.1:9/hook"): Promise<string> {
   const { run } = await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "reject" });
   await storage.runs.end(run.run_id, { update: { status: "success" }, webhook: { url, payload: (r) => ({ run_id: r.run_id }) } });
   const { rows } = await storage.db.query<{ delivery_id: string }>("SELECT delivery_id FROM webhook_deliveries WHERE run_id = $1", [run.run_id]);
-  return rows[0]!.delivery_id;
+  return rows[0].delivery_id;
 }
 
 async function lapsed(deliveryId: string, withinMs = 5_000): Promise<void> {

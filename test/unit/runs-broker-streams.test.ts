@@ -16,8 +16,8 @@ describe("LocalRunEventBroker for streams", () => {
     const broker = new LocalRunEventBroker({ retentionMs: 60_000 });
     const seen: string[] = [];
     const unwatch = broker.watchThread("t", (runId) => {
-      // a watcher subscribing right away gets the run's first event
-      broker.subscribe(runId, { event: (e) => seen.push(`${runId}:${e.data}`), end: () => seen.push(`${runId}:end`) });
+      // a watcher subscribing right away (synchronously: the promise only tells when) gets the run's first event
+      void broker.subscribe(runId, { event: (e) => seen.push(`${runId}:${e.data}`), end: () => seen.push(`${runId}:end`) });
     });
     await broker.open("a", { threadId: "t", resumable: true });
     await broker.open("b", { threadId: "t" });

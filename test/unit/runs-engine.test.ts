@@ -1,4 +1,5 @@
 import { InMemoryStore, MemorySaver } from "@langchain/langgraph";
+import { WebhookPolicy } from "../../src/runtime/webhooks/policy.js";
 import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -60,7 +61,9 @@ function gatedLogSyncs() {
   return {
     io,
     writes,
-    hold: () => (gate.held = new Promise<void>((resolve) => (release = resolve))),
+    hold: () => {
+      gate.held = new Promise<void>((resolve) => (release = resolve));
+    },
     release: () => release(),
     fail: () => ((gate.failing = true), release()),
     /** The disk is full from the first log write holding `text` (only for that write, with `once`). */
@@ -139,7 +142,7 @@ describe("run engine (local parts)", () => {
     const thread = await env.storage.threads.create();
     const run = await submit(env, thread.thread_id, { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values", "updates"] });
     const modes: string[] = [];
-    env.runs.broker.subscribe(run.run_id, { event: (e) => modes.push(e.mode), end: () => {} });
+    await env.runs.broker.subscribe(run.run_id, { event: (e) => modes.push(e.mode), end: () => {} });
     const outcome = await env.runs.outcome(run);
     expect(outcome).toEqual({ status: "success", values: { value: 4 }, error: null });
     expect(modes[0]).toBe("metadata");
@@ -158,7 +161,7 @@ describe("run engine (local parts)", () => {
     const run = await submit(env, thread.thread_id, { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values"] });
     // the run's stored status at the moment each event reaches a subscriber (read as of the call)
     const seen: Array<{ mode: string; status: Promise<string> }> = [];
-    env.runs.broker.subscribe(run.run_id, {
+    await env.runs.broker.subscribe(run.run_id, {
       event: (e) => seen.push({ mode: e.mode, status: env.storage.runs.get(run.run_id).then((r) => r.status) }),
       end: () => {},
     });
@@ -174,7 +177,7 @@ describe("run engine (local parts)", () => {
     const thread = await env.storage.threads.create();
     const run = await submit(env, thread.thread_id, { assistant_id: "agent", input: { messages: [{ role: "user", content: "hi there" }] }, stream_mode: ["events", "updates", "messages-tuple"] });
     const seen: Array<{ mode: string; data: unknown }> = [];
-    env.runs.broker.subscribe(run.run_id, { event: (e) => seen.push(e), end: () => {} });
+    await env.runs.broker.subscribe(run.run_id, { event: (e) => seen.push(e), end: () => {} });
     await env.runs.outcome(run);
     const events = seen.filter((e) => e.mode === "events").map((e) => (e.data as { event: string }).event);
     expect(events).toContain("on_chain_start");
@@ -189,7 +192,7 @@ describe("run engine (local parts)", () => {
     const thread = await env.storage.threads.create();
     const run = await submit(env, thread.thread_id, { assistant_id: "failing", input: { message: "nope" } });
     const errors: unknown[] = [];
-    env.runs.broker.subscribe(run.run_id, { event: (e) => e.mode === "error" && errors.push(e.data), end: () => {} });
+    await env.runs.broker.subscribe(run.run_id, { event: (e) => e.mode === "error" && errors.push(e.data), end: () => {} });
     const outcome = await env.runs.outcome(run);
     expect(outcome).toMatchObject({ status: "error", error: { error: "ExampleFailure", message: "nope" } });
     expect(errors).toEqual([{ error: "ExampleFailure", message: "nope" }]);
@@ -287,7 +290,7 @@ describe("run engine (local parts)", () => {
         await storage.close();
         await removeDir();
       });
-      const deps = { storage, graphs: registry, runs, langsmith: null };
+      const deps = { storage, graphs: registry, runs, langsmith: null, webhooks: new WebhookPolicy(null, {}, "dev") };
       const access = { thread: { conditions: [] }, assistant: { conditions: [] }, user: null };
       const start = async (
         threadId: string,
@@ -295,9 +298,10 @@ describe("run engine (local parts)", () => {
         onEnd: (o: RunOutcome) => void = () => {},
         body: RunRequest = { assistant_id: "trivial", input: { value: 1 } },
       ) => {
-        const prepared = await prepareRun(deps, body, false, access as never);
-        return startRun(deps, threadId, prepared, access as never, (run) => {
-          runs.broker.subscribe(run.run_id, { event: onEvent, end: onEnd });
+        const prepared = await prepareRun(deps, body, false, access);
+        return startRun(deps, threadId, prepared, access, (run) => {
+          // registered synchronously (before the run can publish); the promise only tells when
+          void runs.broker.subscribe(run.run_id, { event: onEvent, end: onEnd });
         });
       };
       return { gate, storage, runs, start, dir };

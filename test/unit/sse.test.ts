@@ -13,7 +13,8 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function serve(route: (req: Request, res: Response) => void): Promise<string> {
+/** Express 5 passes a rejected route's error on to its error handling. */
+async function serve(route: (req: Request, res: Response) => void | Promise<void>): Promise<string> {
   const app = express();
   app.get("/stream", route);
   server = createServer(app);

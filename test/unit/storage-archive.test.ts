@@ -36,8 +36,8 @@ describe("storage archive", () => {
     const counts = await storage.archive.snapshot((view) => view.counts());
     expect(counts).toEqual({ assistant: 1, thread: 2, checkpoint: 3, checkpoint_writes: 2, run: 3, cron: 1, store_item: 2, webhook: 1 });
     const all = await contents(storage, 1);
-    expect(all.assistant[0]!.versions.map((v) => v.version)).toEqual([1, 2]);
-    expect(all.assistant[0]!.assistant).toMatchObject({ name: "second", version: 2 });
+    expect(all.assistant[0].versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(all.assistant[0].assistant).toMatchObject({ name: "second", version: 2 });
     expect(all.thread.find((t) => t.ttl)?.ttl).toEqual({ strategy: "delete", ttl: 60 });
     const writes = all.checkpoint_writes.find((w) => w.checkpoint_id === "cp-2")!.writes;
     expect(writes.map((w) => `${w.task_id}${w.idx}`)).toEqual(["b0", "a1", "a0"]);
@@ -75,7 +75,7 @@ describe("storage archive", () => {
     expect(counts.checkpoint).toBe(3);
     expect(differingKinds(await contents(source), await contents(target))).toEqual([]);
     // what the API reads through the repositories
-    const thread = (await source.threads.search({ filter: { metadata: { owner: "u1" } } })).items[0]!;
+    const thread = (await source.threads.search({ filter: { metadata: { owner: "u1" } } })).items[0];
     expect(await target.threads.get(thread.thread_id)).toEqual(await source.threads.get(thread.thread_id));
     expect(await target.checkpoints.list({ thread_id: thread.thread_id })).toEqual(await source.checkpoints.list({ thread_id: thread.thread_id }));
     expect((await target.runs.list(thread.thread_id, { limit: 10 })).items).toEqual((await source.runs.list(thread.thread_id, { limit: 10 })).items);
@@ -116,7 +116,7 @@ describe("storage archive", () => {
     const lines = text.trimEnd().split("\n");
     const of = (t: string) => bytes(gzipSync(t));
     await expect(importArchive((await open()).storage, of(lines.slice(0, -1).join("\n") + "\n"))).rejects.toThrow(/truncated/);
-    const newer = JSON.stringify({ ...JSON.parse(lines[0]!), version: 99 });
+    const newer = JSON.stringify({ ...JSON.parse(lines[0]), version: 99 });
     const target = (await open()).storage;
     await expect(importArchive(target, of([newer, ...lines.slice(1)].join("\n")))).rejects.toThrow(/version 99 is newer/);
     await expect(importArchive(target, of("hello\n"))).rejects.toThrow(/not an lgts archive/);

@@ -128,7 +128,7 @@ describe("checkpoints repository", () => {
     expect(await storage.checkpoints.deleteRun(t, "r2")).toBe(2);
     const left = await storage.checkpoints.list({ thread_id: t });
     expect(ids(left)).toEqual(["cp-000"]);
-    expect(left[0]!.writes.map((w) => w.task_id)).toEqual(["a"]);
+    expect(left[0].writes.map((w) => w.task_id)).toEqual(["a"]);
     expect(await storage.checkpoints.deleteRun(t, "unknown")).toBe(0);
   });
 
@@ -150,7 +150,7 @@ describe("checkpoints repository", () => {
       ["child:1", "cp-006"],
       ["", "cp-002"],
     ]);
-    expect(left[1]!.writes).toHaveLength(1);
+    expect(left[1].writes).toHaveLength(1);
     expect(await storage.checkpoints.list({ thread_id: other })).toHaveLength(2);
     await storage.checkpoints.pruneKeepLatest(crypto.randomUUID());
   });
@@ -169,7 +169,7 @@ describe("checkpoints repository", () => {
       [copy.thread_id, "child:1", "cp-001"],
       [copy.thread_id, "", "cp-000"],
     ]);
-    expect(copied[1]!.writes).toHaveLength(1);
+    expect(copied[1].writes).toHaveLength(1);
 
     await storage.threads.delete(t);
     expect(await storage.checkpoints.list({ thread_id: t })).toEqual([]);

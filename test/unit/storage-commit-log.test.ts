@@ -166,7 +166,7 @@ describe("lowdb commit log", () => {
     const crashed = await LowdbStorage.open({ dataDir: dir });
     const thread = await crashed.threads.create({});
     const [log] = await logFiles(dir);
-    await appendFile(path.join(dir, log!), '{"c":"threads","r":{"thread_id":"tor');
+    await appendFile(path.join(dir, log), '{"c":"threads","r":{"thread_id":"tor');
     const reopened = await LowdbStorage.open({ dataDir: dir });
     expect((await reopened.threads.get(thread.thread_id)).thread_id).toBe(thread.thread_id);
     await reopened.close();
@@ -175,8 +175,8 @@ describe("lowdb commit log", () => {
     cleanups.unshift(() => again.close());
     await again.threads.create({});
     const [next] = await logFiles(dir);
-    const text = await readFile(path.join(dir, next!), "utf8");
-    await appendFile(path.join(dir, next!), "garbage\n" + text);
+    const text = await readFile(path.join(dir, next), "utf8");
+    await appendFile(path.join(dir, next), "garbage\n" + text);
     await expect(LowdbStorage.open({ dataDir: dir })).rejects.toThrow(/corrupt commit log/);
   });
 
@@ -188,17 +188,17 @@ describe("lowdb commit log", () => {
     const { run } = await crashed.runs.create({ thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "reject" });
     await crashed.runs.update(run.run_id, { status: "running", attempt: 1 });
     const [log] = await logFiles(dir);
-    const before = (await readFile(path.join(dir, log!), "utf8")).length;
+    const before = (await readFile(path.join(dir, log), "utf8")).length;
     await crashed.runs.end(run.run_id, { update: { status: "success" }, webhook: { url: "http://127.0.0.1:9/hook", payload: () => ({ n: 1 }) } });
     // no close: the power goes while the end's bytes are written, at any point of them
-    const after = await readFile(path.join(dir, log!), "utf8");
+    const after = await readFile(path.join(dir, log), "utf8");
     const cuts = new Set<number>();
     for (let at = before; at <= after.length; at++) if (at === before || after[at - 1] === "\n" || (at - before) % 97 === 0) cuts.add(at);
     expect(cuts.size).toBeGreaterThan(3);
     for (const cut of cuts) {
       const copy = await dataDir();
       await cp(dir, copy, { recursive: true });
-      await truncate(path.join(copy, log!), Buffer.byteLength(after.slice(0, cut)));
+      await truncate(path.join(copy, log), Buffer.byteLength(after.slice(0, cut)));
       const reopened = await LowdbStorage.open({ dataDir: copy });
       const status = (await reopened.runs.get(run.run_id)).status;
       const deliveries = await reopened.webhooks.claim("p", 10, 30_000);

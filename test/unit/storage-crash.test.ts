@@ -48,10 +48,10 @@ function runAndKill(dataDir: string, tag: string, minAcks: number): Promise<Acks
       buffer = lines.pop()!; // an incomplete last line is not an acknowledgement
       for (const line of lines) {
         const [op, id, n] = line.split(" ");
-        if (op === "create") acks.created.add(id!);
-        else if (op === "delete") acks.deleted.add(id!);
-        else if (op === "deleting") acks.deleting.add(id!);
-        else if (op === "patch") acks.patched.set(id!, Math.max(acks.patched.get(id!) ?? 0, Number(n)));
+        if (op === "create") acks.created.add(id);
+        else if (op === "delete") acks.deleted.add(id);
+        else if (op === "deleting") acks.deleting.add(id);
+        else if (op === "patch") acks.patched.set(id, Math.max(acks.patched.get(id) ?? 0, Number(n)));
         else continue;
         acks.lines++;
       }

@@ -182,7 +182,7 @@ describe("flush queue", () => {
     };
     const all = Array.from({ length: 8 }, (_, i) => ({ startFlush: () => (events.push(`w${i}`), busy(3)) }));
     for (const f of all) scheduleFlush(f);
-    scheduleFlush(all[0]!); // queued twice: started once
+    scheduleFlush(all[0]); // queued twice: started once
     // an I/O-like callback queued meanwhile gets to run before all writes have started
     setImmediate(() => setImmediate(() => events.push("io")));
     const deadline = performance.now() + 5000;

@@ -16,7 +16,7 @@ type Scope = { conditions: Array<{ key: string; op: "$eq"; value: string }> };
 const ownedBy = (owner: string): Scope => ({ conditions: [{ key: "owner", op: "$eq", value: owner }] });
 const alice = ownedBy("alice");
 const bob = ownedBy("bob");
-const owner = (scope: Scope | undefined) => (scope ? { owner: scope.conditions[0]!.value } : {});
+const owner = (scope: Scope | undefined) => (scope ? { owner: scope.conditions[0].value } : {});
 const FUTURE = "2999-01-01T00:00:00.000Z";
 const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
 

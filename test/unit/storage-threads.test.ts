@@ -35,7 +35,7 @@ describe("threads.create / get / patch / update / delete", () => {
       () => storage.threads.create({ metadata }),
       () => storage.threads.get(thread_id),
       () => storage.threads.create({ thread_id, if_exists: "do_nothing" }),
-      async () => (await storage.threads.search({})).items[0]!,
+      async () => (await storage.threads.search({})).items[0],
       () => storage.threads.update(thread_id, { status: "idle" }),
     ];
     for (const read of reads) {

@@ -67,18 +67,18 @@ describe("webhook outbox", () => {
     const run = await runningRun(storage);
     await storage.runs.end(run.run_id, { update: { status: "success" }, webhook: { url: "http://h/1", payload: () => ({ n: 1 }) } });
     const [first, second] = await Promise.all([storage.webhooks.claim("p1", 5, 30_000), storage.webhooks.claim("p2", 5, 30_000)]);
-    expect(first!.length + second!.length).toBe(1);
-    const [mine] = first!.length ? first! : second!;
-    const owner = mine!.claimed_by!;
+    expect(first.length + second.length).toBe(1);
+    const [mine] = first.length ? first : second;
+    const owner = mine.claimed_by!;
     const other = owner === "p1" ? "p2" : "p1";
-    expect(await storage.webhooks.complete(mine!.delivery_id, other)).toBe(false);
-    expect(await storage.webhooks.retryAfter(mine!.delivery_id, other, 0)).toBe(false);
+    expect(await storage.webhooks.complete(mine.delivery_id, other)).toBe(false);
+    expect(await storage.webhooks.retryAfter(mine.delivery_id, other, 0)).toBe(false);
     // claimed: next claimable when the claim lapses, about 30 s from now
     expect(await storage.webhooks.nextDueInMs()).toBeGreaterThan(20_000);
-    expect(await storage.webhooks.retryAfter(mine!.delivery_id, owner, 60_000)).toBe(true);
+    expect(await storage.webhooks.retryAfter(mine.delivery_id, owner, 60_000)).toBe(true);
     expect(await storage.webhooks.claim(other, 5, 30_000)).toEqual([]);
     expect(await storage.webhooks.nextDueInMs()).toBeGreaterThan(50_000);
-    expect(await storage.webhooks.retryAfter(mine!.delivery_id, owner, 0)).toBe(false); // the claim was released
+    expect(await storage.webhooks.retryAfter(mine.delivery_id, owner, 0)).toBe(false); // the claim was released
   });
 
   it("a claim that lapses (its process died) is claimed again, attempts counted; completion removes it", async () => {
@@ -86,14 +86,14 @@ describe("webhook outbox", () => {
     const run = await runningRun(storage);
     await storage.runs.end(run.run_id, { update: { status: "success" }, webhook: { url: "http://h/1", payload: () => ({}) } });
     const [dead] = await storage.webhooks.claim("dead", 5, 50);
-    expect(dead!.attempts).toBe(1);
+    expect(dead.attempts).toBe(1);
     const [taken] = await eventually(async () => {
       const claimed = await storage.webhooks.claim("survivor", 5, 30_000);
       return claimed.length ? claimed : undefined;
     }, 5_000, "the lapsed claim to be claimed again");
-    expect(taken).toMatchObject({ delivery_id: dead!.delivery_id, attempts: 2, claimed_by: "survivor" });
-    expect(await storage.webhooks.complete(dead!.delivery_id, "dead")).toBe(false);
-    expect(await storage.webhooks.complete(dead!.delivery_id, "survivor")).toBe(true);
+    expect(taken).toMatchObject({ delivery_id: dead.delivery_id, attempts: 2, claimed_by: "survivor" });
+    expect(await storage.webhooks.complete(dead.delivery_id, "dead")).toBe(false);
+    expect(await storage.webhooks.complete(dead.delivery_id, "survivor")).toBe(true);
     expect(await storage.webhooks.nextDueInMs()).toBeNull();
   });
 

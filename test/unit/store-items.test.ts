@@ -126,9 +126,9 @@ describe("store items repository", () => {
     await put(["v"], "otherdims", { t: "?" }, { vectors: [{ field: "t", vector: [1, 0] }] });
     const hits = await items.search({ namespacePrefix: ["v"], queryVector: [1, 0.1, 0] });
     expect(hits.map((h) => h.key)).toEqual(["x", "xy", "y", "otherdims", "plain"]);
-    expect(hits[0]!.score).toBeCloseTo(1 / Math.hypot(1, 0.1), 6);
-    expect(hits[1]!.score).toBeCloseTo(1.1 / (Math.SQRT2 * Math.hypot(1, 0.1)), 6);
-    expect(hits[3]!.score).toBeNull();
+    expect(hits[0].score).toBeCloseTo(1 / Math.hypot(1, 0.1), 6);
+    expect(hits[1].score).toBeCloseTo(1.1 / (Math.SQRT2 * Math.hypot(1, 0.1)), 6);
+    expect(hits[3].score).toBeNull();
     const page = await items.search({ namespacePrefix: ["v"], queryVector: [1, 0.1, 0], limit: 2, offset: 1 });
     expect(page.map((h) => h.key)).toEqual(["xy", "y"]);
     // without a prefix (every vector scored), and pages across the ranked/unranked boundary
@@ -185,7 +185,7 @@ describe("store items repository", () => {
 
     // a refreshing search restarts the TTL of what it returns
     const [long] = await items.search({ namespacePrefix: ["t"], filter: parseStoreFilter({ v: 2 }), refreshTtl: true });
-    expect(long!.expires_at).toBe(new Date(now + 10 * MINUTE).toISOString());
+    expect(long.expires_at).toBe(new Date(now + 10 * MINUTE).toISOString());
 
     now += 11 * MINUTE;
     expect(await items.listNamespaces()).toEqual([["t"]]); // "forever" is still there
@@ -214,7 +214,7 @@ describe("store items repository", () => {
     expect(await items.get(["p"], "k")).toMatchObject({ value: { text: "hello" }, ttl_minutes: 5 });
     expect(await items.nextExpiry()).toBe(new Date(now + 5 * MINUTE).toISOString());
     const [hit] = await items.search({ namespacePrefix: ["p"], queryVector: [1, 1] });
-    expect(hit!.score).toBeCloseTo(1, 6);
+    expect(hit.score).toBeCloseTo(1, 6);
   });
 });
 

@@ -36,15 +36,15 @@ describe("RunStreamTranslator", () => {
       "messages/partial",
       "messages/complete",
     ]);
-    const partials = events.filter((e) => e.mode === "messages/partial").map((e) => (e.data as Array<{ content: string }>)[0]!.content);
+    const partials = events.filter((e) => e.mode === "messages/partial").map((e) => (e.data as Array<{ content: string }>)[0].content);
     expect(partials).toEqual(["Echo:", "Echo: hello", "Echo: hello world"]);
-    const [human] = events[0]!.data as Array<Record<string, unknown>>;
+    const [human] = events[0].data as Array<Record<string, unknown>>;
     expect(human).toMatchObject({ type: "human", content: "hello world" });
     expect(human).not.toHaveProperty("lc");
     const [ai] = events.at(-1)!.data as Array<Record<string, unknown>>;
     expect(ai).toMatchObject({ type: "ai", content: "Echo: hello world", tool_calls: [] });
-    const meta = events[1]!.data as Record<string, { metadata: Record<string, unknown> }>;
-    expect(Object.values(meta)[0]!.metadata).toMatchObject({ langgraph_node: "call_model" });
+    const meta = events[1].data as Record<string, { metadata: Record<string, unknown> }>;
+    expect(Object.values(meta)[0].metadata).toMatchObject({ langgraph_node: "call_model" });
     expect(events.every((e) => typeof e.size === "number" && e.size > 0)).toBe(true);
   });
 
@@ -56,7 +56,7 @@ describe("RunStreamTranslator", () => {
     expect(metadata).toMatchObject({ langgraph_node: "call_model" });
     const checkpoint = events.find((e) => e.mode === "checkpoints")!.data as Record<string, Record<string, unknown>>;
     expect(checkpoint.config).not.toHaveProperty("callbacks");
-    expect(Object.keys(checkpoint.config!.configurable as object).some((k) => k.startsWith("__"))).toBe(false);
+    expect(Object.keys(checkpoint.config.configurable as object).some((k) => k.startsWith("__"))).toBe(false);
     expect(checkpoint).toMatchObject({ parent_config: null, next: ["__start__"], checkpoint: { thread_id: "t", checkpoint_ns: "" } });
   });
 
@@ -111,10 +111,10 @@ describe("legacy messages mode", () => {
       ["messages/metadata", ["sub:1"]],
       ["messages/partial", ["sub:1"]],
     ]);
-    expect(first[0]!.data).toEqual({ m1: { metadata: meta } });
+    expect(first[0].data).toEqual({ m1: { metadata: meta } });
     const second = legacy.fromTuple([], [new AIMessageChunk({ id: "m1", content: "lo" }), meta]);
     expect(second.map((e) => e.mode)).toEqual(["messages/partial"]);
-    expect((second[0]!.data as Array<{ content: string }>)[0]!.content).toBe("Hello");
+    expect((second[0].data as Array<{ content: string }>)[0].content).toBe("Hello");
 
     expect(legacy.fromValues([], null)).toEqual([]);
     expect(legacy.fromValues([], { messages: "not messages" })).toEqual([]);
@@ -122,7 +122,7 @@ describe("legacy messages mode", () => {
     const human = new HumanMessage({ id: "h1", content: "hi" });
     const completed = legacy.fromValues([], { messages: [human, new AIMessage({ id: "m1", content: "Hello" }), new AIMessage({ content: "no id" })] });
     expect(completed.map((e) => e.mode)).toEqual(["messages/complete"]);
-    expect((completed[0]!.data as Array<{ id: string }>).map((m) => m.id)).toEqual(["h1", "m1"]);
+    expect((completed[0].data as Array<{ id: string }>).map((m) => m.id)).toEqual(["h1", "m1"]);
     // once complete, neither more chunks nor the same state send it again
     expect(legacy.fromTuple([], [new AIMessageChunk({ id: "m1", content: "!" }), meta])).toEqual([]);
     expect(legacy.fromValues([], { messages: [human] })).toEqual([]);

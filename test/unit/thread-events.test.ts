@@ -102,7 +102,7 @@ describe("thread stream", () => {
     await state.until(2);
     await runModes.until(9);
     expect(lifecycle.ids()).toEqual(["r1:0", "r1:done", "r2:0", "r2:done", "r3:0", "r3:done"]);
-    expect(lifecycle.seen[1]!.data).toEqual({ run_id: "r1", status: "error", error: { error: "Boom", message: "bad" } });
+    expect(lifecycle.seen[1].data).toEqual({ run_id: "r1", status: "error", error: { error: "Boom", message: "bad" } });
     expect(runModes.ids()).toEqual(["r1:1", "r1:2", "r1:done", "r2:1", "r2:2", "r2:done", "r3:1", "r3:2", "r3:done"]);
     expect(state.ids()).toEqual(["r1:state", "r3:state"]);
     for (const client of [lifecycle, state, runModes]) await client.stop();

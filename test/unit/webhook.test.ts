@@ -96,7 +96,7 @@ describe("webhook dispatcher", () => {
     const cut = await endedRun(temp.storage, receiver.url);
     // the dead process had started the second one: its claim lapses before anyone retries it
     const [claimed] = await temp.storage.webhooks.claim("dead", 1, 300);
-    expect([unclaimed, cut]).toContain(claimed!.run_id);
+    expect([unclaimed, cut]).toContain(claimed.run_id);
     await temp.storage.close();
     const storage = await temp.reopen();
     const survivor = new WebhookDispatcher(storage.webhooks, "survivor", logger);

@@ -93,7 +93,7 @@ export async function sendMessage(context: A2aContext, raw: unknown): Promise<Se
   let answered: Run[] | null = null;
   if (message.taskId !== undefined) {
     const runs = await taskRuns(services, assistant, message.taskId, scope);
-    const taskThread = runs[0]!.thread_id;
+    const taskThread = runs[0].thread_id;
     if (threadId !== undefined && threadId !== taskThread) {
       throw invalidParams(`params.message.taskId: task '${message.taskId}' belongs to context '${taskThread}', not '${threadId}'`);
     }
@@ -124,7 +124,7 @@ export async function messageSend(context: A2aContext, raw: unknown): Promise<Ta
   let { runs } = sent;
   if (sent.blocking) {
     await services.runs.outcome(runs.at(-1)!, scope, signal);
-    runs = await taskRuns(services, context.assistant, runs[0]!.run_id, scope);
+    runs = await taskRuns(services, context.assistant, runs[0].run_id, scope);
   }
   return taskView(services, runs, scope, { modes: sent.modes, historyLength: sent.historyLength });
 }

@@ -23,7 +23,7 @@ export function acceptedModes(accepted: string[] | undefined): Set<OutputMode> {
   if (accepted === undefined) return new Set(OUTPUT_MODES);
   const matches = (mode: OutputMode) =>
     accepted.some((a) => {
-      const wanted = a.split(";")[0]!.trim().toLowerCase();
+      const wanted = a.split(";")[0].trim().toLowerCase();
       return wanted === mode || wanted === "*/*" || wanted === `${mode.split("/")[0]}/*`;
     });
   const modes = new Set(OUTPUT_MODES.filter(matches));

@@ -14,7 +14,7 @@ export type StreamResult = Task | StatusUpdate | ArtifactUpdate;
 
 export async function* streamTask(context: A2aContext, sent: SentMessage): AsyncGenerator<StreamResult> {
   const { services, assistant, scope, signal } = context;
-  const taskId = sent.runs[0]!.run_id;
+  const taskId = sent.runs[0].run_id;
   const view = async () =>
     taskView(services, await taskRuns(services, assistant, taskId, scope), scope, { modes: sent.modes, historyLength: sent.historyLength });
 
@@ -28,7 +28,7 @@ export async function* streamTask(context: A2aContext, sent: SentMessage): Async
         working = true;
         // the stored run may not say "running" yet: the event is the news
         const status = { state: "working" as const, timestamp: new Date().toISOString() };
-        yield { kind: "status-update", taskId, contextId: sent.runs[0]!.thread_id, status, final: false };
+        yield { kind: "status-update", taskId, contextId: sent.runs[0].thread_id, status, final: false };
       }
     }
   }

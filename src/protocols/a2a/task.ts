@@ -112,7 +112,7 @@ export interface TaskViewOptions {
 
 /** The A2A view of a task's runs. */
 export async function taskView(services: Services, runs: Run[], scope: Scope, options: TaskViewOptions = {}): Promise<Task> {
-  const first = runs[0]!;
+  const first = runs[0];
   const latest = runs.at(-1)!;
   const { state, message, output } = await progress(services, latest, options.modes ?? new Set(["text/plain", "application/json"]), scope);
   const sent = runs.map((run) => ({

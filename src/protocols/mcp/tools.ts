@@ -49,7 +49,7 @@ async function toolsByName(services: Services, scope: Scope): Promise<Map<string
 /** The graph's input schema when it is an object schema (what MCP requires), else any object. */
 async function inputSchema(services: Services, assistant: Assistant): Promise<Record<string, unknown>> {
   try {
-    const schema = (await assistantSchemas(services, assistant)).input_schema as Record<string, unknown> | null | undefined;
+    const schema = (await assistantSchemas(services, assistant)).input_schema;
     if (schema && schema.type === "object") return schema;
   } catch (error) {
     // a graph that cannot be built with this assistant's config is still listed: calling it says why

@@ -29,6 +29,8 @@ export class CronScheduler {
     private readonly storage: Storage,
     private readonly logger: Logger,
     private readonly cluster: Cluster = new LocalCluster(),
+    /** Whether 6-field schedules (seconds first) are accepted (`--cron-seconds`). */
+    readonly allowsSeconds = false,
   ) {
     this.#alarm = new Alarm(
       () => cluster.exclusive("crons", () => this.#fireDue()),

@@ -102,6 +102,6 @@ function refusedKey(value: unknown, schema: SchemaNode, at: string): string | un
 
 /** What is wrong with a parsed langgraph.json, in one line naming the key; undefined when valid. */
 export function configProblem(raw: unknown): string | undefined {
-  if (!validate(raw)) return message(validate.errors![0]!);
+  if (!validate(raw)) return message(validate.errors![0]);
   return refusedKey(raw, LANGGRAPH_SCHEMA, "");
 }

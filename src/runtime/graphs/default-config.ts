@@ -38,7 +38,7 @@ export function parseDefaultConfig(text: string | undefined, graphIds: readonly 
     for (const key of ["configurable", "metadata"]) {
       if (config[key] !== undefined && !isObject(config[key])) throw new DefaultConfigError(`LANGGRAPH_CONFIG.${graphId}.${key}: expected an object`);
     }
-    defaults[graphId] = { config: config as Config, ...(context !== undefined ? { context: context as Context } : {}) };
+    defaults[graphId] = { config: config, ...(context !== undefined ? { context: context } : {}) };
   }
   return defaults;
 }

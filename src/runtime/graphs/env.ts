@@ -14,19 +14,19 @@ export function parseDotenv(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+    const line = lines[i];
     if (/^\s*(#|$)/.test(line)) continue;
     const m = LINE.exec(line);
     if (!m) continue;
-    const key = m[1]!;
-    let raw = m[2]!;
+    const key = m[1];
+    let raw = m[2];
     const quote = raw[0];
     if (quote === '"' || quote === "'" || quote === "`") {
       // A quoted value may span several lines until the closing quote.
       let body = raw.slice(1);
       let end = findClosingQuote(body, quote);
       while (end === -1 && i + 1 < lines.length) {
-        body += "\n" + lines[++i]!;
+        body += "\n" + lines[++i];
         end = findClosingQuote(body, quote);
       }
       if (end === -1) {

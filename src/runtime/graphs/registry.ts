@@ -75,7 +75,7 @@ interface Entry {
 function withResources(graph: AnyCompiledGraph, options: ResolveGraphOptions | undefined): AnyCompiledGraph {
   if (!options || (!("checkpointer" in options) && !("store" in options))) return graph;
   // withConfig() constructs a proper copy (Pregel has private methods, so no Object.create clone).
-  const copy = graph.withConfig({}) as AnyCompiledGraph;
+  const copy: AnyCompiledGraph = graph.withConfig({});
   if ("checkpointer" in options) copy.checkpointer = options.checkpointer ?? undefined;
   if ("store" in options) copy.store = options.store ?? undefined;
   return copy;

@@ -49,7 +49,7 @@ export async function assistantSchemas(services: IntrospectionDeps, assistant: A
 /** A subgraph's schemas in the official LangGraph.js servers' shape: unknown ones are absent. */
 function subgraphSchema(schemas: GraphSchemas): SubgraphSchema {
   const slots = { input: schemas.input_schema, output: schemas.output_schema, state: schemas.state_schema, config: schemas.config_schema };
-  return Object.fromEntries(Object.entries(slots).filter(([, schema]) => schema != null)) as SubgraphSchema;
+  return Object.fromEntries(Object.entries(slots).filter(([, schema]) => schema != null));
 }
 
 /**
@@ -61,7 +61,7 @@ function addedAsNode(index: StaticSchemaIndex, namespace: string, subgraph: obje
   if (!channels) return undefined;
   const wanted = [...channels].sort().join("\n");
   const candidates = index.subgraphNodes[namespace.split("|").at(-1)!] ?? [];
-  return candidates.find((schemas) => Object.keys((schemas.state?.properties ?? {}) as object).sort().join("\n") === wanted);
+  return candidates.find((schemas) => Object.keys((schemas.state?.properties ?? {})).sort().join("\n") === wanted);
 }
 
 /**

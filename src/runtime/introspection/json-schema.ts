@@ -151,12 +151,12 @@ function anyOf(schemas: JsonSchema[]): JsonSchema {
       !("const" in s && plainTypes.has(s.type)),
   );
   if (unique.length === 0) return {};
-  if (unique.length === 1) return unique[0]!;
+  if (unique.length === 1) return unique[0];
   if (unique.some((s) => Object.keys(s).length === 0)) return {};
   const constants = unique.every((s) => "const" in s && Object.keys(s).length === 2);
   const types = new Set(unique.map((s) => s.type));
   // sorted, as the official servers list them (TypeScript's member order is an internal detail)
-  if (constants && types.size === 1) return { type: unique[0]!.type, enum: unique.map((s) => s.const as string | number).sort() };
+  if (constants && types.size === 1) return { type: unique[0].type, enum: unique.map((s) => s.const as string | number).sort() };
   if (unique.every(isPlainType)) return { type: [...types] };
   return { anyOf: unique };
 }

@@ -55,7 +55,7 @@ interface RuntimeDefinitions {
  * JSON Schema cannot express; such zod schemas are converted again with that field left open.
  */
 function runtimeSchemas(graph: object): Partial<Record<Slot, JsonSchema>> {
-  const builder = ((graph as { builder?: RuntimeDefinitions }).builder ?? {}) as RuntimeDefinitions;
+  const builder = ((graph as { builder?: RuntimeDefinitions }).builder ?? {});
   const convert = (get: (graph: unknown) => unknown, fallback: () => JsonSchema | undefined): JsonSchema | undefined => {
     let schema: unknown;
     try {

@@ -129,7 +129,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     this.#unlisten.push(
       await notifications.on(OPENED_CHANNEL, (payload) => {
         const [threadId, runId] = payload.split(" ");
-        this.#watchers.opened(threadId!, runId!);
+        this.#watchers.opened(threadId, runId);
       }),
     );
     this.#unlisten.push(
@@ -258,7 +258,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
         ended_readable: boolean | null;
         live: boolean;
       }>(STATE_SQL, [runId]);
-      const state = rows[0]!;
+      const state = rows[0];
       const ended = state.ended_held !== null;
       // An ended run's events are held for a resumable run's retention; a subscriber `fromStart`
       // (it streams the run it just created, say) also gets an ordinary run's rows until they
@@ -334,7 +334,12 @@ export class PostgresRunEventBroker implements RunEventBroker {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#sweep) clearInterval(this.#sweep);
-    await Promise.allSettled([...this.#publishing.values()].map((p) => p.writing));
+    // each run's writes in flight, and the ones queued behind them
+    await Promise.allSettled(
+      [...this.#publishing.values()].map(async (publishing) => {
+        while (publishing.writing) await publishing.writing;
+      }),
+    );
     for (const unlisten of this.#unlisten) unlisten();
     for (const tails of this.#tails.values()) for (const tail of tails) tail.done = true;
     this.#tails.clear();

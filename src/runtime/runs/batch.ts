@@ -48,7 +48,7 @@ export function normalizeBatchItem(item: BatchItem, index: number): StatelessRun
     const name = SNAKE_OF[key] ?? key;
     if (name !== key && name in given) {
       const snake = given[name];
-      const filledDefault = name in DEFAULTS && isDeepStrictEqual(snake, DEFAULTS[name as keyof StatelessRun]);
+      const filledDefault = name in DEFAULTS && isDeepStrictEqual(snake, DEFAULTS[name]);
       if (!filledDefault && !isDeepStrictEqual(snake, value)) {
         throw invalid(`body[${index}]: ${key} and ${name} are the same field with different values; give one`);
       }

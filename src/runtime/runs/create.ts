@@ -13,6 +13,7 @@ import type { RunEngine } from "./engine.js";
 import type { LangSmith } from "./langsmith.js";
 import { parseRunRequest, type ParsedRunRequest, type RunRequest } from "./request.js";
 import { configurableRunningAs } from "./run-as.js";
+import type { WebhookPolicy } from "../webhooks/policy.js";
 
 /**
  * Who creates a run and what they may see: the scope of the thread (auth event
@@ -30,6 +31,8 @@ export interface RunAccess {
 /** What creating runs needs: storage, the graphs (to find the assistant), the engine, LangSmith when configured. */
 export interface RunCreationDeps extends AssistantLookupDeps {
   runs: RunEngine;
+  /** Where webhooks may go (`webhooks` of langgraph.json). */
+  webhooks: WebhookPolicy;
   langsmith: LangSmith | null;
 }
 
@@ -51,6 +54,7 @@ export async function prepareRun(
   access: RunAccess,
 ): Promise<{ parsed: ParsedRunRequest; assistant: Assistant }> {
   const parsed = parseRunRequest(body, { stateless });
+  if (parsed.kwargs.webhook !== null) parsed.kwargs.webhook = services.webhooks.accept(parsed.kwargs.webhook);
   if (!services.langsmith && (parsed.kwargs.langsmith_tracer || parsed.kwargs.feedback_keys)) {
     const field = parsed.kwargs.feedback_keys ? "feedback_keys" : "langsmith_tracer";
     throw invalid(`body.${field}: LangSmith is not configured on this server: set LANGSMITH_API_KEY (and LANGSMITH_ENDPOINT for a self-hosted LangSmith)`);

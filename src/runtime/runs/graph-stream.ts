@@ -37,11 +37,11 @@ export async function* streamGraph(
 ): AsyncGenerator<StreamChunk> {
   const options = { ...call.config, ...call.options, streamMode: call.streamModes, runId, signal };
   if (!call.callbackEvents) {
-    const stream = await graph.stream(call.input as never, options as never);
+    const stream = await graph.stream(call.input, options as never);
     for await (const raw of stream as AsyncIterable<unknown>) yield toChunk(raw, call.options.subgraphs);
     return;
   }
-  const events = graph.streamEvents(call.input as never, { ...options, version: "v2" } as never) as unknown as AsyncIterable<CallbackEvent>;
+  const events = graph.streamEvents(call.input, { ...options, version: "v2" } as never) as unknown as AsyncIterable<CallbackEvent>;
   for await (const event of events) {
     if (event.tags?.includes("langsmith:hidden")) continue;
     if (event.event === "on_chain_stream" && event.run_id === runId) {

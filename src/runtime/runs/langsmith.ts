@@ -38,7 +38,7 @@ export function langSmithFromEnv(env: NodeJS.ProcessEnv): LangSmith | null {
       }),
     async feedbackUrls(runId, keys) {
       const tokens = await Promise.all(keys.map((key) => client.createPresignedFeedbackToken(runId, key)));
-      return Object.fromEntries(keys.map((key, i) => [key, tokens[i]!.url]));
+      return Object.fromEntries(keys.map((key, i) => [key, tokens[i].url]));
     },
   };
 }

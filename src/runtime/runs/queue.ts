@@ -87,8 +87,8 @@ export class LocalRunQueue {
     const [line, index] = found;
     const [entry] = line.waiting.splice(index, 1);
     this.#waitingThread.delete(runId);
-    if (entry!.timer) clearTimeout(entry!.timer);
-    this.#consider(entry!.threadId);
+    if (entry.timer) clearTimeout(entry.timer);
+    this.#consider(entry.threadId);
     this.#pump();
     return true;
   }
@@ -160,8 +160,8 @@ export class LocalRunQueue {
       const index = this.#dueIndex(line);
       if (index === -1 || line.active !== null) continue;
       const [entry] = line.waiting.splice(index, 1);
-      this.#waitingThread.delete(entry!.runId);
-      this.#start(line, entry!);
+      this.#waitingThread.delete(entry.runId);
+      this.#start(line, entry);
     }
   }
 

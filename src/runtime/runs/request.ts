@@ -43,20 +43,6 @@ function durability(body: RunRequest): Durability {
   return body.durability ?? fromFlag ?? "async";
 }
 
-function webhook(value: string | null | undefined): string | null {
-  if (value == null) return null;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return fail("webhook", `'${value}' is not an absolute URL; give an http(s) URL the server can POST to`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    fail("webhook", `only http and https webhooks are supported, got '${url.protocol}'`);
-  }
-  return url.toString();
-}
-
 /** The request's checkpoint fields merged into the run config (stateful runs only). */
 function configWithCheckpoint(body: RunRequest, stateless: boolean): Config {
   const config: Config = { ...(body.config ?? {}) };
@@ -101,11 +87,11 @@ export function parseRunRequest(body: RunRequest, options: { stateless: boolean 
   if (command !== null && command.resume === undefined && command.update == null && command.goto == null) {
     fail("command", "needs at least one of resume, update, goto");
   }
-  if (stateless) refuseThreadFields(body as Schemas["RunCreateStateless"]);
-  else if ((body as Schemas["RunCreateStateless"]).on_completion === "delete") {
+  if (stateless) refuseThreadFields(body);
+  else if ((body).on_completion === "delete") {
     fail("on_completion", "a run on an existing thread keeps its thread; delete the thread instead");
   }
-  const temporary = stateless && ((body as Schemas["RunCreateStateless"]).on_completion ?? "delete") === "delete";
+  const temporary = stateless && ((body).on_completion ?? "delete") === "delete";
   const afterSeconds = body.after_seconds ?? 0;
   return {
     assistantId: body.assistant_id,
@@ -119,7 +105,8 @@ export function parseRunRequest(body: RunRequest, options: { stateless: boolean 
       resumable: body.stream_resumable ?? false,
       interrupt_before: body.interrupt_before ?? null,
       interrupt_after: body.interrupt_after ?? null,
-      webhook: webhook(body.webhook),
+      // checked against the `webhooks` settings by the run's creation (runs/create.ts)
+      webhook: body.webhook ?? null,
       durability: durability(body),
       strict_resume: body.strict_resume ?? false,
       ...(body.langsmith_tracer != null ? { langsmith_tracer: body.langsmith_tracer } : {}),

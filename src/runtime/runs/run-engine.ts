@@ -32,7 +32,7 @@ import { storedOutcome } from "./stored-outcome.js";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { LocalCluster, type Cluster } from "../cluster.js";
-import { WebhookDispatcher } from "./webhook.js";
+import { WebhookDispatcher, type WebhookTargets } from "./webhook.js";
 
 export interface RunEngineDeps {
   storage: Storage;
@@ -47,6 +47,8 @@ export interface RunEngineDeps {
    * it is alive): its webhook claims are not taken over while it lives. Default: a new one.
    */
   workerId?: string;
+  /** The `webhooks` settings and this server's URL (default: no settings, no URL). */
+  webhookTargets?: WebhookTargets;
   /** OpenTelemetry: a span per run execution and per graph step when tracing is on. */
   tracer?: Tracer;
   /** LangSmith: runs traced there, feedback URLs in their streams; null when not configured. */
@@ -96,7 +98,9 @@ export class ComposedRunEngine implements RunEngine {
     this.#dispatcher = parts.dispatcher;
     this.#stops = parts.stops;
     const owner = deps.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.#webhooks = this.#options.sendWebhooks ? new WebhookDispatcher(deps.storage.webhooks, owner, deps.logger) : null;
+    this.#webhooks = this.#options.sendWebhooks
+      ? new WebhookDispatcher(deps.storage.webhooks, owner, deps.logger, deps.webhookTargets ? { targets: deps.webhookTargets } : {})
+      : null;
     this.#executor = new RunExecutor({
       ...deps,
       broker: this.#broker,

@@ -18,6 +18,8 @@
  */
 import type { Logger } from "pino";
 import type { WebhookDelivery, WebhookOutbox } from "../../storage/types.js";
+import { WebhookPolicy } from "../webhooks/policy.js";
+import { postWebhook, type PostProblem } from "../webhooks/post.js";
 import { Alarm } from "../alarm.js";
 import type { Cluster } from "../cluster.js";
 
@@ -26,6 +28,13 @@ export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 
 /** The topic (PostgreSQL: channel `lgts_webhooks`) on which a newly owed delivery is announced. */
 export const WEBHOOKS_TOPIC = "webhooks";
+
+/** How deliveries are made: the `webhooks` settings, and this server's URL for webhooks given as a path. */
+export interface WebhookTargets {
+  policy: WebhookPolicy;
+  /** The URL of this server (with its mount prefix); undefined until it listens. */
+  serverUrl(): string | undefined;
+}
 
 export interface WebhookOptions {
   /** Attempts in all (default 4). */
@@ -36,6 +45,8 @@ export interface WebhookOptions {
   timeoutMs?: number;
   /** Deliveries attempted at once by this process (default 10). */
   concurrency?: number;
+  /** Default: no `webhooks` settings, and webhooks given as a path wait for a server URL. */
+  targets?: WebhookTargets;
 }
 
 export class WebhookDispatcher {
@@ -46,6 +57,7 @@ export class WebhookDispatcher {
   readonly #backoffMs: number;
   readonly #timeoutMs: number;
   readonly #concurrency: number;
+  readonly #targets: WebhookTargets;
   #claiming: Promise<void> | null = null;
   #claimAgain = false;
   #stopped = false;
@@ -58,6 +70,7 @@ export class WebhookDispatcher {
     private readonly logger: Logger,
     options: WebhookOptions = {},
   ) {
+    this.#targets = options.targets ?? { policy: new WebhookPolicy(null, {}, "dev"), serverUrl: () => undefined };
     this.#attempts = options.attempts ?? 4;
     this.#backoffMs = options.initialBackoffMs ?? 500;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
@@ -136,9 +149,15 @@ export class WebhookDispatcher {
 
   async #deliver(delivery: WebhookDelivery): Promise<void> {
     const context = { run_id: delivery.run_id, thread_id: delivery.thread_id, webhook: delivery.url, attempt: delivery.attempts };
-    const problem = await this.#post(delivery.url, delivery.delivery_id, JSON.stringify(delivery.payload));
-    if (this.#stop.signal.aborted && problem !== null) return; // shutdown cut it: the claim lapses, someone retries
-    if (problem === null) {
+    const failure = await this.#post(delivery.url, delivery.delivery_id, JSON.stringify(delivery.payload));
+    if (this.#stop.signal.aborted && failure !== null) return; // shutdown cut it: the claim lapses, someone retries
+    if (failure === null) {
+      await this.outbox.complete(delivery.delivery_id, this.owner);
+      return;
+    }
+    const { problem } = failure;
+    if (failure.final) {
+      this.logger.warn({ ...context, problem }, "webhook not delivered: its target is refused");
       await this.outbox.complete(delivery.delivery_id, this.owner);
       return;
     }
@@ -151,20 +170,22 @@ export class WebhookDispatcher {
     await this.outbox.retryAfter(delivery.delivery_id, this.owner, this.#backoffMs * 2 ** (delivery.attempts - 1));
   }
 
-  /** One POST; null on success, else what went wrong. */
-  async #post(url: string, idempotencyKey: string, body: string): Promise<string | null> {
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", [IDEMPOTENCY_HEADER]: idempotencyKey },
-        body,
-        signal: AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#stop.signal]),
-      });
-      await response.body?.cancel();
-      return response.ok ? null : `HTTP ${response.status}`;
-    } catch (error) {
-      return (error as Error).message ?? String(error);
-    }
+  /**
+   * One POST; null on success, else what went wrong. A webhook given as a path is a call to this
+   * server itself (its custom routes), which the private-address rule does not concern.
+   */
+  async #post(stored: string, idempotencyKey: string, body: string): Promise<PostProblem | null> {
+    const { policy } = this.#targets;
+    const onThisServer = stored.startsWith("/");
+    const base = this.#targets.serverUrl();
+    if (onThisServer && base === undefined) return { problem: "this server does not listen yet", final: false };
+    const target = onThisServer ? new URL(base + stored) : new URL(stored);
+    return postWebhook(target, body, {
+      headers: { ...policy.headers, [IDEMPOTENCY_HEADER]: idempotencyKey },
+      signal: AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), this.#stop.signal]),
+      publicOnly: policy.blockPrivateAddresses && !onThisServer,
+      signingSecret: policy.signingSecret,
+    });
   }
 }
 

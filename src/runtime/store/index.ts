@@ -116,7 +116,7 @@ export class ServerStore extends BaseStore {
       throw forbidden(`Not authorized to write item '${input.key}' in namespace [${input.namespace.join(", ")}]`);
     }
     const [item] = await this.#putMany([input], scope);
-    return item!;
+    return item;
   }
 
   async deleteItem(namespace: string[], key: string, scope?: Scope): Promise<void> {
@@ -218,7 +218,7 @@ export class ServerStore extends BaseStore {
           key: input.key,
           value: input.value,
           ttl_minutes: input.ttl === undefined ? defaultTtl : input.ttl,
-          vectors: vectors[i]!,
+          vectors: vectors[i],
         }, scope);
         if (item.expires_at !== null) sweeper?.expiresAt(item.expires_at);
         return item;
@@ -235,7 +235,7 @@ export class ServerStore extends BaseStore {
     );
     const texts = [...new Set(perInput.flat().map(([, text]) => text))];
     const embedded = new Map<string, number[]>();
-    (await index.embed(texts)).forEach((vector, i) => embedded.set(texts[i]!, vector));
+    (await index.embed(texts)).forEach((vector, i) => embedded.set(texts[i], vector));
     return perInput.map((pairs) => pairs.map(([field, text]) => ({ field, vector: embedded.get(text)! })));
   }
 }

@@ -25,8 +25,8 @@ export function parseFieldPath(path: string): Step[] | "$" {
   for (const part of path.split(".")) {
     const m = PART.exec(part);
     if (!m) throw new InvalidStoreRequestError(`invalid index field path '${path}' (at '${part}')`);
-    steps.push({ field: m[1]! });
-    for (const [, selector] of m[2]!.matchAll(SELECTOR)) {
+    steps.push({ field: m[1] });
+    for (const [, selector] of m[2].matchAll(SELECTOR)) {
       steps.push(selector === "*" ? { every: true } : { index: Number(selector) });
     }
   }
@@ -42,7 +42,7 @@ function asText(value: unknown): string[] {
 
 function walk(value: unknown, steps: readonly Step[], at: number): string[] {
   if (at === steps.length) return asText(value);
-  const step = steps[at]!;
+  const step = steps[at];
   if ("field" in step) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return [];
     const obj = value as Record<string, unknown>;
@@ -69,7 +69,7 @@ export function indexedTexts(value: Record<string, unknown>, paths: readonly str
   const out: Array<[string, string]> = [];
   for (const path of paths) {
     const texts = textsAt(value, path);
-    if (texts.length === 1) out.push([path, texts[0]!]);
+    if (texts.length === 1) out.push([path, texts[0]]);
     else texts.forEach((text, i) => out.push([`${path}.${i}`, text]));
   }
   return out;

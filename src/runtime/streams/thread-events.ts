@@ -84,7 +84,7 @@ class InRunOrder {
   /** The run's last event was pushed (or it will push none). */
   end(runId: string): void {
     this.#ended.add(runId);
-    while (this.#open.length > 0 && this.#ended.has(this.#open[0]!)) {
+    while (this.#open.length > 0 && this.#ended.has(this.#open[0])) {
       this.#ended.delete(this.#open.shift()!);
       const next = this.#open[0];
       if (next === undefined) break;

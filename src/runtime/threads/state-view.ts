@@ -96,5 +96,5 @@ export function selectStateFields(state: ThreadState, select: readonly string[] 
       isObject ? valueKeys.filter((key) => Object.hasOwn(values, key)).map((key) => [key, values[key]]) : [],
     );
   }
-  return picked as ThreadStateSelection;
+  return picked;
 }

@@ -24,7 +24,15 @@ export interface ArchiveCollections {
   webhooks: Collection<WebhookDelivery>;
 }
 
-type Snapshot = { [K in ArchiveKind]: ArchiveRecords[K][] };
+/** Per kind, the stored records (checkpoint entities still carry their `kind` tag). */
+type Snapshot = Record<ArchiveKind, readonly object[]>;
+
+/** A stored record as the archive has it: checkpoint entities lose their tag. */
+function archived(record: object): object {
+  if (!("kind" in record)) return record;
+  const { kind: _kind, ...rest } = record as CheckpointEntity;
+  return rest;
+}
 
 export class LowdbArchive implements StorageArchive {
   constructor(
@@ -41,8 +49,8 @@ export class LowdbArchive implements StorageArchive {
     const taken: Snapshot = {
       assistant: c.assistants.snapshot(),
       thread: c.threads.snapshot(),
-      checkpoint: checkpoints.filter((r) => r.kind === "checkpoint").map(({ kind: _kind, ...r }) => r) as Snapshot["checkpoint"],
-      checkpoint_writes: checkpoints.filter((r) => r.kind === "writes").map(({ kind: _kind, ...r }) => r) as Snapshot["checkpoint_writes"],
+      checkpoint: checkpoints.filter((r) => r.kind === "checkpoint"),
+      checkpoint_writes: checkpoints.filter((r) => r.kind === "writes"),
       run: c.runs.snapshot(),
       cron: c.crons.snapshot(),
       store_item: c.storeItems.snapshot(),
@@ -53,7 +61,7 @@ export class LowdbArchive implements StorageArchive {
       counts: async () => Object.fromEntries(Object.entries(taken).map(([kind, records]) => [kind, records.length])) as Record<ArchiveKind, number>,
       records: async function* <K extends ArchiveKind>(kind: K, batchSize: number) {
         const records = taken[kind];
-        for (let i = 0; i < records.length; i += batchSize) yield records.slice(i, i + batchSize);
+        for (let i = 0; i < records.length; i += batchSize) yield records.slice(i, i + batchSize).map(archived) as ArchiveRecords[K][];
       },
     });
   }
@@ -65,7 +73,7 @@ export class LowdbArchive implements StorageArchive {
       if (!options.replace && collection.get(collection.idOf(stored)) !== undefined) {
         throw new ConflictError(kind, archiveRecordId(kind, record));
       }
-      return () => (kind === "store_item" ? this.putStoreItem(stored as StoreItemEntity) : collection.put(stored));
+      return () => (kind === "store_item" ? this.putStoreItem(stored) : collection.put(stored));
     });
     // every id is checked before the first write: a conflict writes nothing
     await Promise.all(writes.map((write) => write()));
@@ -80,9 +88,9 @@ export class LowdbArchive implements StorageArchive {
       case "thread":
         return pick(c.threads, record as Thread);
       case "checkpoint":
-        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint"]), kind: "checkpoint" } as CheckpointEntity);
+        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint"]), kind: "checkpoint" });
       case "checkpoint_writes":
-        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint_writes"]), kind: "writes" } as CheckpointEntity);
+        return pick(c.checkpoints, { ...(record as ArchiveRecords["checkpoint_writes"]), kind: "writes" });
       case "run":
         return pick(c.runs, record as Run);
       case "cron":

@@ -202,7 +202,7 @@ export class Collection<T> {
     const results = await Promise.allSettled(shards.map((shard) => shard.commit()));
     const failed = results.findIndex((r) => r.status === "rejected");
     if (failed >= 0) {
-      results.forEach((r, i) => r.status === "rejected" && this.#dirty.add(shards[i]!));
+      results.forEach((r, i) => r.status === "rejected" && this.#dirty.add(shards[i]));
       throw (results[failed] as PromiseRejectedResult).reason;
     }
   }
@@ -295,7 +295,7 @@ export class Collection<T> {
 
   #shardFor(record: T): Shard<T> {
     const key = (this.#opts.shardKeyOf ?? this.#opts.idOf)(record);
-    return this.#shards[shardOf(key, this.#shards.length)]!;
+    return this.#shards[shardOf(key, this.#shards.length)];
   }
 
   #remember(record: T): void {

@@ -146,7 +146,7 @@ export class CommitLog {
     } finally {
       this.#group = null;
       const { entries, durable } = group;
-      const line = entries.length === 1 ? this.#appendLine(entries[0]!) : entries.length > 1 ? this.#appendLine({ g: entries }) : null;
+      const line = entries.length === 1 ? this.#appendLine(entries[0]) : entries.length > 1 ? this.#appendLine({ g: entries }) : null;
       if (line) line.then(durable.resolve, durable.reject);
       else durable.resolve();
     }

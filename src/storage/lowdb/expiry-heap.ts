@@ -27,15 +27,15 @@ export class ExpiryHeap {
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.at <= heap[i]!.at) break;
-      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      if (heap[parent].at <= heap[i].at) break;
+      [heap[parent], heap[i]] = [heap[i], heap[parent]];
       i = parent;
     }
   }
 
   /** The earliest current entry (stale ones above it are dropped), or undefined. */
   peek(): ExpiryEntry | undefined {
-    while (this.#heap.length > 0 && !this.isCurrent(this.#heap[0]!)) this.#pop();
+    while (this.#heap.length > 0 && !this.isCurrent(this.#heap[0])) this.#pop();
     return this.#heap[0];
   }
 
@@ -63,10 +63,10 @@ export class ExpiryHeap {
       const l = 2 * i + 1;
       const r = l + 1;
       let min = i;
-      if (l < heap.length && heap[l]!.at < heap[min]!.at) min = l;
-      if (r < heap.length && heap[r]!.at < heap[min]!.at) min = r;
+      if (l < heap.length && heap[l].at < heap[min].at) min = l;
+      if (r < heap.length && heap[r].at < heap[min].at) min = r;
       if (min === i) break;
-      [heap[min], heap[i]] = [heap[i]!, heap[min]!];
+      [heap[min], heap[i]] = [heap[i], heap[min]];
       i = min;
     }
   }

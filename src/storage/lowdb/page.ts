@@ -94,12 +94,12 @@ export function smallest<T>(items: readonly T[], k: number, compare: Compare<T>)
 
 /** Adds `item` to `best` (the k smallest so far, in order; equal items keep their arrival order). */
 function keepSmallest<T>(best: T[], item: T, k: number, compare: Compare<T>): void {
-  if (best.length === k && compare(item, best[k - 1]!) >= 0) return;
+  if (best.length === k && compare(item, best[k - 1]) >= 0) return;
   let lo = 0;
   let hi = best.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compare(best[mid]!, item) <= 0) lo = mid + 1;
+    if (compare(best[mid], item) <= 0) lo = mid + 1;
     else hi = mid;
   }
   best.splice(lo, 0, item);

@@ -102,7 +102,7 @@ export class LowdbStoreItems implements StoreItemsRepository {
     const prefix = query.namespacePrefix;
     const matches = filterPredicate(query.filter);
     const visible = scopePredicate(query.scope);
-    const candidates = prefix.length > 0 ? this.col.candidates([["root", prefix[0]!]]) : this.col.values();
+    const candidates = prefix.length > 0 ? this.col.candidates([["root", prefix[0]]]) : this.col.values();
     const hits: Array<{ record: StoreItemEntity; score: number | null }> = [];
     const queryVector = query.queryVector;
     const queryNorm = queryVector ? norm(queryVector) : 0;

@@ -72,7 +72,7 @@ export function endsWith(namespace: readonly string[], suffix: readonly string[]
 export function compareNamespaces(a: readonly string[], b: readonly string[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+    if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
   }
   return a.length - b.length;
 }
@@ -88,8 +88,8 @@ export function bestCosine(query: readonly number[], queryNorm: number, vectors:
     let dot = 0;
     let norm = 0;
     for (let i = 0; i < vector.length; i++) {
-      dot += vector[i]! * query[i]!;
-      norm += vector[i]! * vector[i]!;
+      dot += vector[i] * query[i];
+      norm += vector[i] * vector[i];
     }
     const score = norm === 0 || queryNorm === 0 ? 0 : dot / (Math.sqrt(norm) * queryNorm);
     if (best === null || score > best) best = score;

@@ -114,7 +114,7 @@ export class PostgresArchive implements StorageArchive {
     return this.db.transaction(async (tx) => {
       await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
       return work({
-        counts: async () => (await tx.query<Record<ArchiveKind, number>>(COUNTS_SQL)).rows[0]!,
+        counts: async () => (await tx.query<Record<ArchiveKind, number>>(COUNTS_SQL)).rows[0],
         records: <K extends ArchiveKind>(kind: K, batchSize: number) => readKind(tx, READERS[kind] as KindReader<K>, batchSize),
       });
     });

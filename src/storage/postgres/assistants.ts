@@ -141,7 +141,7 @@ export class PostgresAssistants implements AssistantsRepository {
       `SELECT count(*) AS n FROM assistants WHERE ${conditions(params, filter, scope)}`,
       params.values,
     );
-    return Number(rows[0]!.n);
+    return Number(rows[0].n);
   }
 
   async listVersions(assistantId: string, query: AssistantVersionQuery = {}, scope?: Scope): Promise<Page<AssistantVersion>> {
@@ -160,7 +160,7 @@ export class PostgresAssistants implements AssistantsRepository {
         params.values.slice(0, params.values.length - 2),
       ),
     ]);
-    return { items: rows.map(toVersion), total: Number(counted[0]!.n) };
+    return { items: rows.map(toVersion), total: Number(counted[0].n) };
   }
 
   async setLatest(assistantId: string, version: number, scope?: Scope): Promise<Assistant> {

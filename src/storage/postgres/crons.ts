@@ -87,7 +87,7 @@ export class PostgresCrons implements CronsRepository {
         input.auth_user ? JSON.stringify(input.auth_user) : null,
       ],
     );
-    return toCron(rows[0]!);
+    return toCron(rows[0]);
   }
 
   async get(cronId: string, scope?: Scope): Promise<Cron> {
@@ -141,7 +141,7 @@ export class PostgresCrons implements CronsRepository {
   async count(filter?: CronFilter, scope?: Scope): Promise<number> {
     const params = new Params();
     const { rows } = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM crons WHERE ${conditions(params, filter, scope)}`, params.values);
-    return Number(rows[0]!.n);
+    return Number(rows[0].n);
   }
 
   async enabled(): Promise<Cron[]> {

@@ -40,7 +40,7 @@ export class PerKeyOrder {
 
   /** Runs `work` alone, after every operation of `key` called before it. */
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => this.#enqueue(key, { kind: "work", work, resolve: resolve as (v: unknown) => void, reject }));
+    return new Promise<T>((resolve, reject) => this.#enqueue(key, { kind: "work", work, resolve: resolve, reject }));
   }
 
   /** One write statement of `key`, after the operations called before it; committed with the writes queued next to it. */
@@ -64,14 +64,14 @@ export class PerKeyOrder {
   /** Runs the key's queue until it is empty (the first operation starts synchronously, as a direct call would). */
   async #drain(key: string, queue: Operation[]): Promise<void> {
     while (queue.length > 0) {
-      const head = queue[0]!;
+      const head = queue[0];
       if (head.kind === "work") {
         queue.shift();
         await head.work().then(head.resolve, head.reject);
         continue;
       }
       let count = 1;
-      while (count < queue.length && count < MAX_GROUP && queue[count]!.kind === "write") count++;
+      while (count < queue.length && count < MAX_GROUP && queue[count].kind === "write") count++;
       const group = queue.splice(0, count) as Array<Extract<Operation, { kind: "write" }>>;
       await this.#commit(group);
     }
@@ -100,6 +100,6 @@ export class PerKeyOrder {
       for (const write of group) await this.db.query(write.text, write.params, PREPARED).then(write.resolve, write.reject);
       return;
     }
-    group.forEach((write, i) => write.resolve(results[i]!));
+    group.forEach((write, i) => write.resolve(results[i]));
   }
 }

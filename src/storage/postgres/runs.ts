@@ -158,7 +158,7 @@ export class PostgresRuns implements RunsRepository {
       input.lease?.owner ?? null,
       (input.lease?.leaseMs ?? 0) / 1000,
     ]);
-    const result = rows[0]!;
+    const result = rows[0];
     if (result.found === 0) throw new NotFoundError("Thread", input.thread_id);
     if (!result.current) return null;
     const inflight = rows.filter((row): row is CreateRow & RunRow => row.run_id !== null).map(toRun);
@@ -188,7 +188,7 @@ export class PostgresRuns implements RunsRepository {
       params.values,
     );
     const { rows: counted } = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM runs WHERE ${where(conditions)}`, countParams);
-    return { items: rows.map(toRun), total: Number(counted[0]!.n) };
+    return { items: rows.map(toRun), total: Number(counted[0].n) };
   }
 
   active(threadId: string): Promise<Run[]> {
@@ -289,7 +289,7 @@ export class PostgresRuns implements RunsRepository {
          SELECT (SELECT count(*) FROM seen)::int AS present, (SELECT count(*) FROM thread)::int AS written`,
         params.values,
       );
-      if (rows[0]!.present === 0 || rows[0]!.written > 0) return;
+      if (rows[0].present === 0 || rows[0].written > 0) return;
     }
   }
 
@@ -362,7 +362,7 @@ function threadAfterRun(params: Params, threadId: string, runId: string, update:
 
 /** The fields a run update sets (those given), as they are stored. */
 function copyUpdate(update: RunUpdate): Partial<Run> {
-  return Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined)) as Partial<Run>;
+  return Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined));
 }
 
 /** A thread's pending/running runs, oldest first. */

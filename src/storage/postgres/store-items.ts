@@ -105,7 +105,7 @@ export class PostgresStoreItems implements StoreItemsRepository {
         [id, input.namespace, nsPath(input.namespace), input.key, JSON.stringify(input.value), at, input.ttl_minutes, expiry(now, input.ttl_minutes)],
       );
       await this.#replaceVectors(tx, id, input);
-      return toItem(rows[0]!);
+      return toItem(rows[0]);
     });
   }
 

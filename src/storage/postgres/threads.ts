@@ -157,7 +157,7 @@ export class PostgresThreads implements ThreadsRepository {
       `SELECT count(*) AS n FROM threads WHERE ${conditions(params, filter, scope)}`,
       params.values,
     );
-    return Number(rows[0]!.n);
+    return Number(rows[0].n);
   }
 
   async expiring(): Promise<ThreadExpiry[]> {
