@@ -17,6 +17,7 @@ const STORAGE_CONTRACT = [
 const API_ON_POSTGRES = [
   "test/api/runs.test.ts",
   "test/api/runs-multitask.test.ts",
+  "test/api/runs-keepalive.test.ts",
   "test/api/streams*.test.ts",
   "test/api/crons.test.ts",
   "test/api/webhooks.test.ts",

@@ -39,6 +39,7 @@ import { Teardown } from "./teardown.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
 import { cronLauncher, type FiringAuthorizer } from "./runtime/crons/launcher.js";
 import { authorizeRunCreation } from "./auth/run-access.js";
+import { KEEP_ALIVE_INTERVAL_MS } from "./http/keep-alive.js";
 import { normalizeUser } from "./auth/user.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
 import { GraphUis } from "./runtime/ui/index.js";
@@ -186,6 +187,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
     logger,
     version: VERSION,
     readiness: { ready: true },
+    waitKeepAliveMs: options.waitKeepAliveMs ?? KEEP_ALIVE_INTERVAL_MS,
   };
 
   await ensureSystemAssistants(storage, graphs, assistantDefaults);

@@ -65,6 +65,20 @@ async function bodyReadByApp(c: HonoContextLike, parsedJson: Promise<unknown> | 
   }
 }
 
+/**
+ * Headers the app's middleware set on its way back (`await next(); c.header(...)`) go on the
+ * built-in route's answer, as when the official server runs the built-in routes inside the app;
+ * the built-in route may still set its own.
+ */
+function keepMiddlewareHeaders(unanswered: globalThis.Response, res: Response): void {
+  for (const [name, value] of unanswered.headers) {
+    if (name === NO_ROUTE || name === "set-cookie") continue;
+    res.setHeader(name, value);
+  }
+  const cookies = unanswered.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+}
+
 function honoHandler(userApp: HonoLike): RequestHandler {
   // The user's app mounted in an app of its own Hono class: a first middleware makes
   // `c.req.json()` give one object per request (Hono parses the text again on every call), so a
@@ -96,8 +110,9 @@ function honoHandler(userApp: HonoLike): RequestHandler {
     async (request, env) => {
       const response = await app.fetch(request, env);
       if (!(response as globalThis.Response).headers.has(NO_ROUTE)) return response;
-      const { incoming } = env as unknown as { incoming: Request };
+      const { incoming, outgoing } = env as unknown as { incoming: Request; outgoing: Response };
       const next = pending.get(incoming);
+      keepMiddlewareHeaders(response as globalThis.Response, outgoing);
       try {
         const read = await handedOn.get(request);
         // the stream is consumed: body-parser sees a finished request and keeps `req.body`

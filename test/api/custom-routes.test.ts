@@ -51,6 +51,13 @@ describe.each([
     expect((await json(missing)).detail).toMatch(/No route/);
   });
 
+  it("keeps the headers its middleware sets on the built-in routes' answers", async () => {
+    const res = await fetch(`${t.url}/ok`);
+    expect(await json(res)).toEqual({ ok: true });
+    expect(res.headers.get("x-custom-middleware")).toBe(kind);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  });
+
   it("hands a body its middleware changed to the built-in routes, changes included", async () => {
     const thread = await t.client.threads.create();
     const stamped = new Client({ apiUrl: t.url, defaultHeaders: { "x-stamp": kind } });
