@@ -16,7 +16,10 @@ import { exportToFile } from "./storage/archive/export.js";
 import type { ArchiveCounts } from "./storage/archive/format.js";
 import { importArchive, openArchiveFile, verifyArchiveFile } from "./storage/archive/import.js";
 import { ARCHIVE_KINDS } from "./storage/archive/kinds.js";
-import { verifyCopy } from "./storage/archive/verify.js";
+import { verifyCopy, type ThreadRead } from "./storage/archive/verify.js";
+import { loadGraphRegistry } from "./runtime/graphs/registry.js";
+import { apiThreadReads } from "./runtime/threads/state-reads.js";
+import { pino } from "pino";
 import { openStorage, redactedUri, type Storage } from "./storage/index.js";
 
 export const DATA_COMMANDS = new Set(["export", "import", "migrate", "backup"]);
@@ -30,13 +33,16 @@ export const DATA_USAGE = `Usage: lgts <export|import|migrate|backup> [options]
   import FILE           load an archive; refuses a deployment holding data unless --overwrite
   migrate --to <where>  move an embedded data directory into PostgreSQL (--to postgres://...),
                         or PostgreSQL (--database-uri) into a data directory (--to <dir>), then
-                        verify: counts per kind, and a sample of threads and store items
+                        verify: counts per kind, and a sample of threads (state and history
+                        as the API answers them) and store items
 
 Options:
   --data-dir <path>     the embedded store                  [LGTS_DATA_DIR] default ./.lgts
   --database-uri <uri>  PostgreSQL instead                  [DATABASE_URI]
   --overwrite           import/migrate: replace records with the same ids in a non-empty target
   --sample <n>          migrate: threads and store items compared (default 50)
+  --config <path>       migrate: the project's langgraph.json, to compare thread states as the
+                        API computes them            [LGTS_CONFIG] default ./langgraph.json
   -h, --help            show this help`;
 
 type Location = { backend: "lowdb"; dataDir: string } | { backend: "postgres"; uri: string };
@@ -59,6 +65,7 @@ export async function runDataCommand(command: string, argv: string[], env: NodeJ
       to: { type: "string" },
       overwrite: { type: "boolean" },
       sample: { type: "string" },
+      config: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -74,6 +81,7 @@ export async function runDataCommand(command: string, argv: string[], env: NodeJ
   if (extra.length) throw new UsageError(`Unexpected argument '${extra[0]}'`);
   if (command !== "migrate" && values.to !== undefined) throw new UsageError("--to applies to lgts migrate only");
   if (command !== "migrate" && values.sample !== undefined) throw new UsageError("--sample applies to lgts migrate only");
+  if (command !== "migrate" && values.config !== undefined) throw new UsageError("--config applies to lgts migrate only");
   if ((command === "export" || command === "backup") && values.overwrite) throw new UsageError(`--overwrite does not apply to lgts ${command}`);
   switch (command) {
     case "export": {
@@ -108,21 +116,47 @@ export async function runDataCommand(command: string, argv: string[], env: NodeJ
       }
       const sampleSize = values.sample === undefined ? 50 : Number(values.sample);
       if (!Number.isInteger(sampleSize) || sampleSize < 0) throw new UsageError(`Invalid --sample '${values.sample}'`);
-      return migrate(here, to, { overwrite: values.overwrite ?? false, sampleSize }, out);
+      const configPath = path.resolve(values.config ?? env.LGTS_CONFIG ?? "langgraph.json");
+      const threadReads = await apiReads(configPath, values.config !== undefined || env.LGTS_CONFIG !== undefined, out);
+      return migrate(here, to, { overwrite: values.overwrite ?? false, sampleSize, threadReads }, out);
     }
     default:
       throw new UsageError(`Unknown command '${command}'`);
   }
 }
 
-async function migrate(from: Location, to: Location, options: { overwrite: boolean; sampleSize: number }, out: (line: string) => void): Promise<number> {
+/**
+ * The thread reads the API answers with the project's graphs (state, history), when its
+ * langgraph.json is there; without it the move is verified on what they are computed from.
+ */
+async function apiReads(configPath: string, named: boolean, out: (line: string) => void): Promise<ThreadRead[]> {
+  if (!named && !(await stat(configPath).catch(() => null))) {
+    out(`(no ${configPath}: thread states are compared as stored checkpoints; pass --config to compare them as the API computes them)`);
+    return [];
+  }
+  let graphs;
+  try {
+    graphs = await loadGraphRegistry(configPath);
+  } catch (error) {
+    throw new Error(`cannot load the graphs of ${configPath} to compare thread states: ${(error as Error).message}`);
+  }
+  return apiThreadReads(graphs, pino({ level: "silent" }));
+}
+
+async function migrate(
+  from: Location,
+  to: Location,
+  options: { overwrite: boolean; sampleSize: number; threadReads: ThreadRead[] },
+  out: (line: string) => void,
+): Promise<number> {
   return withStorage(from, "move", (source) =>
     withStorage(to, "write", async (target) => {
       if (!options.overwrite) await requireEmpty(target, describe(to));
       const copied = await copyStorage(source, target, { replace: options.overwrite, onProgress: progressBar("moving") });
       printCounts(out, `copied ${describe(from)} into ${describe(to)}`, copied);
-      const report = await verifyCopy(source, target, { sampleSize: options.sampleSize, exactCounts: !options.overwrite });
-      out(`verified: counts per kind${options.overwrite ? " (skipped: --overwrite kept other records)" : ""}, ${report.sampled.threads} threads (record, history, runs), ${report.sampled.storeItems} store items`);
+      const report = await verifyCopy(source, target, { sampleSize: options.sampleSize, exactCounts: !options.overwrite, threadReads: options.threadReads });
+      const compared = ["record", "checkpoints", "runs", ...(options.threadReads.length ? ["state and history as the API answers them"] : [])];
+      out(`verified: counts per kind${options.overwrite ? " (skipped: --overwrite kept other records)" : ""}, ${report.sampled.threads} threads (${compared.join(", ")}), ${report.sampled.storeItems} store items`);
       if (report.problems.length) {
         out(`the move is NOT verified:\n  ${report.problems.join("\n  ")}`);
         return 1;

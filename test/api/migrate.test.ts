@@ -25,8 +25,7 @@ afterEach(async () => {
 async function server(options: { database?: TestDatabase; dataDir?: string; runTimeoutMs?: number }): Promise<TestServer> {
   const t = await startTestServer({
     configPath: CONFIG,
-    // the cron below names its second (6 fields), to fire a few seconds after the move
-    cronSeconds: true,
+    cronSeconds: true, // the cron below fires at a given second
     ...(options.database ? { database: options.database } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.runTimeoutMs ? { runs: { runTimeoutMs: options.runTimeoutMs } } : {}),
@@ -112,7 +111,8 @@ describe("lgts migrate", () => {
 
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());
-    const report = await lgts("migrate", "--data-dir", embedded.dataDir, "--to", database.uri);
+    const report = await lgts("migrate", "--data-dir", embedded.dataDir, "--to", database.uri, "--config", CONFIG);
+    expect(report).toMatch(/state and history as the API answers them/);
     expect(report).toMatch(/the move is verified/);
     await expect(runDataCommand("migrate", ["--data-dir", embedded.dataDir, "--to", database.uri], {}, () => undefined)).rejects.toThrow(/already holds data/);
 
@@ -139,7 +139,7 @@ describe("lgts migrate", () => {
     const backDir = await mkdtemp(path.join(tmpdir(), "lgts-back-"));
     cleanups.push(() => rm(backDir, { recursive: true, force: true }));
     await rm(backDir, { recursive: true });
-    expect(await lgts("migrate", "--database-uri", database.uri, "--to", backDir)).toMatch(/the move is verified/);
+    expect(await lgts("migrate", "--database-uri", database.uri, "--to", backDir, "--config", CONFIG)).toMatch(/the move is verified/);
     const back = await server({ dataDir: backDir });
     // the embedded server's startup recovery takes the delayed run up again, touching its thread
     const recovered = (all: typeof onPostgresNow) => ({

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { copyStorage } from "../../src/storage/archive/copy.js";
 import { writeArchive } from "../../src/storage/archive/export.js";
 import { importArchive } from "../../src/storage/archive/import.js";
+import { verifyCopy } from "../../src/storage/archive/verify.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import type { Storage } from "../../src/storage/types.js";
@@ -52,6 +53,33 @@ describe("moving data between backends", () => {
     const back = await embedded();
     await copyStorage(pg, back);
     expect(differingKinds(original, await contents(back))).toEqual([]);
+  });
+
+  it("verifying a move finds counts, threads and store items that differ", async () => {
+    const source = await embedded();
+    await fillStorage(source);
+    const pg = await postgres();
+    await copyStorage(source, pg);
+    const stateRead = { what: "state", read: async (s: Storage, id: string) => (await s.threads.get(id)).values };
+    const clean = await verifyCopy(source, pg, { sampleSize: 10, exactCounts: true, threadReads: [stateRead] });
+    expect(clean).toMatchObject({ problems: [], sampled: { threads: 2, storeItems: 2 } });
+    const thread = (await source.threads.search({ filter: { metadata: { owner: "u1" } } })).items[0];
+    await pg.threads.update(thread.thread_id, { values: { messages: ["changed"] } });
+    await pg.checkpoints.pruneKeepLatest(thread.thread_id);
+    await pg.storeItems.put({ namespace: ["docs"], key: "b", value: { text: "other" }, ttl_minutes: null, vectors: [] });
+    await pg.crons.create({ assistant_id: "a", thread_id: null, schedule: "* * * * *", timezone: null, end_time: null, payload: {}, next_run_date: null });
+    const report = await verifyCopy(source, pg, { sampleSize: 10, exactCounts: true, threadReads: [stateRead] });
+    expect(report.problems.sort()).toEqual(
+      [
+        "checkpoint: 3 in the source, 1 in the target",
+        "checkpoint_writes: 2 in the source, 1 in the target",
+        "cron: 1 in the source, 2 in the target",
+        `thread ${thread.thread_id}: its thread differs`,
+        `thread ${thread.thread_id}: its history differs`,
+        `thread ${thread.thread_id}: its state differs`,
+        'store item ["docs","b"] differs',
+      ].sort(),
+    );
   });
 
   it("an archive of PostgreSQL imports into the embedded store", async () => {

@@ -16,6 +16,12 @@ export interface VerifyReport {
   problems: string[];
 }
 
+/** A read of one thread compared on both sides (e.g. its state as the API computes it). */
+export interface ThreadRead {
+  what: string;
+  read(storage: Storage, threadId: string): Promise<unknown>;
+}
+
 /** Up to `size` items of a stream, each equally likely (reservoir sampling: memory is the sample). */
 async function sample<T>(batches: AsyncIterable<T[]>, size: number): Promise<T[]> {
   const chosen: T[] = [];
@@ -44,7 +50,11 @@ async function settle<T>(read: Promise<T>): Promise<T | string> {
  * Compares `target` with `source`. `exactCounts`: the target held nothing before, so every count
  * must match (otherwise it may hold more).
  */
-export async function verifyCopy(source: Storage, target: Storage, options: { sampleSize: number; exactCounts: boolean }): Promise<VerifyReport> {
+export async function verifyCopy(
+  source: Storage,
+  target: Storage,
+  options: { sampleSize: number; exactCounts: boolean; threadReads?: readonly ThreadRead[] },
+): Promise<VerifyReport> {
   const [sourceCounts, targetCounts] = [await storageCounts(source), await storageCounts(target)];
   const problems = (options.exactCounts ? countsDiffer(sourceCounts, targetCounts) : []).map(
     (kind) => `${kind}: ${sourceCounts[kind]} in the source, ${targetCounts[kind]} in the target`,
@@ -58,6 +68,7 @@ export async function verifyCopy(source: Storage, target: Storage, options: { sa
       ["thread", (s) => s.threads.get(thread_id)],
       ["history", (s) => s.checkpoints.list({ thread_id })],
       ["runs", async (s) => (await s.runs.list(thread_id, { limit: 10_000 })).items],
+      ...(options.threadReads ?? []).map(({ what, read }): [string, (s: Storage) => Promise<unknown>] => [what, (s) => read(s, thread_id)]),
     ];
     for (const [what, read] of reads) {
       if (!same(await settle(read(source)), await settle(read(target)))) problems.push(`thread ${thread_id}: its ${what} differs`);
