@@ -639,7 +639,8 @@ export interface paths {
         };
         /**
          * Wait for a run to finish
-         * @description Waits until the run finishes and returns the thread's final state values.
+         * @description Waits until the run finishes and returns the thread's final state values. A long wait is
+         *     kept alive with newlines before the JSON body, as the wait endpoints do.
          */
         get: operations["joinRun"];
         put?: never;
@@ -3634,10 +3635,17 @@ export interface components {
                 "text/event-stream": string;
             };
         };
-        /** @description Final state values of the run (or its error in `__error__`). */
+        /**
+         * @description Final state values of the run (or its error in `__error__`). A run still working after 5
+         *     seconds is answered as on the LangGraph Platform: status and headers go out, a newline follows
+         *     every 5 seconds (valid leading whitespace of the JSON body) so that clients' and proxies' read
+         *     timeouts do not cut the wait, and the result comes last. Should the outcome then be
+         *     unreadable (storage unavailable, 503 on a short wait), the connection is cut: the status is
+         *     already sent.
+         */
         RunResult: {
             headers: {
-                Location: components["headers"]["Location"];
+                Location: components["headers"]["JoinLocation"];
                 "Content-Location": components["headers"]["ContentLocation"];
                 [name: string]: unknown;
             };
@@ -3731,6 +3739,12 @@ export interface components {
         XPaginationTotal: number;
         /** @description Offset to request for the next page; absent when this is the last page. */
         XPaginationNext: string;
+        /**
+         * @description Path where the run's result can be asked for again (`/threads/{thread_id}/runs/{run_id}/join`,
+         *     also for a stateless run's thread), as on the LangGraph Platform: the Python SDK asks it when a
+         *     long wait breaks off.
+         */
+        JoinLocation: string;
     };
     pathItems: never;
 }
@@ -4793,7 +4807,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Final state values of the run (or its error). */
+            /** @description Final state values of the run (or its error), after newlines while the run works (see `RunResult`). */
             200: {
                 headers: {
                     [name: string]: unknown;

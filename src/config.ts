@@ -17,6 +17,8 @@ export interface ServerOptions {
   reload: boolean;
   /** Run execution settings (defaults in src/runtime/runs/run-engine.ts). */
   runs?: RunEngineOptions;
+  /** How often a long wait or join sends a newline while the run works (default 5000, the Platform's). */
+  waitKeepAliveMs?: number;
   /** Accept 6-field cron schedules (leading seconds), which LangGraph Platform does not take. */
   cronSeconds?: boolean;
 }

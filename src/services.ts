@@ -38,4 +38,6 @@ export interface Services {
    * load balancers send new work elsewhere, while the process still serves (liveness, `/ok`).
    */
   readiness: { ready: boolean };
+  /** How often `wait` and `join` send a newline while the run works (src/http/keep-alive.ts). */
+  waitKeepAliveMs: number;
 }

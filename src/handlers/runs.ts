@@ -2,10 +2,11 @@ import { isNotFound } from "../errors.js";
 import type { Request, Response } from "express";
 import { disconnectSignal } from "../http/disconnect.js";
 import { HttpError } from "../http/errors.js";
-import type { OperationHandlers } from "../http/operations.js";
 import type { Services } from "../services.js";
 import type { Run, Scope } from "../storage/types.js";
-import { runLocationHeaders, runResult, runToApi } from "../runtime/runs/api-shape.js";
+import { runLocationHeaders, runResult, runToApi, runWaitHeaders, type RunResult } from "../runtime/runs/api-shape.js";
+import { keepAlive } from "../http/keep-alive.js";
+import { STREAMED, type OperationHandlers } from "../http/operations.js";
 import { normalizeBatchItem } from "../runtime/runs/batch.js";
 import { createRun, prepareRun, startRun } from "../runtime/runs/create.js";
 import type { RunOutcome } from "../runtime/runs/broker.js";
@@ -45,8 +46,8 @@ async function answer(services: Services, run: Run, outcome: RunOutcome | null, 
 }
 
 /**
- * Creates a run and waits for its end. The wait starts as the run is scheduled, so the run may
- * start before its creation is durable (see `startRun`).
+ * Creates a run, then answers its result, kept alive while it works. The wait starts as the run
+ * is scheduled, so the run may start before its creation is durable (see `startRun`).
  */
 async function createAndAwait(
   services: Services,
@@ -63,13 +64,21 @@ async function createAndAwait(
     ending = services.runs.outcome(scheduled, scope, signal);
     ending.catch(() => undefined); // the creation may still fail: then nobody reads it
   });
-  const outcome = await (ending ?? services.runs.outcome(run, scope, signal));
-  return { run, result: await answer(services, run, outcome, cancelOnDisconnect) };
+  const outcome = ending ?? services.runs.outcome(run, scope, signal);
+  const result = outcome.then((ended) => answer(services, run, ended, cancelOnDisconnect));
+  return keptAliveResult(services, res, result, runWaitHeaders(run, threadId === null));
 }
 
-/** Waits for an existing run's end. */
-async function awaitResult(services: Services, run: Run, scope: Scope, req: Request, res: Response, cancelOnDisconnect: boolean) {
-  return answer(services, run, await services.runs.outcome(run, scope, disconnectSignal(req, res)), cancelOnDisconnect);
+/** Waits for an existing run's end, kept alive while it works. */
+function awaitResult(services: Services, run: Run, scope: Scope, req: Request, res: Response, cancelOnDisconnect: boolean) {
+  const outcome = services.runs.outcome(run, scope, disconnectSignal(req, res));
+  return keptAliveResult(services, res, outcome.then((ended) => answer(services, run, ended, cancelOnDisconnect)), {});
+}
+
+/** The result as a reply, or STREAMED once the wait outlasted the first keep-alive interval (src/http/keep-alive.ts). */
+async function keptAliveResult(services: Services, res: Response, result: Promise<RunResult | null>, headers: Record<string, string>) {
+  const kept = await keepAlive(res, result, { intervalMs: services.waitKeepAliveMs, headers, logger: services.logger });
+  return "value" in kept ? { status: 200 as const, body: kept.value, headers } : STREAMED;
 }
 
 function cancelReason(reason: "taken" | undefined, action: CancelAction): string {
@@ -98,8 +107,7 @@ export const runHandlers: OperationHandlers<RunOperations> = {
   async waitRun({ params, body, services, auth, req, res }) {
     const authorized = await authorizeRunCreation(auth, services.graphs, params.thread_id, nullsAsAbsent(body));
     const cancelOnDisconnect = (body.on_disconnect ?? "cancel") === "cancel";
-    const { run, result } = await createAndAwait(services, params.thread_id, authorized, req, res, cancelOnDisconnect);
-    return { status: 200, body: result, headers: runLocationHeaders(run, false) };
+    return createAndAwait(services, params.thread_id, authorized, req, res, cancelOnDisconnect);
   },
 
   async getRun({ params, services, auth }) {
@@ -120,8 +128,7 @@ export const runHandlers: OperationHandlers<RunOperations> = {
   async joinRun({ params, query, services, auth, req, res }) {
     const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
     const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
-    const result = await awaitResult(services, run, scope, req, res, flag(query.cancel_on_disconnect));
-    return { status: 200, body: result };
+    return awaitResult(services, run, scope, req, res, flag(query.cancel_on_disconnect));
   },
 
   async cancelRun({ params, query, services, auth }) {
@@ -171,8 +178,7 @@ export const runHandlers: OperationHandlers<RunOperations> = {
   async waitStatelessRun({ body, services, auth, req, res }) {
     const authorized = await authorizeRunCreation(auth, services.graphs, null, nullsAsAbsent(body));
     const cancelOnDisconnect = (body.on_disconnect ?? "cancel") === "cancel";
-    const { run, result } = await createAndAwait(services, null, authorized, req, res, cancelOnDisconnect);
-    return { status: 200, body: result, headers: runLocationHeaders(run, true) };
+    return createAndAwait(services, null, authorized, req, res, cancelOnDisconnect);
   },
 
   async createRunBatch({ body, services, auth }) {

@@ -13,6 +13,7 @@ import { requestObserver } from "./logging.js";
 import { httpTracing } from "./tracing.js";
 import type { Tracer } from "@opentelemetry/api";
 import { STREAMED, type HandlerContext, type OperationHandlers, type OperationId } from "./operations.js";
+import { KEPT_ALIVE_BODY } from "./keep-alive.js";
 import { operationRunner } from "./operation-runner.js";
 import { describeValidationErrors } from "./validation-errors.js";
 import { authentication, requestAuth } from "./authentication.js";
@@ -126,8 +127,10 @@ export async function createApp(options: AppOptions) {
       const reply = await (options.handlers[operationId] as (ctx: unknown) => Promise<unknown>)(ctx);
       if (reply !== STREAMED) send(c, res, reply as PlainReply);
       else if (onContractViolation) {
-        // a stream's status and headers are checked; its events are checked by the stream tests
-        const problems = checkResponse(c.api, c.operation, res.statusCode, res.getHeaders(), "");
+        // a stream's status and headers are checked (its events by the stream tests); a kept-alive
+        // JSON answer with its body
+        const body = KEPT_ALIVE_BODY in res.locals ? res.locals[KEPT_ALIVE_BODY] : "";
+        const problems = checkResponse(c.api, c.operation, res.statusCode, res.getHeaders(), body);
         for (const problem of problems) onContractViolation({ operationId, status: res.statusCode, problem });
       }
     } catch (error) {

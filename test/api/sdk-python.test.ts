@@ -9,7 +9,7 @@
  */
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
+import { REPO_ROOT, SCHEMA_DERIVING_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server.js";
 
 const CONFIG = path.join(REPO_ROOT, "test/fixtures/runs/langgraph.json");
 
@@ -206,7 +206,8 @@ describe("threads, as the Python SDK sends them", () => {
 });
 
 describe("assistants, crons and store, as the Python SDK sends them", () => {
-  it("assistants: create, get, get_graph (xray=false), get_schemas, get_subgraphs (recurse=false), update, search, count, get_versions, set_latest, delete", async () => {
+  // get_schemas derives schemas from TypeScript types: the budget of such tests
+  it("assistants: create, get, get_graph (xray=false), get_schemas, get_subgraphs (recurse=false), update, search, count, get_versions, set_latest, delete", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }, async () => {
     const created = ok(await py("POST", "/assistants", { json: { graph_id: "trivial", config: { tags: ["x"] }, context: { c: 1 }, metadata: { py: 1 }, if_exists: "raise", name: "py", description: "d" } }));
     const id = created.assistant_id;
     expect(ok(await py("GET", `/assistants/${id}`)).name).toBe("py");

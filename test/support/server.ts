@@ -40,7 +40,14 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { configPath?: string; dataDir?: string; database?: TestDatabase; runs?: RunEngineOptions; cronSeconds?: boolean } = {},
+  options: {
+    configPath?: string;
+    dataDir?: string;
+    database?: TestDatabase;
+    runs?: RunEngineOptions;
+    cronSeconds?: boolean;
+    waitKeepAliveMs?: number;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "lgts-test-")));
   const database = options.database ?? (TEST_STORAGE === "postgres" ? await createTestDatabase() : undefined);
@@ -52,6 +59,7 @@ export async function startTestServer(
     dataDir,
     ...(database ? { databaseUri: database.uri } : {}),
     ...(options.runs ? { runs: options.runs } : {}),
+    ...(options.waitKeepAliveMs ? { waitKeepAliveMs: options.waitKeepAliveMs } : {}),
     ...(options.cronSeconds ? { cronSeconds: true } : {}),
     logger: pino({ level: process.env.LGTS_TEST_LOG ?? "silent" }),
     onContractViolation: (violation) => violations.push(violation),

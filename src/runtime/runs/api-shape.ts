@@ -4,7 +4,7 @@ import type { Run } from "../../storage/types.js";
 import type { RunOutcome } from "./broker.js";
 
 type ApiRun = components["schemas"]["Run"];
-type RunResult = components["schemas"]["RunResult"];
+export type RunResult = components["schemas"]["RunResult"];
 
 export function runToApi(run: Run): ApiRun {
   const { attempt: _attempt, handoffs: _handoffs, not_before: _notBefore, error: _error, kwargs, ...api } = run;
@@ -21,4 +21,9 @@ export function runResult(outcome: RunOutcome): RunResult {
 export function runLocationHeaders(run: Pick<Run, "run_id" | "thread_id">, stateless: boolean): Record<string, string> {
   const path = stateless ? `/runs/${run.run_id}` : `/threads/${run.thread_id}/runs/${run.run_id}`;
   return { "Content-Location": path, Location: `${path}/stream` };
+}
+
+/** Headers of a wait's answer: `Content-Location` as for a created run, `Location` its join (where the Python SDK asks again, as on the Platform). */
+export function runWaitHeaders(run: Pick<Run, "run_id" | "thread_id">, stateless: boolean): Record<string, string> {
+  return { ...runLocationHeaders(run, stateless), Location: `/threads/${run.thread_id}/runs/${run.run_id}/join` };
 }
