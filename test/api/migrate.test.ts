@@ -3,7 +3,8 @@
  * through the SDK with every kind of resource (an interrupted thread, a thread with a TTL, runs in
  * every status a stopped server keeps, assistant versions, store items with an index, a cron) is
  * moved with `lgts migrate --to postgres://...`; a server on PostgreSQL then reads everything the
- * same through the SDK, resumes the interrupted thread and fires the cron. The reverse move
+ * same through the SDK, resumes the interrupted thread, finishes the run a crash left running
+ * and fires the cron. The reverse move
  * (PostgreSQL to a data directory) gives the same reads again.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -12,6 +13,8 @@ import path from "node:path";
 import type { Client } from "@langchain/langgraph-sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { runDataCommand } from "../../src/data-commands.js";
+import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
+import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { eventually } from "../support/runs.js";
 import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
@@ -22,13 +25,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function server(options: { database?: TestDatabase; dataDir?: string; runTimeoutMs?: number }): Promise<TestServer> {
+async function server(options: { database?: TestDatabase; dataDir?: string; runs?: RunEngineOptions }): Promise<TestServer> {
   const t = await startTestServer({
     configPath: CONFIG,
     cronSeconds: true, // the cron below fires at a given second
     ...(options.database ? { database: options.database } : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    ...(options.runTimeoutMs ? { runs: { runTimeoutMs: options.runTimeoutMs } } : {}),
+    ...(options.runs ? { runs: options.runs } : {}),
   });
   cleanups.push(() => t.stop());
   return t;
@@ -65,7 +68,8 @@ async function readAll(client: Client, threadIds?: string[]) {
 
 describe("lgts migrate", () => {
   it("moves an embedded server's data into PostgreSQL, where it reads the same, resumes and fires", { timeout: 180_000 }, async () => {
-    const embedded = await server({ runTimeoutMs: 2000 });
+    // runs time out after 2 s; a stop suspends the running ones at once
+    const embedded = await server({ runs: { runTimeoutMs: 2000, shutdownGraceMs: 0 } });
     const c = embedded.client;
     // assistants with versions
     const assistant = await c.assistants.create({ graphId: "trivial", name: "v1", metadata: { team: "a" } });
@@ -107,7 +111,16 @@ describe("lgts migrate", () => {
     const due = new Date(Date.now() + 10_000);
     const schedule = `${due.getUTCSeconds()} ${due.getUTCMinutes()} ${due.getUTCHours()} * * *`;
     const cron = await c.crons.createForThread(cronThread.thread_id, "trivial", { schedule, input: { value: 100 } });
+    // a run running when the server dies: the stop suspends it, and it is put back to running
+    // as a crash (kill -9) would have left it
+    const crashed = await c.threads.create();
+    const cut = await c.runs.create(crashed.thread_id, "slow", { input: { steps: 20, delay_ms: 50 } });
+    await eventually(async () => ((await c.runs.get(crashed.thread_id, cut.run_id)).status === "running" ? true : undefined));
     await embedded.stop();
+    const left = await LowdbStorage.open({ dataDir: embedded.dataDir });
+    expect((await left.runs.get(cut.run_id)).status).toBe("pending");
+    await left.runs.update(cut.run_id, { status: "running" });
+    await left.close();
 
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());
@@ -121,6 +134,14 @@ describe("lgts migrate", () => {
     expect(await readAll(p, before.threads.map((t) => t.thread_id))).toEqual(before);
     expect((await onPostgres.server.services.storage.threads.expiring()).map((e) => e.thread_id)).toEqual([expiring.thread_id]);
     expect(await p.crons.search()).toMatchObject([{ cron_id: cron.cron_id, thread_id: cronThread.thread_id, schedule }]);
+
+    // the run the crash cut is taken over there and finishes
+    const finished = await eventually(async () => {
+      const run = await p.runs.get(crashed.thread_id, cut.run_id);
+      return run.status === "success" ? run : undefined;
+    }, 60_000, "the cut run to finish on PostgreSQL");
+    expect(finished.status).toBe("success");
+    expect((await p.threads.getState(crashed.thread_id)).values).toMatchObject({ completed: 20 });
 
     // the interrupted thread resumes on PostgreSQL
     const resumed = await p.runs.wait(interrupted.thread_id, "interrupt", { command: { resume: "approved" } });

@@ -40,7 +40,21 @@ async function sample<T>(batches: AsyncIterable<T[]>, size: number): Promise<T[]
 }
 
 /** JSON as a client receives it: undefined fields gone, key order irrelevant. */
-const same = (a: unknown, b: unknown) => isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? null)), JSON.parse(JSON.stringify(b ?? null)));
+const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? null)) as unknown;
+
+/** Where two JSON values first differ (`[0].updated_at: "a" / "b"`), or null when they are equal. */
+export function firstDifference(a: unknown, b: unknown, at = ""): string | null {
+  if (isDeepStrictEqual(a, b)) return null;
+  if (typeof a === "object" && typeof b === "object" && a !== null && b !== null && Array.isArray(a) === Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const key of keys) {
+      const found = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], Array.isArray(a) ? `${at}[${key}]` : `${at}.${key}`);
+      if (found) return found;
+    }
+  }
+  const shown = (v: unknown) => (v === undefined ? "(absent)" : JSON.stringify(v).slice(0, 80));
+  return `${at || "(whole)"}: ${shown(a)} / ${shown(b)}`;
+}
 
 async function settle<T>(read: Promise<T>): Promise<T | string> {
   return read.catch((error: unknown) => `error: ${(error as Error).message}`);
@@ -71,12 +85,14 @@ export async function verifyCopy(
       ...(options.threadReads ?? []).map(({ what, read }): [string, (s: Storage) => Promise<unknown>] => [what, (s) => read(s, thread_id)]),
     ];
     for (const [what, read] of reads) {
-      if (!same(await settle(read(source)), await settle(read(target)))) problems.push(`thread ${thread_id}: its ${what} differs`);
+      const differs = firstDifference(asJson(await settle(read(source))), asJson(await settle(read(target))));
+      if (differs) problems.push(`thread ${thread_id}: its ${what} differs (source / target at ${differs})`);
     }
   }
   for (const { namespace, key } of items) {
     const read = (s: Storage) => settle(s.storeItems.get(namespace, key));
-    if (!same(await read(source), await read(target))) problems.push(`store item ${JSON.stringify([...namespace, key])} differs`);
+    const differs = firstDifference(asJson(await read(source)), asJson(await read(target)));
+    if (differs) problems.push(`store item ${JSON.stringify([...namespace, key])} differs (source / target at ${differs})`);
   }
   return { source: sourceCounts, target: targetCounts, sampled: { threads: threads.length, storeItems: items.length }, problems };
 }

@@ -23,7 +23,38 @@ interface TableRows {
   rows: Row[];
 }
 
-const ASSISTANT_VERSION_COLUMNS = ["assistant_id", "version", "graph_id", "config", "context", "metadata", "name", "description", "created_at"];
+const VERSION_COLUMNS = ["assistant_id", "version", "graph_id", "config", "context", "metadata", "name", "description", "created_at"];
+
+/**
+ * Every column of every table an archive fills, its identifying columns first. A column added to
+ * one of these tables must be added here (test/unit/postgres-archive-columns.test.ts compares
+ * this with the schema), or be listed in NOT_RESTORED.
+ */
+export const RESTORED_COLUMNS = {
+  assistants: [...VERSION_COLUMNS, "updated_at"],
+  assistant_versions: VERSION_COLUMNS,
+  threads: ["thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "status", "values", "interrupts", "error", "config", "ttl"],
+  checkpoints: ["thread_id", "checkpoint_ns", "checkpoint_id", "parent_checkpoint_id", "checkpoint_type", "checkpoint_data", "metadata", "created_at"],
+  checkpoint_writes: ["thread_id", "checkpoint_ns", "checkpoint_id", "task_id", "idx", "channel", "value_type", "value_data", "task_path", "run_id"],
+  runs: ["run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "cancel_reason", "attempt", "not_before", "error", "handoffs"],
+  crons: ["cron_id", "assistant_id", "thread_id", "on_run_completed", "end_time", "schedule", "timezone", "created_at", "updated_at", "payload", "user_id", "next_run_date", "metadata", "enabled", "auth_user"],
+  store_items: ["item_id", "namespace", "ns_path", "key", "value", "created_at", "updated_at", "ttl_minutes", "expires_at"],
+  store_vectors: ["item_id", "position", "field", "dims", "vector", "norm"],
+  webhook_deliveries: ["delivery_id", "run_id", "thread_id", "url", "payload", "attempts", "due_at", "claimed_by", "claimed_until", "created_at"],
+} as const;
+
+/** Columns left to their defaults, and why. */
+export const NOT_RESTORED: Record<string, Record<string, string>> = {
+  runs: { lease_owner: "a lease belongs to a process of the source", lease_expires_at: "a lease belongs to a process of the source" },
+  checkpoint_writes: { seq: "renumbered, in the recorded order" },
+};
+
+/** Tables an archive leaves out: what they hold is the server's own bookkeeping. */
+export const NOT_ARCHIVED_TABLES = ["lgts_migrations", "run_events"];
+
+type Table = keyof typeof RESTORED_COLUMNS;
+
+const rowsOf = (name: Table, key: readonly string[], rows: Row[]): TableRows => ({ table: name, key, columns: RESTORED_COLUMNS[name], rows });
 
 /** The rows of each table that records of `kind` become, owners first. */
 function tableRows<K extends ArchiveKind>(kind: K, records: readonly ArchiveRecords[K][]): TableRows[] {
@@ -32,87 +63,56 @@ function tableRows<K extends ArchiveKind>(kind: K, records: readonly ArchiveReco
     case "assistant": {
       const entities = all as ArchiveRecords["assistant"][];
       return [
-        { table: "assistants", key: ["assistant_id"], columns: [...ASSISTANT_VERSION_COLUMNS, "updated_at"], rows: entities.map((e) => e.assistant) },
-        { table: "assistant_versions", key: [], columns: ASSISTANT_VERSION_COLUMNS, rows: entities.flatMap((e) => e.versions) },
+        rowsOf("assistants", ["assistant_id"], entities.map((e) => e.assistant)),
+        rowsOf("assistant_versions", [], entities.flatMap((e) => e.versions)),
       ];
     }
     case "thread":
-      return [table("threads", ["thread_id"], ["created_at", "updated_at", "state_updated_at", "metadata", "status", "values", "interrupts", "error", "config", "ttl"], all as unknown as Row[])];
+      return [rowsOf("threads", ["thread_id"], all as unknown as Row[])];
     case "checkpoint":
       return [
-        table(
+        rowsOf(
           "checkpoints",
           ["thread_id", "checkpoint_ns", "checkpoint_id"],
-          ["parent_checkpoint_id", "checkpoint_type", "checkpoint_data", "metadata", "created_at"],
           (all as ArchiveRecords["checkpoint"][]).map(({ checkpoint, ...rest }) => ({ ...rest, checkpoint_type: checkpoint.type, checkpoint_data: checkpoint.data })),
         ),
       ];
     case "checkpoint_writes":
       return [
-        table(
+        rowsOf(
           "checkpoint_writes",
           ["thread_id", "checkpoint_ns", "checkpoint_id"],
-          ["task_id", "idx", "channel", "value_type", "value_data", "task_path", "run_id"],
           (all as ArchiveRecords["checkpoint_writes"][]).flatMap(({ writes, ...key }) =>
             writes.map(({ value, ...w }) => ({ ...key, ...w, value_type: value.type, value_data: value.data })),
           ),
         ),
       ];
     case "run":
-      return [
-        table(
-          "runs",
-          ["run_id"],
-          ["thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "cancel_reason", "attempt", "not_before", "error"],
-          all as unknown as Row[],
-        ),
-      ];
+      // archives of releases before `handoffs` have none
+      return [rowsOf("runs", ["run_id"], (all as ArchiveRecords["run"][]).map((run) => ({ ...run, handoffs: run.handoffs ?? 0 })))];
     case "cron":
-      return [
-        table(
-          "crons",
-          ["cron_id"],
-          ["assistant_id", "thread_id", "on_run_completed", "end_time", "schedule", "timezone", "created_at", "updated_at", "payload", "user_id", "next_run_date", "metadata", "enabled", "auth_user"],
-          all as unknown as Row[],
-        ),
-      ];
+      return [rowsOf("crons", ["cron_id"], all as unknown as Row[])];
     case "store_item": {
       const items = all as ArchiveRecords["store_item"][];
       return [
-        table(
+        rowsOf(
           "store_items",
           ["item_id"],
-          ["namespace", "ns_path", "key", "value", "created_at", "updated_at", "ttl_minutes", "expires_at"],
           items.map(({ vectors: _vectors, ...item }) => ({ ...item, item_id: storeItemId(item.namespace, item.key), ns_path: nsPath(item.namespace) })),
         ),
-        {
-          table: "store_vectors",
-          key: [],
-          columns: ["item_id", "position", "field", "dims", "vector", "norm"],
-          rows: items.flatMap((item) =>
+        rowsOf(
+          "store_vectors",
+          [],
+          items.flatMap((item) =>
             item.vectors.map((v, position) => ({ item_id: storeItemId(item.namespace, item.key), position, field: v.field, ...cosineOverArrays.encode(v) })),
           ),
-        },
+        ),
       ];
     }
     case "webhook":
-      return [
-        table(
-          "webhook_deliveries",
-          ["delivery_id"],
-          ["run_id", "thread_id", "url", "payload", "attempts", "due_at", "claimed_by", "claimed_until", "created_at"],
-          all as unknown as Row[],
-        ),
-      ];
+      return [rowsOf("webhook_deliveries", ["delivery_id"], all as unknown as Row[])];
   }
 }
-
-const table = (name: string, key: readonly string[], columns: readonly string[], rows: Row[]): TableRows => ({
-  table: name,
-  key,
-  columns: [...key, ...columns],
-  rows,
-});
 
 const quoted = (column: string) => `"${column}"`;
 
