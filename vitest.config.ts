@@ -28,6 +28,7 @@ const API_ON_POSTGRES = [
   "test/api/sdk-python.test.ts",
   "test/api/sdk-clients.test.ts",
   "test/api/tracing.test.ts",
+  "test/api/startup-failure.test.ts",
 ];
 /** Tests of the PostgreSQL backend itself (plans, migrations, lost connections). */
 const POSTGRES_ONLY = ["test/unit/postgres-*.test.ts", "test/api/postgres-*.test.ts"];

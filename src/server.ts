@@ -20,15 +20,22 @@ import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
 import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
 import { parseDefaultConfig } from "./runtime/graphs/default-config.js";
-import { installSdkGlobals } from "./runtime/graphs/sdk-globals.js";
 import { WebhookPolicy, WebhookSettingsError } from "./runtime/webhooks/policy.js";
-import { closeServerScope, loadingAs, openServerScope, withinServerScope, type ServerScope } from "./runtime/graphs/server-scope.js";
-import { openStorage, redactedUri, type Storage } from "./storage/index.js";
-import { serveArchives } from "./storage/archive/control-socket.js";
+import {
+  closeServerScope,
+  installSdkGlobals,
+  loadingAs,
+  openServerScope,
+  pointApiUrlAt,
+  withinServerScope,
+  type ServerScope,
+} from "./runtime/graphs/sdk-process.js";
+import { redactedUri } from "./storage/index.js";
 import type { Services } from "./services.js";
 import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import { ComposedRunEngine, RUN_ENGINE_DEFAULTS } from "./runtime/runs/run-engine.js";
-import { openDeployment, type Deployment } from "./runtime/deployment.js";
+import { BackendOpenError, openBackend, type Backend } from "./backends/index.js";
+import { Teardown } from "./teardown.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
 import { cronLauncher, type FiringAuthorizer } from "./runtime/crons/launcher.js";
 import { authorizeRunCreation } from "./auth/run-access.js";
@@ -77,9 +84,24 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const logger = options.logger ?? pino({ name: "lgts" }, pino.destination({ sync: false }));
   // before the graphs load: a module may call getLogger() at its top level. getLogger() and
   // `new Client()` answer for this server's graphs and custom routes even when other servers
-  // share the process (server-scope.ts).
+  // share the process (sdk-process.ts).
   installSdkGlobals();
   const scope: ServerScope = { logger };
+  const teardown = new Teardown();
+  try {
+    return await compose(options, logger, scope, teardown);
+  } catch (error) {
+    // a startup that failed halfway: what it opened is closed again, newest first
+    await teardown.run().catch((undoError: unknown) => logger.error({ err: undoError }, "closing a server that failed to start"));
+    throw error;
+  }
+}
+
+/**
+ * The composition root: loads the project, opens the backend the configuration picks and builds
+ * everything on it, registering how to undo each step in `teardown` as it goes.
+ */
+async function compose(options: StartOptions, logger: Logger, scope: ServerScope, teardown: Teardown): Promise<RunningServer> {
   let graphs;
   let assistantDefaults;
   try {
@@ -107,37 +129,32 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   // OpenTelemetry when the OTEL_* variables ask for it: nothing is wrapped otherwise
   const tracing = openTracing(process.env, VERSION);
+  if (tracing) teardown.add("trace exporter", () => tracing.close());
   // LangSmith when an API key is set, as on LangGraph Platform
   const langsmith = langSmithFromEnv(process.env);
-  const opened = await openConfiguredStorage(options);
-  const storage = tracing ? tracedStorage(opened, tracing.tracer) : opened;
   const runSettings = {
     ...RUN_ENGINE_DEFAULTS,
     ...options.runs,
     ...(graphs.config.http?.disable_webhooks ? { sendWebhooks: false } : {}),
   };
-  let deployment: Deployment;
+  let backend: Backend;
   try {
-    deployment = await openDeployment(storage, { databaseUri: options.databaseUri, runs: runSettings, logger });
+    backend = await openBackend(options, { runs: runSettings, logger });
   } catch (error) {
-    await storage.close();
-    throw new StartupError(`Cannot listen for the other server processes on the database: ${(error as Error).message}`);
+    if (error instanceof BackendOpenError) throw new StartupError(error.message);
+    throw error;
   }
+  teardown.add(`${backend.storage.backend} backend`, () => backend.close());
+  const storage = tracing ? tracedStorage(backend.storage, tracing.tracer) : backend.storage;
   let store: ServerStore;
   try {
-    store = await openServerStore(storage.storeItems, graphs.config.store, graphs.config.configDir, logger, deployment.cluster);
+    store = await openServerStore(storage.storeItems, graphs.config.store, graphs.config.configDir, logger, backend.cluster);
   } catch (error) {
-    await deployment.close();
-    await storage.close();
     throw new StartupError(`Cannot set up the store of ${options.configPath}: ${(error as Error).message}`);
   }
+  teardown.add("store", () => store.close());
   const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
-  const threadTtl = new ThreadTtlSweeper(
-    storage,
-    logger,
-    (threadId) => storage.checkpoints.pruneKeepLatest(threadId),
-    deployment.cluster,
-  );
+  const threadTtl = new ThreadTtlSweeper(storage, logger, (threadId) => storage.checkpoints.pruneKeepLatest(threadId), backend.cluster);
   const runs = new ComposedRunEngine(
     {
       storage,
@@ -145,14 +162,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       checkpointer,
       store,
       logger,
-      cluster: deployment.cluster,
-      workerId: deployment.workerId,
+      cluster: backend.cluster,
+      workerId: backend.workerId,
       // a webhook given as a path is posted to this server, once it listens
       webhookTargets: { policy: webhooks, serverUrl: () => scope.apiUrl },
       ...(tracing ? { tracer: tracing.tracer } : {}),
       langsmith,
     },
-    deployment.parts,
+    backend.parts,
     runSettings,
   );
   const services: Services = {
@@ -163,7 +180,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     graphs,
     runs,
     webhooks,
-    crons: new CronScheduler(storage, logger, deployment.cluster, options.cronSeconds ?? false),
+    crons: new CronScheduler(storage, logger, backend.cluster, options.cronSeconds ?? false),
     langsmith,
     ui,
     metrics: createMetrics(),
@@ -175,45 +192,37 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   await ensureSystemAssistants(storage, graphs, assistantDefaults);
   await threadTtl.start();
+  teardown.add("thread TTL sweeps", () => threadTtl.stop());
   // runs left by a previous process are scheduled before any new request arrives
   await runs.start();
+  // close() lets them finish first (drain); a failed startup stops them at once
+  teardown.add("run engine", () => runs.shutdown(0));
 
-  const onContractViolation =
-    options.onContractViolation ??
-    (options.mode === "dev"
-      ? (v: ContractViolation) => logger.warn(v, "response violates the API contract")
-      : undefined);
-  /** Undoes the startup so far, for a server that could not start. */
-  const abandon = async () => {
-    await services.crons.stop();
-    await runs.shutdown(0);
-    await threadTtl.stop();
-    await store.close();
-    await deployment.close();
-    await storage.close();
-    await tracing?.close();
-  };
   let authenticator: RequestAuthenticator | undefined;
   const authPath = graphs.config.auth?.path;
   if (authPath) {
     try {
       authenticator = new RequestAuthenticator(await loadAuth(authPath, graphs.config.configDir), logger, graphs.config.auth?.cache);
     } catch (error) {
-      await abandon();
       if (error instanceof AuthLoadError) throw new StartupError(`Cannot load the auth of ${options.configPath}: ${error.message}`);
       throw error;
     }
   }
   // cron firings create runs through the same services and authorization the handlers use
   await services.crons.start(cronLauncher(services, firingAuthorizer(authenticator, graphs)));
+  teardown.add("cron scheduler", () => services.crons.stop());
   let customRoutes;
   try {
     customRoutes = await loadingAs(scope, () => loadHttpApp(graphs.config, scope));
   } catch (error) {
-    await abandon();
     if (error instanceof CustomAppError) throw new StartupError(`Cannot load the custom routes of ${options.configPath}: ${error.message}`);
     throw error;
   }
+  const onContractViolation =
+    options.onContractViolation ??
+    (options.mode === "dev"
+      ? (v: ContractViolation) => logger.warn(v, "response violates the API contract")
+      : undefined);
   const { app } = await createApp({
     services,
     handlers: operationHandlers,
@@ -228,7 +237,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   try {
     await listen(server, options.port, options.host);
   } catch (error) {
-    await abandon();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new StartupError(
         `Port ${options.port} on ${options.host} is already in use: choose another with --port <n> or PORT=<n>.`,
@@ -236,14 +244,21 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     }
     throw error;
   }
-  const stopServingArchives = storage.backend === "lowdb" ? await serveArchivesOf(storage, options.dataDir, logger) : null;
+  teardown.add("HTTP server", async () => {
+    const closed = once(server, "close");
+    server.close();
+    server.closeAllConnections();
+    await closed;
+  });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   const where = options.databaseUri ? { database: redactedUri(options.databaseUri) } : { dataDir: options.dataDir };
   logger.info({ url, graphs: graphs.graphIds, storage: storage.backend, ...where }, "listening");
   scope.apiUrl = ownApiUrl(options.host, port, graphs.config.http?.mount_prefix);
   openServerScope(scope, store);
+  teardown.add("SDK scope", () => closeServerScope(scope));
   const selfUrl = pointApiUrlAt(scope.apiUrl, logger);
+  teardown.add("LANGGRAPH_API_URL", () => selfUrl.release());
 
   return {
     url,
@@ -255,24 +270,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       // finish while the server goes on serving (their streams and waiting clients get every
       // event, and a load balancer that has not yet seen the readiness failure still reaches a
       // server that answers). The runs still running then are handed back (another process, or
-      // the next start, resumes them); dropping the connections ends their streams without an
-      // end event, so the SDK reconnects (to another replica) and resumes after its last event.
+      // the next start, resumes them); dropping the connections (teardown) ends their streams
+      // without an end event, so the SDK reconnects (to another replica) after its last event.
       services.readiness.ready = false;
       await services.crons.stop();
       await runs.shutdown(graceMs);
-      const closed = once(server, "close");
-      server.close();
-      server.closeAllConnections();
-      await closed;
-      await threadTtl.stop();
-      await store.close();
-      await stopServingArchives?.();
-      await deployment.close();
-      await storage.close();
-      await tracing?.close();
-      selfUrl.release();
-      closeServerScope(scope);
-      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      try {
+        await teardown.run();
+      } finally {
+        await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      }
     },
   };
 }
@@ -290,66 +297,6 @@ async function loadHttpApp(config: LanggraphConfig, scope: ServerScope): Promise
 function ownApiUrl(host: string, port: number, mountPrefix: string | undefined): string {
   const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
   return `http://${reachable}:${port}${mountPrefix ?? ""}`;
-}
-
-/** The running servers of this process that LANGGRAPH_API_URL may name, oldest first. */
-const apiUrlCandidates: string[] = [];
-/** The value this process last gave LANGGRAPH_API_URL (a user's own value is never replaced). */
-let givenApiUrl: string | undefined;
-
-/**
- * `LANGGRAPH_API_URL` points at this server, so custom routes, `RemoteGraph` and the SDK inside
- * graphs can call it (as on LangGraph Platform), unless the user set it. An environment variable
- * has one value per process: with several servers in one process it names the oldest running
- * one, and the others warn that it is not theirs (`new Client()` without `apiUrl` is: it follows
- * the server of the calling code). `release` hands it on to the next oldest server, or unsets it.
- */
-function pointApiUrlAt(url: string, logger: Logger) {
-  const current = process.env.LANGGRAPH_API_URL;
-  if (current !== undefined && current !== givenApiUrl) return { release() {} };
-  apiUrlCandidates.push(url);
-  if (apiUrlCandidates.length === 1) process.env.LANGGRAPH_API_URL = givenApiUrl = url;
-  else {
-    logger.warn(
-      { LANGGRAPH_API_URL: process.env.LANGGRAPH_API_URL, own_api_url: url },
-      "LANGGRAPH_API_URL names another server of this process (one environment variable serves the whole process): " +
-        "this server's graphs and custom routes that read it call that server; `new Client()` without apiUrl and getLogger() are this server's",
-    );
-  }
-  return {
-    release() {
-      apiUrlCandidates.splice(apiUrlCandidates.indexOf(url), 1);
-      if (process.env.LANGGRAPH_API_URL !== url) return;
-      const next = apiUrlCandidates[0];
-      if (next === undefined) delete process.env.LANGGRAPH_API_URL;
-      else process.env.LANGGRAPH_API_URL = givenApiUrl = next;
-    },
-  };
-}
-
-/**
- * `lgts export`/`backup` of this running server go through a socket in its data directory
- * (src/storage/archive/control-socket.ts). Without it (a path too long for a Unix socket, say)
- * the server still serves; those commands then say no server answers.
- */
-async function serveArchivesOf(storage: Storage, dataDir: string, logger: Logger): Promise<(() => Promise<void>) | null> {
-  try {
-    return await serveArchives(storage, dataDir, (error) => logger.error({ err: error }, "an export of the data directory failed"));
-  } catch (error) {
-    logger.warn({ err: error, dataDir }, "cannot listen for lgts export/backup on the data directory: they will not reach this server");
-    return null;
-  }
-}
-
-/** The embedded store, or PostgreSQL when a database URI is given; failures become one-line startup errors. */
-async function openConfiguredStorage(options: StartOptions): Promise<Storage> {
-  if (!options.databaseUri) return openStorage({ backend: "lowdb", dataDir: options.dataDir });
-  try {
-    return await openStorage({ backend: "postgres", uri: options.databaseUri });
-  } catch (error) {
-    const reason = ((error as Error).message || String(error)).split("\n")[0];
-    throw new StartupError(`Cannot use the database ${redactedUri(options.databaseUri)}: ${reason}`);
-  }
 }
 
 async function listen(server: Server, port: number, host: string) {

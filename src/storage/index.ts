@@ -6,19 +6,22 @@ import type { Storage } from "./types.js";
 export type { Storage } from "./types.js";
 export * from "./errors.js";
 
-export type StorageConfig =
-  | {
-      backend: "lowdb";
-      /** Directory holding the data files (created if missing). */
-      dataDir: string;
-    }
-  | {
-      backend: "postgres";
-      /** `postgres://user:password@host:port/database` */
-      uri: string;
-    };
+export interface LowdbConfig {
+  backend: "lowdb";
+  /** Directory holding the data files (created if missing). */
+  dataDir: string;
+}
+export interface PostgresConfig {
+  backend: "postgres";
+  /** `postgres://user:password@host:port/database` */
+  uri: string;
+}
+export type StorageConfig = LowdbConfig | PostgresConfig;
 
 /** Opens the configured backend; PostgreSQL is migrated to the current schema first. */
+export async function openStorage(config: LowdbConfig): Promise<LowdbStorage>;
+export async function openStorage(config: PostgresConfig): Promise<PostgresStorage>;
+export async function openStorage(config: StorageConfig): Promise<Storage>;
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   switch (config.backend) {
     case "lowdb":

@@ -59,8 +59,8 @@ describe("long waits", () => {
     expect(answer.text).toMatch(/^\n+\{/);
     expect(JSON.parse(answer.text)).toMatchObject({ completed: 3 });
     const [run] = await t.client.runs.list(thread_id);
-    expect(answer.headers["content-location"]).toBe(`/threads/${thread_id}/runs/${run!.run_id}`);
-    expect(answer.headers.location).toBe(`/threads/${thread_id}/runs/${run!.run_id}/join`);
+    expect(answer.headers["content-location"]).toBe(`/threads/${thread_id}/runs/${run.run_id}`);
+    expect(answer.headers.location).toBe(`/threads/${thread_id}/runs/${run.run_id}/join`);
   });
 
   it("/runs/wait and /join do the same, and the SDK reads the answer", async () => {

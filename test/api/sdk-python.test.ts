@@ -205,7 +205,8 @@ describe("threads, as the Python SDK sends them", () => {
 });
 
 describe("assistants, crons and store, as the Python SDK sends them", () => {
-  it("assistants: create, get, get_graph (xray=false), get_schemas, get_subgraphs (recurse=false), update, search, count, get_versions, set_latest, delete", async () => {
+  // get_schemas derives schemas from TypeScript types: the budget of such tests
+  it("assistants: create, get, get_graph (xray=false), get_schemas, get_subgraphs (recurse=false), update, search, count, get_versions, set_latest, delete", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }, async () => {
     const created = ok(await py("POST", "/assistants", { json: { graph_id: "trivial", config: { tags: ["x"] }, context: { c: 1 }, metadata: { py: 1 }, if_exists: "raise", name: "py", description: "d" } }));
     const id = created.assistant_id;
     expect(ok(await py("GET", `/assistants/${id}`)).name).toBe("py");
@@ -223,7 +224,7 @@ describe("assistants, crons and store, as the Python SDK sends them", () => {
     expect(ok(await py("POST", `/assistants/${id}/versions`, { json: { limit: 10, offset: 0, metadata: { py: 2 } } }))).toHaveLength(1);
     ok(await py("POST", `/assistants/${id}/latest`, { json: { version: 1 } }));
     expect((await py("DELETE", `/assistants/${id}`, { params: { delete_threads: true } })).status).toBe(204);
-  }, SCHEMA_DERIVING_TIMEOUT_MS); // get_schemas type-checks the graph's file
+  });
 
   it("crons: create_for_thread, create, update (end_time None), search, count, delete", async () => {
     const thread = ok(await py("POST", "/threads", { json: {} }));

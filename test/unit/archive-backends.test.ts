@@ -63,7 +63,7 @@ describe("moving data between backends", () => {
     const stateRead = { what: "state", read: async (s: Storage, id: string) => (await s.threads.get(id)).values };
     const clean = await verifyCopy(source, pg, { sampleSize: 10, exactCounts: true, threadReads: [stateRead] });
     expect(clean).toMatchObject({ problems: [], sampled: { threads: 2, storeItems: 2 } });
-    const thread = (await source.threads.search({ filter: { metadata: { owner: "u1" } } })).items[0]!;
+    const thread = (await source.threads.search({ filter: { metadata: { owner: "u1" } } })).items[0];
     await pg.threads.update(thread.thread_id, { values: { messages: ["changed"] } });
     await pg.checkpoints.pruneKeepLatest(thread.thread_id);
     await pg.storeItems.put({ namespace: ["docs"], key: "b", value: { text: "other" }, ttl_minutes: null, vectors: [] });

@@ -35,14 +35,17 @@ describe("graphSchemas", () => {
     };
     const context = { type: "object", properties: { model: { type: "string" } } };
     const schemas = graphSchemas(annotationGraph, { state, output: state, context });
+    // read from TypeScript types: the dialect named at the root, as the official servers do
+    const dialect = { $schema: "http://json-schema.org/draft-07/schema#" };
     expect(schemas.state_schema).toEqual({
+      ...dialect,
       type: "object",
       properties: { question: { type: "string" }, answers: { type: "array", items: { type: "string" } } },
     });
     // input types unknown: still the input channels
     expect(schemas.input_schema).toEqual({ type: "object", properties: { question: {} } });
-    expect(schemas.config_schema).toEqual(context);
-    expect(schemas.context_schema).toEqual(context);
+    expect(schemas.config_schema).toEqual({ ...dialect, ...context });
+    expect(schemas.context_schema).toEqual({ ...dialect, ...context });
   });
 
   it("prefers the JSON Schemas a StateSchema graph carries", () => {

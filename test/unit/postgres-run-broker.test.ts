@@ -11,6 +11,7 @@ import { Notifications } from "../../src/runtime/postgres/notifications.js";
 import { PostgresRunEventBroker } from "../../src/runtime/postgres/run-broker.js";
 import { ComposedRunEngine, type RunEngineDeps } from "../../src/runtime/runs/run-engine.js";
 import type { RunDispatcher, StopChannel } from "../../src/runtime/runs/engine.js";
+import { PostgresRunEventLog } from "../../src/storage/postgres/run-events.js";
 import { PostgresRunLeases } from "../../src/storage/postgres/run-leases.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import type { RunEvent, RunOutcome } from "../../src/runtime/runs/broker.js";
@@ -40,7 +41,7 @@ afterAll(async () => {
 async function process_(): Promise<PostgresRunEventBroker> {
   const notifications = new Notifications(database.uri, storage.db, logger);
   await notifications.start();
-  const broker = new PostgresRunEventBroker({ db: storage.db, notifications, logger, retentionMs: 60_000 });
+  const broker = new PostgresRunEventBroker({ events: new PostgresRunEventLog(storage.db), notifications, logger, retentionMs: 60_000 });
   await broker.start();
   opened.push({ notifications, broker });
   return broker;

@@ -85,7 +85,10 @@ function collectSubgraphNodes(checker: ts.TypeChecker, converter: TypeToJsonSche
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === "addNode") {
       const [name, action] = node.arguments;
-      const graph = name && action && ts.isStringLiteralLike(name) ? compiledGraphType(checker, checker.getTypeAtLocation(action)) : undefined;
+      // a function written in place is a node, never a graph: typing it would check the whole
+      // builder chain around it, doubling the analysis
+      const inline = action && (ts.isArrowFunction(action) || ts.isFunctionExpression(action));
+      const graph = name && action && !inline && ts.isStringLiteralLike(name) ? compiledGraphType(checker, checker.getTypeAtLocation(action)) : undefined;
       if (graph) (into[(name as ts.StringLiteralLike).text] ??= []).push(schemasOf(checker, converter, graph));
     }
     ts.forEachChild(node, visit);

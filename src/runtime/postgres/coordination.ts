@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Cluster } from "../cluster.js";
 import type { RunEngineParts } from "../runs/engine.js";
+import { PostgresRunEventLog } from "../../storage/postgres/run-events.js";
 import { PostgresRunLeases, WORKER_LOCK } from "../../storage/postgres/run-leases.js";
 import { PostgresCluster } from "./cluster.js";
 import { Notifications, type SqlDatabase } from "./notifications.js";
@@ -53,7 +54,7 @@ export async function openPostgresCoordination(options: PostgresCoordinationOpti
   const notifications = new Notifications(uri, db, logger);
   await notifications.start();
   const workerId = await holdWorkerLock(notifications);
-  const broker = new PostgresRunEventBroker({ db, notifications, logger, retentionMs: options.resumableRetentionMs });
+  const broker = new PostgresRunEventBroker({ events: new PostgresRunEventLog(db), notifications, logger, retentionMs: options.resumableRetentionMs });
   const stops = new PostgresStopChannel(notifications, logger);
   try {
     await broker.start();

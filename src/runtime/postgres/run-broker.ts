@@ -30,8 +30,14 @@ import {
   type Unsubscribe,
 } from "../runs/broker.js";
 import type { RunEventRows } from "../../storage/types.js";
-import { END_GRACE_SECONDS as GRACE_SECONDS, END_MODE as END, insertRunEvents, RUN_EVENTS_CHANNEL } from "../../storage/postgres/run-events.js";
-import type { Notifications, SqlDatabase } from "./notifications.js";
+import {
+  END_GRACE_SECONDS as GRACE_SECONDS,
+  END_MODE as END,
+  RUN_EVENTS_CHANNEL,
+  type PostgresRunEventLog,
+  type StoredRunEvent,
+} from "../../storage/postgres/run-events.js";
+import type { Notifications } from "./notifications.js";
 
 export const OPENED_CHANNEL = "lgts_run_opened";
 const PAGE = 500;
@@ -43,19 +49,12 @@ const MAX_RETRY_MS = 2_000;
 const WRITE_GIVE_UP_MS = 60_000;
 
 export interface PostgresRunEventBrokerOptions {
-  db: SqlDatabase;
+  /** The stored streams (storage/postgres/run-events.ts). */
+  events: PostgresRunEventLog;
   notifications: Notifications;
   logger: Logger;
   /** How long a finished resumable run's events stay available. */
   retentionMs: number;
-}
-
-interface EventRow {
-  seq: number;
-  mode: string;
-  ns: string;
-  data: string;
-  checkpoint_id: string | null;
 }
 
 interface Publishing {
@@ -64,7 +63,7 @@ interface Publishing {
   /** The execution's attempt: its writes are refused once another process took the run over. */
   attempt: number | undefined;
   seq: number;
-  rows: EventRow[];
+  rows: StoredRunEvent[];
   writing: Promise<void> | null;
   ended: boolean;
   /** Its writes were refused (the run was taken over): nothing more is written for this execution. */
@@ -83,25 +82,7 @@ interface Tail {
   retryMs: number;
 }
 
-/** The end of a run this process does not execute (a pending run cancelled): numbered after what is there. */
-const FINISH_SQL = /* sql */ `
-WITH written AS (
-  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, resumable, expires_at)
-  SELECT $1, coalesce((SELECT max(seq) FROM run_events WHERE run_id = $1), 0) + 1,
-         (SELECT thread_id FROM runs WHERE run_id = $1), '${END}', '[]', $2, false,
-         now() + make_interval(secs => ${GRACE_SECONDS})
-  ON CONFLICT DO NOTHING
-  RETURNING 1)
-SELECT pg_notify('${RUN_EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
-
-const STATE_SQL = /* sql */ `
-SELECT (SELECT max(seq) FROM run_events WHERE run_id = $1 AND mode <> '${END}') AS last,
-       (SELECT resumable AND expires_at > now() FROM run_events WHERE run_id = $1 AND mode = '${END}') AS ended_held,
-       (SELECT expires_at > now() FROM run_events WHERE run_id = $1 AND mode = '${END}') AS ended_readable,
-       coalesce((SELECT status IN ('pending', 'running') OR updated_at > now() - make_interval(secs => ${GRACE_SECONDS})
-                   FROM runs WHERE run_id = $1), false) AS live`;
-
-function toEvent(row: EventRow): RunEvent {
+function toEvent(row: StoredRunEvent): RunEvent {
   const event: RunEvent = { id: String(row.seq), mode: row.mode, ns: JSON.parse(row.ns) as string[], data: JSON.parse(row.data) };
   if (row.checkpoint_id !== null) event.checkpointId = row.checkpoint_id;
   return event;
@@ -147,15 +128,12 @@ export class PostgresRunEventBroker implements RunEventBroker {
       return;
     }
     // a first attempt has published nothing yet: no need to ask where the numbering stands
-    const { rows } =
-      options.attempt === 1
-        ? { rows: [] }
-        : await this.options.db.query<{ last: number | null }>(`SELECT max(seq) AS last FROM run_events WHERE run_id = $1`, [runId]);
+    const last = options.attempt === 1 ? 0 : await this.options.events.lastSeq(runId);
     this.#publishing.set(runId, {
       threadId: options.threadId,
       resumable: options.resumable ?? false,
       attempt: options.attempt,
-      seq: Number(rows[0]?.last ?? 0),
+      seq: last,
       rows: [],
       writing: null,
       ended: false,
@@ -163,13 +141,8 @@ export class PostgresRunEventBroker implements RunEventBroker {
     });
   }
 
-  async isOpen(runId: string): Promise<boolean> {
-    const { rows } = await this.options.db.query<{ held: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM runs WHERE run_id = $1 AND status IN ('pending', 'running'))
-           OR EXISTS (SELECT 1 FROM run_events WHERE run_id = $1 AND mode = '${END}' AND resumable AND expires_at > now()) AS held`,
-      [runId],
-    );
-    return rows[0]?.held ?? false;
+  isOpen(runId: string): Promise<boolean> {
+    return this.options.events.isHeld(runId);
   }
 
   publish(runId: string, event: Omit<RunEvent, "id">): RunEvent {
@@ -230,7 +203,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       this.#write(runId, publishing);
       return;
     }
-    this.options.db.query(FINISH_SQL, [runId, JSON.stringify(outcome)]).catch((error: unknown) => {
+    this.options.events.finish(runId, JSON.stringify(outcome)).catch((error: unknown) => {
       this.options.logger.error({ err: error, run_id: runId }, "cannot record the end of a run");
     });
   }
@@ -252,13 +225,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     tails.add(tail);
     const unsubscribe = () => this.#drop(tail);
     try {
-      const { rows } = await this.options.db.query<{
-        last: number | null;
-        ended_held: boolean | null;
-        ended_readable: boolean | null;
-        live: boolean;
-      }>(STATE_SQL, [runId]);
-      const state = rows[0];
+      const state = await this.options.events.state(runId);
       const ended = state.ended_held !== null;
       // An ended run's events are held for a resumable run's retention; a subscriber `fromStart`
       // (it streams the run it just created, say) also gets an ordinary run's rows until they
@@ -285,23 +252,13 @@ export class PostgresRunEventBroker implements RunEventBroker {
     const after = replaysAfterId(options);
     if (after !== null) return after;
     if (options.afterCheckpoint === undefined) return options.lastEventId === undefined ? last : 0;
-    const { rows } = await this.options.db.query<EventRow>(
-      `SELECT seq, mode, ns, data, checkpoint_id FROM run_events WHERE run_id = $1 AND seq <= $2 AND mode <> '${END}' ORDER BY seq`,
-      [tail.runId, last],
-    );
+    const rows = await this.options.events.upTo(tail.runId, last);
     for (const event of replayedEvents(rows.map(toEvent), options)) tail.subscriber.event(event);
     return last;
   }
 
   async threadRuns(threadId: string): Promise<HeldRun[]> {
-    const { rows } = await this.options.db.query<{ run_id: string; active: boolean }>(
-      `SELECT run_id, true AS active FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running')
-       UNION ALL
-       SELECT run_id, false FROM run_events
-        WHERE thread_id = $1 AND mode = '${END}' AND resumable AND expires_at > now()
-       ORDER BY run_id`,
-      [threadId],
-    );
+    const rows = await this.options.events.threadRuns(threadId);
     return rows.map((r) => ({ runId: r.run_id, active: r.active }));
   }
 
@@ -370,7 +327,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       while (publishing.rows.length > 0) {
         const batch = publishing.rows.splice(0);
         try {
-          const held = await insertRunEvents(this.options.db, runId, { ...this.#batchOf(publishing), rows: batch });
+          const held = await this.options.events.insert(runId, { ...this.#batchOf(publishing), rows: batch });
           if (!held) {
             // taken over (its lease) or ended meanwhile: the lease renewal stops this execution, whose
             // end is refused the same way; nothing more is written for it meanwhile
@@ -404,7 +361,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
 
   /** The end event (and last events) of an execution whose end was not stored, fenced by its attempt. */
   #writeClosing(runId: string, batch: RunEventRows): void {
-    insertRunEvents(this.options.db, runId, batch).then(
+    this.options.events.insert(runId, batch).then(
       (held) => {
         if (held) this.#deliverCommitted(runId, batch.rows);
       },
@@ -422,10 +379,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     try {
       do {
         tail.again = false;
-        const { rows } = await this.options.db.query<EventRow>(
-          `SELECT seq, mode, ns, data, checkpoint_id FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
-          [tail.runId, tail.cursor],
-        );
+        const rows = await this.options.events.after(tail.runId, tail.cursor, PAGE);
         this.#deliver(tail, rows);
         if (rows.length === PAGE) tail.again = true;
       } while (tail.again && !tail.done);
@@ -442,7 +396,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
   }
 
   /** Hands `rows` (in order) to the subscriber, skipping those it already had; stops at the end row. */
-  #deliver(tail: Tail, rows: readonly EventRow[]): void {
+  #deliver(tail: Tail, rows: readonly StoredRunEvent[]): void {
     for (const row of rows) {
       if (tail.done) return;
       if (row.seq <= tail.cursor) continue; // delivered already (read back, or handed over locally)
@@ -462,7 +416,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
    * so nothing is skipped; the others catch up by reading. Rows are handed over once committed:
    * nobody hears of an event, or of the end, before it is durable.
    */
-  #deliverCommitted(runId: string, rows: readonly EventRow[]): void {
+  #deliverCommitted(runId: string, rows: readonly StoredRunEvent[]): void {
     const first = rows[0];
     if (!first) return;
     for (const tail of [...(this.#tails.get(runId) ?? [])]) {
@@ -478,10 +432,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
 
   async #deleteExpired(): Promise<void> {
     try {
-      await this.options.db.query(
-        `DELETE FROM run_events WHERE run_id IN (
-           SELECT run_id FROM run_events WHERE mode = '${END}' AND expires_at < now() LIMIT 1000)`,
-      );
+      await this.options.events.deleteExpired();
     } catch (error) {
       this.options.logger.warn({ err: error }, "cannot delete expired run events");
     }

@@ -1,6 +1,7 @@
 /**
  * The `run_events` table: each run's stream events, in one numbering, for subscribers in any
- * process (src/runtime/postgres/run-broker.ts publishes and reads them). A run's end is its last
+ * process. `PostgresRunEventLog` is all the broker (src/runtime/postgres/run-broker.ts) does with
+ * it; nothing else outside this folder knows the table. A run's end is its last
  * row (`mode = '__end__'`, the outcome as data), written in the transaction that stores the
  * run's end (`runs.end`) or deletes it with its thread, so no run ends without one. Every insert
  * NOTIFYs `RUN_EVENTS_CHANNEL` (payload: the run id) when it commits.
@@ -85,3 +86,117 @@ ended AS (
   ON CONFLICT DO NOTHING
   RETURNING run_id)
 SELECT pg_notify('${RUN_EVENTS_CHANNEL}', run_id) FROM ended`;
+
+/** A stored event as the broker reads it (`ns` and `data` as JSON text). */
+export interface StoredRunEvent {
+  seq: number;
+  mode: string;
+  ns: string;
+  data: string;
+  checkpoint_id: string | null;
+}
+
+/** Where a run's stream stands, for a new subscriber. */
+export interface RunStreamState {
+  /** Number of its last event (its end excluded); null: none. */
+  last: number | null;
+  /** It ended and its events are held for a resumable run's retention (null: no end yet). */
+  ended_held: boolean | null;
+  /** It ended and its rows are still there (null: no end yet). */
+  ended_readable: boolean | null;
+  /** No end row, but the run is active, or ended (without one) a moment ago. */
+  live: boolean;
+}
+
+/** The end of a run this process does not execute (a pending run cancelled): numbered after what is there. */
+const FINISH_SQL = /* sql */ `
+WITH written AS (
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, resumable, expires_at)
+  SELECT $1, coalesce((SELECT max(seq) FROM run_events WHERE run_id = $1), 0) + 1,
+         (SELECT thread_id FROM runs WHERE run_id = $1), '${END_MODE}', '[]', $2, false,
+         now() + make_interval(secs => ${END_GRACE_SECONDS})
+  ON CONFLICT DO NOTHING
+  RETURNING 1)
+SELECT pg_notify('${RUN_EVENTS_CHANNEL}', $1) FROM (SELECT count(*) FROM written) AS c`;
+
+const STATE_SQL = /* sql */ `
+SELECT (SELECT max(seq) FROM run_events WHERE run_id = $1 AND mode <> '${END_MODE}') AS last,
+       (SELECT resumable AND expires_at > now() FROM run_events WHERE run_id = $1 AND mode = '${END_MODE}') AS ended_held,
+       (SELECT expires_at > now() FROM run_events WHERE run_id = $1 AND mode = '${END_MODE}') AS ended_readable,
+       coalesce((SELECT status IN ('pending', 'running') OR updated_at > now() - make_interval(secs => ${END_GRACE_SECONDS})
+                   FROM runs WHERE run_id = $1), false) AS live`;
+
+/** Runs' streams as the `run_events` table keeps them: what the PostgreSQL event broker reads and writes. */
+export class PostgresRunEventLog {
+  constructor(private readonly db: Queryable) {}
+
+  /** Number of the run's last stored row (0: none). */
+  async lastSeq(runId: string): Promise<number> {
+    const { rows } = await this.db.query<{ last: number | null }>(`SELECT max(seq) AS last FROM run_events WHERE run_id = $1`, [runId]);
+    return Number(rows[0]?.last ?? 0);
+  }
+
+  /** Whether the run's events may be read: it is active, or it is resumable and within its retention. */
+  async isHeld(runId: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ held: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM runs WHERE run_id = $1 AND status IN ('pending', 'running'))
+           OR EXISTS (SELECT 1 FROM run_events WHERE run_id = $1 AND mode = '${END_MODE}' AND resumable AND expires_at > now()) AS held`,
+      [runId],
+    );
+    return rows[0]?.held ?? false;
+  }
+
+  /** See insertRunEvents. */
+  insert(runId: string, batch: RunEventRows): Promise<boolean> {
+    return insertRunEvents(this.db, runId, batch);
+  }
+
+  /** Stores the end of a run nobody executes here (`outcome` as JSON), after its events, with its NOTIFY. */
+  async finish(runId: string, outcome: string): Promise<void> {
+    await this.db.query(FINISH_SQL, [runId, outcome]);
+  }
+
+  async state(runId: string): Promise<RunStreamState> {
+    const { rows } = await this.db.query<RunStreamState>(STATE_SQL, [runId]);
+    return rows[0];
+  }
+
+  /** The run's events numbered up to `seq`, its end excluded, in order. */
+  async upTo(runId: string, seq: number): Promise<StoredRunEvent[]> {
+    const { rows } = await this.db.query<StoredRunEvent>(
+      `SELECT seq, mode, ns, data, checkpoint_id FROM run_events WHERE run_id = $1 AND seq <= $2 AND mode <> '${END_MODE}' ORDER BY seq`,
+      [runId, seq],
+    );
+    return rows;
+  }
+
+  /** Up to `limit` of the run's rows after `cursor`, its end included, in order. */
+  async after(runId: string, cursor: number, limit: number): Promise<StoredRunEvent[]> {
+    const { rows } = await this.db.query<StoredRunEvent>(
+      `SELECT seq, mode, ns, data, checkpoint_id FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${limit}`,
+      [runId, cursor],
+    );
+    return rows;
+  }
+
+  /** The thread's runs whose events may be read: the active ones, and resumable ones within their retention. */
+  async threadRuns(threadId: string): Promise<Array<{ run_id: string; active: boolean }>> {
+    const { rows } = await this.db.query<{ run_id: string; active: boolean }>(
+      `SELECT run_id, true AS active FROM runs WHERE thread_id = $1 AND status IN ('pending', 'running')
+       UNION ALL
+       SELECT run_id, false FROM run_events
+        WHERE thread_id = $1 AND mode = '${END_MODE}' AND resumable AND expires_at > now()
+       ORDER BY run_id`,
+      [threadId],
+    );
+    return rows;
+  }
+
+  /** Deletes the rows of (up to 1000) runs whose end expired. */
+  async deleteExpired(): Promise<void> {
+    await this.db.query(
+      `DELETE FROM run_events WHERE run_id IN (
+         SELECT run_id FROM run_events WHERE mode = '${END_MODE}' AND expires_at < now() LIMIT 1000)`,
+    );
+  }
+}
