@@ -25,6 +25,9 @@ import { ALIVE_WORKERS } from "./worker-locks.js";
 
 export { WORKER_LOCK } from "./worker-locks.js";
 
+/** Claims, renewals and reaps run every few hundred ms in every process: planned once per connection. */
+const PREPARED = { prepare: true } as const;
+
 /**
  * A run taken over from the caller while it still executes it (pending again, the caller's
  * renewal has not noticed yet) is not claimed by the caller ($4): its old execution would go on
@@ -116,7 +119,7 @@ export class PostgresRunLeases {
    * or null. `executing`: runs the caller still executes, not claimed (see CLAIM_SQL's note).
    */
   async claim(owner: string, leaseMs: number, limit: number, executing: string[] = []): Promise<{ runs: Run[]; nextDelayed: number | null }> {
-    const { rows } = await this.db.query<Nullable<RunRow> & { next_delayed: Date | null }>(CLAIM_SQL, [owner, leaseMs / 1000, limit, executing]);
+    const { rows } = await this.db.query<Nullable<RunRow> & { next_delayed: Date | null }>(CLAIM_SQL, [owner, leaseMs / 1000, limit, executing], PREPARED);
     const next = rows[0]?.next_delayed;
     return {
       runs: rows.filter((row): row is RunRow & { next_delayed: Date | null } => row.run_id !== null).map(toRun),
@@ -125,7 +128,7 @@ export class PostgresRunLeases {
   }
 
   async renew(owner: string, leaseMs: number, runIds: string[]): Promise<Set<string>> {
-    const { rows } = await this.db.query<{ run_id: string }>(RENEW_SQL, [owner, leaseMs / 1000, runIds]);
+    const { rows } = await this.db.query<{ run_id: string }>(RENEW_SQL, [owner, leaseMs / 1000, runIds], PREPARED);
     return new Set(rows.map((r) => r.run_id));
   }
 
@@ -141,7 +144,7 @@ export class PostgresRunLeases {
       outcome,
       owner,
       executing,
-    ]);
+    ], PREPARED);
     return rows.map(({ notified: _notified, ...row }) => row);
   }
 }
