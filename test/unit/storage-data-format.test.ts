@@ -58,6 +58,15 @@ describe("embedded data format", () => {
     expect(await readdir(tmp.path)).toEqual(["data"]);
   });
 
+  it("refuses an older directory no migration step leads from, before touching it", async () => {
+    const dir = await fixtureCopy();
+    await expect(LowdbStorage.open({ dataDir: dir, format: { current: 3, steps: [{ to: 3, migrate: async () => undefined }] } })).rejects.toThrow(
+      /no migration of data directories from format 1 to 2/,
+    );
+    expect(await formatOf(dir)).toBe(1);
+    expect(await readdir(tmp.path)).toEqual(["data"]);
+  });
+
   it("backs an older directory up, then migrates it in place; a crash mid-step is resumed", async () => {
     const dir = await fixtureCopy();
     let crash = true;
