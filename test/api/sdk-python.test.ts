@@ -193,6 +193,9 @@ describe("threads, as the Python SDK sends them", () => {
 
     const updated = ok(await py("POST", `/threads/${threadId}/state`, { json: { values: { topic: "dogs" }, checkpoint_id: checkpointId, as_node: "write_draft" } }));
     expect(updated.checkpoint.checkpoint_id).toBeDefined();
+    // update_state(thread_id, None, as_node=...) always sends "values", here null: the node ran without writes
+    ok(await py("POST", `/threads/${threadId}/state`, { json: { values: null, as_node: "ask_human" } }));
+    expect(ok(await py("GET", `/threads/${threadId}/state`, { params: { subgraphs: false } })).next).toEqual(["finish"]);
   });
 
   it("join_stream with its default stream_mode 'run_modes'", async () => {
