@@ -6,14 +6,13 @@
  * Python SDK keeps it for wait and join), for runs of 3.9 s.
  */
 import { request } from "node:http";
-import path from "node:path";
 import express from "express";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { keepAlive } from "../../src/http/keep-alive.js";
-import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { RUNS_CONFIG } from "../support/runs.js";
 
-const CONFIG = path.join(REPO_ROOT, "test/fixtures/runs/langgraph.json");
 const INTERVAL_MS = 150;
 /** Well above what creating a run takes on a loaded machine (the wait begins after it). */
 const READ_TIMEOUT_MS = 2000;
@@ -22,7 +21,7 @@ const LONG_RUN = { steps: 3, delay_ms: 1300 };
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ configPath: CONFIG, waitKeepAliveMs: INTERVAL_MS });
+  t = await startTestServer({ configPath: RUNS_CONFIG, waitKeepAliveMs: INTERVAL_MS });
   await t.client.runs.wait(null, "slow", { input: { steps: 1, delay_ms: 0 } }); // first use of the graph
 });
 afterAll(() => t?.dispose());
@@ -81,7 +80,7 @@ describe("long waits", () => {
   });
 
   it("answers a run that ends within the interval as before: no whitespace, and errors with their own status", async () => {
-    const patient = await startTestServer({ configPath: CONFIG, waitKeepAliveMs: 30_000 });
+    const patient = await startTestServer({ configPath: RUNS_CONFIG, waitKeepAliveMs: 30_000 });
     try {
       const quick = await timedRequest(patient.url, "POST", "/runs/wait", { assistant_id: "trivial", input: { value: 1 } });
       expect(quick.status).toBe(200);
@@ -96,7 +95,7 @@ describe("long waits", () => {
   });
 
   it("reports a run that fails once the answer has begun as its result, {__error__}, as on the Platform", async () => {
-    const timed = await startTestServer({ configPath: CONFIG, waitKeepAliveMs: INTERVAL_MS, runs: { runTimeoutMs: 2500 } });
+    const timed = await startTestServer({ configPath: RUNS_CONFIG, waitKeepAliveMs: INTERVAL_MS, runs: { runTimeoutMs: 2500 } });
     try {
       const answer = await timedRequest(timed.url, "POST", "/runs/wait", { assistant_id: "slow", input: LONG_RUN });
       expect(answer.status).toBe(200);

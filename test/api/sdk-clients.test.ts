@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { interruptedThread } from "../support/runs.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -17,11 +18,7 @@ afterEach(() => expect(t.violations.splice(0)).toEqual([]));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-async function pausedThread(): Promise<string> {
-  const { thread_id } = await t.client.threads.create();
-  await t.client.runs.wait(thread_id, "interrupt", { input: { topic: "cats" } });
-  return thread_id;
-}
+const pausedThread = () => interruptedThread(t.client);
 
 async function lastValues(stream: AsyncIterable<{ event: string; data: unknown }>): Promise<Json> {
   let values: Json;

@@ -7,15 +7,14 @@
  * lists as repeated keys; JSON bodies are the payload after the SDK's own None filtering.
  * The sync and async clients send the same requests except where a test says otherwise.
  */
-import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, SCHEMA_DERIVING_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server.js";
+import { SCHEMA_DERIVING_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server.js";
+import { RUNS_CONFIG } from "../support/runs.js";
 
-const CONFIG = path.join(REPO_ROOT, "test/fixtures/runs/langgraph.json");
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ configPath: CONFIG });
+  t = await startTestServer({ configPath: RUNS_CONFIG });
 });
 afterAll(() => t?.dispose());
 afterEach(() => expect(t.violations.splice(0)).toEqual([]));
@@ -194,6 +193,9 @@ describe("threads, as the Python SDK sends them", () => {
 
     const updated = ok(await py("POST", `/threads/${threadId}/state`, { json: { values: { topic: "dogs" }, checkpoint_id: checkpointId, as_node: "write_draft" } }));
     expect(updated.checkpoint.checkpoint_id).toBeDefined();
+    // update_state(thread_id, None, as_node=...) always sends "values", here null: the node ran without writes
+    ok(await py("POST", `/threads/${threadId}/state`, { json: { values: null, as_node: "ask_human" } }));
+    expect(ok(await py("GET", `/threads/${threadId}/state`, { params: { subgraphs: false } })).next).toEqual(["finish"]);
   });
 
   it("join_stream with its default stream_mode 'run_modes'", async () => {
@@ -218,6 +220,9 @@ describe("assistants, crons and store, as the Python SDK sends them", () => {
     ok(await py("PATCH", `/assistants/${id}`, { json: { graph_id: "trivial", config: {}, context: {}, metadata: { py: 2 }, name: "py2" } }));
     const found = ok(await py("POST", "/assistants/search", { json: { limit: 10, offset: 0, metadata: { py: 2 }, graph_id: "trivial", name: "py2", sort_by: "created_at", sort_order: "desc", select: ["assistant_id"] } }));
     expect(found).toEqual([{ assistant_id: id }]);
+    // search(response_format="object") reads the next page's offset from X-Pagination-Next
+    const page = await py("POST", "/assistants/search", { json: { limit: 1, offset: 0 } });
+    expect(page.headers.get("x-pagination-next")).toBe("1");
     expect(ok(await py("POST", "/assistants/count", { json: { metadata: { py: 2 }, graph_id: "trivial", name: "py2" } }))).toBe(1);
     expect(ok(await py("POST", `/assistants/${id}/versions`, { json: { limit: 10, offset: 0, metadata: { py: 2 } } }))).toHaveLength(1);
     ok(await py("POST", `/assistants/${id}/latest`, { json: { version: 1 } }));

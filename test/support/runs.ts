@@ -3,11 +3,19 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import type { Client } from "@langchain/langgraph-sdk";
 import { asyncListener } from "./async-listener.js";
 import { REPO_ROOT } from "./server.js";
 
 /** Examples (trivial, slow, interrupt, agent, subgraph) plus the failing and inspect fixtures. */
 export const RUNS_CONFIG = path.join(REPO_ROOT, "test/fixtures/runs/langgraph.json");
+
+/** A new thread paused at the `interrupt` graph's question (topic "cats"). */
+export async function interruptedThread(client: Client): Promise<string> {
+  const { thread_id } = await client.threads.create();
+  await client.runs.wait(thread_id, "interrupt", { input: { topic: "cats" } });
+  return thread_id;
+}
 
 /** Polls `probe` until it returns a value other than undefined (tests only; production code never polls). */
 export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
