@@ -24,7 +24,7 @@ describe("a server without tracing or UI components", () => {
   it("starts without importing the packages only those need", async () => {
     dir = await mkdtemp(path.join(tmpdir(), "lgts-lean-"));
     const imports = path.join(dir, "imports.txt");
-    const env = { ...process.env, LEAN_STARTUP_IMPORTS: imports, LEAN_STARTUP_DATA_DIR: path.join(dir, "data") };
+    const env: NodeJS.ProcessEnv = { ...process.env, LEAN_STARTUP_IMPORTS: imports, LEAN_STARTUP_DATA_DIR: path.join(dir, "data") };
     for (const name of Object.keys(env)) if (/^(OTEL_|LANGSMITH_|LANGCHAIN_)/.test(name)) delete env[name];
     await promisify(execFile)(process.execPath, ["--import", "tsx", "--import", path.join(fixtures, "register.mjs"), path.join(fixtures, "serve.ts")], {
       env,
