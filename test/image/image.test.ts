@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { freePort } from "../support/free-port.js";
 import {
+  buildProjectImage,
   buildServerImage,
   ensureContainerTools,
   inspectImage,
@@ -50,8 +51,13 @@ afterAll(async () => {
 });
 
 /** Starts a container of the image and waits until `/ok` (with `check_db`) answers on `port`. */
-async function startReplica(env: Record<string, string>, port: number, volumes: string[] = []): Promise<{ container: Container; url: string }> {
-  const container = runContainer(image, { ...env, PORT: String(port) }, volumes);
+async function startReplica(
+  env: Record<string, string>,
+  port: number,
+  volumes: string[] = [],
+  of = image,
+): Promise<{ container: Container; url: string }> {
+  const container = runContainer(of, { ...env, PORT: String(port) }, volumes);
   containers.push(container);
   const url = `http://127.0.0.1:${port}`;
   await eventually(
@@ -101,6 +107,13 @@ describe("container image", () => {
     expect(info.metadata.graphs).toEqual(["external"]);
     const values = await new Client({ apiUrl: url }).runs.wait(null, "external", { input: { name: "container" } });
     expect(values).toMatchObject({ message: expect.stringContaining("container"), origin: expect.any(String) });
+  });
+
+  it("serves a project built into an image FROM it, as the README shows", async () => {
+    const project = buildProjectImage(image, path.join(REPO_ROOT, "test/fixtures/graphs-external"));
+    const { url } = await startReplica({}, await freePort(), [], project);
+    const values = await new Client({ apiUrl: url }).runs.wait(null, "external", { input: { name: "built in" } });
+    expect(values).toMatchObject({ message: expect.stringContaining("built in") });
   });
 
   it("runs compose.yaml's two replicas on one PostgreSQL database, which the first start migrates", async () => {

@@ -7,7 +7,7 @@
  * loopback port of this machine.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "./server.js";
@@ -94,6 +94,22 @@ export function buildServerImage(baseImage: string, tag = "localhost/lgts-test:l
     "--tag", tag,
     REPO_ROOT,
   ]);
+  return tag;
+}
+
+/**
+ * An image of a user's project built FROM the server image, as the README shows: the project
+ * copied into /project, owned by the server's user.
+ */
+export function buildProjectImage(serverImage: string, projectDir: string, tag = "localhost/lgts-test-project:latest"): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "lgts-project-image-"));
+  try {
+    const containerfile = path.join(dir, "Containerfile");
+    writeFileSync(containerfile, `FROM ${serverImage}\nCOPY --chown=10001:10001 . /project\n`);
+    mustRun(TOOLS.podman, ["build", "--isolation", "chroot", "--format", "docker", "--file", containerfile, "--tag", tag, projectDir]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return tag;
 }
 
