@@ -5,10 +5,17 @@
  *
  * - Pickup: a run created in a process with a free slot, that can start at once, is stored
  *   running and leased to it in its creation's commit (`leaseAtCreation`): it executes there
- *   without a claim. A new pending run, the end of a run and a run going back to pending NOTIFY
- *   `lgts_runs` (payload: the sender's worker id); every other process LISTENs and claims at
- *   once (milliseconds, no polling), the sender claims without waiting for its own notice. The
+ *   without a claim. A new pending run and a run going back to pending NOTIFY `lgts_runs`
+ *   (payload: the sender's worker id); every other process LISTENs and claims at once
+ *   (milliseconds, no polling), the sender claims without waiting for its own notice. The
  *   earliest future `not_before` (the claim's answer tells it) arms a timer.
+ * - Backlog: each claim's answer also tells whether a due pending run was left unclaimed (its
+ *   thread busy, locked by another claim, beyond the free slots). While none is, this process
+ *   knows there is no backlog until a notice (or its own new pending run) says otherwise, and the
+ *   end of its runs claims nothing and wakes nobody: the common case of runs leased at creation
+ *   costs no claim pass and no NOTIFY. With a backlog, a run's end (a freed slot, the thread's
+ *   next run now claimable) claims here and wakes the others; and the heartbeat claims too (the
+ *   safety net should a wake-up be missed: a backlog is never left longer than `leaseMs / 3`).
  * - Leases: each process renews its runs' leases every `leaseMs / 3`. A lease renewal that
  *   finds the run no longer leased to it stops that execution (someone took it over). Until it
  *   stopped, this process does not claim that run (pending again) itself: two executions of it
@@ -55,6 +62,8 @@ export class PostgresRunDispatcher implements RunDispatcher {
   #handlers: DispatchHandlers | null = null;
   #claiming: Promise<void> | null = null;
   #claimAgain = false;
+  /** Whether a due pending run may wait: true until a claim answered that none was left. */
+  #backlog = true;
   #retryMs = FIRST_RETRY_MS;
   #stopped = false;
   #tick: NodeJS.Timeout | null = null;
@@ -77,8 +86,8 @@ export class PostgresRunDispatcher implements RunDispatcher {
     this.#handlers = handlers;
     const { notifications, leaseMs } = this.options;
     // a notice this process sent (payload: its worker id) comes back to it too: it claimed already
-    this.#unlisten.push(await notifications.on(RUNS_CHANNEL, (sender) => sender !== this.options.workerId && this.claimSoon()));
-    this.#unlisten.push(notifications.onResync(() => this.claimSoon()));
+    this.#unlisten.push(await notifications.on(RUNS_CHANNEL, (sender) => sender !== this.options.workerId && this.#wake()));
+    this.#unlisten.push(notifications.onResync(() => this.#wake()));
     this.#tick = setInterval(() => void this.#heartbeat(), Math.max(100, Math.floor(leaseMs / 3)));
     this.#tick.unref();
     await this.#reap();
@@ -92,7 +101,7 @@ export class PostgresRunDispatcher implements RunDispatcher {
       this.#start(run);
       return;
     }
-    this.claimSoon();
+    this.#wake();
     this.#wakeOthers();
   }
 
@@ -107,7 +116,7 @@ export class PostgresRunDispatcher implements RunDispatcher {
         if (released) return;
         released = true;
         this.#reserved = Math.max(0, this.#reserved - 1);
-        this.claimSoon(); // a pending run may wait for that slot
+        if (this.#backlog) this.claimSoon(); // a pending run may wait for that slot
       },
     };
   }
@@ -141,6 +150,12 @@ export class PostgresRunDispatcher implements RunDispatcher {
     return { running: this.#running.size, waiting: 0 };
   }
 
+  /** Something may be pending: claims, and keeps claiming at run ends until a claim finds no backlog. */
+  #wake(): void {
+    this.#backlog = true;
+    this.claimSoon();
+  }
+
   /** Claims what is due, up to the free slots (coalesces concurrent wake-ups into one more pass). */
   claimSoon(): void {
     if (this.#stopped || !this.#handlers) return;
@@ -155,6 +170,7 @@ export class PostgresRunDispatcher implements RunDispatcher {
         },
         (error: unknown) => {
           // the database is away: no notice may come once it is back, so try again by itself
+          this.#backlog = true;
           this.options.logger.warn({ err: error, retry_ms: this.#retryMs }, "claiming runs failed; retrying");
           this.#due.armAt(Date.now() + this.#retryMs);
           this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
@@ -174,6 +190,8 @@ export class PostgresRunDispatcher implements RunDispatcher {
         const claimed = await leases.claim(workerId, leaseMs, concurrency - this.#running.size - this.#reserved, [...this.#running.keys()]);
         for (const run of claimed.runs) this.#start(run);
         next = claimed.nextDelayed;
+        // a notice during the claim may announce a run its snapshot did not see: the next pass tells
+        if (!this.#claimAgain) this.#backlog = claimed.pendingLeft;
         if (claimed.runs.length === 0) break;
       }
       if (next !== null) this.#due.armAt(next);
@@ -186,7 +204,9 @@ export class PostgresRunDispatcher implements RunDispatcher {
       .catch((error: unknown) => this.options.logger.error({ err: error, run_id: run.run_id }, "run execution failed"))
       .finally(() => {
         this.#running.delete(run.run_id);
-        // a slot is free here, and the thread's next run may be due anywhere
+        // a slot is free here, and the thread's next run may be due anywhere; with no backlog
+        // (the last claim left no due pending run, no notice since) nobody has anything to claim
+        if (!this.#backlog) return;
         this.claimSoon();
         this.#wakeOthers();
       });
@@ -205,6 +225,8 @@ export class PostgresRunDispatcher implements RunDispatcher {
       await this.options.notifications.holdLock(WORKER_LOCK, this.options.workerId);
       await this.#renew();
       await this.#reap();
+      // the safety net: a backlog left by a missed wake-up is claimed within a tick
+      if (this.#backlog && this.#running.size + this.#reserved < this.options.concurrency) this.claimSoon();
     } catch (error) {
       this.options.logger.warn({ err: error }, "run lease heartbeat failed");
     }
@@ -242,7 +264,7 @@ export class PostgresRunDispatcher implements RunDispatcher {
       }
     }
     if (retried > 0) {
-      this.claimSoon();
+      this.#wake();
       this.#wakeOthers();
     }
   }

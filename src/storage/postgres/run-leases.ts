@@ -36,7 +36,9 @@ const PREPARED = { prepare: true } as const;
  *
  * Also answers when the earliest delayed pending run becomes due (none claimed then: not due
  * yet), so a claim pass needs no second round trip: one row per claimed run, or one row of
- * NULLs when none was claimed, each with `next_delayed`.
+ * NULLs when none was claimed, each with `next_delayed`; and whether a due pending run is left
+ * unclaimed (`pending_left`: its thread busy, its row locked by another claim, or past the limit),
+ * so that a process knows when no backlog waits and a run's end need wake nobody.
  */
 const CLAIM_SQL = /* sql */ `
 WITH claimed AS (
@@ -55,8 +57,11 @@ UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = $1,
     LIMIT $3
     FOR UPDATE OF r SKIP LOCKED)
 RETURNING ${RUN_COLUMNS})
-SELECT claimed.*, d.next_delayed
-  FROM (SELECT min(not_before) AS next_delayed FROM runs WHERE status = 'pending' AND not_before > now()) AS d
+SELECT claimed.*, d.next_delayed, d.pending_left
+  FROM (SELECT (SELECT min(not_before) FROM runs WHERE status = 'pending' AND not_before > now()) AS next_delayed,
+               EXISTS (SELECT 1 FROM runs p
+                        WHERE p.status = 'pending' AND (p.not_before IS NULL OR p.not_before <= now())
+                          AND p.run_id NOT IN (SELECT run_id FROM claimed)) AS pending_left) AS d
   LEFT JOIN claimed ON true`;
 
 const RENEW_SQL = /* sql */ `
@@ -116,14 +121,22 @@ export class PostgresRunLeases {
 
   /**
    * Claims up to `limit` due runs; `nextDelayed`: when the earliest delayed one is due (epoch ms),
-   * or null. `executing`: runs the caller still executes, not claimed (see CLAIM_SQL's note).
+   * or null; `pendingLeft`: whether a due pending run was left unclaimed. `executing`: runs the
+   * caller still executes, not claimed (see CLAIM_SQL's note).
    */
-  async claim(owner: string, leaseMs: number, limit: number, executing: string[] = []): Promise<{ runs: Run[]; nextDelayed: number | null }> {
-    const { rows } = await this.db.query<Nullable<RunRow> & { next_delayed: Date | null }>(CLAIM_SQL, [owner, leaseMs / 1000, limit, executing], PREPARED);
+  async claim(
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    executing: string[] = [],
+  ): Promise<{ runs: Run[]; nextDelayed: number | null; pendingLeft: boolean }> {
+    type Row = Nullable<RunRow> & { next_delayed: Date | null; pending_left: boolean };
+    const { rows } = await this.db.query<Row>(CLAIM_SQL, [owner, leaseMs / 1000, limit, executing], PREPARED);
     const next = rows[0]?.next_delayed;
     return {
-      runs: rows.filter((row): row is RunRow & { next_delayed: Date | null } => row.run_id !== null).map(toRun),
+      runs: rows.filter((row): row is RunRow & Row => row.run_id !== null).map(toRun),
       nextDelayed: next ? new Date(next).getTime() : null,
+      pendingLeft: rows[0]?.pending_left ?? true,
     };
   }
 
