@@ -61,10 +61,10 @@ async function createAndAwait(
   const scope = authorized.access.thread;
   let ending: Promise<RunOutcome | null> | undefined;
   const run = await createRun(services, threadId, authorized.body, authorized.access, (scheduled) => {
-    ending = services.runs.outcome(scheduled, scope, signal);
+    ending = services.runs.outcome(scheduled, scope, signal, true);
     ending.catch(() => undefined); // the creation may still fail: then nobody reads it
   });
-  const outcome = ending ?? services.runs.outcome(run, scope, signal);
+  const outcome = ending ?? services.runs.outcome(run, scope, signal, true);
   const result = outcome.then((ended) => answer(services, run, ended, cancelOnDisconnect));
   return keptAliveResult(services, res, result, runWaitHeaders(run, threadId === null));
 }

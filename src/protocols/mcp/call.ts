@@ -27,7 +27,7 @@ export async function callTool(
 ): Promise<CallToolResult> {
   const authorized = await authorizeRunCreation(auth, services.graphs, null, { assistant_id: assistant.assistant_id, input: args });
   const run = await createRun(services, null, authorized.body, authorized.access);
-  const outcome = await services.runs.outcome(run, authorized.access.thread, signal);
+  const outcome = await services.runs.outcome(run, authorized.access.thread, signal, true);
   if (outcome === null) {
     await services.runs.cancel(run, "interrupt", "the MCP client calling the tool disconnected");
     return text("The client disconnected; the run was cancelled.", true);

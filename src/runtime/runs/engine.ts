@@ -58,8 +58,13 @@ export interface RunEngine {
    * `outcome` waits for the end.
    */
   cancel(run: Run, action: CancelAction, reason: string): Promise<void>;
-  /** Resolves with how the run ended, waiting for it if it is still active; null if `signal` fired first. */
-  outcome(run: Run, scope?: Scope, signal?: AbortSignal): Promise<RunOutcome | null>;
+  /**
+   * Resolves with how the run ended, waiting for it if it is still active; null if `signal` fired
+   * first. `created`: the caller just created the run, which may end (and, stateless, lose its
+   * temporary thread and its stored row) before the wait is in place: its end is then read from
+   * its stream (SubscribeOptions.fromStart).
+   */
+  outcome(run: Run, scope?: Scope, signal?: AbortSignal, created?: boolean): Promise<RunOutcome | null>;
   /**
    * The run's events until its end (after a replay when `lastEventId` is given), from whichever
    * process executes it; null when the run's events are no longer held (it ended).

@@ -177,10 +177,10 @@ export class ComposedRunEngine implements RunEngine {
     }
   }
 
-  async outcome(run: Run, scope?: Scope, signal?: AbortSignal): Promise<RunOutcome | null> {
+  async outcome(run: Run, scope?: Scope, signal?: AbortSignal, created = false): Promise<RunOutcome | null> {
     for (;;) {
       if (signal?.aborted) return null;
-      const outcome = await this.#awaitEnd(run.run_id, signal);
+      const outcome = await this.#awaitEnd(run.run_id, signal, created);
       if (outcome !== NO_CHANNEL) {
         if (outcome?.unstored) throw new StorageUnavailableError(outcome.unstored.message);
         return outcome;
@@ -248,7 +248,7 @@ export class ComposedRunEngine implements RunEngine {
   }
 
   /** The run's outcome once it ends; null if `signal` fires first; NO_CHANNEL if its events are not held. */
-  #awaitEnd(runId: string, signal?: AbortSignal): Promise<RunOutcome | null | typeof NO_CHANNEL> {
+  #awaitEnd(runId: string, signal: AbortSignal | undefined, fromStart: boolean): Promise<RunOutcome | null | typeof NO_CHANNEL> {
     return new Promise((resolve, reject) => {
       let unsubscribe: Unsubscribe | null = null;
       const onAbort = () => {
@@ -263,7 +263,7 @@ export class ComposedRunEngine implements RunEngine {
           resolve(outcome);
         },
       };
-      this.#broker.subscribe(runId, subscriber).then((subscribed) => {
+      this.#broker.subscribe(runId, subscriber, fromStart ? { fromStart } : {}).then((subscribed) => {
         if (!subscribed) {
           signal?.removeEventListener("abort", onAbort);
           resolve(NO_CHANNEL);
