@@ -1,6 +1,5 @@
 import path from "node:path";
 import { pino, type Logger } from "pino";
-import pretty from "pino-pretty";
 import { USAGE, UsageError, parseServerOptions, type ServerOptions } from "./config.js";
 import { DATA_COMMANDS, DATA_USAGE, runDataCommand } from "./data-commands.js";
 import { RELOAD_MESSAGE, RELOADED_ENV, superviseWithReload } from "./dev-reload.js";
@@ -10,12 +9,12 @@ import { startServer, StartupError, type RunningServer } from "./server.js";
  * Human-readable lines in a terminal, JSON lines (for log collectors) otherwise. The JSON lines
  * are written asynchronously: pino's default is one blocking write(2) per line, i.e. per request
  * (bench:http, GET /threads/{id}: about 9% of the server's CPU per request); pino flushes what is
- * buffered when the process exits.
+ * buffered when the process exits. pino-pretty is loaded only for a terminal.
  */
-function createLogger(): Logger {
-  return process.stdout.isTTY
-    ? pino({ name: "lgts" }, pretty({ colorize: true, ignore: "pid,hostname" }))
-    : pino({ name: "lgts" }, pino.destination({ sync: false }));
+async function createLogger(): Promise<Logger> {
+  if (!process.stdout.isTTY) return pino({ name: "lgts" }, pino.destination({ sync: false }));
+  const { default: pretty } = await import("pino-pretty");
+  return pino({ name: "lgts" }, pretty({ colorize: true, ignore: "pid,hostname" }));
 }
 
 /** What `lgts dev` prints once it listens: where the API is and how to point a UI at it. */
@@ -76,7 +75,7 @@ async function main() {
     return;
   }
   try {
-    const server = await startServer({ ...options, logger: createLogger() });
+    const server = await startServer({ ...options, logger: await createLogger() });
     if (options.mode === "dev") {
       console.log(process.env[RELOADED_ENV] ? `lgts dev: reloaded, serving ${server.url}` : devBanner(server, options));
     }

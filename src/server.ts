@@ -128,10 +128,10 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
     throw error;
   }
   // OpenTelemetry when the OTEL_* variables ask for it: nothing is wrapped otherwise
-  const tracing = openTracing(process.env, VERSION);
+  const tracing = await openTracing(process.env, VERSION);
   if (tracing) teardown.add("trace exporter", () => tracing.close());
   // LangSmith when an API key is set, as on LangGraph Platform
-  const langsmith = langSmithFromEnv(process.env);
+  const langsmith = await langSmithFromEnv(process.env);
   const runSettings = {
     ...RUN_ENGINE_DEFAULTS,
     ...options.runs,

@@ -1,11 +1,11 @@
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type { Context, Handler, Operation } from "openapi-backend";
 import type { Logger } from "pino";
-import swaggerUi from "swagger-ui-express";
 import type { Services } from "../services.js";
 import { createContractBackend, loadContract } from "./contract.js";
 import { checkResponse, type ContractViolation } from "./contract-check.js";
 import { corsMiddleware } from "./cors.js";
+import { lazyDocs } from "./docs.js";
 import { allowedMethods, disabledOperations, publishedContract } from "./published-contract.js";
 import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
@@ -83,9 +83,7 @@ export async function createApp(options: AppOptions) {
   if (authenticate && !http?.enable_custom_route_auth) app.use(authenticate);
   // the docs go in the operations' layer, behind a prefix check (as layers of their own, three
   // more layers would be matched against every request's path)
-  const docs = http?.disable_meta
-    ? undefined
-    : express.Router().use("/docs", swaggerUi.serve, swaggerUi.setup(published as object, { customSiteTitle: "langgraph-ts-server API" }));
+  const docs = http?.disable_meta ? undefined : lazyDocs(published);
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
     const body = reply.status === 204 ? undefined : reply.body;

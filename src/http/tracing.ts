@@ -1,17 +1,14 @@
 /**
  * A server span per HTTP request (`GET /threads/{thread_id}`), continuing the caller's trace
  * when the request carries a W3C `traceparent`; everything the request does runs inside it.
- * Installed only when tracing is on.
+ * Installed only when tracing is on (src/telemetry/tracing.ts sets the W3C propagator then).
  */
-import { context, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, trace, type Tracer } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { context, defaultTextMapGetter, propagation, ROOT_CONTEXT, SpanKind, trace, type Tracer } from "@opentelemetry/api";
 import type { NextFunction, Request, Response } from "express";
-
-const propagator = new W3CTraceContextPropagator();
 
 export function httpTracing(tracer: Tracer): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
-    const parent = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
+    const parent = propagation.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
     const span = tracer.startSpan(
       req.method,
       { kind: SpanKind.SERVER, attributes: { "http.request.method": req.method, "url.path": req.path } },

@@ -6,13 +6,11 @@
  *
  * The provider is this server's own, not the process-wide one: several servers may share a
  * process (tests), each with its exporter. Only the context manager is process-wide, so that the
- * active span follows `await`s (AsyncLocalStorage).
+ * active span follows `await`s (AsyncLocalStorage), and the W3C `traceparent` propagator.
+ *
+ * The SDK's modules are imported only when tracing is on: a server without it does not load them.
  */
-import { context, trace, type Span, type SpanOptions, type Tracer } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { context, propagation, trace, type Span, type SpanOptions, type Tracer } from "@opentelemetry/api";
 
 export interface Tracing {
   tracer: Tracer;
@@ -22,15 +20,24 @@ export interface Tracing {
   close(): Promise<void>;
 }
 
-let contextManager: AsyncLocalStorageContextManager | undefined;
+let processWideSetUp = false;
 
 /** Tracing as the environment configures it; null when no OTLP endpoint is set, or the SDK is disabled. */
-export function openTracing(env: NodeJS.ProcessEnv, version: string): Tracing | null {
+export async function openTracing(env: NodeJS.ProcessEnv, version: string): Promise<Tracing | null> {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!endpoint || env.OTEL_SDK_DISABLED === "true" || env.OTEL_TRACES_EXPORTER === "none") return null;
-  if (!contextManager) {
-    contextManager = new AsyncLocalStorageContextManager().enable();
-    context.setGlobalContextManager(contextManager);
+  const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, TracerProvider }] =
+    await Promise.all([
+      import("@opentelemetry/context-async-hooks"),
+      import("@opentelemetry/core"),
+      import("@opentelemetry/exporter-trace-otlp-http"),
+      import("@opentelemetry/resources"),
+      import("@opentelemetry/sdk-trace"),
+    ]);
+  if (!processWideSetUp) {
+    processWideSetUp = true;
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   }
   const provider = new TracerProvider({
     resource: resourceFromAttributes({

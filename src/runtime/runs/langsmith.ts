@@ -5,10 +5,9 @@
  * `langsmith_tracer.project_name` names, else `LANGSMITH_PROJECT` (`LANGCHAIN_PROJECT`), else
  * "default", linked to the dataset example `langsmith_tracer.example_id`. The trace's root run
  * has the run's id, so `feedback_keys` get presigned feedback URLs for it. `LANGSMITH_ENDPOINT`
- * (`LANGCHAIN_ENDPOINT`) points at a self-hosted LangSmith.
+ * (`LANGCHAIN_ENDPOINT`) points at a self-hosted LangSmith. Its client is imported only then.
  */
-import { LangChainTracer } from "@langchain/core/tracers/tracer_langchain";
-import { Client } from "langsmith";
+import type { LangChainTracer } from "@langchain/core/tracers/tracer_langchain";
 import type { RunKwargs } from "../../storage/types.js";
 
 export interface LangSmith {
@@ -22,10 +21,11 @@ const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined =>
   env[`LANGSMITH_${name}`] || env[`LANGCHAIN_${name}`] || undefined;
 
 /** LangSmith as the environment configures it; null without an API key or with tracing turned off. */
-export function langSmithFromEnv(env: NodeJS.ProcessEnv): LangSmith | null {
+export async function langSmithFromEnv(env: NodeJS.ProcessEnv): Promise<LangSmith | null> {
   const apiKey = setting(env, "API_KEY");
   const tracing = env.LANGSMITH_TRACING ?? env.LANGCHAIN_TRACING_V2;
   if (!apiKey || tracing === "false") return null;
+  const [{ LangChainTracer }, { Client }] = await Promise.all([import("@langchain/core/tracers/tracer_langchain"), import("langsmith")]);
   const endpoint = setting(env, "ENDPOINT");
   const client = new Client({ apiKey, ...(endpoint ? { apiUrl: endpoint } : {}) });
   const defaultProject = setting(env, "PROJECT") ?? "default";

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import tailwind from "@tailwindcss/postcss";
 import { build, type Plugin } from "esbuild";
 import postcss from "postcss";
+import { uiGlobalName } from "./global-name.js";
 
 export interface UiAsset {
   /** File name under `/ui/{graph_id}/`, e.g. `entrypoint.js`, `entrypoint.css`. */
@@ -20,10 +21,6 @@ export interface UiAsset {
 /** Packages every UI bundle takes from the page instead of bundling its own copy. */
 const HOST_PACKAGES = ["react", "react-dom", "@langchain/langgraph-sdk"];
 
-/** The global the snippet calls: graph ids may hold characters a JS identifier cannot. */
-export function uiGlobalName(graphId: string): string {
-  return `__LGUI_${graphId.replace(/[^a-zA-Z0-9_$]/g, "_")}`;
-}
 
 /**
  * The generated entry point: imports the user's components (default export: name -> component)

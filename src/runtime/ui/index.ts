@@ -1,11 +1,14 @@
 /**
  * The generative-UI components of langgraph.json (`ui`: graph id -> component module), bundled
- * once at startup and served from memory by `/ui/{graph_id}`.
+ * once at startup and served from memory by `/ui/{graph_id}`. The bundler (esbuild, Tailwind,
+ * PostCSS) is loaded only when there are components to bundle.
  */
 import type { LanggraphConfig } from "../graphs/config.js";
-import { bundleUi, uiGlobalName, type UiAsset } from "./bundler.js";
+import type { UiAsset } from "./bundler.js";
+import { uiGlobalName } from "./global-name.js";
 
-export { uiGlobalName, type UiAsset } from "./bundler.js";
+export { uiGlobalName } from "./global-name.js";
+export type { UiAsset } from "./bundler.js";
 
 export class UiBundleError extends Error {}
 
@@ -15,8 +18,11 @@ export class GraphUis {
   /** @throws UiBundleError naming the graph and every bundling error */
   static async build(config: Pick<LanggraphConfig, "configDir" | "ui" | "ui_config">): Promise<GraphUis> {
     const shared = config.ui_config?.shared ?? [];
+    const components = Object.entries(config.ui ?? {});
+    if (components.length === 0) return new GraphUis(new Map());
+    const { bundleUi } = await import("./bundler.js");
     const entries = await Promise.all(
-      Object.entries(config.ui ?? {}).map(async ([graphId, userPath]) => {
+      components.map(async ([graphId, userPath]) => {
         try {
           return [graphId, await bundleUi(graphId, config.configDir, userPath, shared)] as const;
         } catch (error) {
