@@ -1,7 +1,6 @@
 import path from "node:path";
 import { pino, type Logger } from "pino";
 import { USAGE, UsageError, parseServerOptions, type ServerOptions } from "./config.js";
-import { DATA_COMMANDS, DATA_USAGE, runDataCommand } from "./data-commands.js";
 import { RELOAD_MESSAGE, RELOADED_ENV, superviseWithReload } from "./dev-reload.js";
 import { startServer, StartupError, type RunningServer } from "./server.js";
 
@@ -34,8 +33,12 @@ function devBanner(server: RunningServer, options: ServerOptions): string {
   ].join("\n");
 }
 
+/** Commands that move data (src/data-commands.ts, loaded only for them: a server never needs it). */
+const DATA_COMMANDS = new Set(["export", "import", "migrate", "backup"]);
+
 /** export, import, migrate, backup: one line per failure, exit code 1 (2 for a usage error). */
 async function dataCommand(command: string, argv: string[]): Promise<never> {
+  const { DATA_USAGE, runDataCommand } = await import("./data-commands.js");
   try {
     process.exit(await runDataCommand(command, argv, process.env, (line) => console.log(line)));
   } catch (error) {

@@ -22,8 +22,6 @@ import { apiThreadReads } from "./runtime/threads/state-reads.js";
 import { pino } from "pino";
 import { openStorage, redactedUri, type Storage } from "./storage/index.js";
 
-export const DATA_COMMANDS = new Set(["export", "import", "migrate", "backup"]);
-
 export const DATA_USAGE = `Usage: lgts <export|import|migrate|backup> [options]
 
   export [FILE]         write everything the deployment holds to an archive (gzip JSON Lines;

@@ -16,6 +16,7 @@ import {
   inspectImage,
   nodeBaseImage,
   runContainer,
+  runInImage,
   type Container,
   type ImageConfig,
 } from "../support/image.js";
@@ -82,10 +83,11 @@ describe("container image", () => {
   });
 
   it("holds production dependencies only", () => {
-    const container = runContainer(image, {});
-    containers.push(container);
-    const probe = (pkg: string) =>
-      container.exec(["node", "-e", `import(${JSON.stringify(pkg)}).then(() => console.log("present"), () => console.log("absent"))`]).stdout.trim();
+    const probe = (pkg: string) => {
+      const result = runInImage(image, ["node", "-e", `import(${JSON.stringify(pkg)}).then(() => console.log("present"), () => console.log("absent"))`]);
+      expect(result.status, result.stderr).toBe(0);
+      return result.stdout.trim();
+    };
     expect(probe("@langchain/langgraph")).toBe("present");
     expect(probe("vitest")).toBe("absent");
     expect(probe("@stoplight/prism-cli")).toBe("absent");

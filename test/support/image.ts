@@ -143,6 +143,16 @@ function envArgs(env: Record<string, string>): string[] {
   return Object.entries(env).flatMap(([name, value]) => ["--env", `${name}=${value}`]);
 }
 
+/** Runs a command in a new container of `image` (its entrypoint not started), then removes it. */
+export function runInImage(image: string, args: string[]): CommandResult {
+  const name = mustRun(TOOLS.buildah, ["from", image]).trim();
+  try {
+    return command(TOOLS.buildah, ["run", "--isolation", "chroot", name, "--", ...args]);
+  } finally {
+    command(TOOLS.buildah, ["rm", name]);
+  }
+}
+
 /**
  * A container of `image` running its entrypoint and command; `volumes` as `-v` takes them
  * (`host:container[:ro]`).

@@ -83,6 +83,21 @@ describe("moving data between backends", () => {
     );
   });
 
+  it("moves runs stored before `handoffs` existed (none means 0) and verifies them", async () => {
+    const source = await embedded();
+    await fillStorage(source);
+    const runs = await source.archive.snapshot(async (view) => {
+      const all = [];
+      for await (const batch of view.records("run", 100)) all.push(...batch);
+      return all;
+    });
+    await source.archive.restore("run", runs.map(({ handoffs: _handoffs, ...run }) => run), { replace: true });
+    const pg = await postgres();
+    await copyStorage(source, pg);
+    expect((await verifyCopy(source, pg, { sampleSize: 10, exactCounts: true })).problems).toEqual([]);
+    expect((await contents(pg)).run.map((r) => r.handoffs)).toEqual([0, 0, 0]);
+  });
+
   it("an archive of PostgreSQL imports into the embedded store", async () => {
     const pg = await postgres();
     await fillStorage(pg);

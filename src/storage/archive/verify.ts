@@ -81,7 +81,8 @@ export async function verifyCopy(
     const reads: Array<[string, (s: Storage) => Promise<unknown>]> = [
       ["thread", (s) => s.threads.get(thread_id)],
       ["history", (s) => s.checkpoints.list({ thread_id })],
-      ["runs", async (s) => (await s.runs.list(thread_id, { limit: 10_000 })).items],
+      // runs stored before `handoffs` existed have none, which means 0 (PostgreSQL's column default)
+      ["runs", async (s) => (await s.runs.list(thread_id, { limit: 10_000 })).items.map((run) => ({ ...run, handoffs: run.handoffs ?? 0 }))],
       ...(options.threadReads ?? []).map(({ what, read }): [string, (s: Storage) => Promise<unknown>] => [what, (s) => read(s, thread_id)]),
     ];
     for (const [what, read] of reads) {
