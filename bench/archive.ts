@@ -119,16 +119,18 @@ async function seed(dataDir: string, threads: number): Promise<void> {
     );
     await storage.archive.restore(
       "store_item",
-      ids.filter((_, i) => i % 10 === 0).map((id) => ({
-        namespace: ["memories", id],
-        key: "profile",
-        value: { text: `notes about ${id}` },
-        created_at: at,
-        updated_at: at,
-        ttl_minutes: null,
-        expires_at: null,
-        vectors: [{ field: "text", vector: Array.from({ length: 64 }, (_, k) => Math.sin(k)) }],
-      })),
+      ids
+        .filter((_, i) => i % 10 === 0)
+        .map((id) => ({
+          namespace: ["memories", id],
+          key: "profile",
+          value: { text: `notes about ${id}` },
+          created_at: at,
+          updated_at: at,
+          ttl_minutes: null,
+          expires_at: null,
+          vectors: [{ field: "text", vector: Array.from({ length: 64 }, (_, k) => Math.sin(k)) }],
+        })),
     );
   }
   await storage.close();
@@ -151,7 +153,10 @@ async function child(step: string, args: string[]): Promise<void> {
     await storage.close();
   } else if (step === "import") {
     const storage = await open(to);
-    result = await measure(`import into ${to.startsWith("postgres") ? "postgres" : "embedded"}`, async () => void (await importArchive(storage, await openArchiveFile(from))));
+    result = await measure(
+      `import into ${to.startsWith("postgres") ? "postgres" : "embedded"}`,
+      async () => void (await importArchive(storage, await openArchiveFile(from))),
+    );
     await storage.close();
   } else {
     const [source, target] = [await open(from), await open(to)];
@@ -163,10 +168,14 @@ async function child(step: string, args: string[]): Promise<void> {
 
 function runChild(step: string, ...args: string[]): Promise<Step> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--expose-gc", "--import", "tsx", fileURLToPath(import.meta.url), "child", step, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    const proc = spawn(process.execPath, ["--expose-gc", "--import", "tsx", fileURLToPath(import.meta.url), "child", step, ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     proc.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    proc.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!) as Step) : reject(new Error(`${step} exited ${code}`))));
+    proc.on("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!) as Step) : reject(new Error(`${step} exited ${code}`)),
+    );
   });
 }
 
@@ -207,7 +216,9 @@ async function main(): Promise<void> {
       }
       steps.push(await runChild("import", archive, path.join(dir, "imported")));
       for (const s of steps) {
-        console.log(`  ${s.step.padEnd(30)} ${String(s.ms).padStart(7)} ms  rss ${s.rssBeforeMb} -> ${s.rssPeakMb} MB (+${s.growthMb}), live heap +${s.liveGrowthMb} MB`);
+        console.log(
+          `  ${s.step.padEnd(30)} ${String(s.ms).padStart(7)} ms  rss ${s.rssBeforeMb} -> ${s.rssPeakMb} MB (+${s.growthMb}), live heap +${s.liveGrowthMb} MB`,
+        );
       }
       results.set(size, steps);
     } finally {

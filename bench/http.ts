@@ -157,7 +157,10 @@ const median = (values: number[]) => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
-const load1 = () => loadavg().map((n) => n.toFixed(2)).join(" ");
+const load1 = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(" ");
 
 /** Ratios of `mine` to `theirs`, round by round: throughput, and CPU per request (inverted). */
 function ratios(mine: Sample[], theirs: Sample[]) {
@@ -171,8 +174,12 @@ function ratios(mine: Sample[], theirs: Sample[]) {
 }
 
 const cells = (samples: Sample[]) =>
-  `${median(samples.map((s) => s.rate)).toFixed(0).padStart(7)} ${`${median(samples.map((s) => s.p99))}`.padStart(5)} ` +
-  `${median(samples.map((s) => s.cpuPerRequest)).toFixed(0).padStart(5)}`;
+  `${median(samples.map((s) => s.rate))
+    .toFixed(0)
+    .padStart(7)} ${`${median(samples.map((s) => s.p99))}`.padStart(5)} ` +
+  `${median(samples.map((s) => s.cpuPerRequest))
+    .toFixed(0)
+    .padStart(5)}`;
 
 async function main() {
   const dataDir = await mkdtemp(path.join(process.env.BENCH_DATA_DIR ?? tmpdir(), "lgts-bench-http-"));

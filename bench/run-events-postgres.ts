@@ -80,9 +80,11 @@ async function latencies(storage: PostgresStorage, writer: Writer, size: number,
 /** Batches per second of `writers` writing at once. */
 async function throughput(storage: PostgresStorage, writers: Writer[], size: number, variant: Variant): Promise<number> {
   const started = performance.now();
-  await Promise.all(writers.map(async (writer) => {
-    for (let i = 0; i < BATCHES / 4; i++) await write(storage, writer, size, variant);
-  }));
+  await Promise.all(
+    writers.map(async (writer) => {
+      for (let i = 0; i < BATCHES / 4; i++) await write(storage, writer, size, variant);
+    }),
+  );
   return (writers.length * (BATCHES / 4)) / ((performance.now() - started) / 1000);
 }
 

@@ -208,7 +208,9 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
       const claimQ = quantiles(claim[k]);
       console.log(`   ${label(v)}request -> first graph step:            ${fmt(quantiles(pickup[k]))}`);
       console.log(`   ${label(v)}run stored -> first graph step (pickup): ${fmt(claimQ)}`);
-      console.log(`   ${label(v)}target pickup p50 < ${TARGET_PICKUP_MS} ms: ${claimQ.p50 < TARGET_PICKUP_MS ? "met" : "MISSED"} (${claimQ.p50.toFixed(1)} ms)`);
+      console.log(
+        `   ${label(v)}target pickup p50 < ${TARGET_PICKUP_MS} ms: ${claimQ.p50 < TARGET_PICKUP_MS ? "met" : "MISSED"} (${claimQ.p50.toFixed(1)} ms)`,
+      );
     }
 
     console.log(`\n3. database cost per sequential run (${COUNT_RUNS} runs; WAL flushes of the whole cluster)`);
@@ -217,7 +219,9 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
     const one = new Map<Version, number>();
     for (const v of versions) one.set(v, await throughput(v.servers));
     for (const v of versions) v.servers.push(await serve(v), await serve(v));
-    console.log(`\n4. runs/s, ${CLIENTS} clients on distinct threads, ${SECONDS} s each (all processes, the database and the clients share this machine's cores)`);
+    console.log(
+      `\n4. runs/s, ${CLIENTS} clients on distinct threads, ${SECONDS} s each (all processes, the database and the clients share this machine's cores)`,
+    );
     for (const v of versions) {
       const three = await throughput(v.servers);
       console.log(

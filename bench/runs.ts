@@ -260,7 +260,9 @@ async function main() {
         `  ${round}  ${per(rateIn, 1).padStart(8)}  ${per(mine.rate, 1).padStart(8)}  ${per(mine.rate / rateIn).padStart(5)}` +
           `  | cpu/run in-process ${per(concIn.clientCpuMs / concIn.runs)}, ours ${per(mine.cpuMs)} ` +
           `(server ${per(mine.cost.cpuMs)}); server log lines/run ${per(mine.cost.appends, 1)}, fsyncs/run ${per(mine.cost.flushes)}` +
-          (theirs ? `  | base ${per(theirs.rate, 1)} (${per(theirs.rate / rateIn)}), cpu/run ${per(theirs.cpuMs)} (server ${per(theirs.cost.cpuMs)})` : "") +
+          (theirs
+            ? `  | base ${per(theirs.rate, 1)} (${per(theirs.rate / rateIn)}), cpu/run ${per(theirs.cpuMs)} (server ${per(theirs.cost.cpuMs)})`
+            : "") +
           `  | ${loadAverages()}`,
       );
     }

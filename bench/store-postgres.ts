@@ -100,11 +100,27 @@ export async function benchPostgres(uri: string): Promise<void> {
   const label = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
   const row = (name: string, cells: string[]) => console.log(name.padEnd(30) + cells.map((c) => c.padStart(17)).join(""));
   console.log(`\npostgres storage: ${OPS} sequential ops each, latency in ms (p50 / p99)\n`);
-  row("threads stored", results.map((r) => label(r.size)));
-  for (const op of OPS_NAMES) row(op, results.map((r) => `${f(r.ops[op].p50)} / ${f(r.ops[op].p99)}`));
-  row(`search, metadata filter (${SEARCH_OPS})`, results.map((r) => `${f(r.ops.search.p50)} / ${f(r.ops.search.p99)}`));
-  row("open (connect + migrations)", results.map((r) => `${f(r.openMs, 0)} ms`));
-  row("bulk load (create+update)", results.map((r) => `${f(r.loadS, 1)} s`));
+  row(
+    "threads stored",
+    results.map((r) => label(r.size)),
+  );
+  for (const op of OPS_NAMES)
+    row(
+      op,
+      results.map((r) => `${f(r.ops[op].p50)} / ${f(r.ops[op].p99)}`),
+    );
+  row(
+    `search, metadata filter (${SEARCH_OPS})`,
+    results.map((r) => `${f(r.ops.search.p50)} / ${f(r.ops.search.p99)}`),
+  );
+  row(
+    "open (connect + migrations)",
+    results.map((r) => `${f(r.openMs, 0)} ms`),
+  );
+  row(
+    "bulk load (create+update)",
+    results.map((r) => `${f(r.loadS, 1)} s`),
+  );
   const small = results.reduce((a, b) => (b.size < a.size ? b : a));
   const big = results.reduce((a, b) => (b.size > a.size ? b : a));
   const checks: Array<[string, boolean]> = [

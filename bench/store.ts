@@ -80,9 +80,7 @@ async function measure(dir: string, size: number): Promise<Measured> {
   const patch = await timed(OPS, (i) => storage.threads.patch(pick(i), { metadata: { seen: i } }));
   const del = await timed(OPS, (i) => storage.threads.delete(created[i]));
   loop.disable();
-  const search = await timed(SEARCH_OPS, (i) =>
-    storage.threads.search({ filter: { metadata: { user_id: `user-${i}` } }, limit: 10 }),
-  );
+  const search = await timed(SEARCH_OPS, (i) => storage.threads.search({ filter: { metadata: { user_id: `user-${i}` } }, limit: 10 }));
   const { maxWriteBlockMs, writes } = storage.stats().threads;
   await storage.close();
   return {
@@ -138,18 +136,45 @@ async function main() {
     }
   }
 
-  const row = (name: string, cells: string[]) =>
-    console.log(name.padEnd(30) + cells.map((c) => c.padStart(17)).join(""));
+  const row = (name: string, cells: string[]) => console.log(name.padEnd(30) + cells.map((c) => c.padStart(17)).join(""));
   console.log(`\nlowdb storage: ${OPS} sequential ops each, latency in ms (p50 / p99)\n`);
-  row("threads stored", results.map((r) => label(r.size)));
-  for (const op of WRITE_OPS) row(`${op}`, results.map((r) => `${f(r.ops[op].p50)} / ${f(r.ops[op].p99)}`));
-  row(`search, metadata filter (${SEARCH_OPS})`, results.map((r) => `${f(r.ops.search.p50)} / ${f(r.ops.search.p99)}`));
-  row("max shard-write block", results.map((r) => `${f(r.maxWriteBlockMs)} ms`));
-  row("max event-loop delay (writes)", results.map((r) => `${f(r.maxLoopDelayMs, 1)} ms`));
-  row("shard writes / write ops", results.map((r) => `${r.writes} / ${3 * OPS}`));
-  row("startup (open + load)", results.map((r) => `${f(r.startupMs, 0)} ms`));
-  row("bulk load (create+update)", results.map((r) => `${f(r.bulkLoadMs / 1000, 1)} s`));
-  row("data on disk", results.map((r) => `${f(r.fileMb, 1)} MB`));
+  row(
+    "threads stored",
+    results.map((r) => label(r.size)),
+  );
+  for (const op of WRITE_OPS)
+    row(
+      `${op}`,
+      results.map((r) => `${f(r.ops[op].p50)} / ${f(r.ops[op].p99)}`),
+    );
+  row(
+    `search, metadata filter (${SEARCH_OPS})`,
+    results.map((r) => `${f(r.ops.search.p50)} / ${f(r.ops.search.p99)}`),
+  );
+  row(
+    "max shard-write block",
+    results.map((r) => `${f(r.maxWriteBlockMs)} ms`),
+  );
+  row(
+    "max event-loop delay (writes)",
+    results.map((r) => `${f(r.maxLoopDelayMs, 1)} ms`),
+  );
+  row(
+    "shard writes / write ops",
+    results.map((r) => `${r.writes} / ${3 * OPS}`),
+  );
+  row(
+    "startup (open + load)",
+    results.map((r) => `${f(r.startupMs, 0)} ms`),
+  );
+  row(
+    "bulk load (create+update)",
+    results.map((r) => `${f(r.bulkLoadMs / 1000, 1)} s`),
+  );
+  row(
+    "data on disk",
+    results.map((r) => `${f(r.fileMb, 1)} MB`),
+  );
 
   const small = results.reduce((a, b) => (b.size < a.size ? b : a));
   const big = results.reduce((a, b) => (b.size > a.size ? b : a));
@@ -163,10 +188,7 @@ async function main() {
   // get is a sub-0.05 ms in-memory lookup: its ratio is compared with a 0.05 ms floor (timer noise)
   const floor = (op: string, x: number) => (op === "get" ? Math.max(x, 0.05) : x);
   const checks: Array<[string, boolean]> = [
-    [
-      `p99 < ${TARGETS.p99Ms} ms for create/get/patch/delete at ${label(big.size)}`,
-      WRITE_OPS.every((op) => big.ops[op].p99 < TARGETS.p99Ms),
-    ],
+    [`p99 < ${TARGETS.p99Ms} ms for create/get/patch/delete at ${label(big.size)}`, WRITE_OPS.every((op) => big.ops[op].p99 < TARGETS.p99Ms)],
     [
       `p50 at ${label(big.size)} within ${TARGETS.ratio}x of ${label(small.size)}`,
       WRITE_OPS.every((op) => floor(op, big.ops[op].p50) <= TARGETS.ratio * floor(op, small.ops[op].p50)),

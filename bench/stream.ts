@@ -95,7 +95,11 @@ async function latency(server: ServerProcess, client: Client) {
   console.log(`   thread trivial:     ${fmt(quantiles(threaded.map((t) => t.firstEvent)))}`);
   console.log(`   agent tokens:       ${fmt(quantiles(tokens.map((t) => t.firstEvent)))}`);
   console.log(`\n2. close delay (last event -> end of response; target < ${TARGET_CLOSE_MS} ms, JS dev server ~500 ms)`);
-  for (const [name, samples] of [["stateless trivial", stateless], ["thread trivial", threaded], ["agent tokens", tokens]] as const) {
+  for (const [name, samples] of [
+    ["stateless trivial", stateless],
+    ["thread trivial", threaded],
+    ["agent tokens", tokens],
+  ] as const) {
     const q = quantiles(samples.map((t) => t.closeDelay));
     console.log(`   ${name.padEnd(18)}  ${fmt(q)}  ${q.p50 < TARGET_CLOSE_MS ? "(p50 within target)" : "(p50 OVER target)"}`);
   }
@@ -167,7 +171,9 @@ async function memory(server: ServerProcess, client: Client) {
       `(target within 20%: ${Math.abs(growth) <= TARGET_RSS_GROWTH ? "met" : "MISSED"}); heap delta ${mib(after.heapUsed - afterFirst.heapUsed)}`,
   );
   console.log(`   + ${resumable} resumable runs, within retention: ${describe(holding)}`);
-  console.log(`   after their ${RETENTION_MS} ms retention:        ${describe(expired)}  heap delta from before ${mib(expired.heapUsed - before.heapUsed)}`);
+  console.log(
+    `   after their ${RETENTION_MS} ms retention:        ${describe(expired)}  heap delta from before ${mib(expired.heapUsed - before.heapUsed)}`,
+  );
 }
 
 /**

@@ -71,7 +71,10 @@ export function median(values: number[]): number {
 }
 
 /** The load averages (1, 5, 15 min): the machine is shared, every figure is printed with them. */
-export const loadAverages = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(", ")}`;
+export const loadAverages = () =>
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ")}`;
 
 export interface ServerHeap {
   heapUsed: number;

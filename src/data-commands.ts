@@ -73,7 +73,8 @@ export async function runDataCommand(command: string, argv: string[], env: NodeJ
   }
   const uri = values["database-uri"] ?? (env.DATABASE_URI?.trim() ? env.DATABASE_URI : undefined);
   const here: Location = uri ? locationOf(uri) : { backend: "lowdb", dataDir: path.resolve(values["data-dir"] ?? env.LGTS_DATA_DIR ?? ".lgts") };
-  if (uri && here.backend !== "postgres") throw new UsageError(`Invalid --database-uri/DATABASE_URI: expected postgres://user:password@host:5432/database`);
+  if (uri && here.backend !== "postgres")
+    throw new UsageError(`Invalid --database-uri/DATABASE_URI: expected postgres://user:password@host:5432/database`);
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const [first, ...extra] = positionals;
   if (extra.length) throw new UsageError(`Unexpected argument '${extra[0]}'`);
@@ -101,7 +102,11 @@ export async function runDataCommand(command: string, argv: string[], env: NodeJ
       const file = path.resolve(first);
       await verifyArchiveFile(file); // a truncated or corrupt archive is refused before anything is written
       const counts = await withStorage(here, "write", async (storage) =>
-        importArchive(storage, await openArchiveFile(file), { replace: values.overwrite ?? false, onProgress: progressBar("importing"), target: describe(here) }),
+        importArchive(storage, await openArchiveFile(file), {
+          replace: values.overwrite ?? false,
+          onProgress: progressBar("importing"),
+          target: describe(here),
+        }),
       );
       printCounts(out, `imported ${file} into ${describe(here)}`, counts);
       return 0;
@@ -109,7 +114,10 @@ export async function runDataCommand(command: string, argv: string[], env: NodeJ
     case "migrate": {
       if (!values.to) throw new UsageError("lgts migrate needs --to postgres://... (or --to <data dir> from --database-uri)");
       const to = locationOf(values.to);
-      if (to.backend === here.backend && (to.backend === "lowdb" ? to.dataDir === (here as { dataDir: string }).dataDir : to.uri === (here as { uri: string }).uri)) {
+      if (
+        to.backend === here.backend &&
+        (to.backend === "lowdb" ? to.dataDir === (here as { dataDir: string }).dataDir : to.uri === (here as { uri: string }).uri)
+      ) {
         throw new UsageError("lgts migrate: --to names the source itself");
       }
       const sampleSize = values.sample === undefined ? 50 : Number(values.sample);
@@ -152,14 +160,22 @@ async function migrate(
       if (!options.overwrite) await requireEmpty(target, describe(to));
       const copied = await copyStorage(source, target, { replace: options.overwrite, onProgress: progressBar("moving") });
       printCounts(out, `copied ${describe(from)} into ${describe(to)}`, copied);
-      const report = await verifyCopy(source, target, { sampleSize: options.sampleSize, exactCounts: !options.overwrite, threadReads: options.threadReads });
+      const report = await verifyCopy(source, target, {
+        sampleSize: options.sampleSize,
+        exactCounts: !options.overwrite,
+        threadReads: options.threadReads,
+      });
       const compared = ["record", "checkpoints", "runs", ...(options.threadReads.length ? ["state and history as the API answers them"] : [])];
-      out(`verified: counts per kind${options.overwrite ? " (skipped: --overwrite kept other records)" : ""}, ${report.sampled.threads} threads (${compared.join(", ")}), ${report.sampled.storeItems} store items`);
+      out(
+        `verified: counts per kind${options.overwrite ? " (skipped: --overwrite kept other records)" : ""}, ${report.sampled.threads} threads (${compared.join(", ")}), ${report.sampled.storeItems} store items`,
+      );
       if (report.problems.length) {
         out(`the move is NOT verified:\n  ${report.problems.join("\n  ")}`);
         return 1;
       }
-      out(`the move is verified. Start the server on ${describe(to)}${to.backend === "postgres" ? " (--database-uri or DATABASE_URI)" : ` (--data-dir ${to.dataDir})`}.`);
+      out(
+        `the move is verified. Start the server on ${describe(to)}${to.backend === "postgres" ? " (--database-uri or DATABASE_URI)" : ` (--data-dir ${to.dataDir})`}.`,
+      );
       return 0;
     }),
   );

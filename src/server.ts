@@ -74,9 +74,7 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
-).version;
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   // asynchronous: lines written while a write is in flight go out together in the next one;
@@ -124,7 +122,8 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
   try {
     webhooks = new WebhookPolicy(graphs.config.webhooks, process.env, options.mode === "dev" ? "dev" : "serve");
   } catch (error) {
-    if (error instanceof WebhookSettingsError) throw new StartupError(`Cannot apply the webhooks settings of ${options.configPath}: ${error.message}`);
+    if (error instanceof WebhookSettingsError)
+      throw new StartupError(`Cannot apply the webhooks settings of ${options.configPath}: ${error.message}`);
     throw error;
   }
   // OpenTelemetry when the OTEL_* variables ask for it: nothing is wrapped otherwise
@@ -220,9 +219,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
   }
   const onContractViolation =
     options.onContractViolation ??
-    (options.mode === "dev"
-      ? (v: ContractViolation) => logger.warn(v, "response violates the API contract")
-      : undefined);
+    (options.mode === "dev" ? (v: ContractViolation) => logger.warn(v, "response violates the API contract") : undefined);
   const { app } = await createApp({
     services,
     handlers: operationHandlers,
@@ -238,9 +235,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
     await listen(server, options.port, options.host);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      throw new StartupError(
-        `Port ${options.port} on ${options.host} is already in use: choose another with --port <n> or PORT=<n>.`,
-      );
+      throw new StartupError(`Port ${options.port} on ${options.host} is already in use: choose another with --port <n> or PORT=<n>.`);
     }
     throw error;
   }

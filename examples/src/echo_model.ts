@@ -20,9 +20,7 @@ export interface EchoChatModelFields extends BaseChatModelParams {
 function textOf(message: BaseMessage): string {
   const { content } = message;
   if (typeof content === "string") return content;
-  return content
-    .map((part) => (typeof part === "string" ? part : part.type === "text" ? String(part.text) : ""))
-    .join("");
+  return content.map((part) => (typeof part === "string" ? part : part.type === "text" ? String(part.text) : "")).join("");
 }
 
 /** The reply the model gives to a conversation. */

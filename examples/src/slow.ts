@@ -46,8 +46,5 @@ async function work(state: typeof SlowStateAnnotation.State, config: LangGraphRu
 export const graph = new StateGraph({ stateSchema: SlowStateAnnotation, input: SlowInputAnnotation }, SlowConfigAnnotation)
   .addNode("work", work)
   .addEdge("__start__", "work")
-  .addConditionalEdges("work", (state) => ((state.completed ?? 0) < (state.steps ?? DEFAULT_STEPS) ? "work" : "__end__"), [
-    "work",
-    "__end__",
-  ])
+  .addConditionalEdges("work", (state) => ((state.completed ?? 0) < (state.steps ?? DEFAULT_STEPS) ? "work" : "__end__"), ["work", "__end__"])
   .compile();

@@ -81,7 +81,8 @@ export function filtersToScope(filters: unknown): Scope {
       conditions.push({ key, op: "$eq", value: filter });
       continue;
     }
-    if (typeof filter !== "object" || filter === null || Array.isArray(filter)) throw new Error(`filter of "${key}" is not a value or operator object`);
+    if (typeof filter !== "object" || filter === null || Array.isArray(filter))
+      throw new Error(`filter of "${key}" is not a value or operator object`);
     const ops = Object.entries(filter);
     if (ops.length === 0) throw new Error(`filter of "${key}" has no operator`);
     for (const [op, operand] of ops) {

@@ -23,7 +23,10 @@ export class AuthCache {
   /** Insertion order is recency order: a hit moves its entry to the end. */
   readonly #entries = new Map<string, { user: AuthUser; expiresAt: number }>();
 
-  constructor(config: AuthCacheConfig, private readonly clock: () => number = Date.now) {
+  constructor(
+    config: AuthCacheConfig,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.#keys = (config.cache_keys?.length ? config.cache_keys : DEFAULTS.cache_keys).map((k) => k.toLowerCase());
     this.#ttlMs = (config.ttl_seconds ?? DEFAULTS.ttl_seconds) * 1000;
     this.#maxSize = config.max_size ?? DEFAULTS.max_size;

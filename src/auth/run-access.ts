@@ -15,7 +15,11 @@ import type { Scope } from "../storage/types.js";
 import type { RequestAuth } from "./index.js";
 
 /** The scope under which the assistant of a new run (or cron) is looked up. */
-export async function runnableAssistantScope(auth: RequestAuth, graphs: Pick<GraphRegistry, "isGraphAssistant">, assistantId: string): Promise<Scope> {
+export async function runnableAssistantScope(
+  auth: RequestAuth,
+  graphs: Pick<GraphRegistry, "isGraphAssistant">,
+  assistantId: string,
+): Promise<Scope> {
   if (graphs.isGraphAssistant(assistantId)) return UNSCOPED;
   return (await auth.authorize("assistants:read", { assistant_id: assistantId })).scope;
 }

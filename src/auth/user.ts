@@ -32,9 +32,7 @@ export function normalizeUser(result: unknown): AuthUser {
       is_authenticated: typeof user.is_authenticated === "boolean" ? user.is_authenticated : true,
     };
   }
-  throw new InvalidAuthResultError(
-    "authenticate must return a non-empty string (the identity) or an object with a string `identity`",
-  );
+  throw new InvalidAuthResultError("authenticate must return a non-empty string (the identity) or an object with a string `identity`");
 }
 
 /** The error answering a request whose credentials are missing or wrong. */

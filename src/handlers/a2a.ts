@@ -50,7 +50,10 @@ async function postA2a(ctx: HandlerContext<"postA2a">) {
   const incoming = classify(body);
   if (incoming.kind === "invalid") return reply(400, failure(incoming.id, incoming.error));
   if (incoming.kind !== "request") {
-    return reply(400, failure(null, new JsonRpcError(RPC.invalidRequest, "Invalid Request: A2A takes requests (with an id), not notifications or responses")));
+    return reply(
+      400,
+      failure(null, new JsonRpcError(RPC.invalidRequest, "Invalid Request: A2A takes requests (with an id), not notifications or responses")),
+    );
   }
   const { id, method, params: methodParams } = incoming;
   let context: A2aContext;

@@ -20,7 +20,6 @@ type AssistantOperations =
   | "searchAssistantVersions"
   | "setLatestAssistantVersion";
 
-
 function requireGraph(services: Services, graphId: string) {
   if (!services.graphs.has(graphId)) {
     throw new HttpError(404, `Graph '${graphId}' not found; this server serves: ${services.graphs.graphIds.join(", ")}`);
@@ -58,7 +57,11 @@ export const assistantHandlers: OperationHandlers<AssistantOperations> = {
   async patchAssistant({ params, body, services, auth }) {
     const fields = nullsAsAbsent(body, ["description"]);
     const { value, scope } = await auth.authorize("assistants:update", { ...fields, assistant_id: params.assistant_id });
-    const { assistant_id: _id, version: _version, ...patch } = nullsAsAbsent(value as typeof fields & { assistant_id: string; version?: number }, ["description"]);
+    const {
+      assistant_id: _id,
+      version: _version,
+      ...patch
+    } = nullsAsAbsent(value as typeof fields & { assistant_id: string; version?: number }, ["description"]);
     if (patch.graph_id !== undefined) requireGraph(services, patch.graph_id);
     const id = services.graphs.assistantId(params.assistant_id);
     return { status: 200, body: await services.storage.assistants.patch(id, patch, scope) };

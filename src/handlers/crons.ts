@@ -87,21 +87,19 @@ async function createCron(services: Services, auth: RequestAuth, body: CronCreat
   await services.storage.assistants.get(assistantId, assistantScope);
   if (threadId) await services.storage.threads.get(threadId, threadScope);
   const end_time = fields.end_time ?? null;
-  const cron = await services.storage.crons.create(
-    {
-      assistant_id: assistantId,
-      thread_id: threadId,
-      schedule: fields.schedule,
-      timezone,
-      end_time,
-      on_run_completed: threadId ? undefined : (fields.on_run_completed ?? "delete"),
-      payload,
-      metadata: fields.metadata,
-      enabled: fields.enabled,
-      next_run_date: nextRunDate({ schedule: fields.schedule, timezone, end_time }),
-      auth_user: auth.user,
-    },
-  );
+  const cron = await services.storage.crons.create({
+    assistant_id: assistantId,
+    thread_id: threadId,
+    schedule: fields.schedule,
+    timezone,
+    end_time,
+    on_run_completed: threadId ? undefined : (fields.on_run_completed ?? "delete"),
+    payload,
+    metadata: fields.metadata,
+    enabled: fields.enabled,
+    next_run_date: nextRunDate({ schedule: fields.schedule, timezone, end_time }),
+    auth_user: auth.user,
+  });
   services.crons.nudge(cron);
   return { status: 200 as const, body: cronView(cron) };
 }
@@ -125,7 +123,12 @@ export const cronHandlers: OperationHandlers<CronOperations> = {
       metadata: given.metadata,
     } as AuthEventValueMap["crons:update"] & { metadata?: Record<string, unknown> });
     const changed = value as typeof value & { metadata?: Record<string, unknown> };
-    const fields = { ...given, ...runPayload(changed.payload ?? {}), schedule: changed.schedule ?? undefined, metadata: changed.metadata ?? undefined };
+    const fields = {
+      ...given,
+      ...runPayload(changed.payload ?? {}),
+      schedule: changed.schedule ?? undefined,
+      metadata: changed.metadata ?? undefined,
+    };
     const current = await services.storage.crons.get(params.cron_id, scope);
     if (current.thread_id && fields.on_run_completed === "delete") {
       throw new HttpError(422, "body.on_run_completed: a thread cron runs on its thread and never deletes it");
@@ -167,10 +170,7 @@ export const cronHandlers: OperationHandlers<CronOperations> = {
       enabled,
       metadata,
     };
-    const page = await services.storage.crons.search(
-      { filter, sortBy: sort_by, sortOrder: sort_order, limit, offset },
-      scope,
-    );
+    const page = await services.storage.crons.search({ filter, sortBy: sort_by, sortOrder: sort_order, limit, offset }, scope);
     const now = new Date().toISOString();
     const view = select?.includes("now") ? (cron: Cron) => ({ ...cronView(cron), now }) : cronView;
     return pageReply(page, { offset, select }, view);

@@ -5,16 +5,7 @@
  */
 import type { components } from "../../generated/openapi.js";
 import { disconnectSignal } from "../http/disconnect.js";
-import {
-  classify,
-  failure,
-  JsonRpcError,
-  RPC,
-  success,
-  toJsonRpcError,
-  type JsonRpcFailure,
-  type JsonRpcSuccess,
-} from "../http/jsonrpc.js";
+import { classify, failure, JsonRpcError, RPC, success, toJsonRpcError, type JsonRpcFailure, type JsonRpcSuccess } from "../http/jsonrpc.js";
 import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/operations.js";
 import { openSse } from "../http/sse.js";
 import { answerMcpRequest, MCP_PROTOCOL_VERSIONS, type McpContext } from "../protocols/mcp/methods.js";
@@ -52,7 +43,8 @@ async function postMcp({ body, headers, req, res, services, auth }: HandlerConte
     );
   }
   // express parses only JSON bodies: anything else arrives as no body at all
-  if (req.body === undefined) return badRequest(new JsonRpcError(RPC.parseError, "Parse error: the body must be JSON (Content-Type: application/json)"));
+  if (req.body === undefined)
+    return badRequest(new JsonRpcError(RPC.parseError, "Parse error: the body must be JSON (Content-Type: application/json)"));
   const batch = Array.isArray(body);
   const messages: unknown[] = batch ? body : [body];
   if (messages.length === 0) return badRequest(new JsonRpcError(RPC.invalidRequest, "Invalid Request: an empty batch"));

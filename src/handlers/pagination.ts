@@ -20,11 +20,7 @@ export function selectFields<T extends object>(items: T[], select: readonly stri
 }
 
 /** A search answer: the page's items as the API shows them, `select`ed, with paging headers. */
-export function pageReply<T, V extends object>(
-  page: Page<T>,
-  window: { offset?: number; select?: readonly string[] },
-  view: (item: T) => V,
-) {
+export function pageReply<T, V extends object>(page: Page<T>, window: { offset?: number; select?: readonly string[] }, view: (item: T) => V) {
   return {
     status: 200 as const,
     body: selectFields(page.items.map(view), window.select),

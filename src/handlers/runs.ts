@@ -72,7 +72,12 @@ async function createAndAwait(
 /** Waits for an existing run's end, kept alive while it works. */
 function awaitResult(services: Services, run: Run, scope: Scope, req: Request, res: Response, cancelOnDisconnect: boolean) {
   const outcome = services.runs.outcome(run, scope, disconnectSignal(req, res));
-  return keptAliveResult(services, res, outcome.then((ended) => answer(services, run, ended, cancelOnDisconnect)), {});
+  return keptAliveResult(
+    services,
+    res,
+    outcome.then((ended) => answer(services, run, ended, cancelOnDisconnect)),
+    {},
+  );
 }
 
 /** The result as a reply, or STREAMED once the wait outlasted the first keep-alive interval (src/http/keep-alive.ts). */
@@ -145,7 +150,11 @@ export const runHandlers: OperationHandlers<RunOperations> = {
   },
 
   async cancelRuns({ body, query, services, auth }) {
-    const { status, thread_id: threadId, run_ids: runIds } = nullsAsAbsent(body as Record<string, unknown>) as {
+    const {
+      status,
+      thread_id: threadId,
+      run_ids: runIds,
+    } = nullsAsAbsent(body as Record<string, unknown>) as {
       status?: "pending" | "running" | "all";
       thread_id?: string;
       run_ids?: string[];

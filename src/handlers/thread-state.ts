@@ -1,12 +1,7 @@
 import type { components } from "../../generated/openapi.js";
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
-import {
-  patchLatestCheckpointMetadata,
-  readThreadState,
-  threadHistory,
-  updateThreadState,
-} from "../runtime/threads/state.js";
+import { patchLatestCheckpointMetadata, readThreadState, threadHistory, updateThreadState } from "../runtime/threads/state.js";
 import { selectStateFields } from "../runtime/threads/state-view.js";
 
 type ThreadStateOperations =

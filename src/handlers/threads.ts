@@ -114,9 +114,7 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
       { filter: { ids, metadata, values, status }, sortBy: sort_by, sortOrder: sort_order, limit, offset },
       scope,
     );
-    const views = page.items.map((thread) =>
-      extract ? { ...threadView(thread), extracted: extractAll(thread, extract) } : threadView(thread),
-    );
+    const views = page.items.map((thread) => (extract ? { ...threadView(thread), extracted: extractAll(thread, extract) } : threadView(thread)));
     return {
       status: 200,
       body: selectFields(views, select && extract ? [...select, "extracted"] : select),
@@ -127,7 +125,11 @@ export const threadHandlers: OperationHandlers<ThreadOperations> = {
   async countThreads({ body, services, auth }) {
     const fields = nullsAsAbsent(body);
     const { value, scope } = await auth.authorize("threads:search", { metadata: fields.metadata, values: fields.values, status: fields.status });
-    const filter = { metadata: value.metadata ?? undefined, values: value.values ?? undefined, status: (value.status ?? undefined) as typeof fields.status };
+    const filter = {
+      metadata: value.metadata ?? undefined,
+      values: value.values ?? undefined,
+      status: (value.status ?? undefined) as typeof fields.status,
+    };
     return { status: 200, body: await services.storage.threads.count(filter, scope) };
   },
 

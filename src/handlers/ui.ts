@@ -32,13 +32,14 @@ async function uiGraphId(services: Services, id: string, auth: RequestAuth): Pro
 
 /** Absolute, so the snippet also works when inserted into a page of another origin. */
 function publicBase(req: Request): string {
-  const forwarded = String(req.headers["x-forwarded-proto"] ?? "").split(",")[0].trim();
+  const forwarded = String(req.headers["x-forwarded-proto"] ?? "")
+    .split(",")[0]
+    .trim();
   const protocol = forwarded === "https" || forwarded === "http" ? forwarded : req.protocol;
   return `${protocol}://${req.headers.host ?? "localhost"}${req.baseUrl}`;
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 /** For a single-quoted attribute: the JavaScript inside keeps its double quotes as they are. */
 const escapeSingleQuotedAttribute = (text: string) => text.replace(/[&']/g, (c) => (c === "&" ? "&amp;" : "&#39;"));

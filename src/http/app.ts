@@ -105,38 +105,40 @@ export async function createApp(options: AppOptions) {
     }
   };
 
-  const dispatch = (operationId: OperationId): Handler => async (c: Context, req: Request, res: Response) => {
-    if (http?.disable_webhooks && asksForWebhook(c.request.requestBody)) {
-      send(c, res, { status: 422, body: { detail: "body.webhook: webhooks are disabled on this server (http.disable_webhooks)" } });
-      return;
-    }
-    try {
-      const ctx = {
-        operationId,
-        body: c.request.requestBody ?? (c.operation.requestBody ? {} : undefined),
-        params: c.request.params,
-        query: c.validation?.coerced?.query ?? c.request.query,
-        headers: req.headers,
-        auth: requestAuth(res),
-        services,
-        req,
-        res,
-      } as unknown as HandlerContext<typeof operationId>;
-      const reply = await (options.handlers[operationId] as (ctx: unknown) => Promise<unknown>)(ctx);
-      if (reply !== STREAMED) send(c, res, reply as PlainReply);
-      else if (onContractViolation) {
-        // a stream's status and headers are checked (its events by the stream tests); a kept-alive
-        // JSON answer with its body
-        const body = KEPT_ALIVE_BODY in res.locals ? res.locals[KEPT_ALIVE_BODY] : "";
-        const problems = checkResponse(c.api, c.operation, res.statusCode, res.getHeaders(), body);
-        for (const problem of problems) onContractViolation({ operationId, status: res.statusCode, problem });
+  const dispatch =
+    (operationId: OperationId): Handler =>
+    async (c: Context, req: Request, res: Response) => {
+      if (http?.disable_webhooks && asksForWebhook(c.request.requestBody)) {
+        send(c, res, { status: 422, body: { detail: "body.webhook: webhooks are disabled on this server (http.disable_webhooks)" } });
+        return;
       }
-    } catch (error) {
-      const reply = errorReply(error, logger);
-      if (res.headersSent) res.end();
-      else send(c, res, reply);
-    }
-  };
+      try {
+        const ctx = {
+          operationId,
+          body: c.request.requestBody ?? (c.operation.requestBody ? {} : undefined),
+          params: c.request.params,
+          query: c.validation?.coerced?.query ?? c.request.query,
+          headers: req.headers,
+          auth: requestAuth(res),
+          services,
+          req,
+          res,
+        } as unknown as HandlerContext<typeof operationId>;
+        const reply = await (options.handlers[operationId] as (ctx: unknown) => Promise<unknown>)(ctx);
+        if (reply !== STREAMED) send(c, res, reply as PlainReply);
+        else if (onContractViolation) {
+          // a stream's status and headers are checked (its events by the stream tests); a kept-alive
+          // JSON answer with its body
+          const body = KEPT_ALIVE_BODY in res.locals ? res.locals[KEPT_ALIVE_BODY] : "";
+          const problems = checkResponse(c.api, c.operation, res.statusCode, res.getHeaders(), body);
+          for (const problem of problems) onContractViolation({ operationId, status: res.statusCode, problem });
+        }
+      } catch (error) {
+        const reply = errorReply(error, logger);
+        if (res.headersSent) res.end();
+        else send(c, res, reply);
+      }
+    };
 
   const handlers: Record<string, Handler> = {
     validationFail: (c: Context, _req: Request, res: Response) =>

@@ -14,10 +14,7 @@ import { errorReply } from "./error-reply.js";
  */
 const PUBLIC_PATHS = new Set(["/ok", "/info", "/openapi.json"]);
 const isPublic = (method: string, path: string) =>
-  PUBLIC_PATHS.has(path) ||
-  path === "/docs" ||
-  path.startsWith("/docs/") ||
-  ((method === "GET" || method === "HEAD") && path.startsWith("/ui/"));
+  PUBLIC_PATHS.has(path) || path === "/docs" || path.startsWith("/docs/") || ((method === "GET" || method === "HEAD") && path.startsWith("/ui/"));
 
 const AUTH = "lgtsAuth";
 
@@ -45,4 +42,3 @@ export function authentication(authenticator: RequestAuthenticator, logger: Logg
 export function requestAuth(res: Response): RequestAuth {
   return (res.locals[AUTH] as RequestAuth | undefined) ?? NO_AUTH;
 }
-

@@ -13,20 +13,16 @@ export interface ContractViolation {
  * the body and headers must match what is declared for that status. Used in tests, where every
  * response the server sends is checked.
  */
-export function checkResponse(
-  api: OpenAPIBackend,
-  operation: Operation,
-  status: number,
-  headers: Record<string, unknown>,
-  body: unknown,
-): string[] {
+export function checkResponse(api: OpenAPIBackend, operation: Operation, status: number, headers: Record<string, unknown>, body: unknown): string[] {
   const declared = operation.responses ?? {};
   if (!(String(status) in declared) && !("default" in declared) && !(`${String(status)[0]}XX` in declared)) {
     return [`status ${status} is not declared (declared: ${Object.keys(declared).join(", ")})`];
   }
   const problems: string[] = [];
   const response = (declared[String(status)] ?? {}) as OpenAPIV3_1.ResponseObject;
-  const mediaType = String(headers["content-type"] ?? "").split(";")[0].trim();
+  const mediaType = String(headers["content-type"] ?? "")
+    .split(";")[0]
+    .trim();
   const content = response.content ?? {};
   if (Object.keys(content).length === 0) {
     if (body !== undefined) problems.push("a body was sent where the contract declares none");

@@ -1,12 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import {
-  OpenAPIBackend,
-  ValidationContext,
-  type AjvCustomizer,
-  type Document,
-  type Options,
-} from "openapi-backend";
+import { OpenAPIBackend, ValidationContext, type AjvCustomizer, type Document, type Options } from "openapi-backend";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { compileRouter } from "./compiled-router.js";
@@ -39,10 +33,7 @@ const ajv2020: AjvCustomizer = (_default, opts, context) => {
     // requests get the contract's defaults filled in; responses are only checked
     useDefaults: context === ValidationContext.RequestBody || context === ValidationContext.Params,
     // query strings and headers are text: `?limit=5` is a number, a lone `?stream_mode=values` an array
-    coerceTypes:
-      context === ValidationContext.Params || context === ValidationContext.ResponseHeaders
-        ? "array"
-        : false,
+    coerceTypes: context === ValidationContext.Params || context === ValidationContext.ResponseHeaders ? "array" : false,
   });
   addFormats.default(ajv);
   return ajv;

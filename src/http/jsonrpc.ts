@@ -63,12 +63,10 @@ export type Incoming =
   | { kind: "response" }
   | { kind: "invalid"; id: JsonRpcId | null; error: JsonRpcError };
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** Both protocols use string or integer ids (JSON-RPC's fractional and null ids are not allowed). */
-const isId = (value: unknown): value is JsonRpcId =>
-  typeof value === "string" || (typeof value === "number" && Number.isInteger(value));
+const isId = (value: unknown): value is JsonRpcId => typeof value === "string" || (typeof value === "number" && Number.isInteger(value));
 
 export function classify(message: unknown): Incoming {
   const invalid = (why: string, id: JsonRpcId | null = null): Incoming => ({
@@ -89,7 +87,7 @@ export function classify(message: unknown): Incoming {
     if (id === null) return invalid("id must be a string or an integer");
     return { kind: "request", id, method: message.method, params };
   }
-  if (("result" in message) !== ("error" in message) && (id !== null || message.id === null)) return { kind: "response" };
+  if ("result" in message !== "error" in message && (id !== null || message.id === null)) return { kind: "response" };
   return invalid("neither a request, a notification nor a response", id);
 }
 

@@ -14,10 +14,7 @@ export function requestObserver(logger: Logger, metrics: Pick<Metrics, "recordRe
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.recordRequest(req.method, res.statusCode, seconds);
-      logger.info(
-        { method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e5) / 100 },
-        "request",
-      );
+      logger.info({ method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e5) / 100 }, "request");
     });
   };
 }

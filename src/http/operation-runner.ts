@@ -79,7 +79,13 @@ function validateParsed(api: OpenAPIBackend, context: Context, raw: Request, sha
     try {
       JSON.parse(text);
     } catch (error) {
-      errors.push({ keyword: "parse", instancePath: `/query/${name}`, schemaPath: `#/parameters/${name}`, params: [], message: (error as Error).message });
+      errors.push({
+        keyword: "parse",
+        instancePath: `/query/${name}`,
+        schemaPath: `#/parameters/${name}`,
+        params: [],
+        message: (error as Error).message,
+      });
     }
   }
   const contentType = mediaType(parsed.headers["content-type"]);

@@ -15,10 +15,8 @@ type ResponseContent<T> = T extends { content: infer C } ? C[keyof C] : undefine
 /** An optional body the client left out arrives as `{}`. */
 export type RequestBody<K extends OperationId> =
   Operation<K> extends { requestBody?: infer R } ? NonNullable<JsonContent<NonNullable<R>>> : undefined;
-export type PathParams<K extends OperationId> =
-  Operation<K>["parameters"] extends { path: infer P } ? P : Record<string, never>;
-export type QueryParams<K extends OperationId> =
-  Operation<K>["parameters"] extends { query?: infer Q } ? NonNullable<Q> : Record<string, never>;
+export type PathParams<K extends OperationId> = Operation<K>["parameters"] extends { path: infer P } ? P : Record<string, never>;
+export type QueryParams<K extends OperationId> = Operation<K>["parameters"] extends { query?: infer Q } ? NonNullable<Q> : Record<string, never>;
 
 type Responses<K extends OperationId> = Operation<K>["responses"];
 
@@ -51,9 +49,7 @@ export interface HandlerContext<K extends OperationId> {
   res: Response;
 }
 
-export type OperationHandler<K extends OperationId> = (
-  ctx: HandlerContext<K>,
-) => Promise<Reply<K> | typeof STREAMED>;
+export type OperationHandler<K extends OperationId> = (ctx: HandlerContext<K>) => Promise<Reply<K> | typeof STREAMED>;
 
 export type OperationHandlers<K extends OperationId = OperationId> = {
   [P in K]: OperationHandler<P>;

@@ -62,9 +62,7 @@ export function publishedContract(contract: Document, http: HttpConfig | null | 
 
 /** The methods the published document offers on a concrete path (empty: no such path). */
 export function allowedMethods(contract: Document, path: string): string[] {
-  const template = Object.keys(contract.paths ?? {}).find((candidate) =>
-    new RegExp(`^${candidate.replace(/\{[^}]+\}/g, "[^/]+")}/?$`).test(path),
-  );
+  const template = Object.keys(contract.paths ?? {}).find((candidate) => new RegExp(`^${candidate.replace(/\{[^}]+\}/g, "[^/]+")}/?$`).test(path));
   const item = template ? (contract.paths?.[template] ?? {}) : {};
   return Object.keys(item)
     .filter((method) => METHODS.includes(method))

@@ -6,4 +6,3 @@ import type { Assistant } from "../storage/types.js";
 export function assistantDescription(services: Services, assistant: Assistant): string {
   return assistant.description ?? services.graphs.spec(assistant.graph_id).description ?? `Runs the LangGraph graph '${assistant.graph_id}'.`;
 }
-

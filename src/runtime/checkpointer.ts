@@ -22,13 +22,7 @@ import {
   type PendingWrite,
   type SerializerProtocol,
 } from "@langchain/langgraph-checkpoint";
-import type {
-  CheckpointsRepository,
-  CheckpointWrite,
-  Metadata,
-  SerializedValue,
-  StoredCheckpoint,
-} from "../storage/types.js";
+import type { CheckpointsRepository, CheckpointWrite, Metadata, SerializedValue, StoredCheckpoint } from "../storage/types.js";
 
 const utf8 = new TextDecoder();
 
@@ -93,29 +87,23 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
     for (const row of rows) yield await this.#tuple(row);
   }
 
-  async put(
-    config: RunnableConfig,
-    checkpoint: Checkpoint,
-    metadata: CheckpointMetadata,
-    _newVersions: ChannelVersions,
-  ): Promise<RunnableConfig> {
+  async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, _newVersions: ChannelVersions): Promise<RunnableConfig> {
     const threadId = config.configurable?.thread_id as string | undefined;
     if (threadId === undefined) throw new Error('Cannot save a checkpoint: the config has no "configurable.thread_id"');
     // Both serialize synchronously, before any await: the caller may go on mutating the checkpoint.
-    const [serialized, json] = await Promise.all([
-      this.#dump(checkpoint),
-      this.#dumpJson(checkpointMetadata(config, metadata)),
-    ]);
+    const [serialized, json] = await Promise.all([this.#dump(checkpoint), this.#dumpJson(checkpointMetadata(config, metadata))]);
     const checkpointNs = (config.configurable?.checkpoint_ns as string | undefined) ?? "";
-    await this.persist(this.checkpoints.put({
-      thread_id: threadId,
-      checkpoint_ns: checkpointNs,
-      checkpoint_id: checkpoint.id,
-      parent_checkpoint_id: (config.configurable?.checkpoint_id as string | undefined) || null,
-      checkpoint: serialized,
-      metadata: json,
-      created_at: isoTimestamp(checkpoint.ts),
-    }));
+    await this.persist(
+      this.checkpoints.put({
+        thread_id: threadId,
+        checkpoint_ns: checkpointNs,
+        checkpoint_id: checkpoint.id,
+        parent_checkpoint_id: (config.configurable?.checkpoint_id as string | undefined) || null,
+        checkpoint: serialized,
+        metadata: json,
+        created_at: isoTimestamp(checkpoint.ts),
+      }),
+    );
     return { configurable: { thread_id: threadId, checkpoint_ns: checkpointNs, checkpoint_id: checkpoint.id } };
   }
 
@@ -136,14 +124,16 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
         run_id: runId,
       })),
     );
-    await this.persist(this.checkpoints.putWrites(
-      {
-        thread_id: threadId,
-        checkpoint_ns: (config.configurable?.checkpoint_ns as string | undefined) ?? "",
-        checkpoint_id: checkpointId,
-      },
-      stored,
-    ));
+    await this.persist(
+      this.checkpoints.putWrites(
+        {
+          thread_id: threadId,
+          checkpoint_ns: (config.configurable?.checkpoint_ns as string | undefined) ?? "",
+          checkpoint_id: checkpointId,
+        },
+        stored,
+      ),
+    );
   }
 
   async deleteThread(threadId: string): Promise<void> {
@@ -175,20 +165,14 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
       checkpoint,
       metadata,
       pendingWrites,
-      ...(stored.parent_checkpoint_id
-        ? { parentConfig: { configurable: { ...key, checkpoint_id: stored.parent_checkpoint_id } } }
-        : {}),
+      ...(stored.parent_checkpoint_id ? { parentConfig: { configurable: { ...key, checkpoint_id: stored.parent_checkpoint_id } } } : {}),
     };
   }
 
   /** In the order live execution applies a superstep's writes (the saver contract). */
   async #pendingWrites(writes: CheckpointWrite[]): Promise<CheckpointPendingWrite[]> {
-    const ordered = writes
-      .map((w) => ({ w, key: writesSortKey(w.task_path, w.task_id, w.idx) }))
-      .sort((a, b) => compareWritesSortKeys(a.key, b.key));
-    return Promise.all(
-      ordered.map(async ({ w }): Promise<CheckpointPendingWrite> => [w.task_id, w.channel, await this.#load(w.value)]),
-    );
+    const ordered = writes.map((w) => ({ w, key: writesSortKey(w.task_path, w.task_id, w.idx) })).sort((a, b) => compareWritesSortKeys(a.key, b.key));
+    return Promise.all(ordered.map(async ({ w }): Promise<CheckpointPendingWrite> => [w.task_id, w.channel, await this.#load(w.value)]));
   }
 
   async #dump(value: unknown): Promise<SerializedValue> {
@@ -204,10 +188,7 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
   }
 
   #load(value: SerializedValue): Promise<unknown> {
-    return this.serde.loadsTyped(
-      value.type,
-      value.type === "json" ? value.data : new Uint8Array(Buffer.from(value.data, "base64")),
-    );
+    return this.serde.loadsTyped(value.type, value.type === "json" ? value.data : new Uint8Array(Buffer.from(value.data, "base64")));
   }
 }
 

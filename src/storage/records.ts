@@ -17,8 +17,7 @@ export type OnConflict = Schemas["IfExists"];
 
 export type Assistant = Schemas["Assistant"];
 /** Stored versions always carry every field of the assistant they snapshot. */
-export type AssistantVersion = Schemas["AssistantVersion"] &
-  Required<Pick<Schemas["AssistantVersion"], "name" | "context" | "description">>;
+export type AssistantVersion = Schemas["AssistantVersion"] & Required<Pick<Schemas["AssistantVersion"], "name" | "context" | "description">>;
 /** `ttl` is kept with the thread (for expiry) but is not part of the API shape. */
 export type Thread = Schemas["Thread"] & { ttl?: ThreadTtl };
 

@@ -14,16 +14,7 @@ export class InvalidStoreRequestError extends StorageError {
   }
 }
 
-const OPERATORS: ReadonlySet<string> = new Set<StoreFilterOperator>([
-  "$eq",
-  "$ne",
-  "$gt",
-  "$gte",
-  "$lt",
-  "$lte",
-  "$in",
-  "$nin",
-]);
+const OPERATORS: ReadonlySet<string> = new Set<StoreFilterOperator>(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"]);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -45,15 +36,11 @@ export function parseStoreFilter(filter: Record<string, unknown> | null | undefi
       continue;
     }
     if (dollar.length !== keys.length) {
-      throw new InvalidStoreRequestError(
-        `filter.${field}: an operator object cannot also hold plain keys (got ${keys.join(", ")})`,
-      );
+      throw new InvalidStoreRequestError(`filter.${field}: an operator object cannot also hold plain keys (got ${keys.join(", ")})`);
     }
     for (const op of keys) {
       if (!OPERATORS.has(op)) {
-        throw new InvalidStoreRequestError(
-          `filter.${field}: unknown operator '${op}' (supported: ${[...OPERATORS].join(", ")})`,
-        );
+        throw new InvalidStoreRequestError(`filter.${field}: unknown operator '${op}' (supported: ${[...OPERATORS].join(", ")})`);
       }
       const operand = (spec as Record<string, unknown>)[op];
       if ((op === "$in" || op === "$nin") && !Array.isArray(operand)) {

@@ -90,7 +90,13 @@ describe("A2A message/send", () => {
     });
     expect(first.contextId).toMatch(/^[0-9a-f-]{36}$/);
     expect(first.history).toEqual([
-      expect.objectContaining({ role: "user", kind: "message", contextId: first.contextId, taskId: first.id, parts: [{ kind: "text", text: "hello world" }] }),
+      expect.objectContaining({
+        role: "user",
+        kind: "message",
+        contextId: first.contextId,
+        taskId: first.id,
+        parts: [{ kind: "text", text: "hello world" }],
+      }),
     ]);
 
     const second = await result("agent", "message/send", text("again", { contextId: first.contextId }));
@@ -122,7 +128,10 @@ describe("A2A message/send", () => {
     const thread = await t.client.threads.create();
     const task = await result("agent", "message/send", { ...text("hi"), thread: { threadId: thread.thread_id }, metadata: { origin: "test" } });
     expect(task).toMatchObject({ contextId: thread.thread_id, metadata: { origin: "test" }, status: { state: "completed" } });
-    const mismatch = await rpcError("agent", "message/send", { ...text("hi", { contextId: crypto.randomUUID() }), thread: { threadId: thread.thread_id } });
+    const mismatch = await rpcError("agent", "message/send", {
+      ...text("hi", { contextId: crypto.randomUUID() }),
+      thread: { threadId: thread.thread_id },
+    });
     expect(mismatch).toMatchObject({ code: -32602, message: expect.stringMatching(/threadId/) });
     const notUuid = await rpcError("agent", "message/send", { ...text("hi"), thread: { threadId: "abc" } });
     expect(notUuid).toMatchObject({ code: -32602, message: expect.stringMatching(/threadId/) });
@@ -190,11 +199,17 @@ describe("A2A message/send", () => {
   });
 
   it("answers at once when not blocking; tasks/get follows the task and tasks/cancel stops it", async () => {
-    const submitted = await result("slow", "message/send", { ...data({ steps: 50, delay_ms: 100 }), configuration: { blocking: false, historyLength: 0 } });
+    const submitted = await result("slow", "message/send", {
+      ...data({ steps: 50, delay_ms: 100 }),
+      configuration: { blocking: false, historyLength: 0 },
+    });
     expect(submitted.status.state).toBe("submitted");
     expect(submitted.history).toEqual([]);
     const canceled = await result("slow", "tasks/cancel", { id: submitted.id });
-    expect(canceled).toMatchObject({ id: submitted.id, status: { state: "canceled", message: { parts: [{ text: expect.stringMatching(/A2A client/) }] } } });
+    expect(canceled).toMatchObject({
+      id: submitted.id,
+      status: { state: "canceled", message: { parts: [{ text: expect.stringMatching(/A2A client/) }] } },
+    });
     expect((await result("slow", "tasks/get", { id: submitted.id })).status.state).toBe("canceled");
     const again = await rpcError("slow", "tasks/cancel", { id: submitted.id });
     expect(again).toMatchObject({ code: -32002, message: expect.stringMatching(/canceled/) });

@@ -6,8 +6,7 @@ import { makeToken } from "../../examples/auth/make-token.js";
 import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
-const clientOf = async (user: string) =>
-  new Client({ apiUrl: t.url, defaultHeaders: { Authorization: `Bearer ${await makeToken(user)}` } });
+const clientOf = async (user: string) => new Client({ apiUrl: t.url, defaultHeaders: { Authorization: `Bearer ${await makeToken(user)}` } });
 
 beforeAll(async () => {
   t = await startTestServer({ configPath: path.join(REPO_ROOT, "examples/auth/langgraph.json") });
@@ -20,7 +19,10 @@ describe("examples/auth", () => {
   it("rejects requests without a valid token", async () => {
     const missing = await fetch(`${t.url}/threads/search`, { method: "POST" });
     expect([missing.status, await missing.json()]).toEqual([401, { detail: "Missing bearer token" }]);
-    const forged = await fetch(`${t.url}/threads/search`, { method: "POST", headers: { Authorization: "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9." } });
+    const forged = await fetch(`${t.url}/threads/search`, {
+      method: "POST",
+      headers: { Authorization: "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9." },
+    });
     expect(forged.status).toBe(401);
     expect((await fetch(`${t.url}/ok`)).status).toBe(200);
   });

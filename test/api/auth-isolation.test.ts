@@ -85,7 +85,9 @@ const B = { assistant: "" };
 async function runOnAlicesThread(route: string) {
   for (const assistantId of [A.assistant, B.assistant, "trivial"]) {
     expectMissing(await bob("POST", `/threads/${A.thread}/${route}`, { assistant_id: assistantId, input: { value: 1 } }));
-    expectMissing(await bob("POST", `/threads/${A.pendingThread}/${route}`, { assistant_id: assistantId, input: { value: 1 }, multitask_strategy: "interrupt" }));
+    expectMissing(
+      await bob("POST", `/threads/${A.pendingThread}/${route}`, { assistant_id: assistantId, input: { value: 1 }, multitask_strategy: "interrupt" }),
+    );
   }
   // his own assistant works on his own thread: the refusals above are about her thread
   const own = (await bob("POST", "/threads", {})).body.thread_id;
@@ -286,15 +288,12 @@ describe("owner isolation over every operation of the contract", () => {
     await aliceUnchanged();
   });
 
-  it.each(operations.filter((op) => !PUBLIC.has(op.id)).map((op) => [op.id, op] as const))(
-    "%s answers 401 without credentials",
-    async (_id, op) => {
-      const route = op.path.replace(/\{[^}]+\}/g, "x");
-      const answer = await call(null, op.method, route, op.method === "GET" || op.method === "DELETE" ? undefined : {});
-      expect(answer.status).toBe(401);
-      expect(answer.body).toEqual({ detail: "Missing token" });
-    },
-  );
+  it.each(operations.filter((op) => !PUBLIC.has(op.id)).map((op) => [op.id, op] as const))("%s answers 401 without credentials", async (_id, op) => {
+    const route = op.path.replace(/\{[^}]+\}/g, "x");
+    const answer = await call(null, op.method, route, op.method === "GET" || op.method === "DELETE" ? undefined : {});
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({ detail: "Missing token" });
+  });
 
   it("breaks no response contract", () => {
     expect(t.violations).toEqual([]);

@@ -34,7 +34,8 @@ describe("the tutorial's owner Auth", () => {
         expect(thread.metadata).toMatchObject({ owner: user });
         const onThread: Json = await client.runs.wait(thread.thread_id, graph, { input });
         const stateless: Json = await client.runs.wait(null, graph, { input });
-        for (const result of [onThread, stateless]) expect(graph === "trivial" ? result.value : result.draft).toBe(graph === "trivial" ? 4 : `Draft about ${user}`);
+        for (const result of [onThread, stateless])
+          expect(graph === "trivial" ? result.value : result.draft).toBe(graph === "trivial" ? 4 : `Draft about ${user}`);
         const streamed: string[] = [];
         for await (const chunk of client.runs.stream(null, graph, { input })) streamed.push(chunk.event);
         expect(streamed).not.toContain("error");

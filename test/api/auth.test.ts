@@ -73,7 +73,7 @@ describe("authentication", () => {
       "Bearer %00",
       "Bearer \t alice",
       "Bearer ' OR 1=1 --",
-      "Bearer {\"identity\":\"alice\"}",
+      'Bearer {"identity":"alice"}',
     ];
     for (let seed = 0; seed < 40; seed++) {
       const bytes = Array.from({ length: 1 + ((seed * 7919) % 60) }, (_, i) => String.fromCharCode(33 + ((seed * 31 + i * 17) % 94)));
@@ -148,6 +148,8 @@ describe("graphs see the user", () => {
       return runs.length === 2 && runs[0].status === "success" ? runs : undefined;
     }, 20_000);
     const fired = (await later.runs.list(thread.thread_id))[0];
-    expect((fired as unknown as { kwargs: { config: { configurable: Record<string, unknown> } } }).kwargs.config.configurable.langgraph_auth_user_id).toBe("alice");
+    expect(
+      (fired as unknown as { kwargs: { config: { configurable: Record<string, unknown> } } }).kwargs.config.configurable.langgraph_auth_user_id,
+    ).toBe("alice");
   });
 });

@@ -25,11 +25,15 @@ describe("crons", () => {
     expect(cron).toMatchObject({ thread_id: thread.thread_id, schedule: EVERY_SECOND, enabled: true });
     expect(Date.parse(cron.next_run_date)).toBeGreaterThanOrEqual(asked); // the second after its creation
 
-    const finished = await eventually(async () => {
-      const runs = await t.client.runs.list(thread.thread_id);
-      const done = runs.filter((r) => r.status === "success");
-      return done.length >= 2 ? done : undefined;
-    }, 8_000, "two successful cron runs");
+    const finished = await eventually(
+      async () => {
+        const runs = await t.client.runs.list(thread.thread_id);
+        const done = runs.filter((r) => r.status === "success");
+        return done.length >= 2 ? done : undefined;
+      },
+      8_000,
+      "two successful cron runs",
+    );
     expect(finished[0].metadata).toMatchObject({ cron_id: cron.cron_id, purpose: "test" });
     expect((await t.client.threads.getState(thread.thread_id)).values).toEqual({ value: 4 });
 
@@ -61,14 +65,18 @@ describe("crons", () => {
       onRunCompleted: "keep",
     });
     expect(kept.thread_id).toBeNull();
-    const thread = await eventually(async () => {
-      const threads = await t.client.threads.search({ metadata: { assistant_id: keeper.assistant_id } });
-      for (const candidate of threads) {
-        const runs = await t.client.runs.list(candidate.thread_id);
-        if (runs.some((r) => r.status === "success")) return candidate;
-      }
-      return undefined;
-    }, 8_000, "a kept cron thread with a finished run");
+    const thread = await eventually(
+      async () => {
+        const threads = await t.client.threads.search({ metadata: { assistant_id: keeper.assistant_id } });
+        for (const candidate of threads) {
+          const runs = await t.client.runs.list(candidate.thread_id);
+          if (runs.some((r) => r.status === "success")) return candidate;
+        }
+        return undefined;
+      },
+      8_000,
+      "a kept cron thread with a finished run",
+    );
     expect((await t.client.threads.getState(thread.thread_id)).values).toEqual({ value: 13 });
     await t.client.crons.delete(kept.cron_id);
 
@@ -86,15 +94,23 @@ describe("crons", () => {
       expect(finished.metadata).toMatchObject({ cron_id: deleting.cron_id });
       await t.client.crons.delete(deleting.cron_id);
       await eventually(
-        async () => (await t.client.threads.get(finished.thread_id).then(() => undefined, (e: { status?: number }) => e.status)),
+        async () =>
+          await t.client.threads.get(finished.thread_id).then(
+            () => undefined,
+            (e: { status?: number }) => e.status,
+          ),
         8_000,
         "the firing's thread to be deleted",
       ).then((status) => expect(status).toBe(404));
       // every firing's thread went: the receiver got each of their runs, none left a thread behind
-      await eventually(async () => {
-        const left = await t.client.threads.search({ metadata: { assistant_id: deleter.assistant_id } });
-        return left.length === 0 ? true : undefined;
-      }, 8_000, "no thread of the deleting cron to remain");
+      await eventually(
+        async () => {
+          const left = await t.client.threads.search({ metadata: { assistant_id: deleter.assistant_id } });
+          return left.length === 0 ? true : undefined;
+        },
+        8_000,
+        "no thread of the deleting cron to remain",
+      );
     } finally {
       await receiver.close();
     }
@@ -147,7 +163,10 @@ describe("crons", () => {
     for (const [extra, detail] of [
       [{ webhook: "file:///etc/passwd" }, "body.webhook: only http and https webhooks are supported, got 'file:'"],
       [{ webhook: "ftp://example.com/x" }, "body.webhook: only http and https webhooks are supported, got 'ftp:'"],
-      [{ durability: "sync", checkpoint_during: false }, "body.checkpoint_during: checkpoint_during=false means durability 'exit', which contradicts durability 'sync'; give only durability"],
+      [
+        { durability: "sync", checkpoint_during: false },
+        "body.checkpoint_during: checkpoint_during=false means durability 'exit', which contradicts durability 'sync'; give only durability",
+      ],
       [{ end_time: "2001-01-01T00:00:00Z" }, "body.end_time: 2001-01-01T00:00:00Z is in the past; the cron would never fire"],
     ] as const) {
       for (const url of ["/runs/crons", `/threads/${thread.thread_id}/runs/crons`]) {
@@ -189,10 +208,14 @@ describe("crons", () => {
     t = await t.restart();
     const [stored] = await t.client.crons.search({ threadId: thread.thread_id });
     expect(stored?.cron_id).toBe(cron.cron_id);
-    await eventually(async () => {
-      const runs = await t.client.runs.list(thread.thread_id);
-      return runs.some((r) => r.status === "success") ? true : undefined;
-    }, 8_000, "a run after the restart");
+    await eventually(
+      async () => {
+        const runs = await t.client.runs.list(thread.thread_id);
+        return runs.some((r) => r.status === "success") ? true : undefined;
+      },
+      8_000,
+      "a run after the restart",
+    );
     await t.client.crons.delete(cron.cron_id);
   });
 });

@@ -80,10 +80,14 @@ describe.each([
       webhook: "/custom/webhook",
       onRunCreated: ({ run_id }) => (runId = run_id),
     });
-    const payload = await eventually(async () => {
-      const got = (await json(await fetch(`${t.url}/custom/webhook-payload`))) as { run_id?: string } | null;
-      return got?.run_id === runId ? got : undefined;
-    }, 5_000, "the run's webhook on the custom route");
+    const payload = await eventually(
+      async () => {
+        const got = (await json(await fetch(`${t.url}/custom/webhook-payload`))) as { run_id?: string } | null;
+        return got?.run_id === runId ? got : undefined;
+      },
+      5_000,
+      "the run's webhook on the custom route",
+    );
     expect(payload).toMatchObject({ run_id: runId, thread_id: thread.thread_id, status: "success", values: { value: 3 } });
   });
 
@@ -137,7 +141,9 @@ describe("mount_prefix and disable_*", () => {
   it("removes the disabled routes: store and meta answer 404, even to invalid requests", async () => {
     await expect(client.store.putItem(["a"], "k", { v: 1 })).rejects.toMatchObject({ status: 404 });
     expect((await fetch(`${t.url}/api/store/items?namespace=a&key=k`)).status).toBe(404);
-    expect((await fetch(`${t.url}/api/store/items`, { method: "PUT", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(404);
+    expect((await fetch(`${t.url}/api/store/items`, { method: "PUT", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(
+      404,
+    );
     for (const meta of ["/ok", "/metrics", "/openapi.json", "/docs/"]) expect((await fetch(`${t.url}/api${meta}`)).status).toBe(404);
     // /info is the custom app's here
     expect(await json(await fetch(`${t.url}/api/info`))).toEqual({ shadowed_by: "hono" });
@@ -145,9 +151,10 @@ describe("mount_prefix and disable_*", () => {
 
   it("refuses webhooks with disable_webhooks", async () => {
     const thread = await client.threads.create();
-    await expect(
-      client.runs.create(thread.thread_id, "trivial", { input: { value: 0 }, webhook: "http://127.0.0.1:9/hook" }),
-    ).rejects.toMatchObject({ status: 422, message: expect.stringMatching(/disable_webhooks/) });
+    await expect(client.runs.create(thread.thread_id, "trivial", { input: { value: 0 }, webhook: "http://127.0.0.1:9/hook" })).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringMatching(/disable_webhooks/),
+    });
     expect(await client.runs.list(thread.thread_id)).toEqual([]);
   });
 });
@@ -210,7 +217,9 @@ describe.each([
     expect(anonymous.status).toBe(authenticated ? 401 : 200);
     const alice = await fetch(`${t.url}/custom/hello`, { headers: { authorization: "Bearer alice" } });
     expect(alice.status).toBe(200);
-    expect((await fetch(`${t.url}/threads/search`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(401);
+    expect((await fetch(`${t.url}/threads/search`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(
+      401,
+    );
     // CORS comes first: a browser's preflight carries no credentials
     const preflight = await fetch(`${t.url}/custom/hello`, {
       method: "OPTIONS",

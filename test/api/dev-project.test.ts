@@ -43,8 +43,7 @@ const logLines = () =>
     }
   });
 
-const logged = (message: string) =>
-  eventually(async () => logLines().find((line) => line.msg === message), 10_000, `the log line "${message}"`);
+const logged = (message: string) => eventually(async () => logLines().find((line) => line.msg === message), 10_000, `the log line "${message}"`);
 
 describe("a langgraph dev project under lgts dev", () => {
   it("runs the graph with the default assistant LANGGRAPH_CONFIG sets, env from langgraph.json, and streams its UI message", async () => {

@@ -21,7 +21,6 @@ export const graph = new StateGraph(State)
   .compile();
 `;
 
-
 /** `lgts dev` on the project. */
 const startDev = (args: string[] = []) =>
   startDevProcess({ configPath: path.join(PROJECT, "langgraph.json"), dataDir: path.join(PROJECT, ".data"), args });
@@ -56,13 +55,21 @@ describe("lgts dev", () => {
       await expect(client.threads.get(thread.thread_id)).rejects.toMatchObject({ status: 404 });
       // the graphs' default assistants stay
       expect((await client.assistants.search()).map((a) => a.graph_id)).toEqual(["stamped"]);
-      const bad = await fetch(`${dev.url}/internal/truncate`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"thread": true}' });
+      const bad = await fetch(`${dev.url}/internal/truncate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"thread": true}',
+      });
       expect(bad.status).toBe(422);
       expect((await json(bad)).detail).toMatch(/body\.thread: unknown field/);
       // `checkpoint` (how the official dev server's API suite spells `checkpointer`) empties the checkpoints too
       const kept = await client.threads.create();
       await client.runs.wait(kept.thread_id, "stamped", { input: {} });
-      const byAlias = await fetch(`${dev.url}/internal/truncate`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"checkpoint": true}' });
+      const byAlias = await fetch(`${dev.url}/internal/truncate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"checkpoint": true}',
+      });
       expect(await json(byAlias)).toEqual({ ok: true });
       expect((await client.threads.getState(kept.thread_id)).values).toEqual({});
     } finally {

@@ -78,7 +78,10 @@ describe("several servers in one process", () => {
     expect(b.logs).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringMatching(/^LANGGRAPH_API_URL names another server/) }));
     expect(a.logs.some((line) => String(line.msg).startsWith("LANGGRAPH_API_URL"))).toBe(false);
 
-    for (const [mine, other] of [[a, b], [b, a]] as const) {
+    for (const [mine, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       const thread = await mine.client.threads.create();
       // the graph asks its server for its thread: only its own server has it
       expect(await mine.client.runs.wait(thread.thread_id, "self", { input: {} })).toEqual({ seen: thread.thread_id });

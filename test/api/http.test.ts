@@ -35,7 +35,10 @@ describe("the HTTP layer", () => {
   it("registers a handler for every operation of the contract", async () => {
     const { createContractBackend } = await import("../../src/http/contract.js");
     const api = await createContractBackend({});
-    const registered = api.getOperations().map((o) => o.operationId).sort();
+    const registered = api
+      .getOperations()
+      .map((o) => o.operationId)
+      .sort();
     expect(registered.length).toBe(contractOperations.length);
     expect(registered).toEqual(contractOperations.map((o) => o.operationId).sort());
     expect(Object.keys(operationHandlers).sort()).toEqual(registered);

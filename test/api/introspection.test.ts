@@ -27,8 +27,7 @@ afterEach(() => {
 const DRAFT_07 = "http://json-schema.org/draft-07/schema#";
 
 const nodeIds = (graph: { nodes: Array<{ id: string | number }> }) => graph.nodes.map((n) => n.id).sort();
-const edgeList = (graph: { edges: Array<{ source: string; target: string }> }) =>
-  graph.edges.map((e) => `${e.source}->${e.target}`).sort();
+const edgeList = (graph: { edges: Array<{ source: string; target: string }> }) => graph.edges.map((e) => `${e.source}->${e.target}`).sort();
 
 describe("GET /assistants/{id}/graph", () => {
   it("draws the nodes and edges; a subgraph is one node until xray expands it", async () => {
@@ -92,7 +91,11 @@ describe("GET /assistants/{id}/schemas", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }
   it("types an Annotation graph's channels from its TypeScript types, context included", async () => {
     const schemas = await examples.client.assistants.getSchemas("slow");
     expect(schemas.graph_id).toBe("slow");
-    expect(schemas.input_schema).toEqual({ $schema: DRAFT_07, type: "object", properties: { steps: { type: "number" }, delay_ms: { type: "number" } } });
+    expect(schemas.input_schema).toEqual({
+      $schema: DRAFT_07,
+      type: "object",
+      properties: { steps: { type: "number" }, delay_ms: { type: "number" } },
+    });
     expect(schemas.state_schema).toEqual({
       $schema: DRAFT_07,
       type: "object",

@@ -31,7 +31,13 @@ async function startFakeLangSmith(): Promise<{ url: string; received: Received[]
       res.writeHead(200, { "content-type": "application/json" });
       if (path === "/feedback/tokens") {
         const { feedback_key, run_id } = JSON.parse(body) as { feedback_key: string; run_id: string };
-        res.end(JSON.stringify({ id: `token-${feedback_key}`, url: `https://smith.example/feedback/${run_id}/${feedback_key}`, expires_at: "2030-01-01T00:00:00Z" }));
+        res.end(
+          JSON.stringify({
+            id: `token-${feedback_key}`,
+            url: `https://smith.example/feedback/${run_id}/${feedback_key}`,
+            expires_at: "2030-01-01T00:00:00Z",
+          }),
+        );
       } else if (path === "/info") {
         res.end(JSON.stringify({ version: "0.11.0", instance_flags: {} }));
       } else {
@@ -88,7 +94,8 @@ describe("LangSmith", () => {
     });
     // the trace's root run is the run, in the chosen project
     const post = await eventually(
-      async () => smith.received.find((r) => r.method === "POST" && r.path.startsWith("/runs") && r.body.includes(runId) && r.body.includes("chosen-project")),
+      async () =>
+        smith.received.find((r) => r.method === "POST" && r.path.startsWith("/runs") && r.body.includes(runId) && r.body.includes("chosen-project")),
       15_000,
       "the run's trace posted to LangSmith",
     );

@@ -175,7 +175,10 @@ describe("MCP over plain HTTP", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const text = await res.text();
-    const data = text.split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)));
+    const data = text
+      .split("\n")
+      .filter((line) => line.startsWith("data: "))
+      .map((line) => JSON.parse(line.slice(6)));
     expect(data).toEqual([{ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: JSON.stringify({ value: 10 }) }], isError: false } }]);
   });
 

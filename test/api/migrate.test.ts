@@ -104,7 +104,9 @@ describe("lgts migrate", () => {
     for (const t of [busy, failing, timing, cancelling, delayed]) statuses.push(...(await c.runs.list(t.thread_id)).map((r) => r.status));
     expect(new Set(statuses)).toEqual(new Set(["success", "error", "timeout", "interrupted", "pending"]));
     const before = await readAll(c);
-    expect(before.perThread.find((p) => p.state.values && (p.state.values as { topic?: string }).topic === "cats")?.state.next).toEqual(["ask_human"]);
+    expect(before.perThread.find((p) => p.state.values && (p.state.values as { topic?: string }).topic === "cats")?.state.next).toEqual([
+      "ask_human",
+    ]);
 
     // a cron due a few seconds from now, created last: it fires after the move
     const cronThread = await c.threads.create();
@@ -127,19 +129,30 @@ describe("lgts migrate", () => {
     const report = await lgts("migrate", "--data-dir", embedded.dataDir, "--to", database.uri, "--config", CONFIG);
     expect(report).toMatch(/state and history as the API answers them/);
     expect(report).toMatch(/the move is verified/);
-    await expect(runDataCommand("migrate", ["--data-dir", embedded.dataDir, "--to", database.uri], {}, () => undefined)).rejects.toThrow(/already holds data/);
+    await expect(runDataCommand("migrate", ["--data-dir", embedded.dataDir, "--to", database.uri], {}, () => undefined)).rejects.toThrow(
+      /already holds data/,
+    );
 
     const onPostgres = await server({ database });
     const p = onPostgres.client;
-    expect(await readAll(p, before.threads.map((t) => t.thread_id))).toEqual(before);
+    expect(
+      await readAll(
+        p,
+        before.threads.map((t) => t.thread_id),
+      ),
+    ).toEqual(before);
     expect((await onPostgres.server.services.storage.threads.expiring()).map((e) => e.thread_id)).toEqual([expiring.thread_id]);
     expect(await p.crons.search()).toMatchObject([{ cron_id: cron.cron_id, thread_id: cronThread.thread_id, schedule }]);
 
     // the run the crash cut is taken over there and finishes
-    const finished = await eventually(async () => {
-      const run = await p.runs.get(crashed.thread_id, cut.run_id);
-      return run.status === "success" ? run : undefined;
-    }, 60_000, "the cut run to finish on PostgreSQL");
+    const finished = await eventually(
+      async () => {
+        const run = await p.runs.get(crashed.thread_id, cut.run_id);
+        return run.status === "success" ? run : undefined;
+      },
+      60_000,
+      "the cut run to finish on PostgreSQL",
+    );
     expect(finished.status).toBe("success");
     expect((await p.threads.getState(crashed.thread_id)).values).toMatchObject({ completed: 20 });
 
@@ -147,10 +160,14 @@ describe("lgts migrate", () => {
     const resumed = await p.runs.wait(interrupted.thread_id, "interrupt", { command: { resume: "approved" } });
     expect(resumed).toMatchObject({ result: "Draft about cats (approved)" });
     // the cron fires there
-    const fired = await eventually(async () => {
-      const runs = await p.runs.list(cronThread.thread_id);
-      return runs.find((r) => r.status === "success");
-    }, 60_000, "the cron's run on PostgreSQL");
+    const fired = await eventually(
+      async () => {
+        const runs = await p.runs.list(cronThread.thread_id);
+        return runs.find((r) => r.status === "success");
+      },
+      60_000,
+      "the cron's run on PostgreSQL",
+    );
     expect(fired.metadata).toMatchObject({ cron_id: cron.cron_id });
     expect((await p.threads.getState(cronThread.thread_id)).values).toEqual({ value: 103 });
 

@@ -153,10 +153,14 @@ describe("three processes behind a round-robin proxy", () => {
     })();
     await open;
     // the stream is open once the server watches the thread: runs created from now on are seen
-    await eventually(async () => {
-      await b.runs.wait(thread.thread_id, "slow", slow(1, 0));
-      return events.includes("run_done") ? true : undefined;
-    }, 20_000, "a run seen by the thread stream");
+    await eventually(
+      async () => {
+        await b.runs.wait(thread.thread_id, "slow", slow(1, 0));
+        return events.includes("run_done") ? true : undefined;
+      },
+      20_000,
+      "a run seen by the thread stream",
+    );
     await c.threads.delete(thread.thread_id);
     await following;
     expect(events).toContain("run_start");
@@ -164,7 +168,11 @@ describe("three processes behind a round-robin proxy", () => {
 
   it("fires a seconds cron once per tick, whichever processes' alarms ring", async () => {
     const thread = await client.threads.create();
-    const cron = await client.crons.createForThread(thread.thread_id, "slow", { schedule: "*/2 * * * * *", ...slow(1, 0), multitaskStrategy: "enqueue" } as never);
+    const cron = await client.crons.createForThread(thread.thread_id, "slow", {
+      schedule: "*/2 * * * * *",
+      ...slow(1, 0),
+      multitaskStrategy: "enqueue",
+    } as never);
     await eventually(async () => ((await client.runs.list(thread.thread_id, { limit: 50 })).length >= 3 ? true : undefined), 20_000, "three firings");
     await client.crons.delete(cron.cron_id);
     const runs = await client.runs.list(thread.thread_id, { limit: 50 });
@@ -226,15 +234,17 @@ describe("a crash of the process delivering a run's webhook", () => {
     const posts: Array<{ body: { run_id: string; status: string }; answered: boolean; key: unknown }> = [];
     let firstArrived: () => void = () => {};
     const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
-    const receiver = createServer(asyncListener(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const post = { body: JSON.parse(Buffer.concat(chunks).toString("utf8")), answered: posts.length > 0, key: req.headers["idempotency-key"] };
-      posts.push(post);
-      if (!post.answered) return firstArrived();
-      res.statusCode = 204;
-      res.end();
-    }));
+    const receiver = createServer(
+      asyncListener(async (req, res) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const post = { body: JSON.parse(Buffer.concat(chunks).toString("utf8")), answered: posts.length > 0, key: req.headers["idempotency-key"] };
+        posts.push(post);
+        if (!post.answered) return firstArrived();
+        res.statusCode = 204;
+        res.end();
+      }),
+    );
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     try {
@@ -254,10 +264,14 @@ describe("a crash of the process delivering a run's webhook", () => {
       expect(locks).toBe(1);
       await cluster.kill(index, "SIGKILL");
       // its claim lapses (attempt timeout + margin), then a survivor delivers it
-      await eventually(async () => {
-        const { rowCount } = await sql.query("SELECT 1 FROM webhook_deliveries WHERE run_id = $1", [run.run_id]);
-        return rowCount === 0 ? true : undefined;
-      }, 40_000, "the delivery to be completed by a survivor");
+      await eventually(
+        async () => {
+          const { rowCount } = await sql.query("SELECT 1 FROM webhook_deliveries WHERE run_id = $1", [run.run_id]);
+          return rowCount === 0 ? true : undefined;
+        },
+        40_000,
+        "the delivery to be completed by a survivor",
+      );
       expect(posts.map((p) => [p.body.run_id, p.body.status, p.answered])).toEqual([
         [run.run_id, "success", false],
         [run.run_id, "success", true],

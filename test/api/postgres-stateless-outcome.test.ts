@@ -26,7 +26,15 @@ describe("the outcome of a stateless run that ended before the wait", () => {
     const { services } = t.server;
     const run = await t.client.runs.create(null, "trivial", { input: { value: 1 } });
     // ended, and its temporary thread (with the run's row) deleted
-    await eventually(async () => (await services.storage.runs.get(run.run_id).then(() => undefined, (error: unknown) => error instanceof NotFoundError || undefined)), 10_000, "the temporary thread to go");
+    await eventually(
+      async () =>
+        await services.storage.runs.get(run.run_id).then(
+          () => undefined,
+          (error: unknown) => error instanceof NotFoundError || undefined,
+        ),
+      10_000,
+      "the temporary thread to go",
+    );
     // the run as its creator holds it (only its id is read once it has ended)
     const stored = run as unknown as Run;
     await expect(services.runs.outcome(stored, undefined, undefined, true)).resolves.toMatchObject({ status: "success", values: { value: 4 } });

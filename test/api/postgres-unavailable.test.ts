@@ -50,10 +50,14 @@ describe("a PostgreSQL that goes away", () => {
     expect((await fetch(`${t.url}/ok`)).status).toBe(200); // the process itself is up
 
     await postgres.start();
-    const back = await eventually(async () => {
-      const res = await fetch(`${t.url}/threads/${thread.thread_id}`);
-      return res.status === 200 ? json(res) : undefined;
-    }, 45_000, "the server to reconnect"); // a restart on a loaded machine can take many seconds
+    const back = await eventually(
+      async () => {
+        const res = await fetch(`${t.url}/threads/${thread.thread_id}`);
+        return res.status === 200 ? json(res) : undefined;
+      },
+      45_000,
+      "the server to reconnect",
+    ); // a restart on a loaded machine can take many seconds
     expect(back.metadata).toEqual({ kept: true });
     const after = await t.client.threads.create();
     expect((await t.client.threads.get(after.thread_id)).thread_id).toBe(after.thread_id);
@@ -65,7 +69,12 @@ describe("a PostgreSQL that goes away", () => {
     const inFlight = await Promise.all(
       threads.map((thread) => t.client.runs.create(thread.thread_id, "slow", { input: { steps: 20, delay_ms: 400 } })),
     );
-    const joins = inFlight.map((run) => t.client.runs.join(run.thread_id, run.run_id).then(() => "ended", (e: Error) => e.message));
+    const joins = inFlight.map((run) =>
+      t.client.runs.join(run.thread_id, run.run_id).then(
+        () => "ended",
+        (e: Error) => e.message,
+      ),
+    );
     const statuses = new Map<number, number>();
     let trafficOn = true;
     const traffic = Promise.all(

@@ -36,14 +36,18 @@ interface Answer {
 /** A request with a read timeout: no byte for READ_TIMEOUT_MS fails it, as httpx's read timeout does. */
 function timedRequest(baseUrl: string, method: string, route: string, body?: unknown): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(route, baseUrl), { method, timeout: READ_TIMEOUT_MS, headers: body ? { "content-type": "application/json" } : {} }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, text }));
-      res.on("error", reject);
-      res.on("aborted", () => reject(new Error(`the connection was cut after ${JSON.stringify(text)}`)));
-    });
+    const req = request(
+      new URL(route, baseUrl),
+      { method, timeout: READ_TIMEOUT_MS, headers: body ? { "content-type": "application/json" } : {} },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+        res.on("error", reject);
+        res.on("aborted", () => reject(new Error(`the connection was cut after ${JSON.stringify(text)}`)));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`read timeout (${READ_TIMEOUT_MS} ms without a byte)`)));
     req.on("error", reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));

@@ -86,7 +86,11 @@ describe("multitask strategies", () => {
     const doomed = await t.client.runs.create(threadId, "slow", slow(20, 50));
     await running(threadId, doomed.run_id);
     await eventually(async () => ((await checkpointsOf(threadId, doomed.run_id)).length >= 2 ? true : undefined));
-    const next = await t.client.runs.create(threadId, "slow", { input: null, multitaskStrategy: "rollback", config: { configurable: { delay_ms: 0 } } });
+    const next = await t.client.runs.create(threadId, "slow", {
+      input: null,
+      multitaskStrategy: "rollback",
+      config: { configurable: { delay_ms: 0 } },
+    });
     const result = (await t.client.runs.join(threadId, next.run_id)) as { completed: number; log: string[] };
     await expect(t.client.runs.get(threadId, doomed.run_id)).rejects.toMatchObject({ status: 404 });
     expect(await checkpointsOf(threadId, doomed.run_id)).toEqual([]);

@@ -33,11 +33,9 @@ async function dataDir(): Promise<string> {
 
 /** `lgts serve` in a child process, so it can really crash (SIGKILL). */
 async function childServer(dir: string): Promise<{ child: ChildProcess; client: Client }> {
-  const child = spawn(
-    process.execPath,
-    [path.join(REPO_ROOT, "bin/lgts.js"), "serve", "--port", "0", "--config", RUNS_CONFIG, "--data-dir", dir],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin/lgts.js"), "serve", "--port", "0", "--config", RUNS_CONFIG, "--data-dir", dir], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   cleanup.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });

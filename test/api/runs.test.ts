@@ -54,9 +54,7 @@ describe("thread runs", () => {
     expect(all.map((r) => r.run_id)).toEqual([second.run_id, run.run_id]);
     expect((await t.client.runs.list(threadId, { limit: 1, offset: 1 })).map((r) => r.run_id)).toEqual([run.run_id]);
     expect(await t.client.runs.list(threadId, { status: "running" })).toEqual([]);
-    expect(await t.client.runs.list(threadId, { select: ["run_id", "status"], limit: 1 })).toEqual([
-      { run_id: second.run_id, status: "success" },
-    ]);
+    expect(await t.client.runs.list(threadId, { select: ["run_id", "status"], limit: 1 })).toEqual([{ run_id: second.run_id, status: "success" }]);
 
     await t.client.runs.delete(threadId, run.run_id);
     await expect(t.client.runs.get(threadId, run.run_id)).rejects.toMatchObject({ status: 404 });
@@ -75,9 +73,7 @@ describe("thread runs", () => {
 
   it("reports an error raised inside the graph as a failed run, without harming the server", async () => {
     const threadId = await newThread();
-    await expect(t.client.runs.wait(threadId, "failing", { input: { message: "kaboom" } })).rejects.toThrow(
-      "ExampleFailure: kaboom",
-    );
+    await expect(t.client.runs.wait(threadId, "failing", { input: { message: "kaboom" } })).rejects.toThrow("ExampleFailure: kaboom");
     const [run] = await t.client.runs.list(threadId);
     expect(run.status).toBe("error");
     const result = await t.client.runs.join(threadId, run.run_id);
@@ -275,7 +271,11 @@ describe("stateless runs", () => {
     expect(created).toEqual({ run_id: expect.any(String), thread_id: undefined });
     const run = await t.client.runs.create(null, "trivial", { input: { value: 1 } });
     await eventually(
-      () => t.client.threads.get(run.thread_id).then(() => undefined, (e: { status?: number }) => e.status === 404 || undefined),
+      () =>
+        t.client.threads.get(run.thread_id).then(
+          () => undefined,
+          (e: { status?: number }) => e.status === 404 || undefined,
+        ),
       10_000,
       "the temporary thread to be deleted",
     );

@@ -39,7 +39,8 @@ describe("a command beside an empty input", () => {
   it("accepts Agent Chat UI's 'Mark as resolved' ({input: {}, command: {goto: '__end__'}}) as a command run", async () => {
     const threadId = await pausedThread();
     const chunks: Array<{ event: string; data: Json }> = [];
-    for await (const chunk of t.client.runs.stream(threadId, "interrupt", { input: {}, command: { goto: "__end__" }, streamMode: ["values"] })) chunks.push(chunk);
+    for await (const chunk of t.client.runs.stream(threadId, "interrupt", { input: {}, command: { goto: "__end__" }, streamMode: ["values"] }))
+      chunks.push(chunk);
     expect(chunks.filter((c) => c.event === "error")).toEqual([]);
     expect(chunks.some((c) => c.event === "values")).toBe(true);
     const [run] = await t.client.runs.list(threadId, { limit: 1 });
@@ -66,14 +67,29 @@ describe("a command beside an empty input", () => {
 
     const threadId = await pausedThread();
     const both = { assistant_id: "interrupt", input: { topic: "dogs" }, command: { resume: "x" } };
-    for (const route of [`/threads/${threadId}/runs`, `/threads/${threadId}/runs/wait`, `/threads/${threadId}/runs/stream`, "/runs", "/runs/wait", "/runs/stream"]) {
+    for (const route of [
+      `/threads/${threadId}/runs`,
+      `/threads/${threadId}/runs/wait`,
+      `/threads/${threadId}/runs/stream`,
+      "/runs",
+      "/runs/wait",
+      "/runs/stream",
+    ]) {
       const res = await fetch(t.url + route, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(both) });
       expect(res.status, route).toBe(422);
       expect(((await res.json()) as Json).detail, route).toMatch(/^body\.input: give either input or command/);
     }
-    const batchBoth = await fetch(`${t.url}/runs/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([both]) });
+    const batchBoth = await fetch(`${t.url}/runs/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([both]),
+    });
     expect(batchBoth.status).toBe(422);
-    const listInput = await fetch(`${t.url}/runs/wait`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...both, input: [] }) });
+    const listInput = await fetch(`${t.url}/runs/wait`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...both, input: [] }),
+    });
     expect(listInput.status).toBe(422);
   });
 });

@@ -23,9 +23,7 @@ describe("thread state details", () => {
   it("gives every task its path and result (null until it has one)", async () => {
     const threadId = await pausedThread();
     const state: Json = await t.client.threads.getState(threadId);
-    expect(state.tasks).toEqual([
-      expect.objectContaining({ name: "ask_human", path: ["__pregel_pull", "ask_human"], result: null }),
-    ]);
+    expect(state.tasks).toEqual([expect.objectContaining({ name: "ask_human", path: ["__pregel_pull", "ask_human"], result: null })]);
     // a task of an earlier step finished: its result is what it wrote
     const history: Json[] = await t.client.threads.getHistory(threadId);
     const drafted = history.find((s) => s.next[0] === "write_draft")!;
@@ -66,9 +64,17 @@ describe("stream details", () => {
     const res = await fetch(`${t.url}/threads/${thread_id}/runs/stream`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ assistant_id: "agent", input: { messages: [{ role: "user", content: "a b c" }] }, stream_mode: ["updates", "messages"] }),
+      body: JSON.stringify({
+        assistant_id: "agent",
+        input: { messages: [{ role: "user", content: "a b c" }] },
+        stream_mode: ["updates", "messages"],
+      }),
     });
-    const events = [...(await res.text()).matchAll(/^event: (.*)\ndata: (.*)\nid: (\d+)$/gm)].map((m) => ({ event: m[1], data: JSON.parse(m[2]), id: m[3] }));
+    const events = [...(await res.text()).matchAll(/^event: (.*)\ndata: (.*)\nid: (\d+)$/gm)].map((m) => ({
+      event: m[1],
+      data: JSON.parse(m[2]),
+      id: m[3],
+    }));
     expect(events.map((e) => e.id)).toEqual(events.map((_, i) => String(i))); // numbered from 0
     const names = events.map((e) => e.event);
     expect(names).toContain("updates");

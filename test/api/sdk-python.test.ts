@@ -11,7 +11,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SCHEMA_DERIVING_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server.js";
 import { RUNS_CONFIG } from "../support/runs.js";
 
-
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer({ configPath: RUNS_CONFIG });
@@ -85,7 +84,19 @@ describe("runs, as the Python SDK sends them", () => {
     const thread = ok(await py("POST", "/threads", { json: {} }));
     const result = ok(
       await py("POST", `/threads/${thread.thread_id}/runs/wait`, {
-        json: waitPayload("trivial", { input: { value: 1 }, config: { tags: ["py"] }, metadata: { m: 1 }, multitask_strategy: "reject", if_not_exists: "reject", on_disconnect: "cancel", durability: "sync" }, sync),
+        json: waitPayload(
+          "trivial",
+          {
+            input: { value: 1 },
+            config: { tags: ["py"] },
+            metadata: { m: 1 },
+            multitask_strategy: "reject",
+            if_not_exists: "reject",
+            on_disconnect: "cancel",
+            durability: "sync",
+          },
+          sync,
+        ),
       }),
     );
     expect(result).toEqual({ value: 4 });
@@ -104,22 +115,43 @@ describe("runs, as the Python SDK sends them", () => {
   it("runs.stream and runs.create with their defaults (stream_mode 'values', stream_subgraphs and stream_resumable false)", async () => {
     const thread = ok(await py("POST", "/threads", { json: {} }));
     const defaults = { stream_mode: "values", stream_subgraphs: false, stream_resumable: false };
-    const stream = await py("POST", `/threads/${thread.thread_id}/runs/stream`, { json: { input: { value: 1 }, ...defaults, assistant_id: "trivial" } });
+    const stream = await py("POST", `/threads/${thread.thread_id}/runs/stream`, {
+      json: { input: { value: 1 }, ...defaults, assistant_id: "trivial" },
+    });
     expect(stream.status).toBe(200);
     expect(stream.text).toContain("event: values");
-    const statelessStream = await py("POST", "/runs/stream", { json: { input: { value: 1 }, ...defaults, assistant_id: "trivial", on_completion: "keep", after_seconds: 0 } });
+    const statelessStream = await py("POST", "/runs/stream", {
+      json: { input: { value: 1 }, ...defaults, assistant_id: "trivial", on_completion: "keep", after_seconds: 0 },
+    });
     expect(statelessStream.text).toContain('"value":4');
-    const run = ok(await py("POST", `/threads/${thread.thread_id}/runs`, { json: { input: { value: 1 }, ...defaults, assistant_id: "trivial", checkpoint_during: true } }));
+    const run = ok(
+      await py("POST", `/threads/${thread.thread_id}/runs`, {
+        json: { input: { value: 1 }, ...defaults, assistant_id: "trivial", checkpoint_during: true },
+      }),
+    );
     expect(run.status).toBe("pending");
-    const statelessRun = ok(await py("POST", "/runs", { json: { input: { value: 1 }, ...defaults, assistant_id: "trivial", on_completion: "delete" } }));
+    const statelessRun = ok(
+      await py("POST", "/runs", { json: { input: { value: 1 }, ...defaults, assistant_id: "trivial", on_completion: "delete" } }),
+    );
     expect(statelessRun.run_id).toBeDefined();
-    const batch = ok(await py("POST", "/runs/batch", { json: [{ assistant_id: "trivial", input: { value: 1 } }, { assistant_id: "trivial", input: { value: 2 }, stream_mode: ["values"] }] }));
+    const batch = ok(
+      await py("POST", "/runs/batch", {
+        json: [
+          { assistant_id: "trivial", input: { value: 1 } },
+          { assistant_id: "trivial", input: { value: 2 }, stream_mode: ["values"] },
+        ],
+      }),
+    );
     expect(batch).toHaveLength(2);
   });
 
   it("runs.list, get, join, join_stream (default arguments: stream_mode=), cancel, cancel_many, delete", async () => {
     const thread = ok(await py("POST", "/threads", { json: {} }));
-    const run = ok(await py("POST", `/threads/${thread.thread_id}/runs`, { json: { input: { value: 1 }, stream_mode: "values", stream_subgraphs: false, stream_resumable: false, assistant_id: "trivial" } }));
+    const run = ok(
+      await py("POST", `/threads/${thread.thread_id}/runs`, {
+        json: { input: { value: 1 }, stream_mode: "values", stream_subgraphs: false, stream_resumable: false, assistant_id: "trivial" },
+      }),
+    );
     const base = `/threads/${thread.thread_id}/runs`;
     expect(ok(await py("GET", `${base}/${run.run_id}/join`))).toEqual({ value: 4 });
     const listed = ok(await py("GET", base, { params: { limit: 10, offset: 0, status: "success", select: ["run_id", "status"] } }));
@@ -131,21 +163,43 @@ describe("runs, as the Python SDK sends them", () => {
     const chosen = await py("GET", `${base}/${run.run_id}/stream`, { params: { stream_mode: ["values", "updates"], cancel_on_disconnect: true } });
     expect(chosen.status, chosen.text).toBe(200);
 
-    const slow = ok(await py("POST", base, { json: { input: { steps: 50, delay_ms: 100 }, stream_mode: "values", stream_subgraphs: false, stream_resumable: false, assistant_id: "slow" } }));
+    const slow = ok(
+      await py("POST", base, {
+        json: { input: { steps: 50, delay_ms: 100 }, stream_mode: "values", stream_subgraphs: false, stream_resumable: false, assistant_id: "slow" },
+      }),
+    );
     expect((await py("POST", `${base}/${slow.run_id}/cancel`, { params: { wait: 1, action: "interrupt" } })).status).toBe(204);
-    const pending = ok(await py("POST", base, { json: { input: { value: 1 }, stream_mode: "values", stream_subgraphs: false, stream_resumable: false, assistant_id: "trivial", after_seconds: 3600 } }));
+    const pending = ok(
+      await py("POST", base, {
+        json: {
+          input: { value: 1 },
+          stream_mode: "values",
+          stream_subgraphs: false,
+          stream_resumable: false,
+          assistant_id: "trivial",
+          after_seconds: 3600,
+        },
+      }),
+    );
     expect((await py("POST", `${base}/${pending.run_id}/cancel`, { params: { wait: 0, action: "interrupt" } })).status).toBe(202);
-    expect((await py("POST", "/runs/cancel", { json: { thread_id: thread.thread_id, run_ids: [pending.run_id] }, params: { action: "interrupt" } })).status).toBe(204);
+    expect(
+      (await py("POST", "/runs/cancel", { json: { thread_id: thread.thread_id, run_ids: [pending.run_id] }, params: { action: "interrupt" } }))
+        .status,
+    ).toBe(204);
     expect((await py("POST", "/runs/cancel", { json: { status: "pending" }, params: { action: "interrupt" } })).status).toBe(204);
     expect((await py("DELETE", `${base}/${run.run_id}`)).status).toBe(204);
   });
 
   it("resumes an interrupt with a command beside an empty input, and refuses a real input beside one", async () => {
     const threadId = await pausedThread();
-    const refused = await py("POST", `/threads/${threadId}/runs/wait`, { json: { assistant_id: "interrupt", input: { topic: "dogs" }, command: { resume: "no" } } });
+    const refused = await py("POST", `/threads/${threadId}/runs/wait`, {
+      json: { assistant_id: "interrupt", input: { topic: "dogs" }, command: { resume: "no" } },
+    });
     expect(refused.status).toBe(422);
     expect(refused.body.detail).toMatch(/^body\.input: give either input or command/);
-    const resumed = ok(await py("POST", `/threads/${threadId}/runs/wait`, { json: waitPayload("interrupt", { input: {}, command: { resume: "approved" } }, true) }));
+    const resumed = ok(
+      await py("POST", `/threads/${threadId}/runs/wait`, { json: waitPayload("interrupt", { input: {}, command: { resume: "approved" } }, true) }),
+    );
     expect(resumed.result).toBe("Draft about cats (approved)");
   });
 });
@@ -166,7 +220,21 @@ describe("threads, as the Python SDK sends them", () => {
     expect(ok(await py("GET", `/threads/${id}`, { params: { include: "ttl" } })).ttl).toMatchObject({ ttl: 60, strategy: "delete" });
     expect((await py("PATCH", `/threads/${id}`, { json: { metadata: { m: 2 } }, headers: { Prefer: "return=minimal" } })).status).toBe(204);
     expect(ok(await py("PATCH", `/threads/${id}`, { json: { metadata: { m: 3 }, ttl: { ttl: 30, strategy: "delete" } } })).metadata.m).toBe(3);
-    const found = ok(await py("POST", "/threads/search", { json: { limit: 10, offset: 0, metadata: { m: 3 }, ids: [id], status: "idle", sort_by: "created_at", sort_order: "desc", select: ["thread_id"], extract: { v: "values.value" } } }));
+    const found = ok(
+      await py("POST", "/threads/search", {
+        json: {
+          limit: 10,
+          offset: 0,
+          metadata: { m: 3 },
+          ids: [id],
+          status: "idle",
+          sort_by: "created_at",
+          sort_order: "desc",
+          select: ["thread_id"],
+          extract: { v: "values.value" },
+        },
+      }),
+    );
     expect(found).toEqual([{ thread_id: id, extracted: { v: 1 } }]);
     expect(ok(await py("POST", "/threads/count", { json: { metadata: { m: 3 } } }))).toBe(1);
     const copy = ok(await py("POST", `/threads/${id}/copy`));
@@ -180,18 +248,35 @@ describe("threads, as the Python SDK sends them", () => {
     const threadId = await pausedThread();
     const state = ok(await py("GET", `/threads/${threadId}/state`, { params: { subgraphs: false } }));
     const checkpointId = state.checkpoint.checkpoint_id;
-    expect(ok(await py("GET", `/threads/${threadId}/state/${checkpointId}`, { params: { subgraphs: false } })).checkpoint.checkpoint_id).toBe(checkpointId);
-    const atCheckpoint = ok(await py("POST", `/threads/${threadId}/state/checkpoint`, { json: { checkpoint: { checkpoint_id: checkpointId, checkpoint_ns: "" }, subgraphs: true } }));
+    expect(ok(await py("GET", `/threads/${threadId}/state/${checkpointId}`, { params: { subgraphs: false } })).checkpoint.checkpoint_id).toBe(
+      checkpointId,
+    );
+    const atCheckpoint = ok(
+      await py("POST", `/threads/${threadId}/state/checkpoint`, {
+        json: { checkpoint: { checkpoint_id: checkpointId, checkpoint_ns: "" }, subgraphs: true },
+      }),
+    );
     expect(atCheckpoint.checkpoint.checkpoint_id).toBe(checkpointId);
 
     const history = ok(await py("POST", `/threads/${threadId}/history`, { json: { limit: 10 } }));
     const older = ok(await py("POST", `/threads/${threadId}/history`, { json: { limit: 10, before: checkpointId } }));
     expect(older.map((s: Json) => s.checkpoint.checkpoint_id)).toEqual(history.slice(1).map((s: Json) => s.checkpoint.checkpoint_id));
-    const asCheckpoint = ok(await py("POST", `/threads/${threadId}/history`, { json: { limit: 10, before: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: checkpointId }, metadata: { source: "loop" }, checkpoint: { checkpoint_ns: "" } } }));
+    const asCheckpoint = ok(
+      await py("POST", `/threads/${threadId}/history`, {
+        json: {
+          limit: 10,
+          before: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: checkpointId },
+          metadata: { source: "loop" },
+          checkpoint: { checkpoint_ns: "" },
+        },
+      }),
+    );
     expect(asCheckpoint.length).toBeGreaterThan(0);
     expect(asCheckpoint.every((s: Json) => s.checkpoint.checkpoint_id !== checkpointId)).toBe(true);
 
-    const updated = ok(await py("POST", `/threads/${threadId}/state`, { json: { values: { topic: "dogs" }, checkpoint_id: checkpointId, as_node: "write_draft" } }));
+    const updated = ok(
+      await py("POST", `/threads/${threadId}/state`, { json: { values: { topic: "dogs" }, checkpoint_id: checkpointId, as_node: "write_draft" } }),
+    );
     expect(updated.checkpoint.checkpoint_id).toBeDefined();
     // update_state(thread_id, None, as_node=...) always sends "values", here null: the node ran without writes
     ok(await py("POST", `/threads/${threadId}/state`, { json: { values: null, as_node: "ask_human" } }));
@@ -209,36 +294,98 @@ describe("threads, as the Python SDK sends them", () => {
 
 describe("assistants, crons and store, as the Python SDK sends them", () => {
   // get_schemas derives schemas from TypeScript types: the budget of such tests
-  it("assistants: create, get, get_graph (xray=false), get_schemas, get_subgraphs (recurse=false), update, search, count, get_versions, set_latest, delete", { timeout: SCHEMA_DERIVING_TIMEOUT_MS }, async () => {
-    const created = ok(await py("POST", "/assistants", { json: { graph_id: "trivial", config: { tags: ["x"] }, context: { c: 1 }, metadata: { py: 1 }, if_exists: "raise", name: "py", description: "d" } }));
-    const id = created.assistant_id;
-    expect(ok(await py("GET", `/assistants/${id}`)).name).toBe("py");
-    expect(ok(await py("GET", `/assistants/${id}/graph`, { params: { xray: false } })).nodes.length).toBeGreaterThan(0);
-    ok(await py("GET", `/assistants/${id}/graph`, { params: { xray: 1 } }));
-    ok(await py("GET", `/assistants/${id}/schemas`));
-    ok(await py("GET", `/assistants/${id}/subgraphs`, { params: { recurse: false } }));
-    ok(await py("PATCH", `/assistants/${id}`, { json: { graph_id: "trivial", config: {}, context: {}, metadata: { py: 2 }, name: "py2" } }));
-    const found = ok(await py("POST", "/assistants/search", { json: { limit: 10, offset: 0, metadata: { py: 2 }, graph_id: "trivial", name: "py2", sort_by: "created_at", sort_order: "desc", select: ["assistant_id"] } }));
-    expect(found).toEqual([{ assistant_id: id }]);
-    // search(response_format="object") reads the next page's offset from X-Pagination-Next
-    const page = await py("POST", "/assistants/search", { json: { limit: 1, offset: 0 } });
-    expect(page.headers.get("x-pagination-next")).toBe("1");
-    expect(ok(await py("POST", "/assistants/count", { json: { metadata: { py: 2 }, graph_id: "trivial", name: "py2" } }))).toBe(1);
-    expect(ok(await py("POST", `/assistants/${id}/versions`, { json: { limit: 10, offset: 0, metadata: { py: 2 } } }))).toHaveLength(1);
-    ok(await py("POST", `/assistants/${id}/latest`, { json: { version: 1 } }));
-    expect((await py("DELETE", `/assistants/${id}`, { params: { delete_threads: true } })).status).toBe(204);
-  });
+  it(
+    "assistants: create, get, get_graph (xray=false), get_schemas, get_subgraphs (recurse=false), update, search, count, get_versions, set_latest, delete",
+    { timeout: SCHEMA_DERIVING_TIMEOUT_MS },
+    async () => {
+      const created = ok(
+        await py("POST", "/assistants", {
+          json: {
+            graph_id: "trivial",
+            config: { tags: ["x"] },
+            context: { c: 1 },
+            metadata: { py: 1 },
+            if_exists: "raise",
+            name: "py",
+            description: "d",
+          },
+        }),
+      );
+      const id = created.assistant_id;
+      expect(ok(await py("GET", `/assistants/${id}`)).name).toBe("py");
+      expect(ok(await py("GET", `/assistants/${id}/graph`, { params: { xray: false } })).nodes.length).toBeGreaterThan(0);
+      ok(await py("GET", `/assistants/${id}/graph`, { params: { xray: 1 } }));
+      ok(await py("GET", `/assistants/${id}/schemas`));
+      ok(await py("GET", `/assistants/${id}/subgraphs`, { params: { recurse: false } }));
+      ok(await py("PATCH", `/assistants/${id}`, { json: { graph_id: "trivial", config: {}, context: {}, metadata: { py: 2 }, name: "py2" } }));
+      const found = ok(
+        await py("POST", "/assistants/search", {
+          json: {
+            limit: 10,
+            offset: 0,
+            metadata: { py: 2 },
+            graph_id: "trivial",
+            name: "py2",
+            sort_by: "created_at",
+            sort_order: "desc",
+            select: ["assistant_id"],
+          },
+        }),
+      );
+      expect(found).toEqual([{ assistant_id: id }]);
+      // search(response_format="object") reads the next page's offset from X-Pagination-Next
+      const page = await py("POST", "/assistants/search", { json: { limit: 1, offset: 0 } });
+      expect(page.headers.get("x-pagination-next")).toBe("1");
+      expect(ok(await py("POST", "/assistants/count", { json: { metadata: { py: 2 }, graph_id: "trivial", name: "py2" } }))).toBe(1);
+      expect(ok(await py("POST", `/assistants/${id}/versions`, { json: { limit: 10, offset: 0, metadata: { py: 2 } } }))).toHaveLength(1);
+      ok(await py("POST", `/assistants/${id}/latest`, { json: { version: 1 } }));
+      expect((await py("DELETE", `/assistants/${id}`, { params: { delete_threads: true } })).status).toBe(204);
+    },
+  );
 
   it("crons: create_for_thread, create, update (end_time None), search, count, delete", async () => {
     const thread = ok(await py("POST", "/threads", { json: {} }));
     const forThread = ok(
       await py("POST", `/threads/${thread.thread_id}/runs/crons`, {
-        json: { schedule: "0 0 1 1 *", input: { value: 1 }, config: { tags: [] }, metadata: { m: 1 }, assistant_id: "trivial", webhook: "https://example.org/h", multitask_strategy: "enqueue", end_time: "2030-01-01T00:00:00+00:00", enabled: true, timezone: "Europe/Paris", stream_mode: "values", stream_subgraphs: false, stream_resumable: false, durability: "async" },
+        json: {
+          schedule: "0 0 1 1 *",
+          input: { value: 1 },
+          config: { tags: [] },
+          metadata: { m: 1 },
+          assistant_id: "trivial",
+          webhook: "https://example.org/h",
+          multitask_strategy: "enqueue",
+          end_time: "2030-01-01T00:00:00+00:00",
+          enabled: true,
+          timezone: "Europe/Paris",
+          stream_mode: "values",
+          stream_subgraphs: false,
+          stream_resumable: false,
+          durability: "async",
+        },
       }),
     );
-    const stateless = ok(await py("POST", "/runs/crons", { json: { schedule: "0 0 1 1 *", input: { value: 1 }, assistant_id: "trivial", on_run_completed: "keep", enabled: false, timezone: "UTC" } }));
+    const stateless = ok(
+      await py("POST", "/runs/crons", {
+        json: { schedule: "0 0 1 1 *", input: { value: 1 }, assistant_id: "trivial", on_run_completed: "keep", enabled: false, timezone: "UTC" },
+      }),
+    );
     ok(await py("PATCH", `/runs/crons/${stateless.cron_id}`, { json: { schedule: "0 1 1 1 *", metadata: { m: 2 }, enabled: true, end_time: null } }));
-    const found = ok(await py("POST", "/runs/crons/search", { json: { assistant_id: "trivial", thread_id: thread.thread_id, enabled: true, limit: 10, offset: 0, metadata: { m: 1 }, sort_by: "created_at", sort_order: "desc", select: ["cron_id"] } }));
+    const found = ok(
+      await py("POST", "/runs/crons/search", {
+        json: {
+          assistant_id: "trivial",
+          thread_id: thread.thread_id,
+          enabled: true,
+          limit: 10,
+          offset: 0,
+          metadata: { m: 1 },
+          sort_by: "created_at",
+          sort_order: "desc",
+          select: ["cron_id"],
+        },
+      }),
+    );
     expect(found).toEqual([{ cron_id: forThread.cron_id }]);
     expect(ok(await py("POST", "/runs/crons/count", { json: { assistant_id: "trivial", thread_id: thread.thread_id } }))).toBe(1);
     expect((await py("DELETE", `/runs/crons/${forThread.cron_id}`)).status).toBe(204);

@@ -46,7 +46,13 @@ describe("a startup that fails at its last step", () => {
         await admin.connect();
         try {
           const others = async () =>
-            Number((await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")).rows[0].n);
+            Number(
+              (
+                await admin.query<{ n: string }>(
+                  "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+              ).rows[0].n,
+            );
           await eventually(async () => ((await others()) === 0 ? true : undefined), 10_000, "the server's connections to close");
         } finally {
           await admin.end();

@@ -96,8 +96,7 @@ describe("store API without a store index (examples config)", () => {
 
   it("searches under a namespace prefix with filters, limit and offset; newest first", async () => {
     const root = crypto.randomUUID();
-    const put = (ns: string[], key: string, value: Record<string, unknown>) =>
-      t.client.store.putItem([root, ...ns], key, value);
+    const put = (ns: string[], key: string, value: Record<string, unknown>) => t.client.store.putItem([root, ...ns], key, value);
     await put(["a"], "one", { n: 1, color: "red", tags: ["x"] });
     await put(["a", "deep"], "two", { n: 2, color: "blue" });
     await put(["b"], "three", { n: 3, color: "red" });
@@ -126,7 +125,10 @@ describe("store API without a store index (examples config)", () => {
     await sleep(5);
     await t.client.store.putItem([root], "newer", { text: "pizza" });
     const { items } = await t.client.store.searchItems([root], { query: "cats" });
-    expect(items.map((i) => [i.key, i.score])).toEqual([["newer", null], ["older", null]]);
+    expect(items.map((i) => [i.key, i.score])).toEqual([
+      ["newer", null],
+      ["older", null],
+    ]);
   });
 
   it("lists namespaces with prefix, suffix (wildcards), max_depth, limit and offset", async () => {
@@ -134,14 +136,30 @@ describe("store API without a store index (examples config)", () => {
     for (const ns of [["a", "b", "c"], ["a", "b", "d"], ["a", "x"], ["z"]]) {
       await t.client.store.putItem([root, ...ns], "k", { v: 1 });
     }
-    const list = (options: Parameters<typeof t.client.store.listNamespaces>[0]) =>
-      t.client.store.listNamespaces(options).then((r) => r.namespaces);
-    expect(await list({ prefix: [root] })).toEqual([[root, "a", "b", "c"], [root, "a", "b", "d"], [root, "a", "x"], [root, "z"]]);
-    expect(await list({ prefix: [root, "a"], maxDepth: 3 })).toEqual([[root, "a", "b"], [root, "a", "x"]]);
-    expect(await list({ prefix: [root, "*", "b"] })).toEqual([[root, "a", "b", "c"], [root, "a", "b", "d"]]);
+    const list = (options: Parameters<typeof t.client.store.listNamespaces>[0]) => t.client.store.listNamespaces(options).then((r) => r.namespaces);
+    expect(await list({ prefix: [root] })).toEqual([
+      [root, "a", "b", "c"],
+      [root, "a", "b", "d"],
+      [root, "a", "x"],
+      [root, "z"],
+    ]);
+    expect(await list({ prefix: [root, "a"], maxDepth: 3 })).toEqual([
+      [root, "a", "b"],
+      [root, "a", "x"],
+    ]);
+    expect(await list({ prefix: [root, "*", "b"] })).toEqual([
+      [root, "a", "b", "c"],
+      [root, "a", "b", "d"],
+    ]);
     expect(await list({ prefix: [root], suffix: ["d"] })).toEqual([[root, "a", "b", "d"]]);
-    expect(await list({ prefix: [root], suffix: ["b", "*"] })).toEqual([[root, "a", "b", "c"], [root, "a", "b", "d"]]);
-    expect(await list({ prefix: [root], limit: 2, offset: 1 })).toEqual([[root, "a", "b", "d"], [root, "a", "x"]]);
+    expect(await list({ prefix: [root], suffix: ["b", "*"] })).toEqual([
+      [root, "a", "b", "c"],
+      [root, "a", "b", "d"],
+    ]);
+    expect(await list({ prefix: [root], limit: 2, offset: 1 })).toEqual([
+      [root, "a", "b", "d"],
+      [root, "a", "x"],
+    ]);
     expect(await list({ prefix: [root], maxDepth: 1 })).toEqual([[root]]);
     await t.client.store.deleteItem([root, "z"], "k");
     expect(await list({ prefix: [root], maxDepth: 2 })).toEqual([[root, "a"]]);
@@ -363,9 +381,9 @@ describe("store embedding failures", () => {
     const configPath = path.join(FIXTURES, "provider-embed.json");
     const dataDir = await mkdtemp(path.join(tmpdir(), "lgts-test-"));
     try {
-      await expect(
-        startServer({ configPath, port: 0, host: "127.0.0.1", dataDir, logger: pino({ level: "silent" }) }),
-      ).rejects.toThrow(/store\.index\.embed: module .*openai not found .*provider strings/);
+      await expect(startServer({ configPath, port: 0, host: "127.0.0.1", dataDir, logger: pino({ level: "silent" }) })).rejects.toThrow(
+        /store\.index\.embed: module .*openai not found .*provider strings/,
+      );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

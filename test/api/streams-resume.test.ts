@@ -183,7 +183,12 @@ describe("resuming", () => {
     const live = await joinAll(null, run.run_id, { lastEventId: "-1" });
     expect(live.map((p) => p.event)).toEqual(["metadata", "custom", "custom", "custom"]);
     // the stateless run is deleted with its temporary thread at its end; its events are still held
-    await eventually(() => t.server.services.storage.runs.get(run.run_id).then(() => undefined, () => true));
+    await eventually(() =>
+      t.server.services.storage.runs.get(run.run_id).then(
+        () => undefined,
+        () => true,
+      ),
+    );
     const replay = await closesAtOnce(joinAll(null, run.run_id, { lastEventId: "-1" }));
     expect(replay.map(key)).toEqual(live.map(key));
     expect((await joinAll(null, run.run_id, { lastEventId: "1" })).map(key)).toEqual(live.slice(2).map(key));
@@ -198,7 +203,11 @@ describe("resuming", () => {
       const live = await collect(short.client.runs.joinStream(null, run.run_id, { lastEventId: "-1" }) as AsyncIterable<StreamPart>);
       expect(live.map((p) => p.event)).toEqual(["metadata", "custom", "custom", "custom"]);
       // after the retention the events are gone, and so is the stateless run
-      await eventually(async () => ((await fetch(`${short.url}/runs/${run.run_id}/stream`)).status === 404 ? true : undefined), 30_000, "the events to go");
+      await eventually(
+        async () => ((await fetch(`${short.url}/runs/${run.run_id}/stream`)).status === 404 ? true : undefined),
+        30_000,
+        "the events to go",
+      );
       expect(await short.server.services.runs.holdsEvents(run.run_id)).toBe(false);
       expect(short.violations).toEqual([]);
     } finally {
@@ -293,7 +302,8 @@ describe("when the client goes away", () => {
 
     const cancelled = await t.client.runs.create(threadId, "stepped", stepped());
     await readSome(
-      (signal) => t.client.runs.joinStream(threadId, cancelled.run_id, { signal, lastEventId: "-1", cancelOnDisconnect: true }) as AsyncIterable<StreamPart>,
+      (signal) =>
+        t.client.runs.joinStream(threadId, cancelled.run_id, { signal, lastEventId: "-1", cancelOnDisconnect: true }) as AsyncIterable<StreamPart>,
       2,
     );
     await eventually(async () => ((await t.client.runs.get(threadId, cancelled.run_id)).status === "interrupted" ? true : undefined));

@@ -62,10 +62,23 @@ describe("thread streams", () => {
 
     const ofRun = (runId: string) => parts.filter((p) => p.id!.startsWith(`${runId}:`));
     expect(parts.map((p) => p.id!.split(":")[0])).toEqual([...ofRun(first.run_id), ...ofRun(second.run_id)].map((p) => p.id!.split(":")[0]));
-    expect(ofRun(first.run_id).map((p) => p.event)).toEqual(["run_start", "metadata", "values", "values", "values", "values", "state_update", "run_done"]);
+    expect(ofRun(first.run_id).map((p) => p.event)).toEqual([
+      "run_start",
+      "metadata",
+      "values",
+      "values",
+      "values",
+      "values",
+      "state_update",
+      "run_done",
+    ]);
     expect(ofRun(second.run_id).map((p) => p.event)).toEqual(["run_start", "metadata", "updates", "updates", "updates", "state_update", "run_done"]);
     expect(ofRun(first.run_id)[0]).toEqual({ id: `${first.run_id}:0`, event: "run_start", data: { run_id: first.run_id, attempt: 1 } });
-    expect(ofRun(first.run_id).at(-2)).toEqual({ id: `${first.run_id}:state`, event: "state_update", data: { run_id: first.run_id, values: { value: 4 } } });
+    expect(ofRun(first.run_id).at(-2)).toEqual({
+      id: `${first.run_id}:state`,
+      event: "state_update",
+      data: { run_id: first.run_id, values: { value: 4 } },
+    });
     expect(ofRun(second.run_id).at(-1)).toEqual({
       id: `${second.run_id}:done`,
       event: "run_done",
@@ -96,7 +109,11 @@ describe("thread streams", () => {
     const seen = await before.done;
     const second = await t.client.runs.create(threadId, "trivial", { input: { value: 1 }, streamResumable: true, multitaskStrategy: "enqueue" });
     await t.client.runs.join(threadId, second.run_id);
-    const after = await follow(threadId, { streamMode: ["run_modes", "state_update"], lastEventId: seen.at(-1)!.id }, (parts) => doneCount(parts) === 2).done;
+    const after = await follow(
+      threadId,
+      { streamMode: ["run_modes", "state_update"], lastEventId: seen.at(-1)!.id },
+      (parts) => doneCount(parts) === 2,
+    ).done;
     const whole = await follow(threadId, { streamMode: ["run_modes", "state_update"], lastEventId: "-1" }, (parts) => doneCount(parts) === 2).done;
     expect(contractViolations([...seen, ...after, ...whole], "ThreadStreamEvent")).toEqual([]);
     const key = (p: StreamPart) => `${p.id} ${p.event} ${JSON.stringify(p.data)}`;

@@ -151,8 +151,17 @@ describe("stream modes", () => {
     // the agent emits no custom data and calls no tools: those modes must send nothing (nor an error)
     expect([...names].sort()).toEqual(
       [
-        "metadata", "values", "updates", "messages", "messages/metadata", "messages/partial", "messages/complete",
-        "events", "debug", "tasks", "checkpoints",
+        "metadata",
+        "values",
+        "updates",
+        "messages",
+        "messages/metadata",
+        "messages/partial",
+        "messages/complete",
+        "events",
+        "debug",
+        "tasks",
+        "checkpoints",
       ].sort(),
     );
   });

@@ -85,12 +85,12 @@ describe("thread state", () => {
     expect(byId.next).toEqual(["b"]);
 
     await expect(t.client.threads.getState(threadId, "nope")).rejects.toMatchObject({ status: 404 });
-    await expect(
-      t.client.threads.getState(threadId, { ...afterA.checkpoint, thread_id: crypto.randomUUID() }),
-    ).rejects.toMatchObject({ status: 422 });
-    await expect(
-      t.client.threads.getState(threadId, { ...afterA.checkpoint, __pregel_read: "x" } as typeof afterA.checkpoint),
-    ).rejects.toMatchObject({ status: 422 });
+    await expect(t.client.threads.getState(threadId, { ...afterA.checkpoint, thread_id: crypto.randomUUID() })).rejects.toMatchObject({
+      status: 422,
+    });
+    await expect(t.client.threads.getState(threadId, { ...afterA.checkpoint, __pregel_read: "x" } as typeof afterA.checkpoint)).rejects.toMatchObject(
+      { status: 422 },
+    );
   });
 
   it("updates the state as a node, forks from a checkpoint, and keeps the thread record in step", async () => {
@@ -166,7 +166,10 @@ describe("thread state", () => {
     const all = await t.client.threads.getHistory(threadId, { limit: 100 });
     expect(all.map((s) => s.metadata?.step)).toEqual([3, 2, 1, 0, -1]);
 
-    const page = await t.client.threads.getHistory(threadId, { limit: 2, before: { configurable: { checkpoint_id: all[1].checkpoint.checkpoint_id } } });
+    const page = await t.client.threads.getHistory(threadId, {
+      limit: 2,
+      before: { configurable: { checkpoint_id: all[1].checkpoint.checkpoint_id } },
+    });
     expect(page.map((s) => s.metadata?.step)).toEqual([1, 0]);
     expect((await t.client.threads.getHistory(threadId, { metadata: { source: "input" } })).map((s) => s.metadata?.step)).toEqual([-1]);
     expect(await t.client.threads.getHistory(threadId, { checkpoint: { checkpoint_ns: "elsewhere" } })).toEqual([]);
@@ -274,9 +277,9 @@ describe("thread state", () => {
       t.client.threads.create({ threadId: failed, graphId: "trivial", supersteps: [{ updates: [{ values: { value: 1 }, asNode: "nope" }] }] }),
     ).rejects.toMatchObject({ status: 422 });
     await expect(t.client.threads.get(failed)).rejects.toMatchObject({ status: 404 });
-    await expect(
-      t.client.threads.create({ supersteps: [{ updates: [{ values: { value: 1 }, asNode: "a" }] }] }),
-    ).rejects.toMatchObject({ status: 422 });
+    await expect(t.client.threads.create({ supersteps: [{ updates: [{ values: { value: 1 }, asNode: "a" }] }] })).rejects.toMatchObject({
+      status: 422,
+    });
   });
 
   it("prunes threads to their latest checkpoint with keep_latest", async () => {

@@ -104,9 +104,7 @@ describe("threads", () => {
     const found = await t.client.threads.search({ values: { value: start + 3 } });
     expect(found.map((x) => x.thread_id)).toEqual([threads[0]]);
     expect(found[0].values).toEqual({ value: start + 3 });
-    expect((await t.client.threads.search({ metadata: { tag }, values: { value: start + 13 } })).map((x) => x.thread_id)).toEqual([
-      threads[1],
-    ]);
+    expect((await t.client.threads.search({ metadata: { tag }, values: { value: start + 13 } })).map((x) => x.thread_id)).toEqual([threads[1]]);
     expect(await t.client.threads.search({ metadata: { tag }, values: { value: start } })).toEqual([]);
     expect(await t.client.threads.count({ metadata: { tag }, values: { value: start + 13 } })).toBe(1);
     expect(await t.client.threads.count({ metadata: { tag }, values: { value: -1 } })).toBe(0);

@@ -38,7 +38,10 @@ describe("webhooks settings: allowed domains and private addresses (lgts serve)"
     for (const [webhook, detail] of [
       ["https://evil.example/x", "body.webhook: host 'evil.example' is not in webhooks.url.allowed_domains (localhost, *.hooks.test)"],
       ["https://hooks.test/x", "body.webhook: host 'hooks.test' is not in webhooks.url.allowed_domains (localhost, *.hooks.test)"],
-      ["http://169.254.169.254/latest/meta-data", "body.webhook: host '169.254.169.254' is not in webhooks.url.allowed_domains (localhost, *.hooks.test)"],
+      [
+        "http://169.254.169.254/latest/meta-data",
+        "body.webhook: host '169.254.169.254' is not in webhooks.url.allowed_domains (localhost, *.hooks.test)",
+      ],
       ["file:///etc/passwd", "body.webhook: only http and https webhooks are supported, got 'file:'"],
     ] as const) {
       for (const [url, body] of [

@@ -108,9 +108,7 @@ describe("useStream in Chromium, cross-origin", () => {
   it("shows the error of a failing graph", async () => {
     await open("failing");
     await send("go");
-    await expect.poll(() => page.getByTestId("error").textContent(), { timeout: 20_000 }).toContain(
-      "The failing graph failed on purpose",
-    );
+    await expect.poll(() => page.getByTestId("error").textContent(), { timeout: 20_000 }).toContain("The failing graph failed on purpose");
     await expect.poll(() => page.getByTestId("status").textContent()).toBe("idle");
   });
 

@@ -39,7 +39,7 @@ beforeAll(async () => {
       fetch: async (...args: Parameters<typeof fetch>) => {
         const res = await fetch(...args);
         const reported = res.headers.get("sl-violations");
-        if (reported) violations.push(`${(args[1]?.method ?? "GET")} ${String(args[0])}: ${reported}`);
+        if (reported) violations.push(`${args[1]?.method ?? "GET"} ${String(args[0])}: ${reported}`);
         return res;
       },
     },
@@ -248,8 +248,7 @@ describe("conformance through the Prism validation proxy", { timeout: 120_000 },
   });
 
   it("error answers", async () => {
-    const posted = (path: string, body: string) =>
-      call(path, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const posted = (path: string, body: string) => call(path, { method: "POST", headers: { "content-type": "application/json" }, body });
     expect((await posted("/threads", "{not json")).status).toBe(400);
     expect((await call(`/threads/${crypto.randomUUID()}`)).status).toBe(404);
     expect((await call(`/assistants/${crypto.randomUUID()}/graph`)).status).toBe(404);

@@ -84,7 +84,11 @@ describe("container image", () => {
 
   it("holds production dependencies only", () => {
     const probe = (pkg: string) => {
-      const result = runInImage(image, ["node", "-e", `import(${JSON.stringify(pkg)}).then(() => console.log("present"), () => console.log("absent"))`]);
+      const result = runInImage(image, [
+        "node",
+        "-e",
+        `import(${JSON.stringify(pkg)}).then(() => console.log("present"), () => console.log("absent"))`,
+      ]);
       expect(result.status, result.stderr).toBe(0);
       return result.stdout.trim();
     };

@@ -22,7 +22,17 @@ export async function startDev(options: { configPath: string; dataDir: string; a
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [path.join(REPO_ROOT, "bin/lgts.js"), "dev", "--config", options.configPath, "--port", String(port), "--data-dir", options.dataDir, ...(options.args ?? [])],
+    [
+      path.join(REPO_ROOT, "bin/lgts.js"),
+      "dev",
+      "--config",
+      options.configPath,
+      "--port",
+      String(port),
+      "--data-dir",
+      options.dataDir,
+      ...(options.args ?? []),
+    ],
     { cwd: path.dirname(options.configPath), stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } },
   );
   const lines: string[] = [];

@@ -87,11 +87,15 @@ export function nodeBaseImage(): string {
 export function buildServerImage(baseImage: string, tag = "localhost/lgts-test:latest"): string {
   mustRun(TOOLS.podman, [
     "build",
-    "--isolation", "chroot",
+    "--isolation",
+    "chroot",
     // Docker's format keeps HEALTHCHECK, which the OCI format has no field for
-    "--format", "docker",
-    "--build-arg", `BASE_IMAGE=${baseImage}`,
-    "--tag", tag,
+    "--format",
+    "docker",
+    "--build-arg",
+    `BASE_IMAGE=${baseImage}`,
+    "--tag",
+    tag,
     REPO_ROOT,
   ]);
   return tag;

@@ -26,7 +26,6 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-
 /** Runs a PostgreSQL binary, as the `postgres` user when we are root. */
 async function pgExec(binary: string, args: string[]): Promise<void> {
   const file = path.join(BIN, binary);
@@ -49,9 +48,7 @@ export async function startPostgres(options: { crashSafe?: boolean } = {}): Prom
   try {
     await access(path.join(BIN, "initdb"));
   } catch {
-    throw new Error(
-      `PostgreSQL 15 binaries not found in ${BIN}: install the Debian package postgresql-15 (.ci/run does) or set LGTS_PG_BIN`,
-    );
+    throw new Error(`PostgreSQL 15 binaries not found in ${BIN}: install the Debian package postgresql-15 (.ci/run does) or set LGTS_PG_BIN`);
   }
   const dir = await mkdtemp(path.join(tmpdir(), "lgts-pg-"));
   if (userInfo().uid === 0) {
@@ -89,7 +86,10 @@ export async function startPostgres(options: { crashSafe?: boolean } = {}): Prom
       port,
       kill,
       start,
-      stop: () => (stopped ??= kill().catch(() => {}).finally(() => rm(dir, { recursive: true, force: true }))),
+      stop: () =>
+        (stopped ??= kill()
+          .catch(() => {})
+          .finally(() => rm(dir, { recursive: true, force: true }))),
     };
   }
 }

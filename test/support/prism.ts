@@ -3,7 +3,6 @@ import path from "node:path";
 import { REPO_ROOT } from "./server.js";
 import { freePort } from "./free-port.js";
 
-
 export interface PrismProxy {
   url: string;
   /** Prism's log lines (violations are reported there as well as in responses). */

@@ -48,23 +48,25 @@ export async function webhookReceiver(options: { fail?: number } = {}): Promise<
   const requests: Receiver["requests"] = [];
   const waiters: Array<(body: unknown) => void> = [];
   let failures = options.fail ?? 0;
-  const server: Server = createServer(asyncListener(async (req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    keys.push(String(req.headers["idempotency-key"]));
-    requests.push({ headers: req.headers, raw: Buffer.concat(chunks).toString("utf8") });
-    if (failures > 0) {
-      failures -= 1;
-      res.statusCode = 500;
+  const server: Server = createServer(
+    asyncListener(async (req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      keys.push(String(req.headers["idempotency-key"]));
+      requests.push({ headers: req.headers, raw: Buffer.concat(chunks).toString("utf8") });
+      if (failures > 0) {
+        failures -= 1;
+        res.statusCode = 500;
+        res.end();
+        return;
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+      received.push(body);
+      res.statusCode = 204;
       res.end();
-      return;
-    }
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
-    received.push(body);
-    res.statusCode = 204;
-    res.end();
-    waiters.shift()?.(body);
-  }));
+      waiters.shift()?.(body);
+    }),
+  );
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;

@@ -11,11 +11,14 @@ describe("Alarm", () => {
     vi.useFakeTimers();
     const errors: unknown[] = [];
     let rings = 0;
-    const alarm = new Alarm(async () => {
-      rings++;
-      if (rings <= 2) throw new Error("database unavailable");
-      return Infinity;
-    }, (error) => errors.push(error));
+    const alarm = new Alarm(
+      async () => {
+        rings++;
+        if (rings <= 2) throw new Error("database unavailable");
+        return Infinity;
+      },
+      (error) => errors.push(error),
+    );
     await alarm.ringNow();
     expect(rings).toBe(1);
     await vi.advanceTimersByTimeAsync(999);
@@ -35,10 +38,13 @@ describe("Alarm", () => {
   it("rings at the moment armed, and only moves earlier", async () => {
     vi.useFakeTimers();
     const rang: number[] = [];
-    const alarm = new Alarm(async () => {
-      rang.push(Date.now());
-      return Infinity;
-    }, () => {});
+    const alarm = new Alarm(
+      async () => {
+        rang.push(Date.now());
+        return Infinity;
+      },
+      () => {},
+    );
     const start = Date.now();
     alarm.armAt(start + 500);
     alarm.armAt(start + 800); // later: ignored

@@ -67,7 +67,15 @@ describe("moving data between backends", () => {
     await pg.threads.update(thread.thread_id, { values: { messages: ["changed"] } });
     await pg.checkpoints.pruneKeepLatest(thread.thread_id);
     await pg.storeItems.put({ namespace: ["docs"], key: "b", value: { text: "other" }, ttl_minutes: null, vectors: [] });
-    await pg.crons.create({ assistant_id: "a", thread_id: null, schedule: "* * * * *", timezone: null, end_time: null, payload: {}, next_run_date: null });
+    await pg.crons.create({
+      assistant_id: "a",
+      thread_id: null,
+      schedule: "* * * * *",
+      timezone: null,
+      end_time: null,
+      payload: {},
+      next_run_date: null,
+    });
     const report = await verifyCopy(source, pg, { sampleSize: 10, exactCounts: true, threadReads: [stateRead] });
     expect(report.problems).toContain('store item ["docs","b"] differs (source / target at .value.text: "beta" / "other")');
     expect(report.problems.map((p) => p.replace(/ \(source \/ target at .*\)$/, "")).sort()).toEqual(
@@ -91,7 +99,11 @@ describe("moving data between backends", () => {
       for await (const batch of view.records("run", 100)) all.push(...batch);
       return all;
     });
-    await source.archive.restore("run", runs.map(({ handoffs: _handoffs, ...run }) => run), { replace: true });
+    await source.archive.restore(
+      "run",
+      runs.map(({ handoffs: _handoffs, ...run }) => run),
+      { replace: true },
+    );
     const pg = await postgres();
     await copyStorage(source, pg);
     expect((await verifyCopy(source, pg, { sampleSize: 10, exactCounts: true })).problems).toEqual([]);

@@ -14,7 +14,11 @@ export async function fillStorage(storage: Storage): Promise<void> {
   await storage.assistants.patch(assistant.assistant_id, { name: "second", config: { configurable: { k: 1 } } });
   const plain = await storage.threads.create({ metadata: { owner: "u1" } });
   await storage.threads.create({ metadata: { kind: "ttl" }, ttl: { strategy: "delete", ttl: 60 } });
-  await storage.threads.update(plain.thread_id, { values: { messages: ["hi"] }, status: "interrupted", interrupts: { task: [{ value: "ask", id: "i1" }] } });
+  await storage.threads.update(plain.thread_id, {
+    values: { messages: ["hi"] },
+    status: "interrupted",
+    interrupts: { task: [{ value: "ask", id: "i1" }] },
+  });
   const t = plain.thread_id;
   for (let n = 0; n < 3; n++) {
     await storage.checkpoints.put({
@@ -27,13 +31,25 @@ export async function fillStorage(storage: Storage): Promise<void> {
       created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
     });
   }
-  const write = (task_id: string, idx: number) => ({ task_id, idx, channel: "c", value: { type: "json", data: `"${task_id}${idx}"` }, task_path: "", run_id: null });
+  const write = (task_id: string, idx: number) => ({
+    task_id,
+    idx,
+    channel: "c",
+    value: { type: "json", data: `"${task_id}${idx}"` },
+    task_path: "",
+    run_id: null,
+  });
   await storage.checkpoints.putWrites({ thread_id: t, checkpoint_ns: "", checkpoint_id: "cp-2" }, [write("b", 0), write("a", 1), write("a", 0)]);
   await storage.checkpoints.putWrites({ thread_id: t, checkpoint_ns: "", checkpoint_id: "cp-not-yet" }, [write("z", 0)]);
-  const kwargs = parseRunRequest({ assistant_id: assistant.assistant_id, input: { n: 1 }, webhook: "http://127.0.0.1:9/hook" }, { stateless: false }).kwargs;
+  const kwargs = parseRunRequest(
+    { assistant_id: assistant.assistant_id, input: { n: 1 }, webhook: "http://127.0.0.1:9/hook" },
+    { stateless: false },
+  ).kwargs;
   const created = [];
   for (let n = 0; n < 3; n++) {
-    created.push((await storage.runs.create({ thread_id: t, assistant_id: assistant.assistant_id, kwargs, multitask_strategy: "enqueue", metadata: { n } })).run);
+    created.push(
+      (await storage.runs.create({ thread_id: t, assistant_id: assistant.assistant_id, kwargs, multitask_strategy: "enqueue", metadata: { n } })).run,
+    );
   }
   await storage.runs.update(created[0].run_id, { status: "running", attempt: 1 });
   await storage.runs.end(created[0].run_id, {
@@ -52,7 +68,13 @@ export async function fillStorage(storage: Storage): Promise<void> {
     next_run_date: "2030-01-01T00:05:00.000Z",
     auth_user: { identity: "u1", permissions: ["read"] },
   });
-  await storage.storeItems.put({ namespace: ["docs", "u1"], key: "a", value: { text: "alpha" }, ttl_minutes: null, vectors: [{ field: "text", vector: [1, 0.5, -2] }] });
+  await storage.storeItems.put({
+    namespace: ["docs", "u1"],
+    key: "a",
+    value: { text: "alpha" },
+    ttl_minutes: null,
+    vectors: [{ field: "text", vector: [1, 0.5, -2] }],
+  });
   await storage.storeItems.put({ namespace: ["docs"], key: "b", value: { text: "beta", n: 2 }, ttl_minutes: 90, vectors: [] });
 }
 

@@ -27,7 +27,8 @@ describe("loadAuth", () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "lgts-auth-load-"));
     const modules: Record<string, string> = {
-      "plain.mjs": "export const notAuth = { handlers: {} };\nexport const nullCache = { '~handlerCache': null };\nexport const textCache = { '~handlerCache': 'x' };\nexport const nothing = null;\nexport const text = 'auth';\n",
+      "plain.mjs":
+        "export const notAuth = { handlers: {} };\nexport const nullCache = { '~handlerCache': null };\nexport const textCache = { '~handlerCache': 'x' };\nexport const nothing = null;\nexport const text = 'auth';\n",
       "no-authenticate.mjs": "export const auth = { '~handlerCache': { callbacks: {} } };\n",
       "duck.mjs": "export default { '~handlerCache': { authenticate: () => 'duck', callbacks: {} } };\n",
       "throws.mjs": "throw new Error('broken at import\\nsecond line');\n",
@@ -36,7 +37,11 @@ describe("loadAuth", () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  const failure = (source: string) => loadAuth(source, dir).then(() => undefined, (e: unknown) => e);
+  const failure = (source: string) =>
+    loadAuth(source, dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
   it("loads the handlers of an Auth export, TypeScript or JavaScript, default export when none is named", async () => {
     const handlers = await loadAuth("./auth.ts:auth", FIXTURE_DIR);
@@ -134,7 +139,14 @@ describe("authorizeRunCreation", () => {
         return { team: "t" };
       });
     const requestAuth = await new RequestAuthenticator(handlersOf(auth), logger).authenticate({ method: "POST", url: "/runs", headers: {} });
-    const body = { assistant_id: "asked", metadata: { a: 1 }, multitask_strategy: "enqueue" as const, if_not_exists: "create" as const, after_seconds: 5, input: { x: 1 } };
+    const body = {
+      assistant_id: "asked",
+      metadata: { a: 1 },
+      multitask_strategy: "enqueue" as const,
+      if_not_exists: "create" as const,
+      after_seconds: 5,
+      input: { x: 1 },
+    };
     const { access, body: authorized } = await authorizeRunCreation(requestAuth, GRAPHS, "thread-1", body);
     const [createRun, readAssistant] = events;
     expect(createRun).toEqual([
@@ -192,10 +204,22 @@ describe("HTTPException answers and the Request authenticate sees", () => {
     expect(rejection).toBeInstanceOf(AuthRejection);
     expect(rejection).toMatchObject({ status: 401, message: "Missing token", headers: { "www-authenticate": "Bearer" } });
     expect(asAuthRejection({ status: 599, headers: {}, message: "" })).toMatchObject({ status: 599, message: "Unauthorized", headers: {} });
-    expect(asAuthRejection({ status: 400, headers: [["x-a", "1"]], message: 7 })).toMatchObject({ status: 400, message: "Unauthorized", headers: { "x-a": "1" } });
+    expect(asAuthRejection({ status: 400, headers: [["x-a", "1"]], message: 7 })).toMatchObject({
+      status: 400,
+      message: "Unauthorized",
+      headers: { "x-a": "1" },
+    });
     expect(asAuthRejection({ status: 403, headers: "not headers" })?.headers).toEqual({});
     expect(asAuthRejection({ status: 403, headers: [["bad header", "x"]] })?.headers).toEqual({});
-    for (const notAnAnswer of [null, "x", { status: 399, headers: {} }, { status: 600, headers: {} }, { status: 401.5, headers: {} }, { status: "401", headers: {} }, { status: 401 }]) {
+    for (const notAnAnswer of [
+      null,
+      "x",
+      { status: 399, headers: {} },
+      { status: 600, headers: {} },
+      { status: 401.5, headers: {} },
+      { status: "401", headers: {} },
+      { status: 401 },
+    ]) {
       expect(asAuthRejection(notAnAnswer), JSON.stringify(notAnAnswer)).toBeUndefined();
     }
   });
@@ -226,7 +250,8 @@ describe("HTTPException answers and the Request authenticate sees", () => {
     });
     expect(normalizeUser({ identity: "a", permissions: "p", display_name: 5 })).toMatchObject({ permissions: [], display_name: "a" });
     expect(() => normalizeUser({ identity: 5 })).toThrow(/non-empty string/);
-    for (const notUser of [null, undefined, "", 5, ["ann"]]) expect(() => normalizeUser(notUser), JSON.stringify(notUser)).toThrow(InvalidAuthResultError);
+    for (const notUser of [null, undefined, "", 5, ["ann"]])
+      expect(() => normalizeUser(notUser), JSON.stringify(notUser)).toThrow(InvalidAuthResultError);
     expect(unauthenticated()).toMatchObject({ kind: "unauthorized", message: "Unauthorized" });
     expect(unauthenticated("Token expired").message).toBe("Token expired");
   });
@@ -234,7 +259,16 @@ describe("HTTPException answers and the Request authenticate sees", () => {
 
 describe("filters a handler returns, as a storage scope", () => {
   it("takes JSON scalars as equality and $eq / $contains operators, several keys and operators together", () => {
-    expect(filtersToScope({ owner: "ann", admin: false, level: 1.5, team: { $eq: true }, tags: { $contains: ["a", 2] }, tag: { $contains: "x", $eq: "y" } }).conditions).toEqual([
+    expect(
+      filtersToScope({
+        owner: "ann",
+        admin: false,
+        level: 1.5,
+        team: { $eq: true },
+        tags: { $contains: ["a", 2] },
+        tag: { $contains: "x", $eq: "y" },
+      }).conditions,
+    ).toEqual([
       { key: "owner", op: "$eq", value: "ann" },
       { key: "admin", op: "$eq", value: false },
       { key: "level", op: "$eq", value: 1.5 },

@@ -58,16 +58,29 @@ describe("authorize", () => {
   it("answers 403 for false, a thrown error and an invalid filter; an HTTPException keeps its status", async () => {
     const cases: Array<[() => unknown, string | number]> = [
       [() => false, "forbidden"],
-      [() => { throw new Error("nope"); }, "forbidden"],
+      [
+        () => {
+          throw new Error("nope");
+        },
+        "forbidden",
+      ],
       [() => ["not", "a", "filter"], "forbidden"],
       [() => ({ owner: { $regex: "." } }), "forbidden"],
       [() => ({ owner: { nested: { deep: 1 } } }), "forbidden"],
       [() => 42, "forbidden"],
-      [() => { throw new HTTPException(404, { message: "gone" }); }, 404],
+      [
+        () => {
+          throw new HTTPException(404, { message: "gone" });
+        },
+        404,
+      ],
     ];
     for (const [handler, expected] of cases) {
       const auth = new Auth().on("*", handler as never);
-      const error = await authorize(handlersOf(auth), user, "threads:read", {}, logger).then(() => undefined, (e: unknown) => e);
+      const error = await authorize(handlersOf(auth), user, "threads:read", {}, logger).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       if (typeof expected === "number") expect(error).toMatchObject({ status: expected, message: "gone" });
       else expect(error).toMatchObject({ kind: expected });
     }
@@ -110,11 +123,22 @@ describe("authenticate", () => {
 
   it("answers an HTTPException's status and message, anything else with a generic 401", async () => {
     const failing = async (behaviour: () => unknown) =>
-      authenticate(handlersOf(new Auth().authenticate(behaviour as never)), incoming(), logger).then(() => undefined, (e: unknown) => e);
-    expect(await failing(() => { throw new HTTPException(403, { message: "no entry" }); })).toMatchObject({ status: 403, message: "no entry" });
+      authenticate(handlersOf(new Auth().authenticate(behaviour as never)), incoming(), logger).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(
+      await failing(() => {
+        throw new HTTPException(403, { message: "no entry" });
+      }),
+    ).toMatchObject({ status: 403, message: "no entry" });
     for (const behaviour of [
-      () => { throw new Error("secret stack"); },
-      () => { throw "a string"; },
+      () => {
+        throw new Error("secret stack");
+      },
+      () => {
+        throw "a string";
+      },
       () => 42,
       () => null,
       () => ({ name: "no identity" }),

@@ -79,9 +79,7 @@ describe("example graphs with the storage checkpointer", () => {
     expect(values.messages[1].content).toBe("Echo: hello world");
 
     const next = await g.invoke({ messages: [{ role: "user", content: "again" }] }, config);
-    expect(next.messages.map((m) => m.content)).toEqual([
-      "hello world", "Echo: hello world", "again", "Echo: again",
-    ]);
+    expect(next.messages.map((m) => m.content)).toEqual(["hello world", "Echo: hello world", "again", "Echo: again"]);
   });
 
   it("interrupt: the pending interrupt survives a restart and a Command resumes it", async () => {
@@ -92,9 +90,7 @@ describe("example graphs with the storage checkpointer", () => {
     const g = withSaver(interruptGraph, await reopen());
     const paused = await g.getState(config);
     expect(paused.next).toEqual(["ask_human"]);
-    expect(paused.tasks[0].interrupts).toEqual([
-      { id: expect.any(String), value: { question: "Approve the draft?", draft: "Draft about cats" } },
-    ]);
+    expect(paused.tasks[0].interrupts).toEqual([{ id: expect.any(String), value: { question: "Approve the draft?", draft: "Draft about cats" } }]);
 
     const resumed = withSaver(interruptGraph, await reopen());
     const result = await resumed.invoke(new Command({ resume: "approved" }), config);

@@ -21,8 +21,12 @@ function newCheckpoint(values: Record<string, unknown> = {}): Checkpoint {
   return { ...emptyCheckpoint(), id: uuid6(0), channel_values: values, channel_versions: Object.fromEntries(Object.keys(values).map((k) => [k, 1])) };
 }
 
-const meta = (step: number, extra: Record<string, unknown> = {}): CheckpointMetadata =>
-  ({ source: step % 2 ? "loop" : "input", step, parents: {}, ...extra });
+const meta = (step: number, extra: Record<string, unknown> = {}): CheckpointMetadata => ({
+  source: step % 2 ? "loop" : "input",
+  step,
+  parents: {},
+  ...extra,
+});
 
 const cfg = (threadId: string, configurable: Record<string, unknown> = {}, extra: RunnableConfig = {}): RunnableConfig => ({
   ...extra,
@@ -34,7 +38,9 @@ async function chain(saver: StorageCheckpointSaver, threadId: string, n: number,
   const stored: RunnableConfig[] = [];
   for (let i = 0; i < n; i++) {
     const parent = stored.at(-1)?.configurable?.checkpoint_id;
-    stored.push(await saver.put(cfg(threadId, { checkpoint_ns: ns, ...(parent ? { checkpoint_id: parent } : {}) }), newCheckpoint({ i }), meta(i), {}));
+    stored.push(
+      await saver.put(cfg(threadId, { checkpoint_ns: ns, ...(parent ? { checkpoint_id: parent } : {}) }), newCheckpoint({ i }), meta(i), {}),
+    );
   }
   return stored;
 }
@@ -98,9 +104,13 @@ describe("StorageCheckpointSaver", () => {
     const { saver } = await open();
     const t = crypto.randomUUID();
     await saver.put(
-      cfg(t, { run_id: "r1", user_setting: 3, __pregel_internal: "x", nested: { no: 1 } }, {
-        metadata: { graph_id: "agent", step: 99, langgraph_node: "n", checkpoint_ns: "x" },
-      }),
+      cfg(
+        t,
+        { run_id: "r1", user_setting: 3, __pregel_internal: "x", nested: { no: 1 } },
+        {
+          metadata: { graph_id: "agent", step: 99, langgraph_node: "n", checkpoint_ns: "x" },
+        },
+      ),
       newCheckpoint(),
       meta(0),
       {},
@@ -114,7 +124,15 @@ describe("StorageCheckpointSaver", () => {
     const { saver } = await open();
     const t = crypto.randomUUID();
     const [stored] = await chain(saver, t, 1);
-    await saver.putWrites(stored, [["b", 1], ["c", 2]], "task-2", "~__pregel_pull, two");
+    await saver.putWrites(
+      stored,
+      [
+        ["b", 1],
+        ["c", 2],
+      ],
+      "task-2",
+      "~__pregel_pull, two",
+    );
     await saver.putWrites(stored, [["a", 0]], "task-1", "~__pregel_pull, one");
     await saver.putWrites(stored, [["a", "retried"]], "task-1", "~__pregel_pull, one");
     await saver.putWrites(stored, [["__interrupt__", { v: 1 }]], "task-3");
@@ -143,7 +161,15 @@ describe("StorageCheckpointSaver", () => {
       when: undefined,
     };
     const stored = await saver.put(cfg(t), newCheckpoint(values), meta(0), {});
-    await saver.putWrites(stored, [["__interrupt__", [{ id: "i1", value: { question: "ok?" } }]], ["__error__", new Error("boom")], ["blob", new Uint8Array([0, 1, 255])]], "task");
+    await saver.putWrites(
+      stored,
+      [
+        ["__interrupt__", [{ id: "i1", value: { question: "ok?" } }]],
+        ["__error__", new Error("boom")],
+        ["blob", new Uint8Array([0, 1, 255])],
+      ],
+      "task",
+    );
     await storage.close();
 
     const reopened = await reopen();
@@ -171,7 +197,12 @@ describe("StorageCheckpointSaver", () => {
     const { saver } = await open();
     const t = crypto.randomUUID();
     const [first] = await chain(saver, t, 1);
-    const run = await saver.put(cfg(t, { checkpoint_id: first.configurable!.checkpoint_id }, { metadata: { run_id: "r9" } }), newCheckpoint(), meta(1), {});
+    const run = await saver.put(
+      cfg(t, { checkpoint_id: first.configurable!.checkpoint_id }, { metadata: { run_id: "r9" } }),
+      newCheckpoint(),
+      meta(1),
+      {},
+    );
     await saver.putWrites(cfg(t, { checkpoint_id: first.configurable!.checkpoint_id, run_id: "r9" }), [["x", 1]], "task");
 
     const copy = crypto.randomUUID();

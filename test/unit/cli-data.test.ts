@@ -52,8 +52,12 @@ describe("lgts data commands", () => {
     const lines: string[] = [];
     expect(await runDataCommand("export", [file, "--data-dir", t.dataDir], {}, (l) => lines.push(l))).toBe(0);
     expect(lines.join("\n")).toMatch(/thread +1/);
-    await expect(runDataCommand("import", [file, "--data-dir", t.dataDir, "--overwrite"], {}, quiet)).rejects.toThrow(/a server is running on .*: stop it first/);
-    await expect(runDataCommand("migrate", ["--data-dir", t.dataDir, "--to", path.join(dir, "copy")], {}, quiet)).rejects.toThrow(/a server is running/);
+    await expect(runDataCommand("import", [file, "--data-dir", t.dataDir, "--overwrite"], {}, quiet)).rejects.toThrow(
+      /a server is running on .*: stop it first/,
+    );
+    await expect(runDataCommand("migrate", ["--data-dir", t.dataDir, "--to", path.join(dir, "copy")], {}, quiet)).rejects.toThrow(
+      /a server is running/,
+    );
     // once it stopped, the directory is read directly
     await t.stop();
     expect(await runDataCommand("migrate", ["--data-dir", t.dataDir, "--to", path.join(dir, "copy")], {}, quiet)).toBe(0);

@@ -56,16 +56,23 @@ describe("lgts options", () => {
     try {
       const failure = await run(
         "node",
-        [path.join(REPO_ROOT, "bin/lgts.js"), "serve", "--config", EXAMPLES_CONFIG, "--port", String(port), "--data-dir", path.join(REPO_ROOT, ".tmp/cli-test")],
+        [
+          path.join(REPO_ROOT, "bin/lgts.js"),
+          "serve",
+          "--config",
+          EXAMPLES_CONFIG,
+          "--port",
+          String(port),
+          "--data-dir",
+          path.join(REPO_ROOT, ".tmp/cli-test"),
+        ],
         { cwd: REPO_ROOT },
       ).then(
         () => null,
         (error: { code: number; stderr: string }) => error,
       );
       expect(failure?.code).toBe(1);
-      expect(failure?.stderr.trim()).toBe(
-        `Port ${port} on 127.0.0.1 is already in use: choose another with --port <n> or PORT=<n>.`,
-      );
+      expect(failure?.stderr.trim()).toBe(`Port ${port} on 127.0.0.1 is already in use: choose another with --port <n> or PORT=<n>.`);
     } finally {
       blocker.close();
     }

@@ -38,9 +38,7 @@ describe("langgraph.schema.json", () => {
   });
 
   it("names the key of a wrong value", () => {
-    expect(configProblem({ ...minimal, http: { cors: { max_age: -1 } } })).toBe(
-      "http.cors.max_age: expected a non-negative integer, got number -1",
-    );
+    expect(configProblem({ ...minimal, http: { cors: { max_age: -1 } } })).toBe("http.cors.max_age: expected a non-negative integer, got number -1");
     expect(configProblem({ ...minimal, store: { index: { dims: 3 } } })).toBe('store.index: missing required key "embed"');
     expect(configProblem({ graphs: { a: { path: "./a.ts:g", descripton: "typo" } } })).toMatch(/^graphs\.a: unknown key "descripton"/);
     expect(configProblem([])).toBe("top level: expected a JSON object, got an array");

@@ -96,10 +96,7 @@ describe("examples/langgraph.json", () => {
     const graph = await registry.resolveGraph("agent");
     const tokens: string[] = [];
     const ids = new Set<string | undefined>();
-    for await (const [chunk, meta] of await graph.stream(
-      { messages: [{ role: "user", content: "hello big world" }] },
-      { streamMode: "messages" },
-    )) {
+    for await (const [chunk, meta] of await graph.stream({ messages: [{ role: "user", content: "hello big world" }] }, { streamMode: "messages" })) {
       expect(AIMessageChunk.isInstance(chunk)).toBe(true);
       expect(meta.langgraph_node).toBe("call_model");
       tokens.push(chunk.content as string);
@@ -353,11 +350,11 @@ describe("a graph project with its own node_modules", () => {
 
 describe("loading outside tsx's global hooks", () => {
   it("imports .ts graphs when the registry itself was loaded through a namespaced tsx import", async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [path.join(ROOT, "test/fixtures/graphs-launch/launch.mjs"), EXAMPLES],
-      { cwd: ROOT, timeout: 60_000, env: { ...process.env, NODE_OPTIONS: "" } },
-    );
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(ROOT, "test/fixtures/graphs-launch/launch.mjs"), EXAMPLES], {
+      cwd: ROOT,
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
     const result = JSON.parse(stdout.trim().split("\n").pop()!);
     expect(["active", "tsx-registered"]).toContain(result.mode);
     expect(result.graphIds).toContain("agent");
@@ -369,18 +366,9 @@ describe("helpers", () => {
   it("parseDotenv handles comments, export, quotes and inline comments", () => {
     expect(
       parseDotenv(
-        [
-          "# comment",
-          "A=1",
-          "export B = two words  # trailing",
-          'C="x # y"',
-          "D='z'",
-          'E="multi',
-          'line"',
-          "F=",
-          "garbage line",
-          "A=override",
-        ].join("\n"),
+        ["# comment", "A=1", "export B = two words  # trailing", 'C="x # y"', "D='z'", 'E="multi', 'line"', "F=", "garbage line", "A=override"].join(
+          "\n",
+        ),
       ),
     ).toEqual({ A: "override", B: "two words", C: "x # y", D: "z", E: "multi\nline", F: "" });
   });

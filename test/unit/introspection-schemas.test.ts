@@ -51,7 +51,10 @@ describe("graphSchemas", () => {
   it("prefers the JSON Schemas a StateSchema graph carries", () => {
     const graph = new StateGraph(
       new StateSchema({
-        items: new ReducedValue(z.array(z.number()).default(() => []), { inputSchema: z.number(), reducer: (a: number[], b: number) => [...a, b] }),
+        items: new ReducedValue(
+          z.array(z.number()).default(() => []),
+          { inputSchema: z.number(), reducer: (a: number[], b: number) => [...a, b] },
+        ),
       }),
     )
       .addNode("add", () => ({ items: 1 }))

@@ -26,10 +26,14 @@ describe("a server without tracing or UI components", () => {
     const imports = path.join(dir, "imports.txt");
     const env: NodeJS.ProcessEnv = { ...process.env, LEAN_STARTUP_IMPORTS: imports, LEAN_STARTUP_DATA_DIR: path.join(dir, "data") };
     for (const name of Object.keys(env)) if (/^(OTEL_|LANGSMITH_|LANGCHAIN_)/.test(name)) delete env[name];
-    await promisify(execFile)(process.execPath, ["--import", "tsx", "--import", path.join(fixtures, "register.mjs"), path.join(fixtures, "serve.ts")], {
-      env,
-      timeout: 120_000,
-    });
+    await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "--import", path.join(fixtures, "register.mjs"), path.join(fixtures, "serve.ts")],
+      {
+        env,
+        timeout: 120_000,
+      },
+    );
     const loaded = (await readFile(imports, "utf8")).split("\n");
     expect(loaded.some((url) => url.includes("/examples/src/trivial.ts"))).toBe(true); // the recording works
     expect(LAZY.filter((name) => loaded.some((url) => url.includes(`/node_modules/${name}/`)))).toEqual([]);

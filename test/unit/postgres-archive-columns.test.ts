@@ -30,7 +30,9 @@ describe("archive columns", () => {
       );
       const schema: Record<string, string[]> = {};
       for (const { table_name, column_name } of rows) (schema[table_name] ??= []).push(column_name);
-      const archived = Object.keys(schema).filter((t) => !NOT_ARCHIVED_TABLES.includes(t)).sort();
+      const archived = Object.keys(schema)
+        .filter((t) => !NOT_ARCHIVED_TABLES.includes(t))
+        .sort();
       expect(archived).toEqual(Object.keys(RESTORED_COLUMNS).sort());
       for (const table of archived) {
         const carried = [...RESTORED_COLUMNS[table as keyof typeof RESTORED_COLUMNS], ...Object.keys(NOT_RESTORED[table] ?? {})];

@@ -45,7 +45,9 @@ const checkpoint = (threadId: string, n: number, metadata: Record<string, unknow
 const write = (n: number) => [{ task_id: `t${n}`, idx: 0, channel: "value", value: { type: "json", data: String(n) }, task_path: "", run_id: "r" }];
 
 async function transactionsOf(table: "checkpoints" | "checkpoint_writes", threadId: string): Promise<number> {
-  const { rows } = await storage.db.query<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM ${table} WHERE thread_id = $1`, [threadId]);
+  const { rows } = await storage.db.query<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM ${table} WHERE thread_id = $1`, [
+    threadId,
+  ]);
   return rows[0].n;
 }
 
@@ -106,8 +108,7 @@ describe("a run's end with the thread's state (RunEnd.thread)", () => {
     rows: [{ seq: 1, mode: "__end__", ns: "[]", data: JSON.stringify({ status: "success" }), checkpoint_id: null }],
   });
 
-  const xminOf = async (sql: string, id: string) =>
-    (await storage.db.query<{ x: string }>(`SELECT xmin::text AS x FROM ${sql}`, [id])).rows[0]?.x;
+  const xminOf = async (sql: string, id: string) => (await storage.db.query<{ x: string }>(`SELECT xmin::text AS x FROM ${sql}`, [id])).rows[0]?.x;
 
   /** The run's end as a succeeded run stores it, with its end event and the thread's state after it (value 4). */
   const endSucceeded = (run: Run) =>
@@ -215,7 +216,9 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
     expect(run).toMatchObject({ status: "running", attempt: 1 });
     const stored = await row(run.run_id);
     expect(stored).toMatchObject({ status: "running", attempt: 1, lease_owner: "worker-1", leased: true });
-    const { rows } = await storage.db.query<{ x: string; status: string }>("SELECT xmin::text AS x, status FROM threads WHERE thread_id = $1", [thread]);
+    const { rows } = await storage.db.query<{ x: string; status: string }>("SELECT xmin::text AS x, status FROM threads WHERE thread_id = $1", [
+      thread,
+    ]);
     expect(rows[0]).toEqual({ x: stored.x, status: "busy" });
   });
 
@@ -228,7 +231,14 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
     expect(await row(second.run.run_id)).toMatchObject({ status: "pending", attempt: 0, lease_owner: null });
     const later = new Date(Date.now() + 60_000).toISOString();
     const other = (await storage.threads.create()).thread_id;
-    const delayed = await storage.runs.create({ thread_id: other, assistant_id: "a", kwargs, multitask_strategy: "reject", not_before: later, lease });
+    const delayed = await storage.runs.create({
+      thread_id: other,
+      assistant_id: "a",
+      kwargs,
+      multitask_strategy: "reject",
+      not_before: later,
+      lease,
+    });
     expect(delayed.run.status).toBe("pending");
   });
 

@@ -26,10 +26,14 @@ afterAll(async () => {
 /** Terminates a backend and waits until the server no longer lists it. */
 async function terminate(pid: number): Promise<void> {
   await admin.query("SELECT pg_terminate_backend($1)", [pid]);
-  await eventually(async () => {
-    const { rowCount } = await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid]);
-    return rowCount === 0 ? true : undefined;
-  }, 10_000, "the backend to exit");
+  await eventually(
+    async () => {
+      const { rowCount } = await admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid]);
+      return rowCount === 0 ? true : undefined;
+    },
+    10_000,
+    "the backend to exit",
+  );
 }
 
 describe("a connection lost inside a transaction", () => {

@@ -32,7 +32,12 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const scope: Scope = { conditions: [{ key: "owner", op: "$eq", value: "u1" }, { key: "tags", op: "$contains", values: ["a"] }] };
+const scope: Scope = {
+  conditions: [
+    { key: "owner", op: "$eq", value: "u1" },
+    { key: "tags", op: "$contains", values: ["a"] },
+  ],
+};
 
 /** Calls every repository method the way the server does. */
 async function workload(s: Storage) {
@@ -64,7 +69,10 @@ async function workload(s: Storage) {
   await s.threads.count();
   await s.threads.expiring();
 
-  const run = await s.runs.create({ thread_id: t.thread_id, assistant_id: a.assistant_id, kwargs: {} as never, multitask_strategy: "enqueue" }, scope);
+  const run = await s.runs.create(
+    { thread_id: t.thread_id, assistant_id: a.assistant_id, kwargs: {} as never, multitask_strategy: "enqueue" },
+    scope,
+  );
   await s.runs.get(run.run.run_id, scope);
   await s.runs.getInThread(t.thread_id, run.run.run_id, scope);
   await s.runs.list(t.thread_id, { status: "pending", limit: 2 }, scope);
@@ -79,7 +87,16 @@ async function workload(s: Storage) {
   await s.webhooks.claim("p1", 5, 30_000);
   await s.webhooks.complete(delivery.delivery_id, "p1");
 
-  const cron = await s.crons.create({ assistant_id: a.assistant_id, thread_id: t.thread_id, schedule: "* * * * *", timezone: null, end_time: null, payload: {}, next_run_date: new Date().toISOString(), metadata: { owner: "u1", tags: ["a"] } });
+  const cron = await s.crons.create({
+    assistant_id: a.assistant_id,
+    thread_id: t.thread_id,
+    schedule: "* * * * *",
+    timezone: null,
+    end_time: null,
+    payload: {},
+    next_run_date: new Date().toISOString(),
+    metadata: { owner: "u1", tags: ["a"] },
+  });
   await s.crons.get(cron.cron_id, scope);
   await s.crons.update(cron.cron_id, { enabled: true, next_run_date: new Date().toISOString() }, scope);
   for (const sortBy of ["cron_id", "assistant_id", "thread_id", "next_run_date", "created_at", "updated_at"] as const) {
@@ -91,7 +108,13 @@ async function workload(s: Storage) {
 
   const key = { thread_id: t.thread_id, checkpoint_ns: "", checkpoint_id: "c1" };
   const checkpoint = { type: "json", data: "{}" };
-  await s.checkpoints.put({ ...key, parent_checkpoint_id: null, checkpoint, metadata: { run_id: run.run.run_id, step: 0 }, created_at: new Date().toISOString() });
+  await s.checkpoints.put({
+    ...key,
+    parent_checkpoint_id: null,
+    checkpoint,
+    metadata: { run_id: run.run.run_id, step: 0 },
+    created_at: new Date().toISOString(),
+  });
   await s.checkpoints.putWrites(key, [{ task_id: "t", idx: 0, channel: "c", value: checkpoint, task_path: "", run_id: run.run.run_id }]);
   await s.checkpoints.get({ thread_id: t.thread_id, checkpoint_ns: "" });
   await s.checkpoints.get(key);
@@ -105,14 +128,35 @@ async function workload(s: Storage) {
   await s.crons.delete(cron.cron_id, scope);
   await s.threads.delete(copy.thread_id, scope);
 
-  const item = { namespace: ["users", "u1"], key: "k", value: { owner: "u1", n: 3, tags: ["a"] }, ttl_minutes: 5, vectors: [{ field: "$", vector: [1, 0] }] };
+  const item = {
+    namespace: ["users", "u1"],
+    key: "k",
+    value: { owner: "u1", n: 3, tags: ["a"] },
+    ttl_minutes: 5,
+    vectors: [{ field: "$", vector: [1, 0] }],
+  };
   await s.storeItems.put(item);
   await s.storeItems.put(item, scope);
   await s.storeItems.get(item.namespace, "k", { refreshTtl: true, scope });
   await s.storeItems.get(item.namespace, "k");
-  await s.storeItems.search({ namespacePrefix: ["users"], filter: [{ field: "n", op: "$gte", operand: 2 }, { field: "owner", op: "$in", operand: ["u1"] }], queryVector: [1, 1], refreshTtl: true, scope });
+  await s.storeItems.search({
+    namespacePrefix: ["users"],
+    filter: [
+      { field: "n", op: "$gte", operand: 2 },
+      { field: "owner", op: "$in", operand: ["u1"] },
+    ],
+    queryVector: [1, 1],
+    refreshTtl: true,
+    scope,
+  });
   await s.storeItems.search({ namespacePrefix: [] });
-  await s.storeItems.search({ namespacePrefix: [], filter: [{ field: "owner", op: "$eq", operand: "u1" }], queryVector: [1, 1], limit: 3, offset: 1 });
+  await s.storeItems.search({
+    namespacePrefix: [],
+    filter: [{ field: "owner", op: "$eq", operand: "u1" }],
+    queryVector: [1, 1],
+    limit: 3,
+    offset: 1,
+  });
   await s.storeItems.listNamespaces({ prefix: ["users", "*"], suffix: ["u1"], maxDepth: 2, scope });
   await s.storeItems.listNamespaces({ maxDepth: 1 });
   await s.storeItems.listNamespaces();

@@ -92,10 +92,14 @@ describe("PostgreSQL run events across processes", () => {
     const run = await runningRun();
     await dead.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1 });
     dead.publish(run.run_id, { mode: "values", ns: [], data: { n: 1 } });
-    await eventually(async () => {
-      const { rowCount } = await storage.db.query("SELECT 1 FROM run_events WHERE run_id = $1", [run.run_id]);
-      return rowCount > 0 ? true : undefined;
-    }, 10_000, "the event to be written");
+    await eventually(
+      async () => {
+        const { rowCount } = await storage.db.query("SELECT 1 FROM run_events WHERE run_id = $1", [run.run_id]);
+        return rowCount > 0 ? true : undefined;
+      },
+      10_000,
+      "the event to be written",
+    );
     // the executing process is gone (it never finishes the run); a client waits through another
     const waiting = await waiter(other, run.run_id);
     await storage.threads.delete(run.thread_id);
@@ -142,7 +146,9 @@ describe("PostgreSQL run events across processes", () => {
     const other = await process_();
     const run = await runningRun();
     const retried = await runningRun();
-    await storage.db.query("UPDATE runs SET attempt = 3, lease_owner = 'dead', lease_expires_at = now() - interval '1 s' WHERE run_id = $1", [run.run_id]);
+    await storage.db.query("UPDATE runs SET attempt = 3, lease_owner = 'dead', lease_expires_at = now() - interval '1 s' WHERE run_id = $1", [
+      run.run_id,
+    ]);
     await storage.db.query("UPDATE runs SET lease_owner = 'dead', lease_expires_at = now() - interval '1 s' WHERE run_id = $1", [retried.run_id]);
     const waiting = await waiter(other, run.run_id);
     const exhausted = { error: "RunAttemptsExhausted", message: "cut 3 times" };

@@ -54,10 +54,16 @@ describe("concurrent claims", () => {
       const claims = (await Promise.all(Array.from({ length: CLAIMERS }, (_, i) => drain(`claimer-${round}-${i}:${i}`)))).flat();
       const times = new Map<string, number>();
       for (const id of claims) times.set(id, (times.get(id) ?? 0) + 1);
-      expect([...times.values()].filter((n) => n > 1), `round ${round}: runs claimed more than once`).toEqual([]);
+      expect(
+        [...times.values()].filter((n) => n > 1),
+        `round ${round}: runs claimed more than once`,
+      ).toEqual([]);
       expect(new Set(claims)).toEqual(new Set(created));
       // and stored as running, once each, under attempt 1
-      const { rows } = await storage.db.query<{ n: string }>("SELECT count(*) AS n FROM runs WHERE run_id = ANY($1) AND status = 'running' AND attempt = 1", [created]);
+      const { rows } = await storage.db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM runs WHERE run_id = ANY($1) AND status = 'running' AND attempt = 1",
+        [created],
+      );
       expect(Number(rows[0].n)).toBe(RUNS_PER_ROUND);
       for (const id of created) await storage.runs.end(id, { update: { status: "success" } });
     }

@@ -41,10 +41,16 @@ async function expiredRunOf(owner: string) {
   const { run } = await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "reject" });
   const claimed = await leases.claim(owner, LEASE_MS, 10);
   expect(claimed.runs.map((r) => r.run_id)).toEqual([run.run_id]);
-  await eventually(async () => {
-    const { rows } = await storage.db.query<{ expired: boolean }>("SELECT lease_expires_at < now() AS expired FROM runs WHERE run_id = $1", [run.run_id]);
-    return rows[0].expired ? true : undefined;
-  }, 5_000, "the lease to expire");
+  await eventually(
+    async () => {
+      const { rows } = await storage.db.query<{ expired: boolean }>("SELECT lease_expires_at < now() AS expired FROM runs WHERE run_id = $1", [
+        run.run_id,
+      ]);
+      return rows[0].expired ? true : undefined;
+    },
+    5_000,
+    "the lease to expire",
+  );
   return claimed.runs[0];
 }
 
@@ -59,10 +65,14 @@ describe("PostgreSQL run leases", () => {
     await storage.db.query("UPDATE runs SET attempt = 3, handoffs = 2 WHERE run_id = $1", [handedBack.run_id]);
     await storage.db.query("UPDATE runs SET attempt = 3 WHERE run_id = $1", [cut.run_id]);
     await dead.die();
-    const reaped = await eventually(async () => {
-      const rows = await leases.reapExpired(other.workerId, [], 3, EXHAUSTED, OUTCOME);
-      return rows.length > 0 ? rows : undefined;
-    }, 5_000, "the dead process's runs to be reaped");
+    const reaped = await eventually(
+      async () => {
+        const rows = await leases.reapExpired(other.workerId, [], 3, EXHAUSTED, OUTCOME);
+        return rows.length > 0 ? rows : undefined;
+      },
+      5_000,
+      "the dead process's runs to be reaped",
+    );
     expect(Object.fromEntries(reaped.map((r) => [r.run_id, r.status]))).toEqual({ [handedBack.run_id]: "pending", [cut.run_id]: "error" });
     await storage.runs.end(handedBack.run_id, { update: { status: "success" } });
   });
@@ -79,10 +89,14 @@ describe("PostgreSQL run leases", () => {
     const dead = await workers.start("dead:3");
     const orphan = await expiredRunOf(dead.workerId);
     await dead.die(); // its connection closes, as when the process is killed
-    const reaped = await eventually(async () => {
-      const rows = await leases.reapExpired(other.workerId, [], 3, EXHAUSTED, OUTCOME);
-      return rows.length > 0 ? rows : undefined;
-    }, 5_000, "the dead process's run to be taken over");
+    const reaped = await eventually(
+      async () => {
+        const rows = await leases.reapExpired(other.workerId, [], 3, EXHAUSTED, OUTCOME);
+        return rows.length > 0 ? rows : undefined;
+      },
+      5_000,
+      "the dead process's run to be taken over",
+    );
     expect(reaped.map((r) => [r.run_id, r.status])).toEqual([[orphan.run_id, "pending"]]);
     expect(await statusOf(run.run_id)).toBe("running");
     await storage.runs.end(run.run_id, { update: { status: "success" } });
@@ -105,7 +119,11 @@ describe("PostgreSQL run leases", () => {
     const [first, second] = [await workers.start("first:5"), await workers.start("second:6")];
     const run = await expiredRunOf(first.workerId);
     await first.die();
-    await eventually(async () => ((await leases.reapExpired(second.workerId, [], 3, EXHAUSTED, OUTCOME)).length > 0 ? true : undefined), 5_000, "the takeover");
+    await eventually(
+      async () => ((await leases.reapExpired(second.workerId, [], 3, EXHAUSTED, OUTCOME)).length > 0 ? true : undefined),
+      5_000,
+      "the takeover",
+    );
     const retaken = await leases.claim(second.workerId, 60_000, 10);
     expect(retaken.runs.map((r) => [r.run_id, r.attempt])).toEqual([[run.run_id, 2]]);
 
@@ -123,7 +141,9 @@ describe("PostgreSQL run leases", () => {
     // the second one (attempt 2) writes and ends
     expect(await insertRunEvents(storage.db, run.run_id, { ...batch(1, "metadata"), attempt: 2 })).toBe(true);
     await storage.runs.end(run.run_id, { update: { status: "success" }, events: { ...batch(2, "__end__"), attempt: 2 } });
-    const { rows } = await storage.db.query<{ seq: number; mode: string }>("SELECT seq, mode FROM run_events WHERE run_id = $1 ORDER BY seq", [run.run_id]);
+    const { rows } = await storage.db.query<{ seq: number; mode: string }>("SELECT seq, mode FROM run_events WHERE run_id = $1 ORDER BY seq", [
+      run.run_id,
+    ]);
     expect(rows).toEqual([
       { seq: 1, mode: "metadata" },
       { seq: 2, mode: "__end__" },

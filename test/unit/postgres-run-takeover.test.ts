@@ -77,13 +77,17 @@ async function slowRunExecutedBy(executing: Process): Promise<Run> {
   const { kwargs } = parseRunRequest(request, { stateless: false });
   const { run } = await storage.runs.create({ thread_id: thread.thread_id, assistant_id: assistantId, kwargs, multitask_strategy: "reject" });
   executing.engine.submit(run);
-  await eventually(async () => {
-    const { rows } = await storage.db.query<{ lease_owner: string; events: string }>(
-      "SELECT lease_owner, (SELECT count(*) FROM run_events e WHERE e.run_id = r.run_id) AS events FROM runs r WHERE run_id = $1",
-      [run.run_id],
-    );
-    return rows[0]?.lease_owner === executing.workerId && Number(rows[0].events) > 0 ? true : undefined;
-  }, 10_000, "the run to execute");
+  await eventually(
+    async () => {
+      const { rows } = await storage.db.query<{ lease_owner: string; events: string }>(
+        "SELECT lease_owner, (SELECT count(*) FROM run_events e WHERE e.run_id = r.run_id) AS events FROM runs r WHERE run_id = $1",
+        [run.run_id],
+      );
+      return rows[0]?.lease_owner === executing.workerId && Number(rows[0].events) > 0 ? true : undefined;
+    },
+    10_000,
+    "the run to execute",
+  );
   return run;
 }
 
@@ -122,10 +126,14 @@ describe("a run taken over from a live process", () => {
 
     await old.stop(); // its execution is suspended at once (no grace)
     expect(await stored(run.run_id)).toMatchObject({ status: "running", attempt: 2, lease_owner: taker.workerId });
-    const ended = await eventually(async () => {
-      const row = await stored(run.run_id);
-      return row?.status === "running" || row?.status === "pending" ? undefined : row;
-    }, 20_000, "the run's end");
+    const ended = await eventually(
+      async () => {
+        const row = await stored(run.run_id);
+        return row?.status === "running" || row?.status === "pending" ? undefined : row;
+      },
+      20_000,
+      "the run's end",
+    );
     // executed by the new owner to its end, not claimed a third time
     expect(ended).toMatchObject({ status: "success", attempt: 2 });
     const state = await storage.threads.get(run.thread_id);

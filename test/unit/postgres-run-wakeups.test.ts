@@ -98,10 +98,14 @@ async function createRun(engine: ComposedRunEngine, threadId: string, graph: str
 }
 
 const ended = (runId: string) =>
-  eventually(async () => {
-    const run = await storage.runs.get(runId);
-    return run.status === "success" ? run : undefined;
-  }, PROMPTLY_MS, `run ${runId} to end`);
+  eventually(
+    async () => {
+      const run = await storage.runs.get(runId);
+      return run.status === "success" ? run : undefined;
+    },
+    PROMPTLY_MS,
+    `run ${runId} to end`,
+  );
 
 describe("PostgreSQL run wake-ups", () => {
   it("a run's end with nothing pending runs no claim and sends no lgts_runs notice", async () => {

@@ -44,12 +44,17 @@ async function owedDelivery(url = "http://127.0.0.1:9/hook"): Promise<string> {
 }
 
 async function lapsed(deliveryId: string, withinMs = 5_000): Promise<void> {
-  await eventually(async () => {
-    const { rows } = await storage.db.query<{ lapsed: boolean }>("SELECT claimed_until < now() AS lapsed FROM webhook_deliveries WHERE delivery_id = $1", [
-      deliveryId,
-    ]);
-    return rows[0]?.lapsed ? true : undefined;
-  }, withinMs, "the claim to lapse");
+  await eventually(
+    async () => {
+      const { rows } = await storage.db.query<{ lapsed: boolean }>(
+        "SELECT claimed_until < now() AS lapsed FROM webhook_deliveries WHERE delivery_id = $1",
+        [deliveryId],
+      );
+      return rows[0]?.lapsed ? true : undefined;
+    },
+    withinMs,
+    "the claim to lapse",
+  );
 }
 
 describe("PostgreSQL webhook claims", () => {
@@ -73,10 +78,14 @@ describe("PostgreSQL webhook claims", () => {
     await lapsed(id);
 
     await slow.die();
-    const taken = await eventually(async () => {
-      const claimed = await storage.webhooks.claim(other.workerId, 10, 60_000);
-      return claimed.length > 0 ? claimed : undefined;
-    }, 5_000, "the dead process's claim to be taken over");
+    const taken = await eventually(
+      async () => {
+        const claimed = await storage.webhooks.claim(other.workerId, 10, 60_000);
+        return claimed.length > 0 ? claimed : undefined;
+      },
+      5_000,
+      "the dead process's claim to be taken over",
+    );
     expect(taken.map((d) => [d.delivery_id, d.attempts, d.claimed_by])).toEqual([[id, 3, other.workerId]]);
     expect(await storage.webhooks.complete(id, other.workerId)).toBe(true);
   });
@@ -110,21 +119,29 @@ describe("PostgreSQL webhook claims", () => {
       await eventually(async () => (posts.length > 0 ? true : undefined), 5_000, "the first POST");
       await otherDispatcher.start(new LocalCluster());
       // the other process looks when the claim lapses (its alarm), and again on a notice: the slow one lives
-      await eventually(async () => {
-        if (posts.length > 1) return true;
-        const { rows } = await storage.db.query<{ long: boolean }>(
-          "SELECT claimed_until < now() - interval '500 ms' AS long FROM webhook_deliveries WHERE delivery_id = $1",
-          [id],
-        );
-        if (rows[0]?.long) otherDispatcher.wake();
-        return rows[0]?.long ? true : undefined;
-      }, 15_000, "the claim to be lapsed for a while");
+      await eventually(
+        async () => {
+          if (posts.length > 1) return true;
+          const { rows } = await storage.db.query<{ long: boolean }>(
+            "SELECT claimed_until < now() - interval '500 ms' AS long FROM webhook_deliveries WHERE delivery_id = $1",
+            [id],
+          );
+          if (rows[0]?.long) otherDispatcher.wake();
+          return rows[0]?.long ? true : undefined;
+        },
+        15_000,
+        "the claim to be lapsed for a while",
+      );
       expect(posts).toEqual([id]);
       release();
-      await eventually(async () => {
-        const { rowCount } = await storage.db.query("SELECT 1 FROM webhook_deliveries WHERE delivery_id = $1", [id]);
-        return rowCount === 0 ? true : undefined;
-      }, 5_000, "the delivery to be completed");
+      await eventually(
+        async () => {
+          const { rowCount } = await storage.db.query("SELECT 1 FROM webhook_deliveries WHERE delivery_id = $1", [id]);
+          return rowCount === 0 ? true : undefined;
+        },
+        5_000,
+        "the delivery to be completed",
+      );
       expect(posts).toEqual([id]);
     } finally {
       release();

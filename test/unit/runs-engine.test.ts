@@ -31,7 +31,12 @@ import { StorageUnavailableError } from "../../src/storage/errors.js";
  */
 function gatedLogSyncs() {
   let release: () => void = () => {};
-  const gate = { held: null as Promise<void> | null, failing: false, full: false, fullAt: null as { matches: (text: string) => boolean; once: boolean } | null };
+  const gate = {
+    held: null as Promise<void> | null,
+    failing: false,
+    full: false,
+    fullAt: null as { matches: (text: string) => boolean; once: boolean } | null,
+  };
   /** The text of every log write made so far. */
   const writes: string[] = [];
   const io: FileIO = {
@@ -175,7 +180,11 @@ describe("run engine (local parts)", () => {
   it("publishes LangChain callback events for the events stream mode, beside the other modes", async () => {
     const env = await engine();
     const thread = await env.storage.threads.create();
-    const run = await submit(env, thread.thread_id, { assistant_id: "agent", input: { messages: [{ role: "user", content: "hi there" }] }, stream_mode: ["events", "updates", "messages-tuple"] });
+    const run = await submit(env, thread.thread_id, {
+      assistant_id: "agent",
+      input: { messages: [{ role: "user", content: "hi there" }] },
+      stream_mode: ["events", "updates", "messages-tuple"],
+    });
     const seen: Array<{ mode: string; data: unknown }> = [];
     await env.runs.broker.subscribe(run.run_id, { event: (e) => seen.push(e), end: () => {} });
     await env.runs.outcome(run);
@@ -259,10 +268,7 @@ describe("run engine (local parts)", () => {
     });
     await storage.runs.update(exhausted.run_id, { status: "running", attempt: 3 });
 
-    const runs = localRunEngine(
-      { storage, graphs: registry, checkpointer: new TestSaver(), logger: pino({ level: "silent" }) },
-      { maxAttempts: 3 },
-    );
+    const runs = localRunEngine({ storage, graphs: registry, checkpointer: new TestSaver(), logger: pino({ level: "silent" }) }, { maxAttempts: 3 });
     cleanup.unshift(() => runs.shutdown(0));
     await runs.start();
     expect(await runs.outcome(retried)).toMatchObject({ status: "success", values: { value: 4 } });
@@ -328,11 +334,19 @@ describe("run engine (local parts)", () => {
       let outcome: RunOutcome | null = null;
       const events: string[] = [];
       gate.hold();
-      const starting = start(thread.thread_id, (e) => events.push(e.mode), (o) => (outcome = o));
+      const starting = start(
+        thread.thread_id,
+        (e) => events.push(e.mode),
+        (o) => (outcome = o),
+      );
       await eventually(async () => (events.includes("metadata") ? true : undefined), 10_000, "the run to start");
       // the run's creation and start wait for the held fsync; its end is stored behind them
       // (before, the end waited for that fsync to store the start first)
-      await eventually(async () => ((await storage.runs.active(thread.thread_id)).length === 0 ? true : undefined), 10_000, "the run's end to be stored");
+      await eventually(
+        async () => ((await storage.runs.active(thread.thread_id)).length === 0 ? true : undefined),
+        10_000,
+        "the run's end to be stored",
+      );
       expect(outcome).toBeNull();
       gate.release();
       const run = await starting;
@@ -405,7 +419,11 @@ describe("run engine (local parts)", () => {
       cleanup.push(() => receiver.close());
       const thread = await storage.threads.create();
       gate.fillDiskAt('"status":"success"');
-      const run = await submit({ runs, storage, graphs: registry! }, thread.thread_id, { assistant_id: "trivial", input: { value: 1 }, webhook: receiver.url });
+      const run = await submit({ runs, storage, graphs: registry! }, thread.thread_id, {
+        assistant_id: "trivial",
+        input: { value: 1 },
+        webhook: receiver.url,
+      });
       await expect(runs.outcome(run)).rejects.toBeInstanceOf(StorageUnavailableError);
       gate.heal();
       // no request comes: the dispatcher, woken by the failed end, claims the webhook, and that
@@ -419,7 +437,11 @@ describe("run engine (local parts)", () => {
     it("gives the waiters of a waiting run whose cancel cannot be stored the storage error, not a hang", async () => {
       const { gate, storage, runs } = await gatedEngine();
       const thread = await storage.threads.create();
-      const run = await submit({ runs, storage, graphs: registry! }, thread.thread_id, { assistant_id: "trivial", input: { value: 1 }, after_seconds: 60 });
+      const run = await submit({ runs, storage, graphs: registry! }, thread.thread_id, {
+        assistant_id: "trivial",
+        input: { value: 1 },
+        after_seconds: 60,
+      });
       const waiting = runs.outcome(run).then(
         (outcome) => outcome,
         (error: unknown) => error,

@@ -81,9 +81,7 @@ describe("run requests", () => {
   });
 
   it("deduplicates stream modes and maps them to graph modes", () => {
-    expect(parseRunRequest({ assistant_id: "g", stream_mode: ["updates", "updates"] }, { stateless: false }).kwargs.stream_mode).toEqual([
-      "updates",
-    ]);
+    expect(parseRunRequest({ assistant_id: "g", stream_mode: ["updates", "updates"] }, { stateless: false }).kwargs.stream_mode).toEqual(["updates"]);
     expect(graphStreamModes(["messages-tuple", "custom", "events"])).toEqual(["messages", "custom", "checkpoints"]);
     expect(graphStreamModes(["messages"])).toEqual(["messages", "values", "checkpoints"]);
     expect(graphStreamModes(["events"])).toEqual(["checkpoints"]);
@@ -226,7 +224,17 @@ describe("graph calls", () => {
   });
 
   it("turns a command into a LangGraph Command, and a retry into a continuation", () => {
-    const run = runOf({ assistant_id: "g", command: { resume: "yes", goto: [{ node: "n", input: 1 }, { node: "m", input: 2 }] }, checkpoint_id: "c" });
+    const run = runOf({
+      assistant_id: "g",
+      command: {
+        resume: "yes",
+        goto: [
+          { node: "n", input: 1 },
+          { node: "m", input: 2 },
+        ],
+      },
+      checkpoint_id: "c",
+    });
     const call = buildGraphCall(assistant, run, { attempt: 1, resume: false });
     expect(call.input).toBeInstanceOf(Command);
     expect((call.input as Command).resume).toBe("yes");

@@ -112,7 +112,10 @@ describe("storage archive", () => {
   it("refuses a truncated archive, a newer format and something that is not an archive", async () => {
     const source = (await open()).storage;
     await fillStorage(source);
-    const text = (await (async () => { const { gunzipSync } = await import("node:zlib"); return gunzipSync(await archiveBytes(source)).toString(); })());
+    const text = await (async () => {
+      const { gunzipSync } = await import("node:zlib");
+      return gunzipSync(await archiveBytes(source)).toString();
+    })();
     const lines = text.trimEnd().split("\n");
     const of = (t: string) => bytes(gzipSync(t));
     await expect(importArchive((await open()).storage, of(lines.slice(0, -1).join("\n") + "\n"))).rejects.toThrow(/truncated/);

@@ -36,12 +36,8 @@ describe("assistants.create", () => {
 
   it("if_exists raise -> ConflictError, do_nothing -> existing unchanged", async () => {
     const a = await storage.assistants.create({ assistant_id: "a1", graph_id: "g", name: "first" });
-    await expect(storage.assistants.create({ assistant_id: "a1", graph_id: "g" })).rejects.toBeInstanceOf(
-      ConflictError,
-    );
-    await expect(
-      storage.assistants.create({ assistant_id: "a1", graph_id: "g", if_exists: "raise" }),
-    ).rejects.toMatchObject({ kind: "conflict" });
+    await expect(storage.assistants.create({ assistant_id: "a1", graph_id: "g" })).rejects.toBeInstanceOf(ConflictError);
+    await expect(storage.assistants.create({ assistant_id: "a1", graph_id: "g", if_exists: "raise" })).rejects.toMatchObject({ kind: "conflict" });
     const same = await storage.assistants.create({
       assistant_id: "a1",
       graph_id: "other",
@@ -174,9 +170,7 @@ describe("assistants.search / count", () => {
     expect(ids(await storage.assistants.search({ filter: { metadata: { team: "cs" } } }))).toEqual(["a-3", "a-1"]);
     expect(ids(await storage.assistants.search({ filter: { metadata: { tier: { level: 2 } } } }))).toEqual(["a-3"]);
     expect(ids(await storage.assistants.search({ filter: { metadata: { tags: ["y"] } } }))).toEqual(["a-2"]);
-    expect(
-      ids(await storage.assistants.search({ filter: { graph_id: "rag", name: "r", metadata: { team: "cs" } } })),
-    ).toEqual(["a-3"]);
+    expect(ids(await storage.assistants.search({ filter: { graph_id: "rag", name: "r", metadata: { team: "cs" } } }))).toEqual(["a-3"]);
     expect(await storage.assistants.count({ graph_id: "rag" })).toBe(2);
     expect(await storage.assistants.count({ metadata: { team: "cs" } })).toBe(2);
     expect(await storage.assistants.count()).toBe(4);
@@ -218,9 +212,9 @@ describe("assistants scope", () => {
     await expect(storage.assistants.setLatest("a1", 1, bob)).rejects.toBeInstanceOf(NotFoundError);
     await expect(storage.assistants.listVersions("a1", {}, bob)).rejects.toBeInstanceOf(NotFoundError);
     // an existing id owned by someone else is a conflict even with do_nothing
-    await expect(
-      storage.assistants.create({ assistant_id: "a1", graph_id: "g", if_exists: "do_nothing" }, bob),
-    ).rejects.toBeInstanceOf(ConflictError);
+    await expect(storage.assistants.create({ assistant_id: "a1", graph_id: "g", if_exists: "do_nothing" }, bob)).rejects.toBeInstanceOf(
+      ConflictError,
+    );
 
     expect((await storage.assistants.search({}, alice)).items.map((x) => x.assistant_id)).toEqual(["a1"]);
     expect(await storage.assistants.count({ graph_id: "g" }, bob)).toBe(1);

@@ -57,21 +57,18 @@ describe("checkpoints repository", () => {
     await storage.checkpoints.put(checkpoint(t, 4, { checkpoint_id: "a-newest" }));
     await storage.checkpoints.put(checkpoint(t, 5, { checkpoint_ns: "child:1" }));
 
-    expect(ids(await storage.checkpoints.list({ thread_id: t, checkpoint_ns: "" }))).toEqual([
-      "a-newest", "cp-003", "cp-002", "cp-001", "cp-000",
-    ]);
+    expect(ids(await storage.checkpoints.list({ thread_id: t, checkpoint_ns: "" }))).toEqual(["a-newest", "cp-003", "cp-002", "cp-001", "cp-000"]);
     expect(ids(await storage.checkpoints.list({ thread_id: t }))).toHaveLength(6);
     expect(ids(await storage.checkpoints.list({ thread_id: t, checkpoint_ns: "", before: "a-newest" }))).toEqual([
-      "cp-003", "cp-002", "cp-001", "cp-000",
+      "cp-003",
+      "cp-002",
+      "cp-001",
+      "cp-000",
     ]);
     expect(ids(await storage.checkpoints.list({ thread_id: t, checkpoint_ns: "", before: "cp-002", limit: 1 }))).toEqual(["cp-001"]);
     // An unknown `before` compares ids (as strings).
-    expect(ids(await storage.checkpoints.list({ thread_id: t, checkpoint_ns: "", before: "cp-0015" }))).toEqual([
-      "a-newest", "cp-001", "cp-000",
-    ]);
-    expect(ids(await storage.checkpoints.list({ thread_id: t, checkpoint_ns: "", metadata: { source: "loop" } }))).toEqual([
-      "cp-003", "cp-001",
-    ]);
+    expect(ids(await storage.checkpoints.list({ thread_id: t, checkpoint_ns: "", before: "cp-0015" }))).toEqual(["a-newest", "cp-001", "cp-000"]);
+    expect(ids(await storage.checkpoints.list({ thread_id: t, checkpoint_ns: "", metadata: { source: "loop" } }))).toEqual(["cp-003", "cp-001"]);
     expect(ids(await storage.checkpoints.list({ thread_id: t, metadata: { source: "input", step: 2 } }))).toEqual(["cp-002"]);
     expect(ids(await storage.checkpoints.list({ thread_id: t, checkpoint_id: "cp-001" }))).toEqual(["cp-001"]);
     expect(await storage.checkpoints.list({ thread_id: t, limit: 0 })).toEqual([]);
@@ -111,9 +108,9 @@ describe("checkpoints repository", () => {
     await storage.checkpoints.put(checkpoint(t, 0));
     await storage.checkpoints.patchMetadata({ thread_id: t, checkpoint_ns: "", checkpoint_id: "cp-000" }, { tag: "x" });
     expect((await storage.checkpoints.get({ thread_id: t, checkpoint_ns: "" }))!.metadata).toEqual({ step: 0, source: "input", tag: "x" });
-    await expect(
-      storage.checkpoints.patchMetadata({ thread_id: t, checkpoint_ns: "", checkpoint_id: "nope" }, {}),
-    ).rejects.toMatchObject({ kind: "not_found" });
+    await expect(storage.checkpoints.patchMetadata({ thread_id: t, checkpoint_ns: "", checkpoint_id: "nope" }, {})).rejects.toMatchObject({
+      kind: "not_found",
+    });
   });
 
   it("deletes what a run saved: its checkpoints (all namespaces) and its writes elsewhere", async () => {

@@ -32,7 +32,9 @@ describe("lowdb commit log", () => {
     const before = storage.logFlushes;
     await Promise.all([
       ...Array.from({ length: 50 }, (_, i) => storage.threads.create({ metadata: { i } })),
-      ...Array.from({ length: 10 }, (_, i) => storage.crons.create({ assistant_id: "a", schedule: "* * * * *", payload: {}, metadata: { i } } as never)),
+      ...Array.from({ length: 10 }, (_, i) =>
+        storage.crons.create({ assistant_id: "a", schedule: "* * * * *", payload: {}, metadata: { i } } as never),
+      ),
     ]);
     expect(storage.logFlushes - before).toBe(1);
   });
@@ -149,7 +151,9 @@ describe("lowdb commit log", () => {
     await crashed.threads.delete(gone.thread_id);
     // no close: the process "dies" here, before any checkpoint rewrote the shards
     expect(await logFiles(dir)).toHaveLength(1);
-    const shardText = (await Promise.all((await readdir(path.join(dir, "threads"))).map((f) => readFile(path.join(dir, "threads", f), "utf8")))).join("");
+    const shardText = (await Promise.all((await readdir(path.join(dir, "threads"))).map((f) => readFile(path.join(dir, "threads", f), "utf8")))).join(
+      "",
+    );
     expect(shardText).not.toContain(kept.thread_id);
 
     const reopened = await LowdbStorage.open({ dataDir: dir });

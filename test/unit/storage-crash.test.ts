@@ -114,7 +114,7 @@ describe("crash safety (SIGKILL)", () => {
         const thread = await storage.threads.get(id).catch(() => null);
         if (!thread) {
           if (!all.deleting.has(id)) missing++; // else: an unacknowledged delete that did land
-          
+
           continue;
         }
         if (((thread.metadata!.n as number | undefined) ?? 0) < (all.patched.get(id) ?? 0)) stale++;

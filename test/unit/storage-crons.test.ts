@@ -124,12 +124,7 @@ describe("crons repository", () => {
     const { storage } = await open();
     const { c1, c2, c3, c4 } = await seed(storage);
     expect(ids(await storage.crons.search())).toEqual([c4.cron_id, c3.cron_id, c2.cron_id, c1.cron_id]);
-    expect(ids(await storage.crons.search({ sortBy: "created_at", sortOrder: "asc" }))).toEqual([
-      c1.cron_id,
-      c2.cron_id,
-      c3.cron_id,
-      c4.cron_id,
-    ]);
+    expect(ids(await storage.crons.search({ sortBy: "created_at", sortOrder: "asc" }))).toEqual([c1.cron_id, c2.cron_id, c3.cron_id, c4.cron_id]);
     // next_run_date: c2 is the earliest, the others tie and fall back to the cron id
     const byNext = ids(await storage.crons.search({ sortBy: "next_run_date", sortOrder: "asc" }));
     expect(byNext[0]).toBe(c2.cron_id);

@@ -52,7 +52,9 @@ describe("embedded data format", () => {
     const dir = await fixtureCopy();
     await writeFile(path.join(dir, FORMAT_FILE), JSON.stringify({ format: 99 }));
     const before = await readdir(dir, { recursive: true });
-    await expect(LowdbStorage.open({ dataDir: dir })).rejects.toThrow(/written by a newer release of lgts \(data format 99; this release reads up to 1\): upgrade lgts/);
+    await expect(LowdbStorage.open({ dataDir: dir })).rejects.toThrow(
+      /written by a newer release of lgts \(data format 99; this release reads up to 1\): upgrade lgts/,
+    );
     expect(await readdir(dir, { recursive: true })).toEqual(before);
     expect(await formatOf(dir)).toBe(99);
     expect(await readdir(tmp.path)).toEqual(["data"]);

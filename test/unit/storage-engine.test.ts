@@ -210,12 +210,18 @@ describe("query helpers", () => {
 
   it("top-k selection equals a full sort, for every window", () => {
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const items = Array.from({ length: 2000 }, (_, i) => ({ id: `i${i}`, v: Math.floor(rnd() * 100) }));
     const cmp = (a: { id: string; v: number }, b: { id: string; v: number }) => a.v - b.v || (a.id < b.id ? -1 : 1);
     const sorted = [...items].sort(cmp);
     for (const k of [1, 5, 10, 37, 100]) expect(smallest(items, k, cmp)).toEqual(sorted.slice(0, k));
-    for (const [offset, limit] of [[0, 10], [10, 10], [150, 20], [1990, 20], [3000, 5]]) {
+    for (const [offset, limit] of [
+      [0, 10],
+      [10, 10],
+      [150, 20],
+      [1990, 20],
+      [3000, 5],
+    ]) {
       const page = paginate(items, (x) => x.v % 3 !== 0, cmp, { limit, offset });
       const expected = sorted.filter((x) => x.v % 3 !== 0);
       expect(page.total).toBe(expected.length);

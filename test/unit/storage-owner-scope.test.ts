@@ -28,10 +28,7 @@ async function expectMissing(call: () => Promise<unknown>, what: string): Promis
 async function threadsWithRuns(storage: Storage) {
   const runOf = async (scope: Scope | undefined) => {
     const thread = await storage.threads.create({ metadata: owner(scope) });
-    const { run } = await storage.runs.create(
-      { thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "enqueue" },
-      scope,
-    );
+    const { run } = await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "a", kwargs, multitask_strategy: "enqueue" }, scope);
     return { thread, run };
   };
   return { a: await runOf(alice), b: await runOf(bob), none: await runOf(undefined) };
@@ -74,12 +71,8 @@ describe("owner scope: runs", () => {
     const { a, b, none } = await threadsWithRuns(storage);
     expect((await storage.runs.withStatus("pending", alice)).map((r) => r.run_id)).toEqual([a.run.run_id]);
     expect((await storage.runs.withStatus("pending", bob)).map((r) => r.run_id)).toEqual([b.run.run_id]);
-    expect((await storage.runs.withStatus("pending", ownedBy("carol")))).toEqual([]);
-    expect((await storage.runs.withStatus("pending")).map((r) => r.run_id)).toEqual([
-      a.run.run_id,
-      b.run.run_id,
-      none.run.run_id,
-    ]);
+    expect(await storage.runs.withStatus("pending", ownedBy("carol"))).toEqual([]);
+    expect((await storage.runs.withStatus("pending")).map((r) => r.run_id)).toEqual([a.run.run_id, b.run.run_id, none.run.run_id]);
     await storage.runs.update(a.run.run_id, { status: "running" });
     expect(await storage.runs.withStatus("pending", alice)).toEqual([]);
     expect((await storage.runs.withStatus("running", alice)).map((r) => r.run_id)).toEqual([a.run.run_id]);

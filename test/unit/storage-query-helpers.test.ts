@@ -13,7 +13,11 @@ interface Row {
 }
 
 const rows = (count: number): Row[] =>
-  Array.from({ length: count }, (_, i) => ({ id: `id-${String((i * 37) % count).padStart(3, "0")}`, at: `2024-01-${String((i % 28) + 1).padStart(2, "0")}`, n: i % 5 }));
+  Array.from({ length: count }, (_, i) => ({
+    id: `id-${String((i * 37) % count).padStart(3, "0")}`,
+    at: `2024-01-${String((i % 28) + 1).padStart(2, "0")}`,
+    n: i % 5,
+  }));
 
 describe("paging", () => {
   it("clamps the window: limit 10 and offset 0 by default, whole non-negative numbers otherwise", () => {
@@ -48,7 +52,13 @@ describe("paging", () => {
     const data = rows(200);
     const compare = byField<Row>("at", "desc", (r) => r.id);
     const fullSort = [...data].filter((r) => r.n !== 0).sort(compare);
-    for (const window of [{ limit: 3, offset: 0 }, { limit: 3, offset: 7 }, { limit: 10, offset: 5 }, { limit: 50, offset: 100 }, { limit: 5, offset: 157 }]) {
+    for (const window of [
+      { limit: 3, offset: 0 },
+      { limit: 3, offset: 7 },
+      { limit: 10, offset: 5 },
+      { limit: 50, offset: 100 },
+      { limit: 5, offset: 157 },
+    ]) {
       const page = paginate(data, (r) => r.n !== 0, compare, window);
       expect(page.total, JSON.stringify(window)).toBe(160);
       expect(page.items, JSON.stringify(window)).toEqual(fullSort.slice(window.offset, window.offset + window.limit));
@@ -63,7 +73,11 @@ describe("paging", () => {
   it("selects the k smallest in order, keeping the earliest of equal items", () => {
     const byValue = (a: { v: number }, b: { v: number }) => a.v - b.v;
     const items = [5, 1, 4, 1, 3, 9, 0, 2].map((v, i) => ({ v, i }));
-    expect(smallest(items, 3, byValue)).toEqual([{ v: 0, i: 6 }, { v: 1, i: 1 }, { v: 1, i: 3 }]);
+    expect(smallest(items, 3, byValue)).toEqual([
+      { v: 0, i: 6 },
+      { v: 1, i: 1 },
+      { v: 1, i: 3 },
+    ]);
     expect(smallest(items, 1, byValue)).toEqual([{ v: 0, i: 6 }]);
     expect(smallest(items, 20, byValue).map((x) => x.v)).toEqual([0, 1, 1, 2, 3, 4, 5, 9]);
   });

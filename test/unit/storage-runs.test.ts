@@ -33,9 +33,7 @@ describe("runs repository", () => {
     const page = await storage.runs.list(thread.thread_id);
     expect(page.total).toBe(2);
     expect(page.items.map((r) => r.run_id)).toEqual([second.run.run_id, first.run.run_id]);
-    expect((await storage.runs.list(thread.thread_id, { status: "success" })).items.map((r) => r.run_id)).toEqual([
-      first.run.run_id,
-    ]);
+    expect((await storage.runs.list(thread.thread_id, { status: "success" })).items.map((r) => r.run_id)).toEqual([first.run.run_id]);
     expect((await storage.runs.list(thread.thread_id, { limit: 1, offset: 1 })).items).toHaveLength(1);
   });
 
@@ -71,11 +69,7 @@ describe("runs repository", () => {
     const b = await storage.runs.create({ ...base(thread.thread_id), multitask_strategy: "enqueue" });
     const c = await storage.runs.create({ ...base(thread.thread_id), multitask_strategy: "interrupt" });
     expect(c.inflight.map((r) => r.run_id)).toEqual([a.run.run_id, b.run.run_id]);
-    expect((await storage.runs.active(thread.thread_id)).map((r) => r.run_id)).toEqual([
-      a.run.run_id,
-      b.run.run_id,
-      c.run.run_id,
-    ]);
+    expect((await storage.runs.active(thread.thread_id)).map((r) => r.run_id)).toEqual([a.run.run_id, b.run.run_id, c.run.run_id]);
   });
 
   it("scopes runs through their thread's metadata", async () => {
@@ -160,9 +154,9 @@ describe("runs repository", () => {
     const { storage } = await open();
     const thread = await storage.threads.create();
     const { run } = await storage.runs.create({ ...base(thread.thread_id), multitask_strategy: "enqueue" });
-    await expect(
-      storage.runs.create({ ...base(thread.thread_id), run_id: run.run_id, multitask_strategy: "enqueue" }),
-    ).rejects.toMatchObject({ kind: "conflict" });
+    await expect(storage.runs.create({ ...base(thread.thread_id), run_id: run.run_id, multitask_strategy: "enqueue" })).rejects.toMatchObject({
+      kind: "conflict",
+    });
     expect(await storage.runs.active(thread.thread_id)).toHaveLength(1);
   });
 

@@ -157,17 +157,14 @@ describe("threads.search / count", () => {
     expect(ids(await storage.threads.search({ filter: { values: {} } }))).toEqual([T(2), T(1)]);
     expect(ids(await storage.threads.search({ filter: { status: "idle" } }))).toEqual([T(4), T(3)]);
     expect(ids(await storage.threads.search({ filter: { status: "busy", metadata: { user: "u1" } } }))).toEqual([]);
-    expect(
-      ids(await storage.threads.search({ filter: { ids: [T(1), T(2)], status: "interrupted", metadata: { user: "u1" } } })),
-    ).toEqual([T(1)]);
+    expect(ids(await storage.threads.search({ filter: { ids: [T(1), T(2)], status: "interrupted", metadata: { user: "u1" } } }))).toEqual([T(1)]);
     expect(await storage.threads.count({ status: "idle" })).toBe(2);
     expect(await storage.threads.count({ metadata: { user: "u1" }, values: { topic: "y" } })).toBe(1);
     expect(await storage.threads.count()).toBe(4);
   });
 
   it("sorts by every supported field in both orders", async () => {
-    const by = async (sortBy: ThreadSortBy, sortOrder: "asc" | "desc") =>
-      ids(await storage.threads.search({ sortBy, sortOrder }));
+    const by = async (sortBy: ThreadSortBy, sortOrder: "asc" | "desc") => ids(await storage.threads.search({ sortBy, sortOrder }));
     expect(await by("thread_id", "asc")).toEqual([T(1), T(2), T(3), T(4)]);
     expect(await by("thread_id", "desc")).toEqual([T(4), T(3), T(2), T(1)]);
     expect(await by("status", "asc")).toEqual([T(2), T(3), T(4), T(1)]); // busy, idle, idle, interrupted
@@ -196,8 +193,7 @@ describe("threads.expiring (the TTL sweeper's list)", () => {
     const kept = await storage.threads.create({ ttl: { strategy: "keep_latest", ttl: 5 } });
     const plain = await storage.threads.create({ ttl: { ttl: 1 } });
     const none = await storage.threads.create();
-    const byId = (list: Awaited<ReturnType<Storage["threads"]["expiring"]>>) =>
-      [...list].sort((a, b) => a.thread_id.localeCompare(b.thread_id));
+    const byId = (list: Awaited<ReturnType<Storage["threads"]["expiring"]>>) => [...list].sort((a, b) => a.thread_id.localeCompare(b.thread_id));
     expect(byId(await storage.threads.expiring())).toEqual(
       byId([
         { thread_id: kept.thread_id, expires_at: day1 + 5 * 60_000, strategy: "keep_latest" },
@@ -312,14 +308,10 @@ describe("threads scope", () => {
     ]) {
       await expect(op()).rejects.toBeInstanceOf(NotFoundError);
     }
-    await expect(
-      storage.threads.create({ thread_id: a.thread_id, if_exists: "do_nothing" }, bob),
-    ).rejects.toBeInstanceOf(ConflictError);
+    await expect(storage.threads.create({ thread_id: a.thread_id, if_exists: "do_nothing" }, bob)).rejects.toBeInstanceOf(ConflictError);
 
     expect(ids(await storage.threads.search({ filter: { metadata: { x: 1 } } }, bob))).toEqual([b.thread_id]);
-    expect(ids(await storage.threads.search({ filter: { ids: [a.thread_id, b.thread_id] } }, alice))).toEqual([
-      a.thread_id,
-    ]);
+    expect(ids(await storage.threads.search({ filter: { ids: [a.thread_id, b.thread_id] } }, alice))).toEqual([a.thread_id]);
     expect(await storage.threads.count({}, alice)).toBe(1);
     expect(await storage.threads.count({ status: "idle" }, alice)).toBe(1);
     expect(await storage.threads.count()).toBe(3);

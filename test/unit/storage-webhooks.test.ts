@@ -45,7 +45,10 @@ describe("webhook outbox", () => {
   it("a rollback deletes the run and still owes its delivery; an end without a webhook owes nothing", async () => {
     const { storage } = await open();
     const rolledBack = await runningRun(storage);
-    const stored = await storage.runs.end(rolledBack.run_id, { update: null, webhook: { url: "http://h/1", payload: (r) => ({ run_id: r.run_id }) } });
+    const stored = await storage.runs.end(rolledBack.run_id, {
+      update: null,
+      webhook: { url: "http://h/1", payload: (r) => ({ run_id: r.run_id }) },
+    });
     expect(stored.run_id).toBe(rolledBack.run_id);
     await expect(storage.runs.get(rolledBack.run_id)).rejects.toMatchObject({ kind: "not_found" });
     const plain = await runningRun(storage);
@@ -87,10 +90,14 @@ describe("webhook outbox", () => {
     await storage.runs.end(run.run_id, { update: { status: "success" }, webhook: { url: "http://h/1", payload: () => ({}) } });
     const [dead] = await storage.webhooks.claim("dead", 5, 50);
     expect(dead.attempts).toBe(1);
-    const [taken] = await eventually(async () => {
-      const claimed = await storage.webhooks.claim("survivor", 5, 30_000);
-      return claimed.length ? claimed : undefined;
-    }, 5_000, "the lapsed claim to be claimed again");
+    const [taken] = await eventually(
+      async () => {
+        const claimed = await storage.webhooks.claim("survivor", 5, 30_000);
+        return claimed.length ? claimed : undefined;
+      },
+      5_000,
+      "the lapsed claim to be claimed again",
+    );
     expect(taken).toMatchObject({ delivery_id: dead.delivery_id, attempts: 2, claimed_by: "survivor" });
     expect(await storage.webhooks.complete(dead.delivery_id, "dead")).toBe(false);
     expect(await storage.webhooks.complete(dead.delivery_id, "survivor")).toBe(true);

@@ -51,10 +51,10 @@ describe("store items repository", () => {
 
   it("keeps namespaces and keys with any characters apart", async () => {
     await put(["a", "b"], "c", { n: 1 });
-    await put(["a"], "b\",\"c", { n: 2 });
+    await put(["a"], 'b","c', { n: 2 });
     await put(["a,b"], "c", { n: 3 });
     expect((await items.get(["a", "b"], "c"))?.value).toEqual({ n: 1 });
-    expect((await items.get(["a"], "b\",\"c"))?.value).toEqual({ n: 2 });
+    expect((await items.get(["a"], 'b","c'))?.value).toEqual({ n: 2 });
     expect((await items.get(["a,b"], "c"))?.value).toEqual({ n: 3 });
   });
 
@@ -119,7 +119,17 @@ describe("store items repository", () => {
     now += 1;
     await put(["v"], "y", { t: "y" }, { vectors: [{ field: "t", vector: [0, 1, 0] }] });
     now += 1;
-    await put(["v"], "xy", { t: "xy" }, { vectors: [{ field: "a", vector: [0, 0, 1] }, { field: "b", vector: [1, 1, 0] }] });
+    await put(
+      ["v"],
+      "xy",
+      { t: "xy" },
+      {
+        vectors: [
+          { field: "a", vector: [0, 0, 1] },
+          { field: "b", vector: [1, 1, 0] },
+        ],
+      },
+    );
     now += 1;
     await put(["v"], "plain", { t: "none" });
     now += 1;
@@ -134,22 +144,51 @@ describe("store items repository", () => {
     // without a prefix (every vector scored), and pages across the ranked/unranked boundary
     const everywhere = async (limit?: number, offset?: number) =>
       (await items.search({ namespacePrefix: [], queryVector: [1, 0.1, 0], limit, offset })).map((h) => [h.key, h.score === null]);
-    expect(await everywhere()).toEqual([["x", false], ["xy", false], ["y", false], ["otherdims", true], ["plain", true]]);
-    expect(await everywhere(2, 2)).toEqual([["y", false], ["otherdims", true]]);
-    expect(await everywhere(5, 3)).toEqual([["otherdims", true], ["plain", true]]);
+    expect(await everywhere()).toEqual([
+      ["x", false],
+      ["xy", false],
+      ["y", false],
+      ["otherdims", true],
+      ["plain", true],
+    ]);
+    expect(await everywhere(2, 2)).toEqual([
+      ["y", false],
+      ["otherdims", true],
+    ]);
+    expect(await everywhere(5, 3)).toEqual([
+      ["otherdims", true],
+      ["plain", true],
+    ]);
     expect(await everywhere(1, 5)).toEqual([]);
   });
 
   it("lists namespaces with prefix, suffix (wildcards), max_depth, limit/offset", async () => {
     for (const ns of [["a", "b", "c"], ["a", "b", "d"], ["a", "x"], ["b"], ["a", "b"]]) await put(ns, "k", {});
     expect(await items.listNamespaces()).toEqual([["a", "b"], ["a", "b", "c"], ["a", "b", "d"], ["a", "x"], ["b"]]);
-    expect(await items.listNamespaces({ prefix: ["a", "b"] })).toEqual([["a", "b"], ["a", "b", "c"], ["a", "b", "d"]]);
-    expect(await items.listNamespaces({ prefix: ["*", "b"] })).toEqual([["a", "b"], ["a", "b", "c"], ["a", "b", "d"]]);
+    expect(await items.listNamespaces({ prefix: ["a", "b"] })).toEqual([
+      ["a", "b"],
+      ["a", "b", "c"],
+      ["a", "b", "d"],
+    ]);
+    expect(await items.listNamespaces({ prefix: ["*", "b"] })).toEqual([
+      ["a", "b"],
+      ["a", "b", "c"],
+      ["a", "b", "d"],
+    ]);
     expect(await items.listNamespaces({ suffix: ["d"] })).toEqual([["a", "b", "d"]]);
-    expect(await items.listNamespaces({ suffix: ["b", "*"] })).toEqual([["a", "b", "c"], ["a", "b", "d"]]);
+    expect(await items.listNamespaces({ suffix: ["b", "*"] })).toEqual([
+      ["a", "b", "c"],
+      ["a", "b", "d"],
+    ]);
     expect(await items.listNamespaces({ maxDepth: 1 })).toEqual([["a"], ["b"]]);
-    expect(await items.listNamespaces({ prefix: ["a"], maxDepth: 2 })).toEqual([["a", "b"], ["a", "x"]]);
-    expect(await items.listNamespaces({ limit: 2, offset: 1 })).toEqual([["a", "b", "c"], ["a", "b", "d"]]);
+    expect(await items.listNamespaces({ prefix: ["a"], maxDepth: 2 })).toEqual([
+      ["a", "b"],
+      ["a", "x"],
+    ]);
+    expect(await items.listNamespaces({ limit: 2, offset: 1 })).toEqual([
+      ["a", "b", "c"],
+      ["a", "b", "d"],
+    ]);
   });
 
   it("lists namespaces label by label, whatever characters the labels hold, each once per max_depth group", async () => {
@@ -158,11 +197,18 @@ describe("store items repository", () => {
     await put(["a", "b", "c"], "k2", {});
     expect(await items.listNamespaces()).toEqual(all);
     expect(await items.listNamespaces({ maxDepth: 2 })).toEqual([["a"], ["a", "b"], ["a", "b\u0001"], ["a", "bb"], ["a b"], ["a-b", "c"], ["ab"]]);
-    expect(await items.listNamespaces({ maxDepth: 2, limit: 2, offset: 2 })).toEqual([["a", "b\u0001"], ["a", "bb"]]);
+    expect(await items.listNamespaces({ maxDepth: 2, limit: 2, offset: 2 })).toEqual([
+      ["a", "b\u0001"],
+      ["a", "bb"],
+    ]);
     expect(await items.listNamespaces({ maxDepth: 1 })).toEqual([["a"], ["a b"], ["a-b"], ["ab"]]);
     expect(await items.listNamespaces({ prefix: ["a"] })).toEqual(all.slice(0, 5));
     expect(await items.listNamespaces({ prefix: ["a", "b"], maxDepth: 2 })).toEqual([["a", "b"]]);
-    expect(await items.listNamespaces({ prefix: ["a", "*"], maxDepth: 2 })).toEqual([["a", "b"], ["a", "b\u0001"], ["a", "bb"]]);
+    expect(await items.listNamespaces({ prefix: ["a", "*"], maxDepth: 2 })).toEqual([
+      ["a", "b"],
+      ["a", "b\u0001"],
+      ["a", "bb"],
+    ]);
     expect(await items.listNamespaces({ suffix: ["c"], maxDepth: 1 })).toEqual([["a"], ["a-b"]]);
   });
 
@@ -219,7 +265,9 @@ describe("store items repository", () => {
 });
 
 describe("store items scope", () => {
-  const scope = (conditions: Array<{ key: string; op: "$eq"; value: string } | { key: string; op: "$contains"; values: string[] }>) => ({ conditions });
+  const scope = (conditions: Array<{ key: string; op: "$eq"; value: string } | { key: string; op: "$contains"; values: string[] }>) => ({
+    conditions,
+  });
   const alice = scope([{ key: "owner", op: "$eq", value: "alice" }]);
 
   it("applies to {...value, namespace, key} in get, put, delete, search and listNamespaces", async () => {
@@ -242,8 +290,9 @@ describe("store items scope", () => {
     expect(await items.listNamespaces({ scope: scope([{ key: "key", op: "$eq", value: "2" }]) })).toEqual([["a", "notes"]]);
 
     // a hidden item is neither replaced nor deleted
-    await expect(items.put({ namespace: ["b", "notes"], key: "1", value: { owner: "alice" }, ttl_minutes: null, vectors: [] }, alice))
-      .rejects.toMatchObject({ kind: "not_found" });
+    await expect(
+      items.put({ namespace: ["b", "notes"], key: "1", value: { owner: "alice" }, ttl_minutes: null, vectors: [] }, alice),
+    ).rejects.toMatchObject({ kind: "not_found" });
     expect(await items.delete(["b", "notes"], "1", alice)).toBe(false);
     expect((await items.get(["b", "notes"], "1"))?.value).toEqual({ owner: "bob", n: 3 });
     expect(await items.delete(["a", "notes"], "1", alice)).toBe(true);

@@ -107,12 +107,18 @@ describe("ServerStore as a graph's BaseStore", () => {
     expect(item!.updatedAt).toBeInstanceOf(Date);
 
     const ranked = await store.search(["a"], { query: "cat" });
-    expect(ranked.map((h) => [h.key, h.score])).toEqual([["k1", 1], ["k2", undefined]]);
+    expect(ranked.map((h) => [h.key, h.score])).toEqual([
+      ["k1", 1],
+      ["k2", undefined],
+    ]);
     const plain = await store.search(["a"], { filter: { n: { $gte: 2 } } });
     expect(plain.map((h) => h.key)).toEqual(["k2"]);
     expect(plain[0]).not.toHaveProperty("score");
 
-    expect(await store.listNamespaces({ prefix: ["a"], maxDepth: 2 })).toEqual([["a", "b"], ["a", "c"]]);
+    expect(await store.listNamespaces({ prefix: ["a"], maxDepth: 2 })).toEqual([
+      ["a", "b"],
+      ["a", "c"],
+    ]);
     expect(await store.listNamespaces({ suffix: ["c"] })).toEqual([["a", "c"]]);
     await store.delete(["a", "b"], "k1");
     expect(await store.get(["a", "b"], "k1")).toBeNull();

@@ -13,10 +13,13 @@ import { RunStreamTranslator } from "../../src/runtime/streams/translate.js";
 async function translateAgent(modes: StreamMode[], graphModes: string[]): Promise<StreamChunk[]> {
   const graph = agentBuilder.compile({ checkpointer: new MemorySaver() });
   const translator = new RunStreamTranslator(modes);
-  const stream = await graph.stream({ messages: [{ role: "user", content: "hello world" }] }, {
-    configurable: { thread_id: "t" },
-    streamMode: graphModes as never,
-  });
+  const stream = await graph.stream(
+    { messages: [{ role: "user", content: "hello world" }] },
+    {
+      configurable: { thread_id: "t" },
+      streamMode: graphModes as never,
+    },
+  );
   const events: StreamChunk[] = [];
   for await (const [mode, data] of stream as AsyncIterable<[string, unknown]>) {
     events.push(...translator.translate({ mode, ns: [], data }));
@@ -120,7 +123,9 @@ describe("legacy messages mode", () => {
     expect(legacy.fromValues([], { messages: "not messages" })).toEqual([]);
     expect(legacy.fromValues([], { messages: [] })).toEqual([]);
     const human = new HumanMessage({ id: "h1", content: "hi" });
-    const completed = legacy.fromValues([], { messages: [human, new AIMessage({ id: "m1", content: "Hello" }), new AIMessage({ content: "no id" })] });
+    const completed = legacy.fromValues([], {
+      messages: [human, new AIMessage({ id: "m1", content: "Hello" }), new AIMessage({ content: "no id" })],
+    });
     expect(completed.map((e) => e.mode)).toEqual(["messages/complete"]);
     expect((completed[0].data as Array<{ id: string }>).map((m) => m.id)).toEqual(["h1", "m1"]);
     // once complete, neither more chunks nor the same state send it again
@@ -134,13 +139,22 @@ describe("legacy messages mode", () => {
 describe("stream payloads", () => {
   it("shapes a checkpoint: public configs, checkpoint references, tasks with text errors and subgraph references", () => {
     const shaped = streamCheckpoint({
-      config: { callbacks: ["handler"], tags: ["x"], configurable: { thread_id: "t", checkpoint_ns: "", checkpoint_id: "c2", __pregel_x: 1, user: "u" } },
+      config: {
+        callbacks: ["handler"],
+        tags: ["x"],
+        configurable: { thread_id: "t", checkpoint_ns: "", checkpoint_id: "c2", __pregel_x: 1, user: "u" },
+      },
       parentConfig: { configurable: { thread_id: "t", checkpoint_id: "c1", checkpoint_map: { "": "c1" } } },
       values: { v: 1 },
       metadata: { step: 2 },
       next: ["node"],
       tasks: [
-        { id: "1", name: "node", error: new Error("boom"), state: { configurable: { thread_id: "t", checkpoint_ns: "node:1", checkpoint_id: "s1" } } },
+        {
+          id: "1",
+          name: "node",
+          error: new Error("boom"),
+          state: { configurable: { thread_id: "t", checkpoint_ns: "node:1", checkpoint_id: "s1" } },
+        },
         { id: "2", name: "other", error: "text error" },
         { id: "3", name: "fine", interrupts: [] },
         { id: "4", name: "odd", error: { code: 7 } },
@@ -178,13 +192,19 @@ describe("stream payloads", () => {
     class ToolFailure extends Error {}
     const named = Object.assign(new Error("bad input"), { name: "ValidationError" });
     expect(streamToolEvent({ name: "search", error: named })).toEqual({ name: "search", error: { error: "ValidationError", message: "bad input" } });
-    expect(streamToolEvent({ name: "search", error: new ToolFailure("gone") })).toEqual({ name: "search", error: { error: "ToolFailure", message: "gone" } });
+    expect(streamToolEvent({ name: "search", error: new ToolFailure("gone") })).toEqual({
+      name: "search",
+      error: { error: "ToolFailure", message: "gone" },
+    });
     expect(streamToolEvent({ name: "search", error: "text" })).toEqual({ name: "search", error: "text" });
     expect(streamToolEvent(null)).toBeNull();
     const config = { configurable: { thread_id: "t", checkpoint_id: "c", __internal: 1 } };
     expect(streamDebug({ step: 1, type: "checkpoint", payload: { config } })).toMatchObject({
       step: 1,
-      payload: { config: { configurable: { thread_id: "t", checkpoint_id: "c" } }, checkpoint: { thread_id: "t", checkpoint_ns: "", checkpoint_id: "c" } },
+      payload: {
+        config: { configurable: { thread_id: "t", checkpoint_id: "c" } },
+        checkpoint: { thread_id: "t", checkpoint_ns: "", checkpoint_id: "c" },
+      },
     });
     expect(streamDebug({ step: 1, type: "task_result", payload: { id: "x", error: new Error("e") } })).toEqual({
       step: 1,

@@ -25,7 +25,8 @@ async function reader(broker: LocalRunEventBroker, options: { modes?: ThreadStre
     seen,
     ids,
     names: () => seen.map((e) => e.event),
-    until: (count: number) => eventually(async () => (seen.length >= count ? true : undefined), 2_000, `${count} thread events, got ${ids().join(", ")}`),
+    until: (count: number) =>
+      eventually(async () => (seen.length >= count ? true : undefined), 2_000, `${count} thread events, got ${ids().join(", ")}`),
     stop: async () => {
       controller.abort();
       await reading;
@@ -200,4 +201,3 @@ describe("thread stream", () => {
     await client.stop();
   });
 });
-

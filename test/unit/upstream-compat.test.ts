@@ -15,10 +15,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 const oursPath = path.join(repoRoot, "generated", "openapi.json");
 // LGTS_UPSTREAM_OPENAPI overrides the location.
 const sharedDir = path.resolve(repoRoot, "../shared");
-const upstreamPath = path.resolve(
-  repoRoot,
-  process.env.LGTS_UPSTREAM_OPENAPI ?? path.join(sharedDir, "reference/langgraph-openapi.json"),
-);
+const upstreamPath = path.resolve(repoRoot, process.env.LGTS_UPSTREAM_OPENAPI ?? path.join(sharedDir, "reference/langgraph-openapi.json"));
 const upstreamAvailable = existsSync(upstreamPath);
 /**
  * The comparison may be skipped only on a machine without `../shared` at all (a clone used on its
@@ -94,21 +91,71 @@ const IGNORED_HEADERS = new Set(["accept", "content-type", "authorization"]);
 
 /** The operation ids handlers are written against (see docs/ARCHITECTURE.md). */
 const AGREED_OPERATION_IDS = [
-  "createAssistant", "searchAssistants", "countAssistants", "getAssistant", "deleteAssistant",
-  "patchAssistant", "getAssistantGraph", "getAssistantSubgraphs", "getAssistantSubgraphsByNamespace",
-  "getAssistantSchemas", "searchAssistantVersions", "setLatestAssistantVersion",
-  "createThread", "searchThreads", "countThreads", "pruneThreads", "getThread", "patchThread",
-  "deleteThread", "copyThread", "getThreadState", "updateThreadState", "patchThreadState",
-  "getThreadStateAtCheckpoint", "postThreadStateAtCheckpoint", "getThreadHistory",
-  "searchThreadHistory", "joinThreadStream",
-  "listRuns", "createRun", "streamRun", "waitRun", "getRun", "deleteRun", "joinRun", "joinRunStream",
-  "cancelRun", "cancelRuns",
-  "createStatelessRun", "streamStatelessRun", "waitStatelessRun", "createRunBatch",
+  "createAssistant",
+  "searchAssistants",
+  "countAssistants",
+  "getAssistant",
+  "deleteAssistant",
+  "patchAssistant",
+  "getAssistantGraph",
+  "getAssistantSubgraphs",
+  "getAssistantSubgraphsByNamespace",
+  "getAssistantSchemas",
+  "searchAssistantVersions",
+  "setLatestAssistantVersion",
+  "createThread",
+  "searchThreads",
+  "countThreads",
+  "pruneThreads",
+  "getThread",
+  "patchThread",
+  "deleteThread",
+  "copyThread",
+  "getThreadState",
+  "updateThreadState",
+  "patchThreadState",
+  "getThreadStateAtCheckpoint",
+  "postThreadStateAtCheckpoint",
+  "getThreadHistory",
+  "searchThreadHistory",
+  "joinThreadStream",
+  "listRuns",
+  "createRun",
+  "streamRun",
+  "waitRun",
+  "getRun",
+  "deleteRun",
+  "joinRun",
+  "joinRunStream",
+  "cancelRun",
+  "cancelRuns",
+  "createStatelessRun",
+  "streamStatelessRun",
+  "waitStatelessRun",
+  "createRunBatch",
   "joinStatelessRunStream",
-  "createThreadCron", "createCron", "searchCrons", "countCrons", "updateCron", "deleteCron",
-  "putStoreItem", "getStoreItem", "deleteStoreItem", "searchStoreItems", "listStoreNamespaces",
-  "postMcp", "getMcp", "deleteMcp", "postA2a", "getA2aAgentCard", "getUiComponent", "getUiAsset",
-  "healthCheck", "getInfo", "getMetrics", "getOpenApiDocument",
+  "createThreadCron",
+  "createCron",
+  "searchCrons",
+  "countCrons",
+  "updateCron",
+  "deleteCron",
+  "putStoreItem",
+  "getStoreItem",
+  "deleteStoreItem",
+  "searchStoreItems",
+  "listStoreNamespaces",
+  "postMcp",
+  "getMcp",
+  "deleteMcp",
+  "postA2a",
+  "getA2aAgentCard",
+  "getUiComponent",
+  "getUiAsset",
+  "healthCheck",
+  "getInfo",
+  "getMetrics",
+  "getOpenApiDocument",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -197,14 +244,11 @@ function stringsOf(doc: Json, schema: Json, depth = 0): StringDomain {
   if ("const" in s) result = new Set(typeof s.const === "string" ? [s.const] : []);
   else if (Array.isArray(s.enum)) result = new Set(s.enum.filter((v: unknown) => typeof v === "string"));
   else if (types && !types.includes("string")) result = new Set();
-  const narrow = (a: StringDomain, b: StringDomain): StringDomain =>
-    a === "any" ? b : b === "any" ? a : new Set([...a].filter((v) => b.has(v)));
+  const narrow = (a: StringDomain, b: StringDomain): StringDomain => (a === "any" ? b : b === "any" ? a : new Set([...a].filter((v) => b.has(v))));
   for (const key of ["anyOf", "oneOf"]) {
     if (!Array.isArray(s[key])) continue;
     const parts: StringDomain[] = s[key].map((x: Json) => stringsOf(doc, x, depth + 1));
-    const joined: StringDomain = parts.some((p) => p === "any")
-      ? "any"
-      : new Set(parts.flatMap((p) => (p === "any" ? [] : [...p])));
+    const joined: StringDomain = parts.some((p) => p === "any") ? "any" : new Set(parts.flatMap((p) => (p === "any" ? [] : [...p])));
     result = narrow(result, joined);
   }
   if (Array.isArray(s.allOf)) for (const x of s.allOf) result = narrow(result, stringsOf(doc, x, depth + 1));

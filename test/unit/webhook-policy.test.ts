@@ -8,7 +8,8 @@ import { WebhookPolicy, WebhookSettingsError, type WebhookSettings } from "../..
 import { isPrivateAddress } from "../../src/runtime/webhooks/private-addresses.js";
 import { webhookSignature } from "../../src/runtime/webhooks/post.js";
 
-const policy = (settings: WebhookSettings | null, mode: "serve" | "dev" = "serve", env: NodeJS.ProcessEnv = {}) => new WebhookPolicy(settings, env, mode);
+const policy = (settings: WebhookSettings | null, mode: "serve" | "dev" = "serve", env: NodeJS.ProcessEnv = {}) =>
+  new WebhookPolicy(settings, env, mode);
 const refusal = (p: WebhookPolicy, url: string): string => {
   try {
     p.accept(url);
@@ -33,7 +34,13 @@ describe("webhook URLs", () => {
 
   it("applies require_https, allowed_domains (exact and subdomain wildcards), allowed_ports (default ports too), max_url_length, disable_loopback", () => {
     const strict = policy({
-      url: { require_https: true, allowed_domains: ["hooks.example.com", "*.corp.example"], allowed_ports: [443, 8443], max_url_length: 40, disable_loopback: true },
+      url: {
+        require_https: true,
+        allowed_domains: ["hooks.example.com", "*.corp.example"],
+        allowed_ports: [443, 8443],
+        max_url_length: 40,
+        disable_loopback: true,
+      },
     });
     expect(strict.accept("https://hooks.example.com/a")).toBe("https://hooks.example.com/a");
     expect(strict.accept("https://a.b.corp.example:8443/a")).toBe("https://a.b.corp.example:8443/a");
@@ -50,7 +57,14 @@ describe("webhook URLs", () => {
   it("refuses private addresses written in the URL, by default under serve once webhooks is configured", () => {
     const served = policy({});
     expect(served.blockPrivateAddresses).toBe(true);
-    for (const url of ["http://169.254.169.254/latest", "http://10.1.2.3/x", "http://[::1]:8080/x", "http://[fe80::1]/x", "http://127.0.0.1/x", "http://[::ffff:192.168.1.1]/x"]) {
+    for (const url of [
+      "http://169.254.169.254/latest",
+      "http://10.1.2.3/x",
+      "http://[::1]:8080/x",
+      "http://[fe80::1]/x",
+      "http://127.0.0.1/x",
+      "http://[::ffff:192.168.1.1]/x",
+    ]) {
       expect(refusal(served, url)).toMatch(/private, loopback or link-local/);
     }
     // names are checked when they are resolved, at send time
@@ -62,7 +76,19 @@ describe("webhook URLs", () => {
   });
 
   it("knows private, loopback, link-local and public addresses", () => {
-    for (const address of ["127.0.0.1", "10.0.0.1", "172.31.255.255", "192.168.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"]) {
+    for (const address of [
+      "127.0.0.1",
+      "10.0.0.1",
+      "172.31.255.255",
+      "192.168.0.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "::1",
+      "fd00::1",
+      "fe80::1",
+      "::ffff:127.0.0.1",
+    ]) {
       expect(isPrivateAddress(address), address).toBe(true);
     }
     for (const address of ["8.8.8.8", "172.32.0.1", "2606:4700::1111", "::ffff:8.8.8.8"]) expect(isPrivateAddress(address), address).toBe(false);
@@ -71,22 +97,33 @@ describe("webhook URLs", () => {
 
 describe("headers and the signing secret", () => {
   it("resolves ${{ env.NAME }} templates within env_prefix, mixed with literals", () => {
-    const p = policy({ headers: { Authorization: "Bearer ${{ env.LG_WEBHOOK_TOKEN }}", "X-Two": "${{env.LG_WEBHOOK_A}}-${{ env.LG_WEBHOOK_B }}" } }, "serve", {
-      LG_WEBHOOK_TOKEN: "t0k",
-      LG_WEBHOOK_A: "a",
-      LG_WEBHOOK_B: "b",
-    });
+    const p = policy(
+      { headers: { Authorization: "Bearer ${{ env.LG_WEBHOOK_TOKEN }}", "X-Two": "${{env.LG_WEBHOOK_A}}-${{ env.LG_WEBHOOK_B }}" } },
+      "serve",
+      {
+        LG_WEBHOOK_TOKEN: "t0k",
+        LG_WEBHOOK_A: "a",
+        LG_WEBHOOK_B: "b",
+      },
+    );
     expect(p.headers).toEqual({ Authorization: "Bearer t0k", "X-Two": "a-b" });
-    const custom = policy({ env_prefix: "HOOK_", headers: { "X-Key": "${{ env.HOOK_KEY }}" }, signing_secret: "${{ env.HOOK_SECRET }}" }, "serve", { HOOK_KEY: "k", HOOK_SECRET: "s" });
+    const custom = policy({ env_prefix: "HOOK_", headers: { "X-Key": "${{ env.HOOK_KEY }}" }, signing_secret: "${{ env.HOOK_SECRET }}" }, "serve", {
+      HOOK_KEY: "k",
+      HOOK_SECRET: "s",
+    });
     expect(custom.headers).toEqual({ "X-Key": "k" });
     expect(custom.signingSecret).toBe("s");
   });
 
   it("stops startup on a variable outside env_prefix or unset, naming the key", () => {
     expect(() => policy({ headers: { "X-Leak": "${{ env.DATABASE_URI }}" } }, "serve", { DATABASE_URI: "postgres://secret" })).toThrow(
-      new WebhookSettingsError("webhooks.headers.X-Leak: ${{ env.DATABASE_URI }} is outside webhooks.env_prefix 'LG_WEBHOOK_'; only variables starting with it may be used"),
+      new WebhookSettingsError(
+        "webhooks.headers.X-Leak: ${{ env.DATABASE_URI }} is outside webhooks.env_prefix 'LG_WEBHOOK_'; only variables starting with it may be used",
+      ),
     );
-    expect(() => policy({ signing_secret: "${{ env.LG_WEBHOOK_SECRET }}" })).toThrow("webhooks.signing_secret: environment variable LG_WEBHOOK_SECRET is not set");
+    expect(() => policy({ signing_secret: "${{ env.LG_WEBHOOK_SECRET }}" })).toThrow(
+      "webhooks.signing_secret: environment variable LG_WEBHOOK_SECRET is not set",
+    );
   });
 
   it("signs as documented: t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<body>'>", () => {

@@ -23,15 +23,14 @@ const Context = Annotation.Root({ tone: Annotation<"cheerful" | "formal"> });
 async function answer(state: typeof State.State, config: LangGraphRunnableConfig<typeof Context.State>) {
   const tone = config.context?.tone ?? "formal";
   const question = String(state.messages.at(-1)?.content ?? "");
-  const text = tone === "cheerful" ? `Hi! ${process.env.ASSISTANT_NAME} here: "${question}" is a great question!` : `${process.env.ASSISTANT_NAME} received: ${question}`;
+  const text =
+    tone === "cheerful"
+      ? `Hi! ${process.env.ASSISTANT_NAME} here: "${question}" is a great question!`
+      : `${process.env.ASSISTANT_NAME} received: ${question}`;
   logger.info("answering", { tone, question });
   const message = new AIMessage({ id: crypto.randomUUID(), content: text });
   typedUi(config).push({ name: "answer_card", props: { text, tone } }, { message });
   return { messages: [message] };
 }
 
-export const graph = new StateGraph(State, Context)
-  .addNode("answer", answer)
-  .addEdge("__start__", "answer")
-  .addEdge("answer", "__end__")
-  .compile();
+export const graph = new StateGraph(State, Context).addNode("answer", answer).addEdge("__start__", "answer").addEdge("answer", "__end__").compile();

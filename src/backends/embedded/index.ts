@@ -14,12 +14,12 @@ export async function openEmbeddedBackend(dataDir: string, options: BackendOptio
   const storage = await openStorage({ backend: "lowdb", dataDir });
   // without the socket (a path too long for one, say) the server still serves; lgts export and
   // backup then say no server answers
-  const stopServingArchives = await serveArchives(storage, dataDir, (error) => logger.error({ err: error }, "an export of the data directory failed")).catch(
-    (error: unknown) => {
-      logger.warn({ err: error, dataDir }, "cannot listen for lgts export/backup on the data directory: they will not reach this server");
-      return null;
-    },
-  );
+  const stopServingArchives = await serveArchives(storage, dataDir, (error) =>
+    logger.error({ err: error }, "an export of the data directory failed"),
+  ).catch((error: unknown) => {
+    logger.warn({ err: error, dataDir }, "cannot listen for lgts export/backup on the data directory: they will not reach this server");
+    return null;
+  });
   return {
     storage,
     parts: localRunParts({ storage, logger, ...runs }),

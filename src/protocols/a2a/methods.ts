@@ -52,11 +52,14 @@ async function graphInput({ services, assistant }: A2aContext, message: Message)
   try {
     channels = (await services.graphs.resolveGraph(assistant.graph_id, assistant.config as never)).channels;
   } catch (error) {
-    if (error instanceof GraphLoadError) throw invalidParams(`The graph of assistant '${assistant.assistant_id}' cannot be built with its config: ${error.message}`);
+    if (error instanceof GraphLoadError)
+      throw invalidParams(`The graph of assistant '${assistant.assistant_id}' cannot be built with its config: ${error.message}`);
     throw error;
   }
   if (!("messages" in channels)) {
-    throw invalidParams(`params.message.parts: graph '${assistant.graph_id}' has no 'messages' state key to put text into; send the input as a data part`);
+    throw invalidParams(
+      `params.message.parts: graph '${assistant.graph_id}' has no 'messages' state key to put text into; send the input as a data part`,
+    );
   }
   return { ...data, messages: [chatMessage(message, text)] };
 }
@@ -106,7 +109,13 @@ export async function sendMessage(context: A2aContext, raw: unknown): Promise<Se
   const start = answered ? { command: { resume: resumeValue(message.parts) } } : { input: await graphInput(context, message) };
   const thread = threadId ?? randomUUID();
   // one context is one conversation: its messages are answered in turn
-  const request = { assistant_id: assistant.assistant_id, ...start, metadata, multitask_strategy: "enqueue" as const, if_not_exists: "create" as const };
+  const request = {
+    assistant_id: assistant.assistant_id,
+    ...start,
+    metadata,
+    multitask_strategy: "enqueue" as const,
+    if_not_exists: "create" as const,
+  };
   const authorized = await authorizeRunCreation(context.auth, services.graphs, thread, request);
   const run = await createRun(services, thread, authorized.body, authorized.access);
   return {

@@ -15,8 +15,7 @@ export type OutputMode = (typeof OUTPUT_MODES)[number];
 /** A2A error code: none of the client's accepted output modes is produced. */
 const CONTENT_TYPE_NOT_SUPPORTED = -32005;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** Which of our output modes the client accepts (all when it does not say); none is an error. */
 export function acceptedModes(accepted: string[] | undefined): Set<OutputMode> {

@@ -36,10 +36,7 @@ export async function callTool(
   if (outcome.status !== "success") return text(`The run ended with status '${outcome.status}' before producing a result.`, true);
   const values = outcome.values as Record<string, unknown> | null;
   if (values && typeof values === "object" && "__interrupt__" in values) {
-    return text(
-      `The graph paused at an interrupt, which a tool call cannot resume: ${JSON.stringify(values.__interrupt__)}`,
-      true,
-    );
+    return text(`The graph paused at an interrupt, which a tool call cannot resume: ${JSON.stringify(values.__interrupt__)}`, true);
   }
   return text(JSON.stringify(values), false);
 }

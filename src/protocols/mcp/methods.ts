@@ -20,8 +20,7 @@ export interface McpContext {
   signal: AbortSignal;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
 
 function initialize(params: Record<string, unknown>, { services }: McpContext) {
   const requested = params.protocolVersion;

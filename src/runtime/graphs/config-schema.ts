@@ -18,9 +18,8 @@ interface SchemaNode {
   default?: unknown;
 }
 
-export const LANGGRAPH_SCHEMA = JSON.parse(
-  readFileSync(new URL("./langgraph.schema.json", import.meta.url), "utf8"),
-) as SchemaNode & Record<string, unknown>;
+export const LANGGRAPH_SCHEMA = JSON.parse(readFileSync(new URL("./langgraph.schema.json", import.meta.url), "utf8")) as SchemaNode &
+  Record<string, unknown>;
 
 const ajv = new Ajv2020({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true });
 (addFormats as unknown as (ajv: Ajv2020, formats: string[]) => void)(ajv, ["regex"]);

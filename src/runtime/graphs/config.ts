@@ -130,7 +130,8 @@ function graphDeclarations(graphs: Record<string, GraphEntry>, configDir: string
     const source = typeof entry === "string" ? entry : entry.path;
     const description = typeof entry === "string" ? undefined : (entry.description ?? undefined);
     const { file, exportName } = splitImportString(source.trim());
-    if (file.trim() === "") throw new GraphConfigErrorAt(`graphs.${graphId}: expected a "<file>:<export>" string with a file part, got ${JSON.stringify(source)}`);
+    if (file.trim() === "")
+      throw new GraphConfigErrorAt(`graphs.${graphId}: expected a "<file>:<export>" string with a file part, got ${JSON.stringify(source)}`);
     if (PYTHON_EXTENSIONS.has(path.extname(file).toLowerCase())) {
       throw new GraphConfigErrorAt(`graphs.${graphId}: Python graphs are not supported by this server (${source})`);
     }

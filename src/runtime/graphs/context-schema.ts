@@ -45,7 +45,8 @@ function loadsAsEsm(file: string): boolean {
 /** The entry of `@langchain/langgraph` an ES module at `file` imports: the package's `import` export. */
 function esmEntry(require: NodeJS.Require): string {
   const manifest = require.resolve("@langchain/langgraph/package.json");
-  const root = (JSON.parse(readFileSync(manifest, "utf8")) as { exports: Record<string, { import?: string | { default?: string } }> }).exports["."]?.import;
+  const root = (JSON.parse(readFileSync(manifest, "utf8")) as { exports: Record<string, { import?: string | { default?: string } }> }).exports["."]
+    ?.import;
   const relative = typeof root === "string" ? root : root?.default;
   if (!relative) throw new Error("no ES module entry");
   return path.resolve(path.dirname(manifest), relative);

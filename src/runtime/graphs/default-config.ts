@@ -11,8 +11,7 @@ export interface AssistantDefaults {
 
 export class DefaultConfigError extends Error {}
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * The defaults by graph id; {} when the variable is unset or empty.

@@ -56,9 +56,7 @@ function findClosingQuote(body: string, quote: string): number {
 }
 
 function unescapeDouble(body: string): string {
-  return body.replace(/\\([nrt"\\])/g, (_m, c: string) =>
-    c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c,
-  );
+  return body.replace(/\\([nrt"\\])/g, (_m, c: string) => (c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c));
 }
 
 /**
@@ -67,10 +65,7 @@ function unescapeDouble(body: string): string {
  * to keep values already present (the JS CLI's dotenv `populate` behaviour).
  * Returns the keys that were written.
  */
-export function applyEnv(
-  vars: Record<string, string>,
-  options: { override?: boolean; target?: NodeJS.ProcessEnv } = {},
-): string[] {
+export function applyEnv(vars: Record<string, string>, options: { override?: boolean; target?: NodeJS.ProcessEnv } = {}): string[] {
   const target = options.target ?? process.env;
   const override = options.override ?? true;
   const written: string[] = [];

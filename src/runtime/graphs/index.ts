@@ -1,12 +1,7 @@
 export { loadGraphRegistry } from "./registry.js";
 export type { GraphRegistry, GraphSpec, LoadGraphRegistryOptions, ResolveGraphOptions } from "./registry.js";
 export { defaultAssistantId, GRAPH_ASSISTANT_NAMESPACE } from "./ids.js";
-export {
-  parseLanggraphConfig,
-  readLanggraphConfig,
-  resolveConfigEnv,
-  splitImportString,
-} from "./config.js";
+export { parseLanggraphConfig, readLanggraphConfig, resolveConfigEnv, splitImportString } from "./config.js";
 export type {
   AuthConfig,
   CheckpointerConfig,

@@ -14,9 +14,7 @@ export type AnyCompiledGraph = CompiledGraph<string>;
 export type GraphFactory = (config: LangGraphRunnableConfig) => unknown;
 
 export type ResolvedExport =
-  | { kind: "compiled"; graph: AnyCompiledGraph }
-  | { kind: "builder"; graph: AnyCompiledGraph }
-  | { kind: "factory"; factory: GraphFactory };
+  { kind: "compiled"; graph: AnyCompiledGraph } | { kind: "builder"; graph: AnyCompiledGraph } | { kind: "factory"; factory: GraphFactory };
 
 // ---------------------------------------------------------------------------------------------
 // TypeScript support.
@@ -137,11 +135,7 @@ export async function loadGraphExport(graphId: string, source: string, file: str
 
   if (!(exportName in mod) || mod[exportName] === undefined) {
     const names = Object.keys(mod).filter((k) => k !== "__esModule");
-    throw new GraphLoadError(
-      graphId,
-      source,
-      `module has no export "${exportName}" (exports: ${names.length ? names.join(", ") : "none"})`,
-    );
+    throw new GraphLoadError(graphId, source, `module has no export "${exportName}" (exports: ${names.length ? names.join(", ") : "none"})`);
   }
   const exported = mod[exportName];
 

@@ -25,7 +25,6 @@ import type { Logger } from "pino";
 // ---------------------------------------------------------------------------------------------
 // Which server the calling code belongs to.
 
-
 export interface ServerScope {
   logger: Logger;
   /** The server's own API URL (with its mount prefix); set once it listens. */

@@ -61,7 +61,12 @@ function addedAsNode(index: StaticSchemaIndex, namespace: string, subgraph: obje
   if (!channels) return undefined;
   const wanted = [...channels].sort().join("\n");
   const candidates = index.subgraphNodes[namespace.split("|").at(-1)!] ?? [];
-  return candidates.find((schemas) => Object.keys((schemas.state?.properties ?? {})).sort().join("\n") === wanted);
+  return candidates.find(
+    (schemas) =>
+      Object.keys(schemas.state?.properties ?? {})
+        .sort()
+        .join("\n") === wanted,
+  );
 }
 
 /**

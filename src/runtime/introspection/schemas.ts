@@ -11,12 +11,7 @@
  * static types where known. The top level has no `required`: any channel may be unset.
  */
 import type { components } from "../../../generated/openapi.js";
-import {
-  getConfigTypeSchema,
-  getInputTypeSchema,
-  getOutputTypeSchema,
-  getStateTypeSchema,
-} from "@langchain/langgraph/zod/schema";
+import { getConfigTypeSchema, getInputTypeSchema, getOutputTypeSchema, getStateTypeSchema } from "@langchain/langgraph/zod/schema";
 import { declaredContextSchema } from "../graphs/context-schema.js";
 import type { JsonSchema } from "./json-schema.js";
 import type { StaticGraphSchemas } from "./types.js";
@@ -55,7 +50,7 @@ interface RuntimeDefinitions {
  * JSON Schema cannot express; such zod schemas are converted again with that field left open.
  */
 function runtimeSchemas(graph: object): Partial<Record<Slot, JsonSchema>> {
-  const builder = ((graph as { builder?: RuntimeDefinitions }).builder ?? {});
+  const builder = (graph as { builder?: RuntimeDefinitions }).builder ?? {};
   const convert = (get: (graph: unknown) => unknown, fallback: () => JsonSchema | undefined): JsonSchema | undefined => {
     let schema: unknown;
     try {
@@ -73,7 +68,10 @@ function runtimeSchemas(graph: object): Partial<Record<Slot, JsonSchema>> {
     state: convert(getStateTypeSchema, () => tolerantZodSchema(builder._schemaRuntimeDefinition, {})),
     context:
       convert(getConfigTypeSchema, () => tolerantZodSchema(builder._configRuntimeSchema, {})) ??
-      convert(() => declaredContextJsonSchema((graph as { builder?: object }).builder), () => undefined),
+      convert(
+        () => declaredContextJsonSchema((graph as { builder?: object }).builder),
+        () => undefined,
+      ),
   };
 }
 

@@ -46,10 +46,14 @@ export function compilerOptionsFor(projectDir: string): ts.CompilerOptions {
   const configFile = ts.findConfigFile(projectDir, ts.sys.fileExists);
   let options = DEFAULT_OPTIONS;
   if (configFile) {
-    const parsed = ts.getParsedCommandLineOfConfigFile(configFile, {}, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: () => {},
-    });
+    const parsed = ts.getParsedCommandLineOfConfigFile(
+      configFile,
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: () => {},
+      },
+    );
     if (parsed) options = parsed.options;
   }
   // strictNullChecks: without it `undefined` vanishes from types and no property looks optional
@@ -75,20 +79,27 @@ export function extractStaticSchemas(files: readonly string[], projectDir: strin
     index.exports[path.resolve(file)] = graphs;
   }
   for (const source of program.getSourceFiles()) {
-    if (!program.isSourceFileFromExternalLibrary(source) && !source.isDeclarationFile) collectSubgraphNodes(checker, converter, source, index.subgraphNodes);
+    if (!program.isSourceFileFromExternalLibrary(source) && !source.isDeclarationFile)
+      collectSubgraphNodes(checker, converter, source, index.subgraphNodes);
   }
   return index;
 }
 
 /** Every `x.addNode("name", graph)` of a module whose second argument is a compiled graph. */
-function collectSubgraphNodes(checker: ts.TypeChecker, converter: TypeToJsonSchema, source: ts.SourceFile, into: Record<string, StaticGraphSchemas[]>): void {
+function collectSubgraphNodes(
+  checker: ts.TypeChecker,
+  converter: TypeToJsonSchema,
+  source: ts.SourceFile,
+  into: Record<string, StaticGraphSchemas[]>,
+): void {
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === "addNode") {
       const [name, action] = node.arguments;
       // a function written in place is a node, never a graph: typing it would check the whole
       // builder chain around it, doubling the analysis
       const inline = action && (ts.isArrowFunction(action) || ts.isFunctionExpression(action));
-      const graph = name && action && !inline && ts.isStringLiteralLike(name) ? compiledGraphType(checker, checker.getTypeAtLocation(action)) : undefined;
+      const graph =
+        name && action && !inline && ts.isStringLiteralLike(name) ? compiledGraphType(checker, checker.getTypeAtLocation(action)) : undefined;
       if (graph) (into[(name as ts.StringLiteralLike).text] ??= []).push(schemasOf(checker, converter, graph));
     }
     ts.forEachChild(node, visit);

@@ -54,7 +54,12 @@ export async function openPostgresCoordination(options: PostgresCoordinationOpti
   const notifications = new Notifications(uri, db, logger);
   await notifications.start();
   const workerId = await holdWorkerLock(notifications);
-  const broker = new PostgresRunEventBroker({ events: new PostgresRunEventLog(db), notifications, logger, retentionMs: options.resumableRetentionMs });
+  const broker = new PostgresRunEventBroker({
+    events: new PostgresRunEventLog(db),
+    notifications,
+    logger,
+    retentionMs: options.resumableRetentionMs,
+  });
   const stops = new PostgresStopChannel(notifications, logger);
   try {
     await broker.start();

@@ -331,7 +331,10 @@ export class PostgresRunEventBroker implements RunEventBroker {
           if (!held) {
             // taken over (its lease) or ended meanwhile: the lease renewal stops this execution, whose
             // end is refused the same way; nothing more is written for it meanwhile
-            this.options.logger.info({ run_id: runId, attempt: publishing.attempt }, "run events not stored: the run is no longer held by this execution");
+            this.options.logger.info(
+              { run_id: runId, attempt: publishing.attempt },
+              "run events not stored: the run is no longer held by this execution",
+            );
             publishing.lost = true;
             publishing.rows.length = 0;
             break;

@@ -57,7 +57,9 @@ export async function prepareRun(
   if (parsed.kwargs.webhook !== null) parsed.kwargs.webhook = services.webhooks.accept(parsed.kwargs.webhook);
   if (!services.langsmith && (parsed.kwargs.langsmith_tracer || parsed.kwargs.feedback_keys)) {
     const field = parsed.kwargs.feedback_keys ? "feedback_keys" : "langsmith_tracer";
-    throw invalid(`body.${field}: LangSmith is not configured on this server: set LANGSMITH_API_KEY (and LANGSMITH_ENDPOINT for a self-hosted LangSmith)`);
+    throw invalid(
+      `body.${field}: LangSmith is not configured on this server: set LANGSMITH_API_KEY (and LANGSMITH_ENDPOINT for a self-hosted LangSmith)`,
+    );
   }
   const { config } = parsed.kwargs;
   config.configurable = configurableRunningAs(config.configurable, access.user);

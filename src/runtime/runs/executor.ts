@@ -73,7 +73,7 @@ export function describeError(error: unknown): RunError {
     const name = error.name && error.name !== "Error" ? error.name : error.constructor?.name || "Error";
     return { error: name, message: error.message || String(error) };
   }
-  return { error: "Error", message: typeof error === "string" ? error : JSON.stringify(error) ?? String(error) };
+  return { error: "Error", message: typeof error === "string" ? error : (JSON.stringify(error) ?? String(error)) };
 }
 
 /** What a run's waiters get when its end could not be stored (RunOutcome.unstored): the storage error. */
@@ -436,9 +436,7 @@ export class RunExecutor {
     return {
       status: threadStatusAfter(ending.status, state, othersActive),
       error: ending.error,
-      ...(state
-        ? { values: state.values as ThreadUpdate["values"], interrupts: state.interrupts as ThreadUpdate["interrupts"] }
-        : {}),
+      ...(state ? { values: state.values as ThreadUpdate["values"], interrupts: state.interrupts as ThreadUpdate["interrupts"] } : {}),
     };
   }
 

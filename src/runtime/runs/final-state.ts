@@ -46,11 +46,7 @@ export function resultValues(state: FinalState): unknown {
  * else `idle`, also after a cancel mid-way (the official servers' `stop()` leaves the thread idle);
  * `busy` whenever another run of the thread is still active.
  */
-export function threadStatusAfter(
-  status: RunOutcome["status"],
-  state: FinalState | null,
-  othersActive: boolean,
-): ThreadStatus {
+export function threadStatusAfter(status: RunOutcome["status"], state: FinalState | null, othersActive: boolean): ThreadStatus {
   if (othersActive) return "busy";
   if (status === "error" || status === "timeout") return "error";
   if (!state) return "idle";

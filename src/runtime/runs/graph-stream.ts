@@ -29,12 +29,7 @@ function toChunk(raw: unknown, subgraphs: boolean): StreamChunk {
   return { mode, ns: [], data };
 }
 
-export async function* streamGraph(
-  graph: AnyCompiledGraph,
-  call: GraphCall,
-  runId: string,
-  signal: AbortSignal,
-): AsyncGenerator<StreamChunk> {
+export async function* streamGraph(graph: AnyCompiledGraph, call: GraphCall, runId: string, signal: AbortSignal): AsyncGenerator<StreamChunk> {
   const options = { ...call.config, ...call.options, streamMode: call.streamModes, runId, signal };
   if (!call.callbackEvents) {
     const stream = await graph.stream(call.input, options as never);

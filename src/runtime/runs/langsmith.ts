@@ -17,8 +17,7 @@ export interface LangSmith {
   feedbackUrls(runId: string, keys: readonly string[]): Promise<Record<string, string>>;
 }
 
-const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined =>
-  env[`LANGSMITH_${name}`] || env[`LANGCHAIN_${name}`] || undefined;
+const setting = (env: NodeJS.ProcessEnv, name: string): string | undefined => env[`LANGSMITH_${name}`] || env[`LANGCHAIN_${name}`] || undefined;
 
 /** LangSmith as the environment configures it; null without an API key or with tracing turned off. */
 export async function langSmithFromEnv(env: NodeJS.ProcessEnv): Promise<LangSmith | null> {

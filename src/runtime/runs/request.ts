@@ -82,16 +82,19 @@ export function parseRunRequest(body: RunRequest, options: { stateless: boolean 
   const { stateless } = options;
   const command = body.command ?? null;
   if (command !== null && !isNoInput(body.input)) {
-    fail("input", "give either input or command (a command resumes or steers the graph instead of an input); beside a command, input may only be absent, null or {}");
+    fail(
+      "input",
+      "give either input or command (a command resumes or steers the graph instead of an input); beside a command, input may only be absent, null or {}",
+    );
   }
   if (command !== null && command.resume === undefined && command.update == null && command.goto == null) {
     fail("command", "needs at least one of resume, update, goto");
   }
   if (stateless) refuseThreadFields(body);
-  else if ((body).on_completion === "delete") {
+  else if (body.on_completion === "delete") {
     fail("on_completion", "a run on an existing thread keeps its thread; delete the thread instead");
   }
-  const temporary = stateless && ((body).on_completion ?? "delete") === "delete";
+  const temporary = stateless && (body.on_completion ?? "delete") === "delete";
   const afterSeconds = body.after_seconds ?? 0;
   return {
     assistantId: body.assistant_id,

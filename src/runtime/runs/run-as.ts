@@ -10,10 +10,7 @@ import type { StoredUser } from "../../storage/types.js";
 export const AUTH_CONFIGURABLE_KEYS = ["langgraph_auth_user", "langgraph_auth_user_id", "langgraph_auth_permissions"] as const;
 
 /** `configurable` without client-given auth keys, plus those of `user` when there is one. */
-export function configurableRunningAs(
-  configurable: Record<string, unknown> | undefined,
-  user: StoredUser | null,
-): Record<string, unknown> {
+export function configurableRunningAs(configurable: Record<string, unknown> | undefined, user: StoredUser | null): Record<string, unknown> {
   const clean: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(configurable ?? {})) {
     if (!(AUTH_CONFIGURABLE_KEYS as readonly string[]).includes(key)) clean[key] = value;

@@ -82,8 +82,7 @@ export async function loadStoreIndex(config: StoreIndexConfig, configDir: string
     embedQuery = (text) => exported.embedQuery(text);
   } else {
     throw new Error(
-      `store.index.embed: export "${exportName}" of ${modulePath} is not an embedding function ` +
-        `or an object with embedDocuments/embedQuery`,
+      `store.index.embed: export "${exportName}" of ${modulePath} is not an embedding function ` + `or an object with embedDocuments/embedQuery`,
     );
   }
 

@@ -28,14 +28,7 @@ import type { Logger } from "pino";
 import { InvalidStoreRequestError, parseStoreFilter } from "../../storage/store-query.js";
 import { forbidden } from "../../errors.js";
 import { inScope, storeItemScopeView } from "../../storage/scope.js";
-import type {
-  Scope,
-  StoreItem,
-  StoreItemsRepository,
-  StoreNamespaceQuery,
-  StoreSearchHit,
-  StoreVector,
-} from "../../storage/types.js";
+import type { Scope, StoreItem, StoreItemsRepository, StoreNamespaceQuery, StoreSearchHit, StoreVector } from "../../storage/types.js";
 import type { StoreConfig } from "../graphs/config.js";
 import { loadStoreIndex, type StoreIndex } from "./embeddings.js";
 import type { Cluster } from "../cluster.js";
@@ -98,11 +91,7 @@ export class ServerStore extends BaseStore {
 
   // --------------------------------------------------------------- the API's operations
 
-  async getItem(
-    namespace: string[],
-    key: string,
-    options: { refreshTtl?: boolean | null; scope?: Scope } = {},
-  ): Promise<StoreItem | null> {
+  async getItem(namespace: string[], key: string, options: { refreshTtl?: boolean | null; scope?: Scope } = {}): Promise<StoreItem | null> {
     checkNamespace(namespace, "namespace", false);
     return this.items.get(namespace, key, { refreshTtl: options.refreshTtl ?? this.#refreshOnRead, scope: options.scope });
   }
@@ -213,13 +202,16 @@ export class ServerStore extends BaseStore {
     const { defaultTtl = null, sweeper } = this.options;
     return Promise.all(
       inputs.map(async (input, i) => {
-        const item = await this.items.put({
-          namespace: input.namespace,
-          key: input.key,
-          value: input.value,
-          ttl_minutes: input.ttl === undefined ? defaultTtl : input.ttl,
-          vectors: vectors[i],
-        }, scope);
+        const item = await this.items.put(
+          {
+            namespace: input.namespace,
+            key: input.key,
+            value: input.value,
+            ttl_minutes: input.ttl === undefined ? defaultTtl : input.ttl,
+            vectors: vectors[i],
+          },
+          scope,
+        );
         if (item.expires_at !== null) sweeper?.expiresAt(item.expires_at);
         return item;
       }),
@@ -230,9 +222,7 @@ export class ServerStore extends BaseStore {
   async #embed(inputs: readonly PutItemInput[]): Promise<StoreVector[][]> {
     const index = this.options.index;
     if (!index) return inputs.map(() => []);
-    const perInput = inputs.map((input) =>
-      input.index === false ? [] : indexedTexts(input.value, input.index ?? index.fields),
-    );
+    const perInput = inputs.map((input) => (input.index === false ? [] : indexedTexts(input.value, input.index ?? index.fields)));
     const texts = [...new Set(perInput.flat().map(([, text]) => text))];
     const embedded = new Map<string, number[]>();
     (await index.embed(texts)).forEach((vector, i) => embedded.set(texts[i], vector));

@@ -94,11 +94,7 @@ class InRunOrder {
   }
 }
 
-export async function threadEvents(
-  broker: RunEventBroker,
-  threadId: string,
-  options: ThreadEventsOptions,
-): Promise<AsyncIterable<SseEvent>> {
+export async function threadEvents(broker: RunEventBroker, threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>> {
   const { modes, after, signal } = options;
   const runModes = modes.has("run_modes");
   const lifecycle = modes.has("lifecycle");

@@ -15,8 +15,7 @@ import { LegacyMessages } from "./legacy-messages.js";
 import { payload, streamCheckpoint, streamDebug, streamTask, streamToolEvent } from "./payloads.js";
 
 /** LangGraph's lightweight checkpoint marker (not a checkpoint): streamEvents may add them. */
-const isCheckpointEnvelope = (data: unknown) =>
-  data !== null && typeof data === "object" && !("values" in data) && !("config" in data);
+const isCheckpointEnvelope = (data: unknown) => data !== null && typeof data === "object" && !("values" in data) && !("config" in data);
 
 /** The id of the checkpoint a `checkpoints` chunk announces. */
 function rootCheckpointId(data: unknown): string | undefined {

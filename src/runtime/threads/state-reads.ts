@@ -35,7 +35,13 @@ export function apiThreadReads(graphs: GraphRegistry, logger: Logger): ApiThread
     return found;
   };
   return [
-    { what: "state (as GET /threads/{id}/state answers)", read: (storage, id) => readThreadState(depsOf(storage), id, UNSCOPED, { subgraphs: true }) },
-    { what: "history (as POST /threads/{id}/history answers)", read: (storage, id) => threadHistory(depsOf(storage), id, UNSCOPED, { limit: 100_000 }) },
+    {
+      what: "state (as GET /threads/{id}/state answers)",
+      read: (storage, id) => readThreadState(depsOf(storage), id, UNSCOPED, { subgraphs: true }),
+    },
+    {
+      what: "history (as POST /threads/{id}/history answers)",
+      read: (storage, id) => threadHistory(depsOf(storage), id, UNSCOPED, { limit: 100_000 }),
+    },
   ];
 }

@@ -16,8 +16,7 @@ type Interrupt = components["schemas"]["Interrupt"];
 
 type TaskDescription = StateSnapshot["tasks"][number];
 
-const isSnapshot = (state: TaskDescription["state"]): state is StateSnapshot =>
-  state !== undefined && "values" in state && "next" in state;
+const isSnapshot = (state: TaskDescription["state"]): state is StateSnapshot => state !== undefined && "values" in state && "next" in state;
 
 /**
  * The checkpoint a config points at; a config without an id (an empty state, a subgraph task)
@@ -92,9 +91,7 @@ export function selectStateFields(state: ThreadState, select: readonly string[] 
   const values = state.values;
   if (!("values" in picked) && valueKeys.length > 0) {
     const isObject = values !== null && typeof values === "object" && !Array.isArray(values);
-    picked.values = Object.fromEntries(
-      isObject ? valueKeys.filter((key) => Object.hasOwn(values, key)).map((key) => [key, values[key]]) : [],
-    );
+    picked.values = Object.fromEntries(isObject ? valueKeys.filter((key) => Object.hasOwn(values, key)).map((key) => [key, values[key]]) : []);
   }
   return picked;
 }

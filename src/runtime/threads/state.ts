@@ -48,8 +48,7 @@ function checkpointConfigurable(threadId: string, checkpoint: CheckpointConfig |
 /** What a graph reports for a checkpoint that does not exist (the same as for an empty thread). */
 const emptySnapshot = (config: RunnableConfig): StateSnapshot => ({ values: {}, next: [], config, tasks: [] });
 
-const checkpointNotFound = (threadId: string, checkpointId: string) =>
-  notFound(`Checkpoint '${checkpointId}' not found in thread '${threadId}'`);
+const checkpointNotFound = (threadId: string, checkpointId: string) => notFound(`Checkpoint '${checkpointId}' not found in thread '${threadId}'`);
 
 export interface ReadStateOptions {
   /** Which checkpoint (default: the latest of the root graph). */
@@ -67,9 +66,7 @@ export async function readThreadState(
   const thread = await services.storage.threads.get(threadId, scope);
   const configurable = checkpointConfigurable(threadId, options.checkpoint, "body.checkpoint");
   const owner = await threadGraph(services, thread, scope);
-  const snapshot = owner
-    ? await owner.graph.getState({ configurable }, { subgraphs: options.subgraphs ?? false })
-    : emptySnapshot({ configurable });
+  const snapshot = owner ? await owner.graph.getState({ configurable }, { subgraphs: options.subgraphs ?? false }) : emptySnapshot({ configurable });
   // A stored checkpoint always has a timestamp: none means the requested one does not exist.
   if (configurable.checkpoint_id !== undefined && snapshot.createdAt === undefined) {
     throw checkpointNotFound(threadId, configurable.checkpoint_id);
@@ -89,12 +86,7 @@ export interface HistoryOptions {
 }
 
 /** The thread's states, newest checkpoint first (none while the thread has no graph). */
-export async function threadHistory(
-  services: ThreadStateDeps,
-  threadId: string,
-  scope: Scope,
-  options: HistoryOptions = {},
-): Promise<ThreadState[]> {
+export async function threadHistory(services: ThreadStateDeps, threadId: string, scope: Scope, options: HistoryOptions = {}): Promise<ThreadState[]> {
   const thread = await services.storage.threads.get(threadId, scope);
   const configurable = checkpointConfigurable(threadId, options.checkpoint, "body.checkpoint");
   const owner = await threadGraph(services, thread, scope);
@@ -116,9 +108,7 @@ export async function threadHistory(
 async function graphForWrite(services: ThreadStateDeps, thread: Thread, scope: Scope): Promise<ThreadGraph> {
   const owner = await threadGraph(services, thread, scope);
   if (!owner) {
-    throw conflict(
-      `Thread '${thread.thread_id}' has no graph yet: create it with a graph id (metadata.graph_id) or run an assistant on it first`,
-    );
+    throw conflict(`Thread '${thread.thread_id}' has no graph yet: create it with a graph id (metadata.graph_id) or run an assistant on it first`);
   }
   return owner;
 }
@@ -173,12 +163,7 @@ export interface StateUpdate {
 }
 
 /** Writes a checkpoint as if `asNode` had produced `values`; answers the new checkpoint. */
-export async function updateThreadState(
-  services: ThreadStateDeps,
-  threadId: string,
-  scope: Scope,
-  update: StateUpdate,
-): Promise<CheckpointConfig> {
+export async function updateThreadState(services: ThreadStateDeps, threadId: string, scope: Scope, update: StateUpdate): Promise<CheckpointConfig> {
   const thread = await services.storage.threads.get(threadId, scope);
   if (thread.status === "busy") {
     throw conflict(`Thread '${threadId}' has an active run: update its state once the run is done`);
@@ -253,12 +238,7 @@ export async function createThreadWithSupersteps(
 }
 
 /** Merges metadata into the latest checkpoint of the thread's root graph (no new checkpoint). */
-export async function patchLatestCheckpointMetadata(
-  services: ThreadStateDeps,
-  threadId: string,
-  scope: Scope,
-  metadata: Metadata,
-): Promise<void> {
+export async function patchLatestCheckpointMetadata(services: ThreadStateDeps, threadId: string, scope: Scope, metadata: Metadata): Promise<void> {
   await services.storage.threads.get(threadId, scope);
   const latest = await services.storage.checkpoints.get({ thread_id: threadId, checkpoint_ns: "" });
   if (!latest) throw notFound(`Thread '${threadId}' has no checkpoint yet`);

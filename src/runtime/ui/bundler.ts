@@ -21,7 +21,6 @@ export interface UiAsset {
 /** Packages every UI bundle takes from the page instead of bundling its own copy. */
 const HOST_PACKAGES = ["react", "react-dom", "@langchain/langgraph-sdk"];
 
-
 /**
  * The generated entry point: imports the user's components (default export: name -> component)
  * and hands the requested one, with an element inside the shadow root the page prepared, to the

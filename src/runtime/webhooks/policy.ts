@@ -47,7 +47,9 @@ const DEFAULT_PORTS: Record<string, number> = { "http:": 80, "https:": 443 };
 function resolveTemplates(text: string, where: string, prefix: string, env: NodeJS.ProcessEnv): string {
   return text.replace(TEMPLATE, (_match, name: string) => {
     if (!name.startsWith(prefix)) {
-      throw new WebhookSettingsError(`${where}: \${{ env.${name} }} is outside webhooks.env_prefix '${prefix}'; only variables starting with it may be used`);
+      throw new WebhookSettingsError(
+        `${where}: \${{ env.${name} }} is outside webhooks.env_prefix '${prefix}'; only variables starting with it may be used`,
+      );
     }
     const value = env[name];
     if (value === undefined) throw new WebhookSettingsError(`${where}: environment variable ${name} is not set`);
@@ -80,7 +82,8 @@ export class WebhookPolicy {
     this.headers = Object.fromEntries(
       Object.entries(settings?.headers ?? {}).map(([name, value]) => [name, resolveTemplates(value, `webhooks.headers.${name}`, prefix, env)]),
     );
-    this.signingSecret = settings?.signing_secret === undefined ? null : resolveTemplates(settings.signing_secret, "webhooks.signing_secret", prefix, env);
+    this.signingSecret =
+      settings?.signing_secret === undefined ? null : resolveTemplates(settings.signing_secret, "webhooks.signing_secret", prefix, env);
     if (this.signingSecret === "") throw new WebhookSettingsError("webhooks.signing_secret: empty; give a secret or remove the key");
     this.blockPrivateAddresses = this.#url.block_private_addresses ?? (settings != null && mode === "serve");
   }
@@ -96,7 +99,8 @@ export class WebhookPolicy {
     const { max_url_length: maxLength } = this.#url;
     if (maxLength !== undefined && value.length > maxLength) refuse(`longer than ${maxLength} characters (webhooks.url.max_url_length)`);
     if (value.startsWith("/") && !value.startsWith("//")) {
-      if (this.#url.disable_loopback) refuse(`'${value}' is a path on this server, which webhooks.url.disable_loopback refuses; give an absolute URL`);
+      if (this.#url.disable_loopback)
+        refuse(`'${value}' is a path on this server, which webhooks.url.disable_loopback refuses; give an absolute URL`);
       return value;
     }
     let url: URL;

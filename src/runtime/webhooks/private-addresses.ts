@@ -51,12 +51,16 @@ export function publicOnlyLookup(hostname: string, options: LookupOptions, callb
     const refused = addresses.find((answer) => isPrivateAddress(answer.address));
     if (refused) {
       return callback(
-        new PrivateAddressError(`${hostname} resolves to ${refused.address}, a private, loopback or link-local address (webhooks.url.block_private_addresses)`),
+        new PrivateAddressError(
+          `${hostname} resolves to ${refused.address}, a private, loopback or link-local address (webhooks.url.block_private_addresses)`,
+        ),
         [],
       );
     }
     if (options.all) return callback(null, addresses);
     const [first] = addresses;
-    return first ? callback(null, first.address, first.family) : callback(Object.assign(new Error(`${hostname}: no address`), { code: "ENOTFOUND" }), []);
+    return first
+      ? callback(null, first.address, first.family)
+      : callback(Object.assign(new Error(`${hostname}: no address`), { code: "ENOTFOUND" }), []);
   });
 }

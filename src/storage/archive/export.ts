@@ -13,7 +13,11 @@ import { ARCHIVE_FORMAT, ARCHIVE_VERSION, type ArchiveCounts, type ArchiveHeader
  * Writes the archive to `output` (gzip-compressed unless `gzip` is false), a batch at a time,
  * waiting whenever the output is full; ends `output` once the archive is complete.
  */
-export async function writeArchive(storage: Storage, output: Writable, options: { gzip?: boolean; onProgress?: Progress } = {}): Promise<ArchiveCounts> {
+export async function writeArchive(
+  storage: Storage,
+  output: Writable,
+  options: { gzip?: boolean; onProgress?: Progress } = {},
+): Promise<ArchiveCounts> {
   const gzip = options.gzip === false ? null : createGzip();
   const sink: Writable = gzip ?? output;
   const delivered = gzip ? pipeline(gzip, output) : null;
@@ -30,7 +34,11 @@ export async function writeArchive(storage: Storage, output: Writable, options: 
       counts: await view.counts(),
     };
     await write(JSON.stringify(header) + "\n");
-    const written = await eachBatch(view, (kind, batch) => write(batch.map((record) => JSON.stringify({ kind, record }) + "\n").join("")), options.onProgress);
+    const written = await eachBatch(
+      view,
+      (kind, batch) => write(batch.map((record) => JSON.stringify({ kind, record }) + "\n").join("")),
+      options.onProgress,
+    );
     await write(JSON.stringify({ end: true, counts: written }) + "\n");
     return written;
   });

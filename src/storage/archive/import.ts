@@ -39,7 +39,10 @@ export async function openArchiveFile(file: string): Promise<Readable> {
 }
 
 /** Each record of an archive, checking the header first and the end line's counts last. */
-export async function* archiveRecords(input: ByteSource, onHeader?: (header: ArchiveHeader) => void | Promise<void>): AsyncGenerator<{ kind: ArchiveKind; record: ArchiveRecords[ArchiveKind] }> {
+export async function* archiveRecords(
+  input: ByteSource,
+  onHeader?: (header: ArchiveHeader) => void | Promise<void>,
+): AsyncGenerator<{ kind: ArchiveKind; record: ArchiveRecords[ArchiveKind] }> {
   const lines = textLines(input);
   const first = await lines.next();
   const header = parseHeader(first.done ? undefined : first.value);

@@ -57,11 +57,7 @@ export interface AssistantsRepository {
   search(query?: AssistantSearch, scope?: Scope): Promise<Page<Assistant>>;
   count(filter?: AssistantFilter, scope?: Scope): Promise<number>;
   /** Versions, newest first. */
-  listVersions(
-    assistantId: string,
-    query?: AssistantVersionQuery,
-    scope?: Scope,
-  ): Promise<Page<AssistantVersion>>;
+  listVersions(assistantId: string, query?: AssistantVersionQuery, scope?: Scope): Promise<Page<AssistantVersion>>;
   /** Makes an existing version current again (NotFoundError if there is no such version). */
   setLatest(assistantId: string, version: number, scope?: Scope): Promise<Assistant>;
 }

@@ -10,9 +10,7 @@ export type ScopeScalar = string | number | boolean;
  * - `$contains`: `m[key]` is an array holding every element of `values` (JSON equality).
  *   SQL: `jsonb_typeof(m -> key) = 'array' AND m -> key @> to_jsonb(values)`.
  */
-export type ScopeCondition =
-  | { key: string; op: "$eq"; value: ScopeScalar }
-  | { key: string; op: "$contains"; values: ScopeScalar[] };
+export type ScopeCondition = { key: string; op: "$eq"; value: ScopeScalar } | { key: string; op: "$contains"; values: ScopeScalar[] };
 
 /**
  * Visibility of a call: the records it may see and touch are those matching every condition

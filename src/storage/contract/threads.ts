@@ -21,9 +21,7 @@ export interface ThreadPatch {
  * What the run engine writes into a thread. Each given field replaces the stored
  * one (no merging). Giving `values` or `interrupts` also bumps `state_updated_at`.
  */
-export type ThreadUpdate = Partial<
-  Pick<Thread, "status" | "values" | "interrupts" | "error" | "config" | "metadata">
->;
+export type ThreadUpdate = Partial<Pick<Thread, "status" | "values" | "interrupts" | "error" | "config" | "metadata">>;
 
 export interface ThreadFilter {
   ids?: string[];

@@ -93,11 +93,7 @@ export class LowdbAssistants implements AssistantsRepository {
   }
 
   async search(query: AssistantSearch = {}, scope?: Scope): Promise<Page<Assistant>> {
-    const compare = byField<Assistant>(
-      query.sortBy ?? "created_at",
-      query.sortOrder ?? "desc",
-      (a) => a.assistant_id,
-    );
+    const compare = byField<Assistant>(query.sortBy ?? "created_at", query.sortOrder ?? "desc", (a) => a.assistant_id);
     const where = matcher(query.filter, scope);
     const page = paginate(
       this.#candidates(query.filter),
@@ -113,11 +109,7 @@ export class LowdbAssistants implements AssistantsRepository {
     return countWhere(this.#candidates(filter), (e) => where(e.assistant));
   }
 
-  async listVersions(
-    assistantId: string,
-    query: AssistantVersionQuery = {},
-    scope?: Scope,
-  ): Promise<Page<AssistantVersion>> {
+  async listVersions(assistantId: string, query: AssistantVersionQuery = {}, scope?: Scope): Promise<Page<AssistantVersion>> {
     const { versions } = this.#require(assistantId, scope);
     const metadata = query.filter?.metadata;
     const page = paginate(

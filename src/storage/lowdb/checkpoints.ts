@@ -35,8 +35,7 @@ interface WritesRecord extends CheckpointKey {
 
 export type CheckpointEntity = CheckpointRecord | WritesRecord;
 
-const recordId = (kind: CheckpointEntity["kind"], key: CheckpointKey) =>
-  JSON.stringify([kind, key.thread_id, key.checkpoint_ns, key.checkpoint_id]);
+const recordId = (kind: CheckpointEntity["kind"], key: CheckpointKey) => JSON.stringify([kind, key.thread_id, key.checkpoint_ns, key.checkpoint_id]);
 
 const namespaceKey = (threadId: string, checkpointNs: string) => JSON.stringify([threadId, checkpointNs]);
 
@@ -116,9 +115,7 @@ export class LowdbCheckpoints implements CheckpointsRepository {
     const before = query.before === undefined ? undefined : this.#beforeBound(query);
     const selected = this.#checkpoints(query.thread_id, query.checkpoint_ns).filter(
       (r) =>
-        (query.checkpoint_id === undefined || r.checkpoint_id === query.checkpoint_id) &&
-        (before === undefined || before(r)) &&
-        matches(r.metadata),
+        (query.checkpoint_id === undefined || r.checkpoint_id === query.checkpoint_id) && (before === undefined || before(r)) && matches(r.metadata),
     );
     selected.sort(newestFirst);
     const limit = query.limit === undefined ? selected.length : Math.max(0, Math.floor(query.limit));
@@ -210,8 +207,7 @@ export class LowdbCheckpoints implements CheckpointsRepository {
   }
 
   #checkpoints(threadId: string, checkpointNs?: string): CheckpointRecord[] {
-    const ids =
-      checkpointNs === undefined ? this.#ids(threadId) : this.col.lookup("namespace", namespaceKey(threadId, checkpointNs))!;
+    const ids = checkpointNs === undefined ? this.#ids(threadId) : this.col.lookup("namespace", namespaceKey(threadId, checkpointNs))!;
     const out: CheckpointRecord[] = [];
     for (const id of ids) {
       const r = this.col.get(id);

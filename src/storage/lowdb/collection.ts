@@ -91,10 +91,7 @@ export class Collection<T> {
     if (meta.format !== 1 || !Number.isInteger(meta.shards) || meta.shards < 1) {
       throw new Error(`unsupported collection metadata in ${opts.dir}`);
     }
-    const shards = Array.from(
-      { length: meta.shards },
-      (_, i) => new Shard<T>(path.join(opts.dir, shardFileName(i)), io),
-    );
+    const shards = Array.from({ length: meta.shards }, (_, i) => new Shard<T>(path.join(opts.dir, shardFileName(i)), io));
     await Promise.all(shards.map((s) => s.load()));
     const collection = new Collection(opts, shards);
     for (const shard of shards) {

@@ -46,7 +46,8 @@ export async function openDataFormat(dataDir: string, options: DataFormatOptions
   const steps = options.steps ?? FORMAT_STEPS;
   const stampFile = new DurableJsonFile<{ format: number }>(path.join(dataDir, FORMAT_FILE), options.io);
   const stamped = (await stampFile.read())?.format;
-  if (stamped !== undefined && (!Number.isInteger(stamped) || stamped < 1)) throw new DataFormatError(`${path.join(dataDir, FORMAT_FILE)} holds no valid format`);
+  if (stamped !== undefined && (!Number.isInteger(stamped) || stamped < 1))
+    throw new DataFormatError(`${path.join(dataDir, FORMAT_FILE)} holds no valid format`);
   const found = stamped ?? ((await holdsData(dataDir)) ? 1 : current);
   if (found > current) {
     throw new DataFormatError(

@@ -30,11 +30,7 @@ export function normalizeWindow(window: Window): { limit: number; offset: number
  * correctly; null/missing first in ascending order), ties broken by `idOf`
  * in the same direction so that pages are stable.
  */
-export function byField<T>(
-  field: keyof T & string,
-  order: SortOrder,
-  idOf: (record: T) => string,
-): Compare<T> {
+export function byField<T>(field: keyof T & string, order: SortOrder, idOf: (record: T) => string): Compare<T> {
   const sign = order === "asc" ? 1 : -1;
   return (a, b) => {
     const c = compareValues(a[field], b[field]);
@@ -59,12 +55,7 @@ function compareValues(a: unknown, b: unknown): number {
 const ONE_PASS_WINDOW = 256;
 
 /** Counts matches of `where` among `candidates` and returns the requested sorted window. */
-export function paginate<T>(
-  candidates: Iterable<T>,
-  where: (record: T) => boolean,
-  compare: Compare<T>,
-  window: Window,
-): Page<T> {
+export function paginate<T>(candidates: Iterable<T>, where: (record: T) => boolean, compare: Compare<T>, window: Window): Page<T> {
   const { limit, offset } = normalizeWindow(window);
   const k = offset + limit;
   if (k <= ONE_PASS_WINDOW) {

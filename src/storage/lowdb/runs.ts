@@ -17,16 +17,7 @@ import { v7 as uuidv7 } from "uuid";
 import { ConflictError, NotFoundError, ThreadBusyError } from "../errors.js";
 import type { Run, RunStatus, Thread } from "../records.js";
 import type { WebhookDelivery } from "../types.js";
-import type {
-  Page,
-  RunCreate,
-  RunEnd,
-  RunInsert,
-  RunListQuery,
-  RunsRepository,
-  RunUpdate,
-  Scope,
-} from "../types.js";
+import type { Page, RunCreate, RunEnd, RunInsert, RunListQuery, RunsRepository, RunUpdate, Scope } from "../types.js";
 import { newRun } from "../new-records.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
@@ -67,7 +58,10 @@ export class LowdbRuns implements RunsRepository {
     if (!thread || !inScope(thread.metadata, scope)) throw new NotFoundError("Thread", input.thread_id);
     const inflight = this.#active(input.thread_id);
     if (input.multitask_strategy === "reject" && inflight.length > 0) {
-      throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
+      throw new ThreadBusyError(
+        input.thread_id,
+        inflight.map((r) => `${r.run_id} (${r.status})`),
+      );
     }
     const at = now();
     const run = newRun(input, id, at);
@@ -133,13 +127,7 @@ export class LowdbRuns implements RunsRepository {
     return result;
   }
 
-  async updateIf(
-    runId: string,
-    status: RunStatus,
-    update: RunUpdate,
-    attempt?: number,
-    applied?: (run: Run) => void,
-  ): Promise<Run | null> {
+  async updateIf(runId: string, status: RunStatus, update: RunUpdate, attempt?: number, applied?: (run: Run) => void): Promise<Run | null> {
     const current = this.col.get(runId);
     if (!current) throw new NotFoundError(WHAT, runId);
     // checked and changed in one synchronous step: no other mutation comes between

@@ -45,12 +45,7 @@ export class Shard<T> implements Flushable {
   async load(): Promise<void> {
     await this.#db.read();
     const data = this.#db.data as unknown;
-    if (
-      typeof data !== "object" ||
-      data === null ||
-      typeof (data as ShardData<T>).records !== "object" ||
-      (data as ShardData<T>).records === null
-    ) {
+    if (typeof data !== "object" || data === null || typeof (data as ShardData<T>).records !== "object" || (data as ShardData<T>).records === null) {
       throw new Error(`store file ${this.#file} does not hold a shard`);
     }
   }
@@ -95,8 +90,7 @@ export class Shard<T> implements Flushable {
     if (blocked > this.maxBlockMs) this.maxBlockMs = blocked;
     const write = started.then(
       () => batch.resolve(),
-      (err: unknown) =>
-        batch.reject(new StorageUnavailableError(`write to ${this.#file} failed`, { cause: err })),
+      (err: unknown) => batch.reject(new StorageUnavailableError(`write to ${this.#file} failed`, { cause: err })),
     );
     this.#inFlight = write.then(() => {
       this.#inFlight = null;

@@ -58,9 +58,7 @@ const CHECKPOINT_LOG_BYTES = 16 * 1024 * 1024;
 /** Rewritten by each health check (`check()`); holds nothing else. */
 const HEALTH_FILE = "health.json";
 type Collections = {
-  [K in CollectionName]: ReturnType<(typeof LAYOUT)[K]["options"]> extends CollectionOptions<infer T>
-    ? Collection<T>
-    : never;
+  [K in CollectionName]: ReturnType<(typeof LAYOUT)[K]["options"]> extends CollectionOptions<infer T> ? Collection<T> : never;
 };
 
 export interface LowdbStorageOptions {
@@ -114,7 +112,11 @@ export class LowdbStorage implements Storage {
     this.webhooks = new LowdbWebhooks(collections.webhooks);
     this.crons = new LowdbCrons(collections.crons);
     this.storeItems = new LowdbStoreItems(collections.storeItems, options.clock ?? Date.now);
-    this.archive = new LowdbArchive(collections, () => this.#log.durable(), (item) => this.storeItems.restore(item));
+    this.archive = new LowdbArchive(
+      collections,
+      () => this.#log.durable(),
+      (item) => this.storeItems.restore(item),
+    );
     // A thread's checkpoints, runs and crons go with it; a copy gets the checkpoints only.
     this.#threadHooks.add({
       copy: (source, target) => this.checkpoints.copyThread(source, target),

@@ -135,7 +135,10 @@ export class LowdbStoreItems implements StoreItemsRepository {
       if (!seen.has(k)) seen.set(k, kept);
     }
     const { limit, offset } = normalizeWindow({ limit: query.limit ?? DEFAULT_NAMESPACE_LIMIT, offset: query.offset });
-    return [...seen.values()].sort(compareNamespaces).slice(offset, offset + limit).map((ns) => [...ns]);
+    return [...seen.values()]
+      .sort(compareNamespaces)
+      .slice(offset, offset + limit)
+      .map((ns) => [...ns]);
   }
 
   async deleteExpired(): Promise<number> {

@@ -48,9 +48,7 @@ function holds({ field, op, operand }: StoreFilterCondition, value: Record<strin
 }
 
 /** Predicate over item values for a list of conditions (all must hold). */
-export function filterPredicate(
-  conditions: readonly StoreFilterCondition[] | undefined,
-): (value: Record<string, unknown>) => boolean {
+export function filterPredicate(conditions: readonly StoreFilterCondition[] | undefined): (value: Record<string, unknown>) => boolean {
   if (!conditions?.length) return () => true;
   return (value) => conditions.every((c) => holds(c, value));
 }

@@ -94,11 +94,7 @@ export class LowdbThreads implements ThreadsRepository {
   }
 
   async search(query: ThreadSearch = {}, scope?: Scope): Promise<Page<Thread>> {
-    const compare = byField<Thread>(
-      query.sortBy ?? "created_at",
-      query.sortOrder ?? "desc",
-      (t) => t.thread_id,
-    );
+    const compare = byField<Thread>(query.sortBy ?? "created_at", query.sortOrder ?? "desc", (t) => t.thread_id);
     const page = paginate(this.#candidates(query.filter), matcher(query.filter, scope), compare, query);
     return { items: page.items.map(freezeDeep), total: page.total };
   }

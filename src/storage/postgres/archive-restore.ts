@@ -34,10 +34,50 @@ export const RESTORED_COLUMNS = {
   assistants: [...VERSION_COLUMNS, "updated_at"],
   assistant_versions: VERSION_COLUMNS,
   threads: ["thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "status", "values", "interrupts", "error", "config", "ttl"],
-  checkpoints: ["thread_id", "checkpoint_ns", "checkpoint_id", "parent_checkpoint_id", "checkpoint_type", "checkpoint_data", "metadata", "created_at"],
+  checkpoints: [
+    "thread_id",
+    "checkpoint_ns",
+    "checkpoint_id",
+    "parent_checkpoint_id",
+    "checkpoint_type",
+    "checkpoint_data",
+    "metadata",
+    "created_at",
+  ],
   checkpoint_writes: ["thread_id", "checkpoint_ns", "checkpoint_id", "task_id", "idx", "channel", "value_type", "value_data", "task_path", "run_id"],
-  runs: ["run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "cancel_reason", "attempt", "not_before", "error", "handoffs"],
-  crons: ["cron_id", "assistant_id", "thread_id", "on_run_completed", "end_time", "schedule", "timezone", "created_at", "updated_at", "payload", "user_id", "next_run_date", "metadata", "enabled", "auth_user"],
+  runs: [
+    "run_id",
+    "thread_id",
+    "assistant_id",
+    "created_at",
+    "updated_at",
+    "status",
+    "metadata",
+    "kwargs",
+    "multitask_strategy",
+    "cancel_reason",
+    "attempt",
+    "not_before",
+    "error",
+    "handoffs",
+  ],
+  crons: [
+    "cron_id",
+    "assistant_id",
+    "thread_id",
+    "on_run_completed",
+    "end_time",
+    "schedule",
+    "timezone",
+    "created_at",
+    "updated_at",
+    "payload",
+    "user_id",
+    "next_run_date",
+    "metadata",
+    "enabled",
+    "auth_user",
+  ],
   store_items: ["item_id", "namespace", "ns_path", "key", "value", "created_at", "updated_at", "ttl_minutes", "expires_at"],
   store_vectors: ["item_id", "position", "field", "dims", "vector", "norm"],
   webhook_deliveries: ["delivery_id", "run_id", "thread_id", "url", "payload", "attempts", "due_at", "claimed_by", "claimed_until", "created_at"],
@@ -63,8 +103,16 @@ function tableRows<K extends ArchiveKind>(kind: K, records: readonly ArchiveReco
     case "assistant": {
       const entities = all as ArchiveRecords["assistant"][];
       return [
-        rowsOf("assistants", ["assistant_id"], entities.map((e) => e.assistant)),
-        rowsOf("assistant_versions", [], entities.flatMap((e) => e.versions)),
+        rowsOf(
+          "assistants",
+          ["assistant_id"],
+          entities.map((e) => e.assistant),
+        ),
+        rowsOf(
+          "assistant_versions",
+          [],
+          entities.flatMap((e) => e.versions),
+        ),
       ];
     }
     case "thread":
@@ -74,7 +122,11 @@ function tableRows<K extends ArchiveKind>(kind: K, records: readonly ArchiveReco
         rowsOf(
           "checkpoints",
           ["thread_id", "checkpoint_ns", "checkpoint_id"],
-          (all as ArchiveRecords["checkpoint"][]).map(({ checkpoint, ...rest }) => ({ ...rest, checkpoint_type: checkpoint.type, checkpoint_data: checkpoint.data })),
+          (all as ArchiveRecords["checkpoint"][]).map(({ checkpoint, ...rest }) => ({
+            ...rest,
+            checkpoint_type: checkpoint.type,
+            checkpoint_data: checkpoint.data,
+          })),
         ),
       ];
     case "checkpoint_writes":
@@ -89,7 +141,13 @@ function tableRows<K extends ArchiveKind>(kind: K, records: readonly ArchiveReco
       ];
     case "run":
       // archives of releases before `handoffs` have none
-      return [rowsOf("runs", ["run_id"], (all as ArchiveRecords["run"][]).map((run) => ({ ...run, handoffs: run.handoffs ?? 0 })))];
+      return [
+        rowsOf(
+          "runs",
+          ["run_id"],
+          (all as ArchiveRecords["run"][]).map((run) => ({ ...run, handoffs: run.handoffs ?? 0 })),
+        ),
+      ];
     case "cron":
       return [rowsOf("crons", ["cron_id"], all as unknown as Row[])];
     case "store_item": {
@@ -98,13 +156,22 @@ function tableRows<K extends ArchiveKind>(kind: K, records: readonly ArchiveReco
         rowsOf(
           "store_items",
           ["item_id"],
-          items.map(({ vectors: _vectors, ...item }) => ({ ...item, item_id: storeItemId(item.namespace, item.key), ns_path: nsPath(item.namespace) })),
+          items.map(({ vectors: _vectors, ...item }) => ({
+            ...item,
+            item_id: storeItemId(item.namespace, item.key),
+            ns_path: nsPath(item.namespace),
+          })),
         ),
         rowsOf(
           "store_vectors",
           [],
           items.flatMap((item) =>
-            item.vectors.map((v, position) => ({ item_id: storeItemId(item.namespace, item.key), position, field: v.field, ...cosineOverArrays.encode(v) })),
+            item.vectors.map((v, position) => ({
+              item_id: storeItemId(item.namespace, item.key),
+              position,
+              field: v.field,
+              ...cosineOverArrays.encode(v),
+            })),
           ),
         ),
       ];
@@ -117,7 +184,12 @@ function tableRows<K extends ArchiveKind>(kind: K, records: readonly ArchiveReco
 const quoted = (column: string) => `"${column}"`;
 
 /** Writes the records' rows in the transaction `tx`. */
-export async function restoreRecords<K extends ArchiveKind>(tx: Queryable, kind: K, records: readonly ArchiveRecords[K][], replace: boolean): Promise<void> {
+export async function restoreRecords<K extends ArchiveKind>(
+  tx: Queryable,
+  kind: K,
+  records: readonly ArchiveRecords[K][],
+  replace: boolean,
+): Promise<void> {
   if (records.length === 0) return;
   for (const { table: name, key, columns, rows } of tableRows(kind, records)) {
     if (rows.length === 0) continue;

@@ -46,7 +46,12 @@ const READERS: { [K in ArchiveKind]: KindReader<K> } = {
       }));
     },
   },
-  thread: { from: "threads", key: ["thread_id"], select: THREAD_COLUMNS, records: async (_tx, rows) => (rows as unknown as ThreadRow[]).map(toThread) },
+  thread: {
+    from: "threads",
+    key: ["thread_id"],
+    select: THREAD_COLUMNS,
+    records: async (_tx, rows) => (rows as unknown as ThreadRow[]).map(toThread),
+  },
   checkpoint: {
     from: "checkpoints",
     key: ["thread_id", "checkpoint_ns", "checkpoint_id"],

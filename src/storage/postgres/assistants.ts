@@ -91,10 +91,9 @@ export class PostgresAssistants implements AssistantsRepository {
   async patch(assistantId: string, patch: AssistantPatch, scope?: Scope): Promise<Assistant> {
     return this.db.transaction(async (tx) => {
       const current = await lockVisible(tx, assistantId, scope);
-      const { rows } = await tx.query<{ latest: number }>(
-        "SELECT max(version) AS latest FROM assistant_versions WHERE assistant_id = $1",
-        [assistantId],
-      );
+      const { rows } = await tx.query<{ latest: number }>("SELECT max(version) AS latest FROM assistant_versions WHERE assistant_id = $1", [
+        assistantId,
+      ]);
       const at = isoNow();
       const version: AssistantVersion = {
         assistant_id: assistantId,
@@ -197,10 +196,10 @@ function versionValues(v: AssistantVersion): unknown[] {
 }
 
 async function insertVersion(tx: Queryable, v: AssistantVersion): Promise<void> {
-  await tx.query(
-    `INSERT INTO assistant_versions (assistant_id, ${FIELDS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8)`,
-    [...versionValues(v), v.version],
-  );
+  await tx.query(`INSERT INTO assistant_versions (assistant_id, ${FIELDS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8)`, [
+    ...versionValues(v),
+    v.version,
+  ]);
 }
 
 /** The assistant row, locked for this transaction; NotFoundError when absent or not visible. */
@@ -217,7 +216,17 @@ async function makeCurrent(tx: Queryable, v: AssistantVersion, createdAt: string
   await tx.query(
     `UPDATE assistants SET graph_id = $2, config = $3, context = $4, metadata = $5, name = $6, description = $7,
        version = $8, updated_at = $9 WHERE assistant_id = $1`,
-    [v.assistant_id, v.graph_id, JSON.stringify(v.config), JSON.stringify(v.context), JSON.stringify(v.metadata), v.name, v.description, v.version, at],
+    [
+      v.assistant_id,
+      v.graph_id,
+      JSON.stringify(v.config),
+      JSON.stringify(v.context),
+      JSON.stringify(v.metadata),
+      v.name,
+      v.description,
+      v.version,
+      at,
+    ],
   );
   return { ...v, created_at: createdAt, updated_at: at };
 }

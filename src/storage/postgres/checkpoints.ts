@@ -139,9 +139,7 @@ export class PostgresCheckpoints implements CheckpointsRepository {
   }
 
   copyThread(sourceThreadId: string, targetThreadId: string): Promise<void> {
-    return this.#order.run(sourceThreadId, () =>
-      this.db.transaction((tx) => copyThreadCheckpoints(tx, sourceThreadId, targetThreadId)),
-    );
+    return this.#order.run(sourceThreadId, () => this.db.transaction((tx) => copyThreadCheckpoints(tx, sourceThreadId, targetThreadId)));
   }
 
   deleteRun(threadId: string, runId: string): Promise<number> {

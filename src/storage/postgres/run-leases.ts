@@ -69,7 +69,6 @@ UPDATE runs SET lease_expires_at = now() + make_interval(secs => $2)
  WHERE run_id = ANY($3::text[]) AND lease_owner = $1 AND status = 'running'
 RETURNING run_id`;
 
-
 /**
  * Runs of dead processes (see above) go back to `pending`, or end as `error` once they had
  * `maxAttempts` cut executions (`attempt - handoffs`): those get their end row (numbered after their events, NOTIFYed) and
@@ -151,13 +150,11 @@ export class PostgresRunLeases {
    * of a run whose attempts are exhausted.
    */
   async reapExpired(owner: string, executing: string[] | null, maxAttempts: number, exhausted: RunError, outcome: string): Promise<ReapedRun[]> {
-    const { rows } = await this.db.query<ReapedRun & { notified: string }>(REAP_SQL, [
-      maxAttempts,
-      JSON.stringify(exhausted),
-      outcome,
-      owner,
-      executing,
-    ], PREPARED);
+    const { rows } = await this.db.query<ReapedRun & { notified: string }>(
+      REAP_SQL,
+      [maxAttempts, JSON.stringify(exhausted), outcome, owner, executing],
+      PREPARED,
+    );
     return rows.map(({ notified: _notified, ...row }) => row);
   }
 }

@@ -137,11 +137,7 @@ export class PostgresRuns implements RunsRepository {
   }
 
   /** Sends a creation statement (see createSql) with its values; null when it wrote nothing because the thread's row changed. */
-  async #insert(
-    input: RunCreate,
-    id: string,
-    send: (values: unknown[]) => Promise<{ rows: CreateRow[] }>,
-  ): Promise<RunInsert | null> {
+  async #insert(input: RunCreate, id: string, send: (values: unknown[]) => Promise<{ rows: CreateRow[] }>): Promise<RunInsert | null> {
     const at = isoNow();
     const run = newRun(input, id, at);
     const { rows } = await send([
@@ -162,7 +158,11 @@ export class PostgresRuns implements RunsRepository {
     if (result.found === 0) throw new NotFoundError("Thread", input.thread_id);
     if (!result.current) return null;
     const inflight = rows.filter((row): row is CreateRow & RunRow => row.run_id !== null).map(toRun);
-    if (result.inserted === 0) throw new ThreadBusyError(input.thread_id, inflight.map((r) => `${r.run_id} (${r.status})`));
+    if (result.inserted === 0)
+      throw new ThreadBusyError(
+        input.thread_id,
+        inflight.map((r) => `${r.run_id} (${r.status})`),
+      );
     return { run: result.leased ? { ...run, status: "running", attempt: 1 } : run, inflight };
   }
 
@@ -174,7 +174,11 @@ export class PostgresRuns implements RunsRepository {
 
   async getInThread(threadId: string, runId: string, scope?: Scope): Promise<Run> {
     const params = new Params();
-    const conditions = [`run_id = ${params.add(runId)}`, `thread_id = ${params.add(threadId)}`, ...runScopeConditions(params, scope, "runs.thread_id")];
+    const conditions = [
+      `run_id = ${params.add(runId)}`,
+      `thread_id = ${params.add(threadId)}`,
+      ...runScopeConditions(params, scope, "runs.thread_id"),
+    ];
     return this.#one(conditions, params, runId);
   }
 
@@ -367,9 +371,8 @@ function copyUpdate(update: RunUpdate): Partial<Run> {
 
 /** A thread's pending/running runs, oldest first. */
 async function active(db: Queryable, threadId: string): Promise<Run[]> {
-  const { rows } = await db.query<RunRow>(
-    `SELECT ${RUN_COLUMNS} FROM runs WHERE thread_id = $1 AND ${ACTIVE} ORDER BY created_at, run_id`,
-    [threadId],
-  );
+  const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE thread_id = $1 AND ${ACTIVE} ORDER BY created_at, run_id`, [
+    threadId,
+  ]);
   return rows.map(toRun);
 }

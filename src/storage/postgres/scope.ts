@@ -28,10 +28,7 @@ export function storeItemScopeConditions(params: Params, scope: Scope | undefine
 }
 
 function condition(params: Params, c: ScopeCondition, field: string, indexed?: string): string {
-  const exact =
-    c.op === "$eq"
-      ? `${field} = ${params.json(c.value)}`
-      : `(jsonb_typeof(${field}) = 'array' AND ${field} @> ${params.json(c.values)})`;
+  const exact = c.op === "$eq" ? `${field} = ${params.json(c.value)}` : `(jsonb_typeof(${field}) = 'array' AND ${field} @> ${params.json(c.values)})`;
   return indexed ? `(${indexed} AND ${exact})` : exact;
 }
 

@@ -38,7 +38,10 @@ export class PostgresStorage implements Storage {
   readonly #threadHooks = new Set<ThreadHooks>();
   #closing: Promise<void> | null = null;
 
-  private constructor(readonly db: Database, clock: () => number) {
+  private constructor(
+    readonly db: Database,
+    clock: () => number,
+  ) {
     this.assistants = new PostgresAssistants(db);
     this.threads = new PostgresThreads(db, () => this.#threadHooks);
     this.checkpoints = new PostgresCheckpoints(db);

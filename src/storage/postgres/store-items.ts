@@ -216,8 +216,7 @@ export class PostgresStoreItems implements StoreItemsRepository {
           ? "FALSE"
           : `i.namespace >= CASE WHEN cardinality(w.ns) < ${d} THEN w.ns || ''::text
               ELSE w.ns[1:${d} - 1] || (w.ns[${d}] || E'\\x01') END`;
-    const step = (extra: string) =>
-      `SELECT ${listed} FROM store_items i WHERE ${where([...conditions, extra])} ORDER BY i.namespace LIMIT 1`;
+    const step = (extra: string) => `SELECT ${listed} FROM store_items i WHERE ${where([...conditions, extra])} ORDER BY i.namespace LIMIT 1`;
     const { rows } = await this.db.query<{ ns: string[] }>(
       `WITH RECURSIVE walk(ns) AS (
          (${step("TRUE")})

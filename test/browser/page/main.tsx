@@ -62,10 +62,7 @@ function App() {
   const send = () => {
     const content = draft;
     setDraft("");
-    void stream.submit(
-      { messages: [{ type: "human", content }] },
-      { config: { configurable: { token_delay_ms: tokenDelayMs } } },
-    );
+    void stream.submit({ messages: [{ type: "human", content }] }, { config: { configurable: { token_delay_ms: tokenDelayMs } } });
   };
   const newThread = () => {
     setThreadId(null);
