@@ -10,12 +10,10 @@
  *
  * The SDK's modules are imported only when tracing is on: a server without it does not load them.
  */
-import { context, propagation, trace, type Span, type SpanOptions, type Tracer } from "@opentelemetry/api";
+import { context, propagation, trace, type Tracer } from "@opentelemetry/api";
 
 export interface Tracing {
   tracer: Tracer;
-  /** Runs `work` in a new span (a child of the active one), ended when it settles; errors recorded. */
-  inSpan<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T>): Promise<T>;
   /** Exports what is buffered and stops. */
   close(): Promise<void>;
 }
@@ -54,18 +52,6 @@ export async function openTracing(env: NodeJS.ProcessEnv, version: string): Prom
   const tracer = provider.getTracer("langgraph-ts-server", version);
   return {
     tracer,
-    inSpan: (name, options, work) =>
-      tracer.startActiveSpan(name, options, async (span: Span) => {
-        try {
-          return await work(span);
-        } catch (error) {
-          span.recordException(error as Error);
-          span.setStatus({ code: 2, message: (error as Error).message });
-          throw error;
-        } finally {
-          span.end();
-        }
-      }),
     close: () => provider.shutdown(),
   };
 }
