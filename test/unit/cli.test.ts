@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -75,6 +77,29 @@ describe("lgts options", () => {
       expect(failure?.stderr.trim()).toBe(`Port ${port} on 127.0.0.1 is already in use: choose another with --port <n> or PORT=<n>.`);
     } finally {
       blocker.close();
+    }
+  });
+
+  it("explains in one line a data directory written by a newer release", async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), "lgts-cli-newer-"));
+    try {
+      await writeFile(path.join(dataDir, "format.json"), JSON.stringify({ format: 99 }));
+      const failure = await run(
+        "node",
+        [path.join(REPO_ROOT, "bin/lgts.js"), "serve", "--config", EXAMPLES_CONFIG, "--port", "0", "--data-dir", dataDir],
+        {
+          cwd: REPO_ROOT,
+        },
+      ).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr.trim().split("\n")).toEqual([
+        expect.stringMatching(/^Cannot open the data directory .*written by a newer release of lgts/),
+      ]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

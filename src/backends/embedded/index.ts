@@ -7,11 +7,18 @@ import { LocalCluster } from "../../runtime/cluster.js";
 import { localRunParts } from "../../runtime/runs/local-parts.js";
 import { serveArchives } from "../../storage/archive/control-socket.js";
 import { openStorage } from "../../storage/index.js";
-import type { Backend, BackendOptions } from "../backend.js";
+import type { LowdbStorage } from "../../storage/lowdb/storage.js";
+import { BackendOpenError, type Backend, type BackendOptions } from "../backend.js";
 
 export async function openEmbeddedBackend(dataDir: string, options: BackendOptions): Promise<Backend> {
   const { logger, runs } = options;
-  const storage = await openStorage({ backend: "lowdb", dataDir });
+  let storage: LowdbStorage;
+  try {
+    storage = await openStorage({ backend: "lowdb", dataDir });
+  } catch (error) {
+    // a directory of a newer release, unreadable files...: one line for the operator, not a stack
+    throw new BackendOpenError(`Cannot open the data directory ${dataDir}: ${(error as Error).message}`, { cause: error });
+  }
   // without the socket (a path too long for one, say) the server still serves; lgts export and
   // backup then say no server answers
   const stopServingArchives = await serveArchives(storage, dataDir, (error) =>
