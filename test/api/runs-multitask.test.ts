@@ -195,9 +195,11 @@ describe("cancelling runs", () => {
     const run = await t.client.runs.create(threadId, "slow", slow(20, 50));
     const queued = await t.client.runs.create(threadId, "slow", { ...slow(1, 0), multitaskStrategy: "enqueue" });
     await running(threadId, run.run_id);
-    const joined = t.client.runs.join(threadId, queued.run_id);
+    // a stream join has subscribed once its headers arrive, so the deletion surely comes after it
+    const joined = await fetch(`${t.url}/threads/${threadId}/runs/${queued.run_id}/stream`);
+    expect(joined.status).toBe(200);
     await t.client.threads.delete(threadId);
-    await joined;
+    await joined.text(); // the queued run's stream ends: nobody is left waiting on a deleted thread
     await expect(t.client.runs.get(threadId, run.run_id)).rejects.toMatchObject({ status: 404 });
     const leftovers = await eventually(async () => {
       const all = await t.server.services.storage.checkpoints.list({ thread_id: threadId });
