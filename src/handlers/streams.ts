@@ -113,6 +113,25 @@ async function statelessRun(services: Services, runId: string, scope: Scope): Pr
   }
 }
 
+/**
+ * Joining a run that does not exist (or that the caller may not see: the same answer) opens the
+ * stream and sends one `error` event, as the LangGraph Platform and the official dev server do;
+ * the SDK's `joinStream` yields it instead of throwing.
+ */
+async function orNotFoundEvent(ctx: JoinContext, find: () => Promise<() => Streamed>): Streamed {
+  let join: () => Streamed;
+  try {
+    join = await find();
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    const sse = openSse(ctx.req, ctx.res);
+    await sse.send({ event: "error", data: { error: "HTTPException", message: `404: ${error.message}` } });
+    sse.end();
+    return STREAMED;
+  }
+  return join();
+}
+
 export const streamHandlers: OperationHandlers<StreamOperations> = {
   async streamRun(ctx) {
     return streamNewRun(ctx, ctx.params.thread_id);
@@ -124,15 +143,20 @@ export const streamHandlers: OperationHandlers<StreamOperations> = {
 
   async joinRunStream(ctx) {
     const { params, services, auth } = ctx;
-    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
-    const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
-    return joinRun(ctx, run.run_id, run, false);
+    return orNotFoundEvent(ctx, async () => {
+      const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
+      const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
+      return () => joinRun(ctx, run.run_id, run, false);
+    });
   },
 
   async joinStatelessRunStream(ctx) {
     const { params, services, auth } = ctx;
-    const { scope } = await auth.authorize("threads:read", {});
-    return joinRun(ctx, params.run_id, await statelessRun(services, params.run_id, scope), true);
+    return orNotFoundEvent(ctx, async () => {
+      const { scope } = await auth.authorize("threads:read", {});
+      const run = await statelessRun(services, params.run_id, scope);
+      return () => joinRun(ctx, params.run_id, run, true);
+    });
   },
 
   async joinThreadStream({ params, query, services, auth, req, res }): Streamed {
