@@ -4,6 +4,7 @@
  * thread or run, 409 multitask, 422) are ordinary JSON answers.
  */
 import type { Request } from "express";
+import { isNotFound } from "../errors.js";
 import { HttpError } from "../http/errors.js";
 import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/operations.js";
 import { brokerEventId, relayRun } from "../http/run-sse.js";
@@ -89,6 +90,25 @@ async function joinRun(
   return STREAMED;
 }
 
+/**
+ * Joining a run that does not exist (or that the caller may not see: the same answer) opens the
+ * stream and sends one `error` event, as the LangGraph Platform and the official dev server do;
+ * the SDK's `joinStream` yields it instead of throwing.
+ */
+async function orNotFoundEvent<T>(ctx: JoinContext, follow: () => Promise<T>, join: (followed: T) => Streamed): Streamed {
+  let followed: T;
+  try {
+    followed = await follow();
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    const sse = openSse(ctx.req, ctx.res);
+    await sse.send({ event: "error", data: { error: "HTTPException", message: `404: ${(error as Error).message}` } });
+    sse.end();
+    return STREAMED;
+  }
+  return join(followed);
+}
+
 export const streamHandlers: OperationHandlers<StreamOperations> = {
   async streamRun(ctx) {
     return streamNewRun(ctx, ctx.params.thread_id);
@@ -103,16 +123,22 @@ export const streamHandlers: OperationHandlers<StreamOperations> = {
     const replay = joinReplay(ctx);
     const disconnect = new AbortController();
     const ref = { threadId: params.thread_id, runId: params.run_id };
-    const { run, events } = await followRun(services, auth, ref, replay, disconnect.signal);
-    return joinRun(ctx, run.run_id, run, events, disconnect, false);
+    return orNotFoundEvent(
+      ctx,
+      () => followRun(services, auth, ref, replay, disconnect.signal),
+      ({ run, events }) => joinRun(ctx, run.run_id, run, events, disconnect, false),
+    );
   },
 
   async joinStatelessRunStream(ctx) {
     const { params, services, auth } = ctx;
     const replay = joinReplay(ctx);
     const disconnect = new AbortController();
-    const { run, events } = await followStatelessRun(services, auth, params.run_id, replay, disconnect.signal);
-    return joinRun(ctx, params.run_id, run, events, disconnect, true);
+    return orNotFoundEvent(
+      ctx,
+      () => followStatelessRun(services, auth, params.run_id, replay, disconnect.signal),
+      ({ run, events }) => joinRun(ctx, params.run_id, run, events, disconnect, true),
+    );
   },
 
   async joinThreadStream({ params, query, services, auth, req, res }): Streamed {
