@@ -19,7 +19,7 @@ afterAll(async () => {
   await Promise.all([server?.dispose(), withoutConsole?.dispose()]);
 });
 
-const assetPaths = (html: string) => [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((match) => match[1]!);
+const assetPaths = (html: string) => [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((match) => match[1]);
 
 describe("/console", () => {
   it("serves the page at every console route, without credentials, under the mount prefix", async () => {
