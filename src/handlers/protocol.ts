@@ -43,6 +43,7 @@ export const protocolHandlers: OperationHandlers<ProtocolOperations> = {
     const threadId = params.thread_id;
     const readable = await threadReadable(services, auth, threadId);
     const ws = await acceptUpgrade(req);
+    res.statusCode = 101; // what the handshake answered (the response object itself writes nothing)
     const session = new ProtocolSocket({
       services,
       auth,
