@@ -741,7 +741,10 @@ export interface paths {
          * Join the stream of a run
          * @description Streams the events of an existing run from now on, or replays stored events after
          *     `Last-Event-ID` (`-1`: from the start) when the run was created with `stream_resumable`.
-         *     Ends when the run ends; for a run that already finished, ends at once.
+         *     Ends when the run ends; for a run that already finished, ends at once. A thread or run
+         *     that does not exist, or that the caller may not see, is answered as the LangGraph Platform
+         *     answers it: 200 with one `error` event (`{"error": "HTTPException", "message": "404: ..."}`),
+         *     then the stream ends.
          */
         get: operations["joinRunStream"];
         put?: never;
@@ -889,7 +892,8 @@ export interface paths {
         };
         /**
          * Join the stream of a stateless run
-         * @description Like joining a thread run's stream, for a run identified by its id alone.
+         * @description Like joining a thread run's stream, for a run identified by its id alone; an unknown run is
+         *     likewise one `error` event (`"404: ..."`).
          */
         get: operations["joinStatelessRunStream"];
         put?: never;
@@ -5308,7 +5312,6 @@ export interface operations {
             200: components["responses"]["RunStream"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
     };
@@ -5536,7 +5539,6 @@ export interface operations {
             200: components["responses"]["RunStream"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
         };
     };

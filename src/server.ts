@@ -16,7 +16,7 @@ import type { ContractViolation } from "./http/contract-check.js";
 import { createMetrics } from "./http/metrics.js";
 import { operationHandlers } from "./handlers/index.js";
 import { StorageCheckpointSaver } from "./runtime/checkpointer.js";
-import { loadGraphRegistry, splitImportString, type GraphRegistry, type LanggraphConfig } from "./runtime/graphs/index.js";
+import { loadGraphRegistry, splitImportString, type LanggraphConfig } from "./runtime/graphs/index.js";
 import { CustomAppError, loadCustomRoutes } from "./http/custom-routes.js";
 import { devRoutes } from "./http/dev-routes.js";
 import { ensureSystemAssistants } from "./runtime/system-assistants.js";
@@ -38,19 +38,15 @@ import { ComposedRunEngine, RUN_ENGINE_DEFAULTS } from "./runtime/runs/run-engin
 import { BackendOpenError, openBackend, type Backend } from "./backends/index.js";
 import { Teardown } from "./teardown.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
-import { cronLauncher, type FiringAuthorizer } from "./runtime/crons/launcher.js";
-import { authorizeRunCreation } from "./auth/run-access.js";
+import { cronLauncher, type CronCaller } from "./app/cron-firings.js";
 import { KEEP_ALIVE_INTERVAL_MS } from "./http/keep-alive.js";
 import { normalizeUser } from "./auth/user.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
 import { GraphUis } from "./runtime/ui/index.js";
 
 /** A cron's firing asks the Auth's handlers as its creator, as a request of theirs would. */
-function firingAuthorizer(authenticator: RequestAuthenticator | undefined, graphs: GraphRegistry): FiringAuthorizer {
-  return (user, threadId, body) => {
-    const auth = user && authenticator ? authenticator.actingAs(normalizeUser(user)) : actingAs(user && normalizeUser(user));
-    return authorizeRunCreation(auth, graphs, threadId, body);
-  };
+function cronCaller(authenticator: RequestAuthenticator | undefined): CronCaller {
+  return (user) => (user && authenticator ? authenticator.actingAs(normalizeUser(user)) : actingAs(user && normalizeUser(user)));
 }
 
 /** A startup failure the user can fix (bad config, busy port): reported as one line. */
@@ -209,7 +205,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
     }
   }
   // cron firings create runs through the same services and authorization the handlers use
-  await services.crons.start(cronLauncher(services, firingAuthorizer(authenticator, graphs)));
+  await services.crons.start(cronLauncher(services, cronCaller(authenticator)));
   teardown.add("cron scheduler", () => services.crons.stop());
   let customRoutes;
   try {

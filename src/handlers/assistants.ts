@@ -1,7 +1,7 @@
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import { pageReply } from "./pagination.js";
-import { nullsAsAbsent } from "./nulls.js";
+import { nullsAsAbsent } from "../app/nulls.js";
 import { assistantSchemas, assistantSubgraphs, drawAssistantGraph } from "../runtime/introspection/index.js";
 import type { Services } from "../services.js";
 import type { RequestAuth } from "../auth/index.js";

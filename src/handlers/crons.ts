@@ -8,7 +8,7 @@ import type { Services } from "../services.js";
 import type { AuthEventValueMap } from "@langchain/langgraph-sdk/auth";
 import type { RequestAuth } from "../auth/index.js";
 import type { Cron, CronUpdate } from "../storage/types.js";
-import { nullsAsAbsent } from "./nulls.js";
+import { nullsAsAbsent } from "../app/nulls.js";
 import { pageReply } from "./pagination.js";
 
 /** The API view of a stored cron: without the user its firings run as. */

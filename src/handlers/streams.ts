@@ -4,20 +4,19 @@
  * thread or run, 409 multitask, 422) are ordinary JSON answers.
  */
 import type { Request } from "express";
+import { isNotFound } from "../errors.js";
 import { HttpError } from "../http/errors.js";
 import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/operations.js";
 import { brokerEventId, relayRun } from "../http/run-sse.js";
 import { lastEventId, openSse } from "../http/sse.js";
 import { runLocationHeaders } from "../runtime/runs/api-shape.js";
-import type { RunEventStream, SubscribeOptions } from "../runtime/runs/broker.js";
-import { createRun } from "../runtime/runs/create.js";
+import type { SubscribeOptions } from "../runtime/runs/broker.js";
 import { joinFilter } from "../runtime/streams/event-names.js";
 import { parseThreadEventId, type ThreadCursor, type ThreadStreamMode } from "../runtime/streams/thread-events.js";
 import type { Services } from "../services.js";
-import { NotFoundError } from "../storage/errors.js";
-import type { Run, Scope } from "../storage/types.js";
-import { authorizeRunCreation } from "../auth/run-access.js";
-import { nullsAsAbsent } from "./nulls.js";
+import type { Run } from "../storage/types.js";
+import { followRun, followStatelessRun, followThread, startRunAndFollow, type RunEvents } from "../app/run-streams.js";
+import { nullsAsAbsent } from "../app/nulls.js";
 
 type StreamOperations = "streamRun" | "streamStatelessRun" | "joinRunStream" | "joinStatelessRunStream" | "joinThreadStream";
 
@@ -49,25 +48,14 @@ const cancelling = (services: Services, run: Run, cancel: boolean) =>
 
 async function streamNewRun(ctx: CreateContext, threadId: string | null): Streamed {
   const { services, auth, req, res } = ctx;
-  const authorized = await authorizeRunCreation(auth, services.graphs, threadId, nullsAsAbsent(ctx.body));
-  const body = authorized.body;
   const disconnect = new AbortController();
-  let subscribed: Promise<RunEventStream | null> = Promise.resolve(null);
-  let run: Run;
-  try {
-    run = await createRun(services, threadId, body, authorized.access, (scheduled) => {
-      // subscribed before the run can publish; "-1": from its first event, wherever it executes
-      subscribed = services.runs.events(scheduled.run_id, { lastEventId: "-1", fromStart: true, signal: disconnect.signal });
-    });
-  } catch (error) {
-    disconnect.abort();
-    throw error;
-  }
+  const start = { threadId, body: nullsAsAbsent(ctx.body) };
+  const { run, request, events } = await startRunAndFollow(services, auth, start, disconnect.signal);
   await relayRun(req, res, {
-    events: (await subscribed)?.events ?? null,
+    events,
     wanted: everything,
     disconnect,
-    onClientGone: cancelling(services, run, (body.on_disconnect ?? "cancel") === "cancel"),
+    onClientGone: cancelling(services, run, (request.on_disconnect ?? "cancel") === "cancel"),
     headers: runLocationHeaders(run, threadId === null),
     logger: services.logger,
   });
@@ -76,18 +64,23 @@ async function streamNewRun(ctx: CreateContext, threadId: string | null): Stream
 
 type JoinContext = HandlerContext<"joinRunStream"> | HandlerContext<"joinStatelessRunStream">;
 
+/** Where a join's replay starts: useStream rejoins after a reload with its thread's head checkpoint (and Last-Event-ID -1). */
+function joinReplay({ query, req }: JoinContext): SubscribeOptions {
+  return { lastEventId: runEventId(req), ...(query.checkpoint_id ? { afterCheckpoint: query.checkpoint_id } : {}) };
+}
+
 /** `run` is null for a stateless run deleted at its end whose events the broker still holds. */
-async function joinRun(ctx: JoinContext, runId: string, run: Run | null, stateless: boolean): Streamed {
+async function joinRun(
+  ctx: JoinContext,
+  runId: string,
+  run: Run | null,
+  events: RunEvents,
+  disconnect: AbortController,
+  stateless: boolean,
+): Streamed {
   const { query, services, req, res } = ctx;
-  // useStream rejoins after a reload with its thread's head checkpoint (and Last-Event-ID -1)
-  const replay: SubscribeOptions = {
-    lastEventId: runEventId(req),
-    ...(query.checkpoint_id ? { afterCheckpoint: query.checkpoint_id } : {}),
-  };
-  const disconnect = new AbortController();
-  const stream = await services.runs.events(runId, { ...replay, signal: disconnect.signal });
   await relayRun(req, res, {
-    events: stream?.events ?? null,
+    events,
     wanted: joinFilter(query.stream_mode, query.namespace),
     disconnect,
     onClientGone: run ? cancelling(services, run, flag(query.cancel_on_disconnect)) : undefined,
@@ -98,19 +91,22 @@ async function joinRun(ctx: JoinContext, runId: string, run: Run | null, statele
 }
 
 /**
- * A stateless run is deleted with its temporary thread when it ends; while the broker still holds
- * its events (a resumable run's retention) it stays joinable: null then, for callers whose scope
- * has no conditions (with authorization filters, only while the run exists).
+ * Joining a run that does not exist (or that the caller may not see: the same answer) opens the
+ * stream and sends one `error` event, as the LangGraph Platform and the official dev server do;
+ * the SDK's `joinStream` yields it instead of throwing.
  */
-async function statelessRun(services: Services, runId: string, scope: Scope): Promise<Run | null> {
+async function orNotFoundEvent<T>(ctx: JoinContext, follow: () => Promise<T>, join: (followed: T) => Streamed): Streamed {
+  let followed: T;
   try {
-    return await services.storage.runs.get(runId, scope);
+    followed = await follow();
   } catch (error) {
-    // only unscoped: once the run and its thread are gone nothing says whose events these are
-    const unscoped = scope.conditions.length === 0;
-    if (error instanceof NotFoundError && unscoped && (await services.runs.holdsEvents(runId))) return null;
-    throw error;
+    if (!isNotFound(error)) throw error;
+    const sse = openSse(ctx.req, ctx.res);
+    await sse.send({ event: "error", data: { error: "HTTPException", message: `404: ${(error as Error).message}` } });
+    sse.end();
+    return STREAMED;
   }
+  return join(followed);
 }
 
 export const streamHandlers: OperationHandlers<StreamOperations> = {
@@ -124,28 +120,35 @@ export const streamHandlers: OperationHandlers<StreamOperations> = {
 
   async joinRunStream(ctx) {
     const { params, services, auth } = ctx;
-    const { scope } = await auth.authorize("threads:read", { thread_id: params.thread_id });
-    const run = await services.storage.runs.getInThread(params.thread_id, params.run_id, scope);
-    return joinRun(ctx, run.run_id, run, false);
+    const replay = joinReplay(ctx);
+    const disconnect = new AbortController();
+    const ref = { threadId: params.thread_id, runId: params.run_id };
+    return orNotFoundEvent(
+      ctx,
+      () => followRun(services, auth, ref, replay, disconnect.signal),
+      ({ run, events }) => joinRun(ctx, run.run_id, run, events, disconnect, false),
+    );
   },
 
   async joinStatelessRunStream(ctx) {
     const { params, services, auth } = ctx;
-    const { scope } = await auth.authorize("threads:read", {});
-    return joinRun(ctx, params.run_id, await statelessRun(services, params.run_id, scope), true);
+    const replay = joinReplay(ctx);
+    const disconnect = new AbortController();
+    return orNotFoundEvent(
+      ctx,
+      () => followStatelessRun(services, auth, params.run_id, replay, disconnect.signal),
+      ({ run, events }) => joinRun(ctx, params.run_id, run, events, disconnect, true),
+    );
   },
 
   async joinThreadStream({ params, query, services, auth, req, res }): Streamed {
-    const threadId = params.thread_id;
-    const { scope } = await auth.authorize("threads:read", { thread_id: threadId });
-    await services.storage.threads.get(threadId, scope);
     const after = threadCursor(req);
     const modes = new Set<ThreadStreamMode>(query.stream_mode?.length ? query.stream_mode : ["run_modes"]);
     const stop = new AbortController();
+    const events = await followThread(services, auth, params.thread_id, { modes, after, signal: stop.signal });
     const sse = openSse(req, res);
     sse.onDisconnect(() => stop.abort());
-    // ends by itself when the thread is deleted, through whichever process
-    for await (const event of await services.runs.threadEvents(threadId, { modes, after, signal: stop.signal })) {
+    for await (const event of events) {
       await sse.send(event);
     }
     sse.end();

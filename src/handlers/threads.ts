@@ -2,7 +2,7 @@ import { isNotFound } from "../errors.js";
 import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import { streamHandlers } from "./streams.js";
-import { nullsAsAbsent } from "./nulls.js";
+import { nullsAsAbsent } from "../app/nulls.js";
 import { paginationHeaders, selectFields } from "./pagination.js";
 import { extractAll } from "./extract.js";
 import type { Thread } from "../storage/types.js";

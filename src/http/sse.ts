@@ -30,7 +30,8 @@ export function lastEventId(req: Request): string | undefined {
 
 function frame({ id, event, data }: SseEvent): string {
   // JSON never contains a raw newline, so one `data:` line always carries the whole payload
-  return `event: ${event}\ndata: ${JSON.stringify(data ?? null)}\nid: ${id}\n\n`;
+  const idLine = id === undefined ? "" : `id: ${id}\n`;
+  return `event: ${event}\ndata: ${JSON.stringify(data ?? null)}\n${idLine}\n`;
 }
 
 /** Starts a `text/event-stream` answer on `res`. */

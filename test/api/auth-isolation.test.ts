@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@langchain/langgraph-sdk";
 import { loadContract } from "../../src/http/contract.js";
 import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
+import { expectNotFoundStream } from "../support/streams.js";
 
 const CONFIG = path.join(REPO_ROOT, "test/fixtures/auth/langgraph.json");
 /** Served without credentials (a graph's UI bundle is no user's data: browsers load it by URL, as on LangGraph servers). */
@@ -61,6 +62,11 @@ function contractOperations(): Array<{ id: string; method: string; path: string 
 const expectMissing = (answer: Answer) => {
   expect(answer.status, JSON.stringify(answer.body)).toBe(404);
   expect(JSON.stringify(answer.body)).not.toContain("alice");
+};
+/** A join of a run he may not see is answered as one of a missing run: one 404 `error` event. */
+const expectMissingStream = (answer: Answer) => {
+  expectNotFoundStream(answer.status, String(answer.body));
+  expect(String(answer.body)).not.toContain("alice");
 };
 
 /** Alice's records are as she left them. */
@@ -161,7 +167,7 @@ const checks: Record<string, () => Promise<void>> = {
   getRun: async () => expectMissing(await bob("GET", `/threads/${A.thread}/runs/${A.run}`)),
   deleteRun: async () => expectMissing(await bob("DELETE", `/threads/${A.thread}/runs/${A.run}`)),
   joinRun: async () => expectMissing(await bob("GET", `/threads/${A.thread}/runs/${A.run}/join`)),
-  joinRunStream: async () => expectMissing(await bob("GET", `/threads/${A.thread}/runs/${A.run}/stream`)),
+  joinRunStream: async () => expectMissingStream(await bob("GET", `/threads/${A.thread}/runs/${A.run}/stream`)),
   cancelRun: async () => expectMissing(await bob("POST", `/threads/${A.pendingThread}/runs/${A.pendingRun}/cancel`)),
   async cancelRuns() {
     expectMissing(await bob("POST", "/runs/cancel", { thread_id: A.pendingThread }));
@@ -172,7 +178,7 @@ const checks: Record<string, () => Promise<void>> = {
   streamStatelessRun: async () => expectMissing(await bob("POST", "/runs/stream", { assistant_id: A.assistant })),
   waitStatelessRun: async () => expectMissing(await bob("POST", "/runs/wait", { assistant_id: A.assistant })),
   createRunBatch: async () => expectMissing(await bob("POST", "/runs/batch", [{ assistant_id: A.assistant }])),
-  joinStatelessRunStream: async () => expectMissing(await bob("GET", `/runs/${A.statelessRun}/stream`)),
+  joinStatelessRunStream: async () => expectMissingStream(await bob("GET", `/runs/${A.statelessRun}/stream`)),
 
   createThreadCron: async () =>
     expectMissing(await bob("POST", `/threads/${A.thread}/runs/crons`, { assistant_id: "trivial", schedule: "0 0 1 1 *" })),

@@ -204,7 +204,7 @@ describe("resuming", () => {
       expect(live.map((p) => p.event)).toEqual(["metadata", "custom", "custom", "custom"]);
       // after the retention the events are gone, and so is the stateless run
       await eventually(
-        async () => ((await fetch(`${short.url}/runs/${run.run_id}/stream`)).status === 404 ? true : undefined),
+        async () => ((await (await fetch(`${short.url}/runs/${run.run_id}/stream`)).text()).includes("404: ") ? true : undefined),
         30_000,
         "the events to go",
       );

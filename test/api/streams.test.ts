@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startGate } from "../support/gate.js";
 import { json, startTestServer, type TestServer } from "../support/server.js";
-import { collect, contractViolations, parseSse, STREAMS_CONFIG, type StreamPart } from "../support/streams.js";
+import { collect, contractViolations, expectNotFoundStream, parseSse, STREAMS_CONFIG, type StreamPart } from "../support/streams.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -255,6 +255,8 @@ describe("the SSE response", () => {
     expect((await json(badMode)).detail).toMatch(/stream_mode/);
     const unknownAssistant = await post("/runs/stream", { assistant_id: "nope" });
     expect(unknownAssistant.status).toBe(404);
+    // the official servers' words, which clients match on
+    expect((await json(unknownAssistant)).detail).toMatch(/^No assistant found for 'nope'/);
 
     const threadId = await newThread();
     const slow = await t.client.runs.create(threadId, "slow", { input: { steps: 1, delay_ms: 300 } });
@@ -265,10 +267,13 @@ describe("the SSE response", () => {
     const badId = await fetch(`${t.url}/threads/${threadId}/runs/${slow.run_id}/stream`, { headers: { "Last-Event-ID": "abc" } });
     expect(badId.status).toBe(422);
     expect((await json(badId)).detail).toMatch(/Last-Event-ID/);
+    // joining an unknown run is a stream of one error event, as on the Platform (the SDK yields it)
     const unknownRun = await fetch(`${t.url}/threads/${threadId}/runs/${missing}/stream`);
-    expect(unknownRun.status).toBe(404);
-    await unknownRun.arrayBuffer();
-    expect((await fetch(`${t.url}/runs/${missing}/stream`)).status).toBe(404);
+    expectNotFoundStream(unknownRun.status, await unknownRun.text());
+    const unknownStateless = await fetch(`${t.url}/runs/${missing}/stream`);
+    expectNotFoundStream(unknownStateless.status, await unknownStateless.text());
+    const parts = await collect(t.client.runs.joinStream(threadId, missing) as AsyncIterable<StreamPart>);
+    expect(parts).toEqual([{ event: "error", data: { error: "HTTPException", message: `404: Run '${missing}' not found` } }]);
     await t.client.runs.join(threadId, slow.run_id);
   });
 });

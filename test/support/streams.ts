@@ -1,6 +1,7 @@
 /** Helpers of the stream test suites: contract validation of events, raw SSE reading. */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { expect } from "vitest";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { REPO_ROOT } from "./server.js";
@@ -74,4 +75,12 @@ export function parseSse(text: string): { events: RawEvent[]; comments: number }
     if (event !== undefined || data.length) events.push({ id, event, data: data.length ? JSON.parse(data.join("\n")) : null });
   }
   return { events, comments };
+}
+
+/** A join of a run that is missing or hidden: 200, one `error` event saying 404, as on the Platform. */
+export function expectNotFoundStream(status: number, body: string): void {
+  expect(status, body).toBe(200);
+  expect(parseSse(body).events).toEqual([
+    { id: undefined, event: "error", data: { error: "HTTPException", message: expect.stringMatching(/^404: /) } },
+  ]);
 }

@@ -1,6 +1,6 @@
 import { Command } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
-import { normalizeBatchItem } from "../../src/runtime/runs/batch.js";
+import { normalizeBatchItem } from "../../src/app/batch.js";
 import { buildGraphCall, graphStreamModes } from "../../src/runtime/runs/graph-call.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import type { Assistant, Run } from "../../src/storage/types.js";

@@ -4,13 +4,12 @@
  * checked against the contract's schemas.
  */
 import type { RequestAuth } from "../../auth/index.js";
-import { authorizeRunCreation } from "../../auth/run-access.js";
 import { randomUUID } from "node:crypto";
 import type { components } from "../../../generated/openapi.js";
 import { checkAgainst } from "../../http/contract-schemas.js";
 import { invalidParams, JsonRpcError, namedParams } from "../../http/jsonrpc.js";
 import { GraphLoadError } from "../../runtime/graphs/index.js";
-import { createRun } from "../../runtime/runs/create.js";
+import { startRun } from "../../app/runs.js";
 import type { Services } from "../../services.js";
 import type { Assistant, Run, Scope } from "../../storage/types.js";
 import { acceptedModes, chatMessage, resumeValue, splitParts, type OutputMode } from "./parts.js";
@@ -116,8 +115,7 @@ export async function sendMessage(context: A2aContext, raw: unknown): Promise<Se
     multitask_strategy: "enqueue" as const,
     if_not_exists: "create" as const,
   };
-  const authorized = await authorizeRunCreation(context.auth, services.graphs, thread, request);
-  const run = await createRun(services, thread, authorized.body, authorized.access);
+  const { run } = await startRun(services, context.auth, { threadId: thread, body: request });
   return {
     runs: answered ? [...answered, run] : [run],
     modes,

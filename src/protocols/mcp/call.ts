@@ -4,10 +4,8 @@
  * from producing them is reported as a tool error (`isError`), which the calling model sees,
  * rather than as a protocol error.
  */
-import { createRun } from "../../runtime/runs/create.js";
-import type { Services } from "../../services.js";
+import { startRunAndWait, type RunDeps } from "../../app/runs.js";
 import type { RequestAuth } from "../../auth/index.js";
-import { authorizeRunCreation } from "../../auth/run-access.js";
 import type { Assistant } from "../../storage/types.js";
 
 export interface CallToolResult {
@@ -19,19 +17,16 @@ const text = (value: string, isError: boolean): CallToolResult => ({ content: [{
 
 /** The tool result of the run; when `signal` fires first the run is cancelled (and nobody reads the result). */
 export async function callTool(
-  services: Services,
+  deps: RunDeps,
   assistant: Assistant,
   args: Record<string, unknown>,
   auth: RequestAuth,
   signal: AbortSignal,
 ): Promise<CallToolResult> {
-  const authorized = await authorizeRunCreation(auth, services.graphs, null, { assistant_id: assistant.assistant_id, input: args });
-  const run = await createRun(services, null, authorized.body, authorized.access);
-  const outcome = await services.runs.outcome(run, authorized.access.thread, signal, true);
-  if (outcome === null) {
-    await services.runs.cancel(run, "interrupt", "the MCP client calling the tool disconnected");
-    return text("The client disconnected; the run was cancelled.", true);
-  }
+  const start = { threadId: null, body: { assistant_id: assistant.assistant_id, input: args } };
+  const waiter = { signal, cancelReason: "the MCP client calling the tool disconnected" };
+  const outcome = await (await startRunAndWait(deps, auth, start, waiter)).outcome;
+  if (outcome === null) return text("The client disconnected; the run was cancelled.", true);
   if (outcome.error) return text(`${outcome.error.error}: ${outcome.error.message}`, true);
   if (outcome.status !== "success") return text(`The run ended with status '${outcome.status}' before producing a result.`, true);
   const values = outcome.values as Record<string, unknown> | null;

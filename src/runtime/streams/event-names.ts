@@ -7,8 +7,8 @@ import type { StreamMode } from "../runs/request.js";
 
 /** One event as a client receives it over SSE. */
 export interface SseEvent {
-  /** Resumption id (`Last-Event-ID`); every event has one. */
-  id: string;
+  /** Resumption id (`Last-Event-ID`); absent only on the error event of a stream with nothing to resume. */
+  id?: string;
   event: string;
   data: unknown;
 }

@@ -7,9 +7,9 @@
  * snake_case value equal to its default does not count as given when the camelCase one is.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { components } from "../../../generated/openapi.js";
-import { invalid } from "../../errors.js";
-import { nullsAsAbsent } from "../../handlers/nulls.js";
+import type { components } from "../../generated/openapi.js";
+import { invalid } from "../errors.js";
+import { nullsAsAbsent } from "./nulls.js";
 
 type BatchItem = components["schemas"]["RunBatchItem"];
 type StatelessRun = components["schemas"]["RunCreateStateless"];
