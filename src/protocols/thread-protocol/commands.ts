@@ -100,7 +100,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     schema: "ProtocolInputRespondParams",
     missing: "no_such_run",
     async run(ctx, params: Params<"ProtocolInputRespondParams">) {
-      const answers = params.responses ?? (params.interrupt_id !== undefined ? [{ interrupt_id: params.interrupt_id, response: params.response }] : []);
+      const answers =
+        params.responses ?? (params.interrupt_id !== undefined ? [{ interrupt_id: params.interrupt_id, response: params.response }] : []);
       if (answers.length === 0) throw refuse("invalid_argument", "input.respond: give interrupt_id and response, or responses");
       const { assistantId, state } = await threadAssistant(ctx);
       const pending = pendingInterruptIds(state);

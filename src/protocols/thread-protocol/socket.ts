@@ -145,7 +145,12 @@ export class ProtocolSocket {
     const { services, threadId, readable, send, logger } = this.ctx;
     const filter = union([...this.#subscriptions.values()]);
     void (async () => {
-      const events = await services.runs.threadProtocolEvents(threadId, { filter, ...(since !== undefined ? { since } : {}), readable, signal: pump.signal });
+      const events = await services.runs.threadProtocolEvents(threadId, {
+        filter,
+        ...(since !== undefined ? { since } : {}),
+        readable,
+        signal: pump.signal,
+      });
       for await (const event of events) {
         if (this.#wanted(event)) send(event);
       }

@@ -42,7 +42,11 @@ export function matchesFilter(event: ProtocolEvent, filter: ProtocolFilter, sinc
   return matchesSubscription(event, definition);
 }
 
-export async function threadProtocolEvents(broker: RunEventBroker, threadId: string, options: ThreadProtocolOptions): Promise<AsyncIterable<ProtocolEvent>> {
+export async function threadProtocolEvents(
+  broker: RunEventBroker,
+  threadId: string,
+  options: ThreadProtocolOptions,
+): Promise<AsyncIterable<ProtocolEvent>> {
   const { filter, since, signal } = options;
   const subscriptions = new Map<string, Unsubscribe | null>();
   let unwatch: Unsubscribe = () => {};

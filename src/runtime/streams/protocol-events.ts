@@ -53,7 +53,9 @@ function checkpointEnvelope(checkpoint: Dict): Dict | null {
 function interruptsOf(data: unknown): Dict[] {
   const list = isDict(data) ? data.__interrupt__ : undefined;
   if (!Array.isArray(list)) return [];
-  return list.filter((entry): entry is Dict => isDict(entry) && typeof entry.id === "string").map((entry) => ({ interrupt_id: entry.id, payload: entry.value }));
+  return list
+    .filter((entry): entry is Dict => isDict(entry) && typeof entry.id === "string")
+    .map((entry) => ({ interrupt_id: entry.id, payload: entry.value }));
 }
 
 export class ProtocolStreamTranslator {
