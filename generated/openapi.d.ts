@@ -1361,8 +1361,6 @@ export interface components {
             params?: {
                 [key: string]: unknown;
             };
-        } & {
-            [key: string]: unknown;
         };
         /** @description The answer to a command. */
         ProtocolCommandAnswer: components["schemas"]["ProtocolCommandSuccess"] | components["schemas"]["ProtocolCommandError"];
@@ -5011,6 +5009,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
             /** @description The request did not ask for a WebSocket upgrade. */
             426: {
                 headers: {
