@@ -12,7 +12,10 @@
  *   runs (storage/postgres/run-events.ts): a process dying at any point leaves no waiter
  *   without an end. Its `expires_at` is when the run's rows are deleted: at once-ish for
  *   ordinary runs (a short grace for late readers), after the retention for resumable ones.
- * - A subscriber reads the rows after its cursor whenever a notice for its run arrives.
+ * - A subscriber reads the rows after its cursor whenever a notice for its run arrives, unless
+ *   it has the rows the notice announces (handed over by this process, which wrote them).
+ * - Events before a run's end may commit without waiting for the WAL flush when the run defers
+ *   durability (as its checkpoints do); its end always waits, and makes them durable with it.
  * - Opening a run NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) for thread streams.
  */
 import type { Logger } from "pino";
@@ -33,6 +36,7 @@ import type { RunEventRows } from "../../storage/types.js";
 import {
   END_GRACE_SECONDS as GRACE_SECONDS,
   END_MODE as END,
+  parseEventsNotice,
   RUN_EVENTS_CHANNEL,
   type PostgresRunEventLog,
   type StoredRunEvent,
@@ -62,6 +66,7 @@ interface Publishing {
   resumable: boolean;
   /** The execution's attempt: its writes are refused once another process took the run over. */
   attempt: number | undefined;
+  deferDurability: boolean;
   seq: number;
   rows: StoredRunEvent[];
   writing: Promise<void> | null;
@@ -103,8 +108,12 @@ export class PostgresRunEventBroker implements RunEventBroker {
   async start(): Promise<void> {
     const { notifications } = this.options;
     this.#unlisten.push(
-      await notifications.on(RUN_EVENTS_CHANNEL, (runId) => {
-        for (const tail of this.#tails.get(runId) ?? []) void this.#pull(tail);
+      await notifications.on(RUN_EVENTS_CHANNEL, (payload) => {
+        const { runId, last } = parseEventsNotice(payload);
+        for (const tail of this.#tails.get(runId) ?? []) {
+          // rows this process wrote were handed over already: nothing to read back
+          if (last === undefined || tail.cursor < last) void this.#pull(tail);
+        }
       }),
     );
     this.#unlisten.push(
@@ -133,6 +142,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       threadId: options.threadId,
       resumable: options.resumable ?? false,
       attempt: options.attempt,
+      deferDurability: options.deferDurability ?? false,
       seq: last,
       rows: [],
       writing: null,
@@ -313,6 +323,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       resumable: publishing.resumable,
       expiresSeconds: this.#expiresSeconds(publishing),
       ...(publishing.attempt !== undefined ? { attempt: publishing.attempt } : {}),
+      deferDurability: publishing.deferDurability,
     };
   }
 
@@ -417,7 +428,8 @@ export class PostgresRunEventBroker implements RunEventBroker {
    * Subscribers in this process get rows this process just committed without reading them back
    * (the NOTIFY round trip and a SELECT): only when they follow on from the subscriber's cursor,
    * so nothing is skipped; the others catch up by reading. Rows are handed over once committed:
-   * nobody hears of an event, or of the end, before it is durable.
+   * nobody hears of the end before it is durable, nor of an event of a run that does not defer
+   * durability.
    */
   #deliverCommitted(runId: string, rows: readonly StoredRunEvent[]): void {
     const first = rows[0];
