@@ -11,6 +11,7 @@ import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { ServerOptions } from "./config.js";
 import { createApp } from "./http/app.js";
+import { serveUpgrades } from "./http/websocket.js";
 import type { ContractViolation } from "./http/contract-check.js";
 import { createMetrics } from "./http/metrics.js";
 import { operationHandlers } from "./handlers/index.js";
@@ -225,8 +226,10 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
     ...(authenticator ? { authenticator } : {}),
     ...(options.mode === "dev" ? { devRoutes: devRoutes(services) } : {}),
     ...(tracing ? { tracer: tracing.tracer } : {}),
+    ...(options.console === false ? { console: false } : {}),
   });
   const server = createServer(app);
+  const closeSockets = serveUpgrades(server, app);
   try {
     await listen(server, options.port, options.host);
   } catch (error) {
@@ -237,6 +240,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
   }
   teardown.add("HTTP server", async () => {
     const closed = once(server, "close");
+    closeSockets();
     server.close();
     server.closeAllConnections();
     await closed;
