@@ -68,6 +68,8 @@ interface Publishing {
   attempt: number | undefined;
   deferDurability: boolean;
   seq: number;
+  /** Number of the last row handed to a write (committed or on its way). */
+  sent: number;
   rows: StoredRunEvent[];
   writing: Promise<void> | null;
   ended: boolean;
@@ -110,9 +112,11 @@ export class PostgresRunEventBroker implements RunEventBroker {
     this.#unlisten.push(
       await notifications.on(RUN_EVENTS_CHANNEL, (payload) => {
         const { runId, last } = parseEventsNotice(payload);
+        // rows this process writes are handed over to its subscribers once committed (the notice
+        // may come first): nothing to read back
+        const writtenHere = last !== undefined && last <= this.#sentUpTo(runId);
         for (const tail of this.#tails.get(runId) ?? []) {
-          // rows this process wrote were handed over already: nothing to read back
-          if (last === undefined || tail.cursor < last) void this.#pull(tail);
+          if (last === undefined || (tail.cursor < last && !writtenHere)) void this.#pull(tail);
         }
       }),
     );
@@ -144,6 +148,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       attempt: options.attempt,
       deferDurability: options.deferDurability ?? false,
       seq: last,
+      sent: last,
       rows: [],
       writing: null,
       ended: false,
@@ -337,6 +342,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       let failingSince: number | null = null;
       while (publishing.rows.length > 0) {
         const batch = publishing.rows.splice(0);
+        publishing.sent = batch[batch.length - 1].seq;
         try {
           const held = await this.options.events.insert(runId, { ...this.#batchOf(publishing), rows: batch });
           if (!held) {
@@ -435,8 +441,18 @@ export class PostgresRunEventBroker implements RunEventBroker {
     const first = rows[0];
     if (!first) return;
     for (const tail of [...(this.#tails.get(runId) ?? [])]) {
-      if (tail.ready && !tail.done && tail.cursor + 1 >= first.seq) this.#deliver(tail, rows);
+      if (!tail.ready || tail.done) continue;
+      // one behind (it missed rows in between) reads: the notice of these rows did not make it
+      if (tail.cursor + 1 >= first.seq) this.#deliver(tail, rows);
+      else void this.#pull(tail);
     }
+  }
+
+  /** Number of the last row of the run this process handed to a write (0: none). */
+  #sentUpTo(runId: string): number {
+    const publishing = this.#publishing.get(runId);
+    if (publishing) return publishing.sent;
+    return this.#closing.get(runId)?.rows.at(-1)?.seq ?? 0;
   }
 
   #drop(tail: Tail): void {
