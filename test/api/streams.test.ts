@@ -255,6 +255,8 @@ describe("the SSE response", () => {
     expect((await json(badMode)).detail).toMatch(/stream_mode/);
     const unknownAssistant = await post("/runs/stream", { assistant_id: "nope" });
     expect(unknownAssistant.status).toBe(404);
+    // the official servers' words, which clients match on
+    expect((await json(unknownAssistant)).detail).toMatch(/^No assistant found for 'nope'/);
 
     const threadId = await newThread();
     const slow = await t.client.runs.create(threadId, "slow", { input: { steps: 1, delay_ms: 300 } });
