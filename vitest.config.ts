@@ -19,6 +19,7 @@ const API_ON_POSTGRES = [
   "test/api/runs-multitask.test.ts",
   "test/api/runs-keepalive.test.ts",
   "test/api/streams*.test.ts",
+  "test/api/protocol.test.ts",
   "test/api/crons.test.ts",
   "test/api/webhooks.test.ts",
   "test/api/store.test.ts",

@@ -522,6 +522,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/threads/{thread_id}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a protocol command to a thread
+         * @description One command `{id, method, params}` of the thread-centric protocol; the answer is its
+         *     result (`type: success`) or its error (`type: error`, with a protocol error code), both
+         *     with status 200, as the official servers answer. The thread id is the client's: the first
+         *     `run.start` creates the thread. A command on a thread the caller may not see is answered
+         *     as on a thread that does not exist.
+         *
+         *     Methods: `run.start`, `input.respond`, `input.inject`, `state.get`,
+         *     `state.listCheckpoints`, `state.fork`, `agent.getTree`, and over a WebSocket also
+         *     `subscription.subscribe`, `subscription.unsubscribe`, `subscription.reconnect` (over SSE
+         *     each event stream is its own subscription: those answer `not_supported`). Any other
+         *     method answers `unknown_command`.
+         */
+        post: operations["sendThreadCommand"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/threads/{thread_id}/stream/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Open a protocol WebSocket on a thread
+         * @description The WebSocket transport of the protocol: upgrade this request (`Connection: Upgrade`,
+         *     `Upgrade: websocket`), authenticated like every request. On the socket the client sends
+         *     `ProtocolCommand`s as text frames; the server answers each with a `ProtocolCommandAnswer`
+         *     and sends the `ProtocolEvent`s of the client's subscriptions
+         *     (`subscription.subscribe`, which first replays the held events that match; subscriptions
+         *     last across the thread's runs until unsubscribed or the socket closes).
+         *     `subscription.reconnect` on a new socket restores subscriptions of an earlier one and
+         *     replays what came after `last_event_id`. A frame that is not a command is answered with an
+         *     error whose `id` is null. A plain GET without the upgrade answers 426.
+         */
+        get: operations["openThreadEventSocket"];
+        put?: never;
+        /**
+         * Stream a thread's protocol events (SSE)
+         * @description A Server-Sent Events stream of the thread's protocol events (`ProtocolEvent`), across its
+         *     consecutive runs, filtered by channel, namespace prefix and depth. Each SSE event is named
+         *     after the event's `method`, its `id:` is the event's `event_id`, its `data:` the event.
+         *     `seq` increases along the thread; with `since` the stream first replays the held events
+         *     after that `seq` (those of active runs, and of finished runs for a while after their end),
+         *     without it every held event; then it goes on live until the client leaves. A stream
+         *     opened before the thread exists waits for its first run.
+         */
+        post: operations["streamThreadEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/threads/{thread_id}/runs": {
         parameters: {
             query?: never;
@@ -1277,6 +1351,280 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description A command. `id` is chosen by the client and repeated in the answer; `params` depends on the
+         *     method (see the `Protocol*Params` schemas); an unknown method is answered `unknown_command`.
+         */
+        ProtocolCommand: {
+            id: number;
+            method: string;
+            params?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description The answer to a command. */
+        ProtocolCommandAnswer: components["schemas"]["ProtocolCommandSuccess"] | components["schemas"]["ProtocolCommandError"];
+        ProtocolCommandSuccess: {
+            /** @constant */
+            type: "success";
+            id: number;
+            /** @description The method's result (`ProtocolRunResult`, `ProtocolStateGetResult`, ...; `{}` for commands without one). */
+            result: {
+                [key: string]: unknown;
+            };
+            meta?: components["schemas"]["ProtocolResponseMeta"];
+        };
+        ProtocolResponseMeta: {
+            thread_id?: string;
+            /** @description The thread's last event `seq` when the command was applied. */
+            applied_through_seq?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        ProtocolCommandError: {
+            /** @constant */
+            type: "error";
+            /** @description The command's id; null when the message was not a command. */
+            id: number | null;
+            error: components["schemas"]["ProtocolErrorCode"];
+            message: string;
+            meta?: components["schemas"]["ProtocolResponseMeta"];
+        };
+        /**
+         * @description `invalid_argument` (bad params), `unknown_command` (no such method), `no_such_run` (nothing to
+         *     act on: no run, no pending interrupt), `no_such_subscription`, `no_such_checkpoint`,
+         *     `not_supported` (a method this transport does not carry), `permission_denied` (the Auth
+         *     refused the action).
+         * @enum {string}
+         */
+        ProtocolErrorCode: "invalid_argument" | "unknown_command" | "unknown_error" | "no_such_run" | "no_such_subscription" | "no_such_namespace" | "no_such_interrupt" | "no_such_checkpoint" | "permission_denied" | "not_supported";
+        /** @description Path of the (sub)graph in the agent tree (`[]` is the root graph; `child:<task id>` segments below). */
+        ProtocolNamespace: string[];
+        /** @description A subscribable channel; `custom:<name>` selects the custom events of that name. */
+        ProtocolChannel: ("values" | "updates" | "messages" | "tools" | "lifecycle" | "input" | "checkpoints" | "tasks" | "custom") | string;
+        /** @description The filter of an SSE event stream. */
+        ProtocolEventStreamRequest: {
+            channels: components["schemas"]["ProtocolChannel"][];
+            /** @description Only events whose namespace starts with one of these. */
+            namespaces?: components["schemas"]["ProtocolNamespace"][];
+            /** @description At most this many levels below the namespace prefix. */
+            depth?: number;
+            /** @description Replay only the held events whose `seq` is greater. */
+            since?: number;
+        };
+        ProtocolRunStartParams: {
+            /** @description An assistant id or a graph id. */
+            assistant_id: string;
+            /** @description The graph's input; on a thread waiting at an interrupt, the resume value. */
+            input?: unknown;
+            config?: {
+                [key: string]: unknown;
+            };
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description What to do when the thread already has an active run (default `enqueue`).
+             * @enum {string}
+             */
+            multitaskStrategy?: "reject" | "rollback" | "interrupt" | "enqueue";
+            /** @enum {string} */
+            multitask_strategy?: "reject" | "rollback" | "interrupt" | "enqueue";
+            langsmith_tracer?: components["schemas"]["LangSmithTracer"];
+        };
+        /** @description One answer (`interrupt_id`, `response`) or several (`responses`) to the thread's pending interrupts. */
+        ProtocolInputRespondParams: {
+            namespace?: components["schemas"]["ProtocolNamespace"];
+            interrupt_id?: string;
+            response?: unknown;
+            responses?: {
+                namespace?: components["schemas"]["ProtocolNamespace"];
+                interrupt_id: string;
+                response?: unknown;
+            }[];
+            /** @description A state update applied with the resume (`Command(update)`). */
+            update?: {
+                [key: string]: unknown;
+            } | unknown[];
+            /** @description Where to go with the resume (`Command(goto)`). */
+            goto?: string | {
+                [key: string]: unknown;
+            } | unknown[];
+            config?: {
+                [key: string]: unknown;
+            };
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /** @description Fail the run when the thread has no pending interrupt to resume by then. */
+            strict_resume?: boolean;
+        };
+        /** @description A message added to the thread's input while it runs (a new run queued after the active one). */
+        ProtocolInputInjectParams: {
+            namespace?: components["schemas"]["ProtocolNamespace"];
+            message: {
+                /** @enum {string} */
+                role: "user" | "system";
+                content: string;
+                name?: string;
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        ProtocolStateGetParams: {
+            namespace?: components["schemas"]["ProtocolNamespace"];
+            keys?: string[];
+        };
+        ProtocolListCheckpointsParams: {
+            namespace?: components["schemas"]["ProtocolNamespace"];
+            limit?: number;
+            /** @description A checkpoint id; only older checkpoints are listed. */
+            before?: string;
+        };
+        ProtocolStateForkParams: {
+            checkpoint_id: string;
+            input?: unknown;
+            config?: {
+                [key: string]: unknown;
+            };
+        };
+        ProtocolAgentGetTreeParams: {
+            run_id?: string;
+        };
+        ProtocolSubscribeParams: {
+            channels: components["schemas"]["ProtocolChannel"][];
+            namespaces?: components["schemas"]["ProtocolNamespace"][];
+            depth?: number;
+        };
+        ProtocolUnsubscribeParams: {
+            subscription_id: string;
+        };
+        ProtocolReconnectParams: {
+            run_id: string;
+            /** @description The `event_id` of the last event the client processed. */
+            last_event_id?: string;
+            /** @description Ids of subscriptions of an earlier socket to restore on this one. */
+            subscriptions?: string[];
+        };
+        ProtocolRunResult: {
+            /** Format: uuid */
+            run_id: string;
+        };
+        ProtocolCheckpointRef: {
+            id: string;
+            ns?: string;
+        };
+        ProtocolStateGetResult: {
+            values: {
+                [key: string]: unknown;
+            };
+            checkpoint?: components["schemas"]["ProtocolCheckpointRef"];
+        };
+        ProtocolListCheckpointsResult: {
+            checkpoints: {
+                id: string;
+                timestamp: string;
+                step: number;
+                node_name?: string;
+                metadata?: {
+                    [key: string]: unknown;
+                };
+            }[];
+        };
+        ProtocolStateForkResult: {
+            run_id: string;
+            thread_id: string;
+        };
+        ProtocolSubscribeResult: {
+            subscription_id: string;
+            replayed_events?: number;
+        };
+        ProtocolReconnectResult: {
+            restored: boolean;
+            missed_events?: number;
+            current_namespaces?: {
+                namespace: components["schemas"]["ProtocolNamespace"];
+                status: components["schemas"]["ProtocolAgentStatus"];
+            }[];
+        };
+        /** @enum {string} */
+        ProtocolAgentStatus: "started" | "running" | "completed" | "failed" | "interrupted";
+        ProtocolAgentTreeNode: {
+            namespace: components["schemas"]["ProtocolNamespace"];
+            status: components["schemas"]["ProtocolAgentStatus"];
+            graph_name: string;
+            children?: components["schemas"]["ProtocolAgentTreeNode"][];
+        };
+        ProtocolAgentResult: {
+            tree: components["schemas"]["ProtocolAgentTreeNode"];
+        };
+        /**
+         * @description An event of a thread. `seq` increases along the thread (across its runs); `event_id` is
+         *     unique on the thread (clients drop an event whose id they saw). `params.data` depends on
+         *     `method` (`Protocol*Data`).
+         */
+        ProtocolEvent: {
+            /** @constant */
+            type: "event";
+            event_id: string;
+            seq: number;
+            /** @enum {string} */
+            method: "lifecycle" | "messages" | "tools" | "input.requested" | "values" | "updates" | "checkpoints" | "tasks" | "custom";
+            params: {
+                namespace: components["schemas"]["ProtocolNamespace"];
+                /** @description Epoch milliseconds. */
+                timestamp: number;
+                node?: string;
+                data: unknown;
+            };
+        } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown);
+        /** @description A (sub)graph's status; the root's `running` when a run starts, then `completed`, `interrupted` (waiting at an interrupt, or stopped) or `failed` (with `error`). */
+        ProtocolLifecycleData: {
+            event: components["schemas"]["ProtocolAgentStatus"];
+            graph_name?: string;
+            error?: string;
+            run_id?: string;
+        };
+        /** @description A step of a streamed message (content-block deltas). */
+        ProtocolMessagesData: {
+            /** @enum {string} */
+            event: "message-start" | "content-block-start" | "content-block-delta" | "content-block-finish" | "message-finish" | "error";
+            id?: string;
+            index?: number | string;
+            content?: {
+                [key: string]: unknown;
+            };
+            delta?: {
+                [key: string]: unknown;
+            };
+        } & (unknown & unknown);
+        ProtocolInputRequestedData: {
+            interrupt_id: string;
+            payload?: unknown;
+        };
+        ProtocolCheckpointData: {
+            id: string;
+            parent_id?: string;
+            step: number;
+            /** @enum {string} */
+            source: "input" | "loop" | "update" | "fork";
+        };
+        ProtocolUpdatesData: {
+            node?: string;
+            values: {
+                [key: string]: unknown;
+            };
+        };
+        ProtocolCustomData: {
+            name?: string;
+            payload: unknown;
+        };
+        ProtocolToolsData: {
+            /** @enum {string} */
+            event: "tool-started" | "tool-output-delta" | "tool-finished" | "tool-error";
+            tool_call_id: string;
+            tool_name?: string;
+        };
         /**
          * @description Body of every non-2xx JSON answer. `detail` is a human-readable explanation.
          *     Clients (including the official SDK) show `detail` to the user.
@@ -4607,6 +4955,99 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    sendThreadCommand: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProtocolCommand"];
+            };
+        };
+        responses: {
+            /** @description The command's result or error. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProtocolCommandAnswer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    openThreadEventSocket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching to the WebSocket protocol. */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            /** @description The request did not ask for a WebSocket upgrade. */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    streamThreadEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id. */
+                thread_id: components["parameters"]["ThreadIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProtocolEventStreamRequest"];
+            };
+        };
+        responses: {
+            /** @description An SSE stream of `ProtocolEvent`s. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
         };
     };

@@ -11,6 +11,7 @@ import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { ServerOptions } from "./config.js";
 import { createApp } from "./http/app.js";
+import { serveUpgrades } from "./http/websocket.js";
 import type { ContractViolation } from "./http/contract-check.js";
 import { createMetrics } from "./http/metrics.js";
 import { operationHandlers } from "./handlers/index.js";
@@ -227,6 +228,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
     ...(tracing ? { tracer: tracing.tracer } : {}),
   });
   const server = createServer(app);
+  const closeSockets = serveUpgrades(server, app);
   try {
     await listen(server, options.port, options.host);
   } catch (error) {
@@ -237,6 +239,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
   }
   teardown.add("HTTP server", async () => {
     const closed = once(server, "close");
+    closeSockets();
     server.close();
     server.closeAllConnections();
     await closed;

@@ -23,6 +23,8 @@ export interface RunStart<B extends RunRequest = RunRequest> {
   threadId: string | null;
   /** The run's fields as the API names them, null fields left out (`nullsAsAbsent`). */
   body: B;
+  /** Started through the thread-centric protocol (v2): its events are protocol events. */
+  protocol?: boolean;
 }
 
 export interface StartedRun<B extends RunRequest = RunRequest> {
@@ -50,7 +52,7 @@ export async function startRun<B extends RunRequest>(
 ): Promise<StartedRun<B>> {
   const { access, body } = await authorizeRunCreation(auth, deps.graphs, start.threadId, start.body);
   const scheduled = onScheduled && ((run: Run) => onScheduled(run, access.thread));
-  const run = await createRun(deps, start.threadId, body, access, scheduled);
+  const run = await createRun(deps, start.threadId, body, access, scheduled, start.protocol ? { protocol: true } : {});
   return { run, scope: access.thread, request: body };
 }
 

@@ -3,6 +3,7 @@ import { a2aHandlers } from "./a2a.js";
 import { assistantHandlers } from "./assistants.js";
 import { cronHandlers } from "./crons.js";
 import { mcpHandlers } from "./mcp.js";
+import { protocolHandlers } from "./protocol.js";
 import { runHandlers } from "./runs.js";
 import { storeHandlers } from "./store.js";
 import { systemHandlers } from "./system.js";
@@ -20,6 +21,7 @@ export const operationHandlers: OperationHandlers = {
   ...storeHandlers,
   ...runHandlers,
   ...mcpHandlers,
+  ...protocolHandlers,
   ...a2aHandlers,
   ...uiHandlers,
 };

@@ -129,7 +129,8 @@ export async function createApp(options: AppOptions) {
         else if (onContractViolation) {
           // a stream's status and headers are checked (its events by the stream tests); a kept-alive
           // JSON answer with its body
-          const body = KEPT_ALIVE_BODY in res.locals ? res.locals[KEPT_ALIVE_BODY] : "";
+          // a stream's body is text; a WebSocket handshake (101) has none
+          const body = KEPT_ALIVE_BODY in res.locals ? res.locals[KEPT_ALIVE_BODY] : res.statusCode === 101 ? undefined : "";
           const problems = checkResponse(c.api, c.operation, res.statusCode, res.getHeaders(), body);
           for (const problem of problems) onContractViolation({ operationId, status: res.statusCode, problem });
         }

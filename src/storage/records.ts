@@ -53,6 +53,12 @@ export interface RunKwargs {
   langsmith_tracer?: Schemas["LangSmithTracer"] | null;
   /** Keys whose presigned LangSmith feedback URLs the run's stream carries (a `feedback` event). */
   feedback_keys?: string[];
+  /**
+   * Started through the thread-centric protocol (v2): the graph streams in LangGraph's protocol
+   * mode and the run's events are protocol events (runtime/streams/protocol-events.ts). Absent on
+   * other runs.
+   */
+  protocol?: boolean;
 }
 export type MultitaskStrategy = Schemas["MultitaskStrategy"];
 export type RunError = Schemas["RunError"];

@@ -46,14 +46,22 @@ async function threadFor(services: RunCreationDeps, threadId: string, parsed: Pa
   }
 }
 
+/** How a run is started, beyond its request. */
+export interface RunKind {
+  /** Started through the thread-centric protocol (v2): its events are protocol events (RunKwargs.protocol). */
+  protocol?: boolean;
+}
+
 /** Checks a request without storing anything (batches validate every item before creating any). */
 export async function prepareRun(
   services: RunCreationDeps,
   body: RunRequest,
   stateless: boolean,
   access: RunAccess,
+  kind: RunKind = {},
 ): Promise<{ parsed: ParsedRunRequest; assistant: Assistant }> {
   const parsed = parseRunRequest(body, { stateless });
+  if (kind.protocol) parsed.kwargs.protocol = true;
   if (parsed.kwargs.webhook !== null) parsed.kwargs.webhook = services.webhooks.accept(parsed.kwargs.webhook);
   if (!services.langsmith && (parsed.kwargs.langsmith_tracer || parsed.kwargs.feedback_keys)) {
     const field = parsed.kwargs.feedback_keys ? "feedback_keys" : "langsmith_tracer";
@@ -166,6 +174,7 @@ export async function createRun(
   body: RunRequest,
   access: RunAccess,
   onScheduled?: OnScheduled,
+  kind: RunKind = {},
 ): Promise<Run> {
-  return startRun(services, threadId, await prepareRun(services, body, threadId === null, access), access, onScheduled);
+  return startRun(services, threadId, await prepareRun(services, body, threadId === null, access, kind), access, onScheduled);
 }

@@ -18,6 +18,8 @@
 import type { Run, Scope } from "../../storage/types.js";
 import type { SseEvent } from "../streams/event-names.js";
 import type { ThreadEventsOptions } from "../streams/thread-events.js";
+import type { ThreadProtocolOptions } from "../protocol/thread-events.js";
+import type { ProtocolEvent } from "../protocol/run-events.js";
 import type { RunEventBroker, RunEventStream, RunOutcome, SubscribeOptions, Unsubscribe } from "./broker.js";
 
 export type CancelAction = "interrupt" | "rollback";
@@ -74,6 +76,8 @@ export interface RunEngine {
   holdsEvents(runId: string): Promise<boolean>;
   /** The activity of a thread across its runs (GET /threads/{id}/stream); ends when the thread is deleted (by any process). */
   threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>>;
+  /** A thread's protocol (v2) events for one subscriber, across its runs; ends when the thread is deleted. */
+  threadProtocolEvents(threadId: string, options: ThreadProtocolOptions): Promise<AsyncIterable<ProtocolEvent>>;
   /** Stops taking runs, lets running ones finish for the grace period, suspends the rest (they resume later). */
   shutdown(graceMs?: number): Promise<void>;
 }

@@ -21,6 +21,8 @@ import { completedState, readFinalState, resultValues, threadStatusAfter, type F
 import { buildGraphCall } from "./graph-call.js";
 import { streamGraph, type StreamChunk } from "./graph-stream.js";
 import { RunStreamTranslator } from "../streams/translate.js";
+import { ProtocolStreamTranslator } from "../streams/protocol-events.js";
+import { protocolSeqBase } from "../protocol/sequence.js";
 import { RunEventRelay } from "./event-relay.js";
 import { storedOutcome } from "./stored-outcome.js";
 import type { DispatchedRun } from "./engine.js";
@@ -335,7 +337,10 @@ export class RunExecutor {
     const { storage, graphs, store } = this.deps;
     const kwargs = run.kwargs;
     // at once: it tells the client the run started, nothing of its state
-    this.deps.broker.publish(run.run_id, { mode: "metadata", ns: [], data: { run_id: run.run_id, attempt } });
+    // a protocol run's events are numbered on its thread from this attempt's start (protocol/sequence.ts)
+    const seqBase = protocolSeqBase();
+    const protocolData = kwargs.protocol ? { seq_base: seqBase } : {};
+    this.deps.broker.publish(run.run_id, { mode: "metadata", ns: [], data: { run_id: run.run_id, attempt, ...protocolData } });
     const assistant = await storage.assistants.get(run.assistant_id);
     const resume = attempt > 1 && (await this.#wroteCheckpoint(run));
     const call = buildGraphCall(assistant, run, { attempt, resume });
@@ -361,7 +366,7 @@ export class RunExecutor {
         });
       }
     }
-    const translator = new RunStreamTranslator(kwargs.stream_mode);
+    const translator = kwargs.protocol ? new ProtocolStreamTranslator(seqBase) : new RunStreamTranslator(kwargs.stream_mode);
     // `debug` has an event right after the final checkpoint, and LangChain callback events come
     // until the stream ends: those runs wait for it
     const applied = call.callbackEvents || call.streamModes.includes("debug") ? undefined : saver.applied?.bind(saver);

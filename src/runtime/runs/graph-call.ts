@@ -12,6 +12,7 @@ import type { LangGraphRunnableConfig, StreamMode as GraphStreamMode } from "@la
 import type { Assistant, Config, Run } from "../../storage/types.js";
 import { toCommand } from "../command.js";
 import type { RunKwargs } from "./request.js";
+import { PROTOCOL_GRAPH_MODES } from "../streams/protocol-events.js";
 
 export interface GraphCall {
   graphId: string;
@@ -21,6 +22,8 @@ export interface GraphCall {
   streamModes: GraphStreamMode[];
   /** The run asked for LangChain callback events (stream mode `events`). */
   callbackEvents: boolean;
+  /** A run of the thread-centric protocol: the graph streams in LangGraph's protocol mode (`version: "v3"`). */
+  protocol: boolean;
   options: {
     subgraphs: boolean;
     interruptBefore?: "*" | string[];
@@ -116,10 +119,11 @@ export function buildGraphCall(assistant: Assistant, run: Run, options: GraphCal
     graphId: assistant.graph_id,
     config,
     input,
-    streamModes: graphStreamModes(kwargs.stream_mode),
-    callbackEvents: kwargs.stream_mode.includes("events"),
+    streamModes: kwargs.protocol ? PROTOCOL_GRAPH_MODES : graphStreamModes(kwargs.stream_mode),
+    callbackEvents: !kwargs.protocol && kwargs.stream_mode.includes("events"),
+    protocol: kwargs.protocol === true,
     options: {
-      subgraphs: kwargs.subgraphs,
+      subgraphs: kwargs.protocol === true || kwargs.subgraphs,
       ...(kwargs.interrupt_before != null ? { interruptBefore: kwargs.interrupt_before } : {}),
       ...(kwargs.interrupt_after != null ? { interruptAfter: kwargs.interrupt_after } : {}),
       durability: kwargs.durability,

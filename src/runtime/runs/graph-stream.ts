@@ -30,7 +30,7 @@ function toChunk(raw: unknown, subgraphs: boolean): StreamChunk {
 }
 
 export async function* streamGraph(graph: AnyCompiledGraph, call: GraphCall, runId: string, signal: AbortSignal): AsyncGenerator<StreamChunk> {
-  const options = { ...call.config, ...call.options, streamMode: call.streamModes, runId, signal };
+  const options = { ...call.config, ...call.options, streamMode: call.streamModes, runId, signal, ...(call.protocol ? { version: "v3" } : {}) };
   if (!call.callbackEvents) {
     const stream = await graph.stream(call.input, options as never);
     for await (const raw of stream as AsyncIterable<unknown>) yield toChunk(raw, call.options.subgraphs);

@@ -13,6 +13,8 @@ import type { Run, RunEventRows, Scope, Storage } from "../../storage/types.js";
 import type { GraphRegistry } from "../graphs/index.js";
 import type { SseEvent } from "../streams/event-names.js";
 import { threadEvents, type ThreadEventsOptions } from "../streams/thread-events.js";
+import { threadProtocolEvents, type ThreadProtocolOptions } from "../protocol/thread-events.js";
+import type { ProtocolEvent } from "../protocol/run-events.js";
 import { runEvents, type RunEventBroker, type RunEventStream, type RunOutcome, type SubscribeOptions, type Unsubscribe } from "./broker.js";
 import type {
   CancelAction,
@@ -204,7 +206,15 @@ export class ComposedRunEngine implements RunEngine {
   }
 
   async threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>> {
-    // the thread's stream has nothing more to say once the thread is gone
+    return threadEvents(this.#broker, threadId, { ...options, signal: this.#untilThreadGone(threadId, options.signal) });
+  }
+
+  async threadProtocolEvents(threadId: string, options: ThreadProtocolOptions): Promise<AsyncIterable<ProtocolEvent>> {
+    return threadProtocolEvents(this.#broker, threadId, { ...options, signal: this.#untilThreadGone(threadId, options.signal) });
+  }
+
+  /** Aborted with `signal`, or when the thread is deleted: a thread's stream has nothing more to say once it is gone. */
+  #untilThreadGone(threadId: string, signal: AbortSignal): AbortSignal {
     const ended = new AbortController();
     let streams = this.#threadStreams.get(threadId);
     if (!streams) this.#threadStreams.set(threadId, (streams = new Set()));
@@ -214,9 +224,9 @@ export class ComposedRunEngine implements RunEngine {
       if (streams.size === 0 && this.#threadStreams.get(threadId) === streams) this.#threadStreams.delete(threadId);
     };
     ended.signal.addEventListener("abort", forget, { once: true });
-    options.signal.addEventListener("abort", () => ended.abort(), { once: true });
-    if (options.signal.aborted) ended.abort();
-    return threadEvents(this.#broker, threadId, { ...options, signal: ended.signal });
+    signal.addEventListener("abort", () => ended.abort(), { once: true });
+    if (signal.aborted) ended.abort();
+    return ended.signal;
   }
 
   async shutdown(graceMs = this.#options.shutdownGraceMs): Promise<void> {

@@ -58,13 +58,13 @@ interface Follow {
  * followed run has ended. A thread's runs execute one after another, but with several processes
  * the notices of consecutive runs may be read out of order.
  */
-class InRunOrder {
+export class InRunOrder<T> {
   /** Followed runs not yet ended, in run id (= creation) order. */
   readonly #open: string[] = [];
-  readonly #held = new Map<string, SseEvent[]>();
+  readonly #held = new Map<string, T[]>();
   readonly #ended = new Set<string>();
 
-  constructor(private readonly emit: (event: SseEvent) => void) {}
+  constructor(private readonly emit: (event: T) => void) {}
 
   add(runId: string): void {
     let at = this.#open.findIndex((id) => id > runId);
@@ -72,7 +72,7 @@ class InRunOrder {
     this.#open.splice(at, 0, runId);
   }
 
-  push(runId: string, event: SseEvent): void {
+  push(runId: string, event: T): void {
     if (this.#open[0] === runId) this.emit(event);
     else {
       let held = this.#held.get(runId);
@@ -110,7 +110,7 @@ export async function threadEvents(broker: RunEventBroker, threadId: string, opt
     subscriptions.clear();
   });
 
-  const ordered = new InRunOrder((event) => queue.push(event));
+  const ordered = new InRunOrder<SseEvent>((event) => queue.push(event));
   const follow = async (runId: string, from: Follow): Promise<void> => {
     if (queue.stopped || subscriptions.has(runId)) return;
     subscriptions.set(runId, null);
