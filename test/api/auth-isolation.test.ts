@@ -11,6 +11,7 @@ import { Client } from "@langchain/langgraph-sdk";
 import { loadContract } from "../../src/http/contract.js";
 import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 import { expectNotFoundStream } from "../support/streams.js";
+import { command, isRootEnd, openEventStream, ProtocolSocketClient, type EventLog } from "../support/protocol.js";
 
 const CONFIG = path.join(REPO_ROOT, "test/fixtures/auth/langgraph.json");
 /** Served without credentials (a graph's UI bundle is no user's data: browsers load it by URL, as on LangGraph servers). */
@@ -45,7 +46,18 @@ const alice = (method: string, route: string, body?: unknown) => call("alice", m
 const bob = (method: string, route: string, body?: unknown) => call("bob", method, route, body);
 
 /** What alice owns (created in beforeAll). */
-const A = { assistant: "", thread: "", run: "", pendingThread: "", pendingRun: "", statelessRun: "", cron: "", checkpoint: "" };
+const A = {
+  assistant: "",
+  thread: "",
+  run: "",
+  pendingThread: "",
+  pendingRun: "",
+  statelessRun: "",
+  cron: "",
+  checkpoint: "",
+  protocolThread: "",
+  protocolCheckpoint: "",
+};
 
 /** The operations of the contract: id, method, path template. */
 function contractOperations(): Array<{ id: string; method: string; path: string }> {
@@ -99,6 +111,51 @@ async function runOnAlicesThread(route: string) {
   const own = (await bob("POST", "/threads", {})).body.thread_id;
   const mine = await bob("POST", `/threads/${own}/runs/wait`, { assistant_id: B.assistant, input: { value: 1 } });
   expect(mine.status).toBe(200);
+}
+
+const asAlice = { Authorization: "Bearer alice" };
+const asBob = { Authorization: "Bearer bob" };
+
+/** Alice starts a run on her protocol thread and waits for its end, as she sees it (A.protocolCheckpoint: her thread's head after it). */
+async function aliceProtocolRun(): Promise<void> {
+  const hers = await openEventStream(t.url, A.protocolThread, { channels: ["lifecycle"] }, asAlice);
+  try {
+    const before = hers.events.length;
+    const started = await command(t.url, A.protocolThread, "run.start", { assistant_id: A.assistant, input: { value: 2 } }, asAlice);
+    expect(started.type).toBe("success");
+    await hers.until((e) => isRootEnd(e) && e.params.data.run_id === started.result?.run_id);
+    expect(hers.events.length).toBeGreaterThan(before);
+    const state = await command(t.url, A.protocolThread, "state.get", { namespace: [] }, asAlice);
+    A.protocolCheckpoint = (state.result?.checkpoint as { id: string }).id;
+  } finally {
+    hers.close();
+  }
+}
+
+/** Bob's protocol commands on alice's thread: each refused, as on a thread that does not exist, and nothing of hers in the answers. */
+async function bobCommandsOnAlicesThread(send: (method: string, params: unknown) => Promise<{ type: string; error?: string; message?: string }>) {
+  const attempts: Array<[string, unknown]> = [
+    ["run.start", { assistant_id: A.assistant, input: { value: 1 } }],
+    ["run.start", { assistant_id: "trivial", input: { value: 1 } }],
+    ["state.get", { namespace: [] }],
+    ["state.listCheckpoints", {}],
+    ["state.fork", { checkpoint_id: A.protocolCheckpoint }],
+    ["input.respond", { namespace: [], interrupt_id: "x", response: 1 }],
+    ["input.inject", { namespace: [], message: { role: "user", content: "hi" } }],
+  ];
+  for (const [method, params] of attempts) {
+    const answer = await send(method, params);
+    expect(answer.type, `${method}: ${JSON.stringify(answer)}`).toBe("error");
+    expect(JSON.stringify(answer)).not.toContain("alice");
+  }
+  const state = await command(t.url, A.protocolThread, "state.get", { namespace: [] }, asAlice);
+  expect(state.result?.checkpoint).toEqual({ id: A.protocolCheckpoint, ns: "" });
+}
+
+/** Bob follows alice's thread while she runs on it: he receives nothing. */
+async function bobSeesNothing(stream: EventLog) {
+  await aliceProtocolRun();
+  expect(stream.events).toEqual([]);
 }
 
 /** Bob's view of each operation against alice's data. */
@@ -158,6 +215,28 @@ const checks: Record<string, () => Promise<void>> = {
   getThreadHistory: async () => expectMissing(await bob("GET", `/threads/${A.thread}/history`)),
   searchThreadHistory: async () => expectMissing(await bob("POST", `/threads/${A.thread}/history`, {})),
   joinThreadStream: async () => expectMissing(await bob("GET", `/threads/${A.thread}/stream`)),
+  sendThreadCommand: async () => bobCommandsOnAlicesThread((method, params) => command(t.url, A.protocolThread, method, params, asBob)),
+  async streamThreadEvents() {
+    const his = await openEventStream(t.url, A.protocolThread, { channels: ["lifecycle", "values", "messages", "checkpoints"], since: 0 }, asBob);
+    try {
+      expect(his.status).toBe(200);
+      await bobSeesNothing(his);
+    } finally {
+      his.close();
+    }
+  },
+  async openThreadEventSocket() {
+    const his = await ProtocolSocketClient.open(t.url, A.protocolThread, asBob);
+    try {
+      expect(await his.send("subscription.subscribe", { channels: ["lifecycle", "values", "messages"] })).toMatchObject({ type: "success" });
+      await bobCommandsOnAlicesThread((method, params) => his.send(method, params));
+      await bobSeesNothing(his);
+    } finally {
+      his.close();
+    }
+    // no socket without credentials
+    await expect(ProtocolSocketClient.open(t.url, A.protocolThread)).rejects.toMatchObject({ status: 401 });
+  },
 
   listRuns: async () => expectMissing(await bob("GET", `/threads/${A.thread}/runs`)),
   // with alice's assistant, with his own and with a graph id: her thread is missing for him either way
@@ -275,6 +354,8 @@ beforeAll(async () => {
   A.statelessRun = (await client.runs.create(null, A.assistant, { input: { value: 1 }, afterSeconds: 3600 })).run_id;
   A.cron = (await client.crons.createForThread(A.thread, A.assistant, { schedule: "0 0 1 1 *" })).cron_id;
   await client.store.putItem(["notes"], "k", { text: "secret" });
+  A.protocolThread = crypto.randomUUID();
+  await aliceProtocolRun();
   B.assistant = (await bob("POST", "/assistants", { graph_id: "trivial", name: "his" })).body.assistant_id;
 }, 60_000);
 

@@ -59,10 +59,10 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-/** Bundles test/browser/page/main.tsx and serves it with an HTML shell on a port of its own. */
-export async function startPageServer(): Promise<PageServer> {
+/** Bundles a page of test/browser/page (main.tsx by default) and serves it with an HTML shell on a port of its own. */
+export async function startPageServer(entry = "main.tsx"): Promise<PageServer> {
   const bundle = await build({
-    entryPoints: [path.join(REPO_ROOT, "test/browser/page/main.tsx")],
+    entryPoints: [path.join(REPO_ROOT, "test/browser/page", entry)],
     bundle: true,
     write: false,
     format: "esm",
