@@ -24,6 +24,7 @@ function devBanner(server: RunningServer, options: ServerOptions): string {
     `  lgts dev: ${graphs.length} graph(s) from ${path.relative(process.cwd(), options.configPath) || options.configPath}`,
     `  - API:    ${server.url}`,
     `  - Docs:   ${server.url}/docs`,
+    ...(options.console === false ? [] : [`  - Console: ${server.url}/console`]),
     `  - Graphs: ${graphs.join(", ")}`,
     "",
     `  Point a UI at it: useStream({ apiUrl: "${server.url}", assistantId: "${graphs[0] ?? "<graph id>"}" }),`,

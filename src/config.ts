@@ -21,6 +21,8 @@ export interface ServerOptions {
   waitKeepAliveMs?: number;
   /** Accept 6-field cron schedules (leading seconds), which LangGraph Platform does not take. */
   cronSeconds?: boolean;
+  /** Serve the web console at `/console` (default true). */
+  console?: boolean;
 }
 
 export const USAGE = `Usage: lgts <serve|dev> [options]
@@ -45,6 +47,7 @@ Options (environment variable in brackets):
   --run-lease <s>       PostgreSQL: a crashed process's runs resume after this [LGTS_RUN_LEASE] default 6
   --cron-seconds        accept 6-field cron schedules (seconds first), an extension:
                         LangGraph Platform takes 5 fields       [LGTS_CRON_SECONDS=1]
+  --no-console          do not serve the web console at /console   [LGTS_CONSOLE=0]
   --no-reload           dev: do not reload when files change
   -h, --help            show this help`;
 
@@ -68,6 +71,7 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
       "run-lease": { type: "string" },
       "no-reload": { type: "boolean" },
       "cron-seconds": { type: "boolean" },
+      "no-console": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -89,6 +93,7 @@ export function parseServerOptions(argv: string[], env: NodeJS.ProcessEnv): Serv
     ...databaseOption(values["database-uri"] ?? env.DATABASE_URI),
     runs: runOptions(values, env),
     ...(values["cron-seconds"] || flag("LGTS_CRON_SECONDS", env.LGTS_CRON_SECONDS) ? { cronSeconds: true } : {}),
+    ...(values["no-console"] || consoleTurnedOff(env.LGTS_CONSOLE) ? { console: false } : {}),
   };
 }
 
@@ -98,6 +103,9 @@ function flag(name: string, text: string | undefined): boolean {
   if (text === "1" || text.toLowerCase() === "true") return true;
   throw new UsageError(`Invalid ${name} '${text}' (1 or 0)`);
 }
+
+/** `LGTS_CONSOLE=0` (or false) removes the console; unset or empty leaves it on. */
+const consoleTurnedOff = (text: string | undefined) => text !== undefined && text !== "" && !flag("LGTS_CONSOLE", text);
 
 /** A PostgreSQL URI selects that backend; an empty value means "not set". */
 function databaseOption(uri: string | undefined): { databaseUri?: string } {

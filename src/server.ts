@@ -226,6 +226,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
     ...(authenticator ? { authenticator } : {}),
     ...(options.mode === "dev" ? { devRoutes: devRoutes(services) } : {}),
     ...(tracing ? { tracer: tracing.tracer } : {}),
+    ...(options.console === false ? { console: false } : {}),
   });
   const server = createServer(app);
   const closeSockets = serveUpgrades(server, app);

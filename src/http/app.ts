@@ -17,6 +17,7 @@ import { KEPT_ALIVE_BODY } from "./keep-alive.js";
 import { operationRunner } from "./operation-runner.js";
 import { describeValidationErrors } from "./validation-errors.js";
 import { authentication, requestAuth } from "./authentication.js";
+import { consoleRoutes } from "./console.js";
 import type { RequestAuthenticator } from "../auth/index.js";
 
 export interface AppOptions {
@@ -33,6 +34,8 @@ export interface AppOptions {
   devRoutes?: RequestHandler;
   /** OpenTelemetry: a span per request when tracing is on. */
   tracer?: Tracer;
+  /** Serve the web console at `/console` (default true; `--no-console` / `LGTS_CONSOLE=0` remove it). */
+  console?: boolean;
 }
 
 interface PlainReply {
@@ -81,6 +84,8 @@ export async function createApp(options: AppOptions) {
   if (authenticate && http?.enable_custom_route_auth) app.use(authenticate);
   if (options.customRoutes) app.use(options.customRoutes);
   if (authenticate && !http?.enable_custom_route_auth) app.use(authenticate);
+  // the console's page and code are public (authentication lets them through); its data calls are not
+  if (options.console ?? true) app.use(consoleRoutes(logger));
   // the docs go in the operations' layer, behind a prefix check (as layers of their own, three
   // more layers would be matched against every request's path)
   const docs = http?.disable_meta ? undefined : lazyDocs(published);

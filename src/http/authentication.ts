@@ -6,15 +6,21 @@ import type { RequestHandler, Response } from "express";
 import type { Logger } from "pino";
 import { NO_AUTH, type RequestAuth, type RequestAuthenticator } from "../auth/index.js";
 import { errorReply } from "./error-reply.js";
+import { isConsolePath } from "./console.js";
 
 /**
- * Served without credentials: health, server info, the contract and its documentation, and (as
- * on the LangGraph servers) reading generative UI assets, which browsers load by URL. No header
+ * Served without credentials: health, server info, the contract and its documentation, the web
+ * console's page and code (not its data), and (as on the LangGraph servers) reading generative UI
+ * assets, which browsers load by URL. No header
  * (such as Studio's `x-auth-scheme`) skips authentication anywhere else.
  */
 const PUBLIC_PATHS = new Set(["/ok", "/info", "/openapi.json"]);
 const isPublic = (method: string, path: string) =>
-  PUBLIC_PATHS.has(path) || path === "/docs" || path.startsWith("/docs/") || ((method === "GET" || method === "HEAD") && path.startsWith("/ui/"));
+  PUBLIC_PATHS.has(path) ||
+  path === "/docs" ||
+  path.startsWith("/docs/") ||
+  ((method === "GET" || method === "HEAD") && path.startsWith("/ui/")) ||
+  isConsolePath(method, path);
 
 const AUTH = "lgtsAuth";
 

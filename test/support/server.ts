@@ -47,6 +47,7 @@ export async function startTestServer(
     runs?: RunEngineOptions;
     cronSeconds?: boolean;
     waitKeepAliveMs?: number;
+    console?: boolean;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "lgts-test-")));
@@ -61,6 +62,7 @@ export async function startTestServer(
     ...(options.runs ? { runs: options.runs } : {}),
     ...(options.waitKeepAliveMs ? { waitKeepAliveMs: options.waitKeepAliveMs } : {}),
     ...(options.cronSeconds ? { cronSeconds: true } : {}),
+    ...(options.console === false ? { console: false } : {}),
     logger: pino({ level: process.env.LGTS_TEST_LOG ?? "silent" }),
     onContractViolation: (violation) => violations.push(violation),
   });

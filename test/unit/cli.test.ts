@@ -45,6 +45,17 @@ describe("lgts options", () => {
     expect(() => parseServerOptions([], { LGTS_CRON_SECONDS: "yes" })).toThrow("Invalid LGTS_CRON_SECONDS 'yes' (1 or 0)");
   });
 
+  it("serves the console unless --no-console or LGTS_CONSOLE=0", () => {
+    expect(parseServerOptions([], {})).not.toHaveProperty("console");
+    expect(parseServerOptions([], { LGTS_CONSOLE: "" })).not.toHaveProperty("console");
+    expect(parseServerOptions([], { LGTS_CONSOLE: "1" })).not.toHaveProperty("console");
+    expect(parseServerOptions(["--no-console"], {})).toMatchObject({ console: false });
+    expect(parseServerOptions(["dev", "--no-console"], {})).toMatchObject({ console: false });
+    expect(parseServerOptions([], { LGTS_CONSOLE: "0" })).toMatchObject({ console: false });
+    expect(parseServerOptions([], { LGTS_CONSOLE: "false" })).toMatchObject({ console: false });
+    expect(() => parseServerOptions([], { LGTS_CONSOLE: "off" })).toThrow("Invalid LGTS_CONSOLE 'off' (1 or 0)");
+  });
+
   it("rejects bad input with a usage error", () => {
     expect(() => parseServerOptions(["launch"], {})).toThrow(UsageError);
     expect(() => parseServerOptions(["--port", "http"], {})).toThrow(/Invalid port/);

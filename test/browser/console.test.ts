@@ -1,0 +1,274 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Client } from "@langchain/langgraph-sdk";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { ensureChromium, launchChromium } from "../support/browser.js";
+import { UNQUEUED } from "../support/sdk.js";
+import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
+
+/**
+ * The web console in real Chromium, a whole session as a user with a bearer token: pick a graph
+ * and run it, watch its tokens stream, answer an interrupt, travel back to a checkpoint and fork
+ * it with an edited state, browse and edit the store, create and delete a cron; another user's
+ * data stays out of sight. The server has an Auth and a `mount_prefix`.
+ *
+ * Screenshots of every view go to test/output/console/ (ignored by git), with metrics.json: the
+ * bundle's size and the time to first paint.
+ */
+const CONFIG = path.join(REPO_ROOT, "test/fixtures/console/langgraph.json");
+const SCREENSHOTS = path.join(REPO_ROOT, "test/output/console");
+const PREFIX = "/lgts";
+const WORDS = "one two three four five six seven eight nine ten eleven twelve";
+
+let api: TestServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let alice: Client;
+let bob: Client;
+const consoleUrl = (path = "") => `${api.url}${PREFIX}/console/${path}`;
+const asUser = (token: string) =>
+  new Client({ apiUrl: api.url + PREFIX, defaultHeaders: { Authorization: `Bearer ${token}` }, callerOptions: UNQUEUED });
+
+async function screenshot(name: string) {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+const panel = (title: string | RegExp) => page.getByRole("region", { name: title });
+/** The ids of the nodes in the graph drawing (each node's tooltip). */
+const drawnNodes = () => page.locator("svg [data-node] > title").allTextContents();
+
+beforeAll(async () => {
+  ensureChromium();
+  await mkdir(SCREENSHOTS, { recursive: true });
+  [api, browser] = await Promise.all([startTestServer({ configPath: CONFIG }), launchChromium()]);
+  alice = asUser("alice");
+  bob = asUser("bob");
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+}, 600_000);
+afterAll(async () => {
+  await browser?.close();
+  await api?.dispose();
+});
+
+describe("the web console, a whole session in Chromium", { timeout: 120_000 }, () => {
+  it("serves the page without credentials and asks for a token before showing data", async () => {
+    const started = Date.now();
+    const response = await page.goto(consoleUrl());
+    expect(response?.status()).toBe(200);
+    await expect.poll(() => page.getByRole("alert").first().textContent(), { timeout: 30_000 }).toContain("401: Enter a valid bearer token");
+    const firstPaint = await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
+    const script = (await page.locator('script[type="module"]').getAttribute("src"))!;
+    const raw = await fetch(new URL(script, api.url), { headers: { "accept-encoding": "identity" } });
+    const gzipped = await fetch(new URL(script, api.url), { headers: { "accept-encoding": "gzip" } });
+    expect(gzipped.headers.get("content-encoding")).toBe("gzip");
+    const metrics = {
+      scriptBytes: (await raw.arrayBuffer()).byteLength,
+      // fetch decodes the body: the transferred size is the header's
+      scriptGzipBytes: Number(gzipped.headers.get("content-length")),
+      firstContentfulPaintMs: firstPaint,
+      firstLoadIncludingBuildMs: Date.now() - started,
+    };
+    console.log("console metrics", metrics);
+    await writeFile(path.join(SCREENSHOTS, "metrics.json"), JSON.stringify(metrics, null, 2));
+    await screenshot("01-token");
+  });
+
+  it("shows the graphs once a token is entered, and an assistant's graph, schemas and settings", async () => {
+    await page.getByTestId("token").fill("alice");
+    await page.getByTestId("save-token").click();
+    const graphs = panel("Graphs and assistants");
+    await expect
+      .poll(() => graphs.getByRole("link").allTextContents(), { timeout: 20_000 })
+      .toEqual(expect.arrayContaining(["agent", "interrupt", "subgraph"]));
+    await screenshot("02-graphs");
+
+    // the subgraph's nodes are drawn with xray, as `<subgraph>:<node>`
+    await graphs.getByRole("link", { name: "subgraph", exact: true }).click();
+    await expect
+      .poll(() => drawnNodes(), { timeout: 20_000 })
+      .toEqual(expect.arrayContaining(["__start__", "prepare", "child:child_step_1", "child:child_step_2", "finish", "__end__"]));
+    await page.getByLabel("subgraphs (xray)").uncheck();
+    await expect.poll(() => drawnNodes()).toEqual(expect.arrayContaining(["prepare", "child", "finish"]));
+    await page.getByLabel("subgraphs (xray)").check();
+    await screenshot("03-assistant-subgraph");
+
+    // a setting edited in the form generated from the config schema makes a new version
+    await page.goBack();
+    await graphs.getByRole("link", { name: "agent", exact: true }).click();
+    const settings = panel("Settings");
+    await settings.locator('input[id="config.token_delay_ms"]').fill("60");
+    await settings.getByRole("button", { name: "Save as a new version" }).click();
+    await expect.poll(async () => (await alice.assistants.get("agent")).config.configurable?.token_delay_ms, { timeout: 20_000 }).toBe(60);
+    await expect.poll(() => panel("Versions").locator("li strong").allTextContents()).toEqual(["v2", "v1"]);
+    await screenshot("04-assistant-agent");
+  });
+
+  it("checks the input against the graph's schema, runs it and streams its tokens live", async () => {
+    const launcher = panel("Run it on a new thread");
+    const input = launcher.getByTestId("run-input");
+    await input.fill('{"messages": 5}');
+    await expect
+      .poll(() => launcher.locator(".problem").allTextContents())
+      .toEqual([expect.stringMatching(/^input\.messages: matches none of the \d+ allowed shapes$/)]);
+    expect(await launcher.getByTestId("start-run").isDisabled()).toBe(true);
+    await input.fill(JSON.stringify({ messages: [{ role: "user", content: WORDS }] }));
+    await launcher.getByTestId("start-run").click();
+
+    await page.waitForURL(/\/lgts\/console\/threads\/[^/]+\/runs\/[^/]+$/, { timeout: 20_000 });
+    const seen = new Set<string>();
+    await expect
+      .poll(
+        async () => {
+          const text =
+            (await page
+              .getByTestId("token-text")
+              .first()
+              .textContent()
+              .catch(() => null)) ?? "";
+          if (text) seen.add(text);
+          return text;
+        },
+        { timeout: 30_000, interval: 20 },
+      )
+      .toBe(`Echo: ${WORDS}`);
+    // the reply grew token by token on the page: several prefixes of it were on screen
+    expect(seen.size).toBeGreaterThanOrEqual(4);
+    for (const text of seen) expect(`Echo: ${WORDS}`.startsWith(text)).toBe(true);
+    await expect.poll(() => page.getByTestId("run-status").textContent(), { timeout: 20_000 }).toBe("success");
+    expect(await page.getByTestId("events").locator("code").allTextContents()).toEqual(
+      expect.arrayContaining(["metadata", "values", "updates", "messages"]),
+    );
+    await screenshot("05-run-streamed");
+
+    // the run's URL is a link to share: opened afresh, it replays the run
+    const shared = await context.newPage();
+    await shared.goto(page.url());
+    await expect.poll(() => shared.getByTestId("token-text").first().textContent(), { timeout: 20_000 }).toBe(`Echo: ${WORDS}`);
+    await expect.poll(() => shared.getByTestId("run-status").textContent()).toBe("success");
+    await shared.close();
+  });
+
+  it("answers an interrupt, travels back to a checkpoint and forks it with an edited state", async () => {
+    await page.keyboard.press("1"); // the graphs, from the keyboard
+    await panel("Graphs and assistants").getByRole("link", { name: "interrupt", exact: true }).click();
+    await panel("Run it on a new thread").getByTestId("run-input").fill('{"topic": "cats"}');
+    await panel("Run it on a new thread").getByTestId("start-run").click();
+    await page.waitForURL(/\/runs\//, { timeout: 20_000 });
+    const waiting = panel("Interrupted: waiting for an answer");
+    await expect.poll(() => waiting.locator("pre").first().textContent(), { timeout: 30_000 }).toContain("Approve the draft?");
+    await screenshot("06-interrupt");
+    const threadId = page.url().split("/threads/")[1].split("/")[0];
+    await waiting.getByTestId("resume-value").fill('"approved"');
+    await waiting.getByTestId("resume").click();
+    await expect.poll(() => page.getByTestId("run-status").textContent(), { timeout: 30_000 }).toBe("success");
+    expect((await alice.threads.getState(threadId)).values).toMatchObject({ result: "Draft about cats (approved)" });
+
+    // the thread, its timeline, the checkpoint before the question: fork it with another draft
+    await page.getByRole("link", { name: threadId }).click();
+    const timeline = page.getByTestId("timeline");
+    await expect.poll(() => timeline.getByRole("link").allTextContents(), { timeout: 20_000 }).toContain("step 1 · loop → ask_human");
+    await screenshot("07-thread");
+    await timeline.getByRole("link", { name: "step 1 · loop → ask_human" }).click();
+    await page.waitForURL(/\/checkpoints\//);
+    const values = page.getByTestId("fork-values");
+    await expect.poll(() => values.inputValue(), { timeout: 20_000 }).toContain("Draft about cats");
+    await values.fill((await values.inputValue()).replace("Draft about cats", "Draft about dogs"));
+    await screenshot("08-checkpoint-fork");
+    await page.getByTestId("fork-and-run").click();
+    await page.waitForURL(/\/runs\//, { timeout: 20_000 });
+    // the forked run asks again, about the edited draft
+    const again = panel("Interrupted: waiting for an answer");
+    await expect.poll(() => again.locator("pre").first().textContent(), { timeout: 30_000 }).toContain("Draft about dogs");
+    await again.getByTestId("resume").click();
+    await expect
+      .poll(async () => (await alice.threads.getState(threadId)).values, { timeout: 30_000 })
+      .toMatchObject({
+        result: "Draft about dogs (approved)",
+      });
+    // the original branch is still in the history
+    const history = await alice.threads.getHistory(threadId, { limit: 50 });
+    expect(history.map((state) => (state.values as { result?: string }).result)).toContain("Draft about cats (approved)");
+  });
+
+  it("lists only the user's own threads, and another user's thread looks missing", async () => {
+    const bobs = await bob.threads.create();
+    const alices = await alice.threads.search({ limit: 100 });
+    await page.keyboard.press("2");
+    const table = page.getByTestId("threads");
+    await expect
+      .poll(async () => (await table.getByRole("link").allTextContents()).sort(), { timeout: 20_000 })
+      .toEqual(alices.map((t) => t.thread_id).sort());
+    await page.getByTestId("thread-status-filter").selectOption("idle");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect.poll(async () => (await table.getByRole("link").allTextContents()).length).toBe(alices.filter((t) => t.status === "idle").length);
+    await screenshot("09-threads");
+    await page.goto(consoleUrl(`threads/${bobs.thread_id}`));
+    await expect.poll(() => page.getByRole("alert").first().textContent(), { timeout: 20_000 }).toMatch(/^404: /);
+  });
+
+  it("browses the store as a tree, searches, edits and deletes items", async () => {
+    await alice.store.putItem(["notes"], "first", { text: "alice's first note" });
+    await bob.store.putItem(["notes"], "secret", { text: "bob's note" });
+    await page.goto(consoleUrl("store"));
+    const tree = page.getByTestId("namespaces");
+    await tree.getByRole("button", { name: "notes" }).click({ timeout: 20_000 });
+    const items = page.getByTestId("items");
+    await expect.poll(() => items.locator("summary code").allTextContents(), { timeout: 20_000 }).toEqual(["alice / notes / first"]);
+    await page.getByTestId("item-namespace").fill("alice/notes");
+    await page.getByTestId("item-key").fill("second");
+    await page.getByTestId("item-value").fill('{"text": "written in the console"}');
+    await page.getByTestId("put-item").click();
+    await expect
+      .poll(() => items.locator("summary code").allTextContents(), { timeout: 20_000 })
+      .toEqual(expect.arrayContaining(["alice / notes / first", "alice / notes / second"]));
+    expect((await alice.store.getItem(["alice", "notes"], "second"))?.value).toEqual({ text: "written in the console" });
+    await screenshot("10-store");
+    const first = items.locator("li").filter({ hasText: "alice / notes / first" });
+    await first.locator("summary").click();
+    await first.getByRole("button", { name: "Delete" }).click();
+    await first.getByRole("button", { name: "Really delete?" }).click();
+    await expect.poll(() => items.locator("summary code").allTextContents(), { timeout: 20_000 }).toEqual(["alice / notes / second"]);
+    expect(await alice.store.getItem(["alice", "notes"], "first")).toBeNull();
+    expect((await bob.store.getItem(["bob", "notes"], "secret"))?.value).toMatchObject({ text: "bob's note" });
+  });
+
+  it("creates a cron, shows its next run, and deletes it; another user's crons stay hidden", async () => {
+    const bobsCron = await bob.crons.create("agent", { schedule: "0 0 * * *", input: {} });
+    await page.keyboard.press("4");
+    await page.getByTestId("cron-assistant").selectOption({ label: "agent (agent)" });
+    await page.getByTestId("cron-schedule").fill("30 6 * * *");
+    await page.getByTestId("create-cron").click();
+    const table = page.getByTestId("crons");
+    await expect.poll(() => table.locator("tbody tr").count(), { timeout: 20_000 }).toBe(1);
+    const [mine] = await alice.crons.search({});
+    expect(mine?.schedule).toBe("30 6 * * *");
+    expect(await table.locator(`[data-cron="${bobsCron.cron_id}"]`).count()).toBe(0);
+    expect(await table.locator("time").first().getAttribute("datetime")).toBe((mine as { next_run_date?: string }).next_run_date);
+    await screenshot("11-crons");
+    await table.getByRole("button", { name: "Delete" }).click();
+    await table.getByRole("button", { name: "Really delete?" }).click();
+    await expect.poll(async () => (await alice.crons.search({})).length, { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => table.locator("tbody tr").count()).toBe(0);
+    expect(await bob.crons.search({})).toHaveLength(1);
+  });
+
+  it("shows the server's information", async () => {
+    await page.keyboard.press("5");
+    await expect.poll(() => page.getByTestId("storage").textContent(), { timeout: 20_000 }).toBe(api.server.services.storage.backend);
+    await screenshot("12-server");
+  });
+
+  it("shows another user their own data after the token changes", async () => {
+    await page.getByTestId("token").fill("bob");
+    await page.getByTestId("save-token").click();
+    await page.keyboard.press("2");
+    const bobsThreads = (await bob.threads.search({})).map((t) => t.thread_id);
+    await expect
+      .poll(async () => (await page.getByTestId("threads").getByRole("link").allTextContents()).sort(), { timeout: 20_000 })
+      .toEqual(bobsThreads.sort());
+    expect(api.violations).toEqual([]);
+  });
+});
