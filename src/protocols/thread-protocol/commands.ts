@@ -21,7 +21,8 @@ import { agentTree } from "../../runtime/protocol/agent-tree.js";
 import type { RequestAuth } from "../../auth/index.js";
 import { checkAgainst } from "../../http/contract-schemas.js";
 import type { RunRequest } from "../../runtime/runs/request.js";
-import { readThreadState, threadHistory } from "../../runtime/threads/state.js";
+import { getThreadHistory, getThreadState } from "../../app/thread-state.js";
+import { getThread } from "../../app/threads.js";
 import type { ThreadState } from "../../runtime/threads/state-view.js";
 import type { Services } from "../../services.js";
 import { commandError, failure, refuse, success, type CommandAnswer, type ErrorCode } from "./answers.js";
@@ -51,8 +52,7 @@ function rootOnly(namespace: string[] | undefined, method: string): void {
 }
 
 async function readableState(ctx: CommandContext): Promise<ThreadState> {
-  const { scope } = await ctx.auth.authorize("threads:read", { thread_id: ctx.threadId });
-  return readThreadState(ctx.services, ctx.threadId, scope);
+  return getThreadState(ctx.services, ctx.auth, ctx.threadId);
 }
 
 const pendingInterruptIds = (state: ThreadState): Set<string> =>
@@ -60,9 +60,8 @@ const pendingInterruptIds = (state: ThreadState): Set<string> =>
 
 /** The assistant the thread runs (its runs record it in the thread's metadata). */
 async function threadAssistant(ctx: CommandContext): Promise<{ assistantId: string; state: ThreadState }> {
-  const { scope } = await ctx.auth.authorize("threads:read", { thread_id: ctx.threadId });
-  const thread = await ctx.services.storage.threads.get(ctx.threadId, scope);
-  const state = await readThreadState(ctx.services, ctx.threadId, scope);
+  const thread = await getThread(ctx.services, ctx.auth, ctx.threadId);
+  const state = await readableState(ctx);
   const assistantId = thread.metadata?.assistant_id;
   if (typeof assistantId !== "string") throw refuse("no_such_run", `Thread '${ctx.threadId}' has no run yet: call run.start first`);
   return { assistantId, state };
@@ -174,8 +173,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     missing: "no_such_run",
     async run(ctx, params: Params<"ProtocolListCheckpointsParams">) {
       rootOnly(params.namespace, "state.listCheckpoints");
-      const { scope } = await ctx.auth.authorize("threads:read", { thread_id: ctx.threadId });
-      const states = await threadHistory(ctx.services, ctx.threadId, scope, {
+      const states = await getThreadHistory(ctx.services, ctx.auth, ctx.threadId, {
         ...(params.limit !== undefined ? { limit: params.limit } : {}),
         ...(params.before !== undefined ? { before: params.before } : {}),
       });
@@ -198,8 +196,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     schema: "ProtocolAgentGetTreeParams",
     missing: "no_such_run",
     async run(ctx, params: Params<"ProtocolAgentGetTreeParams">) {
-      const { scope } = await ctx.auth.authorize("threads:read", { thread_id: ctx.threadId });
-      const thread = await ctx.services.storage.threads.get(ctx.threadId, scope);
+      const thread = await getThread(ctx.services, ctx.auth, ctx.threadId);
       const run = params.run_id
         ? await getRun(ctx.services, ctx.auth, { threadId: ctx.threadId, runId: params.run_id })
         : (await listRuns(ctx.services, ctx.auth, ctx.threadId, { limit: 1, offset: 0 })).items[0];
@@ -216,9 +213,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     missing: "no_such_checkpoint",
     async run(ctx, params: Params<"ProtocolStateForkParams">) {
       const { assistantId } = await threadAssistant(ctx);
-      const { scope } = await ctx.auth.authorize("threads:read", { thread_id: ctx.threadId });
       // the checkpoint must be the thread's: its absence is this command's error, not the run's
-      await readThreadState(ctx.services, ctx.threadId, scope, { checkpoint: { checkpoint_id: params.checkpoint_id } });
+      await getThreadState(ctx.services, ctx.auth, ctx.threadId, { checkpoint: { checkpoint_id: params.checkpoint_id } });
       const config = (params.config ?? {}) as Record<string, unknown> & { configurable?: Record<string, unknown> };
       const runId = await start(ctx, {
         assistant_id: assistantId,
