@@ -368,6 +368,7 @@ export class RunExecutor {
       }
     }
     const translator = kwargs.protocol ? new ProtocolStreamTranslator(seqBase) : new RunStreamTranslator(kwargs.stream_mode);
+    if (translator instanceof ProtocolStreamTranslator && kwargs.answers?.length && !resume) relay.send(translator.answered(kwargs.answers));
     // `debug` has an event right after the final checkpoint, and LangChain callback events come
     // until the stream ends: those runs wait for it
     const applied = call.callbackEvents || call.streamModes.includes("debug") ? undefined : saver.applied?.bind(saver);
