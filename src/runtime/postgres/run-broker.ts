@@ -5,7 +5,7 @@
  * - The process executing a run (the only publisher, by its lease) numbers the events, after
  *   those of earlier attempts (`open` with `publisher`), and writes them in batches: one
  *   multi-row INSERT per run and event-loop turn, whose NOTIFY `lgts_run_events` (payload: the
- *   run id) leaves when the rows are committed.
+ *   run id and the batch's last number) leaves when the rows are committed.
  * - A run's end is its last row (`mode = '__end__'`, the outcome as data), so subscribers see it
  *   after every event. The executor stores it with the run's end in one transaction
  *   (`closingEvents` -> `runs.end`), and deleting a thread writes it for the thread's active
