@@ -1569,7 +1569,7 @@ export interface components {
             event_id: string;
             seq: number;
             /** @enum {string} */
-            method: "lifecycle" | "messages" | "tools" | "input.requested" | "values" | "updates" | "checkpoints" | "tasks" | "custom";
+            method: "lifecycle" | "messages" | "tools" | "input.requested" | "input.answered" | "values" | "updates" | "checkpoints" | "tasks" | "custom";
             params: {
                 namespace: components["schemas"]["ProtocolNamespace"];
                 /** @description Epoch milliseconds. */
@@ -1577,7 +1577,7 @@ export interface components {
                 node?: string;
                 data: unknown;
             };
-        } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown);
+        } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown);
         /** @description A (sub)graph's status; the root's `running` when a run starts, then `completed`, `interrupted` (waiting at an interrupt, or stopped) or `failed` (with `error`). */
         ProtocolLifecycleData: {
             event: components["schemas"]["ProtocolAgentStatus"];
@@ -1601,6 +1601,10 @@ export interface components {
         ProtocolInputRequestedData: {
             interrupt_id: string;
             payload?: unknown;
+        };
+        /** @description The interrupts a run that just started resumes (clients stop offering them). */
+        ProtocolInputAnsweredData: {
+            interrupt_ids: string[];
         };
         ProtocolCheckpointData: {
             id: string;

@@ -9,7 +9,7 @@ import type { RequestAuth } from "../auth/index.js";
 import { authorizeRunCreation } from "../auth/run-access.js";
 import { conflict, invalid, isNotFound } from "../errors.js";
 import type { RunOutcome } from "../runtime/runs/broker.js";
-import { createRun, prepareRun, startRun as storeAndSchedule, type RunCreationDeps } from "../runtime/runs/create.js";
+import { createRun, prepareRun, type RunKind, startRun as storeAndSchedule, type RunCreationDeps } from "../runtime/runs/create.js";
 import type { CancelAction } from "../runtime/runs/engine.js";
 import type { RunRequest } from "../runtime/runs/request.js";
 import type { Page, Run, RunListQuery, Scope } from "../storage/types.js";
@@ -23,8 +23,8 @@ export interface RunStart<B extends RunRequest = RunRequest> {
   threadId: string | null;
   /** The run's fields as the API names them, null fields left out (`nullsAsAbsent`). */
   body: B;
-  /** Started through the thread-centric protocol (v2): its events are protocol events. */
-  protocol?: boolean;
+  /** How the run is started beyond its request (through the thread-centric protocol, answering interrupts). */
+  kind?: RunKind;
 }
 
 export interface StartedRun<B extends RunRequest = RunRequest> {
@@ -52,7 +52,7 @@ export async function startRun<B extends RunRequest>(
 ): Promise<StartedRun<B>> {
   const { access, body } = await authorizeRunCreation(auth, deps.graphs, start.threadId, start.body);
   const scheduled = onScheduled && ((run: Run) => onScheduled(run, access.thread));
-  const run = await createRun(deps, start.threadId, body, access, scheduled, start.protocol ? { protocol: true } : {});
+  const run = await createRun(deps, start.threadId, body, access, scheduled, start.kind);
   return { run, scope: access.thread, request: body };
 }
 

@@ -9,8 +9,8 @@ import { HttpError } from "../http/errors.js";
 import { classify, failure, JsonRpcError, RPC, success, toJsonRpcError, type JsonRpcId } from "../http/jsonrpc.js";
 import { STREAMED, type HandlerContext, type OperationHandlers } from "../http/operations.js";
 import { openSse } from "../http/sse.js";
-import { servedAssistant } from "../runtime/assistants.js";
-import { runnableAssistantScope } from "../auth/run-access.js";
+import { runnableAssistant } from "../app/assistants.js";
+import { runReader } from "../app/run-reader.js";
 import { agentCard } from "../protocols/a2a/card.js";
 import { messageSend, sendMessage, tasksCancel, tasksGet, type A2aContext } from "../protocols/a2a/methods.js";
 import { streamTask } from "../protocols/a2a/stream.js";
@@ -59,10 +59,8 @@ async function postA2a(ctx: HandlerContext<"postA2a">) {
   let context: A2aContext;
   try {
     // an agent is run here: a graph's default assistant is anyone's who may create runs
-    const assistantScope = await runnableAssistantScope(auth, services.graphs, params.assistant_id);
-    const assistant = await servedAssistant(services, params.assistant_id, assistantScope);
-    const { scope } = await auth.authorize("threads:read", {});
-    context = { services, scope, auth, assistant, signal: disconnectSignal(req, res) };
+    const assistant = await runnableAssistant(services, auth, params.assistant_id);
+    context = { services, reader: await runReader(services, auth), auth, assistant, signal: disconnectSignal(req, res) };
   } catch (error) {
     const missing = isNotFound(error) || (error instanceof HttpError && error.status === 404);
     if (!missing) throw error;
@@ -94,8 +92,7 @@ export const a2aHandlers: OperationHandlers<"postA2a" | "getA2aAgentCard"> = {
 
   async getA2aAgentCard({ query, req, services, auth }) {
     // the card of every agent a caller may run
-    const scope = await runnableAssistantScope(auth, services.graphs, query.assistant_id);
-    const assistant = await servedAssistant(services, query.assistant_id, scope);
+    const assistant = await runnableAssistant(services, auth, query.assistant_id);
     return { status: 200, body: agentCard(services, assistant, `${req.protocol}://${req.get("host")}`) };
   },
 };

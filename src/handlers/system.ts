@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { loadContract } from "../http/contract.js";
 import { publishedContract } from "../http/published-contract.js";
 import type { HttpConfig } from "../runtime/graphs/config.js";
-import { StorageUnavailableError } from "../storage/errors.js";
+import { readiness, serverMetadata } from "../app/system.js";
 
 type SystemOperations = "healthCheck" | "getInfo" | "getMetrics" | "getOpenApiDocument";
 
@@ -46,16 +46,10 @@ const LANGGRAPH_VERSION = (createRequire(import.meta.url)("@langchain/langgraph/
 export const systemHandlers: OperationHandlers<SystemOperations> = {
   async healthCheck({ query, services }) {
     if (query.check_db) {
-      // readiness: a stopping server still answers what reaches it, but takes no new runs
-      if (!services.readiness.ready) throw new HttpError(503, "The server is shutting down: send new work to another replica");
-      try {
-        await services.storage.check();
-      } catch (error) {
-        // an unreachable database is a 503 (retry later), anything else a failure of the server
-        const status = error instanceof StorageUnavailableError ? 503 : 500;
-        throw new HttpError(status, `Storage check failed (${services.storage.backend}): ${(error as Error).message}`);
-      }
-      return { status: 200, body: { ok: true, storage: services.storage.backend } };
+      const state = await readiness(services);
+      // an unreachable database is a 503 (retry later), anything else a failure of the server
+      if (!state.ready) throw new HttpError(state.retry ? 503 : 500, state.detail);
+      return { status: 200, body: { ok: true, storage: state.storage } };
     }
     return { status: 200, body: { ok: true } };
   },
@@ -67,7 +61,7 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
         version: services.version,
         langgraph_js_version: LANGGRAPH_VERSION,
         flags: servedFeatures(services.graphs.config.http),
-        metadata: { server: "langgraph-ts-server", storage: services.storage.backend, graphs: services.graphs.graphIds },
+        metadata: serverMetadata(services),
       },
     };
   },

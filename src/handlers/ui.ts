@@ -3,7 +3,8 @@ import { HttpError } from "../http/errors.js";
 import type { OperationHandlers } from "../http/operations.js";
 import type { RequestAuth } from "../auth/index.js";
 import type { Services } from "../services.js";
-import { NotFoundError } from "../storage/errors.js";
+import { isNotFound } from "../errors.js";
+import { getAssistant } from "../app/assistants.js";
 
 type UiOperations = "getUiComponent" | "getUiAsset";
 
@@ -17,11 +18,10 @@ const decoder = new TextDecoder();
 async function uiGraphId(services: Services, id: string, auth: RequestAuth): Promise<string> {
   if (services.ui.files(id)) return id;
   try {
-    const { scope } = await auth.authorize("assistants:read", { assistant_id: id });
-    const assistant = await services.storage.assistants.get(id, scope);
+    const assistant = await getAssistant(services, auth, id);
     if (services.ui.files(assistant.graph_id)) return assistant.graph_id;
   } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
+    if (!isNotFound(error)) throw error;
   }
   const served = services.ui.graphIds;
   throw new HttpError(

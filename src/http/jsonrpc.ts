@@ -9,6 +9,7 @@ import type { OpenAPIBackend } from "openapi-backend";
 import type { Logger } from "pino";
 import type { components } from "../../generated/openapi.js";
 import { DomainError } from "../errors.js";
+import { AuthRejection } from "../auth/errors.js";
 import { HttpError } from "./errors.js";
 
 export type JsonRpcId = string | number;
@@ -106,6 +107,8 @@ export function namedParams(params: unknown): Record<string, unknown> {
 export function toJsonRpcError(error: unknown, logger: Logger): JsonRpcError {
   if (error instanceof JsonRpcError) return error;
   if (error instanceof HttpError && error.status < 500) return invalidParams(error.detail);
+  // the Auth's own refusal (an HTTPException of an authorization handler), with its message
+  if (error instanceof AuthRejection && error.status < 500) return invalidParams(error.message);
   if (error instanceof DomainError && error.kind !== "unavailable") return invalidParams(error.message);
   logger.error({ err: error }, "unhandled error while answering a JSON-RPC request");
   return new JsonRpcError(RPC.internalError, "Internal error");

@@ -59,6 +59,8 @@ export interface RunKwargs {
    * other runs.
    */
   protocol?: boolean;
+  /** A protocol run resuming interrupts by id: those ids (its `input.answered` event). Absent on other runs. */
+  answers?: string[];
 }
 export type MultitaskStrategy = Schemas["MultitaskStrategy"];
 export type RunError = Schemas["RunError"];

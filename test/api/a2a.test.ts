@@ -285,7 +285,11 @@ describe("A2A errors", () => {
   it("answers an unknown assistant with a 404", async () => {
     const res = await call(crypto.randomUUID(), "tasks/get", { id: "x" }, 7);
     expect(res.status).toBe(404);
-    expect(await json(res)).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32000, message: expect.stringMatching(/^No assistant found for/) } });
+    expect(await json(res)).toMatchObject({
+      jsonrpc: "2.0",
+      id: 7,
+      error: { code: -32000, message: expect.stringMatching(/^No assistant found for/) },
+    });
   });
 });
 

@@ -123,6 +123,10 @@ describe.each(TRANSPORTS)("client.threads.stream over %s: interrupts, failures, 
       await expect.poll(() => rootLifecycle(seen.events), { timeout: 15_000 }).toEqual(["running", "interrupted", "running", "completed"]);
       const values = seen.events.filter((e) => e.method === "values").at(-1);
       expect(lastAiText(values?.params.data)).toBe("You said: yes please");
+      // the resuming run announced what it answers, so every client can stop offering it
+      const answered = seen.events.find((e) => e.method === "input.answered");
+      expect(answered?.params.data).toEqual({ interrupt_ids: [request!.params.data.interrupt_id] });
+      expect(answered!.seq).toBeGreaterThan(request!.seq);
       expect(seen.violations).toEqual([]);
     } finally {
       await thread.close();
@@ -222,6 +226,16 @@ describe("commands over HTTP", () => {
       const checkpoints = listed.result?.checkpoints as Array<{ id: string; step: number }>;
       expect(checkpoints[0].id).toBe((state.result?.checkpoint as { id: string }).id);
       const beforeReply = checkpoints.find((c) => c.step === 0)!;
+
+      const tree = await command(api.url, threadId, "agent.getTree", {});
+      expect(checkAgainst("ProtocolAgentResult", tree.result, "result")).toBeNull();
+      expect(tree.result?.tree).toMatchObject({
+        namespace: [],
+        status: "completed",
+        graph_name: "agent",
+        children: [{ namespace: [expect.stringMatching(/^call_model:/)], status: "completed", graph_name: "call_model" }],
+      });
+      expect(await command(api.url, threadId, "agent.getTree", { run_id: randomUUID() })).toMatchObject({ type: "error", error: "no_such_run" });
 
       const forked = await command(api.url, threadId, "state.fork", { checkpoint_id: beforeReply.id, input: null });
       expect(checkAgainst("ProtocolStateForkResult", forked.result, "result")).toBeNull();

@@ -11,7 +11,8 @@ import { invalidParams, JsonRpcError, namedParams } from "../../http/jsonrpc.js"
 import { GraphLoadError } from "../../runtime/graphs/index.js";
 import { startRun } from "../../app/runs.js";
 import type { Services } from "../../services.js";
-import type { Assistant, Run, Scope } from "../../storage/types.js";
+import type { RunReader } from "../../app/run-reader.js";
+import type { Assistant, Run } from "../../storage/types.js";
 import { acceptedModes, chatMessage, resumeValue, splitParts, type OutputMode } from "./parts.js";
 import { awaitsInput, TASK_ID_KEY, TASK_MESSAGE_KEY, taskRuns, taskView } from "./task.js";
 
@@ -27,8 +28,8 @@ const PUSH_NOTIFICATIONS_NOT_SUPPORTED = -32003;
 export interface A2aContext {
   services: Services;
   assistant: Assistant;
-  /** The caller's scope of threads (tasks are runs, seen through their thread). */
-  scope: Scope;
+  /** What the caller may read of runs (tasks are runs, seen through their thread). */
+  reader: RunReader;
   /** The caller, for the runs a message starts. */
   auth: RequestAuth;
   /** Fires when the client disconnects (a task goes on without it). */
@@ -83,7 +84,7 @@ export interface SentMessage {
 
 /** Starts the run of a message: a new task, or the answer to an `input-required` task. */
 export async function sendMessage(context: A2aContext, raw: unknown): Promise<SentMessage> {
-  const { services, assistant, scope } = context;
+  const { services, assistant, reader } = context;
   const params = checked<SendParams>("A2aMessageSendParams", raw);
   const { configuration = {}, message } = params;
   if (configuration.pushNotificationConfig !== undefined) {
@@ -94,13 +95,13 @@ export async function sendMessage(context: A2aContext, raw: unknown): Promise<Se
 
   let answered: Run[] | null = null;
   if (message.taskId !== undefined) {
-    const runs = await taskRuns(services, assistant, message.taskId, scope);
+    const runs = await taskRuns(reader, assistant, message.taskId);
     const taskThread = runs[0].thread_id;
     if (threadId !== undefined && threadId !== taskThread) {
       throw invalidParams(`params.message.taskId: task '${message.taskId}' belongs to context '${taskThread}', not '${threadId}'`);
     }
     threadId = taskThread;
-    if (await awaitsInput(services, runs, scope)) answered = runs;
+    if (await awaitsInput(reader, runs)) answered = runs;
   }
 
   const taskId = answered?.[0]!.run_id;
@@ -126,14 +127,14 @@ export async function sendMessage(context: A2aContext, raw: unknown): Promise<Se
 
 /** `message/send`: the task once it ended or needs input (at once when not blocking). */
 export async function messageSend(context: A2aContext, raw: unknown): Promise<Task> {
-  const { services, scope, signal } = context;
+  const { reader, signal } = context;
   const sent = await sendMessage(context, raw);
   let { runs } = sent;
   if (sent.blocking) {
-    await services.runs.outcome(runs.at(-1)!, scope, signal);
-    runs = await taskRuns(services, context.assistant, runs[0].run_id, scope);
+    await reader.outcome(runs.at(-1)!, signal);
+    runs = await taskRuns(reader, context.assistant, runs[0].run_id);
   }
-  return taskView(services, runs, scope, { modes: sent.modes, historyLength: sent.historyLength });
+  return taskView(reader, runs, { modes: sent.modes, historyLength: sent.historyLength });
 }
 
 function queriedTask(raw: unknown): { taskId: string; historyLength?: number } {
@@ -147,21 +148,20 @@ function queriedTask(raw: unknown): { taskId: string; historyLength?: number } {
 }
 
 /** `tasks/get`. */
-export async function tasksGet({ services, assistant, scope }: A2aContext, raw: unknown): Promise<Task> {
+export async function tasksGet({ reader, assistant }: A2aContext, raw: unknown): Promise<Task> {
   const { taskId, historyLength } = queriedTask(raw);
-  return taskView(services, await taskRuns(services, assistant, taskId, scope), scope, { historyLength });
+  return taskView(reader, await taskRuns(reader, assistant, taskId), { historyLength });
 }
 
 /** `tasks/cancel`: cancels the task's active run and answers once it stopped. */
-export async function tasksCancel({ services, assistant, scope }: A2aContext, raw: unknown): Promise<Task> {
+export async function tasksCancel({ reader, assistant }: A2aContext, raw: unknown): Promise<Task> {
   const { taskId, historyLength } = queriedTask(raw);
-  const runs = await taskRuns(services, assistant, taskId, scope);
+  const runs = await taskRuns(reader, assistant, taskId);
   const latest = runs.at(-1)!;
   if (latest.status !== "pending" && latest.status !== "running") {
-    const task = await taskView(services, runs, scope);
+    const task = await taskView(reader, runs);
     throw new JsonRpcError(TASK_NOT_CANCELABLE, `Task '${taskId}' is ${task.status.state}: only a submitted or working task can be canceled`);
   }
-  await services.runs.cancel(latest, "interrupt", "canceled by an A2A client (tasks/cancel)");
-  await services.runs.outcome(latest, scope);
-  return taskView(services, await taskRuns(services, assistant, taskId, scope), scope, { historyLength });
+  await reader.cancel(latest, "canceled by an A2A client (tasks/cancel)");
+  return taskView(reader, await taskRuns(reader, assistant, taskId), { historyLength });
 }

@@ -13,14 +13,13 @@ type ArtifactUpdate = components["schemas"]["A2aTaskArtifactUpdateEvent"];
 export type StreamResult = Task | StatusUpdate | ArtifactUpdate;
 
 export async function* streamTask(context: A2aContext, sent: SentMessage): AsyncGenerator<StreamResult> {
-  const { services, assistant, scope, signal } = context;
+  const { reader, assistant, signal } = context;
   const taskId = sent.runs[0].run_id;
-  const view = async () =>
-    taskView(services, await taskRuns(services, assistant, taskId, scope), scope, { modes: sent.modes, historyLength: sent.historyLength });
+  const view = async () => taskView(reader, await taskRuns(reader, assistant, taskId), { modes: sent.modes, historyLength: sent.historyLength });
 
-  yield taskView(services, sent.runs, scope, { modes: sent.modes, historyLength: sent.historyLength });
+  yield taskView(reader, sent.runs, { modes: sent.modes, historyLength: sent.historyLength });
   // "-1" replays the run's events from its start, so its start is seen even if it came first
-  const live = await services.runs.events(sent.runs.at(-1)!.run_id, { lastEventId: "-1", fromStart: true, signal });
+  const live = await reader.events(sent.runs.at(-1)!.run_id, { lastEventId: "-1", fromStart: true, signal });
   if (live) {
     let working = false;
     for await (const event of live.events) {

@@ -6,10 +6,9 @@
  */
 import type { components } from "../../../generated/openapi.js";
 import { JsonRpcError } from "../../http/jsonrpc.js";
-import { threadHistory } from "../../runtime/threads/state.js";
-import type { Services } from "../../services.js";
-import { NotFoundError } from "../../storage/errors.js";
-import type { Assistant, Run, Scope } from "../../storage/types.js";
+import type { RunReader } from "../../app/run-reader.js";
+import { isNotFound } from "../../errors.js";
+import type { Assistant, Run } from "../../storage/types.js";
 import { interruptParts, outputParts, type OutputMode } from "./parts.js";
 
 type Task = components["schemas"]["A2aTask"];
@@ -27,19 +26,19 @@ export const TASK_ID_KEY = "a2a_task_id";
 export const taskNotFound = (taskId: string) => new JsonRpcError(TASK_NOT_FOUND, `Task '${taskId}' not found`);
 
 /** The runs of a task of this assistant, oldest first. */
-export async function taskRuns(services: Services, assistant: Assistant, taskId: string, scope: Scope): Promise<Run[]> {
+export async function taskRuns(reader: RunReader, assistant: Assistant, taskId: string): Promise<Run[]> {
   let first: Run;
   try {
-    first = await services.storage.runs.get(taskId, scope);
+    first = await reader.get(taskId);
   } catch (error) {
-    if (error instanceof NotFoundError) throw taskNotFound(taskId);
+    if (isNotFound(error)) throw taskNotFound(taskId);
     throw error;
   }
   const startedByMessage = first.metadata?.[TASK_MESSAGE_KEY] !== undefined && first.metadata?.[TASK_ID_KEY] === undefined;
   if (!startedByMessage || first.assistant_id !== assistant.assistant_id) throw taskNotFound(taskId);
   const answers: Run[] = [];
   for (let offset = 0; ; offset += PAGE) {
-    const page = await services.storage.runs.list(first.thread_id, { limit: PAGE, offset }, scope);
+    const page = await reader.list(first.thread_id, { limit: PAGE, offset });
     answers.push(...page.items.filter((run) => run.metadata?.[TASK_ID_KEY] === taskId));
     if (page.items.length < PAGE) break;
   }
@@ -54,14 +53,14 @@ interface EndState {
 }
 
 /** The state the run left: its last checkpoint (none when it wrote none, e.g. rolled back). */
-async function endState(services: Services, run: Run, scope: Scope): Promise<EndState> {
-  const [last] = await threadHistory(services, run.thread_id, scope, { metadata: { run_id: run.run_id }, limit: 1 });
+async function endState(reader: RunReader, run: Run): Promise<EndState> {
+  const [last] = await reader.history(run.thread_id, { metadata: { run_id: run.run_id }, limit: 1 });
   return { values: last?.values ?? null, interrupts: (last?.interrupts ?? []).map((interrupt) => interrupt.value) };
 }
 
 /** Whether no later run of the thread has replaced the run's state. */
-async function isNewestOfThread(services: Services, run: Run, scope: Scope): Promise<boolean> {
-  const { items } = await services.storage.runs.list(run.thread_id, { limit: 1 }, scope);
+async function isNewestOfThread(reader: RunReader, run: Run): Promise<boolean> {
+  const { items } = await reader.list(run.thread_id, { limit: 1 });
   return items[0]?.run_id === run.run_id;
 }
 
@@ -77,7 +76,7 @@ const agentMessage = (run: Run, parts: Part[]): Message => ({
 const textPart = (text: string): Part => ({ kind: "text", text });
 
 /** The task's state, its status message and its output parts (for a completed task). */
-async function progress(services: Services, latest: Run, modes: Set<OutputMode>, scope: Scope) {
+async function progress(reader: RunReader, latest: Run, modes: Set<OutputMode>) {
   const result = (state: TaskState, message?: Message, output?: Part[]) => ({ state, message, output });
   switch (latest.status) {
     case "pending":
@@ -92,9 +91,9 @@ async function progress(services: Services, latest: Run, modes: Set<OutputMode>,
     case "interrupted":
       return result("canceled", agentMessage(latest, [textPart(`The task was canceled: ${latest.cancel_reason ?? "its run was interrupted"}`)]));
     case "success": {
-      const state = await endState(services, latest, scope);
+      const state = await endState(reader, latest);
       if (state.interrupts.length === 0) return result("completed", undefined, outputParts(state.values, modes));
-      if (await isNewestOfThread(services, latest, scope)) return result("input-required", agentMessage(latest, interruptParts(state.interrupts)));
+      if (await isNewestOfThread(reader, latest)) return result("input-required", agentMessage(latest, interruptParts(state.interrupts)));
       return result(
         "canceled",
         agentMessage(latest, [textPart("The task was canceled: a later task of its context ran before its interrupt was answered")]),
@@ -111,10 +110,10 @@ export interface TaskViewOptions {
 }
 
 /** The A2A view of a task's runs. */
-export async function taskView(services: Services, runs: Run[], scope: Scope, options: TaskViewOptions = {}): Promise<Task> {
+export async function taskView(reader: RunReader, runs: Run[], options: TaskViewOptions = {}): Promise<Task> {
   const first = runs[0];
   const latest = runs.at(-1)!;
-  const { state, message, output } = await progress(services, latest, options.modes ?? new Set(["text/plain", "application/json"]), scope);
+  const { state, message, output } = await progress(reader, latest, options.modes ?? new Set(["text/plain", "application/json"]));
   const sent = runs.map((run) => ({
     ...(run.metadata?.[TASK_MESSAGE_KEY] as Message),
     kind: "message" as const,
@@ -136,6 +135,6 @@ export async function taskView(services: Services, runs: Run[], scope: Scope, op
 }
 
 /** Whether the message may answer the task's interrupt (its state is `input-required`). */
-export async function awaitsInput(services: Services, runs: Run[], scope: Scope): Promise<boolean> {
-  return (await progress(services, runs.at(-1)!, new Set(), scope)).state === "input-required";
+export async function awaitsInput(reader: RunReader, runs: Run[]): Promise<boolean> {
+  return (await progress(reader, runs.at(-1)!, new Set())).state === "input-required";
 }

@@ -6,6 +6,7 @@
 import type { RequestAuth } from "../../auth/index.js";
 import { invalidParams, JsonRpcError, namedParams, RPC } from "../../http/jsonrpc.js";
 import type { Services } from "../../services.js";
+import { allAssistants } from "../../app/assistants.js";
 import { callTool, type CallToolResult } from "./call.js";
 import { findTool, listTools } from "./tools.js";
 
@@ -36,11 +37,11 @@ function initialize(params: Record<string, unknown>, { services }: McpContext) {
 }
 
 async function toolsCall(params: Record<string, unknown>, { services, auth, signal }: McpContext): Promise<CallToolResult> {
-  const { scope } = await auth.authorize("assistants:search", {});
+  const visible = await allAssistants(services, auth);
   const { name, arguments: args } = params;
   if (typeof name !== "string") throw invalidParams("params.name: the tool name (a string) is required");
   if (args !== undefined && !isObject(args)) throw invalidParams("params.arguments: must be an object");
-  const assistant = await findTool(services, name, scope);
+  const assistant = findTool(services, name, visible);
   if (!assistant) throw invalidParams(`Unknown tool: '${name}' (tools/list names the tools)`);
   return callTool(services, assistant, args ?? {}, auth, signal);
 }
@@ -56,7 +57,7 @@ export async function answerMcpRequest(method: string, rawParams: unknown, conte
     case "tools/list":
       // every tool fits in one page, so a client never receives a cursor to send back
       if (params.cursor !== undefined) throw invalidParams("params.cursor: this server lists every tool in one page; there is no next page");
-      return { tools: await listTools(context.services, (await context.auth.authorize("assistants:search", {})).scope) };
+      return { tools: await listTools(context.services, context.auth) };
     case "tools/call":
       return toolsCall(params, context);
     default:

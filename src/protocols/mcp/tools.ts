@@ -4,16 +4,16 @@
  * id (names are how models pick tools, so they must be unambiguous). The same naming decides
  * which assistant a `tools/call` runs, so listing and calling always agree.
  */
+import type { RequestAuth } from "../../auth/index.js";
 import { DomainError } from "../../errors.js";
+import { allAssistants } from "../../app/assistants.js";
 import { assistantSchemas } from "../../runtime/introspection/index.js";
 import type { Services } from "../../services.js";
-import { NotFoundError } from "../../storage/errors.js";
-import type { Assistant, Scope } from "../../storage/types.js";
+import type { Assistant } from "../../storage/types.js";
 import { assistantDescription } from "../assistants.js";
 
 /** The characters and length MCP allows in tool names. */
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-const PAGE = 100;
 
 export interface McpTool {
   name: string;
@@ -22,20 +22,9 @@ export interface McpTool {
   inputSchema: Record<string, unknown>;
 }
 
-/** Every visible assistant of a served graph, oldest first. */
-async function servedAssistants(services: Services, scope: Scope): Promise<Assistant[]> {
-  const all: Assistant[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await services.storage.assistants.search({ sortBy: "created_at", sortOrder: "asc", limit: PAGE, offset }, scope);
-    all.push(...page.items);
-    if (page.items.length < PAGE) break;
-  }
-  return all.filter((assistant) => services.graphs.has(assistant.graph_id));
-}
-
-/** Tool name -> assistant. */
-async function toolsByName(services: Services, scope: Scope): Promise<Map<string, Assistant>> {
-  const assistants = await servedAssistants(services, scope);
+/** Tool name -> assistant, for the assistants the caller may search whose graphs are served (oldest first). */
+function toolsByName(services: Services, visible: Assistant[]): Map<string, Assistant> {
+  const assistants = visible.filter((assistant) => services.graphs.has(assistant.graph_id));
   const counts = new Map<string, number>();
   for (const { name } of assistants) counts.set(name, (counts.get(name) ?? 0) + 1);
   const tools = new Map<string, Assistant>();
@@ -58,8 +47,8 @@ async function inputSchema(services: Services, assistant: Assistant): Promise<Re
   return { type: "object", additionalProperties: true };
 }
 
-export async function listTools(services: Services, scope: Scope): Promise<McpTool[]> {
-  const tools = await toolsByName(services, scope);
+export async function listTools(services: Services, auth: RequestAuth): Promise<McpTool[]> {
+  const tools = toolsByName(services, await allAssistants(services, auth));
   return Promise.all(
     [...tools].map(async ([name, assistant]) => ({
       name,
@@ -70,15 +59,8 @@ export async function listTools(services: Services, scope: Scope): Promise<McpTo
   );
 }
 
-/** The assistant a tool name stands for: a listed name, or any assistant id; null when none. */
-export async function findTool(services: Services, name: string, scope: Scope): Promise<Assistant | null> {
-  const listed = (await toolsByName(services, scope)).get(name);
-  if (listed) return listed;
-  try {
-    const assistant = await services.storage.assistants.get(name, scope);
-    return services.graphs.has(assistant.graph_id) ? assistant : null;
-  } catch (error) {
-    if (error instanceof NotFoundError) return null;
-    throw error;
-  }
+/** The assistant a tool name stands for among `visible` (`allAssistants`): a listed name, or the id of a listed assistant; null when none. */
+export function findTool(services: Services, name: string, visible: Assistant[]): Assistant | null {
+  const tools = toolsByName(services, visible);
+  return tools.get(name) ?? [...tools.values()].find((assistant) => assistant.assistant_id === name) ?? null;
 }

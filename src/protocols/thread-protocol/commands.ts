@@ -7,18 +7,22 @@
  * - `run.start`: a run on the thread, which it creates on first use (`if_not_exists: create`);
  *   on a thread waiting at an interrupt, the input resumes it (LangGraph `Command(resume)`). The
  *   thread's other runs are handled by the multitask strategy (default `enqueue`).
- * - `input.respond`: resumes the thread's pending interrupts by id (with an optional update/goto).
+ * - `input.respond`: resumes the thread's pending interrupts by id (with an optional update/goto);
+ *   the run announces them (`input.answered`) as it starts.
  * - `input.inject`: a user/system message, given to the thread's graph as the next run's input
  *   (`{messages: [message]}`), queued after the active run.
  * - `state.get`, `state.listCheckpoints`: the root graph's state and checkpoints.
  * - `state.fork`: a run from an earlier checkpoint of the thread (time travel).
+ * - `agent.getTree`: the (sub)graphs of a run (the latest by default) and their statuses.
  */
 import type { components } from "../../../generated/openapi.js";
-import { startRun } from "../../app/runs.js";
+import { getRun, listRuns, startRun } from "../../app/runs.js";
+import { agentTree } from "../../runtime/protocol/agent-tree.js";
 import type { RequestAuth } from "../../auth/index.js";
 import { checkAgainst } from "../../http/contract-schemas.js";
 import type { RunRequest } from "../../runtime/runs/request.js";
-import { readThreadState, threadHistory } from "../../runtime/threads/state.js";
+import { getThreadHistory, getThreadState } from "../../app/thread-state.js";
+import { getThread } from "../../app/threads.js";
 import type { ThreadState } from "../../runtime/threads/state-view.js";
 import type { Services } from "../../services.js";
 import { commandError, failure, refuse, success, type CommandAnswer, type ErrorCode } from "./answers.js";
@@ -48,8 +52,7 @@ function rootOnly(namespace: string[] | undefined, method: string): void {
 }
 
 async function readableState(ctx: CommandContext): Promise<ThreadState> {
-  const { scope } = await ctx.auth.authorize("threads:read", { thread_id: ctx.threadId });
-  return readThreadState(ctx.services, ctx.threadId, scope);
+  return getThreadState(ctx.services, ctx.auth, ctx.threadId);
 }
 
 const pendingInterruptIds = (state: ThreadState): Set<string> =>
@@ -57,17 +60,28 @@ const pendingInterruptIds = (state: ThreadState): Set<string> =>
 
 /** The assistant the thread runs (its runs record it in the thread's metadata). */
 async function threadAssistant(ctx: CommandContext): Promise<{ assistantId: string; state: ThreadState }> {
-  const { scope } = await ctx.auth.authorize("threads:read", { thread_id: ctx.threadId });
-  const thread = await ctx.services.storage.threads.get(ctx.threadId, scope);
-  const state = await readThreadState(ctx.services, ctx.threadId, scope);
+  const thread = await getThread(ctx.services, ctx.auth, ctx.threadId);
+  const state = await readableState(ctx);
   const assistantId = thread.metadata?.assistant_id;
   if (typeof assistantId !== "string") throw refuse("no_such_run", `Thread '${ctx.threadId}' has no run yet: call run.start first`);
   return { assistantId, state };
 }
 
-async function start(ctx: CommandContext, body: RunRequest): Promise<string> {
+/** A stored run status as an agent status. */
+function statusOf(status: string): Schemas["ProtocolAgentStatus"] {
+  if (status === "success") return "completed";
+  if (status === "interrupted") return "interrupted";
+  if (status === "pending" || status === "running") return "running";
+  return "failed";
+}
+
+async function start(ctx: CommandContext, body: RunRequest, answers?: string[]): Promise<string> {
   const request = { if_not_exists: "create" as const, stream_resumable: true, on_disconnect: "continue" as const, ...body };
-  const { run } = await startRun(ctx.services, ctx.auth, { threadId: ctx.threadId, body: request, protocol: true });
+  const { run } = await startRun(ctx.services, ctx.auth, {
+    threadId: ctx.threadId,
+    body: request,
+    kind: { protocol: true, ...(answers ? { answers } : {}) },
+  });
   return run.run_id;
 }
 
@@ -108,18 +122,22 @@ const COMMANDS: Record<string, CommandSpec> = {
       if (pending.size === 0) throw refuse("no_such_run", `Thread '${ctx.threadId}' has no pending interrupt to respond to`);
       const unknown = answers.find((answer) => !pending.has(answer.interrupt_id));
       if (unknown) throw refuse("no_such_interrupt", `Interrupt '${unknown.interrupt_id}' is not pending on thread '${ctx.threadId}'`);
-      await start(ctx, {
-        assistant_id: assistantId,
-        command: {
-          resume: Object.fromEntries(answers.map((answer) => [answer.interrupt_id, answer.response])),
-          ...(params.update != null ? { update: params.update as Record<string, unknown> } : {}),
-          ...(params.goto != null ? { goto: params.goto as never } : {}),
+      await start(
+        ctx,
+        {
+          assistant_id: assistantId,
+          command: {
+            resume: Object.fromEntries(answers.map((answer) => [answer.interrupt_id, answer.response])),
+            ...(params.update != null ? { update: params.update as Record<string, unknown> } : {}),
+            ...(params.goto != null ? { goto: params.goto as never } : {}),
+          },
+          ...(params.config ? { config: params.config } : {}),
+          ...(params.metadata ? { metadata: params.metadata } : {}),
+          ...(params.strict_resume ? { strict_resume: true } : {}),
+          multitask_strategy: "enqueue",
         },
-        ...(params.config ? { config: params.config } : {}),
-        ...(params.metadata ? { metadata: params.metadata } : {}),
-        ...(params.strict_resume ? { strict_resume: true } : {}),
-        multitask_strategy: "enqueue",
-      });
+        answers.map((answer) => answer.interrupt_id),
+      );
       return {};
     },
   },
@@ -155,8 +173,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     missing: "no_such_run",
     async run(ctx, params: Params<"ProtocolListCheckpointsParams">) {
       rootOnly(params.namespace, "state.listCheckpoints");
-      const { scope } = await ctx.auth.authorize("threads:read", { thread_id: ctx.threadId });
-      const states = await threadHistory(ctx.services, ctx.threadId, scope, {
+      const states = await getThreadHistory(ctx.services, ctx.auth, ctx.threadId, {
         ...(params.limit !== undefined ? { limit: params.limit } : {}),
         ...(params.before !== undefined ? { before: params.before } : {}),
       });
@@ -175,14 +192,29 @@ const COMMANDS: Record<string, CommandSpec> = {
       };
     },
   },
+  "agent.getTree": {
+    schema: "ProtocolAgentGetTreeParams",
+    missing: "no_such_run",
+    async run(ctx, params: Params<"ProtocolAgentGetTreeParams">) {
+      const thread = await getThread(ctx.services, ctx.auth, ctx.threadId);
+      const run = params.run_id
+        ? await getRun(ctx.services, ctx.auth, { threadId: ctx.threadId, runId: params.run_id })
+        : (await listRuns(ctx.services, ctx.auth, ctx.threadId, { limit: 1, offset: 0 })).items[0];
+      if (!run) throw refuse("no_such_run", `Thread '${ctx.threadId}' has no run yet`);
+      const graphId = typeof thread.metadata?.graph_id === "string" ? thread.metadata.graph_id : run.assistant_id;
+      const held = await ctx.services.runs.heldRun(run.run_id);
+      const tree = held ? agentTree(run.run_id, graphId, held.events, held.outcome) : null;
+      // a run whose events are no longer held (or that streamed no protocol events): its stored status
+      return { tree: tree && tree.status !== "started" ? tree : { namespace: [], status: statusOf(run.status), graph_name: graphId } };
+    },
+  },
   "state.fork": {
     schema: "ProtocolStateForkParams",
     missing: "no_such_checkpoint",
     async run(ctx, params: Params<"ProtocolStateForkParams">) {
       const { assistantId } = await threadAssistant(ctx);
-      const { scope } = await ctx.auth.authorize("threads:read", { thread_id: ctx.threadId });
       // the checkpoint must be the thread's: its absence is this command's error, not the run's
-      await readThreadState(ctx.services, ctx.threadId, scope, { checkpoint: { checkpoint_id: params.checkpoint_id } });
+      await getThreadState(ctx.services, ctx.auth, ctx.threadId, { checkpoint: { checkpoint_id: params.checkpoint_id } });
       const config = (params.config ?? {}) as Record<string, unknown> & { configurable?: Record<string, unknown> };
       const runId = await start(ctx, {
         assistant_id: assistantId,

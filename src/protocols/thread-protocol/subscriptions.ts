@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { components } from "../../../generated/openapi.js";
+import { getThread } from "../../app/threads.js";
 import { isNotFound } from "../../errors.js";
 import type { RequestAuth } from "../../auth/index.js";
 import type { ProtocolFilter } from "../../runtime/protocol/thread-events.js";
@@ -18,10 +19,11 @@ type SubscribeParams = components["schemas"]["ProtocolSubscribeParams"];
  * thread they may not see, or that does not exist yet, is not followed until it is readable.
  */
 export async function threadReadable(services: Services, auth: RequestAuth, threadId: string): Promise<() => Promise<boolean>> {
-  const { scope } = await auth.authorize("threads:read", { thread_id: threadId });
+  // the Auth refuses (403) the stream itself, at once; the thread may appear later
+  await auth.authorize("threads:read", { thread_id: threadId });
   return async () => {
     try {
-      await services.storage.threads.get(threadId, scope);
+      await getThread(services, auth, threadId);
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;

@@ -50,6 +50,8 @@ async function threadFor(services: RunCreationDeps, threadId: string, parsed: Pa
 export interface RunKind {
   /** Started through the thread-centric protocol (v2): its events are protocol events (RunKwargs.protocol). */
   protocol?: boolean;
+  /** The pending interrupts the run answers (a protocol `input.respond`): announced as it starts (RunKwargs.answers). */
+  answers?: string[];
 }
 
 /** Checks a request without storing anything (batches validate every item before creating any). */
@@ -62,6 +64,7 @@ export async function prepareRun(
 ): Promise<{ parsed: ParsedRunRequest; assistant: Assistant }> {
   const parsed = parseRunRequest(body, { stateless });
   if (kind.protocol) parsed.kwargs.protocol = true;
+  if (kind.answers?.length) parsed.kwargs.answers = kind.answers;
   if (parsed.kwargs.webhook !== null) parsed.kwargs.webhook = services.webhooks.accept(parsed.kwargs.webhook);
   if (!services.langsmith && (parsed.kwargs.langsmith_tracer || parsed.kwargs.feedback_keys)) {
     const field = parsed.kwargs.feedback_keys ? "feedback_keys" : "langsmith_tracer";

@@ -20,7 +20,7 @@ import type { SseEvent } from "../streams/event-names.js";
 import type { ThreadEventsOptions } from "../streams/thread-events.js";
 import type { ThreadProtocolOptions } from "../protocol/thread-events.js";
 import type { ProtocolEvent } from "../protocol/run-events.js";
-import type { RunEventBroker, RunEventStream, RunOutcome, SubscribeOptions, Unsubscribe } from "./broker.js";
+import type { RunEvent, RunEventBroker, RunEventStream, RunOutcome, SubscribeOptions, Unsubscribe } from "./broker.js";
 
 export type CancelAction = "interrupt" | "rollback";
 
@@ -76,6 +76,8 @@ export interface RunEngine {
   holdsEvents(runId: string): Promise<boolean>;
   /** The activity of a thread across its runs (GET /threads/{id}/stream); ends when the thread is deleted (by any process). */
   threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>>;
+  /** The run's events held now and its outcome (null while it runs); null when its events are not held. */
+  heldRun(runId: string): Promise<{ events: RunEvent[]; outcome: RunOutcome | null } | null>;
   /** A thread's protocol (v2) events for one subscriber, across its runs; ends when the thread is deleted. */
   threadProtocolEvents(threadId: string, options: ThreadProtocolOptions): Promise<AsyncIterable<ProtocolEvent>>;
   /** Stops taking runs, lets running ones finish for the grace period, suspends the rest (they resume later). */

@@ -225,7 +225,8 @@ export class RunExecutor {
     const attempt = claimed ? run.attempt : run.attempt + 1;
     const kwargs = run.kwargs;
     // event ids continue after those of an earlier attempt
-    await broker.open(run.run_id, { resumable: kwargs.resumable, threadId: run.thread_id, publisher: true, attempt });
+    const deferDurability = kwargs.durability !== "sync";
+    await broker.open(run.run_id, { resumable: kwargs.resumable, threadId: run.thread_id, publisher: true, attempt, deferDurability });
     // Stored while the graph already starts: a crash before it lands leaves the run pending,
     // which restarts it just the same. Only a pending run becomes running: a cancel that came
     // first wins, and this execution stops without recording anything.
@@ -367,6 +368,7 @@ export class RunExecutor {
       }
     }
     const translator = kwargs.protocol ? new ProtocolStreamTranslator(seqBase) : new RunStreamTranslator(kwargs.stream_mode);
+    if (translator instanceof ProtocolStreamTranslator && kwargs.answers?.length && !resume) relay.send(translator.answered(kwargs.answers));
     // `debug` has an event right after the final checkpoint, and LangChain callback events come
     // until the stream ends: those runs wait for it
     const applied = call.callbackEvents || call.streamModes.includes("debug") ? undefined : saver.applied?.bind(saver);

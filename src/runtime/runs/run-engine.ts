@@ -14,8 +14,17 @@ import type { GraphRegistry } from "../graphs/index.js";
 import type { SseEvent } from "../streams/event-names.js";
 import { threadEvents, type ThreadEventsOptions } from "../streams/thread-events.js";
 import { threadProtocolEvents, type ThreadProtocolOptions } from "../protocol/thread-events.js";
+import { heldRun } from "../protocol/agent-tree.js";
 import type { ProtocolEvent } from "../protocol/run-events.js";
-import { runEvents, type RunEventBroker, type RunEventStream, type RunOutcome, type SubscribeOptions, type Unsubscribe } from "./broker.js";
+import {
+  runEvents,
+  type RunEvent,
+  type RunEventBroker,
+  type RunEventStream,
+  type RunOutcome,
+  type SubscribeOptions,
+  type Unsubscribe,
+} from "./broker.js";
 import type {
   CancelAction,
   CreationLease,
@@ -207,6 +216,10 @@ export class ComposedRunEngine implements RunEngine {
 
   async threadEvents(threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>> {
     return threadEvents(this.#broker, threadId, { ...options, signal: this.#untilThreadGone(threadId, options.signal) });
+  }
+
+  heldRun(runId: string): Promise<{ events: RunEvent[]; outcome: RunOutcome | null } | null> {
+    return heldRun(this.#broker, runId);
   }
 
   async threadProtocolEvents(threadId: string, options: ThreadProtocolOptions): Promise<AsyncIterable<ProtocolEvent>> {

@@ -99,6 +99,11 @@ export class ProtocolStreamTranslator {
     });
   }
 
+  /** `input.answered`: the run resumes these interrupts (sent as it starts, so every client can stop offering them). */
+  answered(interruptIds: string[]): StreamChunk {
+    return this.#event("input.answered", [], { timestamp: Date.now(), data: { interrupt_ids: interruptIds } });
+  }
+
   #requests(ns: string[], data: unknown): StreamChunk[] {
     const events: StreamChunk[] = [];
     for (const request of interruptsOf(data)) {
