@@ -211,7 +211,7 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
       await page.getByTestId("open-live").click();
       await page.waitForURL(/\/threads\/[^/]+\/live\/[^/]+$/, { timeout: 20_000 });
       await expect.poll(() => page.getByTestId("live-status").textContent(), { timeout: 20_000 }).toBe("idle");
-      return page.url().split("/threads/")[1]!.split("/")[0]!;
+      return page.url().split("/threads/")[1].split("/")[0];
     };
     const lastAi = () => page.getByTestId("live-messages").locator('li[data-type="ai"] p').last();
 
