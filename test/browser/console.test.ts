@@ -173,7 +173,10 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
     await screenshot("06-interrupt");
     const threadId = page.url().split("/threads/")[1].split("/")[0];
     await waiting.getByTestId("resume-value").fill('"approved"');
+    const interruptedRun = page.url();
     await waiting.getByTestId("resume").click();
+    // the answer is a new run, on a page of its own
+    await page.waitForURL((url) => url.href !== interruptedRun && url.pathname.includes("/runs/"), { timeout: 20_000 });
     await expect.poll(() => page.getByTestId("run-status").textContent(), { timeout: 30_000 }).toBe("success");
     expect((await alice.threads.getState(threadId)).values).toMatchObject({ result: "Draft about cats (approved)" });
 
