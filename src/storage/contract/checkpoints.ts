@@ -62,20 +62,29 @@ export interface CheckpointListQuery {
 }
 
 /**
+ * How a save must be durable when its promise resolves. `deferred`: applied (readable) is enough;
+ * it becomes durable at the latest with the next durable write of this storage (a run's end),
+ * and a crash before that may lose it. A run with LangGraph's `durability: "async"` saves so.
+ */
+export interface SaveOptions {
+  deferred?: boolean;
+}
+
+/**
  * Checkpoints and pending writes of threads (what LangGraph's checkpointer saves). Like a
  * `checkpoints` + `checkpoint_writes` table pair keyed by (thread_id, checkpoint_ns, checkpoint_id).
  * Not owner-scoped: callers reach it through a thread they were allowed to see.
  */
 export interface CheckpointsRepository {
   /** Inserts a checkpoint; one with the same key is replaced (its writes are kept). */
-  put(checkpoint: CheckpointPut): Promise<void>;
+  put(checkpoint: CheckpointPut, options?: SaveOptions): Promise<void>;
   /**
    * Records writes against a checkpoint, which need not be stored yet (LangGraph may save a task's
    * writes while the put of their checkpoint is still on its way). A write whose (task_id, idx) is
    * already recorded is kept when idx >= 0 (a retried task writes the same) and replaced when
    * idx < 0 (special channels hold their latest value).
    */
-  putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void>;
+  putWrites(key: CheckpointKey, writes: CheckpointWrite[], options?: SaveOptions): Promise<void>;
   /**
    * The checkpoint with its writes; without `checkpoint_id`, the latest of the namespace. It is
    * returned once durable, unless `ownWrites`: a run reading back what it saved itself, whose

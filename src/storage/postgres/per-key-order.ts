@@ -30,7 +30,7 @@ interface Settle<T> {
 }
 
 type Operation =
-  | ({ kind: "write"; text: string; params: readonly unknown[] } & Settle<QueryResult<unknown>>)
+  | ({ kind: "write"; text: string; params: readonly unknown[]; deferred: boolean } & Settle<QueryResult<unknown>>)
   | ({ kind: "work"; work: () => Promise<unknown> } & Settle<unknown>);
 
 export class PerKeyOrder {
@@ -43,10 +43,14 @@ export class PerKeyOrder {
     return new Promise<T>((resolve, reject) => this.#enqueue(key, { kind: "work", work, resolve: resolve, reject }));
   }
 
-  /** One write statement of `key`, after the operations called before it; committed with the writes queued next to it. */
-  write<R = Record<string, unknown>>(key: string, text: string, params: readonly unknown[]): Promise<QueryResult<R>> {
+  /**
+   * One write statement of `key`, after the operations called before it; committed with the
+   * writes queued next to it. `deferred` (see SaveOptions): its commit need not wait for the WAL
+   * flush; a group commits so only when all of its writes are deferred.
+   */
+  write<R = Record<string, unknown>>(key: string, text: string, params: readonly unknown[], deferred = false): Promise<QueryResult<R>> {
     return new Promise<QueryResult<R>>((resolve, reject) =>
-      this.#enqueue(key, { kind: "write", text, params, resolve: resolve as (v: QueryResult<unknown>) => void, reject }),
+      this.#enqueue(key, { kind: "write", text, params, deferred, resolve: resolve as (v: QueryResult<unknown>) => void, reject }),
     );
   }
 
@@ -79,18 +83,22 @@ export class PerKeyOrder {
   }
 
   async #commit(group: Array<Extract<Operation, { kind: "write" }>>): Promise<void> {
-    if (group.length === 1) {
+    const deferDurability = group.every((write) => write.deferred);
+    if (group.length === 1 && !deferDurability) {
       const [write] = group as [Extract<Operation, { kind: "write" }>];
       await this.db.query(write.text, write.params, PREPARED).then(write.resolve, write.reject);
       return;
     }
     let results: Array<QueryResult<unknown>>;
     try {
-      results = await this.db.transaction(async (tx) => {
-        const done: Array<QueryResult<unknown>> = [];
-        for (const write of group) done.push(await tx.query(write.text, write.params, PREPARED));
-        return done;
-      });
+      results = await this.db.transaction(
+        async (tx) => {
+          const done: Array<QueryResult<unknown>> = [];
+          for (const write of group) done.push(await tx.query(write.text, write.params, PREPARED));
+          return done;
+        },
+        { deferDurability },
+      );
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
         for (const write of group) write.reject(error);
