@@ -1,5 +1,5 @@
 /**
- * Creating runs for the HTTP handlers: resolve the assistant and the thread (creating it for
+ * Creating runs for the application layer (src/app/runs.ts, once authorized): resolve the assistant and the thread (creating it for
  * `if_not_exists: create` and for stateless runs), store the run through the atomic multitask
  * primitive (which also marks the thread busy), cancel what the strategy replaces, and schedule
  * the run.
