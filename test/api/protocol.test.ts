@@ -229,12 +229,8 @@ describe("commands over HTTP", () => {
 
       const tree = await command(api.url, threadId, "agent.getTree", {});
       expect(checkAgainst("ProtocolAgentResult", tree.result, "result")).toBeNull();
-      expect(tree.result?.tree).toMatchObject({
-        namespace: [],
-        status: "completed",
-        graph_name: "agent",
-        children: [{ namespace: [expect.stringMatching(/^call_model:/)], status: "completed", graph_name: "call_model" }],
-      });
+      // the agent's model node streams under its own namespace, but is no subgraph
+      expect(tree.result?.tree).toEqual({ namespace: [], status: "completed", graph_name: "agent" });
       expect(await command(api.url, threadId, "agent.getTree", { run_id: randomUUID() })).toMatchObject({ type: "error", error: "no_such_run" });
 
       const forked = await command(api.url, threadId, "state.fork", { checkpoint_id: beforeReply.id, input: null });
@@ -246,6 +242,38 @@ describe("commands over HTTP", () => {
       expect(await command(api.url, threadId, "state.fork", { checkpoint_id: "1ef00000-0000-6000-8000-000000000000" })).toMatchObject({
         type: "error",
         error: "no_such_checkpoint",
+      });
+      expect(protocolViolations).toEqual([]);
+    } finally {
+      events.close();
+    }
+  });
+
+  it("tells a subgraph's lifecycle (started, then completed with its task) and shows it in agent.getTree", async () => {
+    const threadId = randomUUID();
+    const events = await openEventStream(api.url, threadId, { channels: ["lifecycle", "values"] });
+    try {
+      await command(api.url, threadId, "run.start", { assistant_id: "subgraph", input: { text: " hi " } });
+      await events.until(isRootEnd);
+      const lifecycle = events.events
+        .filter((e) => e.method === "lifecycle")
+        .map((e) => [e.params.namespace.map((s) => s.split(":")[0]), e.params.data.event]);
+      expect(lifecycle).toEqual([
+        [[], "running"],
+        [["child"], "started"],
+        [["child"], "completed"],
+        [[], "completed"],
+      ]);
+      // the subgraph's values come between its start and its end
+      const started = events.events.findIndex((e) => e.params.data.event === "started");
+      const ended = events.events.findIndex((e) => e.params.namespace.length === 1 && e.params.data.event === "completed");
+      expect(events.events.slice(started, ended).some((e) => e.method === "values" && e.params.namespace.length === 1)).toBe(true);
+      const tree = await command(api.url, threadId, "agent.getTree", {});
+      expect(tree.result?.tree).toEqual({
+        namespace: [],
+        status: "completed",
+        graph_name: "subgraph",
+        children: [{ namespace: [expect.stringMatching(/^child:/)], status: "completed", graph_name: "child" }],
       });
       expect(protocolViolations).toEqual([]);
     } finally {
