@@ -370,6 +370,16 @@ describe("replay and reconnect", () => {
     }
   });
 
+  it("a thread's deletion ends its event streams", async () => {
+    const threadId = randomUUID();
+    const events = await openEventStream(api.url, threadId, { channels: ["lifecycle"] });
+    await command(api.url, threadId, "run.start", { assistant_id: "agent", input: { messages: [{ role: "user", content: "x" }] } });
+    await events.until(isRootEnd);
+    await api.client.threads.delete(threadId);
+    await events.ended;
+    expect(events.events.map((e) => e.params.data.event)).toEqual(["running", "completed"]);
+  });
+
   it("a plain GET of the socket's route answers 426", async () => {
     const response = await fetch(`${api.url}/threads/${randomUUID()}/stream/events`);
     expect(response.status).toBe(426);
