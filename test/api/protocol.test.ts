@@ -173,6 +173,55 @@ describe.each(TRANSPORTS)("client.threads.stream over %s: interrupts, failures, 
   });
 });
 
+describe.each(TRANSPORTS)("a connection dropped mid-run, over %s", (transport) => {
+  it("the SDK reconnects by itself and gets every event of the run once", async () => {
+    /** The open connections of the thread stream's transport, to cut them as a network would. */
+    const sockets: WebSocket[] = [];
+    const streams: AbortController[] = [];
+    const client = new Client({ apiUrl: api.url });
+    const thread = client.threads.stream({
+      assistantId: "agent",
+      transport,
+      reconnectDelayMs: () => 10,
+      webSocketFactory: (url: string) => {
+        const socket = new WebSocket(url);
+        sockets.push(socket);
+        return socket as never;
+      },
+      fetch: (async (url: string, init: RequestInit) => {
+        if (!String(url).endsWith("/stream/events")) return fetch(url, init);
+        const cut = new AbortController();
+        streams.push(cut);
+        return fetch(url, { ...init, signal: AbortSignal.any([init.signal ?? new AbortController().signal, cut.signal]) });
+      }) as never,
+    });
+    const seen = await recorder(thread);
+    try {
+      const words = "uno dos tres cuatro cinco seis siete ocho nueve diez";
+      await thread.run.start({ input: { messages: [{ role: "user", content: words }] }, config: { configurable: { token_delay_ms: 40 } } });
+      await expect
+        .poll(() => seen.events.filter((e) => e.params.data.event === "content-block-delta").length, { timeout: 15_000 })
+        .toBeGreaterThan(2);
+      const before = seen.events.length;
+      const opened = sockets.length + streams.length;
+      // the network drops every connection of the thread stream
+      for (const socket of sockets) socket.terminate();
+      for (const stream of streams) stream.abort();
+      await expect.poll(() => rootLifecycle(seen.events), { timeout: 20_000 }).toEqual(["running", "completed"]);
+      expect(sockets.length + streams.length).toBeGreaterThan(opened); // it did reconnect
+      expect(seen.events.length).toBeGreaterThan(before);
+      const text = seen.events
+        .filter((e) => e.params.data.event === "content-block-delta")
+        .map((e) => (e.params.data.delta as { text: string }).text)
+        .join("");
+      expect(text).toBe(`Echo: ${words}`);
+      expect(new Set(seen.events.map((e) => e.event_id)).size).toBe(seen.events.length);
+    } finally {
+      await thread.close();
+    }
+  });
+});
+
 describe("commands over HTTP", () => {
   it("answers unknown methods, bad params and subscription commands with the protocol's errors", async () => {
     const threadId = randomUUID();
