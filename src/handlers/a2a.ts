@@ -93,6 +93,6 @@ export const a2aHandlers: OperationHandlers<"postA2a" | "getA2aAgentCard"> = {
   async getA2aAgentCard({ query, req, services, auth }) {
     // the card of every agent a caller may run
     const assistant = await runnableAssistant(services, auth, query.assistant_id);
-    return { status: 200, body: agentCard(services, assistant, `${req.protocol}://${req.get("host")}`) };
+    return { status: 200, body: agentCard(services.graphs, assistant, `${req.protocol}://${req.get("host")}`) };
   },
 };

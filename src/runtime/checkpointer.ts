@@ -22,7 +22,7 @@ import {
   type PendingWrite,
   type SerializerProtocol,
 } from "@langchain/langgraph-checkpoint";
-import type { CheckpointsRepository, CheckpointWrite, Metadata, SerializedValue, StoredCheckpoint } from "../storage/types.js";
+import type { CheckpointsRepository, CheckpointWrite, Metadata, SaveOptions, SerializedValue, StoredCheckpoint } from "../storage/types.js";
 
 const utf8 = new TextDecoder();
 
@@ -57,6 +57,9 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
 
   /** Whether reads may return saves not durable yet (a run reading what it saved itself). */
   protected readonly readsOwnWrites: boolean = false;
+
+  /** How durable a save must be once stored (see SaveOptions). */
+  protected readonly saveOptions: SaveOptions = {};
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const threadId = config.configurable?.thread_id as string | undefined;
@@ -94,15 +97,18 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
     const [serialized, json] = await Promise.all([this.#dump(checkpoint), this.#dumpJson(checkpointMetadata(config, metadata))]);
     const checkpointNs = (config.configurable?.checkpoint_ns as string | undefined) ?? "";
     await this.persist(
-      this.checkpoints.put({
-        thread_id: threadId,
-        checkpoint_ns: checkpointNs,
-        checkpoint_id: checkpoint.id,
-        parent_checkpoint_id: (config.configurable?.checkpoint_id as string | undefined) || null,
-        checkpoint: serialized,
-        metadata: json,
-        created_at: isoTimestamp(checkpoint.ts),
-      }),
+      this.checkpoints.put(
+        {
+          thread_id: threadId,
+          checkpoint_ns: checkpointNs,
+          checkpoint_id: checkpoint.id,
+          parent_checkpoint_id: (config.configurable?.checkpoint_id as string | undefined) || null,
+          checkpoint: serialized,
+          metadata: json,
+          created_at: isoTimestamp(checkpoint.ts),
+        },
+        this.saveOptions,
+      ),
     );
     return { configurable: { thread_id: threadId, checkpoint_ns: checkpointNs, checkpoint_id: checkpoint.id } };
   }
@@ -132,6 +138,7 @@ export class StorageCheckpointSaver extends BaseCheckpointSaver {
           checkpoint_id: checkpointId,
         },
         stored,
+        this.saveOptions,
       ),
     );
   }
@@ -236,6 +243,8 @@ function isoTimestamp(ts: string): string {
 export class DeferredDurabilitySaver extends StorageCheckpointSaver {
   /** The run reads back its own saves (its state at the end) without waiting for them to be durable. */
   protected override readonly readsOwnWrites = true;
+  /** Storage need not make each save durable on its own: the run's end, stored after them, does. */
+  protected override readonly saveOptions: SaveOptions = { deferred: true };
   readonly #pending = new Set<Promise<void>>();
   #failure: { error: unknown } | null = null;
   /** Saves called and not yet applied (still serializing). */

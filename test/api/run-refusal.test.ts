@@ -1,11 +1,12 @@
 /**
  * One refusal, every caller: an Auth whose `threads:create_run` handler refuses a user answers
  * that user the same way whether the run is asked for over REST (created, waited, streamed,
- * batched), as an MCP tool call, as an A2A message or by a cron firing, and nothing is created
+ * batched), as an MCP tool call, as an A2A message, as a thread protocol command or by a cron firing, and nothing is created
  * for the refused run: no run and no thread, even where the request would create its thread.
  */
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { command } from "../support/protocol.js";
 import { eventually } from "../support/runs.js";
 import { json, REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 
@@ -26,6 +27,7 @@ const as = (user: string, method: string, pathname: string, body?: unknown) =>
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
+const asViewer = { authorization: "Bearer viewer" };
 const rpc = (method: string, params: unknown) => ({ jsonrpc: "2.0", id: 1, method, params });
 
 async function threadsOfEveryone(): Promise<Array<{ thread_id: string }>> {
@@ -33,7 +35,7 @@ async function threadsOfEveryone(): Promise<Array<{ thread_id: string }>> {
 }
 
 describe("a run the Auth refuses", () => {
-  it("is refused alike over REST, MCP and A2A, and leaves nothing behind", async () => {
+  it("is refused alike over REST, MCP, A2A and the thread protocol, and leaves nothing behind", async () => {
     const run = { assistant_id: "trivial", input: { value: 1 } };
     const onNewThread = `/threads/${crypto.randomUUID()}`;
     const rest = [
@@ -53,6 +55,9 @@ describe("a run the Auth refuses", () => {
     const message = { kind: "message", role: "user", messageId: crypto.randomUUID(), parts: [{ kind: "data", data: { value: 1 } }] };
     const task = await json(await as("viewer", "POST", "/a2a/trivial", rpc("message/send", { message })));
     expect(task.error).toMatchObject({ message: REFUSAL });
+
+    const started = await command(t.url, crypto.randomUUID(), "run.start", { assistant_id: "trivial", input: { value: 1 } }, asViewer);
+    expect(started).toMatchObject({ type: "error", error: "permission_denied", message: REFUSAL });
 
     expect(await threadsOfEveryone()).toEqual([]);
     // the same requests of a user the Auth lets through do start runs

@@ -5,7 +5,7 @@
  */
 import pg from "pg";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { defaultAssistantId, loadGraphRegistry } from "../../src/runtime/graphs/index.js";
 import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
@@ -13,6 +13,8 @@ import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
 import { RunTakenOverError, ThreadBusyError } from "../../src/storage/errors.js";
+import { Database, type Queryable } from "../../src/storage/postgres/database.js";
+import { PostgresRunEventLog } from "../../src/storage/postgres/run-events.js";
 import { PostgresRunLeases } from "../../src/storage/postgres/run-leases.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import type { Run } from "../../src/storage/records.js";
@@ -84,6 +86,89 @@ describe("a thread's checkpoint saves", () => {
     const stored = await storage.checkpoints.list({ thread_id: thread });
     expect(stored.map((c) => c.checkpoint_id)).toEqual(["c3", "c1", "c0"]);
     expect(await transactionsOf("checkpoints", thread)).toBe(3);
+  });
+});
+
+describe("durability deferred to the run's end (SaveOptions.deferred, RunEventRows.deferDurability)", () => {
+  /** The statements sent while `work` runs. */
+  async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+    const statements: string[] = [];
+    storage.db.onQuery = (text) => statements.push(text);
+    try {
+      await work();
+    } finally {
+      storage.db.onQuery = undefined;
+    }
+    return statements;
+  }
+
+  it("commits deferred saves (and a temporary thread) without waiting for the WAL flush, and a group holding a save that must be durable with it", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    const deferred = { deferred: true };
+    const key = (n: number) => ({ thread_id: thread, checkpoint_ns: "", checkpoint_id: `c${n}` });
+    const transactions = vi.spyOn(storage.db, "transaction");
+    /** For each transaction `work` opened: whether its commit waited for the WAL flush. */
+    const commitsOf = async (work: () => Promise<unknown>) => {
+      transactions.mockClear();
+      await work();
+      return transactions.mock.calls.map(([, options]) => (options?.deferDurability ? "deferred" : "durable"));
+    };
+    try {
+      expect(await commitsOf(() => storage.checkpoints.put(checkpoint(thread, 0), deferred))).toEqual(["deferred"]);
+      // the saves of one turn (a step's checkpoint and its writes) go together
+      const group = () =>
+        Promise.all([
+          storage.checkpoints.put(checkpoint(thread, 1), deferred),
+          storage.checkpoints.putWrites(key(1), write(1), deferred),
+          storage.checkpoints.put(checkpoint(thread, 2), deferred),
+        ]);
+      expect(await commitsOf(group)).toEqual(["deferred"]);
+      const mixed = () =>
+        Promise.all([
+          storage.checkpoints.put(checkpoint(thread, 3), deferred),
+          storage.checkpoints.putWrites(key(3), write(3)),
+          storage.checkpoints.put(checkpoint(thread, 4), deferred),
+        ]);
+      expect(await commitsOf(mixed)).toEqual(["durable"]);
+      // a stateless run's temporary thread: its run's creation, durable, carries it
+      expect(await commitsOf(() => storage.threads.create({}, undefined, deferred))).toEqual(["deferred"]);
+      expect(await commitsOf(() => storage.threads.create())).toEqual([]); // one statement, its commit waits
+    } finally {
+      transactions.mockRestore();
+    }
+    expect((await storage.checkpoints.list({ thread_id: thread })).map((c) => c.checkpoint_id)).toEqual(["c4", "c3", "c2", "c1", "c0"]);
+    // what a deferred transaction is, on a database whose commits wait for the flush (the test
+    // server's do not): its commit does not wait; the next one's on that connection does again
+    const waiting = new Database(`${database.uri}?options=${encodeURIComponent("-c synchronous_commit=on")}`, { poolMax: 1 });
+    try {
+      const setting = (tx: Queryable) =>
+        tx.query<{ synchronous_commit: string }>("SHOW synchronous_commit").then(({ rows }) => rows[0].synchronous_commit);
+      expect(await waiting.transaction(setting, { deferDurability: true })).toBe("off");
+      expect(await waiting.transaction(setting)).toBe("on");
+    } finally {
+      await waiting.close();
+    }
+  });
+
+  it("commits a deferring run's events without waiting, and never a batch holding its end", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    const row = (seq: number, mode = "values") => ({ seq, mode, ns: "[]", data: "{}", checkpoint_id: null });
+    const batch = (rows: RunEventRows["rows"], deferDurability: boolean): RunEventRows => ({
+      threadId: thread,
+      resumable: false,
+      expiresSeconds: 30,
+      rows,
+      deferDurability,
+    });
+    const relaxed = (statements: string[]) => statements.some((t) => t.includes("set_config('synchronous_commit', 'off', true)"));
+    const runId = crypto.randomUUID();
+    expect(relaxed(await statementsOf(() => new PostgresRunEventLog(storage.db).insert(runId, batch([row(1)], true))))).toBe(true);
+    expect(relaxed(await statementsOf(() => new PostgresRunEventLog(storage.db).insert(runId, batch([row(2)], false))))).toBe(false);
+    expect(relaxed(await statementsOf(() => new PostgresRunEventLog(storage.db).insert(runId, batch([row(3), row(4, "__end__")], true))))).toBe(
+      false,
+    );
+    const { rows } = await storage.db.query<{ seq: number }>("SELECT seq FROM run_events WHERE run_id = $1 ORDER BY seq", [runId]);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
   });
 });
 

@@ -38,13 +38,34 @@ afterAll(async () => {
 });
 
 /** A broker of its own, as in another process. */
-async function process_(): Promise<PostgresRunEventBroker> {
+async function process_(events = new PostgresRunEventLog(storage.db)): Promise<PostgresRunEventBroker> {
   const notifications = new Notifications(database.uri, storage.db, logger);
   await notifications.start();
-  const broker = new PostgresRunEventBroker({ events: new PostgresRunEventLog(storage.db), notifications, logger, retentionMs: 60_000 });
+  const broker = new PostgresRunEventBroker({ events, notifications, logger, retentionMs: 60_000 });
   await broker.start();
   opened.push({ notifications, broker });
   return broker;
+}
+
+/** An event log that counts its reads of rows after a cursor. */
+class CountingEventLog extends PostgresRunEventLog {
+  reads = 0;
+  override after(...args: Parameters<PostgresRunEventLog["after"]>) {
+    this.reads++;
+    return super.after(...args);
+  }
+}
+
+/** Resolves once every notice sent before now has reached `broker`'s process (notices arrive in order). */
+async function noticesArrived(broker: PostgresRunEventBroker): Promise<void> {
+  const { notifications } = opened.find((o) => o.broker === broker)!;
+  const channel = `lgts_test_${crypto.randomUUID().replaceAll("-", "")}`;
+  let arrived = () => {};
+  const marker = new Promise<void>((resolve) => (arrived = resolve));
+  const off = await notifications.on(channel, () => arrived());
+  await notifications.notify(channel, "marker");
+  await marker;
+  off();
 }
 
 async function runningRun() {
@@ -85,6 +106,30 @@ describe("PostgreSQL run events across processes", () => {
       ["2", { n: 2 }],
     ]);
     expect((await storage.runs.get(run.run_id)).status).toBe("success");
+  });
+
+  it("hands the rows it writes to its own subscribers without reading them back; another process reads them", async () => {
+    const [executingLog, otherLog] = [new CountingEventLog(storage.db), new CountingEventLog(storage.db)];
+    const [executing, other] = [await process_(executingLog), await process_(otherLog)];
+    const run = await runningRun();
+    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1, deferDurability: true });
+    const [local, remote] = [await waiter(executing, run.run_id), await waiter(other, run.run_id)];
+    const subscribedReads = executingLog.reads; // each subscription's first read, after its replay
+    for (let n = 1; n <= 3; n++) {
+      executing.publish(run.run_id, { mode: "values", ns: [], data: { n } });
+      await eventually(async () => (remote.events.length === n ? true : undefined), 10_000, `event ${n} in the other process`);
+    }
+    const outcome: RunOutcome = { status: "success", values: { n: 3 }, error: null };
+    const events = await executing.closingEvents(run.run_id, outcome);
+    await storage.runs.end(run.run_id, { update: { status: "success" }, events: events! });
+    executing.finish(run.run_id, outcome, true);
+    expect(await within(local.ended, 10_000, "the local end")).toEqual(outcome);
+    expect(await within(remote.ended, 10_000, "the remote end")).toEqual(outcome);
+    expect(local.events.map((e) => [e.id, e.data])).toEqual(remote.events.map((e) => [e.id, e.data]));
+    expect(local.events).toHaveLength(3);
+    await noticesArrived(executing);
+    expect(executingLog.reads).toBe(subscribedReads);
+    expect(otherLog.reads).toBeGreaterThan(1);
   });
 
   it("ends the waiters of a dead process's run when another process deletes its thread", async () => {

@@ -1,6 +1,6 @@
 /** The A2A agent card of an assistant (A2A protocol 0.3). */
 import type { components } from "../../../generated/openapi.js";
-import type { Services } from "../../services.js";
+import type { GraphRegistry } from "../../runtime/graphs/index.js";
 import type { Assistant } from "../../storage/types.js";
 import { assistantDescription } from "../assistants.js";
 import { OUTPUT_MODES } from "./parts.js";
@@ -8,8 +8,8 @@ import { OUTPUT_MODES } from "./parts.js";
 type AgentCard = components["schemas"]["A2aAgentCard"];
 
 /** `baseUrl`: scheme and host the client reached this server by, so the card's URL works for it. */
-export function agentCard(services: Services, assistant: Assistant, baseUrl: string): AgentCard {
-  const description = assistantDescription(services, assistant);
+export function agentCard(graphs: Pick<GraphRegistry, "spec">, assistant: Assistant, baseUrl: string): AgentCard {
+  const description = assistantDescription(graphs, assistant);
   return {
     protocolVersion: "0.3.0",
     name: assistant.name,

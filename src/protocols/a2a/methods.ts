@@ -10,7 +10,8 @@ import { checkAgainst } from "../../http/contract-schemas.js";
 import { invalidParams, JsonRpcError, namedParams } from "../../http/jsonrpc.js";
 import { GraphLoadError } from "../../runtime/graphs/index.js";
 import { startRun } from "../../app/runs.js";
-import type { Services } from "../../services.js";
+import type { RunDeps } from "../../app/runs.js";
+import type { ThreadStateDeps } from "../../runtime/threads/state.js";
 import type { RunReader } from "../../app/run-reader.js";
 import type { Assistant, Run } from "../../storage/types.js";
 import { acceptedModes, chatMessage, resumeValue, splitParts, type OutputMode } from "./parts.js";
@@ -25,8 +26,11 @@ type Task = components["schemas"]["A2aTask"];
 const TASK_NOT_CANCELABLE = -32002;
 const PUSH_NOTIFICATIONS_NOT_SUPPORTED = -32003;
 
+/** What the A2A methods use: runs (tasks) and the threads' states and graphs. */
+export type A2aDeps = RunDeps & ThreadStateDeps;
+
 export interface A2aContext {
-  services: Services;
+  services: A2aDeps;
   assistant: Assistant;
   /** What the caller may read of runs (tasks are runs, seen through their thread). */
   reader: RunReader;

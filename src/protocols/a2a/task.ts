@@ -2,7 +2,7 @@
  * A2A tasks over runs. A task is the run a message started (its id is the task id; its metadata
  * holds the message as `a2a_message`), plus the runs of later messages that answered its
  * interrupts (metadata `a2a_task_id`). Its state is read off its latest run and the checkpoint
- * that run wrote last, so every answer about a task is rebuilt from storage.
+ * that run wrote last, so every answer about a task is rebuilt from what is stored.
  */
 import type { components } from "../../../generated/openapi.js";
 import { JsonRpcError } from "../../http/jsonrpc.js";

@@ -5,7 +5,8 @@
  */
 import type { RequestAuth } from "../../auth/index.js";
 import { invalidParams, JsonRpcError, namedParams, RPC } from "../../http/jsonrpc.js";
-import type { Services } from "../../services.js";
+import type { AssistantDeps } from "../../app/assistants.js";
+import type { RunDeps } from "../../app/runs.js";
 import { allAssistants } from "../../app/assistants.js";
 import { callTool, type CallToolResult } from "./call.js";
 import { findTool, listTools } from "./tools.js";
@@ -13,8 +14,11 @@ import { findTool, listTools } from "./tools.js";
 /** Newest first: `initialize` falls back to the first when the client's version is not here. */
 export const MCP_PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"] as const;
 
+/** What the MCP methods use: the assistants (tools), runs (calls), the server's version. */
+export type McpDeps = AssistantDeps & RunDeps & { version: string };
+
 export interface McpContext {
-  services: Services;
+  services: McpDeps;
   /** The caller: tools are the assistants it may search, calls are runs it creates. */
   auth: RequestAuth;
   /** Fires when the client disconnects. */

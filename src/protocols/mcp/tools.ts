@@ -6,9 +6,8 @@
  */
 import type { RequestAuth } from "../../auth/index.js";
 import { DomainError } from "../../errors.js";
-import { allAssistants } from "../../app/assistants.js";
+import { allAssistants, type AssistantDeps } from "../../app/assistants.js";
 import { assistantSchemas } from "../../runtime/introspection/index.js";
-import type { Services } from "../../services.js";
 import type { Assistant } from "../../storage/types.js";
 import { assistantDescription } from "../assistants.js";
 
@@ -23,7 +22,7 @@ export interface McpTool {
 }
 
 /** Tool name -> assistant, for the assistants the caller may search whose graphs are served (oldest first). */
-function toolsByName(services: Services, visible: Assistant[]): Map<string, Assistant> {
+function toolsByName(services: AssistantDeps, visible: Assistant[]): Map<string, Assistant> {
   const assistants = visible.filter((assistant) => services.graphs.has(assistant.graph_id));
   const counts = new Map<string, number>();
   for (const { name } of assistants) counts.set(name, (counts.get(name) ?? 0) + 1);
@@ -36,7 +35,7 @@ function toolsByName(services: Services, visible: Assistant[]): Map<string, Assi
 }
 
 /** The graph's input schema when it is an object schema (what MCP requires), else any object. */
-async function inputSchema(services: Services, assistant: Assistant): Promise<Record<string, unknown>> {
+async function inputSchema(services: AssistantDeps, assistant: Assistant): Promise<Record<string, unknown>> {
   try {
     const schema = (await assistantSchemas(services, assistant)).input_schema;
     if (schema && schema.type === "object") return schema;
@@ -47,20 +46,20 @@ async function inputSchema(services: Services, assistant: Assistant): Promise<Re
   return { type: "object", additionalProperties: true };
 }
 
-export async function listTools(services: Services, auth: RequestAuth): Promise<McpTool[]> {
+export async function listTools(services: AssistantDeps, auth: RequestAuth): Promise<McpTool[]> {
   const tools = toolsByName(services, await allAssistants(services, auth));
   return Promise.all(
     [...tools].map(async ([name, assistant]) => ({
       name,
       title: assistant.name,
-      description: assistantDescription(services, assistant),
+      description: assistantDescription(services.graphs, assistant),
       inputSchema: await inputSchema(services, assistant),
     })),
   );
 }
 
 /** The assistant a tool name stands for among `visible` (`allAssistants`): a listed name, or the id of a listed assistant; null when none. */
-export function findTool(services: Services, name: string, visible: Assistant[]): Assistant | null {
+export function findTool(services: AssistantDeps, name: string, visible: Assistant[]): Assistant | null {
   const tools = toolsByName(services, visible);
   return tools.get(name) ?? [...tools.values()].find((assistant) => assistant.assistant_id === name) ?? null;
 }

@@ -5,6 +5,7 @@
  * `unknown_error` on the socket).
  */
 import type { components } from "../../../generated/openapi.js";
+import { AuthRejection } from "../../auth/errors.js";
 import { DomainError } from "../../errors.js";
 
 type Schemas = components["schemas"];
@@ -40,6 +41,8 @@ export function failure(id: number | null, error: ErrorCode, message: string): C
  */
 export function commandError(error: unknown, missing: ErrorCode): { code: ErrorCode; message: string } | null {
   if (error instanceof CommandRefused) return { code: error.code, message: error.message };
+  // the Auth's own refusal (an HTTPException of an authorization handler), with its message
+  if (error instanceof AuthRejection && error.status < 500) return { code: "permission_denied", message: error.message };
   if (!(error instanceof DomainError)) return null;
   switch (error.kind) {
     case "invalid":

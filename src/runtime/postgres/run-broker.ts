@@ -5,14 +5,17 @@
  * - The process executing a run (the only publisher, by its lease) numbers the events, after
  *   those of earlier attempts (`open` with `publisher`), and writes them in batches: one
  *   multi-row INSERT per run and event-loop turn, whose NOTIFY `lgts_run_events` (payload: the
- *   run id) leaves when the rows are committed.
+ *   run id and the batch's last number) leaves when the rows are committed.
  * - A run's end is its last row (`mode = '__end__'`, the outcome as data), so subscribers see it
  *   after every event. The executor stores it with the run's end in one transaction
  *   (`closingEvents` -> `runs.end`), and deleting a thread writes it for the thread's active
  *   runs (storage/postgres/run-events.ts): a process dying at any point leaves no waiter
  *   without an end. Its `expires_at` is when the run's rows are deleted: at once-ish for
  *   ordinary runs (a short grace for late readers), after the retention for resumable ones.
- * - A subscriber reads the rows after its cursor whenever a notice for its run arrives.
+ * - A subscriber reads the rows after its cursor whenever a notice for its run arrives, unless
+ *   it has the rows the notice announces (handed over by this process, which wrote them).
+ * - Events before a run's end may commit without waiting for the WAL flush when the run defers
+ *   durability (as its checkpoints do); its end always waits, and makes them durable with it.
  * - Opening a run NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) for thread streams.
  */
 import type { Logger } from "pino";
@@ -33,6 +36,7 @@ import type { RunEventRows } from "../../storage/types.js";
 import {
   END_GRACE_SECONDS as GRACE_SECONDS,
   END_MODE as END,
+  parseEventsNotice,
   RUN_EVENTS_CHANNEL,
   type PostgresRunEventLog,
   type StoredRunEvent,
@@ -62,7 +66,10 @@ interface Publishing {
   resumable: boolean;
   /** The execution's attempt: its writes are refused once another process took the run over. */
   attempt: number | undefined;
+  deferDurability: boolean;
   seq: number;
+  /** Number of the last row handed to a write (committed or on its way). */
+  sent: number;
   rows: StoredRunEvent[];
   writing: Promise<void> | null;
   ended: boolean;
@@ -103,8 +110,14 @@ export class PostgresRunEventBroker implements RunEventBroker {
   async start(): Promise<void> {
     const { notifications } = this.options;
     this.#unlisten.push(
-      await notifications.on(RUN_EVENTS_CHANNEL, (runId) => {
-        for (const tail of this.#tails.get(runId) ?? []) void this.#pull(tail);
+      await notifications.on(RUN_EVENTS_CHANNEL, (payload) => {
+        const { runId, last } = parseEventsNotice(payload);
+        // rows this process writes are handed over to its subscribers once committed (the notice
+        // may come first): nothing to read back
+        const writtenHere = last !== undefined && last <= this.#sentUpTo(runId);
+        for (const tail of this.#tails.get(runId) ?? []) {
+          if (last === undefined || (tail.cursor < last && !writtenHere)) void this.#pull(tail);
+        }
       }),
     );
     this.#unlisten.push(
@@ -133,7 +146,9 @@ export class PostgresRunEventBroker implements RunEventBroker {
       threadId: options.threadId,
       resumable: options.resumable ?? false,
       attempt: options.attempt,
+      deferDurability: options.deferDurability ?? false,
       seq: last,
+      sent: last,
       rows: [],
       writing: null,
       ended: false,
@@ -313,6 +328,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       resumable: publishing.resumable,
       expiresSeconds: this.#expiresSeconds(publishing),
       ...(publishing.attempt !== undefined ? { attempt: publishing.attempt } : {}),
+      deferDurability: publishing.deferDurability,
     };
   }
 
@@ -326,6 +342,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       let failingSince: number | null = null;
       while (publishing.rows.length > 0) {
         const batch = publishing.rows.splice(0);
+        publishing.sent = batch[batch.length - 1].seq;
         try {
           const held = await this.options.events.insert(runId, { ...this.#batchOf(publishing), rows: batch });
           if (!held) {
@@ -417,14 +434,25 @@ export class PostgresRunEventBroker implements RunEventBroker {
    * Subscribers in this process get rows this process just committed without reading them back
    * (the NOTIFY round trip and a SELECT): only when they follow on from the subscriber's cursor,
    * so nothing is skipped; the others catch up by reading. Rows are handed over once committed:
-   * nobody hears of an event, or of the end, before it is durable.
+   * nobody hears of the end before it is durable, nor of an event of a run that does not defer
+   * durability.
    */
   #deliverCommitted(runId: string, rows: readonly StoredRunEvent[]): void {
     const first = rows[0];
     if (!first) return;
     for (const tail of [...(this.#tails.get(runId) ?? [])]) {
-      if (tail.ready && !tail.done && tail.cursor + 1 >= first.seq) this.#deliver(tail, rows);
+      if (!tail.ready || tail.done) continue;
+      // one behind (it missed rows in between) reads: the notice of these rows did not make it
+      if (tail.cursor + 1 >= first.seq) this.#deliver(tail, rows);
+      else void this.#pull(tail);
     }
+  }
+
+  /** Number of the last row of the run this process handed to a write (0: none). */
+  #sentUpTo(runId: string): number {
+    const publishing = this.#publishing.get(runId);
+    if (publishing) return publishing.sent;
+    return this.#closing.get(runId)?.rows.at(-1)?.seq ?? 0;
   }
 
   #drop(tail: Tail): void {

@@ -100,6 +100,11 @@ export interface OpenOptions {
   publisher?: boolean;
   /** The publisher's execution attempt: events of earlier attempts may exist only when it is above 1. */
   attempt?: number;
+  /**
+   * The run defers durability (LangGraph's `durability` other than "sync"): its events before its
+   * end need not be durable one by one; its end, durable before it is announced, makes them so.
+   */
+  deferDurability?: boolean;
 }
 
 /** A run of a thread whose events are held. */

@@ -1,5 +1,5 @@
 /**
- * Creating runs for the HTTP handlers: resolve the assistant and the thread (creating it for
+ * Creating runs for the application layer (src/app/runs.ts, once authorized): resolve the assistant and the thread (creating it for
  * `if_not_exists: create` and for stateless runs), store the run through the atomic multitask
  * primitive (which also marks the thread busy), cancel what the strategy replaces, and schedule
  * the run.
@@ -110,7 +110,8 @@ export async function startRun(
   const ids = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
   let thread: string;
   if (threadId === null) {
-    thread = (await storage.threads.create({ metadata: { ...metadataInScope(scope), ...ids } }, scope)).thread_id;
+    // the run's creation, durable, carries its temporary thread's
+    thread = (await storage.threads.create({ metadata: { ...metadataInScope(scope), ...ids } }, scope, { deferred: true })).thread_id;
   } else {
     await threadFor(services, threadId, parsed, scope);
     thread = threadId;

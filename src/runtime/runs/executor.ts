@@ -225,7 +225,8 @@ export class RunExecutor {
     const attempt = claimed ? run.attempt : run.attempt + 1;
     const kwargs = run.kwargs;
     // event ids continue after those of an earlier attempt
-    await broker.open(run.run_id, { resumable: kwargs.resumable, threadId: run.thread_id, publisher: true, attempt });
+    const deferDurability = kwargs.durability !== "sync";
+    await broker.open(run.run_id, { resumable: kwargs.resumable, threadId: run.thread_id, publisher: true, attempt, deferDurability });
     // Stored while the graph already starts: a crash before it lands leaves the run pending,
     // which restarts it just the same. Only a pending run becomes running: a cancel that came
     // first wins, and this execution stops without recording anything.

@@ -1,5 +1,6 @@
 /** Storage contract: the checkpoints repository: LangGraph checkpoints and pending writes, per thread and namespace. */
 import type { Metadata } from "../records.js";
+import type { SaveOptions } from "./common.js";
 
 /**
  * A value as the checkpointer's serde wrote it (`dumpsTyped`): `type` is the serde's type tag;
@@ -68,14 +69,14 @@ export interface CheckpointListQuery {
  */
 export interface CheckpointsRepository {
   /** Inserts a checkpoint; one with the same key is replaced (its writes are kept). */
-  put(checkpoint: CheckpointPut): Promise<void>;
+  put(checkpoint: CheckpointPut, options?: SaveOptions): Promise<void>;
   /**
    * Records writes against a checkpoint, which need not be stored yet (LangGraph may save a task's
    * writes while the put of their checkpoint is still on its way). A write whose (task_id, idx) is
    * already recorded is kept when idx >= 0 (a retried task writes the same) and replaced when
    * idx < 0 (special channels hold their latest value).
    */
-  putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void>;
+  putWrites(key: CheckpointKey, writes: CheckpointWrite[], options?: SaveOptions): Promise<void>;
   /**
    * The checkpoint with its writes; without `checkpoint_id`, the latest of the namespace. It is
    * returned once durable, unless `ownWrites`: a run reading back what it saved itself, whose

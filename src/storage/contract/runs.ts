@@ -146,4 +146,10 @@ export interface RunEventRows {
    * took over writes nothing more (a fencing token). Absent: no such check.
    */
   attempt?: number;
+  /**
+   * Events of a run that defers durability (LangGraph's `durability` other than "sync"): a batch
+   * without the end may be stored without waiting to be durable, as its checkpoints are (see
+   * SaveOptions); the run's end, stored after it, makes it durable. The end never is deferred.
+   */
+  deferDurability?: boolean;
 }

@@ -15,6 +15,7 @@ import type {
   CheckpointsRepository,
   CheckpointWrite,
   Metadata,
+  SaveOptions,
   StoredCheckpoint,
 } from "../types.js";
 import type { Database, Queryable } from "./database.js";
@@ -85,20 +86,25 @@ export class PostgresCheckpoints implements CheckpointsRepository {
     this.#order = new PerKeyOrder(db);
   }
 
-  async put(c: CheckpointPut): Promise<void> {
-    await this.#order.write(c.thread_id, PUT_SQL, [
+  async put(c: CheckpointPut, options: SaveOptions = {}): Promise<void> {
+    await this.#order.write(
       c.thread_id,
-      c.checkpoint_ns,
-      c.checkpoint_id,
-      c.parent_checkpoint_id,
-      c.checkpoint.type,
-      c.checkpoint.data,
-      JSON.stringify(c.metadata),
-      c.created_at,
-    ]);
+      PUT_SQL,
+      [
+        c.thread_id,
+        c.checkpoint_ns,
+        c.checkpoint_id,
+        c.parent_checkpoint_id,
+        c.checkpoint.type,
+        c.checkpoint.data,
+        JSON.stringify(c.metadata),
+        c.created_at,
+      ],
+      options.deferred,
+    );
   }
 
-  async putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
+  async putWrites(key: CheckpointKey, writes: CheckpointWrite[], options: SaveOptions = {}): Promise<void> {
     if (writes.length === 0) return;
     // One statement for the batch: regular writes keep the first value, special (negative) slots the latest.
     const latest = new Map<string, CheckpointWrite>();
@@ -108,18 +114,23 @@ export class PostgresCheckpoints implements CheckpointsRepository {
     }
     const rows = [...latest.values()];
     const column = <K extends keyof CheckpointWrite>(k: K) => rows.map((w) => w[k]);
-    await this.#order.write(key.thread_id, PUT_WRITES_SQL, [
+    await this.#order.write(
       key.thread_id,
-      key.checkpoint_ns,
-      key.checkpoint_id,
-      column("task_id"),
-      column("idx"),
-      column("channel"),
-      rows.map((w) => w.value.type),
-      rows.map((w) => w.value.data),
-      column("task_path"),
-      column("run_id"),
-    ]);
+      PUT_WRITES_SQL,
+      [
+        key.thread_id,
+        key.checkpoint_ns,
+        key.checkpoint_id,
+        column("task_id"),
+        column("idx"),
+        column("channel"),
+        rows.map((w) => w.value.type),
+        rows.map((w) => w.value.data),
+        column("task_path"),
+        column("run_id"),
+      ],
+      options.deferred,
+    );
   }
 
   get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined> {

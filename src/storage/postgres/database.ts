@@ -91,8 +91,12 @@ export class Database implements Queryable {
     }
   }
 
-  /** Runs `work` in one transaction on one connection; rolls back when it throws. */
-  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in one transaction on one connection; rolls back when it throws. With
+   * `deferDurability` its commit does not wait for the WAL flush: it is durable once any later
+   * commit that waits is (WAL is flushed in order), or within a few WAL writer rounds.
+   */
+  async transaction<T>(work: (tx: Queryable) => Promise<T>, options: { deferDurability?: boolean } = {}): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -112,7 +116,8 @@ export class Database implements Queryable {
       },
     };
     try {
-      await client.query("BEGIN");
+      // one round trip: a simple query may hold several statements
+      await client.query(options.deferDurability ? "BEGIN; SET LOCAL synchronous_commit TO off" : "BEGIN");
       const result = await work(tx);
       await client.query("COMMIT");
       return result;

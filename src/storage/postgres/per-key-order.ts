@@ -12,8 +12,10 @@
  * key's previous operation is on its way go in one transaction: a run's steps share flushes
  * instead of each waiting for its own, and each write's promise still resolves only once it is
  * committed. Should the database refuse one of them (invalid data), they are retried one by
- * one, so only that one fails, as it would alone. Idle keys are forgotten, so the map holds only
- * keys with work in flight.
+ * one, so only that one fails, as it would alone. A deferred write (see SaveOptions) that finds
+ * the key idle waits for the end of the event-loop turn, so the turn's other saves join its
+ * commit; a group of deferred writes only commits without waiting for the WAL flush. Idle keys
+ * are forgotten, so the map holds only keys with work in flight.
  */
 import { StorageUnavailableError } from "../errors.js";
 import type { Database, QueryResult } from "./database.js";
@@ -30,7 +32,7 @@ interface Settle<T> {
 }
 
 type Operation =
-  | ({ kind: "write"; text: string; params: readonly unknown[] } & Settle<QueryResult<unknown>>)
+  | ({ kind: "write"; text: string; params: readonly unknown[]; deferred: boolean } & Settle<QueryResult<unknown>>)
   | ({ kind: "work"; work: () => Promise<unknown> } & Settle<unknown>);
 
 export class PerKeyOrder {
@@ -43,10 +45,14 @@ export class PerKeyOrder {
     return new Promise<T>((resolve, reject) => this.#enqueue(key, { kind: "work", work, resolve: resolve, reject }));
   }
 
-  /** One write statement of `key`, after the operations called before it; committed with the writes queued next to it. */
-  write<R = Record<string, unknown>>(key: string, text: string, params: readonly unknown[]): Promise<QueryResult<R>> {
+  /**
+   * One write statement of `key`, after the operations called before it; committed with the
+   * writes queued next to it. `deferred` (see SaveOptions): its commit need not wait for the WAL
+   * flush; a group commits so only when all of its writes are deferred.
+   */
+  write<R = Record<string, unknown>>(key: string, text: string, params: readonly unknown[], deferred = false): Promise<QueryResult<R>> {
     return new Promise<QueryResult<R>>((resolve, reject) =>
-      this.#enqueue(key, { kind: "write", text, params, resolve: resolve as (v: QueryResult<unknown>) => void, reject }),
+      this.#enqueue(key, { kind: "write", text, params, deferred, resolve: resolve as (v: QueryResult<unknown>) => void, reject }),
     );
   }
 
@@ -58,10 +64,16 @@ export class PerKeyOrder {
     }
     const started = [operation];
     this.#queues.set(key, started);
-    void this.#drain(key, started);
+    if (operation.kind === "write" && operation.deferred) {
+      // nobody waits on its durability: the rest of this turn's saves (a step's checkpoint and
+      // its writes) join its commit
+      setImmediate(() => void this.#drain(key, started));
+    } else {
+      void this.#drain(key, started);
+    }
   }
 
-  /** Runs the key's queue until it is empty (the first operation starts synchronously, as a direct call would). */
+  /** Runs the key's queue until it is empty (its first operation at once, as a direct call would). */
   async #drain(key: string, queue: Operation[]): Promise<void> {
     while (queue.length > 0) {
       const head = queue[0];
@@ -79,18 +91,22 @@ export class PerKeyOrder {
   }
 
   async #commit(group: Array<Extract<Operation, { kind: "write" }>>): Promise<void> {
-    if (group.length === 1) {
+    const deferDurability = group.every((write) => write.deferred);
+    if (group.length === 1 && !deferDurability) {
       const [write] = group as [Extract<Operation, { kind: "write" }>];
       await this.db.query(write.text, write.params, PREPARED).then(write.resolve, write.reject);
       return;
     }
     let results: Array<QueryResult<unknown>>;
     try {
-      results = await this.db.transaction(async (tx) => {
-        const done: Array<QueryResult<unknown>> = [];
-        for (const write of group) done.push(await tx.query(write.text, write.params, PREPARED));
-        return done;
-      });
+      results = await this.db.transaction(
+        async (tx) => {
+          const done: Array<QueryResult<unknown>> = [];
+          for (const write of group) done.push(await tx.query(write.text, write.params, PREPARED));
+          return done;
+        },
+        { deferDurability },
+      );
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
         for (const write of group) write.reject(error);

@@ -4,7 +4,7 @@
  * it; nothing else outside this folder knows the table. A run's end is its last
  * row (`mode = '__end__'`, the outcome as data), written in the transaction that stores the
  * run's end (`runs.end`) or deletes it with its thread, so no run ends without one. Every insert
- * NOTIFYs `RUN_EVENTS_CHANNEL` (payload: the run id) when it commits.
+ * NOTIFYs `RUN_EVENTS_CHANNEL` when it commits (see `eventsNotice`).
  */
 import type { RunEventRows } from "../types.js";
 import type { Queryable } from "./database.js";
@@ -35,6 +35,22 @@ export function runEventsInsert(params: Params, runId: string, batch: RunEventRo
 }
 
 /**
+ * The NOTIFY of a batch's commit. Its payload is the run id, then the number of the batch's last
+ * row when the batch numbers its rows itself: a subscriber that already has that row (the
+ * writing process hands its rows over without reading them back) need not read.
+ */
+export function eventsNotice(params: Params, runId: string, batch: RunEventRows): string {
+  const last = batch.afterStored ? undefined : batch.rows.at(-1)?.seq;
+  return `pg_notify('${RUN_EVENTS_CHANNEL}', ${last === undefined ? runId : `${runId}::text || ${params.add(` ${last}`)}::text`})`;
+}
+
+/** A notice's run id, and the number of the last row it announces (undefined: unknown). */
+export function parseEventsNotice(payload: string): { runId: string; last: number | undefined } {
+  const [runId, last] = payload.split(" ");
+  return { runId, last: last === undefined ? undefined : Number(last) };
+}
+
+/**
  * The condition on a run's row under which its executor of `attempt` may write: the run is still
  * running under that attempt (not taken over by another process, not ended, not deleted).
  */
@@ -52,9 +68,12 @@ export function heldBy(params: Params, runId: string, attempt: number): string {
 export async function insertRunEvents(db: Queryable, runId: string, batch: RunEventRows): Promise<boolean> {
   const params = new Params();
   const id = params.add(runId);
+  // events before the end of a run that defers durability commit without waiting for the WAL
+  // flush: the run's end, stored after them with a commit that waits, makes them durable
+  const relaxed = batch.deferDurability && !batch.rows.some((r) => r.mode === END_MODE) ? ", set_config('synchronous_commit', 'off', true)" : "";
   if (batch.attempt === undefined) {
     const insert = runEventsInsert(params, id, batch);
-    const text = `WITH written AS (${insert}) SELECT pg_notify('${RUN_EVENTS_CHANNEL}', ${id}) FROM (SELECT count(*) FROM written) AS c`;
+    const text = `WITH written AS (${insert}) SELECT ${eventsNotice(params, id, batch)}${relaxed} FROM (SELECT count(*) FROM written) AS c`;
     await db.query(text, params.values, { prepare: true });
     return true;
   }
@@ -62,7 +81,7 @@ export async function insertRunEvents(db: Queryable, runId: string, batch: RunEv
   const insert = runEventsInsert(params, id, batch, "WHERE EXISTS (SELECT 1 FROM held)");
   const { rows } = await db.query<{ held: boolean }>(
     `WITH ${held}, written AS (${insert})
-     SELECT EXISTS (SELECT 1 FROM held) AS held, pg_notify('${RUN_EVENTS_CHANNEL}', ${id}) FROM (SELECT count(*) FROM written) AS c`,
+     SELECT EXISTS (SELECT 1 FROM held) AS held, ${eventsNotice(params, id, batch)}${relaxed} FROM (SELECT count(*) FROM written) AS c`,
     params.values,
     { prepare: true }, // one statement per run and event-loop turn: planned once per connection
   );

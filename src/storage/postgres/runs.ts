@@ -16,7 +16,7 @@ import type { Database, Queryable } from "./database.js";
 import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 import { deliveryInsert, WEBHOOKS_CHANNEL } from "./webhooks.js";
-import { heldBy, RUN_EVENTS_CHANNEL, runEventsInsert } from "./run-events.js";
+import { eventsNotice, heldBy, runEventsInsert } from "./run-events.js";
 import { threadUpdateSets } from "./threads.js";
 
 const WHAT = "Run";
@@ -256,7 +256,7 @@ export class PostgresRuns implements RunsRepository {
     const notices = [];
     if (end.events) {
       parts.push(`events AS (${runEventsInsert(params, id, end.events, "WHERE EXISTS (SELECT 1 FROM stored)")})`);
-      notices.push(`pg_notify('${RUN_EVENTS_CHANNEL}', ${id})`);
+      notices.push(eventsNotice(params, id, end.events));
     }
     if (end.webhook) {
       // the payload is built from the run as it is stored by this statement, without reading it back
