@@ -173,6 +173,55 @@ describe.each(TRANSPORTS)("client.threads.stream over %s: interrupts, failures, 
   });
 });
 
+describe.each(TRANSPORTS)("a connection dropped mid-run, over %s", (transport) => {
+  it("the SDK reconnects by itself and gets every event of the run once", async () => {
+    /** The open connections of the thread stream's transport, to cut them as a network would. */
+    const sockets: WebSocket[] = [];
+    const streams: AbortController[] = [];
+    const client = new Client({ apiUrl: api.url });
+    const thread = client.threads.stream({
+      assistantId: "agent",
+      transport,
+      reconnectDelayMs: () => 10,
+      webSocketFactory: (url: string) => {
+        const socket = new WebSocket(url);
+        sockets.push(socket);
+        return socket as never;
+      },
+      fetch: (async (url: string, init: RequestInit) => {
+        if (!String(url).endsWith("/stream/events")) return fetch(url, init);
+        const cut = new AbortController();
+        streams.push(cut);
+        return fetch(url, { ...init, signal: AbortSignal.any([init.signal ?? new AbortController().signal, cut.signal]) });
+      }) as never,
+    });
+    const seen = await recorder(thread);
+    try {
+      const words = "uno dos tres cuatro cinco seis siete ocho nueve diez";
+      await thread.run.start({ input: { messages: [{ role: "user", content: words }] }, config: { configurable: { token_delay_ms: 40 } } });
+      await expect
+        .poll(() => seen.events.filter((e) => e.params.data.event === "content-block-delta").length, { timeout: 15_000 })
+        .toBeGreaterThan(2);
+      const before = seen.events.length;
+      const opened = sockets.length + streams.length;
+      // the network drops every connection of the thread stream
+      for (const socket of sockets) socket.terminate();
+      for (const stream of streams) stream.abort();
+      await expect.poll(() => rootLifecycle(seen.events), { timeout: 20_000 }).toEqual(["running", "completed"]);
+      expect(sockets.length + streams.length).toBeGreaterThan(opened); // it did reconnect
+      expect(seen.events.length).toBeGreaterThan(before);
+      const text = seen.events
+        .filter((e) => e.params.data.event === "content-block-delta")
+        .map((e) => (e.params.data.delta as { text: string }).text)
+        .join("");
+      expect(text).toBe(`Echo: ${words}`);
+      expect(new Set(seen.events.map((e) => e.event_id)).size).toBe(seen.events.length);
+    } finally {
+      await thread.close();
+    }
+  });
+});
+
 describe("commands over HTTP", () => {
   it("answers unknown methods, bad params and subscription commands with the protocol's errors", async () => {
     const threadId = randomUUID();
@@ -229,17 +278,18 @@ describe("commands over HTTP", () => {
 
       const tree = await command(api.url, threadId, "agent.getTree", {});
       expect(checkAgainst("ProtocolAgentResult", tree.result, "result")).toBeNull();
-      expect(tree.result?.tree).toMatchObject({
-        namespace: [],
-        status: "completed",
-        graph_name: "agent",
-        children: [{ namespace: [expect.stringMatching(/^call_model:/)], status: "completed", graph_name: "call_model" }],
-      });
+      // the agent's model node streams under its own namespace, but is no subgraph
+      expect(tree.result?.tree).toEqual({ namespace: [], status: "completed", graph_name: "agent" });
       expect(await command(api.url, threadId, "agent.getTree", { run_id: randomUUID() })).toMatchObject({ type: "error", error: "no_such_run" });
 
       const forked = await command(api.url, threadId, "state.fork", { checkpoint_id: beforeReply.id, input: null });
       expect(checkAgainst("ProtocolStateForkResult", forked.result, "result")).toBeNull();
       await events.until((e) => e.method === "lifecycle" && e.params.data.event === "completed" && e.params.data.run_id === forked.result?.run_id);
+      // the answer's applied_through_seq separates the history from what the command caused
+      const through = (forked as { meta?: { applied_through_seq?: number } }).meta?.applied_through_seq;
+      const forkStart = events.events.findIndex((e) => e.params.data.event === "running" && e.params.data.run_id === forked.result?.run_id);
+      expect(events.events.slice(0, forkStart).every((e) => e.seq <= through!)).toBe(true);
+      expect(events.events.slice(forkStart).every((e) => e.seq > through!)).toBe(true);
       const history = await command(api.url, threadId, "state.listCheckpoints", { limit: 20 });
       const forkHead = (history.result?.checkpoints as Array<{ id: string; metadata: { parents?: unknown } }>)[0];
       expect(forkHead.id).not.toBe(checkpoints[0].id);
@@ -250,6 +300,76 @@ describe("commands over HTTP", () => {
       expect(protocolViolations).toEqual([]);
     } finally {
       events.close();
+    }
+  });
+
+  it("tells a subgraph's lifecycle (started, then completed with its task) and shows it in agent.getTree", async () => {
+    const threadId = randomUUID();
+    const events = await openEventStream(api.url, threadId, { channels: ["lifecycle", "values"] });
+    try {
+      await command(api.url, threadId, "run.start", { assistant_id: "subgraph", input: { text: " hi " } });
+      await events.until(isRootEnd);
+      const lifecycle = events.events
+        .filter((e) => e.method === "lifecycle")
+        .map((e) => [e.params.namespace.map((s) => s.split(":")[0]), e.params.data.event]);
+      expect(lifecycle).toEqual([
+        [[], "running"],
+        [["child"], "started"],
+        [["child"], "completed"],
+        [[], "completed"],
+      ]);
+      // the subgraph's values come between its start and its end
+      const started = events.events.findIndex((e) => e.params.data.event === "started");
+      const ended = events.events.findIndex((e) => e.params.namespace.length === 1 && e.params.data.event === "completed");
+      expect(events.events.slice(started, ended).some((e) => e.method === "values" && e.params.namespace.length === 1)).toBe(true);
+      const tree = await command(api.url, threadId, "agent.getTree", {});
+      expect(tree.result?.tree).toEqual({
+        namespace: [],
+        status: "completed",
+        graph_name: "subgraph",
+        children: [{ namespace: [expect.stringMatching(/^child:/)], status: "completed", graph_name: "child" }],
+      });
+      expect(protocolViolations).toEqual([]);
+    } finally {
+      events.close();
+    }
+  });
+
+  it("streams tools (started, finished, error) and custom events on their channels, each filtered to its own", async () => {
+    const threadId = randomUUID();
+    const tools = await openEventStream(api.url, threadId, { channels: ["tools", "lifecycle"] });
+    const custom = await openEventStream(api.url, threadId, { channels: ["custom"] });
+    try {
+      await command(api.url, threadId, "run.start", { assistant_id: "tools", input: { a: 2, b: 0 } });
+      await tools.until(isRootEnd);
+      const calls = tools.events.filter((e) => e.method === "tools").map((e) => e.params.data);
+      expect(calls.map((c) => [c.event, c.tool_name ?? null])).toEqual([
+        ["tool-started", "add"],
+        ["tool-finished", null],
+        ["tool-started", "divide"],
+        ["tool-error", null],
+      ]);
+      expect(calls[0].tool_call_id).toBe(calls[1].tool_call_id);
+      expect(JSON.stringify(calls[1].output)).toContain("2");
+      expect(calls[3].message).toContain("division by zero");
+
+      // each stream carries only its channels: the tools run wrote no custom events
+      expect(tools.events.every((e) => e.method === "tools" || e.method === "lifecycle")).toBe(true);
+      expect(custom.events).toEqual([]);
+      const emitter = randomUUID();
+      const emitted = await openEventStream(api.url, emitter, { channels: ["custom", "lifecycle"] });
+      await command(api.url, emitter, "run.start", { assistant_id: "custom", input: { count: 2 } });
+      await emitted.until(isRootEnd);
+      expect(emitted.events.filter((e) => e.method === "custom").map((e) => e.params.data.payload)).toEqual([
+        { type: "progress", step: 1, total: 2 },
+        { type: "progress", step: 2, total: 2 },
+        { type: "done", total: 2 },
+      ]);
+      emitted.close();
+      expect(protocolViolations).toEqual([]);
+    } finally {
+      tools.close();
+      custom.close();
     }
   });
 
@@ -340,6 +460,16 @@ describe("replay and reconnect", () => {
     } finally {
       second.close();
     }
+  });
+
+  it("a thread's deletion ends its event streams", async () => {
+    const threadId = randomUUID();
+    const events = await openEventStream(api.url, threadId, { channels: ["lifecycle"] });
+    await command(api.url, threadId, "run.start", { assistant_id: "agent", input: { messages: [{ role: "user", content: "x" }] } });
+    await events.until(isRootEnd);
+    await api.client.threads.delete(threadId);
+    await events.ended;
+    expect(events.events.map((e) => e.params.data.event)).toEqual(["running", "completed"]);
   });
 
   it("a plain GET of the socket's route answers 426", async () => {
