@@ -1,12 +1,14 @@
 /**
- * The console's browser code (`src/console/app`), bundled with esbuild into one script and one
- * stylesheet, in memory. Built at the first request under `/console`, as `/ui` and `/docs` are:
- * no build step before `npm start`, no build output in the repository that could drift from its
- * source, and servers whose console nobody opens never pay for it.
+ * The console's browser code (`src/console/app`), bundled with esbuild in memory: an entry
+ * script, its stylesheet, and chunks loaded on demand (the live view, with `@langchain/react` and
+ * the SDK version it pins, is only fetched when opened). Built at the first request under
+ * `/console`, as `/ui` and `/docs` are: no build step before `npm start`, no build output in the
+ * repository that could drift from its source, and servers whose console nobody opens never pay
+ * for it.
  */
-import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 export interface ConsoleAsset {
@@ -14,27 +16,28 @@ export interface ConsoleAsset {
   name: string;
   contentType: string;
   contents: Uint8Array;
-  /** The same, gzipped once here rather than on every request (most of the script is the SDK and React). */
+  /** The same, gzipped once here rather than on every request (most of the code is React and the SDK). */
   gzipped: Uint8Array;
 }
 
 export interface ConsoleBundle {
   script: ConsoleAsset;
   stylesheet: ConsoleAsset;
+  /** Every file by name: the two above and the chunks the script imports when it needs them. */
+  assets: Map<string, ConsoleAsset>;
 }
 
 const ENTRY = fileURLToPath(new URL("./app/main.tsx", import.meta.url));
-
-function asset(stem: string, extension: string, contentType: string, contents: Uint8Array): ConsoleAsset {
-  const hash = createHash("sha256").update(contents).digest("hex").slice(0, 12);
-  return { name: `${stem}-${hash}.${extension}`, contentType, contents, gzipped: gzipSync(contents, { level: 9 }) };
-}
+const CONTENT_TYPES: Record<string, string> = { ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
 
 export async function bundleConsole(): Promise<ConsoleBundle> {
   const result = await build({
     entryPoints: [ENTRY],
     outdir: "/console-out",
+    entryNames: "console-[hash]",
+    chunkNames: "chunk-[hash]",
     bundle: true,
+    splitting: true,
     write: false,
     format: "esm",
     platform: "browser",
@@ -45,13 +48,17 @@ export async function bundleConsole(): Promise<ConsoleBundle> {
     define: { "process.env.NODE_ENV": '"production"' },
     logLevel: "silent",
   });
-  const output = (extension: string) => {
-    const file = result.outputFiles.find((f) => f.path.endsWith(extension));
-    if (!file) throw new Error(`the console bundle has no ${extension} output`);
-    return file.contents;
+  const assets = new Map<string, ConsoleAsset>();
+  for (const file of result.outputFiles) {
+    const name = path.basename(file.path);
+    const contentType = CONTENT_TYPES[path.extname(name)];
+    if (!contentType) throw new Error(`the console bundle has an unexpected output: ${name}`);
+    assets.set(name, { name, contentType, contents: file.contents, gzipped: gzipSync(file.contents, { level: 9 }) });
+  }
+  const entry = (extension: string) => {
+    const asset = [...assets.values()].find((a) => a.name.startsWith("console-") && a.name.endsWith(extension));
+    if (!asset) throw new Error(`the console bundle has no ${extension} entry`);
+    return asset;
   };
-  return {
-    script: asset("console", "js", "text/javascript; charset=utf-8", output(".js")),
-    stylesheet: asset("console", "css", "text/css; charset=utf-8", output(".css")),
-  };
+  return { script: entry(".js"), stylesheet: entry(".css"), assets };
 }

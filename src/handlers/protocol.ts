@@ -9,6 +9,8 @@ import { runCommand } from "../protocols/thread-protocol/commands.js";
 import { ProtocolSocket } from "../protocols/thread-protocol/socket.js";
 import { filterOf, threadReadable } from "../protocols/thread-protocol/subscriptions.js";
 
+const SOCKET_PING_MS = 20_000;
+
 type ProtocolOperations = "sendThreadCommand" | "streamThreadEvents" | "openThreadEventSocket";
 
 export const protocolHandlers: OperationHandlers<ProtocolOperations> = {
@@ -59,8 +61,15 @@ export const protocolHandlers: OperationHandlers<ProtocolOperations> = {
       const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
       void session.receive(text);
     });
-    ws.on("close", () => session.close());
-    ws.on("error", () => session.close());
+    // a ping now and then keeps idle proxies from closing a socket that waits for the next run
+    const ping = setInterval(() => ws.ping(), SOCKET_PING_MS);
+    ping.unref();
+    const closed = () => {
+      clearInterval(ping);
+      session.close();
+    };
+    ws.on("close", closed);
+    ws.on("error", closed);
     return STREAMED;
   },
 };

@@ -56,7 +56,7 @@ export function consoleRoutes(logger: Logger): RequestHandler {
     const assets = await built();
     if (req.path.startsWith(ASSETS)) {
       const name = req.path.slice(ASSETS.length);
-      const asset = [assets.script, assets.stylesheet].find((a) => a.name === name);
+      const asset = assets.assets.get(name);
       if (!asset) {
         res.status(404).json({ detail: `No console asset '${name}'` });
         return;

@@ -2,6 +2,8 @@
  * CORS as a browser page on another origin meets it: preflights answered on every route
  * (streams included), the headers the SDK reads exposed, and `http.cors` narrowing who may call.
  */
+import { randomUUID } from "node:crypto";
+import { ProtocolSocketClient } from "../support/protocol.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -121,6 +123,16 @@ describe("CORS configured by http.cors", () => {
     const res = await fetch(`${t.url}/ok`, { headers: { origin: "https://app.example.com" } });
     const exposed = (res.headers.get("access-control-expose-headers") ?? "").toLowerCase().split(",");
     expect(exposed).toEqual(expect.arrayContaining(["content-location", "x-pagination-total", "x-request-id"]));
+  });
+
+  it("lets the allowed origins open the protocol's WebSocket, and refuses the others (403)", async () => {
+    const threadId = randomUUID();
+    const allowed = await ProtocolSocketClient.open(t.url, threadId, { origin: "https://pr-12.preview.example.com" });
+    expect(await allowed.send("state.get", { namespace: [] })).toMatchObject({ type: "error", error: "no_such_run" });
+    allowed.close();
+    await expect(ProtocolSocketClient.open(t.url, threadId, { origin: "https://evil.example.org" })).rejects.toMatchObject({ status: 403 });
+    // no Origin: not a browser, CORS does not apply
+    (await ProtocolSocketClient.open(t.url, threadId)).close();
   });
 
   it("gives other origins no CORS headers (the regex must match the whole origin)", async () => {

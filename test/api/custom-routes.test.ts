@@ -3,6 +3,7 @@
  * routes, shadowing one, streaming, calling the server back through LANGGRAPH_API_URL), and the
  * `http` keys that reshape the API: mount_prefix, disable_*.
  */
+import { ProtocolSocketClient } from "../support/protocol.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -131,6 +132,10 @@ describe("mount_prefix and disable_*", () => {
     expect(await client.runs.wait(thread.thread_id, "trivial", { input: { value: 1 } })).toEqual({ value: 4 });
     expect(await json(await fetch(`${t.url}/api/custom/hello`))).toEqual({ hello: "from hono" });
     expect(await json(await fetch(`${t.url}/api/custom/self`))).toEqual({ apiUrl: `${t.url}/api`, graphs: ["trivial"] });
+    const socket = await ProtocolSocketClient.open(`${t.url}/api`, thread.thread_id);
+    expect(await socket.send("state.get", { namespace: [] })).toMatchObject({ type: "success" });
+    socket.close();
+    await expect(ProtocolSocketClient.open(t.url, thread.thread_id)).rejects.toMatchObject({ status: 404 });
     for (const outside of ["/threads", "/custom/hello", "/ok"]) {
       const res = await fetch(`${t.url}${outside}`);
       expect(res.status).toBe(404);

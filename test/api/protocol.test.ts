@@ -173,6 +173,55 @@ describe.each(TRANSPORTS)("client.threads.stream over %s: interrupts, failures, 
   });
 });
 
+describe.each(TRANSPORTS)("a connection dropped mid-run, over %s", (transport) => {
+  it("the SDK reconnects by itself and gets every event of the run once", async () => {
+    /** The open connections of the thread stream's transport, to cut them as a network would. */
+    const sockets: WebSocket[] = [];
+    const streams: AbortController[] = [];
+    const client = new Client({ apiUrl: api.url });
+    const thread = client.threads.stream({
+      assistantId: "agent",
+      transport,
+      reconnectDelayMs: () => 10,
+      webSocketFactory: (url: string) => {
+        const socket = new WebSocket(url);
+        sockets.push(socket);
+        return socket as never;
+      },
+      fetch: (async (url: string, init: RequestInit) => {
+        if (!String(url).endsWith("/stream/events")) return fetch(url, init);
+        const cut = new AbortController();
+        streams.push(cut);
+        return fetch(url, { ...init, signal: AbortSignal.any([init.signal ?? new AbortController().signal, cut.signal]) });
+      }) as never,
+    });
+    const seen = await recorder(thread);
+    try {
+      const words = "uno dos tres cuatro cinco seis siete ocho nueve diez";
+      await thread.run.start({ input: { messages: [{ role: "user", content: words }] }, config: { configurable: { token_delay_ms: 40 } } });
+      await expect
+        .poll(() => seen.events.filter((e) => e.params.data.event === "content-block-delta").length, { timeout: 15_000 })
+        .toBeGreaterThan(2);
+      const before = seen.events.length;
+      const opened = sockets.length + streams.length;
+      // the network drops every connection of the thread stream
+      for (const socket of sockets) socket.terminate();
+      for (const stream of streams) stream.abort();
+      await expect.poll(() => rootLifecycle(seen.events), { timeout: 20_000 }).toEqual(["running", "completed"]);
+      expect(sockets.length + streams.length).toBeGreaterThan(opened); // it did reconnect
+      expect(seen.events.length).toBeGreaterThan(before);
+      const text = seen.events
+        .filter((e) => e.params.data.event === "content-block-delta")
+        .map((e) => (e.params.data.delta as { text: string }).text)
+        .join("");
+      expect(text).toBe(`Echo: ${words}`);
+      expect(new Set(seen.events.map((e) => e.event_id)).size).toBe(seen.events.length);
+    } finally {
+      await thread.close();
+    }
+  });
+});
+
 describe("commands over HTTP", () => {
   it("answers unknown methods, bad params and subscription commands with the protocol's errors", async () => {
     const threadId = randomUUID();
@@ -229,12 +278,8 @@ describe("commands over HTTP", () => {
 
       const tree = await command(api.url, threadId, "agent.getTree", {});
       expect(checkAgainst("ProtocolAgentResult", tree.result, "result")).toBeNull();
-      expect(tree.result?.tree).toMatchObject({
-        namespace: [],
-        status: "completed",
-        graph_name: "agent",
-        children: [{ namespace: [expect.stringMatching(/^call_model:/)], status: "completed", graph_name: "call_model" }],
-      });
+      // the agent's model node streams under its own namespace, but is no subgraph
+      expect(tree.result?.tree).toEqual({ namespace: [], status: "completed", graph_name: "agent" });
       expect(await command(api.url, threadId, "agent.getTree", { run_id: randomUUID() })).toMatchObject({ type: "error", error: "no_such_run" });
 
       const forked = await command(api.url, threadId, "state.fork", { checkpoint_id: beforeReply.id, input: null });
@@ -246,6 +291,38 @@ describe("commands over HTTP", () => {
       expect(await command(api.url, threadId, "state.fork", { checkpoint_id: "1ef00000-0000-6000-8000-000000000000" })).toMatchObject({
         type: "error",
         error: "no_such_checkpoint",
+      });
+      expect(protocolViolations).toEqual([]);
+    } finally {
+      events.close();
+    }
+  });
+
+  it("tells a subgraph's lifecycle (started, then completed with its task) and shows it in agent.getTree", async () => {
+    const threadId = randomUUID();
+    const events = await openEventStream(api.url, threadId, { channels: ["lifecycle", "values"] });
+    try {
+      await command(api.url, threadId, "run.start", { assistant_id: "subgraph", input: { text: " hi " } });
+      await events.until(isRootEnd);
+      const lifecycle = events.events
+        .filter((e) => e.method === "lifecycle")
+        .map((e) => [e.params.namespace.map((s) => s.split(":")[0]), e.params.data.event]);
+      expect(lifecycle).toEqual([
+        [[], "running"],
+        [["child"], "started"],
+        [["child"], "completed"],
+        [[], "completed"],
+      ]);
+      // the subgraph's values come between its start and its end
+      const started = events.events.findIndex((e) => e.params.data.event === "started");
+      const ended = events.events.findIndex((e) => e.params.namespace.length === 1 && e.params.data.event === "completed");
+      expect(events.events.slice(started, ended).some((e) => e.method === "values" && e.params.namespace.length === 1)).toBe(true);
+      const tree = await command(api.url, threadId, "agent.getTree", {});
+      expect(tree.result?.tree).toEqual({
+        namespace: [],
+        status: "completed",
+        graph_name: "subgraph",
+        children: [{ namespace: [expect.stringMatching(/^child:/)], status: "completed", graph_name: "child" }],
       });
       expect(protocolViolations).toEqual([]);
     } finally {
@@ -340,6 +417,16 @@ describe("replay and reconnect", () => {
     } finally {
       second.close();
     }
+  });
+
+  it("a thread's deletion ends its event streams", async () => {
+    const threadId = randomUUID();
+    const events = await openEventStream(api.url, threadId, { channels: ["lifecycle"] });
+    await command(api.url, threadId, "run.start", { assistant_id: "agent", input: { messages: [{ role: "user", content: "x" }] } });
+    await events.until(isRootEnd);
+    await api.client.threads.delete(threadId);
+    await events.ended;
+    expect(events.events.map((e) => e.params.data.event)).toEqual(["running", "completed"]);
   });
 
   it("a plain GET of the socket's route answers 426", async () => {

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { bundleConsole } from "../../src/console/bundle.js";
 import { ensureChromium, launchChromium } from "../support/browser.js";
 import { UNQUEUED } from "../support/sdk.js";
 import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
@@ -10,8 +11,10 @@ import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.j
 /**
  * The web console in real Chromium, a whole session as a user with a bearer token: pick a graph
  * and run it, watch its tokens stream, answer an interrupt, travel back to a checkpoint and fork
- * it with an edited state, browse and edit the store, create and delete a cron; another user's
+ * it with an edited state, run a thread live (useStream), browse and edit the store, create and delete a cron; another user's
  * data stays out of sight. The server has an Auth and a `mount_prefix`.
+ *
+ * The live view runs on the thread-centric protocol through `useStream` of `@langchain/react`.
  *
  * Screenshots of every view go to test/output/console/ (ignored by git), with metrics.json: the
  * bundle's size and the time to first paint.
@@ -60,17 +63,25 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
     expect(response?.status()).toBe(200);
     await expect.poll(() => page.getByRole("alert").first().textContent(), { timeout: 30_000 }).toContain("401: Enter a valid bearer token");
     const firstPaint = await page.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null);
-    const script = (await page.locator('script[type="module"]').getAttribute("src"))!;
-    const raw = await fetch(new URL(script, api.url), { headers: { "accept-encoding": "identity" } });
-    const gzipped = await fetch(new URL(script, api.url), { headers: { "accept-encoding": "gzip" } });
-    expect(gzipped.headers.get("content-encoding")).toBe("gzip");
+    // what the first page load fetched of the console's code (gzipped on the wire), and the whole bundle
+    const loaded = await page.evaluate(() =>
+      (performance.getEntriesByType("resource") as unknown as Array<{ name: string; encodedBodySize: number; decodedBodySize: number }>)
+        .filter((entry) => entry.name.includes("/console/assets/"))
+        .map((entry) => ({ transferred: entry.encodedBodySize, size: entry.decodedBodySize })),
+    );
+    expect(loaded.length).toBeGreaterThanOrEqual(2);
+    const bundle = await bundleConsole();
+    const assets = [...bundle.assets.values()];
     const metrics = {
-      scriptBytes: (await raw.arrayBuffer()).byteLength,
-      // fetch decodes the body: the transferred size is the header's
-      scriptGzipBytes: Number(gzipped.headers.get("content-length")),
+      firstLoadBytes: loaded.reduce((sum, entry) => sum + entry.size, 0),
+      firstLoadGzipBytes: loaded.reduce((sum, entry) => sum + entry.transferred, 0),
+      wholeBundleBytes: assets.reduce((sum, asset) => sum + asset.contents.byteLength, 0),
+      wholeBundleGzipBytes: assets.reduce((sum, asset) => sum + asset.gzipped.byteLength, 0),
       firstContentfulPaintMs: firstPaint,
       firstLoadIncludingBuildMs: Date.now() - started,
     };
+    // the page is sent gzipped
+    expect(metrics.firstLoadGzipBytes).toBeLessThan(metrics.firstLoadBytes / 2);
     console.log("console metrics", metrics);
     await writeFile(path.join(SCREENSHOTS, "metrics.json"), JSON.stringify(metrics, null, 2));
     await screenshot("01-token");
@@ -162,7 +173,10 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
     await screenshot("06-interrupt");
     const threadId = page.url().split("/threads/")[1].split("/")[0];
     await waiting.getByTestId("resume-value").fill('"approved"');
+    const interruptedRun = page.url();
     await waiting.getByTestId("resume").click();
+    // the answer is a new run, on a page of its own
+    await page.waitForURL((url) => url.href !== interruptedRun && url.pathname.includes("/runs/"), { timeout: 20_000 });
     await expect.poll(() => page.getByTestId("run-status").textContent(), { timeout: 30_000 }).toBe("success");
     expect((await alice.threads.getState(threadId)).values).toMatchObject({ result: "Draft about cats (approved)" });
 
@@ -193,6 +207,82 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
     expect(history.map((state) => (state.values as { result?: string }).result)).toContain("Draft about cats (approved)");
   });
 
+  it("runs a thread live through useStream (@langchain/react): tokens, an interrupt answered, a run stopped", async () => {
+    const openLive = async (graph: string) => {
+      await page.keyboard.press("1");
+      await panel("Graphs and assistants").getByRole("link", { name: graph, exact: true }).click();
+      await page.getByTestId("open-live").click();
+      await page.waitForURL(/\/threads\/[^/]+\/live\/[^/]+$/, { timeout: 20_000 });
+      await expect.poll(() => page.getByTestId("live-status").textContent(), { timeout: 20_000 }).toBe("idle");
+      return page.url().split("/threads/")[1].split("/")[0];
+    };
+    const lastAi = () => page.getByTestId("live-messages").locator('li[data-type="ai"] p').last();
+
+    // tokens, one by one
+    const chat = await openLive("agent");
+    await page.getByTestId("live-input").fill(JSON.stringify({ messages: [{ role: "user", content: WORDS }] }));
+    await page.getByTestId("live-config").fill('{"token_delay_ms": 60}');
+    await page.getByTestId("live-submit").click();
+    const seen = new Set<string>();
+    await expect
+      .poll(
+        async () => {
+          const text =
+            (await lastAi()
+              .textContent({ timeout: 100 })
+              .catch(() => null)) ?? "";
+          if (text) seen.add(text);
+          return text;
+        },
+        { timeout: 30_000, interval: 20 },
+      )
+      .toBe(`Echo: ${WORDS}`);
+    expect(seen.size).toBeGreaterThanOrEqual(4);
+    for (const text of seen) expect(`Echo: ${WORDS}`.startsWith(text)).toBe(true);
+    await expect.poll(() => page.getByTestId("live-status").textContent(), { timeout: 20_000 }).toBe("idle");
+    expect(await page.getByTestId("live-events").locator("code").allTextContents()).toContain("updates");
+    await screenshot("09-live-tokens");
+    const stored = (await alice.threads.getState(chat)).values as { messages: Array<{ content: unknown }> };
+    expect(JSON.stringify(stored.messages.at(-1)?.content)).toContain(`Echo: ${WORDS}`);
+
+    // an interrupt, answered
+    const approval = await openLive("interrupt");
+    await page.getByTestId("live-input").fill('{"topic": "birds"}');
+    await page.getByTestId("live-submit").click();
+    const waiting = panel("Interrupted: waiting for an answer");
+    await expect.poll(() => waiting.locator("pre").first().textContent(), { timeout: 30_000 }).toContain("Draft about birds");
+    expect(await page.getByTestId("live-status").textContent()).toBe("interrupted");
+    await screenshot("10-live-interrupt");
+    await page.getByTestId("live-answer").fill('"approved"');
+    await page.getByTestId("live-respond").click();
+    await expect
+      .poll(async () => (await alice.threads.getState(approval)).values, { timeout: 30_000 })
+      .toMatchObject({
+        result: "Draft about birds (approved)",
+      });
+    await expect.poll(() => waiting.count()).toBe(0);
+
+    // a run stopped while it streams
+    const stopped = await openLive("agent");
+    await page.getByTestId("live-input").fill(JSON.stringify({ messages: [{ role: "user", content: WORDS }] }));
+    await page.getByTestId("live-config").fill('{"token_delay_ms": 300}');
+    await page.getByTestId("live-submit").click();
+    await expect
+      .poll(
+        async () =>
+          (
+            (await lastAi()
+              .textContent({ timeout: 100 })
+              .catch(() => null)) ?? ""
+          ).length,
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThan(0);
+    await page.getByTestId("live-stop").click();
+    await expect.poll(async () => (await alice.runs.list(stopped))[0]?.status, { timeout: 20_000 }).toBe("interrupted");
+    expect(await lastAi().textContent()).not.toBe(`Echo: ${WORDS}`);
+  });
+
   it("lists only the user's own threads, and another user's thread looks missing", async () => {
     const bobs = await bob.threads.create();
     const alices = await alice.threads.search({ limit: 100 });
@@ -204,7 +294,7 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
     await page.getByTestId("thread-status-filter").selectOption("idle");
     await page.getByRole("button", { name: "Search" }).click();
     await expect.poll(async () => (await table.getByRole("link").allTextContents()).length).toBe(alices.filter((t) => t.status === "idle").length);
-    await screenshot("09-threads");
+    await screenshot("11-threads");
     await page.goto(consoleUrl(`threads/${bobs.thread_id}`));
     await expect.poll(() => page.getByRole("alert").first().textContent(), { timeout: 20_000 }).toMatch(/^404: /);
   });
@@ -225,7 +315,7 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
       .poll(() => items.locator("summary code").allTextContents(), { timeout: 20_000 })
       .toEqual(expect.arrayContaining(["alice / notes / first", "alice / notes / second"]));
     expect((await alice.store.getItem(["alice", "notes"], "second"))?.value).toEqual({ text: "written in the console" });
-    await screenshot("10-store");
+    await screenshot("12-store");
     const first = items.locator("li").filter({ hasText: "alice / notes / first" });
     await first.locator("summary").click();
     await first.getByRole("button", { name: "Delete" }).click();
@@ -247,7 +337,7 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
     expect(mine?.schedule).toBe("30 6 * * *");
     expect(await table.locator(`[data-cron="${bobsCron.cron_id}"]`).count()).toBe(0);
     expect(await table.locator("time").first().getAttribute("datetime")).toBe((mine as { next_run_date?: string }).next_run_date);
-    await screenshot("11-crons");
+    await screenshot("13-crons");
     await table.getByRole("button", { name: "Delete" }).click();
     await table.getByRole("button", { name: "Really delete?" }).click();
     await expect.poll(async () => (await alice.crons.search({})).length, { timeout: 20_000 }).toBe(0);
@@ -258,7 +348,7 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
   it("shows the server's information", async () => {
     await page.keyboard.press("5");
     await expect.poll(() => page.getByTestId("storage").textContent(), { timeout: 20_000 }).toBe(api.server.services.storage.backend);
-    await screenshot("12-server");
+    await screenshot("14-server");
   });
 
   it("shows another user their own data after the token changes", async () => {

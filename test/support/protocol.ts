@@ -89,7 +89,7 @@ export async function openEventStream(
   threadId: string,
   body: Record<string, unknown>,
   headers: Record<string, string> = {},
-): Promise<EventLog & { close(): void; status: number }> {
+): Promise<EventLog & { close(): void; status: number; ended: Promise<void> }> {
   const abort = new AbortController();
   const response = await fetch(`${apiUrl}/threads/${threadId}/stream/events`, {
     method: "POST",
@@ -97,8 +97,16 @@ export async function openEventStream(
     body: JSON.stringify(body),
     signal: abort.signal,
   });
-  const log = Object.assign(new EventLog(), { close: () => abort.abort(), status: response.status });
-  if (response.status !== 200 || !response.body) return log;
+  let ended!: () => void;
+  const log = Object.assign(new EventLog(), {
+    close: () => abort.abort(),
+    status: response.status,
+    ended: new Promise<void>((resolve) => (ended = resolve)),
+  });
+  if (response.status !== 200 || !response.body) {
+    ended();
+    return log;
+  }
   void (async () => {
     const decoder = new TextDecoder();
     let buffer = "";
@@ -120,6 +128,7 @@ export async function openEventStream(
     } catch {
       // closed by the test
     }
+    ended();
   })();
   return log;
 }

@@ -102,7 +102,7 @@ describe("durability deferred to the run's end (SaveOptions.deferred, RunEventRo
     return statements;
   }
 
-  it("commits deferred saves without waiting for the WAL flush, and a group holding a save that must be durable with it", async () => {
+  it("commits deferred saves (and a temporary thread) without waiting for the WAL flush, and a group holding a save that must be durable with it", async () => {
     const thread = (await storage.threads.create()).thread_id;
     const deferred = { deferred: true };
     const key = (n: number) => ({ thread_id: thread, checkpoint_ns: "", checkpoint_id: `c${n}` });
@@ -115,21 +115,24 @@ describe("durability deferred to the run's end (SaveOptions.deferred, RunEventRo
     };
     try {
       expect(await commitsOf(() => storage.checkpoints.put(checkpoint(thread, 0), deferred))).toEqual(["deferred"]);
-      // queued behind one on its way: the rest of the deferred saves go together
+      // the saves of one turn (a step's checkpoint and its writes) go together
       const group = () =>
         Promise.all([
           storage.checkpoints.put(checkpoint(thread, 1), deferred),
           storage.checkpoints.putWrites(key(1), write(1), deferred),
           storage.checkpoints.put(checkpoint(thread, 2), deferred),
         ]);
-      expect(await commitsOf(group)).toEqual(["deferred", "deferred"]);
+      expect(await commitsOf(group)).toEqual(["deferred"]);
       const mixed = () =>
         Promise.all([
           storage.checkpoints.put(checkpoint(thread, 3), deferred),
           storage.checkpoints.putWrites(key(3), write(3)),
           storage.checkpoints.put(checkpoint(thread, 4), deferred),
         ]);
-      expect(await commitsOf(mixed)).toEqual(["deferred", "durable"]);
+      expect(await commitsOf(mixed)).toEqual(["durable"]);
+      // a stateless run's temporary thread: its run's creation, durable, carries it
+      expect(await commitsOf(() => storage.threads.create({}, undefined, deferred))).toEqual(["deferred"]);
+      expect(await commitsOf(() => storage.threads.create())).toEqual([]); // one statement, its commit waits
     } finally {
       transactions.mockRestore();
     }

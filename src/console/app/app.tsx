@@ -1,5 +1,5 @@
 /** The console's frame: navigation, the bearer token, and the view the URL names. */
-import { useEffect, useState, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { navigate, useRoute, type Route } from "./router.js";
 import { useSession } from "./session.js";
 import { Link } from "./ui.js";
@@ -11,10 +11,13 @@ import { StoreView } from "./views/store.js";
 import { ThreadView } from "./views/thread.js";
 import { ThreadsView } from "./views/threads.js";
 
+/** The live view brings `@langchain/react` (and the SDK version it pins): loaded when first opened. */
+const LiveView = lazy(() => import("./views/live.js").then((module) => ({ default: module.LiveView })));
+
 /** The sections, each reachable by its number key (outside text fields). */
 const SECTIONS: Array<{ key: string; label: string; route: Route; owns: Route["view"][] }> = [
   { key: "1", label: "Graphs", route: { view: "graphs" }, owns: ["graphs", "assistant"] },
-  { key: "2", label: "Threads", route: { view: "threads" }, owns: ["threads", "thread", "run"] },
+  { key: "2", label: "Threads", route: { view: "threads" }, owns: ["threads", "thread", "run", "live"] },
   { key: "3", label: "Store", route: { view: "store" }, owns: ["store"] },
   { key: "4", label: "Crons", route: { view: "crons" }, owns: ["crons"] },
   { key: "5", label: "Server", route: { view: "server" }, owns: ["server"] },
@@ -32,6 +35,12 @@ function content(route: Route): ReactNode {
       return <ThreadView key={route.threadId} threadId={route.threadId} {...(route.checkpointId ? { checkpointId: route.checkpointId } : {})} />;
     case "run":
       return <RunView key={route.runId} threadId={route.threadId} runId={route.runId} />;
+    case "live":
+      return (
+        <Suspense fallback={<p className="muted">Loading the live view…</p>}>
+          <LiveView key={`${route.threadId}/${route.assistantId}`} threadId={route.threadId} assistantId={route.assistantId} />
+        </Suspense>
+      );
     case "store":
       return <StoreView />;
     case "crons":

@@ -10,6 +10,7 @@ export type Route =
   | { view: "threads" }
   | { view: "thread"; threadId: string; checkpointId?: string }
   | { view: "run"; threadId: string; runId: string }
+  | { view: "live"; threadId: string; assistantId: string }
   | { view: "store" }
   | { view: "crons" }
   | { view: "server" }
@@ -32,6 +33,7 @@ export function parseRoute(pathname: string): Route {
       if (!id) return { view: "threads" };
       if (sub === "runs" && subId) return { view: "run", threadId: id, runId: subId };
       if (sub === "checkpoints" && subId) return { view: "thread", threadId: id, checkpointId: subId };
+      if (sub === "live" && subId) return { view: "live", threadId: id, assistantId: subId };
       return { view: "thread", threadId: id };
     case "store":
     case "crons":
@@ -55,6 +57,8 @@ export function routePath(route: Route): string {
       return route.checkpointId ? join("threads", route.threadId, "checkpoints", route.checkpointId) : join("threads", route.threadId);
     case "run":
       return join("threads", route.threadId, "runs", route.runId);
+    case "live":
+      return join("threads", route.threadId, "live", route.assistantId);
     case "store":
     case "crons":
     case "server":

@@ -1,8 +1,8 @@
 /**
- * `agent.getTree`: the (sub)graphs of a protocol run as a tree, from its stored events. The root's
- * status is its lifecycle (running, then completed / interrupted / failed); a subgraph's is
- * `running` while the run is, then `completed` once its parent went on (the run's end, or any
- * later root event), and the root's own status when the run stopped inside it.
+ * `agent.getTree`: the (sub)graphs of a protocol run as a tree, from its stored events. Each
+ * node's status is its last lifecycle event (the root's: running, then completed / interrupted /
+ * failed; a subgraph's: started, then how its task ended). A subgraph still open when the run
+ * ended takes the root's final status (the run stopped inside it).
  */
 import type { components } from "../../../generated/openapi.js";
 import type { RunEvent, RunEventBroker, RunOutcome } from "../runs/broker.js";
@@ -33,20 +33,14 @@ export function agentTree(runId: string, graphId: string, events: RunEvent[], ou
   const statuses = new Map<string, { namespace: string[]; status: AgentStatus }>();
   const framed = [...events.flatMap((event) => run.event(event)), ...(outcome ? run.end(outcome) : [])];
   for (const event of framed) {
+    if (event.method !== "lifecycle") continue;
     const namespace = event.params.namespace;
-    if (namespace.length === 0) {
-      // the root went on: every subgraph it had entered is done
-      for (const entry of statuses.values()) if (entry.status === "running") entry.status = "completed";
-      if (event.method === "lifecycle") rootStatus = (event.params.data as { event: AgentStatus }).event;
-      continue;
-    }
-    for (let length = 1; length <= namespace.length; length++) {
-      const prefix = namespace.slice(0, length);
-      statuses.set(key(prefix), { namespace: prefix, status: "running" });
-    }
+    const status = (event.params.data as { event: AgentStatus }).event;
+    if (namespace.length === 0) rootStatus = status;
+    else statuses.set(key(namespace), { namespace, status });
   }
   if (rootStatus !== "running" && rootStatus !== "started") {
-    for (const entry of statuses.values()) if (entry.status === "running") entry.status = rootStatus === "completed" ? "completed" : rootStatus;
+    for (const entry of statuses.values()) if (entry.status === "started" || entry.status === "running") entry.status = rootStatus;
   }
   const node = (namespace: string[], status: AgentStatus, name: string): AgentTreeNode => {
     const children = [...statuses.values()]

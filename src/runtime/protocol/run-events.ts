@@ -2,7 +2,8 @@
  * One protocol run's broker events as the protocol's events: the stored ones framed
  * (`{type: "event", event_id, seq, method, params}`), plus the root graph's lifecycle, which
  * depends on how the run went: `running` when an attempt starts (its `metadata` event), then
- * `completed`, `interrupted` (waiting at an interrupt, or stopped) or `failed` at its end. Every
+ * `completed`, `interrupted` (waiting at an interrupt, or stopped) or `failed` at its end; a
+ * subgraph still open then (the run stopped inside it) ends with the root's status first. Every
  * field comes from the stored events and the run's outcome, so every reader, in any process,
  * sees the same `seq` and `event_id` for the same event.
  */
@@ -45,6 +46,8 @@ export class RunProtocolEvents {
   /** The last seq of the run's events so far; the end takes the next one. */
   #seq = 0;
   #ended = false;
+  /** Subgraphs started and not ended (namespace key -> namespace), deepest last. */
+  readonly #open = new Map<string, string[]>();
 
   constructor(private readonly runId: string) {}
 
@@ -55,18 +58,25 @@ export class RunProtocolEvents {
       if (typeof base !== "number") return [];
       this.#seq = base;
       this.#ended = false;
+      this.#open.clear();
       return [this.#lifecycle(base, "running", Math.floor(base / 1000))];
     }
     if (event.mode === "error") {
       // the run failed: its end follows
       if (this.#seq === 0) return [];
       this.#ended = true;
-      return [this.#lifecycle(++this.#seq, "failed", Date.now(), errorMessage(event.data))];
+      const error = errorMessage(event.data);
+      return [...this.#closeSubgraphs("failed", error), this.#lifecycle(++this.#seq, "failed", Date.now(), error)];
     }
     const body = event.data as ProtocolEventBody | null;
     if (!isDict(body) || typeof body.seq !== "number") return [];
     const { seq, ...params } = body;
     this.#seq = seq;
+    if (event.mode === "lifecycle" && event.ns.length > 0) {
+      const key = JSON.stringify(event.ns);
+      if ((params.data as { event?: string } | null)?.event === "started") this.#open.set(key, event.ns);
+      else this.#open.delete(key);
+    }
     return [frame(seq, event.mode, event.ns, params)];
   }
 
@@ -75,7 +85,20 @@ export class RunProtocolEvents {
     if (this.#ended || this.#seq === 0 || outcome.unstored) return [];
     this.#ended = true;
     const status = endStatus(outcome);
-    return [this.#lifecycle(++this.#seq, status, Date.now(), status === "failed" && outcome.error ? outcome.error.message : undefined)];
+    const error = status === "failed" && outcome.error ? outcome.error.message : undefined;
+    return [...this.#closeSubgraphs(status, error), this.#lifecycle(++this.#seq, status, Date.now(), error)];
+  }
+
+  /** The subgraphs the run stopped inside end with it, deepest first. */
+  #closeSubgraphs(status: AgentStatus, error: string | undefined): ProtocolEvent[] {
+    const open = [...this.#open.values()].reverse();
+    this.#open.clear();
+    return open.map((namespace) =>
+      frame(++this.#seq, "lifecycle", namespace, {
+        timestamp: Date.now(),
+        data: { event: status, graph_name: namespace.at(-1)!.split(":")[0], ...(error !== undefined ? { error } : {}) },
+      }),
+    );
   }
 
   #lifecycle(seq: number, status: AgentStatus, timestamp: number, error?: string): ProtocolEvent {

@@ -64,10 +64,16 @@ export async function threadProtocolEvents(
   let readable = false;
   const mayRead = async () => (readable ||= await options.readable());
 
+  /**
+   * Runs followed (or being followed), never forgotten: a run is followed once, even when a
+   * notice of its opening comes again after its end (with several processes it may).
+   */
+  const followed = new Set<string>();
   const follow = async (runId: string, fromStart: boolean): Promise<void> => {
-    if (queue.stopped || subscriptions.has(runId)) return;
+    if (queue.stopped || followed.has(runId)) return;
+    followed.add(runId);
+    if (!(await mayRead())) return void followed.delete(runId);
     subscriptions.set(runId, null);
-    if (!(await mayRead())) return void subscriptions.delete(runId);
     ordered.add(runId);
     const run = new RunProtocolEvents(runId);
     let ended = false;

@@ -110,7 +110,8 @@ export async function startRun(
   const ids = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
   let thread: string;
   if (threadId === null) {
-    thread = (await storage.threads.create({ metadata: { ...metadataInScope(scope), ...ids } }, scope)).thread_id;
+    // the run's creation, durable, carries its temporary thread's
+    thread = (await storage.threads.create({ metadata: { ...metadataInScope(scope), ...ids } }, scope, { deferred: true })).thread_id;
   } else {
     await threadFor(services, threadId, parsed, scope);
     thread = threadId;

@@ -9,7 +9,10 @@
  *
  * The graph runs in LangGraph's protocol mode (`version: "v3"`): its `messages` chunks are
  * content-block events already, converted by `convertToProtocolEvent`. Interrupts in `values`
- * and `updates` become `input.requested` events, once per interrupt.
+ * and `updates` become `input.requested` events, once per interrupt. A subgraph's lifecycle is
+ * told from the graph's own events: `started` before its first state event (values, updates,
+ * tasks, checkpoints: a node's messages carry its namespace too, but only a graph has state),
+ * then `completed`, `failed` or `interrupted` with its task's result in the parent graph.
  */
 import { convertToProtocolEvent } from "@langchain/langgraph/stream";
 import type { StreamMode as GraphStreamMode } from "@langchain/langgraph";
@@ -28,6 +31,12 @@ export interface ProtocolEventBody {
 }
 
 type Dict = Record<string, unknown>;
+
+/** Chunks only a graph emits (a node's messages, tools and custom events carry its namespace too). */
+const STATE_MODES = new Set(["values", "updates", "tasks", "checkpoints"]);
+
+/** The graph a namespace segment names (`child:<task id>` is graph `child`). */
+const graphName = (segment: string) => segment.split(":")[0];
 const isDict = (value: unknown): value is Dict => value !== null && typeof value === "object" && !Array.isArray(value);
 
 function checkpointIdOf(config: unknown): string | undefined {
@@ -62,6 +71,9 @@ export class ProtocolStreamTranslator {
   /** The root graph's latest checkpoint so far: every event after it carries its id. */
   #checkpointId: string | undefined;
   readonly #requested = new Set<string>();
+  /** Subgraphs started and not ended: namespace key -> namespace. */
+  readonly #subgraphs = new Map<string, string[]>();
+  readonly #ended = new Set<string>();
   #seq: number;
 
   /** `seqBase`: the attempt's `seq_base`; its events are numbered after it. */
@@ -70,7 +82,7 @@ export class ProtocolStreamTranslator {
   }
 
   translate(chunk: StreamChunk): StreamChunk[] {
-    const events = this.#translate(chunk);
+    const events = [...this.#subgraphsStarted(chunk), ...this.#translate(chunk), ...this.#subgraphEnded(chunk)];
     if (this.#checkpointId !== undefined) for (const event of events) event.checkpointId = this.#checkpointId;
     return events;
   }
@@ -97,6 +109,37 @@ export class ProtocolStreamTranslator {
       const { namespace: _namespace, ...params } = event.params as unknown as Omit<ProtocolEventBody, "seq"> & { namespace: string[] };
       return this.#event(event.method, ns, params);
     });
+  }
+
+  #subgraphsStarted({ mode, ns }: StreamChunk): StreamChunk[] {
+    if (ns.length === 0 || !STATE_MODES.has(mode)) return [];
+    const events: StreamChunk[] = [];
+    for (let length = 1; length <= ns.length; length++) {
+      const namespace = ns.slice(0, length);
+      const key = JSON.stringify(namespace);
+      if (this.#subgraphs.has(key) || this.#ended.has(key)) continue;
+      this.#subgraphs.set(key, namespace);
+      events.push(
+        this.#event("lifecycle", namespace, { timestamp: Date.now(), data: { event: "started", graph_name: graphName(namespace.at(-1)!) } }),
+      );
+    }
+    return events;
+  }
+
+  /** A task ending in the parent graph ends the subgraph it ran (its namespace ends with `:<task id>`). */
+  #subgraphEnded({ mode, ns, data }: StreamChunk): StreamChunk[] {
+    if (mode !== "tasks" || !isDict(data) || typeof data.id !== "string" || !("result" in data || "error" in data)) return [];
+    const key = JSON.stringify([...ns, `${String(data.name)}:${data.id}`]);
+    const namespace = this.#subgraphs.get(key);
+    if (!namespace) return [];
+    this.#subgraphs.delete(key);
+    this.#ended.add(key);
+    const interrupted = Array.isArray(data.interrupts) && data.interrupts.length > 0;
+    const status = data.error != null ? "failed" : interrupted ? "interrupted" : "completed";
+    const error = data.error != null ? { error: data.error instanceof Error ? data.error.message : String(data.error) } : {};
+    return [
+      this.#event("lifecycle", namespace, { timestamp: Date.now(), data: { event: status, graph_name: graphName(namespace.at(-1)!), ...error } }),
+    ];
   }
 
   /** `input.answered`: the run resumes these interrupts (sent as it starts, so every client can stop offering them). */

@@ -1,5 +1,6 @@
 /** Storage contract: the checkpoints repository: LangGraph checkpoints and pending writes, per thread and namespace. */
 import type { Metadata } from "../records.js";
+import type { SaveOptions } from "./common.js";
 
 /**
  * A value as the checkpointer's serde wrote it (`dumpsTyped`): `type` is the serde's type tag;
@@ -59,15 +60,6 @@ export interface CheckpointListQuery {
   metadata?: Metadata;
   /** default: all */
   limit?: number;
-}
-
-/**
- * How a save must be durable when its promise resolves. `deferred`: applied (readable) is enough;
- * it becomes durable at the latest with the next durable write of this storage (a run's end),
- * and a crash before that may lose it. A run with LangGraph's `durability: "async"` saves so.
- */
-export interface SaveOptions {
-  deferred?: boolean;
 }
 
 /**

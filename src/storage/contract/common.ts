@@ -55,3 +55,12 @@ export interface Page<T> {
   items: T[];
   total: number;
 }
+
+/**
+ * How a save must be durable when its promise resolves. `deferred`: applied (readable) is enough;
+ * it becomes durable at the latest with the next durable write of this storage (a run's end),
+ * and a crash before that may lose it. A run with LangGraph's `durability: "async"` saves its checkpoints so.
+ */
+export interface SaveOptions {
+  deferred?: boolean;
+}

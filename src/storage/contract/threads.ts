@@ -1,6 +1,6 @@
 /** Storage contract: the threads repository: threads, their state and expiry, and the hooks on their deletion. */
 import type { Metadata, OnConflict, Thread, ThreadStatus, ThreadTtl } from "../records.js";
-import type { Page, Scope, SearchQuery } from "./common.js";
+import type { Page, SaveOptions, Scope, SearchQuery } from "./common.js";
 
 export interface ThreadCreate {
   /** default: a new uuid v4 */
@@ -36,7 +36,8 @@ export type ThreadSortBy = "thread_id" | "status" | "created_at" | "updated_at" 
 export type ThreadSearch = SearchQuery<ThreadFilter, ThreadSortBy>;
 
 export interface ThreadsRepository {
-  create(input?: ThreadCreate, scope?: Scope): Promise<Thread>;
+  /** `options.deferred`: a thread whose creation a later durable write carries (a stateless run's, with the run). */
+  create(input?: ThreadCreate, scope?: Scope, options?: SaveOptions): Promise<Thread>;
   get(threadId: string, scope?: Scope): Promise<Thread>;
   patch(threadId: string, patch: ThreadPatch, scope?: Scope): Promise<Thread>;
   /** Generic field update used by the run engine (status, values, interrupts, error...). */

@@ -12,8 +12,10 @@
  * key's previous operation is on its way go in one transaction: a run's steps share flushes
  * instead of each waiting for its own, and each write's promise still resolves only once it is
  * committed. Should the database refuse one of them (invalid data), they are retried one by
- * one, so only that one fails, as it would alone. Idle keys are forgotten, so the map holds only
- * keys with work in flight.
+ * one, so only that one fails, as it would alone. A deferred write (see SaveOptions) that finds
+ * the key idle waits for the end of the event-loop turn, so the turn's other saves join its
+ * commit; a group of deferred writes only commits without waiting for the WAL flush. Idle keys
+ * are forgotten, so the map holds only keys with work in flight.
  */
 import { StorageUnavailableError } from "../errors.js";
 import type { Database, QueryResult } from "./database.js";
@@ -62,10 +64,16 @@ export class PerKeyOrder {
     }
     const started = [operation];
     this.#queues.set(key, started);
-    void this.#drain(key, started);
+    if (operation.kind === "write" && operation.deferred) {
+      // nobody waits on its durability: the rest of this turn's saves (a step's checkpoint and
+      // its writes) join its commit
+      setImmediate(() => void this.#drain(key, started));
+    } else {
+      void this.#drain(key, started);
+    }
   }
 
-  /** Runs the key's queue until it is empty (the first operation starts synchronously, as a direct call would). */
+  /** Runs the key's queue until it is empty (its first operation at once, as a direct call would). */
   async #drain(key: string, queue: Operation[]): Promise<void> {
     while (queue.length > 0) {
       const head = queue[0];

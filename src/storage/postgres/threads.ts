@@ -9,6 +9,7 @@ import type { Thread } from "../records.js";
 import type {
   Metadata,
   Page,
+  SaveOptions,
   Scope,
   ThreadCreate,
   ThreadExpiry,
@@ -81,15 +82,18 @@ export class PostgresThreads implements ThreadsRepository {
     private readonly hooks: () => Iterable<ThreadHooks>,
   ) {}
 
-  async create(input: ThreadCreate = {}, scope?: Scope): Promise<Thread> {
+  async create(input: ThreadCreate = {}, scope?: Scope, options: SaveOptions = {}): Promise<Thread> {
     const id = input.thread_id ?? uuidv4();
     const thread = newThread(input, id, isoNow());
-    try {
-      const { rowCount } = await this.db.query(
+    const insert = (db: Queryable) =>
+      db.query(
         `INSERT INTO threads (${THREAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (thread_id) DO NOTHING`,
         rowValues(thread),
       );
+    try {
+      // deferred: its commit need not wait for the WAL flush, the durable write carrying it does
+      const { rowCount } = options.deferred ? await this.db.transaction(insert, { deferDurability: true }) : await insert(this.db);
       if (rowCount === 1) return thread;
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;

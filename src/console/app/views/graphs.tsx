@@ -2,6 +2,7 @@
 import type { Assistant } from "@langchain/langgraph-sdk";
 import { useState } from "react";
 import type { Schema } from "../json-schema.js";
+import { navigate } from "../router.js";
 import { SchemaFields } from "../schema-form.js";
 import { useClient } from "../session.js";
 import { useAction, useLoad } from "../use-load.js";
@@ -91,6 +92,7 @@ export function AssistantView({ assistantId }: { assistantId: string }) {
         {graph.data ? <GraphDrawing graph={graph.data} title={`The graph ${a.graph_id}`} /> : <Loading what="the graph" />}
       </Panel>
       <RunLauncher assistant={a} schemas={schemas.data} />
+      <LiveSessionStarter assistant={a} />
       {schemas.data ? (
         <AssistantSettings
           assistant={a}
@@ -112,6 +114,30 @@ export function AssistantView({ assistantId }: { assistantId: string }) {
       </Panel>
       <Versions assistantId={assistantId} current={a.version} onChange={assistant.reload} />
     </div>
+  );
+}
+
+/** A new thread opened in the live view (`useStream`), where the run is started. */
+function LiveSessionStarter({ assistant }: { assistant: Assistant }) {
+  const client = useClient();
+  const create = useAction();
+  return (
+    <p>
+      <button
+        type="button"
+        disabled={create.busy}
+        data-testid="open-live"
+        onClick={() =>
+          void create
+            .run(() => client.threads.create({ graphId: assistant.graph_id }))
+            .then((thread) => thread && navigate({ view: "live", threadId: thread.thread_id, assistantId: assistant.assistant_id }))
+        }
+      >
+        Open a new thread live
+      </button>{" "}
+      <span className="muted">(useStream: messages token by token, interrupts, stop)</span>
+      <ErrorNote error={create.error} />
+    </p>
   );
 }
 
