@@ -330,6 +330,44 @@ describe("commands over HTTP", () => {
     }
   });
 
+  it("streams tools (started, finished, error) and custom events on their channels, each filtered to its own", async () => {
+    const threadId = randomUUID();
+    const tools = await openEventStream(api.url, threadId, { channels: ["tools", "lifecycle"] });
+    const custom = await openEventStream(api.url, threadId, { channels: ["custom"] });
+    try {
+      await command(api.url, threadId, "run.start", { assistant_id: "tools", input: { a: 2, b: 0 } });
+      await tools.until(isRootEnd);
+      const calls = tools.events.filter((e) => e.method === "tools").map((e) => e.params.data);
+      expect(calls.map((c) => [c.event, c.tool_name ?? null])).toEqual([
+        ["tool-started", "add"],
+        ["tool-finished", null],
+        ["tool-started", "divide"],
+        ["tool-error", null],
+      ]);
+      expect(calls[0].tool_call_id).toBe(calls[1].tool_call_id);
+      expect(JSON.stringify(calls[1].output)).toContain("2");
+      expect(calls[3].message).toContain("division by zero");
+
+      // each stream carries only its channels: the tools run wrote no custom events
+      expect(tools.events.every((e) => e.method === "tools" || e.method === "lifecycle")).toBe(true);
+      expect(custom.events).toEqual([]);
+      const emitter = randomUUID();
+      const emitted = await openEventStream(api.url, emitter, { channels: ["custom", "lifecycle"] });
+      await command(api.url, emitter, "run.start", { assistant_id: "custom", input: { count: 2 } });
+      await emitted.until(isRootEnd);
+      expect(emitted.events.filter((e) => e.method === "custom").map((e) => e.params.data.payload)).toEqual([
+        { type: "progress", step: 1, total: 2 },
+        { type: "progress", step: 2, total: 2 },
+        { type: "done", total: 2 },
+      ]);
+      emitted.close();
+      expect(protocolViolations).toEqual([]);
+    } finally {
+      tools.close();
+      custom.close();
+    }
+  });
+
   it("input.inject gives a message to the thread as the next run's input", async () => {
     const threadId = randomUUID();
     const events = await openEventStream(api.url, threadId, { channels: ["lifecycle"] });
