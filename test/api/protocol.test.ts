@@ -285,6 +285,11 @@ describe("commands over HTTP", () => {
       const forked = await command(api.url, threadId, "state.fork", { checkpoint_id: beforeReply.id, input: null });
       expect(checkAgainst("ProtocolStateForkResult", forked.result, "result")).toBeNull();
       await events.until((e) => e.method === "lifecycle" && e.params.data.event === "completed" && e.params.data.run_id === forked.result?.run_id);
+      // the answer's applied_through_seq separates the history from what the command caused
+      const through = (forked as { meta?: { applied_through_seq?: number } }).meta?.applied_through_seq;
+      const forkStart = events.events.findIndex((e) => e.params.data.event === "running" && e.params.data.run_id === forked.result?.run_id);
+      expect(events.events.slice(0, forkStart).every((e) => e.seq <= through!)).toBe(true);
+      expect(events.events.slice(forkStart).every((e) => e.seq > through!)).toBe(true);
       const history = await command(api.url, threadId, "state.listCheckpoints", { limit: 20 });
       const forkHead = (history.result?.checkpoints as Array<{ id: string; metadata: { parents?: unknown } }>)[0];
       expect(forkHead.id).not.toBe(checkpoints[0].id);

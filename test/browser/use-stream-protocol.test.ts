@@ -76,6 +76,17 @@ describe.each(["sse", "websocket"])("useStream (@langchain/react) over %s in Chr
     await expect.poll(async () => (await api.client.threads.get(thread)).status).toBe("idle");
   });
 
+  it("after a reload, shows the pending interrupt again and answers it", async () => {
+    await open("approval");
+    await send("draft a reply");
+    await expect.poll(() => page.getByTestId("interrupt").textContent(), { timeout: 20_000 }).toContain("Send the reply?");
+    await page.reload();
+    await expect.poll(() => page.getByTestId("interrupt").textContent(), { timeout: 20_000 }).toContain("Send the reply?");
+    await page.getByTestId("resume").click();
+    await expect.poll(() => lastAi().textContent(), { timeout: 20_000 }).toBe("You said: yes please");
+    await expect.poll(() => page.getByTestId("interrupt").count()).toBe(0);
+  });
+
   it("reattaches to the running run after a reload and shows the final state", async () => {
     await open("agent", 150);
     await send(WORDS);

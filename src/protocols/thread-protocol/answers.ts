@@ -7,6 +7,7 @@
 import type { components } from "../../../generated/openapi.js";
 import { AuthRejection } from "../../auth/errors.js";
 import { DomainError } from "../../errors.js";
+import { protocolSeqBase } from "../../runtime/protocol/sequence.js";
 
 type Schemas = components["schemas"];
 export type CommandAnswer = Schemas["ProtocolCommandAnswer"];
@@ -27,9 +28,20 @@ export class CommandRefused extends Error {
 
 export const refuse = (code: ErrorCode, message: string) => new CommandRefused(code, message);
 
-export function success(id: number, result: Record<string, unknown>, threadId: string): CommandSuccess {
-  return { type: "success", id, result, meta: { thread_id: threadId } };
+/**
+ * `appliedThroughSeq`: every event of the thread up to this seq came before the command (a run it
+ * starts numbers its events after it). Clients use it to tell the history they replay (an
+ * interrupt already answered) from what the command caused. Default: now.
+ */
+export function success(id: number, result: Record<string, unknown>, threadId: string, appliedThroughSeq = seqBefore()): CommandSuccess {
+  return { type: "success", id, result, meta: { thread_id: threadId, applied_through_seq: appliedThroughSeq } };
 }
+
+/**
+ * The seq every event already stored is at most, and every run started from now on numbers its
+ * events after (see runtime/protocol/sequence.ts): taken when a command arrives, before it acts.
+ */
+export const seqBefore = (): number => protocolSeqBase() - 1;
 
 export function failure(id: number | null, error: ErrorCode, message: string): CommandError {
   return { type: "error", id, error, message };

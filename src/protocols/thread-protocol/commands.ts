@@ -25,7 +25,7 @@ import { getThreadHistory, getThreadState } from "../../app/thread-state.js";
 import { getThread } from "../../app/threads.js";
 import type { ThreadState } from "../../runtime/threads/state-view.js";
 import type { Services } from "../../services.js";
-import { commandError, failure, refuse, success, type CommandAnswer, type ErrorCode } from "./answers.js";
+import { commandError, failure, refuse, seqBefore, success, type CommandAnswer, type ErrorCode } from "./answers.js";
 
 type Schemas = components["schemas"];
 type Command = Schemas["ProtocolCommand"];
@@ -249,8 +249,9 @@ export async function runCommand(ctx: CommandContext, command: Command): Promise
   const params = command.params ?? {};
   const problems = checkAgainst(spec.schema, params, "params");
   if (problems) return failure(command.id, "invalid_argument", `${command.method}: ${problems}`);
+  const appliedThroughSeq = seqBefore();
   try {
-    return success(command.id, await spec.run(ctx, params as never), ctx.threadId);
+    return success(command.id, await spec.run(ctx, params as never), ctx.threadId, appliedThroughSeq);
   } catch (error) {
     const refused = commandError(error, spec.missing);
     if (!refused) throw error;
