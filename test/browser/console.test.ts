@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { bundleConsole } from "../../src/console/bundle.js";
 import { ensureChromium, launchChromium } from "../support/browser.js";
 import { UNQUEUED } from "../support/sdk.js";
-import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
+import { REPO_ROOT, SCHEMA_DERIVING_TIMEOUT_MS, startTestServer, type TestServer } from "../support/server.js";
 
 /**
  * The web console in real Chromium, a whole session as a user with a bearer token: pick a graph
@@ -39,6 +39,22 @@ async function screenshot(name: string) {
 }
 
 const panel = (title: string | RegExp) => page.getByRole("region", { name: title });
+/**
+ * Watches a text on the page until it reads `final`, and expects to have seen it grow token by
+ * token: several prefixes of it on screen, nothing else.
+ */
+async function expectTokensToArrive(text: Locator, final: string) {
+  const seen = new Set<string>();
+  const read = async () => {
+    const shown = (await text.textContent({ timeout: 100 }).catch(() => null)) ?? "";
+    if (shown) seen.add(shown);
+    return shown;
+  };
+  await expect.poll(read, { timeout: 30_000, interval: 20 }).toBe(final);
+  expect(seen.size).toBeGreaterThanOrEqual(4);
+  for (const shown of seen) expect(final.startsWith(shown)).toBe(true);
+}
+
 /** The ids of the nodes in the graph drawing (each node's tooltip). */
 const drawnNodes = () => page.locator("svg [data-node] > title").allTextContents();
 
@@ -49,6 +65,8 @@ beforeAll(async () => {
   alice = asUser("alice");
   bob = asUser("bob");
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // what waits for the graphs' schemas waits as long as deriving them may take on a loaded machine
+  context.setDefaultTimeout(SCHEMA_DERIVING_TIMEOUT_MS / 2);
   page = await context.newPage();
 }, 600_000);
 afterAll(async () => {
@@ -56,7 +74,7 @@ afterAll(async () => {
   await api?.dispose();
 });
 
-describe("the web console, a whole session in Chromium", { timeout: 120_000 }, () => {
+describe("the web console, a whole session in Chromium", { timeout: 240_000 }, () => {
   it("serves the page without credentials and asks for a token before showing data", async () => {
     const started = Date.now();
     const response = await page.goto(consoleUrl());
@@ -120,6 +138,8 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
   it("checks the input against the graph's schema, runs it and streams its tokens live", async () => {
     const launcher = panel("Run it on a new thread");
     const input = launcher.getByTestId("run-input");
+    // the form comes with the schemas (deriving them from the graph's types takes seconds of CPU on a loaded machine)
+    await expect.poll(() => input.inputValue().catch(() => ""), { timeout: SCHEMA_DERIVING_TIMEOUT_MS }).toContain('"messages"');
     await input.fill('{"messages": 5}');
     await expect
       .poll(() => launcher.locator(".problem").allTextContents())
@@ -129,25 +149,7 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
     await launcher.getByTestId("start-run").click();
 
     await page.waitForURL(/\/lgts\/console\/threads\/[^/]+\/runs\/[^/]+$/, { timeout: 20_000 });
-    const seen = new Set<string>();
-    await expect
-      .poll(
-        async () => {
-          const text =
-            (await page
-              .getByTestId("token-text")
-              .first()
-              .textContent()
-              .catch(() => null)) ?? "";
-          if (text) seen.add(text);
-          return text;
-        },
-        { timeout: 30_000, interval: 20 },
-      )
-      .toBe(`Echo: ${WORDS}`);
-    // the reply grew token by token on the page: several prefixes of it were on screen
-    expect(seen.size).toBeGreaterThanOrEqual(4);
-    for (const text of seen) expect(`Echo: ${WORDS}`.startsWith(text)).toBe(true);
+    await expectTokensToArrive(page.getByTestId("token-text").first(), `Echo: ${WORDS}`);
     await expect.poll(() => page.getByTestId("run-status").textContent(), { timeout: 20_000 }).toBe("success");
     expect(await page.getByTestId("events").locator("code").allTextContents()).toEqual(
       expect.arrayContaining(["metadata", "values", "updates", "messages"]),
@@ -223,22 +225,7 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
     await page.getByTestId("live-input").fill(JSON.stringify({ messages: [{ role: "user", content: WORDS }] }));
     await page.getByTestId("live-config").fill('{"token_delay_ms": 60}');
     await page.getByTestId("live-submit").click();
-    const seen = new Set<string>();
-    await expect
-      .poll(
-        async () => {
-          const text =
-            (await lastAi()
-              .textContent({ timeout: 100 })
-              .catch(() => null)) ?? "";
-          if (text) seen.add(text);
-          return text;
-        },
-        { timeout: 30_000, interval: 20 },
-      )
-      .toBe(`Echo: ${WORDS}`);
-    expect(seen.size).toBeGreaterThanOrEqual(4);
-    for (const text of seen) expect(`Echo: ${WORDS}`.startsWith(text)).toBe(true);
+    await expectTokensToArrive(lastAi(), `Echo: ${WORDS}`);
     await expect.poll(() => page.getByTestId("live-status").textContent(), { timeout: 20_000 }).toBe("idle");
     expect(await page.getByTestId("live-events").locator("code").allTextContents()).toContain("updates");
     await screenshot("09-live-tokens");

@@ -2,6 +2,8 @@
  * What the run page shows of a run's stream: every event in order, and the text of each message
  * as its tokens arrive (`messages-tuple` chunks, from the root graph and any subgraph).
  */
+import { messageText } from "./message-text.js";
+
 export interface ShownEvent {
   id: string | undefined;
   event: string;
@@ -26,20 +28,13 @@ const MAX_EVENTS = 2000;
 
 export const EMPTY_STREAM: RunStreamView = { events: [], messages: [] };
 
-/** The text of a message chunk's content: a string, or the text blocks of a list. */
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content.map((block: unknown) => (typeof block === "object" && block && "text" in block ? String(block.text) : "")).join("");
-}
-
 export function withEvent(view: RunStreamView, event: ShownEvent): RunStreamView {
   const events = view.events.length >= MAX_EVENTS ? [...view.events.slice(1), event] : [...view.events, event];
   const [kind, ...namespace] = event.event.split("|");
   if (kind !== "messages" || !Array.isArray(event.data)) return { ...view, events };
   const [chunk, metadata] = event.data as [{ id?: string; content?: unknown } | undefined, { langgraph_node?: string } | undefined];
   if (!chunk?.id) return { ...view, events };
-  const text = textOf(chunk.content);
+  const text = messageText(chunk.content);
   const index = view.messages.findIndex((message) => message.id === chunk.id);
   const messages =
     index < 0

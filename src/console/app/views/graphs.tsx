@@ -91,7 +91,8 @@ export function AssistantView({ assistantId }: { assistantId: string }) {
         <ErrorNote error={graph.error} />
         {graph.data ? <GraphDrawing graph={graph.data} title={`The graph ${a.graph_id}`} /> : <Loading what="the graph" />}
       </Panel>
-      <RunLauncher assistant={a} schemas={schemas.data} />
+      {/* once the schemas are known (or cannot be), so the input starts from them and is checked against them */}
+      {schemas.data || schemas.error ? <RunLauncher assistant={a} schemas={schemas.data} /> : <Loading what="the schemas" />}
       <LiveSessionStarter assistant={a} />
       {schemas.data ? (
         <AssistantSettings

@@ -6,17 +6,11 @@
 import { useChannel, useStream } from "@langchain/react";
 import { useMemo, useState } from "react";
 import type { Schema } from "../json-schema.js";
+import { messageText } from "../message-text.js";
 import { API_URL, useClient, useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
 import { ErrorNote, JsonEditor, JsonView, Link, Panel, Status, parseJson, pretty } from "../ui.js";
 import { exampleInput } from "./run-launcher.js";
-
-/** The text of a message's content: a string, or the text blocks of a list. */
-function textOf(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content.map((block: unknown) => (typeof block === "string" ? block : ((block as { text?: string } | null)?.text ?? ""))).join("");
-}
 
 const asError = (error: unknown) => (error === undefined || error === null ? undefined : error instanceof Error ? error : new Error(String(error)));
 
@@ -76,7 +70,7 @@ export function LiveView({ threadId, assistantId }: { threadId: string; assistan
           {stream.messages.map((message, index) => (
             <li key={message.id ?? index} data-type={message.type}>
               <span className="muted">{message.type}</span>
-              <p>{textOf(message.content)}</p>
+              <p>{messageText(message.content)}</p>
             </li>
           ))}
         </ol>

@@ -4,6 +4,7 @@
  */
 import type { Assistant, Thread, ThreadState } from "@langchain/langgraph-sdk";
 import { useState } from "react";
+import { messageText } from "../message-text.js";
 import { navigate } from "../router.js";
 import { useClient } from "../session.js";
 import { useAction, useLoad } from "../use-load.js";
@@ -89,7 +90,7 @@ function Messages({ values }: { values: unknown }) {
         {messages.map((message, index) => (
           <li key={message.id ?? index} data-type={message.type ?? message.role}>
             <span className="muted">{message.type ?? message.role}</span>
-            <p>{typeof message.content === "string" ? message.content : JSON.stringify(message.content)}</p>
+            <p>{messageText(message.content)}</p>
           </li>
         ))}
       </ol>
