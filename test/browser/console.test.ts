@@ -262,6 +262,11 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
       });
     await expect.poll(() => waiting.count()).toBe(0);
 
+    // an existing thread opened live from its page shows what it holds
+    await page.goto(consoleUrl(`threads/${chat}`));
+    await page.getByRole("link", { name: "Open this thread live" }).click();
+    await expect.poll(() => lastAi().textContent(), { timeout: 20_000 }).toBe(`Echo: ${WORDS}`);
+
     // a run stopped while it streams
     const stopped = await openLive("agent");
     await page.getByTestId("live-input").fill(JSON.stringify({ messages: [{ role: "user", content: WORDS }] }));
@@ -322,6 +327,17 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
     await first.getByRole("button", { name: "Really delete?" }).click();
     await expect.poll(() => items.locator("summary code").allTextContents(), { timeout: 20_000 }).toEqual(["alice / notes / second"]);
     expect(await alice.store.getItem(["alice", "notes"], "first")).toBeNull();
+
+    // semantic search (the store has an index): the closest item first, with its score
+    await alice.store.putItem(["recipes"], "lunch", { text: "pasta with pizza on the side" });
+    await alice.store.putItem(["recipes"], "pets", { text: "what cats and dogs eat" });
+    await page.getByTestId("store-query").fill("pasta and pizza");
+    await page.getByRole("button", { name: "Search" }).click();
+    await tree.getByRole("button", { name: "recipes" }).click();
+    await expect
+      .poll(() => items.locator("summary code").allTextContents(), { timeout: 20_000 })
+      .toEqual(["alice / recipes / lunch", "alice / recipes / pets"]);
+    expect(await items.locator("summary .score").first().textContent()).toMatch(/^score \d\.\d{3}$/);
     expect((await bob.store.getItem(["bob", "notes"], "secret"))?.value).toMatchObject({ text: "bob's note" });
   });
 
@@ -345,9 +361,15 @@ describe("the web console, a whole session in Chromium", { timeout: 120_000 }, (
     expect(await bob.crons.search({})).toHaveLength(1);
   });
 
-  it("shows the server's information", async () => {
+  it("shows the server's information and the latest errors", async () => {
+    const failed = await alice.threads.create();
+    await alice.runs.wait(failed.thread_id, "failing", { input: { messages: [] } }).catch(() => undefined);
+    await expect.poll(async () => (await alice.threads.get(failed.thread_id)).status, { timeout: 20_000 }).toBe("error");
     await page.keyboard.press("5");
     await expect.poll(() => page.getByTestId("storage").textContent(), { timeout: 20_000 }).toBe(api.server.services.storage.backend);
+    const errors = page.getByTestId("recent-errors");
+    await expect.poll(() => errors.getByRole("link").allTextContents(), { timeout: 20_000 }).toEqual([failed.thread_id]);
+    expect(await errors.locator("pre").textContent()).toContain("The failing graph failed on purpose");
     await screenshot("14-server");
   });
 

@@ -1,4 +1,7 @@
-/** The server: what `/info` and `/ok?check_db=1` say, and the threads busy right now with their runs. */
+/**
+ * The server: what `/info` and `/ok?check_db=1` say, the threads busy right now with their runs,
+ * and the latest errors (threads whose last run failed, with the error).
+ */
 import type { Thread } from "@langchain/langgraph-sdk";
 import { useClient, useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
@@ -57,6 +60,7 @@ export function ServerView() {
         </details>
       </Panel>
       <ActiveWork />
+      <RecentErrors />
     </div>
   );
 }
@@ -94,5 +98,25 @@ function BusyThread({ thread }: { thread: Thread }) {
         ))}
       </ul>
     </div>
+  );
+}
+
+/** Threads whose last run failed, newest first, with the error they keep. */
+function RecentErrors() {
+  const client = useClient();
+  const failed = useLoad(() => client.threads.search({ status: "error", limit: 20, sortBy: "updated_at", sortOrder: "desc" }), [client]);
+  return (
+    <Panel title="Recent errors">
+      <ErrorNote error={failed.error} />
+      {failed.data?.length === 0 ? <p className="muted">No thread is in error.</p> : null}
+      <ul className="items" data-testid="recent-errors">
+        {(failed.data ?? []).map((thread) => (
+          <li key={thread.thread_id}>
+            <Link to={{ view: "thread", threadId: thread.thread_id }}>{thread.thread_id}</Link> <Time iso={thread.updated_at} />
+            <JsonView label="error" value={thread.error} />
+          </li>
+        ))}
+      </ul>
+    </Panel>
   );
 }

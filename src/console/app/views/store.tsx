@@ -57,7 +57,14 @@ export function StoreView() {
   const refresh = () => setGeneration((g) => g + 1);
   return (
     <div className="columns">
-      <Panel title="Namespaces">
+      <Panel
+        title="Namespaces"
+        actions={
+          <button type="button" onClick={refresh}>
+            Refresh
+          </button>
+        }
+      >
         <ErrorNote error={namespaces.error} />
         {namespaces.data ? (
           <nav aria-label="namespaces" role="tree" data-testid="namespaces">
@@ -81,6 +88,7 @@ export function StoreView() {
               if (parsed.error) return;
               const value = parsed.value as Record<string, unknown>;
               setSearch({ ...(query ? { query } : {}), ...(Object.keys(value).length ? { filter: value } : {}) });
+              refresh();
             }}
           >
             <label>
@@ -112,8 +120,8 @@ function StoredItem({ item, onChange }: { item: SearchItem; onChange(): void }) 
     <li>
       <details>
         <summary>
-          <code>{[...item.namespace, item.key].join(" / ")}</code> <Time iso={item.updatedAt} />
-          {item.score != null ? <span className="muted"> score {item.score.toFixed(3)}</span> : null}
+          <code>{[...item.namespace, item.key].join(" / ")}</code> <Time iso={item.updatedAt} />{" "}
+          {item.score != null ? <span className="muted score">score {item.score.toFixed(3)}</span> : null}
         </summary>
         <JsonEditor label="Value" text={text} onChange={setText} rows={6} />
         <div className="actions">

@@ -265,6 +265,10 @@ function ThreadLauncher({ thread }: { thread: Thread }) {
           ))}
         </select>
       </label>
+      <p>
+        <Link to={{ view: "live", threadId: thread.thread_id, assistantId: assistant.assistant_id }}>Open this thread live</Link>{" "}
+        <span className="muted">(useStream: messages token by token, interrupts, stop)</span>
+      </p>
       {schemas.data || schemas.error ? (
         <RunLauncher key={assistant.assistant_id} assistant={assistant} schemas={schemas.data} threadId={thread.thread_id} />
       ) : null}
