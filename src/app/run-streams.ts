@@ -10,18 +10,35 @@ import type { RunRequest } from "../runtime/runs/request.js";
 import type { SseEvent } from "../runtime/streams/event-names.js";
 import type { ThreadEventsOptions } from "../runtime/streams/thread-events.js";
 import type { Run, Scope } from "../storage/types.js";
-import { readableRun, startRun, type RunDeps, type RunRef, type RunStart, type StartedRun } from "./runs.js";
+import { readableRun, startRun, type RunDeps, type RunRef, type RunStart, type StartedRun, type Waiter } from "./runs.js";
 
 /** A run's events; null when nothing is left to relay (the run ended and its events are gone). */
 export type RunEvents = AsyncIterable<RunEvent> | null;
 
-/** Starts a run and follows it from its first event: the subscription is in place before the run can publish. */
+/**
+ * A run being followed: its events, and what the follower's transport calls when the follower
+ * leaves before the run's end (`onLeave`: the run is interrupted, when that was asked for).
+ */
+export interface Followed {
+  events: RunEvents;
+  onLeave?: () => Promise<void>;
+}
+
+const leaving = (deps: RunDeps, run: Run, cancelReason: string | null): Followed["onLeave"] =>
+  cancelReason === null ? undefined : () => deps.runs.cancel(run, "interrupt", cancelReason);
+
+/**
+ * Starts a run and follows it from its first event: the subscription is in place before the run
+ * can publish. `follower.signal` ends the subscription; a follower that leaves first cancels the
+ * run unless the request says `on_disconnect: continue`.
+ */
 export async function startRunAndFollow<B extends RunRequest>(
   deps: RunDeps,
   auth: RequestAuth,
   start: RunStart<B>,
-  signal: AbortSignal,
-): Promise<StartedRun<B> & { events: RunEvents }> {
+  follower: Waiter,
+): Promise<StartedRun<B> & Followed> {
+  const { signal } = follower;
   const failed = new AbortController();
   let subscribed: Promise<RunEventStream | null> = Promise.resolve(null);
   let started: StartedRun<B>;
@@ -35,7 +52,8 @@ export async function startRunAndFollow<B extends RunRequest>(
     failed.abort();
     throw error;
   }
-  return { ...started, events: (await subscribed)?.events ?? null };
+  const cancelReason = (started.request.on_disconnect ?? "cancel") === "cancel" ? follower.cancelReason : null;
+  return { ...started, events: (await subscribed)?.events ?? null, onLeave: leaving(deps, started.run, cancelReason) };
 }
 
 /** An existing run's events (after a replay as `replay` says), if the caller may read its thread. */
@@ -44,11 +62,11 @@ export async function followRun(
   auth: RequestAuth,
   ref: RunRef,
   replay: SubscribeOptions,
-  signal: AbortSignal,
-): Promise<{ run: Run; events: RunEvents }> {
+  follower: Waiter,
+): Promise<{ run: Run } & Followed> {
   const { run } = await readableRun(deps, auth, ref);
-  const stream = await deps.runs.events(run.run_id, { ...replay, signal });
-  return { run, events: stream?.events ?? null };
+  const stream = await deps.runs.events(run.run_id, { ...replay, signal: follower.signal });
+  return { run, events: stream?.events ?? null, onLeave: leaving(deps, run, follower.cancelReason) };
 }
 
 /**
@@ -73,12 +91,13 @@ export async function followStatelessRun(
   auth: RequestAuth,
   runId: string,
   replay: SubscribeOptions,
-  signal: AbortSignal,
-): Promise<{ run: Run | null; events: RunEvents }> {
+  follower: Waiter,
+): Promise<{ run: Run | null } & Followed> {
   const { scope } = await auth.authorize("threads:read", {});
   const run = await statelessRun(deps, runId, scope);
-  const stream = await deps.runs.events(runId, { ...replay, signal });
-  return { run, events: stream?.events ?? null };
+  const stream = await deps.runs.events(runId, { ...replay, signal: follower.signal });
+  // a run deleted at its end cannot be cancelled any more
+  return { run, events: stream?.events ?? null, onLeave: run ? leaving(deps, run, follower.cancelReason) : undefined };
 }
 
 /** A thread's activity across its runs; ends by itself when the thread is deleted, through whichever process. */

@@ -157,18 +157,6 @@ function cancelReason(reason: CancelReason, action: CancelAction): string {
   return `cancelled by a client (${action})`;
 }
 
-/**
- * Cancels a run and, with `wait`, waits until it stopped. Cancelling one that ended changes
- * nothing; a rolled-back run is deleted once it stops.
- */
-export async function stopRun(deps: RunDeps, run: Run, scope: Scope, action: CancelAction, reason: string, wait: boolean): Promise<void> {
-  await deps.runs.cancel(run, action, reason);
-  if (!wait) return;
-  await deps.runs.outcome(run, scope).catch((error: unknown) => {
-    if (!isNotFound(error)) throw error;
-  });
-}
-
 export interface CancelRequest {
   action: CancelAction;
   reason?: CancelReason;
@@ -176,12 +164,17 @@ export interface CancelRequest {
   wait: boolean;
 }
 
-/** Cancels a run of a thread (`threads:update`). */
+/** Cancels a run of a thread (`threads:update`); cancelling one that ended changes nothing. */
 export async function cancelRun(deps: RunDeps, auth: RequestAuth, ref: RunRef, request: CancelRequest): Promise<void> {
   const { action } = request;
   const { scope } = await auth.authorize("threads:update", { thread_id: ref.threadId, action });
   const run = await deps.storage.runs.getInThread(ref.threadId, ref.runId, scope);
-  await stopRun(deps, run, scope, action, cancelReason(request.reason, action), request.wait);
+  await deps.runs.cancel(run, action, cancelReason(request.reason, action));
+  if (!request.wait) return;
+  await deps.runs.outcome(run, scope).catch((error: unknown) => {
+    // a rolled-back run is deleted once it stops
+    if (!isNotFound(error)) throw error;
+  });
 }
 
 /** Which runs to cancel at once: those of a thread (all its active ones, or the listed ones), or every active one by status. */

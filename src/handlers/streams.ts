@@ -13,9 +13,8 @@ import { runLocationHeaders } from "../runtime/runs/api-shape.js";
 import type { SubscribeOptions } from "../runtime/runs/broker.js";
 import { joinFilter } from "../runtime/streams/event-names.js";
 import { parseThreadEventId, type ThreadCursor, type ThreadStreamMode } from "../runtime/streams/thread-events.js";
-import type { Services } from "../services.js";
 import type { Run } from "../storage/types.js";
-import { followRun, followStatelessRun, followThread, startRunAndFollow, type RunEvents } from "../app/run-streams.js";
+import { followRun, followStatelessRun, followThread, startRunAndFollow, type Followed } from "../app/run-streams.js";
 import { nullsAsAbsent } from "../app/nulls.js";
 
 type StreamOperations = "streamRun" | "streamStatelessRun" | "joinRunStream" | "joinStatelessRunStream" | "joinThreadStream";
@@ -42,20 +41,20 @@ function threadCursor(req: Request): ThreadCursor | undefined {
 
 type CreateContext = HandlerContext<"streamRun"> | HandlerContext<"streamStatelessRun">;
 
-/** Cancels the run when the client that streams it goes away (on request). */
-const cancelling = (services: Services, run: Run, cancel: boolean) =>
-  cancel ? () => services.runs.cancel(run, "interrupt", "the client streaming it disconnected") : undefined;
+/** Why a streamed run is cancelled when its client leaves first (on request). */
+const STREAMER_LEFT = "the client streaming it disconnected";
 
 async function streamNewRun(ctx: CreateContext, threadId: string | null): Streamed {
   const { services, auth, req, res } = ctx;
   const disconnect = new AbortController();
   const start = { threadId, body: nullsAsAbsent(ctx.body) };
-  const { run, request, events } = await startRunAndFollow(services, auth, start, disconnect.signal);
+  const follower = { signal: disconnect.signal, cancelReason: STREAMER_LEFT };
+  const { run, events, onLeave } = await startRunAndFollow(services, auth, start, follower);
   await relayRun(req, res, {
     events,
     wanted: everything,
     disconnect,
-    onClientGone: cancelling(services, run, (request.on_disconnect ?? "cancel") === "cancel"),
+    onClientGone: onLeave,
     headers: runLocationHeaders(run, threadId === null),
     logger: services.logger,
   });
@@ -63,6 +62,12 @@ async function streamNewRun(ctx: CreateContext, threadId: string | null): Stream
 }
 
 type JoinContext = HandlerContext<"joinRunStream"> | HandlerContext<"joinStatelessRunStream">;
+
+/** A joining client, whose leaving cancels the run when it asked for that (`cancel_on_disconnect`). */
+const joiner = ({ query }: JoinContext, disconnect: AbortController) => ({
+  signal: disconnect.signal,
+  cancelReason: flag(query.cancel_on_disconnect) ? STREAMER_LEFT : null,
+});
 
 /** Where a join's replay starts: useStream rejoins after a reload with its thread's head checkpoint (and Last-Event-ID -1). */
 function joinReplay({ query, req }: JoinContext): SubscribeOptions {
@@ -74,16 +79,16 @@ async function joinRun(
   ctx: JoinContext,
   runId: string,
   run: Run | null,
-  events: RunEvents,
+  followed: Followed,
   disconnect: AbortController,
   stateless: boolean,
 ): Streamed {
   const { query, services, req, res } = ctx;
   await relayRun(req, res, {
-    events,
+    events: followed.events,
     wanted: joinFilter(query.stream_mode, query.namespace),
     disconnect,
-    onClientGone: run ? cancelling(services, run, flag(query.cancel_on_disconnect)) : undefined,
+    onClientGone: followed.onLeave,
     headers: runLocationHeaders(run ?? { run_id: runId, thread_id: "" }, stateless),
     logger: services.logger,
   });
@@ -125,8 +130,8 @@ export const streamHandlers: OperationHandlers<StreamOperations> = {
     const ref = { threadId: params.thread_id, runId: params.run_id };
     return orNotFoundEvent(
       ctx,
-      () => followRun(services, auth, ref, replay, disconnect.signal),
-      ({ run, events }) => joinRun(ctx, run.run_id, run, events, disconnect, false),
+      () => followRun(services, auth, ref, replay, joiner(ctx, disconnect)),
+      (followed) => joinRun(ctx, followed.run.run_id, followed.run, followed, disconnect, false),
     );
   },
 
@@ -136,8 +141,8 @@ export const streamHandlers: OperationHandlers<StreamOperations> = {
     const disconnect = new AbortController();
     return orNotFoundEvent(
       ctx,
-      () => followStatelessRun(services, auth, params.run_id, replay, disconnect.signal),
-      ({ run, events }) => joinRun(ctx, params.run_id, run, events, disconnect, true),
+      () => followStatelessRun(services, auth, params.run_id, replay, joiner(ctx, disconnect)),
+      (followed) => joinRun(ctx, params.run_id, followed.run, followed, disconnect, true),
     );
   },
 
