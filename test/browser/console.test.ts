@@ -162,6 +162,44 @@ describe("the web console, a whole session in Chromium", { timeout: 240_000 }, (
     await expect.poll(() => shared.getByTestId("token-text").first().textContent(), { timeout: 20_000 }).toBe(`Echo: ${WORDS}`);
     await expect.poll(() => shared.getByTestId("run-status").textContent()).toBe("success");
     await shared.close();
+
+    // a run cancelled from its page while it streams
+    await page
+      .getByRole("link", { name: /^[0-9a-f-]{36}$/ })
+      .nth(1)
+      .click(); // its assistant
+    const again = panel("Run it on a new thread");
+    await again.getByTestId("run-input").fill(JSON.stringify({ messages: [{ role: "user", content: WORDS }] }));
+    await again.getByTestId("run-config").fill('{"token_delay_ms": 300}');
+    await again.getByTestId("start-run").click();
+    await page.waitForURL(/\/runs\//);
+    await expect
+      .poll(
+        async () =>
+          (
+            (await page
+              .getByTestId("token-text")
+              .first()
+              .textContent({ timeout: 100 })
+              .catch(() => null)) ?? ""
+          ).length,
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThan(0);
+    const [threadId, runId] = new URL(page.url()).pathname.split("/threads/")[1].split("/runs/");
+    await page.getByTestId("cancel-run").click();
+    await expect.poll(async () => (await alice.runs.get(threadId, runId)).status, { timeout: 20_000 }).toBe("interrupted");
+    await expect.poll(() => page.getByTestId("run-status").textContent(), { timeout: 20_000 }).toBe("interrupted");
+    expect(await page.getByTestId("token-text").first().textContent()).not.toBe(`Echo: ${WORDS}`);
+
+    // an older version made the latest again
+    await page
+      .getByRole("link", { name: /^[0-9a-f-]{36}$/ })
+      .nth(1)
+      .click();
+    await panel("Versions").getByRole("button", { name: "Make latest" }).click();
+    await expect.poll(async () => (await alice.assistants.get("agent")).version, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => panel("Versions").locator("li .muted").first().textContent()).toBe("(latest)");
   });
 
   it("answers an interrupt, travels back to a checkpoint and forks it with an edited state", async () => {
@@ -286,7 +324,27 @@ describe("the web console, a whole session in Chromium", { timeout: 240_000 }, (
     await page.getByTestId("thread-status-filter").selectOption("idle");
     await page.getByRole("button", { name: "Search" }).click();
     await expect.poll(async () => (await table.getByRole("link").allTextContents()).length).toBe(alices.filter((t) => t.status === "idle").length);
+    // by metadata
+    const interruptThreads = await alice.threads.search({ metadata: { graph_id: "interrupt" } });
+    expect(interruptThreads.length).toBeGreaterThan(0);
+    await page.getByTestId("thread-status-filter").selectOption("");
+    await page.getByLabel("Metadata (JSON, matched exactly)").fill('{"graph_id": "interrupt"}');
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect.poll(async () => (await table.getByRole("link").allTextContents()).sort()).toEqual(interruptThreads.map((t) => t.thread_id).sort());
     await screenshot("11-threads");
+
+    // copied, then the copy deleted
+    const original = interruptThreads[0].thread_id;
+    await table.getByRole("link", { name: original }).click();
+    await page.getByRole("button", { name: "Copy" }).click();
+    await page.waitForURL((url) => url.pathname.includes("/threads/") && !url.pathname.includes(original));
+    const copy = new URL(page.url()).pathname.split("/threads/")[1];
+    expect((await alice.threads.getState(copy)).values).toEqual((await alice.threads.getState(original)).values);
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Really delete?" }).click();
+    await page.waitForURL(/\/console\/threads$/);
+    await expect(alice.threads.get(copy)).rejects.toThrow(/404/);
+    expect((await alice.threads.get(original)).thread_id).toBe(original);
     await page.goto(consoleUrl(`threads/${bobs.thread_id}`));
     await expect.poll(() => page.getByRole("alert").first().textContent(), { timeout: 20_000 }).toMatch(/^404: /);
   });
