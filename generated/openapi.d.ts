@@ -1327,6 +1327,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/processes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server processes and their runs
+         * @description The server processes sharing this deployment's storage, each with the runs it executes now.
+         *     On PostgreSQL: this process and every other live process executing a run (a process is live
+         *     while its session holds its worker lock); on the embedded store, this one process. Only the
+         *     runs of threads the caller may read are listed (custom auth: the `threads:read` filters), and
+         *     another process appears only through such a run.
+         */
+        get: operations["listProcesses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -3914,6 +3938,38 @@ export interface components {
          * @description The server's current time (only when a search's `select` asks for it), to compare with `next_run_date`.
          */
         now: string;
+        /** @description A run a process executes. */
+        ProcessRun: {
+            /** Format: uuid */
+            run_id: string;
+            /**
+             * Format: uuid
+             * @description Thread the run executes on (a temporary thread for stateless runs).
+             */
+            thread_id: string;
+            /** @constant */
+            status: "running";
+            /** @description Executions of the run started so far (this one included). */
+            attempt: number;
+            /**
+             * Format: date-time
+             * @description When the run last changed status (started running).
+             */
+            since: string;
+        };
+        /** @description One server process. */
+        ServerProcess: {
+            /** @description The process's id (`host:pid:nonce`; on PostgreSQL, the `lease_owner` of the runs it executes). */
+            process_id: string;
+            /** @description Whether this is the process that answered the request. */
+            current: boolean;
+            /** @description The runs it executes now, oldest first. */
+            runs: components["schemas"]["ProcessRun"][];
+        };
+        /** @description The server processes and the runs each executes now. */
+        ProcessList: {
+            processes: components["schemas"]["ServerProcess"][];
+        };
         data: {
             /**
              * Format: uuid
@@ -6172,6 +6228,28 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
+        };
+    };
+    listProcesses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The processes, this one first, then by id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     getOpenApiDocument: {

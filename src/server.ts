@@ -37,6 +37,7 @@ import { ThreadTtlSweeper } from "./runtime/threads/ttl.js";
 import { ComposedRunEngine, RUN_ENGINE_DEFAULTS } from "./runtime/runs/run-engine.js";
 import { BackendOpenError, openBackend, type Backend } from "./backends/index.js";
 import { Teardown } from "./teardown.js";
+import { newProcessId } from "./runtime/process-id.js";
 import { CronScheduler } from "./runtime/crons/scheduler.js";
 import { cronLauncher, type CronCaller } from "./app/cron-firings.js";
 import { KEEP_ALIVE_INTERVAL_MS } from "./http/keep-alive.js";
@@ -151,6 +152,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
   teardown.add("store", () => store.close());
   const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
   const threadTtl = new ThreadTtlSweeper(storage, logger, (threadId) => storage.checkpoints.pruneKeepLatest(threadId), backend.cluster);
+  const processId = backend.workerId ?? newProcessId();
   const runs = new ComposedRunEngine(
     {
       storage,
@@ -159,7 +161,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
       store,
       logger,
       cluster: backend.cluster,
-      workerId: backend.workerId,
+      workerId: processId,
       // a webhook given as a path is posted to this server, once it listens
       webhookTargets: { policy: webhooks, serverUrl: () => scope.apiUrl },
       ...(tracing ? { tracer: tracing.tracer } : {}),
@@ -183,6 +185,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
     logger,
     version: VERSION,
     readiness: { ready: true },
+    processId,
     waitKeepAliveMs: options.waitKeepAliveMs ?? KEEP_ALIVE_INTERVAL_MS,
   };
 

@@ -38,6 +38,8 @@ export interface Services {
    * load balancers send new work elsewhere, while the process still serves (liveness, `/ok`).
    */
   readiness: { ready: boolean };
+  /** This process's name among the deployment's (PostgreSQL: its runs' lease owner). */
+  processId: string;
   /** How often `wait` and `join` send a newline while the run works (src/http/keep-alive.ts). */
   waitKeepAliveMs: number;
 }

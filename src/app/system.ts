@@ -1,7 +1,8 @@
 /** What the server says about itself: whether it takes work (readiness), and what it runs on. */
+import type { RequestAuth } from "../auth/index.js";
 import type { GraphRegistry } from "../runtime/graphs/index.js";
 import { StorageUnavailableError } from "../storage/errors.js";
-import type { Storage } from "../storage/types.js";
+import type { Run, Storage } from "../storage/types.js";
 
 export interface SystemDeps {
   storage: Pick<Storage, "check" | "backend">;
@@ -32,4 +33,35 @@ export async function readiness(deps: SystemDeps): Promise<Readiness> {
 /** The server, its storage backend and the graphs it serves (`/info`'s metadata). */
 export function serverMetadata(deps: SystemDeps) {
   return { server: "langgraph-ts-server", storage: deps.storage.backend, graphs: deps.graphs.graphIds };
+}
+
+export interface ProcessDeps {
+  storage: { runs: Pick<Storage["runs"], "executing"> };
+  /** This process's name (`Services.processId`). */
+  processId: string;
+}
+
+/** A server process and the runs it executes now, oldest first. */
+export interface ServerProcess {
+  process_id: string;
+  current: boolean;
+  runs: Run[];
+}
+
+/**
+ * The processes and the runs each executes now, as far as the caller may read them (`threads:read`
+ * filters): this one first, then the others by id (PostgreSQL). A process of the others shows
+ * through a run it executes.
+ */
+export async function serverProcesses(deps: ProcessDeps, auth: RequestAuth): Promise<ServerProcess[]> {
+  const { scope } = await auth.authorize("threads:read", {});
+  const byId = new Map<string, Run[]>([[deps.processId, []]]);
+  for (const { run, owner } of await deps.storage.runs.executing(scope)) {
+    const id = owner ?? deps.processId;
+    let runs = byId.get(id);
+    if (!runs) byId.set(id, (runs = []));
+    runs.push(run);
+  }
+  const others = [...byId.keys()].filter((id) => id !== deps.processId).sort();
+  return [deps.processId, ...others].map((id) => ({ process_id: id, current: id === deps.processId, runs: byId.get(id) ?? [] }));
 }

@@ -4,9 +4,9 @@ import { createRequire } from "node:module";
 import { loadContract } from "../http/contract.js";
 import { publishedContract } from "../http/published-contract.js";
 import type { HttpConfig } from "../runtime/graphs/config.js";
-import { readiness, serverMetadata } from "../app/system.js";
+import { readiness, serverMetadata, serverProcesses } from "../app/system.js";
 
-type SystemOperations = "healthCheck" | "getInfo" | "getMetrics" | "getOpenApiDocument";
+type SystemOperations = "healthCheck" | "getInfo" | "getMetrics" | "listProcesses" | "getOpenApiDocument";
 
 const contract = loadContract();
 /** The document each configuration publishes (a dev reload brings a new configuration). */
@@ -73,6 +73,15 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
       return { status: 200, body: Object.fromEntries(metrics.map((m) => [m.name, m])) };
     }
     return { status: 200, body: await registry.metrics(), contentType: registry.contentType };
+  },
+
+  async listProcesses({ services, auth }) {
+    const processes = await serverProcesses(services, auth);
+    const view = processes.map(({ runs, ...process }) => ({
+      ...process,
+      runs: runs.map((run) => ({ run_id: run.run_id, thread_id: run.thread_id, status: "running" as const, attempt: run.attempt, since: run.updated_at })),
+    }));
+    return { status: 200, body: { processes: view } };
   },
 
   async getOpenApiDocument({ services }) {

@@ -54,6 +54,8 @@ export interface TempStorage {
   storage: Storage;
   /** The lowdb data directory (lowdb only). */
   dir?: string;
+  /** The database's URI (PostgreSQL only). */
+  uri?: string;
   /** Opens the same data again (after `storage.close()`): what a restarted server sees. */
   reopen(): Promise<Storage>;
   done(): Promise<void>;
@@ -69,6 +71,7 @@ export async function openTempStorage(options: TempStorageOptions = {}): Promise
     const open = () => PostgresStorage.open({ uri: database.uri, poolMax: 4, ...(options.clock ? { clock: options.clock } : {}) });
     return {
       storage: track(await open()),
+      uri: database.uri,
       reopen: async () => track(await open()),
       done: async () => {
         await closeAll();

@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
-import type { Run } from "../../src/storage/types.js";
-import { tempStoragePerTest } from "./storage-helpers.js";
+import type { PostgresStorage } from "../../src/storage/postgres/storage.js";
+import type { Run, Scope } from "../../src/storage/types.js";
+import { TestWorkers } from "../support/postgres-workers.js";
+import { TEST_STORAGE, tempStoragePerTest } from "./storage-helpers.js";
 
 const open = tempStoragePerTest();
 
@@ -224,5 +226,36 @@ describe("runs repository", () => {
     expect(await storage.runs.deleteThread(empty.thread_id)).toBe(0);
     expect(await storage.runs.deleteThread(thread.thread_id)).toBe(3);
     expect(await storage.runs.active(thread.thread_id)).toEqual([]);
+  });
+
+  it("lists the running runs with the process executing each, of live processes only, within the scope", async () => {
+    const { storage, uri } = await open();
+    const mine = await storage.threads.create({ metadata: { owner: "alice" } });
+    const idle = await storage.threads.create({ metadata: { owner: "alice" } });
+    await storage.runs.create({ ...base(idle.thread_id), not_before: new Date(Date.now() + 3_600_000).toISOString() });
+    const ownedBy = (owner: string): Scope => ({ conditions: [{ key: "owner", op: "$eq", value: owner }] });
+    if (TEST_STORAGE === "postgres") {
+      // another process (its worker lock held by a session of its own) executes the run
+      const { run } = await storage.runs.create({ ...base(mine.thread_id), lease: { owner: "host:1:w1", leaseMs: 60_000 } });
+      expect(await storage.runs.executing()).toEqual([]); // w1's worker lock is not held: no live process executes it
+      const workers = new TestWorkers(uri!, storage as PostgresStorage);
+      try {
+        const w1 = await workers.start("host:1:w1");
+        expect(await storage.runs.executing()).toEqual([{ run: await storage.runs.get(run.run_id), owner: "host:1:w1" }]);
+        expect(await storage.runs.executing(ownedBy("alice"))).toHaveLength(1);
+        expect(await storage.runs.executing(ownedBy("bob"))).toEqual([]);
+        await w1.die();
+        expect(await storage.runs.executing()).toEqual([]);
+      } finally {
+        await workers.closeAll();
+      }
+    } else {
+      const { run } = await storage.runs.create(base(mine.thread_id));
+      expect(await storage.runs.executing()).toEqual([]); // pending: nobody executes it yet
+      const running = await storage.runs.update(run.run_id, { status: "running" });
+      expect(await storage.runs.executing()).toEqual([{ run: running, owner: null }]);
+      expect(await storage.runs.executing(ownedBy("alice"))).toHaveLength(1);
+      expect(await storage.runs.executing(ownedBy("bob"))).toEqual([]);
+    }
   });
 });

@@ -158,6 +158,7 @@ const AGREED_OPERATION_IDS = [
   "healthCheck",
   "getInfo",
   "getMetrics",
+  "listProcesses",
   "getOpenApiDocument",
 ];
 

@@ -4,13 +4,12 @@
  * stop channel) and the cluster (advisory locks, nudges). Opened once per process; `close`
  * after the engine and the schedulers stopped.
  */
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Cluster } from "../cluster.js";
 import type { RunEngineParts } from "../runs/engine.js";
 import { PostgresRunEventLog } from "../../storage/postgres/run-events.js";
 import { PostgresRunLeases, WORKER_LOCK } from "../../storage/postgres/run-leases.js";
+import { newProcessId } from "../process-id.js";
 import { PostgresCluster } from "./cluster.js";
 import { Notifications, type SqlDatabase } from "./notifications.js";
 import { PostgresRunEventBroker } from "./run-broker.js";
@@ -43,7 +42,7 @@ export interface PostgresCoordination {
  */
 async function holdWorkerLock(notifications: Notifications): Promise<string> {
   for (let draws = 1; ; draws++) {
-    const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const workerId = newProcessId();
     if ((await notifications.holdLock(WORKER_LOCK, workerId)) || draws === 3) return workerId;
     notifications.forgetLock(WORKER_LOCK, workerId);
   }

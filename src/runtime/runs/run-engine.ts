@@ -40,9 +40,8 @@ import { RunExecutor, unlessDeleted, unstoredEnd, type RunCheckpointer } from ".
 import { restingStatus } from "./recovery.js";
 import { RunCancelled, RunNotHeld, ServerStopping } from "./stop-reasons.js";
 import { storedOutcome } from "./stored-outcome.js";
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import { LocalCluster, type Cluster } from "../cluster.js";
+import { newProcessId } from "../process-id.js";
 import { WebhookDispatcher, type WebhookTargets } from "./webhook.js";
 
 export interface RunEngineDeps {
@@ -108,7 +107,7 @@ export class ComposedRunEngine implements RunEngine {
     this.#broker = parts.broker;
     this.#dispatcher = parts.dispatcher;
     this.#stops = parts.stops;
-    const owner = deps.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    const owner = deps.workerId ?? newProcessId();
     this.#webhooks = this.#options.sendWebhooks
       ? new WebhookDispatcher(deps.storage.webhooks, owner, deps.logger, deps.webhookTargets ? { targets: deps.webhookTargets } : {})
       : null;

@@ -3,6 +3,12 @@ import type { Metadata, MultitaskStrategy, Run, RunKwargs, RunStatus, ThreadStat
 import type { Page, Scope } from "./common.js";
 import type { ThreadUpdate } from "./threads.js";
 
+/** A running run and the process executing it (null: the only process there is). */
+export interface ExecutingRun {
+  run: Run;
+  owner: string | null;
+}
+
 export interface RunCreate {
   /** default: a new uuid v7 (time ordered) */
   run_id?: string;
@@ -71,6 +77,13 @@ export interface RunsRepository {
   active(threadId: string): Promise<Run[]>;
   /** Every run in `status`, oldest first (startup recovery, cancel by status). */
   withStatus(status: RunStatus, scope?: Scope): Promise<Run[]>;
+  /**
+   * The running runs with the process executing each, oldest first. PostgreSQL: `owner` is the
+   * run's lease owner, and only runs of live processes (their worker lock held) are listed: a
+   * dead process's runs wait for a reaper and nobody executes them. Embedded: `owner` is null
+   * (this one process executes every run).
+   */
+  executing(scope?: Scope): Promise<ExecutingRun[]>;
   update(runId: string, update: RunUpdate): Promise<Run>;
   /**
    * Compare-and-set: applies `update` only while the run is in `status` (one atomic step; in SQL

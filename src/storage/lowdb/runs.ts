@@ -17,7 +17,7 @@ import { v7 as uuidv7 } from "uuid";
 import { ConflictError, NotFoundError, ThreadBusyError } from "../errors.js";
 import type { Run, RunStatus, Thread } from "../records.js";
 import type { WebhookDelivery } from "../types.js";
-import type { Page, RunCreate, RunEnd, RunInsert, RunListQuery, RunsRepository, RunUpdate, Scope } from "../types.js";
+import type { ExecutingRun, Page, RunCreate, RunEnd, RunInsert, RunListQuery, RunsRepository, RunUpdate, Scope } from "../types.js";
 import { newRun } from "../new-records.js";
 import { Collection, type CollectionOptions } from "./collection.js";
 import { copy, now } from "./json.js";
@@ -114,6 +114,10 @@ export class LowdbRuns implements RunsRepository {
       if (run.status === status && (visible === undefined || visible(this.threads.get(run.thread_id)?.metadata))) runs.push(run);
     }
     return runs.sort(oldestFirst).map(copy);
+  }
+
+  async executing(scope?: Scope): Promise<ExecutingRun[]> {
+    return (await this.withStatus("running", scope)).map((run) => ({ run, owner: null }));
   }
 
   async update(runId: string, update: RunUpdate, applied?: (run: Run) => void): Promise<Run> {

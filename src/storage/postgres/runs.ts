@@ -10,7 +10,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { ConflictError, NotFoundError, RunTakenOverError, ThreadBusyError } from "../errors.js";
 import type { Run, RunStatus } from "../records.js";
-import type { Page, RunCreate, RunEnd, RunInsert, RunListQuery, RunsRepository, RunUpdate, Scope } from "../types.js";
+import type { ExecutingRun, Page, RunCreate, RunEnd, RunInsert, RunListQuery, RunsRepository, RunUpdate, Scope } from "../types.js";
 import { newRun } from "../new-records.js";
 import type { Database, Queryable } from "./database.js";
 import { runScopeConditions, scopeConditions } from "./scope.js";
@@ -18,6 +18,7 @@ import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 import { deliveryInsert, WEBHOOKS_CHANNEL } from "./webhooks.js";
 import { eventsNotice, heldBy, runEventsInsert } from "./run-events.js";
 import { threadUpdateSets } from "./threads.js";
+import { ALIVE_WORKERS } from "./worker-locks.js";
 
 const WHAT = "Run";
 export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
@@ -207,6 +208,20 @@ export class PostgresRuns implements RunsRepository {
       params.values,
     );
     return rows.map(toRun);
+  }
+
+  async executing(scope?: Scope): Promise<ExecutingRun[]> {
+    const params = new Params();
+    const conditions = [
+      "status = 'running'",
+      "hashtext(lease_owner)::oid IN (SELECT objid FROM alive)",
+      ...runScopeConditions(params, scope, "runs.thread_id"),
+    ];
+    const { rows } = await this.db.query<RunRow & { lease_owner: string }>(
+      `WITH alive AS (${ALIVE_WORKERS}) SELECT ${RUN_COLUMNS}, lease_owner FROM runs WHERE ${where(conditions)} ORDER BY created_at, run_id`,
+      params.values,
+    );
+    return rows.map((row) => ({ run: toRun(row), owner: row.lease_owner }));
   }
 
   async update(runId: string, update: RunUpdate): Promise<Run> {
