@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@langchain/langgraph-sdk";
 import { loadContract } from "../../src/http/contract.js";
 import { REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
+import { eventually } from "../support/runs.js";
 import { expectNotFoundStream } from "../support/streams.js";
 import { command, isRootEnd, openEventStream, ProtocolSocketClient, type EventLog } from "../support/protocol.js";
 
@@ -329,6 +330,19 @@ const checks: Record<string, () => Promise<void>> = {
 
   async getMetrics() {
     expect((await bob("GET", "/metrics")).status).toBe(200); // aggregate counters, no records
+  },
+  async listProcesses() {
+    // alice's run executes on this process: she sees it there, bob sees the process without it
+    const thread = (await alice("POST", "/threads", {})).body.thread_id;
+    const run = (await alice("POST", `/threads/${thread}/runs`, { assistant_id: "slow", input: { steps: 1, delay_ms: 60_000 } })).body.run_id;
+    const runIds = (answer: Answer) => answer.body.processes.flatMap((p: { runs: Array<{ run_id: string }> }) => p.runs.map((r) => r.run_id));
+    await eventually(async () => (runIds(await alice("GET", "/processes")).includes(run) ? true : undefined), 10_000, "alice's run listed");
+    const seen = await bob("GET", "/processes");
+    expect(seen.status).toBe(200);
+    expect(seen.body.processes).toMatchObject([{ current: true }]);
+    expect(runIds(seen)).not.toContain(run);
+    expect(JSON.stringify(seen.body)).not.toContain(thread);
+    expect((await alice("POST", `/threads/${thread}/runs/${run}/cancel?wait=1`)).status).toBe(204);
   },
   async healthCheck() {
     expect((await call(null, "GET", "/ok")).status).toBe(200);

@@ -83,7 +83,7 @@ describe("conformance through the Prism validation proxy", { timeout: 120_000 },
   });
 
   it("system", async () => {
-    for (const path of ["/ok", "/ok?check_db=1", "/info", "/metrics", "/metrics?format=json", "/openapi.json"]) {
+    for (const path of ["/ok", "/ok?check_db=1", "/info", "/metrics", "/metrics?format=json", "/processes", "/openapi.json"]) {
       const res = await call(path);
       expect(res.status, path).toBe(200);
     }
