@@ -112,6 +112,25 @@ describe("three processes behind a round-robin proxy", () => {
     expect(state.completed ?? 0).toBeLessThan(50);
   });
 
+  it("lists a run executing on another process under that process (GET /processes)", async () => {
+    const thread = await client.threads.create();
+    const run = await client.runs.create(thread.thread_id, "slow", slow(50, 100));
+    const executor = await eventually(() => executingProcess(cluster, run.run_id), 20_000, "the run to be claimed");
+    const asked = cluster.processes[(executor + 1) % 3];
+    const res = await fetch(`${asked.url}/processes`);
+    expect(res.status).toBe(200);
+    const { processes } = (await res.json()) as { processes: Array<{ process_id: string; current: boolean; runs: unknown[] }> };
+    const pidOf = (id: string) => id.split(":")[1];
+    expect(pidOf(processes[0].process_id)).toBe(String(asked.child.pid));
+    expect(processes[0]).toMatchObject({ current: true, runs: [] });
+    const executing = processes.find((p) => pidOf(p.process_id) === String(cluster.processes[executor].child.pid));
+    expect(executing).toMatchObject({
+      current: false,
+      runs: [{ run_id: run.run_id, thread_id: thread.thread_id, status: "running", attempt: 1, since: expect.any(String) }],
+    });
+    await client.runs.cancel(thread.thread_id, run.run_id, true);
+  });
+
   it("joins, through another process, a stream started through one, with the same event ids", async () => {
     const thread = await client.threads.create();
     const [a, b] = [new Client({ apiUrl: cluster.processes[0].url }), new Client({ apiUrl: cluster.processes[1].url })];
