@@ -79,7 +79,13 @@ export const systemHandlers: OperationHandlers<SystemOperations> = {
     const processes = await serverProcesses(services, auth);
     const view = processes.map(({ runs, ...process }) => ({
       ...process,
-      runs: runs.map((run) => ({ run_id: run.run_id, thread_id: run.thread_id, status: "running" as const, attempt: run.attempt, since: run.updated_at })),
+      runs: runs.map((run) => ({
+        run_id: run.run_id,
+        thread_id: run.thread_id,
+        status: "running" as const,
+        attempt: run.attempt,
+        since: run.updated_at,
+      })),
     }));
     return { status: 200, body: { processes: view } };
   },

@@ -427,12 +427,24 @@ describe("the web console, a whole session in Chromium", { timeout: 240_000 }, (
     expect(await bob.crons.search({})).toHaveLength(1);
   });
 
-  it("shows the server's information and the latest errors", async () => {
+  it("shows the server's information, its process with the run it executes, and the latest errors", async () => {
     const failed = await alice.threads.create();
     await alice.runs.wait(failed.thread_id, "failing", { input: { messages: [] } }).catch(() => undefined);
     await expect.poll(async () => (await alice.threads.get(failed.thread_id)).status, { timeout: 20_000 }).toBe("error");
+    const working = await alice.threads.create();
+    const slow = await alice.runs.create(working.thread_id, "slow", { input: { steps: 1, delay_ms: 120_000 } });
+    await expect.poll(async () => (await alice.runs.get(working.thread_id, slow.run_id)).status, { timeout: 20_000 }).toBe("running");
     await page.keyboard.press("5");
     await expect.poll(() => page.getByTestId("storage").textContent(), { timeout: 20_000 }).toBe(api.server.services.storage.backend);
+    // one process (the embedded store), this one, executing the slow run
+    const processes = page.getByTestId("process");
+    await expect.poll(() => processes.count(), { timeout: 20_000 }).toBe(1);
+    expect(await processes.getAttribute("data-current")).toBe("true");
+    const running = processes.locator(`tr[data-run="${slow.run_id}"]`);
+    await expect
+      .poll(() => running.locator("td").allTextContents(), { timeout: 20_000 })
+      .toEqual([slow.run_id, working.thread_id, "running", "1", expect.any(String)]);
+    await alice.runs.cancel(working.thread_id, slow.run_id, true);
     const errors = page.getByTestId("recent-errors");
     await expect.poll(() => errors.getByRole("link").allTextContents(), { timeout: 20_000 }).toEqual([failed.thread_id]);
     expect(await errors.locator("pre").textContent()).toContain("The failing graph failed on purpose");

@@ -1,8 +1,10 @@
 /**
- * The server: what `/info` and `/ok?check_db=1` say, the threads busy right now with their runs,
- * and the latest errors (threads whose last run failed, with the error).
+ * The server: what `/info` and `/ok?check_db=1` say, the server processes with the runs each
+ * executes (`/processes`), the threads busy right now with their runs, and the latest errors
+ * (threads whose last run failed, with the error).
  */
 import type { Thread } from "@langchain/langgraph-sdk";
+import type { components } from "../../../../generated/openapi.js";
 import { useClient, useSession } from "../session.js";
 import { useLoad } from "../use-load.js";
 import { ErrorNote, JsonView, Link, Loading, Panel, Status, Time } from "../ui.js";
@@ -59,9 +61,75 @@ export function ServerView() {
           <JsonView value={info.data} />
         </details>
       </Panel>
+      <Processes />
       <ActiveWork />
       <RecentErrors />
     </div>
+  );
+}
+
+type ProcessList = components["schemas"]["ProcessList"];
+
+/** The server processes, each with a table of the runs it executes (those the caller may see). */
+function Processes() {
+  const session = useSession();
+  const list = useLoad(() => session.getJson("/processes") as Promise<ProcessList>, [session]);
+  return (
+    <Panel
+      title="Processes"
+      actions={
+        <button type="button" onClick={list.reload}>
+          Refresh
+        </button>
+      }
+    >
+      <ErrorNote error={list.error} />
+      {list.data ? (
+        list.data.processes.map((process) => (
+          <section key={process.process_id} data-testid="process" data-current={process.current}>
+            <h3>
+              <code>{process.process_id}</code> {process.current ? <span className="muted">(this process)</span> : null}
+            </h3>
+            {process.runs.length === 0 ? (
+              <p className="muted">No run executes here.</p>
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th>Run</th>
+                    <th>Thread</th>
+                    <th>Status</th>
+                    <th>Attempt</th>
+                    <th>Since</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {process.runs.map((run) => (
+                    <tr key={run.run_id} data-run={run.run_id}>
+                      <td>
+                        <Link to={{ view: "run", threadId: run.thread_id, runId: run.run_id }}>{run.run_id}</Link>
+                      </td>
+                      <td>
+                        <Link to={{ view: "thread", threadId: run.thread_id }}>{run.thread_id}</Link>
+                      </td>
+                      <td>
+                        <Status status={run.status} />
+                      </td>
+                      <td>{run.attempt}</td>
+                      <td>
+                        <Time iso={run.since} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </section>
+        ))
+      ) : (
+        <Loading what="processes" />
+      )}
+    </Panel>
   );
 }
 
