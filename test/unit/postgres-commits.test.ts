@@ -388,3 +388,64 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
     }
   });
 });
+
+describe("a run created and awaited in one process (runs.wait)", () => {
+  it("reads neither its assistant again, nor its events, and announces itself in its creation's statement", async () => {
+    const logger = pino({ level: "silent" });
+    await storage.db.query("UPDATE runs SET status = 'interrupted' WHERE status IN ('pending', 'running')");
+    const graphs = await loadGraphRegistry(RUNS_CONFIG);
+    await ensureSystemAssistants(storage, graphs);
+    const coordination = await openPostgresCoordination({
+      uri: database.uri,
+      db: storage.db,
+      logger,
+      concurrency: 2,
+      maxAttempts: 3,
+      resumableRetentionMs: 60_000,
+      leaseMs: 60_000,
+    });
+    const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
+    const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
+      concurrency: 2,
+      leaseMs: 60_000,
+      sendWebhooks: false,
+    });
+    await engine.start();
+    const statements: string[] = [];
+    try {
+      const assistant = await storage.assistants.get(defaultAssistantId("trivial"));
+      const kwargs = parseRunRequest({ assistant_id: assistant.assistant_id, input: { value: 1 } }, { stateless: false }).kwargs;
+      const thread = (await storage.threads.create()).thread_id;
+      // a thread stream (any process's) learns of the run from its creation
+      const opened: string[] = [];
+      const unwatch = engine.broker.watchThread(thread, (runId) => opened.push(runId));
+      const lease = engine.leaseAtCreation()!;
+      storage.db.onQuery = (text) => statements.push(text);
+      const { run } = await storage.runs.create({
+        thread_id: thread,
+        assistant_id: assistant.assistant_id,
+        kwargs,
+        multitask_strategy: "reject",
+        lease: { owner: lease.owner, leaseMs: lease.leaseMs },
+      });
+      engine.submit(run, assistant);
+      expect(await engine.outcome(run, undefined, undefined, true)).toMatchObject({ status: "success", values: { value: 4 } });
+      storage.db.onQuery = undefined;
+      await eventually(async () => (opened.length > 0 ? true : undefined), 5_000, "the run's announcement");
+      unwatch();
+      expect(opened).toEqual([run.run_id]);
+    } finally {
+      storage.db.onQuery = undefined;
+      await engine.shutdown(0);
+      await coordination.close();
+    }
+    const matching = (pattern: RegExp) => statements.filter((text) => pattern.test(text));
+    // the executor uses the assistant the creating request read
+    expect(matching(/FROM assistants/)).toEqual([]);
+    // the waiter reads the stream's state once, then gets the end from this process, which wrote it
+    expect(matching(/FROM run_events WHERE run_id = \$1 AND seq > \$2/)).toEqual([]);
+    // the announcement rides on the creation
+    expect(matching(/lgts_run_opened/)).toHaveLength(1);
+    expect(matching(/lgts_run_opened/)[0]).toContain("INSERT INTO runs");
+  });
+});

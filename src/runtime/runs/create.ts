@@ -120,7 +120,7 @@ export async function startRun(
   let scheduled: Run | null = null;
   const schedule = (run: Run) => {
     scheduled = run;
-    engine.submit(run);
+    engine.submit(run, assistant);
     onScheduled?.(run);
   };
   const input = {
