@@ -56,6 +56,24 @@ class CountingEventLog extends PostgresRunEventLog {
   }
 }
 
+/** An event log whose reads of a stream's state answer only once `release` is called (the rows it saw may be overtaken meanwhile). */
+class HeldStateEventLog extends CountingEventLog {
+  #held = true;
+  #waiting: Array<() => void> = [];
+  override async state(...args: Parameters<PostgresRunEventLog["state"]>) {
+    const state = await super.state(...args);
+    if (this.#held) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    return state;
+  }
+  release(): void {
+    this.#held = false;
+    for (const resolve of this.#waiting.splice(0)) resolve();
+  }
+  get holding(): number {
+    return this.#waiting.length;
+  }
+}
+
 /** Resolves once every notice sent before now has reached `broker`'s process (notices arrive in order). */
 async function noticesArrived(broker: PostgresRunEventBroker): Promise<void> {
   const { notifications } = opened.find((o) => o.broker === broker)!;
@@ -130,6 +148,46 @@ describe("PostgreSQL run events across processes", () => {
     await noticesArrived(executing);
     expect(executingLog.reads).toBe(subscribedReads);
     expect(otherLog.reads).toBeGreaterThan(1);
+  });
+
+  it("reads the rows announced while a new subscriber read the stream's state, and no rows otherwise", async () => {
+    const [executingLog, otherLog] = [new HeldStateEventLog(storage.db), new HeldStateEventLog(storage.db)];
+    const [executing, other] = [await process_(executingLog), await process_(otherLog)];
+    const run = await runningRun();
+    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1, deferDurability: true });
+    const subscribe = (broker: PostgresRunEventBroker) => {
+      const events: RunEvent[] = [];
+      let reportEnd: (outcome: RunOutcome) => void = () => {};
+      const ended = new Promise<RunOutcome>((resolve) => (reportEnd = resolve));
+      const subscribed = broker.subscribe(run.run_id, { event: (e) => events.push(e), end: (o) => reportEnd(o) }, { fromStart: true });
+      return { events, ended, subscribed };
+    };
+    // both have read the state (no rows yet) and not answered
+    const [local, remote] = [subscribe(executing), subscribe(other)];
+    await eventually(async () => (executingLog.holding === 1 && otherLog.holding === 1 ? true : undefined), 10_000, "the state reads");
+    executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 1 } });
+    const outcome: RunOutcome = { status: "success", values: { n: 1 }, error: null };
+    const events = await executing.closingEvents(run.run_id, outcome);
+    await storage.runs.end(run.run_id, { update: { status: "success" }, events: events! });
+    executing.finish(run.run_id, outcome, true);
+    await Promise.all([noticesArrived(executing), noticesArrived(other)]);
+    executingLog.release();
+    otherLog.release();
+    expect(await local.subscribed).not.toBeNull();
+    expect(await remote.subscribed).not.toBeNull();
+    expect(await within(local.ended, 10_000, "the local end")).toEqual(outcome);
+    expect(await within(remote.ended, 10_000, "the remote end")).toEqual(outcome);
+    expect(local.events.map((e) => e.data)).toEqual([{ n: 1 }]);
+    expect(remote.events.map((e) => e.data)).toEqual([{ n: 1 }]);
+
+    // a subscriber to a live run whose state shows nothing it lacks reads no rows
+    const quiet = await runningRun();
+    const quietLog = new CountingEventLog(storage.db);
+    const subscriber = await process_(quietLog);
+    const off = await subscriber.subscribe(quiet.run_id, { event: () => {}, end: () => {} }, { fromStart: true });
+    expect(off).not.toBeNull();
+    off!();
+    expect(quietLog.reads).toBe(0);
   });
 
   it("ends the waiters of a dead process's run when another process deletes its thread", async () => {
