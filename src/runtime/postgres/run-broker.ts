@@ -83,6 +83,8 @@ interface Publishing {
 interface Tail {
   runId: string;
   subscriber: RunSubscriber;
+  /** It gets only the end (SubscribeOptions.endOnly): events handed over here are not read back for it. */
+  endOnly: boolean;
   cursor: number;
   ready: boolean;
   /** Rows were announced (a notice, a local hand-over, a resync) before it was ready: read once it is. */
@@ -239,6 +241,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     const tail: Tail = {
       runId,
       subscriber,
+      endOnly: options.endOnly === true,
       cursor: 0,
       ready: false,
       missed: false,
@@ -266,7 +269,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
         return null;
       }
       const last = Number(state.last ?? 0);
-      tail.cursor = await this.#replayFrom(tail, options, last);
+      tail.cursor = tail.endOnly ? last : await this.#replayFrom(tail, options, last);
       tail.ready = true;
       // Rows committed after the state's snapshot are announced after the tail was registered:
       // by then, or later (read then). Nothing to read now unless the state says there is (rows
@@ -442,6 +445,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       if (tail.done) return;
       if (row.seq <= tail.cursor) continue; // delivered already (read back, or handed over locally)
       tail.cursor = row.seq;
+      if (tail.endOnly && row.mode !== END) continue;
       if (row.mode === END) {
         this.#drop(tail);
         tail.subscriber.end(JSON.parse(row.data) as RunOutcome);
@@ -464,11 +468,13 @@ export class PostgresRunEventBroker implements RunEventBroker {
     for (const tail of [...(this.#tails.get(runId) ?? [])]) {
       if (tail.done) continue;
       if (!tail.ready) {
-        tail.missed = true;
+        // one after the end only needs to read it
+        if (!tail.endOnly || rows.some((row) => row.mode === END)) tail.missed = true;
         continue;
       }
-      // one behind (it missed rows in between) reads: the notice of these rows did not make it
-      if (tail.cursor + 1 >= first.seq) this.#deliver(tail, rows);
+      // one behind (it missed rows in between) reads: the notice of these rows did not make it;
+      // one after the end only needs no rows before it
+      if (tail.endOnly || tail.cursor + 1 >= first.seq) this.#deliver(tail, rows);
       else void this.#pull(tail);
     }
   }

@@ -295,7 +295,7 @@ export class ComposedRunEngine implements RunEngine {
           resolve(outcome);
         },
       };
-      this.#broker.subscribe(runId, subscriber, fromStart ? { fromStart } : {}).then((subscribed) => {
+      this.#broker.subscribe(runId, subscriber, { endOnly: true, ...(fromStart ? { fromStart } : {}) }).then((subscribed) => {
         if (!subscribed) {
           signal?.removeEventListener("abort", onAbort);
           resolve(NO_CHANNEL);
