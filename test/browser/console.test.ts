@@ -103,6 +103,11 @@ describe("the web console, a whole session in Chromium", { timeout: 240_000 }, (
     console.log("console metrics", metrics);
     await writeFile(path.join(SCREENSHOTS, "metrics.json"), JSON.stringify(metrics, null, 2));
     await screenshot("01-token");
+    // from the keyboard: the first Tab reaches the skip link, the next ones the sections
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate<string>("document.activeElement?.textContent")).toBe("Skip to content");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate<string>("document.activeElement?.textContent")).toBe("Graphs 1");
   });
 
   it("shows the graphs once a token is entered, and an assistant's graph, schemas and settings", async () => {
@@ -200,6 +205,22 @@ describe("the web console, a whole session in Chromium", { timeout: 240_000 }, (
     await panel("Versions").getByRole("button", { name: "Make latest" }).click();
     await expect.poll(async () => (await alice.assistants.get("agent")).version, { timeout: 20_000 }).toBe(1);
     await expect.poll(() => panel("Versions").locator("li .muted").first().textContent()).toBe("(latest)");
+  });
+
+  it("shows a run's custom events and its subgraph's events, by namespace", async () => {
+    const runFromPage = async (graph: string, input: unknown) => {
+      await page.keyboard.press("1");
+      await panel("Graphs and assistants").getByRole("link", { name: graph, exact: true }).click();
+      await panel("Run it on a new thread").getByTestId("run-input").fill(JSON.stringify(input));
+      await panel("Run it on a new thread").getByTestId("start-run").click();
+      await page.waitForURL(/\/runs\//, { timeout: 20_000 });
+      await expect.poll(() => page.getByTestId("run-status").textContent(), { timeout: 30_000 }).toBe("success");
+      return page.getByTestId("events").locator("code").allTextContents();
+    };
+    expect((await runFromPage("custom", { count: 2 })).filter((name) => name === "custom")).toHaveLength(3);
+    const events = await runFromPage("subgraph", { text: " hi " });
+    expect(events).toContainEqual(expect.stringMatching(/^updates\|child:/));
+    await screenshot("05b-run-subgraph");
   });
 
   it("answers an interrupt, travels back to a checkpoint and forks it with an edited state", async () => {
