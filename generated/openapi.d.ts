@@ -2395,6 +2395,13 @@ export interface components {
             multitask_strategy: components["schemas"]["MultitaskStrategy"] | null;
             /** @description Reason given when the run was cancelled. */
             cancel_reason?: string | null;
+            /**
+             * @description Executions of the run started so far: 0 while it waits to start, 1 once it runs, more when
+             *     it was resumed after its process crashed or lost the database (this server's field).
+             */
+            attempt?: number;
+            /** @description Why the run failed (`status` `error` or `timeout`); null otherwise (this server's field). */
+            error?: components["schemas"]["RunError"] | null;
         };
         /** @description The fields of a `Run` that a listing's `select` asked for (and only those). */
         RunSelection: {
@@ -2408,6 +2415,8 @@ export interface components {
             kwargs?: components["schemas"]["kwargs"];
             multitask_strategy?: components["schemas"]["multitask_strategy"];
             cancel_reason?: components["schemas"]["cancel_reason"];
+            attempt?: components["schemas"]["attempt"];
+            error?: components["schemas"]["error-2"];
         };
         /** @description Error of a failed run, as reported inside a run result. */
         RunError: {
@@ -2634,7 +2643,7 @@ export interface components {
          * @description A field of `Run` to include in listings.
          * @enum {string}
          */
-        RunSelectField: "run_id" | "thread_id" | "assistant_id" | "created_at" | "updated_at" | "status" | "metadata" | "kwargs" | "multitask_strategy" | "cancel_reason";
+        RunSelectField: "run_id" | "thread_id" | "assistant_id" | "created_at" | "updated_at" | "status" | "metadata" | "kwargs" | "multitask_strategy" | "cancel_reason" | "attempt" | "error";
         /**
          * @description One event of a run stream. `event` is the kind (see RunEventKind), with a
          *     `|<namespace>` suffix (`updates|child:<task id>`) for events of a subgraph when the run has
@@ -3808,6 +3817,13 @@ export interface components {
         multitask_strategy: components["schemas"]["MultitaskStrategy"] | null;
         /** @description Reason given when the run was cancelled. */
         cancel_reason: string | null;
+        /**
+         * @description Executions of the run started so far: 0 while it waits to start, 1 once it runs, more when
+         *     it was resumed after its process crashed or lost the database (this server's field).
+         */
+        attempt: number;
+        /** @description Why the run failed (`status` `error` or `timeout`); null otherwise (this server's field). */
+        "error-2": components["schemas"]["RunError"] | null;
         /** @description Command to steer the graph. */
         command: components["schemas"]["Command"] | null;
         /** @description Refused with 422 when given: a stateless run starts on a new thread, which has no checkpoint. */

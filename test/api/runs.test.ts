@@ -27,8 +27,9 @@ describe("thread runs", () => {
     const run = await t.client.runs.get(threadId, created!.run_id);
     expect(run).toMatchObject({ run_id: created!.run_id, thread_id: threadId, status: "success", multitask_strategy: "reject" });
     expect((run as unknown as { kwargs: unknown }).kwargs).toMatchObject({ input: { value: 1 }, stream_mode: ["values"], durability: "async" });
-    expect(run).not.toHaveProperty("attempt");
-    expect(run).not.toHaveProperty("owner");
+    // this server's fields: executions started, and why a failed run failed; storage's own stay inside
+    expect(run).toMatchObject({ attempt: 1, error: null });
+    for (const internal of ["owner", "handoffs", "not_before"]) expect(run).not.toHaveProperty(internal);
 
     const thread = await t.client.threads.get(threadId);
     expect(thread).toMatchObject({ status: "idle", values: { value: 4 }, interrupts: {}, error: null });
@@ -75,7 +76,7 @@ describe("thread runs", () => {
     const threadId = await newThread();
     await expect(t.client.runs.wait(threadId, "failing", { input: { message: "kaboom" } })).rejects.toThrow("ExampleFailure: kaboom");
     const [run] = await t.client.runs.list(threadId);
-    expect(run.status).toBe("error");
+    expect(run).toMatchObject({ status: "error", error: { error: "ExampleFailure", message: "kaboom" }, attempt: 1 });
     const result = await t.client.runs.join(threadId, run.run_id);
     expect(result).toEqual({ __error__: { error: "ExampleFailure", message: "kaboom" } });
     const noRaise = await t.client.runs.wait(threadId, "failing", { input: { message: "again" }, raiseError: false });

@@ -437,6 +437,20 @@ describe("the web console, a whole session in Chromium", { timeout: 240_000 }, (
     await expect.poll(() => errors.getByRole("link").allTextContents(), { timeout: 20_000 }).toEqual([failed.thread_id]);
     expect(await errors.locator("pre").textContent()).toContain("The failing graph failed on purpose");
     await screenshot("14-server");
+    // the thread's runs say which failed, why, and how many executions it took
+    await errors.getByRole("link").click();
+    const runRow = page.getByTestId("runs").locator("tbody tr").first();
+    await expect
+      .poll(() => runRow.locator("td").allTextContents(), { timeout: 20_000 })
+      .toEqual([
+        expect.any(String),
+        "error",
+        expect.any(String),
+        expect.any(String),
+        expect.stringMatching(/ s$/),
+        "1",
+        expect.stringContaining("The failing graph failed on purpose"),
+      ]);
   });
 
   it("shows another user their own data after the token changes", async () => {

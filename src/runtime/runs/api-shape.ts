@@ -7,7 +7,7 @@ type ApiRun = components["schemas"]["Run"];
 export type RunResult = components["schemas"]["RunResult"];
 
 export function runToApi(run: Run): ApiRun {
-  const { attempt: _attempt, handoffs: _handoffs, not_before: _notBefore, error: _error, kwargs, ...api } = run;
+  const { handoffs: _handoffs, not_before: _notBefore, kwargs, ...api } = run;
   return { ...api, kwargs: { ...kwargs } };
 }
 

@@ -13,6 +13,12 @@ import { ErrorNote, JsonEditor, JsonView, Link, Loading, Panel, Status, Time, pa
 
 const ACTIVE = new Set(["pending", "running"]);
 
+/** This server's fields of a run, beyond the SDK's type: executions started, and why it failed. */
+export type ServerRun = Run & { attempt?: number; error?: { error: string; message: string } | null };
+
+/** `ExampleFailure: kaboom`, or empty for a run that did not fail. */
+export const failure = (run: ServerRun) => (run.error ? `${run.error.error}: ${run.error.message}` : "");
+
 export const duration = (run: Run) =>
   ACTIVE.has(run.status) ? "—" : `${((Date.parse(run.updated_at) - Date.parse(run.created_at)) / 1000).toFixed(1)} s`;
 
@@ -94,6 +100,14 @@ export function RunView({ threadId, runId }: { threadId: string; runId: string }
           </dd>
           <dt>Duration</dt>
           <dd>{duration(r)}</dd>
+          <dt>Attempt</dt>
+          <dd data-testid="run-attempt">{(r as ServerRun).attempt ?? "—"}</dd>
+          {failure(r) ? (
+            <>
+              <dt>Error</dt>
+              <dd data-testid="run-error">{failure(r)}</dd>
+            </>
+          ) : null}
           {r.cancel_reason ? (
             <>
               <dt>Cancelled</dt>

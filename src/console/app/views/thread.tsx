@@ -9,7 +9,7 @@ import { navigate } from "../router.js";
 import { useClient } from "../session.js";
 import { useAction, useLoad } from "../use-load.js";
 import { ConfirmButton, ErrorNote, JsonEditor, JsonView, Link, Loading, Panel, Status, Time, parseJson, pretty } from "../ui.js";
-import { duration } from "./run.js";
+import { duration, failure, type ServerRun } from "./run.js";
 import { RunLauncher } from "./run-launcher.js";
 
 export function ThreadView({ threadId, checkpointId }: { threadId: string; checkpointId?: string }) {
@@ -112,6 +112,8 @@ function Runs({ threadId }: { threadId: string }) {
             <th>Assistant</th>
             <th>Started</th>
             <th>Duration</th>
+            <th>Attempt</th>
+            <th>Error</th>
           </tr>
         </thead>
         <tbody>
@@ -128,6 +130,8 @@ function Runs({ threadId }: { threadId: string }) {
                 <Time iso={run.created_at} />
               </td>
               <td>{duration(run)}</td>
+              <td>{(run as ServerRun).attempt ?? "—"}</td>
+              <td>{failure(run)}</td>
             </tr>
           ))}
         </tbody>
