@@ -9,10 +9,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { defaultAssistantId, loadGraphRegistry } from "../../src/runtime/graphs/index.js";
 import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
+import { createRun } from "../../src/runtime/runs/create.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
-import { RunTakenOverError, ThreadBusyError } from "../../src/storage/errors.js";
+import { WebhookPolicy } from "../../src/runtime/webhooks/policy.js";
+import { NotFoundError, RunTakenOverError, ThreadBusyError } from "../../src/storage/errors.js";
 import { Database, type Queryable } from "../../src/storage/postgres/database.js";
 import { PostgresRunEventLog } from "../../src/storage/postgres/run-events.js";
 import { PostgresRunLeases } from "../../src/storage/postgres/run-leases.js";
@@ -386,5 +388,76 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
       await engine.shutdown(0);
       await coordination.close();
     }
+  });
+});
+
+describe("a run created and awaited in one process (runs.wait)", () => {
+  it("reads its thread and assistant once, none of its events, and announces itself in its creation's statement", async () => {
+    const logger = pino({ level: "silent" });
+    await storage.db.query("UPDATE runs SET status = 'interrupted' WHERE status IN ('pending', 'running')");
+    const graphs = await loadGraphRegistry(RUNS_CONFIG);
+    await ensureSystemAssistants(storage, graphs);
+    const coordination = await openPostgresCoordination({
+      uri: database.uri,
+      db: storage.db,
+      logger,
+      concurrency: 2,
+      maxAttempts: 3,
+      resumableRetentionMs: 60_000,
+      leaseMs: 60_000,
+    });
+    const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
+    const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
+      concurrency: 2,
+      leaseMs: 60_000,
+      sendWebhooks: false,
+    });
+    await engine.start();
+    const services = { storage, graphs, runs: engine, webhooks: new WebhookPolicy(null, {}, "dev"), langsmith: null };
+    const everyone = { conditions: [] };
+    const access = { thread: everyone, assistant: everyone, user: null };
+    const body = { assistant_id: "trivial", input: { value: 1 } };
+    const statements: string[] = [];
+    try {
+      const thread = (await storage.threads.create()).thread_id;
+      // a thread stream (any process's) learns of the run from its creation
+      const opened: string[] = [];
+      const unwatch = engine.broker.watchThread(thread, (runId) => opened.push(runId));
+      let outcome: Promise<unknown> = Promise.resolve();
+      const subscriptions = vi.spyOn(engine.broker, "subscribe");
+      storage.db.onQuery = (text) => statements.push(text);
+      const run = await createRun(services, thread, body, access, (scheduled) => {
+        outcome = engine.outcome(scheduled, undefined, undefined, true);
+      });
+      expect(await outcome).toMatchObject({ status: "success", values: { value: 4 } });
+      storage.db.onQuery = undefined;
+      // the waiter asks for the end alone: events written while it subscribes are not read for it
+      expect(subscriptions.mock.calls.map(([, , options]) => options)).toEqual([{ endOnly: true, fromStart: true }]);
+      subscriptions.mockRestore();
+      await eventually(async () => (opened.length > 0 ? true : undefined), 5_000, "the run's announcement");
+      unwatch();
+      expect(opened).toEqual([run.run_id]);
+
+      // the thread is found by the run's creation: missing, it is created for `if_not_exists`, else not found
+      const missing = crypto.randomUUID();
+      await expect(createRun(services, missing, body, access)).rejects.toThrow(NotFoundError);
+      const created = await createRun(services, missing, { ...body, if_not_exists: "create" }, access);
+      expect(created.thread_id).toBe(missing);
+      expect(await engine.outcome(created)).toMatchObject({ status: "success" });
+    } finally {
+      storage.db.onQuery = undefined;
+      await engine.shutdown(0);
+      await coordination.close();
+    }
+    const matching = (pattern: RegExp) => statements.filter((text) => pattern.test(text));
+    // the request reads the assistant; the executor uses that record
+    expect(matching(/FROM assistants/)).toHaveLength(1);
+    // the run's creation finds the thread: no read of it before
+    expect(matching(/^\s*SELECT\b[\s\S]*\bFROM threads\b/)).toEqual([]);
+    // the waiter reads the stream's state once, then gets the end from this process, which wrote it
+    expect(matching(/FROM run_events WHERE run_id = \$1 AND seq > \$2/)).toEqual([]);
+    // the announcement rides on the creation
+    expect(matching(/lgts_run_opened/)).toHaveLength(1);
+    expect(matching(/lgts_run_opened/)[0]).toContain("INSERT INTO runs");
   });
 });

@@ -56,6 +56,24 @@ class CountingEventLog extends PostgresRunEventLog {
   }
 }
 
+/** An event log whose reads of a stream's state answer only once `release` is called (the rows it saw may be overtaken meanwhile). */
+class HeldStateEventLog extends CountingEventLog {
+  #held = true;
+  #waiting: Array<() => void> = [];
+  override async state(...args: Parameters<PostgresRunEventLog["state"]>) {
+    const state = await super.state(...args);
+    if (this.#held) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    return state;
+  }
+  release(): void {
+    this.#held = false;
+    for (const resolve of this.#waiting.splice(0)) resolve();
+  }
+  get holding(): number {
+    return this.#waiting.length;
+  }
+}
+
 /** Resolves once every notice sent before now has reached `broker`'s process (notices arrive in order). */
 async function noticesArrived(broker: PostgresRunEventBroker): Promise<void> {
   const { notifications } = opened.find((o) => o.broker === broker)!;
@@ -130,6 +148,83 @@ describe("PostgreSQL run events across processes", () => {
     await noticesArrived(executing);
     expect(executingLog.reads).toBe(subscribedReads);
     expect(otherLog.reads).toBeGreaterThan(1);
+  });
+
+  it("reads the rows announced while a new subscriber read the stream's state, and no rows otherwise", async () => {
+    const [executingLog, otherLog] = [new HeldStateEventLog(storage.db), new HeldStateEventLog(storage.db)];
+    const [executing, other] = [await process_(executingLog), await process_(otherLog)];
+    const run = await runningRun();
+    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1, deferDurability: true });
+    const subscribe = (broker: PostgresRunEventBroker, endOnly = false) => {
+      const events: RunEvent[] = [];
+      let reportEnd: (outcome: RunOutcome) => void = () => {};
+      const ended = new Promise<RunOutcome>((resolve) => (reportEnd = resolve));
+      const subscribed = broker.subscribe(run.run_id, { event: (e) => events.push(e), end: (o) => reportEnd(o) }, { fromStart: true, endOnly });
+      return { events, ended, subscribed };
+    };
+    // both have read the state (no rows yet) and not answered
+    const [local, localEnd, remote] = [subscribe(executing), subscribe(executing, true), subscribe(other)];
+    await eventually(async () => (executingLog.holding === 2 && otherLog.holding === 1 ? true : undefined), 10_000, "the state reads");
+    executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 1 } });
+    const outcome: RunOutcome = { status: "success", values: { n: 1 }, error: null };
+    const events = await executing.closingEvents(run.run_id, outcome);
+    await storage.runs.end(run.run_id, { update: { status: "success" }, events: events! });
+    executing.finish(run.run_id, outcome, true);
+    await Promise.all([noticesArrived(executing), noticesArrived(other)]);
+    executingLog.release();
+    otherLog.release();
+    expect(await local.subscribed).not.toBeNull();
+    expect(await remote.subscribed).not.toBeNull();
+    expect(await within(local.ended, 10_000, "the local end")).toEqual(outcome);
+    expect(await within(remote.ended, 10_000, "the remote end")).toEqual(outcome);
+    expect(await within(localEnd.ended, 10_000, "the local end of a waiter needing only that")).toEqual(outcome);
+    expect(localEnd.events).toEqual([]);
+    expect(local.events.map((e) => e.data)).toEqual([{ n: 1 }]);
+    expect(remote.events.map((e) => e.data)).toEqual([{ n: 1 }]);
+
+    // a subscriber to a live run whose state shows nothing it lacks reads no rows
+    const quiet = await runningRun();
+    const quietLog = new CountingEventLog(storage.db);
+    const subscriber = await process_(quietLog);
+    const off = await subscriber.subscribe(quiet.run_id, { event: () => {}, end: () => {} }, { fromStart: true });
+    expect(off).not.toBeNull();
+    off!();
+    expect(quietLog.reads).toBe(0);
+  });
+
+  it("reads nothing for a waiter in the executing process that needs only the end, even when events are written while it subscribes", async () => {
+    const log = new HeldStateEventLog(storage.db);
+    const executing = await process_(log);
+    const run = await runningRun();
+    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1, deferDurability: true });
+    let reportEnd: (outcome: RunOutcome) => void = () => {};
+    const ended = new Promise<RunOutcome>((resolve) => (reportEnd = resolve));
+    const events: RunEvent[] = [];
+    const subscribed = executing.subscribe(
+      run.run_id,
+      { event: (e) => events.push(e), end: (o) => reportEnd(o) },
+      { fromStart: true, endOnly: true },
+    );
+    await eventually(async () => (log.holding === 1 ? true : undefined), 10_000, "the state read");
+    // written and handed over while the state is read: not read back
+    executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 1 } });
+    await eventually(
+      async () => ((await storage.db.query("SELECT 1 FROM run_events WHERE run_id = $1", [run.run_id])).rowCount === 1 ? true : undefined),
+      10_000,
+      "the event's row",
+    );
+    await noticesArrived(executing);
+    log.release();
+    expect(await subscribed).not.toBeNull();
+    executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 2 } });
+    const outcome: RunOutcome = { status: "success", values: { n: 2 }, error: null };
+    const closing = await executing.closingEvents(run.run_id, outcome);
+    await storage.runs.end(run.run_id, { update: { status: "success" }, events: closing! });
+    executing.finish(run.run_id, outcome, true);
+    expect(await within(ended, 10_000, "the end")).toEqual(outcome);
+    await noticesArrived(executing);
+    expect(events).toEqual([]);
+    expect(log.reads).toBe(0);
   });
 
   it("ends the waiters of a dead process's run when another process deletes its thread", async () => {

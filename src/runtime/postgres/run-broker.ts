@@ -13,10 +13,13 @@
  *   without an end. Its `expires_at` is when the run's rows are deleted: at once-ish for
  *   ordinary runs (a short grace for late readers), after the retention for resumable ones.
  * - A subscriber reads the rows after its cursor whenever a notice for its run arrives, unless
- *   it has the rows the notice announces (handed over by this process, which wrote them).
+ *   it has the rows the notice announces (handed over by this process, which wrote them). On
+ *   subscribing it reads the stream's state, and rows only when the state shows some it needs
+ *   or an announcement came during that read.
  * - Events before a run's end may commit without waiting for the WAL flush when the run defers
  *   durability (as its checkpoints do); its end always waits, and makes them durable with it.
- * - Opening a run NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) for thread streams.
+ * - A run's creation NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) in its statement, for
+ *   thread streams (storage/postgres/runs.ts): opening a run here writes nothing.
  */
 import type { Logger } from "pino";
 import { ThreadWatchers } from "../runs/thread-watchers.js";
@@ -38,12 +41,12 @@ import {
   END_MODE as END,
   parseEventsNotice,
   RUN_EVENTS_CHANNEL,
+  RUN_OPENED_CHANNEL,
   type PostgresRunEventLog,
   type StoredRunEvent,
 } from "../../storage/postgres/run-events.js";
 import type { Notifications } from "./notifications.js";
 
-export const OPENED_CHANNEL = "lgts_run_opened";
 const PAGE = 500;
 const SWEEP_MS = 30_000;
 /** Backoff of reads and writes that failed (the database is away), ms. */
@@ -80,8 +83,12 @@ interface Publishing {
 interface Tail {
   runId: string;
   subscriber: RunSubscriber;
+  /** It gets only the end (SubscribeOptions.endOnly): events handed over here are not read back for it. */
+  endOnly: boolean;
   cursor: number;
   ready: boolean;
+  /** Rows were announced (a notice, a local hand-over, a resync) before it was ready: read once it is. */
+  missed: boolean;
   pulling: boolean;
   again: boolean;
   done: boolean;
@@ -121,7 +128,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       }),
     );
     this.#unlisten.push(
-      await notifications.on(OPENED_CHANNEL, (payload) => {
+      await notifications.on(RUN_OPENED_CHANNEL, (payload) => {
         const [threadId, runId] = payload.split(" ");
         this.#watchers.opened(threadId, runId);
       }),
@@ -136,10 +143,8 @@ export class PostgresRunEventBroker implements RunEventBroker {
   }
 
   async open(runId: string, options: OpenOptions): Promise<void> {
-    if (!options.publisher) {
-      await this.options.notifications.notify(OPENED_CHANNEL, `${options.threadId} ${runId}`);
-      return;
-    }
+    // the run's creation announced it (RUN_OPENED_CHANNEL); only its publisher keeps anything here
+    if (!options.publisher) return;
     // a first attempt has published nothing yet: no need to ask where the numbering stands
     const last = options.attempt === 1 ? 0 : await this.options.events.lastSeq(runId);
     this.#publishing.set(runId, {
@@ -233,7 +238,18 @@ export class PostgresRunEventBroker implements RunEventBroker {
   }
 
   async subscribe(runId: string, subscriber: RunSubscriber, options: SubscribeOptions = {}): Promise<Unsubscribe | null> {
-    const tail: Tail = { runId, subscriber, cursor: 0, ready: false, pulling: false, again: false, done: false, retryMs: FIRST_RETRY_MS };
+    const tail: Tail = {
+      runId,
+      subscriber,
+      endOnly: options.endOnly === true,
+      cursor: 0,
+      ready: false,
+      missed: false,
+      pulling: false,
+      again: false,
+      done: false,
+      retryMs: FIRST_RETRY_MS,
+    };
     let tails = this.#tails.get(runId);
     if (!tails) this.#tails.set(runId, (tails = new Set()));
     // registered first: a notice arriving while the state is read is pulled once it is ready
@@ -252,9 +268,13 @@ export class PostgresRunEventBroker implements RunEventBroker {
         unsubscribe();
         return null;
       }
-      tail.cursor = await this.#replayFrom(tail, options, Number(state.last ?? 0));
+      const last = Number(state.last ?? 0);
+      tail.cursor = tail.endOnly ? last : await this.#replayFrom(tail, options, last);
       tail.ready = true;
-      await this.#pull(tail);
+      // Rows committed after the state's snapshot are announced after the tail was registered:
+      // by then, or later (read then). Nothing to read now unless the state says there is (rows
+      // after the cursor, its end) or an announcement came while the state was read.
+      if (ended || tail.cursor < last || tail.missed) await this.#pull(tail);
       return unsubscribe;
     } catch (error) {
       unsubscribe();
@@ -390,7 +410,11 @@ export class PostgresRunEventBroker implements RunEventBroker {
   }
 
   async #pull(tail: Tail): Promise<void> {
-    if (!tail.ready || tail.done) return;
+    if (tail.done) return;
+    if (!tail.ready) {
+      tail.missed = true;
+      return;
+    }
     if (tail.pulling) {
       tail.again = true;
       return;
@@ -421,6 +445,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       if (tail.done) return;
       if (row.seq <= tail.cursor) continue; // delivered already (read back, or handed over locally)
       tail.cursor = row.seq;
+      if (tail.endOnly && row.mode !== END) continue;
       if (row.mode === END) {
         this.#drop(tail);
         tail.subscriber.end(JSON.parse(row.data) as RunOutcome);
@@ -441,9 +466,15 @@ export class PostgresRunEventBroker implements RunEventBroker {
     const first = rows[0];
     if (!first) return;
     for (const tail of [...(this.#tails.get(runId) ?? [])]) {
-      if (!tail.ready || tail.done) continue;
-      // one behind (it missed rows in between) reads: the notice of these rows did not make it
-      if (tail.cursor + 1 >= first.seq) this.#deliver(tail, rows);
+      if (tail.done) continue;
+      if (!tail.ready) {
+        // one after the end only needs to read it
+        if (!tail.endOnly || rows.some((row) => row.mode === END)) tail.missed = true;
+        continue;
+      }
+      // one behind (it missed rows in between) reads: the notice of these rows did not make it;
+      // one after the end only needs no rows before it
+      if (tail.endOnly || tail.cursor + 1 >= first.seq) this.#deliver(tail, rows);
       else void this.#pull(tail);
     }
   }

@@ -70,6 +70,11 @@ export interface SubscribeOptions {
    * still stored. (The local broker subscribes synchronously, before the run can end.)
    */
   fromStart?: boolean;
+  /**
+   * The subscriber needs only the run's end (join, wait): a broker may leave its events out, and
+   * not read them (no replay either).
+   */
+  endOnly?: boolean;
 }
 
 /** Whether the options replay from a numbered event (rather than from a checkpoint, everything, or nothing). */

@@ -36,16 +36,6 @@ export interface RunCreationDeps extends AssistantLookupDeps {
   langsmith: LangSmith | null;
 }
 
-async function threadFor(services: RunCreationDeps, threadId: string, parsed: ParsedRunRequest, scope: Scope): Promise<void> {
-  try {
-    await services.storage.threads.get(threadId, scope);
-  } catch (error) {
-    if (!(error instanceof NotFoundError) || parsed.ifNotExists !== "create") throw error;
-    const metadata = metadataInScope(scope);
-    await services.storage.threads.create({ thread_id: threadId, metadata, if_exists: "do_nothing" }, scope);
-  }
-}
-
 /** How a run is started, beyond its request. */
 export interface RunKind {
   /** Started through the thread-centric protocol (v2): its events are protocol events (RunKwargs.protocol). */
@@ -108,19 +98,13 @@ export async function startRun(
   const { storage, runs: engine } = services;
   const { parsed, assistant } = prepared;
   const ids = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
-  let thread: string;
-  if (threadId === null) {
-    // the run's creation, durable, carries its temporary thread's
-    thread = (await storage.threads.create({ metadata: { ...metadataInScope(scope), ...ids } }, scope, { deferred: true })).thread_id;
-  } else {
-    await threadFor(services, threadId, parsed, scope);
-    thread = threadId;
-  }
+  // the run's creation, durable, carries a temporary thread's; it finds a given one (or not: 404, or `if_not_exists`)
+  const thread = threadId ?? (await storage.threads.create({ metadata: { ...metadataInScope(scope), ...ids } }, scope, { deferred: true })).thread_id;
 
   let scheduled: Run | null = null;
   const schedule = (run: Run) => {
     scheduled = run;
-    engine.submit(run);
+    engine.submit(run, assistant);
     onScheduled?.(run);
   };
   const input = {
@@ -136,15 +120,18 @@ export async function startRun(
   };
   // a run that can start at once is stored leased to this process, which executes it without a claim
   const lease = input.not_before === null ? engine.leaseAtCreation() : null;
+  const store = () =>
+    storage.runs.create({ ...input, ...(lease ? { lease: { owner: lease.owner, leaseMs: lease.leaseMs } } : {}) }, scope, (insert) => {
+      if (onScheduled && insert.inflight.length === 0) schedule(insert.run);
+    });
   let created: RunInsert;
   try {
-    created = await storage.runs.create(
-      { ...input, ...(lease ? { lease: { owner: lease.owner, leaseMs: lease.leaseMs } } : {}) },
-      scope,
-      (insert) => {
-        if (onScheduled && insert.inflight.length === 0) schedule(insert.run);
-      },
-    );
+    created = await store().catch(async (error: unknown) => {
+      // `if_not_exists: create`: the thread is created once the run's creation found it missing
+      if (threadId === null || parsed.ifNotExists !== "create" || !(error instanceof NotFoundError && error.what === "Thread")) throw error;
+      await storage.threads.create({ thread_id: threadId, metadata: metadataInScope(scope), if_exists: "do_nothing" }, scope);
+      return store();
+    });
   } catch (error) {
     lease?.release();
     const started: Run | null = scheduled;

@@ -15,7 +15,7 @@
  *
  * `localRunParts` (./local-parts.ts) and `postgresRunParts` (./postgres/) provide them.
  */
-import type { Run, Scope } from "../../storage/types.js";
+import type { Assistant, Run, Scope } from "../../storage/types.js";
 import type { SseEvent } from "../streams/event-names.js";
 import type { ThreadEventsOptions } from "../streams/thread-events.js";
 import type { ThreadProtocolOptions } from "../protocol/thread-events.js";
@@ -49,9 +49,11 @@ export interface RunEngine {
   start(): Promise<void>;
   /**
    * Schedules a stored pending run. Its events can be subscribed to from the moment this returns
-   * (synchronously), so a client streaming the run it creates sees every event.
+   * (synchronously), so a client streaming the run it creates sees every event. `assistant`: the
+   * record its creating request read, which a run leased here at its creation executes with
+   * (it starts at once) instead of reading it again.
    */
-  submit(run: Run): void;
+  submit(run: Run, assistant?: Assistant): void;
   /** See RunDispatcher.leaseAtCreation: null while stopping, or when the dispatcher has none. */
   leaseAtCreation(): CreationLease | null;
   /**

@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import { GraphStepTracer } from "../../telemetry/graph-steps.js";
 import type { LangSmith } from "./langsmith.js";
 import { NotFoundError, RunTakenOverError, StorageUnavailableError } from "../../storage/errors.js";
-import type { Run, RunEnd, RunError, Storage, ThreadStatus, ThreadUpdate } from "../../storage/types.js";
+import type { Assistant, Run, RunEnd, RunError, Storage, ThreadStatus, ThreadUpdate } from "../../storage/types.js";
 import type { AnyCompiledGraph, GraphRegistry } from "../graphs/index.js";
 import { runToApi } from "./api-shape.js";
 import type { RunEventBroker, RunOutcome } from "./broker.js";
@@ -55,6 +55,8 @@ export interface RunExecutorDeps {
   tracer?: Tracer;
   /** LangSmith: the run traced there, its `feedback_keys` answered with a `feedback` event. */
   langsmith?: LangSmith | null;
+  /** The assistant record the request creating the run read, while the run executes in that process (else undefined: read it). */
+  creationAssistant?: (runId: string) => Assistant | undefined;
 }
 
 type Ending =
@@ -342,7 +344,7 @@ export class RunExecutor {
     const seqBase = protocolSeqBase();
     const protocolData = kwargs.protocol ? { seq_base: seqBase } : {};
     this.deps.broker.publish(run.run_id, { mode: "metadata", ns: [], data: { run_id: run.run_id, attempt, ...protocolData } });
-    const assistant = await storage.assistants.get(run.assistant_id);
+    const assistant = this.deps.creationAssistant?.(run.run_id) ?? (await storage.assistants.get(run.assistant_id));
     const resume = attempt > 1 && (await this.#wroteCheckpoint(run));
     const call = buildGraphCall(assistant, run, { attempt, resume });
     const { tracer, langsmith } = this.deps;

@@ -9,7 +9,7 @@ import type { Tracer } from "@opentelemetry/api";
 import type { LangSmith } from "./langsmith.js";
 import type { Logger } from "pino";
 import { StorageUnavailableError } from "../../storage/errors.js";
-import type { Run, RunEventRows, Scope, Storage } from "../../storage/types.js";
+import type { Assistant, Run, RunEventRows, Scope, Storage } from "../../storage/types.js";
 import type { GraphRegistry } from "../graphs/index.js";
 import type { SseEvent } from "../streams/event-names.js";
 import { threadEvents, type ThreadEventsOptions } from "../streams/thread-events.js";
@@ -95,6 +95,12 @@ export class ComposedRunEngine implements RunEngine {
   readonly #executing = new Map<string, { control: AbortController; threadId: string }>();
   /** Cancels of runs not executing here when they came, by run id, oldest first (see EARLY_STOP_MEMORY_MS). */
   readonly #earlyStops = new Map<string, { request: StopRequest; at: number }>();
+  /**
+   * The assistant record read by the request that created a run leased here at its creation, by
+   * run id, until its execution (which starts at once) ends: the executor need not read it again.
+   * Only for such runs: one waiting for a claim may run anywhere, later, with a newer version.
+   */
+  readonly #creationAssistants = new Map<string, Assistant>();
   /** Open thread streams by thread: ended when the thread is deleted. */
   readonly #threadStreams = new Map<string, Set<AbortController>>();
   #unlisten: () => void = () => {};
@@ -116,6 +122,7 @@ export class ComposedRunEngine implements RunEngine {
       broker: this.#broker,
       webhooks: this.#webhooks,
       timeoutMs: this.#options.runTimeoutMs,
+      creationAssistant: (runId) => this.#creationAssistants.get(runId),
     });
   }
 
@@ -131,10 +138,12 @@ export class ComposedRunEngine implements RunEngine {
     });
   }
 
-  submit(run: Run): void {
+  submit(run: Run, assistant?: Assistant): void {
     // While stopping, a new run stays pending in storage: the next start (or another process) takes
     // it. (One leased here at its creation is taken back once its lease lapses.)
     if (this.#stopping) return;
+    // leased here at its creation: the dispatcher executes it at once
+    if (assistant && run.status === "running") this.#creationAssistants.set(run.run_id, assistant);
     this.#open(run);
     this.#dispatcher.submit(run);
   }
@@ -285,7 +294,7 @@ export class ComposedRunEngine implements RunEngine {
           resolve(outcome);
         },
       };
-      this.#broker.subscribe(runId, subscriber, fromStart ? { fromStart } : {}).then((subscribed) => {
+      this.#broker.subscribe(runId, subscriber, { endOnly: true, ...(fromStart ? { fromStart } : {}) }).then((subscribed) => {
         if (!subscribed) {
           signal?.removeEventListener("abort", onAbort);
           resolve(NO_CHANNEL);
@@ -325,6 +334,7 @@ export class ComposedRunEngine implements RunEngine {
       await this.#executor.execute(run, control);
     } finally {
       this.#executing.delete(run.runId);
+      this.#creationAssistants.delete(run.runId);
     }
   }
 

@@ -11,6 +11,8 @@ import type { Queryable } from "./database.js";
 import { Params } from "./sql.js";
 
 export const RUN_EVENTS_CHANNEL = "lgts_run_events";
+/** A run was created (payload `<thread_id> <run_id>`), for thread streams: sent by the creation's statement (storage/postgres/runs.ts). */
+export const RUN_OPENED_CHANNEL = "lgts_run_opened";
 export const END_MODE = "__end__";
 /** How long an ordinary run's rows stay after its end (for subscribers still reading), s. */
 export const END_GRACE_SECONDS = 30;

@@ -16,7 +16,7 @@ import type { Database, Queryable } from "./database.js";
 import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 import { deliveryInsert, WEBHOOKS_CHANNEL } from "./webhooks.js";
-import { eventsNotice, heldBy, runEventsInsert } from "./run-events.js";
+import { eventsNotice, heldBy, RUN_OPENED_CHANNEL, runEventsInsert } from "./run-events.js";
 import { threadUpdateSets } from "./threads.js";
 import { ALIVE_WORKERS } from "./worker-locks.js";
 
@@ -35,7 +35,8 @@ const ACTIVE = "status IN ('pending', 'running')";
  * where `visible`), in one round trip and one commit: its snapshot, taken before the lock, is
  * used only if the row it locked is the version that snapshot saw (same `xmin`). A run created
  * meanwhile changed the row (`busy`): then nothing is written (`current` false) and the caller
- * goes the locking way. `found`: the thread is there (and visible).
+ * goes the locking way. `found`: the thread is there (and visible). A run written is announced
+ * on RUN_OPENED_CHANNEL when the statement commits (thread streams of every process follow it).
  */
 function createSql(visible: string | null): string {
   const guard =
@@ -56,12 +57,14 @@ inserted AS (
     FROM lease${visible === null ? "" : ", current"}
    WHERE ${visible === null ? "" : "current.ok AND "}NOT ($9::boolean AND EXISTS (SELECT 1 FROM inflight))
   RETURNING run_id, status),
+opened AS (SELECT pg_notify('${RUN_OPENED_CHANNEL}', $1 || ' ' || run_id) FROM inserted),
 busy AS (
   UPDATE threads SET status = 'busy', metadata = metadata || $10::jsonb, updated_at = $4
    WHERE thread_id = $1 AND EXISTS (SELECT 1 FROM inserted))
 SELECT ${visible === null ? "1 AS found, true AS current" : "(SELECT count(*) FROM locked)::int AS found, (SELECT ok FROM current) AS current"},
        i.inserted, i.leased, f.*
   FROM (SELECT count(*)::int AS inserted, coalesce(bool_or(status = 'running'), false) AS leased FROM inserted) AS i
+  CROSS JOIN (SELECT count(*) FROM opened) AS announced
   LEFT JOIN inflight AS f ON true
  ORDER BY f.created_at, f.run_id`;
 }
