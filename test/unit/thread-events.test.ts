@@ -120,6 +120,26 @@ describe("thread stream", () => {
     await client.stop();
   });
 
+  it("follows a run that opened and ended while a reconnecting client's stream started once", async () => {
+    // r2 opens (the watch follows it), runs and ends while the held runs are being listed
+    class Racing extends LocalRunEventBroker {
+      override async threadRuns(threadId: string) {
+        await startRun(this, "r2", true);
+        this.finish("r2", done({ n: 2 }));
+        return super.threadRuns(threadId);
+      }
+    }
+    const broker = new Racing({ retentionMs: 60_000 });
+    await startRun(broker, "r1", true);
+    broker.finish("r1", done({ n: 1 }));
+    const client = await reader(broker, { after: { runId: "r1", position: "done" } });
+    await startRun(broker, "r3"); // in run order, a later run's events prove nothing more of r2 is coming
+    await eventually(async () => (client.ids().includes("r3:2") ? true : undefined), 2_000, "r3's events");
+    expect(client.ids()).toEqual(["r2:0", "r2:1", "r2:2", "r2:state", "r2:done", "r3:0", "r3:1", "r3:2"]);
+    await client.stop();
+    await broker.close();
+  });
+
   it("resumes after the event a reconnecting client names, then every later held run", async () => {
     const cases: Array<[ThreadCursor, string[]]> = [
       ["start", ["r1:0", "r1:1", "r1:2", "r1:state", "r1:done", "r2:0", "r2:1", "r2:2"]],

@@ -101,6 +101,8 @@ export async function threadEvents(broker: RunEventBroker, threadId: string, opt
   const stateUpdates = modes.has("state_update");
   /** Followed runs: their unsubscribe function once known (null while subscribing). */
   const subscriptions = new Map<string, Unsubscribe | null>();
+  /** Every run followed so far, ended ones included: a run opened (and maybe ended) while the held runs are listed is followed once. */
+  const followed = new Set<string>();
   let unwatch: Unsubscribe = () => {};
   const stop = () => queue.stop();
   const queue = new EventQueue<SseEvent>(() => {
@@ -112,7 +114,8 @@ export async function threadEvents(broker: RunEventBroker, threadId: string, opt
 
   const ordered = new InRunOrder<SseEvent>((event) => queue.push(event));
   const follow = async (runId: string, from: Follow): Promise<void> => {
-    if (queue.stopped || subscriptions.has(runId)) return;
+    if (queue.stopped || followed.has(runId)) return;
+    followed.add(runId);
     subscriptions.set(runId, null);
     ordered.add(runId);
     const push = (event: SseEvent) => ordered.push(runId, event);
