@@ -454,8 +454,9 @@ describe("a run created and awaited in one process (runs.wait)", () => {
     expect(matching(/FROM assistants/)).toHaveLength(1);
     // the run's creation finds the thread: no read of it before
     expect(matching(/^\s*SELECT\b[\s\S]*\bFROM threads\b/)).toEqual([]);
-    // the waiter reads the stream's state once, then gets the end from this process, which wrote it
+    // the waiter reads nothing: this process publishes the run and hands it the end
     expect(matching(/FROM run_events WHERE run_id = \$1 AND seq > \$2/)).toEqual([]);
+    expect(matching(/AS ended_held/)).toEqual([]);
     // the announcement rides on the creation
     expect(matching(/lgts_run_opened/)).toHaveLength(1);
     expect(matching(/lgts_run_opened/)[0]).toContain("INSERT INTO runs");

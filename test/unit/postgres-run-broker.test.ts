@@ -47,12 +47,17 @@ async function process_(events = new PostgresRunEventLog(storage.db)): Promise<P
   return broker;
 }
 
-/** An event log that counts its reads of rows after a cursor. */
+/** An event log that counts its reads of rows after a cursor, and of streams' states. */
 class CountingEventLog extends PostgresRunEventLog {
   reads = 0;
+  stateReads = 0;
   override after(...args: Parameters<PostgresRunEventLog["after"]>) {
     this.reads++;
     return super.after(...args);
+  }
+  override state(...args: Parameters<PostgresRunEventLog["state"]>) {
+    this.stateReads++;
+    return super.state(...args);
   }
 }
 
@@ -154,7 +159,6 @@ describe("PostgreSQL run events across processes", () => {
     const [executingLog, otherLog] = [new HeldStateEventLog(storage.db), new HeldStateEventLog(storage.db)];
     const [executing, other] = [await process_(executingLog), await process_(otherLog)];
     const run = await runningRun();
-    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1, deferDurability: true });
     const subscribe = (broker: PostgresRunEventBroker, endOnly = false) => {
       const events: RunEvent[] = [];
       let reportEnd: (outcome: RunOutcome) => void = () => {};
@@ -162,9 +166,10 @@ describe("PostgreSQL run events across processes", () => {
       const subscribed = broker.subscribe(run.run_id, { event: (e) => events.push(e), end: (o) => reportEnd(o) }, { fromStart: true, endOnly });
       return { events, ended, subscribed };
     };
-    // both have read the state (no rows yet) and not answered
+    // they have read the state (no rows yet) and not answered; then this process publishes the run
     const [local, localEnd, remote] = [subscribe(executing), subscribe(executing, true), subscribe(other)];
     await eventually(async () => (executingLog.holding === 2 && otherLog.holding === 1 ? true : undefined), 10_000, "the state reads");
+    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1, deferDurability: true });
     executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 1 } });
     const outcome: RunOutcome = { status: "success", values: { n: 1 }, error: null };
     const events = await executing.closingEvents(run.run_id, outcome);
@@ -192,11 +197,10 @@ describe("PostgreSQL run events across processes", () => {
     expect(quietLog.reads).toBe(0);
   });
 
-  it("reads nothing for a waiter in the executing process that needs only the end, even when events are written while it subscribes", async () => {
+  it("reads nothing for a waiter that needs only the end and subscribed before this process published the run, even when events are written meanwhile", async () => {
     const log = new HeldStateEventLog(storage.db);
     const executing = await process_(log);
     const run = await runningRun();
-    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1, deferDurability: true });
     let reportEnd: (outcome: RunOutcome) => void = () => {};
     const ended = new Promise<RunOutcome>((resolve) => (reportEnd = resolve));
     const events: RunEvent[] = [];
@@ -206,6 +210,7 @@ describe("PostgreSQL run events across processes", () => {
       { fromStart: true, endOnly: true },
     );
     await eventually(async () => (log.holding === 1 ? true : undefined), 10_000, "the state read");
+    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1, deferDurability: true });
     // written and handed over while the state is read: not read back
     executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 1 } });
     await eventually(
@@ -225,6 +230,25 @@ describe("PostgreSQL run events across processes", () => {
     await noticesArrived(executing);
     expect(events).toEqual([]);
     expect(log.reads).toBe(0);
+  });
+
+  it("answers a waiter for the end of a run it publishes without reading its stream, and reads the end another process stored", async () => {
+    const log = new CountingEventLog(storage.db);
+    const executing = await process_(log);
+    // ended by another process (its thread deleted, say) before this one subscribed: its notice came first
+    const run = await runningRun();
+    const outcome: RunOutcome = { status: "interrupted", values: null, error: null };
+    await storage.db.query("UPDATE runs SET status = 'interrupted' WHERE run_id = $1", [run.run_id]);
+    await new PostgresRunEventLog(storage.db).finish(run.run_id, JSON.stringify(outcome));
+    await noticesArrived(executing);
+    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1, deferDurability: true });
+    let reportEnd: (outcome: RunOutcome) => void = () => {};
+    const ended = new Promise<RunOutcome>((resolve) => (reportEnd = resolve));
+    expect(await executing.subscribe(run.run_id, { event: () => {}, end: (o) => reportEnd(o) }, { fromStart: true, endOnly: true })).not.toBeNull();
+    expect(log.stateReads).toBe(0);
+    // its events are refused (no longer its run): its waiter reads the end stored meanwhile
+    executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 1 } });
+    expect(await within(ended, 10_000, "the end")).toEqual(outcome);
   });
 
   it("ends the waiters of a dead process's run when another process deletes its thread", async () => {

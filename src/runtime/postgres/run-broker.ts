@@ -15,7 +15,9 @@
  * - A subscriber reads the rows after its cursor whenever a notice for its run arrives, unless
  *   it has the rows the notice announces (handed over by this process, which wrote them). On
  *   subscribing it reads the stream's state, and rows only when the state shows some it needs
- *   or an announcement came during that read.
+ *   or an announcement came during that read; one that needs only the end of a run this
+ *   process publishes reads nothing (a run leased at its creation is published from there).
+ *   Should this process stop publishing the run before its end, its subscribers read the end.
  * - Events before a run's end may commit without waiting for the WAL flush when the run defers
  *   durability (as its checkpoints do); its end always waits, and makes them durable with it.
  * - A run's creation NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) in its statement, for
@@ -145,6 +147,8 @@ export class PostgresRunEventBroker implements RunEventBroker {
   async open(runId: string, options: OpenOptions): Promise<void> {
     // the run's creation announced it (RUN_OPENED_CHANNEL); only its publisher keeps anything here
     if (!options.publisher) return;
+    // opened by the process that leased the run at its creation, then by its execution
+    if (this.#publishing.get(runId)?.attempt === options.attempt && options.attempt !== undefined) return;
     // a first attempt has published nothing yet: no need to ask where the numbering stands
     const last = options.attempt === 1 ? 0 : await this.options.events.lastSeq(runId);
     this.#publishing.set(runId, {
@@ -215,6 +219,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     const publishing = this.#publishing.get(runId);
     if (publishing?.lost) {
       this.#publishing.delete(runId);
+      this.#readEnd(runId);
       return;
     }
     if (publishing && !publishing.ended) {
@@ -235,6 +240,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     publishing.ended = true;
     publishing.rows.length = 0; // a write on its way stops after its batch
     this.#publishing.delete(runId);
+    this.#readEnd(runId);
   }
 
   async subscribe(runId: string, subscriber: RunSubscriber, options: SubscribeOptions = {}): Promise<Unsubscribe | null> {
@@ -255,6 +261,11 @@ export class PostgresRunEventBroker implements RunEventBroker {
     // registered first: a notice arriving while the state is read is pulled once it is ready
     tails.add(tail);
     const unsubscribe = () => this.#drop(tail);
+    if (tail.endOnly && this.#endComesHere(runId)) {
+      // its end is handed over here once stored (or read, should this process stop publishing it)
+      tail.ready = true;
+      return unsubscribe;
+    }
     try {
       const state = await this.options.events.state(runId);
       const ended = state.ended_held !== null;
@@ -374,6 +385,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
             );
             publishing.lost = true;
             publishing.rows.length = 0;
+            this.#readEnd(runId);
             break;
           }
           this.#deliverCommitted(runId, batch);
@@ -404,6 +416,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
     this.options.events.insert(runId, batch).then(
       (held) => {
         if (held) this.#deliverCommitted(runId, batch.rows);
+        else this.#readEnd(runId);
       },
       (error: unknown) => this.options.logger.error({ err: error, run_id: runId }, "cannot record the end of a run"),
     );
@@ -477,6 +490,20 @@ export class PostgresRunEventBroker implements RunEventBroker {
       if (tail.endOnly || tail.cursor + 1 >= first.seq) this.#deliver(tail, rows);
       else void this.#pull(tail);
     }
+  }
+
+  /**
+   * Whether this process publishes the run and has not handed its end over yet: it will (with
+   * its end's commit), or stops publishing it first (`#readEnd`).
+   */
+  #endComesHere(runId: string): boolean {
+    const publishing = this.#publishing.get(runId);
+    return (publishing !== undefined && !publishing.ended && !publishing.lost) || this.#closing.has(runId);
+  }
+
+  /** This process will not hand the run's end over (another process stores it, or did): its subscribers here read it. */
+  #readEnd(runId: string): void {
+    for (const tail of this.#tails.get(runId) ?? []) void this.#pull(tail);
   }
 
   /** Number of the last row of the run this process handed to a write (0: none). */
