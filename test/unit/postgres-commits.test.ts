@@ -286,6 +286,32 @@ describe("a run's creation", () => {
   });
 });
 
+/** An engine of its own on the test database (one process), with `concurrency` slots. */
+async function startEngine(concurrency: number) {
+  const logger = pino({ level: "silent" });
+  // runs the other tests left active: this process would claim them
+  await storage.db.query("UPDATE runs SET status = 'interrupted' WHERE status IN ('pending', 'running')");
+  const graphs = await loadGraphRegistry(RUNS_CONFIG);
+  await ensureSystemAssistants(storage, graphs);
+  const coordination = await openPostgresCoordination({
+    uri: database.uri,
+    db: storage.db,
+    logger,
+    concurrency,
+    maxAttempts: 3,
+    resumableRetentionMs: 60_000,
+    leaseMs: 60_000,
+  });
+  const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
+  const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
+    concurrency,
+    leaseMs: 60_000,
+    sendWebhooks: false,
+  });
+  await engine.start();
+  return { graphs, engine, coordination };
+}
+
 describe("a run created in a process with a free slot (RunCreate.lease)", () => {
   const kwargs = parseRunRequest({ assistant_id: "a", input: {} }, { stateless: false }).kwargs;
   const lease = { owner: "worker-1", leaseMs: 60_000 };
@@ -330,27 +356,7 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
   });
 
   it("executes in the creating process without a claim, within its concurrency", async () => {
-    const logger = pino({ level: "silent" });
-    // runs the other tests left active: this process would claim them
-    await storage.db.query("UPDATE runs SET status = 'interrupted' WHERE status IN ('pending', 'running')");
-    const graphs = await loadGraphRegistry(RUNS_CONFIG);
-    await ensureSystemAssistants(storage, graphs);
-    const coordination = await openPostgresCoordination({
-      uri: database.uri,
-      db: storage.db,
-      logger,
-      concurrency: 1,
-      maxAttempts: 3,
-      resumableRetentionMs: 60_000,
-      leaseMs: 60_000,
-    });
-    const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
-    const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
-      concurrency: 1,
-      leaseMs: 60_000,
-      sendWebhooks: false,
-    });
-    await engine.start();
+    const { engine, coordination } = await startEngine(1);
     const claims: string[] = [];
     storage.db.onQuery = (text) => {
       if (text.includes("WITH claimed AS")) claims.push(text);
@@ -393,26 +399,7 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
 
 describe("a run created and awaited in one process (runs.wait)", () => {
   it("reads its thread and assistant once, none of its events, and announces itself in its creation's statement", async () => {
-    const logger = pino({ level: "silent" });
-    await storage.db.query("UPDATE runs SET status = 'interrupted' WHERE status IN ('pending', 'running')");
-    const graphs = await loadGraphRegistry(RUNS_CONFIG);
-    await ensureSystemAssistants(storage, graphs);
-    const coordination = await openPostgresCoordination({
-      uri: database.uri,
-      db: storage.db,
-      logger,
-      concurrency: 2,
-      maxAttempts: 3,
-      resumableRetentionMs: 60_000,
-      leaseMs: 60_000,
-    });
-    const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
-    const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
-      concurrency: 2,
-      leaseMs: 60_000,
-      sendWebhooks: false,
-    });
-    await engine.start();
+    const { graphs, engine, coordination } = await startEngine(2);
     const services = { storage, graphs, runs: engine, webhooks: new WebhookPolicy(null, {}, "dev"), langsmith: null };
     const everyone = { conditions: [] };
     const access = { thread: everyone, assistant: everyone, user: null };
