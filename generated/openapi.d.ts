@@ -1337,10 +1337,10 @@ export interface paths {
         /**
          * Server processes and their runs
          * @description The server processes sharing this deployment's storage, each with the runs it executes now.
-         *     On PostgreSQL: this process and every other live process executing a run (a process is live
-         *     while its session holds its worker lock); on the embedded store, this one process. Only the
-         *     runs of threads the caller may read are listed (custom auth: the `threads:read` filters), and
-         *     another process appears only through such a run.
+         *     On PostgreSQL: every live process (each records itself when it starts, and is live while its
+         *     session holds its worker lock), idle ones included; on the embedded store, this one process.
+         *     Only the runs of threads the caller may read are listed (custom auth: the `threads:read`
+         *     filters).
          */
         get: operations["listProcesses"];
         put?: never;

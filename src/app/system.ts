@@ -36,7 +36,7 @@ export function serverMetadata(deps: SystemDeps) {
 }
 
 export interface ProcessDeps {
-  storage: { runs: Pick<Storage["runs"], "executing"> };
+  storage: { runs: Pick<Storage["runs"], "executing" | "processes"> };
   /** This process's name (`Services.processId`). */
   processId: string;
 }
@@ -56,6 +56,8 @@ export interface ServerProcess {
 export async function serverProcesses(deps: ProcessDeps, auth: RequestAuth): Promise<ServerProcess[]> {
   const { scope } = await auth.authorize("threads:read", {});
   const byId = new Map<string, Run[]>([[deps.processId, []]]);
+  // the live processes, those without a run the caller may see included
+  for (const id of await deps.storage.runs.processes()) if (!byId.has(id)) byId.set(id, []);
   for (const { run, owner } of await deps.storage.runs.executing(scope)) {
     const id = owner ?? deps.processId;
     let runs = byId.get(id);

@@ -112,7 +112,7 @@ describe("three processes behind a round-robin proxy", () => {
     expect(state.completed ?? 0).toBeLessThan(50);
   });
 
-  it("lists a run executing on another process under that process (GET /processes)", async () => {
+  it("lists every process, and a run executing on another process under that process (GET /processes)", async () => {
     const thread = await client.threads.create();
     const run = await client.runs.create(thread.thread_id, "slow", slow(50, 100));
     const executor = await eventually(() => executingProcess(cluster, run.run_id), 20_000, "the run to be claimed");
@@ -128,6 +128,8 @@ describe("three processes behind a round-robin proxy", () => {
       current: false,
       runs: [{ run_id: run.run_id, thread_id: thread.thread_id, status: "running", attempt: 1, since: expect.any(String) }],
     });
+    // the third process executes nothing and is listed all the same
+    expect(processes.map((p) => pidOf(p.process_id)).sort()).toEqual(cluster.processes.map((p) => String(p.child.pid)).sort());
     await client.runs.cancel(thread.thread_id, run.run_id, true);
   });
 

@@ -7,6 +7,7 @@ import { pino } from "pino";
 import { Notifications } from "../../src/runtime/postgres/notifications.js";
 import type { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import { WORKER_LOCK } from "../../src/storage/postgres/run-leases.js";
+import { registerWorker } from "../../src/storage/postgres/worker-locks.js";
 
 export interface TestWorker {
   workerId: string;
@@ -27,6 +28,7 @@ export class TestWorkers {
     await notifications.start();
     this.listening.push(notifications);
     if (!(await notifications.holdLock(WORKER_LOCK, workerId))) throw new Error(`worker lock of ${workerId} is already held`);
+    await registerWorker(this.storage.db, workerId);
     return { workerId, die: () => notifications.close() };
   }
 

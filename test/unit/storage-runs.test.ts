@@ -228,7 +228,7 @@ describe("runs repository", () => {
     expect(await storage.runs.active(thread.thread_id)).toEqual([]);
   });
 
-  it("lists the running runs with the process executing each, of live processes only, within the scope", async () => {
+  it("lists the live processes, and the running runs with the process executing each, of live processes only, within the scope", async () => {
     const { storage, uri } = await open();
     const mine = await storage.threads.create({ metadata: { owner: "alice" } });
     const idle = await storage.threads.create({ metadata: { owner: "alice" } });
@@ -240,16 +240,24 @@ describe("runs repository", () => {
       expect(await storage.runs.executing()).toEqual([]); // w1's worker lock is not held: no live process executes it
       const workers = new TestWorkers(uri!, storage as PostgresStorage);
       try {
+        expect(await storage.runs.processes()).toEqual([]);
         const w1 = await workers.start("host:1:w1");
+        const w2 = await workers.start("host:2:w2"); // alive, executing nothing
+        expect(await storage.runs.processes()).toEqual(["host:1:w1", "host:2:w2"]);
         expect(await storage.runs.executing()).toEqual([{ run: await storage.runs.get(run.run_id), owner: "host:1:w1" }]);
         expect(await storage.runs.executing(ownedBy("alice"))).toHaveLength(1);
         expect(await storage.runs.executing(ownedBy("bob"))).toEqual([]);
         await w1.die();
         expect(await storage.runs.executing()).toEqual([]);
+        // a process that died is not listed, though its row is left until the next one starts
+        expect(await storage.runs.processes()).toEqual(["host:2:w2"]);
+        await w2.die();
+        expect(await storage.runs.processes()).toEqual([]);
       } finally {
         await workers.closeAll();
       }
     } else {
+      expect(await storage.runs.processes()).toEqual([]); // this process is the only one
       const { run } = await storage.runs.create(base(mine.thread_id));
       expect(await storage.runs.executing()).toEqual([]); // pending: nobody executes it yet
       const running = await storage.runs.update(run.run_id, { status: "running" });

@@ -9,6 +9,7 @@ import type { Cluster } from "../cluster.js";
 import type { RunEngineParts } from "../runs/engine.js";
 import { PostgresRunEventLog } from "../../storage/postgres/run-events.js";
 import { PostgresRunLeases, WORKER_LOCK } from "../../storage/postgres/run-leases.js";
+import { registerWorker, unregisterWorker } from "../../storage/postgres/worker-locks.js";
 import { newProcessId } from "../process-id.js";
 import { PostgresCluster } from "./cluster.js";
 import { Notifications, type SqlDatabase } from "./notifications.js";
@@ -53,6 +54,7 @@ export async function openPostgresCoordination(options: PostgresCoordinationOpti
   const notifications = new Notifications(uri, db, logger);
   await notifications.start();
   const workerId = await holdWorkerLock(notifications);
+  await registerWorker(db, workerId);
   const broker = new PostgresRunEventBroker({
     events: new PostgresRunEventLog(db),
     notifications,
@@ -80,6 +82,10 @@ export async function openPostgresCoordination(options: PostgresCoordinationOpti
     parts: { broker, dispatcher, stops },
     cluster: new PostgresCluster(db, notifications, logger),
     workerId,
-    close: () => notifications.close(),
+    close: async () => {
+      // a process leaving on purpose says so; one that dies is told apart by its worker lock
+      await unregisterWorker(db, workerId).catch((error: unknown) => logger.warn({ err: error }, "cannot remove this process from workers"));
+      await notifications.close();
+    },
   };
 }

@@ -78,6 +78,11 @@ export interface RunsRepository {
   /** Every run in `status`, oldest first (startup recovery, cancel by status). */
   withStatus(status: RunStatus, scope?: Scope): Promise<Run[]>;
   /**
+   * The ids of the other server processes alive now, sorted (PostgreSQL: those recorded with their
+   * worker lock held). Embedded: none (this process is the only one).
+   */
+  processes(): Promise<string[]>;
+  /**
    * The running runs with the process executing each, oldest first. PostgreSQL: `owner` is the
    * run's lease owner, and only runs of live processes (their worker lock held) are listed: a
    * dead process's runs wait for a reaper and nobody executes them. Embedded: `owner` is null

@@ -116,6 +116,10 @@ export class LowdbRuns implements RunsRepository {
     return runs.sort(oldestFirst).map(copy);
   }
 
+  async processes(): Promise<string[]> {
+    return []; // this process is the only one
+  }
+
   async executing(scope?: Scope): Promise<ExecutingRun[]> {
     return (await this.withStatus("running", scope)).map((run) => ({ run, owner: null }));
   }

@@ -90,7 +90,7 @@ export const NOT_RESTORED: Record<string, Record<string, string>> = {
 };
 
 /** Tables an archive leaves out: what they hold is the server's own bookkeeping. */
-export const NOT_ARCHIVED_TABLES = ["lgts_migrations", "run_events"];
+export const NOT_ARCHIVED_TABLES = ["lgts_migrations", "run_events", "workers"];
 
 type Table = keyof typeof RESTORED_COLUMNS;
 

@@ -10,6 +10,7 @@ import * as runCoordination from "./migrations/002-run-coordination.js";
 import * as webhookOutbox from "./migrations/003-webhook-outbox.js";
 import * as storeIndexes from "./migrations/004-store-indexes.js";
 import * as runHandoffs from "./migrations/005-run-handoffs.js";
+import * as workers from "./migrations/006-workers.js";
 
 interface Migration {
   version: number;
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, ...webhookOutbox },
   { version: 4, ...storeIndexes },
   { version: 5, ...runHandoffs },
+  { version: 6, ...workers },
 ];
 
 /** Arbitrary constant naming this server's migration lock (pg_advisory_xact_lock takes a bigint). */

@@ -18,7 +18,7 @@ import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 import { deliveryInsert, WEBHOOKS_CHANNEL } from "./webhooks.js";
 import { eventsNotice, heldBy, RUN_OPENED_CHANNEL, runEventsInsert } from "./run-events.js";
 import { threadUpdateSets } from "./threads.js";
-import { ALIVE_WORKERS } from "./worker-locks.js";
+import { ALIVE_WORKERS, LIVE_WORKERS_SQL } from "./worker-locks.js";
 
 const WHAT = "Run";
 export const RUN_COLUMNS = `run_id, thread_id, assistant_id, created_at, updated_at, status, metadata, kwargs, multitask_strategy,
@@ -211,6 +211,11 @@ export class PostgresRuns implements RunsRepository {
       params.values,
     );
     return rows.map(toRun);
+  }
+
+  async processes(): Promise<string[]> {
+    const { rows } = await this.db.query<{ worker_id: string }>(LIVE_WORKERS_SQL);
+    return rows.map((r) => r.worker_id);
   }
 
   async executing(scope?: Scope): Promise<ExecutingRun[]> {
