@@ -94,6 +94,9 @@ describe("a PostgreSQL that goes away", () => {
     await eventually(async () => ((statuses.get(200) ?? 0) > 10 ? true : undefined), 10_000, "traffic to flow");
     await postgres.kill();
     await eventually(async () => ((statuses.get(503) ?? 0) > 10 ? true : undefined), 10_000, "503s while the database is gone");
+    // the outage outlasts a run's step (400 ms), so every run in flight meets it with a checkpoint
+    // save; a shorter one could fall between the steps of all four (they run in step) on a fast machine
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     await postgres.start();
     const back = Date.now();
     const served = statuses.get(200) ?? 0;
