@@ -166,8 +166,11 @@ export function runContainer(image: string, env: Record<string, string>, volumes
   const config = inspectImage(image);
   const argv = [...config.Entrypoint, ...config.Cmd];
   const mounts = volumes.flatMap((volume) => ["--volume", volume]);
+  // a process group of its own: `buildah run` does not pass signals on, and the container's
+  // process (under buildah-chroot-exec) outlived it; stop() signals the whole group
   const child = spawn(TOOLS.buildah, ["run", "--isolation", "chroot", ...envArgs(env), ...mounts, name, "--", ...argv], {
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -178,7 +181,7 @@ export function runContainer(image: string, env: Record<string, string>, volumes
     output: () => output,
     exec: (execArgs, execEnv = {}) => command(TOOLS.buildah, ["run", "--isolation", "chroot", ...envArgs(execEnv), name, "--", ...execArgs]),
     async stop(signal = "SIGTERM") {
-      if (child.exitCode === null) child.kill(signal);
+      if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, signal);
       return exited;
     },
     remove: () => void command(TOOLS.buildah, ["rm", name]),
