@@ -12,7 +12,7 @@
 import { matchesSubscription } from "@langchain/langgraph/stream";
 import { EventQueue } from "../event-queue.js";
 import type { RunEventBroker, Unsubscribe } from "../runs/broker.js";
-import { InRunOrder } from "../streams/thread-events.js";
+import { followRun, InRunOrder } from "../streams/thread-events.js";
 import { RunProtocolEvents, type ProtocolEvent } from "./run-events.js";
 
 /** Which events a subscriber wants. */
@@ -73,34 +73,21 @@ export async function threadProtocolEvents(
     if (queue.stopped || followed.has(runId)) return;
     followed.add(runId);
     if (!(await mayRead())) return void followed.delete(runId);
-    subscriptions.set(runId, null);
-    ordered.add(runId);
     const run = new RunProtocolEvents(runId);
-    let ended = false;
-    const unsubscribe = await broker.subscribe(
+    await followRun(
+      broker,
       runId,
+      { subscriptions, ordered, queue },
       {
         event: (event) => {
           for (const framed of run.event(event)) ordered.push(runId, framed);
         },
         end: (outcome) => {
-          ended = true;
-          subscriptions.delete(runId);
           for (const framed of run.end(outcome)) ordered.push(runId, framed);
-          ordered.end(runId);
         },
       },
       { lastEventId: "-1", ...(fromStart ? { fromStart: true } : {}) },
     );
-    if (queue.stopped || ended || !unsubscribe) {
-      if (!ended) {
-        subscriptions.delete(runId);
-        ordered.end(runId);
-      }
-      unsubscribe?.();
-    } else {
-      subscriptions.set(runId, unsubscribe);
-    }
   };
 
   // a run opened from now on is followed from its first event: nothing is missed

@@ -15,7 +15,7 @@
  */
 import type { components } from "../../../generated/openapi.js";
 import { EventQueue } from "../event-queue.js";
-import type { RunEventBroker, Unsubscribe } from "../runs/broker.js";
+import type { RunEvent, RunEventBroker, RunOutcome, SubscribeOptions, Unsubscribe } from "../runs/broker.js";
 import { sseEventName, type SseEvent } from "./event-names.js";
 
 export type ThreadStreamMode = components["schemas"]["ThreadStreamMode"];
@@ -94,6 +94,55 @@ export class InRunOrder<T> {
   }
 }
 
+/** What a thread's stream keeps of the runs it follows. */
+export interface FollowedRuns<T> {
+  /** Their unsubscribe function once known (null while subscribing); a run leaves at its end. */
+  subscriptions: Map<string, Unsubscribe | null>;
+  ordered: InRunOrder<T>;
+  queue: EventQueue<T>;
+}
+
+/**
+ * Follows one run of a thread's stream, in run order: `end` handles the run's outcome, after
+ * which its place in the order is released, as it is when the run turns out to have no channel
+ * or the stream stopped while subscribing.
+ */
+export async function followRun<T>(
+  broker: RunEventBroker,
+  runId: string,
+  runs: FollowedRuns<T>,
+  handlers: { event: (event: RunEvent) => void; end: (outcome: RunOutcome) => void },
+  options: SubscribeOptions,
+): Promise<void> {
+  const { subscriptions, ordered, queue } = runs;
+  subscriptions.set(runId, null);
+  ordered.add(runId);
+  let ended = false;
+  const unsubscribe = await broker.subscribe(
+    runId,
+    {
+      event: handlers.event,
+      end: (outcome) => {
+        ended = true;
+        subscriptions.delete(runId);
+        handlers.end(outcome);
+        ordered.end(runId);
+      },
+    },
+    options,
+  );
+  if (queue.stopped || ended || !unsubscribe) {
+    // the client left meanwhile, or the run had ended already (`end` came during subscribe)
+    if (!ended) {
+      subscriptions.delete(runId);
+      ordered.end(runId);
+    }
+    unsubscribe?.();
+  } else {
+    subscriptions.set(runId, unsubscribe);
+  }
+}
+
 export async function threadEvents(broker: RunEventBroker, threadId: string, options: ThreadEventsOptions): Promise<AsyncIterable<SseEvent>> {
   const { modes, after, signal } = options;
   const runModes = modes.has("run_modes");
@@ -116,13 +165,12 @@ export async function threadEvents(broker: RunEventBroker, threadId: string, opt
   const follow = async (runId: string, from: Follow): Promise<void> => {
     if (queue.stopped || followed.has(runId)) return;
     followed.add(runId);
-    subscriptions.set(runId, null);
-    ordered.add(runId);
     const push = (event: SseEvent) => ordered.push(runId, event);
     let started = from.started ?? false;
-    let ended = false;
-    const unsubscribe = await broker.subscribe(
+    await followRun(
+      broker,
       runId,
+      { subscriptions, ordered, queue },
       {
         event: (event) => {
           if (event.mode === "metadata" && !started) {
@@ -132,17 +180,14 @@ export async function threadEvents(broker: RunEventBroker, threadId: string, opt
           if (runModes) push({ id: `${runId}:${event.id}`, event: sseEventName(event), data: event.data });
         },
         end: (outcome) => {
-          ended = true;
-          subscriptions.delete(runId);
           // an end that could not be stored is no end: its `error` event was relayed
-          if (outcome.unstored) return void ordered.end(runId);
+          if (outcome.unstored) return;
           if (stateUpdates && !from.stateSent && outcome.values != null) {
             push({ id: `${runId}:state`, event: "state_update", data: { run_id: runId, values: outcome.values } });
           }
           if (runModes || lifecycle) {
             push({ id: `${runId}:done`, event: "run_done", data: { run_id: runId, status: outcome.status, error: outcome.error } });
           }
-          ordered.end(runId);
         },
       },
       {
@@ -150,16 +195,6 @@ export async function threadEvents(broker: RunEventBroker, threadId: string, opt
         ...(from.fromStart ? { fromStart: true } : {}),
       },
     );
-    if (queue.stopped || ended || !unsubscribe) {
-      // the client left meanwhile, or the run had ended already (`end` came during subscribe)
-      if (!ended) {
-        subscriptions.delete(runId);
-        ordered.end(runId);
-      }
-      unsubscribe?.();
-    } else {
-      subscriptions.set(runId, unsubscribe);
-    }
   };
 
   // a run opened from now on is followed from its first event: nothing is missed
