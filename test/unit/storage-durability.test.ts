@@ -10,6 +10,7 @@ import { DurableJsonFile, nodeFileIO, type FileIO, type SyncableFile } from "../
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { tempDir, TEST_SHARDS } from "./storage-helpers.js";
 import { StorageUnavailableError } from "../../src/storage/errors.js";
+import { parseRunRequest } from "../../src/runtime/runs/request.js";
 
 type Op = "write" | "sync" | "close" | "rename";
 interface Event {
@@ -247,5 +248,43 @@ describe("LowdbStorage check", () => {
     await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", kind: "unavailable" });
     await storage.close();
     await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", message: "storage is closed" });
+  });
+});
+
+describe("LowdbStorage deferred thread creation (a stateless run's thread)", () => {
+  it("applies the thread without waiting for its flush; the run created on it next carries it to disk, so a crash then keeps both", async () => {
+    const dataDir = await dir();
+    const rec = recordingIO();
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: TEST_SHARDS });
+    cleanups.unshift(() => storage.close());
+    await storage.threads.create(); // the log file exists: later flushes sync only it
+    const log = path.join(dataDir, "log-00000001.ndjson");
+
+    const held = rec.hold("sync", log);
+    const creatingThread = storage.threads.create({ metadata: { temporary: true } }, undefined, { deferred: true });
+    const waitedForFlush = held.started.then(() => {
+      held.release();
+      throw new Error("the deferred creation waited for its flush");
+    });
+    waitedForFlush.catch(() => undefined);
+    const thread = await Promise.race([creatingThread, waitedForFlush]);
+
+    const creatingRun = storage.runs.create({
+      thread_id: thread.thread_id,
+      assistant_id: "trivial",
+      kwargs: parseRunRequest({ assistant_id: "trivial" }, { stateless: true }).kwargs,
+      multitask_strategy: "reject",
+      not_before: null,
+    });
+    await untilHeld(held, creatingRun);
+    expect(await stillPending(creatingRun)).toBe(true);
+    held.release();
+    const { run } = await creatingRun;
+
+    // a crash now (no close): the log holds the thread and the run
+    const reopened = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    expect((await reopened.threads.get(thread.thread_id)).metadata).toEqual({ temporary: true });
+    expect((await reopened.runs.get(run.run_id)).thread_id).toBe(thread.thread_id);
+    await reopened.close();
   });
 });

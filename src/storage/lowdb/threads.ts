@@ -5,6 +5,7 @@ import type { Thread } from "../records.js";
 import type {
   Metadata,
   Page,
+  SaveOptions,
   Scope,
   ThreadCreate,
   ThreadExpiry,
@@ -45,7 +46,11 @@ export class LowdbThreads implements ThreadsRepository {
     private readonly hooks: () => Iterable<ThreadHooks>,
   ) {}
 
-  async create(input: ThreadCreate = {}, scope?: Scope): Promise<Thread> {
+  /**
+   * `deferred`: resolves once the thread is applied. Its commit-log line is flushed in order with
+   * the lines after it, so the durable write that follows (a stateless run's creation) carries it.
+   */
+  async create(input: ThreadCreate = {}, scope?: Scope, options: SaveOptions = {}): Promise<Thread> {
     const id = input.thread_id ?? uuidv4();
     const existing = this.col.get(id);
     if (existing) {
@@ -56,7 +61,10 @@ export class LowdbThreads implements ThreadsRepository {
       return freezeDeep(existing);
     }
     const thread = newThread(input, id, now());
-    await this.col.put(thread);
+    const written = this.col.put(thread);
+    // a failed flush keeps the line for the next one, whose own waiters (the run's creation) see the failure
+    if (options.deferred) written.catch(() => undefined);
+    else await written;
     return freezeDeep(thread);
   }
 
