@@ -44,6 +44,8 @@ export class LowdbThreads implements ThreadsRepository {
   constructor(
     private readonly col: Collection<Thread>,
     private readonly hooks: () => Iterable<ThreadHooks>,
+    /** Makes the mutations `writes` starts one commit-log record (CommitLog.atomically). */
+    private readonly atomically: <T>(writes: () => T) => T,
   ) {}
 
   /**
@@ -97,8 +99,10 @@ export class LowdbThreads implements ThreadsRepository {
 
   async delete(threadId: string, scope?: Scope): Promise<void> {
     this.#require(threadId, scope);
-    await this.col.delete(threadId);
-    for (const hooks of this.hooks()) await hooks.delete?.(threadId);
+    // the thread and what its hooks delete with it (its checkpoints, runs and crons) are one
+    // commit-log record: one flush, and a crash keeps the thread whole or deletes it whole
+    const deletions = this.atomically(() => [this.col.delete(threadId), ...[...this.hooks()].map((hooks) => hooks.delete?.(threadId))]);
+    await Promise.all(deletions);
   }
 
   async search(query: ThreadSearch = {}, scope?: Scope): Promise<Page<Thread>> {
