@@ -298,13 +298,14 @@ describe("run engine (local parts)", () => {
       });
       const deps = { storage, graphs: registry, runs, langsmith: null, webhooks: new WebhookPolicy(null, {}, "dev") };
       const access = { thread: { conditions: [] }, assistant: { conditions: [] }, user: null };
+      /** `threadId` null: a stateless run (on a temporary thread, deleted at its end). */
       const start = async (
-        threadId: string,
+        threadId: string | null,
         onEvent: (e: RunEvent) => void,
         onEnd: (o: RunOutcome) => void = () => {},
         body: RunRequest = { assistant_id: "trivial", input: { value: 1 } },
       ) => {
-        const prepared = await prepareRun(deps, body, false, access);
+        const prepared = await prepareRun(deps, body, threadId === null, access);
         return startRun(deps, threadId, prepared, access, (run) => {
           // registered synchronously (before the run can publish); the promise only tells when
           void runs.broker.subscribe(run.run_id, { event: onEvent, end: onEnd });
@@ -366,6 +367,21 @@ describe("run engine (local parts)", () => {
       expect(carrying).toHaveLength(1);
       expect(carrying[0]).toContain('"status":"success"');
       expect(carrying[0]).toContain('"checkpoint_id"');
+    });
+
+    it("deletes a stateless run's temporary thread in the write of the run's end", async () => {
+      const { gate, storage, start } = await gatedEngine({ withServerParts: true });
+      let ended: (outcome: RunOutcome) => void = () => {};
+      const end = new Promise<RunOutcome>((resolve) => (ended = resolve));
+      const run = await start(null, () => {}, ended);
+      expect(await end).toEqual({ status: "success", values: { value: 4 }, error: null });
+      const deletion = `"d":"${run.thread_id}"`;
+      await eventually(async () => ((await storage.threads.search()).items.length === 0 ? true : undefined), 10_000, "the thread's deletion");
+      // one write: no flush of its own for the deletion after the end's (nor one per collection)
+      const ending = gate.writes.filter((text) => text.includes(run.run_id) && text.includes('"status":"success"'));
+      expect(ending).toHaveLength(1);
+      expect(ending[0]).toContain(deletion);
+      expect(gate.writes.filter((text) => text.includes(deletion))).toHaveLength(1);
     });
 
     it("does not end as a success when its creation cannot be stored", async () => {
