@@ -101,7 +101,10 @@ export class LowdbThreads implements ThreadsRepository {
     this.#require(threadId, scope);
     // the thread and what its hooks delete with it (its checkpoints, runs and crons) are one
     // commit-log record: one flush, and a crash keeps the thread whole or deletes it whole
-    const deletions = this.atomically(() => [this.col.delete(threadId), ...[...this.hooks()].map((hooks) => hooks.delete?.(threadId))]);
+    const deletions = this.atomically(() => [
+      this.col.delete(threadId),
+      ...[...this.hooks()].flatMap((hooks) => (hooks.delete ? [hooks.delete(threadId)] : [])),
+    ]);
     await Promise.all(deletions);
   }
 
