@@ -203,7 +203,7 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
     }
     console.log(`\n1. sequential runs.wait, one process (trivial graph, ${RUNS} runs, a new thread each)  | ${loadAverages()}`);
     const invokeQ = quantiles(invokes);
-    console.log(`   ${"in-process".padEnd(versions.length > 1 ? 10 : 0)}${fmt(invokeQ)}  (graph.invoke, MemorySaver)`);
+    console.log(`   ${versions.length > 1 ? "in-process " : ""}${fmt(invokeQ)}  (graph.invoke, MemorySaver)`);
     for (const [k, v] of versions.entries()) {
       const over = quantiles(latencies[k]).p50 - invokeQ.p50;
       const verdict = over <= TARGET_WAIT_OVER_INVOKE_MS ? "met" : "MISSED";
