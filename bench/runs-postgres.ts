@@ -2,7 +2,9 @@
  * `npm run bench:runs` with DATABASE_URI set: the same server (`lgts serve`, child processes) on
  * PostgreSQL, one process and then three sharing the database, driven by the official SDK.
  *
- *  1. sequential `runs.wait` (trivial graph, a new thread each) on one process: p50/p99;
+ *  1. sequential `runs.wait` (trivial graph, a new thread each) on one process: p50/p99, against
+ *     in-process `invoke` (MemorySaver, no HTTP) alternating run by run (target: p50 at most
+ *     in-process + 8 ms);
  *  2. pickup: request -> first graph step (stamped graph), and run stored -> first graph step
  *     (target p50 < 10 ms);
  *  3. what one sequential run costs the database: transactions of its database, WAL flushes (each
@@ -25,9 +27,12 @@
  *   BENCH_COUNT_RUNS=50 (phase 3)  BENCH_RUNS_BASELINE=<checkout dir>
  */
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate as turn, setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { randomUUID } from "node:crypto";
+import { MemorySaver } from "@langchain/langgraph";
 import pg from "pg";
+import { graph as trivialGraph } from "../examples/src/trivial.js";
 import { benchClient, formatQuantiles, loadAverages, quantiles, serveChild, type ChildServer, type Quantiles } from "./support.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
@@ -37,6 +42,8 @@ const EVENT_RUNS = Number(process.env.BENCH_EVENT_RUNS ?? 30);
 const COUNT_RUNS = Number(process.env.BENCH_COUNT_RUNS ?? 50);
 const BASELINE = process.env.BENCH_RUNS_BASELINE;
 const TARGET_PICKUP_MS = 10;
+/** Sequential runs.wait p50 at most the in-process invoke p50 plus this (issue 20). */
+const TARGET_WAIT_OVER_INVOKE_MS = 8;
 /** How long until every backend has reported its statistics (PostgreSQL's idle flush interval is 10 s). */
 const STATS_SETTLE_MS = 11_000;
 
@@ -178,8 +185,15 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
       for (let i = 0; i < 30; i++) await client.runs.wait(await newThread(v.servers[0]), "trivial", { input: { value: i } });
     }
 
+    const inProcessGraph = trivialGraph.withConfig({});
+    inProcessGraph.checkpointer = new MemorySaver();
+    const invokes: number[] = [];
     const latencies = versions.map(() => [] as number[]);
     for (let i = 0; i < RUNS; i++) {
+      await turn(); // an event-loop turn: in-process invokes chain microtasks only
+      const invoked = performance.now();
+      await inProcessGraph.invoke({ value: 1 }, { configurable: { thread_id: randomUUID() } });
+      invokes.push(performance.now() - invoked);
       for (const [k, v] of versions.entries()) {
         const threadId = await newThread(v.servers[0]);
         const started = performance.now();
@@ -188,7 +202,15 @@ export async function benchRunsPostgres(uri: string): Promise<void> {
       }
     }
     console.log(`\n1. sequential runs.wait, one process (trivial graph, ${RUNS} runs, a new thread each)  | ${loadAverages()}`);
-    for (const [k, v] of versions.entries()) console.log(`   ${label(v)}${fmt(quantiles(latencies[k]))}`);
+    const invokeQ = quantiles(invokes);
+    console.log(`   ${versions.length > 1 ? "in-process " : ""}${fmt(invokeQ)}  (graph.invoke, MemorySaver)`);
+    for (const [k, v] of versions.entries()) {
+      const over = quantiles(latencies[k]).p50 - invokeQ.p50;
+      const verdict = over <= TARGET_WAIT_OVER_INVOKE_MS ? "met" : "MISSED";
+      console.log(
+        `   ${label(v)}${fmt(quantiles(latencies[k]))}  p50 in-process + ${over.toFixed(1)} ms (target + ${TARGET_WAIT_OVER_INVOKE_MS}: ${verdict})`,
+      );
+    }
 
     const pickup = versions.map(() => [] as number[]);
     const claim = versions.map(() => [] as number[]);

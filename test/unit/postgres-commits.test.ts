@@ -77,6 +77,42 @@ describe("a thread's checkpoint saves", () => {
     expect(stored[0].writes.map((w) => w.value.data)).toEqual(["7"]);
   });
 
+  it("leave what successive saves would when one statement carries several saves of one checkpoint", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    const key = { thread_id: thread, checkpoint_ns: "", checkpoint_id: "c1" };
+    const slot = (task: string, idx: number, data: string) => ({
+      task_id: task,
+      idx,
+      channel: "value",
+      value: { type: "json", data },
+      task_path: "",
+      run_id: "r",
+    });
+    const statements: string[] = [];
+    storage.db.onQuery = (text) => statements.push(text);
+    try {
+      await Promise.all([
+        storage.checkpoints.put(checkpoint(thread, 0)),
+        // queued behind the first: one statement
+        storage.checkpoints.put(checkpoint(thread, 1, { version: "first" })),
+        storage.checkpoints.putWrites(key, [slot("a", 0, "1"), slot("b", -1, "1")]),
+        storage.checkpoints.putWrites(key, [slot("c", 0, "1"), slot("a", 0, "2"), slot("b", -1, "2")]),
+        storage.checkpoints.put(checkpoint(thread, 1, { version: "second" })),
+      ]);
+    } finally {
+      storage.db.onQuery = undefined;
+    }
+    expect(statements).toHaveLength(2);
+    const saved = await storage.checkpoints.get(key);
+    expect(saved?.metadata).toMatchObject({ version: "second" });
+    // a regular slot keeps its first value, a special (negative) one its latest; each keeps its first place
+    expect(saved?.writes.map((w) => [w.task_id, w.value.data])).toEqual([
+      ["a", "1"],
+      ["b", "2"],
+      ["c", "1"],
+    ]);
+  });
+
   it("fail alone when the database refuses one of them", async () => {
     const thread = (await storage.threads.create()).thread_id;
     const saves = [0, 1, 2, 3].map((n) =>
@@ -108,16 +144,13 @@ describe("durability deferred to the run's end (SaveOptions.deferred, RunEventRo
     const thread = (await storage.threads.create()).thread_id;
     const deferred = { deferred: true };
     const key = (n: number) => ({ thread_id: thread, checkpoint_ns: "", checkpoint_id: `c${n}` });
+    /** For each statement `work` sent: whether its commit waited for the WAL flush. */
+    const commitsOf = async (work: () => Promise<unknown>) =>
+      (await statementsOf(work)).map((text) => (text.includes("set_config('synchronous_commit', 'off', true)") ? "deferred" : "durable"));
     const transactions = vi.spyOn(storage.db, "transaction");
-    /** For each transaction `work` opened: whether its commit waited for the WAL flush. */
-    const commitsOf = async (work: () => Promise<unknown>) => {
-      transactions.mockClear();
-      await work();
-      return transactions.mock.calls.map(([, options]) => (options?.deferDurability ? "deferred" : "durable"));
-    };
     try {
       expect(await commitsOf(() => storage.checkpoints.put(checkpoint(thread, 0), deferred))).toEqual(["deferred"]);
-      // the saves of one turn (a step's checkpoint and its writes) go together
+      // the saves of one turn (a step's checkpoint and its writes) go together, in one statement
       const group = () =>
         Promise.all([
           storage.checkpoints.put(checkpoint(thread, 1), deferred),
@@ -132,9 +165,14 @@ describe("durability deferred to the run's end (SaveOptions.deferred, RunEventRo
           storage.checkpoints.put(checkpoint(thread, 4), deferred),
         ]);
       expect(await commitsOf(mixed)).toEqual(["durable"]);
+      expect(transactions).not.toHaveBeenCalled();
       // a stateless run's temporary thread: its run's creation, durable, carries it
-      expect(await commitsOf(() => storage.threads.create({}, undefined, deferred))).toEqual(["deferred"]);
-      expect(await commitsOf(() => storage.threads.create())).toEqual([]); // one statement, its commit waits
+      transactions.mockClear();
+      await storage.threads.create({}, undefined, deferred);
+      expect(transactions.mock.calls.map(([, options]) => options?.deferDurability)).toEqual([true]);
+      transactions.mockClear();
+      await storage.threads.create(); // one statement, its commit waits
+      expect(transactions).not.toHaveBeenCalled();
     } finally {
       transactions.mockRestore();
     }

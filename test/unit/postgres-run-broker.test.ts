@@ -131,6 +131,38 @@ describe("PostgreSQL run events across processes", () => {
     expect((await storage.runs.get(run.run_id)).status).toBe("success");
   });
 
+  it("commits the events published right before a run's end (the graph's last ones) with the end: nobody gets them before it is stored", async () => {
+    const executing = await process_();
+    const run = await runningRun();
+    await executing.open(run.run_id, { threadId: run.thread_id, publisher: true, attempt: 1, deferDurability: true });
+    const local = await waiter(executing, run.run_id);
+    executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 1 } });
+    await eventually(async () => (local.events.length === 1 ? true : undefined), 10_000, "the mid-run event");
+    // the graph's last events, then its end at once
+    executing.publish(run.run_id, { mode: "values", ns: [], data: { n: 2 } });
+    executing.publish(run.run_id, { mode: "updates", ns: [], data: { n: 2 } });
+    const outcome: RunOutcome = { status: "success", values: { n: 2 }, error: null };
+    const events = await executing.closingEvents(run.run_id, outcome);
+    expect(events!.rows.map((r) => r.seq)).toEqual([2, 3, 4]);
+    expect(local.events).toHaveLength(1);
+    await storage.runs.end(run.run_id, { update: { status: "success" }, events: events!, run });
+    expect(local.events).toHaveLength(1);
+    executing.finish(run.run_id, outcome, true);
+    expect(await within(local.ended, 10_000, "the end")).toEqual(outcome);
+    expect(local.events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 2 }]);
+    const { rows } = await storage.db.query<{ seq: number; x: string }>(
+      "SELECT seq, xmin::text AS x FROM run_events WHERE run_id = $1 ORDER BY seq",
+      [run.run_id],
+    );
+    const end = (await storage.db.query<{ x: string }>("SELECT xmin::text AS x FROM runs WHERE run_id = $1", [run.run_id])).rows[0].x;
+    expect(rows.map((r) => [r.seq, r.x === end])).toEqual([
+      [1, false],
+      [2, true],
+      [3, true],
+      [4, true],
+    ]);
+  });
+
   it("hands the rows it writes to its own subscribers without reading them back; another process reads them", async () => {
     const [executingLog, otherLog] = [new CountingEventLog(storage.db), new CountingEventLog(storage.db)];
     const [executing, other] = [await process_(executingLog), await process_(otherLog)];

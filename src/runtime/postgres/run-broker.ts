@@ -8,7 +8,8 @@
  *   run id and the batch's last number) leaves when the rows are committed.
  * - A run's end is its last row (`mode = '__end__'`, the outcome as data), so subscribers see it
  *   after every event. The executor stores it with the run's end in one transaction
- *   (`closingEvents` -> `runs.end`), and deleting a thread writes it for the thread's active
+ *   (`closingEvents` -> `runs.end`), with the events no write has taken yet (the graph's last
+ *   ones, held for it by the executor), and deleting a thread writes it for the thread's active
  *   runs (storage/postgres/run-events.ts): a process dying at any point leaves no waiter
  *   without an end. Its `expires_at` is when the run's rows are deleted: at once-ish for
  *   ordinary runs (a short grace for late readers), after the retention for resumable ones.
@@ -77,6 +78,8 @@ interface Publishing {
   sent: number;
   rows: StoredRunEvent[];
   writing: Promise<void> | null;
+  /** A batch is on its way to the database (its write started and has not answered). */
+  inserting: boolean;
   ended: boolean;
   /** Its writes were refused (the run was taken over): nothing more is written for this execution. */
   lost: boolean;
@@ -160,6 +163,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       sent: last,
       rows: [],
       writing: null,
+      inserting: false,
       ended: false,
       lost: false,
     });
@@ -188,9 +192,14 @@ export class PostgresRunEventBroker implements RunEventBroker {
     const publishing = this.#publishing.get(runId);
     if (!publishing || publishing.ended) return null;
     publishing.ended = true; // nothing more is published: the rest goes with the run's end
-    // the batches on their way have lower numbers: they are written first
-    while (publishing.writing) await publishing.writing;
-    const rows = publishing.rows.splice(0);
+    // Rows no write has taken yet (the graph's last events, held until its end: event-relay.ts)
+    // go in the end's commit: they reach no client before the end is durable, and the stream
+    // closes right after them.
+    const last = publishing.rows.splice(0);
+    // the batch on its way has lower numbers: it is committed first (fenced by the attempt, it
+    // would be refused once the end is stored), with any retries it needs
+    while (publishing.inserting) await publishing.writing;
+    const rows = [...publishing.rows.splice(0), ...last];
     rows.push({ seq: ++publishing.seq, mode: END, ns: "[]", data: JSON.stringify(outcome), checkpoint_id: null });
     if (this.#publishing.get(runId) === publishing) this.#publishing.delete(runId);
     const batch = { ...this.#batchOf(publishing), rows };
@@ -375,7 +384,10 @@ export class PostgresRunEventBroker implements RunEventBroker {
         const batch = publishing.rows.splice(0);
         publishing.sent = batch[batch.length - 1].seq;
         try {
-          const held = await this.options.events.insert(runId, { ...this.#batchOf(publishing), rows: batch });
+          publishing.inserting = true;
+          const held = await this.options.events
+            .insert(runId, { ...this.#batchOf(publishing), rows: batch })
+            .finally(() => (publishing.inserting = false));
           if (!held) {
             // taken over (its lease) or ended meanwhile: the lease renewal stops this execution, whose
             // end is refused the same way; nothing more is written for it meanwhile

@@ -43,21 +43,84 @@ const SELECT = `SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_c
   FROM checkpoints c`;
 const NEWEST_FIRST = "ORDER BY c.created_at DESC, c.checkpoint_id DESC";
 
-const PUT_SQL = /* sql */ `
+/** A save of one thread's checkpoints: a checkpoint, or writes of one of its checkpoints. */
+type Save = { checkpoint: CheckpointPut } | { key: CheckpointKey; writes: CheckpointWrite[] };
+
+const PUT_CHECKPOINTS = /* sql */ `
 INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint_type,
-  checkpoint_data, metadata, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  checkpoint_data, metadata, created_at)
+SELECT $1, t.ns, t.id, t.parent, t.type, t.data, t.metadata::jsonb, t.created_at
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+    AS t(ns, id, parent, type, data, metadata, created_at)
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
   parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, checkpoint_type = EXCLUDED.checkpoint_type,
-  checkpoint_data = EXCLUDED.checkpoint_data, metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at`;
+  checkpoint_data = EXCLUDED.checkpoint_data, metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at
+RETURNING 1`;
 
-const PUT_WRITES_SQL = /* sql */ `
+/** Regular writes keep the first value of their slot, special (negative) slots the latest. */
+const PUT_WRITES = /* sql */ `
 INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value_type,
   value_data, task_path, run_id)
-SELECT $1, $2, $3, * FROM unnest($4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+SELECT $1, * FROM unnest($9::text[], $10::text[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET
   channel = EXCLUDED.channel, value_type = EXCLUDED.value_type, value_data = EXCLUDED.value_data,
   task_path = EXCLUDED.task_path, run_id = EXCLUDED.run_id
-WHERE EXCLUDED.idx < 0`;
+WHERE EXCLUDED.idx < 0
+RETURNING 1`;
+
+/**
+ * One statement saving a thread's checkpoints and writes (each at most once per key, as
+ * successive saves would leave them), its text one of two (every value a parameter): planned once
+ * per connection. Deferred: its commit does not wait for the WAL flush.
+ */
+function saveStatement(deferred: boolean): string {
+  return `WITH c AS (${PUT_CHECKPOINTS}), w AS (${PUT_WRITES})
+SELECT (SELECT count(*) FROM c) AS checkpoints, (SELECT count(*) FROM w) AS writes${
+    deferred ? ", set_config('synchronous_commit', 'off', true)" : ""
+  }`;
+}
+
+const SAVE_SQL = saveStatement(false);
+const SAVE_DEFERRED_SQL = saveStatement(true);
+
+/** The values of SAVE_SQL for `saves` of thread `threadId`, in call order. */
+function saveValues(threadId: string, saves: readonly Save[]): unknown[] {
+  const checkpoints = new Map<string, CheckpointPut>();
+  const writes = new Map<string, CheckpointKey & CheckpointWrite>();
+  for (const save of saves) {
+    if ("checkpoint" in save) {
+      const c = save.checkpoint;
+      checkpoints.set(`${c.checkpoint_ns}\u0000${c.checkpoint_id}`, c);
+      continue;
+    }
+    for (const w of save.writes) {
+      const slot = `${save.key.checkpoint_ns}\u0000${save.key.checkpoint_id}\u0000${w.task_id}\u0000${w.idx}`;
+      // a slot keeps its first place (the order writes were first recorded in)
+      if (w.idx < 0 || !writes.has(slot)) writes.set(slot, { ...save.key, ...w });
+    }
+  }
+  const c = [...checkpoints.values()];
+  const w = [...writes.values()];
+  return [
+    threadId,
+    c.map((x) => x.checkpoint_ns),
+    c.map((x) => x.checkpoint_id),
+    c.map((x) => x.parent_checkpoint_id),
+    c.map((x) => x.checkpoint.type),
+    c.map((x) => x.checkpoint.data),
+    c.map((x) => JSON.stringify(x.metadata)),
+    c.map((x) => x.created_at),
+    w.map((x) => x.checkpoint_ns),
+    w.map((x) => x.checkpoint_id),
+    w.map((x) => x.task_id),
+    w.map((x) => x.idx),
+    w.map((x) => x.channel),
+    w.map((x) => x.value.type),
+    w.map((x) => x.value.data),
+    w.map((x) => x.task_path),
+    w.map((x) => x.run_id),
+  ];
+}
 
 function toStored(row: CheckpointRow): StoredCheckpoint {
   return {
@@ -80,57 +143,22 @@ function toStored(row: CheckpointRow): StoredCheckpoint {
 }
 
 export class PostgresCheckpoints implements CheckpointsRepository {
-  readonly #order: PerKeyOrder;
+  readonly #order: PerKeyOrder<Save>;
 
   constructor(private readonly db: Database) {
-    this.#order = new PerKeyOrder(db);
+    this.#order = new PerKeyOrder<Save>(async (saves, deferred) => {
+      const threadId = "checkpoint" in saves[0] ? saves[0].checkpoint.thread_id : saves[0].key.thread_id;
+      await db.query(deferred ? SAVE_DEFERRED_SQL : SAVE_SQL, saveValues(threadId, saves), { prepare: true });
+    });
   }
 
   async put(c: CheckpointPut, options: SaveOptions = {}): Promise<void> {
-    await this.#order.write(
-      c.thread_id,
-      PUT_SQL,
-      [
-        c.thread_id,
-        c.checkpoint_ns,
-        c.checkpoint_id,
-        c.parent_checkpoint_id,
-        c.checkpoint.type,
-        c.checkpoint.data,
-        JSON.stringify(c.metadata),
-        c.created_at,
-      ],
-      options.deferred,
-    );
+    await this.#order.write(c.thread_id, { checkpoint: c }, options.deferred);
   }
 
   async putWrites(key: CheckpointKey, writes: CheckpointWrite[], options: SaveOptions = {}): Promise<void> {
     if (writes.length === 0) return;
-    // One statement for the batch: regular writes keep the first value, special (negative) slots the latest.
-    const latest = new Map<string, CheckpointWrite>();
-    for (const w of writes) {
-      const slot = `${w.task_id}\u0000${w.idx}`;
-      if (w.idx < 0 || !latest.has(slot)) latest.set(slot, w);
-    }
-    const rows = [...latest.values()];
-    const column = <K extends keyof CheckpointWrite>(k: K) => rows.map((w) => w[k]);
-    await this.#order.write(
-      key.thread_id,
-      PUT_WRITES_SQL,
-      [
-        key.thread_id,
-        key.checkpoint_ns,
-        key.checkpoint_id,
-        column("task_id"),
-        column("idx"),
-        column("channel"),
-        rows.map((w) => w.value.type),
-        rows.map((w) => w.value.data),
-        column("task_path"),
-        column("run_id"),
-      ],
-      options.deferred,
-    );
+    await this.#order.write(key.thread_id, { key, writes }, options.deferred);
   }
 
   get(key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string }): Promise<StoredCheckpoint | undefined> {

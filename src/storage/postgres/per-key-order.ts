@@ -9,36 +9,35 @@
  *
  * Group commit: a run saves a checkpoint and its writes at every step, each a commit, and with
  * `synchronous_commit` each commit waits for a WAL flush (a disk sync). Writes queued while the
- * key's previous operation is on its way go in one transaction: a run's steps share flushes
- * instead of each waiting for its own, and each write's promise still resolves only once it is
- * committed. Should the database refuse one of them (invalid data), they are retried one by
- * one, so only that one fails, as it would alone. A deferred write (see SaveOptions) that finds
- * the key idle waits for the end of the event-loop turn, so the turn's other saves join its
- * commit; a group of deferred writes only commits without waiting for the WAL flush. Idle keys
- * are forgotten, so the map holds only keys with work in flight.
+ * key's previous operation is on its way go in one statement (`writeGroup`, one round trip and
+ * one commit): a run's steps share flushes instead of each waiting for its own, and each write's
+ * promise still resolves only once it is committed. Should the database refuse the group (one
+ * write's invalid data), its writes are retried one by one, so only that one fails, as it would
+ * alone. A deferred write (see SaveOptions) that finds the key idle waits for the end of the
+ * event-loop turn, so the turn's other saves join its commit; a group of deferred writes only
+ * commits without waiting for the WAL flush. Idle keys are forgotten, so the map holds only keys
+ * with work in flight.
  */
 import { StorageUnavailableError } from "../errors.js";
-import type { Database, QueryResult } from "./database.js";
 
-/** The writes' texts are fixed (their values are parameters): each is planned once per connection. */
-const PREPARED = { prepare: true } as const;
-
-/** Most statements in one transaction (a graph writing thousands at once commits in steps). */
+/** Most writes in one statement (a graph writing thousands at once commits in steps). */
 const MAX_GROUP = 64;
+
+/** Writes `group` (in call order) in one statement; `deferred`: its commit need not wait for the WAL flush. */
+export type GroupWriter<W> = (group: readonly W[], deferred: boolean) => Promise<void>;
 
 interface Settle<T> {
   resolve(value: T): void;
   reject(error: unknown): void;
 }
 
-type Operation =
-  | ({ kind: "write"; text: string; params: readonly unknown[]; deferred: boolean } & Settle<QueryResult<unknown>>)
-  | ({ kind: "work"; work: () => Promise<unknown> } & Settle<unknown>);
+type Operation<W> =
+  ({ kind: "write"; write: W; deferred: boolean } & Settle<void>) | ({ kind: "work"; work: () => Promise<unknown> } & Settle<unknown>);
 
-export class PerKeyOrder {
-  readonly #queues = new Map<string, Operation[]>();
+export class PerKeyOrder<W> {
+  readonly #queues = new Map<string, Array<Operation<W>>>();
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly writeGroup: GroupWriter<W>) {}
 
   /** Runs `work` alone, after every operation of `key` called before it. */
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -46,17 +45,15 @@ export class PerKeyOrder {
   }
 
   /**
-   * One write statement of `key`, after the operations called before it; committed with the
-   * writes queued next to it. `deferred` (see SaveOptions): its commit need not wait for the WAL
-   * flush; a group commits so only when all of its writes are deferred.
+   * One write of `key`, after the operations called before it; committed with the writes queued
+   * next to it. `deferred` (see SaveOptions): its commit need not wait for the WAL flush; a group
+   * commits so only when all of its writes are deferred.
    */
-  write<R = Record<string, unknown>>(key: string, text: string, params: readonly unknown[], deferred = false): Promise<QueryResult<R>> {
-    return new Promise<QueryResult<R>>((resolve, reject) =>
-      this.#enqueue(key, { kind: "write", text, params, deferred, resolve: resolve as (v: QueryResult<unknown>) => void, reject }),
-    );
+  write(key: string, write: W, deferred = false): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.#enqueue(key, { kind: "write", write, deferred, resolve, reject }));
   }
 
-  #enqueue(key: string, operation: Operation): void {
+  #enqueue(key: string, operation: Operation<W>): void {
     const queue = this.#queues.get(key);
     if (queue) {
       queue.push(operation);
@@ -74,7 +71,7 @@ export class PerKeyOrder {
   }
 
   /** Runs the key's queue until it is empty (its first operation at once, as a direct call would). */
-  async #drain(key: string, queue: Operation[]): Promise<void> {
+  async #drain(key: string, queue: Array<Operation<W>>): Promise<void> {
     while (queue.length > 0) {
       const head = queue[0];
       if (head.kind === "work") {
@@ -84,38 +81,27 @@ export class PerKeyOrder {
       }
       let count = 1;
       while (count < queue.length && count < MAX_GROUP && queue[count].kind === "write") count++;
-      const group = queue.splice(0, count) as Array<Extract<Operation, { kind: "write" }>>;
+      const group = queue.splice(0, count) as Array<Extract<Operation<W>, { kind: "write" }>>;
       await this.#commit(group);
     }
     this.#queues.delete(key);
   }
 
-  async #commit(group: Array<Extract<Operation, { kind: "write" }>>): Promise<void> {
-    const deferDurability = group.every((write) => write.deferred);
-    if (group.length === 1 && !deferDurability) {
-      const [write] = group as [Extract<Operation, { kind: "write" }>];
-      await this.db.query(write.text, write.params, PREPARED).then(write.resolve, write.reject);
-      return;
-    }
-    let results: Array<QueryResult<unknown>>;
+  async #commit(group: Array<Extract<Operation<W>, { kind: "write" }>>): Promise<void> {
     try {
-      results = await this.db.transaction(
-        async (tx) => {
-          const done: Array<QueryResult<unknown>> = [];
-          for (const write of group) done.push(await tx.query(write.text, write.params, PREPARED));
-          return done;
-        },
-        { deferDurability },
+      await this.writeGroup(
+        group.map((operation) => operation.write),
+        group.every((operation) => operation.deferred),
       );
     } catch (error) {
-      if (error instanceof StorageUnavailableError) {
-        for (const write of group) write.reject(error);
+      if (error instanceof StorageUnavailableError || group.length === 1) {
+        for (const operation of group) operation.reject(error);
         return;
       }
-      // one of them was refused, and the transaction with it: each alone, so only that one fails
-      for (const write of group) await this.db.query(write.text, write.params, PREPARED).then(write.resolve, write.reject);
+      // one of them was refused, and the statement with it: each alone, so only that one fails
+      for (const operation of group) await this.writeGroup([operation.write], operation.deferred).then(operation.resolve, operation.reject);
       return;
     }
-    group.forEach((write, i) => write.resolve(results[i]));
+    for (const operation of group) operation.resolve();
   }
 }
