@@ -21,6 +21,9 @@ COPY package.json ./
 COPY bin ./bin
 COPY src ./src
 COPY generated ./generated
+# The server's build (bin/server-build.js: src/ bundled, what bin/lgts.js runs), made here since
+# the server's user cannot write /app.
+RUN node bin/server-build.js
 COPY ${PROJECT} /project
 # A project copied or mounted without node_modules of its own resolves @langchain/langgraph and
 # the other packages the server has from here (Node looks in /node_modules last).

@@ -9,6 +9,7 @@ export default tseslint.config(
       "generated/**",
       "**/node_modules/**",
       ".lgts/**",
+      "dist/**",
       "coverage/**",
       "reports/**",
       ".stryker-tmp*/**",

@@ -103,7 +103,7 @@ export interface ServerSettings {
 
 /**
  * bench/server-child.ts in its own process (--expose-gc), answering for its heap and its costs.
- * It runs as bin/lgts.js runs the server: with a 64 MB young generation (see there).
+ * Its heap is sized as bin/lgts.js leaves it: V8's defaults (see there).
  * With BENCH_SERVER_PROFILE=<dir>, the server writes its CPU profile there when it stops.
  */
 export class ServerProcess {
@@ -119,7 +119,6 @@ export class ServerProcess {
     const child = fork(script, {
       execArgv: [
         "--expose-gc",
-        "--max-semi-space-size=64",
         "--import",
         "tsx",
         ...(process.env.BENCH_SERVER_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE}`] : []),

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// The server and the graphs it serves are TypeScript: tsx compiles them as they are imported.
-import v8 from "node:v8";
-import { register } from "tsx/esm/api";
+// The server is TypeScript: it runs from its build (bin/server-build.js: src/ bundled, rebuilt
+// whenever src/ changed), or from src/ through tsx where the build cannot be written. Graphs
+// written in TypeScript get tsx's loader when the first one is imported (src/runtime/graphs/loader.ts).
+//
+// V8 sizes its heap as the process starts, before this file runs: a larger young generation
+// (`NODE_OPTIONS=--max-semi-space-size=64`: fewer collections under load, more memory held) is
+// given to node itself; v8.setFlagsFromString here would not change it.
+import { serverEntry } from "./server-build.js";
 
-// A server allocates short-lived objects for every request: a young generation of 64 MB
-// (Node's default grows to 16 MB) is collected less often, for about 10% less CPU per request
-// (bench:http, GET /threads/{id}). An explicit --max-semi-space-size (NODE_OPTIONS) wins.
-const explicit = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)];
-if (!explicit.some((flag) => flag.startsWith("--max-semi-space-size"))) v8.setFlagsFromString("--max-semi-space-size=64");
-
-register();
-await import("../src/cli.ts");
+const entry = await serverEntry();
+if (entry) await import(entry);
+else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import("../src/cli.ts");
+}

@@ -44,6 +44,7 @@ import { KEEP_ALIVE_INTERVAL_MS } from "./http/keep-alive.js";
 import { normalizeUser } from "./auth/user.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
 import { GraphUis } from "./runtime/ui/index.js";
+import { packageFile } from "./package-files.js";
 
 /** A cron's firing asks the Auth's handlers as its creator, as a request of theirs would. */
 function cronCaller(authenticator: RequestAuthenticator | undefined): CronCaller {
@@ -72,7 +73,7 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as { version: string }).version;
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   // asynchronous: lines written while a write is in flight go out together in the next one;

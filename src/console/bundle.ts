@@ -6,10 +6,9 @@
  * repository that could drift from its source, and servers whose console nobody opens never pay
  * for it.
  */
-import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
+import { packageFile } from "../package-files.js";
 
 export interface ConsoleAsset {
   /** Served as `/console/assets/<name>`; the name carries a hash of the contents, so it may be cached for good. */
@@ -27,10 +26,12 @@ export interface ConsoleBundle {
   assets: Map<string, ConsoleAsset>;
 }
 
-const ENTRY = fileURLToPath(new URL("./app/main.tsx", import.meta.url));
+const ENTRY = packageFile("src/console/app/main.tsx");
 const CONTENT_TYPES: Record<string, string> = { ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
 
 export async function bundleConsole(): Promise<ConsoleBundle> {
+  // esbuild is loaded with the first request under /console (a server whose console nobody opens never loads it)
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [ENTRY],
     outdir: "/console-out",

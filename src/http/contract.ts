@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { OpenAPIBackend, ValidationContext, type AjvCustomizer, type Document, type Options } from "openapi-backend";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { compileRouter } from "./compiled-router.js";
 import { isJsonRpcOperation } from "./jsonrpc.js";
+import { packageFile } from "../package-files.js";
 
-export const CONTRACT_PATH = fileURLToPath(new URL("../../generated/openapi.json", import.meta.url));
+export const CONTRACT_PATH = packageFile("generated/openapi.json");
 
 export function loadContract(): Document {
   return JSON.parse(readFileSync(CONTRACT_PATH, "utf8")) as Document;

@@ -94,6 +94,13 @@ describe("container image", () => {
     expect(probe("@stoplight/prism-cli")).toBe("absent");
   });
 
+  it("runs the server from the build made with the image (its user cannot write /app)", () => {
+    const check =
+      "const { serverEntry } = await import('/app/bin/server-build.js'); process.exit((await serverEntry())?.startsWith('file:///app/dist/server/') ? 10 : 11);";
+    const result = runInImage(image, ["node", "--input-type=module", "-e", check]);
+    expect(result.status, result.stderr).toBe(10);
+  });
+
   it("serves the embedded store from its data volume as the unprivileged user", async () => {
     const { url } = await startReplica({}, await freePort());
     const client = new Client({ apiUrl: url });

@@ -1,9 +1,12 @@
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
+import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../support/server.js";
 
 const fixtures = path.resolve("test/fixtures/lean-startup");
 
@@ -15,27 +18,54 @@ const LAZY = [
   "@opentelemetry/core",
   "@tailwindcss/postcss", // langgraph.json `ui`
   "postcss",
+  "pino-pretty", // a terminal
 ];
 
-describe("a server without tracing or UI components", () => {
+/** bin/lgts.js serving a langgraph.json (`npm start`: the examples), stopped once it listens: every URL it imported. */
+async function importsOfServe(dir: string, config = path.join(REPO_ROOT, "examples/langgraph.json")): Promise<string[]> {
+  const imports = path.join(dir, "imports.txt");
+  const env: NodeJS.ProcessEnv = { ...process.env, LEAN_STARTUP_IMPORTS: imports };
+  for (const name of Object.keys(env)) if (/^(OTEL_|LANGSMITH_|LANGCHAIN_)/.test(name)) delete env[name];
+  const args = ["serve", "--config", config, "--port", "0", "--data-dir", path.join(dir, "data")];
+  const child = spawn(process.execPath, ["--import", path.join(fixtures, "register.mjs"), path.join(REPO_ROOT, "bin/lgts.js"), ...args], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = once(child, "exit");
+  await rm(imports, { force: true });
+  for await (const line of createInterface({ input: child.stdout })) {
+    if (line.includes('"msg":"listening"')) break;
+  }
+  child.kill("SIGTERM");
+  await exited;
+  return (await readFile(imports, "utf8")).split("\n");
+}
+
+describe("npm start (a server without tracing or UI components)", () => {
   let dir: string;
+  let loaded: string[];
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it("starts without importing the packages only those need", async () => {
     dir = await mkdtemp(path.join(tmpdir(), "lgts-lean-"));
-    const imports = path.join(dir, "imports.txt");
-    const env: NodeJS.ProcessEnv = { ...process.env, LEAN_STARTUP_IMPORTS: imports, LEAN_STARTUP_DATA_DIR: path.join(dir, "data") };
-    for (const name of Object.keys(env)) if (/^(OTEL_|LANGSMITH_|LANGCHAIN_)/.test(name)) delete env[name];
-    await promisify(execFile)(
-      process.execPath,
-      ["--import", "tsx", "--import", path.join(fixtures, "register.mjs"), path.join(fixtures, "serve.ts")],
-      {
-        env,
-        timeout: 120_000,
-      },
-    );
-    const loaded = (await readFile(imports, "utf8")).split("\n");
+    // a first start may build the server (bin/server-build.js): the second is what a deployment sees
+    await importsOfServe(dir);
+    loaded = await importsOfServe(dir);
     expect(loaded.some((url) => url.includes("/examples/src/trivial.ts"))).toBe(true); // the recording works
     expect(LAZY.filter((name) => loaded.some((url) => url.includes(`/node_modules/${name}/`)))).toEqual([]);
+  }, 150_000);
+
+  it("runs the server's own code from its build, not compiled from src/ as it starts", () => {
+    const sources = pathToFileURL(path.join(REPO_ROOT, "src/")).href;
+    const build = pathToFileURL(path.join(REPO_ROOT, "dist/server/")).href;
+    // the probe for a TypeScript loader (src/runtime/graphs/loader.ts) is imported from src/ by design
+    expect(loaded.filter((url) => url.startsWith(sources) && !url.includes("/ts-probe/"))).toEqual([]);
+    expect(loaded.some((url) => url.startsWith(build) && url.endsWith("/cli.js"))).toBe(true);
+  });
+
+  it("serves JavaScript graphs without a TypeScript loader (tsx, esbuild)", async () => {
+    const imports = await importsOfServe(dir, path.join(fixtures, "javascript/langgraph.json"));
+    expect(imports.some((url) => url.endsWith("/javascript/graph.mjs"))).toBe(true);
+    expect(["tsx", "esbuild"].filter((name) => imports.some((url) => url.includes(`/node_modules/${name}/`)))).toEqual([]);
   }, 150_000);
 });

@@ -471,9 +471,10 @@ describe("a run created and awaited in one process (runs.wait)", () => {
       let outcome: Promise<unknown> = Promise.resolve();
       const subscriptions = vi.spyOn(engine.broker, "subscribe");
       storage.db.onQuery = (text) => statements.push(text);
-      const run = await createRun(services, thread, body, access, (scheduled) => {
+      const onScheduled = (scheduled: Run) => {
         outcome = engine.outcome(scheduled, undefined, undefined, true);
-      });
+      };
+      const run = await createRun(services, thread, body, access, { onScheduled, beforeDurable: true });
       expect(await outcome).toMatchObject({ status: "success", values: { value: 4 } });
       storage.db.onQuery = undefined;
       // the waiter asks for the end alone: events written while it subscribes are not read for it

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { packageFile } from "../../package-files.js";
 
 interface SchemaNode {
   type?: string | string[];
@@ -18,7 +19,7 @@ interface SchemaNode {
   default?: unknown;
 }
 
-export const LANGGRAPH_SCHEMA = JSON.parse(readFileSync(new URL("./langgraph.schema.json", import.meta.url), "utf8")) as SchemaNode &
+export const LANGGRAPH_SCHEMA = JSON.parse(readFileSync(packageFile("src/runtime/graphs/langgraph.schema.json"), "utf8")) as SchemaNode &
   Record<string, unknown>;
 
 const ajv = new Ajv2020({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true });

@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import type { CompiledGraph, LangGraphRunnableConfig } from "@langchain/langgraph";
 import { recordContextSchemas } from "./context-schema.js";
 import { GraphLoadError, oneLine } from "./errors.js";
+import { packageFile } from "../../package-files.js";
 
 /** A compiled LangGraph graph (a Pregel instance: StateGraph.compile(), entrypoint(), ...). */
 export type AnyCompiledGraph = CompiledGraph<string>;
@@ -29,7 +30,7 @@ let tsLoader: Promise<"active" | "tsx-registered"> | undefined;
  */
 export function ensureTypeScriptLoader(): Promise<"active" | "tsx-registered"> {
   tsLoader ??= (async () => {
-    const probe = new URL("./ts-probe/probe.ts", import.meta.url).href;
+    const probe = pathToFileURL(packageFile("src/runtime/graphs/ts-probe/probe.ts")).href;
     try {
       await import(/* @vite-ignore */ probe);
       return "active" as const;

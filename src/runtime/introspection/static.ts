@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { GraphRegistry } from "../graphs/index.js";
 import type { StaticGraphSchemas, StaticSchemaIndex } from "./types.js";
 import type { StaticWorkerInput } from "./worker.js";
+import { packageFile } from "../../package-files.js";
 
 /** Generous: a large graph project type-checks in tens of seconds. */
 const WORKER_TIMEOUT_MS = 120_000;
@@ -47,7 +48,7 @@ export function staticSchemaIndex(registry: GraphRegistry, logger: Logger): Prom
 function runWorker(input: StaticWorkerInput): Promise<StaticSchemaIndex> {
   const workerData = {
     ...input,
-    entry: new URL("./worker.ts", import.meta.url).href,
+    entry: pathToFileURL(packageFile("src/runtime/introspection/worker.ts")).href,
     tsxApi: import.meta.resolve("tsx/esm/api"),
   };
   return new Promise((resolve, reject) => {
