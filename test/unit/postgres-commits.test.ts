@@ -521,15 +521,12 @@ describe("a run created and streamed in one process (runs.stream)", () => {
       const thread = (await storage.threads.create()).thread_id;
       let stream: Promise<RunEventStream | null> = Promise.resolve(null);
       storage.db.onQuery = (text) => statements.push(text);
-      const run = await createRun(
-        services,
-        thread,
-        { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values"] },
-        access,
-        (scheduled) => {
-          stream = engine.events(scheduled.run_id, { lastEventId: "-1", fromStart: true });
-        },
-      );
+      // as a stream of the run it creates subscribes (app/run-streams.ts)
+      const onScheduled = (scheduled: Run) => {
+        stream = engine.events(scheduled.run_id, { lastEventId: "-1", fromStart: true });
+      };
+      const body = { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values" as const] };
+      const run = await createRun(services, thread, body, access, { onScheduled, beforeDurable: false });
       const events = (await stream)!;
       for await (const event of events.events) received.push(event);
       expect(await events.outcome).toMatchObject({ status: "success" });
