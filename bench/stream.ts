@@ -3,8 +3,13 @@
  * (bench/server-child.ts, node --expose-gc, embedded storage in a temp dir, durable checkpoints);
  * this process drives it over HTTP.
  *
- *  1. time to first event: from sending POST /runs/stream (trivial graph) to the first event
- *     (`metadata`) on the wire;
+ *  1. time to first event: from sending POST /runs/stream (trivial graph; stateless, and on a
+ *     thread created just before) to the first event (`metadata`) on the wire, against LangGraph's
+ *     own limit: `graph.stream` of the same graph in this process (MemorySaver, a new thread
+ *     each), time to its first chunk. The three are interleaved sample by sample; the target
+ *     (issue 20: ours p50 at most the in-process first chunk p50 + 3 ms, stateless and on a
+ *     thread) is judged on the median over BENCH_STREAM_ROUNDS rounds of each round's p50
+ *     difference;
  *  2. close delay: from the last event of a finished run to the end of the response (target:
  *     p50 under 1 ms; the JS dev server polls and takes ~500 ms). Thread runs and stateless runs;
  *  3. events per second: one run whose node writes BENCH_STREAM_EVENTS custom events, read raw,
@@ -17,7 +22,10 @@
  *     BENCH_STREAM_CONCURRENT_EVENTS custom events: none may miss an event, and the server's
  *     memory while all are open must stay bounded.
  *
- * Options (env): BENCH_STREAM_RUNS=10000  BENCH_STREAM_CLIENTS=20  BENCH_STREAM_SAMPLES=200
+ * Options (env): BENCH_STREAM_RUNS=10000  BENCH_STREAM_CLIENTS=20  BENCH_STREAM_SAMPLES=200 (a side, over
+ *   BENCH_STREAM_ROUNDS=5 rounds)  BENCH_STREAM_LATENCY_ONLY=1 (parts 1 and 2 only)
+ *   BENCH_RUNS_BASELINE=<another checkout, with its node_modules>: its server's first events are
+ *   timed too, interleaved with ours sample by sample (part 1 only)
  *   BENCH_STREAM_EVENTS=20000  BENCH_STREAM_RETENTION_MS=2000  BENCH_STREAM_CONCURRENT=500
  *   BENCH_STREAM_CONCURRENT_EVENTS=100  BENCH_DATA_DIR=<dir> (e.g. /dev/shm,
  *   to separate disk from CPU cost)
@@ -26,13 +34,16 @@
  * the `run_events` table and LISTEN/NOTIFY, as with several processes ("channels" then counts the
  * subscriptions held). `npm run bench:runs` with DATABASE_URI measures events across processes.
  */
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { MemorySaver } from "@langchain/langgraph";
 import type { Client } from "@langchain/langgraph-sdk";
-import { formatQuantiles, loadAverages, quantiles, ServerProcess, type Quantiles, type ServerHeap as Heap, benchClient } from "./support.js";
+import { graph as trivialGraph } from "../examples/src/trivial.js";
+import { formatQuantiles, loadAverages, median, quantiles, ServerProcess, type Quantiles, type ServerHeap as Heap, benchClient } from "./support.js";
 
 const RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 10_000);
 const CLIENTS = Number(process.env.BENCH_STREAM_CLIENTS ?? 20);
@@ -41,7 +52,11 @@ const EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 20_000);
 const RETENTION_MS = Number(process.env.BENCH_STREAM_RETENTION_MS ?? 2000);
 const CONCURRENT_STREAMS = Number(process.env.BENCH_STREAM_CONCURRENT ?? 500);
 const CONCURRENT_EVENTS = Number(process.env.BENCH_STREAM_CONCURRENT_EVENTS ?? 100);
+const ROUNDS = Number(process.env.BENCH_STREAM_ROUNDS ?? 5);
+const LATENCY_ONLY = process.env.BENCH_STREAM_LATENCY_ONLY === "1";
+const BASELINE = process.env.BENCH_RUNS_BASELINE;
 const TARGET_CLOSE_MS = 1;
+const TARGET_FIRST_EVENT_EXTRA_MS = 3;
 const TARGET_RSS_GROWTH = 0.2;
 
 const fmt = (q: Quantiles) => formatQuantiles(q, 2);
@@ -76,24 +91,101 @@ async function timedStream(url: string, body: unknown): Promise<Timing> {
   }
 }
 
-async function latency(server: ServerProcess, client: Client) {
+/** LangGraph streaming the trivial graph in this process (MemorySaver): time to its first chunk, each run on a new thread. */
+async function inProcessFirstChunk(graph: typeof trivialGraph): Promise<number> {
+  const started = performance.now();
+  let first = 0;
+  const stream = await graph.stream({ value: 1 }, { configurable: { thread_id: randomUUID() }, streamMode: ["values"] });
+  for await (const _ of stream) first ||= performance.now();
+  return first - started;
+}
+
+/** What one round's p50s of first events say against the in-process first chunk's. */
+interface FirstEventRound {
+  inProcess: number;
+  stateless: number;
+  thread: number;
+}
+
+/** A server whose first events are timed: ours, or the baseline checkout's. */
+interface Streamed {
+  name: string;
+  server: ServerProcess;
+  client: Client;
+  stateless: Timing[];
+  threaded: Timing[];
+}
+
+async function latency(server: ServerProcess, client: Client, baseline?: { server: ServerProcess; client: Client }) {
   const trivial = { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values"] };
-  for (let i = 0; i < 20; i++) await timedStream(`${server.url}/runs/stream`, trivial); // warm-up
-  const stateless: Timing[] = [];
-  for (let i = 0; i < SAMPLES; i++) stateless.push(await timedStream(`${server.url}/runs/stream`, trivial));
-  const threaded: Timing[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const thread = await client.threads.create();
-    threaded.push(await timedStream(`${server.url}/threads/${thread.thread_id}/runs/stream`, trivial));
+  const graph = trivialGraph.withConfig({});
+  graph.checkpointer = new MemorySaver();
+  const servers: Streamed[] = [{ name: "ours", server, client, stateless: [], threaded: [] }];
+  if (baseline) servers.push({ name: "base", ...baseline, stateless: [], threaded: [] });
+  const statelessStream = (side: Streamed) => timedStream(`${side.server.url}/runs/stream`, trivial);
+  const threadStream = async (side: Streamed) => {
+    const thread = await side.client.threads.create();
+    return timedStream(`${side.server.url}/threads/${thread.thread_id}/runs/stream`, trivial);
+  };
+  for (let i = 0; i < 20; i++) {
+    await inProcessFirstChunk(graph);
+    for (const side of servers) {
+      await statelessStream(side);
+      await threadStream(side);
+    }
+  } // warm-up
+  const inProcess: number[] = [];
+  const [ours] = servers;
+  const { stateless, threaded } = ours;
+  const rounds: FirstEventRound[] = [];
+  const baseGains: number[] = [];
+  const perRound = Math.max(1, Math.floor(SAMPLES / ROUNDS));
+  const p50 = (timings: Timing[], from: number) => quantiles(timings.slice(from).map((t) => t.firstEvent)).p50;
+  for (let round = 0; round < ROUNDS; round++) {
+    const from = { inProcess: inProcess.length, stateless: stateless.length, threaded: threaded.length };
+    // sample by sample, each side in turn (the order turns every sample)
+    for (let i = 0; i < perRound; i++) {
+      const sides = [
+        async () => void inProcess.push(await inProcessFirstChunk(graph)),
+        ...servers.flatMap((side) => [
+          async () => void side.stateless.push(await statelessStream(side)),
+          async () => void side.threaded.push(await threadStream(side)),
+        ]),
+      ];
+      for (let j = 0; j < sides.length; j++) await sides[(i + j) % sides.length]();
+    }
+    rounds.push({
+      inProcess: quantiles(inProcess.slice(from.inProcess)).p50,
+      stateless: p50(stateless, from.stateless),
+      thread: p50(threaded, from.threaded),
+    });
+    const base = servers[1];
+    if (base) baseGains.push(p50(base.stateless, from.stateless) - rounds[round].stateless, p50(base.threaded, from.threaded) - rounds[round].thread);
   }
   const tokens: Timing[] = [];
   const agent = { assistant_id: "agent", input: { messages: [{ role: "user", content: "hello streaming world" }] }, stream_mode: ["messages-tuple"] };
   for (let i = 0; i < SAMPLES / 4; i++) tokens.push(await timedStream(`${server.url}/runs/stream`, agent));
 
-  console.log(`\n1. time to first event (POST -> metadata on the wire), ${SAMPLES} runs each`);
-  console.log(`   stateless trivial:  ${fmt(quantiles(stateless.map((t) => t.firstEvent)))}`);
-  console.log(`   thread trivial:     ${fmt(quantiles(threaded.map((t) => t.firstEvent)))}`);
+  console.log(`\n1. time to first event (POST -> metadata on the wire), ${ROUNDS} rounds of ${perRound} samples a side, interleaved`);
+  console.log(`   in-process first chunk (graph.stream, MemorySaver):  ${fmt(quantiles(inProcess))}`);
+  for (const side of servers) {
+    const label = servers.length > 1 ? ` (${side.name})` : "";
+    console.log(`   stateless trivial${label}:  ${fmt(quantiles(side.stateless.map((t) => t.firstEvent)))}`);
+    console.log(`   thread trivial${label}:     ${fmt(quantiles(side.threaded.map((t) => t.firstEvent)))}`);
+  }
   console.log(`   agent tokens:       ${fmt(quantiles(tokens.map((t) => t.firstEvent)))}`);
+  console.log(
+    `   p50 per round, ms:  ${rounds.map((r) => `in-process ${r.inProcess.toFixed(2)} stateless ${r.stateless.toFixed(2)} thread ${r.thread.toFixed(2)}`).join(" | ")}`,
+  );
+  for (const kind of ["stateless", "thread"] as const) {
+    const extra = median(rounds.map((r) => r[kind] - r.inProcess));
+    console.log(
+      `   TARGET (${kind}) first event p50 at most the in-process first chunk p50 + ${TARGET_FIRST_EVENT_EXTRA_MS} ms: ` +
+        `median of the rounds' differences ${extra.toFixed(2)} ms; ${extra <= TARGET_FIRST_EVENT_EXTRA_MS ? "met" : "MISSED"}`,
+    );
+  }
+  if (baseline)
+    console.log(`   baseline: median of the rounds' p50 (base - ours), stateless and thread together: ${median(baseGains).toFixed(2)} ms`);
   console.log(`\n2. close delay (last event -> end of response; target < ${TARGET_CLOSE_MS} ms, JS dev server ~500 ms)`);
   for (const [name, samples] of [
     ["stateless trivial", stateless],
@@ -229,15 +321,26 @@ async function main() {
     resumableRetentionMs: RETENTION_MS,
   });
   const client = benchClient(server.url);
-  console.log(`server ${server.url} (child process, --expose-gc), data in ${dataDir}; ${loadAverages()}`);
+  const baseDir = BASELINE ? await mkdtemp(path.join(process.env.BENCH_DATA_DIR ?? tmpdir(), "lgts-bench-stream-base-")) : undefined;
+  const baseServer =
+    BASELINE && baseDir
+      ? await ServerProcess.start({ config: fileURLToPath(new URL("./graphs/stream.json", import.meta.url)), dataDir: baseDir, checkout: BASELINE })
+      : undefined;
+  console.log(
+    `server ${server.url} (child process, --expose-gc), data in ${dataDir}${baseServer ? `; baseline ${BASELINE} ${baseServer.url}` : ""}; ${loadAverages()}`,
+  );
   try {
-    await latency(server, client);
-    await throughput(server, client);
-    await memory(server, client);
-    await concurrentStreams(server, client);
+    await latency(server, client, baseServer && { server: baseServer, client: benchClient(baseServer.url) });
+    if (!LATENCY_ONLY) {
+      await throughput(server, client);
+      await memory(server, client);
+      await concurrentStreams(server, client);
+    }
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
+    await baseServer?.stop();
+    if (baseDir) await rm(baseDir, { recursive: true, force: true });
   }
 }
 

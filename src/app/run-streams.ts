@@ -29,8 +29,11 @@ const leaving = (deps: RunDeps, run: Run, cancelReason: string | null): Followed
 
 /**
  * Starts a run and follows it from its first event: the subscription is in place before the run
- * can publish. `follower.signal` ends the subscription; a follower that leaves first cancels the
- * run unless the request says `on_disconnect: continue`.
+ * can publish. The run starts once its creation is durable (`beforeDurable: false`, see
+ * runtime/runs/create.ts): its `metadata` event and its first graph events go out then, not
+ * after whatever the graph computes while the creation is on its way to disk.
+ * `follower.signal` ends the subscription; a follower that leaves first cancels the run unless
+ * the request says `on_disconnect: continue`.
  */
 export async function startRunAndFollow<B extends RunRequest>(
   deps: RunDeps,
@@ -43,11 +46,12 @@ export async function startRunAndFollow<B extends RunRequest>(
   let subscribed: Promise<RunEventStream | null> = Promise.resolve(null);
   let started: StartedRun<B>;
   try {
-    started = await startRun(deps, auth, start, (scheduled) => {
+    const onScheduled = (scheduled: Run) => {
       // "-1": from its first event, wherever it executes
       const until = AbortSignal.any([signal, failed.signal]);
       subscribed = deps.runs.events(scheduled.run_id, { lastEventId: "-1", fromStart: true, signal: until });
-    });
+    };
+    started = await startRun(deps, auth, start, { onScheduled, beforeDurable: false });
   } catch (error) {
     failed.abort();
     throw error;

@@ -35,24 +35,30 @@ export interface StartedRun<B extends RunRequest = RunRequest> {
   request: B;
 }
 
+/** A caller following the run it starts: see `Follower` of runtime/runs/create.ts (here with the caller's scope of the run's thread). */
+export interface StartFollower {
+  onScheduled: (run: Run, scope: Scope) => void;
+  beforeDurable: boolean;
+}
+
 /**
  * Starts a run: authorizes it (`threads:create_run`, then the assistant unless it is a graph),
  * checks the request, creates the thread when the request asks for it (a stateless run's, or
  * `if_not_exists: create`), stores the run under its multitask strategy and schedules it.
  *
- * `onScheduled` runs synchronously once the run is scheduled, before it can publish anything: a
- * caller following the run subscribes there, and the run may then start before its creation is
- * durable (see `startRun` of runtime/runs/create.ts).
+ * `follower.onScheduled` runs synchronously once the run is scheduled, before it can publish
+ * anything: a caller following the run subscribes there; with `beforeDurable` the run may start
+ * before its creation is durable (see `startRun` of runtime/runs/create.ts).
  */
 export async function startRun<B extends RunRequest>(
   deps: RunDeps,
   auth: RequestAuth,
   start: RunStart<B>,
-  onScheduled?: (run: Run, scope: Scope) => void,
+  follower?: StartFollower,
 ): Promise<StartedRun<B>> {
   const { access, body } = await authorizeRunCreation(auth, deps.graphs, start.threadId, start.body);
-  const scheduled = onScheduled && ((run: Run) => onScheduled(run, access.thread));
-  const run = await createRun(deps, start.threadId, body, access, scheduled, start.kind);
+  const following = follower && { onScheduled: (run: Run) => follower.onScheduled(run, access.thread), beforeDurable: follower.beforeDurable };
+  const run = await createRun(deps, start.threadId, body, access, following, start.kind);
   return { run, scope: access.thread, request: body };
 }
 
@@ -72,9 +78,10 @@ async function endOrLeave(deps: RunDeps, run: Run, ending: Promise<RunOutcome | 
 }
 
 /**
- * Starts a run and waits for its end. The wait starts as the run is scheduled, so the run may
- * start before its creation is durable (see runtime/runs/create.ts). A waiter that leaves first
- * cancels the run unless the request says `on_disconnect: continue`.
+ * Starts a run and waits for its end. The wait starts as the run is scheduled, and the run may
+ * start before its creation is durable (see runtime/runs/create.ts): nothing is answered before
+ * its end, which carries the creation to disk. A waiter that leaves first cancels the run unless
+ * the request says `on_disconnect: continue`.
  */
 export async function startRunAndWait<B extends RunRequest>(
   deps: RunDeps,
@@ -83,10 +90,11 @@ export async function startRunAndWait<B extends RunRequest>(
   waiter: Waiter,
 ): Promise<StartedRun<B> & { outcome: Promise<RunOutcome | null> }> {
   let ending: Promise<RunOutcome | null> | undefined;
-  const started = await startRun(deps, auth, start, (scheduled, scope) => {
+  const onScheduled = (scheduled: Run, scope: Scope) => {
     ending = deps.runs.outcome(scheduled, scope, waiter.signal, true);
     ending.catch(() => undefined); // the creation may still fail: then nobody reads it
-  });
+  };
+  const started = await startRun(deps, auth, start, { onScheduled, beforeDurable: true });
   const { run, scope, request } = started;
   const cancelReason = (request.on_disconnect ?? "cancel") === "cancel" ? waiter.cancelReason : null;
   const outcome = endOrLeave(deps, run, ending ?? deps.runs.outcome(run, scope, waiter.signal, true), cancelReason);

@@ -78,7 +78,12 @@ export function openSse(req: Request, res: Response, options: SseOptions = {}): 
       // senders that did not wait their turn queue behind the one waiting for the client, in order
       while (draining) await draining;
       if (closed) return;
-      if (!res.write(frame(event))) {
+      const flowing = res.write(frame(event));
+      // node's http corks the socket at a write and uncorks it on the next tick, which comes only
+      // once the microtasks drain: a graph computing in promise continuations (a run's events are
+      // written among them) would hold the event back until it yields, often its end
+      res.socket?.uncork();
+      if (!flowing) {
         draining = new Promise<void>((resolve) => {
           const done = () => {
             res.off("drain", done);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { defaultAssistantId, loadGraphRegistry } from "../../src/runtime/graphs/index.js";
 import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
+import type { RunEvent, RunEventStream } from "../../src/runtime/runs/broker.js";
 import { createRun } from "../../src/runtime/runs/create.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
@@ -371,6 +372,25 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
       thread,
     ]);
     expect(rows[0]).toEqual({ x: stored.x, status: "busy" });
+    // opened by it: its first event, durable with it
+    const events = await storage.db.query<{ x: string; seq: number; mode: string; data: string }>(
+      "SELECT xmin::text AS x, seq, mode, data FROM run_events WHERE run_id = $1",
+      [run.run_id],
+    );
+    expect(events.rows.map((e) => ({ ...e, data: JSON.parse(e.data) as unknown }))).toEqual([
+      { x: stored.x, seq: 1, mode: "metadata", data: { run_id: run.run_id, attempt: 1 } },
+    ]);
+  });
+
+  it("stores no first event for a run it does not lease, nor for a protocol run (its execution makes that one)", async () => {
+    const thread = (await storage.threads.create()).thread_id;
+    const { run: pending } = await storage.runs.create({ thread_id: thread, assistant_id: "a", kwargs, multitask_strategy: "reject" });
+    const other = (await storage.threads.create()).thread_id;
+    const protocol = { ...kwargs, protocol: true };
+    const { run: leased } = await storage.runs.create({ thread_id: other, assistant_id: "a", kwargs: protocol, multitask_strategy: "reject", lease });
+    expect(leased.status).toBe("running");
+    const { rowCount } = await storage.db.query("SELECT 1 FROM run_events WHERE run_id = ANY($1)", [[pending.run_id, leased.run_id]]);
+    expect(rowCount).toBe(0);
   });
 
   it("is stored pending when it cannot start at once (another active run of its thread, after_seconds)", async () => {
@@ -435,12 +455,17 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
   });
 });
 
+/** An engine of its own and what a request creating runs through it passes (createRun), seeing everything. */
+async function startCreating() {
+  const { graphs, engine, coordination } = await startEngine(2);
+  const services = { storage, graphs, runs: engine, webhooks: new WebhookPolicy(null, {}, "dev"), langsmith: null };
+  const everyone = { conditions: [] };
+  return { engine, coordination, services, access: { thread: everyone, assistant: everyone, user: null } };
+}
+
 describe("a run created and awaited in one process (runs.wait)", () => {
   it("reads its thread and assistant once, none of its events, and announces itself in its creation's statement", async () => {
-    const { graphs, engine, coordination } = await startEngine(2);
-    const services = { storage, graphs, runs: engine, webhooks: new WebhookPolicy(null, {}, "dev"), langsmith: null };
-    const everyone = { conditions: [] };
-    const access = { thread: everyone, assistant: everyone, user: null };
+    const { engine, coordination, services, access } = await startCreating();
     const body = { assistant_id: "trivial", input: { value: 1 } };
     const statements: string[] = [];
     try {
@@ -451,9 +476,10 @@ describe("a run created and awaited in one process (runs.wait)", () => {
       let outcome: Promise<unknown> = Promise.resolve();
       const subscriptions = vi.spyOn(engine.broker, "subscribe");
       storage.db.onQuery = (text) => statements.push(text);
-      const run = await createRun(services, thread, body, access, (scheduled) => {
+      const onScheduled = (scheduled: Run) => {
         outcome = engine.outcome(scheduled, undefined, undefined, true);
-      });
+      };
+      const run = await createRun(services, thread, body, access, { onScheduled, beforeDurable: true });
       expect(await outcome).toMatchObject({ status: "success", values: { value: 4 } });
       storage.db.onQuery = undefined;
       // the waiter asks for the end alone: events written while it subscribes are not read for it
@@ -485,5 +511,47 @@ describe("a run created and awaited in one process (runs.wait)", () => {
     // the announcement rides on the creation
     expect(matching(/lgts_run_opened/)).toHaveLength(1);
     expect(matching(/lgts_run_opened/)[0]).toContain("INSERT INTO runs");
+  });
+});
+
+describe("a run created and streamed in one process (runs.stream)", () => {
+  it("streams its first event from its creation, and reads and writes no events on their own", async () => {
+    const { engine, coordination, services, access } = await startCreating();
+    const statements: string[] = [];
+    const received: RunEvent[] = [];
+    try {
+      const thread = (await storage.threads.create()).thread_id;
+      let stream: Promise<RunEventStream | null> = Promise.resolve(null);
+      storage.db.onQuery = (text) => statements.push(text);
+      // as a stream of the run it creates subscribes (app/run-streams.ts)
+      const onScheduled = (scheduled: Run) => {
+        stream = engine.events(scheduled.run_id, { lastEventId: "-1", fromStart: true });
+      };
+      const body = { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values" as const] };
+      const run = await createRun(services, thread, body, access, { onScheduled, beforeDurable: false });
+      const events = (await stream)!;
+      for await (const event of events.events) received.push(event);
+      expect(await events.outcome).toMatchObject({ status: "success" });
+      storage.db.onQuery = undefined;
+      // the metadata event is the one its creation stored, numbered 1; the graph's follow it
+      expect(received[0]).toMatchObject({ id: "1", mode: "metadata", data: { run_id: run.run_id, attempt: 1 } });
+      expect(received.map((e) => e.id)).toEqual(received.map((_, i) => String(i + 1)));
+      expect(received.filter((e) => e.mode === "metadata")).toHaveLength(1);
+      expect(received.at(-1)).toMatchObject({ mode: "values", data: { value: 4 } });
+    } finally {
+      storage.db.onQuery = undefined;
+      await engine.shutdown(0);
+      await coordination.close();
+    }
+    const matching = (pattern: RegExp) => statements.filter((text) => pattern.test(text));
+    // the stream's subscriber reads neither the stream's state nor its rows: this process wrote them
+    expect(matching(/AS ended_held/)).toEqual([]);
+    expect(matching(/FROM run_events WHERE run_id = \$1 AND seq > \$2/)).toEqual([]);
+    // the metadata went with the creation, the graph's events (all after its last step) with the end
+    expect(
+      matching(/INSERT INTO run_events/).map((text) =>
+        text.includes("INSERT INTO runs") ? "creation" : text.includes("UPDATE runs") ? "end" : "events",
+      ),
+    ).toEqual(["creation", "end"]);
   });
 });

@@ -10,7 +10,7 @@ import { ComposedRunEngine, RUN_ENGINE_DEFAULTS, type RunEngineDeps } from "../.
 import type { RunEngineOptions } from "../../src/runtime/runs/engine.js";
 import { parseRunRequest, type RunRequest } from "../../src/runtime/runs/request.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
-import type { Storage } from "../../src/storage/types.js";
+import type { Run, Storage } from "../../src/storage/types.js";
 import { eventually, RUNS_CONFIG, webhookReceiver } from "../support/runs.js";
 
 /** The engine a single-process server composes (src/runtime/deployment.ts), without the server. */
@@ -22,6 +22,8 @@ import { openTempStorage, tempDir, TEST_SHARDS, TEST_STORAGE } from "./storage-h
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { nodeFileIO, type FileIO } from "../../src/storage/lowdb/durable-file.js";
 import { prepareRun, startRun } from "../../src/runtime/runs/create.js";
+import { startRunAndFollow } from "../../src/app/run-streams.js";
+import { NO_AUTH } from "../../src/auth/index.js";
 import type { RunEvent, RunOutcome } from "../../src/runtime/runs/broker.js";
 import { StorageUnavailableError } from "../../src/storage/errors.js";
 
@@ -298,19 +300,22 @@ describe("run engine (local parts)", () => {
       });
       const deps = { storage, graphs: registry, runs, langsmith: null, webhooks: new WebhookPolicy(null, {}, "dev") };
       const access = { thread: { conditions: [] }, assistant: { conditions: [] }, user: null };
+      /** `threadId` null: a stateless run (on a temporary thread, deleted at its end). */
       const start = async (
-        threadId: string,
+        threadId: string | null,
         onEvent: (e: RunEvent) => void,
         onEnd: (o: RunOutcome) => void = () => {},
         body: RunRequest = { assistant_id: "trivial", input: { value: 1 } },
+        beforeDurable = true,
       ) => {
-        const prepared = await prepareRun(deps, body, false, access);
-        return startRun(deps, threadId, prepared, access, (run) => {
+        const prepared = await prepareRun(deps, body, threadId === null, access);
+        const onScheduled = (run: Run) => {
           // registered synchronously (before the run can publish); the promise only tells when
           void runs.broker.subscribe(run.run_id, { event: onEvent, end: onEnd });
-        });
+        };
+        return startRun(deps, threadId, prepared, access, { onScheduled, beforeDurable });
       };
-      return { gate, storage, runs, start, dir };
+      return { gate, storage, runs, start, dir, deps };
     }
 
     it("starts executing while its creation is still on its way to disk, and answers once it is durable", async () => {
@@ -366,6 +371,44 @@ describe("run engine (local parts)", () => {
       expect(carrying).toHaveLength(1);
       expect(carrying[0]).toContain('"status":"success"');
       expect(carrying[0]).toContain('"checkpoint_id"');
+    });
+
+    it("starts a streamed run once its creation is durable, and streams it from its metadata", async () => {
+      const { gate, storage, deps } = await gatedEngine();
+      const thread = await storage.threads.create();
+      const written = gate.writes.length;
+      gate.hold();
+      const body = { assistant_id: "trivial", input: { value: 1 }, stream_mode: ["values" as const] };
+      const following = startRunAndFollow(
+        deps,
+        NO_AUTH,
+        { threadId: thread.thread_id, body },
+        { signal: new AbortController().signal, cancelReason: null },
+      );
+      await eventually(async () => (gate.writes.length > written ? true : undefined), 10_000, "the run's creation to be written");
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      // its creation's fsync is held: not started (a run started while it was held would be running or ended)
+      expect((await storage.runs.active(thread.thread_id)).map((run) => run.status)).toEqual(["pending"]);
+      gate.release();
+      const { events } = await following;
+      const modes: string[] = [];
+      for await (const event of events!) modes.push(event.mode);
+      expect(modes).toEqual(["metadata", "values", "values", "values", "values"]);
+    });
+
+    it("deletes a stateless run's temporary thread in the write of the run's end", async () => {
+      const { gate, storage, start } = await gatedEngine({ withServerParts: true });
+      let ended: (outcome: RunOutcome) => void = () => {};
+      const end = new Promise<RunOutcome>((resolve) => (ended = resolve));
+      const run = await start(null, () => {}, ended);
+      expect(await end).toEqual({ status: "success", values: { value: 4 }, error: null });
+      const deletion = `"d":"${run.thread_id}"`;
+      await eventually(async () => ((await storage.threads.search()).items.length === 0 ? true : undefined), 10_000, "the thread's deletion");
+      // one write: no flush of its own for the deletion after the end's (nor one per collection)
+      const ending = gate.writes.filter((text) => text.includes(run.run_id) && text.includes('"status":"success"'));
+      expect(ending).toHaveLength(1);
+      expect(ending[0]).toContain(deletion);
+      expect(gate.writes.filter((text) => text.includes(deletion))).toHaveLength(1);
     });
 
     it("does not end as a success when its creation cannot be stored", async () => {

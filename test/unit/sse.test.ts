@@ -32,6 +32,22 @@ async function readAll(res: IncomingMessage): Promise<string> {
 }
 
 describe("openSse", () => {
+  it("hands each event to the socket at once, not at the next tick (which code computing in microtasks, a graph, holds back)", async () => {
+    let corked: number | undefined;
+    const url = await serve(async (req, res) => {
+      const sse = openSse(req, res);
+      await Promise.resolve(); // among microtasks now, where a run's events are written
+      const sent = sse.send({ event: "metadata", data: { run_id: "r" } });
+      // node's http corks the socket at a write and uncorks it on the next tick: only once the
+      // microtasks drained (a graph computing in them would hold the event until it yields)
+      corked = res.socket!.writableCorked;
+      await sent;
+      sse.end();
+    });
+    expect(await readAll(await request(url))).toContain("event: metadata");
+    expect(corked).toBe(0);
+  });
+
   it("writes events with an id, sends heartbeats while idle, and ends", async () => {
     const url = await serve((req, res) => {
       // the last event goes once two heartbeats went out (however slow the machine)

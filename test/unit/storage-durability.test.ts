@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DurableJsonFile, nodeFileIO, type FileIO, type SyncableFile } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { tempDir, TEST_SHARDS } from "./storage-helpers.js";
-import { StorageUnavailableError } from "../../src/storage/errors.js";
+import { NotFoundError, StorageUnavailableError } from "../../src/storage/errors.js";
+import { parseRunRequest } from "../../src/runtime/runs/request.js";
 
 type Op = "write" | "sync" | "close" | "rename";
 interface Event {
@@ -247,5 +248,93 @@ describe("LowdbStorage check", () => {
     await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", kind: "unavailable" });
     await storage.close();
     await expect(storage.check()).rejects.toMatchObject({ name: "StorageUnavailableError", message: "storage is closed" });
+  });
+});
+
+describe("LowdbStorage deferred thread creation (a stateless run's thread)", () => {
+  it("applies the thread without waiting for its flush; the run created on it next carries it to disk, so a crash then keeps both", async () => {
+    const dataDir = await dir();
+    const rec = recordingIO();
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: TEST_SHARDS });
+    cleanups.unshift(() => storage.close());
+    await storage.threads.create(); // the log file exists: later flushes sync only it
+    const log = path.join(dataDir, "log-00000001.ndjson");
+
+    const held = rec.hold("sync", log);
+    const creatingThread = storage.threads.create({ metadata: { temporary: true } }, undefined, { deferred: true });
+    const waitedForFlush = held.started.then(() => {
+      held.release();
+      throw new Error("the deferred creation waited for its flush");
+    });
+    waitedForFlush.catch(() => undefined);
+    const thread = await Promise.race([creatingThread, waitedForFlush]);
+
+    const creatingRun = storage.runs.create({
+      thread_id: thread.thread_id,
+      assistant_id: "trivial",
+      kwargs: parseRunRequest({ assistant_id: "trivial" }, { stateless: true }).kwargs,
+      multitask_strategy: "reject",
+      not_before: null,
+    });
+    await untilHeld(held, creatingRun);
+    expect(await stillPending(creatingRun)).toBe(true);
+    held.release();
+    const { run } = await creatingRun;
+
+    // a crash now (no close): the log holds the thread and the run
+    const reopened = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    expect((await reopened.threads.get(thread.thread_id)).metadata).toEqual({ temporary: true });
+    expect((await reopened.runs.get(run.run_id)).thread_id).toBe(thread.thread_id);
+    await reopened.close();
+  });
+});
+
+describe("LowdbStorage thread deletion", () => {
+  it("deletes a thread with its checkpoints, runs and crons in one commit-log record, which a crash keeps whole", async () => {
+    const dataDir = await dir();
+    const storage = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    cleanups.unshift(() => storage.close());
+    const thread = await storage.threads.create();
+    const other = await storage.threads.create();
+    const t = thread.thread_id;
+    for (let n = 0; n < 3; n++) {
+      await storage.checkpoints.put({
+        thread_id: t,
+        checkpoint_ns: "",
+        checkpoint_id: `cp-${n}`,
+        parent_checkpoint_id: n ? `cp-${n - 1}` : null,
+        checkpoint: { type: "json", data: JSON.stringify({ v: n }) },
+        metadata: { step: n },
+        created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+      });
+    }
+    const kwargs = parseRunRequest({ assistant_id: "trivial" }, { stateless: false }).kwargs;
+    const { run } = await storage.runs.create({ thread_id: t, assistant_id: "trivial", kwargs, multitask_strategy: "enqueue", not_before: null });
+    await storage.runs.end(run.run_id, { update: { status: "success" } });
+    const cron = await storage.crons.create({
+      assistant_id: "trivial",
+      thread_id: t,
+      schedule: "*/5 * * * *",
+      timezone: null,
+      end_time: null,
+      payload: {},
+      next_run_date: "2030-01-01T00:05:00.000Z",
+    });
+
+    const before = storage.logStats;
+    await storage.threads.delete(t);
+    expect({ appends: storage.logStats.appends - before.appends, flushes: storage.logStats.flushes - before.flushes }).toEqual({
+      appends: 1,
+      flushes: 1,
+    });
+
+    // a crash now (no close): nothing of the thread is left, the other thread is untouched
+    const reopened = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    await expect(reopened.threads.get(t)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(reopened.runs.get(run.run_id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(reopened.crons.get(cron.cron_id)).rejects.toBeInstanceOf(NotFoundError);
+    expect(await reopened.checkpoints.list({ thread_id: t })).toEqual([]);
+    expect((await reopened.threads.get(other.thread_id)).thread_id).toBe(other.thread_id);
+    await reopened.close();
   });
 });

@@ -22,7 +22,13 @@
  * - Events before a run's end may commit without waiting for the WAL flush when the run defers
  *   durability (as its checkpoints do); its end always waits, and makes them durable with it.
  * - A run's creation NOTIFYs `lgts_run_opened` (`<thread_id> <run_id>`) in its statement, for
- *   thread streams (storage/postgres/runs.ts): opening a run here writes nothing.
+ *   thread streams (storage/postgres/runs.ts): opening a run here writes nothing. A run leased
+ *   at its creation has its first event (`metadata`) stored by that statement (run-events.ts
+ *   `openingEvent`): its executor's `metadata` is that row, which subscribers here get from
+ *   memory, so a client streaming the run it creates has it as soon as the run is accepted.
+ * - A subscriber here to a run this process publishes from its first row, all of whose written
+ *   rows this process knows (none yet, or the one its creation stored), reads nothing: the rows
+ *   are handed over as they are committed.
  */
 import type { Logger } from "pino";
 import { ThreadWatchers } from "../runs/thread-watchers.js";
@@ -42,6 +48,7 @@ import type { RunEventRows } from "../../storage/types.js";
 import {
   END_GRACE_SECONDS as GRACE_SECONDS,
   END_MODE as END,
+  openingEvent,
   parseEventsNotice,
   RUN_EVENTS_CHANNEL,
   RUN_OPENED_CHANNEL,
@@ -83,6 +90,8 @@ interface Publishing {
   ended: boolean;
   /** Its writes were refused (the run was taken over): nothing more is written for this execution. */
   lost: boolean;
+  /** The run's first row, stored by its creation (OpenOptions.openedByCreation); `published` once its executor published it. */
+  opening: { row: StoredRunEvent; published: boolean } | null;
 }
 
 interface Tail {
@@ -152,8 +161,10 @@ export class PostgresRunEventBroker implements RunEventBroker {
     if (!options.publisher) return;
     // opened by the process that leased the run at its creation, then by its execution
     if (this.#publishing.get(runId)?.attempt === options.attempt && options.attempt !== undefined) return;
-    // a first attempt has published nothing yet: no need to ask where the numbering stands
-    const last = options.attempt === 1 ? 0 : await this.options.events.lastSeq(runId);
+    // its creation stored its first row, which is all there is yet
+    const opening = options.attempt === 1 && options.openedByCreation === true ? { row: openingEvent(runId), published: false } : null;
+    // a first attempt has published nothing else yet: no need to ask where the numbering stands
+    const last = options.attempt === 1 ? (opening ? 1 : 0) : await this.options.events.lastSeq(runId);
     this.#publishing.set(runId, {
       threadId: options.threadId,
       resumable: options.resumable ?? false,
@@ -166,6 +177,7 @@ export class PostgresRunEventBroker implements RunEventBroker {
       inserting: false,
       ended: false,
       lost: false,
+      opening,
     });
   }
 
@@ -176,6 +188,11 @@ export class PostgresRunEventBroker implements RunEventBroker {
   publish(runId: string, event: Omit<RunEvent, "id">): RunEvent {
     const publishing = this.#publishing.get(runId);
     if (!publishing || publishing.ended || publishing.lost) return { id: "0", ...event };
+    if (publishing.opening && !publishing.opening.published && event.mode === "metadata") {
+      // stored with the run's creation
+      publishing.opening.published = true;
+      return { id: String(publishing.opening.row.seq), ...event };
+    }
     const full: RunEvent = { id: String(++publishing.seq), ...event };
     publishing.rows.push({
       seq: publishing.seq,
@@ -184,7 +201,8 @@ export class PostgresRunEventBroker implements RunEventBroker {
       data: JSON.stringify(event.data ?? null),
       checkpoint_id: event.checkpointId ?? null,
     });
-    this.#write(runId, publishing);
+    // the run's first event goes at once: its client waits for it
+    this.#write(runId, publishing, event.mode === "metadata");
     return full;
   }
 
@@ -273,6 +291,15 @@ export class PostgresRunEventBroker implements RunEventBroker {
     if (tail.endOnly && this.#endComesHere(runId)) {
       // its end is handed over here once stored (or read, should this process stop publishing it)
       tail.ready = true;
+      return unsubscribe;
+    }
+    const known = options.afterCheckpoint === undefined ? this.#allWritten(runId) : null;
+    if (known) {
+      // every later row is handed over here once committed (or read, should this process stop
+      // publishing the run): nothing to read
+      tail.cursor = replaysAfterId(options) ?? (options.lastEventId === undefined ? (known.at(-1)?.seq ?? 0) : 0);
+      tail.ready = true;
+      this.#deliver(tail, known);
       return unsubscribe;
     }
     try {
@@ -373,11 +400,11 @@ export class PostgresRunEventBroker implements RunEventBroker {
   }
 
   /** Writes the run's buffered rows: one INSERT at a time per run, batching what piles up meanwhile. */
-  #write(runId: string, publishing: Publishing): void {
+  #write(runId: string, publishing: Publishing, atOnce = false): void {
     if (publishing.writing) return;
     publishing.writing = (async () => {
       // let the rest of this turn's events join the batch
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!atOnce) await new Promise<void>((resolve) => setImmediate(resolve));
       let retryMs = FIRST_RETRY_MS;
       let failingSince: number | null = null;
       while (publishing.rows.length > 0) {
@@ -511,6 +538,17 @@ export class PostgresRunEventBroker implements RunEventBroker {
   #endComesHere(runId: string): boolean {
     const publishing = this.#publishing.get(runId);
     return (publishing !== undefined && !publishing.ended && !publishing.lost) || this.#closing.has(runId);
+  }
+
+  /**
+   * The rows of a run this process publishes from its first row, when it knows every row written
+   * so far (none, or the one its creation stored; committed): null otherwise.
+   */
+  #allWritten(runId: string): StoredRunEvent[] | null {
+    const publishing = this.#publishing.get(runId);
+    if (!publishing || publishing.ended || publishing.lost) return null;
+    const opening = publishing.opening ? [publishing.opening.row] : [];
+    return publishing.sent === opening.length ? opening : null;
   }
 
   /** This process will not hand the run's end over (another process stores it, or did): its subscribers here read it. */

@@ -110,6 +110,12 @@ export interface OpenOptions {
    * end need not be durable one by one; its end, durable before it is announced, makes them so.
    */
   deferDurability?: boolean;
+  /**
+   * The run was leased to this process at its creation, which stored its first event, `metadata`
+   * of attempt 1 (RunCreate.lease: not for a protocol run): the publisher's `metadata` event is
+   * that one, and the channel starts after it.
+   */
+  openedByCreation?: boolean;
 }
 
 /** A run of a thread whose events are held. */

@@ -67,32 +67,41 @@ export async function prepareRun(
   return { parsed, assistant: await servedAssistant(services, parsed.assistantId, access.assistant) };
 }
 
-/**
- * Called synchronously right after the run is scheduled, before it can publish any event: a
- * client streaming the run it creates subscribes here, so even a run that ends at once is seen.
- * A caller that follows the run from here lets it start as soon as it is stored, while its
- * creation is still on its way to disk (see `startRun`).
- */
-export type OnScheduled = (run: Run) => void;
+/** A caller that follows the run it creates from its scheduling (a wait, a stream). */
+export interface Follower {
+  /**
+   * Called synchronously right after the run is scheduled, before it can publish any event: a
+   * client streaming the run it creates subscribes here, so even a run that ends at once is seen.
+   */
+  onScheduled: (run: Run) => void;
+  /**
+   * Whether the run may start as soon as it is stored, while its creation is still on its way to
+   * disk (see `startRun`): for a caller answering at the run's end (a wait), whose run then
+   * overlaps that write, and whose creation and end often share one. A caller streaming the run
+   * says no: its first events go out once the creation is durable, and a graph already busy on
+   * the CPU would hold that moment back (on lowdb, to the graph's end).
+   */
+  beforeDurable: boolean;
+}
 
 /**
  * Stores and schedules a prepared run on `threadId`, or on a new temporary thread when null.
  *
- * With `onScheduled`, and no active run of the thread to replace first, the run is scheduled
- * as soon as storage holds it (`runs.create`'s `applied`), so its execution overlaps the disk
- * write of its creation. Nothing is acknowledged earlier for it: this resolves (and the
- * caller answers) once the creation is durable, and a run's end is announced once the end is
- * durable, which carries the creation with it. Should the creation fail to reach the disk,
- * the run is cancelled. Without `onScheduled` the run is scheduled once its creation is
- * durable: a caller asking for its outcome only afterwards must not find it already ended
- * (a stateless run's thread is gone by then).
+ * With a `follower` that allows it (`beforeDurable`), and no active run of the thread to
+ * replace first, the run is scheduled as soon as storage holds it (`runs.create`'s `applied`),
+ * so its execution overlaps the disk write of its creation. Nothing is acknowledged earlier for
+ * it: this resolves (and the caller answers) once the creation is durable, and a run's end is
+ * announced once the end is durable, which carries the creation with it. Should the creation
+ * fail to reach the disk, the run is cancelled. Otherwise the run is scheduled once its
+ * creation is durable (`follower.onScheduled` then): a caller asking for its outcome only
+ * afterwards must not find it already ended (a stateless run's thread is gone by then).
  */
 export async function startRun(
   services: RunCreationDeps,
   threadId: string | null,
   prepared: { parsed: ParsedRunRequest; assistant: Assistant },
   access: RunAccess,
-  onScheduled?: OnScheduled,
+  follower?: Follower,
 ): Promise<Run> {
   const scope = access.thread;
   const { storage, runs: engine } = services;
@@ -105,7 +114,7 @@ export async function startRun(
   const schedule = (run: Run) => {
     scheduled = run;
     engine.submit(run, assistant);
-    onScheduled?.(run);
+    follower?.onScheduled(run);
   };
   const input = {
     ...(access.runId ? { run_id: access.runId } : {}),
@@ -122,7 +131,7 @@ export async function startRun(
   const lease = input.not_before === null ? engine.leaseAtCreation() : null;
   const store = () =>
     storage.runs.create({ ...input, ...(lease ? { lease: { owner: lease.owner, leaseMs: lease.leaseMs } } : {}) }, scope, (insert) => {
-      if (onScheduled && insert.inflight.length === 0) schedule(insert.run);
+      if (follower?.beforeDurable && insert.inflight.length === 0) schedule(insert.run);
     });
   let created: RunInsert;
   try {
@@ -164,8 +173,8 @@ export async function createRun(
   threadId: string | null,
   body: RunRequest,
   access: RunAccess,
-  onScheduled?: OnScheduled,
+  follower?: Follower,
   kind: RunKind = {},
 ): Promise<Run> {
-  return startRun(services, threadId, await prepareRun(services, body, threadId === null, access, kind), access, onScheduled);
+  return startRun(services, threadId, await prepareRun(services, body, threadId === null, access, kind), access, follower);
 }

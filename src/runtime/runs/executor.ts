@@ -513,6 +513,8 @@ export class RunExecutor {
         }),
       );
     let stored: Run | undefined;
+    /** A temporary thread's deletion, when it was started with the run's end. */
+    let removal: Promise<void | undefined> | null = null;
     if (events) {
       // Events in storage (PostgreSQL): the thread's new state is in the statement that stores the
       // run's end and wakes its waiters, one commit (it reads whether another run keeps it busy).
@@ -528,7 +530,14 @@ export class RunExecutor {
       const threadWrite = kwargs.temporary
         ? Promise.resolve(run.thread_id)
         : unlessDeleted(storage.threads.update(run.thread_id, this.#threadUpdate(ending, state, others.length > 0)));
-      const [runStored, thread] = await Promise.all([storeEnd(), threadWrite]);
+      const ended = storeEnd();
+      // A temporary thread's deletion goes right behind the end, in its flush: on a storage whose
+      // writes are durable in order, it is never durable without the end before it.
+      if (kwargs.temporary && storage.durableInOrder) {
+        removal = unlessDeleted(storage.threads.delete(run.thread_id));
+        removal.catch(() => undefined); // awaited below, unless the end failed first (and it with it)
+      }
+      const [runStored, thread] = await Promise.all([ended, threadWrite]);
       stored = runStored;
       if (thread === undefined) await this.#removeOrphanCheckpoints(run.thread_id);
     }
@@ -536,6 +545,6 @@ export class RunExecutor {
     relay.flush(); // a no-op when the events went with the run's end
     broker.finish(run.run_id, outcome, events !== null && stored !== undefined);
     if (webhook && stored) this.deps.webhooks?.wake();
-    if (kwargs.temporary) await unlessDeleted(storage.threads.delete(run.thread_id));
+    if (kwargs.temporary) await (removal ?? unlessDeleted(storage.threads.delete(run.thread_id)));
   }
 }

@@ -309,7 +309,11 @@ export class ComposedRunEngine implements RunEngine {
   #open(run: Run): void {
     // one leased here at its creation is executed here, its first attempt published from here: said
     // now, its waiters here need not ask the database where its stream stands
-    const publisher = run.status === "running" ? { publisher: true, attempt: run.attempt, deferDurability: run.kwargs.durability !== "sync" } : {};
+    // (its creation stored its first event then, unless it is a protocol run: RunCreate.lease)
+    const publisher =
+      run.status === "running"
+        ? { publisher: true, attempt: run.attempt, deferDurability: run.kwargs.durability !== "sync", openedByCreation: !run.kwargs.protocol }
+        : {};
     this.#broker.open(run.run_id, { resumable: run.kwargs.resumable, threadId: run.thread_id, ...publisher }).catch((error: unknown) => {
       this.#deps.logger.warn({ err: error, run_id: run.run_id }, "cannot open the run's event channel");
     });

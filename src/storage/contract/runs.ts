@@ -26,7 +26,10 @@ export interface RunCreate {
    * The creating process executes the run at once if it can start now (no other active run of
    * its thread, no `not_before`): it is stored `running` under attempt 1, leased to `owner` for
    * `leaseMs`, in the creation's commit, so no claim has to follow (PostgreSQL; the embedded
-   * backend refuses it). Otherwise it is stored `pending` as without it.
+   * backend refuses it). Otherwise it is stored `pending` as without it. A run so leased is
+   * opened by its creation: its first event, `metadata` (run_id, attempt 1), is stored in that
+   * commit too, unless it is a protocol run (whose metadata its execution makes): see
+   * storage/postgres/run-events.ts `openingEvent`.
    */
   lease?: { owner: string; leaseMs: number };
 }

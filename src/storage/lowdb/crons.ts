@@ -85,7 +85,7 @@ export class LowdbCrons implements CronsRepository {
 
   async deleteThread(threadId: string): Promise<number> {
     const crons = [...this.col.candidates([["thread_id", threadId]])].filter((c) => c.thread_id === threadId);
-    for (const cron of crons) await this.col.delete(cron.cron_id);
+    await Promise.all(crons.map((cron) => this.col.delete(cron.cron_id)));
     return crons.length;
   }
 

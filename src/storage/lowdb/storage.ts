@@ -106,7 +106,11 @@ export class LowdbStorage implements Storage {
     this.#log = new CommitLog(options.dataDir, generation, limit, () => this.#checkpoint(), options.io);
     for (const [name, collection] of Object.entries(collections)) collection.attachLog(name, this.#log);
     this.assistants = new LowdbAssistants(collections.assistants);
-    this.threads = new LowdbThreads(collections.threads, () => this.#threadHooks);
+    this.threads = new LowdbThreads(
+      collections.threads,
+      () => this.#threadHooks,
+      (writes) => this.#log.atomically(writes),
+    );
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
     this.runs = new LowdbRuns(collections.runs, collections.threads, collections.webhooks, (writes) => this.#log.atomically(writes));
     this.webhooks = new LowdbWebhooks(collections.webhooks);
@@ -117,13 +121,12 @@ export class LowdbStorage implements Storage {
       () => this.#log.durable(),
       (item) => this.storeItems.restore(item),
     );
-    // A thread's checkpoints, runs and crons go with it; a copy gets the checkpoints only.
+    // A thread's checkpoints, runs and crons go with it (their deletions start at once: they join
+    // the thread's commit-log record); a copy gets the checkpoints only.
     this.#threadHooks.add({
       copy: (source, target) => this.checkpoints.copyThread(source, target),
       delete: async (threadId) => {
-        await this.checkpoints.deleteThread(threadId);
-        await this.runs.deleteThread(threadId);
-        await this.crons.deleteThread(threadId);
+        await Promise.all([this.checkpoints.deleteThread(threadId), this.runs.deleteThread(threadId), this.crons.deleteThread(threadId)]);
       },
     });
   }

@@ -5,6 +5,7 @@ import type { Thread } from "../records.js";
 import type {
   Metadata,
   Page,
+  SaveOptions,
   Scope,
   ThreadCreate,
   ThreadExpiry,
@@ -43,9 +44,15 @@ export class LowdbThreads implements ThreadsRepository {
   constructor(
     private readonly col: Collection<Thread>,
     private readonly hooks: () => Iterable<ThreadHooks>,
+    /** Makes the mutations `writes` starts one commit-log record (CommitLog.atomically). */
+    private readonly atomically: <T>(writes: () => T) => T,
   ) {}
 
-  async create(input: ThreadCreate = {}, scope?: Scope): Promise<Thread> {
+  /**
+   * `deferred`: resolves once the thread is applied. Its commit-log line is flushed in order with
+   * the lines after it, so the durable write that follows (a stateless run's creation) carries it.
+   */
+  async create(input: ThreadCreate = {}, scope?: Scope, options: SaveOptions = {}): Promise<Thread> {
     const id = input.thread_id ?? uuidv4();
     const existing = this.col.get(id);
     if (existing) {
@@ -56,7 +63,10 @@ export class LowdbThreads implements ThreadsRepository {
       return freezeDeep(existing);
     }
     const thread = newThread(input, id, now());
-    await this.col.put(thread);
+    const written = this.col.put(thread);
+    // a failed flush keeps the line for the next one, whose own waiters (the run's creation) see the failure
+    if (options.deferred) written.catch(() => undefined);
+    else await written;
     return freezeDeep(thread);
   }
 
@@ -89,8 +99,13 @@ export class LowdbThreads implements ThreadsRepository {
 
   async delete(threadId: string, scope?: Scope): Promise<void> {
     this.#require(threadId, scope);
-    await this.col.delete(threadId);
-    for (const hooks of this.hooks()) await hooks.delete?.(threadId);
+    // the thread and what its hooks delete with it (its checkpoints, runs and crons) are one
+    // commit-log record: one flush, and a crash keeps the thread whole or deletes it whole
+    const deletions = this.atomically(() => [
+      this.col.delete(threadId),
+      ...[...this.hooks()].flatMap((hooks) => (hooks.delete ? [hooks.delete(threadId)] : [])),
+    ]);
+    await Promise.all(deletions);
   }
 
   async search(query: ThreadSearch = {}, scope?: Scope): Promise<Page<Thread>> {

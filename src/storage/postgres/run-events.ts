@@ -6,6 +6,7 @@
  * run's end (`runs.end`) or deletes it with its thread, so no run ends without one. Every insert
  * NOTIFYs `RUN_EVENTS_CHANNEL` when it commits (see `eventsNotice`).
  */
+import type { RunKwargs } from "../records.js";
 import type { RunEventRows } from "../types.js";
 import type { Queryable } from "./database.js";
 import { Params } from "./sql.js";
@@ -50,6 +51,22 @@ export function eventsNotice(params: Params, runId: string, batch: RunEventRows)
 export function parseEventsNotice(payload: string): { runId: string; last: number | undefined } {
   const [runId, last] = payload.split(" ");
   return { runId, last: last === undefined ? undefined : Number(last) };
+}
+
+/**
+ * The first event of a run leased at its creation (RunCreate.lease), stored by the creation's
+ * statement: its `metadata` event of attempt 1, as its execution would publish it, so it is
+ * durable once the run is accepted and its creator's clients get it at once (the event broker
+ * opens such a run with it: runtime/postgres/run-broker.ts). A protocol run's metadata (its
+ * `seq_base`, taken when it starts) comes from its execution instead.
+ */
+export function openingEvent(runId: string): StoredRunEvent {
+  return { seq: 1, mode: "metadata", ns: "[]", data: JSON.stringify({ run_id: runId, attempt: 1 }), checkpoint_id: null };
+}
+
+/** Whether a run with these kwargs, leased at its creation, is opened by it (see openingEvent). */
+export function openedByCreation(kwargs: Pick<RunKwargs, "protocol">): boolean {
+  return !kwargs.protocol;
 }
 
 /**

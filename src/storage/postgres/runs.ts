@@ -16,7 +16,7 @@ import type { Database, Queryable } from "./database.js";
 import { runScopeConditions, scopeConditions } from "./scope.js";
 import { iso, isoNow, isUniqueViolation, page, Params, where } from "./sql.js";
 import { deliveryInsert, WEBHOOKS_CHANNEL } from "./webhooks.js";
-import { eventsNotice, heldBy, RUN_OPENED_CHANNEL, runEventsInsert } from "./run-events.js";
+import { eventsNotice, heldBy, openedByCreation, openingEvent, RUN_OPENED_CHANNEL, runEventsInsert } from "./run-events.js";
 import { threadUpdateSets } from "./threads.js";
 import { ALIVE_WORKERS, LIVE_WORKERS_SQL } from "./worker-locks.js";
 
@@ -37,6 +37,8 @@ const ACTIVE = "status IN ('pending', 'running')";
  * meanwhile changed the row (`busy`): then nothing is written (`current` false) and the caller
  * goes the locking way. `found`: the thread is there (and visible). A run written is announced
  * on RUN_OPENED_CHANNEL when the statement commits (thread streams of every process follow it).
+ * A run leased here gets its first event (`$13`, the data of run-events.ts `openingEvent`, when
+ * not null) in `run_events`, `resumable` `$14`.
  */
 function createSql(visible: string | null): string {
   const guard =
@@ -58,6 +60,11 @@ inserted AS (
    WHERE ${visible === null ? "" : "current.ok AND "}NOT ($9::boolean AND EXISTS (SELECT 1 FROM inflight))
   RETURNING run_id, status),
 opened AS (SELECT pg_notify('${RUN_OPENED_CHANNEL}', $1 || ' ' || run_id) FROM inserted),
+opening AS (
+  INSERT INTO run_events (run_id, seq, thread_id, mode, ns, data, checkpoint_id, resumable, expires_at)
+  SELECT run_id, 1, $1, 'metadata', '[]', $13::text, NULL, $14::boolean, NULL FROM inserted
+   WHERE status = 'running' AND $13::text IS NOT NULL
+  RETURNING 1),
 busy AS (
   UPDATE threads SET status = 'busy', metadata = metadata || $10::jsonb, updated_at = $4
    WHERE thread_id = $1 AND EXISTS (SELECT 1 FROM inserted))
@@ -65,6 +72,7 @@ SELECT ${visible === null ? "1 AS found, true AS current" : "(SELECT count(*) FR
        i.inserted, i.leased, f.*
   FROM (SELECT count(*)::int AS inserted, coalesce(bool_or(status = 'running'), false) AS leased FROM inserted) AS i
   CROSS JOIN (SELECT count(*) FROM opened) AS announced
+  CROSS JOIN (SELECT count(*) FROM opening) AS first_event
   LEFT JOIN inflight AS f ON true
  ORDER BY f.created_at, f.run_id`;
 }
@@ -157,6 +165,8 @@ export class PostgresRuns implements RunsRepository {
       JSON.stringify(input.thread_metadata ?? {}),
       input.lease?.owner ?? null,
       (input.lease?.leaseMs ?? 0) / 1000,
+      input.lease && openedByCreation(run.kwargs) ? openingEvent(id).data : null,
+      run.kwargs.resumable,
     ]);
     const result = rows[0];
     if (result.found === 0) throw new NotFoundError("Thread", input.thread_id);
