@@ -1,8 +1,10 @@
 /**
- * The server of bench/runs.ts and bench/stream.ts, in its own process (started with --expose-gc):
+ * The server of bench/runs.ts, bench/stream.ts and bench/memory.ts, in its own process:
  * it answers the parent's IPC requests about itself, so the parent measures the server alone.
  *
- *   parent -> "heap"   child -> {heapUsed, rss, channels}   (after a full GC; channels: broker channels held)
+ *   parent -> "heap"   child -> {heapUsed, heapTotal, external, youngGeneration, rss, rssBeforeGc, channels}
+ *                      (after a compacting full GC but rssBeforeGc; youngGeneration: V8's new space committed;
+ *                      channels: local broker channels held, 0 on PostgreSQL)
  *   parent -> "stats"  child -> {cpuMs, logAppends, logFlushes}   (CPU time of this process so far;
  *                      commit log lines and flushes, each flush one fsync; zeros on PostgreSQL)
  *   parent -> "stop"   child closes the server and exits
@@ -12,16 +14,13 @@
  * each request as deployed (default warn). With DATABASE_URI: PostgreSQL storage, events through
  * run_events and LISTEN/NOTIFY.
  */
-import { setImmediate as nextTurn } from "node:timers/promises";
+import v8 from "node:v8";
 import { pino } from "pino";
-import type { LocalRunEventBroker } from "../src/runtime/runs/local-broker.js";
+import { LocalRunEventBroker } from "../src/runtime/runs/local-broker.js";
 import type { ComposedRunEngine } from "../src/runtime/runs/run-engine.js";
 import { startServer } from "../src/server.js";
+import { releaseMemory } from "../src/release-memory.js";
 import { LowdbStorage } from "../src/storage/lowdb/storage.js";
-
-const exposedGc = (globalThis as { gc?: () => void }).gc;
-if (!exposedGc) throw new Error("start with node --expose-gc");
-const gc: () => void = exposedGc;
 
 const env = process.env;
 const server = await startServer({
@@ -38,18 +37,23 @@ const server = await startServer({
     ...(env.BENCH_SERVER_CONCURRENCY ? { concurrency: Number(env.BENCH_SERVER_CONCURRENCY) } : {}),
   },
 });
+// as lgts serve does once it listens (src/cli.ts)
+await releaseMemory();
 process.send!({ url: server.url });
 
 async function onMessage(message: unknown): Promise<void> {
   if (message === "heap") {
-    // a few rounds: finalizers and weak references free more on the next pass
-    for (let i = 0; i < 4; i++) {
-      gc();
-      await nextTurn();
-    }
-    const { heapUsed, rss } = process.memoryUsage();
-    const channels = ((server.services.runs as ComposedRunEngine).broker as LocalRunEventBroker).size;
-    process.send!({ heapUsed, rss, channels });
+    const rssBeforeGc = process.memoryUsage.rss();
+    // what the process retains: a collection that compacts the heap and shrinks it (several
+    // rounds inside, for finalizers and weak references), rather than gc(), which leaves
+    // fragmented pages and the young generation committed
+    await releaseMemory();
+    const { heapUsed, heapTotal, external, rss } = process.memoryUsage();
+    const youngGeneration = v8.getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.physical_space_size ?? 0;
+    // on PostgreSQL, events go through run_events: there is no local broker
+    const broker = (server.services.runs as ComposedRunEngine).broker;
+    const channels = broker instanceof LocalRunEventBroker ? broker.size : 0;
+    process.send!({ heapUsed, heapTotal, external, youngGeneration, rss, rssBeforeGc, channels });
   } else if (message === "stats") {
     const { user, system } = process.cpuUsage();
     const storage = server.services.storage;

@@ -4,7 +4,7 @@
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -79,6 +79,14 @@ export const loadAverages = () =>
 export interface ServerHeap {
   heapUsed: number;
   rss: number;
+  // the rest are absent from the server-child of an older checkout
+  heapTotal?: number;
+  /** Memory of Buffers and other objects held outside V8's heap. */
+  external?: number;
+  /** V8's young generation (new space), committed. */
+  youngGeneration?: number;
+  /** RSS before the full GCs of the others. */
+  rssBeforeGc?: number;
   /** Broker channels held. */
   channels: number;
 }
@@ -99,10 +107,39 @@ export interface ServerSettings {
   resumableRetentionMs?: number;
   /** Another checkout whose bench/server-child.ts to run (to compare two versions in one run). */
   checkout?: string;
+  /** PostgreSQL storage on this database (else DATABASE_URI of the environment, if set). */
+  databaseUri?: string;
 }
 
 /**
- * bench/server-child.ts in its own process (--expose-gc), answering for its heap and its costs.
+ * bench/server-child.ts of a checkout, run as its bin/lgts.js runs the server: bundled like
+ * bin/server-build.js bundles src/ (into dist/bench/) where the checkout has that build, else
+ * compiled by tsx as it loads (older checkouts: tsx's loader thread is then part of the figures,
+ * as it is of their `lgts serve`).
+ */
+async function serverChildEntry(checkout: string): Promise<{ script: string; execArgv: string[] }> {
+  const source = path.join(checkout, "bench/server-child.ts");
+  if (!existsSync(path.join(checkout, "bin/server-build.js"))) return { script: source, execArgv: ["--import", "tsx"] };
+  const { build } = await import("esbuild");
+  const outdir = path.join(checkout, "dist/bench");
+  await build({
+    absWorkingDir: checkout,
+    entryPoints: [source],
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    keepNames: true,
+    logLevel: "warning",
+  });
+  return { script: path.join(outdir, "server-child.js"), execArgv: [] };
+}
+
+/**
+ * bench/server-child.ts in its own process, answering for its heap and its costs.
  * Its heap is sized as bin/lgts.js leaves it: V8's defaults (see there).
  * With BENCH_SERVER_PROFILE=<dir>, the server writes its CPU profile there when it stops.
  */
@@ -113,14 +150,11 @@ export class ServerProcess {
   ) {}
 
   static async start(settings: ServerSettings): Promise<ServerProcess> {
-    const script = settings.checkout
-      ? path.join(settings.checkout, "bench/server-child.ts")
-      : fileURLToPath(new URL("./server-child.ts", import.meta.url));
+    const { script, execArgv } = await serverChildEntry(settings.checkout ?? fileURLToPath(new URL("..", import.meta.url)));
     const child = fork(script, {
       execArgv: [
-        "--expose-gc",
-        "--import",
-        "tsx",
+        "--expose-gc", // the server-child of an older checkout collects with gc()
+        ...execArgv,
         ...(process.env.BENCH_SERVER_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE}`] : []),
       ],
       env: {
@@ -129,6 +163,7 @@ export class ServerProcess {
         BENCH_SERVER_DATA_DIR: settings.dataDir,
         ...(settings.concurrency ? { BENCH_SERVER_CONCURRENCY: String(settings.concurrency) } : {}),
         ...(settings.resumableRetentionMs ? { BENCH_SERVER_RETENTION_MS: String(settings.resumableRetentionMs) } : {}),
+        ...(settings.databaseUri ? { DATABASE_URI: settings.databaseUri } : {}),
       },
       stdio: ["ignore", "pipe", "inherit", "ipc"],
     });

@@ -3,6 +3,7 @@ import { pino, type Logger } from "pino";
 import { USAGE, UsageError, parseServerOptions, type ServerOptions } from "./config.js";
 import { RELOAD_MESSAGE, RELOADED_ENV, superviseWithReload } from "./dev-reload.js";
 import { startServer, StartupError, type RunningServer } from "./server.js";
+import { releaseMemory } from "./release-memory.js";
 
 /**
  * Human-readable lines in a terminal, JSON lines (for log collectors) otherwise. The JSON lines
@@ -80,6 +81,7 @@ async function main() {
   }
   try {
     const server = await startServer({ ...options, logger: await createLogger() });
+    await releaseMemory();
     if (options.mode === "dev") {
       console.log(process.env[RELOADED_ENV] ? `lgts dev: reloaded, serving ${server.url}` : devBanner(server, options));
     }

@@ -455,12 +455,17 @@ describe("a run created in a process with a free slot (RunCreate.lease)", () => 
   });
 });
 
+/** An engine of its own and what a request creating runs through it passes (createRun), seeing everything. */
+async function startCreating() {
+  const { graphs, engine, coordination } = await startEngine(2);
+  const services = { storage, graphs, runs: engine, webhooks: new WebhookPolicy(null, {}, "dev"), langsmith: null };
+  const everyone = { conditions: [] };
+  return { engine, coordination, services, access: { thread: everyone, assistant: everyone, user: null } };
+}
+
 describe("a run created and awaited in one process (runs.wait)", () => {
   it("reads its thread and assistant once, none of its events, and announces itself in its creation's statement", async () => {
-    const { graphs, engine, coordination } = await startEngine(2);
-    const services = { storage, graphs, runs: engine, webhooks: new WebhookPolicy(null, {}, "dev"), langsmith: null };
-    const everyone = { conditions: [] };
-    const access = { thread: everyone, assistant: everyone, user: null };
+    const { engine, coordination, services, access } = await startCreating();
     const body = { assistant_id: "trivial", input: { value: 1 } };
     const statements: string[] = [];
     try {
@@ -511,10 +516,7 @@ describe("a run created and awaited in one process (runs.wait)", () => {
 
 describe("a run created and streamed in one process (runs.stream)", () => {
   it("streams its first event from its creation, and reads and writes no events on their own", async () => {
-    const { graphs, engine, coordination } = await startEngine(2);
-    const services = { storage, graphs, runs: engine, webhooks: new WebhookPolicy(null, {}, "dev"), langsmith: null };
-    const everyone = { conditions: [] };
-    const access = { thread: everyone, assistant: everyone, user: null };
+    const { engine, coordination, services, access } = await startCreating();
     const statements: string[] = [];
     const received: RunEvent[] = [];
     try {
