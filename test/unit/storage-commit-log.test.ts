@@ -24,6 +24,36 @@ async function dataDir(): Promise<string> {
 
 const logFiles = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith(".ndjson"));
 
+/** File calls that record the log's writes (lines each) and fsyncs, and hold its first write until released. */
+function heldFirstWrite() {
+  let releaseWrite!: () => void;
+  const writeHeld = new Promise<void>((resolve) => (releaseWrite = resolve));
+  let writeStarted!: () => void;
+  const started = new Promise<void>((resolve) => (writeStarted = resolve));
+  const calls: string[] = [];
+  const io: FileIO = {
+    rename: nodeFileIO.rename,
+    async open(file, flags) {
+      const fh = await nodeFileIO.open(file, flags);
+      if (!file.endsWith(".ndjson")) return fh;
+      let writes = 0;
+      return {
+        async writeFile(text, encoding) {
+          calls.push(`write ${text.trim().split("\n").length}`);
+          if (writes++ === 0) {
+            writeStarted();
+            await writeHeld;
+          }
+          await fh.writeFile(text, encoding);
+        },
+        sync: () => (calls.push("sync"), fh.sync()),
+        close: () => fh.close(),
+      };
+    },
+  };
+  return { io, calls, started, releaseWrite };
+}
+
 describe("lowdb commit log", () => {
   it("acknowledges concurrent mutations of several collections with one flush", async () => {
     const dir = await dataDir();
@@ -41,31 +71,7 @@ describe("lowdb commit log", () => {
 
   it("writes lines appended during a flush's write behind it, before its fsync: one fsync for both", async () => {
     const dir = await dataDir();
-    let releaseWrite!: () => void;
-    const writeHeld = new Promise<void>((resolve) => (releaseWrite = resolve));
-    let writeStarted!: () => void;
-    const started = new Promise<void>((resolve) => (writeStarted = resolve));
-    const calls: string[] = [];
-    const io: FileIO = {
-      rename: nodeFileIO.rename,
-      async open(file, flags) {
-        const fh = await nodeFileIO.open(file, flags);
-        if (!file.endsWith(".ndjson")) return fh;
-        let writes = 0;
-        return {
-          async writeFile(text, encoding) {
-            calls.push(`write ${text.trim().split("\n").length}`);
-            if (writes++ === 0) {
-              writeStarted();
-              await writeHeld;
-            }
-            await fh.writeFile(text, encoding);
-          },
-          sync: () => (calls.push("sync"), fh.sync()),
-          close: () => fh.close(),
-        };
-      },
-    };
+    const { io, calls, started, releaseWrite } = heldFirstWrite();
     const log = new CommitLog(dir, 1, 1 << 20, () => {}, io);
     const first = log.append({ c: "t", r: { n: 1 } });
     await started;
@@ -81,31 +87,7 @@ describe("lowdb commit log", () => {
 
   it("sends a crowd of lines appended during a flush's write to the next flush, which starts once that one is on disk", async () => {
     const dir = await dataDir();
-    let releaseWrite!: () => void;
-    const writeHeld = new Promise<void>((resolve) => (releaseWrite = resolve));
-    let writeStarted!: () => void;
-    const started = new Promise<void>((resolve) => (writeStarted = resolve));
-    const calls: string[] = [];
-    const io: FileIO = {
-      rename: nodeFileIO.rename,
-      async open(file, flags) {
-        const fh = await nodeFileIO.open(file, flags);
-        if (!file.endsWith(".ndjson")) return fh;
-        let writes = 0;
-        return {
-          async writeFile(text, encoding) {
-            calls.push(`write ${text.trim().split("\n").length}`);
-            if (writes++ === 0) {
-              writeStarted();
-              await writeHeld;
-            }
-            await fh.writeFile(text, encoding);
-          },
-          sync: () => (calls.push("sync"), fh.sync()),
-          close: () => fh.close(),
-        };
-      },
-    };
+    const { io, calls, started, releaseWrite } = heldFirstWrite();
     const log = new CommitLog(dir, 1, 1 << 20, () => {}, io);
     const first = log.append({ c: "t", r: { n: 0 } });
     await started;
