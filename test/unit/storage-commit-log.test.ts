@@ -106,6 +106,28 @@ describe("lowdb commit log", () => {
     await log.close();
   });
 
+  it("rotates under a steady load: the flush that follows each flush at once does not hold a checkpoint back", async () => {
+    const dir = await dataDir();
+    const log = new CommitLog(dir, 1, 1 << 20, () => {});
+    // writers that append again as soon as their line is on disk: every flush ends with another pending
+    const writer = async () => {
+      for (let n = 0; n < 50; n++) await log.append({ c: "t", r: { n } });
+    };
+    const writers = [writer(), writer(), writer()];
+    await new Promise((resolve) => setImmediate(resolve));
+    let flushesAtRotation = -1;
+    const rotated = log.rotate().then((previous) => {
+      flushesAtRotation = log.flushes;
+      return previous;
+    });
+    await Promise.all(writers);
+    expect(await rotated).toBe(1);
+    // rotated while the writers were still writing, not once they stopped
+    expect(flushesAtRotation).toBeGreaterThan(0);
+    expect(flushesAtRotation).toBeLessThan(log.flushes - 10);
+    await log.close();
+  });
+
   it("still acknowledges a flush's lines when the write of the lines that came during it fails; those wait for the next flush", async () => {
     const dir = await dataDir();
     let releaseWrite!: () => void;

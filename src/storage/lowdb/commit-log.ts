@@ -290,8 +290,10 @@ export class CommitLog {
     void this.#inFlight.then(() => {
       this.#inFlight = null;
       this.#flushing = null;
-      // at once: its write and fsync overlap the answers to the writers of this one
-      if (this.#pending) this.#flush();
+      // in this turn of the event loop: its write and fsync overlap the next requests' work. Not
+      // synchronously: a rotation waiting for this flush must find no flush in flight, or a
+      // steady load would never let it (and the log would never be checkpointed)
+      if (this.#pending) setImmediate(() => this.#flush());
       if (this.#bytes > this.#growLimit) this.#onGrown();
     });
   }
