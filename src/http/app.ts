@@ -17,7 +17,7 @@ import { KEPT_ALIVE_BODY } from "./keep-alive.js";
 import { operationRunner } from "./operation-runner.js";
 import { describeValidationErrors } from "./validation-errors.js";
 import { authentication, requestAuth } from "./authentication.js";
-import { consoleRoutes } from "./console.js";
+import { consoleRoutes, isConsolePath } from "./console.js";
 import type { RequestAuthenticator } from "../auth/index.js";
 
 export interface AppOptions {
@@ -84,10 +84,10 @@ export async function createApp(options: AppOptions) {
   if (authenticate && http?.enable_custom_route_auth) app.use(authenticate);
   if (options.customRoutes) app.use(options.customRoutes);
   if (authenticate && !http?.enable_custom_route_auth) app.use(authenticate);
-  // the console's page and code are public (authentication lets them through); its data calls are not
-  if (options.console ?? true) app.use(consoleRoutes(logger));
-  // the docs go in the operations' layer, behind a prefix check (as layers of their own, three
-  // more layers would be matched against every request's path)
+  // the console's page and code are public (authentication lets them through); its data calls are
+  // not. The console and the docs go in the operations' layer, behind a path check: as layers of
+  // their own, every request would pass through them (the docs alone would be three layers)
+  const consolePages = (options.console ?? true) ? consoleRoutes(logger) : undefined;
   const docs = http?.disable_meta ? undefined : lazyDocs(published);
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
@@ -186,7 +186,8 @@ export async function createApp(options: AppOptions) {
     else serve(operation, req, res, next);
   };
   app.use((req, res, next) => {
-    if (docs && req.path.startsWith("/docs")) docs(req, res, (error?: unknown) => (error ? next(error) : operations(req, res, next)));
+    if (consolePages && isConsolePath(req.method, req.path)) consolePages(req, res, next);
+    else if (docs && req.path.startsWith("/docs")) docs(req, res, (error?: unknown) => (error ? next(error) : operations(req, res, next)));
     else operations(req, res, next);
   });
   app.use(jsonRpcParseErrors(api));
