@@ -31,8 +31,8 @@ import { fsyncDir, nodeFileIO, type FileIO, type SyncableFile } from "./durable-
 import { newBatch, noop, type Batch } from "./batch.js";
 
 /**
- * Lines appended while a flush's write is on its way join its fsync when they are fewer than
- * this: a writer's follow-up (a run's end right after its creation) then costs no fsync of its
+ * Lines appended while a flush's write is on its way join its fsync when they are at most this
+ * many: a writer's follow-up (a run's end right after its creation) then costs no fsync of its
  * own. More of them are a concurrent load: they go to the next flush, so that the server prepares
  * it (and answers the writers of the one before) while this flush's fsync runs. Joining them too
  * would put every client in one flush after another, the CPU idle during each fsync and the disk
