@@ -80,7 +80,7 @@ async function main() {
     return;
   }
   try {
-    const server = await startServer({ ...options, logger: await createLogger() });
+    const server = await startServer({ ...options, logger: await createLogger(), releaseIdleMemory: true });
     await releaseMemory();
     if (options.mode === "dev") {
       console.log(process.env[RELOADED_ENV] ? `lgts dev: reloaded, serving ${server.url}` : devBanner(server, options));
