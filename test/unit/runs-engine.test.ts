@@ -41,6 +41,9 @@ function gatedLogSyncs() {
   };
   /** The text of every log write made so far. */
   const writes: string[] = [];
+  /** How many log fsyncs had started when each write was made (writes with the same count share the next fsync). */
+  const syncsBefore: number[] = [];
+  let syncs = 0;
   const io: FileIO = {
     rename: nodeFileIO.rename,
     async open(file, flags) {
@@ -54,10 +57,12 @@ function gatedLogSyncs() {
           }
           if (gate.full) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
           writes.push(text);
+          syncsBefore.push(syncs);
           return fh.writeFile(text, encoding);
         },
         close: fh.close.bind(fh),
         sync: async () => {
+          syncs += 1;
           await gate.held;
           if (gate.failing) throw new Error("disk gone");
           return fh.sync();
@@ -68,6 +73,7 @@ function gatedLogSyncs() {
   return {
     io,
     writes,
+    syncsBefore,
     hold: () => {
       gate.held = new Promise<void>((resolve) => (release = resolve));
     },
@@ -396,19 +402,23 @@ describe("run engine (local parts)", () => {
       expect(modes).toEqual(["metadata", "values", "values", "values", "values"]);
     });
 
-    it("deletes a stateless run's temporary thread in the write of the run's end", async () => {
-      const { gate, storage, start } = await gatedEngine({ withServerParts: true });
+    it("deletes a stateless run's temporary thread in the fsync of the run's end", async () => {
+      const { gate, start } = await gatedEngine({ withServerParts: true });
       let ended: (outcome: RunOutcome) => void = () => {};
       const end = new Promise<RunOutcome>((resolve) => (ended = resolve));
       const run = await start(null, () => {}, ended);
       expect(await end).toEqual({ status: "success", values: { value: 4 }, error: null });
       const deletion = `"d":"${run.thread_id}"`;
-      await eventually(async () => ((await storage.threads.search()).items.length === 0 ? true : undefined), 10_000, "the thread's deletion");
-      // one write: no flush of its own for the deletion after the end's (nor one per collection)
-      const ending = gate.writes.filter((text) => text.includes(run.run_id) && text.includes('"status":"success"'));
+      const writesOf = (part: string) => gate.writes.flatMap((text, i) => (text.includes(part) ? [i] : []));
+      await eventually(async () => (writesOf(deletion).length > 0 ? true : undefined), 10_000, "the thread's deletion to be written");
+      // no flush of its own for the deletion after the end's (nor one per collection): written
+      // once, behind the end, before the end's fsync
+      const ending = writesOf('"status":"success"').filter((i) => gate.writes[i].includes(run.run_id));
+      const deleting = writesOf(deletion);
       expect(ending).toHaveLength(1);
-      expect(ending[0]).toContain(deletion);
-      expect(gate.writes.filter((text) => text.includes(deletion))).toHaveLength(1);
+      expect(deleting).toHaveLength(1);
+      expect(deleting[0]).toBeGreaterThanOrEqual(ending[0]);
+      expect(gate.syncsBefore[deleting[0]]).toBe(gate.syncsBefore[ending[0]]);
     });
 
     it("does not end as a success when its creation cannot be stored", async () => {

@@ -261,13 +261,16 @@ describe("LowdbStorage deferred thread creation (a stateless run's thread)", () 
     const log = path.join(dataDir, "log-00000001.ndjson");
 
     const held = rec.hold("sync", log);
+    let applied = false;
     const creatingThread = storage.threads.create({ metadata: { temporary: true } }, undefined, { deferred: true });
     const waitedForFlush = held.started.then(() => {
+      if (applied) return; // the run's flush below, held as it should be
       held.release();
       throw new Error("the deferred creation waited for its flush");
     });
     waitedForFlush.catch(() => undefined);
-    const thread = await Promise.race([creatingThread, waitedForFlush]);
+    const thread = await Promise.race([creatingThread, waitedForFlush.then(() => creatingThread)]);
+    applied = true;
 
     const creatingRun = storage.runs.create({
       thread_id: thread.thread_id,
