@@ -17,7 +17,7 @@ import { KEPT_ALIVE_BODY } from "./keep-alive.js";
 import { operationRunner } from "./operation-runner.js";
 import { describeValidationErrors } from "./validation-errors.js";
 import { authentication, requestAuth } from "./authentication.js";
-import { consoleRoutes } from "./console.js";
+import { consoleRoutes, isConsolePath } from "./console.js";
 import type { RequestAuthenticator } from "../auth/index.js";
 
 export interface AppOptions {
@@ -55,39 +55,40 @@ export async function createApp(options: AppOptions) {
   root.disable("x-powered-by");
   // no ETag: computing one hashes every answer, and no client of this API revalidates
   root.set("etag", false);
-  // One layer in front of everything: the log line and metrics once the response is finished,
-  // and CORS, before anything that may refuse a request (a browser must get CORS headers on
-  // refusals too).
+  // In front of everything: the log line and metrics once the response is finished, and CORS,
+  // before anything that may refuse a request (a browser must get CORS headers on refusals too).
   const observe = requestObserver(logger, services.metrics);
   const cors = corsMiddleware(http?.cors);
   const traced = options.tracer ? httpTracing(options.tracer) : undefined;
-  root.use(
-    traced
-      ? (req, res, next) => {
-          observe(req, res);
-          traced(req, res, () => cors(req, res, next));
-        }
-      : (req, res, next) => {
-          observe(req, res);
-          cors(req, res, next);
-        },
-  );
+  const front: RequestHandler = traced
+    ? (req, res, next) => {
+        observe(req, res);
+        traced(req, res, () => cors(req, res, next));
+      }
+    : (req, res, next) => {
+        observe(req, res);
+        cors(req, res, next);
+      };
   // `http.mount_prefix` moves every route, custom ones included, under the prefix (without one
   // the routes go straight on the app: a nested router costs every request a second dispatch)
   const app = http?.mount_prefix && http.mount_prefix !== "/" ? express.Router() : root;
+  const authenticate = options.authenticator ? authentication(options.authenticator, logger) : undefined;
+  // With nothing between them (no prefix, dev routes, user's routes or Auth), the front and the
+  // routes below are one layer: each layer costs every request a dispatch
+  const frontWithRoutes = app === root && !options.devRoutes && !options.customRoutes && !authenticate;
+  if (!frontWithRoutes) root.use(front);
   if (app !== root) root.use(http!.mount_prefix!, app);
   if (options.devRoutes) app.use(options.devRoutes);
   // Authentication comes before the body is parsed: a request without valid credentials costs
   // no parsing. The user's routes (which see the request untouched, body unread, and shadow
   // built-ins) come before it, unless `http.enable_custom_route_auth` puts them behind it.
-  const authenticate = options.authenticator ? authentication(options.authenticator, logger) : undefined;
   if (authenticate && http?.enable_custom_route_auth) app.use(authenticate);
   if (options.customRoutes) app.use(options.customRoutes);
   if (authenticate && !http?.enable_custom_route_auth) app.use(authenticate);
-  // the console's page and code are public (authentication lets them through); its data calls are not
-  if (options.console ?? true) app.use(consoleRoutes(logger));
-  // the docs go in the operations' layer, behind a prefix check (as layers of their own, three
-  // more layers would be matched against every request's path)
+  // the console's page and code are public (authentication lets them through); its data calls are
+  // not. The console and the docs go in the operations' layer, behind a path check: as layers of
+  // their own, every request would pass through them (the docs alone would be three layers)
+  const consolePages = (options.console ?? true) ? consoleRoutes(logger) : undefined;
   const docs = http?.disable_meta ? undefined : lazyDocs(published);
 
   const send = (c: Context | undefined, res: Response, reply: PlainReply) => {
@@ -185,10 +186,13 @@ export async function createApp(options: AppOptions) {
     if (operation?.requestBody) parseJson(req, res, (error?: unknown) => (error ? next(error) : serve(operation, req, res, next)));
     else serve(operation, req, res, next);
   };
-  app.use((req, res, next) => {
-    if (docs && req.path.startsWith("/docs")) docs(req, res, (error?: unknown) => (error ? next(error) : operations(req, res, next)));
+  const routes: RequestHandler = (req, res, next) => {
+    if (consolePages && isConsolePath(req.method, req.path)) consolePages(req, res, next);
+    else if (docs && req.path.startsWith("/docs")) docs(req, res, (error?: unknown) => (error ? next(error) : operations(req, res, next)));
     else operations(req, res, next);
-  });
+  };
+  if (frontWithRoutes) root.use((req, res, next) => front(req, res, (error?: unknown) => (error ? next(error) : routes(req, res, next))));
+  else app.use(routes);
   app.use(jsonRpcParseErrors(api));
   root.use(unknownRoute);
   root.use(jsonErrors(logger));
