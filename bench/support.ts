@@ -8,7 +8,8 @@ import { createWriteStream, existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { BuildOptions } from "esbuild";
 import { Client } from "@langchain/langgraph-sdk";
 
 export interface Quantiles {
@@ -119,22 +120,12 @@ export interface ServerSettings {
  */
 async function serverChildEntry(checkout: string): Promise<{ script: string; execArgv: string[] }> {
   const source = path.join(checkout, "bench/server-child.ts");
-  if (!existsSync(path.join(checkout, "bin/server-build.js"))) return { script: source, execArgv: ["--import", "tsx"] };
+  const serverBuild = path.join(checkout, "bin/server-build.js");
+  if (!existsSync(serverBuild)) return { script: source, execArgv: ["--import", "tsx"] };
+  const { SERVER_BUNDLE_OPTIONS } = (await import(pathToFileURL(serverBuild).href)) as { SERVER_BUNDLE_OPTIONS: BuildOptions };
   const { build } = await import("esbuild");
   const outdir = path.join(checkout, "dist/bench");
-  await build({
-    absWorkingDir: checkout,
-    entryPoints: [source],
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    packages: "external",
-    keepNames: true,
-    logLevel: "warning",
-  });
+  await build({ ...SERVER_BUNDLE_OPTIONS, absWorkingDir: checkout, entryPoints: [source], outdir, logLevel: "warning" });
   return { script: path.join(outdir, "server-child.js"), execArgv: [] };
 }
 

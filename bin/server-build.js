@@ -46,6 +46,19 @@ async function currentBuild() {
   return current.hash === (await sourcesHash(current.inputs)) ? current.hash : null;
 }
 
+/** How the server is bundled (also bench/server-child.ts, by bench/support.ts). */
+export const SERVER_BUNDLE_OPTIONS = {
+  bundle: true,
+  // modules loaded lazily (data commands, the UI bundler) stay in chunks of their own, with their packages
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  // class and function names as in the sources (logs, error names)
+  keepNames: true,
+};
+
 async function build() {
   const { build: esbuild } = await import("esbuild");
   const scratch = path.join(BUILDS, `.building-${process.pid}-${Date.now()}`);
@@ -54,15 +67,7 @@ async function build() {
       absWorkingDir: ROOT,
       entryPoints: ["src/cli.ts"],
       outdir: scratch,
-      bundle: true,
-      // modules loaded lazily (data commands, the UI bundler) stay in chunks of their own, with their packages
-      splitting: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      packages: "external",
-      // class and function names as in the sources (logs, error names)
-      keepNames: true,
+      ...SERVER_BUNDLE_OPTIONS,
       // `NODE_OPTIONS=--enable-source-maps` maps stack traces to src/ (off by default: it costs memory)
       sourcemap: "linked",
       metafile: true,

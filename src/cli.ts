@@ -2,7 +2,7 @@ import path from "node:path";
 import { pino, type Logger } from "pino";
 import { USAGE, UsageError, parseServerOptions, type ServerOptions } from "./config.js";
 import { RELOAD_MESSAGE, RELOADED_ENV, superviseWithReload } from "./dev-reload.js";
-import { startServer, StartupError, type RunningServer } from "./server.js";
+import type { RunningServer } from "./server.js";
 import { releaseMemory } from "./release-memory.js";
 
 /**
@@ -79,8 +79,10 @@ async function main() {
     });
     return;
   }
+  // loaded only to serve: `lgts dev`'s reloader (above) runs the server in a child process
+  const { startServer, StartupError } = await import("./server.js");
   try {
-    const server = await startServer({ ...options, logger: await createLogger() });
+    const server = await startServer({ ...options, logger: await createLogger(), releaseIdleMemory: true });
     await releaseMemory();
     if (options.mode === "dev") {
       console.log(process.env[RELOADED_ENV] ? `lgts dev: reloaded, serving ${server.url}` : devBanner(server, options));

@@ -14,6 +14,9 @@ export async function releaseMemory(): Promise<void> {
   const session = new Session();
   try {
     session.connect();
+    // twice: the first frees the garbage, which leaves pages sparse; the second moves what
+    // lives on them and gives them back (after 4000 thread runs: 160 -> 88 MiB committed, 85 live)
+    await session.post("HeapProfiler.collectGarbage");
     await session.post("HeapProfiler.collectGarbage");
   } catch {
     // a Node.js built without the inspector: the memory is freed later, as V8 sees fit

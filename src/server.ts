@@ -45,6 +45,7 @@ import { normalizeUser } from "./auth/user.js";
 import { openServerStore, type ServerStore } from "./runtime/store/index.js";
 import { GraphUis } from "./runtime/ui/index.js";
 import { packageFile } from "./package-files.js";
+import { IDLE_MEMORY_DEFAULTS, IdleMemoryRelease } from "./idle-memory.js";
 
 /** A cron's firing asks the Auth's handlers as its creator, as a request of theirs would. */
 function cronCaller(authenticator: RequestAuthenticator | undefined): CronCaller {
@@ -59,6 +60,8 @@ export interface StartOptions extends Omit<ServerOptions, "mode" | "reload"> {
   logger?: Logger;
   /** Overrides the `dev` default of logging violations (tests fail on them instead). */
   onContractViolation?: (violation: ContractViolation) => void;
+  /** The process is this server's (lgts): give memory back to the system when it goes idle (src/idle-memory.ts). */
+  releaseIdleMemory?: boolean;
 }
 
 export interface RunningServer {
@@ -234,6 +237,11 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
   });
   const server = createServer(app);
   const closeSockets = serveUpgrades(server, app);
+  if (options.releaseIdleMemory) {
+    const idleMemory = new IdleMemoryRelease(IDLE_MEMORY_DEFAULTS);
+    server.on("request", idleMemory.activity);
+    teardown.add("idle memory release", () => idleMemory.stop());
+  }
   try {
     await listen(server, options.port, options.host);
   } catch (error) {

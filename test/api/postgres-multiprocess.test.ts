@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { Client } from "@langchain/langgraph-sdk";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { createTestDatabase, testPool, type TestDatabase } from "../support/postgres.js";
 import { asyncListener } from "../support/async-listener.js";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
 import { startServerCluster, type ServerCluster } from "../support/server-cluster.js";
@@ -22,7 +22,7 @@ let database: TestDatabase;
 let sql: pg.Pool;
 beforeAll(async () => {
   database = await createTestDatabase();
-  sql = new pg.Pool({ connectionString: database.uri, max: 2 });
+  sql = testPool(database.uri);
 });
 afterAll(async () => {
   await sql?.end();

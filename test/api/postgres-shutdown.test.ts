@@ -7,7 +7,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { createTestDatabase, testPool, type TestDatabase } from "../support/postgres.js";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
 import { startServerCluster, type ServerCluster } from "../support/server-cluster.js";
 
@@ -19,7 +19,7 @@ let sql: pg.Pool;
 let cluster: ServerCluster;
 beforeAll(async () => {
   database = await createTestDatabase();
-  sql = new pg.Pool({ connectionString: database.uri, max: 2 });
+  sql = testPool(database.uri);
   // a grace shorter than the run: the run must be handed back, not finished in place
   cluster = await startServerCluster({
     databaseUri: database.uri,

@@ -10,7 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageUnavailableError } from "../../src/storage/errors.js";
 import { startPostgres, type PostgresServer } from "../support/postgres-server.js";
-import { databaseUri } from "../support/postgres.js";
+import { databaseUri, testPool } from "../support/postgres.js";
 import { eventually } from "../support/runs.js";
 import { json, REPO_ROOT, startTestServer, type TestServer } from "../support/server.js";
 
@@ -127,7 +127,7 @@ describe("a PostgreSQL that goes away", () => {
 
   it("retries a run cut by an outage from its last checkpoint, the attempt counted; any other failure still ends it as error", async () => {
     const cut = await startTestServer({ runs: { leaseMs: 600 } });
-    const sql = new pg.Pool({ connectionString: cut.database!.uri, max: 1 });
+    const sql = testPool(cut.database!.uri, 1);
     try {
       const thread = await cut.client.threads.create();
       // the run's third checkpoint write meets the database away; it is back right after

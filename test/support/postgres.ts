@@ -28,6 +28,18 @@ async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A pool for a test's own queries. Its `end()` resolves once it asked its connections to close,
+ * not once they have: the database's drop (`WITH FORCE`) right after may still terminate one, and
+ * a pool without an error listener throws that as an uncaught exception (57P01). An idle
+ * connection lost otherwise is dropped by the pool; the next query opens another.
+ */
+export function testPool(uri: string, max = 2): pg.Pool {
+  const pool = new pg.Pool({ connectionString: uri, max });
+  pool.on("error", () => {});
+  return pool;
+}
+
 export interface TestDatabase {
   uri: string;
   name: string;

@@ -21,25 +21,31 @@ const LAZY = [
   "pino-pretty", // a terminal
 ];
 
-/** bin/lgts.js serving a langgraph.json (`npm start`: the examples), stopped once it listens: every URL it imported. */
-async function importsOfServe(dir: string, config = path.join(REPO_ROOT, "examples/langgraph.json")): Promise<string[]> {
+/**
+ * bin/lgts.js serving a langgraph.json (`npm start`: the examples; `command` dev: `npm run dev`),
+ * stopped once it listens: every URL it imported, and those its own process imported (not a
+ * server child's).
+ */
+async function importsOf(dir: string, command = "serve", config = path.join(REPO_ROOT, "examples/langgraph.json")) {
   const imports = path.join(dir, "imports.txt");
   const env: NodeJS.ProcessEnv = { ...process.env, LEAN_STARTUP_IMPORTS: imports };
   for (const name of Object.keys(env)) if (/^(OTEL_|LANGSMITH_|LANGCHAIN_)/.test(name)) delete env[name];
-  const args = ["serve", "--config", config, "--port", "0", "--data-dir", path.join(dir, "data")];
+  const args = [command, "--config", config, "--port", "0", "--data-dir", path.join(dir, "data")];
+  await rm(imports, { force: true });
   const child = spawn(process.execPath, ["--import", path.join(fixtures, "register.mjs"), path.join(REPO_ROOT, "bin/lgts.js"), ...args], {
     env,
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = once(child, "exit");
-  await rm(imports, { force: true });
   for await (const line of createInterface({ input: child.stdout })) {
     if (line.includes('"msg":"listening"')) break;
   }
-  child.kill("SIGTERM");
+  child.kill(command === "dev" ? "SIGINT" : "SIGTERM");
   await exited;
-  return (await readFile(imports, "utf8")).split("\n");
+  const lines = (await readFile(imports, "utf8")).split("\n").map((line) => line.split(" "));
+  return { all: lines.map(([, url]) => url ?? ""), own: lines.filter(([pid]) => pid === String(child.pid)).map(([, url]) => url) };
 }
+const importsOfServe = async (dir: string, config?: string) => (await importsOf(dir, "serve", config)).all;
 
 describe("npm start (a server without tracing or UI components)", () => {
   let dir: string;
@@ -62,6 +68,17 @@ describe("npm start (a server without tracing or UI components)", () => {
     expect(loaded.filter((url) => url.startsWith(sources) && !url.includes("/ts-probe/"))).toEqual([]);
     expect(loaded.some((url) => url.startsWith(build) && url.endsWith("/cli.js"))).toBe(true);
   });
+
+  it("lgts dev's reloader leaves the server to its child", async () => {
+    const { all, own } = await importsOf(dir, "dev");
+    expect(all.some((url) => url.includes("/node_modules/express/"))).toBe(true); // the server child's, recorded
+    expect(own.some((url) => url.endsWith("/cli.js"))).toBe(true);
+    expect(
+      ["express", "openapi-backend", "@langchain/langgraph", "@langchain/core"].filter((name) =>
+        own.some((url) => url.includes(`/node_modules/${name}/`)),
+      ),
+    ).toEqual([]);
+  }, 150_000);
 
   it("serves JavaScript graphs without a TypeScript loader (tsx, esbuild)", async () => {
     const imports = await importsOfServe(dir, path.join(fixtures, "javascript/langgraph.json"));

@@ -71,10 +71,6 @@ export interface ThreadExpiry {
 export interface ThreadHooks {
   /** After the copy record is durable; a failure deletes the copy and rethrows. */
   copy?(sourceThreadId: string, targetThreadId: string): Promise<void>;
-  /**
-   * After the thread record is deleted durably; on the embedded backend, in the same step as its
-   * deletion, whose commit-log record then holds what the hooks delete too (all or nothing after
-   * a crash), and `threads.delete` resolves once that record is durable.
-   */
+  /** After the thread record is deleted durably. */
   delete?(threadId: string): Promise<void>;
 }

@@ -110,6 +110,8 @@ export class LowdbStorage implements Storage {
       collections.threads,
       () => this.#threadHooks,
       (writes) => this.#log.atomically(writes),
+      // a thread's checkpoints, runs and crons go with it, in its commit-log record
+      (threadId) => Promise.all([this.checkpoints.deleteThread(threadId), this.runs.deleteThread(threadId), this.crons.deleteThread(threadId)]),
     );
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
     this.runs = new LowdbRuns(collections.runs, collections.threads, collections.webhooks, (writes) => this.#log.atomically(writes));
@@ -121,14 +123,8 @@ export class LowdbStorage implements Storage {
       () => this.#log.durable(),
       (item) => this.storeItems.restore(item),
     );
-    // A thread's checkpoints, runs and crons go with it (their deletions start at once: they join
-    // the thread's commit-log record); a copy gets the checkpoints only.
-    this.#threadHooks.add({
-      copy: (source, target) => this.checkpoints.copyThread(source, target),
-      delete: async (threadId) => {
-        await Promise.all([this.checkpoints.deleteThread(threadId), this.runs.deleteThread(threadId), this.crons.deleteThread(threadId)]);
-      },
-    });
+    // a thread's copy gets its checkpoints (its deletion takes what it owns: see LowdbThreads)
+    this.#threadHooks.add({ copy: (source, target) => this.checkpoints.copyThread(source, target) });
   }
 
   static async open(options: LowdbStorageOptions): Promise<LowdbStorage> {

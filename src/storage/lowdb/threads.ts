@@ -46,6 +46,8 @@ export class LowdbThreads implements ThreadsRepository {
     private readonly hooks: () => Iterable<ThreadHooks>,
     /** Makes the mutations `writes` starts one commit-log record (CommitLog.atomically). */
     private readonly atomically: <T>(writes: () => T) => T,
+    /** Deletes what a thread owns in this storage (checkpoints, runs, crons), its writes started at once. */
+    private readonly deleteOwned: (threadId: string) => Promise<unknown>,
   ) {}
 
   /**
@@ -99,13 +101,10 @@ export class LowdbThreads implements ThreadsRepository {
 
   async delete(threadId: string, scope?: Scope): Promise<void> {
     this.#require(threadId, scope);
-    // the thread and what its hooks delete with it (its checkpoints, runs and crons) are one
-    // commit-log record: one flush, and a crash keeps the thread whole or deletes it whole
-    const deletions = this.atomically(() => [
-      this.col.delete(threadId),
-      ...[...this.hooks()].flatMap((hooks) => (hooks.delete ? [hooks.delete(threadId)] : [])),
-    ]);
-    await Promise.all(deletions);
+    // the thread and what it owns here (its checkpoints, runs and crons) are one commit-log
+    // record: one flush, and a crash keeps the thread whole or deletes it whole
+    await Promise.all(this.atomically(() => [this.col.delete(threadId), this.deleteOwned(threadId)]));
+    for (const hooks of this.hooks()) await hooks.delete?.(threadId);
   }
 
   async search(query: ThreadSearch = {}, scope?: Scope): Promise<Page<Thread>> {
