@@ -9,6 +9,21 @@ import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { ARCHIVE_KINDS, archiveRecordId } from "../../src/storage/archive/kinds.js";
 import type { ArchiveKind, ArchiveRecords, Storage } from "../../src/storage/types.js";
 
+/** Stores checkpoints `cp-0`…`cp-<count - 1>` of the thread's root namespace, each the parent of the next. */
+export async function putCheckpointChain(storage: Storage, threadId: string, count: number, metadata: Record<string, unknown> = {}): Promise<void> {
+  for (let n = 0; n < count; n++) {
+    await storage.checkpoints.put({
+      thread_id: threadId,
+      checkpoint_ns: "",
+      checkpoint_id: `cp-${n}`,
+      parent_checkpoint_id: n ? `cp-${n - 1}` : null,
+      checkpoint: { type: "json", data: JSON.stringify({ v: n }) },
+      metadata: { step: n, ...metadata },
+      created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+    });
+  }
+}
+
 export async function fillStorage(storage: Storage): Promise<void> {
   const assistant = await storage.assistants.create({ graph_id: "agent", name: "first", metadata: { owner: "u1" } });
   await storage.assistants.patch(assistant.assistant_id, { name: "second", config: { configurable: { k: 1 } } });
@@ -20,17 +35,7 @@ export async function fillStorage(storage: Storage): Promise<void> {
     interrupts: { task: [{ value: "ask", id: "i1" }] },
   });
   const t = plain.thread_id;
-  for (let n = 0; n < 3; n++) {
-    await storage.checkpoints.put({
-      thread_id: t,
-      checkpoint_ns: "",
-      checkpoint_id: `cp-${n}`,
-      parent_checkpoint_id: n ? `cp-${n - 1}` : null,
-      checkpoint: { type: "json", data: JSON.stringify({ v: n }) },
-      metadata: { step: n, source: "loop" },
-      created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-    });
-  }
+  await putCheckpointChain(storage, t, 3, { source: "loop" });
   const write = (task_id: string, idx: number) => ({
     task_id,
     idx,

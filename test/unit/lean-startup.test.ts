@@ -82,7 +82,7 @@ describe("npm start (a server without tracing or UI components)", () => {
 
   it("serves JavaScript graphs without a TypeScript loader (tsx, esbuild)", async () => {
     const imports = await importsOfServe(dir, path.join(fixtures, "javascript/langgraph.json"));
-    expect(imports.some((url) => url.endsWith("/javascript/graph.mjs"))).toBe(true);
+    expect(imports.some((url) => url.endsWith("/graphs/plain.mjs"))).toBe(true);
     expect(["tsx", "esbuild"].filter((name) => imports.some((url) => url.includes(`/node_modules/${name}/`)))).toEqual([]);
   }, 150_000);
 });

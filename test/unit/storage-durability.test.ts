@@ -11,6 +11,7 @@ import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { tempDir, TEST_SHARDS } from "./storage-helpers.js";
 import { NotFoundError, StorageUnavailableError } from "../../src/storage/errors.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
+import { putCheckpointChain } from "./archive-fill.js";
 
 type Op = "write" | "sync" | "close" | "rename";
 interface Event {
@@ -300,17 +301,7 @@ describe("LowdbStorage thread deletion", () => {
     const thread = await storage.threads.create();
     const other = await storage.threads.create();
     const t = thread.thread_id;
-    for (let n = 0; n < 3; n++) {
-      await storage.checkpoints.put({
-        thread_id: t,
-        checkpoint_ns: "",
-        checkpoint_id: `cp-${n}`,
-        parent_checkpoint_id: n ? `cp-${n - 1}` : null,
-        checkpoint: { type: "json", data: JSON.stringify({ v: n }) },
-        metadata: { step: n },
-        created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-      });
-    }
+    await putCheckpointChain(storage, t, 3);
     const kwargs = parseRunRequest({ assistant_id: "trivial" }, { stateless: false }).kwargs;
     const { run } = await storage.runs.create({ thread_id: t, assistant_id: "trivial", kwargs, multitask_strategy: "enqueue", not_before: null });
     await storage.runs.end(run.run_id, { update: { status: "success" } });
