@@ -5,7 +5,8 @@
  * idle for good, about 200 MiB after a compacting collection. So once no request has come for
  * `idleMs` after some did, and V8's committed heap has grown by `minGrowthBytes` since the last
  * release, one compacting collection runs (releaseMemory: a pause of some 100 ms per 100 MiB of
- * heap, when nobody is waiting).
+ * heap, when nobody is waiting). Not while work is in progress (`busy`: a response not yet
+ * finished, such as a stream, or a run executing here): its pause would hold that work up.
  *
  * Per request: a counter. A timer runs only while requests come (one per `idleMs`).
  */
@@ -18,6 +19,8 @@ export interface IdleMemoryOptions {
   /** V8's committed heap (injected by tests). */
   committedHeap?: () => number;
   release?: () => Promise<void>;
+  /** Work in progress that a pause would hold up: the release waits until there is none. */
+  busy?: () => boolean;
 }
 
 export const IDLE_MEMORY_DEFAULTS = { idleMs: 30_000, minGrowthBytes: 32 * 2 ** 20 } as const;
@@ -27,6 +30,7 @@ export class IdleMemoryRelease {
   readonly #minGrowthBytes: number;
   readonly #committedHeap: () => number;
   readonly #release: () => Promise<void>;
+  readonly #busy: () => boolean;
   #requests = 0;
   #requestsWhenArmed = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -37,6 +41,7 @@ export class IdleMemoryRelease {
     this.#minGrowthBytes = options.minGrowthBytes;
     this.#committedHeap = options.committedHeap ?? (() => v8.getHeapStatistics().total_heap_size);
     this.#release = options.release ?? releaseMemory;
+    this.#busy = options.busy ?? (() => false);
     this.#committedAfterRelease = this.#committedHeap();
   }
 
@@ -59,7 +64,7 @@ export class IdleMemoryRelease {
 
   #idleOrNot(): void {
     this.#timer = null;
-    if (this.#requests !== this.#requestsWhenArmed) return this.#arm();
+    if (this.#requests !== this.#requestsWhenArmed || this.#busy()) return this.#arm();
     if (this.#committedHeap() - this.#committedAfterRelease < this.#minGrowthBytes) return;
     void this.#release().then(() => {
       this.#committedAfterRelease = this.#committedHeap();

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import type { RequestHandler } from "express";
 import { actingAs, AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { openTracing } from "./telemetry/tracing.js";
@@ -238,8 +238,13 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
   const server = createServer(app);
   const closeSockets = serveUpgrades(server, app);
   if (options.releaseIdleMemory) {
-    const idleMemory = new IdleMemoryRelease(IDLE_MEMORY_DEFAULTS);
-    server.on("request", idleMemory.activity);
+    let unfinished = 0; // responses not finished yet (a stream among them)
+    const idleMemory = new IdleMemoryRelease({ ...IDLE_MEMORY_DEFAULTS, busy: () => unfinished > 0 || runs.load.running > 0 });
+    server.on("request", (_req: IncomingMessage, res: ServerResponse) => {
+      unfinished++;
+      res.once("close", () => unfinished--);
+      idleMemory.activity();
+    });
     teardown.add("idle memory release", () => idleMemory.stop());
   }
   try {

@@ -7,7 +7,9 @@ describe("memory given back when the server goes idle", () => {
   let committed: number;
   let releases: number;
   let idle: IdleMemoryRelease;
+  let busy: boolean;
   beforeEach(() => {
+    busy = false;
     vi.useFakeTimers();
     committed = 100 * MiB;
     releases = 0;
@@ -20,6 +22,7 @@ describe("memory given back when the server goes idle", () => {
         committed = 110 * MiB;
         return Promise.resolve();
       },
+      busy: () => busy,
     });
   });
   afterEach(() => {
@@ -54,6 +57,17 @@ describe("memory given back when the server goes idle", () => {
     idle.activity();
     committed = 130 * MiB; // measured from the heap after that release (110 MiB)
     await vi.advanceTimersByTimeAsync(5000);
+    expect(releases).toBe(1);
+  });
+
+  it("waits while work is in progress (a stream still open, a run executing), then collects", async () => {
+    idle.activity();
+    committed = 200 * MiB;
+    busy = true; // no new request, but one is still being answered
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(releases).toBe(0);
+    busy = false;
+    await vi.advanceTimersByTimeAsync(1500);
     expect(releases).toBe(1);
   });
 });
