@@ -4,15 +4,11 @@
  * transaction share their `xmin`, which is how these tests count commits.
  */
 import pg from "pg";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { defaultAssistantId, loadGraphRegistry } from "../../src/runtime/graphs/index.js";
-import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
 import type { RunEvent, RunEventStream } from "../../src/runtime/runs/broker.js";
 import { createRun } from "../../src/runtime/runs/create.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
-import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
 import { WebhookPolicy } from "../../src/runtime/webhooks/policy.js";
 import { NotFoundError, RunTakenOverError, ThreadBusyError } from "../../src/storage/errors.js";
@@ -23,6 +19,7 @@ import { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import type { Run } from "../../src/storage/records.js";
 import type { CheckpointPut, RunEventRows } from "../../src/storage/types.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { startPostgresEngine } from "../support/postgres-engine.js";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
 
 let database: TestDatabase;
@@ -327,28 +324,11 @@ describe("a run's creation", () => {
 
 /** An engine of its own on the test database (one process), with `concurrency` slots. */
 async function startEngine(concurrency: number) {
-  const logger = pino({ level: "silent" });
   // runs the other tests left active: this process would claim them
   await storage.db.query("UPDATE runs SET status = 'interrupted' WHERE status IN ('pending', 'running')");
   const graphs = await loadGraphRegistry(RUNS_CONFIG);
   await ensureSystemAssistants(storage, graphs);
-  const coordination = await openPostgresCoordination({
-    uri: database.uri,
-    db: storage.db,
-    logger,
-    concurrency,
-    maxAttempts: 3,
-    resumableRetentionMs: 60_000,
-    leaseMs: 60_000,
-  });
-  const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
-  const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
-    concurrency,
-    leaseMs: 60_000,
-    sendWebhooks: false,
-  });
-  await engine.start();
-  return { graphs, engine, coordination };
+  return { graphs, ...(await startPostgresEngine({ uri: database.uri, storage, graphs, concurrency, leaseMs: 60_000 })) };
 }
 
 describe("a run created in a process with a free slot (RunCreate.lease)", () => {

@@ -5,11 +5,8 @@
  * safety net) ticks every 20 s here, so "promptly" cannot be its doing.
  */
 import pg from "pg";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { defaultAssistantId, loadGraphRegistry, type GraphRegistry } from "../../src/runtime/graphs/index.js";
-import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
 import { RUNS_CHANNEL } from "../../src/runtime/postgres/run-dispatcher.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
@@ -17,6 +14,7 @@ import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import type { Run } from "../../src/storage/records.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { startPostgresEngine } from "../support/postgres-engine.js";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
 
 const LEASE_MS = 60_000;
@@ -50,23 +48,7 @@ afterAll(async () => {
 
 /** One server process's engine on the shared database. */
 async function startProcess(concurrency: number) {
-  const logger = pino({ level: "silent" });
-  const coordination = await openPostgresCoordination({
-    uri: database.uri,
-    db: storage.db,
-    logger,
-    concurrency,
-    maxAttempts: 3,
-    resumableRetentionMs: 60_000,
-    leaseMs: LEASE_MS,
-  });
-  const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
-  const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
-    concurrency,
-    leaseMs: LEASE_MS,
-    sendWebhooks: false,
-  });
-  await engine.start();
+  const { engine, coordination } = await startPostgresEngine({ uri: database.uri, storage, graphs, concurrency, leaseMs: LEASE_MS });
   const dispatcher = coordination.parts.dispatcher;
   await dispatcher.drained(); // its first claim pass is done
   return {
