@@ -16,22 +16,25 @@ export interface PostgresEngineOptions {
   /** Runs executing at once. */
   concurrency: number;
   leaseMs: number;
+  /** Executions of a run before it ends as an error (the engine's default: 3). */
+  maxAttempts?: number;
 }
 
-export async function startPostgresEngine({ uri, storage, graphs, concurrency, leaseMs }: PostgresEngineOptions) {
+export async function startPostgresEngine({ uri, storage, graphs, concurrency, leaseMs, maxAttempts = 3 }: PostgresEngineOptions) {
   const logger = pino({ level: "silent" });
   const coordination = await openPostgresCoordination({
     uri,
     db: storage.db,
     logger,
     concurrency,
-    maxAttempts: 3,
+    maxAttempts,
     resumableRetentionMs: 60_000,
     leaseMs,
   });
   const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
   const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
     concurrency,
+    maxAttempts,
     leaseMs,
     sendWebhooks: false,
   });

@@ -6,23 +6,19 @@
  * connection, worker lock, dispatcher, broker) on one database stand for two processes; the
  * takeover is what the reaper and a claim write for a run whose owner looked dead.
  */
-import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { StorageCheckpointSaver } from "../../src/runtime/checkpointer.js";
 import { loadGraphRegistry, defaultAssistantId, type GraphRegistry } from "../../src/runtime/graphs/index.js";
-import { openPostgresCoordination } from "../../src/runtime/postgres/coordination.js";
 import type { PostgresRunEventBroker } from "../../src/runtime/postgres/run-broker.js";
 import type { RunEvent } from "../../src/runtime/runs/broker.js";
 import { RUNS_CHANNEL } from "../../src/runtime/postgres/run-dispatcher.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
-import { ComposedRunEngine } from "../../src/runtime/runs/run-engine.js";
 import { ensureSystemAssistants } from "../../src/runtime/system-assistants.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import type { Run } from "../../src/storage/types.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { startPostgresEngine } from "../support/postgres-engine.js";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
 
-const logger = pino({ level: "silent" });
 let database: TestDatabase;
 let storage: PostgresStorage;
 let graphs: GraphRegistry;
@@ -44,23 +40,7 @@ afterAll(async () => {
 
 /** A server process's run engine on the shared database, executing `concurrency` runs at a time. */
 async function process_(leaseMs: number, concurrency = 1) {
-  const coordination = await openPostgresCoordination({
-    uri: database.uri,
-    db: storage.db,
-    logger,
-    concurrency,
-    maxAttempts: 5,
-    resumableRetentionMs: 60_000,
-    leaseMs,
-  });
-  const checkpointer = new StorageCheckpointSaver(storage.checkpoints);
-  const engine = new ComposedRunEngine({ storage, graphs, checkpointer, logger, cluster: coordination.cluster }, coordination.parts, {
-    concurrency,
-    maxAttempts: 5,
-    leaseMs,
-    sendWebhooks: false,
-  });
-  await engine.start();
+  const { engine, coordination } = await startPostgresEngine({ uri: database.uri, storage, graphs, concurrency, leaseMs, maxAttempts: 5 });
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= engine.shutdown(0).then(() => coordination.close()));
   stops.push(stop);
