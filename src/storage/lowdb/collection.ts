@@ -15,7 +15,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
-import type { CommitLog, LogEntry } from "./commit-log.js";
+import type { CommitLog, LogEntry, Withdrawable } from "./commit-log.js";
 import { DurableJsonFile, fsyncDir, nodeFileIO, removeStaleTemps, type FileIO } from "./durable-file.js";
 import { shardOf } from "./hash.js";
 import { Shard } from "./shard.js";
@@ -55,6 +55,8 @@ export class Collection<T> {
   #closed = false;
   #log: CommitLog | null = null;
   #logName = "";
+  /** The withdrawable a record's lines go under, by its shard key (see attachLog). */
+  #withdrawableOf: (shardKey: string) => Withdrawable | undefined = () => undefined;
   /** Shards changed since their file was last rewritten (when a log holds the changes). */
   readonly #dirty = new Set<Shard<T>>();
   /** Per shard, the log flush its latest mutation waits for. */
@@ -164,26 +166,29 @@ export class Collection<T> {
   put(record: T): Promise<void> {
     this.#assertOpen();
     const shard = this.#putInMemory(record);
-    return this.#commit(shard, () => ({ c: this.#logName, r: record }));
+    return this.#commit(shard, () => ({ c: this.#logName, r: record }), record);
   }
 
   /** Deletes a record; resolves once durable. Returns false if there was none. */
   async delete(id: string): Promise<boolean> {
     this.#assertOpen();
+    const previous = this.#byId.get(id);
     const shard = this.#deleteInMemory(id);
     if (!shard) return false;
-    await this.#commit(shard, () => ({ c: this.#logName, d: id }));
+    await this.#commit(shard, () => ({ c: this.#logName, d: id }), previous!);
     return true;
   }
 
   /**
    * From now on a mutation is durable once `log` holds it (one fsync shared by every mutation
    * of a flush); shard files catch up at `writeDirtyShards`. Without a log, each mutation waits
-   * for its shard's next durable rewrite.
+   * for its shard's next durable rewrite. A record's mutations go under `withdrawableOf` its
+   * shard key (CommitLog.withdraw); once that is withdrawn, they write nothing.
    */
-  attachLog(name: string, log: CommitLog): void {
+  attachLog(name: string, log: CommitLog, withdrawableOf?: (shardKey: string) => Withdrawable | undefined): void {
     this.#logName = name;
     this.#log = log;
+    if (withdrawableOf) this.#withdrawableOf = withdrawableOf;
   }
 
   /** Replays a logged mutation (at open, before any request): memory now, shard at the next checkpoint. */
@@ -254,10 +259,13 @@ export class Collection<T> {
     return shard;
   }
 
-  #commit(shard: Shard<T>, entry: () => LogEntry): Promise<void> {
+  #commit(shard: Shard<T>, entry: () => LogEntry, record: T): Promise<void> {
     if (!this.#log) return shard.commit();
+    const unit = this.#withdrawableOf(this.#shardKey(record));
+    // taken back with every line before it: the disk never held the record
+    if (unit?.state === "withdrawn") return Promise.resolve();
     this.#dirty.add(shard);
-    const durable = this.#log.append(entry());
+    const durable = this.#log.append(entry(), unit);
     this.#unlogged.set(shard, durable);
     const forget = () => {
       if (this.#unlogged.get(shard) === durable) this.#unlogged.delete(shard);
@@ -290,9 +298,12 @@ export class Collection<T> {
     if (this.#closed) throw new StorageUnavailableError(`collection ${this.#opts.dir} is closed`);
   }
 
+  #shardKey(record: T): string {
+    return (this.#opts.shardKeyOf ?? this.#opts.idOf)(record);
+  }
+
   #shardFor(record: T): Shard<T> {
-    const key = (this.#opts.shardKeyOf ?? this.#opts.idOf)(record);
-    return this.#shards[shardOf(key, this.#shards.length)];
+    return this.#shards[shardOf(this.#shardKey(record), this.#shards.length)];
   }
 
   #remember(record: T): void {
