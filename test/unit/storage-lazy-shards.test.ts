@@ -128,122 +128,132 @@ afterEach(async () => {
 });
 
 describe("lazily loaded checkpoint shards", () => {
-  it("lose, revive and duplicate nothing through eviction, read-back, log checkpoints, reopens and crashes", async () => {
-    const temp = await tempDir("lgts-lazy-");
-    cleanups.push(temp.cleanup);
-    const gate = gatedIO();
-    let storage = await open(temp.dir, gate.io);
-    cleanups.push(() => storage.close());
-    const next = random(20);
-    const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)];
-    const model = new Map<string, ModelThread>();
-    const threads = Array.from({ length: 9 }, (_, i) => `thread-${i}`);
-    let clock = 0;
-    const stamp = () => String(++clock).padStart(6, "0");
-    const thread = (id: string) => {
-      let t = model.get(id);
-      if (!t) model.set(id, (t = { checkpoints: new Map(), writes: new Map() }));
-      return t;
-    };
+  it.each([20, 21, 22])(
+    "lose, revive and duplicate nothing through eviction, read-back, log checkpoints, reopens and crashes (seed %i)",
+    async (seed) => {
+      const temp = await tempDir("lgts-lazy-");
+      cleanups.push(temp.cleanup);
+      const gate = gatedIO();
+      let storage = await open(temp.dir, gate.io);
+      cleanups.push(() => storage.close());
+      const next = random(seed);
+      const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)];
+      const model = new Map<string, ModelThread>();
+      const threads = Array.from({ length: 9 }, (_, i) => `thread-${i}`);
+      let clock = 0;
+      let copies = 0;
+      const stamp = () => String(++clock).padStart(6, "0");
+      const thread = (id: string) => {
+        let t = model.get(id);
+        if (!t) model.set(id, (t = { checkpoints: new Map(), writes: new Map() }));
+        return t;
+      };
 
-    /** Starts one random operation; the model applies it in call order, as the storage must. */
-    const operation = (): Promise<unknown> => {
-      const threadId = pick(threads);
-      const known = [...(model.get(threadId)?.checkpoints.keys() ?? [])];
-      const roll = next();
-      if (roll < 0.4 || known.length === 0) {
-        const id = `cp-${stamp()}`;
-        const runId = `run-${Math.floor(next() * 4)}`;
-        thread(threadId).checkpoints.set(id, { ns: "", runId });
-        return storage.checkpoints.put({
-          thread_id: threadId,
-          checkpoint_ns: "",
-          checkpoint_id: id,
-          parent_checkpoint_id: known.at(-1) ?? null,
-          checkpoint: { type: "json", data: `{"id":"${id}"}` },
-          metadata: { run_id: runId, step: known.length },
-          created_at: new Date(1_700_000_000_000 + clock).toISOString(),
-        });
-      }
-      if (roll < 0.7) {
-        const checkpointId = pick(known);
-        const runId = `run-${Math.floor(next() * 4)}`;
-        const writes: CheckpointWrite[] = Array.from({ length: 1 + Math.floor(next() * 2) }, (_, i) => ({
-          task_id: `task-${Math.floor(next() * 2)}`,
-          idx: next() < 0.2 ? -1 : i,
-          channel: "value",
-          value: { type: "json", data: stamp() },
-          task_path: "",
-          run_id: runId,
-        }));
-        const slots = thread(threadId).writes.get(checkpointId) ?? new Map<string, { value: string; runId: string }>();
-        for (const w of writes) {
-          const slot = `${w.task_id}/${w.idx}`;
-          if (w.idx >= 0 && slots.has(slot)) continue;
-          slots.set(slot, { value: w.value.data, runId });
-        }
-        thread(threadId).writes.set(checkpointId, slots);
-        return storage.checkpoints.putWrites({ thread_id: threadId, checkpoint_ns: "", checkpoint_id: checkpointId }, writes);
-      }
-      if (roll < 0.8) {
-        const runId = `run-${Math.floor(next() * 4)}`;
-        const t = thread(threadId);
-        for (const [id, c] of [...t.checkpoints]) {
-          if (c.runId !== runId) continue;
-          t.checkpoints.delete(id);
-          t.writes.delete(id);
-        }
-        for (const [id, slots] of [...t.writes]) {
-          for (const [slot, w] of [...slots]) if (w.runId === runId) slots.delete(slot);
-          if (slots.size === 0) t.writes.delete(id);
-        }
-        return storage.checkpoints.deleteRun(threadId, runId);
-      }
-      if (roll < 0.88) {
-        model.delete(threadId);
-        return storage.checkpoints.deleteThread(threadId);
-      }
-      if (roll < 0.93) {
-        const target = `thread-${threads.length}`;
-        threads.push(target);
-        const source = model.get(threadId);
-        if (source) {
-          model.set(target, {
-            checkpoints: new Map(source.checkpoints),
-            writes: new Map([...source.writes].map(([id, slots]) => [id, new Map(slots)])),
+      /** Starts one random operation; the model applies it in call order, as the storage must. */
+      const operation = (): Promise<unknown> => {
+        const threadId = pick(threads);
+        const known = [...(model.get(threadId)?.checkpoints.keys() ?? [])];
+        const roll = next();
+        if (roll < 0.4 || known.length === 0) {
+          const id = `cp-${stamp()}`;
+          const runId = `run-${Math.floor(next() * 4)}`;
+          thread(threadId).checkpoints.set(id, { ns: "", runId });
+          return storage.checkpoints.put({
+            thread_id: threadId,
+            checkpoint_ns: "",
+            checkpoint_id: id,
+            parent_checkpoint_id: known.at(-1) ?? null,
+            checkpoint: { type: "json", data: `{"id":"${id}"}` },
+            metadata: { run_id: runId, step: known.length },
+            created_at: new Date(1_700_000_000_000 + clock).toISOString(),
           });
         }
-        return storage.checkpoints.copyThread(threadId, target);
-      }
-      const expected = modelHistory(model.get(threadId));
-      return history(storage, threadId).then((seen) => expect(seen, `history of ${threadId}`).toEqual(expected));
-    };
+        if (roll < 0.7) {
+          const checkpointId = pick(known);
+          const runId = `run-${Math.floor(next() * 4)}`;
+          const writes: CheckpointWrite[] = Array.from({ length: 1 + Math.floor(next() * 2) }, (_, i) => ({
+            task_id: `task-${Math.floor(next() * 2)}`,
+            idx: next() < 0.2 ? -1 : i,
+            channel: "value",
+            value: { type: "json", data: stamp() },
+            task_path: "",
+            run_id: runId,
+          }));
+          const slots = thread(threadId).writes.get(checkpointId) ?? new Map<string, { value: string; runId: string }>();
+          for (const w of writes) {
+            const slot = `${w.task_id}/${w.idx}`;
+            if (w.idx >= 0 && slots.has(slot)) continue;
+            slots.set(slot, { value: w.value.data, runId });
+          }
+          thread(threadId).writes.set(checkpointId, slots);
+          return storage.checkpoints.putWrites({ thread_id: threadId, checkpoint_ns: "", checkpoint_id: checkpointId }, writes);
+        }
+        if (roll < 0.8) {
+          const runId = `run-${Math.floor(next() * 4)}`;
+          const t = thread(threadId);
+          for (const [id, c] of [...t.checkpoints]) {
+            if (c.runId !== runId) continue;
+            t.checkpoints.delete(id);
+            t.writes.delete(id);
+          }
+          for (const [id, slots] of [...t.writes]) {
+            for (const [slot, w] of [...slots]) if (w.runId === runId) slots.delete(slot);
+            if (slots.size === 0) t.writes.delete(id);
+          }
+          return storage.checkpoints.deleteRun(threadId, runId);
+        }
+        if (roll < 0.88) {
+          model.delete(threadId);
+          return storage.checkpoints.deleteThread(threadId);
+        }
+        if (roll < 0.93) {
+          // a copy's target is a new thread, used once the copy is done (as the API's thread copy does)
+          const target = `thread-${++copies}-copy`;
+          const source = model.get(threadId);
+          if (source) {
+            model.set(target, {
+              checkpoints: new Map(source.checkpoints),
+              writes: new Map([...source.writes].map(([id, slots]) => [id, new Map(slots)])),
+            });
+          }
+          return storage.checkpoints.copyThread(threadId, target).then(() => threads.push(target));
+        }
+        const expected = modelHistory(model.get(threadId));
+        return history(storage, threadId).then((seen) => expect(seen, `history of ${threadId}`).toEqual(expected));
+      };
 
-    for (let round = 0; round < 60; round++) {
-      const batch: Promise<unknown>[] = [];
-      for (let i = 0; i < 12; i++) {
-        batch.push(operation());
-        // shards in use stay; the others go, with or without changes their files lack
-        if (next() < 0.3) storage.evictIdle(0);
-        if (next() < 0.2) await new Promise((resolve) => setImmediate(resolve));
+      for (let round = 0; round < 60; round++) {
+        const batch: Promise<unknown>[] = [];
+        for (let i = 0; i < 12; i++) {
+          batch.push(operation());
+          // shards in use stay; the others go, with or without changes their files lack
+          if (next() < 0.3) storage.evictIdle(0);
+          if (next() < 0.2) await new Promise((resolve) => setImmediate(resolve));
+        }
+        await Promise.all(batch);
+        if (next() < 0.5) storage.evictIdle(0);
+        if (round % 10 === 9) {
+          // what a crash at this point leaves on disk (every write above is acknowledged)
+          const crashed = await tempDir("lgts-lazy-crash-");
+          cleanups.push(crashed.cleanup);
+          await gate.whileClosed(() => copyDir(temp.dir, crashed.dir));
+          const recovered = await open(crashed.dir);
+          expect(await stored(recovered), `after a crash in round ${round}`).toEqual(modelLines(model));
+          await recovered.close();
+        }
+        if (round % 15 === 14) {
+          await storage.close();
+          storage = await open(temp.dir, gate.io);
+        }
+        // an archive reads every shard back, one after the other: none may leave meanwhile
+        const snapshot = stored(storage);
+        for (let turn = 0; turn < 4; turn++) {
+          await new Promise((resolve) => setImmediate(resolve));
+          storage.evictIdle(0);
+        }
+        expect(await snapshot, `round ${round}`).toEqual(modelLines(model));
       }
-      await Promise.all(batch);
-      if (next() < 0.5) storage.evictIdle(0);
-      if (round % 10 === 9) {
-        // what a crash at this point leaves on disk (every write above is acknowledged)
-        const crashed = await tempDir("lgts-lazy-crash-");
-        cleanups.push(crashed.cleanup);
-        await gate.whileClosed(() => copyDir(temp.dir, crashed.dir));
-        const recovered = await open(crashed.dir);
-        expect(await stored(recovered), `after a crash in round ${round}`).toEqual(modelLines(model));
-        await recovered.close();
-      }
-      if (round % 15 === 14) {
-        await storage.close();
-        storage = await open(temp.dir, gate.io);
-      }
-      expect(await stored(storage), `round ${round}`).toEqual(modelLines(model));
-    }
-    for (const threadId of threads) expect(await history(storage, threadId)).toEqual(modelHistory(model.get(threadId)));
-  });
+      for (const threadId of threads) expect(await history(storage, threadId)).toEqual(modelHistory(model.get(threadId)));
+    },
+  );
 });

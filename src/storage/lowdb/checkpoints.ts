@@ -170,21 +170,22 @@ export class LowdbCheckpoints implements CheckpointsRepository {
     return this.col.withShard(threadId, work);
   }
 
+  /** The source's history as it is when its turn comes (in order with its other operations). */
   copyThread(sourceThreadId: string, targetThreadId: string): Promise<void> {
-    return this.col.withShard(sourceThreadId, () => this.col.withShard(targetThreadId, () => this.#copyThread(sourceThreadId, targetThreadId)));
-  }
-
-  async #copyThread(sourceThreadId: string, targetThreadId: string): Promise<void> {
-    const records = [...this.#ids(sourceThreadId)].map((id) => this.col.get(id)!);
-    await Promise.all(
-      records.map((r) =>
-        this.col.put(
-          r.kind === "checkpoint"
-            ? { ...r, thread_id: targetThreadId, metadata: copy(r.metadata) }
-            : { ...r, thread_id: targetThreadId, writes: r.writes.map(copyValue) },
-        ),
-      ),
-    );
+    return this.col.withShard(sourceThreadId, () => {
+      const records = [...this.#ids(sourceThreadId)].map((id) => this.col.get(id)!);
+      return this.col.withShard(targetThreadId, async () => {
+        await Promise.all(
+          records.map((r) =>
+            this.col.put(
+              r.kind === "checkpoint"
+                ? { ...r, thread_id: targetThreadId, metadata: copy(r.metadata) }
+                : { ...r, thread_id: targetThreadId, writes: r.writes.map(copyValue) },
+            ),
+          ),
+        );
+      });
+    });
   }
 
   deleteRun(threadId: string, runId: string): Promise<number> {

@@ -68,7 +68,7 @@ interface Lazy<T> {
 }
 
 /** Shards a checkpoint of a lazy collection reads back and rewrites at a time. */
-const REWRITES_AT_ONCE = 8;
+const REWRITES_AT_ONCE = 64;
 
 interface Meta {
   format: 1;
@@ -367,7 +367,7 @@ export class Collection<T> {
     lazy.pins++;
     const usesFile = lazy.fileKeys.has(key);
     const waits = lazy.loading !== null || (!shard.resident && usesFile);
-    return (waits ? this.#whenLoaded(shard, lazy, work) : run(work)).finally(() => this.#unpin(lazy, usesFile || waits));
+    return (waits ? this.#whenLoaded(shard, lazy, work) : run(work)).finally(() => this.#unpin(lazy, usesFile));
   }
 
   /** Runs `work` (synchronous) with every record in memory: whole-collection reads of a lazy collection. */
@@ -468,8 +468,12 @@ export class Collection<T> {
     } finally {
       lazy.pins--;
     }
-    // read back only for this write, and used by no operation since: out again
-    if (!wasResident && lazy.lastUsed < started && this.#log) this.#evict(shard, lazy);
+    // read back only for this write, and used by no operation since: out again, once the write
+    // has let go of it (its waiters hear of it first)
+    if (!wasResident && this.#log) {
+      await shard.settled();
+      if (lazy.lastUsed < started) this.#evict(shard, lazy);
+    }
   }
 
   #remember(record: T): void {

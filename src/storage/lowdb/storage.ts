@@ -55,8 +55,10 @@ type CollectionName = keyof typeof LAYOUT;
 /** Default log bytes after which a checkpoint rewrites the changed shards (bounds replay at startup). */
 const CHECKPOINT_LOG_BYTES = 16 * 1024 * 1024;
 
-/** Checkpoint shards unused this long leave memory (their files hold them); checked as often. */
+/** Checkpoint shards unused this long leave memory (their files hold them)... */
 const SHARD_IDLE_MS = 10_000;
+/** ...checked this often (a shard in use when its rewrite ends stays until then). */
+const EVICT_EVERY_MS = 1000;
 
 /** Rewritten by each health check (`check()`); holds nothing else. */
 const HEALTH_FILE = "health.json";
@@ -133,7 +135,7 @@ export class LowdbStorage implements Storage {
     // a thread's copy gets its checkpoints (its deletion takes what it owns: see LowdbThreads)
     this.#threadHooks.add({ copy: (source, target) => this.checkpoints.copyThread(source, target) });
     const idleMs = options.shardIdleMs ?? SHARD_IDLE_MS;
-    this.#evicting = idleMs > 0 ? setInterval(() => this.evictIdle(idleMs), idleMs).unref() : null;
+    this.#evicting = idleMs > 0 ? setInterval(() => this.evictIdle(idleMs), Math.min(idleMs, EVICT_EVERY_MS)).unref() : null;
   }
 
   /** Drops from memory the checkpoint shards unused for `idleMs` (see Collection); returns how many. */
