@@ -7,7 +7,9 @@
  * Interleaved: each route runs BENCH_HTTP_ROUNDS rounds, each against ours and then the bare app
  * (the order swaps each round), BENCH_HTTP_SECONDS each, so both see the same machine load.
  * Printed per route and server: the median over rounds of requests/s, of p99 and of the server
- * process's CPU time per request (user + system, from /proc); then ours as a ratio of bare:
+ * process's CPU time per request (user + system, from /proc), and of the cores it kept busy (its
+ * CPU seconds per second: below the bare app's while ours answers fewer requests, ours waits rather
+ * than works, e.g. on the commit log's fsync); then ours as a ratio of bare:
  * - `req/s ratio`: the median of the rounds' ratios (and the lowest and highest round). This is
  *   the issue's measure; on a shared machine one round can be starved, hence the median.
  * - `CPU ratio`: bare's CPU per request over ours (median of the rounds). It is what the req/s
@@ -130,6 +132,8 @@ interface Sample {
   p99: number;
   /** Server CPU microseconds per answered request. */
   cpuPerRequest: number;
+  /** Server CPU seconds per second of the round: the cores it kept busy. */
+  cores: number;
   failed: number;
 }
 
@@ -148,6 +152,7 @@ async function load(target: Target, route: Route): Promise<Sample> {
     rate: result.requests.total / result.duration,
     p99: result.latency.p99,
     cpuPerRequest: (cpu * 1e6) / result.requests.total,
+    cores: cpu / result.duration,
     failed: result.errors + result.timeouts + result.non2xx,
   };
 }
@@ -179,6 +184,8 @@ const cells = (samples: Sample[]) =>
     .padStart(7)} ${`${median(samples.map((s) => s.p99))}`.padStart(5)} ` +
   `${median(samples.map((s) => s.cpuPerRequest))
     .toFixed(0)
+    .padStart(5)} ${median(samples.map((s) => s.cores))
+    .toFixed(2)
     .padStart(5)}`;
 
 async function main() {
@@ -226,8 +233,8 @@ async function main() {
     console.log(`load average (1, 5, 15 min) after:  ${load1()}`);
 
     console.log(
-      `\nmedians over ${ROUNDS} rounds: req/s, p99 (ms), server CPU per request (us); ratios of ours to bare\n` +
-        `${"route".padEnd(22)} ${"ours: req/s   p99   CPU".padEnd(24)} ${"bare: req/s   p99   CPU".padEnd(24)}` +
+      `\nmedians over ${ROUNDS} rounds: req/s, p99 (ms), server CPU per request (us), cores the server kept busy; ratios of ours to bare\n` +
+        `${"route".padEnd(22)} ${"ours: req/s   p99   CPU cores".padEnd(30)} ${"bare: req/s   p99   CPU cores".padEnd(30)}` +
         ` ${"req/s ratio (rounds)".padEnd(22)} CPU ratio   target`,
     );
     for (const route of ROUTES) {
@@ -246,7 +253,7 @@ async function main() {
       );
     }
     if (base) {
-      console.log(`\nbaseline (${BASELINE}): req/s, p99 (ms), CPU per request (us); ours against it`);
+      console.log(`\nbaseline (${BASELINE}): req/s, p99 (ms), CPU per request (us), cores; ours against it`);
       for (const route of ROUTES) {
         const theirs = samples.get(`${route.name}|base`)!;
         const ratio = ratios(samples.get(`${route.name}|ours`)!, theirs);
@@ -257,7 +264,7 @@ async function main() {
       }
     }
     if (!withAuth) return;
-    console.log("\nwith the example Auth (JWT verified per request, owner filters): req/s, p99 (ms), CPU per request (us)");
+    console.log("\nwith the example Auth (JWT verified per request, owner filters): req/s, p99 (ms), CPU per request (us), cores");
     for (const route of ROUTES.filter((r) => r.withAuth)) {
       const authed = samples.get(`${route.name}|auth`)!;
       const toBare = ratios(authed, samples.get(`${route.name}|bare`)!);

@@ -402,12 +402,23 @@ describe("run engine (local parts)", () => {
       expect(modes).toEqual(["metadata", "values", "values", "values", "values"]);
     });
 
-    it("deletes a stateless run's temporary thread in the fsync of the run's end", async () => {
+    it("writes nothing of a stateless run whose temporary thread is deleted before any of its lines left for the disk", async () => {
       const { gate, start } = await gatedEngine({ withServerParts: true });
       let ended: (outcome: RunOutcome) => void = () => {};
       const end = new Promise<RunOutcome>((resolve) => (ended = resolve));
+      // a trivial graph never yields to the event loop: its creation's flush has not started at its end
       const run = await start(null, () => {}, ended);
       expect(await end).toEqual({ status: "success", values: { value: 4 }, error: null });
+      expect(gate.writes.filter((text) => text.includes(run.thread_id))).toEqual([]);
+    });
+
+    it("deletes a stateless run's temporary thread in the fsync of the run's end once its creation is on disk", async () => {
+      const { gate, start } = await gatedEngine({ withServerParts: true });
+      let ended: (outcome: RunOutcome) => void = () => {};
+      const end = new Promise<RunOutcome>((resolve) => (ended = resolve));
+      // a graph that yields to the event loop: its creation is durable before its end is written
+      const run = await start(null, () => {}, ended, SLOW_RUN);
+      expect((await end).status).toBe("success");
       const deletion = `"d":"${run.thread_id}"`;
       const writesOf = (part: string) => gate.writes.flatMap((text, i) => (text.includes(part) ? [i] : []));
       await eventually(async () => (writesOf(deletion).length > 0 ? true : undefined), 10_000, "the thread's deletion to be written");

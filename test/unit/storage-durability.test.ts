@@ -12,6 +12,7 @@ import { tempDir, TEST_SHARDS } from "./storage-helpers.js";
 import { NotFoundError, StorageUnavailableError } from "../../src/storage/errors.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { putCheckpointChain } from "./archive-fill.js";
+import { shardOf } from "../../src/storage/lowdb/hash.js";
 
 type Op = "write" | "sync" | "close" | "rename";
 interface Event {
@@ -339,5 +340,130 @@ describe("LowdbStorage thread deletion", () => {
     expect(await reopened.checkpoints.list({ thread_id: t })).toEqual([]);
     expect((await reopened.threads.get(other.thread_id)).thread_id).toBe(other.thread_id);
     await reopened.close();
+  });
+});
+
+describe("LowdbStorage temporary threads (a stateless run's)", () => {
+  const statelessKwargs = parseRunRequest({ assistant_id: "trivial" }, { stateless: true }).kwargs;
+
+  /**
+   * A stateless run's records as its execution leaves them before its thread's deletion: the
+   * thread, its run, a checkpoint and the run's end, none awaited (each promise resolves once durable).
+   */
+  async function temporaryRun(storage: LowdbStorage, webhook?: string) {
+    const thread = await storage.threads.create({ metadata: { temporary: true } }, undefined, { deferred: true, temporary: true });
+    const t = thread.thread_id;
+    let runId = "";
+    const created = storage.runs.create(
+      { thread_id: t, assistant_id: "trivial", kwargs: statelessKwargs, multitask_strategy: "reject", not_before: null },
+      undefined,
+      (insert) => {
+        runId = insert.run.run_id;
+      },
+    );
+    const checkpoint = storage.checkpoints.put({
+      thread_id: t,
+      checkpoint_ns: "",
+      checkpoint_id: "cp-0",
+      parent_checkpoint_id: null,
+      checkpoint: { type: "json", data: "{}" },
+      metadata: { step: 0 },
+      created_at: new Date().toISOString(),
+    });
+    const ended = storage.runs.end(runId, {
+      update: { status: "success" },
+      ...(webhook ? { webhook: { url: webhook, payload: () => ({ n: 1 }) } } : {}),
+    });
+    return { threadId: t, runId, written: Promise.all([created, checkpoint, ended]) };
+  }
+
+  /** What a crash now (no close) leaves of the thread and its run. */
+  async function afterCrash(dataDir: string, threadId: string, runId: string) {
+    const reopened = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    try {
+      const thread = await reopened.threads.get(threadId).then(
+        () => true,
+        () => false,
+      );
+      const run = await reopened.runs.get(runId).then(
+        () => true,
+        () => false,
+      );
+      const checkpoints = (await reopened.checkpoints.list({ thread_id: threadId })).length;
+      const deliveries = (await reopened.webhooks.claim("p", 10, 30_000)).length;
+      return { thread, run, checkpoints, deliveries };
+    } finally {
+      await reopened.close();
+    }
+  }
+
+  it("deleted before any of its lines left for the disk, it writes nothing, and a crash finds nothing of it", async () => {
+    const dataDir = await dir();
+    const storage = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    cleanups.unshift(() => storage.close());
+    await storage.threads.create(); // the log file exists
+    const before = storage.logStats;
+
+    const { threadId, runId, written } = await temporaryRun(storage);
+    await storage.threads.delete(threadId);
+    await written; // acknowledged: nothing of it is left to make durable
+    expect(storage.logFlushes - before.flushes).toBe(0);
+    // nor does memory keep anything of its checkpoints (no deletion for the shard's file to catch up with)
+    expect(storage.stats().checkpoints).toMatchObject({ records: 0, unwritten: 0 });
+    await expect(storage.threads.get(threadId)).rejects.toBeInstanceOf(NotFoundError);
+    expect(await afterCrash(dataDir, threadId, runId)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
+  });
+
+  it("once one of its lines left for the disk, its deletion is written, and a crash keeps that", async () => {
+    const dataDir = await dir();
+    const storage = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    cleanups.unshift(() => storage.close());
+
+    const { threadId, runId, written } = await temporaryRun(storage);
+    await written; // flushed: the disk holds the thread and its run
+    const before = storage.logStats;
+    await storage.threads.delete(threadId);
+    expect({ appends: storage.logStats.appends - before.appends, flushes: storage.logStats.flushes - before.flushes }).toEqual({
+      appends: 1,
+      flushes: 1,
+    });
+    expect(await afterCrash(dataDir, threadId, runId)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
+  });
+
+  it("with a webhook delivery owed by its run's end, its deletion is written and the delivery kept", async () => {
+    const dataDir = await dir();
+    const storage = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    cleanups.unshift(() => storage.close());
+
+    const { threadId, runId, written } = await temporaryRun(storage, "http://127.0.0.1:9/hook");
+    await storage.threads.delete(threadId);
+    await written;
+    expect(await afterCrash(dataDir, threadId, runId)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 1 });
+  });
+
+  it("when a checkpoint rewrites the shards while its lines wait for a flush, its deletion is written", async () => {
+    const dataDir = await dir();
+    const rec = recordingIO();
+    // every flush is followed by a checkpoint
+    const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: TEST_SHARDS, checkpointLogBytes: 1 });
+    cleanups.unshift(() => storage.close());
+    const log = path.join(dataDir, "log-00000001.ndjson");
+
+    // A flush of many lines whose fsync takes long: the next flush waits a few ms for more
+    // lines (CommitLog.#flushAfterFlush), while the checkpoint after it rewrites the shards.
+    const sync = rec.hold("sync", log);
+    const many = Promise.all(Array.from({ length: 10 }, () => storage.threads.create()));
+    await untilHeld(sync, many);
+    const { threadId, runId, written } = await temporaryRun(storage);
+    const threadShard = path.join(dataDir, "threads", `${String(shardOf(threadId, TEST_SHARDS.threads)).padStart(3, "0")}.json.tmp`);
+    const shardWrite = rec.hold("write", threadShard);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    sync.release();
+    await many;
+    await shardWrite.started; // the shard's new content, with the thread, is written
+    await storage.threads.delete(threadId);
+    shardWrite.release();
+    await written;
+    expect(await afterCrash(dataDir, threadId, runId)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
   });
 });

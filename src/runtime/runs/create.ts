@@ -108,7 +108,9 @@ export async function startRun(
   const { parsed, assistant } = prepared;
   const ids = { graph_id: assistant.graph_id, assistant_id: assistant.assistant_id };
   // the run's creation, durable, carries a temporary thread's; it finds a given one (or not: 404, or `if_not_exists`)
-  const thread = threadId ?? (await storage.threads.create({ metadata: { ...metadataInScope(scope), ...ids } }, scope, { deferred: true })).thread_id;
+  const { temporary } = parsed.kwargs;
+  const thread =
+    threadId ?? (await storage.threads.create({ metadata: { ...metadataInScope(scope), ...ids } }, scope, { deferred: true, temporary })).thread_id;
 
   let scheduled: Run | null = null;
   const schedule = (run: Run) => {

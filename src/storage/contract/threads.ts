@@ -35,9 +35,18 @@ export interface ThreadFilter {
 export type ThreadSortBy = "thread_id" | "status" | "created_at" | "updated_at" | "state_updated_at";
 export type ThreadSearch = SearchQuery<ThreadFilter, ThreadSortBy>;
 
+/**
+ * `deferred`: a thread whose creation a later durable write carries (a stateless run's, with the
+ * run). `temporary`: a thread deleted at its run's end (a stateless run's): a storage may leave
+ * unwritten what it records of it while none of it is durable, since its deletion will undo it
+ * (the embedded store does; on PostgreSQL it changes nothing).
+ */
+export interface ThreadCreateOptions extends SaveOptions {
+  temporary?: boolean;
+}
+
 export interface ThreadsRepository {
-  /** `options.deferred`: a thread whose creation a later durable write carries (a stateless run's, with the run). */
-  create(input?: ThreadCreate, scope?: Scope, options?: SaveOptions): Promise<Thread>;
+  create(input?: ThreadCreate, scope?: Scope, options?: ThreadCreateOptions): Promise<Thread>;
   get(threadId: string, scope?: Scope): Promise<Thread>;
   patch(threadId: string, patch: ThreadPatch, scope?: Scope): Promise<Thread>;
   /** Generic field update used by the run engine (status, values, interrupts, error...). */

@@ -24,7 +24,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
-import type { CommitLog, LogEntry } from "./commit-log.js";
+import type { CommitLog, LogEntry, Withdrawable } from "./commit-log.js";
 import { DurableJsonFile, fsyncDir, nodeFileIO, removeStaleTemps, type FileIO } from "./durable-file.js";
 import { shardOf } from "./hash.js";
 import { Shard } from "./shard.js";
@@ -51,14 +51,18 @@ export interface CollectionOptions<T> {
 }
 
 /** A deletion its shard's file may not have yet: a new object each time (see `#rewrite`). */
-class Deleted {}
+class Deleted {
+  constructor(readonly shardKey: string) {}
+}
 
 /** What a lazy collection knows of one shard. */
 interface Lazy<T> {
   /** Mutations since the shard's file was last written (id -> the record or its deletion). */
   readonly changes: Map<string, T | Deleted>;
-  /** Shard keys with records in the file (more at times: never fewer). */
+  /** The shard key of every record in the file (and at times more). */
   fileKeys: Set<string>;
+  /** Rewrites of the file under way, past taking what they clear from `changes`. */
+  writing: number;
   /** Operations that need the shard in memory until they end. */
   pins: number;
   /** When the last operation that needed the file's records ended (performance.now()). */
@@ -89,6 +93,8 @@ export class Collection<T> {
   #closed = false;
   #log: CommitLog | null = null;
   #logName = "";
+  /** The withdrawable a record's lines go under, by its shard key (see attachLog). */
+  #withdrawableOf: (shardKey: string) => Withdrawable | undefined = () => undefined;
   /** Shards changed since their file was last rewritten (when a log holds the changes). */
   readonly #dirty = new Set<Shard<T>>();
   /** Per shard, the log flush its latest mutation waits for. */
@@ -105,7 +111,9 @@ export class Collection<T> {
     this.#opts = opts;
     this.#shards = shards;
     this.#lazy = opts.lazy
-      ? new Map(shards.map((shard) => [shard, { changes: new Map(), fileKeys: this.#keysOf(shard), pins: 0, lastUsed: 0, loading: null }]))
+      ? new Map(
+          shards.map((shard) => [shard, { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, pins: 0, lastUsed: 0, loading: null }]),
+        )
       : null;
     for (const [name, keyOf] of Object.entries(opts.indexes ?? {})) {
       this.#indexes.set(name, { keyOf, ids: new Map() });
@@ -142,6 +150,13 @@ export class Collection<T> {
   /** Records in memory (a lazy collection's others are in files only). */
   get size(): number {
     return this.#byId.size;
+  }
+
+  /** A lazy collection's mutations held in memory until their shard's file has them. */
+  get unwritten(): number {
+    let held = 0;
+    for (const lazy of this.#lazy?.values() ?? []) held += lazy.changes.size;
+    return held;
   }
 
   get shardCount(): number {
@@ -204,26 +219,29 @@ export class Collection<T> {
   put(record: T): Promise<void> {
     this.#assertOpen();
     const shard = this.#putInMemory(record);
-    return this.#commit(shard, () => ({ c: this.#logName, r: record }));
+    return this.#commit(shard, () => ({ c: this.#logName, r: record }), record);
   }
 
   /** Deletes a record; resolves once durable. Returns false if there was none. */
   async delete(id: string): Promise<boolean> {
     this.#assertOpen();
+    const previous = this.#byId.get(id);
     const shard = this.#deleteInMemory(id);
     if (!shard) return false;
-    await this.#commit(shard, () => ({ c: this.#logName, d: id }));
+    await this.#commit(shard, () => ({ c: this.#logName, d: id }), previous!);
     return true;
   }
 
   /**
    * From now on a mutation is durable once `log` holds it (one fsync shared by every mutation
    * of a flush); shard files catch up at `writeDirtyShards`. Without a log, each mutation waits
-   * for its shard's next durable rewrite.
+   * for its shard's next durable rewrite. A record's mutations go under `withdrawableOf` its
+   * shard key (CommitLog.withdraw); once that is withdrawn, they write nothing.
    */
-  attachLog(name: string, log: CommitLog): void {
+  attachLog(name: string, log: CommitLog, withdrawableOf?: (shardKey: string) => Withdrawable | undefined): void {
     this.#logName = name;
     this.#log = log;
+    if (withdrawableOf) this.#withdrawableOf = withdrawableOf;
   }
 
   /** Replays a logged mutation (at open, before any request): memory now, shard at the next checkpoint. */
@@ -294,14 +312,23 @@ export class Collection<T> {
     const shard = this.#shardFor(previous);
     if (shard.resident) delete shard.records[id];
     this.#forget(id, previous);
-    this.#lazy?.get(shard)!.changes.set(id, new Deleted());
+    const lazy = this.#lazy?.get(shard);
+    if (lazy) {
+      // a record the file cannot hold (a temporary thread's, say) leaves nothing behind
+      const key = this.#shardKey(previous);
+      if (lazy.writing === 0 && !lazy.fileKeys.has(key)) lazy.changes.delete(id);
+      else lazy.changes.set(id, new Deleted(key));
+    }
     return shard;
   }
 
-  #commit(shard: Shard<T>, entry: () => LogEntry): Promise<void> {
+  #commit(shard: Shard<T>, entry: () => LogEntry, record: T): Promise<void> {
     if (!this.#log) return this.#rewrite(shard);
+    const unit = this.#withdrawableOf(this.#shardKey(record));
+    // taken back with every line before it: the disk never held the record
+    if (unit?.state === "withdrawn") return Promise.resolve();
     this.#dirty.add(shard);
-    const durable = this.#log.append(entry());
+    const durable = this.#log.append(entry(), unit);
     this.#unlogged.set(shard, durable);
     const forget = () => {
       if (this.#unlogged.get(shard) === durable) this.#unlogged.delete(shard);
@@ -334,12 +361,12 @@ export class Collection<T> {
     if (this.#closed) throw new StorageUnavailableError(`collection ${this.#opts.dir} is closed`);
   }
 
-  #shardFor(record: T): Shard<T> {
-    return this.#shardOfKey(this.#shardKey(record));
-  }
-
   #shardKey(record: T): string {
     return (this.#opts.shardKeyOf ?? this.#opts.idOf)(record);
+  }
+
+  #shardFor(record: T): Shard<T> {
+    return this.#shardOfKey(this.#shardKey(record));
   }
 
   #shardOfKey(key: string): Shard<T> {
@@ -461,10 +488,22 @@ export class Collection<T> {
     lazy.pins++;
     try {
       if (!wasResident) await this.#whenLoaded(shard, lazy, () => undefined);
-      const taken = new Map(lazy.changes);
-      await shard.commit();
-      for (const [id, change] of taken) if (lazy.changes.get(id) === change) lazy.changes.delete(id);
-      lazy.fileKeys = this.#keysOf(shard);
+      lazy.writing++;
+      let written = false;
+      try {
+        const taken = new Map(lazy.changes);
+        await shard.commit();
+        written = true;
+        for (const [id, change] of taken) if (lazy.changes.get(id) === change) lazy.changes.delete(id);
+      } finally {
+        lazy.writing--;
+        // the file holds what memory held when the write began: what memory holds now, and what
+        // changed since; after a failure the file may still be the old one, or the new one
+        const keys = this.#keysOf(shard);
+        for (const change of lazy.changes.values()) keys.add(change instanceof Deleted ? change.shardKey : this.#shardKey(change));
+        if (!written) for (const key of lazy.fileKeys) keys.add(key);
+        lazy.fileKeys = keys;
+      }
     } finally {
       lazy.pins--;
     }

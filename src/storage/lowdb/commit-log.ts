@@ -17,6 +17,10 @@
  * Mutations that must survive together (a run's end and the webhook delivery it owes) are one
  * line (`atomically`): a write torn by a power loss keeps all of them or none.
  *
+ * Lines appended under a `Withdrawable` (a stateless run's temporary thread) can be taken back
+ * (`withdraw`) while none of them has left for the disk: what they record is being deleted, and
+ * the disk, which never held it, needs neither them nor the deletion.
+ *
  * A crash can leave a torn last line; replay ignores it (it was never acknowledged). A failed
  * flush rejects its waiters, keeps their lines for the next flush and moves to a new generation,
  * so a torn line is only ever the last of its file. A read of what those lines changed asks for
@@ -36,6 +40,17 @@ const GATHER_MAX_MS = 5;
 export type LogEntry = { c: string; r: unknown } | { c: string; d: string };
 /** A line of the log: one mutation, or several that a crash keeps together (`g`). */
 type LogLine = LogEntry | { g: LogEntry[] };
+
+/**
+ * Lines that may be taken back together (see `CommitLog.withdraw`): their indexes in the lines
+ * not yet flushed, until one of them leaves for the disk (`spilled`) or they are withdrawn.
+ */
+export interface Withdrawable {
+  state: "open" | "spilled" | "withdrawn";
+  lines: number[];
+}
+
+export const withdrawable = (): Withdrawable => ({ state: "open", lines: [] });
 
 const LOG_FILE = /^log-(\d+)\.ndjson$/;
 const logName = (generation: number) => `log-${String(generation).padStart(8, "0")}.ndjson`;
@@ -90,7 +105,9 @@ export class CommitLog {
   /** The waiters of the flush in flight. */
   #flushing: Batch | null = null;
   /** While `atomically` runs: the entries it gathers into one line, and when that line is durable. */
-  #group: { entries: LogEntry[]; durable: Batch } | null = null;
+  #group: { entries: LogEntry[]; units: (Withdrawable | undefined)[]; durable: Batch } | null = null;
+  /** The withdrawables with lines among those not flushed yet. */
+  readonly #units = new Set<Withdrawable>();
   #inFlight: Promise<void> | null = null;
   #bytes = 0;
   /** Lines the last flush carried: about how many writers are active. */
@@ -123,13 +140,29 @@ export class CommitLog {
     return this.#generation;
   }
 
-  /** Resolves once `entry` is on disk. */
-  append(entry: LogEntry): Promise<void> {
+  /** Resolves once `entry` is on disk (or withdrawn with `unit`). */
+  append(entry: LogEntry, unit?: Withdrawable): Promise<void> {
     if (this.#group) {
       this.#group.entries.push(entry);
+      this.#group.units.push(unit);
       return this.#group.durable.promise;
     }
-    return this.#appendLine(entry);
+    return this.#appendLine(entry, unit);
+  }
+
+  /**
+   * Takes back the lines appended under `unit`, if none of them has left for the disk: they are
+   * never written. False (nothing changes) once one has. Either way `unit` takes no more lines.
+   */
+  withdraw(unit: Withdrawable): boolean {
+    if (unit.state !== "open") return false;
+    unit.state = "withdrawn";
+    for (const i of unit.lines) {
+      this.#bytes -= this.#lines[i].length;
+      this.#lines[i] = "";
+    }
+    this.#units.delete(unit);
+    return true;
   }
 
   /**
@@ -139,22 +172,29 @@ export class CommitLog {
    */
   atomically<T>(writes: () => T): T {
     if (this.#group) return writes(); // already inside a unit: part of it
-    const group = { entries: [] as LogEntry[], durable: newBatch() };
+    const group = { entries: [] as LogEntry[], units: [] as (Withdrawable | undefined)[], durable: newBatch() };
     this.#group = group;
     try {
       return writes();
     } finally {
       this.#group = null;
-      const { entries, durable } = group;
-      const line = entries.length === 1 ? this.#appendLine(entries[0]) : entries.length > 1 ? this.#appendLine({ g: entries }) : null;
+      const { entries, units, durable } = group;
+      // a line holding entries of another unit (or of none) cannot be withdrawn with either
+      const unit = units.every((u) => u === units[0]) ? units[0] : undefined;
+      if (!unit) for (const u of units) if (u?.state === "open") u.state = "spilled";
+      const line = entries.length === 1 ? this.#appendLine(entries[0], unit) : entries.length > 1 ? this.#appendLine({ g: entries }, unit) : null;
       if (line) line.then(durable.resolve, durable.reject);
       else durable.resolve();
     }
   }
 
-  #appendLine(entry: LogLine): Promise<void> {
+  #appendLine(entry: LogLine, unit?: Withdrawable): Promise<void> {
     const line = JSON.stringify(entry) + "\n";
     this.appends++;
+    if (unit?.state === "open") {
+      unit.lines.push(this.#lines.length);
+      this.#units.add(unit);
+    }
     this.#lines.push(line);
     this.#bytes += line.length;
     if (!this.#pending) {
@@ -263,25 +303,44 @@ export class CommitLog {
     return this.#opening;
   }
 
+  /** The lines not flushed yet, which leave for the disk: none of them can be withdrawn any more. */
+  #takeLines(): string[] {
+    const lines = this.#lines;
+    this.#lines = [];
+    this.#spillUnits();
+    return lines;
+  }
+
+  #spillUnits(): void {
+    for (const unit of this.#units) unit.state = "spilled";
+    this.#units.clear();
+  }
+
   #flush(): void {
     const batch = this.#pending;
     if (!batch || this.#inFlight) return;
     this.#pending = null;
     this.#flushing = batch;
-    const lines = this.#lines;
-    this.#lines = [];
+    const lines = this.#takeLines();
+    const text = lines.join("");
+    if (text === "") {
+      // every line was withdrawn: nothing to write
+      this.#lastFlushLines = 0;
+      this.#flushing = null;
+      batch.resolve();
+      return;
+    }
     this.flushes++;
     /** Lines appended while the write was on its way, written behind it before the fsync. */
     let late: { batch: Batch; lines: string[]; failure: { error: unknown } | null } | null = null;
     const write = (async () => {
       const file = this.#file ?? (await this.#openFile());
-      await file.writeFile(lines.join(""), "utf8");
+      await file.writeFile(text, "utf8");
       // They share this flush's fsync: on disk once it returns, a whole flush earlier. (A run
       // appends its end while its creation's flush is being written: one fsync for both.)
       if (this.#pending) {
-        late = { batch: this.#pending, lines: this.#lines, failure: null };
+        late = { batch: this.#pending, lines: this.#takeLines(), failure: null };
         this.#pending = null;
-        this.#lines = [];
         this.#flushing = late.batch;
         try {
           await file.writeFile(late.lines.join(""), "utf8");
@@ -298,6 +357,8 @@ export class CommitLog {
       // the lines wait for the next flush (the next append, or close), in a fresh generation:
       // this file may end torn. No retry here: a full disk would make it a busy loop
       this.#lines = [...unflushed, ...this.#lines];
+      // the lines not flushed yet moved: their withdrawables lose track of them
+      this.#spillUnits();
       this.#switchGeneration();
       const error = new StorageUnavailableError("write to the commit log failed", { cause: err });
       for (const b of batches) b.reject(error);

@@ -26,7 +26,7 @@ import { LowdbArchive } from "./archive.js";
 import { assistantCollectionOptions, LowdbAssistants } from "./assistants.js";
 import { checkpointCollectionOptions, LowdbCheckpoints } from "./checkpoints.js";
 import { Collection, type CollectionOptions } from "./collection.js";
-import { CommitLog, replayLogs } from "./commit-log.js";
+import { CommitLog, replayLogs, withdrawable, type Withdrawable } from "./commit-log.js";
 import { cronCollectionOptions, LowdbCrons } from "./crons.js";
 import { openDataFormat, type DataFormatOptions } from "./data-format.js";
 import { DurableJsonFile, type FileIO } from "./durable-file.js";
@@ -97,6 +97,12 @@ export class LowdbStorage implements Storage {
   readonly #collections: Collections;
   readonly #threadHooks = new Set<ThreadHooks>();
   readonly #log: CommitLog;
+  /**
+   * Temporary threads (a stateless run's), with the withdrawable their records' lines go under:
+   * one deleted before any of them left for the disk writes nothing at all. Emptied before shards
+   * are rewritten (a checkpoint, the close), which puts the records on disk without their lines.
+   */
+  readonly #temporary = new Map<string, Withdrawable>();
   readonly #healthFile: DurableJsonFile<{ checked_at: string }>;
   #checkpointing: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
@@ -112,12 +118,30 @@ export class LowdbStorage implements Storage {
     this.#healthFile = healthFile;
     const limit = options.checkpointLogBytes ?? CHECKPOINT_LOG_BYTES;
     this.#log = new CommitLog(options.dataDir, generation, limit, () => this.#checkpoint(), options.io);
-    for (const [name, collection] of Object.entries(collections)) collection.attachLog(name, this.#log);
+    // a thread's records: the thread, and its runs and checkpoints (sharded by their thread's id)
+    const threadRecords: readonly string[] = ["threads", "runs", "checkpoints"] satisfies CollectionName[];
+    const temporaryOf = (threadId: string) => this.#temporary.get(threadId);
+    for (const [name, collection] of Object.entries(collections)) {
+      collection.attachLog(name, this.#log, threadRecords.includes(name) ? temporaryOf : undefined);
+    }
     this.assistants = new LowdbAssistants(collections.assistants);
     this.threads = new LowdbThreads(
       collections.threads,
       () => this.#threadHooks,
-      (writes) => this.#log.atomically(writes),
+      {
+        begin: (threadId) => {
+          if (!this.#checkpointing && !this.#closing) this.#temporary.set(threadId, withdrawable());
+        },
+        deleting: (threadId, deletes) => {
+          const unit = this.#temporary.get(threadId);
+          if (unit) this.#log.withdraw(unit);
+          try {
+            return this.#log.atomically(deletes);
+          } finally {
+            this.#temporary.delete(threadId);
+          }
+        },
+      },
       // a thread's checkpoints, runs and crons go with it, in its commit-log record
       (threadId) => Promise.all([this.checkpoints.deleteThread(threadId), this.runs.deleteThread(threadId), this.crons.deleteThread(threadId)]),
       (threadId, work) => this.checkpoints.hold(threadId, work),
@@ -172,6 +196,7 @@ export class LowdbStorage implements Storage {
 
   /** Rewrites the shards the log changed, then drops the log they are in. Failures keep the log. */
   #checkpoint(): void {
+    this.#temporary.clear();
     this.#checkpointing ??= (async () => this.#checkpointNow((await this.#log.rotate()) + 1))()
       .catch(() => undefined) // the log stays and a later checkpoint (or the next open) retries
       .finally(() => (this.#checkpointing = null));
@@ -199,11 +224,14 @@ export class LowdbStorage implements Storage {
     return () => this.#threadHooks.delete(hooks);
   }
 
-  /** Record counts, shard writes and longest write block so far (diagnostics, benchmark). */
-  stats(): Record<CollectionName, { records: number; shards: number; writes: number; maxWriteBlockMs: number }> {
+  /**
+   * Records in memory, mutations held until their shard's file has them (checkpoints), shard
+   * writes and longest write block so far (diagnostics, benchmark).
+   */
+  stats(): Record<CollectionName, { records: number; unwritten: number; shards: number; writes: number; maxWriteBlockMs: number }> {
     const entries = Object.entries(this.#collections).map(([name, c]) => [
       name,
-      { records: c.size, shards: c.shardCount, writes: c.writes, maxWriteBlockMs: c.maxWriteBlockMs },
+      { records: c.size, unwritten: c.unwritten, shards: c.shardCount, writes: c.writes, maxWriteBlockMs: c.maxWriteBlockMs },
     ]);
     return Object.fromEntries(entries) as ReturnType<LowdbStorage["stats"]>;
   }
@@ -220,6 +248,7 @@ export class LowdbStorage implements Storage {
 
   /** Refuses further mutations, makes every one made so far durable in its shard, drops the log. */
   close(): Promise<void> {
+    this.#temporary.clear();
     this.#closing ??= (async () => {
       clearInterval(this.#evicting ?? undefined);
       const collections = Object.values(this.#collections);

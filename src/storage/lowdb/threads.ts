@@ -5,9 +5,9 @@ import type { Thread } from "../records.js";
 import type {
   Metadata,
   Page,
-  SaveOptions,
   Scope,
   ThreadCreate,
+  ThreadCreateOptions,
   ThreadExpiry,
   ThreadFilter,
   ThreadHooks,
@@ -36,6 +36,18 @@ export function threadCollectionOptions(dir: string, shards: number): Collection
   };
 }
 
+/** Temporary threads (ThreadCreateOptions.temporary), as the storage keeps their records' lines. */
+export interface TemporaryThreads {
+  /** From now on, the lines of the thread's records may be taken back at its deletion. */
+  begin(threadId: string): void;
+  /**
+   * Runs `deletes`, which start the thread's deletion, as one commit-log record; for a temporary
+   * thread none of whose lines has left for the disk, those lines are withdrawn and the deletion
+   * writes nothing.
+   */
+  deleting<T>(threadId: string, deletes: () => T): T;
+}
+
 /**
  * create, get and search, the API's most frequent calls, hand out the stored records themselves,
  * frozen (../frozen.ts): a JSON copy per record cost more than the rest of the read.
@@ -44,8 +56,7 @@ export class LowdbThreads implements ThreadsRepository {
   constructor(
     private readonly col: Collection<Thread>,
     private readonly hooks: () => Iterable<ThreadHooks>,
-    /** Makes the mutations `writes` starts one commit-log record (CommitLog.atomically). */
-    private readonly atomically: <T>(writes: () => T) => T,
+    private readonly temporaries: TemporaryThreads,
     /** Deletes what a thread owns in this storage (checkpoints, runs, crons), its writes started at once... */
     private readonly deleteOwned: (threadId: string) => Promise<unknown>,
     /** ...which holds inside `holdOwned` (it brings what the thread owns into memory first). */
@@ -55,8 +66,9 @@ export class LowdbThreads implements ThreadsRepository {
   /**
    * `deferred`: resolves once the thread is applied. Its commit-log line is flushed in order with
    * the lines after it, so the durable write that follows (a stateless run's creation) carries it.
+   * `temporary`: see TemporaryThreads.
    */
-  async create(input: ThreadCreate = {}, scope?: Scope, options: SaveOptions = {}): Promise<Thread> {
+  async create(input: ThreadCreate = {}, scope?: Scope, options: ThreadCreateOptions = {}): Promise<Thread> {
     const id = input.thread_id ?? uuidv4();
     const existing = this.col.get(id);
     if (existing) {
@@ -67,6 +79,7 @@ export class LowdbThreads implements ThreadsRepository {
       return freezeDeep(existing);
     }
     const thread = newThread(input, id, now());
+    if (options.temporary) this.temporaries.begin(id);
     const written = this.col.put(thread);
     // a failed flush keeps the line for the next one, whose own waiters (the run's creation) see the failure
     if (options.deferred) written.catch(() => undefined);
@@ -105,7 +118,9 @@ export class LowdbThreads implements ThreadsRepository {
     this.#require(threadId, scope);
     // the thread and what it owns here (its checkpoints, runs and crons) are one commit-log
     // record: one flush, and a crash keeps the thread whole or deletes it whole
-    await this.holdOwned(threadId, () => Promise.all(this.atomically(() => [this.col.delete(threadId), this.deleteOwned(threadId)])));
+    await this.holdOwned(threadId, () =>
+      Promise.all(this.temporaries.deleting(threadId, () => [this.col.delete(threadId), this.deleteOwned(threadId)])),
+    );
     for (const hooks of this.hooks()) await hooks.delete?.(threadId);
   }
 
