@@ -412,7 +412,7 @@ describe("run engine (local parts)", () => {
       expect(gate.writes.filter((text) => text.includes(run.thread_id))).toEqual([]);
     });
 
-    it("deletes a stateless run's temporary thread in the fsync of the run's end once its creation is on disk", async () => {
+    it("writes only the deletion of a stateless run's temporary thread once its creation is on disk: its end is withdrawn", async () => {
       const { gate, start } = await gatedEngine({ withServerParts: true });
       let ended: (outcome: RunOutcome) => void = () => {};
       const end = new Promise<RunOutcome>((resolve) => (ended = resolve));
@@ -422,14 +422,11 @@ describe("run engine (local parts)", () => {
       const deletion = `"d":"${run.thread_id}"`;
       const writesOf = (part: string) => gate.writes.flatMap((text, i) => (text.includes(part) ? [i] : []));
       await eventually(async () => (writesOf(deletion).length > 0 ? true : undefined), 10_000, "the thread's deletion to be written");
-      // no flush of its own for the deletion after the end's (nor one per collection): written
-      // once, behind the end, before the end's fsync
-      const ending = writesOf('"status":"success"').filter((i) => gate.writes[i].includes(run.run_id));
-      const deleting = writesOf(deletion);
-      expect(ending).toHaveLength(1);
-      expect(deleting).toHaveLength(1);
-      expect(deleting[0]).toBeGreaterThanOrEqual(ending[0]);
-      expect(gate.syncsBefore[deleting[0]]).toBe(gate.syncsBefore[ending[0]]);
+      // written once (one record for the thread and its run); the run's end, appended in the
+      // same turn as the deletion, is taken back with it
+      expect(writesOf(deletion)).toHaveLength(1);
+      expect(writesOf(`"d":"${run.run_id}"`)).toEqual(writesOf(deletion));
+      expect(writesOf('"status":"success"').filter((i) => gate.writes[i].includes(run.run_id))).toEqual([]);
     });
 
     it("does not end as a success when its creation cannot be stored", async () => {
