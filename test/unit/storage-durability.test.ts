@@ -296,9 +296,13 @@ describe("LowdbStorage deferred thread creation (a stateless run's thread)", () 
 });
 
 describe("LowdbStorage thread deletion", () => {
-  it("deletes a thread with its checkpoints, runs and crons in one commit-log record, which a crash keeps whole", async () => {
+  // reopened: the thread's checkpoints are in their shard's file only (it left memory), and are read back first
+  it.each([
+    ["in memory", false],
+    ["only in their file", true],
+  ])("deletes a thread with its checkpoints (%s), runs and crons in one commit-log record, which a crash keeps whole", async (_, reopen) => {
     const dataDir = await dir();
-    const storage = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    let storage = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
     cleanups.unshift(() => storage.close());
     const thread = await storage.threads.create();
     const other = await storage.threads.create();
@@ -316,6 +320,11 @@ describe("LowdbStorage thread deletion", () => {
       payload: {},
       next_run_date: "2030-01-01T00:05:00.000Z",
     });
+    if (reopen) {
+      await storage.close();
+      storage = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+      expect(storage.stats().checkpoints.records).toBe(0);
+    }
 
     const before = storage.logStats;
     await storage.threads.delete(t);
@@ -400,6 +409,8 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
     await storage.threads.delete(threadId);
     await written; // acknowledged: nothing of it is left to make durable
     expect(storage.logFlushes - before.flushes).toBe(0);
+    // nor does memory keep anything of its checkpoints (no deletion for the shard's file to catch up with)
+    expect(storage.stats().checkpoints).toMatchObject({ records: 0, unwritten: 0 });
     await expect(storage.threads.get(threadId)).rejects.toBeInstanceOf(NotFoundError);
     expect(await afterCrash(dataDir, threadId, runId)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
   });

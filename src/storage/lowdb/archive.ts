@@ -3,6 +3,8 @@
  * themselves (never mutated in place: a write replaces the whole record), taken from every
  * collection in one synchronous step, so it is consistent across collections and costs one
  * reference per record; it is handed out once the commit log holds every write it contains.
+ * The checkpoints' shards that left memory are read back for it (`holdAll`), and for a restore's
+ * conflict checks.
  */
 import { ConflictError } from "../errors.js";
 import type { ArchiveKind, ArchiveRecords, ArchiveView, StorageArchive } from "../types.js";
@@ -45,17 +47,7 @@ export class LowdbArchive implements StorageArchive {
 
   async snapshot<T>(work: (view: ArchiveView) => Promise<T>): Promise<T> {
     const c = this.collections;
-    const checkpoints = c.checkpoints.snapshot();
-    const taken: Snapshot = {
-      assistant: c.assistants.snapshot(),
-      thread: c.threads.snapshot(),
-      checkpoint: checkpoints.filter((r) => r.kind === "checkpoint"),
-      checkpoint_writes: checkpoints.filter((r) => r.kind === "writes"),
-      run: c.runs.snapshot(),
-      cron: c.crons.snapshot(),
-      store_item: c.storeItems.snapshot(),
-      webhook: c.webhooks.snapshot(),
-    };
+    const taken: Snapshot = await c.checkpoints.holdAll(() => this.#take());
     await this.durable();
     return work({
       counts: async () => Object.fromEntries(Object.entries(taken).map(([kind, records]) => [kind, records.length])) as Record<ArchiveKind, number>,
@@ -66,17 +58,37 @@ export class LowdbArchive implements StorageArchive {
     });
   }
 
+  /** Every collection's records, in one synchronous step. */
+  #take(): Snapshot {
+    const c = this.collections;
+    const checkpoints = c.checkpoints.snapshot();
+    return {
+      assistant: c.assistants.snapshot(),
+      thread: c.threads.snapshot(),
+      checkpoint: checkpoints.filter((r) => r.kind === "checkpoint"),
+      checkpoint_writes: checkpoints.filter((r) => r.kind === "writes"),
+      run: c.runs.snapshot(),
+      cron: c.crons.snapshot(),
+      store_item: c.storeItems.snapshot(),
+      webhook: c.webhooks.snapshot(),
+    };
+  }
+
   async restore<K extends ArchiveKind>(kind: K, records: readonly ArchiveRecords[K][], options: { replace?: boolean } = {}): Promise<void> {
-    const writes = records.map((given) => {
-      const record = copy(given) as ArchiveRecords[ArchiveKind];
-      const [collection, stored] = this.#stored(kind, record);
-      if (!options.replace && collection.get(collection.idOf(stored)) !== undefined) {
-        throw new ConflictError(kind, archiveRecordId(kind, record));
-      }
-      return () => (kind === "store_item" ? this.putStoreItem(stored) : collection.put(stored));
-    });
-    // every id is checked before the first write: a conflict writes nothing
-    await Promise.all(writes.map((write) => write()));
+    const lazy = kind === "checkpoint" || kind === "checkpoint_writes" ? this.collections.checkpoints : null;
+    const started = () => {
+      const writes = records.map((given) => {
+        const record = copy(given) as ArchiveRecords[ArchiveKind];
+        const [collection, stored] = this.#stored(kind, record);
+        if (!options.replace && collection.get(collection.idOf(stored)) !== undefined) {
+          throw new ConflictError(kind, archiveRecordId(kind, record));
+        }
+        return () => (kind === "store_item" ? this.putStoreItem(stored) : collection.put(stored));
+      });
+      // every id is checked before the first write: a conflict writes nothing
+      return writes.map((write) => write());
+    };
+    await Promise.all(lazy ? await lazy.holdAll(started) : started());
   }
 
   #stored(kind: ArchiveKind, record: ArchiveRecords[ArchiveKind]): [Collection<never>, never] {

@@ -9,6 +9,9 @@
  *
  * Indexes: `thread` (every record of a thread) and `namespace` (a thread's checkpoints of one
  * namespace), so "latest checkpoint" and history scans touch one thread's records only.
+ *
+ * The collection is lazy (collection.ts): a shard whose threads are not in use leaves memory, so
+ * every operation runs inside `withShard(thread id)`, which reads it back first when needed.
  */
 import { NotFoundError } from "../errors.js";
 import type {
@@ -43,6 +46,7 @@ export function checkpointCollectionOptions(dir: string, shards: number): Collec
   return {
     dir,
     shards,
+    lazy: true,
     idOf: (r) => recordId(r.kind, r),
     shardKeyOf: (r) => r.thread_id,
     indexes: {
@@ -63,7 +67,11 @@ const copyValue = (w: CheckpointWrite): CheckpointWrite => ({ ...w, value: { ...
 export class LowdbCheckpoints implements CheckpointsRepository {
   constructor(private readonly col: Collection<CheckpointEntity>) {}
 
-  async put(checkpoint: CheckpointPut): Promise<void> {
+  put(checkpoint: CheckpointPut): Promise<void> {
+    return this.col.withShard(checkpoint.thread_id, () => this.#put(checkpoint));
+  }
+
+  async #put(checkpoint: CheckpointPut): Promise<void> {
     const record: CheckpointRecord = {
       kind: "checkpoint",
       thread_id: checkpoint.thread_id,
@@ -77,7 +85,11 @@ export class LowdbCheckpoints implements CheckpointsRepository {
     await this.col.put(record);
   }
 
-  async putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
+  putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
+    return this.col.withShard(key.thread_id, () => this.#putWrites(key, writes));
+  }
+
+  async #putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
     if (writes.length === 0) return;
     const id = recordId("writes", key);
     const existing = this.col.get(id) as WritesRecord | undefined;
@@ -97,20 +109,33 @@ export class LowdbCheckpoints implements CheckpointsRepository {
     });
   }
 
-  async get(
+  get(
     key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string },
     options: { ownWrites?: boolean } = {},
+  ): Promise<StoredCheckpoint | undefined> {
+    return this.col.withShard(key.thread_id, () => this.#get(key, options));
+  }
+
+  async #get(
+    key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string },
+    options: { ownWrites?: boolean },
   ): Promise<StoredCheckpoint | undefined> {
     const record =
       key.checkpoint_id !== undefined
         ? (this.col.get(recordId("checkpoint", { ...key, checkpoint_id: key.checkpoint_id })) as CheckpointRecord | undefined)
         : this.#latest(key.thread_id, key.checkpoint_ns);
     if (!record) return undefined;
+    // what it holds now, reported once that is durable (a deletion meanwhile tears nothing)
+    const found = this.#withWrites(record);
     if (!options.ownWrites) await this.col.settled(recordId("checkpoint", record));
-    return this.#withWrites(record);
+    return found;
   }
 
-  async list(query: CheckpointListQuery): Promise<StoredCheckpoint[]> {
+  list(query: CheckpointListQuery): Promise<StoredCheckpoint[]> {
+    return this.col.withShard(query.thread_id, () => this.#list(query));
+  }
+
+  async #list(query: CheckpointListQuery): Promise<StoredCheckpoint[]> {
     const matches = containsPredicate(query.metadata ?? {});
     const before = query.before === undefined ? undefined : this.#beforeBound(query);
     const selected = this.#checkpoints(query.thread_id, query.checkpoint_ns).filter(
@@ -120,34 +145,54 @@ export class LowdbCheckpoints implements CheckpointsRepository {
     selected.sort(newestFirst);
     const limit = query.limit === undefined ? selected.length : Math.max(0, Math.floor(query.limit));
     const page = selected.slice(0, limit);
+    const found = page.map((r) => this.#withWrites(r));
     if (page[0]) await this.col.settled(recordId("checkpoint", page[0]));
-    return page.map((r) => this.#withWrites(r));
+    return found;
   }
 
-  async patchMetadata(key: CheckpointKey, metadata: Metadata): Promise<void> {
-    const record = this.col.get(recordId("checkpoint", key)) as CheckpointRecord | undefined;
-    if (!record) throw new NotFoundError("Checkpoint", key.checkpoint_id);
-    await this.col.put({ ...record, metadata: { ...record.metadata, ...copy(metadata) } });
+  patchMetadata(key: CheckpointKey, metadata: Metadata): Promise<void> {
+    return this.col.withShard(key.thread_id, async () => {
+      const record = this.col.get(recordId("checkpoint", key)) as CheckpointRecord | undefined;
+      if (!record) throw new NotFoundError("Checkpoint", key.checkpoint_id);
+      await this.col.put({ ...record, metadata: { ...record.metadata, ...copy(metadata) } });
+    });
   }
 
-  async deleteThread(threadId: string): Promise<void> {
-    await Promise.all([...this.#ids(threadId)].map((id) => this.col.delete(id)));
+  /** Starts the deletions at once when the thread's records are in memory (see `hold`). */
+  deleteThread(threadId: string): Promise<void> {
+    return this.col.withShard(threadId, async () => {
+      await Promise.all([...this.#ids(threadId)].map((id) => this.col.delete(id)));
+    });
   }
 
-  async copyThread(sourceThreadId: string, targetThreadId: string): Promise<void> {
-    const records = [...this.#ids(sourceThreadId)].map((id) => this.col.get(id)!);
-    await Promise.all(
-      records.map((r) =>
-        this.col.put(
-          r.kind === "checkpoint"
-            ? { ...r, thread_id: targetThreadId, metadata: copy(r.metadata) }
-            : { ...r, thread_id: targetThreadId, writes: r.writes.map(copyValue) },
-        ),
-      ),
-    );
+  /** Runs `work` with the thread's records in memory (a thread's deletion: see LowdbThreads). */
+  hold<R>(threadId: string, work: () => Promise<R>): Promise<R> {
+    return this.col.withShard(threadId, work);
   }
 
-  async deleteRun(threadId: string, runId: string): Promise<number> {
+  /** The source's history as it is when its turn comes (in order with its other operations). */
+  copyThread(sourceThreadId: string, targetThreadId: string): Promise<void> {
+    return this.col.withShard(sourceThreadId, () => {
+      const records = [...this.#ids(sourceThreadId)].map((id) => this.col.get(id)!);
+      return this.col.withShard(targetThreadId, async () => {
+        await Promise.all(
+          records.map((r) =>
+            this.col.put(
+              r.kind === "checkpoint"
+                ? { ...r, thread_id: targetThreadId, metadata: copy(r.metadata) }
+                : { ...r, thread_id: targetThreadId, writes: r.writes.map(copyValue) },
+            ),
+          ),
+        );
+      });
+    });
+  }
+
+  deleteRun(threadId: string, runId: string): Promise<number> {
+    return this.col.withShard(threadId, () => this.#deleteRun(threadId, runId));
+  }
+
+  async #deleteRun(threadId: string, runId: string): Promise<number> {
     const doomed = this.#checkpoints(threadId).filter((r) => r.metadata.run_id === runId);
     const changes: Promise<unknown>[] = [];
     for (const r of doomed) {
@@ -163,7 +208,11 @@ export class LowdbCheckpoints implements CheckpointsRepository {
     return doomed.length;
   }
 
-  async pruneKeepLatest(threadId: string): Promise<void> {
+  pruneKeepLatest(threadId: string): Promise<void> {
+    return this.col.withShard(threadId, () => this.#pruneKeepLatest(threadId));
+  }
+
+  async #pruneKeepLatest(threadId: string): Promise<void> {
     const latest = new Map<string, CheckpointRecord>();
     for (const r of this.#checkpoints(threadId)) {
       const best = latest.get(r.checkpoint_ns);

@@ -11,6 +11,15 @@
  * `Map key -> Set<id>`. Stored records are never mutated in place: `put`
  * replaces the whole record, which keeps the indexes exact and lets callers
  * hand out references they obtained earlier without locking.
+ *
+ * A `lazy` collection (checkpoints: most of the data, read a thread at a time) keeps in memory
+ * only what its files do not hold yet and the shards in use. Per shard it knows the mutations
+ * since its file was last written (`changes`: they stay in memory until a rewrite has them) and
+ * the shard keys its file holds records of. A shard no operation used for a while is dropped
+ * from memory (`evictIdle`) once no write of it is under way; an operation on a shard key its file
+ * holds reads the file back first (`withShard`), and a rewrite (`writeDirtyShards`) reads it
+ * back, writes it and drops it again. A key the file does not hold (a new thread) needs no read:
+ * its records are all in memory.
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -34,7 +43,36 @@ export interface CollectionOptions<T> {
   indexes?: Record<string, (record: T) => IndexKey>;
   /** File calls of durable writes (tests substitute a recording one). */
   io?: FileIO;
+  /**
+   * Shards leave memory when idle (see the file comment). Reads, deletes and whole-collection
+   * reads must then go through `withShard` and `holdAll`; puts need not.
+   */
+  lazy?: boolean;
 }
+
+/** A deletion its shard's file may not have yet: a new object each time (see `#rewrite`). */
+class Deleted {
+  constructor(readonly shardKey: string) {}
+}
+
+/** What a lazy collection knows of one shard. */
+interface Lazy<T> {
+  /** Mutations since the shard's file was last written (id -> the record or its deletion). */
+  readonly changes: Map<string, T | Deleted>;
+  /** The shard key of every record in the file (and at times more). */
+  fileKeys: Set<string>;
+  /** Rewrites of the file under way, past taking what they clear from `changes`. */
+  writing: number;
+  /** Operations that need the shard in memory until they end. */
+  pins: number;
+  /** When the last operation that needed the file's records ended (performance.now()). */
+  lastUsed: number;
+  /** While the file is read back: the operations waiting for it, run in order in one step once it is. */
+  loading: Array<(error?: unknown) => void> | null;
+}
+
+/** Shards a checkpoint of a lazy collection reads back and rewrites at a time. */
+const REWRITES_AT_ONCE = 64;
 
 interface Meta {
   format: 1;
@@ -66,10 +104,17 @@ export class Collection<T> {
    * carried since: memory is ahead of disk there (the log keeps the lines for its next flush).
    */
   readonly #undurable = new Set<Shard<T>>();
+  /** Lazy collections only: per shard, see `Lazy`. */
+  readonly #lazy: Map<Shard<T>, Lazy<T>> | null;
 
   private constructor(opts: CollectionOptions<T>, shards: Shard<T>[]) {
     this.#opts = opts;
     this.#shards = shards;
+    this.#lazy = opts.lazy
+      ? new Map(
+          shards.map((shard) => [shard, { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, pins: 0, lastUsed: 0, loading: null }]),
+        )
+      : null;
     for (const [name, keyOf] of Object.entries(opts.indexes ?? {})) {
       this.#indexes.set(name, { keyOf, ids: new Map() });
     }
@@ -102,8 +147,16 @@ export class Collection<T> {
     return collection;
   }
 
+  /** Records in memory (a lazy collection's others are in files only). */
   get size(): number {
     return this.#byId.size;
+  }
+
+  /** A lazy collection's mutations held in memory until their shard's file has them. */
+  get unwritten(): number {
+    let held = 0;
+    for (const lazy of this.#lazy?.values() ?? []) held += lazy.changes.size;
+    return held;
   }
 
   get shardCount(): number {
@@ -202,7 +255,9 @@ export class Collection<T> {
   async writeDirtyShards(): Promise<void> {
     const shards = [...this.#dirty];
     this.#dirty.clear();
-    const results = await Promise.allSettled(shards.map((shard) => shard.commit()));
+    const results = this.#lazy
+      ? await settleAtMost(REWRITES_AT_ONCE, shards, (shard) => this.#rewrite(shard))
+      : await Promise.allSettled(shards.map((shard) => shard.commit()));
     const failed = results.findIndex((r) => r.status === "rejected");
     if (failed >= 0) {
       results.forEach((r, i) => r.status === "rejected" && this.#dirty.add(shards[i]));
@@ -246,8 +301,9 @@ export class Collection<T> {
       if (this.#shardFor(previous) !== shard) throw new Error(`shard key of '${id}' changed`);
       this.#forget(id, previous);
     }
-    shard.records[id] = record;
+    if (shard.resident) shard.records[id] = record;
     this.#remember(record);
+    this.#lazy?.get(shard)!.changes.set(id, record);
     return shard;
   }
 
@@ -255,13 +311,20 @@ export class Collection<T> {
     const previous = this.#byId.get(id);
     if (previous === undefined) return undefined;
     const shard = this.#shardFor(previous);
-    delete shard.records[id];
+    if (shard.resident) delete shard.records[id];
     this.#forget(id, previous);
+    const lazy = this.#lazy?.get(shard);
+    if (lazy) {
+      // a record the file cannot hold (a temporary thread's, say) leaves nothing behind
+      const key = this.#shardKey(previous);
+      if (lazy.writing === 0 && !lazy.fileKeys.has(key)) lazy.changes.delete(id);
+      else lazy.changes.set(id, new Deleted(key));
+    }
     return shard;
   }
 
   #commit(shard: Shard<T>, entry: () => LogEntry, record: T): Promise<void> {
-    if (!this.#log) return shard.commit();
+    if (!this.#log) return this.#rewrite(shard);
     const unit = this.#withdrawableOf(this.#shardKey(record));
     const owner = unit && { unit, records: [`${this.#logName}/${this.#opts.idOf(record)}`] };
     const line = entry();
@@ -306,7 +369,153 @@ export class Collection<T> {
   }
 
   #shardFor(record: T): Shard<T> {
-    return this.#shards[shardOf(this.#shardKey(record), this.#shards.length)];
+    return this.#shardOfKey(this.#shardKey(record));
+  }
+
+  #shardOfKey(key: string): Shard<T> {
+    return this.#shards[shardOf(key, this.#shards.length)];
+  }
+
+  #keysOf(shard: Shard<T>): Set<string> {
+    const keys = new Set<string>();
+    for (const id in shard.records) keys.add(this.#shardKey(shard.records[id]));
+    return keys;
+  }
+
+  /**
+   * Runs `work` once the records of shard key `key` are all in memory, and keeps its shard there
+   * until the promise `work` returns settles. At once (synchronously) when they already are, so
+   * mutations it starts can join a commit-log record (`CommitLog.atomically`) around the call.
+   * Operations on one shard run in the order of their calls.
+   */
+  withShard<R>(key: string, work: () => R | Promise<R>): Promise<R> {
+    const shard = this.#shardOfKey(key);
+    const lazy = this.#lazy?.get(shard);
+    if (!lazy) return run(work);
+    // pinned even when the file holds nothing of `key`: a rewrite while `work` waits could
+    // otherwise move its records into the file and drop them from memory
+    lazy.pins++;
+    const usesFile = lazy.fileKeys.has(key);
+    const waits = lazy.loading !== null || (!shard.resident && usesFile);
+    return (waits ? this.#whenLoaded(shard, lazy, work) : run(work)).finally(() => this.#unpin(lazy, usesFile));
+  }
+
+  /** Runs `work` (synchronous) with every record in memory: whole-collection reads of a lazy collection. */
+  async holdAll<R>(work: () => R): Promise<R> {
+    if (!this.#lazy) return work();
+    const all = [...this.#lazy];
+    for (const [, lazy] of all) lazy.pins++;
+    try {
+      for (const [shard, lazy] of all) if (!shard.resident || lazy.loading) await this.#whenLoaded(shard, lazy, () => undefined);
+      return work();
+    } finally {
+      for (const [, lazy] of all) this.#unpin(lazy);
+    }
+  }
+
+  /**
+   * Drops from memory the records of shards no operation has used for `idleMs`, that no write
+   * is on its way to, and that their files hold (those in `changes` stay). Needs the commit log:
+   * without it a mutation rewrites its shard at once. Returns how many shards it dropped.
+   */
+  evictIdle(idleMs: number): number {
+    if (!this.#lazy || !this.#log) return 0;
+    const now = performance.now();
+    let evicted = 0;
+    for (const [shard, lazy] of this.#lazy) {
+      if (now - lazy.lastUsed >= idleMs && this.#evict(shard, lazy)) evicted++;
+    }
+    return evicted;
+  }
+
+  #evict(shard: Shard<T>, lazy: Lazy<T>): boolean {
+    if (!shard.resident || lazy.pins > 0 || lazy.loading || !shard.idle) return false;
+    const records = shard.records;
+    for (const id in records) if (!lazy.changes.has(id)) this.#forget(id, records[id]);
+    shard.release();
+    return true;
+  }
+
+  /** `used`: the operation needed the file's records (what keeps a shard in memory). */
+  #unpin(lazy: Lazy<T>, used = true): void {
+    lazy.pins--;
+    if (used) lazy.lastUsed = performance.now();
+  }
+
+  /** Runs `work` once the shard's file is read back (in order with the others waiting). */
+  #whenLoaded<R>(shard: Shard<T>, lazy: Lazy<T>, work: () => R | Promise<R>): Promise<R> {
+    const promise = new Promise<R>((resolve, reject) => {
+      const waiting = lazy.loading ?? (lazy.loading = []);
+      waiting.push((error) => {
+        if (error !== undefined) reject(error);
+        else run(work).then(resolve, reject);
+      });
+    });
+    if (lazy.loading!.length === 1 && !shard.resident) this.#load(shard, lazy);
+    else if (lazy.loading!.length === 1) this.#loaded(lazy); // resident already (cannot wait behind nothing)
+    return promise;
+  }
+
+  /** Reads the shard's file back into memory: the file's records, then the changes since it was written. */
+  #load(shard: Shard<T>, lazy: Lazy<T>): void {
+    shard.readRecords().then(
+      (records) => {
+        for (const [id, change] of lazy.changes) {
+          if (change instanceof Deleted) delete records[id];
+          else records[id] = change;
+        }
+        for (const id in records) if (!lazy.changes.has(id)) this.#remember(records[id]);
+        shard.hold(records);
+        this.#loaded(lazy);
+      },
+      (err: unknown) => this.#loaded(lazy, new StorageUnavailableError(`reading ${this.#opts.dir} failed`, { cause: err })),
+    );
+  }
+
+  #loaded(lazy: Lazy<T>, error?: unknown): void {
+    const waiting = lazy.loading ?? [];
+    lazy.loading = null;
+    for (const next of waiting) next(error);
+  }
+
+  /**
+   * Writes the shard's file (a lazy one read back first, and dropped again after unless in use):
+   * the changes it then holds leave `changes`. Each deletion is its own object, so a change made
+   * again after the write started stays.
+   */
+  async #rewrite(shard: Shard<T>): Promise<void> {
+    const lazy = this.#lazy?.get(shard);
+    if (!lazy) return shard.commit();
+    const wasResident = shard.resident && !lazy.loading;
+    const started = performance.now();
+    lazy.pins++;
+    try {
+      if (!wasResident) await this.#whenLoaded(shard, lazy, () => undefined);
+      lazy.writing++;
+      let written = false;
+      try {
+        const taken = new Map(lazy.changes);
+        await shard.commit();
+        written = true;
+        for (const [id, change] of taken) if (lazy.changes.get(id) === change) lazy.changes.delete(id);
+      } finally {
+        lazy.writing--;
+        // the file holds what memory held when the write began: what memory holds now, and what
+        // changed since; after a failure the file may still be the old one, or the new one
+        const keys = this.#keysOf(shard);
+        for (const change of lazy.changes.values()) keys.add(change instanceof Deleted ? change.shardKey : this.#shardKey(change));
+        if (!written) for (const key of lazy.fileKeys) keys.add(key);
+        lazy.fileKeys = keys;
+      }
+    } finally {
+      lazy.pins--;
+    }
+    // read back only for this write, and used by no operation since: out again, once the write
+    // has let go of it (its waiters hear of it first)
+    if (!wasResident && this.#log) {
+      await shard.settled();
+      if (lazy.lastUsed < started) this.#evict(shard, lazy);
+    }
   }
 
   #remember(record: T): void {
@@ -335,3 +544,28 @@ export class Collection<T> {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+function run<R>(work: () => R | Promise<R>): Promise<R> {
+  try {
+    return Promise.resolve(work());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** Promise.allSettled over `items`, at most `limit` of them under way at a time. */
+async function settleAtMost<I>(limit: number, items: I[], each: (item: I) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+  const results: PromiseSettledResult<void>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await each(items[i]).then(
+        (value) => ({ status: "fulfilled", value }) as const,
+        (reason: unknown) => ({ status: "rejected", reason }) as const,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

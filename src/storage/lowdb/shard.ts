@@ -32,6 +32,7 @@ export class Shard<T> implements Flushable {
   #pending: Batch | null = null;
   /** The write currently on its way to disk. */
   #inFlight: Promise<void> | null = null;
+  #resident = true;
   /** Number of writes started (diagnostics: group commit makes it <= mutations). */
   writes = 0;
   /** Longest synchronous part of a write (serialization), in ms (diagnostics). */
@@ -43,16 +44,43 @@ export class Shard<T> implements Flushable {
   }
 
   async load(): Promise<void> {
-    await this.#db.read();
-    const data = this.#db.data as unknown;
-    if (typeof data !== "object" || data === null || typeof (data as ShardData<T>).records !== "object" || (data as ShardData<T>).records === null) {
+    this.#db.data = { records: await this.readRecords() };
+  }
+
+  /** The records of the file as it is on disk now (none if there is no file yet). */
+  async readRecords(): Promise<Record<string, T>> {
+    const data = (await this.#db.adapter.read()) as unknown;
+    if (data === null) return {};
+    if (typeof data !== "object" || typeof (data as ShardData<T>).records !== "object" || (data as ShardData<T>).records === null) {
       throw new Error(`store file ${this.#file} does not hold a shard`);
     }
+    return (data as ShardData<T>).records;
   }
 
   /** The live records of this shard. Mutate, then call commit(). */
   get records(): Record<string, T> {
     return this.#db.data.records;
+  }
+
+  /**
+   * Whether `records` holds the whole shard. A lazily loaded collection drops the records of a
+   * shard its file holds (`release`) and reads them back (`hold`); a write then refuses to run.
+   */
+  get resident(): boolean {
+    return this.#resident;
+  }
+
+  /** `records` becomes the whole shard. */
+  hold(records: Record<string, T>): void {
+    this.#db.data = { records };
+    this.#resident = true;
+  }
+
+  /** Drops the records from memory: only once the file holds them and no write is pending. */
+  release(): void {
+    if (!this.idle) throw new Error(`shard ${this.#file} released with a write pending`);
+    this.#db.data = { records: {} };
+    this.#resident = false;
   }
 
   /** Resolves when a write containing every mutation made so far is durable. */
@@ -82,6 +110,11 @@ export class Shard<T> implements Flushable {
     const batch = this.#pending;
     if (!batch || this.#inFlight) return;
     this.#pending = null;
+    if (!this.#resident) {
+      // the file holds records that memory does not: writing memory would lose them
+      batch.reject(new StorageUnavailableError(`write to ${this.#file} refused: its records are not loaded`));
+      return;
+    }
     this.writes++;
     const t0 = performance.now();
     // Low.write() -> DurableJsonFile.write() serializes synchronously, right here.

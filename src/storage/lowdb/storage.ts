@@ -55,6 +55,11 @@ type CollectionName = keyof typeof LAYOUT;
 /** Default log bytes after which a checkpoint rewrites the changed shards (bounds replay at startup). */
 const CHECKPOINT_LOG_BYTES = 16 * 1024 * 1024;
 
+/** Checkpoint shards unused this long leave memory (their files hold them)... */
+const SHARD_IDLE_MS = 10_000;
+/** ...checked this often (a shard in use when its rewrite ends stays until then). */
+const EVICT_EVERY_MS = 1000;
+
 /** Rewritten by each health check (`check()`); holds nothing else. */
 const HEALTH_FILE = "health.json";
 type Collections = {
@@ -73,6 +78,8 @@ export interface LowdbStorageOptions {
   io?: FileIO;
   /** The data format and its migration steps (tests substitute their own). */
   format?: DataFormatOptions;
+  /** How long a checkpoint shard stays in memory unused (default 10 s; 0: never dropped but by `evictIdle`). */
+  shardIdleMs?: number;
 }
 
 export class LowdbStorage implements Storage {
@@ -99,6 +106,7 @@ export class LowdbStorage implements Storage {
   readonly #healthFile: DurableJsonFile<{ checked_at: string }>;
   #checkpointing: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
+  readonly #evicting: NodeJS.Timeout | null;
 
   private constructor(
     collections: Collections,
@@ -136,6 +144,7 @@ export class LowdbStorage implements Storage {
       },
       // a thread's checkpoints, runs and crons go with it, in its commit-log record
       (threadId) => Promise.all([this.checkpoints.deleteThread(threadId), this.runs.deleteThread(threadId), this.crons.deleteThread(threadId)]),
+      (threadId, work) => this.checkpoints.hold(threadId, work),
     );
     this.checkpoints = new LowdbCheckpoints(collections.checkpoints);
     this.runs = new LowdbRuns(collections.runs, collections.threads, collections.webhooks, (writes) => this.#log.atomically(writes));
@@ -149,6 +158,13 @@ export class LowdbStorage implements Storage {
     );
     // a thread's copy gets its checkpoints (its deletion takes what it owns: see LowdbThreads)
     this.#threadHooks.add({ copy: (source, target) => this.checkpoints.copyThread(source, target) });
+    const idleMs = options.shardIdleMs ?? SHARD_IDLE_MS;
+    this.#evicting = idleMs > 0 ? setInterval(() => this.evictIdle(idleMs), Math.min(idleMs, EVICT_EVERY_MS)).unref() : null;
+  }
+
+  /** Drops from memory the checkpoint shards unused for `idleMs` (see Collection); returns how many. */
+  evictIdle(idleMs = 0): number {
+    return this.#collections.checkpoints.evictIdle(idleMs);
   }
 
   static async open(options: LowdbStorageOptions): Promise<LowdbStorage> {
@@ -173,6 +189,8 @@ export class LowdbStorage implements Storage {
     const healthFile = new DurableJsonFile<{ checked_at: string }>(path.join(options.dataDir, HEALTH_FILE), options.io);
     const storage = new LowdbStorage(collections, options, (replayed.at(-1) ?? 0) + 1, healthFile);
     await storage.#checkpointNow(storage.#log.generation);
+    // the checkpoints are all in their files now: read back a thread at a time, when used
+    storage.evictIdle();
     return storage;
   }
 
@@ -206,11 +224,14 @@ export class LowdbStorage implements Storage {
     return () => this.#threadHooks.delete(hooks);
   }
 
-  /** Record counts, shard writes and longest write block so far (diagnostics, benchmark). */
-  stats(): Record<CollectionName, { records: number; shards: number; writes: number; maxWriteBlockMs: number }> {
+  /**
+   * Records in memory, mutations held until their shard's file has them (checkpoints), shard
+   * writes and longest write block so far (diagnostics, benchmark).
+   */
+  stats(): Record<CollectionName, { records: number; unwritten: number; shards: number; writes: number; maxWriteBlockMs: number }> {
     const entries = Object.entries(this.#collections).map(([name, c]) => [
       name,
-      { records: c.size, shards: c.shardCount, writes: c.writes, maxWriteBlockMs: c.maxWriteBlockMs },
+      { records: c.size, unwritten: c.unwritten, shards: c.shardCount, writes: c.writes, maxWriteBlockMs: c.maxWriteBlockMs },
     ]);
     return Object.fromEntries(entries) as ReturnType<LowdbStorage["stats"]>;
   }
@@ -229,6 +250,7 @@ export class LowdbStorage implements Storage {
   close(): Promise<void> {
     this.#temporary.clear();
     this.#closing ??= (async () => {
+      clearInterval(this.#evicting ?? undefined);
       const collections = Object.values(this.#collections);
       await Promise.all(collections.map((c) => c.close()));
       await this.#checkpointing;

@@ -57,8 +57,10 @@ export class LowdbThreads implements ThreadsRepository {
     private readonly col: Collection<Thread>,
     private readonly hooks: () => Iterable<ThreadHooks>,
     private readonly temporaries: TemporaryThreads,
-    /** Deletes what a thread owns in this storage (checkpoints, runs, crons), its writes started at once. */
+    /** Deletes what a thread owns in this storage (checkpoints, runs, crons), its writes started at once... */
     private readonly deleteOwned: (threadId: string) => Promise<unknown>,
+    /** ...which holds inside `holdOwned` (it brings what the thread owns into memory first). */
+    private readonly holdOwned: <R>(threadId: string, work: () => Promise<R>) => Promise<R>,
   ) {}
 
   /**
@@ -116,7 +118,9 @@ export class LowdbThreads implements ThreadsRepository {
     this.#require(threadId, scope);
     // the thread and what it owns here (its checkpoints, runs and crons) are one commit-log
     // record: one flush, and a crash keeps the thread whole or deletes it whole
-    await Promise.all(this.temporaries.deleting(threadId, () => [this.col.delete(threadId), this.deleteOwned(threadId)]));
+    await this.holdOwned(threadId, () =>
+      Promise.all(this.temporaries.deleting(threadId, () => [this.col.delete(threadId), this.deleteOwned(threadId)])),
+    );
     for (const hooks of this.hooks()) await hooks.delete?.(threadId);
   }
 

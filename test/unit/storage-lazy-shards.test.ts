@@ -1,0 +1,259 @@
+/**
+ * The embedded checkpoints collection is lazy (src/storage/lowdb/collection.ts): its shards leave
+ * memory when idle and are read back when a thread of theirs is used, and a checkpoint of the
+ * commit log reads them back to rewrite them. None of that may lose, revive or duplicate a
+ * record. A seeded random mix of saves, deletions, copies and reads, many at once, with shards
+ * dropped, the log checkpointed every few KiB, reopens and crash copies in between, is compared
+ * with a plain model of what it stored.
+ */
+import { copyFile, mkdir, readdir } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { nodeFileIO, type FileIO } from "../../src/storage/lowdb/durable-file.js";
+import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
+import type { CheckpointWrite, Storage } from "../../src/storage/types.js";
+import { tempDir } from "./storage-helpers.js";
+
+interface ModelCheckpoint {
+  ns: string;
+  runId: string;
+}
+interface ModelThread {
+  checkpoints: Map<string, ModelCheckpoint>;
+  /** checkpoint id -> slot (task id, idx) -> value */
+  writes: Map<string, Map<string, { value: string; runId: string }>>;
+}
+
+/** Deterministic PRNG (mulberry32): a failure reruns the same. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SHARDS = { assistants: 1, threads: 2, checkpoints: 3, runs: 2, crons: 1, storeItems: 1, webhooks: 1 };
+const open = (dataDir: string, io?: FileIO) =>
+  LowdbStorage.open({ dataDir, shards: SHARDS, checkpointLogBytes: 3000, shardIdleMs: 0, ...(io ? { io } : {}) });
+
+/**
+ * File calls that wait while `closed`: a copy of the directory made then is what a crash at that
+ * moment leaves (a checkpoint in the background writes no shard meanwhile; the old logs it may
+ * still delete are in its shards already).
+ */
+function gatedIO() {
+  let opened: Promise<void> = Promise.resolve();
+  let reopen = () => {};
+  const gated =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await opened;
+      return call(...args);
+    };
+  const io: FileIO = { open: gated(nodeFileIO.open), rename: gated(nodeFileIO.rename) };
+  return {
+    io,
+    async whileClosed(work: () => Promise<void>) {
+      opened = new Promise((resolve) => (reopen = resolve));
+      try {
+        await work();
+      } finally {
+        reopen();
+      }
+    },
+  };
+}
+
+/** Copies a data directory file by file; a log deleted meanwhile is left out (see gatedIO). */
+async function copyDir(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    if (entry.isDirectory()) await copyDir(source, path.join(to, entry.name));
+    else
+      await copyFile(source, path.join(to, entry.name)).catch((err: NodeJS.ErrnoException) => {
+        if (!(err.code === "ENOENT" && entry.name.startsWith("log-"))) throw err;
+      });
+  }
+}
+
+/** What the storage holds, from its archive snapshot (every record, whichever shards are in memory). */
+async function stored(storage: Storage): Promise<string[]> {
+  return storage.archive.snapshot(async (view) => {
+    const lines: string[] = [];
+    for await (const batch of view.records("checkpoint", 100)) {
+      for (const c of batch) lines.push(`c ${c.thread_id} ${c.checkpoint_id} ${c.checkpoint_ns} ${String(c.metadata.run_id)}`);
+    }
+    for await (const batch of view.records("checkpoint_writes", 100)) {
+      for (const w of batch) {
+        for (const write of w.writes)
+          lines.push(`w ${w.thread_id} ${w.checkpoint_id} ${write.task_id}/${write.idx} ${write.value.data} ${write.run_id}`);
+      }
+    }
+    return lines.sort();
+  });
+}
+
+function modelLines(model: Map<string, ModelThread>): string[] {
+  const lines: string[] = [];
+  for (const [threadId, thread] of model) {
+    for (const [id, c] of thread.checkpoints) lines.push(`c ${threadId} ${id} ${c.ns} ${c.runId}`);
+    for (const [id, slots] of thread.writes) for (const [slot, w] of slots) lines.push(`w ${threadId} ${id} ${slot} ${w.value} ${w.runId}`);
+  }
+  return lines.sort();
+}
+
+/** A thread's history as reads return it (newest first), and what the model says it is. */
+async function history(storage: Storage, threadId: string): Promise<string[]> {
+  const rows = await storage.checkpoints.list({ thread_id: threadId });
+  return rows.map((r) => `${r.checkpoint_id} ${r.writes.map((w) => `${w.task_id}/${w.idx}=${w.value.data}`).join(",")}`);
+}
+function modelHistory(thread: ModelThread | undefined): string[] {
+  if (!thread) return [];
+  return [...thread.checkpoints.keys()]
+    .sort()
+    .reverse()
+    .map((id) => {
+      const slots = thread.writes.get(id) ?? new Map<string, { value: string }>();
+      return `${id} ${[...slots].map(([slot, w]) => `${slot}=${w.value}`).join(",")}`;
+    });
+}
+
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups) await cleanup();
+  cleanups = [];
+});
+
+describe("lazily loaded checkpoint shards", () => {
+  it.each([20, 21, 22])(
+    "lose, revive and duplicate nothing through eviction, read-back, log checkpoints, reopens and crashes (seed %i)",
+    async (seed) => {
+      const temp = await tempDir("lgts-lazy-");
+      cleanups.push(temp.cleanup);
+      const gate = gatedIO();
+      let storage = await open(temp.dir, gate.io);
+      cleanups.push(() => storage.close());
+      const next = random(seed);
+      const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)];
+      const model = new Map<string, ModelThread>();
+      const threads = Array.from({ length: 9 }, (_, i) => `thread-${i}`);
+      let clock = 0;
+      let copies = 0;
+      const stamp = () => String(++clock).padStart(6, "0");
+      const thread = (id: string) => {
+        let t = model.get(id);
+        if (!t) model.set(id, (t = { checkpoints: new Map(), writes: new Map() }));
+        return t;
+      };
+
+      /** Starts one random operation; the model applies it in call order, as the storage must. */
+      const operation = (): Promise<unknown> => {
+        const threadId = pick(threads);
+        const known = [...(model.get(threadId)?.checkpoints.keys() ?? [])];
+        const roll = next();
+        if (roll < 0.4 || known.length === 0) {
+          const id = `cp-${stamp()}`;
+          const runId = `run-${Math.floor(next() * 4)}`;
+          thread(threadId).checkpoints.set(id, { ns: "", runId });
+          return storage.checkpoints.put({
+            thread_id: threadId,
+            checkpoint_ns: "",
+            checkpoint_id: id,
+            parent_checkpoint_id: known.at(-1) ?? null,
+            checkpoint: { type: "json", data: `{"id":"${id}"}` },
+            metadata: { run_id: runId, step: known.length },
+            created_at: new Date(1_700_000_000_000 + clock).toISOString(),
+          });
+        }
+        if (roll < 0.7) {
+          const checkpointId = pick(known);
+          const runId = `run-${Math.floor(next() * 4)}`;
+          const writes: CheckpointWrite[] = Array.from({ length: 1 + Math.floor(next() * 2) }, (_, i) => ({
+            task_id: `task-${Math.floor(next() * 2)}`,
+            idx: next() < 0.2 ? -1 : i,
+            channel: "value",
+            value: { type: "json", data: stamp() },
+            task_path: "",
+            run_id: runId,
+          }));
+          const slots = thread(threadId).writes.get(checkpointId) ?? new Map<string, { value: string; runId: string }>();
+          for (const w of writes) {
+            const slot = `${w.task_id}/${w.idx}`;
+            if (w.idx >= 0 && slots.has(slot)) continue;
+            slots.set(slot, { value: w.value.data, runId });
+          }
+          thread(threadId).writes.set(checkpointId, slots);
+          return storage.checkpoints.putWrites({ thread_id: threadId, checkpoint_ns: "", checkpoint_id: checkpointId }, writes);
+        }
+        if (roll < 0.8) {
+          const runId = `run-${Math.floor(next() * 4)}`;
+          const t = thread(threadId);
+          for (const [id, c] of [...t.checkpoints]) {
+            if (c.runId !== runId) continue;
+            t.checkpoints.delete(id);
+            t.writes.delete(id);
+          }
+          for (const [id, slots] of [...t.writes]) {
+            for (const [slot, w] of [...slots]) if (w.runId === runId) slots.delete(slot);
+            if (slots.size === 0) t.writes.delete(id);
+          }
+          return storage.checkpoints.deleteRun(threadId, runId);
+        }
+        if (roll < 0.88) {
+          model.delete(threadId);
+          return storage.checkpoints.deleteThread(threadId);
+        }
+        if (roll < 0.93) {
+          // a copy's target is a new thread, used once the copy is done (as the API's thread copy does)
+          const target = `thread-${++copies}-copy`;
+          const source = model.get(threadId);
+          if (source) {
+            model.set(target, {
+              checkpoints: new Map(source.checkpoints),
+              writes: new Map([...source.writes].map(([id, slots]) => [id, new Map(slots)])),
+            });
+          }
+          return storage.checkpoints.copyThread(threadId, target).then(() => threads.push(target));
+        }
+        const expected = modelHistory(model.get(threadId));
+        return history(storage, threadId).then((seen) => expect(seen, `history of ${threadId}`).toEqual(expected));
+      };
+
+      for (let round = 0; round < 60; round++) {
+        const batch: Promise<unknown>[] = [];
+        for (let i = 0; i < 12; i++) {
+          batch.push(operation());
+          // shards in use stay; the others go, with or without changes their files lack
+          if (next() < 0.3) storage.evictIdle(0);
+          if (next() < 0.2) await new Promise((resolve) => setImmediate(resolve));
+        }
+        await Promise.all(batch);
+        if (next() < 0.5) storage.evictIdle(0);
+        if (round % 10 === 9) {
+          // what a crash at this point leaves on disk (every write above is acknowledged)
+          const crashed = await tempDir("lgts-lazy-crash-");
+          cleanups.push(crashed.cleanup);
+          await gate.whileClosed(() => copyDir(temp.dir, crashed.dir));
+          const recovered = await open(crashed.dir);
+          expect(await stored(recovered), `after a crash in round ${round}`).toEqual(modelLines(model));
+          await recovered.close();
+        }
+        if (round % 15 === 14) {
+          await storage.close();
+          storage = await open(temp.dir, gate.io);
+        }
+        // an archive reads every shard back, one after the other: none may leave meanwhile
+        const snapshot = stored(storage);
+        for (let turn = 0; turn < 4; turn++) {
+          await new Promise((resolve) => setImmediate(resolve));
+          storage.evictIdle(0);
+        }
+        expect(await snapshot, `round ${round}`).toEqual(modelLines(model));
+      }
+      for (const threadId of threads) expect(await history(storage, threadId)).toEqual(modelHistory(model.get(threadId)));
+    },
+  );
+});
