@@ -8,7 +8,7 @@
  * N is fixed when the collection is created and read back from meta.json.
  *
  * In memory: `Map id -> record` (O(1) get) plus optional secondary indexes
- * `Map key -> Set<id>`. Stored records are never mutated in place: `put`
+ * `Map key -> ids` (the id alone while it is the only one: most keys of a thread index are). Stored records are never mutated in place: `put`
  * replaces the whole record, which keeps the indexes exact and lets callers
  * hand out references they obtained earlier without locking.
  *
@@ -89,7 +89,7 @@ export class Collection<T> {
   readonly #opts: CollectionOptions<T>;
   readonly #shards: Shard<T>[];
   readonly #byId = new Map<string, T>();
-  readonly #indexes = new Map<string, { keyOf: (r: T) => IndexKey; ids: Map<string, Set<string>> }>();
+  readonly #indexes = new Map<string, { keyOf: (r: T) => IndexKey; ids: Map<string, Bucket> }>();
   #closed = false;
   #log: CommitLog | null = null;
   #logName = "";
@@ -184,10 +184,11 @@ export class Collection<T> {
   }
 
   /** Ids whose `index` key equals `key`; undefined if there is no such index. */
-  lookup(index: string, key: string): ReadonlySet<string> | undefined {
+  lookup(index: string, key: string): Iterable<string> | undefined {
     const idx = this.#indexes.get(index);
     if (!idx) return undefined;
-    return idx.ids.get(key) ?? EMPTY;
+    const bucket = idx.ids.get(key);
+    return bucket === undefined ? EMPTY : typeof bucket === "string" ? [bucket] : bucket;
   }
 
   /**
@@ -198,10 +199,14 @@ export class Collection<T> {
    */
   candidates(eq: ReadonlyArray<readonly [index: string, key: string]>, ids?: readonly string[]): Iterable<T> {
     if (ids) return this.#records(new Set(ids));
-    let best: ReadonlySet<string> | undefined;
+    let best: Iterable<string> | undefined;
+    let bestSize = Infinity;
     for (const [index, key] of eq) {
-      const bucket = this.lookup(index, key);
-      if (bucket && (!best || bucket.size < best.size)) best = bucket;
+      const idx = this.#indexes.get(index);
+      if (!idx) continue;
+      const bucket = idx.ids.get(key);
+      const size = bucket === undefined ? 0 : typeof bucket === "string" ? 1 : bucket.size;
+      if (size < bestSize) [best, bestSize] = [this.lookup(index, key), size];
     }
     return best ? this.#records(best) : this.#byId.values();
   }
@@ -521,9 +526,10 @@ export class Collection<T> {
     for (const { keyOf, ids } of this.#indexes.values()) {
       const key = keyOf(record);
       if (key == null) continue;
-      let bucket = ids.get(key);
-      if (!bucket) ids.set(key, (bucket = new Set()));
-      bucket.add(id);
+      const bucket = ids.get(key);
+      if (bucket === undefined) ids.set(key, id);
+      else if (typeof bucket !== "string") bucket.add(id);
+      else if (bucket !== id) ids.set(key, new Set([bucket, id]));
     }
   }
 
@@ -533,14 +539,19 @@ export class Collection<T> {
       const key = keyOf(record);
       if (key == null) continue;
       const bucket = ids.get(key);
-      if (!bucket) continue;
-      bucket.delete(id);
-      if (bucket.size === 0) ids.delete(key);
+      if (bucket === id) ids.delete(key);
+      else if (typeof bucket === "object") {
+        bucket.delete(id);
+        if (bucket.size === 1) ids.set(key, bucket.values().next().value!);
+      }
     }
   }
 }
 
-const EMPTY: ReadonlySet<string> = new Set();
+const EMPTY: readonly string[] = [];
+
+/** The ids under one index key: the id alone, or a Set of two or more. */
+type Bucket = string | Set<string>;
 
 function run<R>(work: () => R | Promise<R>): Promise<R> {
   try {
