@@ -138,11 +138,11 @@ export class Collection<T> {
     if (meta.format !== 1 || !Number.isInteger(meta.shards) || meta.shards < 1) {
       throw new Error(`unsupported collection metadata in ${opts.dir}`);
     }
-    const shards = Array.from({ length: meta.shards }, (_, i) => new Shard<T>(path.join(opts.dir, shardFileName(i)), io));
+    const shards = Array.from({ length: meta.shards }, (_, i) => new Shard<T>(path.join(opts.dir, shardFileName(i)), opts.idOf, io));
     await Promise.all(shards.map((s) => s.load()));
     const collection = new Collection(opts, shards);
     for (const shard of shards) {
-      for (const record of Object.values(shard.records)) collection.#remember(record);
+      for (const record of shard.records.values()) collection.#remember(record);
     }
     return collection;
   }
@@ -305,7 +305,7 @@ export class Collection<T> {
       if (this.#shardFor(previous) !== shard) throw new Error(`shard key of '${id}' changed`);
       this.#forget(id, previous);
     }
-    if (shard.resident) shard.records[id] = record;
+    if (shard.resident) shard.records.set(id, record);
     this.#remember(record);
     this.#lazy?.get(shard)!.changes.set(id, record);
     return shard;
@@ -315,7 +315,7 @@ export class Collection<T> {
     const previous = this.#byId.get(id);
     if (previous === undefined) return undefined;
     const shard = this.#shardFor(previous);
-    if (shard.resident) delete shard.records[id];
+    if (shard.resident) shard.records.delete(id);
     this.#forget(id, previous);
     const lazy = this.#lazy?.get(shard);
     if (lazy) {
@@ -380,7 +380,7 @@ export class Collection<T> {
 
   #keysOf(shard: Shard<T>): Set<string> {
     const keys = new Set<string>();
-    for (const id in shard.records) keys.add(this.#shardKey(shard.records[id]));
+    for (const record of shard.records.values()) keys.add(this.#shardKey(record));
     return keys;
   }
 
@@ -432,8 +432,7 @@ export class Collection<T> {
 
   #evict(shard: Shard<T>, lazy: Lazy<T>): boolean {
     if (!shard.resident || lazy.pins > 0 || lazy.loading || !shard.idle) return false;
-    const records = shard.records;
-    for (const id in records) if (!lazy.changes.has(id)) this.#forget(id, records[id]);
+    for (const [id, record] of shard.records) if (!lazy.changes.has(id)) this.#forget(id, record);
     shard.release();
     return true;
   }
@@ -463,10 +462,10 @@ export class Collection<T> {
     shard.readRecords().then(
       (records) => {
         for (const [id, change] of lazy.changes) {
-          if (change instanceof Deleted) delete records[id];
-          else records[id] = change;
+          if (change instanceof Deleted) records.delete(id);
+          else records.set(id, change);
         }
-        for (const id in records) if (!lazy.changes.has(id)) this.#remember(records[id]);
+        for (const [id, record] of records) if (!lazy.changes.has(id)) this.#remember(record);
         shard.hold(records);
         this.#loaded(lazy);
       },
