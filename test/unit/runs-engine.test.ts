@@ -286,7 +286,7 @@ describe("run engine (local parts)", () => {
 
   describe.runIf(TEST_STORAGE === "lowdb")("a run followed from its scheduling (lowdb)", () => {
     /** `withServerParts`: the server's checkpointer (over the same storage) and a store, instead of memory savers. */
-    async function gatedEngine(options: { withServerParts?: boolean } = {}) {
+    async function gatedEngine(options: { withServerParts?: boolean; logs?: string[] } = {}) {
       registry ??= await loadGraphRegistry(RUNS_CONFIG);
       const gate = gatedLogSyncs();
       const { dir, cleanup: removeDir } = await tempDir();
@@ -295,7 +295,8 @@ describe("run engine (local parts)", () => {
       const parts = options.withServerParts
         ? { checkpointer: new StorageCheckpointSaver(storage.checkpoints), store: new InMemoryStore() }
         : { checkpointer: new TestSaver() };
-      const runs = localRunEngine({ storage, graphs: registry, ...parts, logger: pino({ level: "silent" }) });
+      const logger = options.logs ? pino({ level: "warn" }, { write: (line: string) => options.logs!.push(line) }) : pino({ level: "silent" });
+      const runs = localRunEngine({ storage, graphs: registry, ...parts, logger });
       await runs.start();
       cleanup.push(async () => {
         gate.heal();
@@ -400,6 +401,19 @@ describe("run engine (local parts)", () => {
       const modes: string[] = [];
       for await (const event of events!) modes.push(event.mode);
       expect(modes).toEqual(["metadata", "values", "values", "values", "values"]);
+    });
+
+    it("logs nothing for a stateless run: the deletion of its thread stops the rest of its graph's stream, no failure", async () => {
+      const logs: string[] = [];
+      const { start } = await gatedEngine({ withServerParts: true, logs });
+      for (let i = 0; i < 5; i++) {
+        let ended: (outcome: RunOutcome) => void = () => {};
+        const end = new Promise<RunOutcome>((resolve) => (ended = resolve));
+        await start(null, () => {}, ended);
+        expect((await end).status).toBe("success");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the streams' rest
+      expect(logs).toEqual([]);
     });
 
     it("writes nothing of a stateless run whose temporary thread is deleted before any of its lines left for the disk", async () => {
