@@ -251,7 +251,7 @@ export class LowdbCheckpoints implements CheckpointsRepository {
     return anchor ? (r) => newestFirst(r, anchor) > 0 : (r) => r.checkpoint_id < id;
   }
 
-  #ids(threadId: string): ReadonlySet<string> {
+  #ids(threadId: string): Iterable<string> {
     return this.col.lookup("thread", threadId)!;
   }
 

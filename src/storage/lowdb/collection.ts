@@ -8,7 +8,7 @@
  * N is fixed when the collection is created and read back from meta.json.
  *
  * In memory: `Map id -> record` (O(1) get) plus optional secondary indexes
- * `Map key -> Set<id>`. Stored records are never mutated in place: `put`
+ * `Map key -> ids` (the id alone while it is the only one: most keys of a thread index are). Stored records are never mutated in place: `put`
  * replaces the whole record, which keeps the indexes exact and lets callers
  * hand out references they obtained earlier without locking.
  *
@@ -89,7 +89,7 @@ export class Collection<T> {
   readonly #opts: CollectionOptions<T>;
   readonly #shards: Shard<T>[];
   readonly #byId = new Map<string, T>();
-  readonly #indexes = new Map<string, { keyOf: (r: T) => IndexKey; ids: Map<string, Set<string>> }>();
+  readonly #indexes = new Map<string, { keyOf: (r: T) => IndexKey; ids: Map<string, Bucket> }>();
   #closed = false;
   #log: CommitLog | null = null;
   #logName = "";
@@ -138,11 +138,11 @@ export class Collection<T> {
     if (meta.format !== 1 || !Number.isInteger(meta.shards) || meta.shards < 1) {
       throw new Error(`unsupported collection metadata in ${opts.dir}`);
     }
-    const shards = Array.from({ length: meta.shards }, (_, i) => new Shard<T>(path.join(opts.dir, shardFileName(i)), io));
+    const shards = Array.from({ length: meta.shards }, (_, i) => new Shard<T>(path.join(opts.dir, shardFileName(i)), opts.idOf, io));
     await Promise.all(shards.map((s) => s.load()));
     const collection = new Collection(opts, shards);
     for (const shard of shards) {
-      for (const record of Object.values(shard.records)) collection.#remember(record);
+      for (const record of shard.records.values()) collection.#remember(record);
     }
     return collection;
   }
@@ -184,10 +184,11 @@ export class Collection<T> {
   }
 
   /** Ids whose `index` key equals `key`; undefined if there is no such index. */
-  lookup(index: string, key: string): ReadonlySet<string> | undefined {
+  lookup(index: string, key: string): Iterable<string> | undefined {
     const idx = this.#indexes.get(index);
     if (!idx) return undefined;
-    return idx.ids.get(key) ?? EMPTY;
+    const bucket = idx.ids.get(key);
+    return bucket === undefined ? EMPTY : typeof bucket === "string" ? [bucket] : bucket;
   }
 
   /**
@@ -198,10 +199,14 @@ export class Collection<T> {
    */
   candidates(eq: ReadonlyArray<readonly [index: string, key: string]>, ids?: readonly string[]): Iterable<T> {
     if (ids) return this.#records(new Set(ids));
-    let best: ReadonlySet<string> | undefined;
+    let best: Iterable<string> | undefined;
+    let bestSize = Infinity;
     for (const [index, key] of eq) {
-      const bucket = this.lookup(index, key);
-      if (bucket && (!best || bucket.size < best.size)) best = bucket;
+      const idx = this.#indexes.get(index);
+      if (!idx) continue;
+      const bucket = idx.ids.get(key);
+      const size = bucket === undefined ? 0 : typeof bucket === "string" ? 1 : bucket.size;
+      if (size < bestSize) [best, bestSize] = [this.lookup(index, key), size];
     }
     return best ? this.#records(best) : this.#byId.values();
   }
@@ -236,7 +241,8 @@ export class Collection<T> {
    * From now on a mutation is durable once `log` holds it (one fsync shared by every mutation
    * of a flush); shard files catch up at `writeDirtyShards`. Without a log, each mutation waits
    * for its shard's next durable rewrite. A record's mutations go under `withdrawableOf` its
-   * shard key (CommitLog.withdraw); once that is withdrawn, they write nothing.
+   * shard key (CommitLog.withdraw); once that is withdrawn, its deletion writes nothing unless
+   * one of its lines left for the disk.
    */
   attachLog(name: string, log: CommitLog, withdrawableOf?: (shardKey: string) => Withdrawable | undefined): void {
     this.#logName = name;
@@ -300,7 +306,7 @@ export class Collection<T> {
       if (this.#shardFor(previous) !== shard) throw new Error(`shard key of '${id}' changed`);
       this.#forget(id, previous);
     }
-    if (shard.resident) shard.records[id] = record;
+    if (shard.resident) shard.records.set(id, record);
     this.#remember(record);
     this.#lazy?.get(shard)!.changes.set(id, record);
     return shard;
@@ -310,7 +316,7 @@ export class Collection<T> {
     const previous = this.#byId.get(id);
     if (previous === undefined) return undefined;
     const shard = this.#shardFor(previous);
-    if (shard.resident) delete shard.records[id];
+    if (shard.resident) shard.records.delete(id);
     this.#forget(id, previous);
     const lazy = this.#lazy?.get(shard);
     if (lazy) {
@@ -325,10 +331,12 @@ export class Collection<T> {
   #commit(shard: Shard<T>, entry: () => LogEntry, record: T): Promise<void> {
     if (!this.#log) return this.#rewrite(shard);
     const unit = this.#withdrawableOf(this.#shardKey(record));
-    // taken back with every line before it: the disk never held the record
-    if (unit?.state === "withdrawn") return Promise.resolve();
+    const owner = unit && { unit, records: [`${this.#logName}/${this.#opts.idOf(record)}`] };
+    const line = entry();
+    // a deletion of what the disk never held (its lines were withdrawn): nothing to write
+    if (owner?.unit.state === "withdrawn" && "d" in line && !owner.unit.written.has(owner.records[0])) return Promise.resolve();
     this.#dirty.add(shard);
-    const durable = this.#log.append(entry(), unit);
+    const durable = this.#log.append(line, owner);
     this.#unlogged.set(shard, durable);
     const forget = () => {
       if (this.#unlogged.get(shard) === durable) this.#unlogged.delete(shard);
@@ -375,7 +383,7 @@ export class Collection<T> {
 
   #keysOf(shard: Shard<T>): Set<string> {
     const keys = new Set<string>();
-    for (const id in shard.records) keys.add(this.#shardKey(shard.records[id]));
+    for (const record of shard.records.values()) keys.add(this.#shardKey(record));
     return keys;
   }
 
@@ -427,8 +435,7 @@ export class Collection<T> {
 
   #evict(shard: Shard<T>, lazy: Lazy<T>): boolean {
     if (!shard.resident || lazy.pins > 0 || lazy.loading || !shard.idle) return false;
-    const records = shard.records;
-    for (const id in records) if (!lazy.changes.has(id)) this.#forget(id, records[id]);
+    for (const [id, record] of shard.records) if (!lazy.changes.has(id)) this.#forget(id, record);
     shard.release();
     return true;
   }
@@ -458,10 +465,10 @@ export class Collection<T> {
     shard.readRecords().then(
       (records) => {
         for (const [id, change] of lazy.changes) {
-          if (change instanceof Deleted) delete records[id];
-          else records[id] = change;
+          if (change instanceof Deleted) records.delete(id);
+          else records.set(id, change);
         }
-        for (const id in records) if (!lazy.changes.has(id)) this.#remember(records[id]);
+        for (const [id, record] of records) if (!lazy.changes.has(id)) this.#remember(record);
         shard.hold(records);
         this.#loaded(lazy);
       },
@@ -521,9 +528,10 @@ export class Collection<T> {
     for (const { keyOf, ids } of this.#indexes.values()) {
       const key = keyOf(record);
       if (key == null) continue;
-      let bucket = ids.get(key);
-      if (!bucket) ids.set(key, (bucket = new Set()));
-      bucket.add(id);
+      const bucket = ids.get(key);
+      if (bucket === undefined) ids.set(key, id);
+      else if (typeof bucket !== "string") bucket.add(id);
+      else if (bucket !== id) ids.set(key, new Set([bucket, id]));
     }
   }
 
@@ -533,14 +541,19 @@ export class Collection<T> {
       const key = keyOf(record);
       if (key == null) continue;
       const bucket = ids.get(key);
-      if (!bucket) continue;
-      bucket.delete(id);
-      if (bucket.size === 0) ids.delete(key);
+      if (bucket === id) ids.delete(key);
+      else if (typeof bucket === "object") {
+        bucket.delete(id);
+        if (bucket.size === 1) ids.set(key, bucket.values().next().value!);
+      }
     }
   }
 }
 
-const EMPTY: ReadonlySet<string> = new Set();
+const EMPTY: readonly string[] = [];
+
+/** The ids under one index key: the id alone, or a Set of two or more. */
+type Bucket = string | Set<string>;
 
 function run<R>(work: () => R | Promise<R>): Promise<R> {
   try {

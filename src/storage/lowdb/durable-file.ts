@@ -41,8 +41,12 @@ export class DurableJsonFile<T> implements Adapter<T> {
   readonly #dir: string;
   readonly #io: FileIO;
 
-  constructor(file: string, io: FileIO = nodeFileIO) {
+  readonly #serialize: (data: T) => string;
+
+  /** `serialize`: the file's text for `data` (JSON.stringify by default). */
+  constructor(file: string, io: FileIO = nodeFileIO, serialize: (data: T) => string = JSON.stringify) {
     this.#io = io;
+    this.#serialize = serialize;
     this.#file = file;
     this.#temp = file + TEMP_SUFFIX;
     this.#dir = path.dirname(file);
@@ -74,7 +78,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
    * temp file); `Shard` guarantees this.
    */
   write(data: T): Promise<void> {
-    return this.writeText(JSON.stringify(data));
+    return this.writeText(this.#serialize(data));
   }
 
   async writeText(text: string): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * One shard = one small lowdb file holding `{ records: { [id]: record } }`,
- * with group commit.
+ * with group commit. In memory the records are a Map (an object's keys would each be a second,
+ * internalized copy of the id).
  *
  * Mutations change `records` in memory right away and then call `commit()`.
  * The first commit after an idle period queues a write on the flush queue
@@ -22,7 +23,14 @@ import { scheduleFlush, type Flushable } from "./flush-queue.js";
 import { newBatch, noop, type Batch } from "./batch.js";
 
 export interface ShardData<T> {
-  records: Record<string, T>;
+  records: Map<string, T>;
+}
+
+/** The file's text: `{"records":{id: record, ...}}`. */
+function serialize<T>(data: ShardData<T>): string {
+  const entries: string[] = [];
+  for (const [id, record] of data.records) entries.push(`${JSON.stringify(id)}:${JSON.stringify(record)}`);
+  return `{"records":{${entries.join(",")}}}`;
 }
 
 export class Shard<T> implements Flushable {
@@ -38,27 +46,33 @@ export class Shard<T> implements Flushable {
   /** Longest synchronous part of a write (serialization), in ms (diagnostics). */
   maxBlockMs = 0;
 
-  constructor(file: string, io?: FileIO) {
+  readonly #idOf: (record: T) => string;
+
+  constructor(file: string, idOf: (record: T) => string, io?: FileIO) {
     this.#file = file;
-    this.#db = new Low<ShardData<T>>(new DurableJsonFile<ShardData<T>>(file, io), { records: {} });
+    this.#idOf = idOf;
+    this.#db = new Low<ShardData<T>>(new DurableJsonFile<ShardData<T>>(file, io, serialize), { records: new Map() });
   }
 
   async load(): Promise<void> {
     this.#db.data = { records: await this.readRecords() };
   }
 
-  /** The records of the file as it is on disk now (none if there is no file yet). */
-  async readRecords(): Promise<Record<string, T>> {
-    const data = (await this.#db.adapter.read()) as unknown;
-    if (data === null) return {};
-    if (typeof data !== "object" || typeof (data as ShardData<T>).records !== "object" || (data as ShardData<T>).records === null) {
+  /** The records of the file as it is on disk now (none if there is no file yet), by their ids. */
+  async readRecords(): Promise<Map<string, T>> {
+    const data = (await this.#db.adapter.read()) as { records?: unknown } | null;
+    const records = new Map<string, T>();
+    if (data === null) return records;
+    if (typeof data !== "object" || typeof data.records !== "object" || data.records === null) {
       throw new Error(`store file ${this.#file} does not hold a shard`);
     }
-    return (data as ShardData<T>).records;
+    // keyed by the records' own id strings: the parsed keys are dropped
+    for (const record of Object.values(data.records as Record<string, T>)) records.set(this.#idOf(record), record);
+    return records;
   }
 
   /** The live records of this shard. Mutate, then call commit(). */
-  get records(): Record<string, T> {
+  get records(): Map<string, T> {
     return this.#db.data.records;
   }
 
@@ -71,7 +85,7 @@ export class Shard<T> implements Flushable {
   }
 
   /** `records` becomes the whole shard. */
-  hold(records: Record<string, T>): void {
+  hold(records: Map<string, T>): void {
     this.#db.data = { records };
     this.#resident = true;
   }
@@ -79,7 +93,7 @@ export class Shard<T> implements Flushable {
   /** Drops the records from memory: only once the file holds them and no write is pending. */
   release(): void {
     if (!this.idle) throw new Error(`shard ${this.#file} released with a write pending`);
-    this.#db.data = { records: {} };
+    this.#db.data = { records: new Map() };
     this.#resident = false;
   }
 
