@@ -9,7 +9,6 @@ import { lazyDocs } from "./docs.js";
 import { allowedMethods, disabledOperations, publishedContract } from "./published-contract.js";
 import { errorReply } from "./error-reply.js";
 import { jsonRpcParseErrors } from "./jsonrpc.js";
-import { jsonBody } from "./json-body.js";
 import { requestObserver } from "./logging.js";
 import { httpTracing } from "./tracing.js";
 import type { Tracer } from "@opentelemetry/api";
@@ -169,7 +168,7 @@ export async function createApp(options: AppOptions) {
   }
   const api = await createContractBackend(handlers, contract);
 
-  const parseJson = jsonBody(50 * 1024 * 1024);
+  const parseJson = express.json({ limit: "50mb" });
   const runOperation = operationRunner(api);
   const serve = (operation: Operation | undefined, req: Request, res: Response, next: NextFunction) => {
     const request = { method: req.method, path: req.path, query: req.query as never, body: req.body, headers: req.headers as never };
