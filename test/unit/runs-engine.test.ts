@@ -286,7 +286,7 @@ describe("run engine (local parts)", () => {
 
   describe.runIf(TEST_STORAGE === "lowdb")("a run followed from its scheduling (lowdb)", () => {
     /** `withServerParts`: the server's checkpointer (over the same storage) and a store, instead of memory savers. */
-    async function gatedEngine(options: { withServerParts?: boolean } = {}) {
+    async function gatedEngine(options: { withServerParts?: boolean; logs?: string[] } = {}) {
       registry ??= await loadGraphRegistry(RUNS_CONFIG);
       const gate = gatedLogSyncs();
       const { dir, cleanup: removeDir } = await tempDir();
@@ -295,7 +295,8 @@ describe("run engine (local parts)", () => {
       const parts = options.withServerParts
         ? { checkpointer: new StorageCheckpointSaver(storage.checkpoints), store: new InMemoryStore() }
         : { checkpointer: new TestSaver() };
-      const runs = localRunEngine({ storage, graphs: registry, ...parts, logger: pino({ level: "silent" }) });
+      const logger = options.logs ? pino({ level: "warn" }, { write: (line: string) => options.logs!.push(line) }) : pino({ level: "silent" });
+      const runs = localRunEngine({ storage, graphs: registry, ...parts, logger });
       await runs.start();
       cleanup.push(async () => {
         gate.heal();
@@ -402,6 +403,19 @@ describe("run engine (local parts)", () => {
       expect(modes).toEqual(["metadata", "values", "values", "values", "values"]);
     });
 
+    it("logs nothing for a stateless run: the deletion of its thread stops the rest of its graph's stream, no failure", async () => {
+      const logs: string[] = [];
+      const { start } = await gatedEngine({ withServerParts: true, logs });
+      for (let i = 0; i < 5; i++) {
+        let ended: (outcome: RunOutcome) => void = () => {};
+        const end = new Promise<RunOutcome>((resolve) => (ended = resolve));
+        await start(null, () => {}, ended);
+        expect((await end).status).toBe("success");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the streams' rest
+      expect(logs).toEqual([]);
+    });
+
     it("writes nothing of a stateless run whose temporary thread is deleted before any of its lines left for the disk", async () => {
       const { gate, start } = await gatedEngine({ withServerParts: true });
       let ended: (outcome: RunOutcome) => void = () => {};
@@ -412,7 +426,7 @@ describe("run engine (local parts)", () => {
       expect(gate.writes.filter((text) => text.includes(run.thread_id))).toEqual([]);
     });
 
-    it("deletes a stateless run's temporary thread in the fsync of the run's end once its creation is on disk", async () => {
+    it("writes only the deletion of a stateless run's temporary thread once its creation is on disk: its end is withdrawn", async () => {
       const { gate, start } = await gatedEngine({ withServerParts: true });
       let ended: (outcome: RunOutcome) => void = () => {};
       const end = new Promise<RunOutcome>((resolve) => (ended = resolve));
@@ -422,14 +436,11 @@ describe("run engine (local parts)", () => {
       const deletion = `"d":"${run.thread_id}"`;
       const writesOf = (part: string) => gate.writes.flatMap((text, i) => (text.includes(part) ? [i] : []));
       await eventually(async () => (writesOf(deletion).length > 0 ? true : undefined), 10_000, "the thread's deletion to be written");
-      // no flush of its own for the deletion after the end's (nor one per collection): written
-      // once, behind the end, before the end's fsync
-      const ending = writesOf('"status":"success"').filter((i) => gate.writes[i].includes(run.run_id));
-      const deleting = writesOf(deletion);
-      expect(ending).toHaveLength(1);
-      expect(deleting).toHaveLength(1);
-      expect(deleting[0]).toBeGreaterThanOrEqual(ending[0]);
-      expect(gate.syncsBefore[deleting[0]]).toBe(gate.syncsBefore[ending[0]]);
+      // written once (one record for the thread and its run); the run's end, appended in the
+      // same turn as the deletion, is taken back with it
+      expect(writesOf(deletion)).toHaveLength(1);
+      expect(writesOf(`"d":"${run.run_id}"`)).toEqual(writesOf(deletion));
+      expect(writesOf('"status":"success"').filter((i) => gate.writes[i].includes(run.run_id))).toEqual([]);
     });
 
     it("does not end as a success when its creation cannot be stored", async () => {

@@ -3,7 +3,7 @@
  * unsynced data), so these tests watch the file calls a write makes through the `FileIO` seam:
  * the data and the directory entry must both be fsynced before the write is acknowledged.
  */
-import { readFile, rm } from "node:fs/promises";
+import { cp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DurableJsonFile, nodeFileIO, type FileIO, type SyncableFile } from "../../src/storage/lowdb/durable-file.js";
@@ -13,6 +13,7 @@ import { NotFoundError, StorageUnavailableError } from "../../src/storage/errors
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { putCheckpointChain } from "./archive-fill.js";
 import { shardOf } from "../../src/storage/lowdb/hash.js";
+import { eventually } from "../support/runs.js";
 
 type Op = "write" | "sync" | "close" | "rename";
 interface Event {
@@ -430,6 +431,49 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
     expect(await afterCrash(dataDir, threadId, runId)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
   });
 
+  it("once some of its lines left for the disk, withdraws the others: only the records the disk holds get a deletion", async () => {
+    const dataDir = await dir();
+    const storage = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
+    cleanups.unshift(() => storage.close());
+    await storage.threads.create(); // the log file exists
+    const log = path.join(dataDir, "log-00000001.ndjson");
+
+    const thread = await storage.threads.create({ metadata: { temporary: true } }, undefined, { deferred: true, temporary: true });
+    const t = thread.thread_id;
+    const { run } = await storage.runs.create({
+      thread_id: t,
+      assistant_id: "trivial",
+      kwargs: statelessKwargs,
+      multitask_strategy: "reject",
+      not_before: null,
+    });
+    const flushed = (await readFile(log, "utf8")).length; // the thread and its run are on disk
+    const checkpoint = storage.checkpoints.put({
+      thread_id: t,
+      checkpoint_ns: "",
+      checkpoint_id: "cp-0",
+      parent_checkpoint_id: null,
+      checkpoint: { type: "json", data: "{}" },
+      metadata: { step: 0 },
+      created_at: new Date().toISOString(),
+    });
+    const ended = storage.runs.end(run.run_id, { update: { status: "success" } });
+    const before = storage.logStats;
+    await storage.threads.delete(t);
+    await Promise.all([checkpoint, ended]);
+    expect({ appends: storage.logStats.appends - before.appends, flushes: storage.logStats.flushes - before.flushes }).toEqual({
+      appends: 1,
+      flushes: 1,
+    });
+    // one line: the deletions of the thread and its run; the checkpoint and the run's end never written
+    const written = (await readFile(log, "utf8")).slice(flushed).trim().split("\n");
+    expect(written).toHaveLength(1);
+    expect(written[0]).toContain(`"d":"${t}"`);
+    expect(written[0]).toContain(`"d":"${run.run_id}"`);
+    expect(written[0]).not.toContain("cp-0");
+    expect(await afterCrash(dataDir, t, run.run_id)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
+  });
+
   it("with a webhook delivery owed by its run's end, its deletion is written and the delivery kept", async () => {
     const dataDir = await dir();
     const storage = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
@@ -464,6 +508,10 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
     await storage.threads.delete(threadId);
     shardWrite.release();
     await written;
-    expect(await afterCrash(dataDir, threadId, runId)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
+    // a crash once the shard holding the thread is in place: the files as they are then
+    await eventually(async () => (rec.indexOf("rename", "end", threadShard) >= 0 ? true : undefined), 10_000, "the shard's rename");
+    const crashed = await dir();
+    await cp(dataDir, crashed, { recursive: true });
+    expect(await afterCrash(crashed, threadId, runId)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
   });
 });

@@ -254,7 +254,10 @@ export class RunExecutor {
         onTail: (rest) => {
           tail = rest.then(
             () => {},
-            (error: unknown) => log.warn({ err: error }, "the graph failed after its final checkpoint; the run had completed"),
+            (error: unknown) => {
+              // stopped after its end (its temporary thread's deletion stops the thread's runs): no failure
+              if (!control.signal.aborted) log.warn({ err: error }, "the graph failed after its final checkpoint; the run had completed");
+            },
           );
         },
       });

@@ -241,7 +241,8 @@ export class Collection<T> {
    * From now on a mutation is durable once `log` holds it (one fsync shared by every mutation
    * of a flush); shard files catch up at `writeDirtyShards`. Without a log, each mutation waits
    * for its shard's next durable rewrite. A record's mutations go under `withdrawableOf` its
-   * shard key (CommitLog.withdraw); once that is withdrawn, they write nothing.
+   * shard key (CommitLog.withdraw); once that is withdrawn, its deletion writes nothing unless
+   * one of its lines left for the disk.
    */
   attachLog(name: string, log: CommitLog, withdrawableOf?: (shardKey: string) => Withdrawable | undefined): void {
     this.#logName = name;
@@ -330,10 +331,12 @@ export class Collection<T> {
   #commit(shard: Shard<T>, entry: () => LogEntry, record: T): Promise<void> {
     if (!this.#log) return this.#rewrite(shard);
     const unit = this.#withdrawableOf(this.#shardKey(record));
-    // taken back with every line before it: the disk never held the record
-    if (unit?.state === "withdrawn") return Promise.resolve();
+    const owner = unit && { unit, records: [`${this.#logName}/${this.#opts.idOf(record)}`] };
+    const line = entry();
+    // a deletion of what the disk never held (its lines were withdrawn): nothing to write
+    if (owner?.unit.state === "withdrawn" && "d" in line && !owner.unit.written.has(owner.records[0])) return Promise.resolve();
     this.#dirty.add(shard);
-    const durable = this.#log.append(entry(), unit);
+    const durable = this.#log.append(line, owner);
     this.#unlogged.set(shard, durable);
     const forget = () => {
       if (this.#unlogged.get(shard) === durable) this.#unlogged.delete(shard);

@@ -18,8 +18,8 @@
  * line (`atomically`): a write torn by a power loss keeps all of them or none.
  *
  * Lines appended under a `Withdrawable` (a stateless run's temporary thread) can be taken back
- * (`withdraw`) while none of them has left for the disk: what they record is being deleted, and
- * the disk, which never held it, needs neither them nor the deletion.
+ * (`withdraw`) while they have not left for the disk: what they record is being deleted. A record
+ * none of whose lines left needs no deletion line either: the disk never held it.
  *
  * A crash can leave a torn last line; replay ignores it (it was never acknowledged). A failed
  * flush rejects its waiters, keeps their lines for the next flush and moves to a new generation,
@@ -42,15 +42,35 @@ export type LogEntry = { c: string; r: unknown } | { c: string; d: string };
 type LogLine = LogEntry | { g: LogEntry[] };
 
 /**
- * Lines that may be taken back together (see `CommitLog.withdraw`): their indexes in the lines
- * not yet flushed, until one of them leaves for the disk (`spilled`) or they are withdrawn.
+ * Lines that may be taken back together (see `CommitLog.withdraw`), by record (a key naming its
+ * collection and id): those not flushed yet (their indexes), and the records with a line that
+ * left for the disk. `pinned`: a line also held another record; nothing is taken back.
  */
 export interface Withdrawable {
-  state: "open" | "spilled" | "withdrawn";
-  lines: number[];
+  state: "open" | "pinned" | "withdrawn";
+  pending: Map<string, number[]>;
+  written: Set<string>;
 }
 
-export const withdrawable = (): Withdrawable => ({ state: "open", lines: [] });
+export const withdrawable = (): Withdrawable => ({ state: "open", pending: new Map(), written: new Set() });
+
+/** A line's withdrawable, and the records (keys) it holds. */
+export interface LineOwner {
+  unit: Withdrawable;
+  records: string[];
+}
+
+/**
+ * The owner of a line holding several entries: theirs if they all have the same withdrawable.
+ * Otherwise none, and their withdrawables are pinned: such a line (a run's end and the webhook
+ * delivery it owes) is never taken back in part.
+ */
+function groupOwner(owners: (LineOwner | undefined)[]): LineOwner | undefined {
+  const unit = owners[0]?.unit;
+  if (unit && owners.every((owner) => owner?.unit === unit)) return { unit, records: owners.flatMap((owner) => owner?.records ?? []) };
+  for (const owner of owners) if (owner?.unit.state === "open") owner.unit.state = "pinned";
+  return undefined;
+}
 
 const LOG_FILE = /^log-(\d+)\.ndjson$/;
 const logName = (generation: number) => `log-${String(generation).padStart(8, "0")}.ndjson`;
@@ -105,7 +125,7 @@ export class CommitLog {
   /** The waiters of the flush in flight. */
   #flushing: Batch | null = null;
   /** While `atomically` runs: the entries it gathers into one line, and when that line is durable. */
-  #group: { entries: LogEntry[]; units: (Withdrawable | undefined)[]; durable: Batch } | null = null;
+  #group: { entries: LogEntry[]; owners: (LineOwner | undefined)[]; durable: Batch } | null = null;
   /** The withdrawables with lines among those not flushed yet. */
   readonly #units = new Set<Withdrawable>();
   #inFlight: Promise<void> | null = null;
@@ -140,29 +160,32 @@ export class CommitLog {
     return this.#generation;
   }
 
-  /** Resolves once `entry` is on disk (or withdrawn with `unit`). */
-  append(entry: LogEntry, unit?: Withdrawable): Promise<void> {
+  /** Resolves once `entry` is on disk (or withdrawn: see `withdraw`). */
+  append(entry: LogEntry, owner?: LineOwner): Promise<void> {
     if (this.#group) {
       this.#group.entries.push(entry);
-      this.#group.units.push(unit);
+      this.#group.owners.push(owner);
       return this.#group.durable.promise;
     }
-    return this.#appendLine(entry, unit);
+    return this.#appendLine(entry, owner);
   }
 
   /**
-   * Takes back the lines appended under `unit`, if none of them has left for the disk: they are
-   * never written. False (nothing changes) once one has. Either way `unit` takes no more lines.
+   * Takes back the lines appended under `unit` that have not left for the disk: they are never
+   * written. Then `unit.written` names the records the disk may hold (they need a deletion line).
+   * A pinned unit keeps its lines. Either way `unit` takes no more lines.
    */
-  withdraw(unit: Withdrawable): boolean {
-    if (unit.state !== "open") return false;
+  withdraw(unit: Withdrawable): void {
+    if (unit.state !== "open") return;
     unit.state = "withdrawn";
-    for (const i of unit.lines) {
-      this.#bytes -= this.#lines[i].length;
-      this.#lines[i] = "";
+    for (const lines of unit.pending.values()) {
+      for (const i of lines) {
+        this.#bytes -= this.#lines[i].length;
+        this.#lines[i] = "";
+      }
     }
+    unit.pending.clear();
     this.#units.delete(unit);
-    return true;
   }
 
   /**
@@ -172,27 +195,34 @@ export class CommitLog {
    */
   atomically<T>(writes: () => T): T {
     if (this.#group) return writes(); // already inside a unit: part of it
-    const group = { entries: [] as LogEntry[], units: [] as (Withdrawable | undefined)[], durable: newBatch() };
+    const group = { entries: [] as LogEntry[], owners: [] as (LineOwner | undefined)[], durable: newBatch() };
     this.#group = group;
     try {
       return writes();
     } finally {
       this.#group = null;
-      const { entries, units, durable } = group;
-      // a line holding entries of another unit (or of none) cannot be withdrawn with either
-      const unit = units.every((u) => u === units[0]) ? units[0] : undefined;
-      if (!unit) for (const u of units) if (u?.state === "open") u.state = "spilled";
-      const line = entries.length === 1 ? this.#appendLine(entries[0], unit) : entries.length > 1 ? this.#appendLine({ g: entries }, unit) : null;
+      const { entries, owners, durable } = group;
+      const line =
+        entries.length === 1
+          ? this.#appendLine(entries[0], owners[0])
+          : entries.length > 1
+            ? this.#appendLine({ g: entries }, groupOwner(owners))
+            : null;
       if (line) line.then(durable.resolve, durable.reject);
       else durable.resolve();
     }
   }
 
-  #appendLine(entry: LogLine, unit?: Withdrawable): Promise<void> {
+  #appendLine(entry: LogLine, owner?: LineOwner): Promise<void> {
     const line = JSON.stringify(entry) + "\n";
     this.appends++;
-    if (unit?.state === "open") {
-      unit.lines.push(this.#lines.length);
+    if (owner?.unit.state === "open") {
+      const { unit, records } = owner;
+      for (const record of records) {
+        const lines = unit.pending.get(record);
+        if (lines) lines.push(this.#lines.length);
+        else unit.pending.set(record, [this.#lines.length]);
+      }
       this.#units.add(unit);
     }
     this.#lines.push(line);
@@ -312,7 +342,10 @@ export class CommitLog {
   }
 
   #spillUnits(): void {
-    for (const unit of this.#units) unit.state = "spilled";
+    for (const unit of this.#units) {
+      for (const record of unit.pending.keys()) unit.written.add(record);
+      unit.pending.clear();
+    }
     this.#units.clear();
   }
 
@@ -357,7 +390,7 @@ export class CommitLog {
       // the lines wait for the next flush (the next append, or close), in a fresh generation:
       // this file may end torn. No retry here: a full disk would make it a busy loop
       this.#lines = [...unflushed, ...this.#lines];
-      // the lines not flushed yet moved: their withdrawables lose track of them
+      // the lines not flushed yet moved: their withdrawables lose track of them (as if written)
       this.#spillUnits();
       this.#switchGeneration();
       const error = new StorageUnavailableError("write to the commit log failed", { cause: err });
