@@ -11,8 +11,10 @@
  * array. Anything else goes to express.json itself: another content type, charset or encoding, a
  * chunked or oversized body, a body already read. So does every body this reader cannot parse
  * as an object or array, replayed from the bytes read: a UTF-8 byte order mark, malformed JSON,
- * a bare value. express.json then sets `req.body` or answers its own error, word for word.
+ * a bare value. express.json then sets `req.body` or answers its own error, word for word. The
+ * operation then runs in the request's async context, as after express.json (its trace span).
  */
+import { AsyncResource } from "node:async_hooks";
 import { Readable } from "node:stream";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 
@@ -40,18 +42,22 @@ export function jsonBody(limitBytes: number): RequestHandler {
       full(req, res, next);
       return;
     }
-    read(req, (error, raw) => {
-      if (error) {
-        next(error);
-        return;
-      }
-      const parsed = parseObject(raw!);
-      if (parsed === undefined) replay(full, req, res, raw!, next);
-      else {
-        req.body = parsed;
-        next();
-      }
-    });
+    // in the request's async context (its trace span, say), not the socket's, as express.json does
+    read(
+      req,
+      AsyncResource.bind((error: Error | null, raw?: Buffer) => {
+        if (error) {
+          next(error);
+          return;
+        }
+        const parsed = parseObject(raw!);
+        if (parsed === undefined) replay(full, req, res, raw!, next);
+        else {
+          req.body = parsed;
+          next();
+        }
+      }),
+    );
   };
 }
 

@@ -4,6 +4,7 @@
  * (src/http/json-body.ts); the rest, and every body it cannot take as an object or array, goes
  * through express.json.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
@@ -18,10 +19,14 @@ let base: string;
 const passedOn: Array<{ path: string; status?: number; type?: string }> = [];
 let errorPassedOn = () => {};
 
+/** The request's async context (a trace span's, say), which the handler must still see after the body is read. */
+const requestContext = new AsyncLocalStorage<string>();
+
 beforeAll(async () => {
   const app = express();
+  app.use((req, _res, next) => requestContext.run(`context of ${req.path}`, next));
   const answer: RequestHandler = (req, res) => {
-    res.json({ body: req.body === undefined ? "<none>" : (req.body as unknown) });
+    res.json({ body: req.body === undefined ? "<none>" : (req.body as unknown), context: requestContext.getStore()?.replace(req.path, "") });
   };
   app.post("/full", express.json({ limit: LIMIT }), answer);
   app.post("/fast", jsonBody(LIMIT), answer);
@@ -63,6 +68,9 @@ async function send(path: string, sent: Sent): Promise<{ status: number; body: u
   });
 }
 
+/** A 200 answer: the body the handler got, in the request's own async context. */
+const parsed = (body: unknown) => ({ status: 200, body: { body, context: "context of " } });
+
 /** Both readers' answers to the same request: they must be equal, and are returned for a closer look. */
 async function both(sent: Sent) {
   const [full, fast] = [await send("/full", sent), await send("/fast", sent)];
@@ -72,10 +80,10 @@ async function both(sent: Sent) {
 
 describe("the operations' JSON body reader", () => {
   it("parses objects and arrays as express.json does, and takes an empty body as {}", async () => {
-    expect(await both({ body: '{"a":1,"b":[true,null]}' })).toEqual({ status: 200, body: { body: { a: 1, b: [true, null] } } });
-    expect(await both({ body: " \n[1,2]" })).toEqual({ status: 200, body: { body: [1, 2] } });
-    expect(await both({ body: "" })).toEqual({ status: 200, body: { body: {} } });
-    expect(await both({ body: '{"text":"é 😀 \\u00e9"}' })).toEqual({ status: 200, body: { body: { text: "é 😀 é" } } });
+    expect(await both({ body: '{"a":1,"b":[true,null]}' })).toEqual(parsed({ a: 1, b: [true, null] }));
+    expect(await both({ body: " \n[1,2]" })).toEqual(parsed([1, 2]));
+    expect(await both({ body: "" })).toEqual(parsed({}));
+    expect(await both({ body: '{"text":"é 😀 \\u00e9"}' })).toEqual(parsed({ text: "é 😀 é" }));
     // invalid UTF-8 is replaced, not refused
     await both({ body: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]) });
   });
@@ -87,7 +95,7 @@ describe("the operations' JSON body reader", () => {
       'application/json; charset="utf-8"',
       "APPLICATION/JSON",
     ]) {
-      expect(await both({ body: '{"a":1}', headers: { "content-type": type } })).toEqual({ status: 200, body: { body: { a: 1 } } });
+      expect(await both({ body: '{"a":1}', headers: { "content-type": type } })).toEqual(parsed({ a: 1 }));
     }
     expect((await both({ body: '{"a":1}', headers: { "content-type": "application/json; charset=latin1" } })).status).toBe(415);
     expect((await both({ body: '{"a":1}', headers: { "content-type": "application/json; charset=utf-16le" } })).status).toBe(400);
@@ -103,13 +111,13 @@ describe("the operations' JSON body reader", () => {
   });
 
   it("leaves other content types unparsed, and reads a byte order mark, compressed and chunked bodies as express.json does", async () => {
-    expect(await both({ body: '{"a":1}', headers: { "content-type": "text/plain" } })).toEqual({ status: 200, body: { body: "<none>" } });
+    expect(await both({ body: '{"a":1}', headers: { "content-type": "text/plain" } })).toEqual(parsed("<none>"));
     await both({ body: '{"a":1}', headers: { "content-type": "application/vnd.api+json" } });
-    expect(await both({ body: '\ufeff{"a":1}' })).toEqual({ status: 200, body: { body: { a: 1 } } });
-    expect(await both({ body: gzipSync('{"a":1}'), headers: { "content-encoding": "gzip" } })).toEqual({ status: 200, body: { body: { a: 1 } } });
-    expect(await both({ body: '{"a":1}', headers: { "content-encoding": "identity" } })).toEqual({ status: 200, body: { body: { a: 1 } } });
+    expect(await both({ body: '\ufeff{"a":1}' })).toEqual(parsed({ a: 1 }));
+    expect(await both({ body: gzipSync('{"a":1}'), headers: { "content-encoding": "gzip" } })).toEqual(parsed({ a: 1 }));
+    expect(await both({ body: '{"a":1}', headers: { "content-encoding": "identity" } })).toEqual(parsed({ a: 1 }));
     expect((await both({ body: '{"a":1}', headers: { "content-encoding": "compress" } })).status).toBe(415);
-    expect(await both({ body: '{"a":[1,2,3]}', chunked: true })).toEqual({ status: 200, body: { body: { a: [1, 2, 3] } } });
+    expect(await both({ body: '{"a":[1,2,3]}', chunked: true })).toEqual(parsed({ a: [1, 2, 3] }));
     expect((await both({ body: `{"a":"${"x".repeat(LIMIT)}"}`, chunked: true })).status).toBe(413);
   });
 
@@ -122,6 +130,6 @@ describe("the operations' JSON body reader", () => {
       await passed;
       expect(passedOn.at(-1)).toEqual({ path, status: 400, type: "request.aborted" });
     }
-    expect(await both({ body: '{"a":1}' })).toEqual({ status: 200, body: { body: { a: 1 } } });
+    expect(await both({ body: '{"a":1}' })).toEqual(parsed({ a: 1 }));
   });
 });
