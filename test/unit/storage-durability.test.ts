@@ -347,6 +347,18 @@ describe("LowdbStorage thread deletion", () => {
 describe("LowdbStorage temporary threads (a stateless run's)", () => {
   const statelessKwargs = parseRunRequest({ assistant_id: "trivial" }, { stateless: true }).kwargs;
 
+  /** A thread's first checkpoint (cp-0), as a run saves it; resolves once durable. */
+  const putFirstCheckpoint = (storage: LowdbStorage, threadId: string) =>
+    storage.checkpoints.put({
+      thread_id: threadId,
+      checkpoint_ns: "",
+      checkpoint_id: "cp-0",
+      parent_checkpoint_id: null,
+      checkpoint: { type: "json", data: "{}" },
+      metadata: { step: 0 },
+      created_at: new Date().toISOString(),
+    });
+
   /**
    * A stateless run's records as its execution leaves them before its thread's deletion: the
    * thread, its run, a checkpoint and the run's end, none awaited (each promise resolves once durable).
@@ -362,15 +374,7 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
         runId = insert.run.run_id;
       },
     );
-    const checkpoint = storage.checkpoints.put({
-      thread_id: t,
-      checkpoint_ns: "",
-      checkpoint_id: "cp-0",
-      parent_checkpoint_id: null,
-      checkpoint: { type: "json", data: "{}" },
-      metadata: { step: 0 },
-      created_at: new Date().toISOString(),
-    });
+    const checkpoint = putFirstCheckpoint(storage, t);
     const ended = storage.runs.end(runId, {
       update: { status: "success" },
       ...(webhook ? { webhook: { url: webhook, payload: () => ({ n: 1 }) } } : {}),
@@ -448,15 +452,7 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
       not_before: null,
     });
     const flushed = (await readFile(log, "utf8")).length; // the thread and its run are on disk
-    const checkpoint = storage.checkpoints.put({
-      thread_id: t,
-      checkpoint_ns: "",
-      checkpoint_id: "cp-0",
-      parent_checkpoint_id: null,
-      checkpoint: { type: "json", data: "{}" },
-      metadata: { step: 0 },
-      created_at: new Date().toISOString(),
-    });
+    const checkpoint = putFirstCheckpoint(storage, t);
     const ended = storage.runs.end(run.run_id, { update: { status: "success" } });
     const before = storage.logStats;
     await storage.threads.delete(t);
