@@ -491,6 +491,7 @@ export class Collection<T> {
     const lazy = this.#lazy?.get(shard);
     if (!lazy) return shard.commit();
     const wasResident = shard.resident && !lazy.loading;
+    if (!wasResident && !lazy.loading && shard.idle && this.#onlyNewKeys(lazy) && (await this.#append(shard, lazy))) return;
     const started = performance.now();
     lazy.pins++;
     try {
@@ -520,6 +521,42 @@ export class Collection<T> {
       await shard.settled();
       if (lazy.lastUsed < started) this.#evict(shard, lazy);
     }
+  }
+
+  /** Whether every change is a record of a shard key the file holds nothing of (a new thread's). */
+  #onlyNewKeys(lazy: Lazy<T>): boolean {
+    for (const change of lazy.changes.values()) if (change instanceof Deleted || lazy.fileKeys.has(this.#shardKey(change))) return false;
+    return true;
+  }
+
+  /**
+   * The rewrite of a shard whose file holds none of the changed records' keys (a shard of new
+   * threads, the usual case): their entries are added to the file's text, which is not parsed,
+   * and then leave memory. False when the file is not in the form that allows it (nothing written).
+   */
+  async #append(shard: Shard<T>, lazy: Lazy<T>): Promise<boolean> {
+    const taken = new Map(lazy.changes) as Map<string, T>;
+    lazy.pins++;
+    lazy.writing++;
+    let appended = false;
+    try {
+      appended = await shard.appendRecords(taken.values());
+    } finally {
+      lazy.writing--;
+      lazy.pins--;
+      // after a failure the file may be the old one or the new one: it may hold them
+      for (const record of taken.values()) lazy.fileKeys.add(this.#shardKey(record));
+    }
+    if (!appended) return false;
+    // what the file now holds leaves memory, unless an operation uses it or a read-back (which
+    // puts the changes over what it read, maybe the file before this write) is under way
+    const quiet = !shard.resident && !lazy.loading && lazy.pins === 0;
+    for (const [id, record] of taken) {
+      if (lazy.changes.get(id) !== record || !(quiet || shard.resident)) continue;
+      lazy.changes.delete(id);
+      if (!shard.resident) this.#forget(id, record);
+    }
+    return true;
   }
 
   #remember(record: T): void {

@@ -53,13 +53,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 
   async read(): Promise<T | null> {
-    let text: string;
-    try {
-      text = await readFile(this.#file, "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw err;
-    }
+    const text = await this.readText();
+    if (text === null) return null;
     let data: unknown;
     try {
       data = JSON.parse(text);
@@ -69,6 +64,16 @@ export class DurableJsonFile<T> implements Adapter<T> {
     // null is how read() says "no file"; a file holding it must not pass for a new, empty one
     if (data === null) throw new Error(`corrupt store file ${this.#file}: it holds null`);
     return data as T;
+  }
+
+  /** The file's text as it is on disk now; null when there is no file. */
+  async readText(): Promise<string | null> {
+    try {
+      return await readFile(this.#file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
   }
 
   /**

@@ -26,15 +26,22 @@ export interface ShardData<T> {
   records: Map<string, T>;
 }
 
+const OPENING = '{"records":{';
+const CLOSING = "}}";
+
+/** A record's entry in the file's text. */
+const entryText = (id: string, record: unknown) => `${JSON.stringify(id)}:${JSON.stringify(record)}`;
+
 /** The file's text: `{"records":{id: record, ...}}`. */
 function serialize<T>(data: ShardData<T>): string {
   const entries: string[] = [];
-  for (const [id, record] of data.records) entries.push(`${JSON.stringify(id)}:${JSON.stringify(record)}`);
-  return `{"records":{${entries.join(",")}}}`;
+  for (const [id, record] of data.records) entries.push(entryText(id, record));
+  return `${OPENING}${entries.join(",")}${CLOSING}`;
 }
 
 export class Shard<T> implements Flushable {
   readonly #db: Low<ShardData<T>>;
+  readonly #adapter: DurableJsonFile<ShardData<T>>;
   readonly #file: string;
   /** Mutations committed but not yet part of a started write. */
   #pending: Batch | null = null;
@@ -51,7 +58,8 @@ export class Shard<T> implements Flushable {
   constructor(file: string, idOf: (record: T) => string, io?: FileIO) {
     this.#file = file;
     this.#idOf = idOf;
-    this.#db = new Low<ShardData<T>>(new DurableJsonFile<ShardData<T>>(file, io, serialize), { records: new Map() });
+    this.#adapter = new DurableJsonFile<ShardData<T>>(file, io, serialize);
+    this.#db = new Low<ShardData<T>>(this.#adapter, { records: new Map() });
   }
 
   async load(): Promise<void> {
@@ -95,6 +103,34 @@ export class Shard<T> implements Flushable {
     if (!this.idle) throw new Error(`shard ${this.#file} released with a write pending`);
     this.#db.data = { records: new Map() };
     this.#resident = false;
+  }
+
+  /**
+   * Adds `records`, whose ids the file does not hold, to the file of a shard whose records are not
+   * in memory, without reading them back: their entries go in before the file's closing braces
+   * (the file is rewritten durably, as every write). Resolves with false, writing nothing, when
+   * the file's text is not in the form `serialize` gives it.
+   */
+  appendRecords(records: Iterable<T>): Promise<boolean> {
+    if (this.#resident || !this.idle) throw new Error(`shard ${this.#file}: records appended while it is loaded or written`);
+    const entries: string[] = [];
+    for (const record of records) entries.push(entryText(this.#idOf(record), record));
+    const write = (async () => {
+      const text = (await this.#adapter.readText()) ?? OPENING + CLOSING;
+      if (!text.startsWith(OPENING) || !text.endsWith(CLOSING)) return false;
+      const held = text.slice(OPENING.length, text.length - CLOSING.length);
+      this.writes++;
+      await this.#adapter.writeText(`${OPENING}${held}${held && entries.length ? "," : ""}${entries.join(",")}${CLOSING}`);
+      return true;
+    })().catch((err: unknown) => {
+      throw new StorageUnavailableError(`write to ${this.#file} failed`, { cause: err });
+    });
+    // a commit or a release meanwhile waits for it, as for any write
+    this.#inFlight = write.then(noop, noop).then(() => {
+      this.#inFlight = null;
+      if (this.#pending) scheduleFlush(this);
+    });
+    return write;
   }
 
   /** Resolves when a write containing every mutation made so far is durable. */
