@@ -548,11 +548,12 @@ export class Collection<T> {
       for (const record of taken.values()) lazy.fileKeys.add(this.#shardKey(record));
     }
     if (!appended) return false;
-    // what the file now holds leaves memory, unless an operation uses it or a read-back (which
-    // puts the changes over what it read, maybe the file before this write) is under way
-    const quiet = !shard.resident && !lazy.loading && lazy.pins === 0;
+    // what the file now holds leaves `changes`, and memory unless the shard was read back
+    // meanwhile; it all stays while an operation holds the shard (a read-back under way among
+    // them: it puts the changes over what it read, maybe the file before this write)
+    if (!shard.resident && lazy.pins > 0) return true;
     for (const [id, record] of taken) {
-      if (lazy.changes.get(id) !== record || !(quiet || shard.resident)) continue;
+      if (lazy.changes.get(id) !== record) continue;
       lazy.changes.delete(id);
       if (!shard.resident) this.#forget(id, record);
     }

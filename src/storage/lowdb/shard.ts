@@ -68,7 +68,7 @@ export class Shard<T> implements Flushable {
 
   /** The records of the file as it is on disk now (none if there is no file yet), by their ids. */
   async readRecords(): Promise<Map<string, T>> {
-    const data = (await this.#db.adapter.read()) as { records?: unknown } | null;
+    const data = (await this.#adapter.read()) as { records?: unknown } | null;
     const records = new Map<string, T>();
     if (data === null) return records;
     if (typeof data !== "object" || typeof data.records !== "object" || data.records === null) {
