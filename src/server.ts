@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import type { RequestHandler } from "express";
 import { actingAs, AuthLoadError, loadAuth, RequestAuthenticator } from "./auth/index.js";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { openTracing } from "./telemetry/tracing.js";
@@ -11,6 +11,7 @@ import path from "node:path";
 import { pino, type Logger } from "pino";
 import type { ServerOptions } from "./config.js";
 import { createApp } from "./http/app.js";
+import { expressServer } from "./http/express-server.js";
 import { serveUpgrades } from "./http/websocket.js";
 import type { ContractViolation } from "./http/contract-check.js";
 import { createMetrics } from "./http/metrics.js";
@@ -235,7 +236,7 @@ async function compose(options: StartOptions, logger: Logger, scope: ServerScope
     ...(tracing ? { tracer: tracing.tracer } : {}),
     ...(options.console === false ? { console: false } : {}),
   });
-  const server = createServer(app);
+  const server = expressServer(app);
   const closeSockets = serveUpgrades(server, app);
   if (options.releaseIdleMemory) {
     let unfinished = 0; // responses not finished yet (a stream among them)
