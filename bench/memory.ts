@@ -16,6 +16,7 @@
  *       PostgreSQL (a database of its own, dropped at the end): the process keeps nothing per run.
  *
  * Target (issue 20): idle RSS at most 150 MiB; RSS after 10k runs within 20% of after 1k.
+ * BENCH_MEMORY_PHASES=thread,stateless,postgres (default all): the phases to run.
  * BENCH_RUNS_BASELINE=<another checkout, with its node_modules>: its figures are printed too
  * (memory figures barely move with the machine's load, so the two are measured one after the other).
  */
@@ -31,6 +32,7 @@ const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 5000);
 const FIRST = Number(process.env.BENCH_RUNS_FIRST ?? 1000);
 const TOTAL = Number(process.env.BENCH_RUNS_TOTAL ?? 10000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const PHASES = new Set((process.env.BENCH_MEMORY_PHASES ?? "thread,stateless,postgres").split(","));
 const MiB = 2 ** 20;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
 
@@ -94,7 +96,7 @@ function describeHeap(heap: ServerHeap): string {
   const more = (label: string, value: number | undefined) => (value === undefined ? "" : `   ${label} ${mib(value)}`);
   return (
     `RSS ${mib(heap.rss).padStart(10)}${more("before GC", heap.rssBeforeGc)}   heap used ${mib(heap.heapUsed)}${more("of", heap.heapTotal)}` +
-    `${more("young generation", heap.youngGeneration)}${more("external", heap.external)}`
+    `${more("young generation", heap.youngGeneration)}${more("external", heap.external)}${more("malloc arena", heap.mallocArena)}`
   );
 }
 
@@ -162,9 +164,10 @@ for (const phase of [
   { name: "thread runs, embedded", kind: "thread" },
   { name: "stateless runs, embedded", kind: "stateless" },
 ] as Phase[]) {
+  if (!PHASES.has(phase.kind)) continue;
   for (const [checkout, label] of versions) await underLoad(checkout, label, phase);
 }
-if (databaseUri) {
+if (databaseUri && PHASES.has("postgres")) {
   for (const [checkout, label] of versions) {
     await withDatabase(databaseUri, `lgts_bench_memory_${label}_${process.pid}`, (uri) =>
       underLoad(checkout, label, { name: "thread runs, PostgreSQL", kind: "thread", databaseUri: uri }),

@@ -2,9 +2,9 @@
  * The server of bench/runs.ts, bench/stream.ts and bench/memory.ts, in its own process:
  * it answers the parent's IPC requests about itself, so the parent measures the server alone.
  *
- *   parent -> "heap"   child -> {heapUsed, heapTotal, external, youngGeneration, rss, rssBeforeGc, channels}
+ *   parent -> "heap"   child -> {heapUsed, heapTotal, external, youngGeneration, rss, rssBeforeGc, channels, mallocArena}
  *                      (after a compacting full GC but rssBeforeGc; youngGeneration: V8's new space committed;
- *                      channels: local broker channels held, 0 on PostgreSQL)
+ *                      channels: local broker channels held, 0 on PostgreSQL; mallocArena: `[heap]` in smaps)
  *   parent -> "stats"  child -> {cpuMs, logAppends, logFlushes}   (CPU time of this process so far;
  *                      commit log lines and flushes, each flush one fsync; zeros on PostgreSQL)
  *   parent -> "stop"   child closes the server and exits
@@ -14,6 +14,7 @@
  * each request as deployed (default warn). With DATABASE_URI: PostgreSQL storage, events through
  * run_events and LISTEN/NOTIFY.
  */
+import { readFile } from "node:fs/promises";
 import v8 from "node:v8";
 import { pino } from "pino";
 import { LocalRunEventBroker } from "../src/runtime/runs/local-broker.js";
@@ -41,6 +42,13 @@ const server = await startServer({
 await releaseMemory();
 process.send!({ url: server.url });
 
+/** Resident bytes of the C allocator's main arena (`[heap]` in /proc/self/smaps; 0 where there is none). */
+async function mallocArena(): Promise<number> {
+  const smaps = await readFile("/proc/self/smaps", "utf8").catch(() => "");
+  const rss = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(smaps);
+  return rss ? Number(rss[1]) * 1024 : 0;
+}
+
 async function onMessage(message: unknown): Promise<void> {
   if (message === "heap") {
     const rssBeforeGc = process.memoryUsage.rss();
@@ -53,7 +61,7 @@ async function onMessage(message: unknown): Promise<void> {
     // on PostgreSQL, events go through run_events: there is no local broker
     const broker = (server.services.runs as ComposedRunEngine).broker;
     const channels = broker instanceof LocalRunEventBroker ? broker.size : 0;
-    process.send!({ heapUsed, heapTotal, external, youngGeneration, rss, rssBeforeGc, channels });
+    process.send!({ heapUsed, heapTotal, external, youngGeneration, rss, rssBeforeGc, channels, mallocArena: await mallocArena() });
   } else if (message === "stats") {
     const { user, system } = process.cpuUsage();
     const storage = server.services.storage;

@@ -88,6 +88,8 @@ export interface ServerHeap {
   youngGeneration?: number;
   /** RSS before the full GCs of the others. */
   rssBeforeGc?: number;
+  /** The C allocator's main arena, resident (`[heap]` in /proc/<pid>/smaps). */
+  mallocArena?: number;
   /** Broker channels held. */
   channels: number;
 }

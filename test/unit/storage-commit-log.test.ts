@@ -39,7 +39,7 @@ function heldFirstWrite() {
       let writes = 0;
       return {
         async writeFile(text, encoding) {
-          calls.push(`write ${text.trim().split("\n").length}`);
+          calls.push(`write ${String(text).trim().split("\n").length}`);
           if (writes++ === 0) {
             writeStarted();
             await writeHeld;

@@ -9,15 +9,17 @@
  * A crash can leave a `*.tmp` behind; it is never read, and `removeStaleTemps`
  * deletes such leftovers when a collection is opened.
  */
-import { open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { open, readdir, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Adapter } from "lowdb";
+import { readFileText, writeFileText } from "./file-text.js";
 
 export const TEMP_SUFFIX = ".tmp";
 
 /** An open file as a durable write uses it (node's `FileHandle` is one). */
 export interface SyncableFile {
-  writeFile(text: string, encoding: "utf8"): Promise<void>;
+  /** Writes at the current position (a Buffer's bytes as they are; the encoding is a string's). */
+  writeFile(data: string | Buffer, encoding: "utf8"): Promise<void>;
   /** fsync(2): the file's data (or a directory's entries) reach the disk. */
   sync(): Promise<void>;
   close(): Promise<void>;
@@ -67,13 +69,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 
   /** The file's text as it is on disk now; null when there is no file. */
-  async readText(): Promise<string | null> {
-    try {
-      return await readFile(this.#file, "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw err;
-    }
+  readText(): Promise<string | null> {
+    return readFileText(this.#file);
   }
 
   /**
@@ -89,7 +86,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
   async writeText(text: string): Promise<void> {
     const fh = await this.#io.open(this.#temp, "w");
     try {
-      await fh.writeFile(text, "utf8");
+      await writeFileText(fh, text);
       await fh.sync();
     } finally {
       await fh.close();
