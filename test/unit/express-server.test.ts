@@ -15,7 +15,10 @@ describe("expressServer", () => {
     const app = express();
     app.use(express.json());
     app.post("/echo", (req, res) => {
-      res.status(201).set("x-seen", String(req.get("x-sent"))).json({ body: req.body, path: req.path });
+      res
+        .status(201)
+        .set("x-seen", String(req.get("x-sent")))
+        .json({ body: req.body, path: req.path });
     });
     server = expressServer(app);
     const born: [object | null, object | null][] = [];
