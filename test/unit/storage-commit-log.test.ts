@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { CommitLog, replayLogs } from "../../src/storage/lowdb/commit-log.js";
-import { nodeFileIO, type FileIO } from "../../src/storage/lowdb/durable-file.js";
+import { nodeFileIO, type FileIO, type SyncableFile } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import { eventually } from "../support/runs.js";
 import { logText, tempDir } from "./storage-helpers.js";
@@ -426,6 +426,81 @@ describe("lowdb commit log files prepared ahead", () => {
     expect(sizes).toContain(8192);
     expect(sizes).toContain(16384);
     expect(await replayed(dir)).toEqual(Array.from({ length: 120 }, (_, n) => entry(n)));
+    await log.close();
+  });
+
+  it("on a full disk, fails a preparation without a trace or a retry at every flush; files grow until one succeeds", async () => {
+    const dir = await dataDir();
+    const disk = { full: true, preparations: 0 };
+    const io: FileIO = {
+      rename: nodeFileIO.rename,
+      async open(file, flags) {
+        const fh = await nodeFileIO.open(file, flags);
+        if (path.basename(file) !== "log-next.tmp") return fh;
+        disk.preparations++;
+        return Object.assign(Object.create(fh) as SyncableFile, {
+          write: (buffer: Buffer, offset: number, length: number, position: number) =>
+            disk.full
+              ? Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }))
+              : fh.write(buffer, offset, length, position),
+          sync: () => fh.sync(),
+          close: () => fh.close(),
+        });
+      },
+    };
+    const log = new CommitLog(dir, 1, 1 << 30, () => {}, io, { min: 4096, max: 4096 });
+    for (let n = 0; n < 20; n++) await log.append(entry(n));
+    expect(disk.preparations).toBe(1);
+    expect(log.grown).toBe(20);
+    expect(await readdir(dir)).toEqual(["log-00000001.ndjson"]);
+    disk.full = false;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // tried again at the next flush; once ready, a flush writes into it without growing a file
+    let n = 20;
+    await eventually(
+      async () => {
+        const grown = log.grown;
+        await log.append(entry(n++));
+        return log.grown === grown ? true : undefined;
+      },
+      10_000,
+      "a flush into a prepared file",
+    );
+    expect(await replayed(dir)).toEqual(Array.from({ length: n }, (_, i) => entry(i)));
+    await log.close();
+  });
+
+  it("drops a file whose preparation ends after the log moved past its generation: lines stay in order", async () => {
+    const dir = await dataDir();
+    let renameHeld!: () => void;
+    const renameStarted = new Promise<void>((resolve) => (renameHeld = resolve));
+    let releaseRename!: () => void;
+    const renameGate = new Promise<void>((resolve) => (releaseRename = resolve));
+    const io: FileIO = {
+      open: nodeFileIO.open,
+      async rename(from, to) {
+        if (path.basename(from) === "log-next.tmp") {
+          renameHeld();
+          await renameGate;
+        }
+        return nodeFileIO.rename(from, to);
+      },
+    };
+    const log = new CommitLog(dir, 1, 1 << 30, () => {}, io, { min: 4096, max: 4096 });
+    await log.append(entry(0));
+    await renameStarted; // prepared as generation 2, not renamed yet
+    expect(await log.rotate()).toBe(1); // nothing ready: generation 3, created by the next flush
+    await log.append(entry(1));
+    releaseRename();
+    // renamed to generation 2's name, then deleted: older than generation 3, which holds a line
+    await eventually(
+      async () => ((await readdir(dir)).some((name) => name === "log-next.tmp" || name === "log-00000002.ndjson") ? undefined : true),
+      5000,
+      "the file prepared as generation 2 to go",
+    );
+    // had generation 2 been taken, these would replay before entry 1
+    for (let n = 2; n < 10; n++) await log.append(entry(n));
+    expect(await replayed(dir)).toEqual(Array.from({ length: 10 }, (_, n) => entry(n)));
     await log.close();
   });
 
