@@ -8,7 +8,8 @@
  */
 import { copyFile, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Collection } from "../../src/storage/lowdb/collection.js";
 import { nodeFileIO, type FileIO } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import type { CheckpointWrite, Storage } from "../../src/storage/types.js";
@@ -218,6 +219,11 @@ describe("lazily loaded checkpoint shards", () => {
           }
           return storage.checkpoints.copyThread(threadId, target).then(() => threads.push(target));
         }
+        if (next() < 0.5) {
+          // the latest checkpoint, as a run starting on the thread reads it (kept as records come and go)
+          const expected = modelHistory(model.get(threadId))[0]?.split(" ")[0];
+          return storage.checkpoints.get({ thread_id: threadId, checkpoint_ns: "" }).then((latest) => expect(latest?.checkpoint_id, `latest of ${threadId}`).toBe(expected));
+        }
         const expected = modelHistory(model.get(threadId));
         return history(storage, threadId).then((seen) => expect(seen, `history of ${threadId}`).toEqual(expected));
       };
@@ -253,7 +259,42 @@ describe("lazily loaded checkpoint shards", () => {
         }
         expect(await snapshot, `round ${round}`).toEqual(modelLines(model));
       }
-      for (const threadId of threads) expect(await history(storage, threadId)).toEqual(modelHistory(model.get(threadId)));
+      for (const threadId of threads) {
+        expect(await history(storage, threadId)).toEqual(modelHistory(model.get(threadId)));
+        const latest = await storage.checkpoints.get({ thread_id: threadId, checkpoint_ns: "" });
+        expect(latest?.checkpoint_id).toBe(modelHistory(model.get(threadId))[0]?.split(" ")[0]);
+      }
     },
   );
+});
+
+describe("a thread's latest checkpoint", () => {
+  it("is found without walking the thread's history (a run on a thread with many runs starts from it)", async () => {
+    const temp = await tempDir("lgts-latest-");
+    cleanups.push(temp.cleanup);
+    const storage = await open(temp.dir);
+    cleanups.push(() => storage.close());
+    const put = (i: number) =>
+      storage.checkpoints.put({
+        thread_id: "t",
+        checkpoint_ns: "",
+        checkpoint_id: `cp-${String(i).padStart(4, "0")}`,
+        parent_checkpoint_id: null,
+        checkpoint: { type: "json", data: "{}" },
+        metadata: { step: i, run_id: i === 499 ? "last" : "earlier" },
+        created_at: new Date(1_700_000_000_000 + i).toISOString(),
+      });
+    for (let i = 0; i < 500; i++) await put(i);
+    const reads = vi.spyOn(Collection.prototype, "get");
+    try {
+      const latest = await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" });
+      expect(latest?.checkpoint_id).toBe("cp-0499");
+      expect(reads.mock.calls.length).toBeLessThan(10);
+    } finally {
+      reads.mockRestore();
+    }
+    // the latest deleted (a rollback): the next read finds the one before
+    await storage.checkpoints.deleteRun("t", "last");
+    expect((await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" }))?.checkpoint_id).toBe("cp-0498");
+  });
 });

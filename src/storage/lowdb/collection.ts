@@ -48,6 +48,13 @@ export interface CollectionOptions<T> {
    * reads must then go through `withShard` and `holdAll`; puts need not.
    */
   lazy?: boolean;
+  /**
+   * The newest record under each key of one index, by `newer` (checkpoints: a thread's latest
+   * in a namespace), kept as records come and go so that `newest` need not scan the key's
+   * records (a thread's whole history). Forgetting the newest marks its key for one scan at the
+   * next `newest`.
+   */
+  newest?: { index: string; newer: (a: T, b: T) => boolean };
 }
 
 /** A deletion its shard's file may not have yet: a new object each time (see `#rewrite`). */
@@ -90,6 +97,11 @@ export class Collection<T> {
   readonly #shards: Shard<T>[];
   readonly #byId = new Map<string, T>();
   readonly #indexes = new Map<string, { keyOf: (r: T) => IndexKey; ids: Map<string, Bucket> }>();
+  /**
+   * See CollectionOptions.newest: by key, its newest record, or STALE when the newest was
+   * forgotten and the key's other records not scanned since. A key absent here has no records.
+   */
+  readonly #newest = new Map<string, T | typeof STALE>();
   #closed = false;
   #log: CommitLog | null = null;
   #logName = "";
@@ -189,6 +201,22 @@ export class Collection<T> {
     if (!idx) return undefined;
     const bucket = idx.ids.get(key);
     return bucket === undefined ? EMPTY : typeof bucket === "string" ? [bucket] : bucket;
+  }
+
+  /**
+   * The newest record under `key` of the index named in CollectionOptions.newest (undefined
+   * when it has none): kept as records are put, so only the first read after the newest left
+   * memory or was deleted scans the key's records.
+   */
+  newest(key: string): T | undefined {
+    const newest = this.#opts.newest!;
+    const known = this.#newest.get(key);
+    if (known !== STALE) return known;
+    let best: T | undefined;
+    for (const record of this.#records(this.lookup(newest.index, key)!)) if (best === undefined || newest.newer(record, best)) best = record;
+    if (best === undefined) this.#newest.delete(key);
+    else this.#newest.set(key, best);
+    return best;
   }
 
   /**
@@ -563,19 +591,25 @@ export class Collection<T> {
   #remember(record: T): void {
     const id = this.#opts.idOf(record);
     this.#byId.set(id, record);
-    for (const { keyOf, ids } of this.#indexes.values()) {
+    for (const [name, { keyOf, ids }] of this.#indexes) {
       const key = keyOf(record);
       if (key == null) continue;
       const bucket = ids.get(key);
       if (bucket === undefined) ids.set(key, id);
       else if (typeof bucket !== "string") bucket.add(id);
       else if (bucket !== id) ids.set(key, new Set([bucket, id]));
+      if (name === this.#opts.newest?.index) {
+        const known = this.#newest.get(key);
+        // a stale key stays so: a record of it not in memory might be newer than this one
+        if (known === undefined ? bucket === undefined : known !== STALE && this.#opts.newest.newer(record, known)) this.#newest.set(key, record);
+        else if (known === undefined) this.#newest.set(key, STALE);
+      }
     }
   }
 
   #forget(id: string, record: T): void {
     this.#byId.delete(id);
-    for (const { keyOf, ids } of this.#indexes.values()) {
+    for (const [name, { keyOf, ids }] of this.#indexes) {
       const key = keyOf(record);
       if (key == null) continue;
       const bucket = ids.get(key);
@@ -584,11 +618,18 @@ export class Collection<T> {
         bucket.delete(id);
         if (bucket.size === 1) ids.set(key, bucket.values().next().value!);
       }
+      if (name === this.#opts.newest?.index) {
+        if (!ids.has(key)) this.#newest.delete(key);
+        else if (this.#newest.get(key) === record) this.#newest.set(key, STALE);
+      }
     }
   }
 }
 
 const EMPTY: readonly string[] = [];
+
+/** See Collection.#newest. */
+const STALE = Symbol("stale");
 
 /** The ids under one index key: the id alone, or a Set of two or more. */
 type Bucket = string | Set<string>;
