@@ -70,6 +70,18 @@ interface Lazy<T> {
   fileKeys: Set<string>;
   /** Rewrites of the file under way, past taking what they clear from `changes`. */
   writing: number;
+  /**
+   * Of those, the ones writing whatever memory holds when their turn comes (not only what they
+   * took from `changes`): while one is under way, no record can be known to be out of the file.
+   */
+  serializing: number;
+  /**
+   * Ids in `changes` whose record the file cannot hold: put while memory held the whole shard
+   * (or the file none of its key's records) and absent from it, and not taken by a write since.
+   * A rewrite whose changes are all such records (or of keys the file lacks) appends them to the
+   * file's text instead of serializing the shard again (a used thread's new checkpoints).
+   */
+  readonly fresh: Set<string>;
   /** Operations that need the shard in memory until they end. */
   pins: number;
   /** When the last operation that needed the file's records ended (performance.now()). */
@@ -124,7 +136,7 @@ export class Collection<T> {
     this.#shards = shards;
     this.#lazy = opts.lazy
       ? new Map(
-          shards.map((shard) => [shard, { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, pins: 0, lastUsed: 0, loading: null }]),
+          shards.map((shard) => [shard, { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, serializing: 0, fresh: new Set(), pins: 0, lastUsed: 0, loading: null }]),
         )
       : null;
     for (const [name, keyOf] of Object.entries(opts.indexes ?? {})) {
@@ -336,7 +348,19 @@ export class Collection<T> {
     }
     if (shard.resident) shard.records.set(id, record);
     this.#remember(record);
-    this.#lazy?.get(shard)!.changes.set(id, record);
+    const lazy = this.#lazy?.get(shard);
+    if (lazy) {
+      // out of the file (see Lazy.fresh): a new id while memory holds the whole shard (or the file
+      // none of its key), unless its deletion is still to be written; or a fresh one put again
+      const fresh =
+        lazy.serializing === 0 &&
+        (previous === undefined
+          ? !(lazy.changes.get(id) instanceof Deleted) && (shard.resident || !lazy.fileKeys.has(this.#shardKey(record)))
+          : lazy.fresh.has(id));
+      lazy.changes.set(id, record);
+      if (fresh) lazy.fresh.add(id);
+      else lazy.fresh.delete(id);
+    }
     return shard;
   }
 
@@ -350,8 +374,9 @@ export class Collection<T> {
     if (lazy) {
       // a record the file cannot hold (a temporary thread's, say) leaves nothing behind
       const key = this.#shardKey(previous);
-      if (lazy.writing === 0 && !lazy.fileKeys.has(key)) lazy.changes.delete(id);
+      if ((lazy.writing === 0 && !lazy.fileKeys.has(key)) || lazy.fresh.has(id)) lazy.changes.delete(id);
       else lazy.changes.set(id, new Deleted(key));
+      lazy.fresh.delete(id);
     }
     return shard;
   }
@@ -519,12 +544,14 @@ export class Collection<T> {
     const lazy = this.#lazy?.get(shard);
     if (!lazy) return shard.commit();
     const wasResident = shard.resident && !lazy.loading;
-    if (!wasResident && !lazy.loading && shard.idle && this.#onlyNewKeys(lazy) && (await this.#append(shard, lazy))) return;
+    if (!lazy.loading && shard.idle && this.#onlyNewRecords(lazy) && (await this.#append(shard, lazy))) return;
     const started = performance.now();
     lazy.pins++;
     try {
       if (!wasResident) await this.#whenLoaded(shard, lazy, () => undefined);
       lazy.writing++;
+      lazy.serializing++;
+      lazy.fresh.clear();
       let written = false;
       try {
         const taken = new Map(lazy.changes);
@@ -533,6 +560,7 @@ export class Collection<T> {
         for (const [id, change] of taken) if (lazy.changes.get(id) === change) lazy.changes.delete(id);
       } finally {
         lazy.writing--;
+        lazy.serializing--;
         // the file holds what memory held when the write began: what memory holds now, and what
         // changed since; after a failure the file may still be the old one, or the new one
         const keys = this.#keysOf(shard);
@@ -552,20 +580,26 @@ export class Collection<T> {
   }
 
   /** Whether every change is a record of a shard key the file holds nothing of (a new thread's). */
-  #onlyNewKeys(lazy: Lazy<T>): boolean {
-    for (const change of lazy.changes.values()) if (change instanceof Deleted || lazy.fileKeys.has(this.#shardKey(change))) return false;
+  /** Whether every change is a record the file cannot hold (see Lazy.fresh): they can be appended to its text. */
+  #onlyNewRecords(lazy: Lazy<T>): boolean {
+    for (const [id, change] of lazy.changes) {
+      if (change instanceof Deleted || (lazy.fileKeys.has(this.#shardKey(change)) && !lazy.fresh.has(id))) return false;
+    }
     return true;
   }
 
   /**
-   * The rewrite of a shard whose file holds none of the changed records' keys (a shard of new
-   * threads, the usual case): their entries are added to the file's text, which is not parsed,
-   * and then leave memory. False when the file is not in the form that allows it (nothing written).
+   * The rewrite of a shard whose file holds none of the changed records (new threads' records, or
+   * a used thread's new checkpoints: see Lazy.fresh): their entries are added to the file's text,
+   * which is neither parsed nor serialized again, and then leave memory unless the shard is in
+   * memory. False when the file is not in the form that allows it (nothing written).
    */
   async #append(shard: Shard<T>, lazy: Lazy<T>): Promise<boolean> {
     const taken = new Map(lazy.changes) as Map<string, T>;
     lazy.pins++;
     lazy.writing++;
+    // once in the file, a record put again replaces an entry there (a rewrite); those put meanwhile stay fresh
+    for (const id of taken.keys()) lazy.fresh.delete(id);
     let appended = false;
     try {
       appended = await shard.appendRecords(taken.values());
