@@ -2,10 +2,15 @@
  * The limit of this design for bench/http.ts: a bare Express 5 app in its own process answering
  * the same routes with the same JSON from a `Map` (no contract, no validation, no disk). It prints
  * its URL as the first line of stdout.
+ *
+ * With BARE_SHARED_MAPS=1 its server is made as ours is (src/http/express-server.ts: requests born
+ * with the app's prototypes, so V8 shares their hidden classes). Plain `app.listen` is what an
+ * Express user writes; this variant is the design's limit once ours has that advantage too.
  */
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import express from "express";
+import { expressServer } from "../src/http/express-server.js";
 
 interface Thread {
   thread_id: string;
@@ -69,7 +74,7 @@ app.post("/threads/search", (req, res) => {
   res.json(top.slice(offset, offset + limit));
 });
 
-const server = app.listen(0, "127.0.0.1", () => {
+const server = (process.env.BARE_SHARED_MAPS === "1" ? expressServer(app) : app).listen(0, "127.0.0.1", () => {
   console.log(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 });
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

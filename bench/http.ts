@@ -21,6 +21,10 @@
  * (examples/auth: an HS256 JWT verified per request, owner filters), interleaved the same way:
  * its ratios to bare, and its cost against ours without Auth.
  *
+ * BENCH_HTTP_BARE_SHARED_MAPS=1 makes the bare app's server as ours is made (requests born with the
+ * app's prototypes, src/http/express-server.ts), which plain Express apps are not: the limit of the
+ * design once that advantage is taken from the comparison.
+ *
  * With BENCH_HTTP_BASELINE=<another checkout> (e.g. `git worktree add /tmp/old main`, with its
  * node_modules), that checkout's server runs interleaved too, as "base": each route then also
  * prints ours against it, which is how an optimisation's gain is shown in one run.
@@ -28,7 +32,7 @@
  * Options (env): BENCH_HTTP_SECONDS=2  BENCH_HTTP_ROUNDS=6  BENCH_HTTP_CONNECTIONS=50
  *   BENCH_HTTP_THREADS=1000 (threads created on both before measuring)  BENCH_DATA_DIR=<dir>
  *   BENCH_HTTP_ROUTES=get,search,ok,post (a subset, by short name)  BENCH_HTTP_AUTH=0 (no Auth server)
- *   BENCH_HTTP_BASELINE=<checkout dir>
+ *   BENCH_HTTP_BASELINE=<checkout dir>  BENCH_HTTP_BARE_SHARED_MAPS=1
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -90,6 +94,7 @@ interface Target {
 async function startBare(): Promise<ChildServer> {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bare-express.ts", import.meta.url))], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, BARE_SHARED_MAPS: process.env.BENCH_HTTP_BARE_SHARED_MAPS === "1" ? "1" : "0" },
   });
   for await (const line of createInterface({ input: child.stdout })) {
     return { child, url: line.trim(), stop: () => stopChild(child) };
@@ -215,7 +220,7 @@ async function main() {
     }
     if (base) targets.push({ name: "base", url: base.url, child: base.child, threadId: await seed(base.url), headers: {} });
     console.log(
-      `ours ${ours.url} (data in ${dataDir})${withAuth ? `, ours with the example Auth ${withAuth.url}` : ""}, bare Express ${bare.url}; ` +
+      `ours ${ours.url} (data in ${dataDir})${withAuth ? `, ours with the example Auth ${withAuth.url}` : ""}, bare Express${process.env.BENCH_HTTP_BARE_SHARED_MAPS === "1" ? " (requests born with the app's prototypes, as ours)" : ""} ${bare.url}; ` +
         `${base ? `baseline ${BASELINE} ${base.url}; ` : ""}${THREADS} threads each; ${CONNECTIONS} connections, ${ROUNDS} rounds x ${SECONDS} s per route and server, interleaved`,
     );
     console.log(`load average (1, 5, 15 min) before: ${load1()}`);
