@@ -225,7 +225,9 @@ describe("lazily loaded checkpoint shards", () => {
         if (next() < 0.5) {
           // the latest checkpoint, as a run starting on the thread reads it (kept as records come and go)
           const expected = modelHistory(model.get(threadId))[0]?.split(" ")[0];
-          return storage.checkpoints.get({ thread_id: threadId, checkpoint_ns: "" }).then((latest) => expect(latest?.checkpoint_id, `latest of ${threadId}`).toBe(expected));
+          return storage.checkpoints
+            .get({ thread_id: threadId, checkpoint_ns: "" })
+            .then((latest) => expect(latest?.checkpoint_id, `latest of ${threadId}`).toBe(expected));
         }
         const expected = modelHistory(model.get(threadId));
         return history(storage, threadId).then((seen) => expect(seen, `history of ${threadId}`).toEqual(expected));

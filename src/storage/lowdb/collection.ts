@@ -136,7 +136,10 @@ export class Collection<T> {
     this.#shards = shards;
     this.#lazy = opts.lazy
       ? new Map(
-          shards.map((shard) => [shard, { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, serializing: 0, fresh: new Set(), pins: 0, lastUsed: 0, loading: null }]),
+          shards.map((shard) => [
+            shard,
+            { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, serializing: 0, fresh: new Set(), pins: 0, lastUsed: 0, loading: null },
+          ]),
         )
       : null;
     for (const [name, keyOf] of Object.entries(opts.indexes ?? {})) {
