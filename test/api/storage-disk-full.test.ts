@@ -17,13 +17,22 @@ beforeAll(() => {
   nodeFileIO.open = async (file, flags) => {
     const fh = await nodeOpen(file, flags);
     if (flags === "r") return fh;
+    const written = (text: string) => {
+      if (disk.fullFrom !== null && text.includes(disk.fullFrom)) disk.full = true;
+      if (disk.full) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    };
     return {
       writeFile: async (text, encoding) => {
-        if (disk.fullFrom !== null && text.includes(disk.fullFrom)) disk.full = true;
-        if (disk.full) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+        written(String(text));
         return fh.writeFile(text, encoding);
       },
+      // the commit log's lines, and the zeros of its files prepared ahead
+      write: async (buffer, offset, length, position) => {
+        written(buffer.toString("utf8", offset, offset + length));
+        return fh.write(buffer, offset, length, position);
+      },
       sync: () => fh.sync(),
+      datasync: () => fh.datasync(),
       close: () => fh.close(),
     };
   };

@@ -28,7 +28,7 @@ import type { RunEvent, RunOutcome } from "../../src/runtime/runs/broker.js";
 import { StorageUnavailableError } from "../../src/storage/errors.js";
 
 /**
- * File calls whose fsyncs of the commit log wait while `held` (or fail, with `failing`), and whose
+ * File calls whose syncs (fdatasync) of the commit log wait while `held` (or fail, with `failing`), and whose
  * log writes fail as on a full disk (writing nothing) from the first one `fillDiskAt` matches.
  */
 function gatedLogSyncs() {
@@ -49,8 +49,10 @@ function gatedLogSyncs() {
     async open(file, flags) {
       const fh = await nodeFileIO.open(file, flags);
       if (!/log-\d+\.ndjson$/.test(file)) return fh;
-      return Object.assign(Object.create(fh), {
-        writeFile: async (text: string, encoding: "utf8") => {
+      return {
+        writeFile: () => Promise.reject(new Error("the commit log writes at its offset")),
+        write: async (buffer: Buffer, offset: number, length: number, position: number) => {
+          const text = buffer.toString("utf8", offset, offset + length);
           if (gate.fullAt?.matches(text)) {
             if (gate.fullAt.once) gate.fullAt = null;
             throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
@@ -58,16 +60,17 @@ function gatedLogSyncs() {
           if (gate.full) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
           writes.push(text);
           syncsBefore.push(syncs);
-          return fh.writeFile(text, encoding);
+          return fh.write(buffer, offset, length, position);
         },
-        close: fh.close.bind(fh),
-        sync: async () => {
+        close: () => fh.close(),
+        sync: () => Promise.reject(new Error("the commit log syncs with fdatasync")),
+        datasync: async () => {
           syncs += 1;
           await gate.held;
           if (gate.failing) throw new Error("disk gone");
-          return fh.sync();
+          return fh.datasync();
         },
-      });
+      };
     },
   };
   return {

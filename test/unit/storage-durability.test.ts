@@ -8,30 +8,32 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DurableJsonFile, nodeFileIO, type FileIO, type SyncableFile } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
-import { tempDir, TEST_SHARDS } from "./storage-helpers.js";
+import { logText, tempDir, TEST_SHARDS } from "./storage-helpers.js";
 import { NotFoundError, StorageUnavailableError } from "../../src/storage/errors.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import { putCheckpointChain } from "./archive-fill.js";
 import { shardOf } from "../../src/storage/lowdb/hash.js";
 import { eventually } from "../support/runs.js";
 
-type Op = "write" | "sync" | "close" | "rename";
+type Op = "write" | "sync" | "datasync" | "close" | "rename";
 interface Event {
   op: Op;
   phase: "start" | "end";
   file: string;
 }
+/** A file by its path, or any file whose path matches (e.g. every commit-log file). */
+type FileMatch = string | RegExp;
+const matches = (match: FileMatch, file: string) => (typeof match === "string" ? match === file : match.test(file));
 
 /** Node's file calls, logged; `hold(op, file)` keeps the next such call pending until released. */
 function recordingIO() {
   const log: Event[] = [];
-  const holds = new Map<string, { started: () => void; released: Promise<void> }>();
-  const key = (op: Op, file: string) => `${op} ${file}`;
+  const holds: { op: Op; file: FileMatch; started: () => void; released: Promise<void> }[] = [];
   async function step<T>(op: Op, file: string, call: () => Promise<T>): Promise<T> {
     log.push({ op, phase: "start", file });
-    const hold = holds.get(key(op, file));
-    if (hold) {
-      holds.delete(key(op, file));
+    const at = holds.findIndex((hold) => hold.op === op && matches(hold.file, file));
+    if (at >= 0) {
+      const [hold] = holds.splice(at, 1);
       hold.started();
       await hold.released;
     }
@@ -44,7 +46,9 @@ function recordingIO() {
       const fh = await nodeFileIO.open(file, flags);
       const recorded: SyncableFile = {
         writeFile: (text, encoding) => step("write", file, () => fh.writeFile(text, encoding)),
+        write: (buffer, offset, length, position) => step("write", file, () => fh.write(buffer, offset, length, position)),
         sync: () => step("sync", file, () => fh.sync()),
+        datasync: () => step("datasync", file, () => fh.datasync()),
         close: () => step("close", file, () => fh.close()),
       };
       return recorded;
@@ -55,18 +59,21 @@ function recordingIO() {
     io,
     log,
     /** Holds the next `op` on `file`; resolves `started` when it begins. */
-    hold(op: Op, file: string) {
+    hold(op: Op, file: FileMatch) {
       let release!: () => void;
       let started!: () => void;
       const startedPromise = new Promise<void>((resolve) => (started = resolve));
-      holds.set(key(op, file), { started, released: new Promise<void>((resolve) => (release = resolve)) });
+      holds.push({ op, file, started, released: new Promise<void>((resolve) => (release = resolve)) });
       return { started: startedPromise, release };
     },
-    indexOf(op: Op, phase: "start" | "end", file: string): number {
-      return log.findIndex((e) => e.op === op && e.phase === phase && e.file === file);
+    indexOf(op: Op, phase: "start" | "end", file: FileMatch): number {
+      return log.findIndex((e) => e.op === op && e.phase === phase && matches(file, e.file));
     },
   };
 }
+
+/** Every commit-log file (a generation's first file, or one prepared ahead). */
+const LOG_FILE = /log-\d+\.ndjson$/;
 
 /** Waits until the held call has begun; fails at once if `write` settles first (it skipped the call). */
 async function untilHeld(held: { started: Promise<void> }, write: Promise<unknown>): Promise<void> {
@@ -161,13 +168,13 @@ describe("LowdbStorage acknowledgements", () => {
     await untilHeld(heldDir, create);
     expect(await stillPending(create)).toBe(true);
 
-    const heldData = rec.hold("sync", log);
+    const heldData = rec.hold("datasync", log);
     heldDir.release();
     await untilHeld(heldData, create);
     expect(await stillPending(create)).toBe(true);
     heldData.release();
     const thread = await create;
-    expect(rec.indexOf("sync", "end", log)).toBeGreaterThan(rec.indexOf("write", "end", log));
+    expect(rec.indexOf("datasync", "end", log)).toBeGreaterThan(rec.indexOf("write", "end", log));
     expect(await readFile(log, "utf8")).toContain(thread.thread_id);
   });
 
@@ -215,7 +222,12 @@ describe("LowdbStorage after a failed write", () => {
             isLog && disk.full
               ? Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }))
               : fh.writeFile(text, encoding),
+          write: (buffer, offset, length, position) =>
+            isLog && disk.full
+              ? Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }))
+              : fh.write(buffer, offset, length, position),
           sync: () => fh.sync(),
+          datasync: () => fh.datasync(),
           close: () => fh.close(),
         };
       },
@@ -261,9 +273,7 @@ describe("LowdbStorage deferred thread creation (a stateless run's thread)", () 
     const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: TEST_SHARDS });
     cleanups.unshift(() => storage.close());
     await storage.threads.create(); // the log file exists: later flushes sync only it
-    const log = path.join(dataDir, "log-00000001.ndjson");
-
-    const held = rec.hold("sync", log);
+    const held = rec.hold("datasync", LOG_FILE);
     let applied = false;
     const creatingThread = storage.threads.create({ metadata: { temporary: true } }, undefined, { deferred: true });
     const waitedForFlush = held.started.then(() => {
@@ -440,8 +450,6 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
     const storage = await LowdbStorage.open({ dataDir, shards: TEST_SHARDS });
     cleanups.unshift(() => storage.close());
     await storage.threads.create(); // the log file exists
-    const log = path.join(dataDir, "log-00000001.ndjson");
-
     const thread = await storage.threads.create({ metadata: { temporary: true } }, undefined, { deferred: true, temporary: true });
     const t = thread.thread_id;
     const { run } = await storage.runs.create({
@@ -451,7 +459,7 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
       multitask_strategy: "reject",
       not_before: null,
     });
-    const flushed = (await readFile(log, "utf8")).length; // the thread and its run are on disk
+    const flushed = (await logText(dataDir)).length; // the thread and its run are on disk
     const checkpoint = putFirstCheckpoint(storage, t);
     const ended = storage.runs.end(run.run_id, { update: { status: "success" } });
     const before = storage.logStats;
@@ -462,7 +470,7 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
       flushes: 1,
     });
     // one line: the deletions of the thread and its run; the checkpoint and the run's end never written
-    const written = (await readFile(log, "utf8")).slice(flushed).trim().split("\n");
+    const written = (await logText(dataDir)).slice(flushed).trim().split("\n");
     expect(written).toHaveLength(1);
     expect(written[0]).toContain(`"d":"${t}"`);
     expect(written[0]).toContain(`"d":"${run.run_id}"`);
@@ -487,11 +495,9 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
     // every flush is followed by a checkpoint
     const storage = await LowdbStorage.open({ dataDir, io: rec.io, shards: TEST_SHARDS, checkpointLogBytes: 1 });
     cleanups.unshift(() => storage.close());
-    const log = path.join(dataDir, "log-00000001.ndjson");
-
     // A flush of many lines whose fsync takes long: the next flush waits a few ms for more
     // lines (CommitLog.#flushAfterFlush), while the checkpoint after it rewrites the shards.
-    const sync = rec.hold("sync", log);
+    const sync = rec.hold("datasync", LOG_FILE);
     const many = Promise.all(Array.from({ length: 10 }, () => storage.threads.create()));
     await untilHeld(sync, many);
     const { threadId, runId, written } = await temporaryRun(storage);

@@ -21,7 +21,9 @@ function writeSizes(): { io: FileIO; sizes: number[] } {
       const fh = await nodeFileIO.open(file, flags);
       return {
         writeFile: (data, encoding) => (sizes.push(Buffer.byteLength(data)), fh.writeFile(data, encoding)),
+        write: (buffer, offset, length, position) => (sizes.push(length), fh.write(buffer, offset, length, position)),
         sync: () => fh.sync(),
+        datasync: () => fh.datasync(),
         close: () => fh.close(),
       };
     },

@@ -3,7 +3,7 @@
  * interface; `openTempStorage` opens the backend of this vitest project (LGTS_TEST_STORAGE):
  * lowdb in a temp directory, or PostgreSQL in a fresh database of the test server.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach } from "vitest";
@@ -19,6 +19,22 @@ export { TEST_STORAGE };
  * production counts (up to 1024 per collection) make each open cost thousands of files.
  */
 export const TEST_SHARDS = { assistants: 2, threads: 4, checkpoints: 4, runs: 4, crons: 2, storeItems: 4, webhooks: 2 } as const;
+
+/**
+ * The lines of the commit logs in a lowdb data directory as replay reads them: every generation's
+ * file in order, each up to its first NUL (files prepared ahead end in zeros). `name`: one file's.
+ */
+export async function logText(dataDir: string, name?: string): Promise<string> {
+  const { logGenerations } = await import("../../src/storage/lowdb/commit-log.js");
+  const names = name ? [name] : (await logGenerations(dataDir)).map((g) => `log-${String(g).padStart(8, "0")}.ndjson`);
+  const texts: string[] = [];
+  for (const file of names) {
+    const bytes = await readFile(path.join(dataDir, file));
+    const end = bytes.indexOf(0);
+    texts.push(bytes.toString("utf8", 0, end === -1 ? bytes.length : end));
+  }
+  return texts.join("");
+}
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export async function tempDir(prefix = "lgts-storage-"): Promise<{ dir: string; cleanup: () => Promise<void> }> {

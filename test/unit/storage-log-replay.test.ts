@@ -47,4 +47,22 @@ describe("commit log replay", () => {
       new RegExp(`^corrupt commit log ${path.join(temp.path, "corrupt", log(1)).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} at line 2: `),
     );
   });
+
+  it("reads a file up to its first NUL: the zeros of a file prepared ahead, and whatever a crash left past them, are not lines", async () => {
+    const zeros = (n: number) => "\0".repeat(n);
+    const entries = [1, 2, 3].map((v) => ({ c: "threads", r: { id: "a", v } }));
+    // two lines, then the zeros: nothing else
+    await writeFile(path.join(temp.path, log(1)), line(entries[0]) + line(entries[1]) + zeros(4096));
+    // a torn line before the zeros (a crash mid-write), and past them the pages of a later write
+    // that reached the disk before the ones between (never acknowledged: no fdatasync returned)
+    await writeFile(
+      path.join(temp.path, log(2)),
+      line(entries[2]) + '{"c":"threads","r":{"id":"a"' + zeros(3000) + 'b","v":4}}\n' + line({ c: "threads", d: "a" }) + zeros(100),
+    );
+    // prepared, never written to
+    await writeFile(path.join(temp.path, log(3)), zeros(8192));
+    const applied: LogEntry[] = [];
+    expect(await replayLogs(temp.path, (entry) => applied.push(entry))).toEqual([1, 2, 3]);
+    expect(applied).toEqual(entries);
+  });
 });

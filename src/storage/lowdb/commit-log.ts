@@ -4,15 +4,30 @@
  * Without it, acknowledging a mutation means rewriting its shard file durably (two fsyncs), so N
  * concurrent requests touching N shards cost 2N fsyncs. With it, a mutation appends one line (the
  * record as stored, or its deletion) to `<dataDir>/log-<generation>.ndjson`; every line appended
- * before a flush starts shares that flush: one write and one fsync, whatever the number of
+ * before a flush starts shares that flush: one write and one fdatasync, whatever the number of
  * requests, records, shards or collections involved. The mutation is acknowledged once its line
  * is on disk. Lines appended while a flush is in flight go together in the next one.
+ *
+ * Files prepared ahead: a flush writes its lines at the file's running offset (pwrite, not
+ * O_APPEND) into a file whose bytes are already zeros written and synced, so its fdatasync
+ * writes the data pages and commits no metadata (an append that grows a file makes every sync
+ * an ext4 journal commit for the new size and extents). The next file is prepared in the
+ * background while the current one fills: zeros written to `log-next.tmp`, synced, renamed to
+ * the next free generation's name, the directory synced. A flush that finds its file full moves
+ * to the prepared file; when none is ready yet (writes outrun the preparation) it writes past the
+ * end, growing the file: correct, only slower, never waiting. A generation's first file, when
+ * nothing was prepared (after opening, a failed flush, a rotation that came first), is created
+ * as before and grows. The sizes start at 64 KiB and double with each prepared file that fills,
+ * up to 4 MiB. Replay reads a file up to its first NUL byte (a JSON line holds none): a prepared
+ * file nothing was written to holds nothing, and a crash leaves at most a torn last line before
+ * the zeros. A `log-next.tmp` left by a crash is deleted at open (`removePreparing`).
  *
  * Shard files are brought up to date later, by a checkpoint (`LowdbStorage`): rotate to a new
  * generation, write every dirty shard durably, then delete the older generations (and fsync the
  * directory). Invariant: shards hold at least the state at the start of the oldest log present,
  * and every mutation since is in a log present; replaying those logs in order (each line sets or
- * deletes a whole record) gives back every acknowledged mutation.
+ * deletes a whole record) gives back every acknowledged mutation. (A full file moving to the
+ * next generation keeps it: the lines go on, in order, in a later generation.)
  *
  * Mutations that must survive together (a run's end and the webhook delivery it owes) are one
  * line (`atomically`): a write torn by a power loss keeps all of them or none.
@@ -31,6 +46,22 @@ import path from "node:path";
 import { StorageUnavailableError } from "../errors.js";
 import { fsyncDir, nodeFileIO, type FileIO, type SyncableFile } from "./durable-file.js";
 import { newBatch, noop, type Batch } from "./batch.js";
+
+/** The first file prepared ahead (see the header)... */
+const PREPARED_MIN_BYTES = 64 * 1024;
+/** ...and the largest: each one after a prepared file filled up is twice as large, up to this. */
+const PREPARED_MAX_BYTES = 4 * 1024 * 1024;
+/** Zeros written per call while preparing a file. */
+const ZERO_PIECE_BYTES = 256 * 1024;
+/** After a preparation failed (disk full), none starts again for this long. */
+const PREPARE_RETRY_MS = 1000;
+/** The file being prepared, under a name replay never reads. */
+const PREPARING_FILE = "log-next.tmp";
+/** A flush's text is encoded into one buffer kept for the next flushes, up to this size. */
+const SCRATCH_MAX_BYTES = 1024 * 1024;
+
+/** How large the files prepared ahead are (see the header); `false`: none, every file grows. */
+export type PreparedSizes = { min: number; max: number } | false;
 
 /** A flush of this many lines or more is taken for a concurrent load (see #flushAfterFlush)... */
 const GATHER_FROM_LINES = 8;
@@ -92,12 +123,17 @@ export async function logGenerations(dir: string): Promise<number[]> {
   return generations.sort((a, b) => a - b);
 }
 
-/** Calls `apply` for every entry of every log in `dir`, oldest first. */
+/**
+ * Calls `apply` for every entry of every log in `dir`, oldest first. A file is read up to its
+ * first NUL byte: what follows is the zeros prepared ahead (see the header), never a line.
+ */
 export async function replayLogs(dir: string, apply: (entry: LogEntry) => void): Promise<number[]> {
   const generations = await logGenerations(dir);
   for (const generation of generations) {
     const file = path.join(dir, logName(generation));
-    const lines = (await readFile(file, "utf8")).split("\n");
+    const bytes = await readFile(file);
+    const end = bytes.indexOf(0);
+    const lines = bytes.toString("utf8", 0, end === -1 ? bytes.length : end).split("\n");
     lines.forEach((line, i) => {
       if (line === "") return;
       let parsed: LogLine;
@@ -114,12 +150,54 @@ export async function replayLogs(dir: string, apply: (entry: LogEntry) => void):
   return generations;
 }
 
+/** Deletes a file a crash left half prepared (see the header). Call before the log is used. */
+export async function removePreparing(dir: string): Promise<void> {
+  await unlink(path.join(dir, PREPARING_FILE)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "ENOENT") throw err;
+  });
+}
+
+/** Writes `length` bytes of `buffer` at `position`, in as many calls as it takes. */
+async function writeAt(file: SyncableFile, buffer: Buffer, length: number, position: number): Promise<void> {
+  for (let done = 0; done < length;) {
+    const { bytesWritten } = await file.write(buffer, done, length - done, position + done);
+    if (bytesWritten <= 0) throw new Error("the commit log's write wrote nothing");
+    done += bytesWritten;
+  }
+}
+
+let zeroPiece: Buffer | null = null;
+
+/** A file prepared ahead, ready for lines: its first `room` bytes are zeros, written and synced. */
+interface LogFile {
+  generation: number;
+  file: SyncableFile;
+  room: number;
+}
+
 export class CommitLog {
   readonly #dir: string;
   #generation: number;
+  /** The highest generation handed out (to the current file, or a file prepared ahead). */
+  #issued: number;
   #file: SyncableFile | null = null;
+  /** Bytes written to the current file (where the next write goes)... */
+  #offset = 0;
+  /** ...and the end of its prepared zeros (0: a file that grows with every write). */
+  #room = 0;
   /** Opening the current generation's file (and making its directory entry durable). */
   #opening: Promise<SyncableFile> | null = null;
+  /** The file prepared for the next generation, once ready; the preparation under way. */
+  #ready: LogFile | null = null;
+  #preparing: Promise<void> | null = null;
+  /** The size of the next file prepared, and no preparation starts before `#prepareAfter`. */
+  #prepareBytes: number;
+  #prepareAfter = 0;
+  readonly #prepared: PreparedSizes;
+  /** Set by `close`: no more files are prepared. */
+  #closed = false;
+  /** A flush's text as UTF-8 (kept for the next flushes, up to SCRATCH_MAX_BYTES). */
+  #scratch: Buffer | null = null;
   #lines: string[] = [];
   #pending: Batch | null = null;
   /** The waiters of the flush in flight. */
@@ -143,15 +221,28 @@ export class CommitLog {
   /** Lines appended and flushes so far (diagnostics: group commit makes flushes far fewer than lines). */
   appends = 0;
   flushes = 0;
+  /** Flushes that wrote past the zeros prepared ahead (growing their file: see the header). */
+  grown = 0;
 
   /**
    * Appends go to generation `generation` (created on first use). `onGrown` is called once the
-   * current generation holds more than `growLimit` bytes (time for a checkpoint).
+   * log holds more than `growLimit` bytes since the last rotation (time for a checkpoint).
+   * `prepared`: the sizes of the files prepared ahead (see the header).
    */
-  constructor(dir: string, generation: number, growLimit: number, onGrown: () => void, io: FileIO = nodeFileIO) {
+  constructor(
+    dir: string,
+    generation: number,
+    growLimit: number,
+    onGrown: () => void,
+    io: FileIO = nodeFileIO,
+    prepared: PreparedSizes = { min: PREPARED_MIN_BYTES, max: PREPARED_MAX_BYTES },
+  ) {
     this.#io = io;
     this.#dir = dir;
     this.#generation = generation;
+    this.#issued = generation;
+    this.#prepared = prepared;
+    this.#prepareBytes = prepared ? prepared.min : 0;
     this.#growLimit = growLimit;
     this.#onGrown = onGrown;
   }
@@ -284,7 +375,7 @@ export class CommitLog {
   async rotate(): Promise<number> {
     while (this.#inFlight) await this.#inFlight;
     const previous = this.#generation;
-    this.#switchGeneration();
+    this.#switchGeneration("rotate");
     return previous;
   }
 
@@ -296,7 +387,10 @@ export class CommitLog {
     await fsyncDir(this.#dir, this.#io);
   }
 
-  /** Flushes what is appended (lines a failed flush kept included) and closes the file. */
+  /**
+   * Flushes what is appended (lines a failed flush kept included) and closes the file. The file
+   * prepared ahead is deleted (it holds nothing): a later `removeBefore(generation)` leaves no log.
+   */
   async close(): Promise<void> {
     if (this.#lines.length && !this.#pending) {
       this.#pending = newBatch();
@@ -305,22 +399,50 @@ export class CommitLog {
       this.#flushNow();
     }
     while (this.#pending || this.#inFlight) await this.settled();
-    this.#switchGeneration();
+    this.#closed = true;
+    await this.#preparing;
+    const ready = this.#ready;
+    this.#ready = null;
+    if (ready) {
+      await ready.file.close().catch(noop);
+      await unlink(path.join(this.#dir, logName(ready.generation))).catch(noop);
+    }
+    this.#switchGeneration("close");
   }
 
-  /** Later flushes open the next generation's file; the current one is closed. */
-  #switchGeneration(): void {
+  /**
+   * Later flushes go to the next generation: the file prepared ahead when one is ready, else a
+   * new one, opened by the next flush. The current file is closed. `full`: it had no room left
+   * (see #flush); the other reasons also restart the count of bytes towards a checkpoint.
+   */
+  #switchGeneration(reason: "full" | "rotate" | "failed" | "close"): void {
     const file = this.#file;
+    if (reason === "full" && this.#room > 0 && this.#prepared) {
+      // a prepared file filled up: the next ones are larger
+      this.#prepareBytes = Math.min(this.#prepareBytes * 2, this.#prepared.max);
+    } else if (reason !== "full") {
+      this.#bytes = 0;
+    }
     this.#file = null;
     this.#opening = null;
-    this.#generation += 1;
-    this.#bytes = 0;
+    this.#offset = 0;
+    this.#room = 0;
+    const ready = this.#ready;
+    this.#ready = null;
+    if (ready) {
+      // handed out after the current generation, so later in replay's order
+      this.#generation = ready.generation;
+      this.#file = ready.file;
+      this.#room = ready.room;
+    } else {
+      this.#generation = ++this.#issued;
+    }
     void file?.close().catch(noop);
   }
 
   #openFile(): Promise<SyncableFile> {
     this.#opening ??= (async () => {
-      const file = await this.#io.open(path.join(this.#dir, logName(this.#generation)), "a");
+      const file = await this.#io.open(path.join(this.#dir, logName(this.#generation)), "w");
       try {
         await fsyncDir(this.#dir, this.#io);
       } catch (err) {
@@ -331,6 +453,60 @@ export class CommitLog {
       return file;
     })();
     return this.#opening;
+  }
+
+  /**
+   * Starts preparing the next generation's file in the background, unless one is ready or under
+   * way (see the header). A failure (disk full) is retried by a flush PREPARE_RETRY_MS later;
+   * meanwhile files grow.
+   */
+  #prepareAhead(): void {
+    if (!this.#prepared || this.#ready || this.#preparing || this.#closed || performance.now() < this.#prepareAfter) return;
+    this.#preparing = this.#prepare(this.#prepareBytes)
+      .catch(() => {
+        this.#prepareAfter = performance.now() + PREPARE_RETRY_MS;
+        return unlink(path.join(this.#dir, PREPARING_FILE)).catch(noop);
+      })
+      .finally(() => (this.#preparing = null));
+  }
+
+  async #prepare(size: number): Promise<void> {
+    const temp = path.join(this.#dir, PREPARING_FILE);
+    const preparing = await this.#io.open(temp, "w");
+    try {
+      zeroPiece ??= Buffer.alloc(ZERO_PIECE_BYTES);
+      for (let at = 0; at < size && !this.#closed; at += zeroPiece.length) {
+        await writeAt(preparing, zeroPiece, Math.min(zeroPiece.length, size - at), at);
+      }
+      if (!this.#closed) await preparing.sync();
+    } finally {
+      await preparing.close();
+    }
+    if (this.#closed) return unlink(temp);
+    // numbered now, so after every generation the log has used so far
+    const generation = ++this.#issued;
+    const name = path.join(this.#dir, logName(generation));
+    await this.#io.rename(temp, name);
+    // a log file from here on, holding nothing (replay stops at its first zero)
+    await fsyncDir(this.#dir, this.#io);
+    const file = await this.#io.open(name, "r+");
+    if (this.#closed || generation < this.#generation) {
+      // the log moved past it meanwhile (a rotation or failure with nothing ready)
+      await file.close();
+      return unlink(name);
+    }
+    this.#ready = { generation, file, room: size };
+  }
+
+  /** `text` as UTF-8 in the scratch buffer (or a buffer of its own when large); its byte length. */
+  #encode(text: string): { buffer: Buffer; length: number } {
+    const length = Buffer.byteLength(text);
+    if (length > SCRATCH_MAX_BYTES) return { buffer: Buffer.from(text, "utf8"), length };
+    if (!this.#scratch || this.#scratch.length < length) {
+      this.#scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX_BYTES, Math.max(64 * 1024, 2 ** Math.ceil(Math.log2(length)))));
+    }
+    this.#scratch.write(text, 0, "utf8");
+    return { buffer: this.#scratch, length };
   }
 
   /** The lines not flushed yet, which leave for the disk: none of them can be withdrawn any more. */
@@ -364,26 +540,36 @@ export class CommitLog {
       return;
     }
     this.flushes++;
-    /** Lines appended while the write was on its way, written behind it before the fsync. */
+    const { buffer, length } = this.#encode(text);
+    // no room left in this file: on to the file prepared ahead, if one is ready (else this one grows)
+    if (this.#offset + length > this.#room && this.#ready) this.#switchGeneration("full");
+    this.#prepareAhead();
+    const position = this.#offset;
+    this.#offset += length;
+    if (this.#offset > this.#room) this.grown++;
+    /** Lines appended while the write was on its way, written behind it before the fdatasync. */
     let late: { batch: Batch; lines: string[]; failure: { error: unknown } | null } | null = null;
     const write = (async () => {
       const file = this.#file ?? (await this.#openFile());
-      await file.writeFile(text, "utf8");
-      // They share this flush's fsync: on disk once it returns, a whole flush earlier. (A run
-      // appends its end while its creation's flush is being written: one fsync for both.)
+      await writeAt(file, buffer, length, position);
+      // They share this flush's fdatasync: on disk once it returns, a whole flush earlier. (A run
+      // appends its end while its creation's flush is being written: one sync for both.)
       if (this.#pending) {
         late = { batch: this.#pending, lines: this.#takeLines(), failure: null };
         this.#pending = null;
         this.#flushing = late.batch;
         try {
-          await file.writeFile(late.lines.join(""), "utf8");
+          const lateText = this.#encode(late.lines.join(""));
+          const latePosition = this.#offset;
+          this.#offset += lateText.length;
+          await writeAt(file, lateText.buffer, lateText.length, latePosition);
         } catch (error) {
           // the lines written first are still made durable; only these wait for the next flush
           late.failure = { error };
         }
       }
       const syncStarted = performance.now();
-      await file.sync();
+      await file.datasync();
       this.#lastSyncMs = performance.now() - syncStarted;
     })();
     const failed = (unflushed: string[], batches: Batch[], err: unknown) => {
@@ -392,7 +578,7 @@ export class CommitLog {
       this.#lines = [...unflushed, ...this.#lines];
       // the lines not flushed yet moved: their withdrawables lose track of them (as if written)
       this.#spillUnits();
-      this.#switchGeneration();
+      this.#switchGeneration("failed");
       const error = new StorageUnavailableError("write to the commit log failed", { cause: err });
       for (const b of batches) b.reject(error);
     };

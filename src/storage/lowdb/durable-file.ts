@@ -20,8 +20,18 @@ export const TEMP_SUFFIX = ".tmp";
 export interface SyncableFile {
   /** Writes at the current position (a Buffer's bytes as they are; the encoding is a string's). */
   writeFile(data: string | Buffer, encoding: "utf8"): Promise<void>;
+  /**
+   * pwrite(2): `length` bytes of `buffer` from `offset`, at `position` in the file (the commit
+   * log's lines, and the zeros of a log file prepared ahead). May write fewer (`bytesWritten`).
+   */
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
   /** fsync(2): the file's data (or a directory's entries) reach the disk. */
   sync(): Promise<void>;
+  /**
+   * fdatasync(2): the file's data reach the disk, with its size when it grew (not its times).
+   * Into bytes already written and synced (a log file's zeros) it commits no metadata at all.
+   */
+  datasync(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,8 +40,8 @@ export interface SyncableFile {
  * entries are synced before a write is acknowledged: neither the page cache nor SIGKILL shows it.
  */
 export interface FileIO {
-  /** "a": appends only (the commit log), whatever `writeFile` says about positions. */
-  open(file: string, flags: "w" | "r" | "a"): Promise<SyncableFile>;
+  /** "r+": an existing file, read and written in place (a commit-log file prepared ahead). */
+  open(file: string, flags: "w" | "r" | "r+"): Promise<SyncableFile>;
   rename(from: string, to: string): Promise<void>;
 }
 

@@ -9,6 +9,7 @@
  *   <dataDir>/store/{meta.json,000.json..}        store items with their embeddings
  *   <dataDir>/webhooks/{meta.json,000.json..}     webhook deliveries owed (the outbox)
  *   <dataDir>/log-<generation>.ndjson             commit log: mutations not yet in their shard
+ *   <dataDir>/log-next.tmp                         the commit log's next file, being prepared
  *   <dataDir>/health.json                          last storage health check
  *   <dataDir>/format.json                          the directory's data format (data-format.ts)
  *
@@ -26,7 +27,7 @@ import { LowdbArchive } from "./archive.js";
 import { assistantCollectionOptions, LowdbAssistants } from "./assistants.js";
 import { checkpointCollectionOptions, LowdbCheckpoints } from "./checkpoints.js";
 import { Collection, type CollectionOptions } from "./collection.js";
-import { CommitLog, replayLogs, withdrawable, type Withdrawable } from "./commit-log.js";
+import { CommitLog, removePreparing, replayLogs, withdrawable, type Withdrawable } from "./commit-log.js";
 import { cronCollectionOptions, LowdbCrons } from "./crons.js";
 import { openDataFormat, type DataFormatOptions } from "./data-format.js";
 import { DurableJsonFile, type FileIO } from "./durable-file.js";
@@ -180,7 +181,9 @@ export class LowdbStorage implements Storage {
       }),
     );
     const collections = Object.fromEntries(names.map((name, i) => [name, opened[i]])) as unknown as Collections;
-    // what a crash left in the log goes into memory and then, durably, into the shards
+    // what a crash left in the log goes into memory and then, durably, into the shards (a log
+    // file it left half prepared is never read: deleted before the log files are listed)
+    await removePreparing(options.dataDir);
     const replayed = await replayLogs(options.dataDir, (entry) => {
       const collection = collections[entry.c as CollectionName] as Collection<unknown> | undefined;
       if (!collection) throw new Error(`commit log in ${options.dataDir} names an unknown collection '${entry.c}'`);
