@@ -8,7 +8,9 @@
  */
 import { copyFile, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Collection } from "../../src/storage/lowdb/collection.js";
+import { Shard } from "../../src/storage/lowdb/shard.js";
 import { nodeFileIO, type FileIO } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import type { CheckpointWrite, Storage } from "../../src/storage/types.js";
@@ -66,7 +68,7 @@ function gatedIO() {
   };
 }
 
-/** Copies a data directory file by file; a log deleted meanwhile is left out (see gatedIO). */
+/** Copies a data directory file by file; a log deleted or a temporary file renamed meanwhile is left out (see gatedIO). */
 async function copyDir(from: string, to: string): Promise<void> {
   await mkdir(to, { recursive: true });
   for (const entry of await readdir(from, { withFileTypes: true })) {
@@ -74,7 +76,9 @@ async function copyDir(from: string, to: string): Promise<void> {
     if (entry.isDirectory()) await copyDir(source, path.join(to, entry.name));
     else
       await copyFile(source, path.join(to, entry.name)).catch((err: NodeJS.ErrnoException) => {
-        if (!(err.code === "ENOENT" && entry.name.startsWith("log-"))) throw err;
+        // a shard's temporary file renamed over it meanwhile (its rename began before the gate
+        // closed): the copy is what a crash just before that rename leaves
+        if (!(err.code === "ENOENT" && (entry.name.startsWith("log-") || entry.name.endsWith(".tmp")))) throw err;
       });
   }
 }
@@ -218,6 +222,13 @@ describe("lazily loaded checkpoint shards", () => {
           }
           return storage.checkpoints.copyThread(threadId, target).then(() => threads.push(target));
         }
+        if (next() < 0.5) {
+          // the latest checkpoint, as a run starting on the thread reads it (kept as records come and go)
+          const expected = modelHistory(model.get(threadId))[0]?.split(" ")[0];
+          return storage.checkpoints
+            .get({ thread_id: threadId, checkpoint_ns: "" })
+            .then((latest) => expect(latest?.checkpoint_id, `latest of ${threadId}`).toBe(expected));
+        }
         const expected = modelHistory(model.get(threadId));
         return history(storage, threadId).then((seen) => expect(seen, `history of ${threadId}`).toEqual(expected));
       };
@@ -253,7 +264,87 @@ describe("lazily loaded checkpoint shards", () => {
         }
         expect(await snapshot, `round ${round}`).toEqual(modelLines(model));
       }
-      for (const threadId of threads) expect(await history(storage, threadId)).toEqual(modelHistory(model.get(threadId)));
+      for (const threadId of threads) {
+        expect(await history(storage, threadId)).toEqual(modelHistory(model.get(threadId)));
+        const latest = await storage.checkpoints.get({ thread_id: threadId, checkpoint_ns: "" });
+        expect(latest?.checkpoint_id).toBe(modelHistory(model.get(threadId))[0]?.split(" ")[0]);
+      }
     },
   );
+});
+
+describe("a thread's latest checkpoint", () => {
+  it("is found without walking the thread's history (a run on a thread with many runs starts from it)", async () => {
+    const temp = await tempDir("lgts-latest-");
+    cleanups.push(temp.cleanup);
+    const storage = await open(temp.dir);
+    cleanups.push(() => storage.close());
+    const put = (i: number) =>
+      storage.checkpoints.put({
+        thread_id: "t",
+        checkpoint_ns: "",
+        checkpoint_id: `cp-${String(i).padStart(4, "0")}`,
+        parent_checkpoint_id: null,
+        checkpoint: { type: "json", data: "{}" },
+        metadata: { step: i, run_id: i === 499 ? "last" : "earlier" },
+        created_at: new Date(1_700_000_000_000 + i).toISOString(),
+      });
+    for (let i = 0; i < 500; i++) await put(i);
+    const reads = vi.spyOn(Collection.prototype, "get");
+    try {
+      const latest = await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" });
+      expect(latest?.checkpoint_id).toBe("cp-0499");
+      expect(reads.mock.calls.length).toBeLessThan(10);
+    } finally {
+      reads.mockRestore();
+    }
+    // the latest deleted (a rollback): the next read finds the one before
+    await storage.checkpoints.deleteRun("t", "last");
+    expect((await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" }))?.checkpoint_id).toBe("cp-0498");
+  });
+});
+
+describe("a used thread's new checkpoints", () => {
+  it("are appended to its shard's file at a log checkpoint, without serializing the thread's history again", async () => {
+    const temp = await tempDir("lgts-append-");
+    cleanups.push(temp.cleanup);
+    const put = (storage: Storage, i: number) =>
+      storage.checkpoints.put({
+        thread_id: "t",
+        checkpoint_ns: "",
+        checkpoint_id: `cp-${String(i).padStart(4, "0")}`,
+        parent_checkpoint_id: null,
+        checkpoint: { type: "json", data: `{"i":${i}}` },
+        metadata: { step: i },
+        created_at: new Date(1_700_000_000_000 + i).toISOString(),
+      });
+    let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    for (let i = 0; i < 20; i++) await put(storage, i);
+    await storage.close();
+    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    cleanups.push(() => storage.close());
+    // a run on the thread: its latest checkpoint read (the shard back in memory), then new ones
+    expect((await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" }))?.checkpoint_id).toBe("cp-0019");
+    await put(storage, 20);
+    await put(storage, 21);
+    const append = Shard.prototype.appendRecords;
+    const counts: number[] = [];
+    const appended = vi.spyOn(Shard.prototype, "appendRecords").mockImplementation(function (this: Shard<unknown>, records) {
+      const list = [...records];
+      counts.push(list.length);
+      return append.call(this, list);
+    });
+    const serialized = vi.spyOn(Shard.prototype, "commit");
+    try {
+      await storage.close(); // its last log checkpoint rewrites the changed shards
+      expect(counts).toEqual([2]);
+      expect(serialized).not.toHaveBeenCalled();
+    } finally {
+      appended.mockRestore();
+      serialized.mockRestore();
+    }
+    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    const ids = (await storage.checkpoints.list({ thread_id: "t" })).map((c) => c.checkpoint_id);
+    expect(ids).toEqual(Array.from({ length: 22 }, (_, i) => `cp-${String(21 - i).padStart(4, "0")}`));
+  });
 });

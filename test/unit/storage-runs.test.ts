@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import { Collection } from "../../src/storage/lowdb/collection.js";
 import { parseRunRequest } from "../../src/runtime/runs/request.js";
 import type { PostgresStorage } from "../../src/storage/postgres/storage.js";
 import type { Run, Scope } from "../../src/storage/types.js";
@@ -225,6 +226,28 @@ describe("runs repository", () => {
     }
     expect(await storage.runs.deleteThread(empty.thread_id)).toBe(0);
     expect(await storage.runs.deleteThread(thread.thread_id)).toBe(3);
+    expect(await storage.runs.active(thread.thread_id)).toEqual([]);
+  });
+
+  it.skipIf(TEST_STORAGE === "postgres")("finds a thread's active runs without walking its ended ones (embedded)", async () => {
+    const { storage } = await open();
+    const thread = await storage.threads.create();
+    for (let i = 0; i < 50; i++) {
+      const { run } = await storage.runs.create(base(thread.thread_id));
+      await storage.runs.update(run.run_id, { status: "success" });
+    }
+    const { run: pending } = await storage.runs.create(base(thread.thread_id));
+    const scanned = vi.spyOn(Collection.prototype, "candidates");
+    try {
+      expect((await storage.runs.active(thread.thread_id)).map((r) => r.run_id)).toEqual([pending.run_id]);
+      const walked = scanned.mock.results.map((result) => [...(result.value as Iterable<unknown>)].length);
+      expect(Math.max(...walked)).toBe(1);
+    } finally {
+      scanned.mockRestore();
+    }
+    await storage.runs.update(pending.run_id, { status: "running" });
+    expect((await storage.runs.active(thread.thread_id)).map((r) => r.status)).toEqual(["running"]);
+    await storage.runs.update(pending.run_id, { status: "error" });
     expect(await storage.runs.active(thread.thread_id)).toEqual([]);
   });
 

@@ -53,6 +53,8 @@ export function checkpointCollectionOptions(dir: string, shards: number): Collec
       thread: (r) => r.thread_id,
       namespace: (r) => (r.kind === "checkpoint" ? namespaceKey(r.thread_id, r.checkpoint_ns) : null),
     },
+    // a run starts from its thread's latest checkpoint: found without walking the thread's history
+    newest: { index: "namespace", newer: (a, b) => newestFirst(a as CheckpointRecord, b as CheckpointRecord) < 0 },
   };
 }
 
@@ -236,9 +238,7 @@ export class LowdbCheckpoints implements CheckpointsRepository {
   }
 
   #latest(threadId: string, checkpointNs: string): CheckpointRecord | undefined {
-    let best: CheckpointRecord | undefined;
-    for (const r of this.#checkpoints(threadId, checkpointNs)) if (!best || newestFirst(r, best) < 0) best = r;
-    return best;
+    return this.col.newest(namespaceKey(threadId, checkpointNs)) as CheckpointRecord | undefined;
   }
 
   /**

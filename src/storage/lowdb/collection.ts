@@ -48,6 +48,13 @@ export interface CollectionOptions<T> {
    * reads must then go through `withShard` and `holdAll`; puts need not.
    */
   lazy?: boolean;
+  /**
+   * The newest record under each key of one index, by `newer` (checkpoints: a thread's latest
+   * in a namespace), kept as records come and go so that `newest` need not scan the key's
+   * records (a thread's whole history). Forgetting the newest marks its key for one scan at the
+   * next `newest`.
+   */
+  newest?: { index: string; newer: (a: T, b: T) => boolean };
 }
 
 /** A deletion its shard's file may not have yet: a new object each time (see `#rewrite`). */
@@ -63,6 +70,18 @@ interface Lazy<T> {
   fileKeys: Set<string>;
   /** Rewrites of the file under way, past taking what they clear from `changes`. */
   writing: number;
+  /**
+   * Of those, the ones writing whatever memory holds when their turn comes (not only what they
+   * took from `changes`): while one is under way, no record can be known to be out of the file.
+   */
+  serializing: number;
+  /**
+   * Ids in `changes` whose record the file cannot hold: put while memory held the whole shard
+   * (or the file none of its key's records) and absent from it, and not taken by a write since.
+   * A rewrite whose changes are all such records (or of keys the file lacks) appends them to the
+   * file's text instead of serializing the shard again (a used thread's new checkpoints).
+   */
+  readonly fresh: Set<string>;
   /** Operations that need the shard in memory until they end. */
   pins: number;
   /** When the last operation that needed the file's records ended (performance.now()). */
@@ -90,6 +109,11 @@ export class Collection<T> {
   readonly #shards: Shard<T>[];
   readonly #byId = new Map<string, T>();
   readonly #indexes = new Map<string, { keyOf: (r: T) => IndexKey; ids: Map<string, Bucket> }>();
+  /**
+   * See CollectionOptions.newest: by key, its newest record, or STALE when the newest was
+   * forgotten and the key's other records not scanned since. A key absent here has no records.
+   */
+  readonly #newest = new Map<string, T | typeof STALE>();
   #closed = false;
   #log: CommitLog | null = null;
   #logName = "";
@@ -112,7 +136,10 @@ export class Collection<T> {
     this.#shards = shards;
     this.#lazy = opts.lazy
       ? new Map(
-          shards.map((shard) => [shard, { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, pins: 0, lastUsed: 0, loading: null }]),
+          shards.map((shard) => [
+            shard,
+            { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, serializing: 0, fresh: new Set(), pins: 0, lastUsed: 0, loading: null },
+          ]),
         )
       : null;
     for (const [name, keyOf] of Object.entries(opts.indexes ?? {})) {
@@ -189,6 +216,22 @@ export class Collection<T> {
     if (!idx) return undefined;
     const bucket = idx.ids.get(key);
     return bucket === undefined ? EMPTY : typeof bucket === "string" ? [bucket] : bucket;
+  }
+
+  /**
+   * The newest record under `key` of the index named in CollectionOptions.newest (undefined
+   * when it has none): kept as records are put, so only the first read after the newest left
+   * memory or was deleted scans the key's records.
+   */
+  newest(key: string): T | undefined {
+    const newest = this.#opts.newest!;
+    const known = this.#newest.get(key);
+    if (known !== STALE) return known;
+    let best: T | undefined;
+    for (const record of this.#records(this.lookup(newest.index, key)!)) if (best === undefined || newest.newer(record, best)) best = record;
+    if (best === undefined) this.#newest.delete(key);
+    else this.#newest.set(key, best);
+    return best;
   }
 
   /**
@@ -308,7 +351,19 @@ export class Collection<T> {
     }
     if (shard.resident) shard.records.set(id, record);
     this.#remember(record);
-    this.#lazy?.get(shard)!.changes.set(id, record);
+    const lazy = this.#lazy?.get(shard);
+    if (lazy) {
+      // out of the file (see Lazy.fresh): a new id while memory holds the whole shard (or the file
+      // none of its key), unless its deletion is still to be written; or a fresh one put again
+      const fresh =
+        lazy.serializing === 0 &&
+        (previous === undefined
+          ? !(lazy.changes.get(id) instanceof Deleted) && (shard.resident || !lazy.fileKeys.has(this.#shardKey(record)))
+          : lazy.fresh.has(id));
+      lazy.changes.set(id, record);
+      if (fresh) lazy.fresh.add(id);
+      else lazy.fresh.delete(id);
+    }
     return shard;
   }
 
@@ -322,8 +377,9 @@ export class Collection<T> {
     if (lazy) {
       // a record the file cannot hold (a temporary thread's, say) leaves nothing behind
       const key = this.#shardKey(previous);
-      if (lazy.writing === 0 && !lazy.fileKeys.has(key)) lazy.changes.delete(id);
+      if ((lazy.writing === 0 && !lazy.fileKeys.has(key)) || lazy.fresh.has(id)) lazy.changes.delete(id);
       else lazy.changes.set(id, new Deleted(key));
+      lazy.fresh.delete(id);
     }
     return shard;
   }
@@ -491,12 +547,14 @@ export class Collection<T> {
     const lazy = this.#lazy?.get(shard);
     if (!lazy) return shard.commit();
     const wasResident = shard.resident && !lazy.loading;
-    if (!wasResident && !lazy.loading && shard.idle && this.#onlyNewKeys(lazy) && (await this.#append(shard, lazy))) return;
+    if (!lazy.loading && shard.idle && this.#onlyNewRecords(lazy) && (await this.#append(shard, lazy))) return;
     const started = performance.now();
     lazy.pins++;
     try {
       if (!wasResident) await this.#whenLoaded(shard, lazy, () => undefined);
       lazy.writing++;
+      lazy.serializing++;
+      lazy.fresh.clear();
       let written = false;
       try {
         const taken = new Map(lazy.changes);
@@ -505,6 +563,7 @@ export class Collection<T> {
         for (const [id, change] of taken) if (lazy.changes.get(id) === change) lazy.changes.delete(id);
       } finally {
         lazy.writing--;
+        lazy.serializing--;
         // the file holds what memory held when the write began: what memory holds now, and what
         // changed since; after a failure the file may still be the old one, or the new one
         const keys = this.#keysOf(shard);
@@ -524,20 +583,26 @@ export class Collection<T> {
   }
 
   /** Whether every change is a record of a shard key the file holds nothing of (a new thread's). */
-  #onlyNewKeys(lazy: Lazy<T>): boolean {
-    for (const change of lazy.changes.values()) if (change instanceof Deleted || lazy.fileKeys.has(this.#shardKey(change))) return false;
+  /** Whether every change is a record the file cannot hold (see Lazy.fresh): they can be appended to its text. */
+  #onlyNewRecords(lazy: Lazy<T>): boolean {
+    for (const [id, change] of lazy.changes) {
+      if (change instanceof Deleted || (lazy.fileKeys.has(this.#shardKey(change)) && !lazy.fresh.has(id))) return false;
+    }
     return true;
   }
 
   /**
-   * The rewrite of a shard whose file holds none of the changed records' keys (a shard of new
-   * threads, the usual case): their entries are added to the file's text, which is not parsed,
-   * and then leave memory. False when the file is not in the form that allows it (nothing written).
+   * The rewrite of a shard whose file holds none of the changed records (new threads' records, or
+   * a used thread's new checkpoints: see Lazy.fresh): their entries are added to the file's text,
+   * which is neither parsed nor serialized again, and then leave memory unless the shard is in
+   * memory. False when the file is not in the form that allows it (nothing written).
    */
   async #append(shard: Shard<T>, lazy: Lazy<T>): Promise<boolean> {
     const taken = new Map(lazy.changes) as Map<string, T>;
     lazy.pins++;
     lazy.writing++;
+    // once in the file, a record put again replaces an entry there (a rewrite); those put meanwhile stay fresh
+    for (const id of taken.keys()) lazy.fresh.delete(id);
     let appended = false;
     try {
       appended = await shard.appendRecords(taken.values());
@@ -563,19 +628,25 @@ export class Collection<T> {
   #remember(record: T): void {
     const id = this.#opts.idOf(record);
     this.#byId.set(id, record);
-    for (const { keyOf, ids } of this.#indexes.values()) {
+    for (const [name, { keyOf, ids }] of this.#indexes) {
       const key = keyOf(record);
       if (key == null) continue;
       const bucket = ids.get(key);
       if (bucket === undefined) ids.set(key, id);
       else if (typeof bucket !== "string") bucket.add(id);
       else if (bucket !== id) ids.set(key, new Set([bucket, id]));
+      if (name === this.#opts.newest?.index) {
+        const known = this.#newest.get(key);
+        // a stale key stays so: a record of it not in memory might be newer than this one
+        if (known === undefined ? bucket === undefined : known !== STALE && this.#opts.newest.newer(record, known)) this.#newest.set(key, record);
+        else if (known === undefined) this.#newest.set(key, STALE);
+      }
     }
   }
 
   #forget(id: string, record: T): void {
     this.#byId.delete(id);
-    for (const { keyOf, ids } of this.#indexes.values()) {
+    for (const [name, { keyOf, ids }] of this.#indexes) {
       const key = keyOf(record);
       if (key == null) continue;
       const bucket = ids.get(key);
@@ -584,11 +655,18 @@ export class Collection<T> {
         bucket.delete(id);
         if (bucket.size === 1) ids.set(key, bucket.values().next().value!);
       }
+      if (name === this.#opts.newest?.index) {
+        if (!ids.has(key)) this.#newest.delete(key);
+        else if (this.#newest.get(key) === record) this.#newest.set(key, STALE);
+      }
     }
   }
 }
 
 const EMPTY: readonly string[] = [];
+
+/** See Collection.#newest. */
+const STALE = Symbol("stale");
 
 /** The ids under one index key: the id alone, or a Set of two or more. */
 type Bucket = string | Set<string>;

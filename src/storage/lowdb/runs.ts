@@ -25,7 +25,7 @@ import { byField, paginate } from "./page.js";
 import { inScope, scopePredicate } from "../scope.js";
 
 const WHAT = "Run";
-export const ACTIVE_STATUSES: readonly RunStatus[] = ["pending", "running"];
+const isActive = (r: Run) => r.status === "pending" || r.status === "running";
 
 export function runCollectionOptions(dir: string, shards: number): CollectionOptions<Run> {
   return {
@@ -33,7 +33,9 @@ export function runCollectionOptions(dir: string, shards: number): CollectionOpt
     shards,
     idOf: (r) => r.run_id,
     shardKeyOf: (r) => r.thread_id,
-    indexes: { status: (r) => r.status, thread: (r) => r.thread_id },
+    // active: a thread's pending and running runs, read at every run's creation, start and end
+    // without walking the thread's ended ones
+    indexes: { status: (r) => r.status, thread: (r) => r.thread_id, active: (r) => (isActive(r) ? r.thread_id : null) },
   };
 }
 
@@ -196,8 +198,8 @@ export class LowdbRuns implements RunsRepository {
 
   #active(threadId: string): Run[] {
     const runs: Run[] = [];
-    for (const run of this.col.candidates([["thread", threadId]])) {
-      if (run.thread_id === threadId && ACTIVE_STATUSES.includes(run.status)) runs.push(run);
+    for (const run of this.col.candidates([["active", threadId]])) {
+      if (run.thread_id === threadId && isActive(run)) runs.push(run);
     }
     return runs.sort(oldestFirst);
   }
