@@ -348,3 +348,62 @@ describe("a used thread's new checkpoints", () => {
     expect(ids).toEqual(Array.from({ length: 22 }, (_, i) => `cp-${String(21 - i).padStart(4, "0")}`));
   });
 });
+
+describe("new checkpoints saved while their shard is serialized", () => {
+  it("are appended at the next log checkpoint once that serialization is taken (a busy thread's shard is not serialized at every one)", async () => {
+    const temp = await tempDir("lgts-append-busy-");
+    cleanups.push(temp.cleanup);
+    const put = (storage: Storage, i: number, runId = "r") =>
+      storage.checkpoints.put({
+        thread_id: "t",
+        checkpoint_ns: "",
+        checkpoint_id: `cp-${String(i).padStart(4, "0")}`,
+        parent_checkpoint_id: null,
+        checkpoint: { type: "json", data: `{"i":${i}}` },
+        metadata: { step: i, run_id: runId },
+        created_at: new Date(1_700_000_000_000 + i).toISOString(),
+      });
+    let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    for (let i = 0; i < 20; i++) await put(storage, i, i === 19 ? "rolled-back" : "r");
+    await storage.close();
+    // every log flush starts a log checkpoint; the shard's serialized text waits at its file's opening
+    const gate = gatedIO();
+    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0, checkpointLogBytes: 1, io: gate.io });
+    cleanups.push(() => storage.close());
+    expect((await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" }))?.checkpoint_id).toBe("cp-0019");
+    const append = Shard.prototype.appendRecords;
+    const counts: number[] = [];
+    const appended = vi.spyOn(Shard.prototype, "appendRecords").mockImplementation(function (this: Shard<unknown>, records) {
+      const list = [...records];
+      counts.push(list.length);
+      return append.call(this, list);
+    });
+    const serialize = Shard.prototype.startFlush;
+    let serialized!: () => void;
+    const snapshot = new Promise<void>((resolve) => (serialized = resolve));
+    const flushes = vi.spyOn(Shard.prototype, "startFlush").mockImplementation(function (this: Shard<unknown>) {
+      serialize.call(this);
+      serialized();
+    });
+    try {
+      // a deletion: the next log checkpoint serializes the shard
+      await storage.checkpoints.deleteRun("t", "rolled-back");
+      let saved!: Promise<unknown>;
+      await gate.whileClosed(async () => {
+        await snapshot;
+        // taken: what is saved now is not in that text
+        saved = Promise.all([put(storage, 20), put(storage, 21)]);
+        await new Promise((resolve) => setImmediate(resolve));
+      });
+      await saved;
+      await storage.close();
+      expect(counts).toContain(2);
+    } finally {
+      appended.mockRestore();
+      flushes.mockRestore();
+    }
+    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    const ids = (await storage.checkpoints.list({ thread_id: "t" })).map((c) => c.checkpoint_id);
+    expect(ids).toEqual([21, 20, ...Array.from({ length: 19 }, (_, i) => 18 - i)].map((i) => `cp-${String(i).padStart(4, "0")}`));
+  });
+});

@@ -71,13 +71,9 @@ interface Lazy<T> {
   /** Rewrites of the file under way, past taking what they clear from `changes`. */
   writing: number;
   /**
-   * Of those, the ones writing whatever memory holds when their turn comes (not only what they
-   * took from `changes`): while one is under way, no record can be known to be out of the file.
-   */
-  serializing: number;
-  /**
    * Ids in `changes` whose record the file cannot hold: put while memory held the whole shard
-   * (or the file none of its key's records) and absent from it, and not taken by a write since.
+   * (or the file none of its key's records) and absent from it, and while no write of the shard
+   * waited to serialize memory (Shard.snapshotPending), and not taken by a write since.
    * A rewrite whose changes are all such records (or of keys the file lacks) appends them to the
    * file's text instead of serializing the shard again (a used thread's new checkpoints).
    */
@@ -138,7 +134,7 @@ export class Collection<T> {
       ? new Map(
           shards.map((shard) => [
             shard,
-            { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, serializing: 0, fresh: new Set(), pins: 0, lastUsed: 0, loading: null },
+            { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, fresh: new Set(), pins: 0, lastUsed: 0, loading: null },
           ]),
         )
       : null;
@@ -356,7 +352,7 @@ export class Collection<T> {
       // out of the file (see Lazy.fresh): a new id while memory holds the whole shard (or the file
       // none of its key), unless its deletion is still to be written; or a fresh one put again
       const fresh =
-        lazy.serializing === 0 &&
+        !shard.snapshotPending &&
         (previous === undefined
           ? !(lazy.changes.get(id) instanceof Deleted) && (shard.resident || !lazy.fileKeys.has(this.#shardKey(record)))
           : lazy.fresh.has(id));
@@ -553,7 +549,7 @@ export class Collection<T> {
     try {
       if (!wasResident) await this.#whenLoaded(shard, lazy, () => undefined);
       lazy.writing++;
-      lazy.serializing++;
+      // the shard's serialization will hold them all
       lazy.fresh.clear();
       let written = false;
       try {
@@ -563,7 +559,6 @@ export class Collection<T> {
         for (const [id, change] of taken) if (lazy.changes.get(id) === change) lazy.changes.delete(id);
       } finally {
         lazy.writing--;
-        lazy.serializing--;
         // the file holds what memory held when the write began: what memory holds now, and what
         // changed since; after a failure the file may still be the old one, or the new one
         const keys = this.#keysOf(shard);

@@ -133,6 +133,14 @@ export class Shard<T> implements Flushable {
     return write;
   }
 
+  /**
+   * Whether a write waits to serialize the records as memory holds them when its turn comes:
+   * until then, whatever is put goes into it; once it is under way, nothing more does.
+   */
+  get snapshotPending(): boolean {
+    return this.#pending !== null;
+  }
+
   /** Resolves when a write containing every mutation made so far is durable. */
   commit(): Promise<void> {
     if (!this.#pending) {
