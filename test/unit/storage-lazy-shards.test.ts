@@ -273,23 +273,25 @@ describe("lazily loaded checkpoint shards", () => {
   );
 });
 
+/** Saves checkpoint `cp-<i>` (numbered to sort by `i`) on thread "t", from run `runId`. */
+const putCheckpoint = (storage: Storage, i: number, runId = "r") =>
+  storage.checkpoints.put({
+    thread_id: "t",
+    checkpoint_ns: "",
+    checkpoint_id: `cp-${String(i).padStart(4, "0")}`,
+    parent_checkpoint_id: null,
+    checkpoint: { type: "json", data: `{"i":${i}}` },
+    metadata: { step: i, run_id: runId },
+    created_at: new Date(1_700_000_000_000 + i).toISOString(),
+  });
+
 describe("a thread's latest checkpoint", () => {
   it("is found without walking the thread's history (a run on a thread with many runs starts from it)", async () => {
     const temp = await tempDir("lgts-latest-");
     cleanups.push(temp.cleanup);
     const storage = await open(temp.dir);
     cleanups.push(() => storage.close());
-    const put = (i: number) =>
-      storage.checkpoints.put({
-        thread_id: "t",
-        checkpoint_ns: "",
-        checkpoint_id: `cp-${String(i).padStart(4, "0")}`,
-        parent_checkpoint_id: null,
-        checkpoint: { type: "json", data: "{}" },
-        metadata: { step: i, run_id: i === 499 ? "last" : "earlier" },
-        created_at: new Date(1_700_000_000_000 + i).toISOString(),
-      });
-    for (let i = 0; i < 500; i++) await put(i);
+    for (let i = 0; i < 500; i++) await putCheckpoint(storage, i, i === 499 ? "last" : "earlier");
     const reads = vi.spyOn(Collection.prototype, "get");
     try {
       const latest = await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" });
@@ -308,25 +310,15 @@ describe("a used thread's new checkpoints", () => {
   it("are appended to its shard's file at a log checkpoint, without serializing the thread's history again", async () => {
     const temp = await tempDir("lgts-append-");
     cleanups.push(temp.cleanup);
-    const put = (storage: Storage, i: number) =>
-      storage.checkpoints.put({
-        thread_id: "t",
-        checkpoint_ns: "",
-        checkpoint_id: `cp-${String(i).padStart(4, "0")}`,
-        parent_checkpoint_id: null,
-        checkpoint: { type: "json", data: `{"i":${i}}` },
-        metadata: { step: i },
-        created_at: new Date(1_700_000_000_000 + i).toISOString(),
-      });
     let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-    for (let i = 0; i < 20; i++) await put(storage, i);
+    for (let i = 0; i < 20; i++) await putCheckpoint(storage, i);
     await storage.close();
     storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
     cleanups.push(() => storage.close());
     // a run on the thread: its latest checkpoint read (the shard back in memory), then new ones
     expect((await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" }))?.checkpoint_id).toBe("cp-0019");
-    await put(storage, 20);
-    await put(storage, 21);
+    await putCheckpoint(storage, 20);
+    await putCheckpoint(storage, 21);
     const append = Shard.prototype.appendRecords;
     const counts: number[] = [];
     const appended = vi.spyOn(Shard.prototype, "appendRecords").mockImplementation(function (this: Shard<unknown>, records) {
@@ -353,18 +345,8 @@ describe("new checkpoints saved while their shard is serialized", () => {
   it("are appended at the next log checkpoint once that serialization is taken (a busy thread's shard is not serialized at every one)", async () => {
     const temp = await tempDir("lgts-append-busy-");
     cleanups.push(temp.cleanup);
-    const put = (storage: Storage, i: number, runId = "r") =>
-      storage.checkpoints.put({
-        thread_id: "t",
-        checkpoint_ns: "",
-        checkpoint_id: `cp-${String(i).padStart(4, "0")}`,
-        parent_checkpoint_id: null,
-        checkpoint: { type: "json", data: `{"i":${i}}` },
-        metadata: { step: i, run_id: runId },
-        created_at: new Date(1_700_000_000_000 + i).toISOString(),
-      });
     let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-    for (let i = 0; i < 20; i++) await put(storage, i, i === 19 ? "rolled-back" : "r");
+    for (let i = 0; i < 20; i++) await putCheckpoint(storage, i, i === 19 ? "rolled-back" : "r");
     await storage.close();
     // every log flush starts a log checkpoint; the shard's serialized text waits at its file's opening
     const gate = gatedIO();
@@ -392,7 +374,7 @@ describe("new checkpoints saved while their shard is serialized", () => {
       await gate.whileClosed(async () => {
         await snapshot;
         // taken: what is saved now is not in that text
-        saved = Promise.all([put(storage, 20), put(storage, 21)]);
+        saved = Promise.all([putCheckpoint(storage, 20), putCheckpoint(storage, 21)]);
         await new Promise((resolve) => setImmediate(resolve));
       });
       await saved;
