@@ -285,6 +285,18 @@ const putCheckpoint = (storage: Storage, i: number, runId = "r") =>
     created_at: new Date(1_700_000_000_000 + i).toISOString(),
   });
 
+/** Counts the records of each `Shard.appendRecords` call (restore with `appended.mockRestore()`). */
+function countAppends() {
+  const append = Shard.prototype.appendRecords;
+  const counts: number[] = [];
+  const appended = vi.spyOn(Shard.prototype, "appendRecords").mockImplementation(function (this: Shard<unknown>, records) {
+    const list = [...records];
+    counts.push(list.length);
+    return append.call(this, list);
+  });
+  return { counts, appended };
+}
+
 describe("a thread's latest checkpoint", () => {
   it("is found without walking the thread's history (a run on a thread with many runs starts from it)", async () => {
     const temp = await tempDir("lgts-latest-");
@@ -319,13 +331,7 @@ describe("a used thread's new checkpoints", () => {
     expect((await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" }))?.checkpoint_id).toBe("cp-0019");
     await putCheckpoint(storage, 20);
     await putCheckpoint(storage, 21);
-    const append = Shard.prototype.appendRecords;
-    const counts: number[] = [];
-    const appended = vi.spyOn(Shard.prototype, "appendRecords").mockImplementation(function (this: Shard<unknown>, records) {
-      const list = [...records];
-      counts.push(list.length);
-      return append.call(this, list);
-    });
+    const { counts, appended } = countAppends();
     const serialized = vi.spyOn(Shard.prototype, "commit");
     try {
       await storage.close(); // its last log checkpoint rewrites the changed shards
@@ -353,13 +359,7 @@ describe("new checkpoints saved while their shard is serialized", () => {
     storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0, checkpointLogBytes: 1, io: gate.io });
     cleanups.push(() => storage.close());
     expect((await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" }))?.checkpoint_id).toBe("cp-0019");
-    const append = Shard.prototype.appendRecords;
-    const counts: number[] = [];
-    const appended = vi.spyOn(Shard.prototype, "appendRecords").mockImplementation(function (this: Shard<unknown>, records) {
-      const list = [...records];
-      counts.push(list.length);
-      return append.call(this, list);
-    });
+    const { counts, appended } = countAppends();
     const serialize = Shard.prototype.startFlush;
     let serialized!: () => void;
     const snapshot = new Promise<void>((resolve) => (serialized = resolve));
