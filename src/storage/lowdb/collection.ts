@@ -577,7 +577,6 @@ export class Collection<T> {
     }
   }
 
-  /** Whether every change is a record of a shard key the file holds nothing of (a new thread's). */
   /** Whether every change is a record the file cannot hold (see Lazy.fresh): they can be appended to its text. */
   #onlyNewRecords(lazy: Lazy<T>): boolean {
     for (const [id, change] of lazy.changes) {

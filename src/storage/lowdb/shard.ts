@@ -108,8 +108,8 @@ export class Shard<T> implements Flushable {
   /**
    * Adds `records`, whose ids the file does not hold, to the shard's file without reading back or
    * serializing the records it holds (whether memory holds them too or not): their entries go in
-   * before the file's closing braces (the file is rewritten durably, as every write). Resolves with false, writing nothing, when
-   * the file's text is not in the form `serialize` gives it.
+   * before the file's closing braces (the file is rewritten durably, as every write). Resolves
+   * with false, writing nothing, when the file's text is not in the form `serialize` gives it.
    */
   appendRecords(records: Iterable<T>): Promise<boolean> {
     if (!this.idle) throw new Error(`shard ${this.#file}: records appended while it is written`);
