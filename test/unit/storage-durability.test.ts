@@ -15,7 +15,7 @@ import { putCheckpointChain } from "./archive-fill.js";
 import { shardOf } from "../../src/storage/lowdb/hash.js";
 import { eventually } from "../support/runs.js";
 
-type Op = "write" | "sync" | "datasync" | "close" | "rename";
+type Op = "write" | "sync" | "datasync" | "close" | "rename" | "copy";
 interface Event {
   op: Op;
   phase: "start" | "end";
@@ -54,6 +54,7 @@ function recordingIO() {
       return recorded;
     },
     rename: (from, to) => step("rename", from, () => nodeFileIO.rename(from, to)),
+    copyFile: (from, to) => step("copy", to, () => nodeFileIO.copyFile(from, to)),
   };
   return {
     io,
@@ -154,6 +155,36 @@ describe("DurableJsonFile write", () => {
   });
 });
 
+describe("DurableJsonFile writeTail", () => {
+  it("copies the file to the temp file, writes the tail there, syncs before the rename and the directory after it", async () => {
+    const folder = await dir();
+    const file = path.join(folder, "data.json");
+    const adapter = new DurableJsonFile<unknown>(file);
+    await adapter.writeText('{"n":[1]}');
+    const rec = recordingIO();
+    await new DurableJsonFile<unknown>(file, rec.io).writeTail(7, ",2]}");
+
+    const temp = file + ".tmp";
+    const order = ["copy", "write", "sync", "rename"].map((op) => rec.indexOf(op as Op, "end", temp));
+    expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]))).toBe(true);
+    expect(rec.indexOf("sync", "start", folder)).toBeGreaterThan(order[3]);
+    expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ n: [1, 2] });
+  });
+
+  it("leaves the file as it was when the write stops before the rename", async () => {
+    const folder = await dir();
+    const file = path.join(folder, "data.json");
+    await new DurableJsonFile<unknown>(file).writeText('{"n":[1]}');
+    const rec = recordingIO();
+    const held = rec.hold("rename", file + ".tmp");
+    const write = new DurableJsonFile<unknown>(file, rec.io).writeTail(7, ",2]}");
+    await untilHeld(held, write);
+    expect(await readFile(file, "utf8")).toBe('{"n":[1]}');
+    held.release();
+    await write;
+  });
+});
+
 describe("LowdbStorage acknowledgements", () => {
   it("acknowledges a create only after its commit log line is synced, and the new log's directory entry", async () => {
     const dataDir = await dir();
@@ -214,6 +245,7 @@ describe("LowdbStorage after a failed write", () => {
     const disk = { full: false };
     const io: FileIO = {
       rename: nodeFileIO.rename,
+      copyFile: nodeFileIO.copyFile,
       async open(file, flags) {
         const fh = await nodeFileIO.open(file, flags);
         const isLog = /log-\d+\.ndjson$/.test(file);

@@ -28,6 +28,7 @@ function writeSizes(): { io: FileIO; sizes: number[] } {
       };
     },
     rename: nodeFileIO.rename,
+    copyFile: nodeFileIO.copyFile,
   };
   return { io, sizes };
 }
@@ -60,6 +61,33 @@ describe("shard file text, a chunk at a time", () => {
     expect(sizes.length).toBeGreaterThan(1);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(CHUNK_BYTES);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(Buffer.byteLength(text));
+  });
+
+  for (const [name, text] of Object.entries(texts)) {
+    it(`puts ${name} over a file's tail, the rest copied as it was`, async () => {
+      const file = path.join(dir.path, "000.json");
+      const adapter = new DurableJsonFile(file);
+      await adapter.writeText('{"records":{"a":"é€😀"}}');
+      const size = await adapter.framedSize('{"records":{', "}}");
+      expect(size).toBe(Buffer.byteLength('{"records":{"a":"é€😀"}}'));
+      await adapter.writeTail(size! - 2, `${text}}}`);
+      expect(await readFile(file, "utf8")).toBe(`{"records":{"a":"é€😀"${text}}}`);
+    });
+  }
+
+  it("frames only a file with that opening and closing", async () => {
+    const adapter = new DurableJsonFile(path.join(dir.path, "000.json"));
+    expect(await adapter.framedSize("{", "}")).toBeNull(); // no file
+    for (const [text, framed] of [
+      ["{}", true],
+      ["{x}", true],
+      ["{x", false],
+      ["x}", false],
+      ["}", false],
+    ] as const) {
+      await adapter.writeText(text);
+      expect(await adapter.framedSize("{", "}")).toBe(framed ? text.length : null);
+    }
   });
 
   it("reads no file as null", async () => {

@@ -54,7 +54,7 @@ function gatedIO() {
       await opened;
       return call(...args);
     };
-  const io: FileIO = { open: gated(nodeFileIO.open), rename: gated(nodeFileIO.rename) };
+  const io: FileIO = { open: gated(nodeFileIO.open), rename: gated(nodeFileIO.rename), copyFile: gated(nodeFileIO.copyFile) };
   return {
     io,
     async whileClosed(work: () => Promise<void>) {

@@ -9,10 +9,10 @@
  * A crash can leave a `*.tmp` behind; it is never read, and `removeStaleTemps`
  * deletes such leftovers when a collection is opened.
  */
-import { open, readdir, rename, unlink } from "node:fs/promises";
+import { constants, copyFile, open, readdir, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Adapter } from "lowdb";
-import { readFileText, writeFileText } from "./file-text.js";
+import { framedSize, readFileText, writeFileText } from "./file-text.js";
 
 export const TEMP_SUFFIX = ".tmp";
 
@@ -43,9 +43,11 @@ export interface FileIO {
   /** "r+": an existing file, read and written in place (a commit-log file prepared ahead). */
   open(file: string, flags: "w" | "r" | "r+"): Promise<SyncableFile>;
   rename(from: string, to: string): Promise<void>;
+  /** A copy of `from` at `to` (replaced if there), made by the kernel (a reflink where the file system has them). */
+  copyFile(from: string, to: string): Promise<void>;
 }
 
-export const nodeFileIO: FileIO = { open, rename };
+export const nodeFileIO: FileIO = { open, rename, copyFile: (from, to) => copyFile(from, to, constants.COPYFILE_FICLONE) };
 
 export class DurableJsonFile<T> implements Adapter<T> {
   readonly #file: string;
@@ -101,6 +103,32 @@ export class DurableJsonFile<T> implements Adapter<T> {
     } finally {
       await fh.close();
     }
+    await this.#replaceFile();
+  }
+
+  /** The file's size when its text starts with `opening` and ends with `closing`; null when not, or no file. */
+  framedSize(opening: string, closing: string): Promise<number | null> {
+    return framedSize(this.#file, opening, closing);
+  }
+
+  /**
+   * Durably, as `write`: the file's bytes from `position` on (fewer than `tail` holds) replaced by
+   * `tail`. What comes before is copied by the kernel into the temp file, never read into memory,
+   * so the cost in this process is `tail`'s, whatever the file's size.
+   */
+  async writeTail(position: number, tail: string): Promise<void> {
+    await this.#io.copyFile(this.#file, this.#temp);
+    const fh = await this.#io.open(this.#temp, "r+");
+    try {
+      await writeFileText(fh, tail, position);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await this.#replaceFile();
+  }
+
+  async #replaceFile(): Promise<void> {
     await this.#io.rename(this.#temp, this.#file);
     await fsyncDir(this.#dir, this.#io);
   }

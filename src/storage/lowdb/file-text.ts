@@ -72,17 +72,57 @@ export async function readFileText(file: string): Promise<string | null> {
   }
 }
 
-/** Writes `text` (UTF-8) to `file` from its current position, a piece at a time. */
-export async function writeFileText(file: SyncableFile, text: string): Promise<void> {
+/**
+ * Writes `text` (UTF-8) to `file`, a piece at a time: from the file's current position, or from
+ * byte `position` when given (pwrite: a file opened "r+").
+ */
+export async function writeFileText(file: SyncableFile, text: string, position?: number): Promise<void> {
   let start = 0;
+  let at = position ?? 0;
   do {
     let end = Math.min(start + PIECE_UNITS, text.length);
     // a surrogate pair stays whole: half of one would be written as U+FFFD
     if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--;
     const piece = text.slice(start, end);
-    await withBuffer((buffer) => file.writeFile(buffer.subarray(0, buffer.write(piece)), "utf8"));
+    await withBuffer(async (buffer) => {
+      const bytes = buffer.write(piece);
+      if (position === undefined) return file.writeFile(buffer.subarray(0, bytes), "utf8");
+      for (let done = 0; done < bytes;) {
+        const { bytesWritten } = await file.write(buffer, done, bytes - done, at + done);
+        if (bytesWritten <= 0) throw new Error("a write to a store file wrote nothing");
+        done += bytesWritten;
+      }
+      at += bytes;
+    });
     start = end;
   } while (start < text.length);
+}
+
+/**
+ * The size of `file` when its bytes start with `opening` and end with `closing` (ASCII), read
+ * without reading the rest; null when they do not, or there is no file.
+ */
+export async function framedSize(file: string, opening: string, closing: string): Promise<number | null> {
+  let fh;
+  try {
+    fh = await open(file, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size < opening.length + closing.length) return null;
+    const edge = Buffer.alloc(Math.max(opening.length, closing.length));
+    const read = async (length: number, position: number) => {
+      const { bytesRead } = await fh.read(edge, 0, length, position);
+      return edge.toString("latin1", 0, bytesRead);
+    };
+    if ((await read(opening.length, 0)) !== opening) return null;
+    return (await read(closing.length, size - closing.length)) === closing ? size : null;
+  } finally {
+    await fh.close();
+  }
 }
 
 const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;

@@ -106,21 +106,26 @@ export class Shard<T> implements Flushable {
   }
 
   /**
-   * Adds `records`, whose ids the file does not hold, to the shard's file without reading back or
-   * serializing the records it holds (whether memory holds them too or not): their entries go in
-   * before the file's closing braces (the file is rewritten durably, as every write). Resolves
-   * with false, writing nothing, when the file's text is not in the form `serialize` gives it.
+   * Adds `records`, whose ids the file does not hold, to the shard's file without reading back,
+   * parsing or serializing the records it holds (whether memory holds them too or not): their
+   * entries go in before the file's closing braces, the rest of the file copied by the kernel
+   * (`DurableJsonFile.writeTail`: rewritten durably, as every write). Resolves with false, writing
+   * nothing, when the file's text is not in the form `serialize` gives it.
    */
   appendRecords(records: Iterable<T>): Promise<boolean> {
     if (!this.idle) throw new Error(`shard ${this.#file}: records appended while it is written`);
     const entries: string[] = [];
     for (const record of records) entries.push(entryText(this.#idOf(record), record));
     const write = (async () => {
-      const text = (await this.#adapter.readText()) ?? OPENING + CLOSING;
-      if (!text.startsWith(OPENING) || !text.endsWith(CLOSING)) return false;
-      const held = text.slice(OPENING.length, text.length - CLOSING.length);
+      const size = await this.#adapter.framedSize(OPENING, CLOSING);
       this.writes++;
-      await this.#adapter.writeText(`${OPENING}${held}${held && entries.length ? "," : ""}${entries.join(",")}${CLOSING}`);
+      if (size === null) {
+        if (await this.#adapter.readText()) return false; // a file, not in serialize's form
+        await this.#adapter.writeText(`${OPENING}${entries.join(",")}${CLOSING}`);
+        return true;
+      }
+      const held = size > OPENING.length + CLOSING.length;
+      await this.#adapter.writeTail(size - CLOSING.length, `${held && entries.length ? "," : ""}${entries.join(",")}${CLOSING}`);
       return true;
     })().catch((err: unknown) => {
       throw new StorageUnavailableError(`write to ${this.#file} failed`, { cause: err });
