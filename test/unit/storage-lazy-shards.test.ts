@@ -147,6 +147,8 @@ describe("lazily loaded checkpoint shards", () => {
       let clock = 0;
       let copies = 0;
       const stamp = () => String(++clock).padStart(6, "0");
+      /** Per thread, checkpoint ids given writes before their put (LangGraph may record writes first), and their times. */
+      const early = new Map<string, Array<{ id: string; at: number }>>();
       const thread = (id: string) => {
         let t = model.get(id);
         if (!t) model.set(id, (t = { checkpoints: new Map(), writes: new Map() }));
@@ -158,8 +160,22 @@ describe("lazily loaded checkpoint shards", () => {
         const threadId = pick(threads);
         const known = [...(model.get(threadId)?.checkpoints.keys() ?? [])];
         const roll = next();
-        if (roll < 0.4 || known.length === 0) {
+        if (roll < 0.05) {
+          // writes of a checkpoint not saved yet: its put comes later, maybe behind newer ones
           const id = `cp-${stamp()}`;
+          early.set(threadId, [...(early.get(threadId) ?? []), { id, at: clock }]);
+          const slots = thread(threadId).writes.get(id) ?? new Map<string, { value: string; runId: string }>();
+          const value = stamp();
+          if (!slots.has("early/0")) slots.set("early/0", { value, runId: "run-early" });
+          thread(threadId).writes.set(id, slots);
+          return storage.checkpoints.putWrites({ thread_id: threadId, checkpoint_ns: "", checkpoint_id: id }, [
+            { task_id: "early", idx: 0, channel: "value", value: { type: "json", data: value }, task_path: "", run_id: "run-early" },
+          ]);
+        }
+        if (roll < 0.4 || known.length === 0) {
+          const reserved = next() < 0.5 ? early.get(threadId)?.shift() : undefined;
+          const id = reserved?.id ?? `cp-${stamp()}`;
+          const at = reserved?.at ?? clock;
           const runId = `run-${Math.floor(next() * 4)}`;
           thread(threadId).checkpoints.set(id, { ns: "", runId });
           return storage.checkpoints.put({
@@ -169,7 +185,7 @@ describe("lazily loaded checkpoint shards", () => {
             parent_checkpoint_id: known.at(-1) ?? null,
             checkpoint: { type: "json", data: `{"id":"${id}"}` },
             metadata: { run_id: runId, step: known.length },
-            created_at: new Date(1_700_000_000_000 + clock).toISOString(),
+            created_at: new Date(1_700_000_000_000 + at).toISOString(),
           });
         }
         if (roll < 0.7) {
@@ -388,4 +404,68 @@ describe("new checkpoints saved while their shard is serialized", () => {
     const ids = (await storage.checkpoints.list({ thread_id: "t" })).map((c) => c.checkpoint_id);
     expect(ids).toEqual([21, 20, ...Array.from({ length: 19 }, (_, i) => 18 - i)].map((i) => `cp-${String(i).padStart(4, "0")}`));
   });
+});
+
+describe("a run on a thread whose shard left memory", () => {
+  it("reads the latest checkpoint and saves the next ones without reading the thread's history back", async () => {
+    const temp = await tempDir("lgts-heads-");
+    cleanups.push(temp.cleanup);
+    let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    for (let i = 0; i < 20; i++) await putCheckpoint(storage, i);
+    await storage.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: "cp-0019" }, [write("pending", 0, "w19")]);
+    await storage.close();
+    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    cleanups.push(() => storage.close());
+    expect(storage.stats().checkpoints.records).toBe(2); // the latest and its writes
+
+    const readBack = vi.spyOn(Shard.prototype, "readRecords");
+    const { counts, appended } = countAppends();
+    try {
+      // as a run does: the latest with its writes, more writes to it, the next checkpoints and theirs
+      const latest = await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" });
+      expect(latest?.checkpoint_id).toBe("cp-0019");
+      expect(latest?.writes.map((w) => w.value.data)).toEqual(["w19"]);
+      await storage.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: "cp-0019" }, [write("resume", 0, "r19")]);
+      await putCheckpoint(storage, 20);
+      await storage.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: "cp-0020" }, [write("a", 0, "w20")]);
+      await putCheckpoint(storage, 21);
+      const last = await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" }, { ownWrites: true });
+      expect(last?.checkpoint_id).toBe("cp-0021");
+      await storage.close(); // its log checkpoint: the four changes added to the file's text
+      expect(readBack).not.toHaveBeenCalled();
+      expect(counts).toEqual([4]);
+    } finally {
+      readBack.mockRestore();
+      appended.mockRestore();
+    }
+    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    const history = await storage.checkpoints.list({ thread_id: "t" });
+    expect(history.map((c) => c.checkpoint_id)).toEqual(Array.from({ length: 22 }, (_, i) => `cp-${String(21 - i).padStart(4, "0")}`));
+    // the writes record replaced in the file's text (its older entry first) is read back as replaced
+    expect(history.find((c) => c.checkpoint_id === "cp-0019")?.writes.map((w) => w.value.data)).toEqual(["w19", "r19"]);
+    expect(history.find((c) => c.checkpoint_id === "cp-0020")?.writes.map((w) => w.value.data)).toEqual(["w20"]);
+  });
+
+  it("reads it back for what its heads do not hold: an older checkpoint's writes", async () => {
+    const temp = await tempDir("lgts-heads-older-");
+    cleanups.push(temp.cleanup);
+    let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    for (let i = 0; i < 3; i++) await putCheckpoint(storage, i);
+    await storage.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: "cp-0001" }, [write("a", 0, "old")]);
+    await storage.close();
+    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    cleanups.push(() => storage.close());
+    await storage.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: "cp-0001" }, [write("b", 0, "new")]);
+    const [older] = await storage.checkpoints.list({ thread_id: "t", checkpoint_id: "cp-0001" });
+    expect(older.writes.map((w) => w.value.data)).toEqual(["old", "new"]);
+  });
+});
+
+const write = (task: string, idx: number, data: string): CheckpointWrite => ({
+  task_id: task,
+  idx,
+  channel: "value",
+  value: { type: "json", data },
+  task_path: "",
+  run_id: "r",
 });

@@ -23,7 +23,7 @@ import type {
   Metadata,
   StoredCheckpoint,
 } from "../types.js";
-import { Collection, type CollectionOptions } from "./collection.js";
+import { Collection, type CollectionOptions, type HeldRecords } from "./collection.js";
 import { copy } from "./json.js";
 import { containsPredicate } from "./match.js";
 
@@ -53,9 +53,25 @@ export function checkpointCollectionOptions(dir: string, shards: number): Collec
       thread: (r) => r.thread_id,
       namespace: (r) => (r.kind === "checkpoint" ? namespaceKey(r.thread_id, r.checkpoint_ns) : null),
     },
-    // a run starts from its thread's latest checkpoint: found without walking the thread's history
-    newest: { index: "namespace", newer: (a, b) => newestFirst(a as CheckpointRecord, b as CheckpointRecord) < 0 },
+    // a run starts from its thread's latest checkpoint: found without walking the thread's history,
+    // and without reading it back from its file (the heads: each namespace's latest and its writes)
+    newest: { index: "namespace", newer: (a, b) => newestFirst(a as CheckpointRecord, b as CheckpointRecord) < 0, head: isHead },
   };
+}
+
+/**
+ * A thread's heads (see Collection.withHeads): its latest checkpoint in each namespace, and the
+ * writes of every checkpoint memory keeps (the latest, one its file lacks yet) or lacks (writes
+ * whose checkpoint is not saved: LangGraph may record writes before the put of their checkpoint).
+ * What a run reads and adds to when it starts from the latest; `putWrites` relies on it: memory
+ * holding a checkpoint holds its writes.
+ */
+function isHead(record: CheckpointEntity, held: HeldRecords<CheckpointEntity>): boolean {
+  const latest = held.newest(namespaceKey(record.thread_id, record.checkpoint_ns));
+  if (latest?.checkpoint_id === record.checkpoint_id) return true;
+  if (record.kind === "checkpoint") return false;
+  const checkpoint = recordId("checkpoint", record);
+  return held.get(checkpoint) === undefined || held.unwritten(checkpoint);
 }
 
 /** Newest first: by timestamp, then by id (uuid6 ids are time ordered within a millisecond too). */
@@ -69,11 +85,24 @@ const copyValue = (w: CheckpointWrite): CheckpointWrite => ({ ...w, value: { ...
 export class LowdbCheckpoints implements CheckpointsRepository {
   constructor(private readonly col: Collection<CheckpointEntity>) {}
 
+  /**
+   * A checkpoint newer than its namespace's latest (a run's next step) needs only the thread's
+   * heads in memory; any other reads the thread back first.
+   */
   put(checkpoint: CheckpointPut): Promise<void> {
-    return this.col.withShard(checkpoint.thread_id, () => this.#put(checkpoint));
+    return this.col.withHeads(checkpoint.thread_id, () =>
+      this.#isNext(checkpoint) ? this.#put(checkpoint, true) : this.col.withShard(checkpoint.thread_id, () => this.#put(checkpoint)),
+    );
   }
 
-  async #put(checkpoint: CheckpointPut): Promise<void> {
+  /** Whether `checkpoint` is newer than its namespace's latest: no file holds it yet. */
+  #isNext(checkpoint: CheckpointPut): boolean {
+    if (this.col.get(recordId("checkpoint", checkpoint)) !== undefined) return false;
+    const latest = this.#latest(checkpoint.thread_id, checkpoint.checkpoint_ns);
+    return latest === undefined || newestFirst({ ...checkpoint, kind: "checkpoint" }, latest) < 0;
+  }
+
+  async #put(checkpoint: CheckpointPut, next = false): Promise<void> {
     const record: CheckpointRecord = {
       kind: "checkpoint",
       thread_id: checkpoint.thread_id,
@@ -84,11 +113,19 @@ export class LowdbCheckpoints implements CheckpointsRepository {
       metadata: copy(checkpoint.metadata),
       created_at: checkpoint.created_at,
     };
-    await this.col.put(record);
+    await this.col.put(record, next ? { appendable: "new" } : {});
   }
 
+  /**
+   * Writes of a checkpoint memory holds (a head, or one saved since) need only the thread's heads
+   * in memory (its writes are one of them, or saved since too); any other reads the thread back.
+   */
   putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
-    return this.col.withShard(key.thread_id, () => this.#putWrites(key, writes));
+    return this.col.withHeads(key.thread_id, () =>
+      this.col.get(recordId("checkpoint", key)) !== undefined
+        ? this.#putWrites(key, writes)
+        : this.col.withShard(key.thread_id, () => this.#putWrites(key, writes)),
+    );
   }
 
   async #putWrites(key: CheckpointKey, writes: CheckpointWrite[]): Promise<void> {
@@ -102,20 +139,26 @@ export class LowdbCheckpoints implements CheckpointsRepository {
       if (w.idx >= 0 && merged.has(slot)) continue;
       merged.set(slot, copyValue(w));
     }
-    await this.col.put({
-      kind: "writes",
-      thread_id: key.thread_id,
-      checkpoint_ns: key.checkpoint_ns,
-      checkpoint_id: key.checkpoint_id,
-      writes: [...merged.values()],
-    });
+    // memory holds the record when the file does (see putWrites): this one replaces it
+    await this.col.put(
+      {
+        kind: "writes",
+        thread_id: key.thread_id,
+        checkpoint_ns: key.checkpoint_ns,
+        checkpoint_id: key.checkpoint_id,
+        writes: [...merged.values()],
+      },
+      { appendable: "replaces" },
+    );
   }
 
+  /** The latest (no `checkpoint_id`) needs only the thread's heads in memory. */
   get(
     key: Omit<CheckpointKey, "checkpoint_id"> & { checkpoint_id?: string },
     options: { ownWrites?: boolean } = {},
   ): Promise<StoredCheckpoint | undefined> {
-    return this.col.withShard(key.thread_id, () => this.#get(key, options));
+    const work = () => this.#get(key, options);
+    return key.checkpoint_id === undefined ? this.col.withHeads(key.thread_id, work) : this.col.withShard(key.thread_id, work);
   }
 
   async #get(

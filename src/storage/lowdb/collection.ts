@@ -54,7 +54,24 @@ export interface CollectionOptions<T> {
    * records (a thread's whole history). Forgetting the newest marks its key for one scan at the
    * next `newest`.
    */
-  newest?: { index: string; newer: (a: T, b: T) => boolean };
+  newest?: {
+    index: string;
+    newer: (a: T, b: T) => boolean;
+    /**
+     * Heads: the records that stay in memory when their shard leaves it (see `withHeads`), given
+     * the collection as it then is (`newest` without a scan): checkpoints, a thread's newest in
+     * each namespace and its writes. Absent: none stay.
+     */
+    head?: (record: T, held: HeldRecords<T>) => boolean;
+  };
+}
+
+/** What `CollectionOptions.newest.head` reads: records in memory, each key's newest (no scan). */
+export interface HeldRecords<T> {
+  get(id: string): T | undefined;
+  newest(key: string): T | undefined;
+  /** Whether memory holds a change of `id` its shard's file lacks (it stays in memory, head or not). */
+  unwritten(id: string): boolean;
 }
 
 /** A deletion its shard's file may not have yet: a new object each time (see `#rewrite`). */
@@ -78,13 +95,28 @@ interface Lazy<T> {
    * file's text instead of serializing the shard again (a used thread's new checkpoints).
    */
   readonly fresh: Set<string>;
+  /**
+   * Ids in `changes` whose entry may be added to the file's text though the file may hold an older
+   * one of theirs (the last entry of an id is the one read back): put `appendable: "replaces"`.
+   * Unlike a fresh one, a deletion of theirs must still reach the file.
+   */
+  readonly replacing: Set<string>;
   /** Operations that need the shard in memory until they end. */
   pins: number;
   /** When the last operation that needed the file's records ended (performance.now()). */
   lastUsed: number;
   /** While the file is read back: the operations waiting for it, run in order in one step once it is. */
   loading: Array<(error?: unknown) => void> | null;
+  /**
+   * While the shard is out of memory: the shard keys whose heads memory holds (withHeads), and
+   * the ids of the heads it holds (with `changes`, every record memory holds of the shard).
+   */
+  readonly headed: Set<string>;
+  readonly heads: Set<string>;
 }
+
+/** Shard keys whose heads stay in memory at most, the least recently used leaving first. */
+const HEADED_KEYS_MAX = 1024;
 
 /** Shards a checkpoint of a lazy collection reads back and rewrites at a time. */
 const REWRITES_AT_ONCE = 64;
@@ -126,6 +158,19 @@ export class Collection<T> {
   readonly #undurable = new Set<Shard<T>>();
   /** Lazy collections only: per shard, see `Lazy`. */
   readonly #lazy: Map<Shard<T>, Lazy<T>> | null;
+  /** Shard keys whose heads memory holds while their shard is out (Lazy.headed), least recently used first. */
+  readonly #headedKeys = new Map<string, Lazy<T>>();
+  readonly #held: HeldRecords<T> = {
+    get: (id) => this.#byId.get(id),
+    newest: (key) => {
+      const known = this.#newest.get(key);
+      return known === STALE ? undefined : known;
+    },
+    unwritten: (id) => {
+      const record = this.#byId.get(id);
+      return record !== undefined && this.#lazy?.get(this.#shardFor(record))?.changes.has(id) === true;
+    },
+  };
 
   private constructor(opts: CollectionOptions<T>, shards: Shard<T>[]) {
     this.#opts = opts;
@@ -134,7 +179,18 @@ export class Collection<T> {
       ? new Map(
           shards.map((shard) => [
             shard,
-            { changes: new Map(), fileKeys: this.#keysOf(shard), writing: 0, fresh: new Set(), pins: 0, lastUsed: 0, loading: null },
+            {
+              changes: new Map(),
+              fileKeys: this.#keysOf(shard),
+              writing: 0,
+              fresh: new Set(),
+              replacing: new Set(),
+              pins: 0,
+              lastUsed: 0,
+              loading: null,
+              headed: new Set(),
+              heads: new Set(),
+            },
           ]),
         )
       : null;
@@ -259,10 +315,15 @@ export class Collection<T> {
     return out;
   }
 
-  /** Inserts or replaces a record. Resolves once it is durable. */
-  put(record: T): Promise<void> {
+  /**
+   * Inserts or replaces a record. Resolves once it is durable. `appendable` (lazy collections),
+   * what the caller knows of the shard's file: "new", it holds no entry of the record's id (see
+   * Lazy.fresh); "replaces", it may hold one, which this record replaces (Lazy.replacing). Either
+   * way a log checkpoint may add the record's entry to the file's text rather than rewrite it.
+   */
+  put(record: T, options: { appendable?: "new" | "replaces" } = {}): Promise<void> {
     this.#assertOpen();
-    const shard = this.#putInMemory(record);
+    const shard = this.#putInMemory(record, options.appendable);
     return this.#commit(shard, () => ({ c: this.#logName, r: record }), record);
   }
 
@@ -337,7 +398,7 @@ export class Collection<T> {
     await this.flush();
   }
 
-  #putInMemory(record: T): Shard<T> {
+  #putInMemory(record: T, appendable?: "new" | "replaces"): Shard<T> {
     const id = this.#opts.idOf(record);
     const previous = this.#byId.get(id);
     const shard = this.#shardFor(record);
@@ -351,14 +412,17 @@ export class Collection<T> {
     if (lazy) {
       // out of the file (see Lazy.fresh): a new id while memory holds the whole shard (or the file
       // none of its key), unless its deletion is still to be written; or a fresh one put again
+      const undeleted = !(lazy.changes.get(id) instanceof Deleted);
       const fresh =
         !shard.snapshotPending &&
         (previous === undefined
-          ? !(lazy.changes.get(id) instanceof Deleted) && (shard.resident || !lazy.fileKeys.has(this.#shardKey(record)))
+          ? undeleted && (appendable === "new" || shard.resident || !lazy.fileKeys.has(this.#shardKey(record)))
           : lazy.fresh.has(id));
       lazy.changes.set(id, record);
       if (fresh) lazy.fresh.add(id);
       else lazy.fresh.delete(id);
+      if (!fresh && appendable === "replaces" && undeleted && !shard.snapshotPending) lazy.replacing.add(id);
+      else lazy.replacing.delete(id);
     }
     return shard;
   }
@@ -376,6 +440,7 @@ export class Collection<T> {
       if ((lazy.writing === 0 && !lazy.fileKeys.has(key)) || lazy.fresh.has(id)) lazy.changes.delete(id);
       else lazy.changes.set(id, new Deleted(key));
       lazy.fresh.delete(id);
+      lazy.replacing.delete(id);
     }
     return shard;
   }
@@ -457,6 +522,20 @@ export class Collection<T> {
     return (waits ? this.#whenLoaded(shard, lazy, work) : run(work)).finally(() => this.#unpin(lazy, usesFile));
   }
 
+  /**
+   * As `withShard`, for work that needs only the heads of `key` (CollectionOptions.newest.head)
+   * and records it put itself: when the shard is out of memory and its heads of `key` are in,
+   * `work` runs at once without reading the file back. Whatever else it reads may be missing.
+   */
+  withHeads<R>(key: string, work: () => R | Promise<R>): Promise<R> {
+    const shard = this.#shardOfKey(key);
+    const lazy = this.#lazy?.get(shard);
+    if (!lazy || shard.resident || lazy.loading !== null || !lazy.headed.has(key)) return this.withShard(key, work);
+    this.#touchHeaded(key, lazy);
+    lazy.pins++;
+    return run(work).finally(() => this.#unpin(lazy, false));
+  }
+
   /** Runs `work` (synchronous) with every record in memory: whole-collection reads of a lazy collection. */
   async holdAll<R>(work: () => R): Promise<R> {
     if (!this.#lazy) return work();
@@ -487,9 +566,51 @@ export class Collection<T> {
 
   #evict(shard: Shard<T>, lazy: Lazy<T>): boolean {
     if (!shard.resident || lazy.pins > 0 || lazy.loading || !shard.idle) return false;
-    for (const [id, record] of shard.records) if (!lazy.changes.has(id)) this.#forget(id, record);
+    const head = this.#opts.newest?.head;
+    if (head) {
+      // every key's newest known while the whole shard is in memory
+      const { keyOf } = this.#indexes.get(this.#opts.newest!.index)!;
+      for (const record of shard.records.values()) {
+        const key = keyOf(record);
+        if (key != null) this.newest(key);
+      }
+    }
+    // decided before any leaves: what is a head may depend on others (a checkpoint's writes on it)
+    const leaving: Array<[string, T]> = [];
+    for (const [id, record] of shard.records) {
+      if (lazy.changes.has(id)) continue;
+      if (head?.(record, this.#held)) lazy.heads.add(id);
+      else leaving.push([id, record]);
+    }
+    for (const [id, record] of leaving) this.#forget(id, record);
+    const keys = head ? this.#keysOf(shard) : [];
     shard.release();
+    for (const key of keys) this.#touchHeaded(key, lazy);
     return true;
+  }
+
+  /** `key`'s heads are in memory (Lazy.headed), most recently used; the least recently used key's leave when too many are. */
+  #touchHeaded(key: string, lazy: Lazy<T>): void {
+    this.#headedKeys.delete(key);
+    this.#headedKeys.set(key, lazy);
+    lazy.headed.add(key);
+    if (this.#headedKeys.size <= HEADED_KEYS_MAX) return;
+    const [oldest, of] = this.#headedKeys.entries().next().value!;
+    this.#headedKeys.delete(oldest);
+    of.headed.delete(oldest);
+    for (const id of of.heads) {
+      const record = this.#byId.get(id);
+      if (record === undefined || this.#shardKey(record) !== oldest) continue;
+      of.heads.delete(id);
+      if (!of.changes.has(id)) this.#forget(id, record);
+    }
+  }
+
+  /** The shard is in memory again: no heads apart. */
+  #unhead(lazy: Lazy<T>): void {
+    for (const key of lazy.headed) this.#headedKeys.delete(key);
+    lazy.headed.clear();
+    lazy.heads.clear();
   }
 
   /** `used`: the operation needed the file's records (what keeps a shard in memory). */
@@ -520,7 +641,14 @@ export class Collection<T> {
           if (change instanceof Deleted) records.delete(id);
           else records.set(id, change);
         }
-        for (const [id, record] of records) if (!lazy.changes.has(id)) this.#remember(record);
+        for (const [id, record] of records) {
+          if (lazy.changes.has(id)) continue;
+          // a head memory held meanwhile: the same record, and the one the indexes know
+          const held = this.#byId.get(id);
+          if (held !== undefined) records.set(id, held);
+          else this.#remember(record);
+        }
+        this.#unhead(lazy);
         shard.hold(records);
         this.#loaded(lazy);
       },
@@ -551,6 +679,7 @@ export class Collection<T> {
       lazy.writing++;
       // the shard's serialization will hold them all
       lazy.fresh.clear();
+      lazy.replacing.clear();
       let written = false;
       try {
         const taken = new Map(lazy.changes);
@@ -577,10 +706,10 @@ export class Collection<T> {
     }
   }
 
-  /** Whether every change is a record the file cannot hold (see Lazy.fresh): they can be appended to its text. */
+  /** Whether every change is a record the file cannot hold or may replace there (Lazy.fresh, .replacing): they can be appended to its text. */
   #onlyNewRecords(lazy: Lazy<T>): boolean {
     for (const [id, change] of lazy.changes) {
-      if (change instanceof Deleted || (lazy.fileKeys.has(this.#shardKey(change)) && !lazy.fresh.has(id))) return false;
+      if (change instanceof Deleted || (lazy.fileKeys.has(this.#shardKey(change)) && !lazy.fresh.has(id) && !lazy.replacing.has(id))) return false;
     }
     return true;
   }
@@ -593,10 +722,19 @@ export class Collection<T> {
    */
   async #append(shard: Shard<T>, lazy: Lazy<T>): Promise<boolean> {
     const taken = new Map(lazy.changes) as Map<string, T>;
+    // keys whose heads memory will hold once the file has these records: new ones, and those it holds already
+    const headable = new Set<string>();
+    for (const record of taken.values()) {
+      const key = this.#shardKey(record);
+      if (!lazy.fileKeys.has(key) || lazy.headed.has(key)) headable.add(key);
+    }
     lazy.pins++;
     lazy.writing++;
     // once in the file, a record put again replaces an entry there (a rewrite); those put meanwhile stay fresh
-    for (const id of taken.keys()) lazy.fresh.delete(id);
+    for (const id of taken.keys()) {
+      lazy.fresh.delete(id);
+      lazy.replacing.delete(id);
+    }
     let appended = false;
     try {
       appended = await shard.appendRecords(taken.values());
@@ -610,12 +748,35 @@ export class Collection<T> {
     // what the file now holds leaves `changes`, and memory unless the shard was read back
     // meanwhile; it all stays while an operation holds the shard (a read-back under way among
     // them: it puts the changes over what it read, maybe the file before this write)
-    if (!shard.resident && lazy.pins > 0) return true;
+    const head = this.#opts.newest?.head;
+    if (!shard.resident && lazy.pins > 0) {
+      // memory holds these keys' heads still (as changes), unless a read-back is bringing it all
+      if (head && lazy.loading === null) for (const key of headable) this.#touchHeaded(key, lazy);
+      return true;
+    }
+    const written: Array<[string, T]> = [];
     for (const [id, record] of taken) {
       if (lazy.changes.get(id) !== record) continue;
       lazy.changes.delete(id);
-      if (!shard.resident) this.#forget(id, record);
+      if (!shard.resident) written.push([id, record]);
     }
+    if (shard.resident) return true;
+    // what stays is decided before any leaves (see #evict): the new heads, not those they replaced
+    const leaving: Array<[string, T]> = [];
+    for (const [id, record] of written) {
+      if (head && headable.has(this.#shardKey(record)) && head(record, this.#held)) lazy.heads.add(id);
+      else leaving.push([id, record]);
+    }
+    for (const id of lazy.heads) {
+      const record = this.#byId.get(id);
+      if (record === undefined) lazy.heads.delete(id);
+      else if (!lazy.changes.has(id) && !head!(record, this.#held)) leaving.push([id, record]);
+    }
+    for (const [id, record] of leaving) {
+      lazy.heads.delete(id);
+      this.#forget(id, record);
+    }
+    for (const key of headable) this.#touchHeaded(key, lazy);
     return true;
   }
 
