@@ -461,6 +461,38 @@ describe("a run on a thread whose shard left memory", () => {
   });
 });
 
+describe("threads' heads kept in memory", () => {
+  it("are those of the 1024 threads used last: a thread past them reads its shard back and finds its latest", async () => {
+    const temp = await tempDir("lgts-heads-lru-");
+    cleanups.push(temp.cleanup);
+    let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    const threadIds = Array.from({ length: 1100 }, (_, i) => `t-${i}`);
+    for (const [i, threadId] of threadIds.entries()) {
+      await storage.checkpoints.put({
+        thread_id: threadId,
+        checkpoint_ns: "",
+        checkpoint_id: `cp-${i}`,
+        parent_checkpoint_id: null,
+        checkpoint: { type: "json", data: "{}" },
+        metadata: {},
+        created_at: new Date(1_700_000_000_000 + i).toISOString(),
+      });
+    }
+    await storage.close();
+    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    cleanups.push(() => storage.close());
+    expect(storage.stats().checkpoints.records).toBe(1024);
+    const readBack = vi.spyOn(Shard.prototype, "readRecords");
+    try {
+      const latest = await Promise.all(threadIds.map((threadId) => storage.checkpoints.get({ thread_id: threadId, checkpoint_ns: "" })));
+      expect(latest.map((c) => c?.checkpoint_id)).toEqual(threadIds.map((_, i) => `cp-${i}`));
+      expect(readBack).toHaveBeenCalled();
+    } finally {
+      readBack.mockRestore();
+    }
+  });
+});
+
 const write = (task: string, idx: number, data: string): CheckpointWrite => ({
   task_id: task,
   idx,
