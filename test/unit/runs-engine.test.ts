@@ -46,7 +46,6 @@ function gatedLogSyncs() {
   let syncs = 0;
   const io: FileIO = {
     rename: nodeFileIO.rename,
-    copyFile: nodeFileIO.copyFile,
     async open(file, flags) {
       const fh = await nodeFileIO.open(file, flags);
       if (!/log-\d+\.ndjson$/.test(file)) return fh;

@@ -50,7 +50,6 @@ function heldFirstWrite() {
   const calls: string[] = [];
   const io: FileIO = {
     rename: nodeFileIO.rename,
-    copyFile: nodeFileIO.copyFile,
     async open(file, flags) {
       const fh = await nodeFileIO.open(file, flags);
       if (!file.endsWith(".ndjson")) return fh;
@@ -161,7 +160,6 @@ describe("lowdb commit log", () => {
     let writes = 0;
     const io: FileIO = {
       rename: nodeFileIO.rename,
-      copyFile: nodeFileIO.copyFile,
       async open(file, flags) {
         const fh = await nodeFileIO.open(file, flags);
         if (!file.endsWith(".ndjson")) return fh;
@@ -320,7 +318,6 @@ describe("lowdb commit log files prepared ahead", () => {
     let held: () => void = () => {};
     const io: FileIO = {
       rename: (from, to) => (calls.push(`rename ${path.basename(from)} ${path.basename(to)}`), nodeFileIO.rename(from, to)),
-      copyFile: nodeFileIO.copyFile,
       async open(file, flags) {
         const fh = await nodeFileIO.open(file, flags);
         const name = path.basename(file);
@@ -437,7 +434,6 @@ describe("lowdb commit log files prepared ahead", () => {
     const disk = { full: true, preparations: 0 };
     const io: FileIO = {
       rename: nodeFileIO.rename,
-      copyFile: nodeFileIO.copyFile,
       async open(file, flags) {
         const fh = await nodeFileIO.open(file, flags);
         if (path.basename(file) !== "log-next.tmp") return fh;
@@ -482,7 +478,6 @@ describe("lowdb commit log files prepared ahead", () => {
     const renameGate = new Promise<void>((resolve) => (releaseRename = resolve));
     const io: FileIO = {
       open: nodeFileIO.open,
-      copyFile: nodeFileIO.copyFile,
       async rename(from, to) {
         if (path.basename(from) === "log-next.tmp") {
           renameHeld();

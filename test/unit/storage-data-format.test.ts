@@ -1,8 +1,9 @@
 /**
- * Data directories of other releases: the fixture, written by this release (format 1), opens with
- * everything in it; a directory from before the stamp is format 1; a newer one is refused,
- * untouched; an older one is backed up and then migrated in place, and a crash mid-migration is
- * resumed at the next open. When the format changes, FORMAT_STEPS must carry the fixture over.
+ * Data directories of other releases: the fixture, written by a release of format 1, opens with
+ * everything in it, migrated to this release's format; a directory from before the stamp is
+ * format 1; a newer one is refused, untouched; an older one is backed up and then migrated in
+ * place, and a crash mid-migration is resumed at the next open. When the format changes,
+ * FORMAT_STEPS must carry the fixture over.
  */
 import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -22,6 +23,9 @@ async function fixtureCopy(): Promise<string> {
   return dir;
 }
 
+/** The fixture's release: it reads format 1 and knows no step. */
+const FORMAT_1 = { current: 1, steps: [] };
+
 const formatOf = async (dir: string) => (JSON.parse(await readFile(path.join(dir, FORMAT_FILE), "utf8")) as { format: number }).format;
 const expected = async () => JSON.parse(await readFile(`${FIXTURE}.contents.json`, "utf8")) as Contents;
 
@@ -35,16 +39,20 @@ async function contentsOf(dir: string, format?: Parameters<typeof LowdbStorage.o
 }
 
 describe("embedded data format", () => {
-  it("opens the data directory written by this release with everything in it", async () => {
+  it("opens a format 1 directory with everything in it, migrated to this release's format and backed up", async () => {
     const dir = await fixtureCopy();
+    expect(await formatOf(dir)).toBe(1);
+    expect(differingKinds(await contentsOf(dir), await expected())).toEqual([]);
     expect(await formatOf(dir)).toBe(CURRENT_DATA_FORMAT);
+    expect(await formatOf(backupDirOf(dir, 1))).toBe(1);
+    // and again, now in this release's format
     expect(differingKinds(await contentsOf(dir), await expected())).toEqual([]);
   });
 
   it("takes a directory written before the stamp for format 1 and stamps it", async () => {
     const dir = await fixtureCopy();
     await rm(path.join(dir, FORMAT_FILE));
-    expect(differingKinds(await contentsOf(dir), await expected())).toEqual([]);
+    expect(differingKinds(await contentsOf(dir, FORMAT_1), await expected())).toEqual([]);
     expect(await formatOf(dir)).toBe(1);
   });
 
@@ -53,7 +61,7 @@ describe("embedded data format", () => {
     await writeFile(path.join(dir, FORMAT_FILE), JSON.stringify({ format: 99 }));
     const before = await readdir(dir, { recursive: true });
     await expect(LowdbStorage.open({ dataDir: dir })).rejects.toThrow(
-      /written by a newer release of lgts \(data format 99; this release reads up to 1\): upgrade lgts/,
+      new RegExp(`written by a newer release of lgts \\(data format 99; this release reads up to ${CURRENT_DATA_FORMAT}\\): upgrade lgts`),
     );
     expect(await readdir(dir, { recursive: true })).toEqual(before);
     expect(await formatOf(dir)).toBe(99);
@@ -90,7 +98,7 @@ describe("embedded data format", () => {
     await expect(LowdbStorage.open({ dataDir: dir, format })).rejects.toThrow(/killed mid-migration/);
     expect(await formatOf(dir)).toBe(1);
     const backup = backupDirOf(dir, 1);
-    expect(differingKinds(await contentsOf(backup), await expected())).toEqual([]);
+    expect(differingKinds(await contentsOf(backup, FORMAT_1), await expected())).toEqual([]);
     crash = false;
     const migrated = await contentsOf(dir, format);
     expect(await formatOf(dir)).toBe(2);

@@ -15,7 +15,7 @@ import { putCheckpointChain } from "./archive-fill.js";
 import { shardOf } from "../../src/storage/lowdb/hash.js";
 import { eventually } from "../support/runs.js";
 
-type Op = "write" | "sync" | "datasync" | "close" | "rename" | "copy";
+type Op = "write" | "sync" | "datasync" | "close" | "rename";
 interface Event {
   op: Op;
   phase: "start" | "end";
@@ -54,7 +54,6 @@ function recordingIO() {
       return recorded;
     },
     rename: (from, to) => step("rename", from, () => nodeFileIO.rename(from, to)),
-    copyFile: (from, to) => step("copy", to, () => nodeFileIO.copyFile(from, to)),
   };
   return {
     io,
@@ -155,33 +154,21 @@ describe("DurableJsonFile write", () => {
   });
 });
 
-describe("DurableJsonFile writeTail", () => {
-  it("copies the file to the temp file, writes the tail there, syncs before the rename and the directory after it", async () => {
+describe("DurableJsonFile appendText", () => {
+  it("writes at the file's end in place and is acknowledged once fdatasync returns", async () => {
     const folder = await dir();
     const file = path.join(folder, "data.json");
-    const adapter = new DurableJsonFile<unknown>(file);
-    await adapter.writeText('{"n":[1]}');
+    await new DurableJsonFile<unknown>(file).writeText('{"n":1}');
     const rec = recordingIO();
-    await new DurableJsonFile<unknown>(file, rec.io).writeTail(7, ",2]}");
-
-    const temp = file + ".tmp";
-    const order = ["copy", "write", "sync", "rename"].map((op) => rec.indexOf(op as Op, "end", temp));
-    expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]))).toBe(true);
-    expect(rec.indexOf("sync", "start", folder)).toBeGreaterThan(order[3]);
-    expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ n: [1, 2] });
-  });
-
-  it("leaves the file as it was when the write stops before the rename", async () => {
-    const folder = await dir();
-    const file = path.join(folder, "data.json");
-    await new DurableJsonFile<unknown>(file).writeText('{"n":[1]}');
-    const rec = recordingIO();
-    const held = rec.hold("rename", file + ".tmp");
-    const write = new DurableJsonFile<unknown>(file, rec.io).writeTail(7, ",2]}");
-    await untilHeld(held, write);
-    expect(await readFile(file, "utf8")).toBe('{"n":[1]}');
+    const held = rec.hold("datasync", file);
+    const append = new DurableJsonFile<unknown>(file, rec.io).appendText(7, '\n{"n":2}');
+    await untilHeld(held, append);
+    expect(await stillPending(append)).toBe(true);
     held.release();
-    await write;
+    await append;
+    expect(rec.indexOf("datasync", "end", file)).toBeGreaterThan(rec.indexOf("write", "end", file));
+    expect(rec.indexOf("rename", "start", file + ".tmp")).toBe(-1);
+    expect(await readFile(file, "utf8")).toBe('{"n":1}\n{"n":2}');
   });
 });
 
@@ -245,7 +232,6 @@ describe("LowdbStorage after a failed write", () => {
     const disk = { full: false };
     const io: FileIO = {
       rename: nodeFileIO.rename,
-      copyFile: nodeFileIO.copyFile,
       async open(file, flags) {
         const fh = await nodeFileIO.open(file, flags);
         const isLog = /log-\d+\.ndjson$/.test(file);

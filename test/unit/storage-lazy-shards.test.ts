@@ -6,7 +6,7 @@
  * dropped, the log checkpointed every few KiB, reopens and crash copies in between, is compared
  * with a plain model of what it stored.
  */
-import { copyFile, mkdir, readdir } from "node:fs/promises";
+import { appendFile, copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Collection } from "../../src/storage/lowdb/collection.js";
@@ -54,7 +54,7 @@ function gatedIO() {
       await opened;
       return call(...args);
     };
-  const io: FileIO = { open: gated(nodeFileIO.open), rename: gated(nodeFileIO.rename), copyFile: gated(nodeFileIO.copyFile) };
+  const io: FileIO = { open: gated(nodeFileIO.open), rename: gated(nodeFileIO.rename) };
   return {
     io,
     async whileClosed(work: () => Promise<void>) {
@@ -458,6 +458,59 @@ describe("a run on a thread whose shard left memory", () => {
     await storage.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: "cp-0001" }, [write("b", 0, "new")]);
     const [older] = await storage.checkpoints.list({ thread_id: "t", checkpoint_id: "cp-0001" });
     expect(older.writes.map((w) => w.value.data)).toEqual(["old", "new"]);
+  });
+});
+
+describe("a segment appended to a shard's file", () => {
+  it("is left out when a crash tore it (the commit log still holds its records), and the file is rewritten whole", async () => {
+    const temp = await tempDir("lgts-torn-");
+    cleanups.push(temp.cleanup);
+    let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    for (let i = 0; i < 3; i++) await putCheckpoint(storage, i);
+    await storage.close();
+    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    await putCheckpoint(storage, 3);
+    await putCheckpoint(storage, 4);
+    // a crash now: cp-0003 and cp-0004 are in the commit log only; their segment half written
+    const crashed = await tempDir("lgts-torn-crash-");
+    cleanups.push(crashed.cleanup);
+    await copyDir(temp.dir, crashed.dir);
+    await storage.close();
+    const dir = path.join(crashed.dir, "checkpoints");
+    const [shardFile] = await Promise.all(
+      (await readdir(dir)).filter((name) => /^\d+\.json$/.test(name)).map(async (name) => path.join(dir, name)),
+    ).then((files) =>
+      Promise.all(files.map(async (file) => ((await readFile(file, "utf8")).includes("cp-0000") ? file : null))).then((found) =>
+        found.filter((f) => f !== null),
+      ),
+    );
+    const whole = await readFile(shardFile, "utf8");
+    await appendFile(shardFile, '\n{"records":{"[\\"checkpoint\\",\\"t\\",\\"\\",\\"cp-0003\\"]":{"kind":"checkp');
+
+    storage = await LowdbStorage.open({ dataDir: crashed.dir, shards: SHARDS, shardIdleMs: 0 });
+    const ids = async () => (await storage.checkpoints.list({ thread_id: "t" })).map((c) => c.checkpoint_id);
+    expect(await ids()).toEqual(["cp-0004", "cp-0003", "cp-0002", "cp-0001", "cp-0000"]);
+    // rewritten whole at the open's log checkpoint: one line, no torn segment left to append after
+    const rewritten = await readFile(shardFile, "utf8");
+    expect(rewritten.split("\n")).toHaveLength(1);
+    expect(rewritten).not.toBe(whole);
+    await putCheckpoint(storage, 5);
+    await storage.close();
+    storage = await LowdbStorage.open({ dataDir: crashed.dir, shards: SHARDS, shardIdleMs: 0 });
+    cleanups.push(() => storage.close());
+    expect(await ids()).toEqual(["cp-0005", "cp-0004", "cp-0003", "cp-0002", "cp-0001", "cp-0000"]);
+    expect((await readFile(shardFile, "utf8")).split("\n")).toHaveLength(2); // cp-0005 appended
+  });
+
+  it("that does not parse, when not the file's last, is refused as corrupt", async () => {
+    const temp = await tempDir("lgts-torn-mid-");
+    cleanups.push(temp.cleanup);
+    const storage = await LowdbStorage.open({ dataDir: temp.dir, shards: { ...SHARDS, checkpoints: 1 }, shardIdleMs: 0 });
+    await putCheckpoint(storage, 0);
+    await storage.close();
+    const file = path.join(temp.dir, "checkpoints", "000.json");
+    await appendFile(file, '\n{"records":{"x\n{"records":{}}');
+    await expect(LowdbStorage.open({ dataDir: temp.dir, shards: { ...SHARDS, checkpoints: 1 } })).rejects.toThrow(/corrupt store file/);
   });
 });
 

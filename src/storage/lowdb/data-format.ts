@@ -19,7 +19,7 @@ import { DurableJsonFile, fsyncDir, type FileIO } from "./durable-file.js";
 export const FORMAT_FILE = "format.json";
 
 /** The format this release writes. */
-export const CURRENT_DATA_FORMAT = 1;
+export const CURRENT_DATA_FORMAT = 2;
 
 /** Turns a directory of format `to - 1` into format `to` (in place; may be rerun after a crash). */
 export interface FormatStep {
@@ -27,8 +27,12 @@ export interface FormatStep {
   migrate(dataDir: string): Promise<void>;
 }
 
-/** This release's steps, oldest first (none yet: format 1 is the first). */
-export const FORMAT_STEPS: readonly FormatStep[] = [];
+/** This release's steps, oldest first. */
+export const FORMAT_STEPS: readonly FormatStep[] = [
+  // 2: a checkpoint shard's file may hold more than one segment, one per line (see Shard), which a
+  // release reading format 1 would take for a corrupt file. A format 1 file is a format 2 one.
+  { to: 2, migrate: async () => undefined },
+];
 
 export class DataFormatError extends Error {
   override name = "DataFormatError";

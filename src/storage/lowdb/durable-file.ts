@@ -9,7 +9,7 @@
  * A crash can leave a `*.tmp` behind; it is never read, and `removeStaleTemps`
  * deletes such leftovers when a collection is opened.
  */
-import { constants, copyFile, open, readdir, rename, unlink } from "node:fs/promises";
+import { open, readdir, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Adapter } from "lowdb";
 import { framedSize, readFileText, writeFileText } from "./file-text.js";
@@ -43,11 +43,9 @@ export interface FileIO {
   /** "r+": an existing file, read and written in place (a commit-log file prepared ahead). */
   open(file: string, flags: "w" | "r" | "r+"): Promise<SyncableFile>;
   rename(from: string, to: string): Promise<void>;
-  /** A copy of `from` at `to` (replaced if there), made by the kernel (a reflink where the file system has them). */
-  copyFile(from: string, to: string): Promise<void>;
 }
 
-export const nodeFileIO: FileIO = { open, rename, copyFile: (from, to) => copyFile(from, to, constants.COPYFILE_FICLONE) };
+export const nodeFileIO: FileIO = { open, rename };
 
 export class DurableJsonFile<T> implements Adapter<T> {
   readonly #file: string;
@@ -103,7 +101,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
     } finally {
       await fh.close();
     }
-    await this.#replaceFile();
+    await this.#io.rename(this.#temp, this.#file);
+    await fsyncDir(this.#dir, this.#io);
   }
 
   /** The file's size when its text starts with `opening` and ends with `closing`; null when not, or no file. */
@@ -112,25 +111,18 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 
   /**
-   * Durably, as `write`: the file's bytes from `position` on (fewer than `tail` holds) replaced by
-   * `tail`. What comes before is copied by the kernel into the temp file, never read into memory,
-   * so the cost in this process is `tail`'s, whatever the file's size.
+   * Durably: `text` written at byte `position` of the file, which it extends (an append in place:
+   * synced with fdatasync, which carries the new size). Not atomic: a crash may leave part of it,
+   * which the file's reader must recognize (see Shard).
    */
-  async writeTail(position: number, tail: string): Promise<void> {
-    await this.#io.copyFile(this.#file, this.#temp);
-    const fh = await this.#io.open(this.#temp, "r+");
+  async appendText(position: number, text: string): Promise<void> {
+    const fh = await this.#io.open(this.#file, "r+");
     try {
-      await writeFileText(fh, tail, position);
-      await fh.sync();
+      await writeFileText(fh, text, position);
+      await fh.datasync();
     } finally {
       await fh.close();
     }
-    await this.#replaceFile();
-  }
-
-  async #replaceFile(): Promise<void> {
-    await this.#io.rename(this.#temp, this.#file);
-    await fsyncDir(this.#dir, this.#io);
   }
 }
 

@@ -1,6 +1,9 @@
 /**
  * One shard = one small lowdb file holding `{ records: { [id]: record } }`,
- * with group commit. In memory the records are a Map (an object's keys would each be a second,
+ * with group commit. A file may hold more such objects, one per line: segments added at its end
+ * (`appendRecords`), whose records replace the earlier ones of their ids. A last segment that does
+ * not parse is one a crash tore while it was appended: it is left out (the commit log still holds
+ * its records), and the next write of the shard rewrites the file whole. In memory the records are a Map (an object's keys would each be a second,
  * internalized copy of the id).
  *
  * Mutations change `records` in memory right away and then call `commit()`.
@@ -48,6 +51,8 @@ export class Shard<T> implements Flushable {
   /** The write currently on its way to disk. */
   #inFlight: Promise<void> | null = null;
   #resident = true;
+  /** The file may end with a torn segment (a crash, or a failed append): appending waits for a whole rewrite. */
+  #torn = false;
   /** Number of writes started (diagnostics: group commit makes it <= mutations). */
   writes = 0;
   /** Longest synchronous part of a write (serialization), in ms (diagnostics). */
@@ -68,14 +73,30 @@ export class Shard<T> implements Flushable {
 
   /** The records of the file as it is on disk now (none if there is no file yet), by their ids. */
   async readRecords(): Promise<Map<string, T>> {
-    const data = (await this.#adapter.read()) as { records?: unknown } | null;
+    const text = await this.#adapter.readText();
     const records = new Map<string, T>();
-    if (data === null) return records;
-    if (typeof data !== "object" || typeof data.records !== "object" || data.records === null) {
-      throw new Error(`store file ${this.#file} does not hold a shard`);
+    if (text === null) return records;
+    const segments = text.split("\n");
+    for (const [i, segment] of segments.entries()) {
+      let data: { records?: unknown };
+      try {
+        data = JSON.parse(segment) as { records?: unknown };
+      } catch (err) {
+        if (i > 0 && i === segments.length - 1) {
+          // torn by a crash while it was appended: its records are in the commit log still
+          this.#torn = true;
+          break;
+        }
+        throw new Error(`corrupt store file ${this.#file}: ${(err as Error).message}`);
+      }
+      // null is how a missing file reads: a file holding it must not pass for a new, empty one
+      if (data === null) throw new Error(`corrupt store file ${this.#file}: it holds null`);
+      if (typeof data !== "object" || typeof data.records !== "object" || data.records === null) {
+        throw new Error(`store file ${this.#file} does not hold a shard`);
+      }
+      // keyed by the records' own id strings: the parsed keys are dropped
+      for (const record of Object.values(data.records as Record<string, T>)) records.set(this.#idOf(record), record);
     }
-    // keyed by the records' own id strings: the parsed keys are dropped
-    for (const record of Object.values(data.records as Record<string, T>)) records.set(this.#idOf(record), record);
     return records;
   }
 
@@ -106,17 +127,19 @@ export class Shard<T> implements Flushable {
   }
 
   /**
-   * Adds `records`, whose ids the file does not hold, to the shard's file without reading back,
-   * parsing or serializing the records it holds (whether memory holds them too or not): their
-   * entries go in before the file's closing braces, the rest of the file copied by the kernel
-   * (`DurableJsonFile.writeTail`: rewritten durably, as every write). Resolves with false, writing
-   * nothing, when the file's text is not in the form `serialize` gives it.
+   * Adds `records` (new, or replacing records of the file: the last entry of an id is the one read
+   * back) to the shard's file without reading back, parsing or serializing the records it holds
+   * (whether memory holds them too or not): a segment of their own at the file's end, written and
+   * synced in place, so a log checkpoint writes what changed, not the thread's history again.
+   * Resolves with false, writing nothing, when the file's text is not in the form `serialize`
+   * gives it, or may end with a torn segment.
    */
   appendRecords(records: Iterable<T>): Promise<boolean> {
     if (!this.idle) throw new Error(`shard ${this.#file}: records appended while it is written`);
     const entries: string[] = [];
     for (const record of records) entries.push(entryText(this.#idOf(record), record));
     const write = (async () => {
+      if (this.#torn) return false;
       const size = await this.#adapter.framedSize(OPENING, CLOSING);
       this.writes++;
       if (size === null) {
@@ -124,8 +147,10 @@ export class Shard<T> implements Flushable {
         await this.#adapter.writeText(`${OPENING}${entries.join(",")}${CLOSING}`);
         return true;
       }
-      const held = size > OPENING.length + CLOSING.length;
-      await this.#adapter.writeTail(size - CLOSING.length, `${held && entries.length ? "," : ""}${entries.join(",")}${CLOSING}`);
+      // a failure may leave part of the segment: the next write rewrites the file whole
+      this.#torn = true;
+      await this.#adapter.appendText(size, `\n${OPENING}${entries.join(",")}${CLOSING}`);
+      this.#torn = false;
       return true;
     })().catch((err: unknown) => {
       throw new StorageUnavailableError(`write to ${this.#file} failed`, { cause: err });
@@ -181,7 +206,7 @@ export class Shard<T> implements Flushable {
     this.writes++;
     const t0 = performance.now();
     // Low.write() -> DurableJsonFile.write() serializes synchronously, right here.
-    const started = this.#db.write();
+    const started = this.#db.write().then(() => void (this.#torn = false));
     const blocked = performance.now() - t0;
     if (blocked > this.maxBlockMs) this.maxBlockMs = blocked;
     const write = started.then(
