@@ -536,3 +536,40 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
     expect(await afterCrash(crashed, threadId, runId)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
   });
 });
+
+describe("LowdbStorage log checkpoints of collections held whole", () => {
+  it("append a thread's new and updated runs to its runs shard, and write it whole when a deletion is among them", async () => {
+    const dataDir = await dir();
+    let storage = await LowdbStorage.open({ dataDir, shards: { ...TEST_SHARDS, runs: 1 } });
+    const kwargs = parseRunRequest({ assistant_id: "trivial" }, { stateless: false }).kwargs;
+    const thread = await storage.threads.create();
+    const create = async () =>
+      (await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "trivial", kwargs, multitask_strategy: "enqueue", not_before: null }))
+        .run.run_id;
+    const first = await create();
+    await storage.close();
+    const file = path.join(dataDir, "runs", "000.json");
+    const written = await readFile(file, "utf8");
+    expect(written.split("\n")).toHaveLength(1);
+
+    storage = await LowdbStorage.open({ dataDir, shards: { ...TEST_SHARDS, runs: 1 } });
+    await storage.runs.end(first, { update: { status: "success" } });
+    const second = await create();
+    await storage.close(); // its log checkpoint: the two runs appended, the shard's text kept
+    const appended = await readFile(file, "utf8");
+    expect(appended.startsWith(written)).toBe(true);
+    expect(appended.split("\n")).toHaveLength(2);
+    expect(appended.split("\n")[1]).toContain(first);
+    expect(appended.split("\n")[1]).toContain(second);
+
+    storage = await LowdbStorage.open({ dataDir, shards: { ...TEST_SHARDS, runs: 1 } });
+    expect((await storage.runs.get(first)).status).toBe("success"); // the appended record replaces the first
+    await storage.runs.delete(second);
+    await storage.close();
+    expect((await readFile(file, "utf8")).split("\n")).toHaveLength(1);
+    storage = await LowdbStorage.open({ dataDir, shards: { ...TEST_SHARDS, runs: 1 } });
+    cleanups.unshift(() => storage.close());
+    expect((await storage.runs.get(first)).status).toBe("success");
+    await expect(storage.runs.get(second)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});

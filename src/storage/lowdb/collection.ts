@@ -158,6 +158,13 @@ export class Collection<T> {
   readonly #undurable = new Set<Shard<T>>();
   /** Lazy collections only: per shard, see `Lazy`. */
   readonly #lazy: Map<Shard<T>, Lazy<T>> | null;
+  /**
+   * Collections held whole, once a log is attached: per shard, the records changed since its file
+   * was last written (a log checkpoint appends them: see #writeChanged), and the shards whose next
+   * write must be whole (changed by the replay at open, before any of this was tracked).
+   */
+  readonly #changed = new Map<Shard<T>, Map<string, T | Deleted>>();
+  readonly #whole = new Set<Shard<T>>();
   /** Shard keys whose heads memory holds while their shard is out (Lazy.headed), least recently used first. */
   readonly #headedKeys = new Map<string, Lazy<T>>();
   readonly #held: HeldRecords<T> = {
@@ -353,7 +360,9 @@ export class Collection<T> {
   /** Replays a logged mutation (at open, before any request): memory now, shard at the next checkpoint. */
   applyLogged(entry: LogEntry): void {
     const shard = "r" in entry ? this.#putInMemory(entry.r as T) : this.#deleteInMemory(entry.d);
-    if (shard) this.#dirty.add(shard);
+    if (!shard) return;
+    this.#dirty.add(shard);
+    if (!this.#lazy) this.#whole.add(shard);
   }
 
   /** Rewrites, durably, every shard changed since the last call (a checkpoint of the log). */
@@ -362,7 +371,7 @@ export class Collection<T> {
     this.#dirty.clear();
     const results = this.#lazy
       ? await settleAtMost(REWRITES_AT_ONCE, shards, (shard) => this.#rewrite(shard))
-      : await Promise.allSettled(shards.map((shard) => shard.commit()));
+      : await Promise.allSettled(shards.map((shard) => this.#writeChanged(shard)));
     const failed = results.findIndex((r) => r.status === "rejected");
     if (failed >= 0) {
       results.forEach((r, i) => r.status === "rejected" && this.#dirty.add(shards[i]));
@@ -408,6 +417,7 @@ export class Collection<T> {
     }
     if (shard.resident) shard.records.set(id, record);
     this.#remember(record);
+    if (!this.#lazy && this.#log) this.#changesOf(shard).set(id, record);
     const lazy = this.#lazy?.get(shard);
     if (lazy) {
       // out of the file (see Lazy.fresh): a new id while memory holds the whole shard (or the file
@@ -433,6 +443,7 @@ export class Collection<T> {
     const shard = this.#shardFor(previous);
     if (shard.resident) shard.records.delete(id);
     this.#forget(id, previous);
+    if (!this.#lazy && this.#log) this.#changesOf(shard).set(id, new Deleted(this.#shardKey(previous)));
     const lazy = this.#lazy?.get(shard);
     if (lazy) {
       // a record the file cannot hold (a temporary thread's, say) leaves nothing behind
@@ -706,6 +717,41 @@ export class Collection<T> {
     }
   }
 
+  #changesOf(shard: Shard<T>): Map<string, T | Deleted> {
+    let changes = this.#changed.get(shard);
+    if (!changes) this.#changed.set(shard, (changes = new Map()));
+    return changes;
+  }
+
+  /**
+   * A log checkpoint's write of a shard of a collection held whole in memory: the records changed
+   * since its file was last written, as a segment at the file's end (`Shard.appendRecords`: a
+   * thread's runs shard gets its new and updated runs, not its history again), or the whole shard
+   * when a deletion is among them, the file may lack more (changed by the replay at open), or its
+   * segments outgrew it (records updated again and again: `Shard.segmentsOutgrown`).
+   */
+  async #writeChanged(shard: Shard<T>): Promise<void> {
+    const changes = this.#changesOf(shard);
+    const taken = new Map(changes);
+    let puts: T[] | null = this.#whole.has(shard) || !shard.idle || shard.segmentsOutgrown ? null : [];
+    for (const change of taken.values()) {
+      if (change instanceof Deleted) puts = null;
+      else puts?.push(change);
+    }
+    if (puts === null || !(await shard.appendRecords(puts))) {
+      this.#whole.delete(shard);
+      try {
+        await shard.commit();
+      } catch (error) {
+        this.#whole.add(shard);
+        throw error;
+      }
+    }
+    // what the file now holds leaves; a change made again meanwhile stays for the next write
+    for (const [id, change] of taken) if (changes.get(id) === change) changes.delete(id);
+    if (changes.size === 0) this.#changed.delete(shard);
+  }
+
   /** Whether every change is a record the file cannot hold or may replace there (Lazy.fresh, .replacing): they can be appended to its text. */
   #onlyNewRecords(lazy: Lazy<T>): boolean {
     for (const [id, change] of lazy.changes) {
@@ -750,6 +796,10 @@ export class Collection<T> {
     // them: it puts the changes over what it read, maybe the file before this write)
     const head = this.#opts.newest?.head;
     if (!shard.resident && lazy.pins > 0) {
+      // the file holds them now: the next log checkpoint adds them again (the last entry of an id
+      // is the one read back) rather than rewriting the shard whole, as it must for changes the
+      // file may lack (a busy thread's shard would otherwise be rewritten at every other one)
+      for (const [id, record] of taken) if (lazy.changes.get(id) === record) lazy.replacing.add(id);
       // memory holds these keys' heads still (as changes), unless a read-back is bringing it all
       if (head && lazy.loading === null) for (const key of headable) this.#touchHeaded(key, lazy);
       return true;

@@ -30,6 +30,8 @@ export interface ShardData<T> {
 }
 
 const OPENING = '{"records":{';
+/** Appended segments a file holds before `segmentsOutgrown`, at least. */
+const SEGMENTS_MIN_CHARS = 64 * 1024;
 const CLOSING = "}}";
 
 /** A record's entry in the file's text. */
@@ -53,6 +55,9 @@ export class Shard<T> implements Flushable {
   #resident = true;
   /** The file may end with a torn segment (a crash, or a failed append): appending waits for a whole rewrite. */
   #torn = false;
+  /** Characters of the file's text written by its last whole write (or read), and appended since. */
+  #wholeChars = 0;
+  #appendedChars = 0;
   /** Number of writes started (diagnostics: group commit makes it <= mutations). */
   writes = 0;
   /** Longest synchronous part of a write (serialization), in ms (diagnostics). */
@@ -63,7 +68,12 @@ export class Shard<T> implements Flushable {
   constructor(file: string, idOf: (record: T) => string, io?: FileIO) {
     this.#file = file;
     this.#idOf = idOf;
-    this.#adapter = new DurableJsonFile<ShardData<T>>(file, io, serialize);
+    this.#adapter = new DurableJsonFile<ShardData<T>>(file, io, (data) => {
+      const text = serialize(data);
+      this.#wholeChars = text.length;
+      this.#appendedChars = 0;
+      return text;
+    });
     this.#db = new Low<ShardData<T>>(this.#adapter, { records: new Map() });
   }
 
@@ -76,6 +86,8 @@ export class Shard<T> implements Flushable {
     const text = await this.#adapter.readText();
     const records = new Map<string, T>();
     if (text === null) return records;
+    this.#wholeChars = text.length;
+    this.#appendedChars = 0;
     const segments = text.split("\n");
     for (const [i, segment] of segments.entries()) {
       let data: { records?: unknown };
@@ -149,8 +161,10 @@ export class Shard<T> implements Flushable {
       }
       // a failure may leave part of the segment: the next write rewrites the file whole
       this.#torn = true;
-      await this.#adapter.appendText(size, `\n${OPENING}${entries.join(",")}${CLOSING}`);
+      const segment = `\n${OPENING}${entries.join(",")}${CLOSING}`;
+      await this.#adapter.appendText(size, segment);
       this.#torn = false;
+      this.#appendedChars += segment.length;
       return true;
     })().catch((err: unknown) => {
       throw new StorageUnavailableError(`write to ${this.#file} failed`, { cause: err });
@@ -161,6 +175,14 @@ export class Shard<T> implements Flushable {
       if (this.#pending) scheduleFlush(this);
     });
     return write;
+  }
+
+  /**
+   * Whether the segments appended since the file was last written whole hold more than it did
+   * (or 64 KiB): replaced records accumulate there, so the next write should be a whole one.
+   */
+  get segmentsOutgrown(): boolean {
+    return this.#appendedChars > Math.max(this.#wholeChars, SEGMENTS_MIN_CHARS);
   }
 
   /**

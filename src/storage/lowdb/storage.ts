@@ -14,8 +14,9 @@
  *   <dataDir>/format.json                          the directory's data format (data-format.ts)
  *
  * A mutation is acknowledged once the commit log holds it (group commit: one fsync for all the
- * mutations of a flush, whichever collections they touch); a checkpoint then rewrites the shards
- * it changed and drops the log. Opening replays whatever log a crash left.
+ * mutations of a flush, whichever collections they touch); a checkpoint then writes what changed
+ * to the shards (appended segments, or whole rewrites: see Collection) and drops the log. Opening
+ * replays whatever log a crash left.
  *
  * One process owns a data directory at a time.
  */
