@@ -462,7 +462,10 @@ export class Collection<T> {
     const owner = unit && { unit, records: [`${this.#logName}/${this.#opts.idOf(record)}`] };
     const line = entry();
     // a deletion of what the disk never held (its lines were withdrawn): nothing to write
-    if (owner?.unit.state === "withdrawn" && "d" in line && !owner.unit.written.has(owner.records[0])) return Promise.resolve();
+    if (owner?.unit.state === "withdrawn" && "d" in line && !owner.unit.written.has(owner.records[0])) {
+      this.#changed.get(shard)?.delete(this.#opts.idOf(record));
+      return Promise.resolve();
+    }
     this.#dirty.add(shard);
     const durable = this.#log.append(line, owner);
     this.#unlogged.set(shard, durable);
@@ -732,6 +735,7 @@ export class Collection<T> {
    */
   async #writeChanged(shard: Shard<T>): Promise<void> {
     const changes = this.#changesOf(shard);
+    if (changes.size === 0 && !this.#whole.has(shard)) return; // only what the disk never held, gone again
     const taken = new Map(changes);
     let puts: T[] | null = this.#whole.has(shard) || !shard.idle || shard.segmentsOutgrown ? null : [];
     for (const change of taken.values()) {
