@@ -21,6 +21,7 @@ import type { CheckpointPut, RunEventRows } from "../../src/storage/types.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { startPostgresEngine } from "../support/postgres-engine.js";
 import { eventually, RUNS_CONFIG } from "../support/runs.js";
+import { pendingWrite } from "./storage-helpers.js";
 
 let database: TestDatabase;
 let storage: PostgresStorage;
@@ -78,14 +79,7 @@ describe("a thread's checkpoint saves", () => {
   it("leave what successive saves would when one statement carries several saves of one checkpoint", async () => {
     const thread = (await storage.threads.create()).thread_id;
     const key = { thread_id: thread, checkpoint_ns: "", checkpoint_id: "c1" };
-    const slot = (task: string, idx: number, data: string) => ({
-      task_id: task,
-      idx,
-      channel: "value",
-      value: { type: "json", data },
-      task_path: "",
-      run_id: "r",
-    });
+    const slot = pendingWrite;
     const statements: string[] = [];
     storage.db.onQuery = (text) => statements.push(text);
     try {

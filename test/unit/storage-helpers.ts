@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterEach, beforeEach } from "vitest";
 import { LowdbStorage, type LowdbStorageOptions } from "../../src/storage/lowdb/storage.js";
 import { PostgresStorage } from "../../src/storage/postgres/storage.js";
-import type { Storage } from "../../src/storage/types.js";
+import type { CheckpointWrite, Storage } from "../../src/storage/types.js";
 import { createTestDatabase, TEST_STORAGE } from "../support/postgres.js";
 
 export { TEST_STORAGE };
@@ -123,3 +123,13 @@ export function tempStoragePerTest(options: TempStorageOptions = {}) {
     return temp;
   };
 }
+
+/** A pending write of checkpoint tests: task `task`'s `idx`th, value `data` (JSON), from run "r". */
+export const pendingWrite = (task: string, idx: number, data: string): CheckpointWrite => ({
+  task_id: task,
+  idx,
+  channel: "value",
+  value: { type: "json", data },
+  task_path: "",
+  run_id: "r",
+});

@@ -14,7 +14,7 @@ import { Shard } from "../../src/storage/lowdb/shard.js";
 import { nodeFileIO, type FileIO } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
 import type { CheckpointWrite, Storage } from "../../src/storage/types.js";
-import { tempDir } from "./storage-helpers.js";
+import { pendingWrite, tempDir } from "./storage-helpers.js";
 
 interface ModelCheckpoint {
   ns: string;
@@ -546,11 +546,4 @@ describe("threads' heads kept in memory", () => {
   });
 });
 
-const write = (task: string, idx: number, data: string): CheckpointWrite => ({
-  task_id: task,
-  idx,
-  channel: "value",
-  value: { type: "json", data },
-  task_path: "",
-  run_id: "r",
-});
+const write = pendingWrite;

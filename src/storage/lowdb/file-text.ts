@@ -11,7 +11,7 @@
  * most CHUNK_BYTES through one of SLOTS buffers, and waits for one to be free; what waits holds
  * only its text, in V8's heap.
  */
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
 import type { SyncableFile } from "./durable-file.js";
 
@@ -44,15 +44,20 @@ async function withBuffer<R>(work: (buffer: Buffer) => Promise<R>): Promise<R> {
   }
 }
 
-/** The text of `file` (UTF-8) as it is on disk now; null when there is no file. */
-export async function readFileText(file: string): Promise<string | null> {
-  let fh;
+/** `file` opened for reading; null when there is no file. */
+async function openIfExists(file: string): Promise<FileHandle | null> {
   try {
-    fh = await open(file, "r");
+    return await open(file, "r");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw err;
   }
+}
+
+/** The text of `file` (UTF-8) as it is on disk now; null when there is no file. */
+export async function readFileText(file: string): Promise<string | null> {
+  const fh = await openIfExists(file);
+  if (fh === null) return null;
   try {
     const decoder = new StringDecoder("utf8");
     const parts: string[] = [];
@@ -103,13 +108,8 @@ export async function writeFileText(file: SyncableFile, text: string, position?:
  * without reading the rest; null when they do not, or there is no file.
  */
 export async function framedSize(file: string, opening: string, closing: string): Promise<number | null> {
-  let fh;
-  try {
-    fh = await open(file, "r");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw err;
-  }
+  const fh = await openIfExists(file);
+  if (fh === null) return null;
   try {
     const { size } = await fh.stat();
     if (size < opening.length + closing.length) return null;
