@@ -9,7 +9,8 @@
 import { appendFile, copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Collection } from "../../src/storage/lowdb/collection.js";
+import { Collection, shardFileName } from "../../src/storage/lowdb/collection.js";
+import { shardOf } from "../../src/storage/lowdb/hash.js";
 import { Shard } from "../../src/storage/lowdb/shard.js";
 import { nodeFileIO, type FileIO } from "../../src/storage/lowdb/durable-file.js";
 import { LowdbStorage } from "../../src/storage/lowdb/storage.js";
@@ -406,16 +407,27 @@ describe("new checkpoints saved while their shard is serialized", () => {
   });
 });
 
+/**
+ * Thread "t" with checkpoints cp-0000.. (`count`) and a write on checkpoint `writtenOn`, in a
+ * storage opened again: its shard out of memory.
+ */
+async function evictedThread(count: number, writtenOn: number, data: string): Promise<{ dir: string; storage: LowdbStorage }> {
+  const temp = await tempDir("lgts-heads-");
+  cleanups.push(temp.cleanup);
+  const first = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+  for (let i = 0; i < count; i++) await putCheckpoint(first, i);
+  const checkpointId = `cp-${String(writtenOn).padStart(4, "0")}`;
+  await first.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: checkpointId }, [write("pending", 0, data)]);
+  await first.close();
+  const storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+  cleanups.push(() => storage.close());
+  return { dir: temp.dir, storage };
+}
+
 describe("a run on a thread whose shard left memory", () => {
   it("reads the latest checkpoint and saves the next ones without reading the thread's history back", async () => {
-    const temp = await tempDir("lgts-heads-");
-    cleanups.push(temp.cleanup);
-    let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-    for (let i = 0; i < 20; i++) await putCheckpoint(storage, i);
-    await storage.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: "cp-0019" }, [write("pending", 0, "w19")]);
-    await storage.close();
-    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-    cleanups.push(() => storage.close());
+    const evicted = await evictedThread(20, 19, "w19");
+    let storage = evicted.storage;
     expect(storage.stats().checkpoints.records).toBe(2); // the latest and its writes
 
     const readBack = vi.spyOn(Shard.prototype, "readRecords");
@@ -438,7 +450,8 @@ describe("a run on a thread whose shard left memory", () => {
       readBack.mockRestore();
       appended.mockRestore();
     }
-    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    storage = await LowdbStorage.open({ dataDir: evicted.dir, shards: SHARDS, shardIdleMs: 0 });
+    cleanups.push(() => storage.close());
     const history = await storage.checkpoints.list({ thread_id: "t" });
     expect(history.map((c) => c.checkpoint_id)).toEqual(Array.from({ length: 22 }, (_, i) => `cp-${String(21 - i).padStart(4, "0")}`));
     // the writes record replaced in the file's text (its older entry first) is read back as replaced
@@ -447,14 +460,7 @@ describe("a run on a thread whose shard left memory", () => {
   });
 
   it("reads it back for what its heads do not hold: an older checkpoint's writes", async () => {
-    const temp = await tempDir("lgts-heads-older-");
-    cleanups.push(temp.cleanup);
-    let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-    for (let i = 0; i < 3; i++) await putCheckpoint(storage, i);
-    await storage.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: "cp-0001" }, [write("a", 0, "old")]);
-    await storage.close();
-    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-    cleanups.push(() => storage.close());
+    const { storage } = await evictedThread(3, 1, "old");
     await storage.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: "cp-0001" }, [write("b", 0, "new")]);
     const [older] = await storage.checkpoints.list({ thread_id: "t", checkpoint_id: "cp-0001" });
     expect(older.writes.map((w) => w.value.data)).toEqual(["old", "new"]);
@@ -476,14 +482,7 @@ describe("a segment appended to a shard's file", () => {
     cleanups.push(crashed.cleanup);
     await copyDir(temp.dir, crashed.dir);
     await storage.close();
-    const dir = path.join(crashed.dir, "checkpoints");
-    const [shardFile] = await Promise.all(
-      (await readdir(dir)).filter((name) => /^\d+\.json$/.test(name)).map(async (name) => path.join(dir, name)),
-    ).then((files) =>
-      Promise.all(files.map(async (file) => ((await readFile(file, "utf8")).includes("cp-0000") ? file : null))).then((found) =>
-        found.filter((f) => f !== null),
-      ),
-    );
+    const shardFile = path.join(crashed.dir, "checkpoints", shardFileName(shardOf("t", SHARDS.checkpoints)));
     const whole = await readFile(shardFile, "utf8");
     await appendFile(shardFile, '\n{"records":{"[\\"checkpoint\\",\\"t\\",\\"\\",\\"cp-0003\\"]":{"kind":"checkp');
 

@@ -75,7 +75,7 @@ function isHead(record: CheckpointEntity, held: HeldRecords<CheckpointEntity>): 
 }
 
 /** Newest first: by timestamp, then by id (uuid6 ids are time ordered within a millisecond too). */
-function newestFirst(a: CheckpointRecord, b: CheckpointRecord): number {
+function newestFirst(a: CheckpointKey & { created_at: string }, b: CheckpointKey & { created_at: string }): number {
   if (a.created_at !== b.created_at) return a.created_at < b.created_at ? 1 : -1;
   return a.checkpoint_id < b.checkpoint_id ? 1 : a.checkpoint_id > b.checkpoint_id ? -1 : 0;
 }
@@ -99,7 +99,7 @@ export class LowdbCheckpoints implements CheckpointsRepository {
   #isNext(checkpoint: CheckpointPut): boolean {
     if (this.col.get(recordId("checkpoint", checkpoint)) !== undefined) return false;
     const latest = this.#latest(checkpoint.thread_id, checkpoint.checkpoint_ns);
-    return latest === undefined || newestFirst({ ...checkpoint, kind: "checkpoint" }, latest) < 0;
+    return latest === undefined || newestFirst(checkpoint, latest) < 0;
   }
 
   async #put(checkpoint: CheckpointPut, next = false): Promise<void> {

@@ -734,7 +734,7 @@ export class Collection<T> {
    * segments outgrew it (records updated again and again: `Shard.segmentsOutgrown`).
    */
   async #writeChanged(shard: Shard<T>): Promise<void> {
-    const changes = this.#changesOf(shard);
+    const changes = this.#changed.get(shard) ?? new Map<string, T | Deleted>();
     if (changes.size === 0 && !this.#whole.has(shard)) return; // only what the disk never held, gone again
     const taken = new Map(changes);
     let puts: T[] | null = this.#whole.has(shard) || !shard.idle || shard.segmentsOutgrown ? null : [];
@@ -753,7 +753,7 @@ export class Collection<T> {
     }
     // what the file now holds leaves; a change made again meanwhile stays for the next write
     for (const [id, change] of taken) if (changes.get(id) === change) changes.delete(id);
-    if (changes.size === 0) this.#changed.delete(shard);
+    if (changes.size === 0 && this.#changed.get(shard) === changes) this.#changed.delete(shard);
   }
 
   /** Whether every change is a record the file cannot hold or may replace there (Lazy.fresh, .replacing): they can be appended to its text. */

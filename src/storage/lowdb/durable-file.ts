@@ -66,16 +66,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
 
   async read(): Promise<T | null> {
     const text = await this.readText();
-    if (text === null) return null;
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`corrupt store file ${this.#file}: ${(err as Error).message}`);
-    }
-    // null is how read() says "no file"; a file holding it must not pass for a new, empty one
-    if (data === null) throw new Error(`corrupt store file ${this.#file}: it holds null`);
-    return data as T;
+    return text === null ? null : (parseStoreText(this.#file, text) as T);
   }
 
   /** The file's text as it is on disk now; null when there is no file. */
@@ -124,6 +115,19 @@ export class DurableJsonFile<T> implements Adapter<T> {
       await fh.close();
     }
   }
+}
+
+/** The JSON value of a store file's `text` (or of one of its segments); throws, naming `file`, when it is not one. */
+export function parseStoreText(file: string, text: string): unknown {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`corrupt store file ${file}: ${(err as Error).message}`);
+  }
+  // null is how a read says "no file"; a file holding it must not pass for a new, empty one
+  if (data === null) throw new Error(`corrupt store file ${file}: it holds null`);
+  return data;
 }
 
 /** Makes a directory's entries (creations, renames) durable. */

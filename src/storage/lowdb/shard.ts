@@ -1,10 +1,10 @@
 /**
- * One shard = one small lowdb file holding `{ records: { [id]: record } }`,
- * with group commit. A file may hold more such objects, one per line: segments added at its end
- * (`appendRecords`), whose records replace the earlier ones of their ids. A last segment that does
- * not parse is one a crash tore while it was appended: it is left out (the commit log still holds
- * its records), and the next write of the shard rewrites the file whole. In memory the records are a Map (an object's keys would each be a second,
- * internalized copy of the id).
+ * One shard = one small lowdb file holding `{ records: { [id]: record } }`, with group commit.
+ * A file may hold more such objects, one per line: segments added at its end (`appendRecords`),
+ * whose records replace the earlier ones of their ids. A last segment that does not parse is one a
+ * crash tore while it was appended: it is left out (the commit log still holds its records), and
+ * the next write of the shard rewrites the file whole. In memory the records are a Map (an
+ * object's keys would each be a second, internalized copy of the id).
  *
  * Mutations change `records` in memory right away and then call `commit()`.
  * The first commit after an idle period queues a write on the flush queue
@@ -21,7 +21,7 @@
  */
 import { Low } from "lowdb";
 import { StorageUnavailableError } from "../errors.js";
-import { DurableJsonFile, type FileIO } from "./durable-file.js";
+import { DurableJsonFile, parseStoreText, type FileIO } from "./durable-file.js";
 import { scheduleFlush, type Flushable } from "./flush-queue.js";
 import { newBatch, noop, type Batch } from "./batch.js";
 
@@ -92,17 +92,13 @@ export class Shard<T> implements Flushable {
     for (const [i, segment] of segments.entries()) {
       let data: { records?: unknown };
       try {
-        data = JSON.parse(segment) as { records?: unknown };
+        data = parseStoreText(this.#file, segment) as { records?: unknown };
       } catch (err) {
-        if (i > 0 && i === segments.length - 1) {
-          // torn by a crash while it was appended: its records are in the commit log still
-          this.#torn = true;
-          break;
-        }
-        throw new Error(`corrupt store file ${this.#file}: ${(err as Error).message}`);
+        if (i === 0 || i < segments.length - 1) throw err;
+        // torn by a crash while it was appended: its records are in the commit log still
+        this.#torn = true;
+        break;
       }
-      // null is how a missing file reads: a file holding it must not pass for a new, empty one
-      if (data === null) throw new Error(`corrupt store file ${this.#file}: it holds null`);
       if (typeof data !== "object" || typeof data.records !== "object" || data.records === null) {
         throw new Error(`store file ${this.#file} does not hold a shard`);
       }
