@@ -572,4 +572,36 @@ describe("LowdbStorage log checkpoints of collections held whole", () => {
     expect((await storage.runs.get(first)).status).toBe("success");
     await expect(storage.runs.get(second)).rejects.toBeInstanceOf(NotFoundError);
   });
+
+  it("leave a run created and deleted between two checkpoints out of its shard, without a whole rewrite", async () => {
+    const dataDir = await dir();
+    const shards = { ...TEST_SHARDS, runs: 1 };
+    let storage = await LowdbStorage.open({ dataDir, shards });
+    const kwargs = parseRunRequest({ assistant_id: "trivial" }, { stateless: false }).kwargs;
+    const thread = await storage.threads.create();
+    const create = async () =>
+      (await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "trivial", kwargs, multitask_strategy: "enqueue", not_before: null }))
+        .run.run_id;
+    const kept = await create();
+    await storage.close();
+    const file = path.join(dataDir, "runs", "000.json");
+    const written = await readFile(file, "utf8");
+
+    storage = await LowdbStorage.open({ dataDir, shards });
+    const gone = await create(); // durable in the commit log, never in the shard's file
+    await storage.runs.delete(gone);
+    const added = await create();
+    await storage.close(); // its log checkpoint appends the new run; the deleted one leaves nothing
+    const text = await readFile(file, "utf8");
+    expect(text.startsWith(written)).toBe(true);
+    expect(text.split("\n")).toHaveLength(2);
+    expect(text).toContain(added);
+    expect(text).not.toContain(gone);
+
+    storage = await LowdbStorage.open({ dataDir, shards });
+    cleanups.unshift(() => storage.close());
+    expect((await storage.runs.get(kept)).run_id).toBe(kept);
+    expect((await storage.runs.get(added)).run_id).toBe(added);
+    await expect(storage.runs.get(gone)).rejects.toBeInstanceOf(NotFoundError);
+  });
 });

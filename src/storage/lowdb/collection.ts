@@ -165,6 +165,13 @@ export class Collection<T> {
    */
   readonly #changed = new Map<Shard<T>, Map<string, T | Deleted>>();
   readonly #whole = new Set<Shard<T>>();
+  /**
+   * Of those changed records, the ids whose shard file cannot hold them: new ids, put while no
+   * whole write of their shard waited to serialize memory, and in no write since. Their deletion
+   * leaves nothing for the file (a stateless run's temporary thread and run, gone before the log
+   * checkpoint that would have written them), so it does not force a whole rewrite.
+   */
+  readonly #unwritten = new Set<string>();
   /** Shard keys whose heads memory holds while their shard is out (Lazy.headed), least recently used first. */
   readonly #headedKeys = new Map<string, Lazy<T>>();
   readonly #held: HeldRecords<T> = {
@@ -417,7 +424,7 @@ export class Collection<T> {
     }
     if (shard.resident) shard.records.set(id, record);
     this.#remember(record);
-    if (!this.#lazy && this.#log) this.#changesOf(shard).set(id, record);
+    if (!this.#lazy && this.#log) this.#trackPut(shard, id, previous === undefined, record);
     const lazy = this.#lazy?.get(shard);
     if (lazy) {
       // out of the file (see Lazy.fresh): a new id while memory holds the whole shard (or the file
@@ -443,7 +450,7 @@ export class Collection<T> {
     const shard = this.#shardFor(previous);
     if (shard.resident) shard.records.delete(id);
     this.#forget(id, previous);
-    if (!this.#lazy && this.#log) this.#changesOf(shard).set(id, new Deleted(this.#shardKey(previous)));
+    if (!this.#lazy && this.#log) this.#trackDeletion(shard, id, previous);
     const lazy = this.#lazy?.get(shard);
     if (lazy) {
       // a record the file cannot hold (a temporary thread's, say) leaves nothing behind
@@ -464,6 +471,7 @@ export class Collection<T> {
     // a deletion of what the disk never held (its lines were withdrawn): nothing to write
     if (owner?.unit.state === "withdrawn" && "d" in line && !owner.unit.written.has(owner.records[0])) {
       this.#changed.get(shard)?.delete(this.#opts.idOf(record));
+      this.#unwritten.delete(this.#opts.idOf(record));
       return Promise.resolve();
     }
     this.#dirty.add(shard);
@@ -720,10 +728,33 @@ export class Collection<T> {
     }
   }
 
-  #changesOf(shard: Shard<T>): Map<string, T | Deleted> {
+  /** A collection held whole: `record` put as `id`, new to memory or not (see #unwritten). */
+  #trackPut(shard: Shard<T>, id: string, isNew: boolean, record: T): void {
     let changes = this.#changed.get(shard);
     if (!changes) this.#changed.set(shard, (changes = new Map()));
-    return changes;
+    const unwritten =
+      !shard.snapshotPending && !this.#whole.has(shard) && (isNew ? !(changes.get(id) instanceof Deleted) : this.#unwritten.has(id));
+    changes.set(id, record);
+    if (unwritten) this.#unwritten.add(id);
+    else this.#unwritten.delete(id);
+  }
+
+  /** A collection held whole: `id` (`previous`) deleted; nothing for the file if it never held it. */
+  #trackDeletion(shard: Shard<T>, id: string, previous: T): void {
+    if (this.#unwritten.delete(id)) {
+      const changes = this.#changed.get(shard);
+      changes?.delete(id);
+      if (changes?.size === 0) this.#changed.delete(shard);
+      return;
+    }
+    let changes = this.#changed.get(shard);
+    if (!changes) this.#changed.set(shard, (changes = new Map()));
+    changes.set(id, new Deleted(this.#shardKey(previous)));
+  }
+
+  /** The file is about to hold these changes' records (or, whole, every record memory holds). */
+  #written(ids: Iterable<string>): void {
+    for (const id of ids) this.#unwritten.delete(id);
   }
 
   /**
@@ -742,8 +773,10 @@ export class Collection<T> {
       if (change instanceof Deleted) puts = null;
       else puts?.push(change);
     }
+    if (puts !== null) this.#written(taken.keys());
     if (puts === null || !(await shard.appendRecords(puts))) {
       this.#whole.delete(shard);
+      this.#written(this.#changed.get(shard)?.keys() ?? []);
       try {
         await shard.commit();
       } catch (error) {
