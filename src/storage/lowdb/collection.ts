@@ -732,8 +732,7 @@ export class Collection<T> {
   #trackPut(shard: Shard<T>, id: string, isNew: boolean, record: T): void {
     let changes = this.#changed.get(shard);
     if (!changes) this.#changed.set(shard, (changes = new Map()));
-    const unwritten =
-      !shard.snapshotPending && !this.#whole.has(shard) && (isNew ? !(changes.get(id) instanceof Deleted) : this.#unwritten.has(id));
+    const unwritten = !shard.snapshotPending && !this.#whole.has(shard) && (isNew ? !(changes.get(id) instanceof Deleted) : this.#unwritten.has(id));
     changes.set(id, record);
     if (unwritten) this.#unwritten.add(id);
     else this.#unwritten.delete(id);
