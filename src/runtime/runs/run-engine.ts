@@ -346,10 +346,11 @@ export class ComposedRunEngine implements RunEngine {
   }
 
   #onStop(request: StopRequest): void {
-    const stop = new RunCancelled(request.action, request.reason);
+    // made only for a run to stop: an Error captures a stack (a stateless run's end deletes its thread)
+    const stop = () => new RunCancelled(request.action, request.reason);
     if ("runId" in request) {
       const executing = this.#executing.get(request.runId);
-      if (executing) executing.control.abort(stop);
+      if (executing) executing.control.abort(stop());
       else this.#rememberEarlyStop(request.runId, request);
       return;
     }
@@ -360,7 +361,7 @@ export class ComposedRunEngine implements RunEngine {
     }
     for (const stream of [...(this.#threadStreams.get(request.threadId) ?? [])]) stream.abort();
     for (const executing of this.#executing.values()) {
-      if (executing.threadId === request.threadId) executing.control.abort(stop);
+      if (executing.threadId === request.threadId) executing.control.abort(stop());
     }
   }
 
