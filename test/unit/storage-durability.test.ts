@@ -3,7 +3,7 @@
  * unsynced data), so these tests watch the file calls a write makes through the `FileIO` seam:
  * the data and the directory entry must both be fsynced before the write is acknowledged.
  */
-import { cp, readFile, rm } from "node:fs/promises";
+import { cp, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DurableJsonFile, nodeFileIO, type FileIO, type SyncableFile } from "../../src/storage/lowdb/durable-file.js";
@@ -495,6 +495,27 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
     expect(written[0]).toContain(`"d":"${run.run_id}"`);
     expect(written[0]).not.toContain("cp-0");
     expect(await afterCrash(dataDir, t, run.run_id)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
+  });
+
+  it("once its lines left for the disk, deleted before the next log checkpoint, it leaves its shards' files as they were", async () => {
+    const dataDir = await dir();
+    const shards = { ...TEST_SHARDS, threads: 1, runs: 1, checkpoints: 1 };
+    let storage = await LowdbStorage.open({ dataDir, shards });
+    const kept = await temporaryRun(storage); // a thread, run and checkpoint the files hold (never deleted)
+    await kept.written;
+    await storage.close();
+    const files = ["threads", "runs", "checkpoints"].map((name) => path.join(dataDir, name, "000.json"));
+    const before = await Promise.all(files.map(async (file) => ({ text: await readFile(file, "utf8"), inode: (await stat(file)).ino })));
+
+    storage = await LowdbStorage.open({ dataDir, shards });
+    const { threadId, runId, written } = await temporaryRun(storage);
+    await written; // its lines are on disk
+    await storage.threads.delete(threadId);
+    await storage.close(); // a log checkpoint: nothing of it for the shards, not even a deletion
+    const after = await Promise.all(files.map(async (file) => ({ text: await readFile(file, "utf8"), inode: (await stat(file)).ino })));
+    expect(after).toEqual(before);
+    expect(await afterCrash(dataDir, threadId, runId)).toEqual({ thread: false, run: false, checkpoints: 0, deliveries: 0 });
+    expect(await afterCrash(dataDir, kept.threadId, kept.runId)).toEqual({ thread: true, run: true, checkpoints: 1, deliveries: 0 });
   });
 
   it("with a webhook delivery owed by its run's end, its deletion is written and the delivery kept", async () => {

@@ -692,6 +692,8 @@ export class Collection<T> {
   async #rewrite(shard: Shard<T>): Promise<void> {
     const lazy = this.#lazy?.get(shard);
     if (!lazy) return shard.commit();
+    // only what the file never held, gone again (a stateless run's checkpoints): nothing to write
+    if (lazy.changes.size === 0) return;
     const wasResident = shard.resident && !lazy.loading;
     if (!lazy.loading && shard.idle && this.#onlyNewRecords(lazy) && (await this.#append(shard, lazy))) return;
     const started = performance.now();
