@@ -58,6 +58,14 @@ export class Shard<T> implements Flushable {
   /** Characters of the file's text written by its last whole write (or read), and appended since. */
   #wholeChars = 0;
   #appendedChars = 0;
+  /**
+   * The file's size in bytes, as this shard last wrote or read it in `serialize`'s form (segments
+   * appended included): an append goes there without opening the file to check its frame first.
+   * Null when unknown (not read or written yet, not in that form, or a write failed).
+   */
+  #framedBytes: number | null = null;
+  /** The size a whole write under way gives the file, once it succeeds. */
+  #wholeBytes = 0;
   /** Number of writes started (diagnostics: group commit makes it <= mutations). */
   writes = 0;
   /** Longest synchronous part of a write (serialization), in ms (diagnostics). */
@@ -72,6 +80,7 @@ export class Shard<T> implements Flushable {
       const text = serialize(data);
       this.#wholeChars = text.length;
       this.#appendedChars = 0;
+      this.#wholeBytes = Buffer.byteLength(text);
       return text;
     });
     this.#db = new Low<ShardData<T>>(this.#adapter, { records: new Map() });
@@ -83,6 +92,9 @@ export class Shard<T> implements Flushable {
 
   /** The records of the file as it is on disk now (none if there is no file yet), by their ids. */
   async readRecords(): Promise<Map<string, T>> {
+    // a write during the read may leave the file larger than the text read
+    const quiet = this.idle;
+    const writes = this.writes;
     const text = await this.#adapter.readText();
     const records = new Map<string, T>();
     if (text === null) return records;
@@ -104,6 +116,9 @@ export class Shard<T> implements Flushable {
       }
       // keyed by the records' own id strings: the parsed keys are dropped
       for (const record of Object.values(data.records as Record<string, T>)) records.set(this.#idOf(record), record);
+    }
+    if (quiet && this.idle && this.writes === writes && !this.#torn && text.startsWith(OPENING) && text.endsWith(CLOSING)) {
+      this.#framedBytes = Buffer.byteLength(text);
     }
     return records;
   }
@@ -148,19 +163,23 @@ export class Shard<T> implements Flushable {
     for (const record of records) entries.push(entryText(this.#idOf(record), record));
     const write = (async () => {
       if (this.#torn) return false;
-      const size = await this.#adapter.framedSize(OPENING, CLOSING);
+      const size = this.#framedBytes ?? (await this.#adapter.framedSize(OPENING, CLOSING));
       this.writes++;
+      // a failure may leave part of what it writes: the next write rewrites the file whole
+      this.#framedBytes = null;
       if (size === null) {
         if (await this.#adapter.readText()) return false; // a file, not in serialize's form
-        await this.#adapter.writeText(`${OPENING}${entries.join(",")}${CLOSING}`);
+        const text = `${OPENING}${entries.join(",")}${CLOSING}`;
+        await this.#adapter.writeText(text);
+        this.#framedBytes = Buffer.byteLength(text);
         return true;
       }
-      // a failure may leave part of the segment: the next write rewrites the file whole
       this.#torn = true;
       const segment = `\n${OPENING}${entries.join(",")}${CLOSING}`;
       await this.#adapter.appendText(size, segment);
       this.#torn = false;
       this.#appendedChars += segment.length;
+      this.#framedBytes = size + Buffer.byteLength(segment);
       return true;
     })().catch((err: unknown) => {
       throw new StorageUnavailableError(`write to ${this.#file} failed`, { cause: err });
@@ -224,7 +243,11 @@ export class Shard<T> implements Flushable {
     this.writes++;
     const t0 = performance.now();
     // Low.write() -> DurableJsonFile.write() serializes synchronously, right here.
-    const started = this.#db.write().then(() => void (this.#torn = false));
+    this.#framedBytes = null;
+    const started = this.#db.write().then(() => {
+      this.#torn = false;
+      this.#framedBytes = this.#wholeBytes;
+    });
     const blocked = performance.now() - t0;
     if (blocked > this.maxBlockMs) this.maxBlockMs = blocked;
     const write = started.then(
