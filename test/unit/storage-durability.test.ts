@@ -559,21 +559,29 @@ describe("LowdbStorage temporary threads (a stateless run's)", () => {
 });
 
 describe("LowdbStorage log checkpoints of collections held whole", () => {
-  it("append a thread's new and updated runs to its runs shard, and write it whole when a deletion is among them", async () => {
+  const shards = { ...TEST_SHARDS, runs: 1 };
+  const kwargs = parseRunRequest({ assistant_id: "trivial" }, { stateless: false }).kwargs;
+
+  /** A data directory whose one runs shard holds a thread's first run, written at a close; `create` adds one to the storage `reopen` opened last. */
+  async function runsShardWithOneRun() {
     const dataDir = await dir();
-    let storage = await LowdbStorage.open({ dataDir, shards: { ...TEST_SHARDS, runs: 1 } });
-    const kwargs = parseRunRequest({ assistant_id: "trivial" }, { stateless: false }).kwargs;
-    const thread = await storage.threads.create();
+    let current = await LowdbStorage.open({ dataDir, shards });
+    const thread = await current.threads.create();
     const create = async () =>
-      (await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "trivial", kwargs, multitask_strategy: "enqueue", not_before: null }))
+      (await current.runs.create({ thread_id: thread.thread_id, assistant_id: "trivial", kwargs, multitask_strategy: "enqueue", not_before: null }))
         .run.run_id;
     const first = await create();
-    await storage.close();
+    await current.close();
     const file = path.join(dataDir, "runs", "000.json");
-    const written = await readFile(file, "utf8");
+    const reopen = async () => (current = await LowdbStorage.open({ dataDir, shards }));
+    return { first, file, written: await readFile(file, "utf8"), create, reopen };
+  }
+
+  it("append a thread's new and updated runs to its runs shard, and write it whole when a deletion is among them", async () => {
+    const { first, file, written, create, reopen } = await runsShardWithOneRun();
     expect(written.split("\n")).toHaveLength(1);
 
-    storage = await LowdbStorage.open({ dataDir, shards: { ...TEST_SHARDS, runs: 1 } });
+    let storage = await reopen();
     await storage.runs.end(first, { update: { status: "success" } });
     const second = await create();
     await storage.close(); // its log checkpoint: the two runs appended, the shard's text kept
@@ -583,32 +591,21 @@ describe("LowdbStorage log checkpoints of collections held whole", () => {
     expect(appended.split("\n")[1]).toContain(first);
     expect(appended.split("\n")[1]).toContain(second);
 
-    storage = await LowdbStorage.open({ dataDir, shards: { ...TEST_SHARDS, runs: 1 } });
+    storage = await reopen();
     expect((await storage.runs.get(first)).status).toBe("success"); // the appended record replaces the first
     await storage.runs.delete(second);
     await storage.close();
     expect((await readFile(file, "utf8")).split("\n")).toHaveLength(1);
-    storage = await LowdbStorage.open({ dataDir, shards: { ...TEST_SHARDS, runs: 1 } });
+    storage = await reopen();
     cleanups.unshift(() => storage.close());
     expect((await storage.runs.get(first)).status).toBe("success");
     await expect(storage.runs.get(second)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it("leave a run created and deleted between two checkpoints out of its shard, without a whole rewrite", async () => {
-    const dataDir = await dir();
-    const shards = { ...TEST_SHARDS, runs: 1 };
-    let storage = await LowdbStorage.open({ dataDir, shards });
-    const kwargs = parseRunRequest({ assistant_id: "trivial" }, { stateless: false }).kwargs;
-    const thread = await storage.threads.create();
-    const create = async () =>
-      (await storage.runs.create({ thread_id: thread.thread_id, assistant_id: "trivial", kwargs, multitask_strategy: "enqueue", not_before: null }))
-        .run.run_id;
-    const kept = await create();
-    await storage.close();
-    const file = path.join(dataDir, "runs", "000.json");
-    const written = await readFile(file, "utf8");
+    const { first: kept, file, written, create, reopen } = await runsShardWithOneRun();
 
-    storage = await LowdbStorage.open({ dataDir, shards });
+    let storage = await reopen();
     const gone = await create(); // durable in the commit log, never in the shard's file
     await storage.runs.delete(gone);
     const added = await create();
@@ -619,7 +616,7 @@ describe("LowdbStorage log checkpoints of collections held whole", () => {
     expect(text).toContain(added);
     expect(text).not.toContain(gone);
 
-    storage = await LowdbStorage.open({ dataDir, shards });
+    storage = await reopen();
     cleanups.unshift(() => storage.close());
     expect((await storage.runs.get(kept)).run_id).toBe(kept);
     expect((await storage.runs.get(added)).run_id).toBe(added);
