@@ -335,15 +335,29 @@ describe("a thread's latest checkpoint", () => {
   });
 });
 
+/**
+ * Thread "t" with `count` checkpoints (and, given `pending`, writes of one of them) in its shard's
+ * file, and a storage opened on the directory again (closed at cleanup): the shard out of memory.
+ */
+async function reopenedThread(count: number, pending?: { on: number; data: string }): Promise<{ dir: string; storage: LowdbStorage }> {
+  const temp = await tempDir("lgts-thread-");
+  cleanups.push(temp.cleanup);
+  const first = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+  for (let i = 0; i < count; i++) await putCheckpoint(first, i);
+  if (pending) {
+    const checkpointId = `cp-${String(pending.on).padStart(4, "0")}`;
+    await first.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: checkpointId }, [write("pending", 0, pending.data)]);
+  }
+  await first.close();
+  const storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+  cleanups.push(() => storage.close());
+  return { dir: temp.dir, storage };
+}
+
 describe("a used thread's new checkpoints", () => {
   it("are appended to its shard's file at a log checkpoint, without serializing the thread's history again", async () => {
-    const temp = await tempDir("lgts-append-");
-    cleanups.push(temp.cleanup);
-    let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-    for (let i = 0; i < 20; i++) await putCheckpoint(storage, i);
-    await storage.close();
-    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-    cleanups.push(() => storage.close());
+    const reopened = await reopenedThread(20);
+    let storage = reopened.storage;
     // a run on the thread: its latest checkpoint read (the shard back in memory), then new ones
     expect((await storage.checkpoints.get({ thread_id: "t", checkpoint_ns: "" }))?.checkpoint_id).toBe("cp-0019");
     await putCheckpoint(storage, 20);
@@ -358,7 +372,8 @@ describe("a used thread's new checkpoints", () => {
       appended.mockRestore();
       serialized.mockRestore();
     }
-    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    storage = await LowdbStorage.open({ dataDir: reopened.dir, shards: SHARDS, shardIdleMs: 0 });
+    cleanups.push(() => storage.close());
     const ids = (await storage.checkpoints.list({ thread_id: "t" })).map((c) => c.checkpoint_id);
     expect(ids).toEqual(Array.from({ length: 22 }, (_, i) => `cp-${String(21 - i).padStart(4, "0")}`));
   });
@@ -407,26 +422,9 @@ describe("new checkpoints saved while their shard is serialized", () => {
   });
 });
 
-/**
- * Thread "t" with checkpoints cp-0000.. (`count`) and a write on checkpoint `writtenOn`, in a
- * storage opened again: its shard out of memory.
- */
-async function evictedThread(count: number, writtenOn: number, data: string): Promise<{ dir: string; storage: LowdbStorage }> {
-  const temp = await tempDir("lgts-heads-");
-  cleanups.push(temp.cleanup);
-  const first = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-  for (let i = 0; i < count; i++) await putCheckpoint(first, i);
-  const checkpointId = `cp-${String(writtenOn).padStart(4, "0")}`;
-  await first.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: checkpointId }, [write("pending", 0, data)]);
-  await first.close();
-  const storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-  cleanups.push(() => storage.close());
-  return { dir: temp.dir, storage };
-}
-
 describe("a run on a thread whose shard left memory", () => {
   it("reads the latest checkpoint and saves the next ones without reading the thread's history back", async () => {
-    const evicted = await evictedThread(20, 19, "w19");
+    const evicted = await reopenedThread(20, { on: 19, data: "w19" });
     let storage = evicted.storage;
     expect(storage.stats().checkpoints.records).toBe(2); // the latest and its writes
 
@@ -460,7 +458,7 @@ describe("a run on a thread whose shard left memory", () => {
   });
 
   it("reads it back for what its heads do not hold: an older checkpoint's writes", async () => {
-    const { storage } = await evictedThread(3, 1, "old");
+    const { storage } = await reopenedThread(3, { on: 1, data: "old" });
     await storage.checkpoints.putWrites({ thread_id: "t", checkpoint_ns: "", checkpoint_id: "cp-0001" }, [write("b", 0, "new")]);
     const [older] = await storage.checkpoints.list({ thread_id: "t", checkpoint_id: "cp-0001" });
     expect(older.writes.map((w) => w.value.data)).toEqual(["old", "new"]);
@@ -469,18 +467,14 @@ describe("a run on a thread whose shard left memory", () => {
 
 describe("a segment appended to a shard's file", () => {
   it("is left out when a crash tore it (the commit log still holds its records), and the file is rewritten whole", async () => {
-    const temp = await tempDir("lgts-torn-");
-    cleanups.push(temp.cleanup);
-    let storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
-    for (let i = 0; i < 3; i++) await putCheckpoint(storage, i);
-    await storage.close();
-    storage = await LowdbStorage.open({ dataDir: temp.dir, shards: SHARDS, shardIdleMs: 0 });
+    const reopened = await reopenedThread(3);
+    let storage = reopened.storage;
     await putCheckpoint(storage, 3);
     await putCheckpoint(storage, 4);
     // a crash now: cp-0003 and cp-0004 are in the commit log only; their segment half written
     const crashed = await tempDir("lgts-torn-crash-");
     cleanups.push(crashed.cleanup);
-    await copyDir(temp.dir, crashed.dir);
+    await copyDir(reopened.dir, crashed.dir);
     await storage.close();
     const shardFile = path.join(crashed.dir, "checkpoints", shardFileName(shardOf("t", SHARDS.checkpoints)));
     const whole = await readFile(shardFile, "utf8");
