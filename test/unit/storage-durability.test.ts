@@ -602,6 +602,30 @@ describe("LowdbStorage log checkpoints of collections held whole", () => {
     await expect(storage.runs.get(second)).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it("write a shard whole once the segments appended to it hold more than its whole text and 64 KiB", async () => {
+    const dataDir = await dir();
+    // every flush followed by a log checkpoint
+    const storage = await LowdbStorage.open({ dataDir, shards: { ...TEST_SHARDS, threads: 1 }, checkpointLogBytes: 1 });
+    cleanups.unshift(() => storage.close());
+    const thread = await storage.threads.create();
+    const file = path.join(dataDir, "threads", "000.json");
+    /** The file's text once it holds `content`. */
+    const holding = (content: string) =>
+      eventually(async () => {
+        const text = await readFile(file, "utf8").catch(() => "");
+        return text.includes(content) ? text : undefined;
+      });
+    await holding(thread.thread_id);
+    const lines: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const blob = String(i).repeat(20_000); // a record of about 20 KB, updated again and again
+      await storage.threads.update(thread.thread_id, { metadata: { blob } });
+      lines.push((await holding(blob)).split("\n").length);
+    }
+    // appended while their 20, 40, 60 KB stay within 64 KiB, the 80 KB past it: written whole, then appended again
+    expect(lines).toEqual([2, 3, 4, 5, 1, 2]);
+  });
+
   it("leave a run created and deleted between two checkpoints out of its shard, without a whole rewrite", async () => {
     const { first: kept, file, written, create, reopen } = await runsShardWithOneRun();
 
