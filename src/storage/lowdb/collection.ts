@@ -732,8 +732,7 @@ export class Collection<T> {
 
   /** A collection held whole: `record` put as `id`, new to memory or not (see #unwritten). */
   #trackPut(shard: Shard<T>, id: string, isNew: boolean, record: T): void {
-    let changes = this.#changed.get(shard);
-    if (!changes) this.#changed.set(shard, (changes = new Map()));
+    const changes = this.#changesOf(shard);
     const unwritten = !shard.snapshotPending && !this.#whole.has(shard) && (isNew ? !(changes.get(id) instanceof Deleted) : this.#unwritten.has(id));
     changes.set(id, record);
     if (unwritten) this.#unwritten.add(id);
@@ -742,15 +741,14 @@ export class Collection<T> {
 
   /** A collection held whole: `id` (`previous`) deleted; nothing for the file if it never held it. */
   #trackDeletion(shard: Shard<T>, id: string, previous: T): void {
-    if (this.#unwritten.delete(id)) {
-      const changes = this.#changed.get(shard);
-      changes?.delete(id);
-      if (changes?.size === 0) this.#changed.delete(shard);
-      return;
-    }
+    if (this.#unwritten.delete(id)) this.#changed.get(shard)?.delete(id);
+    else this.#changesOf(shard).set(id, new Deleted(this.#shardKey(previous)));
+  }
+
+  #changesOf(shard: Shard<T>): Map<string, T | Deleted> {
     let changes = this.#changed.get(shard);
     if (!changes) this.#changed.set(shard, (changes = new Map()));
-    changes.set(id, new Deleted(this.#shardKey(previous)));
+    return changes;
   }
 
   /** The file is about to hold these changes' records (or, whole, every record memory holds). */
