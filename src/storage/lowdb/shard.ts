@@ -30,8 +30,8 @@ export interface ShardData<T> {
 }
 
 const OPENING = '{"records":{';
-/** Appended segments a file holds before `segmentsOutgrown`, at least. */
-const SEGMENTS_MIN_CHARS = 64 * 1024;
+/** Bytes of appended segments a file holds before `segmentsOutgrown`, at least. */
+const SEGMENTS_MIN_BYTES = 64 * 1024;
 const CLOSING = "}}";
 
 /** A record's entry in the file's text. */
@@ -55,17 +55,14 @@ export class Shard<T> implements Flushable {
   #resident = true;
   /** The file may end with a torn segment (a crash, or a failed append): appending waits for a whole rewrite. */
   #torn = false;
-  /** Characters of the file's text written by its last whole write (or read), and appended since. */
-  #wholeChars = 0;
-  #appendedChars = 0;
+  /** The file's size in bytes as its last whole write (under way, or done) or its last read left it. */
+  #wholeBytes = 0;
   /**
    * The file's size in bytes, as this shard last wrote or read it in `serialize`'s form (segments
    * appended included): an append goes there without opening the file to check its frame first.
    * Null when unknown (not read or written yet, not in that form, or a write failed).
    */
   #framedBytes: number | null = null;
-  /** The size a whole write under way gives the file, once it succeeds. */
-  #wholeBytes = 0;
   /** Number of writes started (diagnostics: group commit makes it <= mutations). */
   writes = 0;
   /** Longest synchronous part of a write (serialization), in ms (diagnostics). */
@@ -78,8 +75,6 @@ export class Shard<T> implements Flushable {
     this.#idOf = idOf;
     this.#adapter = new DurableJsonFile<ShardData<T>>(file, io, (data) => {
       const text = serialize(data);
-      this.#wholeChars = text.length;
-      this.#appendedChars = 0;
       this.#wholeBytes = Buffer.byteLength(text);
       return text;
     });
@@ -98,8 +93,7 @@ export class Shard<T> implements Flushable {
     const text = await this.#adapter.readText();
     const records = new Map<string, T>();
     if (text === null) return records;
-    this.#wholeChars = text.length;
-    this.#appendedChars = 0;
+    this.#wholeBytes = Buffer.byteLength(text);
     const segments = text.split("\n");
     for (const [i, segment] of segments.entries()) {
       let data: { records?: unknown };
@@ -118,7 +112,7 @@ export class Shard<T> implements Flushable {
       for (const record of Object.values(data.records as Record<string, T>)) records.set(this.#idOf(record), record);
     }
     if (quiet && this.idle && this.writes === writes && !this.#torn && text.startsWith(OPENING) && text.endsWith(CLOSING)) {
-      this.#framedBytes = Buffer.byteLength(text);
+      this.#framedBytes = this.#wholeBytes;
     }
     return records;
   }
@@ -171,14 +165,14 @@ export class Shard<T> implements Flushable {
         if (await this.#adapter.readText()) return false; // a file, not in serialize's form
         const text = `${OPENING}${entries.join(",")}${CLOSING}`;
         await this.#adapter.writeText(text);
-        this.#framedBytes = Buffer.byteLength(text);
+        this.#wholeBytes = Buffer.byteLength(text);
+        this.#framedBytes = this.#wholeBytes;
         return true;
       }
       this.#torn = true;
       const segment = `\n${OPENING}${entries.join(",")}${CLOSING}`;
       await this.#adapter.appendText(size, segment);
       this.#torn = false;
-      this.#appendedChars += segment.length;
       this.#framedBytes = size + Buffer.byteLength(segment);
       return true;
     })().catch((err: unknown) => {
@@ -193,11 +187,12 @@ export class Shard<T> implements Flushable {
   }
 
   /**
-   * Whether the segments appended since the file was last written whole hold more than it did
-   * (or 64 KiB): replaced records accumulate there, so the next write should be a whole one.
+   * Whether the segments appended since the file was last written whole (or read) hold more bytes
+   * than it did (or 64 KiB): replaced records accumulate there, so the next write should be a
+   * whole one.
    */
   get segmentsOutgrown(): boolean {
-    return this.#appendedChars > Math.max(this.#wholeChars, SEGMENTS_MIN_CHARS);
+    return this.#framedBytes !== null && this.#framedBytes - this.#wholeBytes > Math.max(this.#wholeBytes, SEGMENTS_MIN_BYTES);
   }
 
   /**
